@@ -1,0 +1,29 @@
+"""Shared helper for the bench scripts: run a command in a child process, time it, read its peak memory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def run_measured(args: list[str]) -> tuple[float, float]:
+    """Run ``args``; return (wall seconds, peak resident memory of the child in MiB). Raises on failure.
+
+    Each command runs in its own ``python -c`` wrapper so that ru_maxrss is that command's alone.
+    """
+    wrapper = (
+        "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)"
+    )
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - t0
+    if res.returncode != 0:
+        msg = f"{' '.join(args)} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}"
+        raise RuntimeError(msg)
+    peak_kib = int(res.stderr.strip().splitlines()[-1])
+    return seconds, peak_kib / 1024.0

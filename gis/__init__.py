@@ -1,0 +1,1 @@
+"""coverplan GIS layer: reading, validating and projecting the planning layers, terrain, maps."""

@@ -1,0 +1,160 @@
+"""Layer schemas of DESIGN.md: geometry type, required and optional columns, types, units and allowed values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ColumnKind = Literal["id", "text", "int", "float", "bool", "enum", "admin_code"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a layer schema.
+
+    ``low``/``high`` bound numeric values (``low_open``/``high_open`` make the bound exclusive);
+    ``allowed`` lists the values of an ``enum`` column (compared after stripping and lower-casing).
+    """
+
+    name: str
+    kind: ColumnKind
+    required: bool = False
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    allowed: tuple[str, ...] = ()
+    unit: str = ""
+
+    def expected(self) -> str:
+        """Human description of what the column must hold."""
+        if self.kind == "enum":
+            return "one of " + ", ".join(repr(a) for a in self.allowed)
+        if self.kind == "bool":
+            return "true/false (also 1/0, yes/no, 是/否)"
+        if self.kind == "admin_code":
+            return "a 12-digit administrative division code"
+        if self.kind in ("id", "text"):
+            return "a non-empty text"
+        base = "an integer" if self.kind == "int" else "a number"
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+        if self.high is not None:
+            parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{base} {' and '.join(parts)}{unit}".rstrip()
+
+
+@dataclass(frozen=True)
+class LayerSchema:
+    """Schema of one coverplan layer."""
+
+    name: str
+    geometry: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    @property
+    def id_column(self) -> str:
+        """Name of the unique id column."""
+        return next(c.name for c in self.columns if c.kind == "id")
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Names of the required columns."""
+        return tuple(c.name for c in self.columns if c.required)
+
+
+POINT = ("Point",)
+LINE = ("LineString", "MultiLineString")
+AREA = ("Polygon", "MultiPolygon")
+
+SCHEMAS: dict[str, LayerSchema] = {
+    "villages": LayerSchema(
+        "villages",
+        POINT,
+        (
+            Column("village_id", "id", required=True),
+            Column("name", "text", required=True),
+            Column("population", "int", required=True, low=0, unit="people"),
+            Column("county", "text"),
+            Column("admin_code", "admin_code"),
+            Column("households", "int", low=0),
+            Column("is_poor", "bool"),
+            Column("priority", "float", low=0),
+        ),
+    ),
+    "schools": LayerSchema(
+        "schools",
+        POINT,
+        (
+            Column("school_id", "id", required=True),
+            Column("name", "text", required=True),
+            Column("kind", "enum", required=True, allowed=("primary", "secondary", "teaching_point")),
+            Column("students", "int", required=True, low=0),
+            Column("bandwidth_mbps", "float", low=0, unit="Mbps"),
+            Column("access", "enum", allowed=("fibre", "4g", "5g", "satellite", "none")),
+            Column("county", "text"),
+        ),
+    ),
+    "sites": LayerSchema(
+        "sites",
+        POINT,
+        (
+            Column("site_id", "id", required=True),
+            Column("tech", "enum", required=True, allowed=("4g", "5g")),
+            Column("band_mhz", "float", required=True, low=300, high=6000, unit="MHz"),
+            Column("height_m", "float", required=True, low=0, high=300, low_open=True, unit="m"),
+            Column("operator", "text"),
+            Column("eirp_dbm", "float", low=0, high=90, unit="dBm"),
+            Column("azimuth_deg", "float", low=0, high=360, high_open=True, unit="deg"),
+            Column("bandwidth_mhz", "float", low=0, high=400, low_open=True, unit="MHz"),
+            Column("backhaul", "enum", allowed=("fibre", "microwave", "satellite")),
+        ),
+    ),
+    "fibre": LayerSchema(
+        "fibre",
+        LINE,
+        (
+            Column("route_id", "id", required=True),
+            Column("kind", "enum", allowed=("backbone", "distribution")),
+            Column("operator", "text"),
+        ),
+    ),
+    "fibre_nodes": LayerSchema(
+        "fibre_nodes",
+        POINT,
+        (
+            Column("node_id", "id", required=True),
+            Column("kind", "enum", allowed=("olt", "pop", "tower")),
+        ),
+    ),
+    "roads": LayerSchema(
+        "roads",
+        LINE,
+        (
+            Column("road_id", "id", required=True),
+            Column("class", "text"),
+            Column("surface", "text"),
+        ),
+    ),
+    "candidates": LayerSchema(
+        "candidates",
+        POINT,
+        (
+            Column("candidate_id", "id", required=True),
+            Column("kind", "enum", allowed=("new_site", "upgrade")),
+            Column("cost_cny", "float", low=0, unit="CNY"),
+            Column("height_m", "float", low=0, high=300, low_open=True, unit="m"),
+        ),
+    ),
+    "admin": LayerSchema(
+        "admin",
+        AREA,
+        (
+            Column("area_id", "id", required=True),
+            Column("name", "text", required=True),
+            Column("level", "text"),
+        ),
+    ),
+}

@@ -1,0 +1,293 @@
+"""The project file (``project.toml``): layer paths, CRS, radio parameters, costs and targets.
+
+One frozen :class:`Project` is read once and passed explicitly to every stage; there are no global settings.
+Defaults follow ../shared/DESIGN.md; the sources of the numbers are listed in ``docs`` of README.md.
+Paths in the file are relative to the file's own folder.
+
+Example
+-------
+::
+
+    [project]
+    name = "Linjiang demo"
+    language = "zh"            # zh | en
+    coordinates = "wgs84"      # wgs84 | gcj02 (data digitised from Chinese web maps)
+    metric_crs = "EPSG:32652"  # optional: default is the UTM zone of the region centroid
+
+    [layers]
+    villages = { path = "demo.gpkg", layer = "villages" }
+    schools = { path = "schools.csv", crs = "EPSG:4326", lon = "lon", lat = "lat" }
+
+    [terrain]
+    path = "dem.tif"
+
+    [radio]
+    tower_height_m = 35.0
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, get_args
+
+from gis.crs import parse_crs
+from gis.errors import ProjectError
+
+LayerName = Literal["villages", "schools", "sites", "fibre", "fibre_nodes", "roads", "candidates", "admin"]
+LAYER_NAMES: tuple[str, ...] = get_args(LayerName)
+REQUIRED_LAYERS: tuple[str, ...] = ("villages", "schools", "sites", "admin")
+Language = Literal["zh", "en"]
+
+
+@dataclass(frozen=True)
+class LayerSource:
+    """Where one layer comes from.
+
+    Attributes
+    ----------
+    path : Path
+        File (GeoPackage, GeoJSON, Shapefile, GeoParquet, or CSV with lon/lat columns).
+    layer : str or None
+        Layer inside a multi-layer file (GeoPackage); default: the layer named like the coverplan layer
+        if the file has one, else the file's only layer.
+    crs : str or None
+        CRS to assume when the file carries none (required for CSV).
+    lon, lat : str
+        Column names of a CSV's coordinates.
+    """
+
+    path: Path
+    layer: str | None = None
+    crs: str | None = None
+    lon: str = "lon"
+    lat: str = "lat"
+
+
+@dataclass(frozen=True)
+class RadioSettings:
+    """Radio defaults (DESIGN.md): 4G 1800 MHz/20 MHz, 5G n28/n41/n78, 35 m towers, 61 dBm EIRP per sector."""
+
+    lte_band_mhz: float = 1800.0
+    lte_bandwidth_mhz: float = 20.0
+    nr_bands_mhz: tuple[float, ...] = (700.0, 2600.0, 3500.0)
+    nr_bandwidth_mhz: float = 100.0
+    tower_height_m: float = 35.0
+    ue_height_m: float = 1.5
+    eirp_dbm: float = 61.0
+    lte_rsrp_threshold_dbm: float = -110.0
+    nr_rsrp_threshold_dbm: float = -105.0
+
+
+@dataclass(frozen=True)
+class CostSettings:
+    """Unit costs in CNY (DESIGN.md)."""
+
+    fibre_aerial_cny_per_km: float = 15_000.0
+    fibre_buried_cny_per_km: float = 60_000.0
+    new_site_cny: float = 350_000.0
+    upgrade_5g_cny: float = 150_000.0
+    microwave_hop_cny: float = 80_000.0
+    satellite_terminal_cny: float = 30_000.0
+    satellite_fee_cny_per_year: float = 12_000.0
+
+
+@dataclass(frozen=True)
+class TargetSettings:
+    """Targets of the universal-service and network poverty-alleviation plans."""
+
+    poor_village_broadband_share: float = 0.98
+    school_connected_share: float = 0.98
+    school_outlet_mbps: float = 100.0
+    fibre_tier_mbps: float = 1000.0
+
+
+@dataclass(frozen=True)
+class Project:
+    """A coverplan project: everything a run needs, read from ``project.toml``."""
+
+    path: Path
+    name: str
+    layers: Mapping[str, LayerSource]
+    language: Language = "zh"
+    coordinates: Literal["wgs84", "gcj02"] = "wgs84"
+    metric_crs: str | None = None
+    terrain: Path | None = None
+    radio: RadioSettings = field(default_factory=RadioSettings)
+    costs: CostSettings = field(default_factory=CostSettings)
+    targets: TargetSettings = field(default_factory=TargetSettings)
+
+    @property
+    def root(self) -> Path:
+        """Folder of the project file; relative paths are resolved against it."""
+        return self.path.parent
+
+
+def _unknown(keys: Mapping[str, Any], allowed: set[str], *, where: str, path: Path) -> None:
+    for key in keys:
+        if key not in allowed:
+            near = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f"; did you mean `{near[0]}`?" if near else f"; expected one of {sorted(allowed)}"
+            msg = f"{path}: unknown key `{key}` in [{where}]{hint}"
+            raise ProjectError(msg)
+
+
+def _number_section(cls: type, table: Mapping[str, Any], *, where: str, path: Path) -> Any:
+    """Build a settings dataclass from a TOML table, checking names and numeric types."""
+    names = {f.name for f in fields(cls)}
+    _unknown(table, names, where=where, path=path)
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name not in table:
+            continue
+        raw = table[f.name]
+        if isinstance(f.default, tuple):
+            if not isinstance(raw, list) or not all(_is_number(v) for v in raw) or not raw:
+                msg = f"{path}: [{where}] `{f.name}` = {raw!r}; expected a non-empty list of numbers"
+                raise ProjectError(msg)
+            values[f.name] = tuple(float(v) for v in raw)
+        else:
+            if not _is_number(raw):
+                msg = f"{path}: [{where}] `{f.name}` = {raw!r}; expected a number"
+                raise ProjectError(msg)
+            values[f.name] = float(raw)
+    obj = cls(**values)
+    _check_ranges(obj, where=where, path=path)
+    return obj
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _check_ranges(obj: Any, *, where: str, path: Path) -> None:
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        vals = v if isinstance(v, tuple) else (v,)
+        for x in vals:
+            bad = None
+            if f.name.endswith("_share") and not 0.0 <= x <= 1.0:
+                bad = "a share between 0 and 1"
+            elif f.name.endswith(("_cny", "_cny_per_km", "_cny_per_year")) and x < 0:
+                bad = "a cost >= 0 CNY"
+            elif f.name.endswith(("_mhz", "_mbps")) and x <= 0:
+                bad = "a value > 0"
+            elif f.name.endswith("height_m") and not 0 < x <= 500:
+                bad = "a height in (0, 500] m"
+            if bad:
+                msg = f"{path}: [{where}] `{f.name}` = {x!r}; expected {bad}"
+                raise ProjectError(msg)
+
+
+def _layer_source(name: str, raw: Any, *, path: Path) -> LayerSource:
+    if isinstance(raw, str):
+        raw = {"path": raw}
+    if not isinstance(raw, Mapping) or "path" not in raw:
+        msg = f"{path}: [layers] `{name}` = {raw!r}; expected a path or a table with `path`"
+        raise ProjectError(msg)
+    _unknown(raw, {"path", "layer", "crs", "lon", "lat"}, where=f"layers.{name}", path=path)
+    crs = raw.get("crs")
+    if crs is not None:
+        try:
+            parse_crs(crs, what=f"layers.{name}.crs")
+        except ValueError as exc:
+            raise ProjectError(f"{path}: {exc}") from exc
+    return LayerSource(
+        path=(path.parent / str(raw["path"])).resolve(),
+        layer=raw.get("layer"),
+        crs=crs,
+        lon=str(raw.get("lon", "lon")),
+        lat=str(raw.get("lat", "lat")),
+    )
+
+
+def load_project(path: str | Path) -> Project:
+    """Read and check a ``project.toml``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The project file.
+
+    Returns
+    -------
+    Project
+        Frozen settings with absolute layer paths.
+
+    Raises
+    ------
+    ProjectError
+        Unreadable TOML, unknown keys (with a suggestion), missing required layers, values of the wrong
+        type or out of range; the message names the file, section and key.
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        msg = f"project file `{path}` does not exist"
+        raise ProjectError(msg)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{path}: not valid TOML: {exc}"
+        raise ProjectError(msg) from exc
+    _unknown(doc, {"project", "layers", "terrain", "radio", "costs", "targets"}, where="top level", path=path)
+
+    meta = doc.get("project", {})
+    _unknown(meta, {"name", "language", "coordinates", "metric_crs"}, where="project", path=path)
+    language = meta.get("language", "zh")
+    if language not in get_args(Language):
+        msg = f"{path}: [project] `language` = {language!r}; expected 'zh' or 'en'"
+        raise ProjectError(msg)
+    coordinates = meta.get("coordinates", "wgs84")
+    if coordinates not in ("wgs84", "gcj02"):
+        msg = f"{path}: [project] `coordinates` = {coordinates!r}; expected 'wgs84' or 'gcj02'"
+        raise ProjectError(msg)
+    metric_crs = meta.get("metric_crs")
+    if metric_crs is not None:
+        try:
+            crs = parse_crs(metric_crs, what="project.metric_crs")
+        except ValueError as exc:
+            raise ProjectError(f"{path}: {exc}") from exc
+        if not crs.is_projected:
+            msg = f"{path}: [project] `metric_crs` = {metric_crs!r} is not projected; expected a metric CRS"
+            raise ProjectError(msg)
+
+    raw_layers = doc.get("layers", {})
+    _unknown(raw_layers, set(LAYER_NAMES), where="layers", path=path)
+    missing = [n for n in REQUIRED_LAYERS if n not in raw_layers]
+    if missing:
+        msg = f"{path}: [layers] is missing required layer(s) {missing}; expected paths for {list(REQUIRED_LAYERS)}"
+        raise ProjectError(msg)
+    layers = {n: _layer_source(n, raw_layers[n], path=path) for n in LAYER_NAMES if n in raw_layers}
+
+    terrain = None
+    if "terrain" in doc:
+        t = doc["terrain"]
+        _unknown(t, {"path"}, where="terrain", path=path)
+        if "path" not in t:
+            msg = f"{path}: [terrain] has no `path`; expected the DEM GeoTIFF"
+            raise ProjectError(msg)
+        terrain = (path.parent / str(t["path"])).resolve()
+
+    return Project(
+        path=path,
+        name=str(meta.get("name", path.parent.name)),
+        layers=MappingProxyType(layers),
+        language=language,
+        coordinates=coordinates,
+        metric_crs=metric_crs,
+        terrain=terrain,
+        radio=_number_section(RadioSettings, doc.get("radio", {}), where="radio", path=path),
+        costs=_number_section(CostSettings, doc.get("costs", {}), where="costs", path=path),
+        targets=_number_section(TargetSettings, doc.get("targets", {}), where="targets", path=path),
+    )
+
+
+def with_layers(project: Project, **sources: LayerSource) -> Project:
+    """A copy of ``project`` with some layer sources replaced (for notebooks and tests)."""
+    merged = dict(project.layers)
+    merged.update(sources)
+    return replace(project, layers=MappingProxyType(merged))

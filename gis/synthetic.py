@@ -1,0 +1,616 @@
+"""Seeded synthetic regions: hilly terrain, villages, schools, roads, existing fibre and 4G/5G sites.
+
+Used for the demo (inside a real county boundary) and for scale benchmarks (a square region of any size,
+cut into counties). The same seed gives the same region. Magnitudes follow rural north-east China:
+
+* one administrative village per ~10 km² with a median of ~1,200 people (lognormal), ~16 % registered poor
+  (Jilin 2019: 1,489 poor villages among ~9,300), poorer where remote and high;
+* a township seat per ~25 villages, a county seat per county (~300 villages);
+* schools: a central primary and a middle school per township, more in the county seat, village primary
+  schools in ~15 % and teaching points (教学点) in ~12 % of villages, more of them remote;
+* roads: a planar network over towns and villages (Delaunay edges: the minimum spanning tree plus the
+  shorter cross links), trunk roads along the road paths between neighbouring towns;
+* fibre: backbone along the trunk roads, distribution fibre from each township a few km out along roads;
+* sites: 4G macro sites at towns and near most villages (fewer where remote), 5G co-sited in towns
+  (n78 3500 MHz) and at some rural sites (n28 700 MHz).
+
+Everything is computed vectorised (NumPy/SciPy/shapely); a 20,000-village province takes seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from affine import Affine
+from pyproj import CRS, Transformer
+from scipy import fft, sparse
+from scipy.sparse import csgraph
+from scipy.spatial import Delaunay, Voronoi, cKDTree
+
+from gis.crs import utm_crs_for
+from gis.terrain import Dem, dem_from_array, sample_heights
+
+logger = logging.getLogger(__name__)
+
+KM2_PER_VILLAGE = 10.0
+VILLAGES_PER_TOWN = 25
+VILLAGES_PER_COUNTY = 300
+
+_PREFIX = [
+    *"东西南北大小上下前后新老红青石松柳杨榆桦长平安兴太永双三五",
+    *["靠山", "黑", "白", "黄", "金", "二道", "三道", "头道", "马家", "李家", "王家", "张家", "刘家", "蛤蟆"],
+]
+_CORE = ["河", "沟", "岭", "屯", "岔", "甸子", "泉", "山", "林", "江", "堡", "营", "台", "川", "峰", "岗", "崴子", "洼"]
+_OPERATORS = np.array(["CMCC", "CUCC", "CTCC"])
+
+
+@dataclass(frozen=True)
+class SyntheticRegion:
+    """A generated region; all layers in the metric CRS ``crs``."""
+
+    crs: CRS
+    dem: Dem
+    admin: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame
+    schools: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    fibre: gpd.GeoDataFrame
+    fibre_nodes: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame
+
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """The vector layers by coverplan layer name."""
+        return {
+            "admin": self.admin,
+            "villages": self.villages,
+            "schools": self.schools,
+            "sites": self.sites,
+            "fibre": self.fibre,
+            "fibre_nodes": self.fibre_nodes,
+            "roads": self.roads,
+        }
+
+
+# --------------------------------------------------------------------------------------------- terrain
+def _fbm(rng: np.random.Generator, shape: tuple[int, int], *, beta: float) -> np.ndarray:
+    """Fractal noise by spectral synthesis (power spectrum ~ 1/f^beta), scaled to [0, 1]."""
+    rows, cols = shape
+    fy = fft.fftfreq(rows)[:, None]
+    fx = fft.rfftfreq(cols)[None, :]
+    f = np.sqrt(fx * fx + fy * fy).astype(np.float32)
+    f[0, 0] = 1.0
+    amp = f ** (-beta / 2.0)
+    amp[0, 0] = 0.0
+    phase = rng.uniform(0, 2 * np.pi, size=amp.shape).astype(np.float32)
+    spec = amp * (np.cos(phase) + 1j * np.sin(phase)).astype(np.complex64)
+    z = fft.irfft2(spec, s=shape, workers=-1).astype(np.float32)
+    z -= z.min()
+    z /= max(float(z.max()), 1e-9)
+    return z
+
+
+def _terrain(
+    rng: np.random.Generator,
+    bounds: tuple[float, float, float, float],
+    *,
+    res_m: float,
+    crs: CRS,
+    base_m: float,
+    relief_m: float,
+) -> Dem:
+    minx, miny, maxx, maxy = bounds
+    cols = int(np.ceil((maxx - minx) / res_m))
+    rows = int(np.ceil((maxy - miny) / res_m))
+    base = _fbm(rng, (rows, cols), beta=3.2)
+    detail = _fbm(rng, (rows, cols), beta=2.2)
+    # mountainousness: a smooth field so that parts of a big region are plains and others ranges
+    cx = np.linspace(0, 1, cols, dtype=np.float32)[None, :]
+    mount = np.clip(0.25 + 0.75 * _fbm(rng, (rows, cols), beta=4.0) * (0.6 + 0.4 * cx), 0.05, 1.0)
+    height = base_m + relief_m * mount * (0.65 * base**1.6 + 0.35 * detail**1.3)
+    transform = Affine(res_m, 0.0, minx, 0.0, -res_m, maxy)
+    return dem_from_array(np.round(height, 1), transform, crs)
+
+
+# ------------------------------------------------------------------------------------------- helpers
+def _sample_in(rng: np.random.Generator, area: shapely.Geometry, n: int) -> np.ndarray:
+    """``n`` uniform random points (x, y) inside ``area``."""
+    minx, miny, maxx, maxy = shapely.bounds(area)
+    frac = max(shapely.area(area) / ((maxx - minx) * (maxy - miny)), 0.05)
+    out = []
+    have = 0
+    shapely.prepare(area)
+    while have < n:
+        k = int((n - have) / frac * 1.2) + 16
+        x = rng.uniform(minx, maxx, k)
+        y = rng.uniform(miny, maxy, k)
+        ok = shapely.contains_xy(area, x, y)
+        out.append(np.column_stack([x[ok], y[ok]]))
+        have += int(ok.sum())
+    return np.concatenate(out)[:n]
+
+
+def _spread_pick(xy: np.ndarray, score: np.ndarray, k: int, min_dist: float) -> np.ndarray:
+    """Indices of up to ``k`` points by descending score, keeping ``min_dist`` between picks."""
+    order = np.argsort(-score)
+    chosen: list[int] = []
+    tree_pts: list[np.ndarray] = []
+    for i in order:
+        if len(chosen) >= k:
+            break
+        if tree_pts and np.min(np.hypot(*(np.array(tree_pts) - xy[i]).T)) < min_dist:
+            continue
+        chosen.append(int(i))
+        tree_pts.append(xy[i])
+    return np.array(chosen, dtype=np.int64)
+
+
+def _village_name(rng: np.random.Generator, n: int) -> np.ndarray:
+    p = rng.integers(0, len(_PREFIX), n)
+    c = rng.integers(0, len(_CORE), n)
+    return np.array([f"{_PREFIX[a]}{_CORE[b]}" for a, b in zip(p, c, strict=True)], dtype=object)
+
+
+def _counties(rng: np.random.Generator, area: shapely.Geometry, k: int) -> list[shapely.Geometry]:
+    """Cut ``area`` into ``k`` county polygons (Voronoi cells of spread seeds)."""
+    if k <= 1:
+        return [area]
+    pts = _sample_in(rng, area, 30 * k)
+    seeds = pts[_spread_pick(pts, rng.random(len(pts)), k, 0.6 * np.sqrt(shapely.area(area) / k))]
+    minx, miny, maxx, maxy = shapely.bounds(area)
+    span = 10 * max(maxx - minx, maxy - miny)
+    far = np.array(
+        [
+            [minx - span, miny - span],
+            [minx - span, maxy + span],
+            [maxx + span, miny - span],
+            [maxx + span, maxy + span],
+        ]
+    )
+    vor = Voronoi(np.vstack([seeds, far]))
+    cells = []
+    for i in range(len(seeds)):
+        region = vor.regions[vor.point_region[i]]
+        poly = shapely.Polygon(vor.vertices[region])
+        cell = shapely.intersection(poly, area)
+        if not cell.is_empty:
+            cells.append(cell)
+    return cells
+
+
+# ------------------------------------------------------------------------------------------- region
+def synthesize(
+    *,
+    villages: int = 300,
+    seed: int = 0,
+    boundary: shapely.Geometry | None = None,
+    boundary_crs: CRS | str | int | None = None,
+    boundary_name: str = "县001",
+    boundary_code: str = "220001",
+    center_lonlat: tuple[float, float] = (126.5, 43.5),
+    dem_res_m: float | None = None,
+    base_m: float = 180.0,
+    relief_m: float = 1100.0,
+) -> SyntheticRegion:
+    """Generate a synthetic region.
+
+    Parameters
+    ----------
+    villages : int
+        Number of administrative villages (>= 10). Area is ~10 km² per village unless ``boundary`` is given.
+    seed : int
+        Random seed; the same seed and arguments give the same region.
+    boundary : shapely geometry, optional
+        A real boundary (one county) to fill; in ``boundary_crs``. Default: a square centred at
+        ``center_lonlat`` cut into counties of ~300 villages.
+    boundary_crs : CRS, optional
+        CRS of ``boundary`` (required with it).
+    boundary_name, boundary_code : str
+        Name and 6-digit division code of the boundary county.
+    dem_res_m : float, optional
+        DEM cell size in metres; default 90 m (SRTM-like), coarser for very large regions (<= 16 M cells).
+    base_m : float
+        Height of the lowest plains, metres above sea level.
+    relief_m : float
+        Height range of the mountains above ``base_m``, metres.
+    """
+    if villages < 10:
+        msg = f"`villages` = {villages}; expected at least 10"
+        raise ValueError(msg)
+    rng = np.random.default_rng(seed)
+
+    # region and counties, metric CRS
+    if boundary is not None:
+        if boundary_crs is None:
+            msg = "`boundary_crs` is required with `boundary`"
+            raise ValueError(msg)
+        b = gpd.GeoSeries([boundary], crs=boundary_crs)
+        c = b.to_crs(4326).iloc[0].centroid
+        crs = utm_crs_for(c.x, c.y)
+        area = shapely.make_valid(b.to_crs(crs).iloc[0])
+        county_polys = [area]
+        county_names = [boundary_name]
+        county_codes = [boundary_code]
+    else:
+        crs = utm_crs_for(*center_lonlat)
+        side = np.sqrt(villages * KM2_PER_VILLAGE) * 1000.0
+        cx, cy = Transformer.from_crs(4326, crs, always_xy=True).transform(*center_lonlat)
+        area = shapely.box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+        k = max(1, round(villages / VILLAGES_PER_COUNTY))
+        county_polys = _counties(rng, area, k)
+        county_names = [f"县{i + 1:03d}" for i in range(len(county_polys))]
+        county_codes = [f"22{(i // 20) + 1:02d}{(i % 20) + 1:02d}" for i in range(len(county_polys))]
+
+    minx, miny, maxx, maxy = shapely.bounds(area)
+    margin = 3000.0
+    dbounds = (minx - margin, miny - margin, maxx + margin, maxy + margin)
+    if dem_res_m is None:
+        cells = (dbounds[2] - dbounds[0]) * (dbounds[3] - dbounds[1])
+        dem_res_m = max(90.0, float(np.ceil(np.sqrt(cells / 16e6))))
+    dem = _terrain(rng, dbounds, res_m=dem_res_m, crs=crs, base_m=base_m, relief_m=relief_m)
+    logger.info("terrain: %d x %d cells at %.0f m", *dem.shape, dem_res_m)
+
+    admin = gpd.GeoDataFrame(
+        {"area_id": county_codes, "name": county_names, "level": ["county"] * len(county_polys)},
+        geometry=county_polys,
+        crs=crs,
+    )
+
+    # candidate settlement locations scored by valley-ness
+    cand = _sample_in(rng, area, villages * 8)
+    z = sample_heights(dem, cand[:, 0], cand[:, 1])
+    zs = sample_heights(dem, cand[:, 0] + 300, cand[:, 1] + 300)
+    slope = np.abs(zs - z) / 424.0
+    zr = (z - np.nanmin(z)) / max(np.nanmax(z) - np.nanmin(z), 1.0)
+    valley = np.exp(-3.0 * zr) * np.exp(-6.0 * slope)
+
+    # towns: one per ~25 villages, spread apart; county seat = best-scored town of each county
+    county_tree = shapely.STRtree(county_polys)
+
+    def county_of(xy: np.ndarray) -> np.ndarray:
+        pts = shapely.points(xy[:, 0], xy[:, 1])
+        idx = county_tree.query(pts, predicate="intersects")
+        out = np.full(len(xy), -1, dtype=np.int64)
+        out[idx[0][::-1]] = idx[1][::-1]
+        missing = out < 0
+        if missing.any():
+            out[missing] = county_tree.nearest(pts[missing])
+        return out
+
+    n_towns = max(len(county_polys), round(villages / VILLAGES_PER_TOWN))
+    town_spacing = 0.55 * np.sqrt(shapely.area(area) / n_towns)
+    tidx = _spread_pick(cand, valley * rng.uniform(0.6, 1.0, len(cand)), n_towns, town_spacing)
+    towns = cand[tidx]
+    town_county = county_of(towns)
+    town_score = valley[tidx]
+    seat = np.zeros(len(towns), dtype=bool)
+    for ci in range(len(county_polys)):
+        members = np.flatnonzero(town_county == ci)
+        if len(members):
+            seat[members[np.argmax(town_score[members])]] = True
+    # counties left without a town get one at their best candidate
+    cand_county = county_of(cand)
+    for ci in range(len(county_polys)):
+        if not (town_county == ci).any():
+            members = np.flatnonzero(cand_county == ci)
+            best = members[np.argmax(valley[members])]
+            towns = np.vstack([towns, cand[best]])
+            town_county = np.append(town_county, ci)
+            town_score = np.append(town_score, valley[best])
+            seat = np.append(seat, True)
+
+    # villages: valley-weighted, clustered around towns
+    ttree = cKDTree(towns)
+    d_town, _ = ttree.query(cand)
+    near = np.exp(-d_town / (1.2 * town_spacing))
+    w = valley * (0.25 + near)
+    w = np.where(d_town < 800.0, 0.0, w)  # the town itself is not a village point
+    pick = rng.choice(len(cand), size=villages, replace=False, p=w / w.sum())
+    vxy = cand[pick]
+    v_dtown, _ = ttree.query(vxy)
+    v_county = county_of(vxy)
+    v_town = np.zeros(villages, dtype=np.int64)  # township of each village: nearest town of its own county
+    for ci in np.unique(v_county):
+        members = np.flatnonzero(town_county == ci)
+        mine = np.flatnonzero(v_county == ci)
+        v_town[mine] = members[cKDTree(towns[members]).query(vxy[mine])[1]]
+    remote = 0.5 * np.clip(v_dtown / (2.0 * town_spacing), 0, 1) + 0.5 * zr[pick]
+    is_poor = rng.random(villages) < np.clip(0.03 + 0.6 * remote**1.2, 0, 0.9)
+    population = np.clip(np.round(rng.lognormal(np.log(1200), 0.5, villages)), 150, 6000).astype(np.int64)
+    households = np.round(population / rng.uniform(2.6, 3.2, villages)).astype(np.int64)
+    names = _village_name(rng, villages) + "村"
+    town_names = _village_name(rng, len(towns)) + np.where(seat, "镇", "乡")
+    # 12-digit codes: county(6) + township(3) + village(3)
+    town_rank = np.zeros(len(towns), dtype=np.int64)
+    for ci in range(len(county_polys)):
+        members = np.flatnonzero(town_county == ci)
+        town_rank[members] = np.arange(len(members))
+    order = np.lexsort((vxy[:, 0], v_town))
+    v_rank = np.zeros(villages, dtype=np.int64)
+    counts: dict[int, int] = {}
+    for i in order:
+        t = int(v_town[i])
+        v_rank[i] = counts.get(t, 0)
+        counts[t] = v_rank[i] + 1
+    codes = np.array(
+        [
+            f"{county_codes[v_county[i]]}{100 + town_rank[v_town[i]]:03d}{200 + v_rank[i] % 800:03d}"
+            for i in range(villages)
+        ],
+        dtype=object,
+    )
+    county_arr = np.array(county_names, dtype=object)
+    vil = gpd.GeoDataFrame(
+        {
+            "village_id": [f"V{i + 1:06d}" for i in range(villages)],
+            "name": names,
+            "population": population,
+            "county": county_arr[v_county],
+            "admin_code": codes,
+            "households": households,
+            "is_poor": is_poor,
+        },
+        geometry=shapely.points(vxy[:, 0], vxy[:, 1]),
+        crs=crs,
+    )
+
+    # roads: Delaunay over towns + villages; MST plus short cross links; trunk = paths between towns
+    nodes = np.vstack([towns, vxy])
+    n_nodes = len(nodes)
+    tri = Delaunay(nodes)
+    e = np.vstack([tri.simplices[:, [0, 1]], tri.simplices[:, [1, 2]], tri.simplices[:, [0, 2]]])
+    e = np.unique(np.sort(e, axis=1), axis=0)
+    length = np.hypot(*(nodes[e[:, 0]] - nodes[e[:, 1]]).T)
+    node_z = sample_heights(dem, nodes[:, 0], nodes[:, 1])
+    climb = np.abs(node_z[e[:, 0]] - node_z[e[:, 1]])
+    cost = length * (1.0 + climb / np.maximum(length, 1.0) * 8.0)
+    g = sparse.coo_matrix((cost, (e[:, 0], e[:, 1])), shape=(n_nodes, n_nodes)).tocsr()
+    mst = csgraph.minimum_spanning_tree(g).tocoo()
+    keep = set(zip(np.minimum(mst.row, mst.col).tolist(), np.maximum(mst.row, mst.col).tolist(), strict=True))
+    in_mst = np.array([(a, b) in keep for a, b in e.tolist()])
+    limit = np.quantile(length[in_mst], 0.55) if in_mst.any() else 0.0
+    extra = ~in_mst & (length <= limit) & (rng.random(len(e)) < 0.6)
+    road_e = e[in_mst | extra]
+    road_len = np.hypot(*(nodes[road_e[:, 0]] - nodes[road_e[:, 1]]).T)
+    road_cost = road_len * (1.0 + np.abs(node_z[road_e[:, 0]] - node_z[road_e[:, 1]]) / np.maximum(road_len, 1) * 8)
+    rg = sparse.coo_matrix(
+        (
+            np.concatenate([road_cost, road_cost]),
+            (np.concatenate([road_e[:, 0], road_e[:, 1]]), np.concatenate([road_e[:, 1], road_e[:, 0]])),
+        ),
+        shape=(n_nodes, n_nodes),
+    ).tocsr()
+    edge_index = {(int(a), int(b)): k for k, (a, b) in enumerate(road_e.tolist())}
+
+    def path_edges(pred_row: np.ndarray, target: int) -> list[int]:
+        out = []
+        cur = target
+        while pred_row[cur] >= 0:
+            prev = int(pred_row[cur])
+            out.append(edge_index[(min(prev, cur), max(prev, cur))])
+            cur = prev
+        return out
+
+    n_t = len(towns)
+    trunk = np.zeros(len(road_e), dtype=bool)
+    if n_t > 1:
+        ttri_pairs: set[tuple[int, int]] = set()
+        if n_t >= 4:
+            tt = Delaunay(towns)
+            te = np.vstack([tt.simplices[:, [0, 1]], tt.simplices[:, [1, 2]], tt.simplices[:, [0, 2]]])
+            te = np.unique(np.sort(te, axis=1), axis=0)
+            tl = np.hypot(*(towns[te[:, 0]] - towns[te[:, 1]]).T)
+            tg = sparse.coo_matrix((tl, (te[:, 0], te[:, 1])), shape=(n_t, n_t))
+            tm = csgraph.minimum_spanning_tree(tg.tocsr()).tocoo()
+            ttri_pairs = {(int(a), int(b)) for a, b in zip(tm.row, tm.col, strict=True)}
+            short = te[tl <= np.quantile(tl, 0.4)]
+            ttri_pairs |= {(int(a), int(b)) for a, b in short.tolist()}
+        else:
+            ttri_pairs = {(i, j) for i in range(n_t) for j in range(i + 1, n_t)}
+        sources = sorted({a for a, _ in ttri_pairs})
+        _, pred = csgraph.dijkstra(rg, indices=sources, return_predecessors=True)
+        row_of = {s: k for k, s in enumerate(sources)}
+        for a, b in ttri_pairs:
+            trunk[path_edges(pred[row_of[a]], b)] = True
+    # distribution fibre: from each township out along the road shortest-path tree for a few km
+    reach_km = rng.uniform(4.0, 11.0, n_t) * np.where(seat, 1.5, 1.0)
+    dist_min, pred_min, source = csgraph.dijkstra(rg, indices=np.arange(n_t), return_predecessors=True, min_only=True)
+    fibred_node = np.isfinite(dist_min) & (dist_min <= reach_km[np.maximum(source, 0)] * 1000.0)
+    fibred_node[:n_t] = True
+    dist_edges = np.zeros(len(road_e), dtype=bool)
+    for v in np.flatnonzero(fibred_node[n_t:]) + n_t:
+        p = int(pred_min[v])
+        if p >= 0:
+            dist_edges[edge_index[(min(p, v), max(p, v))]] = True
+    fibre_mask = trunk | dist_edges
+
+    road_lines = shapely.linestrings(np.stack([nodes[road_e[:, 0]], nodes[road_e[:, 1]]], axis=1))
+    village_edge = ~trunk & ((road_e[:, 0] >= n_t) & (road_e[:, 1] >= n_t))
+    rclass = np.where(trunk, "provincial", np.where(village_edge, "village", "county"))
+    surface = np.where(trunk, "asphalt", np.where(rng.random(len(road_e)) < 0.7, "concrete", "gravel"))
+    roads = gpd.GeoDataFrame(
+        {"road_id": [f"R{i + 1:06d}" for i in range(len(road_e))], "class": rclass, "surface": surface},
+        geometry=road_lines,
+        crs=crs,
+    )
+
+    fk = np.flatnonzero(fibre_mask)
+    fib = gpd.GeoDataFrame(
+        {
+            "route_id": [f"F{i + 1:06d}" for i in range(len(fk))],
+            "kind": np.where(trunk[fk], "backbone", "distribution"),
+            "operator": np.where(rng.random(len(fk)) < 0.6, "CTCC", "CMCC"),
+        },
+        geometry=road_lines[fk],
+        crs=crs,
+    )
+    fnodes = gpd.GeoDataFrame(
+        {"node_id": [f"N{i + 1:05d}" for i in range(n_t)], "kind": np.where(seat, "pop", "olt")},
+        geometry=shapely.points(towns[:, 0], towns[:, 1]),
+        crs=crs,
+    )
+
+    # sites: 2-4 per town, and one near most villages (fewer where remote), on a local high point
+    site_xy = [towns + rng.normal(0, 400, (n_t, 2))]
+    extra_town = rng.integers(1, 4, n_t)
+    site_xy.append(np.repeat(towns, extra_town, axis=0) + rng.normal(0, 1500, (int(extra_town.sum()), 2)))
+    has_site = rng.random(villages) < np.clip(0.85 - 0.9 * remote, 0.05, 0.85)
+    base = vxy[has_site]
+    offs = rng.normal(0, 700, (len(base), 6, 2))
+    hz = sample_heights(dem, base[:, None, 0] + offs[..., 0], base[:, None, 1] + offs[..., 1])
+    best = np.argmax(np.nan_to_num(hz, nan=-1e9), axis=1)
+    site_xy.append(base + offs[np.arange(len(base)), best])
+    sxy = np.vstack(site_xy)
+    inside = shapely.contains_xy(area, sxy[:, 0], sxy[:, 1])
+    sxy = sxy[inside]
+    n4 = len(sxy)
+    dtown4, _ = ttree.query(sxy)
+    band4 = np.where(rng.random(n4) < 0.8, 1800.0, 900.0)
+    fibre_tree = shapely.STRtree(np.asarray(fib.geometry.values))
+    spts = shapely.points(sxy[:, 0], sxy[:, 1])
+    _, dfib = fibre_tree.query_nearest(spts, return_distance=True, all_matches=False)
+    five = dtown4 < 2000.0
+    five |= rng.random(n4) < 0.12
+    n5 = int(five.sum())
+    band5 = np.where(dtown4[five] < 2000.0, 3500.0, 700.0)
+    all_xy = np.vstack([sxy, sxy[five]])
+    tech = np.array(["4g"] * n4 + ["5g"] * n5, dtype=object)
+    band = np.concatenate([band4, band5])
+    bw = np.select([band == 1800, band == 900, band == 3500, band == 700], [20.0, 10.0, 100.0, 30.0])
+    height = rng.choice([30.0, 35.0, 40.0, 45.0], n4)
+    op = _OPERATORS[rng.choice(3, n4, p=[0.55, 0.25, 0.2])]
+    backhaul = np.where(dfib < 500.0, "fibre", "microwave")
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": [f"T{i + 1:06d}" for i in range(n4 + n5)],
+            "tech": tech,
+            "band_mhz": band,
+            "height_m": np.concatenate([height, height[five]]),
+            "operator": np.concatenate([op, op[five]]),
+            "eirp_dbm": np.full(n4 + n5, 61.0),
+            "bandwidth_mhz": bw,
+            "backhaul": np.concatenate([backhaul, backhaul[five]]),
+        },
+        geometry=shapely.points(all_xy[:, 0], all_xy[:, 1]),
+        crs=crs,
+    )
+
+    # schools
+    rows = []
+    for t in range(n_t):
+        tn = town_names[t]
+        rows.append((towns[t], f"{tn}中心小学", "primary", int(rng.integers(300, 1200)), t, -1))
+        rows.append((towns[t], f"{tn}中学", "secondary", int(rng.integers(400, 2000)), t, -1))
+        if seat[t]:
+            for k in range(int(rng.integers(2, 4))):
+                rows.append((towns[t], f"{tn}第{k + 2}小学", "primary", int(rng.integers(400, 1500)), t, -1))
+                rows.append((towns[t], f"{tn}第{k + 2}中学", "secondary", int(rng.integers(600, 2500)), t, -1))
+    u = rng.random(villages)
+    vprim = u < 0.15
+    vtp = (u >= 0.15) & (rng.random(villages) < np.clip(0.04 + 0.35 * remote, 0, 0.6))
+    for i in np.flatnonzero(vprim):
+        rows.append((vxy[i], f"{names[i]}小学", "primary", int(rng.integers(40, 300)), -1, i))
+    for i in np.flatnonzero(vtp):
+        rows.append((vxy[i], f"{names[i]}教学点", "teaching_point", int(rng.integers(3, 40)), -1, i))
+    sxy_s = np.array([r[0] for r in rows]) + rng.normal(0, 150, (len(rows), 2))
+    s_pts = shapely.points(sxy_s[:, 0], sxy_s[:, 1])
+    _, d_fibre = fibre_tree.query_nearest(s_pts, return_distance=True, all_matches=False)
+    s4 = cKDTree(sxy)
+    d_site, _ = s4.query(sxy_s)
+    kind = np.array([r[2] for r in rows], dtype=object)
+    fibre_ok = d_fibre < np.where(kind == "teaching_point", 300.0, 1000.0)
+    lte_ok = ~fibre_ok & (d_site < 4000.0)
+    sat = ~fibre_ok & ~lte_ok & (rng.random(len(rows)) < 0.25)
+    access = np.where(fibre_ok, "fibre", np.where(lte_ok, "4g", np.where(sat, "satellite", "none")))
+    bwm = np.select(
+        [fibre_ok, lte_ok, sat],
+        [
+            rng.choice([50.0, 100.0, 200.0, 500.0, 1000.0], len(rows), p=[0.1, 0.35, 0.25, 0.2, 0.1]),
+            np.round(rng.uniform(4.0, 40.0, len(rows))),
+            rng.choice([4.0, 8.0, 20.0], len(rows)),
+        ],
+        0.0,
+    )
+    s_county = county_of(sxy_s)
+    schools = gpd.GeoDataFrame(
+        {
+            "school_id": [f"S{i + 1:06d}" for i in range(len(rows))],
+            "name": [r[1] for r in rows],
+            "kind": kind,
+            "students": np.array([r[3] for r in rows], dtype=np.int64),
+            "bandwidth_mbps": bwm,
+            "access": access,
+            "county": county_arr[s_county],
+        },
+        geometry=s_pts,
+        crs=crs,
+    )
+
+    logger.info(
+        "synthetic region: %d counties, %d towns, %d villages, %d schools, %d sites, %d road and %d fibre segments",
+        len(county_polys),
+        n_t,
+        villages,
+        len(schools),
+        len(sites),
+        len(roads),
+        len(fib),
+    )
+    return SyntheticRegion(
+        crs=crs,
+        dem=dem,
+        admin=admin,
+        villages=vil,
+        schools=schools,
+        sites=sites,
+        fibre=fib,
+        fibre_nodes=fnodes,
+        roads=roads,
+    )
+
+
+def write_region(region: SyntheticRegion, out_dir: str | Path, *, name: str, language: str = "zh") -> Path:
+    """Write a region as a ready project: ``layers.gpkg`` (WGS84), ``schools.csv`` (lon/lat, CGCS2000),
+    ``dem.tif`` (metric CRS) and ``project.toml``. Returns the project file's path.
+    """
+    from gis.layers import write_layers
+    from gis.terrain import write_dem
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    vector = {k: v.to_crs(4326) for k, v in region.layers().items() if k != "schools"}
+    write_layers(vector, out / "layers.gpkg")
+    schools = region.schools.to_crs(4490)
+    table = pd.DataFrame(schools.drop(columns="geometry"))
+    table.insert(2, "lon", np.round(schools.geometry.x, 7))
+    table.insert(3, "lat", np.round(schools.geometry.y, 7))
+    table.to_csv(out / "schools.csv", index=False, encoding="utf-8")
+    write_dem(region.dem, out / "dem.tif", dtype="int16")
+    toml = f"""# coverplan project written by `coverplan synth` / gis.synthetic.write_region.
+# Layers are synthetic (seeded generator); see data/README.md.
+[project]
+name = "{name}"
+language = "{language}"
+coordinates = "wgs84"
+metric_crs = "{region.crs.to_string()}"
+
+[layers]
+admin = {{ path = "layers.gpkg", layer = "admin" }}
+villages = {{ path = "layers.gpkg", layer = "villages" }}
+schools = {{ path = "schools.csv", crs = "EPSG:4490", lon = "lon", lat = "lat" }}
+sites = {{ path = "layers.gpkg", layer = "sites" }}
+fibre = {{ path = "layers.gpkg", layer = "fibre" }}
+fibre_nodes = {{ path = "layers.gpkg", layer = "fibre_nodes" }}
+roads = {{ path = "layers.gpkg", layer = "roads" }}
+
+[terrain]
+path = "dem.tif"
+"""
+    path = out / "project.toml"
+    path.write_text(toml, encoding="utf-8")
+    return path

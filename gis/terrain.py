@@ -1,0 +1,335 @@
+"""Terrain: reading a DEM GeoTIFF and sampling heights at points and along many profiles at once.
+
+Heights are metres above sea level. Sampling is bilinear between pixel centres (nearest edge value in the
+outer half pixel). A point outside the DEM or next to a nodata cell gets NaN, never zero, and the callers
+report it. Profiles are returned in a ragged (CSR-like) layout so that thousands of site-to-point paths of
+different lengths share two flat arrays.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import shapely
+from affine import Affine
+from pyproj import CRS, Transformer
+from rasterio.errors import RasterioIOError
+
+from gis.errors import Problem, TerrainError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Dem:
+    """A digital elevation model held in memory.
+
+    Attributes
+    ----------
+    height_m : ndarray of float32, shape (rows, cols)
+        Heights above sea level in metres; NaN where the source has nodata. Read-only.
+    transform : affine.Affine
+        Pixel (col, row) to CRS coordinates of the pixel's upper-left corner.
+    crs : pyproj.CRS
+        CRS of the grid.
+    path : Path or None
+        File it was read from.
+    """
+
+    height_m: np.ndarray
+    transform: Affine
+    crs: CRS
+    path: Path | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, cols)."""
+        return self.height_m.shape  # type: ignore[return-value]
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(minx, miny, maxx, maxy) in the DEM's CRS."""
+        rows, cols = self.shape
+        xs, ys = _apply(self.transform, np.array([0.0, cols, 0.0, cols]), np.array([0.0, 0.0, rows, rows]))
+        return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+
+    def footprint(self, crs: CRS | None = None) -> shapely.Geometry:
+        """The DEM's area of valid data as a polygon (its extent), in ``crs`` (default: the DEM's)."""
+        minx, miny, maxx, maxy = self.bounds
+        poly = shapely.box(minx, miny, maxx, maxy)
+        if crs is None or CRS.from_user_input(crs).equals(self.crs):
+            return poly
+        poly = shapely.segmentize(poly, max(maxx - minx, maxy - miny) / 64.0)
+        tr = Transformer.from_crs(self.crs, crs, always_xy=True)
+        return shapely.transform(poly, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+
+def _apply(t: Affine, c: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Apply an affine transform to coordinate arrays."""
+    return t.a * c + t.b * r + t.c, t.d * c + t.e * r + t.f
+
+
+def dem_from_array(
+    height_m: np.ndarray,
+    transform: Affine,
+    crs: CRS | str | int,
+    *,
+    nodata: float | None = None,
+    path: Path | None = None,
+) -> Dem:
+    """Build a :class:`Dem` from an array (heights in metres); ``nodata`` cells become NaN."""
+    arr = np.array(height_m, dtype=np.float32, copy=True)
+    if arr.ndim != 2:
+        msg = f"`height_m` has shape {arr.shape}; expected a 2-D grid"
+        raise ValueError(msg)
+    if nodata is not None and not np.isnan(nodata):
+        arr[arr == np.float32(nodata)] = np.nan
+    arr.setflags(write=False)
+    return Dem(arr, transform, CRS.from_user_input(crs), path)
+
+
+def open_dem(path: str | Path) -> Dem:
+    """Read band 1 of a DEM GeoTIFF into memory.
+
+    Raises
+    ------
+    TerrainError
+        Missing or unreadable file, no CRS, or a rotated grid.
+    """
+    path = Path(path)
+    file = str(path)
+    if not path.exists():
+        raise TerrainError([Problem("terrain", "DEM file does not exist", file=file)])
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise TerrainError([Problem("terrain", "DEM has no CRS; expected a georeferenced GeoTIFF", file=file)])
+            if src.transform.b != 0 or src.transform.d != 0:
+                raise TerrainError([Problem("terrain", "DEM grid is rotated; expected a north-up grid", file=file)])
+            data = src.read(1, masked=True)
+            arr = np.ma.filled(data.astype(np.float32), np.nan)
+            dem = dem_from_array(arr, src.transform, CRS.from_wkt(src.crs.to_wkt()), path=path)
+    except RasterioIOError as exc:
+        raise TerrainError([Problem("terrain", f"cannot read DEM: {exc}", file=file)]) from exc
+    logger.info("DEM %s: %d x %d cells", path.name, *dem.shape)
+    return dem
+
+
+def write_dem(dem: Dem, path: str | Path, *, dtype: str = "float32", nodata: float = -32768.0) -> None:
+    """Write a DEM as a tiled, deflate-compressed GeoTIFF (NaN written as ``nodata``)."""
+    arr = np.where(np.isnan(dem.height_m), nodata, dem.height_m)
+    if np.dtype(dtype).kind in "iu":
+        arr = np.round(arr)
+    rows, cols = dem.shape
+    profile = {
+        "driver": "GTiff",
+        "height": rows,
+        "width": cols,
+        "count": 1,
+        "dtype": dtype,
+        "crs": dem.crs.to_wkt(),
+        "transform": dem.transform,
+        "nodata": nodata,
+        "compress": "deflate",
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "predictor": 2,
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(arr.astype(dtype), 1)
+
+
+def _to_dem_crs(dem: Dem, x: np.ndarray, y: np.ndarray, crs: CRS | str | int | None) -> tuple[np.ndarray, np.ndarray]:
+    if crs is None or CRS.from_user_input(crs).equals(dem.crs):
+        return x, y
+    tr = Transformer.from_crs(crs, dem.crs, always_xy=True)
+    return tr.transform(x, y)
+
+
+def sample_heights(dem: Dem, x: np.ndarray, y: np.ndarray, *, crs: CRS | str | int | None = None) -> np.ndarray:
+    """Bilinear heights (m) at points; NaN outside the DEM or where a neighbouring cell is nodata.
+
+    Parameters
+    ----------
+    dem : Dem
+    x, y : array_like
+        Coordinates (any shape, same shape) in ``crs``.
+    crs : CRS, optional
+        CRS of ``x``/``y``; default the DEM's.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    shape = x.shape
+    xd, yd = _to_dem_crs(dem, x.ravel(), y.ravel(), crs)
+    col, row = _apply(~dem.transform, np.asarray(xd), np.asarray(yd))
+    rows, cols = dem.shape
+    inside = (col >= 0) & (col <= cols) & (row >= 0) & (row <= rows)
+    # pixel-centre coordinates, clamped so the outer half pixel takes the edge value
+    fc = np.clip(np.where(inside, col, 0.0) - 0.5, 0.0, cols - 1.0)
+    fr = np.clip(np.where(inside, row, 0.0) - 0.5, 0.0, rows - 1.0)
+    c0 = np.minimum(np.floor(fc).astype(np.int64), max(cols - 2, 0))
+    r0 = np.minimum(np.floor(fr).astype(np.int64), max(rows - 2, 0))
+    c1 = np.minimum(c0 + 1, cols - 1)
+    r1 = np.minimum(r0 + 1, rows - 1)
+    tc = fc - c0
+    tr_ = fr - r0
+    h = dem.height_m
+    z = (
+        h[r0, c0] * (1 - tc) * (1 - tr_)
+        + h[r0, c1] * tc * (1 - tr_)
+        + h[r1, c0] * (1 - tc) * tr_
+        + h[r1, c1] * tc * tr_
+    )
+    z = np.where(inside, z, np.nan)
+    return z.reshape(shape)
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """Many terrain profiles in one ragged layout.
+
+    Profile ``i`` occupies ``distance_m[offsets[i]:offsets[i+1]]`` and ``height_m[...]`` (same slice).
+    Samples run from the start point (distance 0) to the end point (distance = path length), inclusive.
+
+    Attributes
+    ----------
+    offsets : ndarray of int64, shape (n + 1,)
+    distance_m : ndarray of float64
+        Distance of each sample from the profile's start, metres.
+    height_m : ndarray of float64
+        Terrain height at each sample, metres; NaN outside the DEM or at nodata.
+    length_m : ndarray of float64, shape (n,)
+        Straight-line length of each profile, metres.
+    """
+
+    offsets: np.ndarray
+    distance_m: np.ndarray
+    height_m: np.ndarray
+    length_m: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.length_m)
+
+    def get(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """(distance_m, height_m) of profile ``i``."""
+        s = slice(self.offsets[i], self.offsets[i + 1])
+        return self.distance_m[s], self.height_m[s]
+
+    @property
+    def complete(self) -> np.ndarray:
+        """Boolean per profile: every sample has a height (fully on the DEM, no nodata)."""
+        bad = np.isnan(self.height_m)
+        counts = np.add.reduceat(bad.astype(np.int64), self.offsets[:-1]) if len(self) else np.zeros(0, np.int64)
+        return counts == 0
+
+
+def profiles(
+    dem: Dem,
+    x0: np.ndarray,
+    y0: np.ndarray,
+    x1: np.ndarray,
+    y1: np.ndarray,
+    *,
+    step_m: float = 30.0,
+    crs: CRS | str | int | None = None,
+) -> Profiles:
+    """Sample terrain along many straight paths at once (vectorised).
+
+    Parameters
+    ----------
+    dem : Dem
+    x0, y0, x1, y1 : array_like, shape (n,)
+        Start and end points in ``crs`` (a metric CRS: the step is in metres).
+    step_m : float
+        Sample spacing in metres; each profile gets ``ceil(length / step_m) + 1`` evenly spaced samples
+        (at least 2), so the end points are always sampled.
+    crs : CRS, optional
+        CRS of the points; default the DEM's, which must then be metric.
+    """
+    if not np.isfinite(step_m) or step_m <= 0:
+        msg = f"`step_m` = {step_m!r}; expected a positive number of metres"
+        raise ValueError(msg)
+    pts_crs = CRS.from_user_input(crs) if crs is not None else dem.crs
+    if not pts_crs.is_projected:
+        msg = f"`crs` = {pts_crs.name!r} is geographic; profiles need points in a metric CRS"
+        raise ValueError(msg)
+    x0, y0, x1, y1 = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (x0, y0, x1, y1))
+    length = np.hypot(x1 - x0, y1 - y0)
+    n = np.maximum(np.ceil(length / step_m).astype(np.int64) + 1, 2)
+    offsets = np.zeros(len(n) + 1, dtype=np.int64)
+    np.cumsum(n, out=offsets[1:])
+    total = int(offsets[-1])
+    which = np.repeat(np.arange(len(n)), n)
+    k = np.arange(total) - offsets[:-1][which]
+    frac = k / (n[which] - 1)
+    xs = x0[which] + frac * (x1 - x0)[which]
+    ys = y0[which] + frac * (y1 - y0)[which]
+    heights = sample_heights(dem, xs, ys, crs=pts_crs)
+    return Profiles(offsets=offsets, distance_m=frac * length[which], height_m=heights, length_m=length)
+
+
+def coverage_problems(
+    dem: Dem, area: shapely.Geometry, *, crs: CRS, what: str = "the region", min_share: float = 0.999
+) -> list[Problem]:
+    """Problems when the DEM does not cover ``area`` (in ``crs``) or has nodata inside it.
+
+    A DEM must cover at least ``min_share`` of the area's extent with valid heights.
+    """
+    file = str(dem.path) if dem.path else None
+    foot = dem.footprint(crs)
+    area_m2 = shapely.area(area)
+    if area_m2 <= 0:
+        return []
+    covered = shapely.area(shapely.intersection(area, foot)) / area_m2
+    problems = []
+    if covered < min_share:
+        problems.append(
+            Problem(
+                "terrain",
+                f"DEM covers {covered:.1%} of {what}; expected it to cover all of it "
+                f"(DEM bounds {tuple(round(b, 3) for b in dem.bounds)} in {dem.crs.to_string()})",
+                file=file,
+            )
+        )
+        return problems
+    # nodata holes inside the area: sample a grid of points inside it
+    minx, miny, maxx, maxy = shapely.bounds(area)
+    gx, gy = np.meshgrid(np.linspace(minx, maxx, 80), np.linspace(miny, maxy, 80))
+    pts = shapely.points(gx.ravel(), gy.ravel())
+    inside = shapely.contains(area, pts)
+    z = sample_heights(dem, gx.ravel()[inside], gy.ravel()[inside], crs=crs)
+    if inside.any() and np.isnan(z).mean() > 1 - min_share:
+        problems.append(
+            Problem(
+                "terrain",
+                f"DEM has nodata over {np.isnan(z).mean():.1%} of {what}; expected valid heights",
+                file=file,
+            )
+        )
+    return problems
+
+
+def point_heights(
+    dem: Dem, frame, layer: str, id_column: str, *, crs: CRS, file: str | None = None
+) -> tuple[np.ndarray, list[Problem]]:
+    """Ground height (m) at each point of a layer, and a problem for each point off the DEM or on nodata."""
+    geoms = np.asarray(frame.geometry.values)
+    z = sample_heights(dem, shapely.get_x(geoms), shapely.get_y(geoms), crs=crs)
+    ids = frame[id_column].tolist() if id_column in frame.columns else [None] * len(frame)
+    problems = [
+        Problem(
+            layer,
+            "lies outside the DEM or on nodata; no terrain height",
+            file=file,
+            row=i + 1,
+            row_id=f"{id_column}={ids[i]}",
+            column="geometry",
+        )
+        for i in np.flatnonzero(np.isnan(z))
+    ]
+    return z, problems

@@ -1,0 +1,325 @@
+"""Validation of layers against their schemas; every problem is collected, nothing is silently dropped.
+
+The functions here take a layer as read (source CRS) and return a cleaned copy (ids as text, numbers as
+numbers, enums normalised to lower case, booleans as booleans) together with the list of problems found:
+missing or empty layers, missing columns, null/empty/invalid/wrong-type geometry, coordinates out of range
+or with longitude and latitude swapped, duplicate ids, values of the wrong type or out of range, unknown
+enum values.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis._schema import SCHEMAS, Column, LayerSchema
+from gis.errors import Problem
+
+logger = logging.getLogger(__name__)
+
+_TRUE = {"true", "t", "yes", "y", "1", "是", "1.0"}
+_FALSE = {"false", "f", "no", "n", "0", "否", "0.0"}
+
+
+def _row_ids(frame: pd.DataFrame, schema: LayerSchema) -> list[str | None]:
+    col = schema.id_column
+    if col not in frame.columns:
+        return [None] * len(frame)
+    return [None if _isnull(v) else f"{col}={v}" for v in frame[col].tolist()]
+
+
+def _isnull(v: object) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT
+
+
+def _id_text(v: object) -> str | None:
+    """Id value as text; integral floats (1.0 from a CSV with gaps) become '1'."""
+    if _isnull(v):
+        return None
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))
+    s = str(v).strip()
+    return s or None
+
+
+def check_geometry(frame: gpd.GeoDataFrame, schema: LayerSchema, *, file: str | None = None) -> list[Problem]:
+    """Problems with the geometry column: missing, empty, non-finite, invalid or of the wrong type."""
+    problems: list[Problem] = []
+    ids = _row_ids(frame, schema)
+    geoms = np.asarray(frame.geometry.values)
+    missing = shapely.is_missing(geoms)
+    empty = ~missing & shapely.is_empty(geoms)
+    types = np.asarray(shapely.get_type_id(geoms))
+    names = np.array(
+        [
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        ]
+    )
+    ok_geom = ~missing & ~empty
+    coords_ok = np.ones(len(geoms), dtype=bool)
+    if ok_geom.any():
+        b = shapely.bounds(geoms[ok_geom])
+        coords_ok[ok_geom] = np.isfinite(b).all(axis=1)
+    valid = np.ones(len(geoms), dtype=bool)
+    valid[ok_geom] = shapely.is_valid(geoms[ok_geom])
+    expected = " or ".join(schema.geometry)
+    for i in range(len(geoms)):
+        msg = None
+        if missing[i]:
+            msg = f"has no geometry; expected a {expected}"
+        elif empty[i]:
+            msg = f"has an empty geometry; expected a {expected}"
+        elif names[types[i]] not in schema.geometry:
+            msg = f"geometry is a {names[types[i]]}; expected a {expected}"
+        elif not coords_ok[i]:
+            msg = "geometry has NaN or infinite coordinates"
+        elif not valid[i]:
+            reason = shapely.is_valid_reason(geoms[i])
+            msg = f"geometry is invalid ({reason}); expected a valid {expected}"
+        if msg:
+            problems.append(Problem(schema.name, msg, file=file, row=i + 1, row_id=ids[i], column="geometry"))
+    return problems
+
+
+def check_lonlat(frame: gpd.GeoDataFrame, schema: LayerSchema, *, file: str | None = None) -> list[Problem]:
+    """Problems with geographic coordinates: out of range (lon -180..180, lat -90..90) or lon/lat swapped.
+
+    Only meaningful for a layer in a geographic CRS; geometry problems are reported by
+    :func:`check_geometry` and skipped here.
+    """
+    geoms = np.asarray(frame.geometry.values)
+    usable = ~shapely.is_missing(geoms)
+    usable[usable] = ~shapely.is_empty(geoms[usable])
+    if not usable.any():
+        return []
+    b = np.full((len(geoms), 4), np.nan)
+    b[usable] = shapely.bounds(geoms[usable])
+    ids = _row_ids(frame, schema)
+    problems = []
+    for i in np.flatnonzero(usable):
+        minx, miny, maxx, maxy = b[i]
+        if not np.isfinite(b[i]).all():
+            continue
+        lon_ok = minx >= -180.0 and maxx <= 180.0
+        lat_ok = miny >= -90.0 and maxy <= 90.0
+        if lon_ok and lat_ok:
+            continue
+        if abs(minx) <= 90.0 and abs(maxx) <= 90.0 and abs(miny) <= 180.0 and abs(maxy) <= 180.0:
+            msg = (
+                f"coordinates (x={minx:.6f}, y={miny:.6f}) have a latitude beyond 90 degrees: longitude "
+                "and latitude look swapped; expected x = longitude, y = latitude"
+            )
+        else:
+            msg = (
+                f"coordinates (x={minx:.6f}, y={miny:.6f}) are out of range; expected longitude -180..180 and "
+                "latitude -90..90 degrees (is the layer in a projected CRS without saying so?)"
+            )
+        problems.append(Problem(schema.name, msg, file=file, row=i + 1, row_id=ids[i], column="geometry"))
+    return problems
+
+
+def _coerce_column(
+    values: pd.Series, col: Column, *, schema: LayerSchema, ids: Sequence[str | None], file: str | None
+) -> tuple[pd.Series, list[Problem]]:
+    """Coerce one column to its schema type; collect a problem per bad row."""
+    problems: list[Problem] = []
+
+    def bad(i: int, msg: str) -> None:
+        problems.append(Problem(schema.name, msg, file=file, row=i + 1, row_id=ids[i], column=col.name))
+
+    raw = values.tolist()
+    null = np.array([_isnull(v) or (isinstance(v, str) and not v.strip()) for v in raw], dtype=bool)
+    if col.required:
+        for i in np.flatnonzero(null):
+            bad(i, f"is empty; expected {col.expected()}")
+
+    if col.kind in ("id", "text"):
+        out = pd.Series(
+            [None if null[i] else (_id_text(v) if col.kind == "id" else str(v).strip()) for i, v in enumerate(raw)],
+            index=values.index,
+            dtype=object,
+        )
+        return out, problems
+
+    if col.kind == "admin_code":
+        out_vals: list[str | None] = []
+        for i, v in enumerate(raw):
+            if null[i]:
+                out_vals.append(None)
+                continue
+            s = _id_text(v) or ""
+            if not (len(s) == 12 and s.isdigit()):
+                bad(i, f"{v!r} is not {col.expected()}")
+            out_vals.append(s)
+        return pd.Series(out_vals, index=values.index, dtype=object), problems
+
+    if col.kind == "enum":
+        out_vals = []
+        for i, v in enumerate(raw):
+            if null[i]:
+                out_vals.append(None)
+                continue
+            s = str(v).strip().lower()
+            if s not in col.allowed:
+                bad(i, f"{v!r} is not an allowed value; expected {col.expected()}")
+            out_vals.append(s)
+        return pd.Series(out_vals, index=values.index, dtype=object), problems
+
+    if col.kind == "bool":
+        out_b: list[object] = []
+        for i, v in enumerate(raw):
+            if null[i]:
+                out_b.append(pd.NA)
+            elif isinstance(v, bool | np.bool_):
+                out_b.append(bool(v))
+            elif str(v).strip().lower() in _TRUE:
+                out_b.append(True)
+            elif str(v).strip().lower() in _FALSE:
+                out_b.append(False)
+            else:
+                bad(i, f"{v!r} is not {col.expected()}")
+                out_b.append(pd.NA)
+        return pd.Series(out_b, index=values.index, dtype="boolean"), problems
+
+    # numeric
+    num = pd.to_numeric(values, errors="coerce").astype(float)
+    arr = num.to_numpy()
+    not_number = ~null & ~np.isfinite(arr)
+    for i in np.flatnonzero(not_number):
+        bad(i, f"{raw[i]!r} is not a finite number; expected {col.expected()}")
+    ok = ~null & np.isfinite(arr)
+    checks = ok.copy()
+    if col.kind == "int":
+        frac = ok & (np.floor(np.where(ok, arr, 0.0)) != np.where(ok, arr, 0.0))
+        for i in np.flatnonzero(frac):
+            bad(i, f"{raw[i]!r} is not a whole number; expected {col.expected()}")
+        checks &= ~frac
+    vals = np.where(checks, arr, 0.0)
+    out_of_range = np.zeros(len(arr), dtype=bool)
+    if col.low is not None:
+        out_of_range |= checks & ((vals <= col.low) if col.low_open else (vals < col.low))
+    if col.high is not None:
+        out_of_range |= checks & ((vals >= col.high) if col.high_open else (vals > col.high))
+    for i in np.flatnonzero(out_of_range):
+        neg = " is negative;" if col.low == 0 and arr[i] < 0 else " is out of range;"
+        bad(i, f"{raw[i]!r}{neg} expected {col.expected()}")
+    if col.kind == "int":
+        ints = pd.array(
+            [None if not ok[i] or np.floor(arr[i]) != arr[i] else int(arr[i]) for i in range(len(arr))],
+            dtype="Int64",
+        )
+        if not pd.isna(ints).any():
+            return pd.Series(np.asarray(ints, dtype=np.int64), index=values.index), problems
+        return pd.Series(ints, index=values.index), problems
+    return pd.Series(np.where(ok, arr, np.nan), index=values.index), problems
+
+
+def validate_frame(
+    frame: gpd.GeoDataFrame, layer: str | LayerSchema, *, file: str | None = None
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Check a layer against its schema and return a cleaned copy and every problem found.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        The layer as read, in its source CRS.
+    layer : str or LayerSchema
+        Layer name (``villages``, ``schools``, ...) or a schema.
+    file : str, optional
+        Source file, named in the problems.
+
+    Returns
+    -------
+    cleaned : GeoDataFrame
+        Same rows and index as ``frame``; schema columns coerced (ids and text as ``str``, enums lower case,
+        integers as ``int64`` or nullable ``Int64``, floats with NaN for empty optional cells, booleans as
+        nullable ``boolean``); other columns kept as they are.
+    problems : list of Problem
+        Errors (and warnings) in row order per check; empty when the layer is clean.
+    """
+    schema = SCHEMAS[layer] if isinstance(layer, str) else layer
+    problems: list[Problem] = []
+    if len(frame) == 0:
+        problems.append(Problem(schema.name, "layer is empty; expected at least one feature", file=file))
+        return frame.copy(), problems
+
+    out = frame.copy()
+    missing = [c for c in schema.required if c not in out.columns]
+    for c in missing:
+        have = [str(c) for c in out.columns if c != out.geometry.name]
+        problems.append(
+            Problem(schema.name, f"required column is missing; columns present: {have}", file=file, column=c)
+        )
+
+    problems.extend(check_geometry(out, schema, file=file))
+    ids = _row_ids(out, schema)
+    for col in schema.columns:
+        if col.name not in out.columns:
+            continue
+        coerced, probs = _coerce_column(out[col.name], col, schema=schema, ids=ids, file=file)
+        out[col.name] = coerced
+        problems.extend(probs)
+
+    idc = schema.id_column
+    if idc in out.columns:
+        idv = out[idc]
+        dup = idv.notna() & idv.duplicated(keep=False)
+        if dup.any():
+            first: dict[str, int] = {}
+            for pos, (is_dup, v) in enumerate(zip(dup.to_numpy(), idv.tolist(), strict=True)):
+                if not is_dup:
+                    continue
+                if v not in first:
+                    first[v] = pos
+                    continue
+                problems.append(
+                    Problem(
+                        schema.name,
+                        f"duplicate id {v!r} (first at row {first[v] + 1}); expected unique ids",
+                        file=file,
+                        row=pos + 1,
+                        row_id=f"{idc}={v}",
+                        column=idc,
+                    )
+                )
+    return out, problems
+
+
+def outside_area_warnings(
+    frame: gpd.GeoDataFrame,
+    area: shapely.Geometry,
+    layer: str,
+    *,
+    tolerance_m: float = 1000.0,
+    file: str | None = None,
+) -> list[Problem]:
+    """Warnings for features farther than ``tolerance_m`` from the region (both in the same metric CRS)."""
+    schema = SCHEMAS[layer]
+    geoms = np.asarray(frame.geometry.values)
+    dist = shapely.distance(geoms, area)
+    far = np.flatnonzero(np.nan_to_num(dist, nan=0.0) > tolerance_m)
+    ids = _row_ids(frame, schema)
+    return [
+        Problem(
+            layer,
+            f"lies {dist[i] / 1000:.1f} km outside the region's admin areas",
+            file=file,
+            row=i + 1,
+            row_id=ids[i],
+            column="geometry",
+            severity="warning",
+        )
+        for i in far
+    ]

@@ -1,0 +1,1 @@
+"""coverplan planning layer: models, optimiser, ledger, pipeline and the ``coverplan`` CLI."""

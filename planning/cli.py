@@ -1,0 +1,241 @@
+"""The ``coverplan`` command line.
+
+Commands: ``validate``, ``run``, ``demo``, ``synth``. Exit codes: 0 success, 2 bad input (every problem
+listed: file, layer, row, id, column, what was expected) or an output folder that exists without
+``--overwrite``, 1 an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from gis.errors import LayerError, Problem, ProjectError
+from gis.project import load_project
+from planning.pipeline import OutputExistsError, prepare_output, run_pipeline
+
+logger = logging.getLogger(__name__)
+
+EXIT_BAD_INPUT = 2
+DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
+
+console = Console(stderr=True)
+
+
+def _problem_table(problems: list[Problem], *, title: str) -> Table:
+    table = Table(title=title, show_lines=False, expand=False)
+    for col in ("severity", "file", "layer", "row", "id", "column", "problem"):
+        table.add_column(col, overflow="fold")
+    for p in problems:
+        table.add_row(
+            p.severity,
+            Path(p.file).name if p.file else "",
+            p.layer,
+            "" if p.row is None else str(p.row),
+            p.row_id or "",
+            p.column or "",
+            p.message,
+        )
+    return table
+
+
+def _report_problems(problems: list[Problem]) -> None:
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
+    if errors:
+        console.print(_problem_table(errors, title=f"{len(errors)} error(s)"))
+    if warnings:
+        console.print(_problem_table(warnings[:100], title=f"{len(warnings)} warning(s)"))
+    # plain lines too, for logs and grep
+    for p in errors:
+        click.echo(f"ERROR {p}", err=True)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"coverplan: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+class _Steps:
+    """A rich progress display of named steps (progress bars only in the CLI)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.status = None
+
+    def __enter__(self) -> _Steps:
+        if self.enabled:
+            self.status = console.status("starting")
+            self.status.__enter__()
+        return self
+
+    def __call__(self, step: str) -> None:
+        if self.status is not None:
+            self.status.update(f"[bold]{step}[/bold]")
+        logger.info("step: %s", step)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.__exit__(*exc)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("-q", "--quiet", count=True, help="Less output (errors only).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
+    """coverplan: rural telecom coverage gaps, fibre reach and universal-service pilot planning."""
+    level = logging.WARNING - 10 * verbose + 10 * quiet
+    logging.basicConfig(
+        level=max(logging.DEBUG, min(level, logging.CRITICAL)),
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False)],
+        force=True,
+    )
+    logging.getLogger("pyogrio").setLevel(max(logging.WARNING, level))
+    ctx.obj = {"quiet": quiet > 0}
+
+
+@cli.command()
+@click.argument("project_file", type=click.Path(path_type=Path))
+def validate(project_file: Path) -> None:
+    """Check every layer and the terrain of PROJECT_FILE; list all problems (exit 2 if any error)."""
+    from gis.inputs import load_inputs
+
+    try:
+        project = load_project(project_file)
+        inputs = load_inputs(project)
+    except ProjectError as exc:
+        _fail(str(exc))
+    except LayerError as exc:
+        _report_problems(list(exc.problems))
+        _fail(f"{project_file}: {sum(p.severity == 'error' for p in exc.problems)} error(s)")
+    if inputs.warnings:
+        _report_problems(list(inputs.warnings))
+    counts = ", ".join(f"{len(f)} {n}" for n, f in inputs.layers.frames.items())
+    click.echo(f"{project_file}: valid ({counts}; metric CRS {inputs.layers.crs.to_string()})")
+
+
+def _run(project_file: Path, out: Path, overwrite: bool, quiet: bool) -> None:
+    try:
+        project = load_project(project_file)
+        with _Steps(enabled=not quiet and sys.stderr.isatty()) as steps:
+            result = run_pipeline(project, out, overwrite=overwrite, progress=steps)
+    except ProjectError as exc:
+        _fail(str(exc))
+    except LayerError as exc:
+        _report_problems(list(exc.problems))
+        _fail(f"{project_file}: {sum(p.severity == 'error' for p in exc.problems)} error(s); nothing written")
+    except OutputExistsError as exc:
+        _fail(str(exc))
+    total = sum(result.seconds.values())
+    click.echo(f"coverplan: {project.name}: wrote {len(result.files)} files to {out} in {total:.1f} s")
+    for f in result.files:
+        click.echo(f"  {f}")
+
+
+@cli.command()
+@click.argument("project_file", type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
+@click.pass_context
+def run(ctx: click.Context, project_file: Path, out: Path, overwrite: bool) -> None:
+    """Run the whole pipeline on PROJECT_FILE and write the outputs into --out."""
+    _run(project_file, out, overwrite, ctx.obj["quiet"])
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=Path("outputs/demo"),
+    show_default=True,
+    help="Output folder.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
+@click.pass_context
+def demo(ctx: click.Context, out: Path, overwrite: bool) -> None:
+    """Run the pipeline on the bundled demo region (data/demo/project.toml)."""
+    project_file = DEMO_DIR / "project.toml"
+    if not project_file.exists():
+        _fail(f"demo project `{project_file}` not found; install coverplan from its source tree (pip install -e .)")
+    _run(project_file, out, overwrite, ctx.obj["quiet"])
+
+
+@cli.command()
+@click.option("--villages", type=click.IntRange(min=10), required=True, help="Number of villages.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
+@click.option("--name", default=None, help="Project name (default: synthetic-N-sSEED).")
+@click.option(
+    "--boundary",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Fill this county boundary (one polygon layer with `name` and `area_id`) instead of a square.",
+)
+def synth(  # noqa: PLR0917 (click passes options positionally)
+    villages: int, seed: int, out: Path, overwrite: bool, name: str | None, boundary: Path | None
+) -> None:
+    """Write a synthetic region of any size (layers, DEM, project.toml) into --out."""
+    from gis.synthetic import synthesize, write_region
+
+    area = None
+    if boundary is not None:
+        from gis.layers import read_layer
+        from gis.project import LayerSource
+        from gis.validation import validate_frame
+
+        try:
+            frame, problems = read_layer(LayerSource(path=boundary), "admin")
+            frame, more = validate_frame(frame, "admin", file=str(boundary))
+        except LayerError as exc:
+            problems, more = list(exc.problems), []
+        if any(p.severity == "error" for p in [*problems, *more]):
+            _report_problems([*problems, *more])
+            _fail(f"{boundary}: not a usable boundary")
+        area = frame
+    try:
+        prepare_output(out, overwrite=overwrite)
+    except OutputExistsError as exc:
+        _fail(str(exc))
+    t0 = time.perf_counter()
+    with _Steps(enabled=sys.stderr.isatty()) as steps:
+        steps("generating region")
+        if area is None:
+            region = synthesize(villages=villages, seed=seed)
+        else:
+            import numpy as np
+            import shapely
+
+            region = synthesize(
+                villages=villages,
+                seed=seed,
+                boundary=shapely.union_all(np.asarray(area.geometry.values)),
+                boundary_crs=area.crs,
+                boundary_name=str(area["name"].iloc[0]),
+                boundary_code=str(area["area_id"].iloc[0]),
+            )
+        steps("writing files")
+        path = write_region(region, out, name=name or f"synthetic-{villages}-s{seed}")
+    click.echo(
+        f"coverplan: synthetic region ({villages} villages, {len(region.schools)} schools, "
+        f"{len(region.sites)} sites) written to {path} in {time.perf_counter() - t0:.1f} s"
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="coverplan")
+
+
+if __name__ == "__main__":
+    main()

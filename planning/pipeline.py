@@ -1,0 +1,181 @@
+"""The coverplan pipeline: compose the stages on one project and write the outputs folder.
+
+Stages (each a pure function elsewhere; this module only composes them and writes files):
+
+1. ``inputs``: read, validate and project all layers; terrain heights (:func:`gis.inputs.load_inputs`).
+2. ``summary``: counts and totals of the region, written as ``summary.json`` and ``summary.md``.
+
+Later stages (coverage, fibre reach, gaps and ledger, optimiser, map and report) add to this list.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from gis.inputs import Inputs, load_inputs
+from gis.layers import write_layers
+from gis.project import Project
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+class OutputExistsError(FileExistsError):
+    """The output folder already has files and overwriting was not asked for."""
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the inputs, the summary, the files written and the seconds per stage."""
+
+    inputs: Inputs
+    summary: dict[str, Any]
+    files: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def prepare_output(out_dir: Path, *, overwrite: bool) -> None:
+    """Create ``out_dir``; refuse a non-empty one unless ``overwrite`` (then it is emptied)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not overwrite:
+            msg = f"output folder `{out_dir}` exists and is not empty; pass --overwrite to replace it"
+            raise OutputExistsError(msg)
+        for child in out_dir.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _length_km(frame) -> float:
+    return float(np.sum(shapely.length(np.asarray(frame.geometry.values)))) / 1000.0
+
+
+def summarise(project: Project, inputs: Inputs) -> dict[str, Any]:
+    """Counts and totals of a project's inputs (areas in km², lengths in km, heights in m)."""
+    layers = inputs.layers
+    v = layers["villages"]
+    s = layers["schools"]
+    sites = layers["sites"]
+    out: dict[str, Any] = {
+        "project": project.name,
+        "project_file": str(project.path),
+        "metric_crs": layers.crs.to_string(),
+        "region_area_km2": round(shapely.area(layers.region) / 1e6, 1),
+        "admin_areas": len(layers["admin"]),
+        "villages": {
+            "count": len(v),
+            "population": int(v["population"].sum()),
+            "registered_poor": int(v["is_poor"].fillna(False).sum()) if "is_poor" in v else None,
+        },
+        "schools": {
+            "count": len(s),
+            "by_kind": {str(k): int(n) for k, n in s["kind"].value_counts().sort_index().items()},
+            "students": int(s["students"].sum()),
+        },
+        "sites": {
+            "count": len(sites),
+            "by_tech_band": {
+                f"{t} {b:g} MHz": int(n) for (t, b), n in sites.groupby(["tech", "band_mhz"]).size().items()
+            },
+        },
+        "warnings": len(inputs.warnings),
+    }
+    if "access" in s:
+        out["schools"]["by_access"] = {str(k): int(n) for k, n in s["access"].value_counts().sort_index().items()}
+    for name in ("roads", "fibre"):
+        frame = layers.get(name)
+        if frame is not None:
+            out[name] = {"segments": len(frame), "length_km": round(_length_km(frame), 1)}
+    if layers.get("fibre_nodes") is not None:
+        out["fibre_nodes"] = {"count": len(layers["fibre_nodes"])}
+    if layers.get("candidates") is not None:
+        out["candidates"] = {"count": len(layers["candidates"])}
+    if inputs.dem is not None:
+        ground = v["ground_m"].to_numpy()
+        out["terrain"] = {
+            "file": str(inputs.dem.path),
+            "cells": list(inputs.dem.shape),
+            "cell_size": round(abs(inputs.dem.transform.a), 3),
+            "village_ground_m": {
+                "min": round(float(np.min(ground)), 1),
+                "max": round(float(np.max(ground)), 1),
+            },
+        }
+    return out
+
+
+def _summary_md(summary: dict[str, Any], seconds: dict[str, float]) -> str:
+    lines = [f"# coverplan run: {summary['project']}", "", "| item | value |", "|---|---|"]
+
+    def walk(prefix: str, obj: Any) -> None:
+        if isinstance(obj, dict):
+            for k, val in obj.items():
+                walk(f"{prefix}.{k}" if prefix else k, val)
+        else:
+            lines.append(f"| {prefix} | {obj} |")
+
+    walk("", summary)
+    lines += ["", "| stage | seconds |", "|---|---|"]
+    lines += [f"| {k} | {v:.2f} |" for k, v in seconds.items()]
+    return "\n".join(lines) + "\n"
+
+
+def run_pipeline(
+    project: Project, out_dir: str | Path, *, overwrite: bool = False, progress: Progress | None = None
+) -> RunResult:
+    """Run every stage on ``project`` and write the outputs into ``out_dir``.
+
+    Files written: ``layers.gpkg`` (validated layers in the metric CRS, point layers with ``ground_m``),
+    ``summary.json`` and ``summary.md``.
+
+    Raises
+    ------
+    LayerError
+        Bad input (every problem listed); nothing is written then.
+    OutputExistsError
+        ``out_dir`` is not empty and ``overwrite`` is false.
+    """
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        prepare_output(out, overwrite=False)
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    inputs = load_inputs(project, progress=progress)
+    seconds["inputs"] = time.perf_counter() - t0
+
+    prepare_output(out, overwrite=overwrite)
+    files: list[Path] = []
+    t0 = time.perf_counter()
+    if progress:
+        progress("write layers")
+    write_layers(inputs.layers.frames, out / "layers.gpkg")
+    files.append(out / "layers.gpkg")
+    seconds["write_layers"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    summary = summarise(project, inputs)
+    seconds["summary"] = time.perf_counter() - t0
+    summary["warnings_list"] = [str(w) for w in inputs.warnings[:200]]
+    (out / "summary.json").write_text(
+        json.dumps({**summary, "seconds": seconds}, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    (out / "summary.md").write_text(
+        _summary_md({k: v for k, v in summary.items() if k != "warnings_list"}, seconds), encoding="utf-8"
+    )
+    files += [out / "summary.json", out / "summary.md"]
+    logger.info("wrote %s", ", ".join(f.name for f in files))
+    return RunResult(inputs=inputs, summary=summary, files=files, seconds=seconds)

@@ -1,0 +1,123 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from gis.crs import wgs84_to_gcj02
+from gis.errors import LayerError
+from gis.layers import load_layer, load_layers, read_layer
+from gis.project import LayerSource, load_project
+
+from ..conftest import tiny_layers
+
+
+def _villages_wgs84():
+    return tiny_layers()["villages"].to_crs(4326)
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".shp", ".parquet", ".csv"])
+def test_every_format_reads_the_same_layer(tmp_path: Path, suffix: str):
+    v = _villages_wgs84()
+    path = tmp_path / f"villages{suffix}"
+    crs = None
+    if suffix == ".csv":
+        table = pd.DataFrame(v.drop(columns="geometry"))
+        table["lon"], table["lat"] = v.geometry.x, v.geometry.y
+        table.to_csv(path, index=False)
+        crs = "EPSG:4326"
+    elif suffix == ".parquet":
+        v.to_parquet(path)
+    else:
+        pyogrio.write_dataframe(v, path)
+    frame, problems = load_layer(LayerSource(path=path, crs=crs), "villages", metric_crs="EPSG:32652")
+    assert problems == []
+    assert frame.crs.to_epsg() == 32652
+    assert frame["village_id"].tolist() == ["V1", "V2", "V3", "V4", "V5"]
+    assert frame["population"].tolist() == [1200, 800, 450, 2300, 150]
+    assert frame["is_poor"].tolist() == [False, True, False, False, True]
+    ref = tiny_layers()["villages"]
+    assert np.allclose(shapely.get_x(frame.geometry.values), shapely.get_x(ref.geometry.values), atol=1e-3)
+    assert np.allclose(shapely.get_y(frame.geometry.values), shapely.get_y(ref.geometry.values), atol=1e-3)
+
+
+def test_csv_without_crs_is_refused(tmp_path: Path):
+    path = tmp_path / "v.csv"
+    path.write_text("village_id,name,population,lon,lat\nV1,a,10,127.1,41.8\n", encoding="utf-8")
+    with pytest.raises(LayerError, match="CSV layer has no CRS"):
+        read_layer(LayerSource(path=path), "villages")
+
+
+def test_csv_bad_coordinate_names_row(tmp_path: Path):
+    path = tmp_path / "v.csv"
+    path.write_text("village_id,name,population,lon,lat\nV1,a,10,127.1,41.8\nV2,b,5,x,41.9\n", encoding="utf-8")
+    _, problems = load_layer(LayerSource(path=path, crs="EPSG:4326"), "villages")
+    assert [(p.row, p.row_id, p.column) for p in problems if p.column == "lon"] == [(2, "village_id=V2", "lon")]
+
+
+def test_shapefile_without_prj_has_no_crs(tmp_path: Path):
+    path = tmp_path / "v.shp"
+    pyogrio.write_dataframe(_villages_wgs84(), path)
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(LayerError, match=r"\[villages\] column `geometry`: layer has no CRS"):
+        read_layer(LayerSource(path=path), "villages")
+
+
+def test_declared_crs_supplies_a_missing_one(tmp_path: Path):
+    path = tmp_path / "v.shp"
+    pyogrio.write_dataframe(_villages_wgs84(), path)
+    path.with_suffix(".prj").unlink()
+    frame, problems = read_layer(LayerSource(path=path, crs="EPSG:4490"), "villages")
+    assert problems == []
+    assert frame.crs.to_epsg() == 4490
+
+
+def test_gcj02_layers_are_converted_to_wgs84(tmp_path: Path):
+    v = _villages_wgs84()
+    glon, glat = wgs84_to_gcj02(v.geometry.x.to_numpy(), v.geometry.y.to_numpy())
+    g = v.set_geometry(shapely.points(glon, glat), crs=4326)
+    path = tmp_path / "v.gpkg"
+    pyogrio.write_dataframe(g, path)
+    as_is, _ = load_layer(LayerSource(path=path), "villages", coordinates="wgs84")
+    fixed, _ = load_layer(LayerSource(path=path), "villages", coordinates="gcj02")
+    assert np.allclose(fixed.geometry.x, v.geometry.x, atol=1e-8)
+    assert np.allclose(fixed.geometry.y, v.geometry.y, atol=1e-8)
+    assert not np.allclose(as_is.geometry.x, v.geometry.x, atol=1e-4)
+
+
+def test_multi_layer_file_needs_a_layer_name(tmp_path: Path):
+    path = tmp_path / "x.gpkg"
+    pyogrio.write_dataframe(_villages_wgs84(), path, layer="a")
+    pyogrio.write_dataframe(_villages_wgs84(), path, layer="b")
+    with pytest.raises(LayerError, match=r"file has layers \['a', 'b'\] and none is named `villages`"):
+        read_layer(LayerSource(path=path), "villages")
+
+
+def test_missing_file(tmp_path: Path):
+    with pytest.raises(LayerError, match="file does not exist"):
+        read_layer(LayerSource(path=tmp_path / "nope.gpkg"), "villages")
+
+
+def test_load_layers_collects_problems_of_all_layers(tiny_project: Path):
+    from gis.layers import write_layers
+
+    layers = tiny_layers()
+    layers["villages"].loc[0, "population"] = -1
+    layers["sites"].loc[1, "tech"] = "3g"
+    write_layers(layers, tiny_project.parent / "layers.gpkg")
+    with pytest.raises(LayerError) as info:
+        load_layers(load_project(tiny_project))
+    got = {(p.layer, p.column) for p in info.value.problems}
+    assert got == {("villages", "population"), ("sites", "tech")}
+
+
+def test_load_layers_keeps_order_and_uses_metric_crs(tiny_project: Path):
+    layers = load_layers(load_project(tiny_project))
+    assert layers.crs.to_epsg() == 32652  # UTM zone of the admin centroid
+    assert layers["villages"]["village_id"].tolist() == ["V1", "V2", "V3", "V4", "V5"]
+    assert layers.get("candidates") is None
+    assert layers.warnings == ()
+    with pytest.raises(KeyError, match="candidates"):
+        layers["candidates"]

@@ -1,0 +1,87 @@
+from pathlib import Path
+
+import pytest
+
+from gis.errors import ProjectError
+from gis.project import CostSettings, RadioSettings, TargetSettings, load_project
+
+from ..conftest import DEMO
+
+
+def test_demo_project_loads_with_design_defaults():
+    p = load_project(DEMO / "project.toml")
+    assert p.language == "zh"
+    assert p.coordinates == "wgs84"
+    assert p.metric_crs == "EPSG:32652"
+    assert set(p.layers) == {"admin", "villages", "schools", "sites", "fibre", "fibre_nodes", "roads"}
+    assert p.layers["villages"].path == (DEMO / "layers.gpkg").resolve()
+    assert p.terrain == (DEMO / "dem.tif").resolve()
+    # DESIGN.md defaults
+    assert p.radio == RadioSettings()
+    assert p.radio.lte_band_mhz == 1800.0
+    assert p.radio.nr_bands_mhz == (700.0, 2600.0, 3500.0)
+    assert p.radio.tower_height_m == 35.0
+    assert p.radio.eirp_dbm == 61.0
+    assert p.radio.lte_rsrp_threshold_dbm == -110.0
+    assert p.radio.nr_rsrp_threshold_dbm == -105.0
+    assert p.costs == CostSettings()
+    assert p.costs.fibre_aerial_cny_per_km == 15_000.0
+    assert p.costs.new_site_cny == 350_000.0
+    assert p.targets == TargetSettings()
+    assert p.targets.poor_village_broadband_share == 0.98
+    assert p.targets.school_outlet_mbps == 100.0
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    base = '[layers]\nvillages = "a.gpkg"\nschools = "a.gpkg"\nsites = "a.gpkg"\nadmin = "a.gpkg"\n'
+    path = tmp_path / "project.toml"
+    path.write_text(base + text, encoding="utf-8")
+    return path
+
+
+def test_overrides_are_read(tmp_path):
+    p = load_project(
+        _write(tmp_path, "[radio]\ntower_height_m = 45\nnr_bands_mhz = [700]\n[costs]\nnew_site_cny = 300000\n")
+    )
+    assert p.radio.tower_height_m == 45.0
+    assert p.radio.nr_bands_mhz == (700.0,)
+    assert p.costs.new_site_cny == 300_000.0
+    assert p.radio.ue_height_m == 1.5
+
+
+def test_unknown_key_suggests_the_right_one(tmp_path):
+    with pytest.raises(ProjectError, match=r"unknown key `tower_hieght_m` in \[radio\]; did you mean `tower_height_m`"):
+        load_project(_write(tmp_path, "[radio]\ntower_hieght_m = 45\n"))
+
+
+def test_missing_required_layer(tmp_path):
+    path = tmp_path / "project.toml"
+    path.write_text('[layers]\nvillages = "a.gpkg"\n', encoding="utf-8")
+    with pytest.raises(ProjectError, match=r"missing required layer\(s\) \['schools', 'sites', 'admin'\]"):
+        load_project(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ('[radio]\neirp_dbm = "high"\n', r"`eirp_dbm` = 'high'; expected a number"),
+        ("[targets]\nschool_connected_share = 1.5\n", r"`school_connected_share` = 1.5; expected a share"),
+        ("[costs]\nnew_site_cny = -1\n", r"`new_site_cny` = -1.0; expected a cost >= 0"),
+        ('[project]\nlanguage = "fr"\n', r"`language` = 'fr'; expected 'zh' or 'en'"),
+        ('[project]\ncoordinates = "bd09"\n', r"`coordinates` = 'bd09'"),
+        ('[project]\nmetric_crs = "EPSG:4326"\n', r"is not projected"),
+        ("[radio]\ntower_height_m = 0\n", r"expected a height in \(0, 500\] m"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path, text, match):
+    with pytest.raises(ProjectError, match=match):
+        load_project(_write(tmp_path, text))
+
+
+def test_missing_and_broken_files(tmp_path):
+    with pytest.raises(ProjectError, match="does not exist"):
+        load_project(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[layers\n", encoding="utf-8")
+    with pytest.raises(ProjectError, match="not valid TOML"):
+        load_project(bad)

@@ -1,0 +1,140 @@
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from gis._schema import SCHEMAS
+from gis.validation import check_lonlat, validate_frame
+
+from ..conftest import tiny_layers
+
+
+def problems_of(frame, layer):
+    _, probs = validate_frame(frame, layer, file="x.gpkg")
+    return probs
+
+
+def test_clean_layers_have_no_problems():
+    for name, frame in tiny_layers().items():
+        cleaned, probs = validate_frame(frame, name, file="x.gpkg")
+        assert probs == [], name
+        assert cleaned.index.equals(frame.index)
+
+
+def test_types_are_coerced_and_input_untouched():
+    v = tiny_layers()["villages"]
+    v["population"] = ["1200", "800", "450", "2300", "150"]
+    v["is_poor"] = ["是", "否", "yes", "0", "TRUE"]
+    cleaned, probs = validate_frame(v, "villages")
+    assert probs == []
+    assert cleaned["population"].dtype == np.int64
+    assert cleaned["population"].tolist() == [1200, 800, 450, 2300, 150]
+    assert cleaned["is_poor"].tolist() == [True, False, True, False, True]
+    assert v["population"].tolist()[0] == "1200"  # the input frame is not modified
+
+
+def test_negative_population_names_row_id_and_column():
+    v = tiny_layers()["villages"]
+    v.loc[2, "population"] = -5
+    (p,) = problems_of(v, "villages")
+    assert (p.layer, p.row, p.row_id, p.column) == ("villages", 3, "village_id=V3", "population")
+    assert "negative" in p.message
+    assert "an integer >= 0" in p.message
+    assert str(p) == (
+        "x.gpkg [villages] row 3 (village_id=V3) column `population`: -5 is negative; expected an integer >= 0 people"
+    )
+
+
+def test_fractional_population_is_an_error():
+    v = tiny_layers()["villages"]
+    v["population"] = v["population"].astype(float)
+    v.loc[0, "population"] = 12.5
+    (p,) = problems_of(v, "villages")
+    assert p.column == "population"
+    assert "whole number" in p.message
+
+
+def test_negative_bandwidth():
+    s = tiny_layers()["schools"]
+    s.loc[1, "bandwidth_mbps"] = -10.0
+    (p,) = problems_of(s, "schools")
+    assert (p.row_id, p.column) == ("school_id=S2", "bandwidth_mbps")
+    assert "negative" in p.message
+
+
+def test_unknown_technology_and_kind():
+    sites = tiny_layers()["sites"]
+    sites["tech"] = ["4G", "6g"]
+    probs = problems_of(sites, "sites")
+    assert len(probs) == 1  # '4G' is normalised to '4g'
+    assert probs[0].row_id == "site_id=T2"
+    assert "'6g' is not an allowed value; expected one of '4g', '5g'" in probs[0].message
+    s = tiny_layers()["schools"]
+    s.loc[0, "kind"] = "university"
+    (p,) = problems_of(s, "schools")
+    assert "'primary', 'secondary', 'teaching_point'" in p.message
+
+
+def test_duplicate_ids_point_at_first_occurrence():
+    v = tiny_layers()["villages"]
+    v.loc[3, "village_id"] = "V1"
+    (p,) = problems_of(v, "villages")
+    assert (p.row, p.column) == (4, "village_id")
+    assert "duplicate id 'V1' (first at row 1)" in p.message
+
+
+def test_missing_required_column_and_empty_required_value():
+    v = tiny_layers()["villages"].drop(columns="population")
+    v.loc[1, "name"] = "  "
+    probs = problems_of(v, "villages")
+    assert {(p.column, p.row) for p in probs} == {("population", None), ("name", 2)}
+
+
+def test_empty_layer():
+    v = tiny_layers()["villages"].iloc[:0]
+    (p,) = problems_of(v, "villages")
+    assert "layer is empty" in p.message
+
+
+def test_non_point_and_invalid_geometry():
+    v = tiny_layers()["villages"]
+    v.loc[1, "geometry"] = shapely.LineString([(0, 0), (1, 1)])
+    v.loc[2, "geometry"] = None
+    probs = problems_of(v, "villages")
+    assert [(p.row, p.column) for p in probs] == [(2, "geometry"), (3, "geometry")]
+    assert "geometry is a LineString; expected a Point" in probs[0].message
+    assert "has no geometry" in probs[1].message
+    a = tiny_layers()["admin"]
+    a.loc[0, "geometry"] = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])  # bow-tie
+    (p,) = problems_of(a, "admin")
+    assert "geometry is invalid (Self-intersection" in p.message
+
+
+def test_admin_code_must_have_12_digits():
+    v = tiny_layers()["villages"]
+    v.loc[0, "admin_code"] = "2206811"
+    (p,) = problems_of(v, "villages")
+    assert p.column == "admin_code"
+    assert "12-digit" in p.message
+
+
+def test_lonlat_swapped_and_out_of_range():
+    f = gpd.GeoDataFrame(
+        {"village_id": ["A", "B", "C"]},
+        geometry=shapely.points([127.1, 41.8, 400.0], [41.8, 127.1, 10.0]),
+        crs=4326,
+    )
+    probs = check_lonlat(f, SCHEMAS["villages"], file="v.csv")
+    assert [p.row for p in probs] == [2, 3]
+    assert "look swapped" in probs[0].message
+    assert "out of range" in probs[1].message
+    assert probs[0].row_id == "village_id=B"
+
+
+@pytest.mark.parametrize("value", ["abc", float("nan"), np.inf])
+def test_non_numeric_band(value):
+    sites = tiny_layers()["sites"]
+    sites["band_mhz"] = sites["band_mhz"].astype(object)
+    sites.loc[0, "band_mhz"] = value
+    probs = problems_of(sites, "sites")
+    assert [p.column for p in probs] == ["band_mhz"]
