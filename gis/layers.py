@@ -99,10 +99,9 @@ def _read_csv(path: Path, source: LayerSource, name: str) -> tuple[gpd.GeoDataFr
         )
     lon = pd.to_numeric(df[source.lon], errors="coerce").to_numpy(dtype=float)
     lat = pd.to_numeric(df[source.lat], errors="coerce").to_numpy(dtype=float)
-    schema = SCHEMAS[name]
-    idc = schema.id_column
+    idc = SCHEMAS[name].id_column if name in SCHEMAS else None
     for i in np.flatnonzero(~np.isfinite(lon) | ~np.isfinite(lat)):
-        rid = f"{idc}={df[idc].iloc[i]}" if idc in df.columns else None
+        rid = f"{idc}={df[idc].iloc[i]}" if idc and idc in df.columns else None
         col = source.lon if not np.isfinite(lon[i]) else source.lat
         problems.append(
             Problem(

@@ -42,6 +42,10 @@ LayerName = Literal["villages", "schools", "sites", "fibre", "fibre_nodes", "roa
 LAYER_NAMES: tuple[str, ...] = get_args(LayerName)
 REQUIRED_LAYERS: tuple[str, ...] = ("villages", "schools", "sites", "admin")
 Language = Literal["zh", "en"]
+#: Propagation models and Hata environments a project may name (planning.propagation implements them).
+PROPAGATION_MODELS: tuple[str, ...] = ("free_space", "hata", "rma", "uma", "itm")
+ENVIRONMENTS: tuple[str, ...] = ("urban_large", "urban", "suburban", "rural")
+_CHOICES = {"model": PROPAGATION_MODELS, "environment": ENVIRONMENTS}
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,12 @@ class RadioSettings:
     eirp_dbm: float = 61.0
     lte_rsrp_threshold_dbm: float = -110.0
     nr_rsrp_threshold_dbm: float = -105.0
+    model: str = "hata"
+    environment: str = "rural"
+    profile_step_m: float = 30.0
+    raster_resolution_m: float = 500.0
+    calibration_offset_db: float = 0.0
+    calibration_slope_db_per_decade: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -145,7 +155,13 @@ def _number_section(cls: type, table: Mapping[str, Any], *, where: str, path: Pa
         if f.name not in table:
             continue
         raw = table[f.name]
-        if isinstance(f.default, tuple):
+        if isinstance(f.default, str):
+            allowed = _CHOICES.get(f.name, ())
+            if not isinstance(raw, str) or (allowed and raw not in allowed):
+                msg = f"{path}: [{where}] `{f.name}` = {raw!r}; expected one of {list(allowed)}"
+                raise ProjectError(msg)
+            values[f.name] = raw
+        elif isinstance(f.default, tuple):
             if not isinstance(raw, list) or not all(_is_number(v) for v in raw) or not raw:
                 msg = f"{path}: [{where}] `{f.name}` = {raw!r}; expected a non-empty list of numbers"
                 raise ProjectError(msg)
@@ -169,6 +185,8 @@ def _check_ranges(obj: Any, *, where: str, path: Path) -> None:
         v = getattr(obj, f.name)
         vals = v if isinstance(v, tuple) else (v,)
         for x in vals:
+            if isinstance(x, str):
+                continue
             bad = None
             if f.name.endswith("_share") and not 0.0 <= x <= 1.0:
                 bad = "a share between 0 and 1"
@@ -178,6 +196,8 @@ def _check_ranges(obj: Any, *, where: str, path: Path) -> None:
                 bad = "a value > 0"
             elif f.name.endswith("height_m") and not 0 < x <= 500:
                 bad = "a height in (0, 500] m"
+            elif f.name in ("profile_step_m", "raster_resolution_m") and x <= 0:
+                bad = "a length > 0 m"
             if bad:
                 msg = f"{path}: [{where}] `{f.name}` = {x!r}; expected {bad}"
                 raise ProjectError(msg)

@@ -144,6 +144,41 @@ def write_dem(dem: Dem, path: str | Path, *, dtype: str = "float32", nodata: flo
         dst.write(arr.astype(dtype), 1)
 
 
+def reproject_dem(dem: Dem, crs: CRS | str | int, *, resolution_m: float | None = None) -> Dem:
+    """The DEM resampled (bilinear) onto a north-up grid in ``crs`` (a metric CRS).
+
+    ``resolution_m`` defaults to the source cell size (converted from degrees at the DEM's centre when the
+    source is geographic). Nodata stays NaN.
+    """
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    dst_crs = CRS.from_user_input(crs)
+    rows, cols = dem.shape
+    minx, miny, maxx, maxy = dem.bounds
+    if resolution_m is None:
+        res = abs(dem.transform.a)
+        if dem.crs.is_geographic:
+            res *= 111_320.0 * np.cos(np.radians((miny + maxy) / 2.0))
+        resolution_m = float(res)
+    transform, width, height = calculate_default_transform(
+        dem.crs.to_wkt(), dst_crs.to_wkt(), cols, rows, minx, miny, maxx, maxy, resolution=resolution_m
+    )
+    out = np.full((height, width), np.nan, dtype=np.float32)
+    reproject(
+        np.asarray(dem.height_m),
+        out,
+        src_transform=dem.transform,
+        src_crs=dem.crs.to_wkt(),
+        dst_transform=transform,
+        dst_crs=dst_crs.to_wkt(),
+        resampling=Resampling.bilinear,
+        src_nodata=np.nan,
+        dst_nodata=np.nan,
+    )
+    logger.info("DEM reprojected to %s: %d x %d cells of %.1f m", dst_crs.to_string(), height, width, resolution_m)
+    return dem_from_array(out, transform, dst_crs, path=dem.path)
+
+
 def _to_dem_crs(dem: Dem, x: np.ndarray, y: np.ndarray, crs: CRS | str | int | None) -> tuple[np.ndarray, np.ndarray]:
     if crs is None or CRS.from_user_input(crs).equals(dem.crs):
         return x, y

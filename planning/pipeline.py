@@ -3,7 +3,9 @@
 Stages (each a pure function elsewhere; this module only composes them and writes files):
 
 1. ``inputs``: read, validate and project all layers; terrain heights (:func:`gis.inputs.load_inputs`).
-2. ``summary``: counts and totals of the region, written as ``summary.json`` and ``summary.md``.
+2. ``coverage``: 4G/5G best server, RSRP, SINR, throughput of villages (handheld) and schools (fixed-wireless
+   CPE) with terrain (:func:`planning.coverage.coverage`), and a best-RSRP raster of the region.
+3. ``summary``: counts and totals of the region, written as ``summary.json`` and ``summary.md``.
 
 Later stages (coverage, fibre reach, gaps and ledger, optimiser, map and report) add to this list.
 """
@@ -19,12 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from gis.inputs import Inputs, load_inputs
 from gis.layers import write_layers
 from gis.project import Project
+from planning.coverage import TECHS, coverage, coverage_raster, write_raster
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +42,11 @@ class OutputExistsError(FileExistsError):
 
 @dataclass
 class RunResult:
-    """What a run produced: the inputs, the summary, the files written and the seconds per stage."""
+    """What a run produced: the inputs, coverage, summary, the files written and the seconds per stage."""
 
     inputs: Inputs
     summary: dict[str, Any]
+    coverage: gpd.GeoDataFrame | None = None
     files: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -118,6 +124,38 @@ def summarise(project: Project, inputs: Inputs) -> dict[str, Any]:
     return out
 
 
+def coverage_stage(project: Project, inputs: Inputs) -> gpd.GeoDataFrame:
+    """Coverage of villages (handheld UE) and schools (fixed-wireless CPE) as one point layer.
+
+    Columns: ``layer`` (villages/schools), ``point_id``, ``name``, then the per-tech coverage columns of
+    :func:`planning.coverage.coverage`; geometry in the project's metric CRS.
+    """
+    parts = []
+    for layer, receiver in (("villages", "handheld"), ("schools", "cpe")):
+        frame = inputs.layers[layer]
+        cov = coverage(frame, inputs.layers["sites"], radio=project.radio, dem=inputs.dem, receiver=receiver)
+        idc = "village_id" if layer == "villages" else "school_id"
+        head = pd.DataFrame(
+            {"layer": layer, "point_id": frame[idc].to_numpy(), "name": frame["name"].to_numpy()}, index=frame.index
+        )
+        parts.append(gpd.GeoDataFrame(pd.concat([head, cov], axis=1), geometry=frame.geometry.values, crs=frame.crs))
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=inputs.layers.crs)
+
+
+def summarise_coverage(cov: gpd.GeoDataFrame, project: Project) -> dict[str, Any]:
+    """Shares of villages and schools covered per tech, and schools with a wireless outlet >= the target."""
+    out: dict[str, Any] = {"model": project.radio.model, "environment": project.radio.environment}
+    for layer in ("villages", "schools"):
+        part = cov[cov["layer"] == layer]
+        entry = {f"{t}_covered_share": round(float(part[f"{t}_covered"].mean()), 4) for t in TECHS}
+        entry["off_dem"] = int((part["terrain"] == "off_dem").sum())
+        if layer == "schools":
+            best = part[[f"{t}_throughput_mbps" for t in TECHS]].max(axis=1)
+            entry["wireless_outlet_target_share"] = round(float((best >= project.targets.school_outlet_mbps).mean()), 4)
+        out[layer] = entry
+    return out
+
+
 def _summary_md(summary: dict[str, Any], seconds: dict[str, float]) -> str:
     lines = [f"# coverplan run: {summary['project']}", "", "| item | value |", "|---|---|"]
 
@@ -167,7 +205,25 @@ def run_pipeline(
     seconds["write_layers"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    if progress:
+        progress("coverage")
+    cov = coverage_stage(project, inputs)
+    write_layers({"coverage": cov}, out / "coverage.gpkg")
+    files.append(out / "coverage.gpkg")
+    seconds["coverage"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if progress:
+        progress("coverage raster")
+    bands, transform = coverage_raster(
+        inputs.layers["sites"], inputs.layers.region, crs=inputs.layers.crs, radio=project.radio, dem=inputs.dem
+    )
+    write_raster(out / "coverage.tif", bands, transform, inputs.layers.crs)
+    files.append(out / "coverage.tif")
+    seconds["coverage_raster"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     summary = summarise(project, inputs)
+    summary["coverage"] = summarise_coverage(cov, project)
     seconds["summary"] = time.perf_counter() - t0
     summary["warnings_list"] = [str(w) for w in inputs.warnings[:200]]
     (out / "summary.json").write_text(
@@ -178,4 +234,4 @@ def run_pipeline(
     )
     files += [out / "summary.json", out / "summary.md"]
     logger.info("wrote %s", ", ".join(f.name for f in files))
-    return RunResult(inputs=inputs, summary=summary, files=files, seconds=seconds)
+    return RunResult(inputs=inputs, summary=summary, coverage=cov, files=files, seconds=seconds)

@@ -177,6 +177,11 @@ def test_run_writes_outputs_and_guards_overwrite(tmp_path: Path):
     assert summary["metric_crs"] == "EPSG:32652"
     layers = {name for name, _ in pyogrio.list_layers(out / "layers.gpkg")}
     assert {"villages", "schools", "sites", "admin", "roads", "fibre", "fibre_nodes"} <= layers
+    cov = pyogrio.read_dataframe(out / "coverage.gpkg", layer="coverage")
+    assert len(cov) == summary["villages"]["count"] + summary["schools"]["count"]
+    assert {"4g_rsrp_dbm", "5g_sinr_db", "4g_throughput_mbps", "5g_covered", "terrain"} <= set(cov.columns)
+    assert 0.5 < summary["coverage"]["villages"]["4g_covered_share"] <= 1.0
+    assert (out / "coverage.tif").exists()
     v = pyogrio.read_dataframe(out / "layers.gpkg", layer="villages")
     assert v.crs.to_epsg() == 32652
     assert np.isfinite(v["ground_m"]).all()
@@ -226,3 +231,48 @@ def test_console_script_runs():
         [str(exe), "validate", str(DEMO / "project.toml")], capture_output=True, text=True, check=False
     )
     assert res.returncode == 0, res.stderr
+
+
+def test_calibrate_command_fits_drive_test(tmp_path: Path):
+    from gis.inputs import load_inputs
+    from gis.project import load_project
+    from planning.coverage import coverage
+
+    project = load_project(DEMO / "project.toml")
+    inputs = load_inputs(project)
+    sites = inputs.layers["sites"]
+    site = sites[sites["tech"] == "4g"].iloc[[0]]
+    rng = np.random.default_rng(2)
+    ang = rng.uniform(0, 2 * np.pi, 120)
+    dist = rng.uniform(300.0, 5000.0, 120)
+    x0, y0 = site.geometry.x.iloc[0], site.geometry.y.iloc[0]
+    import geopandas as gpd
+
+    pts = gpd.GeoDataFrame(
+        geometry=shapely.points(x0 + dist * np.cos(ang), y0 + dist * np.sin(ang)), crs=inputs.layers.crs
+    )
+    pred = coverage(pts, site, radio=project.radio, dem=inputs.dem)["4g_rsrp_dbm"].to_numpy()
+    ok = np.isfinite(pred) & (pred > -130.0)
+    ll = pts[ok].to_crs(4326)
+    table = pd.DataFrame(
+        {
+            "lon": ll.geometry.x,
+            "lat": ll.geometry.y,
+            "rsrp_dbm": pred[ok] - 5.0 + rng.normal(0, 2.0, ok.sum()),
+            "site_id": site["site_id"].iloc[0],
+        }
+    )
+    table.to_csv(tmp_path / "drive.csv", index=False)
+    res = invoke("calibrate", DEMO / "project.toml", tmp_path / "drive.csv")
+    assert res.exit_code == 0, res.output
+    offset = float(
+        next(line for line in res.output.splitlines() if line.startswith("calibration_offset_db")).split("=")[1]
+    )
+    assert offset == pytest.approx(5.0, abs=1.5)
+    assert "meets the usual acceptance" in res.output
+    table.loc[3, "site_id"] = "NOPE"
+    table.to_csv(tmp_path / "drive.csv", index=False)
+    bad = invoke("calibrate", DEMO / "project.toml", tmp_path / "drive.csv")
+    assert bad.exit_code == 2
+    assert "row 4" in bad.output
+    assert "'NOPE' is not in the sites layer" in bad.output
