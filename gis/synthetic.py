@@ -136,17 +136,33 @@ def _sample_in(rng: np.random.Generator, area: shapely.Geometry, n: int) -> np.n
 
 
 def _spread_pick(xy: np.ndarray, score: np.ndarray, k: int, min_dist: float) -> np.ndarray:
-    """Indices of up to ``k`` points by descending score, keeping ``min_dist`` between picks."""
-    order = np.argsort(-score)
+    """Indices of up to ``k`` points by descending score, keeping ``min_dist`` between picks.
+
+    Picks are hashed on a grid of ``min_dist`` cells, so each candidate checks only the 3 x 3 cells around it.
+    """
+    order = np.argsort(-score, kind="stable")
     chosen: list[int] = []
-    tree_pts: list[np.ndarray] = []
+    grid: dict[tuple[int, int], list[int]] = {}
+    cell = max(float(min_dist), 1e-9)
     for i in order:
         if len(chosen) >= k:
             break
-        if tree_pts and np.min(np.hypot(*(np.array(tree_pts) - xy[i]).T)) < min_dist:
+        cx, cy = int(xy[i, 0] // cell), int(xy[i, 1] // cell)
+        near = False
+        for gx in (cx - 1, cx, cx + 1):
+            for gy in (cy - 1, cy, cy + 1):
+                for j in grid.get((gx, gy), ()):
+                    if (xy[j, 0] - xy[i, 0]) ** 2 + (xy[j, 1] - xy[i, 1]) ** 2 < min_dist * min_dist:
+                        near = True
+                        break
+                if near:
+                    break
+            if near:
+                break
+        if near:
             continue
         chosen.append(int(i))
-        tree_pts.append(xy[i])
+        grid.setdefault((cx, cy), []).append(int(i))
     return np.array(chosen, dtype=np.int64)
 
 
@@ -412,11 +428,17 @@ def synthesize(
             ttri_pairs |= {(int(a), int(b)) for a, b in short.tolist()}
         else:
             ttri_pairs = {(i, j) for i in range(n_t) for j in range(i + 1, n_t)}
-        sources = sorted({a for a, _ in ttri_pairs})
-        _, pred = csgraph.dijkstra(rg, indices=sources, return_predecessors=True)
-        row_of = {s: k for k, s in enumerate(sources)}
+        targets: dict[int, list[int]] = {}
         for a, b in ttri_pairs:
-            trunk[path_edges(pred[row_of[a]], b)] = True
+            targets.setdefault(a, []).append(b)
+        sources = sorted(targets)
+        span = max(float(np.hypot(*(towns[a] - towns[b]))) for a, b in ttri_pairs)
+        for lo in range(0, len(sources), 256):  # bounded searches, 256 sources at a time: memory stays small
+            chunk = sources[lo : lo + 256]
+            _, pred = csgraph.dijkstra(rg, indices=chunk, return_predecessors=True, limit=6.0 * span)
+            for row, a in enumerate(chunk):
+                for b in targets[a]:
+                    trunk[path_edges(pred[row], b)] = True
     # distribution fibre: from each township out along the road shortest-path tree for a few km
     reach_km = rng.uniform(4.0, 11.0, n_t) * np.where(seat, 1.5, 1.0)
     dist_min, pred_min, source = csgraph.dijkstra(rg, indices=np.arange(n_t), return_predecessors=True, min_only=True)

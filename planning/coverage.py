@@ -85,6 +85,8 @@ class LinkBudget:
     interference_margin_db: float = 10.0
     max_range_m: float = 60_000.0
     max_sites_per_point: int = 16
+    screen_sites_per_point: int = 64
+    chunk_points: int = 4000
     screen_step_m: float = 150.0
 
 
@@ -121,12 +123,18 @@ def antenna_gain_db(
     ``azimuth_deg`` NaN means an omni antenna (0 dB). Bearings clockwise from north, degrees.
     """
     bearing = np.asarray(bearing_deg, dtype=float)
-    az = np.asarray(azimuth_deg, dtype=float)
-    best = np.full(bearing.shape, -max_attenuation_db)
+    az = np.broadcast_to(np.asarray(azimuth_deg, dtype=float), bearing.shape)
+    out = np.zeros(bearing.shape)
+    sect = ~np.isnan(az)
+    if not sect.any():
+        return out
+    b, a = bearing[sect], az[sect]
+    best = np.full(b.shape, -max_attenuation_db)
     for k in range(sectors):
-        diff = np.abs((bearing - (az + 360.0 * k / sectors) + 180.0) % 360.0 - 180.0)
+        diff = np.abs((b - (a + 360.0 * k / sectors) + 180.0) % 360.0 - 180.0)
         best = np.maximum(best, -np.minimum(12.0 * (diff / beamwidth_deg) ** 2, max_attenuation_db))
-    return np.where(np.isnan(az), 0.0, best)
+    out[sect] = best
+    return out
 
 
 def throughput_mbps(
@@ -246,10 +254,12 @@ def _strongest(pi: np.ndarray, rsrp_estimate: np.ndarray, tech: np.ndarray, *, k
     keep = np.zeros(len(pi), dtype=bool)
     if len(pi) == 0:
         return keep
-    t = (tech == "5g").astype(np.int64)
-    order = np.lexsort((-np.nan_to_num(rsrp_estimate, nan=-np.inf), t, pi))
-    group = pi[order] * 2 + t[order]
-    start = np.r_[0, np.flatnonzero(np.diff(group)) + 1]
+    group = pi.astype(np.int64) * 2 + (tech == "5g")
+    # one float key: group first, then descending RSRP (RSRP is within +-1000 dB, so 4096 per group is room)
+    key = group * 4096.0 + np.clip(1000.0 - np.nan_to_num(rsrp_estimate, nan=-2000.0), 0.0, 4095.0)
+    order = np.argsort(key, kind="stable")
+    g = group[order]
+    start = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
     rank = np.arange(len(order)) - np.repeat(start, np.diff(np.r_[start, len(order)]))
     keep[order[rank < k]] = True
     return keep
@@ -317,6 +327,156 @@ def pair_loss_db(
     return np.where(complete, base + diff, np.nan), complete
 
 
+@dataclass(frozen=True)
+class _Ctx:
+    """What every block of points shares in one coverage run."""
+
+    st: SiteTable
+    ranges: np.ndarray
+    dem: Dem | None
+    radio: RadioSettings
+    budget: LinkBudget
+    model: Model
+    environment: Environment
+    rx_height_m: float
+    rx_gain_dbi: float
+    body_loss_db: float
+
+
+def _coverage_block(ctx: _Ctx, px: np.ndarray, py: np.ndarray, on_dem: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """Coverage of one block of points (see :func:`coverage`); blocks bound the memory of the pair arrays."""
+    st, ranges, dem, radio, budget = ctx.st, ctx.ranges, ctx.dem, ctx.radio, ctx.budget
+    model, environment = ctx.model, ctx.environment
+    rx_h, rx_gain, body = ctx.rx_height_m, ctx.rx_gain_dbi, ctx.body_loss_db
+    pi, si = _pairs(px, py, st, ranges)
+    keep = on_dem[pi]
+    pi, si = pi[keep], si[keep]
+    n_range = len(pi)
+
+    def evaluate(pi: np.ndarray, si: np.ndarray, step_m: float, model: Model) -> tuple[np.ndarray, np.ndarray]:
+        return pair_loss_db(
+            dem,
+            st.x[si],
+            st.y[si],
+            px[pi],
+            py[pi],
+            st.band_mhz[si],
+            st.height_m[si],
+            np.full(len(pi), rx_h),
+            model=model,
+            environment=environment,
+            step_m=step_m,
+        )
+
+    def rsrp_of(pi: np.ndarray, si: np.ndarray, loss: np.ndarray) -> np.ndarray:
+        """RSRP (dBm) of pairs from their path loss: EIRP per RE, pattern, receive gain, losses, calibration."""
+        d_km = np.maximum(np.hypot(px[pi] - st.x[si], py[pi] - st.y[si]), 10.0) / 1000.0
+        bearing = np.degrees(np.arctan2(px[pi] - st.x[si], py[pi] - st.y[si])) % 360.0
+        gain = antenna_gain_db(
+            bearing,
+            st.azimuth_deg[si],
+            beamwidth_deg=budget.beamwidth_deg,
+            max_attenuation_db=budget.max_attenuation_db,
+        )
+        cal = radio.calibration_offset_db + radio.calibration_slope_db_per_decade * np.log10(d_km)
+        return (
+            st.eirp_dbm[si]
+            - 10.0 * np.log10(st.subcarriers[si])
+            + gain
+            + rx_gain
+            - body
+            - budget.cable_loss_db
+            - loss
+            - cal
+        )
+
+    # interferers that are not modelled finely keep their screened RSRP (pairs in range, dropped below)
+    extra_p = np.zeros(0, np.int64)
+    extra_s = np.zeros(0, np.int64)
+    extra_rsrp = np.zeros(0)
+    if budget.max_sites_per_point and dem is not None:
+        # 1. flat-earth pre-selection: the strongest `screen_sites_per_point` per point and tech
+        flat, _ = pair_loss_db(
+            None,
+            st.x[si],
+            st.y[si],
+            px[pi],
+            py[pi],
+            st.band_mhz[si],
+            st.height_m[si],
+            np.full(len(pi), rx_h),
+            model=model,
+            environment=environment,
+        )
+        keep = _strongest(pi, rsrp_of(pi, si, flat), st.tech[si], k=budget.screen_sites_per_point)
+        pi, si = pi[keep], si[keep]
+        # 2. coarse terrain screen of those, then the strongest `max_sites_per_point` are modelled finely
+        coarse_model: Model = "hata" if model == "itm" else model
+        screen, _ = evaluate(pi, si, budget.screen_step_m, coarse_model)
+        est = rsrp_of(pi, si, screen)
+        keep = _strongest(pi, est, st.tech[si], k=budget.max_sites_per_point)
+        fin = ~keep & np.isfinite(est)
+        extra_p, extra_s, extra_rsrp = pi[fin], si[fin], est[fin]
+        pi, si = pi[keep], si[keep]
+    logger.info("coverage: %d points x %d sites: %d pairs in range, %d modelled", len(px), len(st.x), n_range, len(pi))
+    loss, complete = evaluate(pi, si, radio.profile_step_m, model)
+    rsrp = rsrp_of(pi, si, loss)
+
+    out = pd.DataFrame(index=index)
+    n_pts = len(px)
+    incomplete = np.zeros(n_pts, dtype=bool)
+    np.logical_or.at(incomplete, pi, ~complete)
+    out["sites_in_range"] = np.bincount(pi, minlength=n_pts)
+    out["terrain"] = np.where(~on_dem, "off_dem", np.where(incomplete, "partial", "ok"))
+    valid = np.isfinite(rsrp)
+    for tech in TECHS:
+        sel = valid & (st.tech[si] == tech)
+        p, s, r = pi[sel], si[sel], rsrp[sel]
+        best = np.full(n_pts, -np.inf)
+        np.maximum.at(best, p, r)
+        is_best = r == best[p]
+        best_pair = np.full(n_pts, -1, dtype=np.int64)
+        idx = np.flatnonzero(is_best)
+        best_pair[p[idx[::-1]]] = idx[::-1]  # first best pair per point
+        has = best_pair >= 0
+        bp = best_pair[has]
+        bsite = s[bp]
+        # co-channel interference: same band as the serving site, other sites in range
+        lin = 10.0 ** (r / 10.0)
+        same_band_sum = np.zeros(n_pts)
+        serving_band = np.full(n_pts, np.nan)
+        serving_band[has] = st.band_mhz[bsite]
+        co = st.band_mhz[s] == serving_band[p]
+        np.add.at(same_band_sum, p[co], lin[co])
+        xsel = st.tech[extra_s] == tech
+        xco = xsel & (st.band_mhz[extra_s] == serving_band[extra_p])
+        np.add.at(same_band_sum, extra_p[xco], 10.0 ** (extra_rsrp[xco] / 10.0))
+        sig = lin[bp]
+        interf = budget.load * np.maximum(same_band_sum[has] - sig, 0.0)
+        noise_dbm = -174.0 + 10.0 * np.log10(st.scs_khz[bsite] * 1e3) + budget.noise_figure_db
+        sinr = 10.0 * np.log10(sig / (10.0 ** (noise_dbm / 10.0) + interf))
+        layers = np.where(tech == "4g", budget.lte_mimo_layers, budget.nr_mimo_layers)
+        dl = np.where(is_tdd(st.band_mhz[bsite]), budget.tdd_dl_fraction, 1.0)
+        thr = throughput_mbps(
+            sinr, st.bandwidth_mhz[bsite], layers=np.full(len(bp), layers), dl_fraction=dl, budget=budget
+        )
+        threshold = radio.lte_rsrp_threshold_dbm if tech == "4g" else radio.nr_rsrp_threshold_dbm
+        site_col = np.full(n_pts, None, dtype=object)
+        site_col[has] = st.site_id[bsite]
+        rs = np.full(n_pts, np.nan)
+        rs[has] = r[bp]
+        si_db = np.full(n_pts, np.nan)
+        si_db[has] = sinr
+        th = np.zeros(n_pts)
+        th[has] = thr
+        out[f"{tech}_site_id"] = site_col
+        out[f"{tech}_rsrp_dbm"] = np.round(rs, 2)
+        out[f"{tech}_sinr_db"] = np.round(si_db, 2)
+        out[f"{tech}_throughput_mbps"] = np.round(np.where(rs >= threshold, th, 0.0), 2)
+        out[f"{tech}_covered"] = rs >= threshold
+    return out
+
+
 def coverage(
     points: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
@@ -382,103 +542,28 @@ def coverage(
         budget=budget,
         height_bonus_m=bonus,
     )
-    pi, si = _pairs(px, py, st, ranges)
-    keep = on_dem[pi]
-    pi, si = pi[keep], si[keep]
-    n_range = len(pi)
-
-    def evaluate(pi: np.ndarray, si: np.ndarray, step_m: float, model: Model) -> tuple[np.ndarray, np.ndarray]:
-        return pair_loss_db(
-            dem,
-            st.x[si],
-            st.y[si],
-            px[pi],
-            py[pi],
-            st.band_mhz[si],
-            st.height_m[si],
-            np.full(len(pi), rx_h),
-            model=model,
-            environment=environment,
-            step_m=step_m,
-        )
-
-    # interferers that are not modelled finely keep their screened RSRP (pairs in range, dropped below)
-    extra_p = np.zeros(0, np.int64)
-    extra_s = np.zeros(0, np.int64)
-    extra_rsrp = np.zeros(0)
-    if budget.max_sites_per_point and dem is not None:
-        # screen every pair in range on a coarse profile, then model the strongest k per point and tech finely
-        coarse_model: Model = "hata" if model == "itm" else model
-        screen, _ = evaluate(pi, si, budget.screen_step_m, coarse_model)
-        est = st.eirp_dbm[si] - 10.0 * np.log10(st.subcarriers[si]) - screen
-        keep = _strongest(pi, est, st.tech[si], k=budget.max_sites_per_point)
-        fin = ~keep & np.isfinite(est)
-        extra_p, extra_s = pi[fin], si[fin]
-        extra_rsrp = est[fin] - radio.calibration_offset_db
-        pi, si = pi[keep], si[keep]
-    logger.info("coverage: %d points x %d sites: %d pairs in range, %d modelled", len(px), len(st.x), n_range, len(pi))
-    loss, complete = evaluate(pi, si, radio.profile_step_m, model)
-    dist_km = np.maximum(np.hypot(px[pi] - st.x[si], py[pi] - st.y[si]), 10.0) / 1000.0
-    loss = loss + radio.calibration_offset_db + radio.calibration_slope_db_per_decade * np.log10(dist_km)
-    bearing = np.degrees(np.arctan2(px[pi] - st.x[si], py[pi] - st.y[si])) % 360.0
-    gain = antenna_gain_db(
-        bearing, st.azimuth_deg[si], beamwidth_deg=budget.beamwidth_deg, max_attenuation_db=budget.max_attenuation_db
+    ctx = _Ctx(
+        st=st,
+        ranges=ranges,
+        dem=dem,
+        radio=radio,
+        budget=budget,
+        model=model,
+        environment=environment,
+        rx_height_m=rx_h,
+        rx_gain_dbi=rx_gain,
+        body_loss_db=body,
     )
-    rsrp = st.eirp_dbm[si] - 10.0 * np.log10(st.subcarriers[si]) + gain + rx_gain - body - budget.cable_loss_db - loss
-
-    out = pd.DataFrame(index=points.index)
-    n_pts = len(px)
-    incomplete = np.zeros(n_pts, dtype=bool)
-    np.logical_or.at(incomplete, pi, ~complete)
-    out["sites_in_range"] = np.bincount(pi, minlength=n_pts)
-    out["terrain"] = np.where(~on_dem, "off_dem", np.where(incomplete, "partial", "ok"))
-    valid = np.isfinite(rsrp)
-    for tech in TECHS:
-        sel = valid & (st.tech[si] == tech)
-        p, s, r = pi[sel], si[sel], rsrp[sel]
-        best = np.full(n_pts, -np.inf)
-        np.maximum.at(best, p, r)
-        is_best = r == best[p]
-        best_pair = np.full(n_pts, -1, dtype=np.int64)
-        idx = np.flatnonzero(is_best)
-        best_pair[p[idx[::-1]]] = idx[::-1]  # first best pair per point
-        has = best_pair >= 0
-        bp = best_pair[has]
-        bsite = s[bp]
-        # co-channel interference: same band as the serving site, other sites in range
-        lin = 10.0 ** (r / 10.0)
-        same_band_sum = np.zeros(n_pts)
-        serving_band = np.full(n_pts, np.nan)
-        serving_band[has] = st.band_mhz[bsite]
-        co = st.band_mhz[s] == serving_band[p]
-        np.add.at(same_band_sum, p[co], lin[co])
-        xsel = st.tech[extra_s] == tech
-        xco = xsel & (st.band_mhz[extra_s] == serving_band[extra_p])
-        np.add.at(same_band_sum, extra_p[xco], 10.0 ** (extra_rsrp[xco] / 10.0))
-        sig = lin[bp]
-        interf = budget.load * np.maximum(same_band_sum[has] - sig, 0.0)
-        noise_dbm = -174.0 + 10.0 * np.log10(st.scs_khz[bsite] * 1e3) + budget.noise_figure_db
-        sinr = 10.0 * np.log10(sig / (10.0 ** (noise_dbm / 10.0) + interf))
-        layers = np.where(tech == "4g", budget.lte_mimo_layers, budget.nr_mimo_layers)
-        dl = np.where(is_tdd(st.band_mhz[bsite]), budget.tdd_dl_fraction, 1.0)
-        thr = throughput_mbps(
-            sinr, st.bandwidth_mhz[bsite], layers=np.full(len(bp), layers), dl_fraction=dl, budget=budget
+    step = max(int(budget.chunk_points), 1)
+    blocks = [
+        _coverage_block(
+            ctx, px[lo : lo + step], py[lo : lo + step], on_dem[lo : lo + step], points.index[lo : lo + step]
         )
-        threshold = radio.lte_rsrp_threshold_dbm if tech == "4g" else radio.nr_rsrp_threshold_dbm
-        site_col = np.full(n_pts, None, dtype=object)
-        site_col[has] = st.site_id[bsite]
-        rs = np.full(n_pts, np.nan)
-        rs[has] = r[bp]
-        si_db = np.full(n_pts, np.nan)
-        si_db[has] = sinr
-        th = np.zeros(n_pts)
-        th[has] = thr
-        out[f"{tech}_site_id"] = site_col
-        out[f"{tech}_rsrp_dbm"] = np.round(rs, 2)
-        out[f"{tech}_sinr_db"] = np.round(si_db, 2)
-        out[f"{tech}_throughput_mbps"] = np.round(np.where(rs >= threshold, th, 0.0), 2)
-        out[f"{tech}_covered"] = rs >= threshold
-    return out
+        for lo in range(0, len(px), step)
+    ]
+    if not blocks:
+        return _coverage_block(ctx, px, py, on_dem, points.index)
+    return pd.concat(blocks)
 
 
 def coverage_raster(

@@ -264,9 +264,11 @@ def base_loss_db(
     los: np.ndarray | bool = True,
     environment: Environment = "rural",
 ) -> np.ndarray:
-    """Loss of a flat-earth base model, extrapolated quietly outside its range (for coverage sweeps).
+    """Loss of a flat-earth base model over whole coverage sweeps (no validity errors).
 
-    Distances are clipped below at 10 m; Hata below 1 km follows its own log-distance law.
+    Distances are clipped below at 10 m; Hata below 1 km follows its own log-distance law but never goes
+    below free space, and carriers above Hata's 2000 MHz (n41 2600, n78 3500 MHz) use TR 38.901 RMa
+    (LOS or NLOS as ``los`` says) rather than an extrapolated COST-231.
     """
     d = np.maximum(np.asarray(distance_m, dtype=float), 10.0)
     f = np.asarray(freq_mhz, dtype=float)
@@ -278,7 +280,13 @@ def base_loss_db(
         loss = _hata_core(d / 1000.0, f, np.maximum(ht, 1.0), hr, environment)
         # never below free space (Hata's law is not meant for the first few hundred metres)
         fs = FSPL_CONST_DB + 20.0 * np.log10(f) + 10.0 * np.log10((d**2 + (ht - hr) ** 2) / 1e6)
-        return np.maximum(loss, fs)
+        loss = np.maximum(loss, fs)
+        above = f > 2000.0
+        if np.any(above):
+            # Hata/COST-231 ends at 2000 MHz: n41/n78 carriers take TR 38.901 RMa instead of extrapolating
+            rma = _rma_core(d, f / 1000.0, np.clip(ht, 10.0, 150.0), hr, np.asarray(los, dtype=bool), 5.0, 20.0)
+            loss = np.where(above, rma, loss)
+        return loss
     if model == "rma":
         return _rma_core(d, f / 1000.0, np.maximum(ht, 1.0), hr, np.asarray(los, dtype=bool), 5.0, 20.0)
     if model == "uma":

@@ -225,3 +225,13 @@ def test_terrain_off_dem_is_nan_not_zero():
     res = terrain_loss_db(pr, 900.0, 30.0, 1.5)
     assert not res.complete[0]
     assert np.isnan(res.loss_db[0])
+
+
+def test_hata_sweeps_hand_n78_to_rma_instead_of_extrapolating():
+    from planning.propagation import base_loss_db
+
+    d = np.array([500.0, 2000.0, 4000.0])
+    got = base_loss_db("hata", d, np.full(3, 3500.0), np.full(3, 35.0), np.full(3, 1.5), los=False)
+    np.testing.assert_allclose(got, rma_loss_db(d, 3500.0, base_height_m=35.0, ue_height_m=1.5, los=False))
+    low = base_loss_db("hata", d[1:], np.full(2, 1800.0), np.full(2, 35.0), np.full(2, 1.5))
+    np.testing.assert_allclose(low, hata_loss_db(d[1:], 1800.0, 35.0))
