@@ -249,6 +249,44 @@ def _pairs(px: np.ndarray, py: np.ndarray, st: SiteTable, ranges: np.ndarray) ->
     return mat["j"][keep].astype(np.int64), mat["i"][keep].astype(np.int64)
 
 
+def pair_rsrp_dbm(
+    st: SiteTable,
+    si: np.ndarray,
+    px: np.ndarray,
+    py: np.ndarray,
+    loss_db: np.ndarray,
+    *,
+    radio: RadioSettings,
+    budget: LinkBudget,
+    rx_gain_dbi: float,
+    body_loss_db: float,
+) -> np.ndarray:
+    """RSRP (dBm per resource element) of site ``si`` at points ``px``/``py`` given the path loss.
+
+    EIRP per sector - 10 log10(subcarriers) + horizontal pattern + receive gain - body and cable losses -
+    path loss - the project's calibration (offset + slope x log10(d_km)).
+    """
+    dx, dy = px - st.x[si], py - st.y[si]
+    d_km = np.maximum(np.hypot(dx, dy), 10.0) / 1000.0
+    gain = antenna_gain_db(
+        np.degrees(np.arctan2(dx, dy)) % 360.0,
+        st.azimuth_deg[si],
+        beamwidth_deg=budget.beamwidth_deg,
+        max_attenuation_db=budget.max_attenuation_db,
+    )
+    cal = radio.calibration_offset_db + radio.calibration_slope_db_per_decade * np.log10(d_km)
+    return (
+        st.eirp_dbm[si]
+        - 10.0 * np.log10(st.subcarriers[si])
+        + gain
+        + rx_gain_dbi
+        - body_loss_db
+        - budget.cable_loss_db
+        - loss_db
+        - cal
+    )
+
+
 def _strongest(pi: np.ndarray, rsrp_estimate: np.ndarray, tech: np.ndarray, *, k: int) -> np.ndarray:
     """Boolean mask of the ``k`` pairs with the highest estimated RSRP per point and technology."""
     keep = np.zeros(len(pi), dtype=bool)
@@ -353,9 +391,11 @@ def _coverage_block(ctx: _Ctx, px: np.ndarray, py: np.ndarray, on_dem: np.ndarra
     pi, si = pi[keep], si[keep]
     n_range = len(pi)
 
-    def evaluate(pi: np.ndarray, si: np.ndarray, step_m: float, model: Model) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(
+        pi: np.ndarray, si: np.ndarray, step_m: float, model: Model, *, terrain: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
         return pair_loss_db(
-            dem,
+            dem if terrain else None,
             st.x[si],
             st.y[si],
             px[pi],
@@ -369,25 +409,8 @@ def _coverage_block(ctx: _Ctx, px: np.ndarray, py: np.ndarray, on_dem: np.ndarra
         )
 
     def rsrp_of(pi: np.ndarray, si: np.ndarray, loss: np.ndarray) -> np.ndarray:
-        """RSRP (dBm) of pairs from their path loss: EIRP per RE, pattern, receive gain, losses, calibration."""
-        d_km = np.maximum(np.hypot(px[pi] - st.x[si], py[pi] - st.y[si]), 10.0) / 1000.0
-        bearing = np.degrees(np.arctan2(px[pi] - st.x[si], py[pi] - st.y[si])) % 360.0
-        gain = antenna_gain_db(
-            bearing,
-            st.azimuth_deg[si],
-            beamwidth_deg=budget.beamwidth_deg,
-            max_attenuation_db=budget.max_attenuation_db,
-        )
-        cal = radio.calibration_offset_db + radio.calibration_slope_db_per_decade * np.log10(d_km)
-        return (
-            st.eirp_dbm[si]
-            - 10.0 * np.log10(st.subcarriers[si])
-            + gain
-            + rx_gain
-            - body
-            - budget.cable_loss_db
-            - loss
-            - cal
+        return pair_rsrp_dbm(
+            st, si, px[pi], py[pi], loss, radio=radio, budget=budget, rx_gain_dbi=rx_gain, body_loss_db=body
         )
 
     # interferers that are not modelled finely keep their screened RSRP (pairs in range, dropped below)
@@ -396,18 +419,7 @@ def _coverage_block(ctx: _Ctx, px: np.ndarray, py: np.ndarray, on_dem: np.ndarra
     extra_rsrp = np.zeros(0)
     if budget.max_sites_per_point and dem is not None:
         # 1. flat-earth pre-selection: the strongest `screen_sites_per_point` per point and tech
-        flat, _ = pair_loss_db(
-            None,
-            st.x[si],
-            st.y[si],
-            px[pi],
-            py[pi],
-            st.band_mhz[si],
-            st.height_m[si],
-            np.full(len(pi), rx_h),
-            model=model,
-            environment=environment,
-        )
+        flat, _ = evaluate(pi, si, 0.0, model, terrain=False)
         keep = _strongest(pi, rsrp_of(pi, si, flat), st.tech[si], k=budget.screen_sites_per_point)
         pi, si = pi[keep], si[keep]
         # 2. coarse terrain screen of those, then the strongest `max_sites_per_point` are modelled finely
@@ -566,6 +578,9 @@ def coverage(
     return pd.concat(blocks)
 
 
+_RASTER_BUDGET = LinkBudget(max_sites_per_point=4, screen_sites_per_point=16)
+
+
 def coverage_raster(
     sites: gpd.GeoDataFrame,
     area: shapely.Geometry,
@@ -574,9 +589,14 @@ def coverage_raster(
     radio: RadioSettings,
     dem: Dem | None = None,
     resolution_m: float | None = None,
-    budget: LinkBudget = LinkBudget(),
+    max_cells: int = 50_000,
+    budget: LinkBudget = _RASTER_BUDGET,
 ) -> tuple[np.ndarray, Affine]:
     """Best-server RSRP (dBm) of a handheld on a grid over ``area`` (metric CRS ``crs``).
+
+    The cell size is ``resolution_m`` (default the project's ``raster_resolution_m``), coarsened where the
+    area would need more than ``max_cells`` cells (a map layer, not an analysis: the analysis is per point).
+    Only the best server matters here, so fewer sites per cell are modelled than for points.
 
     Returns an array of shape (2, rows, cols): band 0 is 4G, band 1 is 5G; NaN outside the area, off the
     DEM or where no site is in range; and the grid's affine transform.
@@ -586,6 +606,10 @@ def coverage_raster(
         msg = f"`resolution_m` = {resolution_m!r}; expected a positive number of metres"
         raise ValueError(msg)
     minx, miny, maxx, maxy = shapely.bounds(area)
+    coarse = float(np.ceil(np.sqrt((maxx - minx) * (maxy - miny) / max(max_cells, 1))))
+    if coarse > res:
+        logger.info("coverage raster: %.0f m cells instead of %.0f m (at most %d cells)", coarse, res, max_cells)
+        res = coarse
     cols = max(int(np.ceil((maxx - minx) / res)), 1)
     rows = max(int(np.ceil((maxy - miny) / res)), 1)
     transform = Affine(res, 0.0, minx, 0.0, -res, maxy)
@@ -725,18 +749,16 @@ def calibrate(
         environment=environment,
         step_m=plain.profile_step_m,
     )
-    bearing = np.degrees(np.arctan2(px - st.x[si], py - st.y[si])) % 360.0
-    gain = antenna_gain_db(
-        bearing, st.azimuth_deg[si], beamwidth_deg=budget.beamwidth_deg, max_attenuation_db=budget.max_attenuation_db
-    )
-    pred = (
-        st.eirp_dbm[si]
-        - 10 * np.log10(st.subcarriers[si])
-        + gain
-        + budget.ue_gain_dbi
-        - budget.body_loss_db
-        - budget.cable_loss_db
-        - loss
+    pred = pair_rsrp_dbm(
+        st,
+        si,
+        px,
+        py,
+        loss,
+        radio=plain,
+        budget=budget,
+        rx_gain_dbi=budget.ue_gain_dbi,
+        body_loss_db=budget.body_loss_db,
     )
     ok = np.isfinite(pred) & complete
     if ok.sum() < 3:

@@ -51,13 +51,19 @@ class RunResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+def check_output(out_dir: Path, *, overwrite: bool) -> None:
+    """Refuse a non-empty ``out_dir`` unless ``overwrite``."""
+    out_dir = Path(out_dir)
+    if not overwrite and out_dir.exists() and any(out_dir.iterdir()):
+        msg = f"output folder `{out_dir}` exists and is not empty; pass --overwrite to replace it"
+        raise OutputExistsError(msg)
+
+
 def prepare_output(out_dir: Path, *, overwrite: bool) -> None:
     """Create ``out_dir``; refuse a non-empty one unless ``overwrite`` (then it is emptied)."""
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()):
-        if not overwrite:
-            msg = f"output folder `{out_dir}` exists and is not empty; pass --overwrite to replace it"
-            raise OutputExistsError(msg)
+    check_output(out_dir, overwrite=overwrite)
+    if out_dir.exists():
         for child in out_dir.iterdir():
             if child.is_dir():
                 shutil.rmtree(child)
@@ -188,8 +194,7 @@ def run_pipeline(
         ``out_dir`` is not empty and ``overwrite`` is false.
     """
     out = Path(out_dir)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        prepare_output(out, overwrite=False)
+    check_output(out, overwrite=overwrite)  # fail before the work, not after it
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     inputs = load_inputs(project, progress=progress)

@@ -72,6 +72,23 @@ def _positive(name: str, a: np.ndarray, *, allow_zero: bool = False) -> None:
         raise ValueError(msg)
 
 
+def _link_args(
+    distance_m: object, freq_mhz: object, base_height_m: object, rx_height_m: object, *, rx_name: str = "ue_height_m"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distance, frequency and the two antenna heights as float arrays, each checked finite and > 0."""
+    out = []
+    for name, value in (
+        ("distance_m", distance_m),
+        ("freq_mhz", freq_mhz),
+        ("base_height_m", base_height_m),
+        (rx_name, rx_height_m),
+    ):
+        a = _arr(name, value)
+        _positive(name, a)
+        out.append(a)
+    return out[0], out[1], out[2], out[3]
+
+
 # ------------------------------------------------------------------------------------------ models
 def free_space_loss_db(distance_m: object, freq_mhz: object) -> np.ndarray:
     """Free-space basic transmission loss (ITU-R P.525): 20 log10(4 pi d / lambda).
@@ -127,12 +144,7 @@ def hata_loss_db(
     if environment not in ENVIRONMENTS:
         msg = f"`environment` = {environment!r}; expected one of {list(ENVIRONMENTS)}"
         raise ValueError(msg)
-    d = _arr("distance_m", distance_m)
-    f = _arr("freq_mhz", freq_mhz)
-    hb = _arr("base_height_m", base_height_m)
-    hm = _arr("mobile_height_m", mobile_height_m)
-    for name, a in (("distance_m", d), ("freq_mhz", f), ("base_height_m", hb), ("mobile_height_m", hm)):
-        _positive(name, a)
+    d, f, hb, hm = _link_args(distance_m, freq_mhz, base_height_m, mobile_height_m, rx_name="mobile_height_m")
     _check_range("freq_mhz", f, 150.0, 2000.0, unit="MHz", model="Hata", extrapolate=extrapolate)
     _check_range("base_height_m", hb, 30.0, 200.0, unit="m", model="Hata", extrapolate=extrapolate)
     _check_range("mobile_height_m", hm, 1.0, 10.0, unit="m", model="Hata", extrapolate=extrapolate)
@@ -184,13 +196,8 @@ def rma_loss_db(
     LOS uses the breakpoint distance d_BP = 2 pi h_BS h_UT f_c / c. Validity: 0.5-30 GHz, 10 m-10 km
     (LOS) / 10 m-5 km (NLOS), h_BS 10-150 m, h_UT 1-10 m, building height 5-50 m, street width 5-50 m.
     """
-    d = _arr("distance_m", distance_m)
-    f = _arr("freq_mhz", freq_mhz)
-    hbs = _arr("base_height_m", base_height_m)
-    hut = _arr("ue_height_m", ue_height_m)
+    d, f, hbs, hut = _link_args(distance_m, freq_mhz, base_height_m, ue_height_m)
     los_a = np.asarray(los, dtype=bool)
-    for name, a in (("distance_m", d), ("freq_mhz", f), ("base_height_m", hbs), ("ue_height_m", hut)):
-        _positive(name, a)
     _check_range("freq_mhz", f, 500.0, 30000.0, unit="MHz", model="RMa", extrapolate=extrapolate)
     _check_range("base_height_m", hbs, 10.0, 150.0, unit="m", model="RMa", extrapolate=extrapolate)
     _check_range("ue_height_m", hut, 1.0, 10.0, unit="m", model="RMa", extrapolate=extrapolate)
@@ -226,13 +233,8 @@ def uma_loss_db(
 
     Validity: 0.5-100 GHz, 10 m-5 km, h_UT 1.5-22.5 m (h_BS nominally 25 m).
     """
-    d = _arr("distance_m", distance_m)
-    f = _arr("freq_mhz", freq_mhz)
-    hbs = _arr("base_height_m", base_height_m)
-    hut = _arr("ue_height_m", ue_height_m)
+    d, f, hbs, hut = _link_args(distance_m, freq_mhz, base_height_m, ue_height_m)
     los_a = np.asarray(los, dtype=bool)
-    for name, a in (("distance_m", d), ("freq_mhz", f), ("base_height_m", hbs), ("ue_height_m", hut)):
-        _positive(name, a)
     _check_range("freq_mhz", f, 500.0, 100000.0, unit="MHz", model="UMa", extrapolate=extrapolate)
     _check_range("ue_height_m", hut, 1.5, 22.5, unit="m", model="UMa", extrapolate=extrapolate)
     _check_range("distance_m", d, 10.0, 5000.0, unit="m", model="UMa", extrapolate=extrapolate)
