@@ -107,6 +107,31 @@ class CostSettings:
 
 
 @dataclass(frozen=True)
+class FibreSettings:
+    """Road/fibre network and fibre reach (planning.fibre).
+
+    Attributes
+    ----------
+    snap_tolerance_m : float
+        Line ends and vertices closer than this are one node; dangling ends this close to a line are joined to it.
+    drop_m : float
+        A point whose cheapest extension to existing fibre is at most this long counts as connected by fibre.
+    buried_share : float
+        Share of new fibre built buried (the rest aerial on poles); sets the cost per km.
+    """
+
+    snap_tolerance_m: float = 5.0
+    drop_m: float = 300.0
+    buried_share: float = 0.0
+
+    def cny_per_m(self, costs: CostSettings) -> float:
+        """Cost of one metre of new fibre (CNY), from the aerial and buried prices per km."""
+        per_km = (1.0 - self.buried_share) * costs.fibre_aerial_cny_per_km + self.buried_share * (
+            costs.fibre_buried_cny_per_km)
+        return per_km / 1000.0
+
+
+@dataclass(frozen=True)
 class TargetSettings:
     """Targets of the universal-service and network poverty-alleviation plans."""
 
@@ -130,6 +155,7 @@ class Project:
     radio: RadioSettings = field(default_factory=RadioSettings)
     costs: CostSettings = field(default_factory=CostSettings)
     targets: TargetSettings = field(default_factory=TargetSettings)
+    fibre: FibreSettings = field(default_factory=FibreSettings)
 
     @property
     def root(self) -> Path:
@@ -196,8 +222,10 @@ def _check_ranges(obj: Any, *, where: str, path: Path) -> None:
                 bad = "a value > 0"
             elif f.name.endswith("height_m") and not 0 < x <= 500:
                 bad = "a height in (0, 500] m"
-            elif f.name in ("profile_step_m", "raster_resolution_m") and x <= 0:
+            elif f.name in ("profile_step_m", "raster_resolution_m", "snap_tolerance_m") and x <= 0:
                 bad = "a length > 0 m"
+            elif f.name == "drop_m" and x < 0:
+                bad = "a length >= 0 m"
             if bad:
                 msg = f"{path}: [{where}] `{f.name}` = {x!r}; expected {bad}"
                 raise ProjectError(msg)
@@ -253,7 +281,7 @@ def load_project(path: str | Path) -> Project:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"{path}: not valid TOML: {exc}"
         raise ProjectError(msg) from exc
-    _unknown(doc, {"project", "layers", "terrain", "radio", "costs", "targets"}, where="top level", path=path)
+    _unknown(doc, {"project", "layers", "terrain", "radio", "costs", "targets", "fibre"}, where="top level", path=path)
 
     meta = doc.get("project", {})
     _unknown(meta, {"name", "language", "coordinates", "metric_crs"}, where="project", path=path)
@@ -303,6 +331,7 @@ def load_project(path: str | Path) -> Project:
         radio=_number_section(RadioSettings, doc.get("radio", {}), where="radio", path=path),
         costs=_number_section(CostSettings, doc.get("costs", {}), where="costs", path=path),
         targets=_number_section(TargetSettings, doc.get("targets", {}), where="targets", path=path),
+        fibre=_number_section(FibreSettings, doc.get("fibre", {}), where="fibre", path=path),
     )
 
 

@@ -5,7 +5,11 @@ Stages (each a pure function elsewhere; this module only composes them and write
 1. ``inputs``: read, validate and project all layers; terrain heights (:func:`gis.inputs.load_inputs`).
 2. ``coverage``: 4G/5G best server, RSRP, SINR, throughput of villages (handheld) and schools (fixed-wireless
    CPE) with terrain (:func:`planning.coverage.coverage`), and a best-RSRP raster of the region.
-3. ``summary``: counts and totals of the region, written as ``summary.json`` and ``summary.md``.
+3. ``fibre``: road/fibre network with its repairs, fibre reach of every village, school and candidate, and the
+   shared-trench plan (Steiner tree from existing fibre) for the villages and schools not yet connected
+   (:mod:`planning.fibre`); ``fibre.gpkg`` (layers ``reach`` and ``routes``), ``fibre_repairs.csv``,
+   ``fibre_components.csv``.
+4. ``summary``: counts and totals of the region, written as ``summary.json`` and ``summary.md``.
 
 Later stages (coverage, fibre reach, gaps and ledger, optimiser, map and report) add to this list.
 """
@@ -30,6 +34,7 @@ from gis.inputs import Inputs, load_inputs
 from gis.layers import write_layers
 from gis.project import Project
 from planning.coverage import TECHS, coverage, coverage_raster, write_raster
+from planning.fibre import RoutePlan, build_network, connect_points, fibre_reach, plan_routes
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +45,16 @@ class OutputExistsError(FileExistsError):
     """The output folder already has files and overwriting was not asked for."""
 
 
+@dataclass(frozen=True)
+class FibreResult:
+    """Fibre stage output: reach per point (GeoDataFrame), the shared-trench plan, repairs and components."""
+
+    reach: gpd.GeoDataFrame
+    plan: RoutePlan
+    repairs: pd.DataFrame
+    components: pd.DataFrame
+
+
 @dataclass
 class RunResult:
     """What a run produced: the inputs, coverage, summary, the files written and the seconds per stage."""
@@ -47,6 +62,7 @@ class RunResult:
     inputs: Inputs
     summary: dict[str, Any]
     coverage: gpd.GeoDataFrame | None = None
+    fibre: FibreResult | None = None
     files: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -148,6 +164,67 @@ def coverage_stage(project: Project, inputs: Inputs) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=inputs.layers.crs)
 
 
+_NAME_ID = {"villages": "village_id", "schools": "school_id", "candidates": "candidate_id"}
+
+
+def fibre_stage(project: Project, inputs: Inputs) -> FibreResult | None:
+    """Fibre reach of villages, schools and candidates, and the shared-trench plan for the unconnected ones.
+
+    Returns None when the project has neither roads nor fibre lines. The ``reach`` layer has one row per point
+    (``layer``, ``point_id``, ``name``, ``drop_m``, ``fibre_distance_m``, ``fibre_cost_cny``, ``connected``,
+    ``reach``, ``component``, ``in_plan``) at the point's location.
+    """
+    layers = inputs.layers
+    if layers.get("roads") is None and layers.get("fibre") is None:
+        logger.warning("no roads or fibre layer: fibre stage skipped")
+        return None
+    net = build_network(layers.get("roads"), layers.get("fibre"), settings=project.fibre, costs=project.costs)
+    points = {k: layers[k] for k in ("villages", "schools", "candidates", "fibre_nodes") if layers.get(k) is not None}
+    net = connect_points(net, points)
+    reach = fibre_reach(net, drop_m=project.fibre.drop_m)
+    reach = reach[reach["layer"] != "fibre_nodes"]
+    todo = reach.index[(reach["reach"] == "extension") & reach["layer"].isin(["villages", "schools"])]
+    plan = plan_routes(net, todo, reach=reach)
+    parts = []
+    for layer, id_col in _NAME_ID.items():
+        frame = layers.get(layer)
+        if frame is None:
+            continue
+        labels = layer + ":" + frame[id_col].astype(str)
+        part = reach.loc[labels.to_numpy()].drop(columns=["node", "id"])
+        part.insert(1, "point_id", frame[id_col].astype(str).to_numpy())
+        part.insert(2, "name", frame["name"].to_numpy() if "name" in frame else "")
+        parts.append(gpd.GeoDataFrame(part.reset_index(drop=True), geometry=frame.geometry.values, crs=frame.crs))
+    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=layers.crs)
+    out["in_plan"] = (out["layer"] + ":" + out["point_id"]).isin(set(todo))
+    return FibreResult(reach=out, plan=plan, repairs=net.repairs, components=net.components)
+
+
+def summarise_fibre(result: FibreResult) -> dict[str, Any]:
+    """Reach counts per layer, distances (m), the shared-trench plan against connecting points one by one."""
+    out: dict[str, Any] = {}
+    r = result.reach
+    for layer, part in r.groupby("layer"):
+        finite = part["fibre_distance_m"][np.isfinite(part["fibre_distance_m"])]
+        out[str(layer)] = {
+            **{str(k): int(v) for k, v in part["reach"].value_counts().sort_index().items()},
+            "median_distance_m": round(float(finite.median()), 1) if len(finite) else None,
+        }
+    plan = result.plan
+    out["plan"] = {
+        "points": len(plan.served),
+        "segments": len(plan.routes),
+        "length_km": round(plan.total_length_m / 1000.0, 2),
+        "cost_cny": round(plan.total_cost_cny),
+        "separate_cost_cny": round(plan.separate_cost_cny),
+        "saving_share": round(1.0 - plan.total_cost_cny / plan.separate_cost_cny, 4) if plan.separate_cost_cny else 0,
+    }
+    out["repairs"] = {str(k): int(v) for k, v in result.repairs["action"].value_counts().sort_index().items()}
+    out["components"] = len(result.components)
+    out["components_without_fibre"] = int((~result.components["has_fibre"]).sum())
+    return out
+
+
 def summarise_coverage(cov: gpd.GeoDataFrame, project: Project) -> dict[str, Any]:
     """Shares of villages and schools covered per tech, and schools with a wireless outlet >= the target."""
     out: dict[str, Any] = {"model": project.radio.model, "environment": project.radio.environment}
@@ -184,6 +261,7 @@ def run_pipeline(
     """Run every stage on ``project`` and write the outputs into ``out_dir``.
 
     Files written: ``layers.gpkg`` (validated layers in the metric CRS, point layers with ``ground_m``),
+    ``coverage.gpkg``, ``coverage.tif``, ``fibre.gpkg``, ``fibre_repairs.csv``, ``fibre_components.csv``,
     ``summary.json`` and ``summary.md``.
 
     Raises
@@ -227,8 +305,23 @@ def run_pipeline(
     seconds["coverage_raster"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    if progress:
+        progress("fibre")
+    fib = fibre_stage(project, inputs)
+    if fib is not None:
+        fib_reach = fib.reach.copy()
+        fib_reach["fibre_distance_m"] = fib_reach["fibre_distance_m"].replace(np.inf, np.nan)  # GPKG has no inf
+        fib_reach["fibre_cost_cny"] = fib_reach["fibre_cost_cny"].replace(np.inf, np.nan)
+        write_layers({"reach": fib_reach, "routes": fib.plan.routes}, out / "fibre.gpkg")
+        fib.repairs.to_csv(out / "fibre_repairs.csv", index=False)
+        fib.components.to_csv(out / "fibre_components.csv")
+        files += [out / "fibre.gpkg", out / "fibre_repairs.csv", out / "fibre_components.csv"]
+    seconds["fibre"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     summary = summarise(project, inputs)
     summary["coverage"] = summarise_coverage(cov, project)
+    summary["fibre"] = summarise_fibre(fib) if fib is not None else {"skipped": "no roads or fibre layer"}
     seconds["summary"] = time.perf_counter() - t0
     summary["warnings_list"] = [str(w) for w in inputs.warnings[:200]]
     (out / "summary.json").write_text(
@@ -239,4 +332,4 @@ def run_pipeline(
     )
     files += [out / "summary.json", out / "summary.md"]
     logger.info("wrote %s", ", ".join(f.name for f in files))
-    return RunResult(inputs=inputs, summary=summary, coverage=cov, files=files, seconds=seconds)
+    return RunResult(inputs=inputs, summary=summary, coverage=cov, fibre=fib, files=files, seconds=seconds)

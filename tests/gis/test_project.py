@@ -49,6 +49,14 @@ def test_overrides_are_read(tmp_path):
     assert p.radio.ue_height_m == 1.5
 
 
+def test_fibre_section_sets_cost_per_metre(tmp_path):
+    p = load_project(_write(tmp_path, "[fibre]\nburied_share = 0.25\ndrop_m = 500\n"))
+    assert p.fibre.drop_m == 500.0
+    # 0.75 x 15,000 + 0.25 x 60,000 CNY/km = 26,250 CNY/km
+    assert p.fibre.cny_per_m(p.costs) == pytest.approx(26.25)
+    assert load_project(_write(tmp_path, "")).fibre.cny_per_m(p.costs) == pytest.approx(15.0)
+
+
 def test_unknown_key_suggests_the_right_one(tmp_path):
     with pytest.raises(ProjectError, match=r"unknown key `tower_hieght_m` in \[radio\]; did you mean `tower_height_m`"):
         load_project(_write(tmp_path, "[radio]\ntower_hieght_m = 45\n"))
@@ -71,6 +79,9 @@ def test_missing_required_layer(tmp_path):
         ('[project]\ncoordinates = "bd09"\n', r"`coordinates` = 'bd09'"),
         ('[project]\nmetric_crs = "EPSG:4326"\n', r"is not projected"),
         ("[radio]\ntower_height_m = 0\n", r"expected a height in \(0, 500\] m"),
+        ("[fibre]\nburied_share = 1.5\n", r"\[fibre\] `buried_share` = 1.5; expected a share between 0 and 1"),
+        ("[fibre]\nsnap_tolerance_m = 0\n", r"`snap_tolerance_m` = 0.0; expected a length > 0 m"),
+        ("[fibre]\ndrop_m = -5\n", r"`drop_m` = -5.0; expected a length >= 0 m"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, match):

@@ -185,6 +185,17 @@ def test_run_writes_outputs_and_guards_overwrite(tmp_path: Path):
     v = pyogrio.read_dataframe(out / "layers.gpkg", layer="villages")
     assert v.crs.to_epsg() == 32652
     assert np.isfinite(v["ground_m"]).all()
+    reach = pyogrio.read_dataframe(out / "fibre.gpkg", layer="reach")
+    assert len(reach) == summary["villages"]["count"] + summary["schools"]["count"]
+    assert set(reach["reach"]) <= {"connected", "extension", "no_fibre_in_component"}
+    assert (reach.loc[reach["connected"], "fibre_distance_m"] <= 300.0).all()
+    assert reach["in_plan"].sum() == (reach["reach"] == "extension").sum() == summary["fibre"]["plan"]["points"]
+    routes = pyogrio.read_dataframe(out / "fibre.gpkg", layer="routes")
+    assert routes["cost_cny"].sum() == pytest.approx(summary["fibre"]["plan"]["cost_cny"], abs=1.0)
+    served = set(";".join(routes["serves"]).split(";"))
+    planned = set("villages:" + reach.loc[reach["in_plan"] & (reach["layer"] == "villages"), "point_id"])
+    assert planned <= served
+    assert summary["fibre"]["plan"]["cost_cny"] <= summary["fibre"]["plan"]["separate_cost_cny"]
     again = invoke("run", DEMO / "project.toml", "--out", out)
     assert again.exit_code == 2
     assert "--overwrite" in again.output

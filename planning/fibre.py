@@ -1,0 +1,609 @@
+"""Fibre reach and shared-trench routes on the road and fibre network.
+
+Fibre to a village or school follows roads; what it costs is the length that must be built, and routes to
+neighbouring villages share trenches. The steps:
+
+1. :func:`build_network`: a routable network from road and existing fibre lines, noded at every line end,
+   shared vertex and crossing, with snapping and repairs recorded row by row (``network.repairs``) and its
+   connected components listed (``network.components``). :meth:`RoadNetwork.to_networkx` (and
+   :func:`build_graph`) give the same network as a ``networkx.Graph`` with edge attributes ``length_m``,
+   ``kind`` (``road``/``fibre``/``drop``), ``cost_cny`` and ``geometry``.
+2. :func:`connect_points`: each village, school or candidate site joins the network at its nearest edge (the
+   edge is split there) by a straight drop.
+3. :func:`fibre_reach`: the cheapest extension from existing fibre to every point (one multi-source Dijkstra
+   from all nodes on fibre lines and all fibre nodes): ``fibre_distance_m``, ``fibre_cost_cny`` and whether
+   the point is already within the drop distance (``connected``). Points whose network component has no
+   fibre get an infinite distance and ``reach = "no_fibre_in_component"``.
+4. :func:`plan_routes`: one Steiner tree rooted at all existing fibre (a virtual root joined to every fibre
+   node), spanning the points to connect, so each metre is built and paid once; written as a line layer of
+   route segments with their length, cost and the points each serves. :func:`steiner_tree` is the general
+   ``networkx`` entry point. The heuristic (planning._steiner) is measured on SteinLib in the tests.
+
+All lengths are metres in the network's projected CRS; costs are CNY at ``FibreSettings.cny_per_m``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from scipy import sparse
+from scipy.sparse import csgraph
+from shapely import ops
+
+from gis.crs import is_metric
+from gis.errors import LayerError, Problem
+from gis.project import CostSettings, FibreSettings
+from planning import _steiner
+from planning._network import REPAIR_COLUMNS, explode, node_lines
+
+logger = logging.getLogger(__name__)
+
+EdgeKind = Literal["road", "fibre", "drop"]
+Reach = Literal["connected", "extension", "no_fibre_in_component"]
+_EPS_M = 1e-6  # weight of an existing-fibre edge or a root link: csgraph drops explicit zeros
+_ID_COLUMNS = {"villages": "village_id", "schools": "school_id", "candidates": "candidate_id",
+               "fibre_nodes": "node_id", "sites": "site_id"}
+
+
+@dataclass(frozen=True)
+class RoadNetwork:
+    """A noded road and fibre network as arrays (node ``i`` at ``xy[i]``; edge ``k`` joins ``u[k] < v[k]``).
+
+    Attributes
+    ----------
+    xy : ndarray (n, 2)
+        Node coordinates, metres.
+    u, v : ndarray (m,)
+        End nodes of each edge.
+    geometry : ndarray of LineString (m,)
+    length_m : ndarray (m,)
+    kind : ndarray of str (m,)
+        ``road``, ``fibre`` (existing fibre, nothing to build) or ``drop`` (straight link of a point).
+    source : ndarray of str (m,)
+        ``layer:row_id`` of the line(s) the edge comes from (``;``-joined when duplicates were merged).
+    cny_per_m : float
+        Cost of one metre of new fibre.
+    crs : pyproj.CRS
+    repairs : DataFrame
+        One row per repair: layer, row, row_id, action, detail.
+    point_node : DataFrame
+        Points joined by :func:`connect_points`: layer, id, node, drop_m (index: ``layer:id``).
+    """
+
+    xy: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    geometry: np.ndarray
+    length_m: np.ndarray
+    kind: np.ndarray
+    source: np.ndarray
+    cny_per_m: float
+    crs: CRS
+    repairs: pd.DataFrame
+    point_node: pd.DataFrame
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.xy)
+
+    @property
+    def cost_cny(self) -> np.ndarray:
+        """Cost of building each edge (0 for existing fibre)."""
+        return np.where(self.kind == "fibre", 0.0, self.length_m * self.cny_per_m)
+
+    def weights(self) -> sparse.csr_matrix:
+        """Symmetric CSR matrix of the length to build per edge (existing fibre: a tiny epsilon)."""
+        w = np.where(self.kind == "fibre", _EPS_M, np.maximum(self.length_m, _EPS_M))
+        n = self.n_nodes
+        return sparse.coo_matrix((np.r_[w, w], (np.r_[self.u, self.v], np.r_[self.v, self.u])), shape=(n, n)).tocsr()
+
+    def fibre_sources(self) -> np.ndarray:
+        """Nodes on existing fibre: ends of fibre edges and joined fibre nodes."""
+        fib = self.kind == "fibre"
+        nodes = [self.u[fib], self.v[fib]]
+        pn = self.point_node
+        if len(pn):
+            nodes.append(pn.loc[pn["layer"] == "fibre_nodes", "node"].to_numpy(dtype=np.int64))
+        return np.unique(np.concatenate(nodes)).astype(np.int64)
+
+    @property
+    def components(self) -> pd.DataFrame:
+        """Connected components: nodes, edges, km of road, km of fibre, and whether any fibre is in it."""
+        n = self.n_nodes
+        g = sparse.coo_matrix((np.ones(len(self.u)), (self.u, self.v)), shape=(n, n))
+        _, label = csgraph.connected_components(g, directed=False)
+        comp = label[self.u]
+        frame = pd.DataFrame({"component": comp, "length_km": self.length_m / 1000.0, "kind": self.kind})
+        out = pd.DataFrame({"nodes": np.bincount(label)})
+        out["edges"] = np.bincount(comp, minlength=len(out))
+        for k in ("road", "fibre"):
+            out[f"{k}_km"] = frame[frame["kind"] == k].groupby("component")["length_km"].sum().reindex(
+                out.index, fill_value=0.0)
+        src = np.zeros(n, dtype=bool)
+        src[self.fibre_sources()] = True
+        out["has_fibre"] = np.bincount(label, weights=src, minlength=len(out)) > 0
+        out.index.name = "component"
+        return out.sort_values("nodes", ascending=False)
+
+    def to_networkx(self) -> nx.Graph:
+        """The network as a ``networkx.Graph``: nodes ``0..n-1`` with ``x``, ``y`` (and ``point`` for joined
+        points); edges with ``length_m``, ``kind``, ``cost_cny``, ``source`` and ``geometry``."""
+        g = nx.Graph(crs=self.crs, cny_per_m=self.cny_per_m)
+        g.add_nodes_from((i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(self.xy.tolist()))
+        for key, row in self.point_node.iterrows():
+            g.nodes[int(row["node"])]["point"] = key
+        cost = self.cost_cny
+        g.add_edges_from(
+            (int(a), int(b), {"length_m": float(ln), "kind": str(k), "cost_cny": float(c), "source": str(s),
+                              "geometry": geom})
+            for a, b, ln, k, c, s, geom in zip(self.u, self.v, self.length_m, self.kind, cost, self.source,
+                                                self.geometry, strict=True)
+        )
+        return g
+
+
+def _check_lines(frame: gpd.GeoDataFrame | None, layer: str) -> list[Problem]:
+    if frame is None:
+        return []
+    if frame.crs is None:
+        return [Problem(layer, "has no CRS; expected lines in a projected metric CRS", column="geometry")]
+    if not is_metric(frame.crs):
+        return [Problem(layer, f"is in {frame.crs.to_string()} (degrees or non-metric); expected a projected "
+                               "metric CRS (reproject first, e.g. with gis.layers.load_layers)", column="geometry")]
+    geoms = np.asarray(frame.geometry.values)
+    types = shapely.get_type_id(geoms)
+    bad = np.flatnonzero(~np.isin(types, [1, 5]) | shapely.is_empty(geoms))
+    id_col = "road_id" if layer == "roads" else "route_id"
+    return [Problem(layer, f"geometry is {shapely.get_type_id(geoms[i]) if geoms[i] is not None else 'missing'}"
+                    "; expected a non-empty LineString or MultiLineString", row=int(i) + 1,
+                    row_id=str(frame[id_col].iloc[i]) if id_col in frame else None, column="geometry")
+            for i in bad[:50]]
+
+
+def build_network(
+    roads: gpd.GeoDataFrame | None,
+    fibre: gpd.GeoDataFrame | None = None,
+    *,
+    settings: FibreSettings | None = None,
+    costs: CostSettings | None = None,
+) -> RoadNetwork:
+    """Routable network of roads and existing fibre, noded, snapped and repaired.
+
+    Parameters
+    ----------
+    roads : GeoDataFrame or None
+        Road lines (``road_id``), projected metric CRS.
+    fibre : GeoDataFrame or None
+        Existing fibre lines (``route_id``), same CRS.
+    settings : FibreSettings, optional
+        Snap tolerance (m) and the share of buried build (cost per metre).
+    costs : CostSettings, optional
+        Aerial and buried CNY per km.
+
+    Returns
+    -------
+    RoadNetwork
+        With ``repairs`` listing every snapped, split, joined, merged or removed line by layer, row and id.
+
+    Raises
+    ------
+    LayerError
+        No lines at all, a layer without CRS or in degrees, the two layers in different CRSs, or a geometry
+        that is not a line.
+    """
+    settings = settings or FibreSettings()
+    costs = costs or CostSettings()
+    problems = _check_lines(roads, "roads") + _check_lines(fibre, "fibre")
+    frames = {k: f for k, f in (("roads", roads), ("fibre", fibre)) if f is not None and len(f)}
+    if not problems and not frames:
+        problems.append(Problem("roads", "no road or fibre lines; expected at least one line to build a network"))
+    crss = {f.crs for f in frames.values()}
+    if not problems and len(crss) > 1:
+        problems.append(Problem("fibre", f"CRS {fibre.crs} differs from the roads' {roads.crs}; expected one CRS"))
+    if problems:
+        raise LayerError(problems)
+    parts = []
+    for layer, frame in frames.items():
+        id_col = "road_id" if layer == "roads" else "route_id"
+        ids = frame[id_col].astype(str).to_numpy() if id_col in frame else np.arange(1, len(frame) + 1).astype(str)
+        parts.append((np.asarray(frame.geometry.values), np.full(len(frame), "road" if layer == "roads" else "fibre"),
+                      np.full(len(frame), layer), np.arange(1, len(frame) + 1), ids))
+    cat = [np.concatenate([p[i] for p in parts]) for i in range(5)]
+    repairs: list[dict] = []
+    lines = explode(*cat, repairs)
+    noded = node_lines(lines, snap_tolerance_m=settings.snap_tolerance_m, repairs=repairs)
+    net = RoadNetwork(xy=noded.xy, u=noded.u, v=noded.v, geometry=noded.geometry, length_m=noded.length_m,
+                      kind=noded.kind.astype(object), source=noded.source, cny_per_m=settings.cny_per_m(costs),
+                      crs=CRS.from_user_input(next(iter(crss))), repairs=noded.repairs,
+                      point_node=pd.DataFrame(columns=["layer", "id", "node", "drop_m"]))
+    logger.info("network: %d nodes, %d edges, %d repairs", net.n_nodes, len(net.u), len(net.repairs))
+    return net
+
+
+def build_graph(roads: gpd.GeoDataFrame | None, fibre: gpd.GeoDataFrame | None = None, *,
+                settings: FibreSettings | None = None, costs: CostSettings | None = None) -> nx.Graph:
+    """:func:`build_network` as a ``networkx.Graph`` (repairs in ``graph.graph["repairs"]``)."""
+    net = build_network(roads, fibre, settings=settings, costs=costs)
+    g = net.to_networkx()
+    g.graph["repairs"] = net.repairs
+    return g
+
+
+def connect_points(network: RoadNetwork, layers: Mapping[str, gpd.GeoDataFrame]) -> RoadNetwork:
+    """Join points to the network at their nearest edge (split there) by a straight drop.
+
+    Parameters
+    ----------
+    network : RoadNetwork
+    layers : mapping of layer name to GeoDataFrame
+        Point layers (``villages``, ``schools``, ``candidates``, ``fibre_nodes`` ...) with their id column,
+        in the network's CRS.
+
+    Returns
+    -------
+    RoadNetwork
+        A new network; ``point_node`` lists each point's node and drop length (m). Points on an edge or a node
+        get no drop edge; several points projecting onto one spot share the split node.
+    """
+    problems = []
+    pts_all, layer_all, id_all = [], [], []
+    for layer, frame in layers.items():
+        if frame is None or not len(frame):
+            continue
+        if frame.crs is None or CRS.from_user_input(frame.crs) != network.crs:
+            problems.append(Problem(layer, f"CRS {frame.crs} differs from the network's {network.crs.to_string()}; "
+                                           "expected the same projected CRS", column="geometry"))
+            continue
+        id_col = _ID_COLUMNS.get(layer)
+        if id_col not in frame:
+            problems.append(Problem(layer, f"has no `{id_col}` column; expected the layer's id", column=id_col))
+            continue
+        geoms = np.asarray(frame.geometry.values)
+        bad = np.flatnonzero(shapely.get_type_id(geoms) != 0)
+        problems += [Problem(layer, "expected a Point geometry", row=int(i) + 1, row_id=str(frame[id_col].iloc[i]),
+                             column="geometry") for i in bad[:50]]
+        pts_all.append(geoms)
+        layer_all.append(np.full(len(frame), layer, dtype=object))
+        id_all.append(frame[id_col].astype(str).to_numpy(dtype=object))
+    if problems:
+        raise LayerError(problems)
+    if not pts_all:
+        return network
+    pts = np.concatenate(pts_all)
+    p_layer = np.concatenate(layer_all)
+    p_id = np.concatenate(id_all)
+
+    buildable = network.kind != "drop"
+    edge_ids = np.flatnonzero(buildable)
+    tree = shapely.STRtree(network.geometry[edge_ids])
+    pi, ei = tree.query_nearest(pts, all_matches=False)
+    edge = np.empty(len(pts), dtype=np.int64)
+    edge[pi] = edge_ids[ei]
+    geom = network.geometry[edge]
+    pos = shapely.line_locate_point(geom, pts)
+    proj = shapely.line_interpolate_point(geom, pos)
+    drop = shapely.distance(pts, proj)
+    start_node, end_node = _oriented_ends(network, edge)
+    tol = 1e-6
+    at_start, at_end = pos <= tol, pos >= network.length_m[edge] - tol
+    inner = ~at_start & ~at_end
+
+    n0 = network.n_nodes
+    attach = np.where(at_start, start_node, end_node).astype(np.int64)
+    # split nodes: one per (edge, position)
+    frame = pd.DataFrame({"edge": edge[inner], "pos": np.round(pos[inner], 6)})
+    key = frame.drop_duplicates().sort_values(["edge", "pos"]).reset_index(drop=True)
+    key["node"] = n0 + np.arange(len(key))
+    merged = frame.merge(key, on=["edge", "pos"], how="left")
+    attach[inner] = merged["node"].to_numpy()
+    split_xy = shapely.get_coordinates(shapely.line_interpolate_point(network.geometry[key["edge"].to_numpy()],
+                                                                      key["pos"].to_numpy()))
+    new_u, new_v, new_geom, new_kind, new_src = [], [], [], [], []
+    split_edges = key["edge"].unique()
+    s_nodes, t_nodes = _oriented_ends(network, split_edges)
+    for e, s_node, t_node, (_, grp) in zip(split_edges.tolist(), s_nodes.tolist(), t_nodes.tolist(),
+                                           key.groupby("edge", sort=True), strict=True):
+        g_line = network.geometry[e]
+        cuts = np.r_[0.0, grp["pos"].to_numpy(), network.length_m[e]]
+        nodes = np.r_[s_node, grp["node"].to_numpy(), t_node]
+        for k in range(len(cuts) - 1):
+            new_u.append(nodes[k])
+            new_v.append(nodes[k + 1])
+            new_geom.append(ops.substring(g_line, cuts[k], cuts[k + 1]))
+            new_kind.append(network.kind[e])
+            new_src.append(network.source[e])
+    # point nodes and drops
+    has_drop = drop > tol
+    point_node = attach.copy()
+    n_split = len(key)
+    drop_nodes = n0 + n_split + np.arange(int(has_drop.sum()))
+    point_node[has_drop] = drop_nodes
+    drop_geom = shapely.linestrings(np.stack([shapely.get_coordinates(pts[has_drop]),
+                                              shapely.get_coordinates(proj[has_drop])], axis=1))
+    keep = np.ones(len(network.u), dtype=bool)
+    keep[split_edges] = False
+    u = np.concatenate([network.u[keep], new_u, drop_nodes]).astype(np.int64)
+    v = np.concatenate([network.v[keep], new_v, attach[has_drop]]).astype(np.int64)
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    geometry = np.concatenate([network.geometry[keep], np.array(new_geom, dtype=object), drop_geom])
+    kind = np.concatenate([network.kind[keep], np.array(new_kind, dtype=object),
+                           np.full(int(has_drop.sum()), "drop", dtype=object)])
+    p_label = np.array([f"{a}:{b}" for a, b in zip(p_layer, p_id, strict=True)], dtype=object)
+    source = np.concatenate([network.source[keep], np.array(new_src, dtype=object), p_label[has_drop]])
+    xy = np.vstack([network.xy, split_xy, shapely.get_coordinates(pts[has_drop])])
+    pn = pd.DataFrame({"layer": p_layer, "id": p_id, "node": point_node, "drop_m": drop},
+                      index=pd.Index(p_label, name="point"))
+    pn = pd.concat([network.point_node, pn]) if len(network.point_node) else pn
+    return replace(network, xy=xy, u=lo, v=hi, geometry=geometry, length_m=shapely.length(geometry), kind=kind,
+                   source=source, point_node=pn)
+
+
+def _oriented_ends(network: RoadNetwork, edge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Node at the start and at the end of each edge's geometry."""
+    start_xy = shapely.get_coordinates(shapely.get_point(network.geometry[edge], 0))
+    u, v = network.u[edge], network.v[edge]
+    at_u = np.hypot(*(start_xy - network.xy[u]).T) <= np.hypot(*(start_xy - network.xy[v]).T)
+    return np.where(at_u, u, v), np.where(at_u, v, u)
+
+
+def fibre_reach(network: RoadNetwork, *, drop_m: float = 300.0) -> pd.DataFrame:
+    """Cheapest extension from existing fibre to every joined point.
+
+    Parameters
+    ----------
+    network : RoadNetwork
+        With points joined by :func:`connect_points`.
+    drop_m : float
+        Points within this many metres of fibre (along the network, drop included) count as connected.
+
+    Returns
+    -------
+    DataFrame
+        Index ``layer:id``; columns ``layer``, ``id``, ``node``, ``drop_m``, ``fibre_distance_m`` (length to
+        build, m; inf when the point's component has no fibre), ``fibre_cost_cny``, ``connected`` (bool),
+        ``reach`` in {connected, extension, no_fibre_in_component}, ``component``.
+    """
+    pn = network.point_node.copy()
+    sources = network.fibre_sources()
+    w = network.weights()
+    if len(sources):
+        dist = csgraph.dijkstra(w, directed=False, indices=sources, min_only=True)
+    else:
+        dist = np.full(network.n_nodes, np.inf)
+    _, label = csgraph.connected_components(w, directed=False)
+    node = pn["node"].to_numpy(dtype=np.int64)
+    d = np.where(np.isfinite(dist[node]), np.round(dist[node], 6), np.inf)
+    pn["fibre_distance_m"] = d
+    pn["fibre_cost_cny"] = d * network.cny_per_m
+    pn["connected"] = d <= drop_m
+    pn["reach"] = np.where(~np.isfinite(d), "no_fibre_in_component", np.where(pn["connected"], "connected",
+                                                                               "extension"))
+    pn["component"] = label[node]
+    n_inf = int((~np.isfinite(d)).sum())
+    if n_inf:
+        logger.warning("%d point(s) lie in network components without fibre: reach is infinite", n_inf)
+    return pn
+
+
+def steiner_tree(graph: nx.Graph, terminals: Iterable[Hashable], *, weight: str = "length_m",
+                 time_limit_s: float | None = None) -> nx.Graph:
+    """A low-cost tree of ``graph`` spanning ``terminals`` (Steiner tree heuristic).
+
+    Best of the shortest-path heuristic from up to 8 terminals and Mehlhorn's heuristic, each followed by MST
+    clean-up and key-path exchange (planning._steiner; quality on SteinLib in tests/planning/test_fibre.py).
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        Undirected; edge weights ``weight`` >= 0 (missing: 1; zero is treated as 1e-6).
+    terminals : iterable of nodes
+    weight : str
+        Edge attribute to minimise.
+    time_limit_s : float, optional
+        Bound on the improvement phase (the tree stays valid).
+
+    Returns
+    -------
+    networkx.Graph
+        The tree as a subgraph copy (node and edge attributes kept); a single terminal gives one node.
+
+    Raises
+    ------
+    ValueError
+        A terminal not in the graph, a negative weight, or terminals in different components.
+    """
+    terms = list(dict.fromkeys(terminals))
+    missing = [t for t in terms if t not in graph]
+    if missing:
+        msg = f"`terminals` {missing[:10]} are not nodes of the graph"
+        raise ValueError(msg)
+    if len(terms) <= 1:
+        return graph.subgraph(terms).copy()
+    nodes = list(graph.nodes)
+    index = {n: i for i, n in enumerate(nodes)}
+    m = graph.number_of_edges()
+    r = np.empty(m, dtype=np.int64)
+    c = np.empty(m, dtype=np.int64)
+    w = np.empty(m)
+    for k, (a, b, d) in enumerate(graph.edges(data=weight, default=1.0)):
+        r[k], c[k], w[k] = index[a], index[b], d
+    if (w < 0).any():
+        msg = f"`{weight}` has negative values; expected weights >= 0"
+        raise ValueError(msg)
+    w = np.maximum(w, _EPS_M)
+    loops = r != c
+    r, c, w = r[loops], c[loops], w[loops]
+    n = len(nodes)
+    mat = sparse.coo_matrix((np.r_[w, w], (np.r_[r, c], np.r_[c, r])), shape=(n, n)).tocsr()
+    t_idx = np.array([index[t] for t in terms])
+    _, label = csgraph.connected_components(mat, directed=False)
+    if len(np.unique(label[t_idx])) > 1:
+        main = np.bincount(label[t_idx]).argmax()
+        apart = [terms[i] for i in np.flatnonzero(label[t_idx] != main)[:10]]
+        msg = f"`terminals` {apart} are not connected to the others; expected one connected component"
+        raise ValueError(msg)
+    edges = _steiner.solve(mat, t_idx, time_limit_s=time_limit_s)
+    return graph.edge_subgraph([(nodes[a], nodes[b]) for a, b in edges]).copy()
+
+
+@dataclass(frozen=True)
+class RoutePlan:
+    """A shared-trench plan: route segments, the points served, totals."""
+
+    routes: gpd.GeoDataFrame
+    served: pd.DataFrame
+    total_length_m: float
+    total_cost_cny: float
+    separate_cost_cny: float
+
+
+def plan_routes(network: RoadNetwork, points: Iterable[str], *, reach: pd.DataFrame | None = None,
+                time_limit_s: float | None = 60.0) -> RoutePlan:
+    """Shared-trench fibre routes from existing fibre to ``points`` (a Steiner tree rooted at all fibre).
+
+    Parameters
+    ----------
+    network : RoadNetwork
+        With the points joined (:func:`connect_points`).
+    points : iterable of str
+        ``layer:id`` labels of the points to connect (index of ``network.point_node``).
+    reach : DataFrame, optional
+        :func:`fibre_reach` of the network (computed when not given), for the cost of connecting each point
+        on its own.
+    time_limit_s : float, optional
+        Bound on the improvement phase of the heuristic.
+
+    Returns
+    -------
+    RoutePlan
+        ``routes``: one line per segment to build (a maximal chain of edges between junctions, terminals and
+        fibre), with ``length_m``, ``cost_cny``, ``kind`` (``road``/``drop``), ``roads`` (source ids),
+        ``serves`` (``;``-joined point labels downstream) and ``n_served``; ``served``: the points in the plan.
+
+    Raises
+    ------
+    ValueError
+        A point not joined to the network, or one whose component has no fibre (see ``reach``).
+    """
+    labels = list(dict.fromkeys(points))
+    pn = network.point_node
+    unknown = [p for p in labels if p not in pn.index]
+    if unknown:
+        msg = f"`points` {unknown[:10]} are not joined to the network; expected labels from connect_points"
+        raise ValueError(msg)
+    reach = fibre_reach(network) if reach is None else reach
+    inf = [p for p in labels if not np.isfinite(reach.loc[p, "fibre_distance_m"])]
+    if inf:
+        msg = f"`points` {inf[:10]} lie in network components without fibre; expected reachable points"
+        raise ValueError(msg)
+    sources = network.fibre_sources()
+    n = network.n_nodes
+    root = n
+    w = network.weights()
+    w = sparse.bmat([[w, sparse.coo_matrix((np.full(len(sources), _EPS_M), (sources, np.zeros(len(sources)))),
+                                           shape=(n, 1))],
+                     [sparse.coo_matrix((np.full(len(sources), _EPS_M), (np.zeros(len(sources)), sources)),
+                                        shape=(1, n)), None]], format="csr")
+    t_nodes = np.unique(pn.loc[labels, "node"].to_numpy(dtype=np.int64))
+    terms = np.r_[root, t_nodes]
+    edges = _steiner.solve(w, terms, time_limit_s=time_limit_s) if len(t_nodes) else set()
+    # edge index of each tree edge that is built (not a root link, not existing fibre)
+    edge_of = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(network.u, network.v, strict=True))}
+    tree_edges = [edge_of[e] for e in edges if e[1] != root and e[0] != root]
+    built = np.array([k for k in tree_edges if network.kind[k] != "fibre"], dtype=np.int64)
+    routes = _segments(network, built, labels)
+    cost = float(network.cost_cny[built].sum()) if len(built) else 0.0
+    length = float(network.length_m[built].sum()) if len(built) else 0.0
+    separate = float(reach.loc[labels, "fibre_cost_cny"].sum())
+    served = reach.loc[labels].copy()
+    logger.info("shared-trench plan: %d points, %.1f km, %.0f CNY (%.0f CNY built separately)", len(labels),
+                length / 1000, cost, separate)
+    return RoutePlan(routes=routes, served=served, total_length_m=length, total_cost_cny=cost,
+                     separate_cost_cny=separate)
+
+
+def _segments(network: RoadNetwork, built: np.ndarray, labels: list[str]) -> gpd.GeoDataFrame:
+    """Merge built edges into segments between key nodes; list the points each segment serves downstream."""
+    cols = ["segment_id", "length_m", "cost_cny", "kind", "roads", "n_served", "serves"]
+    if not len(built):
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=network.crs)
+    pn = network.point_node
+    label_of_node: dict[int, list[str]] = {}
+    for lab in labels:
+        label_of_node.setdefault(int(pn.loc[lab, "node"]), []).append(lab)
+    sources = set(network.fibre_sources().tolist())
+    adj: dict[int, list[int]] = {}
+    for k in built.tolist():
+        for a, _b in ((network.u[k], network.v[k]), (network.v[k], network.u[k])):
+            adj.setdefault(int(a), []).append(k)
+    # the built edges form a forest hanging off existing fibre: root each tree at its fibre node(s)
+    roots = [x for x in adj if x in sources]
+    parent_edge: dict[int, int] = {}
+    order: list[int] = []
+    seen: set[int] = set()
+    for r in roots:
+        if r in seen:
+            continue
+        stack = [r]
+        seen.add(r)
+        while stack:
+            x = stack.pop()
+            order.append(x)
+            for k in adj[x]:
+                y = int(network.v[k] if network.u[k] == x else network.u[k])
+                if y not in seen:
+                    seen.add(y)
+                    parent_edge[y] = k
+                    stack.append(y)
+    downstream: dict[int, list[str]] = {}
+    for x in reversed(order):
+        mine = list(label_of_node.get(x, []))
+        for k in adj[x]:
+            y = int(network.v[k] if network.u[k] == x else network.u[k])
+            if parent_edge.get(y) == k:
+                mine += downstream.get(y, [])
+        downstream[x] = mine
+    # key nodes: roots, junctions, terminals; a segment runs from a key node up to the next key node
+    degree = {x: len(ks) for x, ks in adj.items()}
+    is_key = {x for x in adj if x in sources or degree[x] != 2 or x in label_of_node}
+    rows = []
+    for x in order:
+        if x not in is_key or x not in parent_edge:
+            continue
+        serves = downstream[x]
+        chain = []
+        y = x
+        while True:
+            k = parent_edge[y]
+            chain.append(k)
+            y = int(network.v[k] if network.u[k] == y else network.u[k])
+            if y in is_key:
+                break
+        chain_arr = np.array(chain)
+        merged = shapely.line_merge(shapely.multilinestrings(list(network.geometry[chain_arr])))
+        kinds = set(network.kind[chain_arr].tolist())
+        srcs = sorted({s for k in chain for s in str(network.source[k]).split(";")
+                       if not s.startswith(("villages:", "schools:", "candidates:"))})
+        rows.append({"length_m": float(network.length_m[chain_arr].sum()),
+                     "cost_cny": float(network.cost_cny[chain_arr].sum()),
+                     "kind": "drop" if kinds == {"drop"} else "road",
+                     "roads": ";".join(srcs), "n_served": len(serves), "serves": ";".join(sorted(serves)),
+                     "geometry": merged})
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=network.crs)
+    out.insert(0, "segment_id", [f"FR{i + 1:05d}" for i in range(len(out))])
+    return out[[*cols, "geometry"]]
+
+
+def repairs_frame(network: RoadNetwork) -> pd.DataFrame:
+    """The repair records with a stable column order (for CSV output)."""
+    return network.repairs.reindex(columns=REPAIR_COLUMNS)
