@@ -9,13 +9,17 @@ Stages (each a pure function elsewhere; this module only composes them and write
    shared-trench plan (Steiner tree from existing fibre) for the villages and schools not yet connected
    (:mod:`planning.fibre`); ``fibre.gpkg`` (layers ``reach`` and ``routes``), ``fibre_repairs.csv``,
    ``fibre_components.csv``.
-4. ``summary``: counts and totals of the region, written as ``summary.json`` and ``summary.md``.
+4. ``gaps``: status of every village and school against the targets, the per-county target table and the
+   ledger (台账) of what is still unconnected (:mod:`planning.gaps`, :mod:`planning.ledger`);
+   ``gaps.gpkg`` (layers ``villages``, ``schools``), ``county_targets.csv``, ``ledger.gpkg``.
+5. ``summary``: counts and totals of the region, written as ``summary.json`` and ``summary.md``.
 
 Later stages (coverage, fibre reach, gaps and ledger, optimiser, map and report) add to this list.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import shutil
@@ -35,6 +39,8 @@ from gis.layers import write_layers
 from gis.project import Project
 from planning.coverage import TECHS, coverage, coverage_raster, write_raster
 from planning.fibre import RoutePlan, build_network, connect_points, fibre_reach, plan_routes
+from planning.gaps import REGION, ledger_rows, school_status, target_table, village_status
+from planning.ledger import create_ledger
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +69,7 @@ class RunResult:
     summary: dict[str, Any]
     coverage: gpd.GeoDataFrame | None = None
     fibre: FibreResult | None = None
+    gaps: GapsResult | None = None
     files: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -200,6 +207,64 @@ def fibre_stage(project: Project, inputs: Inputs) -> FibreResult | None:
     return FibreResult(reach=out, plan=plan, repairs=net.repairs, components=net.components)
 
 
+@dataclass(frozen=True)
+class GapsResult:
+    """Gap stage output: village and school status (GeoDataFrames), the target table, the ledger rows."""
+
+    villages: gpd.GeoDataFrame
+    schools: gpd.GeoDataFrame
+    targets: pd.DataFrame
+    ledger: gpd.GeoDataFrame
+
+
+def _per_layer(frame: pd.DataFrame | None, layer: str, index: pd.Index) -> pd.DataFrame | None:
+    """Rows of a combined villages+schools output for one layer, re-indexed like the layer (same order)."""
+    if frame is None:
+        return None
+    part = frame[frame["layer"] == layer]
+    if len(part) != len(index):
+        msg = f"{layer}: {len(part)} rows in the stage output for {len(index)} in the layer"
+        raise RuntimeError(msg)
+    return part.set_index(index)
+
+
+def gaps_stage(project: Project, inputs: Inputs, *, coverage: pd.DataFrame | None,
+               fibre: FibreResult | None) -> GapsResult:
+    """Status of villages and schools, targets per county and for the region, and the ledger rows."""
+    layers = inputs.layers
+    v, s = layers["villages"], layers["schools"]
+    reach = fibre.reach if fibre is not None else None
+    vs = village_status(v, coverage=_per_layer(coverage, "villages", v.index),
+                        reach=_per_layer(reach, "villages", v.index), admin=layers["admin"])
+    ss = school_status(s, targets=project.targets, coverage=_per_layer(coverage, "schools", s.index),
+                       reach=_per_layer(reach, "schools", s.index), admin=layers["admin"])
+    table = target_table(vs, ss, targets=project.targets)
+    cost = None
+    if reach is not None:
+        cost = pd.Series(reach["fibre_cost_cny"].to_numpy(), index=(reach["layer"] + ":" + reach["point_id"]))
+    rows = ledger_rows(vs, ss, geometry_villages=v.geometry, geometry_schools=s.geometry, reach_cost_cny=cost)
+    return GapsResult(villages=gpd.GeoDataFrame(vs, geometry=v.geometry, crs=v.crs),
+                      schools=gpd.GeoDataFrame(ss, geometry=s.geometry, crs=s.crs), targets=table, ledger=rows)
+
+
+def summarise_gaps(result: GapsResult) -> dict[str, Any]:
+    """The region row of the target table, and the ledger size by what is lacking."""
+    region = result.targets[result.targets["county"] == REGION].iloc[0]
+    keys = ["poor_villages", "poor_with_broadband", "poor_broadband_share", "poor_broadband_shortfall", "poor_4g_share",
+            "schools", "schools_connected", "schools_connected_share", "schools_connected_shortfall",
+            "schools_outlet_ok", "schools_outlet_share", "schools_outlet_shortfall", "meets_all"]
+    out: dict[str, Any] = {}
+    for k in keys:
+        val = region[k]
+        out[k] = bool(val) if isinstance(val, bool | np.bool_) else (
+            round(float(val), 4) if isinstance(val, float) else int(val))
+    out["counties_meeting_all"] = int(result.targets.loc[result.targets["county"] != REGION, "meets_all"].sum())
+    out["counties"] = int((result.targets["county"] != REGION).sum())
+    out["ledger_rows"] = len(result.ledger)
+    out["ledger_by_lacks"] = {str(k): int(n) for k, n in result.ledger["lacks"].value_counts().sort_index().items()}
+    return out
+
+
 def summarise_fibre(result: FibreResult) -> dict[str, Any]:
     """Reach counts per layer, distances (m), the shared-trench plan against connecting points one by one."""
     out: dict[str, Any] = {}
@@ -256,12 +321,18 @@ def _summary_md(summary: dict[str, Any], seconds: dict[str, float]) -> str:
 
 
 def run_pipeline(
-    project: Project, out_dir: str | Path, *, overwrite: bool = False, progress: Progress | None = None
+    project: Project,
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    ledger_date: dt.date | None = None,
 ) -> RunResult:
     """Run every stage on ``project`` and write the outputs into ``out_dir``.
 
     Files written: ``layers.gpkg`` (validated layers in the metric CRS, point layers with ``ground_m``),
     ``coverage.gpkg``, ``coverage.tif``, ``fibre.gpkg``, ``fibre_repairs.csv``, ``fibre_components.csv``,
+    ``gaps.gpkg``, ``county_targets.csv``, ``ledger.gpkg`` (its rows dated ``ledger_date``, default today),
     ``summary.json`` and ``summary.md``.
 
     Raises
@@ -319,8 +390,19 @@ def run_pipeline(
     seconds["fibre"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    if progress:
+        progress("gaps and ledger")
+    gaps = gaps_stage(project, inputs, coverage=cov, fibre=fib)
+    write_layers({"villages": gaps.villages, "schools": gaps.schools}, out / "gaps.gpkg")
+    gaps.targets.to_csv(out / "county_targets.csv", index=False, encoding="utf-8-sig")
+    create_ledger(gaps.ledger, out / "ledger.gpkg", date=ledger_date or dt.date.today(), source="coverplan run")
+    files += [out / "gaps.gpkg", out / "county_targets.csv", out / "ledger.gpkg"]
+    seconds["gaps"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     summary = summarise(project, inputs)
     summary["coverage"] = summarise_coverage(cov, project)
+    summary["gaps"] = summarise_gaps(gaps)
     summary["fibre"] = summarise_fibre(fib) if fib is not None else {"skipped": "no roads or fibre layer"}
     seconds["summary"] = time.perf_counter() - t0
     summary["warnings_list"] = [str(w) for w in inputs.warnings[:200]]
@@ -332,4 +414,4 @@ def run_pipeline(
     )
     files += [out / "summary.json", out / "summary.md"]
     logger.info("wrote %s", ", ".join(f.name for f in files))
-    return RunResult(inputs=inputs, summary=summary, coverage=cov, fibre=fib, files=files, seconds=seconds)
+    return RunResult(inputs=inputs, summary=summary, coverage=cov, fibre=fib, gaps=gaps, files=files, seconds=seconds)

@@ -196,6 +196,22 @@ def test_run_writes_outputs_and_guards_overwrite(tmp_path: Path):
     planned = set("villages:" + reach.loc[reach["in_plan"] & (reach["layer"] == "villages"), "point_id"])
     assert planned <= served
     assert summary["fibre"]["plan"]["cost_cny"] <= summary["fibre"]["plan"]["separate_cost_cny"]
+    targets = pd.read_csv(out / "county_targets.csv", encoding="utf-8-sig").set_index("county")
+    region = targets.loc["(region)"]
+    assert region["poor_villages"] == summary["villages"]["registered_poor"]
+    assert region["schools"] == summary["schools"]["count"]
+    assert 0.0 <= region["poor_broadband_share"] <= 1.0
+    gaps_v = pyogrio.read_dataframe(out / "gaps.gpkg", layer="villages")
+    poor = gaps_v[gaps_v["is_poor"]]
+    assert region["poor_with_broadband"] == poor["has_broadband"].sum()
+    # the fibre-connected villages of the reach layer are broadband by fibre in the gap layer
+    fib_ids = set(reach.loc[(reach["layer"] == "villages") & reach["connected"], "point_id"])
+    assert set(gaps_v.loc[gaps_v["broadband"] == "fibre", "village_id"]) == fib_ids
+    led = pyogrio.read_dataframe(out / "ledger.gpkg", layer="ledger")
+    assert len(led) == summary["gaps"]["ledger_rows"]
+    assert len(led) == (gaps_v["lacks"].fillna("") != "").sum() + (
+        pyogrio.read_dataframe(out / "gaps.gpkg", layer="schools")["lacks"].fillna("") != "").sum()
+    assert set(led["status"]) == {"unconnected"}
     again = invoke("run", DEMO / "project.toml", "--out", out)
     assert again.exit_code == 2
     assert "--overwrite" in again.output
