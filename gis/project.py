@@ -132,6 +132,37 @@ class FibreSettings:
 
 
 @dataclass(frozen=True)
+class OptimiseSettings:
+    """The optimiser (planning.optimise, planning.proposal).
+
+    Attributes
+    ----------
+    budget_cny : float
+        Total budget; > 0 maximises the weight served within it, 0 minimises cost to reach ``target_share``.
+    target_share : float
+        Share of the coverable demand weight to serve when there is no budget (schools are always served).
+    yearly_budget_cny : float
+        Budget of one yearly batch when phasing the plan.
+    poor_village_weight, teaching_point_weight, school_weight : float
+        Demand weights: a village weighs 1 + population/1000, times ``poor_village_weight`` when registered
+        poor; a school weighs ``school_weight``, times ``teaching_point_weight`` for a teaching point.
+    time_limit_s : float
+        Wall-clock limit of each exact solve.
+    fibre_rounds : float
+        Rounds of re-pricing fibre candidates with the shared-trench plan of the chosen ones.
+    """
+
+    budget_cny: float = 0.0
+    target_share: float = 0.98
+    yearly_budget_cny: float = 20_000_000.0
+    poor_village_weight: float = 3.0
+    teaching_point_weight: float = 1.5
+    school_weight: float = 5.0
+    time_limit_s: float = 60.0
+    fibre_rounds: float = 4.0
+
+
+@dataclass(frozen=True)
 class TargetSettings:
     """Targets of the universal-service and network poverty-alleviation plans."""
 
@@ -156,6 +187,7 @@ class Project:
     costs: CostSettings = field(default_factory=CostSettings)
     targets: TargetSettings = field(default_factory=TargetSettings)
     fibre: FibreSettings = field(default_factory=FibreSettings)
+    optimise: OptimiseSettings = field(default_factory=OptimiseSettings)
 
     @property
     def root(self) -> Path:
@@ -224,6 +256,10 @@ def _check_ranges(obj: Any, *, where: str, path: Path) -> None:
                 bad = "a height in (0, 500] m"
             elif f.name in ("profile_step_m", "raster_resolution_m", "snap_tolerance_m") and x <= 0:
                 bad = "a length > 0 m"
+            elif f.name.endswith("_weight") and x < 0:
+                bad = "a weight >= 0"
+            elif f.name in ("time_limit_s", "fibre_rounds", "yearly_budget_cny") and x <= 0:
+                bad = "a value > 0"
             elif f.name == "drop_m" and x < 0:
                 bad = "a length >= 0 m"
             if bad:
@@ -281,7 +317,8 @@ def load_project(path: str | Path) -> Project:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"{path}: not valid TOML: {exc}"
         raise ProjectError(msg) from exc
-    _unknown(doc, {"project", "layers", "terrain", "radio", "costs", "targets", "fibre"}, where="top level", path=path)
+    _unknown(doc, {"project", "layers", "terrain", "radio", "costs", "targets", "fibre", "optimise"},
+            where="top level", path=path)
 
     meta = doc.get("project", {})
     _unknown(meta, {"name", "language", "coordinates", "metric_crs"}, where="project", path=path)
@@ -332,6 +369,7 @@ def load_project(path: str | Path) -> Project:
         costs=_number_section(CostSettings, doc.get("costs", {}), where="costs", path=path),
         targets=_number_section(TargetSettings, doc.get("targets", {}), where="targets", path=path),
         fibre=_number_section(FibreSettings, doc.get("fibre", {}), where="fibre", path=path),
+        optimise=_number_section(OptimiseSettings, doc.get("optimise", {}), where="optimise", path=path),
     )
 
 

@@ -1,6 +1,6 @@
 """The ``coverplan`` command line.
 
-Commands: ``validate``, ``run``, ``demo``, ``synth``, ``calibrate``,
+Commands: ``validate``, ``run``, ``optimise``, ``demo``, ``synth``, ``calibrate``,
 ``ledger show|update|diff|reconcile``. Exit codes: 0 success, 2 bad input (every problem
 listed: file, layer, row, id, column, what was expected) or an output folder that exists without
 ``--overwrite``, 1 an unexpected failure.
@@ -126,11 +126,13 @@ def validate(project_file: Path) -> None:
     click.echo(f"{project_file}: valid ({counts}; metric CRS {inputs.layers.crs.to_string()})")
 
 
-def _run(project_file: Path, out: Path, overwrite: bool, quiet: bool) -> None:
+def _run(project_file: Path, out: Path, overwrite: bool, quiet: bool, *, budget_cny: float | None = None,
+         target_share: float | None = None) -> None:
     try:
         project = load_project(project_file)
         with _Steps(enabled=not quiet and sys.stderr.isatty()) as steps:
-            result = run_pipeline(project, out, overwrite=overwrite, progress=steps)
+            result = run_pipeline(project, out, overwrite=overwrite, progress=steps, budget_cny=budget_cny,
+                                  target_share=target_share)
     except ProjectError as exc:
         _fail(str(exc))
     except LayerError as exc:
@@ -142,6 +144,14 @@ def _run(project_file: Path, out: Path, overwrite: bool, quiet: bool) -> None:
     click.echo(f"coverplan: {project.name}: wrote {len(result.files)} files to {out} in {total:.1f} s")
     for f in result.files:
         click.echo(f"  {f}")
+    t = result.summary.get("proposal")
+    if t:
+        goal = f"budget {t['budget_cny']:,.0f} CNY" if t["mode"] == "budget" else f"target {t['target_share']}"
+        click.echo(f"proposal ({goal}): {sum(t['interventions'].values())} interventions, {t['cost_cny']:,} CNY in "
+                   f"{t['batches']} yearly batch(es), {t['status']} (gap {t['gap']:.2%}); poor villages with "
+                   f"broadband {t['poor_broadband_share_before']:.1%} -> {t['poor_broadband_share_after']:.1%}, "
+                   f"schools >= target outlet {t['schools_outlet_share_before']:.1%} -> "
+                   f"{t['schools_outlet_share_after']:.1%}")
 
 
 @cli.command()
@@ -281,6 +291,24 @@ def calibrate(project_file: Path, measurements: Path, crs: str, model: str | Non
     click.echo(f"the calibrated model {verdict} the usual acceptance (std <= 8 dB). Add to [radio] in project.toml:")
     click.echo(f"calibration_offset_db = {cal.offset_db:.2f}")
     click.echo(f"calibration_slope_db_per_decade = {cal.slope_db_per_decade:.2f}")
+
+
+@cli.command()
+@click.argument("project_file", type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--budget-cny", "budget_cny", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Maximise the weighted demand served within this budget (CNY).")
+@click.option("--target", "target", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Minimise cost to serve this share of the coverable demand weight (e.g. 0.98).")
+@click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
+@click.pass_context
+def optimise(ctx: click.Context, project_file: Path, out: Path, budget_cny: float | None, target: float | None,
+             overwrite: bool) -> None:
+    """Run the pipeline on PROJECT_FILE and propose the interventions (--budget-cny X or --target S)."""
+    if (budget_cny is None) == (target is None):
+        _fail("give exactly one of --budget-cny and --target")
+    _run(project_file, out, overwrite, ctx.obj["quiet"], budget_cny=budget_cny if budget_cny else 0.0,
+         target_share=target)
 
 
 @cli.group()

@@ -465,6 +465,17 @@ class RoutePlan:
     total_length_m: float
     total_cost_cny: float
     separate_cost_cny: float
+    tree_nodes: np.ndarray
+
+    def allocated_cost_cny(self) -> pd.Series:
+        """Each point's share of the plan: every segment's cost split equally among the points it serves."""
+        share: dict[str, float] = dict.fromkeys(self.served.index, 0.0)
+        for cost, serves, n in zip(self.routes["cost_cny"], self.routes["serves"], self.routes["n_served"],
+                                   strict=True):
+            if n:
+                for p in str(serves).split(";"):
+                    share[p] = share.get(p, 0.0) + float(cost) / n
+        return pd.Series(share, dtype=float)
 
 
 def plan_routes(network: RoadNetwork, points: Iterable[str], *, reach: pd.DataFrame | None = None,
@@ -528,8 +539,9 @@ def plan_routes(network: RoadNetwork, points: Iterable[str], *, reach: pd.DataFr
     served = reach.loc[labels].copy()
     logger.info("shared-trench plan: %d points, %.1f km, %.0f CNY (%.0f CNY built separately)", len(labels),
                 length / 1000, cost, separate)
+    nodes = np.unique(np.r_[network.u[built], network.v[built]]) if len(built) else np.zeros(0, np.int64)
     return RoutePlan(routes=routes, served=served, total_length_m=length, total_cost_cny=cost,
-                     separate_cost_cny=separate)
+                     separate_cost_cny=separate, tree_nodes=nodes)
 
 
 def _segments(network: RoadNetwork, built: np.ndarray, labels: list[str]) -> gpd.GeoDataFrame:
@@ -602,6 +614,15 @@ def _segments(network: RoadNetwork, built: np.ndarray, labels: list[str]) -> gpd
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=network.crs)
     out.insert(0, "segment_id", [f"FR{i + 1:05d}" for i in range(len(out))])
     return out[[*cols, "geometry"]]
+
+
+def extension_cost_from(network: RoadNetwork, tree_nodes: np.ndarray, points: Iterable[str]) -> pd.Series:
+    """Cost (CNY) of reaching each point from existing fibre or from any node of a planned tree."""
+    labels = list(points)
+    sources = np.unique(np.r_[network.fibre_sources(), np.asarray(tree_nodes, dtype=np.int64)])
+    dist = csgraph.dijkstra(network.weights(), directed=False, indices=sources, min_only=True)
+    nodes = network.point_node.loc[labels, "node"].to_numpy(dtype=np.int64)
+    return pd.Series(dist[nodes] * network.cny_per_m, index=labels)
 
 
 def repairs_frame(network: RoadNetwork) -> pd.DataFrame:

@@ -12,7 +12,10 @@ Stages (each a pure function elsewhere; this module only composes them and write
 4. ``gaps``: status of every village and school against the targets, the per-county target table and the
    ledger (台账) of what is still unconnected (:mod:`planning.gaps`, :mod:`planning.ledger`);
    ``gaps.gpkg`` (layers ``villages``, ``schools``), ``county_targets.csv``, ``ledger.gpkg``.
-5. ``summary``: counts and totals of the region, written as ``summary.json`` and ``summary.md``.
+5. ``optimise``: candidate interventions, the optimiser's choice with shared fibre, and yearly batches
+   (:mod:`planning.proposal`); ``proposal.gpkg`` (layers ``interventions``, ``demands``, ``fibre_routes``),
+   ``proposal.csv``, ``batches.csv``, ``county_targets_after.csv``.
+6. ``summary``: counts and totals of the region, written as ``summary.json`` and ``summary.md``.
 
 Later stages (coverage, fibre reach, gaps and ledger, optimiser, map and report) add to this list.
 """
@@ -38,9 +41,10 @@ from gis.inputs import Inputs, load_inputs
 from gis.layers import write_layers
 from gis.project import Project
 from planning.coverage import TECHS, coverage, coverage_raster, write_raster
-from planning.fibre import RoutePlan, build_network, connect_points, fibre_reach, plan_routes
+from planning.fibre import RoadNetwork, RoutePlan, build_network, connect_points, fibre_reach, plan_routes
 from planning.gaps import REGION, ledger_rows, school_status, target_table, village_status
 from planning.ledger import create_ledger
+from planning.proposal import Proposal, propose
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +63,7 @@ class FibreResult:
     plan: RoutePlan
     repairs: pd.DataFrame
     components: pd.DataFrame
+    network: RoadNetwork
 
 
 @dataclass
@@ -70,6 +75,7 @@ class RunResult:
     coverage: gpd.GeoDataFrame | None = None
     fibre: FibreResult | None = None
     gaps: GapsResult | None = None
+    proposal: Proposal | None = None
     files: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -204,7 +210,7 @@ def fibre_stage(project: Project, inputs: Inputs) -> FibreResult | None:
         parts.append(gpd.GeoDataFrame(part.reset_index(drop=True), geometry=frame.geometry.values, crs=frame.crs))
     out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=layers.crs)
     out["in_plan"] = (out["layer"] + ":" + out["point_id"]).isin(set(todo))
-    return FibreResult(reach=out, plan=plan, repairs=net.repairs, components=net.components)
+    return FibreResult(reach=out, plan=plan, repairs=net.repairs, components=net.components, network=net)
 
 
 @dataclass(frozen=True)
@@ -263,6 +269,20 @@ def summarise_gaps(result: GapsResult) -> dict[str, Any]:
     out["ledger_rows"] = len(result.ledger)
     out["ledger_by_lacks"] = {str(k): int(n) for k, n in result.ledger["lacks"].value_counts().sort_index().items()}
     return out
+
+
+def write_proposal(prop: Proposal, out: Path) -> list[Path]:
+    """Write the proposal files into ``out``; returns their paths."""
+    inter = prop.interventions.copy()
+    write_layers({"interventions": inter, "demands": prop.demands, "fibre_routes": prop.routes},
+                 out / "proposal.gpkg")
+    table = pd.DataFrame(inter.drop(columns="geometry"))
+    xy = inter.geometry.to_crs(4326)
+    table["lon"], table["lat"] = xy.x.round(6), xy.y.round(6)
+    table.to_csv(out / "proposal.csv", index=False, encoding="utf-8-sig")
+    prop.batches.to_csv(out / "batches.csv", index=False, encoding="utf-8-sig")
+    prop.targets_after.to_csv(out / "county_targets_after.csv", index=False, encoding="utf-8-sig")
+    return [out / n for n in ("proposal.gpkg", "proposal.csv", "batches.csv", "county_targets_after.csv")]
 
 
 def summarise_fibre(result: FibreResult) -> dict[str, Any]:
@@ -327,13 +347,16 @@ def run_pipeline(
     overwrite: bool = False,
     progress: Progress | None = None,
     ledger_date: dt.date | None = None,
+    budget_cny: float | None = None,
+    target_share: float | None = None,
 ) -> RunResult:
     """Run every stage on ``project`` and write the outputs into ``out_dir``.
 
     Files written: ``layers.gpkg`` (validated layers in the metric CRS, point layers with ``ground_m``),
     ``coverage.gpkg``, ``coverage.tif``, ``fibre.gpkg``, ``fibre_repairs.csv``, ``fibre_components.csv``,
     ``gaps.gpkg``, ``county_targets.csv``, ``ledger.gpkg`` (its rows dated ``ledger_date``, default today),
-    ``summary.json`` and ``summary.md``.
+    ``proposal.gpkg``, ``proposal.csv``, ``batches.csv``, ``county_targets_after.csv``, ``summary.json`` and
+    ``summary.md``. ``budget_cny``/``target_share`` override the project's ``[optimise]`` settings.
 
     Raises
     ------
@@ -400,9 +423,18 @@ def run_pipeline(
     seconds["gaps"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    if progress:
+        progress("optimise")
+    prop = propose(project, inputs, coverage=cov, fibre=fib, gaps=gaps, budget_cny=budget_cny,
+                   target_share=target_share)
+    files += write_proposal(prop, out)
+    seconds["optimise"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     summary = summarise(project, inputs)
     summary["coverage"] = summarise_coverage(cov, project)
     summary["gaps"] = summarise_gaps(gaps)
+    summary["proposal"] = prop.totals
     summary["fibre"] = summarise_fibre(fib) if fib is not None else {"skipped": "no roads or fibre layer"}
     seconds["summary"] = time.perf_counter() - t0
     summary["warnings_list"] = [str(w) for w in inputs.warnings[:200]]
@@ -414,4 +446,5 @@ def run_pipeline(
     )
     files += [out / "summary.json", out / "summary.md"]
     logger.info("wrote %s", ", ".join(f.name for f in files))
-    return RunResult(inputs=inputs, summary=summary, coverage=cov, fibre=fib, gaps=gaps, files=files, seconds=seconds)
+    return RunResult(inputs=inputs, summary=summary, coverage=cov, fibre=fib, gaps=gaps, proposal=prop, files=files,
+                     seconds=seconds)

@@ -212,10 +212,35 @@ def test_run_writes_outputs_and_guards_overwrite(tmp_path: Path):
     assert len(led) == (gaps_v["lacks"].fillna("") != "").sum() + (
         pyogrio.read_dataframe(out / "gaps.gpkg", layer="schools")["lacks"].fillna("") != "").sum()
     assert set(led["status"]) == {"unconnected"}
+    prop = summary["proposal"]
+    inter = pyogrio.read_dataframe(out / "proposal.gpkg", layer="interventions")
+    assert inter["cost_cny"].sum() == pytest.approx(prop["cost_cny"], abs=1.0)
+    assert prop["poor_broadband_share_after"] >= prop["poor_broadband_share_before"]
+    assert prop["schools_outlet_share_after"] >= prop["schools_outlet_share_before"]
+    routes_p = pyogrio.read_dataframe(out / "proposal.gpkg", layer="fibre_routes")
+    # shared trenches: the fibre interventions are priced at their share of the planned routes
+    assert routes_p["cost_cny"].sum() == pytest.approx(inter.loc[inter["kind"] == "fibre", "cost_cny"].sum(), rel=1e-6)
+    batches = pd.read_csv(out / "batches.csv", encoding="utf-8-sig")
+    assert (batches["poor_broadband_share"].diff().dropna() >= -1e-12).all()
+    assert batches["cumulative_cost_cny"].iloc[-1] == pytest.approx(prop["cost_cny"], abs=1.0)
     again = invoke("run", DEMO / "project.toml", "--out", out)
     assert again.exit_code == 2
     assert "--overwrite" in again.output
     assert invoke("run", DEMO / "project.toml", "--out", out, "--overwrite").exit_code == 0
+
+
+def test_optimise_within_budget(tmp_path: Path):
+    out = tmp_path / "opt"
+    res = invoke("optimise", DEMO / "project.toml", "--out", out, "--budget-cny", "1000000")
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    prop = summary["proposal"]
+    assert prop["mode"] == "budget"
+    assert prop["cost_cny"] <= 1_000_000
+    assert "proposal (budget 1,000,000 CNY)" in res.output
+    table = pd.read_csv(out / "proposal.csv", encoding="utf-8-sig")
+    assert {"candidate_id", "kind", "cost_cny", "batch", "serves", "lon", "lat"} <= set(table.columns)
+    assert invoke("optimise", DEMO / "project.toml", "--out", tmp_path / "x").exit_code == 2
 
 
 def test_failed_run_writes_nothing(demo_copy: Path, tmp_path: Path):

@@ -1,0 +1,616 @@
+"""Geometry-free covering optimiser: which interventions to fund (set cover, partial cover, budgeted max cover).
+
+:func:`solve_cover` takes a sparse boolean coverage matrix (demand x candidate), a cost per candidate and a
+weight per demand, and either
+
+* with ``budget``: maximises the covered weight at total cost <= budget (budgeted maximal covering), or
+* with ``min_share``: minimises cost so that the covered weight >= ``min_share`` x the coverable weight
+  (partial set cover; 1.0 is set cover),
+
+with ``must_cover`` demands (schools) always covered. Exact through HiGHS (``scipy.optimize.milp``) after
+reductions: demands no candidate covers are set aside, demands with identical candidate sets are merged (their
+weights add up), candidates whose demand set is inside a no-dearer candidate's are dropped, and in set cover a
+must-cover demand whose candidate set contains another must-cover demand's is implied and dropped. A greedy
+solution (cost-effectiveness order, redundant picks removed) and a Lagrangian bound (subgradient) are computed
+first; they are the answer when HiGHS cannot finish in the time limit, and the gap against the best proven
+bound is always reported.
+
+:func:`phase` splits a chosen plan into yearly batches under a yearly budget, most-needed first.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from scipy import sparse
+
+logger = logging.getLogger(__name__)
+
+Status = Literal["optimal", "feasible", "infeasible"]
+Method = Literal["auto", "milp", "greedy"]
+
+
+@dataclass(frozen=True)
+class CoverResult:
+    """Solution of :func:`solve_cover`.
+
+    Attributes
+    ----------
+    selected : ndarray of int
+        Chosen candidate indices (sorted).
+    covered : ndarray of bool
+        Per demand: covered by a chosen candidate.
+    cost : float
+        Total cost of the chosen candidates.
+    covered_weight : float
+        Total weight of covered demands.
+    bound : float
+        Proven bound on the objective: a lower bound on cost (``min_share``) or an upper bound on covered
+        weight (``budget``).
+    gap : float
+        Relative gap between the solution and the bound (0 = proven optimal).
+    status : {"optimal", "feasible", "infeasible"}
+    method : str
+        ``milp`` (HiGHS), ``greedy`` (greedy + Lagrangian bound) or ``none``.
+    seconds : float
+    reductions : dict
+        Sizes before and after each reduction.
+    """
+
+    selected: np.ndarray
+    covered: np.ndarray
+    cost: float
+    covered_weight: float
+    bound: float
+    gap: float
+    status: Status
+    method: str
+    seconds: float
+    reductions: dict[str, int] = field(default_factory=dict)
+
+
+def _check(coverage: sparse.spmatrix, cost: np.ndarray, weight: np.ndarray) -> sparse.csr_matrix:
+    a = sparse.csr_matrix(coverage, dtype=bool)
+    n_d, n_c = a.shape
+    if cost.shape != (n_c,):
+        msg = f"`cost` has shape {cost.shape}; expected ({n_c},), one per candidate (column)"
+        raise ValueError(msg)
+    if weight.shape != (n_d,):
+        msg = f"`weight` has shape {weight.shape}; expected ({n_d},), one per demand (row)"
+        raise ValueError(msg)
+    for name, arr in (("cost", cost), ("weight", weight)):
+        bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))
+        if len(bad):
+            msg = f"`{name}` has negative or non-finite values at {bad[:10].tolist()}; expected finite values >= 0"
+            raise ValueError(msg)
+    a.eliminate_zeros()
+    return a
+
+
+def _reduce(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, *, set_cover: bool
+            ) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """Merge identical demands, drop dominated candidates (and implied must-cover rows in set cover).
+
+    Returns the reduced matrix, weights and must flags per reduced demand, the kept candidate indices and the
+    sizes before and after each step.
+    """
+    n_d, n_c = a.shape
+    stats = {"demands": n_d, "candidates": n_c}
+    coverable = np.diff(a.indptr) > 0
+    rows = np.flatnonzero(coverable)
+    stats["coverable_demands"] = len(rows)
+    cols = np.arange(n_c)
+    # dominated candidates: N(j) inside N(k) and cost_k <= cost_j (equal sets and costs: keep the lower index)
+    for _ in range(2):
+        sub = a[rows][:, cols].tocsc().astype(np.float64)
+        size = np.diff(sub.indptr)
+        overlap = (sub.T @ sub).tocoo()
+        j, k, ov = overlap.row, overlap.col, overlap.data
+        c = cost[cols]
+        dom = (j != k) & (ov == size[j]) & ((c[k] < c[j]) | ((c[k] == c[j]) & ((size[k] > size[j]) | (k < j))))
+        drop = np.zeros(len(cols), dtype=bool)
+        drop[np.unique(j[dom])] = True
+        drop |= size == 0
+        if not drop.any():
+            break
+        cols = cols[~drop]
+    stats["candidates_after_dominance"] = len(cols)
+    sub = a[rows][:, cols].tocsr()
+    sub.sort_indices()
+    # identical demands: same candidate set -> one row, weights summed, must if any is must
+    keys = [sub.indices[sub.indptr[i]:sub.indptr[i + 1]].tobytes() for i in range(sub.shape[0])]
+    uniq: dict[bytes, int] = {}
+    group = np.empty(len(keys), dtype=np.int64)
+    for i, key in enumerate(keys):
+        group[i] = uniq.setdefault(key, len(uniq))
+    first = np.full(len(uniq), -1, dtype=np.int64)
+    first[group[::-1]] = np.arange(len(group))[::-1]
+    red = sub[first]
+    w = np.bincount(group, weights=weight[rows], minlength=len(uniq))
+    m = np.bincount(group, weights=must[rows].astype(float), minlength=len(uniq)) > 0
+    stats["demands_after_merge"] = red.shape[0]
+    keep_row = np.ones(red.shape[0], dtype=bool)
+    if set_cover and red.shape[0] <= 20_000:
+        # row i implied by row r when N(r) is inside N(i): covering r covers i
+        f = red.astype(np.float64)
+        ov = (f @ f.T).tocoo()
+        size = np.diff(red.indptr)
+        i, r, v = ov.row, ov.col, ov.data
+        implied = (i != r) & (v == size[r]) & ((size[i] > size[r]) | (i > r))
+        keep_row[np.unique(i[implied])] = False
+    red = red[keep_row]
+    stats["demands_after_implied"] = red.shape[0]
+    return red.tocsr(), w[keep_row], m[keep_row], cols, stats
+
+
+def _greedy(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, *,
+            budget: float | None, need_weight: float | None) -> np.ndarray:
+    """Greedy by covered weight per cost (must-cover demands first), then drop redundant picks."""
+    csc = a.tocsc()
+    n_d, n_c = a.shape
+    covered = np.zeros(n_d, dtype=bool)
+    chosen = np.zeros(n_c, dtype=bool)
+    spent = 0.0
+    big = weight.sum() + 1.0
+
+    def gains() -> np.ndarray:
+        val = np.where(covered, 0.0, weight + np.where(must, big, 0.0))
+        return csc.T @ val
+
+    while True:
+        if budget is None:
+            done = (covered | ~must).all() and (need_weight is None or weight[covered].sum() >= need_weight - 1e-9)
+            if done:
+                break
+        g = gains()
+        ok = ~chosen & (g > 0)
+        if budget is not None:
+            ok &= cost <= budget - spent + 1e-9
+        if not ok.any():
+            break
+        ratio = np.where(ok, g / np.maximum(cost, 1e-12), -1.0)
+        j = int(np.argmax(ratio))
+        chosen[j] = True
+        spent += cost[j]
+        covered[csc.indices[csc.indptr[j]:csc.indptr[j + 1]]] = True
+    # redundant picks, dearest first
+    sel = np.flatnonzero(chosen)
+    cnt = np.asarray(a[:, sel].sum(axis=1)).ravel()
+    for j in sel[np.argsort(-cost[sel])]:
+        rows = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
+        if (cnt[rows] >= 2).all():
+            chosen[j] = False
+            cnt[rows] -= 1
+        elif budget is None and need_weight is not None and not must[rows].any():
+            lost = rows[cnt[rows] == 1]
+            cov_w = weight[cnt > 0].sum()
+            if cov_w - weight[lost].sum() >= need_weight - 1e-9:
+                chosen[j] = False
+                cnt[rows] -= 1
+    return np.flatnonzero(chosen)
+
+
+def _round_lp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, xs: np.ndarray, *,
+              need_weight: float) -> np.ndarray:
+    """Cover solution from an LP optimum: take candidates by decreasing x*, complete greedily, then improve.
+
+    Improvement: drop the dearest redundant picks; then for each pick (dearest first) try removing it and
+    repairing by greedy cost-effectiveness, keeping the change when the total cost falls.
+    """
+    csc = a.tocsc()
+    n_c = a.shape[1]
+
+    def cover_count(sel_mask: np.ndarray) -> np.ndarray:
+        return csc @ sel_mask.astype(np.float64)
+
+    def feasible(cnt: np.ndarray) -> bool:
+        cov = cnt > 0
+        return bool((cov | ~must).all() and weight[cov].sum() >= need_weight - 1e-9)
+
+    chosen = np.zeros(n_c, dtype=bool)
+    chosen[xs >= 0.5 - 1e-9] = True
+    cnt = cover_count(chosen)
+    order = np.argsort(-xs, kind="stable")
+    for j in order:
+        if feasible(cnt):
+            break
+        if not chosen[j] and xs[j] > 1e-6:
+            chosen[j] = True
+            cnt += csc[:, j].toarray().ravel()
+    if not feasible(cnt):
+        extra = _greedy(a, cost, weight, must, budget=None, need_weight=need_weight)
+        chosen[extra] = True
+        cnt = cover_count(chosen)
+
+    def prune(chosen: np.ndarray, cnt: np.ndarray) -> None:
+        for j in np.flatnonzero(chosen)[np.argsort(-cost[chosen])]:
+            rows = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
+            cnt[rows] -= 1
+            if feasible(cnt):
+                chosen[j] = False
+            else:
+                cnt[rows] += 1
+
+    prune(chosen, cnt)
+    best_cost = float(cost[chosen].sum())
+    for j in np.flatnonzero(chosen)[np.argsort(-cost[chosen])]:
+        if not chosen[j]:
+            continue
+        trial = chosen.copy()
+        trial[j] = False
+        tcnt = cover_count(trial)
+        ban = np.zeros(n_c, dtype=bool)
+        ban[j] = True
+        while not feasible(tcnt):
+            val = np.where(tcnt > 0, 0.0, weight + np.where(must, weight.sum() + 1.0, 0.0))
+            gain = csc.T @ val
+            ok = ~trial & ~ban & (gain > 0)
+            if not ok.any():
+                break
+            k = int(np.argmax(np.where(ok, gain / np.maximum(cost, 1e-12), -1.0)))
+            trial[k] = True
+            tcnt += csc[:, k].toarray().ravel()
+        if feasible(tcnt):
+            prune(trial, tcnt)
+            if cost[trial].sum() < best_cost - 1e-9:
+                chosen, best_cost = trial, float(cost[trial].sum())
+    return np.flatnonzero(chosen)
+
+
+def _lagrangian_cover_bound(a: sparse.csr_matrix, cost: np.ndarray, upper: float, *, iters: int = 300) -> float:
+    """Lower bound on set cover cost: max over u >= 0 of sum(u) + sum_j min(0, c_j - sum_{i in N(j)} u_i)."""
+    csc = a.tocsc()
+    n_d = a.shape[0]
+    cmin = np.array([cost[a.indices[a.indptr[i]:a.indptr[i + 1]]].min() for i in range(n_d)])
+    u = cmin.copy() * 0.5
+    best = 0.0
+    step = 1.0
+    for _ in range(iters):
+        reduced = cost - csc.T @ u
+        x = reduced < 0
+        val = u.sum() + reduced[x].sum()
+        best = max(best, val)
+        sub = 1.0 - a[:, x].sum(axis=1).A1 if x.any() else np.ones(n_d)
+        norm = float(sub @ sub)
+        if norm == 0:
+            break
+        u = np.maximum(0.0, u + step * (upper - val) / norm * sub)
+        step *= 0.98
+    return best
+
+
+def _milp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, *, budget: float | None,
+          need_weight: float | None, set_cover: bool, time_limit_s: float, mip_rel_gap: float,
+          start: np.ndarray | None = None, relax: bool = False) -> tuple[np.ndarray | None, float, str]:
+    """HiGHS (highspy) on the reduced model, started from ``start`` (chosen candidates) when given.
+
+    Returns (chosen candidates or None, proven bound on the objective, status); with ``relax`` the LP
+    relaxation: (candidate values x* in [0, 1], LP bound, status).
+    """
+    import highspy
+
+    n_d, n_c = a.shape
+    af = a.astype(np.float64).tocsc()
+    if set_cover:
+        mat = af
+        col_cost = cost
+        col_lo, col_hi = np.zeros(n_c), np.ones(n_c)
+        row_lo, row_hi = np.ones(n_d), np.full(n_d, np.inf)
+        integer = np.ones(n_c, dtype=bool)
+    else:
+        # x (candidates, binary), y (demands, continuous in [0, 1]): y_i - sum_j a_ij x_j <= 0, and one row for
+        # the budget (sum c x <= B) or the weight to cover (sum w y >= need)
+        link = sparse.hstack([-af, sparse.eye(n_d, format="csc")], format="csc")
+        if budget is not None:
+            extra = sparse.csc_matrix(np.r_[cost, np.zeros(n_d)][None, :])
+            col_cost = np.r_[np.zeros(n_c), -weight]
+            extra_lo, extra_hi = -np.inf, budget
+        else:
+            extra = sparse.csc_matrix(np.r_[np.zeros(n_c), weight][None, :])
+            col_cost = np.r_[cost, np.zeros(n_d)]
+            extra_lo, extra_hi = need_weight, np.inf
+        mat = sparse.vstack([link, extra], format="csc")
+        col_lo = np.r_[np.zeros(n_c), np.where(must, 1.0, 0.0)]
+        col_hi = np.ones(n_c + n_d)
+        row_lo = np.r_[np.full(n_d, -np.inf), extra_lo]
+        row_hi = np.r_[np.zeros(n_d), extra_hi]
+        integer = np.r_[np.ones(n_c, dtype=bool), np.zeros(n_d, dtype=bool)]
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = mat.shape[1], mat.shape[0]
+    lp.col_cost_ = col_cost
+    lp.col_lower_, lp.col_upper_ = col_lo, col_hi
+    lp.row_lower_ = np.where(np.isinf(row_lo), -inf, row_lo)
+    lp.row_upper_ = np.where(np.isinf(row_hi), inf, row_hi)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = mat.shape[1], mat.shape[0]
+    lp.a_matrix_.start_ = mat.indptr
+    lp.a_matrix_.index_ = mat.indices
+    lp.a_matrix_.value_ = mat.data
+    if not relax:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integer]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(int(os.environ.get("COVERPLAN_HIGHS_LOG", "0"))))
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    if start is not None:
+        x0 = np.zeros(n_c)
+        x0[start] = 1.0
+        if not set_cover:
+            y0 = np.minimum(1.0, af @ x0)
+            x0 = np.r_[x0, y0]
+        sol = highspy.HighsSolution()
+        sol.col_value = list(x0)
+        h.setSolution(sol)
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return None, np.nan, "infeasible"
+    if info.primal_solution_status != 2:  # no feasible solution
+        return None, np.nan, "no_solution"
+    if relax:
+        xs = np.asarray(h.getSolution().col_value)[:n_c]
+        val = float(info.objective_function_value)
+        return xs, (-val if budget is not None and not set_cover else val), (
+            "optimal" if status == highspy.HighsModelStatus.kOptimal else "feasible")
+    x = np.asarray(h.getSolution().col_value)[:n_c] > 0.5
+    bound = float(info.mip_dual_bound)
+    if budget is not None and not set_cover:
+        bound = -bound
+    return np.flatnonzero(x), bound, "optimal" if status == highspy.HighsModelStatus.kOptimal else "feasible"
+
+
+def solve_cover(
+    coverage: sparse.spmatrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    *,
+    budget: float | None = None,
+    min_share: float | None = None,
+    must_cover: np.ndarray | None = None,
+    time_limit_s: float = 60.0,
+    mip_rel_gap: float = 1e-3,
+    method: Method = "auto",
+) -> CoverResult:
+    """Choose candidates that cover demands: budgeted maximal covering or (partial) set cover.
+
+    Parameters
+    ----------
+    coverage : scipy.sparse matrix (n_demand x n_candidate), bool
+        ``coverage[i, j]``: candidate ``j`` serves demand ``i``.
+    cost : ndarray (n_candidate,)
+        Cost of each candidate (CNY, >= 0).
+    weight : ndarray (n_demand,)
+        Weight of each demand (>= 0).
+    budget : float, optional
+        Maximise covered weight with total cost <= budget.
+    min_share : float, optional
+        Minimise cost with covered weight >= min_share x the coverable weight (1.0: every coverable demand).
+    must_cover : ndarray of bool (n_demand,) or of int, optional
+        Demands that must be covered in any case.
+    time_limit_s : float
+        Wall-clock limit of the exact solver.
+    mip_rel_gap : float
+        Relative gap at which HiGHS stops (default 1e-3: within 0.1 % of the proven bound).
+    method : {"auto", "milp", "greedy"}
+        ``auto``: HiGHS, with the greedy solution as fallback; ``greedy``: greedy + Lagrangian bound only.
+
+    Returns
+    -------
+    CoverResult
+
+    Raises
+    ------
+    ValueError
+        Neither or both of ``budget`` and ``min_share``; shapes or values out of range; a must-cover demand that
+        no candidate covers (its index named).
+    """
+    t0 = time.perf_counter()
+    if (budget is None) == (min_share is None):
+        msg = f"give exactly one of `budget` ({budget}) and `min_share` ({min_share})"
+        raise ValueError(msg)
+    if min_share is not None and not 0.0 <= min_share <= 1.0:
+        msg = f"`min_share` = {min_share}; expected a share between 0 and 1"
+        raise ValueError(msg)
+    if budget is not None and budget < 0:
+        msg = f"`budget` = {budget}; expected >= 0"
+        raise ValueError(msg)
+    cost = np.asarray(cost, dtype=float)
+    weight = np.asarray(weight, dtype=float)
+    a = _check(coverage, cost, weight)
+    n_d = a.shape[0]
+    must = np.zeros(n_d, dtype=bool)
+    if must_cover is not None:
+        mc = np.asarray(must_cover)
+        if mc.dtype == bool:
+            if mc.shape != (n_d,):
+                msg = f"`must_cover` has shape {mc.shape}; expected ({n_d},)"
+                raise ValueError(msg)
+            must = mc.copy()
+        else:
+            must[mc.astype(np.int64)] = True
+    uncoverable_must = np.flatnonzero(must & (np.diff(a.indptr) == 0))
+    if len(uncoverable_must):
+        msg = f"`must_cover` demands {uncoverable_must[:10].tolist()} are covered by no candidate; expected each " \
+              "must-cover demand to have at least one"
+        raise ValueError(msg)
+    coverable_w = float(weight[np.diff(a.indptr) > 0].sum())
+    set_cover = min_share is not None and (min_share >= 1.0 or coverable_w == 0.0)
+    need = None if min_share is None else min_share * coverable_w * (1 - 1e-12)
+    red, w, m, cols, stats = _reduce(a, cost, weight, must, set_cover=set_cover)
+    rc = cost[cols]
+    if set_cover:
+        m = np.ones(red.shape[0], dtype=bool)
+
+    # greedy first (the fallback and an incumbent), its Lagrangian bound for set cover
+    g_sel = _greedy(red, rc, w, m, budget=budget, need_weight=need)
+    best_sel, bound, status, meth = g_sel, np.nan, "feasible", "greedy"
+    if budget is not None and rc[g_sel].sum() > budget + 1e-6:
+        status = "infeasible"
+    trivial = red.shape[0] == 0 or red.shape[1] == 0
+    if trivial and status != "infeasible":  # nothing left to decide: the greedy answer is optimal
+        status = "optimal"
+        bound = float(_covered_weight(red, w, g_sel)) if budget is not None else float(rc[g_sel].sum())
+    if method in ("auto", "milp") and not trivial and budget is None and status != "infeasible":
+        xs, lp_bound, lp_st = _milp(red, rc, w, m, budget=None, need_weight=need, set_cover=set_cover,
+                                    time_limit_s=max(1.0, time_limit_s / 3), mip_rel_gap=mip_rel_gap, relax=True)
+        if xs is not None:
+            r_sel = _round_lp(red, rc, w, m, xs, need_weight=need if need is not None else 0.0)
+            # restricted MIP on the LP support (plus the rounded solution): small, and usually near-optimal
+            support = np.flatnonzero((xs > 1e-6) | np.isin(np.arange(len(xs)), r_sel))
+            pos = np.full(len(xs), -1, dtype=np.int64)
+            pos[support] = np.arange(len(support))
+            s_sel, _, s_st = _milp(red[:, support], rc[support], w, m, budget=None, need_weight=need,
+                                   set_cover=set_cover, time_limit_s=max(1.0, time_limit_s / 3),
+                                   mip_rel_gap=mip_rel_gap, start=pos[r_sel])
+            logger.info("LP support %d candidates; restricted MIP %s %.1f", len(support), s_st,
+                        rc[support[s_sel]].sum() if s_sel is not None else np.nan)
+            if s_sel is not None and rc[support[s_sel]].sum() < rc[r_sel].sum():
+                r_sel = support[s_sel]
+            if rc[r_sel].sum() < rc[g_sel].sum():
+                g_sel = r_sel
+                best_sel = r_sel
+            if lp_st == "optimal":
+                bound = lp_bound
+            logger.info("LP bound %.1f, LP-rounded solution %.1f", lp_bound, rc[r_sel].sum())
+    if method in ("auto", "milp") and not trivial:
+        sel, mb, st = _milp(red, rc, w, m, budget=budget, need_weight=need, set_cover=set_cover,
+                            time_limit_s=max(1.0, time_limit_s - (time.perf_counter() - t0)),
+                            mip_rel_gap=mip_rel_gap, start=None if status == "infeasible" else g_sel)
+        if st == "infeasible":
+            status, meth = "infeasible", "milp"
+        elif sel is not None:
+            better = (budget is not None and _covered_weight(red, w, sel) >= _covered_weight(red, w, g_sel) - 1e-9) or (
+                budget is None and rc[sel].sum() <= rc[g_sel].sum() + 1e-9)
+            if better or status == "infeasible":
+                best_sel, meth = sel, "milp"
+            bound = mb if np.isnan(bound) else max(bound, mb)
+            status = st
+        elif method == "milp":
+            logger.warning("HiGHS found no solution in %.0f s; the greedy solution is returned", time_limit_s)
+    if np.isnan(bound) or status != "optimal":
+        if set_cover and red.shape[0]:
+            lag = _lagrangian_cover_bound(red, rc, float(rc[best_sel].sum()))
+            bound = lag if np.isnan(bound) else max(bound, lag)
+        elif budget is not None and np.isnan(bound):
+            bound = float(w.sum())  # trivial upper bound: everything coverable
+        elif np.isnan(bound):
+            bound = 0.0
+    selected = np.sort(cols[best_sel])
+    covered = np.asarray(a[:, selected].sum(axis=1)).ravel() > 0
+    total_cost = float(cost[selected].sum())
+    cw = float(weight[covered].sum())
+    if budget is not None:
+        gap = 0.0 if bound <= 0 else max(0.0, (bound - cw) / bound)
+    else:
+        gap = 0.0 if total_cost <= 0 else max(0.0, (total_cost - bound) / total_cost)
+    if status == "optimal" and gap > max(mip_rel_gap, 1e-6) * 1.0001:
+        status = "feasible"
+    if status == "infeasible":
+        gap = math.inf
+    res = CoverResult(selected=selected, covered=covered, cost=total_cost, covered_weight=cw, bound=float(bound),
+                      gap=float(gap), status=status, method=meth, seconds=time.perf_counter() - t0,
+                      reductions=stats)
+    logger.info("solve_cover: %s by %s, cost %.0f, covered weight %.1f, gap %.4f, %.2f s (%s)", res.status,
+                res.method, res.cost, res.covered_weight, res.gap, res.seconds, stats)
+    return res
+
+
+def _covered_weight(a: sparse.csr_matrix, w: np.ndarray, sel: np.ndarray) -> float:
+    return float(w[np.asarray(a[:, sel].sum(axis=1)).ravel() > 0].sum())
+
+
+# ---------------------------------------------------------------- phasing
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Yearly batches of a plan: batch number (1-based) per chosen candidate, and totals after each batch."""
+
+    batch: np.ndarray
+    batch_cost: np.ndarray
+    covered_weight_after: np.ndarray
+    over_budget: np.ndarray
+
+
+def phase(coverage: sparse.spmatrix, cost: np.ndarray, weight: np.ndarray, selected: np.ndarray, *,
+          yearly_budget: float, priority: np.ndarray | None = None) -> Phase:
+    """Split ``selected`` candidates into yearly batches under ``yearly_budget``, most needed first.
+
+    Candidates are taken in order of the priority weight they newly serve per unit cost (``priority`` per
+    demand, default ``weight``: registered poor villages and teaching points weigh most), re-evaluated after
+    each pick, and packed into the current year while its budget allows; a candidate dearer than a whole year
+    gets a year of its own (flagged in ``over_budget``).
+
+    Returns
+    -------
+    Phase
+        ``batch`` aligned with ``selected``; per batch: cost, cumulative covered weight, over-budget flag.
+    """
+    if yearly_budget <= 0:
+        msg = f"`yearly_budget` = {yearly_budget}; expected > 0"
+        raise ValueError(msg)
+    a = sparse.csc_matrix(coverage, dtype=bool)
+    cost = np.asarray(cost, dtype=float)
+    weight = np.asarray(weight, dtype=float)
+    prio = weight if priority is None else np.asarray(priority, dtype=float)
+    sel = np.asarray(selected, dtype=np.int64)
+    covered = np.zeros(a.shape[0], dtype=bool)
+    left = list(range(len(sel)))
+    batch = np.zeros(len(sel), dtype=np.int64)
+    year, spent = 1, 0.0
+    costs, after, over = [], [], []
+    while left:
+        gain = np.array([prio[a.indices[a.indptr[sel[k]]:a.indptr[sel[k] + 1]]][
+            ~covered[a.indices[a.indptr[sel[k]]:a.indptr[sel[k] + 1]]]].sum() for k in left])
+        order = np.argsort(-(gain / np.maximum(cost[sel[left]], 1e-9)), kind="stable")
+        placed = False
+        for o in order:
+            k = left[o]
+            c = cost[sel[k]]
+            if spent + c <= yearly_budget + 1e-6 or spent == 0.0:
+                batch[k] = year
+                spent += c
+                covered[a.indices[a.indptr[sel[k]]:a.indptr[sel[k] + 1]]] = True
+                left.pop(o)
+                placed = True
+                break
+        if not placed or not left:
+            costs.append(spent)
+            after.append(float(weight[covered].sum()))
+            over.append(spent > yearly_budget + 1e-6)
+            year += 1
+            spent = 0.0
+    return Phase(batch=batch, batch_cost=np.array(costs), covered_weight_after=np.array(after),
+                 over_budget=np.array(over, dtype=bool))
+
+
+# ---------------------------------------------------------------- OR-Library reader (tests and benchmarks)
+
+
+def read_orlib_scp(path: str | Path) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """An OR-Library set-cover file: (coverage matrix rows x columns, column costs)."""
+    tokens = Path(path).read_text().split()
+    vals = np.array(tokens, dtype=np.int64)
+    m, n = int(vals[0]), int(vals[1])
+    cost = vals[2:2 + n].astype(float)
+    pos = 2 + n
+    r, c = [], []
+    for i in range(m):
+        k = int(vals[pos])
+        cols = vals[pos + 1:pos + 1 + k] - 1
+        r.append(np.full(k, i))
+        c.append(cols)
+        pos += 1 + k
+    rr, cc = np.concatenate(r), np.concatenate(c)
+    return sparse.csr_matrix((np.ones(len(rr), dtype=bool), (rr, cc)), shape=(m, n)), cost

@@ -1,0 +1,249 @@
+"""The universal-service proposal: interventions chosen by the optimiser, fibre shared, phased by year.
+
+:func:`propose` composes :mod:`planning.candidates` (demands, candidates, coverage matrix),
+:func:`planning.optimise.solve_cover` and :func:`planning.optimise.phase`.
+
+Fibre costs are not additive: routes to neighbouring villages share trenches. They are handled by re-pricing
+rounds (at most ``[optimise] fibre_rounds``):
+
+1. solve with the current prices (at first, each fibre extension priced on its own);
+2. plan the chosen fibre extensions together as one Steiner tree from existing fibre
+   (:func:`planning.fibre.plan_routes`): the true cost of the selection is its site costs plus the tree's cost;
+3. re-price: a chosen extension costs its share of the tree (each segment split equally among the points it
+   serves), an unchosen one the cheaper of its own route and the extension from the nearest node of the tree;
+4. stop when the selection repeats; keep the round with the best true cost (within the budget, if any).
+
+The reported cost is always the true cost of the kept selection (shared trenches counted once).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gis.inputs import Inputs
+from gis.project import Project
+from planning.candidates import CandidateSet, build_candidates, demand_table
+from planning.fibre import connect_points, extension_cost_from, fibre_reach, plan_routes
+from planning.gaps import REGION, target_table
+from planning.optimise import CoverResult, phase, solve_cover
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposal: chosen interventions (with batch), demands (served or not), shared fibre routes, batches,
+    targets after the plan, the optimiser result and the re-pricing rounds."""
+
+    interventions: gpd.GeoDataFrame
+    demands: gpd.GeoDataFrame
+    routes: gpd.GeoDataFrame
+    batches: pd.DataFrame
+    targets_after: pd.DataFrame
+    result: CoverResult
+    totals: dict[str, Any]
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+
+
+def propose(project: Project, inputs: Inputs, *, coverage: pd.DataFrame, fibre: Any, gaps: Any,
+            budget_cny: float | None = None, target_share: float | None = None) -> Proposal:
+    """Choose and phase the interventions that close the gaps at the lowest cost.
+
+    Parameters
+    ----------
+    project, inputs : the project and its loaded layers
+    coverage : DataFrame
+        The coverage stage output (``layer``, ``point_id``, ``4g_rsrp_dbm``, ``5g_rsrp_dbm`` ...).
+    fibre : FibreResult or None
+        The fibre stage output (reach and the network with points joined).
+    gaps : GapsResult
+        The gap stage output.
+    budget_cny, target_share : float, optional
+        Override ``[optimise] budget_cny`` / ``target_share`` (exactly one mode is used: a budget > 0 wins).
+    """
+    opt = project.optimise
+    budget = opt.budget_cny if budget_cny is None else budget_cny
+    share = opt.target_share if target_share is None else target_share
+    use_budget = budget is not None and budget > 0
+    layers = inputs.layers
+    v, s = layers["villages"], layers["schools"]
+    demands = demand_table(gaps.villages, gaps.schools, v.geometry, s.geometry, v["population"], settings=opt)
+    cov_idx = coverage.assign(key=coverage["layer"] + ":" + coverage["point_id"].astype(str)).set_index("key")
+    existing = cov_idx.reindex(demands["demand_id"])[["4g_rsrp_dbm", "5g_rsrp_dbm"]].reset_index(drop=True)
+    fibre_cost_of = None
+    site_fibre_cost = None
+    net = None
+    if fibre is not None:
+        r = fibre.reach
+        ext = r[r["reach"] == "extension"]
+        fibre_cost_of = pd.Series(ext["fibre_cost_cny"].to_numpy(), index=ext["layer"] + ":" + ext["point_id"])
+        net = fibre.network
+
+        def site_fibre_cost(cs: gpd.GeoDataFrame) -> np.ndarray:
+            nonlocal net
+            net = connect_points(net, {"candidates": cs[["candidate_id", "geometry"]]})
+            reach = fibre_reach(net, drop_m=project.fibre.drop_m)
+            return reach.loc["candidates:" + cs["candidate_id"].astype(str), "fibre_cost_cny"].to_numpy()
+
+    cset = build_candidates(demands, sites=layers["sites"], given=layers.get("candidates"), existing=existing,
+                            fibre_cost_of=fibre_cost_of, site_fibre_cost=site_fibre_cost, dem=inputs.dem,
+                            radio=project.radio, costs=project.costs,
+                            school_outlet_mbps=project.targets.school_outlet_mbps)
+    result, prices, routes, rounds = _solve_rounds(cset, net, project, budget=budget if use_budget else None,
+                                                   share=None if use_budget else share)
+    return _assemble(project, gaps, cset, result, prices, routes, rounds, budget=budget if use_budget else None)
+
+
+def _solve_rounds(cset: CandidateSet, net: Any, project: Project, *, budget: float | None, share: float | None
+                  ) -> tuple[CoverResult, np.ndarray, gpd.GeoDataFrame | None, list[dict[str, Any]]]:
+    opt = project.optimise
+    cands, demands = cset.candidates, cset.demands
+    base = cands["cost_cny"].to_numpy(dtype=float)
+    prices = base.copy()
+    is_fib = (cands["kind"] == "fibre").to_numpy()
+    weight = demands["weight"].to_numpy(dtype=float)
+    must = demands["must"].to_numpy(dtype=bool)
+    coverable = np.diff(cset.coverage.tocsr().indptr) > 0
+    must = must & coverable  # a school no candidate serves is reported, not made infeasible
+    best: tuple | None = None
+    rounds: list[dict[str, Any]] = []
+    seen: set[tuple[int, ...]] = set()
+    for k in range(max(1, int(opt.fibre_rounds))):
+        res = solve_cover(cset.coverage, prices, weight, budget=budget, min_share=share, must_cover=must,
+                          time_limit_s=opt.time_limit_s)
+        sel = res.selected
+        fib_sel = sel[is_fib[sel]]
+        routes = None
+        true_fibre = 0.0
+        alloc = pd.Series(dtype=float)
+        plan = None
+        if net is not None and len(fib_sel):
+            labels = cands["source"].iloc[fib_sel].tolist()
+            plan = plan_routes(net, labels, time_limit_s=opt.time_limit_s)
+            true_fibre = plan.total_cost_cny
+            alloc = plan.allocated_cost_cny()
+            routes = plan.routes
+        else:
+            true_fibre = float(base[fib_sel].sum())
+        true_cost = float(base[sel[~is_fib[sel]]].sum()) + true_fibre
+        ok = budget is None or true_cost <= budget + 1e-6
+        rounds.append({"round": k + 1, "selected": len(sel), "fibre": len(fib_sel), "priced_cost_cny": res.cost,
+                       "true_cost_cny": true_cost, "covered_weight": res.covered_weight, "within_budget": ok})
+        logger.info("optimiser round %d: %d chosen (%d fibre), priced %.0f, true %.0f CNY", k + 1, len(sel),
+                    len(fib_sel), res.cost, true_cost)
+        key = (res.covered_weight, -true_cost) if budget is not None else (-true_cost, res.covered_weight)
+        if ok and (best is None or key > best[0]):
+            p = base.copy()
+            if len(alloc):
+                p[fib_sel] = alloc.reindex(cands["source"].iloc[fib_sel]).to_numpy()
+            best = (key, res, p, routes, true_cost)
+        sig = tuple(sel.tolist())
+        if sig in seen or net is None or not is_fib.any():
+            break
+        seen.add(sig)
+        # re-price for the next round
+        new = base.copy()
+        if len(alloc):
+            new[fib_sel] = alloc.reindex(cands["source"].iloc[fib_sel]).to_numpy()
+        rest = np.flatnonzero(is_fib & ~np.isin(np.arange(len(cands)), fib_sel))
+        if len(rest) and plan is not None:
+            marginal = extension_cost_from(net, plan.tree_nodes, cands["source"].iloc[rest].tolist()).to_numpy()
+            new[rest] = np.minimum(base[rest], marginal)
+        prices = new
+    if best is None:  # no round within the budget: keep the last (reported as over budget)
+        best = (None, res, prices, routes, true_cost)
+    _, res, p, routes, true_cost = best
+    return res, p, routes, rounds
+
+
+def _assemble(project: Project, gaps: Any, cset: CandidateSet, res: CoverResult, prices: np.ndarray,
+              routes: gpd.GeoDataFrame | None, rounds: list[dict[str, Any]], *, budget: float | None) -> Proposal:
+    cands, demands, mat = cset.candidates, cset.demands, cset.coverage.tocsc()
+    opt = project.optimise
+    sel = res.selected
+    weight = demands["weight"].to_numpy(dtype=float)
+    ph = phase(cset.coverage, prices, weight, sel, yearly_budget=opt.yearly_budget_cny) if len(sel) else None
+    chosen = cands.iloc[sel].copy()
+    chosen["cost_cny"] = prices[sel]
+    chosen["batch"] = ph.batch if ph is not None else []
+    serves, n_served, w_served = [], [], []
+    for j in sel:
+        rows = mat.indices[mat.indptr[j]:mat.indptr[j + 1]]
+        serves.append(";".join(demands["demand_id"].iloc[rows]))
+        n_served.append(len(rows))
+        w_served.append(float(weight[rows].sum()))
+    chosen["serves"] = serves
+    chosen["n_served"] = n_served
+    chosen["weight_served"] = w_served
+    chosen = chosen.sort_values(["batch", "cost_cny"]).reset_index(drop=True)
+    # each demand: first batch that serves it, and by which intervention
+    d_batch = np.full(len(demands), 0, dtype=np.int64)
+    d_by = np.full(len(demands), "", dtype=object)
+    for _, row in chosen.iterrows():
+        for did in str(row["serves"]).split(";") if row["serves"] else []:
+            i = demands.index[demands["demand_id"] == did][0]
+            if d_batch[i] == 0 or row["batch"] < d_batch[i]:
+                d_batch[i] = row["batch"]
+                d_by[i] = row["candidate_id"]
+    dem = demands.copy()
+    dem["served"] = d_batch > 0
+    dem["batch"] = d_batch
+    dem["by"] = d_by
+    dem["coverable"] = np.diff(cset.coverage.tocsr().indptr) > 0
+    # targets before/after each batch
+    batches = []
+    n_batches = int(d_batch.max()) if len(d_batch) else 0
+    for b in range(n_batches + 1):
+        served_ids = set(dem.loc[(dem["batch"] > 0) & (dem["batch"] <= b), "demand_id"])
+        t = _targets_after(project, gaps, served_ids)
+        region = t[t["county"] == REGION].iloc[0]
+        batches.append({"batch": b, "cost_cny": float(chosen.loc[chosen["batch"] == b, "cost_cny"].sum()),
+                        "cumulative_cost_cny": float(chosen.loc[chosen["batch"] <= b, "cost_cny"].sum()),
+                        "interventions": int((chosen["batch"] == b).sum()),
+                        "poor_broadband_share": float(region["poor_broadband_share"]),
+                        "schools_outlet_share": float(region["schools_outlet_share"]),
+                        "villages_with_broadband": int(region["villages_with_broadband"])})
+    batch_table = pd.DataFrame(batches)
+    after = _targets_after(project, gaps, set(dem.loc[dem["served"], "demand_id"]))
+    before = gaps.targets[gaps.targets["county"] == REGION].iloc[0]
+    reg = after[after["county"] == REGION].iloc[0]
+    totals = {
+        "mode": "budget" if budget is not None else "target",
+        "budget_cny": budget,
+        "target_share": None if budget is not None else project.optimise.target_share,
+        "status": res.status, "method": res.method, "gap": round(res.gap, 5),
+        "cost_cny": round(float(chosen["cost_cny"].sum())),
+        "interventions": {str(k): int(n) for k, n in chosen["kind"].value_counts().sort_index().items()},
+        "demands": len(dem), "demands_served": int(dem["served"].sum()),
+        "demands_not_coverable": int((~dem["coverable"]).sum()),
+        "poor_broadband_share_before": round(float(before["poor_broadband_share"]), 4),
+        "poor_broadband_share_after": round(float(reg["poor_broadband_share"]), 4),
+        "schools_outlet_share_before": round(float(before["schools_outlet_share"]), 4),
+        "schools_outlet_share_after": round(float(reg["schools_outlet_share"]), 4),
+        "batches": n_batches,
+        "seconds": round(res.seconds, 2),
+        "fibre_rounds": len(rounds),
+    }
+    if routes is None:
+        routes = gpd.GeoDataFrame({"segment_id": []}, geometry=[], crs=demands.crs)
+    return Proposal(interventions=gpd.GeoDataFrame(chosen, geometry="geometry", crs=cands.crs), demands=dem,
+                    routes=routes, batches=batch_table, targets_after=after, result=res, totals=totals,
+                    rounds=rounds)
+
+
+def _targets_after(project: Project, gaps: Any, served_ids: set[str]) -> pd.DataFrame:
+    """The target table once the demands in ``served_ids`` are served."""
+    v = gaps.villages.copy()
+    s = gaps.schools.copy()
+    vs = ("villages:" + v["village_id"]).isin(served_ids).to_numpy()
+    v.loc[vs, "has_broadband"] = True
+    ss = ("schools:" + s["school_id"]).isin(served_ids).to_numpy()
+    s.loc[ss, "connected"] = True
+    s.loc[ss, "meets_outlet"] = True
+    return target_table(pd.DataFrame(v), pd.DataFrame(s), targets=project.targets)

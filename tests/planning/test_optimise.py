@@ -1,0 +1,157 @@
+"""Covering optimiser: OR-Library optima, spopt MCLP, brute force on tiny instances, invariants, phasing."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+
+from planning.optimise import phase, read_orlib_scp, solve_cover
+from tests.conftest import ROOT
+
+ORLIB = ROOT / "data" / "reference" / "orlib_scp"
+
+
+def _optima() -> dict[str, float]:
+    with (ORLIB / "scp_orlib_reference.csv").open(encoding="utf-8") as fh:
+        return {r["instance"]: float(r["published_opt_or_best"]) for r in csv.DictReader(fh)}
+
+
+@pytest.mark.parametrize("name", ["scp41", "scp51", "scp54", "scpa1", "scpa2", "scpb1"])
+def test_orlib_set_cover_optimum(name: str) -> None:
+    a, cost = read_orlib_scp(ORLIB / f"{name}.txt")
+    res = solve_cover(a, cost, np.ones(a.shape[0]), min_share=1.0, mip_rel_gap=1e-6)
+    assert res.cost == pytest.approx(_optima()[name])
+    assert res.status == "optimal"
+    assert res.covered.all()
+    assert res.bound <= res.cost + 1e-6
+    # the greedy fallback is feasible, not better than the optimum, and its Lagrangian bound is below it
+    g = solve_cover(a, cost, np.ones(a.shape[0]), min_share=1.0, method="greedy")
+    assert g.covered.all()
+    assert g.cost >= res.cost
+    assert g.bound <= res.cost + 1e-6
+    assert g.gap == pytest.approx((g.cost - g.bound) / g.cost)
+
+
+@pytest.mark.parametrize(("name", "p"), [("scp41", 5), ("scp41", 12)])
+def test_same_optimum_as_spopt_mclp(name: str, p: int) -> None:
+    pulp = pytest.importorskip("pulp")
+    locate = pytest.importorskip("spopt.locate")
+    a, _ = read_orlib_scp(ORLIB / f"{name}.txt")
+    cost_matrix = np.where(a.toarray(), 0.0, 2.0)
+    mclp = locate.MCLP.from_cost_matrix(cost_matrix, np.ones(a.shape[0]), service_radius=1.0, p_facilities=p)
+    mclp = mclp.solve(pulp.PULP_CBC_CMD(msg=False))
+    ours = solve_cover(a, np.ones(a.shape[1]), np.ones(a.shape[0]), budget=float(p), mip_rel_gap=1e-6)
+    assert ours.covered_weight == pytest.approx(mclp.problem.objective.value())
+    assert len(ours.selected) <= p
+    assert ours.status == "optimal"
+
+
+def _brute(a: np.ndarray, cost: np.ndarray, weight: np.ndarray, *, budget: float | None, share: float | None,
+           must: np.ndarray) -> float:
+    n_c = a.shape[1]
+    coverable_w = weight[a.any(axis=1)].sum()
+    best = -np.inf if budget is not None else np.inf
+    for r in range(n_c + 1):
+        for sel in itertools.combinations(range(n_c), r):
+            cov = a[:, list(sel)].any(axis=1) if sel else np.zeros(a.shape[0], dtype=bool)
+            if not cov[must].all():
+                continue
+            c = cost[list(sel)].sum()
+            w = weight[cov].sum()
+            if budget is not None and c <= budget + 1e-9:
+                best = max(best, w)
+            elif budget is None and w >= share * coverable_w - 1e-9:
+                best = min(best, c)
+    return best
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 100_000), st.integers(3, 12), st.integers(2, 8), st.sampled_from(["budget", "share"]))
+def test_exact_on_tiny_instances(seed: int, n_d: int, n_c: int, mode: str) -> None:
+    rng = np.random.default_rng(seed)
+    a = rng.random((n_d, n_c)) < 0.3
+    cost = rng.integers(1, 10, n_c).astype(float)
+    weight = rng.integers(1, 6, n_d).astype(float)
+    must = np.zeros(n_d, dtype=bool)
+    coverable = np.flatnonzero(a.any(axis=1))
+    if len(coverable) and rng.random() < 0.5:
+        must[rng.choice(coverable)] = True
+    if mode == "budget":
+        budget = float(rng.integers(0, 20))
+        expect = _brute(a, cost, weight, budget=budget, share=None, must=must)
+        if not np.isfinite(expect):
+            res = solve_cover(sparse.csr_matrix(a), cost, weight, budget=budget, must_cover=must)
+            assert res.status == "infeasible"
+            return
+        res = solve_cover(sparse.csr_matrix(a), cost, weight, budget=budget, must_cover=must)
+        assert res.covered_weight == pytest.approx(expect)
+        assert res.cost <= budget + 1e-9
+    else:
+        share = float(rng.choice([0.5, 0.8, 1.0]))
+        expect = _brute(a, cost, weight, budget=None, share=share, must=must)
+        res = solve_cover(sparse.csr_matrix(a), cost, weight, min_share=share, must_cover=must)
+        assert res.cost == pytest.approx(expect)
+        assert res.covered[must].all()
+    assert res.status == "optimal"
+
+
+def test_covered_weight_grows_with_budget() -> None:
+    a, cost = read_orlib_scp(ORLIB / "scp41.txt")
+    w = np.random.default_rng(1).uniform(1, 5, a.shape[0])
+    prev = -1.0
+    for b in (20.0, 60.0, 150.0, 300.0):
+        res = solve_cover(a, cost, w, budget=b)
+        assert res.cost <= b + 1e-9
+        assert res.covered_weight >= prev - 1e-9
+        prev = res.covered_weight
+
+
+def test_reductions_merge_and_dominate() -> None:
+    # candidate 2 covers a subset of candidate 0 at a higher cost: dropped; then identical demands merge
+    a = sparse.csr_matrix(np.array([[1, 0, 1], [1, 0, 1], [0, 1, 0], [1, 0, 0]], dtype=bool))
+    res = solve_cover(a, np.array([3.0, 2.0, 4.0]), np.array([1.0, 2.0, 1.0, 1.0]), min_share=1.0)
+    assert res.reductions["candidates_after_dominance"] == 2
+    assert res.reductions["demands_after_merge"] == 2  # with candidate 2 gone, rows 0, 1 and 3 all need {0}
+    assert list(res.selected) == [0, 1]
+    assert res.cost == 5.0
+
+
+def test_bad_arguments() -> None:
+    a = sparse.csr_matrix(np.array([[1, 0], [0, 0]], dtype=bool))
+    with pytest.raises(ValueError, match="exactly one"):
+        solve_cover(a, np.ones(2), np.ones(2))
+    with pytest.raises(ValueError, match="covered by no candidate"):
+        solve_cover(a, np.ones(2), np.ones(2), min_share=0.5, must_cover=np.array([False, True]))
+    with pytest.raises(ValueError, match="`cost` has shape"):
+        solve_cover(a, np.ones(3), np.ones(2), budget=1.0)
+    with pytest.raises(ValueError, match="negative"):
+        solve_cover(a, np.array([1.0, -1.0]), np.ones(2), budget=1.0)
+
+
+def test_uncoverable_demands_are_reported_not_required() -> None:
+    a = sparse.csr_matrix(np.array([[1, 0], [0, 1], [0, 0]], dtype=bool))
+    res = solve_cover(a, np.array([1.0, 1.0]), np.array([1.0, 1.0, 5.0]), min_share=1.0)
+    assert list(res.covered) == [True, True, False]
+    assert res.reductions["coverable_demands"] == 2
+
+
+def test_phase_respects_yearly_budget_and_priority() -> None:
+    a = sparse.csr_matrix(np.eye(5, dtype=bool))
+    cost = np.array([4.0, 3.0, 3.0, 8.0, 1.0])
+    weight = np.array([1.0, 9.0, 3.0, 2.0, 1.0])
+    ph = phase(a, cost, weight, np.arange(5), yearly_budget=6.0)
+    # most weight per cost first: c1 (3.0/CNY), c4 (1.0), c2 (1.0) ...
+    assert ph.batch[1] == 1
+    assert ph.batch[3] not in (ph.batch[1],)
+    for b, c in enumerate(ph.batch_cost, start=1):
+        assert c <= 6.0 or (ph.over_budget[b - 1] and (ph.batch == b).sum() == 1)
+    assert ph.over_budget.sum() == 1  # the 8-CNY candidate alone exceeds a year
+    assert np.all(np.diff(ph.covered_weight_after) >= 0)
+    assert ph.covered_weight_after[-1] == pytest.approx(weight.sum())
+    assert ph.batch_cost.sum() == pytest.approx(cost.sum())
