@@ -17,7 +17,7 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/coverplan demo --out $(OUT) --overwrite
-	@echo "coverplan: demo outputs are in $(OUT)/"
+	@echo "coverplan: demo outputs are in $(OUT)/ (map: $(OUT)/map.html, report: $(OUT)/report.html)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

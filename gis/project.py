@@ -45,7 +45,9 @@ Language = Literal["zh", "en"]
 #: Propagation models and Hata environments a project may name (planning.propagation implements them).
 PROPAGATION_MODELS: tuple[str, ...] = ("free_space", "hata", "rma", "uma", "itm")
 ENVIRONMENTS: tuple[str, ...] = ("urban_large", "urban", "suburban", "rural")
-_CHOICES = {"model": PROPAGATION_MODELS, "environment": ENVIRONMENTS}
+#: Background maps of the folium map (gis.maps): AMap (GCJ-02 tiles), Tianditu (needs a key), OSM, none.
+BASEMAPS: tuple[str, ...] = ("amap", "tianditu", "osm", "none")
+_CHOICES = {"model": PROPAGATION_MODELS, "environment": ENVIRONMENTS, "basemap": BASEMAPS}
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,31 @@ class TargetSettings:
 
 
 @dataclass(frozen=True)
+class MapSettings:
+    """The folium map of a run (gis.maps).
+
+    Attributes
+    ----------
+    basemap : str
+        Tile background when online: ``amap`` (AMap/Gaode; the layers are shifted to GCJ-02 to match it),
+        ``tianditu`` (needs ``tianditu_key``), ``osm`` or ``none``. A hillshade rendered from the DEM is always
+        offered as a background too.
+    tianditu_key : str
+        Tianditu (天地图) token, required for ``basemap = "tianditu"``.
+    offline : bool
+        Inline Leaflet into map.html and use only the local hillshade background: the map opens on an intranet
+        with no tile server and no CDN (``coverplan run --offline`` sets it too).
+    hillshade_max_px : float
+        Largest side of the hillshade image in pixels (the DEM is resampled down to it).
+    """
+
+    basemap: str = "amap"
+    tianditu_key: str = ""
+    offline: bool = False
+    hillshade_max_px: float = 1600.0
+
+
+@dataclass(frozen=True)
 class Project:
     """A coverplan project: everything a run needs, read from ``project.toml``."""
 
@@ -188,6 +215,7 @@ class Project:
     targets: TargetSettings = field(default_factory=TargetSettings)
     fibre: FibreSettings = field(default_factory=FibreSettings)
     optimise: OptimiseSettings = field(default_factory=OptimiseSettings)
+    map: MapSettings = field(default_factory=MapSettings)
 
     @property
     def root(self) -> Path:
@@ -213,7 +241,12 @@ def _number_section(cls: type, table: Mapping[str, Any], *, where: str, path: Pa
         if f.name not in table:
             continue
         raw = table[f.name]
-        if isinstance(f.default, str):
+        if isinstance(f.default, bool):
+            if not isinstance(raw, bool):
+                msg = f"{path}: [{where}] `{f.name}` = {raw!r}; expected true or false"
+                raise ProjectError(msg)
+            values[f.name] = raw
+        elif isinstance(f.default, str):
             allowed = _CHOICES.get(f.name, ())
             if not isinstance(raw, str) or (allowed and raw not in allowed):
                 msg = f"{path}: [{where}] `{f.name}` = {raw!r}; expected one of {list(allowed)}"
@@ -243,7 +276,7 @@ def _check_ranges(obj: Any, *, where: str, path: Path) -> None:
         v = getattr(obj, f.name)
         vals = v if isinstance(v, tuple) else (v,)
         for x in vals:
-            if isinstance(x, str):
+            if isinstance(x, str | bool):
                 continue
             bad = None
             if f.name.endswith("_share") and not 0.0 <= x <= 1.0:
@@ -258,7 +291,7 @@ def _check_ranges(obj: Any, *, where: str, path: Path) -> None:
                 bad = "a length > 0 m"
             elif f.name.endswith("_weight") and x < 0:
                 bad = "a weight >= 0"
-            elif f.name in ("time_limit_s", "fibre_rounds", "yearly_budget_cny") and x <= 0:
+            elif f.name in ("time_limit_s", "fibre_rounds", "yearly_budget_cny", "hillshade_max_px") and x <= 0:
                 bad = "a value > 0"
             elif f.name == "drop_m" and x < 0:
                 bad = "a length >= 0 m"
@@ -317,7 +350,8 @@ def load_project(path: str | Path) -> Project:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"{path}: not valid TOML: {exc}"
         raise ProjectError(msg) from exc
-    _unknown(doc, {"project", "layers", "terrain", "radio", "costs", "targets", "fibre", "optimise"},
+    _unknown(doc, {"project", "layers", "terrain", "radio", "costs", "targets", "fibre", "optimise",
+                  "map"},
             where="top level", path=path)
 
     meta = doc.get("project", {})
@@ -370,7 +404,16 @@ def load_project(path: str | Path) -> Project:
         targets=_number_section(TargetSettings, doc.get("targets", {}), where="targets", path=path),
         fibre=_number_section(FibreSettings, doc.get("fibre", {}), where="fibre", path=path),
         optimise=_number_section(OptimiseSettings, doc.get("optimise", {}), where="optimise", path=path),
+        map=_map_section(doc.get("map", {}), path=path),
     )
+
+
+def _map_section(table: Mapping[str, Any], *, path: Path) -> MapSettings:
+    settings = _number_section(MapSettings, table, where="map", path=path)
+    if settings.basemap == "tianditu" and not settings.tianditu_key:
+        msg = f"{path}: [map] `basemap` = 'tianditu' needs `tianditu_key` (a Tianditu token); none is set"
+        raise ProjectError(msg)
+    return settings
 
 
 def with_layers(project: Project, **sources: LayerSource) -> Project:

@@ -127,12 +127,12 @@ def validate(project_file: Path) -> None:
 
 
 def _run(project_file: Path, out: Path, overwrite: bool, quiet: bool, *, budget_cny: float | None = None,
-         target_share: float | None = None) -> None:
+         target_share: float | None = None, offline: bool | None = None) -> None:
     try:
         project = load_project(project_file)
         with _Steps(enabled=not quiet and sys.stderr.isatty()) as steps:
             result = run_pipeline(project, out, overwrite=overwrite, progress=steps, budget_cny=budget_cny,
-                                  target_share=target_share)
+                                  target_share=target_share, offline=offline)
     except ProjectError as exc:
         _fail(str(exc))
     except LayerError as exc:
@@ -152,16 +152,22 @@ def _run(project_file: Path, out: Path, overwrite: bool, quiet: bool, *, budget_
                    f"broadband {t['poor_broadband_share_before']:.1%} -> {t['poor_broadband_share_after']:.1%}, "
                    f"schools >= target outlet {t['schools_outlet_share_before']:.1%} -> "
                    f"{t['schools_outlet_share_after']:.1%}")
+    for name in ("map.html", "report.html"):
+        if (out / name).exists():
+            click.echo(f"open {name[:-5]}: {(out / name).resolve().as_uri()}")
 
 
 @cli.command()
 @click.argument("project_file", type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
 @click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
+@click.option("--offline/--online", "offline", default=None,
+              help="Map with Leaflet inlined and a local hillshade background (no network), or with tiles and CDN; "
+                   "default: the project's [map] offline.")
 @click.pass_context
-def run(ctx: click.Context, project_file: Path, out: Path, overwrite: bool) -> None:
-    """Run the whole pipeline on PROJECT_FILE and write the outputs into --out."""
-    _run(project_file, out, overwrite, ctx.obj["quiet"])
+def run(ctx: click.Context, project_file: Path, out: Path, overwrite: bool, offline: bool | None) -> None:
+    """Run the whole pipeline on PROJECT_FILE and write the outputs (layers, proposal, map.html, report.html)."""
+    _run(project_file, out, overwrite, ctx.obj["quiet"], offline=offline)
 
 
 @cli.command()
@@ -174,13 +180,14 @@ def run(ctx: click.Context, project_file: Path, out: Path, overwrite: bool) -> N
     help="Output folder.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
+@click.option("--offline/--online", "offline", default=None, help="As for `run`.")
 @click.pass_context
-def demo(ctx: click.Context, out: Path, overwrite: bool) -> None:
+def demo(ctx: click.Context, out: Path, overwrite: bool, offline: bool | None) -> None:
     """Run the pipeline on the bundled demo region (data/demo/project.toml)."""
     project_file = DEMO_DIR / "project.toml"
     if not project_file.exists():
         _fail(f"demo project `{project_file}` not found; install coverplan from its source tree (pip install -e .)")
-    _run(project_file, out, overwrite, ctx.obj["quiet"])
+    _run(project_file, out, overwrite, ctx.obj["quiet"], offline=offline)
 
 
 @cli.command()

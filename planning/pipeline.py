@@ -15,9 +15,10 @@ Stages (each a pure function elsewhere; this module only composes them and write
 5. ``optimise``: candidate interventions, the optimiser's choice with shared fibre, and yearly batches
    (:mod:`planning.proposal`); ``proposal.gpkg`` (layers ``interventions``, ``demands``, ``fibre_routes``),
    ``proposal.csv``, ``batches.csv``, ``county_targets_after.csv``.
-6. ``summary``: counts and totals of the region, written as ``summary.json`` and ``summary.md``.
-
-Later stages (coverage, fibre reach, gaps and ledger, optimiser, map and report) add to this list.
+6. ``report``: the proposal report (:mod:`planning.report`) with the cost vs coverage curve
+   (:func:`planning.proposal.cost_curve`); ``report.html``, ``report.xlsx``, ``report_<table>.csv``, charts.
+7. ``map``: the planner's folium map (:func:`gis.maps.build_map`); ``map.html``.
+8. ``summary``: counts and totals of the region, written as ``summary.json`` and ``summary.md``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -39,12 +41,14 @@ import shapely
 
 from gis.inputs import Inputs, load_inputs
 from gis.layers import write_layers
+from gis.maps import Raster, build_map, save_map
 from gis.project import Project
 from planning.coverage import TECHS, coverage, coverage_raster, write_raster
 from planning.fibre import RoadNetwork, RoutePlan, build_network, connect_points, fibre_reach, plan_routes
 from planning.gaps import REGION, ledger_rows, school_status, target_table, village_status
 from planning.ledger import create_ledger
-from planning.proposal import Proposal, propose
+from planning.proposal import Proposal, cost_curve, propose
+from planning.report import report_tables, write_report
 
 logger = logging.getLogger(__name__)
 
@@ -285,6 +289,31 @@ def write_proposal(prop: Proposal, out: Path) -> list[Path]:
     return [out / n for n in ("proposal.gpkg", "proposal.csv", "batches.csv", "county_targets_after.csv")]
 
 
+def map_stage(project: Project, inputs: Inputs, *, gaps: GapsResult, proposal: Proposal | None,
+              coverage_bands: tuple[np.ndarray, Any] | None, offline: bool | None = None) -> folium.Map:
+    """The planner's folium map of the run (:func:`gis.maps.build_map`) with the project's ``[map]`` settings.
+
+    ``offline`` overrides ``[map] offline``.
+    """
+    layers = inputs.layers
+    v = gaps.villages.copy()
+    v["population"] = layers["villages"]["population"].to_numpy()
+    s = gaps.schools.copy()
+    s["students"] = layers["schools"]["students"].to_numpy()
+    dem = Raster(inputs.dem.height_m, inputs.dem.transform, inputs.dem.crs) if inputs.dem is not None else None
+    cov = Raster(coverage_bands[0], coverage_bands[1], layers.crs) if coverage_bands is not None else None
+    settings = project.map
+    return build_map(
+        admin=layers["admin"], villages=v, schools=s, sites=layers["sites"], fibre=layers.get("fibre"),
+        interventions=proposal.interventions if proposal is not None else None,
+        routes=proposal.routes if proposal is not None else None, coverage=cov, dem=dem,
+        language=project.language, offline=settings.offline if offline is None else offline,
+        basemap=settings.basemap, tianditu_key=settings.tianditu_key, title=project.name,
+        outlet_target_mbps=project.targets.school_outlet_mbps,
+        rsrp_threshold_dbm=(project.radio.lte_rsrp_threshold_dbm, project.radio.nr_rsrp_threshold_dbm),
+        hillshade_max_px=int(settings.hillshade_max_px))
+
+
 def summarise_fibre(result: FibreResult) -> dict[str, Any]:
     """Reach counts per layer, distances (m), the shared-trench plan against connecting points one by one."""
     out: dict[str, Any] = {}
@@ -349,14 +378,17 @@ def run_pipeline(
     ledger_date: dt.date | None = None,
     budget_cny: float | None = None,
     target_share: float | None = None,
+    offline: bool | None = None,
 ) -> RunResult:
     """Run every stage on ``project`` and write the outputs into ``out_dir``.
 
     Files written: ``layers.gpkg`` (validated layers in the metric CRS, point layers with ``ground_m``),
     ``coverage.gpkg``, ``coverage.tif``, ``fibre.gpkg``, ``fibre_repairs.csv``, ``fibre_components.csv``,
     ``gaps.gpkg``, ``county_targets.csv``, ``ledger.gpkg`` (its rows dated ``ledger_date``, default today),
-    ``proposal.gpkg``, ``proposal.csv``, ``batches.csv``, ``county_targets_after.csv``, ``summary.json`` and
-    ``summary.md``. ``budget_cny``/``target_share`` override the project's ``[optimise]`` settings.
+    ``proposal.gpkg``, ``proposal.csv``, ``batches.csv``, ``county_targets_after.csv``, ``report.html``,
+    ``report.xlsx``, ``report_<table>.csv``, ``chart_*.png``, ``map.html``, ``summary.json`` and ``summary.md``.
+    ``budget_cny``/``target_share`` override the project's ``[optimise]`` settings, ``offline`` its
+    ``[map] offline``.
 
     Raises
     ------
@@ -429,6 +461,21 @@ def run_pipeline(
                    target_share=target_share)
     files += write_proposal(prop, out)
     seconds["optimise"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    if progress:
+        progress("report")
+    curve = cost_curve(project, gaps, prop)
+    tables = report_tables(project, gaps, prop, curve=curve)
+    files += write_report(project, tables, prop, out, date=ledger_date)
+    seconds["report"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    if progress:
+        progress("map")
+    fmap = map_stage(project, inputs, gaps=gaps, proposal=prop, coverage_bands=(bands, transform), offline=offline)
+    files.append(save_map(fmap, out / "map.html"))
+    seconds["map"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     summary = summarise(project, inputs)

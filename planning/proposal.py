@@ -49,6 +49,8 @@ class Proposal:
     result: CoverResult
     totals: dict[str, Any]
     rounds: list[dict[str, Any]] = field(default_factory=list)
+    candidates: CandidateSet | None = None
+    prices_cny: np.ndarray | None = None
 
 
 def propose(project: Project, inputs: Inputs, *, coverage: pd.DataFrame, fibre: Any, gaps: Any,
@@ -201,7 +203,7 @@ def _assemble(project: Project, gaps: Any, cset: CandidateSet, res: CoverResult,
     n_batches = int(d_batch.max()) if len(d_batch) else 0
     for b in range(n_batches + 1):
         served_ids = set(dem.loc[(dem["batch"] > 0) & (dem["batch"] <= b), "demand_id"])
-        t = _targets_after(project, gaps, served_ids)
+        t = _targets_after(project, gaps, served_ids, radio_ids=_radio_served(chosen[chosen["batch"] <= b]))
         region = t[t["county"] == REGION].iloc[0]
         batches.append({"batch": b, "cost_cny": float(chosen.loc[chosen["batch"] == b, "cost_cny"].sum()),
                         "cumulative_cost_cny": float(chosen.loc[chosen["batch"] <= b, "cost_cny"].sum()),
@@ -210,7 +212,7 @@ def _assemble(project: Project, gaps: Any, cset: CandidateSet, res: CoverResult,
                         "schools_outlet_share": float(region["schools_outlet_share"]),
                         "villages_with_broadband": int(region["villages_with_broadband"])})
     batch_table = pd.DataFrame(batches)
-    after = _targets_after(project, gaps, set(dem.loc[dem["served"], "demand_id"]))
+    after = _targets_after(project, gaps, set(dem.loc[dem["served"], "demand_id"]), radio_ids=_radio_served(chosen))
     before = gaps.targets[gaps.targets["county"] == REGION].iloc[0]
     reg = after[after["county"] == REGION].iloc[0]
     totals = {
@@ -234,15 +236,73 @@ def _assemble(project: Project, gaps: Any, cset: CandidateSet, res: CoverResult,
         routes = gpd.GeoDataFrame({"segment_id": []}, geometry=[], crs=demands.crs)
     return Proposal(interventions=gpd.GeoDataFrame(chosen, geometry="geometry", crs=cands.crs), demands=dem,
                     routes=routes, batches=batch_table, targets_after=after, result=res, totals=totals,
-                    rounds=rounds)
+                    rounds=rounds, candidates=cset, prices_cny=prices)
 
 
-def _targets_after(project: Project, gaps: Any, served_ids: set[str]) -> pd.DataFrame:
-    """The target table once the demands in ``served_ids`` are served."""
+def cost_curve(project: Project, gaps: Any, proposal: Proposal, *, budgets_cny: np.ndarray | None = None,
+               points: int = 8) -> pd.DataFrame:
+    """The optimiser run at several budgets: what each budget buys (cost vs coverage curve).
+
+    Parameters
+    ----------
+    project, gaps : the project and the gap stage output
+    proposal : Proposal
+        A proposal from :func:`propose`; its candidates are re-solved in budget mode.
+    budgets_cny : array, optional
+        Budgets in CNY; default ``points`` budgets evenly from 1/``points`` of the proposal's cost up to it.
+
+    Returns
+    -------
+    DataFrame
+        One row per budget: ``budget_cny``, ``cost_cny`` (priced), ``weight_share`` (covered share of the coverable
+        demand weight), ``poor_broadband_share``, ``schools_outlet_share`` (region, after the plan), ``gap`` and
+        ``status`` of the solve. Fibre candidates keep the prices of the proposal's last re-pricing round (their
+        share of the proposal's shared trenches), so the curve is an estimate between the solves, exact at the
+        proposal's own cost. Each solve gets ``time_limit_s / points`` seconds (at least 2); its gap is
+        reported. An empty frame when the proposal has nothing to choose from.
+    """
+    cset = proposal.candidates
+    cols = ["budget_cny", "cost_cny", "weight_share", "poor_broadband_share", "schools_outlet_share", "gap",
+            "status"]
+    if cset is None or proposal.prices_cny is None or not cset.coverage.shape[1]:
+        return pd.DataFrame(columns=cols)
+    total = float(proposal.totals["cost_cny"])
+    if budgets_cny is None:
+        budgets_cny = total * np.arange(1, points + 1) / points if total > 0 else np.array([])
+    weight = cset.demands["weight"].to_numpy(dtype=float)
+    coverable = np.diff(cset.coverage.tocsr().indptr) > 0
+    reach = float(weight[coverable].sum())
+    rows = []
+    for b in np.asarray(budgets_cny, dtype=float):
+        res = solve_cover(cset.coverage, proposal.prices_cny, weight, budget=float(b),
+                          time_limit_s=max(2.0, project.optimise.time_limit_s / max(len(budgets_cny), 1)))
+        served = set(cset.demands["demand_id"].to_numpy()[res.covered])
+        radio = cset.coverage.tocsc()[:, res.selected[(cset.candidates["kind"].to_numpy()[res.selected] != "fibre")]]
+        radio_ids = set(cset.demands["demand_id"].to_numpy()[np.diff(radio.tocsr().indptr) > 0])
+        region = _targets_after(project, gaps, served, radio_ids=radio_ids)
+        region = region[region["county"] == REGION].iloc[0]
+        rows.append({"budget_cny": float(b), "cost_cny": res.cost,
+                     "weight_share": res.covered_weight / reach if reach else 1.0,
+                     "poor_broadband_share": float(region["poor_broadband_share"]),
+                     "schools_outlet_share": float(region["schools_outlet_share"]), "gap": res.gap,
+                     "status": res.status})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _radio_served(chosen: pd.DataFrame) -> set[str]:
+    """Demands served by a chosen new site or 5G upgrade (they gain 4G/5G coverage, not only broadband)."""
+    radio = chosen[chosen["kind"] != "fibre"]
+    return {x for s in radio["serves"] for x in str(s).split(";") if x}
+
+
+def _targets_after(project: Project, gaps: Any, served_ids: set[str], *, radio_ids: set[str] = frozenset()
+                   ) -> pd.DataFrame:
+    """The target table once the demands in ``served_ids`` are served (``radio_ids`` by a 4G/5G site)."""
     v = gaps.villages.copy()
     s = gaps.schools.copy()
     vs = ("villages:" + v["village_id"]).isin(served_ids).to_numpy()
     v.loc[vs, "has_broadband"] = True
+    v.loc[("villages:" + v["village_id"]).isin(radio_ids).to_numpy(), "has_4g"] = True
     ss = ("schools:" + s["school_id"]).isin(served_ids).to_numpy()
     s.loc[ss, "connected"] = True
     s.loc[ss, "meets_outlet"] = True

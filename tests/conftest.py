@@ -136,3 +136,17 @@ def demo_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "demo"
     shutil.copytree(DEMO, dst, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     return dst / "project.toml"
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory):
+    """The whole pipeline on the demo region (offline map), once per session: (RunResult, output folder)."""
+    import datetime as dt
+
+    from gis.project import load_project
+    from planning.pipeline import run_pipeline
+
+    out = tmp_path_factory.mktemp("demo_run")
+    result = run_pipeline(load_project(DEMO / "project.toml"), out, overwrite=True, offline=True,
+                          ledger_date=dt.date(2026, 1, 1))
+    return result, out

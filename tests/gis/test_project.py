@@ -82,6 +82,9 @@ def test_missing_required_layer(tmp_path):
         ("[fibre]\nburied_share = 1.5\n", r"\[fibre\] `buried_share` = 1.5; expected a share between 0 and 1"),
         ("[fibre]\nsnap_tolerance_m = 0\n", r"`snap_tolerance_m` = 0.0; expected a length > 0 m"),
         ("[fibre]\ndrop_m = -5\n", r"`drop_m` = -5.0; expected a length >= 0 m"),
+        ('[map]\nbasemap = "google"\n', r"\[map\] `basemap` = 'google'; expected one of \['amap', 'tianditu'"),
+        ('[map]\nbasemap = "tianditu"\n', r"needs `tianditu_key`"),
+        ('[map]\noffline = "yes"\n', r"\[map\] `offline` = 'yes'; expected true or false"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, match):
@@ -96,3 +99,9 @@ def test_missing_and_broken_files(tmp_path):
     bad.write_text("[layers\n", encoding="utf-8")
     with pytest.raises(ProjectError, match="not valid TOML"):
         load_project(bad)
+
+
+def test_map_section_is_read(tmp_path):
+    p = load_project(_write(tmp_path, '[map]\nbasemap = "tianditu"\ntianditu_key = "abc"\noffline = true\n'))
+    assert (p.map.basemap, p.map.tianditu_key, p.map.offline) == ("tianditu", "abc", True)
+    assert load_project(_write(tmp_path, "")).map.offline is False
