@@ -127,12 +127,12 @@ def validate(project_file: Path) -> None:
 
 
 def _run(project_file: Path, out: Path, overwrite: bool, quiet: bool, *, budget_cny: float | None = None,
-         target_share: float | None = None, offline: bool | None = None) -> None:
+         target_share: float | None = None, offline: bool | None = None, dask: str | bool | None = None) -> None:
     try:
         project = load_project(project_file)
         with _Steps(enabled=not quiet and sys.stderr.isatty()) as steps:
             result = run_pipeline(project, out, overwrite=overwrite, progress=steps, budget_cny=budget_cny,
-                                  target_share=target_share, offline=offline)
+                                  target_share=target_share, offline=offline, dask=dask)
     except ProjectError as exc:
         _fail(str(exc))
     except LayerError as exc:
@@ -164,10 +164,15 @@ def _run(project_file: Path, out: Path, overwrite: bool, quiet: bool, *, budget_
 @click.option("--offline/--online", "offline", default=None,
               help="Map with Leaflet inlined and a local hillshade background (no network), or with tiles and CDN; "
                    "default: the project's [map] offline.")
+@click.option("--dask", "dask", is_flag=False, flag_value="local", default=None, metavar="[SCHEDULER_ADDRESS]",
+              help="Compute coverage per county on dask.distributed: a LocalCluster, or the scheduler at the "
+                   "given address (tcp://host:8786). Results are the same as without it.")
 @click.pass_context
-def run(ctx: click.Context, project_file: Path, out: Path, overwrite: bool, offline: bool | None) -> None:
+def run(ctx: click.Context, project_file: Path, out: Path, overwrite: bool, offline: bool | None,
+        dask: str | None) -> None:
     """Run the whole pipeline on PROJECT_FILE and write the outputs (layers, proposal, map.html, report.html)."""
-    _run(project_file, out, overwrite, ctx.obj["quiet"], offline=offline)
+    _run(project_file, out, overwrite, ctx.obj["quiet"], offline=offline,
+         dask=True if dask == "local" else dask)
 
 
 @cli.command()

@@ -499,6 +499,7 @@ def coverage(
     budget: LinkBudget = LinkBudget(),
     model: Model | None = None,
     environment: Environment | None = None,
+    reference_ground_m: float | None = None,
 ) -> pd.DataFrame:
     """4G and 5G coverage of every point from its best server.
 
@@ -513,6 +514,9 @@ def coverage(
     receiver : {"handheld", "cpe"}
         Handheld UE at ``radio.ue_height_m`` with ``budget.ue_gain_dbi``, or a fixed-wireless CPE at
         ``budget.cpe_height_m`` with ``budget.cpe_gain_dbi`` (schools).
+    reference_ground_m : float, optional
+        Ground height (m) that Hata's effective antenna height is measured from; default the 5th percentile
+        of the points' ground. Partitioned runs pass the value of all points so every partition agrees.
 
     Returns
     -------
@@ -522,6 +526,24 @@ def coverage(
         point is outside the DEM and gets no coverage value, "partial": some paths leave the DEM and only
         the others were evaluated).
     """
+    ctx, px, py, on_dem = _context(points, sites, radio=radio, dem=dem, receiver=receiver, budget=budget,
+                                   model=model, environment=environment, reference_ground_m=reference_ground_m)
+    step = max(int(budget.chunk_points), 1)
+    blocks = [
+        _coverage_block(
+            ctx, px[lo : lo + step], py[lo : lo + step], on_dem[lo : lo + step], points.index[lo : lo + step]
+        )
+        for lo in range(0, len(px), step)
+    ]
+    if not blocks:
+        return _coverage_block(ctx, px, py, on_dem, points.index)
+    return pd.concat(blocks)
+
+
+def _context(points: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *, radio: RadioSettings, dem: Dem | None,
+             receiver: Receiver, budget: LinkBudget, model: Model | None, environment: Environment | None,
+             reference_ground_m: float | None) -> tuple[_Ctx, np.ndarray, np.ndarray, np.ndarray]:
+    """The sites, their ranges and the receiver of one coverage call; point coordinates and on-DEM mask."""
     if points.crs is None or not points.crs.is_projected or (len(sites) and not points.crs.equals(sites.crs)):
         msg = f"`points` and `sites` must share one projected CRS; got {points.crs} and {sites.crs}"
         raise ValueError(msg)
@@ -542,7 +564,8 @@ def coverage(
         pz = sample_heights(dem, px, py)
         on_dem = np.isfinite(pz)
         sz = sample_heights(dem, st.x, st.y)
-        low = np.nanpercentile(pz, 5) if on_dem.any() else np.nan
+        low = reference_ground_m if reference_ground_m is not None else (
+            np.nanpercentile(pz, 5) if on_dem.any() else np.nan)
         bonus = np.clip(np.nan_to_num(sz - low, nan=0.0), 0.0, None) if model == "hata" else None
     ranges = max_range_m(
         st,
@@ -566,16 +589,20 @@ def coverage(
         rx_gain_dbi=rx_gain,
         body_loss_db=body,
     )
-    step = max(int(budget.chunk_points), 1)
-    blocks = [
-        _coverage_block(
-            ctx, px[lo : lo + step], py[lo : lo + step], on_dem[lo : lo + step], points.index[lo : lo + step]
-        )
-        for lo in range(0, len(px), step)
-    ]
-    if not blocks:
-        return _coverage_block(ctx, px, py, on_dem, points.index)
-    return pd.concat(blocks)
+    return ctx, px, py, on_dem
+
+
+def site_ranges_m(points: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *, radio: RadioSettings, dem: Dem | None = None,
+                  receiver: Receiver = "handheld", budget: LinkBudget = LinkBudget(),
+                  reference_ground_m: float | None = None) -> np.ndarray:
+    """Per site, the distance (m) beyond which :func:`coverage` ignores it for these points (same arguments).
+
+    A partition of the points gets the same coverage as the whole when it is given every site within this
+    range of it (and the same ``reference_ground_m``).
+    """
+    ctx, _, _, _ = _context(points, sites, radio=radio, dem=dem, receiver=receiver, budget=budget, model=None,
+                            environment=None, reference_ground_m=reference_ground_m)
+    return np.asarray(ctx.ranges, dtype=float)
 
 
 _RASTER_BUDGET = LinkBudget(max_sites_per_point=4, screen_sites_per_point=16)

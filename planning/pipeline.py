@@ -163,6 +163,19 @@ def summarise(project: Project, inputs: Inputs) -> dict[str, Any]:
     return out
 
 
+#: Point layers of the coverage stage and their receiver (handheld UE in villages, CPE at schools).
+COVERAGE_RECEIVERS = {"villages": "handheld", "schools": "cpe"}
+
+
+def coverage_frame(layer: str, points: gpd.GeoDataFrame, cov: pd.DataFrame) -> gpd.GeoDataFrame:
+    """One layer's coverage rows: ``layer``, ``point_id``, ``name``, the coverage columns, the points' geometry."""
+    idc = "village_id" if layer == "villages" else "school_id"
+    head = pd.DataFrame(
+        {"layer": layer, "point_id": points[idc].to_numpy(), "name": points["name"].to_numpy()}, index=points.index
+    )
+    return gpd.GeoDataFrame(pd.concat([head, cov], axis=1), geometry=points.geometry.values, crs=points.crs)
+
+
 def coverage_stage(project: Project, inputs: Inputs) -> gpd.GeoDataFrame:
     """Coverage of villages (handheld UE) and schools (fixed-wireless CPE) as one point layer.
 
@@ -170,14 +183,10 @@ def coverage_stage(project: Project, inputs: Inputs) -> gpd.GeoDataFrame:
     :func:`planning.coverage.coverage`; geometry in the project's metric CRS.
     """
     parts = []
-    for layer, receiver in (("villages", "handheld"), ("schools", "cpe")):
+    for layer, receiver in COVERAGE_RECEIVERS.items():
         frame = inputs.layers[layer]
         cov = coverage(frame, inputs.layers["sites"], radio=project.radio, dem=inputs.dem, receiver=receiver)
-        idc = "village_id" if layer == "villages" else "school_id"
-        head = pd.DataFrame(
-            {"layer": layer, "point_id": frame[idc].to_numpy(), "name": frame["name"].to_numpy()}, index=frame.index
-        )
-        parts.append(gpd.GeoDataFrame(pd.concat([head, cov], axis=1), geometry=frame.geometry.values, crs=frame.crs))
+        parts.append(coverage_frame(layer, frame, cov))
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=inputs.layers.crs)
 
 
@@ -379,6 +388,7 @@ def run_pipeline(
     budget_cny: float | None = None,
     target_share: float | None = None,
     offline: bool | None = None,
+    dask: str | bool | None = None,
 ) -> RunResult:
     """Run every stage on ``project`` and write the outputs into ``out_dir``.
 
@@ -388,7 +398,8 @@ def run_pipeline(
     ``proposal.gpkg``, ``proposal.csv``, ``batches.csv``, ``county_targets_after.csv``, ``report.html``,
     ``report.xlsx``, ``report_<table>.csv``, ``chart_*.png``, ``map.html``, ``summary.json`` and ``summary.md``.
     ``budget_cny``/``target_share`` override the project's ``[optimise]`` settings, ``offline`` its
-    ``[map] offline``.
+    ``[map] offline``. ``dask``: compute coverage per county on dask.distributed (True: a LocalCluster;
+    a string: that scheduler's address), see :mod:`planning.distributed`; the outputs are the same.
 
     Raises
     ------
@@ -416,7 +427,12 @@ def run_pipeline(
     t0 = time.perf_counter()
     if progress:
         progress("coverage")
-    cov = coverage_stage(project, inputs)
+    if dask:
+        from planning.distributed import distributed_coverage
+
+        cov = distributed_coverage(project, inputs, address=dask if isinstance(dask, str) else None)
+    else:
+        cov = coverage_stage(project, inputs)
     write_layers({"coverage": cov}, out / "coverage.gpkg")
     files.append(out / "coverage.gpkg")
     seconds["coverage"] = time.perf_counter() - t0

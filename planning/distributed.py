@@ -1,0 +1,157 @@
+"""Coverage partitioned by county on dask.distributed (``coverplan run --dask [SCHEDULER_ADDRESS]``).
+
+Coverage with terrain is the stage whose cost grows with the region (a profile per point and site in range);
+it is the one that is spread. Each admin area (county) is one task: its villages and schools, and every site
+within that site's own maximum range of the area's points (the buffer: a site near the border serves both
+sides, and a point near the border sees the sites across it). All tasks use the Hata reference ground of the
+whole region, so a partition computes exactly what the single-process run computes for the same points:
+results are merged back in the layers' order and are identical (tested on a LocalCluster with two workers).
+
+The DEM is scattered to the workers once. Without a scheduler address a :class:`distributed.LocalCluster`
+with one single-threaded worker process per core is started and closed after the run.
+
+Fibre reach, gaps, the optimiser, map and report then run in the calling process on the merged coverage, as
+for one province (the shared-trench plan and the optimiser need the province's whole road graph).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis.inputs import Inputs
+from gis.project import Project
+from gis.terrain import reproject_dem, sample_heights
+from planning.coverage import coverage, site_ranges_m
+from planning.pipeline import COVERAGE_RECEIVERS, coverage_frame
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One county's points (``villages``, ``schools``) and the sites that can reach them."""
+
+    area_id: str
+    villages: gpd.GeoDataFrame
+    schools: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+
+
+def assign_areas(points: gpd.GeoDataFrame, admin: gpd.GeoDataFrame) -> pd.Series:
+    """The ``area_id`` of the admin area holding each point (the nearest one for points outside all)."""
+    if not len(points):
+        return pd.Series([], index=points.index, dtype=object)
+    j = gpd.sjoin_nearest(points[["geometry"]], admin[["area_id", "geometry"]], how="left")
+    j = j[~j.index.duplicated(keep="first")]  # a point on a shared border goes to the first area
+    return j["area_id"].reindex(points.index).astype(str)
+
+
+def reference_ground(inputs: Inputs) -> dict[str, float | None]:
+    """Per receiver layer, the 5th percentile of the points' ground (m), as the single-process run takes it."""
+    out: dict[str, float | None] = {}
+    dem = inputs.dem
+    for layer in COVERAGE_RECEIVERS:
+        pts = inputs.layers[layer]
+        if dem is None or not len(pts):
+            out[layer] = None
+            continue
+        if not dem.crs.equals(pts.crs):
+            dem = reproject_dem(dem, pts.crs)
+        geoms = np.asarray(pts.geometry.values)
+        g = sample_heights(dem, shapely.get_x(geoms), shapely.get_y(geoms))
+        out[layer] = float(np.nanpercentile(g, 5)) if np.isfinite(g).any() else None
+    return out
+
+
+def county_partitions(project: Project, inputs: Inputs, *, refs: dict[str, float | None]) -> list[Partition]:
+    """Split the points by admin area; give each area the sites within their range of its points."""
+    layers = inputs.layers
+    sites = layers["sites"]
+    sxy = shapely.get_coordinates(np.asarray(sites.geometry.values))
+    ranges = np.zeros(len(sites))
+    for layer, receiver in COVERAGE_RECEIVERS.items():
+        pts = layers[layer]
+        if len(pts) and len(sites):
+            r = site_ranges_m(pts, sites, radio=project.radio, dem=inputs.dem, receiver=receiver,
+                              reference_ground_m=refs[layer])
+            ranges = np.maximum(ranges, r)
+    area_of = {layer: assign_areas(layers[layer], layers["admin"]) for layer in COVERAGE_RECEIVERS}
+    parts = []
+    for area in layers["admin"]["area_id"].astype(str):
+        v = layers["villages"][area_of["villages"].to_numpy() == area]
+        s = layers["schools"][area_of["schools"].to_numpy() == area]
+        if not len(v) and not len(s):
+            continue
+        xy = np.vstack([shapely.get_coordinates(np.asarray(f.geometry.values)) for f in (v, s) if len(f)])
+        x0, y0 = xy.min(axis=0)
+        x1, y1 = xy.max(axis=0)
+        dx = np.maximum(np.maximum(x0 - sxy[:, 0], sxy[:, 0] - x1), 0.0) if len(sites) else np.zeros(0)
+        dy = np.maximum(np.maximum(y0 - sxy[:, 1], sxy[:, 1] - y1), 0.0) if len(sites) else np.zeros(0)
+        near = np.hypot(dx, dy) <= ranges
+        parts.append(Partition(area_id=area, villages=v, schools=s, sites=sites[near]))
+    return parts
+
+
+def _partition_coverage(part: Partition, radio: Any, dem: Any, refs: dict[str, float | None]) -> pd.DataFrame:
+    frames = []
+    for layer, receiver in COVERAGE_RECEIVERS.items():
+        pts = getattr(part, layer)
+        if not len(pts):
+            continue
+        cov = coverage(pts, part.sites, radio=radio, dem=dem, receiver=receiver, reference_ground_m=refs[layer])
+        frames.append(coverage_frame(layer, pts, cov))
+    return pd.concat(frames)
+
+
+def distributed_coverage(project: Project, inputs: Inputs, *, address: str | None = None,
+                         n_workers: int | None = None) -> gpd.GeoDataFrame:
+    """The coverage stage's output (as :func:`planning.pipeline.coverage_stage`), computed per county on dask.
+
+    Parameters
+    ----------
+    project, inputs : the project and its loaded layers
+    address : str, optional
+        A dask.distributed scheduler (``tcp://host:8786``); default a LocalCluster on this machine.
+    n_workers : int, optional
+        Worker processes of the LocalCluster (default: the CPU count).
+    """
+    from distributed import Client, LocalCluster
+
+    refs = reference_ground(inputs)
+    parts = county_partitions(project, inputs, refs=refs)
+    logger.info("dask: %d county partitions; sites per partition %s", len(parts),
+                [len(p.sites) for p in parts])
+    cluster = None
+    if address:
+        client = Client(address)
+    else:
+        cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        dem = client.scatter(inputs.dem, broadcast=True) if inputs.dem is not None else None
+        futures = [client.submit(_partition_coverage, p, project.radio, dem, refs, key=f"coverage-{p.area_id}",
+                                 pure=False) for p in parts]
+        results = client.gather(futures)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    merged = pd.concat(results)
+    out = []
+    for layer in COVERAGE_RECEIVERS:
+        part = merged[merged["layer"] == layer]
+        frame = inputs.layers[layer]
+        if len(part) != len(frame) or part.index.duplicated().any():
+            msg = f"dask coverage: {len(part)} rows for the {len(frame)} {layer}; every point must be in one partition"
+            raise RuntimeError(msg)
+        out.append(part.reindex(frame.index))
+    return gpd.GeoDataFrame(pd.concat(out, ignore_index=True), geometry="geometry", crs=inputs.layers.crs)
