@@ -6,7 +6,8 @@ complete: :func:`label` raises on a key missing here rather than showing a raw k
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 Language = Literal["zh", "en"]
 
@@ -148,3 +149,18 @@ def label(key: str, language: Language, **fmt: object) -> str:
         raise KeyError(msg) from None
     text = zh if language == "zh" else en
     return text.format(**fmt) if fmt else text
+
+
+def point_names(villages: Any, schools: Any) -> dict[str, str]:
+    """Name of every village and school by its ``layer:id`` label (as demands and ``serves`` name them)."""
+    out = {f"villages:{i}": str(n) for i, n in zip(villages["village_id"], villages["name"], strict=True)}
+    out.update({f"schools:{i}": str(n) for i, n in zip(schools["school_id"], schools["name"], strict=True)})
+    return out
+
+
+def served_text(serves: str, names: Mapping[str, str], *, limit: int | None = None, sep: str = "; ") -> str:
+    """``name (id)`` of each ``layer:id`` in a ``;``-joined ``serves`` value, at most ``limit`` then ``… +k``."""
+    items = [x for x in str(serves).split(";") if x]
+    shown = items if limit is None else items[:limit]
+    text = sep.join(f"{names.get(x, x)} ({x.split(':', 1)[-1]})" for x in shown)
+    return text + (f" … +{len(items) - len(shown)}" if len(items) > len(shown) else "")

@@ -49,6 +49,8 @@ from gis._maptext import (
     STATUS_COLOURS,
     Language,
     label,
+    point_names,
+    served_text,
 )
 from gis.crs import wgs84_to_gcj02
 from gis.errors import LayerError
@@ -495,7 +497,7 @@ def build_map(
     add(GeoJsonLayer("villages", _village_features(villages, lang, gcj02=gcj02), name=label("villages", lang)))
     add(GeoJsonLayer("schools", _school_features(schools, lang, gcj02=gcj02, target=outlet_target_mbps),
                      name=label("schools", lang)))
-    names = _point_names(villages, schools)
+    names = point_names(villages, schools)
     for batch, inter, segs in _batches(interventions, routes):
         data = _proposal_features(inter, segs, lang, names=names, gcj02=gcj02)
         add(GeoJsonLayer(f"batch_{batch}", data, name=f"{label('proposal', lang)} · {label('batch', lang, n=batch)}"))
@@ -558,12 +560,6 @@ def _school_features(s: gpd.GeoDataFrame, lang: Language, *, gcj02: bool, target
         (label("status", lang), cls.map(lambda c: label(c, lang)))])
 
 
-def _point_names(villages: pd.DataFrame, schools: pd.DataFrame) -> dict[str, str]:
-    out = {f"villages:{i}": str(n) for i, n in zip(villages["village_id"], villages["name"], strict=True)}
-    out.update({f"schools:{i}": str(n) for i, n in zip(schools["school_id"], schools["name"], strict=True)})
-    return out
-
-
 def _batches(inter: gpd.GeoDataFrame | None, routes: gpd.GeoDataFrame | None):
     """(batch, interventions, route segments) per batch; a segment belongs to the first batch that needs it."""
     if inter is None or not len(inter):
@@ -588,9 +584,7 @@ def _batches(inter: gpd.GeoDataFrame | None, routes: gpd.GeoDataFrame | None):
 def _proposal_features(inter: gpd.GeoDataFrame, segs: gpd.GeoDataFrame | None, lang: Language, *,
                        names: Mapping[str, str], gcj02: bool) -> dict[str, Any]:
     def served(s: str) -> str:
-        items = [x for x in str(s).split(";") if x]
-        text = "、".join(f"{names.get(x, x)} ({x.split(':', 1)[-1]})" for x in items[:8])
-        return text + (f" … +{len(items) - 8}" if len(items) > 8 else "")
+        return served_text(s, names, limit=8, sep="、")
 
     kinds = inter["kind"].astype(str)
     kind_text = kinds.map(lambda k: label("fibre_ext" if k == "fibre" else k, lang)

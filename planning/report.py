@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gis._maptext import Language, label
+from gis._maptext import Language, label, point_names, served_text
 from gis.project import Project
 from planning.gaps import REGION
 
@@ -79,13 +79,10 @@ def intervention_table(proposal: Any, names: Mapping[str, str]) -> pd.DataFrame:
     if not len(inter):
         return pd.DataFrame(columns=["batch", "candidate_id", "kind", "backhaul", "cost_cny", "n_served", "serves"])
 
-    def served(s: str) -> str:
-        return "; ".join(f"{names.get(x, x)} ({x.split(':', 1)[-1]})" for x in str(s).split(";") if x)
-
     out = pd.DataFrame({"batch": inter["batch"].to_numpy(), "candidate_id": inter["candidate_id"].to_numpy(),
                         "kind": inter["kind"].to_numpy(), "backhaul": inter.get("backhaul", "").to_numpy(),
                         "cost_cny": inter["cost_cny"].to_numpy().round(0), "n_served": inter["n_served"].to_numpy(),
-                        "serves": inter["serves"].map(served).to_numpy()})
+                        "serves": inter["serves"].map(lambda s: served_text(s, names)).to_numpy()})
     return out.sort_values(["batch", "cost_cny"], ascending=[True, False]).reset_index(drop=True)
 
 
@@ -108,9 +105,7 @@ def report_tables(project: Project, gaps: Any, proposal: Any, *, curve: pd.DataF
                   ) -> dict[str, pd.DataFrame]:
     """All report tables: ``region``, ``counties``, ``batches``, ``interventions``, ``ledger``, ``cost_curve``."""
     lang: Language = project.language
-    names = {f"villages:{i}": str(n) for i, n in zip(gaps.villages["village_id"], gaps.villages["name"], strict=True)}
-    names.update({f"schools:{i}": str(n) for i, n in zip(gaps.schools["school_id"], gaps.schools["name"],
-                                                          strict=True)})
+    names = point_names(gaps.villages, gaps.schools)
     return {
         "region": region_table(project, gaps.targets, proposal.targets_after, language=lang),
         "counties": county_table(gaps.targets, proposal.targets_after),
