@@ -477,8 +477,8 @@ def build_map(
     if fibre is not None and len(fibre):
         add(GeoJsonLayer("fibre", features(
             fibre, title=fibre["route_id"], search=None, gcj02=gcj02, language=lang,
-            facts=[(label("kind", lang), fibre.get("kind", pd.Series("", index=fibre.index))),
-                   (label("operator", lang), fibre.get("operator", pd.Series("", index=fibre.index))),
+            facts=[(label("kind", lang), _col(fibre, "kind", "")),
+                   (label("operator", lang), _col(fibre, "operator", "")),
                    (label("length_km", lang), pd.Series(shapely.length(np.asarray(fibre.geometry.values)) / 1000,
                                                         index=fibre.index).round(2))],
             style=[{"color": FIBRE_COLOUR, "weight": 2, "opacity": 0.9}] * len(fibre)), name=label("fibre", lang)))
@@ -489,7 +489,7 @@ def build_map(
             sites, title=sites["site_id"], search=sites["site_id"], gcj02=gcj02, language=lang,
             facts=[(label("tech", lang), tech.str.upper()), (label("band_mhz", lang), sites["band_mhz"]),
                    (label("height_m", lang), sites["height_m"]),
-                   (label("operator", lang), sites.get("operator", pd.Series("", index=sites.index)))],
+                   (label("operator", lang), _col(sites, "operator", ""))],
             marker=[{"radius": 3, "color": SITE_COLOURS.get(t, "#404040"), "weight": 1, "fillOpacity": 0.9,
                      "fillColor": SITE_COLOURS.get(t, "#404040")} for t in tech]),
             name=label("sites", lang), show=False))

@@ -272,12 +272,14 @@ def cost_curve(project: Project, gaps: Any, proposal: Proposal, *, budgets_cny: 
     weight = cset.demands["weight"].to_numpy(dtype=float)
     coverable = np.diff(cset.coverage.tocsr().indptr) > 0
     reach = float(weight[coverable].sum())
+    by_candidate = cset.coverage.tocsc()
+    radio_cand = cset.candidates["kind"].to_numpy() != "fibre"
     rows = []
     for b in np.asarray(budgets_cny, dtype=float):
         res = solve_cover(cset.coverage, proposal.prices_cny, weight, budget=float(b),
                           time_limit_s=max(2.0, project.optimise.time_limit_s / max(len(budgets_cny), 1)))
         served = set(cset.demands["demand_id"].to_numpy()[res.covered])
-        radio = cset.coverage.tocsc()[:, res.selected[(cset.candidates["kind"].to_numpy()[res.selected] != "fibre")]]
+        radio = by_candidate[:, res.selected[radio_cand[res.selected]]]
         radio_ids = set(cset.demands["demand_id"].to_numpy()[np.diff(radio.tocsr().indptr) > 0])
         region = _targets_after(project, gaps, served, radio_ids=radio_ids)
         region = region[region["county"] == REGION].iloc[0]

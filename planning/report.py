@@ -51,9 +51,7 @@ def region_table(project: Project, before: pd.DataFrame, after: pd.DataFrame, *,
     ]
     out = []
     for key, fmt, col, target in rows:
-        after_v = _share(a[col]) if col in a else float("nan")
-        if col == "poor_4g_share" and "poor_with_4g" not in after.columns:
-            after_v = float("nan")
+        after_v = _share(a[col])
         out.append({"indicator": label(key, language, **fmt), "target": target, "before": _share(b[col]),
                     "after": after_v, "met": None if target is None else bool(after_v >= target - 1e-12)})
     return pd.DataFrame(out)
@@ -80,7 +78,8 @@ def intervention_table(proposal: Any, names: Mapping[str, str]) -> pd.DataFrame:
         return pd.DataFrame(columns=["batch", "candidate_id", "kind", "backhaul", "cost_cny", "n_served", "serves"])
 
     out = pd.DataFrame({"batch": inter["batch"].to_numpy(), "candidate_id": inter["candidate_id"].to_numpy(),
-                        "kind": inter["kind"].to_numpy(), "backhaul": inter.get("backhaul", "").to_numpy(),
+                        "kind": inter["kind"].to_numpy(),
+                        "backhaul": inter["backhaul"].to_numpy() if "backhaul" in inter else "",
                         "cost_cny": inter["cost_cny"].to_numpy().round(0), "n_served": inter["n_served"].to_numpy(),
                         "serves": inter["serves"].map(lambda s: served_text(s, names)).to_numpy()})
     return out.sort_values(["batch", "cost_cny"], ascending=[True, False]).reset_index(drop=True)
