@@ -44,6 +44,9 @@ LABELS: dict[str, tuple[str, str]] = {
     # interventions
     "new_site": ("新建基站", "New site"),
     "upgrade_5g": ("5G 升级", "5G upgrade"),
+    "share": ("共享铁塔（4G）", "Shared tower (4G)"),
+    "share_5g": ("共享铁塔（5G）", "Shared tower (5G)"),
+    "satellite_link": ("卫星接入", "Satellite connection"),
     "fibre_ext": ("光纤延伸", "Fibre extension"),
     "fibre_backhaul": ("光纤回传", "fibre backhaul"),
     "microwave": ("微波回传", "microwave backhaul"),
@@ -87,6 +90,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "mode_budget": ("预算模式：在预算内最大化覆盖", "Budget mode: most coverage within the budget"),
     "sec_region": ("一、全区目标完成情况（方案前后）", "1. Region against the targets, before and after the plan"),
     "sec_curve": ("二、投资与覆盖关系", "2. Cost vs coverage"),
+    "sec_provinces": ("分省汇总（全国）", "By province (national summary)"),
     "sec_county": ("三、分区县情况", "3. By county"),
     "sec_batches": ("四、分批建设内容与投资", "4. Interventions by batch, with costs"),
     "sec_ledger": ("五、未通台账（方案实施后仍未解决）", "5. Ledger: what stays unconnected after the plan"),
@@ -132,7 +136,8 @@ STATUS_COLOURS = {"fibre": "#1a9641", "5g": "#2b83ba", "4g": "#abd9e9", "none": 
 #: School outlet classes (ring colour).
 OUTLET_COLOURS = {"outlet_ok": "#1a9641", "outlet_low": "#fdae61", "not_connected": "#d7191c"}
 #: Proposed interventions.
-INTERVENTION_COLOURS = {"new_site": "#7b3294", "upgrade_5g": "#c2a5cf", "fibre": "#e66101"}
+INTERVENTION_COLOURS = {"new_site": "#7b3294", "upgrade_5g": "#c2a5cf", "share": "#5e3c99", "share_5g": "#b2abd2",
+                        "fibre": "#e66101", "satellite": "#4d4d4d"}
 SITE_COLOURS = {"4g": "#404040", "5g": "#0571b0"}
 FIBRE_COLOUR = "#f4a582"
 ROUTE_COLOUR = "#e66101"

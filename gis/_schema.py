@@ -155,6 +155,7 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("area_id", "id", required=True),
             Column("name", "text", required=True),
             Column("level", "text"),
+            Column("province", "text"),
         ),
     ),
 }

@@ -535,6 +535,8 @@ def _village_features(v: gpd.GeoDataFrame, lang: Language, *, gcj02: bool) -> di
         (label("is_poor", lang), poor), (label("lacks", lang), _col(v, "lacks", ""))])
 
 
+#: Label key of each intervention kind (the others are their own key).
+_KIND_LABEL = {"fibre": "fibre_ext", "satellite": "satellite_link"}
 _STATUS_KEYS = {"bb_fibre", "bb_5g", "bb_4g", "bb_none", "bb_unknown"}
 
 
@@ -587,16 +589,16 @@ def _proposal_features(inter: gpd.GeoDataFrame, segs: gpd.GeoDataFrame | None, l
         return served_text(s, names, limit=8, sep="、")
 
     kinds = inter["kind"].astype(str)
-    kind_text = kinds.map(lambda k: label("fibre_ext" if k == "fibre" else k, lang)
-                          if k in ("fibre", "new_site", "upgrade_5g") else k)
+    kind_text = kinds.map(lambda k: label(_KIND_LABEL.get(k, k), lang) if k in INTERVENTION_COLOURS else k)
     back = _col(inter, "backhaul", "").fillna("").astype(str)
     back_text = back.map(lambda b: label(b if b in ("microwave", "satellite", "existing") else "fibre_backhaul", lang)
                          if b else "–")
     marker = []
     for k in kinds:
         colour = INTERVENTION_COLOURS.get(k, "#7b3294")
-        if k == "fibre":
-            marker.append({"radius": 7, "color": colour, "weight": 2, "fill": False, "dashArray": "3 2"})
+        if k in ("fibre", "satellite"):
+            marker.append({"radius": 7, "color": colour, "weight": 2, "fill": False,
+                           "dashArray": "3 2" if k == "fibre" else "1 3"})
         else:
             marker.append({"shape": "star" if k == "new_site" else "diamond", "radius": 9, "color": "#222222",
                            "fillColor": colour})
@@ -626,7 +628,10 @@ def _legend_sections(lang: Language, coverage: Raster | None) -> list[tuple[str,
                                   for k in ("outlet_ok", "outlet_low", "not_connected")]),
         (label("proposal", lang), [("star", INTERVENTION_COLOURS["new_site"], label("new_site", lang)),
                                    ("diamond", INTERVENTION_COLOURS["upgrade_5g"], label("upgrade_5g", lang)),
+                                   ("diamond", INTERVENTION_COLOURS["share"], label("share", lang)),
+                                   ("diamond", INTERVENTION_COLOURS["share_5g"], label("share_5g", lang)),
                                    ("ring", INTERVENTION_COLOURS["fibre"], label("fibre_ext", lang)),
+                                   ("ring", INTERVENTION_COLOURS["satellite"], label("satellite_link", lang)),
                                    ("line", ROUTE_COLOUR, label("route", lang))]),
         (label("sites", lang), [("dot", SITE_COLOURS["4g"], "4G"), ("dot", SITE_COLOURS["5g"], "5G"),
                                 ("line", FIBRE_COLOUR, label("fibre", lang))]),

@@ -97,7 +97,13 @@ class RadioSettings:
 
 @dataclass(frozen=True)
 class CostSettings:
-    """Unit costs in CNY (DESIGN.md)."""
+    """Unit costs in CNY (DESIGN.md).
+
+    ``share_site_cny`` is the planner's radio equipment on another operator's existing tower (no civil works;
+    the tower's fibre is shared, other backhaul priced as for a new site): an assumption, override it with the
+    local China Tower co-location price. ``satellite_school_fee_cny_per_year`` is the yearly fee of a school's
+    satellite plan at ``[optimise] satellite_school_mbps`` (dearer than a site's backhaul link).
+    """
 
     fibre_aerial_cny_per_km: float = 15_000.0
     fibre_buried_cny_per_km: float = 60_000.0
@@ -106,6 +112,8 @@ class CostSettings:
     microwave_hop_cny: float = 80_000.0
     satellite_terminal_cny: float = 30_000.0
     satellite_fee_cny_per_year: float = 12_000.0
+    satellite_school_fee_cny_per_year: float = 36_000.0
+    share_site_cny: float = 200_000.0
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,14 @@ class OptimiseSettings:
         Wall-clock limit of each exact solve.
     fibre_rounds : float
         Rounds of re-pricing fibre candidates with the shared-trench plan of the chosen ones.
+    operator : str
+        The operator the plan is for (a value of the sites layer's ``operator`` column). When set, 5G upgrades
+        are offered for its own 4G sites only and every other operator's tower is offered for sharing (the
+        planner's 4G or 5G equipment on it at ``share_site_cny``). Empty: every existing site is the planner's
+        and nothing is shared.
+    satellite_school_mbps : float
+        Downlink of a school satellite terminal (Mbps). When it reaches the outlet target, each school in the
+        gap is offered a direct satellite connection (terminal + 5 years of fees).
     """
 
     budget_cny: float = 0.0
@@ -162,6 +178,8 @@ class OptimiseSettings:
     school_weight: float = 5.0
     time_limit_s: float = 60.0
     fibre_rounds: float = 4.0
+    operator: str = ""
+    satellite_school_mbps: float = 100.0
 
 
 @dataclass(frozen=True)

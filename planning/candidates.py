@@ -17,7 +17,13 @@ Candidates:
   40 km) or satellite (terminal + 5 years of fees); serves villages where its RSRP clears the 4G threshold and
   schools where its fixed-wireless throughput reaches the outlet target.
 * ``upgrade_5g``: 5G (the project's first NR band) added to an existing 4G site (or a given ``upgrade`` candidate);
-  serves the same way with the 5G threshold.
+  serves the same way with the 5G threshold. With ``[optimise] operator`` set, only the planner's own 4G sites.
+* ``share`` / ``share_5g``: with ``[optimise] operator`` set, the planner's 4G (its LTE band) or 5G (first NR band)
+  equipment on another operator's existing tower (one per tower location, at the tower's height, none where the
+  planner already has a site within 50 m); cost ``share_site_cny`` plus backhaul: nothing more where the tower has
+  fibre, otherwise the cheapest of fibre, microwave and satellite as for a new site.
+* ``satellite``: a direct satellite connection of a school in the gap (terminal + 5 years of the school plan's
+  fee), offered when ``[optimise] satellite_school_mbps`` reaches the outlet target; serves that school.
 
 A new site's signal is judged against noise plus the current best server of the same technology at the point
 (at the link budget's load), so a candidate fills gaps rather than re-serving covered ground.
@@ -36,6 +42,7 @@ import shapely
 from scipy import sparse
 from scipy.spatial import cKDTree
 
+from gis.errors import LayerError
 from gis.project import CostSettings, OptimiseSettings, RadioSettings
 from gis.terrain import Dem, sample_heights
 from planning.coverage import (
@@ -53,6 +60,10 @@ logger = logging.getLogger(__name__)
 
 SATELLITE_YEARS = 5
 MICROWAVE_REACH_M = 40_000.0
+#: Sites closer than this are one tower.
+SAME_TOWER_M = 50.0
+SITE_COLUMNS = ["candidate_id", "kind", "source", "tech", "band_mhz", "height_m", "given_cost_cny",
+                "host_backhaul", "geometry"]
 
 
 @dataclass(frozen=True)
@@ -123,48 +134,112 @@ def high_points(dem: Dem, xy: np.ndarray, *, radius_m: float = 3000.0, min_separ
 
 
 def candidate_sites(demands: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, given: gpd.GeoDataFrame | None, *,
-                    dem: Dem | None, radio: RadioSettings) -> gpd.GeoDataFrame:
-    """New-site and 5G-upgrade candidates (before costs): id, kind, source, tech, band_mhz, height_m, point."""
+                    dem: Dem | None, radio: RadioSettings, operator: str = "",
+                    hosts: np.ndarray | None = None) -> gpd.GeoDataFrame:
+    """New-site, 5G-upgrade and tower-sharing candidates (before costs).
+
+    Columns: candidate_id, kind, source, tech, band_mhz, height_m, given_cost_cny, host_backhaul (the shared
+    tower's ``backhaul``, else empty), point. ``operator``: the planner (see the module docstring); empty means
+    every existing site is the planner's. ``hosts``: per site, whether it may host an upgrade or a share
+    (default all; a province's own sites when the nation is solved per province).
+
+    Raises
+    ------
+    LayerError
+        ``operator`` is given but the sites layer has no ``operator`` column.
+    """
     crs = demands.crs
     rows = []
+
+    def add(cid: str, kind: str, source: str, tech: str, height_m: float, geom: shapely.Point, *,
+            given_cost: float = np.nan, host_backhaul: str = "") -> None:
+        band = radio.nr_bands_mhz[0] if tech == "5g" else radio.lte_band_mhz
+        rows.append({"candidate_id": cid, "kind": kind, "source": source, "tech": tech, "band_mhz": band,
+                     "height_m": height_m, "given_cost_cny": given_cost, "host_backhaul": host_backhaul,
+                     "geometry": geom})
+
     if given is not None and len(given):
         for _, g in given.iterrows():
-            kind = str(g.get("kind") or "new_site")
-            tech = "5g" if kind == "upgrade" else "4g"
-            band = radio.nr_bands_mhz[0] if tech == "5g" else radio.lte_band_mhz
-            h = float(g["height_m"]) if pd.notna(g.get("height_m")) else radio.tower_height_m
-            rows.append({"candidate_id": str(g["candidate_id"]), "kind": "upgrade_5g" if kind == "upgrade" else
-                         "new_site", "source": "given", "tech": tech, "band_mhz": band, "height_m": h,
-                         "given_cost_cny": float(g["cost_cny"]) if pd.notna(g.get("cost_cny")) else np.nan,
-                         "geometry": g.geometry})
-    unserved_v = demands[demands["layer"] == "villages"]
-    for _, d in unserved_v.iterrows():
-        rows.append({"candidate_id": f"NS-{d['demand_id']}", "kind": "new_site", "source": "village", "tech": "4g",
-                     "band_mhz": radio.lte_band_mhz, "height_m": radio.tower_height_m, "given_cost_cny": np.nan,
-                     "geometry": d.geometry})
+            upgrade = str(g.get("kind") or "new_site") == "upgrade"
+            add(str(g["candidate_id"]), "upgrade_5g" if upgrade else "new_site", "given", "5g" if upgrade else "4g",
+                float(g["height_m"]) if pd.notna(g.get("height_m")) else radio.tower_height_m, g.geometry,
+                given_cost=float(g["cost_cny"]) if pd.notna(g.get("cost_cny")) else np.nan)
+    for _, d in demands[demands["layer"] == "villages"].iterrows():
+        add(f"NS-{d['demand_id']}", "new_site", "village", "4g", radio.tower_height_m, d.geometry)
     dxy = shapely.get_coordinates(np.asarray(demands.geometry.values))
     for k, (x, y) in enumerate(high_points(dem, dxy)):
-        rows.append({"candidate_id": f"HP{k + 1:05d}", "kind": "new_site", "source": "high_point", "tech": "4g",
-                     "band_mhz": radio.lte_band_mhz, "height_m": radio.tower_height_m, "given_cost_cny": np.nan,
-                     "geometry": shapely.Point(x, y)})
-    lte = sites[sites["tech"] == "4g"]
-    nr = sites[sites["tech"] == "5g"]
+        add(f"HP{k + 1:05d}", "new_site", "high_point", "4g", radio.tower_height_m, shapely.Point(x, y))
+    own = _own_sites(sites, operator)
+    host = np.ones(len(sites), dtype=bool) if hosts is None else np.asarray(hosts, dtype=bool)
+    lte = sites[own & host & (sites["tech"] == "4g").to_numpy()]
+    nr = sites[own & (sites["tech"] == "5g").to_numpy()]
     if len(lte):
         lxy = shapely.get_coordinates(np.asarray(lte.geometry.values))
         has_nr = np.zeros(len(lte), dtype=bool)
         if len(nr):
             d, _ = cKDTree(shapely.get_coordinates(np.asarray(nr.geometry.values))).query(lxy)
-            has_nr = d < 50.0
+            has_nr = d < SAME_TOWER_M
         for (_, srow), hn in zip(lte.iterrows(), has_nr, strict=True):
-            if hn:
-                continue
-            rows.append({"candidate_id": f"UP-{srow['site_id']}", "kind": "upgrade_5g", "source": "existing_4g",
-                         "tech": "5g", "band_mhz": radio.nr_bands_mhz[0], "height_m": float(srow["height_m"]),
-                         "given_cost_cny": np.nan, "geometry": srow.geometry})
+            if not hn:
+                add(f"UP-{srow['site_id']}", "upgrade_5g", "existing_4g", "5g", float(srow["height_m"]),
+                    srow.geometry)
+    for tower in _shareable_towers(sites, own, host).itertuples():
+        for tech in ("4g", "5g"):
+            add(f"SH{'5' if tech == '5g' else '4'}-{tower.site_id}", "share" if tech == "4g" else "share_5g",
+                f"tower of {tower.operator}", tech, float(tower.height_m), tower.geometry,
+                host_backhaul=tower.backhaul)
     if not rows:
-        return gpd.GeoDataFrame(columns=["candidate_id", "kind", "source", "tech", "band_mhz", "height_m",
-                                         "given_cost_cny", "geometry"], geometry="geometry", crs=crs)
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+        return gpd.GeoDataFrame(columns=SITE_COLUMNS, geometry="geometry", crs=crs)
+    return gpd.GeoDataFrame(rows, columns=SITE_COLUMNS, geometry="geometry", crs=crs)
+
+
+def _own_sites(sites: gpd.GeoDataFrame, operator: str) -> np.ndarray:
+    """Per site: the planner's own (all of them when ``operator`` is empty)."""
+    if not operator:
+        return np.ones(len(sites), dtype=bool)
+    if "operator" not in sites:
+        msg = (f"layer `sites`: `[optimise] operator` = {operator!r} is set but the layer has no `operator` column; "
+               "expected the operator of each site to tell own sites from towers to share")
+        raise LayerError(msg)
+    own = (sites["operator"].astype(object) == operator).to_numpy(dtype=bool)
+    if len(sites) and not own.any():
+        logger.warning("no site of operator %r in the sites layer (operators: %s): every tower is offered for "
+                       "sharing", operator, sorted(sites["operator"].dropna().astype(str).unique())[:10])
+    return own
+
+
+def _shareable_towers(sites: gpd.GeoDataFrame, own: np.ndarray, host: np.ndarray) -> pd.DataFrame:
+    """Other operators' towers: one row per location (tallest site there), none near one of the planner's sites,
+    only where the tallest site may host (``host``).
+
+    Columns site_id, operator, height_m, backhaul (empty where unknown), geometry.
+    """
+    other = sites[~own]
+    host_other = host[~own]
+    if own.all() or not len(other):
+        return pd.DataFrame(columns=["site_id", "operator", "height_m", "backhaul", "geometry"])
+    oxy = shapely.get_coordinates(np.asarray(other.geometry.values))
+    keep = np.ones(len(other), dtype=bool)
+    if own.any():
+        d, _ = cKDTree(shapely.get_coordinates(np.asarray(sites.geometry.values)[own])).query(oxy)
+        keep = d >= SAME_TOWER_M
+    height = other["height_m"].to_numpy(dtype=float)
+    backhaul = (other["backhaul"].astype(object).where(other["backhaul"].notna(), "").to_numpy()
+                if "backhaul" in other else np.full(len(other), "", dtype=object))
+    tree = cKDTree(oxy)
+    taken = np.zeros(len(other), dtype=bool)
+    out = []
+    for i in np.argsort(-height, kind="stable"):  # tallest first: it stands for the tower
+        if taken[i]:
+            continue
+        same = tree.query_ball_point(oxy[i], SAME_TOWER_M)
+        taken[same] = True
+        if keep[same].all() and host_other[i]:
+            fib = (backhaul[same] == "fibre").any()
+            out.append({"site_id": str(other["site_id"].iloc[i]),
+                        "operator": str(other["operator"].iloc[i]), "height_m": height[i],
+                        "backhaul": "fibre" if fib else str(backhaul[i]), "geometry": other.geometry.iloc[i]})
+    return pd.DataFrame(out, columns=["site_id", "operator", "height_m", "backhaul", "geometry"])
 
 
 def radio_links(demands: gpd.GeoDataFrame, cands: gpd.GeoDataFrame, existing: pd.DataFrame, *, radio: RadioSettings,
@@ -223,24 +298,34 @@ def radio_links(demands: gpd.GeoDataFrame, cands: gpd.GeoDataFrame, existing: pd
 
 def site_costs(cands: gpd.GeoDataFrame, fibre_cost_cny: np.ndarray, sites: gpd.GeoDataFrame, *,
                costs: CostSettings) -> pd.DataFrame:
-    """Capex per site candidate: equipment plus the cheapest backhaul (fibre, microwave hop, or satellite)."""
+    """Capex per site candidate: equipment plus the cheapest backhaul (fibre, microwave hop, or satellite).
+
+    A 5G upgrade keeps its site's backhaul; equipment on a shared tower with fibre uses that fibre.
+    """
     n = len(cands)
-    equip = np.where(cands["kind"] == "upgrade_5g", costs.upgrade_5g_cny, costs.new_site_cny)
+    kind = cands["kind"].to_numpy()
+    shared = np.isin(kind, ["share", "share_5g"])
+    equip = np.select([kind == "upgrade_5g", shared], [costs.upgrade_5g_cny, costs.share_site_cny],
+                      costs.new_site_cny)
     given = cands["given_cost_cny"].to_numpy(dtype=float)
     equip = np.where(np.isfinite(given), given, equip)
     cxy = shapely.get_coordinates(np.asarray(cands.geometry.values))
+    d_site = np.full(n, np.inf)
     if len(sites):
-        d_site, _ = cKDTree(shapely.get_coordinates(np.asarray(sites.geometry.values))).query(cxy)
-    else:
-        d_site = np.full(n, np.inf)
+        # the hop goes to another tower: sites on the candidate's own tower (a shared one) do not count
+        k = min(len(sites), 8)
+        dist, _ = cKDTree(shapely.get_coordinates(np.asarray(sites.geometry.values))).query(cxy, k=k)
+        dist = np.where(dist.reshape(n, k) >= SAME_TOWER_M, dist.reshape(n, k), np.inf)
+        d_site = dist.min(axis=1)
     sat = costs.satellite_terminal_cny + SATELLITE_YEARS * costs.satellite_fee_cny_per_year
     fib = np.nan_to_num(np.asarray(fibre_cost_cny, dtype=float), nan=np.inf, posinf=np.inf)
     mw = np.where(d_site <= MICROWAVE_REACH_M, costs.microwave_hop_cny, np.inf)
-    upgrade = (cands["kind"] == "upgrade_5g").to_numpy()
+    host = cands["host_backhaul"].fillna("").to_numpy() if "host_backhaul" in cands else np.full(n, "")
+    existing = (kind == "upgrade_5g") | (shared & (host == "fibre"))
     options = np.column_stack([fib, mw, np.full(n, sat)])
     pick = np.argmin(options, axis=1)
-    back_cost = np.where(upgrade, 0.0, options[np.arange(n), pick])
-    back = np.where(upgrade, "existing", np.array(["fibre", "microwave", "satellite"])[pick])
+    back_cost = np.where(existing, 0.0, options[np.arange(n), pick])
+    back = np.where(existing, "existing", np.array(["fibre", "microwave", "satellite"])[pick])
     return pd.DataFrame({"equipment_cny": equip, "backhaul": back, "backhaul_cny": back_cost,
                          "cost_cny": equip + back_cost}, index=cands.index)
 
@@ -257,6 +342,9 @@ def build_candidates(
     radio: RadioSettings,
     costs: CostSettings,
     school_outlet_mbps: float,
+    operator: str = "",
+    satellite_school_mbps: float = 0.0,
+    hosts: np.ndarray | None = None,
 ) -> CandidateSet:
     """All candidates and the coverage matrix for ``demands``.
 
@@ -272,6 +360,13 @@ def build_candidates(
         Fibre extension cost (CNY) by demand id (``layer:id``); inf/NaN: no fibre route.
     site_fibre_cost : callable, optional
         ``f(points GeoDataFrame) -> ndarray`` of fibre extension cost to candidate site points (backhaul).
+    operator : str
+        The planner's operator: other operators' towers are offered for sharing (empty: none).
+    satellite_school_mbps : float
+        Downlink of a school satellite terminal (Mbps); schools get a satellite candidate when it reaches
+        ``school_outlet_mbps`` (0: never).
+    hosts : ndarray of bool, optional
+        Per site: may host an upgrade or a share (default all).
     """
     crs = demands.crs
     parts, d_idx, c_idx = [], [], []
@@ -288,10 +383,23 @@ def build_candidates(
         d_idx.append(ok)
         c_idx.append(np.arange(len(ok)))
         n0 = len(fib)
-    cs = candidate_sites(demands, sites, given, dem=dem, radio=radio)
+    if satellite_school_mbps >= school_outlet_mbps:
+        sch = np.flatnonzero((demands["layer"] == "schools").to_numpy())
+        fee = costs.satellite_terminal_cny + SATELLITE_YEARS * costs.satellite_school_fee_cny_per_year
+        parts.append(gpd.GeoDataFrame({
+            "candidate_id": "SAT-" + demands["demand_id"].iloc[sch].to_numpy(),
+            "kind": "satellite", "source": demands["demand_id"].iloc[sch].to_numpy(), "tech": "satellite",
+            "band_mhz": np.nan, "height_m": np.nan, "equipment_cny": costs.satellite_terminal_cny,
+            "backhaul": "", "backhaul_cny": 0.0, "cost_cny": fee}, geometry=demands.geometry.iloc[sch].to_numpy(),
+            crs=crs))
+        d_idx.append(sch)
+        c_idx.append(np.arange(len(sch)) + n0)
+        n0 += len(sch)
+    cs = candidate_sites(demands, sites, given, dem=dem, radio=radio, operator=operator, hosts=hosts)
     if len(cs):
         fcost = site_fibre_cost(cs) if site_fibre_cost is not None else np.full(len(cs), np.inf)
-        cs = pd.concat([cs.drop(columns=["given_cost_cny"]), site_costs(cs, fcost, sites, costs=costs)], axis=1)
+        priced = site_costs(cs, fcost, sites, costs=costs)
+        cs = pd.concat([cs.drop(columns=["given_cost_cny", "host_backhaul"]), priced], axis=1)
         dd, cc = radio_links(demands, cs, existing, radio=radio, dem=dem, school_outlet_mbps=school_outlet_mbps)
         d_idx.append(dd)
         c_idx.append(cc + n0)
@@ -302,7 +410,7 @@ def build_candidates(
     c = np.concatenate(c_idx) if c_idx else np.zeros(0, np.int64)
     mat = sparse.csr_matrix((np.ones(len(d), dtype=bool), (d, c)), shape=(len(demands), len(cands)))
     served = np.asarray(mat.sum(axis=0)).ravel()
-    keep = (served > 0) | (cands["kind"] == "fibre").to_numpy()
+    keep = (served > 0) | cands["kind"].isin(["fibre", "satellite"]).to_numpy()
     cands = cands[keep].reset_index(drop=True)
     mat = mat[:, np.flatnonzero(keep)].tocsr()
     cands["serves"] = np.asarray(mat.sum(axis=0)).ravel().astype(int)

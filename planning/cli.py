@@ -165,8 +165,9 @@ def _run(project_file: Path, out: Path, overwrite: bool, quiet: bool, *, budget_
               help="Map with Leaflet inlined and a local hillshade background (no network), or with tiles and CDN; "
                    "default: the project's [map] offline.")
 @click.option("--dask", "dask", is_flag=False, flag_value="local", default=None, metavar="[SCHEDULER_ADDRESS]",
-              help="Compute coverage per county on dask.distributed: a LocalCluster, or the scheduler at the "
-                   "given address (tcp://host:8786). Results are the same as without it.")
+              help="Compute coverage per county and the optimiser per province on dask.distributed: a "
+                   "LocalCluster, or the scheduler at the given address (tcp://host:8786). Results are the same "
+                   "as without it.")
 @click.pass_context
 def run(ctx: click.Context, project_file: Path, out: Path, overwrite: bool, offline: bool | None,
         dask: str | None) -> None:

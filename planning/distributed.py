@@ -10,14 +10,18 @@ results are merged back in the layers' order and are identical (tested on a Loca
 The DEM is scattered to the workers once. Without a scheduler address a :class:`distributed.LocalCluster`
 with one single-threaded worker process per core is started and closed after the run.
 
-Fibre reach, gaps, the optimiser, map and report then run in the calling process on the merged coverage, as
-for one province (the shared-trench plan and the optimiser need the province's whole road graph).
+The same client then runs the optimiser one province per task (:func:`planning.proposal.propose`, a region
+with several provinces; see :mod:`planning.national`), and the national summary is assembled from them.
+Fibre reach and the gap status run in the calling process on the merged coverage (the shared-trench plan
+needs a province's whole road graph; gap status is a vectorised pass over the points).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,24 +115,14 @@ def _partition_coverage(part: Partition, radio: Any, dem: Any, refs: dict[str, f
     return pd.concat(frames)
 
 
-def distributed_coverage(project: Project, inputs: Inputs, *, address: str | None = None,
-                         n_workers: int | None = None) -> gpd.GeoDataFrame:
-    """The coverage stage's output (as :func:`planning.pipeline.coverage_stage`), computed per county on dask.
+@contextlib.contextmanager
+def dask_client(address: str | None = None, *, n_workers: int | None = None) -> Iterator[Any]:
+    """A dask.distributed client: of the scheduler at ``address``, else of a LocalCluster closed on exit.
 
-    Parameters
-    ----------
-    project, inputs : the project and its loaded layers
-    address : str, optional
-        A dask.distributed scheduler (``tcp://host:8786``); default a LocalCluster on this machine.
-    n_workers : int, optional
-        Worker processes of the LocalCluster (default: the CPU count).
+    The LocalCluster has ``n_workers`` single-threaded worker processes (default: the CPU count).
     """
     from distributed import Client, LocalCluster
 
-    refs = reference_ground(inputs)
-    parts = county_partitions(project, inputs, refs=refs)
-    logger.info("dask: %d county partitions; sites per partition %s", len(parts),
-                [len(p.sites) for p in parts])
     cluster = None
     if address:
         client = Client(address)
@@ -137,14 +131,38 @@ def distributed_coverage(project: Project, inputs: Inputs, *, address: str | Non
                                dashboard_address=None)
         client = Client(cluster)
     try:
-        dem = client.scatter(inputs.dem, broadcast=True) if inputs.dem is not None else None
-        futures = [client.submit(_partition_coverage, p, project.radio, dem, refs, key=f"coverage-{p.area_id}",
-                                 pure=False) for p in parts]
-        results = client.gather(futures)
+        yield client
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def distributed_coverage(project: Project, inputs: Inputs, *, client: Any = None, address: str | None = None,
+                         n_workers: int | None = None) -> gpd.GeoDataFrame:
+    """The coverage stage's output (as :func:`planning.pipeline.coverage_stage`), computed per county on dask.
+
+    Parameters
+    ----------
+    project, inputs : the project and its loaded layers
+    client : distributed.Client, optional
+        Run on this client; else one from :func:`dask_client` (``address``, ``n_workers``) for this call.
+    address : str, optional
+        A dask.distributed scheduler (``tcp://host:8786``); default a LocalCluster on this machine.
+    n_workers : int, optional
+        Worker processes of the LocalCluster (default: the CPU count).
+    """
+    if client is None:
+        with dask_client(address, n_workers=n_workers) as own:
+            return distributed_coverage(project, inputs, client=own)
+    refs = reference_ground(inputs)
+    parts = county_partitions(project, inputs, refs=refs)
+    logger.info("dask: %d county partitions; sites per partition %s", len(parts),
+                [len(p.sites) for p in parts])
+    dem = client.scatter(inputs.dem, broadcast=True) if inputs.dem is not None else None
+    futures = [client.submit(_partition_coverage, p, project.radio, dem, refs, key=f"coverage-{p.area_id}",
+                             pure=False) for p in parts]
+    results = client.gather(futures)
     merged = pd.concat(results)
     out = []
     for layer in COVERAGE_RECEIVERS:

@@ -13,7 +13,11 @@ weights add up), candidates whose demand set is inside a no-dearer candidate's a
 must-cover demand whose candidate set contains another must-cover demand's is implied and dropped. A greedy
 solution (cost-effectiveness order, redundant picks removed) and a Lagrangian bound (subgradient) are computed
 first; they are the answer when HiGHS cannot finish in the time limit, and the gap against the best proven
-bound is always reported.
+bound is always reported. For a (partial) cover the LP optimum is rounded and improved, a MIP restricted to the
+LP support is tried, then the full MILP for a sixth of the time limit; when it has not proven optimality the
+rest of the time goes to a large-neighbourhood search (:func:`_lns`: neighbourhoods of ~400 candidates freed
+around a chosen one and re-solved exactly by HiGHS with the rest fixed), which improves the incumbent where
+the full MILP's root relaxation takes minutes; the bound stays the best of the LP and MILP bounds.
 
 :func:`phase` splits a chosen plan into yearly batches under a yearly budget, most-needed first.
 """
@@ -58,7 +62,8 @@ class CoverResult:
         Relative gap between the solution and the bound (0 = proven optimal).
     status : {"optimal", "feasible", "infeasible"}
     method : str
-        ``milp`` (HiGHS), ``greedy`` (greedy + Lagrangian bound) or ``none``.
+        ``milp`` (HiGHS), ``milp+lns`` (improved by the neighbourhood search), ``greedy`` (greedy + Lagrangian
+        bound) or ``none``.
     seconds : float
     reductions : dict
         Sizes before and after each reduction.
@@ -206,6 +211,10 @@ def _round_lp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: 
     """
     csc = a.tocsc()
     n_c = a.shape[1]
+    big = weight.sum() + 1.0
+
+    def rows_of(j: int) -> np.ndarray:
+        return csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
 
     def cover_count(sel_mask: np.ndarray) -> np.ndarray:
         return csc @ sel_mask.astype(np.float64)
@@ -223,45 +232,104 @@ def _round_lp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: 
             break
         if not chosen[j] and xs[j] > 1e-6:
             chosen[j] = True
-            cnt += csc[:, j].toarray().ravel()
+            cnt[rows_of(j)] += 1
     if not feasible(cnt):
         extra = _greedy(a, cost, weight, must, budget=None, need_weight=need_weight)
         chosen[extra] = True
         cnt = cover_count(chosen)
 
     def prune(chosen: np.ndarray, cnt: np.ndarray) -> None:
-        for j in np.flatnonzero(chosen)[np.argsort(-cost[chosen])]:
-            rows = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
+        # drop picks, dearest first, while every must demand stays covered and the covered weight stays enough;
+        # the check is local: only the rows a pick alone covers are lost
+        cov_w = float(weight[cnt > 0].sum())
+        for j in np.flatnonzero(chosen)[np.argsort(-cost[chosen], kind="stable")]:
+            rows = rows_of(j)
+            lost = rows[cnt[rows] == 1]
+            if must[lost].any() or cov_w - weight[lost].sum() < need_weight - 1e-9:
+                continue
+            chosen[j] = False
             cnt[rows] -= 1
-            if feasible(cnt):
-                chosen[j] = False
-            else:
-                cnt[rows] += 1
+            cov_w -= float(weight[lost].sum())
 
     prune(chosen, cnt)
     best_cost = float(cost[chosen].sum())
-    for j in np.flatnonzero(chosen)[np.argsort(-cost[chosen])]:
+    for j in np.flatnonzero(chosen)[np.argsort(-cost[chosen], kind="stable")]:
         if not chosen[j]:
             continue
         trial = chosen.copy()
         trial[j] = False
-        tcnt = cover_count(trial)
+        tcnt = cnt.copy()
+        tcnt[rows_of(j)] -= 1
         ban = np.zeros(n_c, dtype=bool)
         ban[j] = True
         while not feasible(tcnt):
-            val = np.where(tcnt > 0, 0.0, weight + np.where(must, weight.sum() + 1.0, 0.0))
+            val = np.where(tcnt > 0, 0.0, weight + np.where(must, big, 0.0))
             gain = csc.T @ val
             ok = ~trial & ~ban & (gain > 0)
             if not ok.any():
                 break
             k = int(np.argmax(np.where(ok, gain / np.maximum(cost, 1e-12), -1.0)))
             trial[k] = True
-            tcnt += csc[:, k].toarray().ravel()
+            tcnt[rows_of(k)] += 1
         if feasible(tcnt):
             prune(trial, tcnt)
             if cost[trial].sum() < best_cost - 1e-9:
-                chosen, best_cost = trial, float(cost[trial].sum())
+                chosen, cnt, best_cost = trial, tcnt, float(cost[trial].sum())
     return np.flatnonzero(chosen)
+
+
+def _lns(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, sel: np.ndarray, *,
+         need_weight: float, set_cover: bool, deadline: float, size: int = 400, sub_limit_s: float = 5.0,
+         seed: int = 0) -> np.ndarray:
+    """Large-neighbourhood search on a (partial) cover until ``deadline`` (``time.perf_counter()``).
+
+    Each step frees a neighbourhood of ``size`` candidates grown from a chosen one through the demands they
+    share (breadth first), keeps the rest of the solution fixed, and re-solves the freed part exactly with
+    HiGHS (the demands the fixed part does not cover; the weight still needed), started from the current
+    choice; a cheaper answer replaces it. Returns the chosen candidates (never dearer than ``sel``).
+    """
+    csc = a.tocsc()
+    n_c = a.shape[1]
+    best = np.zeros(n_c, dtype=bool)
+    best[sel] = True
+    rng = np.random.default_rng(seed)
+    steps = improved = 0
+    while time.perf_counter() < deadline - 1.0 and best.any():
+        steps += 1
+        free = np.zeros(n_c, dtype=bool)
+        frontier = np.array([rng.choice(np.flatnonzero(best))])
+        free[frontier] = True
+        while free.sum() < size and len(frontier):
+            rows = np.unique(np.concatenate([csc.indices[csc.indptr[j]:csc.indptr[j + 1]] for j in frontier]))
+            nb = np.unique(a[rows].indices)
+            nb = nb[~free[nb]]
+            if len(nb) > size - free.sum():
+                nb = rng.choice(nb, size - int(free.sum()), replace=False)
+            free[nb] = True
+            frontier = nb
+        fixed = best & ~free
+        cnt = csc @ fixed.astype(np.float64)
+        fc = np.flatnonzero(free)
+        sub = a[:, fc].tocsr()
+        rows = np.flatnonzero((np.diff(sub.indptr) > 0) & (cnt == 0))
+        if not len(rows):
+            continue
+        need_sub = None if set_cover else need_weight - float(weight[cnt > 0].sum())
+        start = np.flatnonzero(best[fc])
+        current = float(cost[fc[start]].sum())
+        limit = min(sub_limit_s, deadline - time.perf_counter())
+        if limit < 0.5:
+            break
+        got, _, _ = _milp(sub[rows], cost[fc], weight[rows], must[rows], budget=None,
+                          need_weight=None if need_sub is None else max(need_sub, 0.0), set_cover=set_cover,
+                          time_limit_s=limit, mip_rel_gap=1e-4, start=start)
+        if got is not None and float(cost[fc[got]].sum()) < current - 1e-6:
+            best[fc] = False
+            best[fc[got]] = True
+            improved += 1
+    logger.info("LNS: %d steps, %d improvements, cost %.1f -> %.1f", steps, improved, float(cost[sel].sum()),
+                float(cost[best].sum()))
+    return np.flatnonzero(best)
 
 
 def _lagrangian_cover_bound(a: sparse.csr_matrix, cost: np.ndarray, upper: float, *, iters: int = 300) -> float:
@@ -455,8 +523,10 @@ def solve_cover(
     # greedy first (the fallback and an incumbent), its Lagrangian bound for set cover
     g_sel = _greedy(red, rc, w, m, budget=budget, need_weight=need)
     best_sel, bound, status, meth = g_sel, np.nan, "feasible", "greedy"
-    if budget is not None and rc[g_sel].sum() > budget + 1e-6:
-        status = "infeasible"
+    if budget is not None:
+        g_must = np.asarray(red[:, g_sel].sum(axis=1)).ravel()[m] > 0 if len(g_sel) else np.zeros(int(m.sum()), bool)
+        if rc[g_sel].sum() > budget + 1e-6 or not g_must.all():
+            status = "infeasible"  # not an incumbent: over the budget, or a must-cover demand left out
     trivial = red.shape[0] == 0 or red.shape[1] == 0
     if trivial and status != "infeasible":  # nothing left to decide: the greedy answer is optimal
         status = "optimal"
@@ -471,7 +541,7 @@ def solve_cover(
             pos = np.full(len(xs), -1, dtype=np.int64)
             pos[support] = np.arange(len(support))
             s_sel, _, s_st = _milp(red[:, support], rc[support], w, m, budget=None, need_weight=need,
-                                   set_cover=set_cover, time_limit_s=max(1.0, time_limit_s / 3),
+                                   set_cover=set_cover, time_limit_s=max(1.0, time_limit_s / 10),
                                    mip_rel_gap=mip_rel_gap, start=pos[r_sel])
             logger.info("LP support %d candidates; restricted MIP %s %.1f", len(support), s_st,
                         rc[support[s_sel]].sum() if s_sel is not None else np.nan)
@@ -484,8 +554,10 @@ def solve_cover(
                 bound = lp_bound
             logger.info("LP bound %.1f, LP-rounded solution %.1f", lp_bound, rc[r_sel].sum())
     if method in ("auto", "milp") and not trivial:
+        left = time_limit_s - (time.perf_counter() - t0)
+        # a cover keeps time for the neighbourhood search after the MILP (the MILP's root alone can take minutes)
         sel, mb, st = _milp(red, rc, w, m, budget=budget, need_weight=need, set_cover=set_cover,
-                            time_limit_s=max(1.0, time_limit_s - (time.perf_counter() - t0)),
+                            time_limit_s=max(1.0, left if budget is not None else min(left, time_limit_s / 6)),
                             mip_rel_gap=mip_rel_gap, start=None if status == "infeasible" else g_sel)
         if st == "infeasible":
             status, meth = "infeasible", "milp"
@@ -498,6 +570,14 @@ def solve_cover(
             status = st
         elif method == "milp":
             logger.warning("HiGHS found no solution in %.0f s; the greedy solution is returned", time_limit_s)
+        deadline = t0 + time_limit_s
+        gap_now = (rc[best_sel].sum() - bound) / max(rc[best_sel].sum(), 1e-12) if not np.isnan(bound) else 1.0
+        if (budget is None and status != "infeasible" and gap_now > mip_rel_gap
+                and deadline - time.perf_counter() > 3.0):
+            l_sel = _lns(red, rc, w, m, best_sel, need_weight=need if need is not None else 0.0,
+                         set_cover=set_cover, deadline=deadline)
+            if rc[l_sel].sum() < rc[best_sel].sum() - 1e-9:
+                best_sel, meth = l_sel, meth + "+lns"
     if np.isnan(bound) or status != "optimal":
         if set_cover and red.shape[0]:
             lag = _lagrangian_cover_bound(red, rc, float(rc[best_sel].sum()))

@@ -295,7 +295,11 @@ def write_proposal(prop: Proposal, out: Path) -> list[Path]:
     table.to_csv(out / "proposal.csv", index=False, encoding="utf-8-sig")
     prop.batches.to_csv(out / "batches.csv", index=False, encoding="utf-8-sig")
     prop.targets_after.to_csv(out / "county_targets_after.csv", index=False, encoding="utf-8-sig")
-    return [out / n for n in ("proposal.gpkg", "proposal.csv", "batches.csv", "county_targets_after.csv")]
+    names = ["proposal.gpkg", "proposal.csv", "batches.csv", "county_targets_after.csv"]
+    if prop.provinces is not None:
+        prop.provinces.to_csv(out / "provinces.csv", index=False, encoding="utf-8-sig")
+        names.append("provinces.csv")
+    return [out / n for n in names]
 
 
 def map_stage(project: Project, inputs: Inputs, *, gaps: GapsResult, proposal: Proposal | None,
@@ -395,11 +399,13 @@ def run_pipeline(
     Files written: ``layers.gpkg`` (validated layers in the metric CRS, point layers with ``ground_m``),
     ``coverage.gpkg``, ``coverage.tif``, ``fibre.gpkg``, ``fibre_repairs.csv``, ``fibre_components.csv``,
     ``gaps.gpkg``, ``county_targets.csv``, ``ledger.gpkg`` (its rows dated ``ledger_date``, default today),
-    ``proposal.gpkg``, ``proposal.csv``, ``batches.csv``, ``county_targets_after.csv``, ``report.html``,
+    ``proposal.gpkg``, ``proposal.csv``, ``batches.csv``, ``county_targets_after.csv``, ``provinces.csv`` (the
+    national summary, when the region holds several provinces), ``report.html``,
     ``report.xlsx``, ``report_<table>.csv``, ``chart_*.png``, ``map.html``, ``summary.json`` and ``summary.md``.
     ``budget_cny``/``target_share`` override the project's ``[optimise]`` settings, ``offline`` its
-    ``[map] offline``. ``dask``: compute coverage per county on dask.distributed (True: a LocalCluster;
-    a string: that scheduler's address), see :mod:`planning.distributed`; the outputs are the same.
+    ``[map] offline``. ``dask``: compute coverage per county and the optimiser per province on
+    dask.distributed (True: a LocalCluster; a string: that scheduler's address), see :mod:`planning.distributed`;
+    the outputs are the same.
 
     Raises
     ------
@@ -410,6 +416,19 @@ def run_pipeline(
     """
     out = Path(out_dir)
     check_output(out, overwrite=overwrite)  # fail before the work, not after it
+    options = {"overwrite": overwrite, "progress": progress, "ledger_date": ledger_date, "budget_cny": budget_cny,
+               "target_share": target_share, "offline": offline}
+    if not dask:
+        return _run(project, out, client=None, **options)
+    from planning.distributed import dask_client
+
+    with dask_client(dask if isinstance(dask, str) else None) as client:
+        return _run(project, out, client=client, **options)
+
+
+def _run(project: Project, out: Path, *, overwrite: bool, progress: Progress | None, ledger_date: dt.date | None,
+         budget_cny: float | None, target_share: float | None, offline: bool | None, client: Any) -> RunResult:
+    """The stages of :func:`run_pipeline` (``client``: dask.distributed for coverage and the provinces)."""
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     inputs = load_inputs(project, progress=progress)
@@ -427,10 +446,10 @@ def run_pipeline(
     t0 = time.perf_counter()
     if progress:
         progress("coverage")
-    if dask:
+    if client is not None:
         from planning.distributed import distributed_coverage
 
-        cov = distributed_coverage(project, inputs, address=dask if isinstance(dask, str) else None)
+        cov = distributed_coverage(project, inputs, client=client)
     else:
         cov = coverage_stage(project, inputs)
     write_layers({"coverage": cov}, out / "coverage.gpkg")
@@ -474,7 +493,7 @@ def run_pipeline(
     if progress:
         progress("optimise")
     prop = propose(project, inputs, coverage=cov, fibre=fib, gaps=gaps, budget_cny=budget_cny,
-                   target_share=target_share)
+                   target_share=target_share, client=client)
     files += write_proposal(prop, out)
     seconds["optimise"] = time.perf_counter() - t0
 
@@ -498,6 +517,8 @@ def run_pipeline(
     summary["coverage"] = summarise_coverage(cov, project)
     summary["gaps"] = summarise_gaps(gaps)
     summary["proposal"] = prop.totals
+    if prop.provinces is not None:
+        summary["provinces"] = json.loads(prop.provinces.to_json(orient="records", force_ascii=False))
     summary["fibre"] = summarise_fibre(fib) if fib is not None else {"skipped": "no roads or fibre layer"}
     seconds["summary"] = time.perf_counter() - t0
     summary["warnings_list"] = [str(w) for w in inputs.warnings[:200]]

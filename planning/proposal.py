@@ -14,26 +14,37 @@ rounds (at most ``[optimise] fibre_rounds``):
 4. stop when the selection repeats; keep the round with the best true cost (within the budget, if any).
 
 The reported cost is always the true cost of the kept selection (shared trenches counted once).
+
+A region of several provinces is solved province by province (:func:`province_plan`, as dask tasks with
+``coverplan run --dask``) and merged (:mod:`planning.national`); the merged plan is phased nationally and the
+proposal carries the national summary table (``provinces``).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from gis.inputs import Inputs
 from gis.project import Project
 from planning.candidates import CandidateSet, build_candidates, demand_table
 from planning.fibre import connect_points, extension_cost_from, fibre_reach, plan_routes
 from planning.gaps import REGION, target_table
+from planning.national import ONE_PROVINCE, ProvincePlan, merge_plans, point_provinces, province_table, split_budget
 from planning.optimise import CoverResult, phase, solve_cover
 
 logger = logging.getLogger(__name__)
+
+#: A province's demands take candidate hosts (existing sites) within this distance of their bounding box.
+PROVINCE_SITE_BUFFER_M = 80_000.0
+#: Candidate technologies that bring 4G/5G coverage (fibre and satellite candidates do not).
+RADIO_TECHS = ("4g", "5g")
 
 
 @dataclass(frozen=True)
@@ -51,11 +62,16 @@ class Proposal:
     rounds: list[dict[str, Any]] = field(default_factory=list)
     candidates: CandidateSet | None = None
     prices_cny: np.ndarray | None = None
+    provinces: pd.DataFrame | None = None
 
 
 def propose(project: Project, inputs: Inputs, *, coverage: pd.DataFrame, fibre: Any, gaps: Any,
-            budget_cny: float | None = None, target_share: float | None = None) -> Proposal:
+            budget_cny: float | None = None, target_share: float | None = None, client: Any = None) -> Proposal:
     """Choose and phase the interventions that close the gaps at the lowest cost.
+
+    A region of several provinces (see :func:`planning.national.province_of_areas`) is solved per province and
+    merged (``client``: a dask.distributed client runs the provinces as tasks; the result is the same); the
+    merged proposal is phased nationally and carries the national summary in ``provinces``.
 
     Parameters
     ----------
@@ -67,7 +83,10 @@ def propose(project: Project, inputs: Inputs, *, coverage: pd.DataFrame, fibre: 
     gaps : GapsResult
         The gap stage output.
     budget_cny, target_share : float, optional
-        Override ``[optimise] budget_cny`` / ``target_share`` (exactly one mode is used: a budget > 0 wins).
+        Override ``[optimise] budget_cny`` / ``target_share`` (exactly one mode is used: a budget > 0 wins). A
+        budget is split across provinces in proportion to their demand weight.
+    client : distributed.Client, optional
+        Run the provinces on this dask cluster.
     """
     opt = project.optimise
     budget = opt.budget_cny if budget_cny is None else budget_cny
@@ -79,27 +98,102 @@ def propose(project: Project, inputs: Inputs, *, coverage: pd.DataFrame, fibre: 
     cov_idx = coverage.assign(key=coverage["layer"] + ":" + coverage["point_id"].astype(str)).set_index("key")
     existing = cov_idx.reindex(demands["demand_id"])[["4g_rsrp_dbm", "5g_rsrp_dbm"]].reset_index(drop=True)
     fibre_cost_of = None
-    site_fibre_cost = None
     net = None
     if fibre is not None:
         r = fibre.reach
         ext = r[r["reach"] == "extension"]
         fibre_cost_of = pd.Series(ext["fibre_cost_cny"].to_numpy(), index=ext["layer"] + ":" + ext["point_id"])
         net = fibre.network
+    sites, given = layers["sites"], layers.get("candidates")
+    province = point_provinces(demands, layers["admin"])
+    names = sorted(province.unique())
+    if len(names) <= 1:
+        plan = province_plan(project, demands, existing, sites=sites, given=given, fibre_cost_of=fibre_cost_of,
+                             net=net, dem=inputs.dem, budget=budget if use_budget else None,
+                             share=None if use_budget else share, province=names[0] if names else ONE_PROVINCE)
+        prop = _assemble(project, gaps, plan.candidates, plan.result, plan.prices_cny, plan.routes, plan.rounds,
+                         budget=budget if use_budget else None)
+        return prop
+    site_prov = point_provinces(sites, layers["admin"]).to_numpy()
+    given_prov = point_provinces(given, layers["admin"]).to_numpy() if given is not None else None
+    budgets = split_budget(budget, demands.groupby(province.to_numpy())["weight"].sum()) if use_budget else None
+    jobs = []
+    for name in names:
+        mine = (province == name).to_numpy()
+        d = demands[mine]
+        xy = shapely.get_coordinates(np.asarray(d.geometry.values))
+        (x0, y0), (x1, y1) = xy.min(axis=0) - PROVINCE_SITE_BUFFER_M, xy.max(axis=0) + PROVINCE_SITE_BUFFER_M
+        sxy = shapely.get_coordinates(np.asarray(sites.geometry.values))
+        near = (sxy[:, 0] >= x0) & (sxy[:, 0] <= x1) & (sxy[:, 1] >= y0) & (sxy[:, 1] <= y1)
+        jobs.append({"demands": d, "existing": existing[mine], "sites": sites[near],
+                     "hosts": site_prov[near] == name,
+                     "given": given[given_prov == name] if given is not None else None,
+                     "budget": float(budgets[name]) if budgets is not None else None, "province": name})
+    common = {"fibre_cost_of": fibre_cost_of, "net": net, "dem": inputs.dem, "share": None if use_budget else share}
+    if client is not None:
+        shared = {k: client.scatter(val, broadcast=True) if val is not None else None for k, val in common.items()
+                  if k in ("net", "dem", "fibre_cost_of")}
+        futures = [client.submit(province_plan, project, j["demands"], j["existing"], sites=j["sites"],
+                                 given=j["given"], hosts=j["hosts"], budget=j["budget"], province=j["province"],
+                                 share=common["share"], **shared, key=f"optimise-{j['province']}", pure=False)
+                   for j in jobs]
+        plans = client.gather(futures)
+    else:
+        plans = [province_plan(project, j["demands"], j["existing"], sites=j["sites"], given=j["given"],
+                               hosts=j["hosts"], budget=j["budget"], province=j["province"], **common)
+                 for j in jobs]
+    cset, result, prices, routes, rounds = merge_plans(plans, n_demands=len(demands),
+                                                       budget=budget if use_budget else None)
+    prop = _assemble(project, gaps, cset, result, prices, routes, rounds, budget=budget if use_budget else None)
+    inter = prop.interventions
+    by_id = pd.Series(cset.candidates["province"].to_numpy(), index=cset.candidates["candidate_id"].to_numpy())
+    inter["province"] = inter["candidate_id"].map(by_id).to_numpy()
+    dem = prop.demands
+    dem["province"] = province.reindex(dem.index).to_numpy()
+    county_prov = pd.concat([pd.Series(province.to_numpy(), index=demands["county"].to_numpy()),
+                             _county_provinces(gaps, layers["admin"])])
+    county_prov = county_prov[~county_prov.index.duplicated()]
+    table = province_table(gaps.targets, prop.targets_after, county_prov, inter, dem, plans, result)
+    prop.totals["provinces"] = len(plans)
+    if use_budget:
+        prop.totals["budget_split_cny"] = {k: round(float(x)) for k, x in budgets.items()}
+    return replace(prop, provinces=table)
 
+
+def _county_provinces(gaps: Any, admin: gpd.GeoDataFrame) -> pd.Series:
+    """Province by county name, for every village and school (also those not in the gap)."""
+    pts = pd.concat([gaps.villages[["county", "geometry"]], gaps.schools[["county", "geometry"]]],
+                    ignore_index=True)
+    pts = gpd.GeoDataFrame(pts, geometry="geometry", crs=gaps.villages.crs)
+    return pd.Series(point_provinces(pts, admin).to_numpy(), index=pts["county"].to_numpy())
+
+
+def province_plan(project: Project, demands: gpd.GeoDataFrame, existing: pd.DataFrame, *, sites: gpd.GeoDataFrame,
+                  given: gpd.GeoDataFrame | None, fibre_cost_of: pd.Series | None, net: Any, dem: Any,
+                  budget: float | None, share: float | None, province: str = ONE_PROVINCE,
+                  hosts: np.ndarray | None = None) -> ProvincePlan:
+    """Candidates and the optimiser (with fibre re-pricing rounds) for one province's demands.
+
+    ``existing``: current 4G/5G RSRP per demand (aligned); ``net``: the fibre network with the points joined
+    (None: no fibre); ``hosts``: per site, may host an upgrade or share (default all).
+    """
+    site_fibre_cost = None
+    if net is not None:
         def site_fibre_cost(cs: gpd.GeoDataFrame) -> np.ndarray:
             nonlocal net
             net = connect_points(net, {"candidates": cs[["candidate_id", "geometry"]]})
             reach = fibre_reach(net, drop_m=project.fibre.drop_m)
             return reach.loc["candidates:" + cs["candidate_id"].astype(str), "fibre_cost_cny"].to_numpy()
 
-    cset = build_candidates(demands, sites=layers["sites"], given=layers.get("candidates"), existing=existing,
-                            fibre_cost_of=fibre_cost_of, site_fibre_cost=site_fibre_cost, dem=inputs.dem,
+    cset = build_candidates(demands, sites=sites, given=given, existing=existing.reset_index(drop=True),
+                            fibre_cost_of=fibre_cost_of, site_fibre_cost=site_fibre_cost, dem=dem,
                             radio=project.radio, costs=project.costs,
-                            school_outlet_mbps=project.targets.school_outlet_mbps)
-    result, prices, routes, rounds = _solve_rounds(cset, net, project, budget=budget if use_budget else None,
-                                                   share=None if use_budget else share)
-    return _assemble(project, gaps, cset, result, prices, routes, rounds, budget=budget if use_budget else None)
+                            school_outlet_mbps=project.targets.school_outlet_mbps,
+                            operator=project.optimise.operator,
+                            satellite_school_mbps=project.optimise.satellite_school_mbps, hosts=hosts)
+    result, prices, routes, rounds = _solve_rounds(cset, net, project, budget=budget, share=share)
+    return ProvincePlan(province=province, candidates=cset, result=result, prices_cny=prices, routes=routes,
+                        rounds=rounds)
 
 
 def _solve_rounds(cset: CandidateSet, net: Any, project: Project, *, budget: float | None, share: float | None
@@ -273,7 +367,7 @@ def cost_curve(project: Project, gaps: Any, proposal: Proposal, *, budgets_cny: 
     coverable = np.diff(cset.coverage.tocsr().indptr) > 0
     reach = float(weight[coverable].sum())
     by_candidate = cset.coverage.tocsc()
-    radio_cand = cset.candidates["kind"].to_numpy() != "fibre"
+    radio_cand = cset.candidates["tech"].isin(RADIO_TECHS).to_numpy()
     rows = []
     for b in np.asarray(budgets_cny, dtype=float):
         res = solve_cover(cset.coverage, proposal.prices_cny, weight, budget=float(b),
@@ -292,8 +386,8 @@ def cost_curve(project: Project, gaps: Any, proposal: Proposal, *, budgets_cny: 
 
 
 def _radio_served(chosen: pd.DataFrame) -> set[str]:
-    """Demands served by a chosen new site or 5G upgrade (they gain 4G/5G coverage, not only broadband)."""
-    radio = chosen[chosen["kind"] != "fibre"]
+    """Demands served by a chosen radio site (new, upgraded or shared: they gain 4G/5G, not only broadband)."""
+    radio = chosen[chosen["tech"].isin(RADIO_TECHS)]
     return {x for s in radio["serves"] for x in str(s).split(";") if x}
 
 

@@ -29,7 +29,7 @@ from planning.gaps import REGION
 
 logger = logging.getLogger(__name__)
 
-TABLES = ("region", "counties", "batches", "interventions", "ledger", "cost_curve")
+TABLES = ("region", "provinces", "counties", "batches", "interventions", "ledger", "cost_curve")
 _CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
               "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "AR PL UMing CN")
 
@@ -102,11 +102,14 @@ def remaining_ledger(ledger: pd.DataFrame, proposal: Any) -> pd.DataFrame:
 
 def report_tables(project: Project, gaps: Any, proposal: Any, *, curve: pd.DataFrame | None = None
                   ) -> dict[str, pd.DataFrame]:
-    """All report tables: ``region``, ``counties``, ``batches``, ``interventions``, ``ledger``, ``cost_curve``."""
+    """All report tables: ``region``, ``counties``, ``batches``, ``interventions``, ``ledger``, ``cost_curve``, and
+    ``provinces`` (the national summary) when the region holds several provinces."""
     lang: Language = project.language
     names = point_names(gaps.villages, gaps.schools)
+    provinces = getattr(proposal, "provinces", None)
     return {
         "region": region_table(project, gaps.targets, proposal.targets_after, language=lang),
+        **({"provinces": provinces.copy()} if provinces is not None else {}),
         "counties": county_table(gaps.targets, proposal.targets_after),
         "batches": proposal.batches.copy(),
         "interventions": intervention_table(proposal, names),
@@ -284,6 +287,11 @@ def render_html(project: Project, tables: Mapping[str, pd.DataFrame], pngs: Mapp
         html_table(tables["cost_curve"], table_id="cost_curve", language=lang,
                    share_cols=("weight_share", "poor_broadband_share", "schools_outlet_share", "gap"))
         if len(tables["cost_curve"]) else "",
+        *((f"<h2>{html.escape(label('sec_provinces', lang))}</h2>",
+           html_table(tables["provinces"], table_id="provinces", language=lang,
+                      share_cols=tuple(c for c in tables["provinces"].columns
+                                       if c.endswith(("share_before", "share_after", "gap")))))
+          if "provinces" in tables else ()),
         f"<h2>{html.escape(label('sec_county', lang))}</h2>", img("county_coverage"),
         html_table(tables["counties"], table_id="counties", language=lang,
                    share_cols=tuple(c for c in tables["counties"].columns if c.endswith(("share_before",

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 import shapely
 
+from gis.errors import LayerError
 from gis.project import CostSettings, OptimiseSettings, RadioSettings
-from planning.candidates import build_candidates, demand_table, radio_links, site_costs
+from planning.candidates import build_candidates, candidate_sites, demand_table, radio_links, site_costs
 from tests.conftest import CRS_M
 
 COSTS = CostSettings()
@@ -82,3 +83,75 @@ def test_build_candidates_fibre_costs_come_from_reach() -> None:
     ns = cs.candidates.set_index("candidate_id").loc["NS-villages:V3"]
     assert ns["backhaul"] == "satellite"
     assert mat[1, cs.candidates.index[cs.candidates["candidate_id"] == "NS-villages:V3"][0]]
+
+
+def _two_operator_sites() -> gpd.GeoDataFrame:
+    # T1/T1N: the planner's 4G+5G tower; T2: the planner's 4G only; T3 + T3N: another operator's 4G and 5G on one
+    # tower (fibre); T4: another operator's 4G (microwave), 30 m from the planner's T2 (one tower: not offered);
+    # T5: a third operator's tower far from fibre (backhaul unknown)
+    return gpd.GeoDataFrame({
+        "site_id": ["T1", "T1N", "T2", "T3", "T3N", "T4", "T5"],
+        "tech": ["4g", "5g", "4g", "4g", "5g", "4g", "4g"],
+        "band_mhz": [1800.0, 3500.0, 1800.0, 1800.0, 3500.0, 900.0, 900.0],
+        "height_m": [35.0, 35.0, 30.0, 40.0, 45.0, 30.0, 50.0],
+        "operator": ["CMCC", "CMCC", "CMCC", "CTCC", "CTCC", "CUCC", None],
+        "backhaul": ["fibre", "fibre", "microwave", "fibre", "fibre", "microwave", None],
+    }, geometry=shapely.points([0.0, 0.0, 10_000.0, 20_000.0, 20_010.0, 10_030.0, 300_000.0], [0.0] * 7), crs=CRS_M)
+
+
+def test_tower_sharing_candidates_and_costs() -> None:
+    radio = RadioSettings()
+    demands = gpd.GeoDataFrame({"demand_id": ["villages:V1"], "layer": ["villages"]},
+                               geometry=[shapely.Point(15_000.0, 0.0)], crs=CRS_M)
+    sites = _two_operator_sites()
+    cs = candidate_sites(demands, sites, None, dem=None, radio=radio, operator="CMCC")
+    by_id = cs.set_index("candidate_id")
+    # own 4G without 5G gets an upgrade; other operators' 4G does not
+    assert "UP-T2" in by_id.index
+    assert not {"UP-T1", "UP-T3", "UP-T4", "UP-T5"} & set(by_id.index)
+    # one 4G and one 5G share per other-operator tower, at the tallest site's height; none beside own T2
+    shared = cs[cs["kind"].isin(["share", "share_5g"])]
+    assert sorted(shared["candidate_id"]) == ["SH4-T3N", "SH4-T5", "SH5-T3N", "SH5-T5"]
+    assert by_id.loc["SH4-T3N", "height_m"] == 45.0
+    assert by_id.loc["SH5-T5", "band_mhz"] == radio.nr_bands_mhz[0]
+    assert by_id.loc["SH4-T5", "band_mhz"] == radio.lte_band_mhz
+    out = site_costs(cs, np.full(len(cs), np.inf), sites, costs=COSTS).set_index(cs["candidate_id"])
+    # T3 has fibre: equipment only; T5 is 290 km from any site and has no fibre: satellite backhaul
+    assert out.loc["SH4-T3N", "backhaul"] == "existing"
+    assert out.loc["SH4-T3N", "cost_cny"] == pytest.approx(200_000.0)
+    assert out.loc["SH5-T5", "backhaul"] == "satellite"
+    assert out.loc["SH5-T5", "cost_cny"] == pytest.approx(200_000.0 + 30_000.0 + 5 * 12_000.0)
+    assert out.loc["UP-T2", "cost_cny"] == pytest.approx(150_000.0)
+    # without an operator every site is the planner's: upgrades for all 4G sites lacking 5G, nothing shared
+    plain = candidate_sites(demands, sites, None, dem=None, radio=radio)
+    assert not plain["kind"].isin(["share", "share_5g"]).any()
+    assert sorted(plain.loc[plain["kind"] == "upgrade_5g", "candidate_id"]) == ["UP-T2", "UP-T4", "UP-T5"]
+
+
+def test_operator_needs_the_operator_column() -> None:
+    demands = gpd.GeoDataFrame({"demand_id": ["villages:V1"], "layer": ["villages"]},
+                               geometry=[shapely.Point(15_000.0, 0.0)], crs=CRS_M)
+    sites = _two_operator_sites().drop(columns="operator")
+    with pytest.raises(LayerError, match=r"layer `sites`.*`operator` column"):
+        candidate_sites(demands, sites, None, dem=None, radio=RadioSettings(), operator="CMCC")
+
+
+def test_satellite_connects_schools_only_at_the_outlet_target() -> None:
+    v, s, gv, gs = _status()
+    d = demand_table(v, s, gv, gs, pd.Series([100, 100, 100], index=v.index), settings=OptimiseSettings())
+    existing = pd.DataFrame({"4g_rsrp_dbm": [np.nan] * 3, "5g_rsrp_dbm": [np.nan] * 3})
+    no_sites = gpd.GeoDataFrame({"site_id": [], "tech": [], "band_mhz": [], "height_m": []}, geometry=[], crs=CRS_M)
+
+    def build(mbps: float):
+        return build_candidates(d, sites=no_sites, given=None, existing=existing, fibre_cost_of=None,
+                                site_fibre_cost=None, dem=None, radio=RadioSettings(), costs=COSTS,
+                                school_outlet_mbps=100.0, satellite_school_mbps=mbps)
+
+    cs = build(100.0)
+    sat = cs.candidates[cs.candidates["kind"] == "satellite"]
+    assert list(sat["candidate_id"]) == ["SAT-schools:S1"]  # the one school in the gap, no village
+    assert sat["cost_cny"].iloc[0] == pytest.approx(30_000.0 + 5 * 36_000.0)
+    j = int(sat.index[0])
+    assert cs.coverage.toarray()[:, j].tolist() == [False, False, True]
+    # a 50 Mbps terminal does not reach the 100 Mbps outlet target: not offered
+    assert not (build(50.0).candidates["kind"] == "satellite").any()

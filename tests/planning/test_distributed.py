@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +21,10 @@ from planning.pipeline import coverage_stage
 def two_counties(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("two_counties")
     write_region(synthesize(villages=600, seed=3), out, name="two counties")
+    # one county in each of two provinces: the optimiser runs per province and a national summary is made
+    admin = gpd.read_file(out / "layers.gpkg", layer="admin")
+    admin["province"] = ["吉林省", "辽宁省"]
+    admin.to_file(out / "layers.gpkg", layer="admin", driver="GPKG")
     project = load_project(out / "project.toml")
     inputs = load_inputs(project)
     assert len(inputs.layers["admin"]) == 2
@@ -70,5 +75,42 @@ def test_run_cli_with_dask_flag_writes_the_same_proposal(two_counties, tmp_path:
         res = CliRunner().invoke(cli, ["-q", "run", str(project.path), "--out", str(out), *extra],
                                  catch_exceptions=False)
         assert res.exit_code == 0, res.output
-    for name in ("proposal.csv", "county_targets.csv", "batches.csv"):
+    for name in ("proposal.csv", "county_targets.csv", "batches.csv", "provinces.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(a / name), pd.read_csv(b / name))
+    assert (a / "report_provinces.csv").exists()
+    # the national summary: one row per province and the nation, which adds them up
+    prov = pd.read_csv(a / "provinces.csv")
+    assert list(prov["province"]) == ["吉林省", "辽宁省", "全国"]
+    parts, nation = prov.iloc[:2], prov.iloc[2]
+    for col in ("demands", "demands_served", "interventions", "poor_villages", "schools"):
+        assert parts[col].sum() == nation[col]
+    assert parts["cost_cny"].sum() == pytest.approx(nation["cost_cny"], abs=2)
+    proposal = pd.read_csv(a / "proposal.csv")
+    assert proposal["cost_cny"].sum() == pytest.approx(nation["cost_cny"], abs=2)
+    # a province's interventions serve only its own villages and schools
+    county_prov = {"villages": {}, "schools": {}}
+    gaps = {layer: gpd.read_file(a / "gaps.gpkg", layer=layer) for layer in ("villages", "schools")}
+    admin = gpd.read_file(project.layers["admin"].path, layer="admin").to_crs(gaps["villages"].crs)
+    for layer, frame in gaps.items():
+        id_col = "village_id" if layer == "villages" else "school_id"
+        area = assign_areas(frame, admin)
+        by_area = dict(zip(admin["area_id"].astype(str), admin["province"], strict=True))
+        county_prov[layer] = dict(zip(frame[id_col].astype(str), area.map(by_area), strict=True))
+    for row in proposal.itertuples():
+        for did in str(row.serves).split(";"):
+            layer, pid = did.split(":", 1)
+            assert county_prov[layer][pid] == row.province
+
+
+def test_province_of_areas_codes_column_and_errors() -> None:
+    from planning.national import ONE_PROVINCE, province_of_areas
+
+    geom = [shapely.box(0, 0, 1, 1)] * 3
+    coded = gpd.GeoDataFrame({"area_id": ["220681", "210102", "220102001001"]}, geometry=geom, crs=3857)
+    assert list(province_of_areas(coded)) == ["吉林省", "辽宁省", "吉林省"]
+    plain = gpd.GeoDataFrame({"area_id": ["A", "B", "C"]}, geometry=geom, crs=3857)
+    assert set(province_of_areas(plain)) == {ONE_PROVINCE}
+    given = coded.assign(province=["P1", "P2", "P1"])
+    assert list(province_of_areas(given)) == ["P1", "P2", "P1"]
+    with pytest.raises(ValueError, match=r"layer `admin`: column `province` is empty for area_id \['210102'\]"):
+        province_of_areas(coded.assign(province=["P1", None, "P1"]))

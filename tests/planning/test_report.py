@@ -102,7 +102,9 @@ def test_cost_curve_grows_with_the_budget_and_never_exceeds_it(report):
 def test_xlsx_has_one_sheet_per_table(report):
     _, out, _ = report
     wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
-    assert wb.sheetnames == list(TABLES)
+    # the demo is one province: no national summary sheet
+    assert wb.sheetnames == [t for t in TABLES if t != "provinces"]
+    assert not (out / "report_provinces.csv").exists()
     inter = pd.read_excel(out / "report.xlsx", sheet_name="interventions")
     assert len(inter) == len(pd.read_csv(out / "report_interventions.csv"))
 
