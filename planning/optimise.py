@@ -24,6 +24,7 @@ the full MILP's root relaxation takes minutes; the bound stays the best of the L
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import os
@@ -646,26 +647,43 @@ def phase(coverage: sparse.spmatrix, cost: np.ndarray, weight: np.ndarray, selec
     prio = weight if priority is None else np.asarray(priority, dtype=float)
     sel = np.asarray(selected, dtype=np.int64)
     covered = np.zeros(a.shape[0], dtype=bool)
-    left = list(range(len(sel)))
+    price = np.maximum(cost[sel], 1e-9)
+
+    def rows(k: int) -> np.ndarray:
+        return a.indices[a.indptr[sel[k]]:a.indptr[sel[k] + 1]]
+
+    def ratio(k: int) -> float:
+        r = rows(k)
+        return float(prio[r][~covered[r]].sum()) / price[k]
+
+    # lazy greedy: a candidate's newly served priority only falls as others are built (coverage is submodular),
+    # so a stored ratio is an upper bound and the first one that is still current is the best; ties go to the
+    # earlier candidate, as in re-evaluating every candidate after each pick
+    heap = [(-ratio(k), k) for k in range(len(sel))]
+    heapq.heapify(heap)
     batch = np.zeros(len(sel), dtype=np.int64)
     year, spent = 1, 0.0
     costs, after, over = [], [], []
-    while left:
-        gain = np.array([prio[a.indices[a.indptr[sel[k]]:a.indptr[sel[k] + 1]]][
-            ~covered[a.indices[a.indptr[sel[k]]:a.indptr[sel[k] + 1]]]].sum() for k in left])
-        order = np.argsort(-(gain / np.maximum(cost[sel[left]], 1e-9)), kind="stable")
+    while heap:
         placed = False
-        for o in order:
-            k = left[o]
+        skipped = []
+        while heap:
+            neg, k = heapq.heappop(heap)
+            now = ratio(k)
+            if now < -neg:
+                heapq.heappush(heap, (-now, k))
+                continue
             c = cost[sel[k]]
             if spent + c <= yearly_budget + 1e-6 or spent == 0.0:
                 batch[k] = year
                 spent += c
-                covered[a.indices[a.indptr[sel[k]]:a.indptr[sel[k] + 1]]] = True
-                left.pop(o)
+                covered[rows(k)] = True
                 placed = True
                 break
-        if not placed or not left:
+            skipped.append((-now, k))  # does not fit this year: the next best is tried
+        for item in skipped:
+            heapq.heappush(heap, item)
+        if not placed or not heap:
             costs.append(spent)
             after.append(float(weight[covered].sum()))
             over.append(spent > yearly_budget + 1e-6)

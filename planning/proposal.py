@@ -281,9 +281,10 @@ def _assemble(project: Project, gaps: Any, cset: CandidateSet, res: CoverResult,
     # each demand: first batch that serves it, and by which intervention
     d_batch = np.full(len(demands), 0, dtype=np.int64)
     d_by = np.full(len(demands), "", dtype=object)
+    position = {did: i for i, did in enumerate(demands["demand_id"])}
     for _, row in chosen.iterrows():
         for did in str(row["serves"]).split(";") if row["serves"] else []:
-            i = demands.index[demands["demand_id"] == did][0]
+            i = position[did]
             if d_batch[i] == 0 or row["batch"] < d_batch[i]:
                 d_batch[i] = row["batch"]
                 d_by[i] = row["candidate_id"]
