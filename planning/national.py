@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from gis.errors import LayerError
 from planning.candidates import CandidateSet
 from planning.optimise import CoverResult
 
@@ -59,7 +60,7 @@ def province_of_areas(admin: gpd.GeoDataFrame) -> pd.Series:
 
     Raises
     ------
-    ValueError
+    LayerError
         A ``province`` column with empty cells (the first area ids named).
     """
     if "province" in admin:
@@ -69,7 +70,7 @@ def province_of_areas(admin: gpd.GeoDataFrame) -> pd.Series:
             ids = admin.loc[empty, "area_id"].astype(str).tolist()[:10]
             msg = (f"layer `admin`: column `province` is empty for area_id {ids}; expected the province of every "
                    "area (or drop the column)")
-            raise ValueError(msg)
+            raise LayerError(msg)
         return prov.astype(str)
     ids = admin["area_id"].astype(str)
     coded = ids.str.fullmatch(r"\d{6}|\d{12}") & ids.str[:2].isin(list(GB2260_PROVINCES))
