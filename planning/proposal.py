@@ -118,12 +118,12 @@ def propose(project: Project, inputs: Inputs, *, coverage: pd.DataFrame, fibre: 
     given_prov = point_provinces(given, layers["admin"]).to_numpy() if given is not None else None
     budgets = split_budget(budget, demands.groupby(province.to_numpy())["weight"].sum()) if use_budget else None
     jobs = []
+    sxy = shapely.get_coordinates(np.asarray(sites.geometry.values))
     for name in names:
         mine = (province == name).to_numpy()
         d = demands[mine]
         xy = shapely.get_coordinates(np.asarray(d.geometry.values))
         (x0, y0), (x1, y1) = xy.min(axis=0) - PROVINCE_SITE_BUFFER_M, xy.max(axis=0) + PROVINCE_SITE_BUFFER_M
-        sxy = shapely.get_coordinates(np.asarray(sites.geometry.values))
         near = (sxy[:, 0] >= x0) & (sxy[:, 0] <= x1) & (sxy[:, 1] >= y0) & (sxy[:, 1] <= y1)
         jobs.append({"demands": d, "existing": existing[mine], "sites": sites[near],
                      "hosts": site_prov[near] == name,
@@ -150,9 +150,7 @@ def propose(project: Project, inputs: Inputs, *, coverage: pd.DataFrame, fibre: 
     inter["province"] = inter["candidate_id"].map(by_id).to_numpy()
     dem = prop.demands
     dem["province"] = province.reindex(dem.index).to_numpy()
-    county_prov = pd.concat([pd.Series(province.to_numpy(), index=demands["county"].to_numpy()),
-                             _county_provinces(gaps, layers["admin"])])
-    county_prov = county_prov[~county_prov.index.duplicated()]
+    county_prov = _county_provinces(gaps, layers["admin"])
     table = province_table(gaps.targets, prop.targets_after, county_prov, inter, dem, plans, result)
     prop.totals["provinces"] = len(plans)
     if use_budget:
@@ -165,7 +163,8 @@ def _county_provinces(gaps: Any, admin: gpd.GeoDataFrame) -> pd.Series:
     pts = pd.concat([gaps.villages[["county", "geometry"]], gaps.schools[["county", "geometry"]]],
                     ignore_index=True)
     pts = gpd.GeoDataFrame(pts, geometry="geometry", crs=gaps.villages.crs)
-    return pd.Series(point_provinces(pts, admin).to_numpy(), index=pts["county"].to_numpy())
+    out = pd.Series(point_provinces(pts, admin).to_numpy(), index=pts["county"].to_numpy())
+    return out[~out.index.duplicated()]
 
 
 def province_plan(project: Project, demands: gpd.GeoDataFrame, existing: pd.DataFrame, *, sites: gpd.GeoDataFrame,
