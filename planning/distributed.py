@@ -12,8 +12,8 @@ with one single-threaded worker process per core is started and closed after the
 
 The same client then runs the optimiser one province per task (:func:`planning.proposal.propose`, a region
 with several provinces; see :mod:`planning.national`), and the national summary is assembled from them.
-Fibre reach and the gap status run in the calling process on the merged coverage (the shared-trench plan
-needs a province's whole road graph; gap status is a vectorised pass over the points).
+The status of villages and schools (gaps) is also computed per county task (:func:`distributed_status`); fibre
+reach runs in the calling process (the shared-trench plan needs a province's whole road graph).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from gis.inputs import Inputs
 from gis.project import Project
 from gis.terrain import reproject_dem, sample_heights
 from planning.coverage import coverage, site_ranges_m
-from planning.pipeline import COVERAGE_RECEIVERS, coverage_frame
+from planning.pipeline import COVERAGE_RECEIVERS, coverage_frame, point_status
 
 logger = logging.getLogger(__name__)
 
@@ -173,3 +173,42 @@ def distributed_coverage(project: Project, inputs: Inputs, *, client: Any = None
             raise RuntimeError(msg)
         out.append(part.reindex(frame.index))
     return gpd.GeoDataFrame(pd.concat(out, ignore_index=True), geometry="geometry", crs=inputs.layers.crs)
+
+
+def distributed_status(project: Project, inputs: Inputs, *, coverage: pd.DataFrame | None,
+                       reach: pd.DataFrame | None, client: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Village and school status per county on dask (as :func:`planning.pipeline.point_status` for the region).
+
+    Each county task gets its villages and schools with their coverage and reach rows; the status of a point
+    depends on its own rows only, so the merged frames (back in the layers' order) equal the single-process ones.
+    """
+    layers = inputs.layers
+    admin = layers["admin"]
+    frames = {"villages": layers["villages"], "schools": layers["schools"]}
+    area_of = {k: assign_areas(f, admin).to_numpy() for k, f in frames.items()}
+
+    def rows(table: pd.DataFrame | None, layer: str, mask: np.ndarray) -> pd.DataFrame | None:
+        if table is None:
+            return None
+        part = table[table["layer"] == layer]
+        if len(part) != len(frames[layer]):
+            msg = f"{layer}: {len(part)} rows in the stage output for {len(frames[layer])} in the layer"
+            raise RuntimeError(msg)
+        return part[mask]
+
+    admin_f = client.scatter(admin, broadcast=True)
+    futures = []
+    for area in admin["area_id"].astype(str):
+        masks = {k: area_of[k] == area for k in frames}
+        if not any(m.any() for m in masks.values()):
+            continue
+        cov = [x for k in frames if (x := rows(coverage, k, masks[k])) is not None]
+        rch = [x for k in frames if (x := rows(reach, k, masks[k])) is not None]
+        futures.append(client.submit(
+            point_status, project, frames["villages"][masks["villages"]], frames["schools"][masks["schools"]],
+            coverage=pd.concat(cov) if cov else None, reach=pd.concat(rch) if rch else None, admin=admin_f,
+            key=f"status-{area}", pure=False))
+    parts = client.gather(futures)
+    vs = pd.concat([p[0] for p in parts]).reindex(frames["villages"].index)
+    ss = pd.concat([p[1] for p in parts]).reindex(frames["schools"].index)
+    return vs, ss

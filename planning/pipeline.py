@@ -247,16 +247,34 @@ def _per_layer(frame: pd.DataFrame | None, layer: str, index: pd.Index) -> pd.Da
     return part.set_index(index)
 
 
+def point_status(project: Project, villages: gpd.GeoDataFrame, schools: gpd.GeoDataFrame, *,
+                 coverage: pd.DataFrame | None, reach: pd.DataFrame | None, admin: gpd.GeoDataFrame
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Village and school status (:func:`planning.gaps.village_status`, :func:`~planning.gaps.school_status`)
+    from the coverage and reach rows of these points (combined frames with ``layer``, in the points' order)."""
+    vs = village_status(villages, coverage=_per_layer(coverage, "villages", villages.index),
+                        reach=_per_layer(reach, "villages", villages.index), admin=admin)
+    ss = school_status(schools, targets=project.targets, coverage=_per_layer(coverage, "schools", schools.index),
+                       reach=_per_layer(reach, "schools", schools.index), admin=admin)
+    return vs, ss
+
+
 def gaps_stage(project: Project, inputs: Inputs, *, coverage: pd.DataFrame | None,
-               fibre: FibreResult | None) -> GapsResult:
-    """Status of villages and schools, targets per county and for the region, and the ledger rows."""
+               fibre: FibreResult | None, client: Any = None) -> GapsResult:
+    """Status of villages and schools, targets per county and for the region, and the ledger rows.
+
+    ``client``: compute the status per county on dask.distributed (:func:`planning.distributed.distributed_status`;
+    the result is the same).
+    """
     layers = inputs.layers
     v, s = layers["villages"], layers["schools"]
     reach = fibre.reach if fibre is not None else None
-    vs = village_status(v, coverage=_per_layer(coverage, "villages", v.index),
-                        reach=_per_layer(reach, "villages", v.index), admin=layers["admin"])
-    ss = school_status(s, targets=project.targets, coverage=_per_layer(coverage, "schools", s.index),
-                       reach=_per_layer(reach, "schools", s.index), admin=layers["admin"])
+    if client is not None:
+        from planning.distributed import distributed_status
+
+        vs, ss = distributed_status(project, inputs, coverage=coverage, reach=reach, client=client)
+    else:
+        vs, ss = point_status(project, v, s, coverage=coverage, reach=reach, admin=layers["admin"])
     table = target_table(vs, ss, targets=project.targets)
     cost = None
     if reach is not None:
@@ -482,7 +500,7 @@ def _run(project: Project, out: Path, *, overwrite: bool, progress: Progress | N
     t0 = time.perf_counter()
     if progress:
         progress("gaps and ledger")
-    gaps = gaps_stage(project, inputs, coverage=cov, fibre=fib)
+    gaps = gaps_stage(project, inputs, coverage=cov, fibre=fib, client=client)
     write_layers({"villages": gaps.villages, "schools": gaps.schools}, out / "gaps.gpkg")
     gaps.targets.to_csv(out / "county_targets.csv", index=False, encoding="utf-8-sig")
     create_ledger(gaps.ledger, out / "ledger.gpkg", date=ledger_date or dt.date.today(), source="coverplan run")

@@ -114,3 +114,23 @@ def test_province_of_areas_codes_column_and_errors() -> None:
     assert list(province_of_areas(given)) == ["P1", "P2", "P1"]
     with pytest.raises(ValueError, match=r"layer `admin`: column `province` is empty for area_id \['210102'\]"):
         province_of_areas(coded.assign(province=["P1", None, "P1"]))
+
+
+def test_gap_status_per_county_equals_single_process(two_counties):
+    from planning.distributed import dask_client, distributed_status
+    from planning.pipeline import fibre_stage, point_status
+
+    project, inputs = two_counties
+    cov = coverage_stage(project, inputs)
+    reach = fibre_stage(project, inputs).reach
+    layers = inputs.layers
+    one = point_status(project, layers["villages"], layers["schools"], coverage=cov, reach=reach,
+                       admin=layers["admin"])
+    with dask_client(n_workers=2) as client:
+        two = distributed_status(project, inputs, coverage=cov, reach=reach, client=client)
+    for a, b in zip(one, two, strict=True):
+        pd.testing.assert_frame_equal(pd.DataFrame(a), pd.DataFrame(b))
+    # both counties have villages lacking broadband and villages with it: the comparison is not vacuous
+    assert set(one[0]["county"]) == set(layers["admin"]["name"])
+    assert (one[0]["lacks"] != "").any()
+    assert (one[0]["lacks"] == "").any()
