@@ -12,8 +12,10 @@ with one single-threaded worker process per core is started and closed after the
 
 The same client then runs the optimiser one province per task (:func:`planning.proposal.propose`, a region
 with several provinces; see :mod:`planning.national`), and the national summary is assembled from them.
-The status of villages and schools (gaps) is also computed per county task (:func:`distributed_status`); fibre
-reach runs in the calling process (the shared-trench plan needs a province's whole road graph).
+The status of villages and schools (gaps) is also computed per county task (:func:`distributed_status`). Fibre
+is partitioned by province, not county (the shared-trench plan spans a province's counties): in a region of
+several provinces, :func:`planning.pipeline.fibre_stage` builds each province's network (its lines and those
+within 20 km), reach and plan as one task per province on the same client.
 """
 
 from __future__ import annotations

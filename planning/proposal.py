@@ -98,19 +98,18 @@ def propose(project: Project, inputs: Inputs, *, coverage: pd.DataFrame, fibre: 
     cov_idx = coverage.assign(key=coverage["layer"] + ":" + coverage["point_id"].astype(str)).set_index("key")
     existing = cov_idx.reindex(demands["demand_id"])[["4g_rsrp_dbm", "5g_rsrp_dbm"]].reset_index(drop=True)
     fibre_cost_of = None
-    net = None
     if fibre is not None:
         r = fibre.reach
         ext = r[r["reach"] == "extension"]
         fibre_cost_of = pd.Series(ext["fibre_cost_cny"].to_numpy(), index=ext["layer"] + ":" + ext["point_id"])
-        net = fibre.network
     sites, given = layers["sites"], layers.get("candidates")
     province = point_provinces(demands, layers["admin"])
     names = sorted(province.unique())
     if len(names) <= 1:
+        name = names[0] if names else ONE_PROVINCE
         plan = province_plan(project, demands, existing, sites=sites, given=given, fibre_cost_of=fibre_cost_of,
-                             net=net, dem=inputs.dem, budget=budget if use_budget else None,
-                             share=None if use_budget else share, province=names[0] if names else ONE_PROVINCE)
+                             net=_network_of(fibre, name), dem=inputs.dem, budget=budget if use_budget else None,
+                             share=None if use_budget else share, province=name)
         prop = _assemble(project, gaps, plan.candidates, plan.result, plan.prices_cny, plan.routes, plan.rounds,
                          budget=budget if use_budget else None)
         return prop
@@ -126,21 +125,22 @@ def propose(project: Project, inputs: Inputs, *, coverage: pd.DataFrame, fibre: 
         (x0, y0), (x1, y1) = xy.min(axis=0) - PROVINCE_SITE_BUFFER_M, xy.max(axis=0) + PROVINCE_SITE_BUFFER_M
         near = (sxy[:, 0] >= x0) & (sxy[:, 0] <= x1) & (sxy[:, 1] >= y0) & (sxy[:, 1] <= y1)
         jobs.append({"demands": d, "existing": existing[mine], "sites": sites[near],
-                     "hosts": site_prov[near] == name,
+                     "hosts": site_prov[near] == name, "net": _network_of(fibre, name),
                      "given": given[given_prov == name] if given is not None else None,
                      "budget": float(budgets[name]) if budgets is not None else None, "province": name})
-    common = {"fibre_cost_of": fibre_cost_of, "net": net, "dem": inputs.dem, "share": None if use_budget else share}
+    common = {"fibre_cost_of": fibre_cost_of, "dem": inputs.dem, "share": None if use_budget else share}
     if client is not None:
         shared = {k: client.scatter(val, broadcast=True) if val is not None else None for k, val in common.items()
-                  if k in ("net", "dem", "fibre_cost_of")}
+                  if k in ("dem", "fibre_cost_of")}
         futures = [client.submit(province_plan, project, j["demands"], j["existing"], sites=j["sites"],
                                  given=j["given"], hosts=j["hosts"], budget=j["budget"], province=j["province"],
-                                 share=common["share"], **shared, key=f"optimise-{j['province']}", pure=False)
+                                 net=j["net"], share=common["share"], **shared, key=f"optimise-{j['province']}",
+                                 pure=False)
                    for j in jobs]
         plans = client.gather(futures)
     else:
         plans = [province_plan(project, j["demands"], j["existing"], sites=j["sites"], given=j["given"],
-                               hosts=j["hosts"], budget=j["budget"], province=j["province"], **common)
+                               hosts=j["hosts"], budget=j["budget"], province=j["province"], net=j["net"], **common)
                  for j in jobs]
     cset, result, prices, routes, rounds = merge_plans(plans, n_demands=len(demands),
                                                        budget=budget if use_budget else None)
@@ -156,6 +156,11 @@ def propose(project: Project, inputs: Inputs, *, coverage: pd.DataFrame, fibre: 
     if use_budget:
         prop.totals["budget_split_cny"] = {k: round(float(x)) for k, x in budgets.items()}
     return replace(prop, provinces=table)
+
+
+def _network_of(fibre: Any, province: str) -> Any:
+    """The fibre network of a province (the region's one when it is not split by province), or None."""
+    return None if fibre is None else fibre.network_of(province)
 
 
 def _county_provinces(gaps: Any, admin: gpd.GeoDataFrame) -> pd.Series:

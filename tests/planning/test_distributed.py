@@ -75,7 +75,8 @@ def test_run_cli_with_dask_flag_writes_the_same_proposal(two_counties, tmp_path:
         res = CliRunner().invoke(cli, ["-q", "run", str(project.path), "--out", str(out), *extra],
                                  catch_exceptions=False)
         assert res.exit_code == 0, res.output
-    for name in ("proposal.csv", "county_targets.csv", "batches.csv", "provinces.csv"):
+    for name in ("proposal.csv", "county_targets.csv", "batches.csv", "provinces.csv", "fibre_components.csv",
+                 "fibre_repairs.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(a / name), pd.read_csv(b / name))
     assert (a / "report_provinces.csv").exists()
     # the national summary: one row per province and the nation, which adds them up
@@ -134,3 +135,26 @@ def test_gap_status_per_county_equals_single_process(two_counties):
     assert set(one[0]["county"]) == set(layers["admin"]["name"])
     assert (one[0]["lacks"] != "").any()
     assert (one[0]["lacks"] == "").any()
+
+
+def test_fibre_per_province_equals_one_network_within_the_buffer(two_counties):
+    from planning.pipeline import FIBRE_PROVINCE_BUFFER_M, _fibre_partition, fibre_stage
+
+    project, inputs = two_counties
+    layers = inputs.layers
+    points = {k: layers[k] for k in ("villages", "schools", "candidates", "fibre_nodes") if layers.get(k) is not None}
+    whole = _fibre_partition(project, {"roads": layers.get("roads"), "fibre": layers.get("fibre")}, points).reach
+    split = fibre_stage(project, inputs)
+    assert split.network is None
+    assert sorted(split.networks) == ["吉林省", "辽宁省"]
+    # each province's network is smaller than the whole one
+    n_whole = len(_fibre_partition(project, {"roads": layers.get("roads"), "fibre": layers.get("fibre")},
+                                   points).network.u)
+    assert all(len(net.u) < n_whole for net in split.networks.values())
+    assert list(split.reach["layer"] + split.reach["point_id"]) == list(whole["layer"] + whole["point_id"])
+    # a shortest path of length d stays within d of its point: within the buffer the province networks are exact
+    near = (whole["fibre_distance_m"] <= FIBRE_PROVINCE_BUFFER_M).to_numpy()
+    assert near.mean() > 0.5
+    np.testing.assert_allclose(split.reach["fibre_distance_m"].to_numpy()[near],
+                               whole["fibre_distance_m"].to_numpy()[near], atol=1.0)
+    assert (split.reach["reach"].to_numpy()[near] == whole["reach"].to_numpy()[near]).all()
