@@ -204,11 +204,12 @@ def _greedy(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np
 
 
 def _round_lp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, xs: np.ndarray, *,
-              need_weight: float) -> np.ndarray:
+              need_weight: float, deadline: float = math.inf) -> np.ndarray:
     """Cover solution from an LP optimum: take candidates by decreasing x*, complete greedily, then improve.
 
     Improvement: drop the dearest redundant picks; then for each pick (dearest first) try removing it and
-    repairing by greedy cost-effectiveness, keeping the change when the total cost falls.
+    repairing by greedy cost-effectiveness, keeping the change when the total cost falls; this pass stops at
+    ``deadline`` (``time.perf_counter()``), as it is quadratic in the number of picks.
     """
     csc = a.tocsc()
     n_c = a.shape[1]
@@ -227,13 +228,18 @@ def _round_lp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: 
     chosen = np.zeros(n_c, dtype=bool)
     chosen[xs >= 0.5 - 1e-9] = True
     cnt = cover_count(chosen)
-    order = np.argsort(-xs, kind="stable")
-    for j in order:
-        if feasible(cnt):
+    cov_w = float(weight[cnt > 0].sum())
+    must_left = int((must & (cnt == 0)).sum())
+    for j in np.argsort(-xs, kind="stable"):
+        if must_left == 0 and cov_w >= need_weight - 1e-9:
             break
         if not chosen[j] and xs[j] > 1e-6:
             chosen[j] = True
-            cnt[rows_of(j)] += 1
+            rows = rows_of(j)
+            new = rows[cnt[rows] == 0]
+            cnt[rows] += 1
+            cov_w += float(weight[new].sum())
+            must_left -= int(must[new].sum())
     if not feasible(cnt):
         extra = _greedy(a, cost, weight, must, budget=None, need_weight=need_weight)
         chosen[extra] = True
@@ -255,6 +261,9 @@ def _round_lp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: 
     prune(chosen, cnt)
     best_cost = float(cost[chosen].sum())
     for j in np.flatnonzero(chosen)[np.argsort(-cost[chosen], kind="stable")]:
+        if time.perf_counter() > deadline:
+            logger.info("LP rounding: improvement pass stopped at its deadline")
+            break
         if not chosen[j]:
             continue
         trial = chosen.copy()
@@ -536,7 +545,8 @@ def solve_cover(
         xs, lp_bound, lp_st = _milp(red, rc, w, m, budget=None, need_weight=need, set_cover=set_cover,
                                     time_limit_s=max(1.0, time_limit_s / 3), mip_rel_gap=mip_rel_gap, relax=True)
         if xs is not None:
-            r_sel = _round_lp(red, rc, w, m, xs, need_weight=need if need is not None else 0.0)
+            r_sel = _round_lp(red, rc, w, m, xs, need_weight=need if need is not None else 0.0,
+                              deadline=t0 + time_limit_s / 2)
             # restricted MIP on the LP support (plus the rounded solution): small, and usually near-optimal
             support = np.flatnonzero((xs > 1e-6) | np.isin(np.arange(len(xs)), r_sel))
             pos = np.full(len(xs), -1, dtype=np.int64)
