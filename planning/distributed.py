@@ -36,7 +36,7 @@ from gis.inputs import Inputs
 from gis.project import Project
 from gis.terrain import reproject_dem, sample_heights
 from planning.coverage import coverage, site_ranges_m
-from planning.pipeline import COVERAGE_RECEIVERS, coverage_frame, point_status
+from planning.pipeline import COVERAGE_RECEIVERS, _per_layer, coverage_frame, point_status
 
 logger = logging.getLogger(__name__)
 
@@ -190,13 +190,8 @@ def distributed_status(project: Project, inputs: Inputs, *, coverage: pd.DataFra
     area_of = {k: assign_areas(f, admin).to_numpy() for k, f in frames.items()}
 
     def rows(table: pd.DataFrame | None, layer: str, mask: np.ndarray) -> pd.DataFrame | None:
-        if table is None:
-            return None
-        part = table[table["layer"] == layer]
-        if len(part) != len(frames[layer]):
-            msg = f"{layer}: {len(part)} rows in the stage output for {len(frames[layer])} in the layer"
-            raise RuntimeError(msg)
-        return part[mask]
+        part = _per_layer(table, layer, frames[layer].index)
+        return None if part is None else part[mask]
 
     admin_f = client.scatter(admin, broadcast=True)
     futures = []
