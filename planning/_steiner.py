@@ -204,7 +204,6 @@ def key_path_exchange(w: sparse.csr_matrix, edges: Edges, terminals: np.ndarray,
     is_term[terms] = True
     root = int(terms[0])
     searcher = searcher or Searcher(w)
-    target = np.zeros(n, dtype=bool)
     start = time.perf_counter()
     for _ in range(rounds):
         improved = False
@@ -226,12 +225,16 @@ def key_path_exchange(w: sparse.csr_matrix, edges: Edges, terminals: np.ndarray,
                 top_child = path[-1]
                 path.append(int(tree.parent[top_child]))
                 old = float(tree.depth[c] - tree.depth[path[-1]])
-                side_a, side_b = tree.subtree(c), tree.outside(top_child)
-                if len(side_a) > len(side_b):
-                    side_a, side_b = side_b, side_a
-                target[side_b] = True
-                hit, d, new_path = searcher.nearest(side_a, target, limit=old)
-                target[side_b] = False
+                # the two parts: the subtree of c, and all outside the subtree of top_child (ranges of the
+                # preorder, passed as such); search from the smaller
+                lo, hi = int(tree.pos[c]), int(tree.pos[c] + tree.size[c])
+                top_lo, top_hi = int(tree.pos[top_child]), int(tree.pos[top_child] + tree.size[top_child])
+                if hi - lo <= len(tree.order) - (top_hi - top_lo):
+                    hit, d, new_path = searcher.nearest_ranked(tree.order[lo:hi], tree.pos, top_lo, top_hi,
+                                                               inside=False, limit=old)
+                else:
+                    hit, d, new_path = searcher.nearest_ranked(tree.outside(top_child), tree.pos, lo, hi,
+                                                               inside=True, limit=old)
                 if hit >= 0 and d < old * (1 - 1e-12) - 1e-9:
                     p_edges = {(min(a, b), max(a, b)) for a, b in itertools.pairwise(path)}
                     edges = (edges - p_edges) | set(new_path)

@@ -550,6 +550,7 @@ def _segments(network: RoadNetwork, built: np.ndarray, labels: list[str]) -> gpd
     if not len(built):
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=network.crs)
     pn = network.point_node
+    edge_cost = network.cost_cny
     label_of_node: dict[int, list[str]] = {}
     for lab in labels:
         label_of_node.setdefault(int(pn.loc[lab, "node"]), []).append(lab)
@@ -607,7 +608,7 @@ def _segments(network: RoadNetwork, built: np.ndarray, labels: list[str]) -> gpd
         srcs = sorted({s for k in chain for s in str(network.source[k]).split(";")
                        if not s.startswith(("villages:", "schools:", "candidates:"))})
         rows.append({"length_m": float(network.length_m[chain_arr].sum()),
-                     "cost_cny": float(network.cost_cny[chain_arr].sum()),
+                     "cost_cny": float(edge_cost[chain_arr].sum()),
                      "kind": "drop" if kinds == {"drop"} else "road",
                      "roads": ";".join(srcs), "n_served": len(serves), "serves": ";".join(sorted(serves)),
                      "geometry": merged})

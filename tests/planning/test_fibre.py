@@ -257,6 +257,42 @@ def test_random_graphs_valid_and_not_worse_than_networkx(seed: int, n: int, k: i
     assert ours <= theirs + 1e-9
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=0, max_value=39),
+       st.integers(min_value=1, max_value=40), st.booleans())
+def test_ranked_search_finds_the_nearest_target_of_a_range(seed: int, lo: int, width: int, inside: bool) -> None:
+    # the key-path exchange passes a part of the tree as a range of ranks (or its complement); the search must
+    # find the same distance as a full multi-source Dijkstra to those targets
+    from scipy import sparse
+    from scipy.sparse import csgraph
+
+    from planning._dijkstra import Searcher
+
+    rng = np.random.default_rng(seed)
+    g = nx.connected_watts_strogatz_graph(60, 4, 0.3, seed=seed)
+    w = nx.to_scipy_sparse_array(g, weight=None, format="coo")
+    w = sparse.coo_matrix((rng.uniform(1.0, 100.0, w.nnz), (w.row, w.col)), shape=w.shape)
+    w = sparse.csr_matrix(w.maximum(w.T))
+    rank = np.full(60, -1, dtype=np.int64)
+    ranked = rng.choice(60, size=40, replace=False)
+    rank[ranked] = np.arange(40)
+    hi = min(lo + width, 40)
+    is_target = (rank >= 0) & (((rank >= lo) & (rank < hi)) == inside)
+    sources = rng.choice(np.flatnonzero(~is_target), size=3, replace=False)
+    dist = csgraph.dijkstra(w, directed=False, indices=sources, min_only=True)
+    expected = dist[is_target].min() if is_target.any() else np.inf
+    searcher = Searcher(w)
+    for _ in range(2):  # a second call on the same searcher sees clean state
+        hit, d, path = searcher.nearest_ranked(sources, rank, lo, hi, inside=inside)
+        if not np.isfinite(expected):
+            assert hit == -1
+            continue
+        assert is_target[hit]
+        assert d == pytest.approx(expected)
+        assert sum(w[a, b] for a, b in path) == pytest.approx(d)
+    assert searcher.nearest(sources, is_target)[1] == pytest.approx(expected)
+
+
 def test_steinlib_reader_matches_header() -> None:
     g, terms = read_stp(Path(STEINLIB / "b01.stp"))
     assert (g.number_of_nodes(), g.number_of_edges(), len(terms)) == (50, 63, 9)
