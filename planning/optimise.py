@@ -29,9 +29,11 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy import sparse
@@ -288,26 +290,59 @@ def _round_lp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: 
     return np.flatnonzero(chosen)
 
 
+def _dive(h: Any, n_c: int, *, deadline: float, share: float = 0.2, stop_at: int = 30) -> np.ndarray:
+    """LP diving from the solved relaxation ``h``: fix the candidates with the largest fractional values to 1
+    (the top ``share`` of the fractional ones, at least one) and re-solve (warm, dual simplex) until at most
+    ``stop_at`` values are fractional, the LP turns infeasible, or ``deadline`` passes. Returns the last LP
+    values of the candidates (the caller rounds them): far closer to an optimal cover than rounding the root LP
+    (on the 40k x 6k bench: 294.4 M CNY against 302.9 M, in under a second after the root).
+    """
+    x = np.asarray(h.getSolution().col_value)[:n_c]
+    rounds = 0
+    while time.perf_counter() < deadline:
+        frac = np.flatnonzero((x > 1e-6) & (x < 1 - 1e-6))
+        if len(frac) <= stop_at:
+            break
+        pick = frac[np.argsort(-x[frac], kind="stable")[:max(1, int(len(frac) * share))]]
+        h.changeColsBounds(len(pick), pick.astype(np.int32), np.ones(len(pick)), np.ones(len(pick)))
+        h.setOptionValue("time_limit", max(0.1, deadline - time.perf_counter()))
+        h.run()
+        if h.getInfo().primal_solution_status != 2:  # cannot happen for a cover (fixing to 1 keeps it feasible)
+            break
+        x = np.asarray(h.getSolution().col_value)[:n_c]
+        rounds += 1
+    logger.info("LP dive: %d rounds, %d values still fractional", rounds,
+                int(((x > 1e-6) & (x < 1 - 1e-6)).sum()))
+    return x
+
+
 def _lns(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, sel: np.ndarray, *,
-         need_weight: float, set_cover: bool, deadline: float, size: int = 400, sub_limit_s: float = 5.0,
-         seed: int = 0) -> np.ndarray:
+         need_weight: float, set_cover: bool, deadline: float, size: int = 300, sub_limit_s: float = 1.0,
+         sub_gap: float = 5e-3, seed: int = 0, stop: Callable[[], bool] | None = None) -> np.ndarray:
     """Large-neighbourhood search on a (partial) cover until ``deadline`` (``time.perf_counter()``).
 
     Each step frees a neighbourhood of ``size`` candidates grown from a chosen one through the demands they
     share (breadth first), keeps the rest of the solution fixed, and re-solves the freed part exactly with
     HiGHS (the demands the fixed part does not cover; the weight still needed), started from the current
-    choice; a cheaper answer replaces it. Returns the chosen candidates (never dearer than ``sel``).
+    choice; a cheaper answer replaces it. Stops early when ``stop()`` turns true. Returns the chosen candidates
+    (never dearer than ``sel``).
     """
     csc = a.tocsc()
     n_c = a.shape[1]
     best = np.zeros(n_c, dtype=bool)
     best[sel] = True
     rng = np.random.default_rng(seed)
+    tried = np.zeros(n_c, dtype=bool)
     steps = improved = 0
-    while time.perf_counter() < deadline - 1.0 and best.any():
+    while time.perf_counter() < deadline - 1.0 and best.any() and not (stop is not None and stop()):
         steps += 1
         free = np.zeros(n_c, dtype=bool)
-        frontier = np.array([rng.choice(np.flatnonzero(best))])
+        centres = np.flatnonzero(best & ~tried)
+        if not len(centres):  # every chosen one tried since its neighbourhood last changed: start over
+            tried[:] = False
+            centres = np.flatnonzero(best)
+        frontier = np.array([rng.choice(centres)])
+        tried[frontier] = True
         free[frontier] = True
         while free.sum() < size and len(frontier):
             rows = np.unique(np.concatenate([csc.indices[csc.indptr[j]:csc.indptr[j + 1]] for j in frontier]))
@@ -332,10 +367,11 @@ def _lns(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.nd
             break
         got, _, _ = _milp(sub[rows], cost[fc], weight[rows], must[rows], budget=None,
                           need_weight=None if need_sub is None else max(need_sub, 0.0), set_cover=set_cover,
-                          time_limit_s=limit, mip_rel_gap=1e-4, start=start)
+                          time_limit_s=limit, mip_rel_gap=sub_gap, start=start)
         if got is not None and float(cost[fc[got]].sum()) < current - 1e-6:
             best[fc] = False
             best[fc[got]] = True
+            tried[fc] = False
             improved += 1
     logger.info("LNS: %d steps, %d improvements, cost %.1f -> %.1f", steps, improved, float(cost[sel].sum()),
                 float(cost[best].sum()))
@@ -364,14 +400,10 @@ def _lagrangian_cover_bound(a: sparse.csr_matrix, cost: np.ndarray, upper: float
     return best
 
 
-def _milp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, *, budget: float | None,
-          need_weight: float | None, set_cover: bool, time_limit_s: float, mip_rel_gap: float,
-          start: np.ndarray | None = None, relax: bool = False) -> tuple[np.ndarray | None, float, str]:
-    """HiGHS (highspy) on the reduced model, started from ``start`` (chosen candidates) when given.
-
-    Returns (chosen candidates or None, proven bound on the objective, status); with ``relax`` the LP
-    relaxation: (candidate values x* in [0, 1], LP bound, status).
-    """
+def _model(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, *, budget: float | None,
+           need_weight: float | None, set_cover: bool, time_limit_s: float, mip_rel_gap: float,
+           start: np.ndarray | None = None, relax: bool = False) -> Any:
+    """A ``highspy.Highs`` holding the model (candidates are its first columns), not yet run."""
     import highspy
 
     n_d, n_c = a.shape
@@ -429,7 +461,28 @@ def _milp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.n
         sol = highspy.HighsSolution()
         sol.col_value = list(x0)
         h.setSolution(sol)
+    return h
+
+
+def _milp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, *, budget: float | None,
+          need_weight: float | None, set_cover: bool, time_limit_s: float, mip_rel_gap: float,
+          start: np.ndarray | None = None, relax: bool = False) -> tuple[np.ndarray | None, float, str]:
+    """HiGHS (highspy) on the reduced model, started from ``start`` (chosen candidates) when given.
+
+    Returns (chosen candidates or None, proven bound on the objective, status); with ``relax`` the LP
+    relaxation: (candidate values x* in [0, 1], LP bound, status). HiGHS releases the GIL while it runs, so
+    a call in a thread runs beside the caller's work.
+    """
+    h = _model(a, cost, weight, must, budget=budget, need_weight=need_weight, set_cover=set_cover,
+               time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, start=start, relax=relax)
     h.run()
+    return _result(h, a.shape[1], budget=None if set_cover else budget, relax=relax)
+
+
+def _result(h: Any, n_c: int, *, budget: float | None, relax: bool) -> tuple[np.ndarray | None, float, str]:
+    """(chosen candidates or LP values, bound, status) of a run ``h`` (see :func:`_milp`)."""
+    import highspy
+
     status = h.getModelStatus()
     info = h.getInfo()
     if status == highspy.HighsModelStatus.kInfeasible:
@@ -439,13 +492,65 @@ def _milp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.n
     if relax:
         xs = np.asarray(h.getSolution().col_value)[:n_c]
         val = float(info.objective_function_value)
-        return xs, (-val if budget is not None and not set_cover else val), (
+        return xs, (-val if budget is not None else val), (
             "optimal" if status == highspy.HighsModelStatus.kOptimal else "feasible")
     x = np.asarray(h.getSolution().col_value)[:n_c] > 0.5
     bound = float(info.mip_dual_bound)
-    if budget is not None and not set_cover:
+    if budget is not None:
         bound = -bound
     return np.flatnonzero(x), bound, "optimal" if status == highspy.HighsModelStatus.kOptimal else "feasible"
+
+
+def _cover_search(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, start: np.ndarray,
+                  *, need_weight: float | None, set_cover: bool, deadline: float, mip_rel_gap: float
+                  ) -> tuple[np.ndarray, float, Status, str]:
+    """A (partial) cover on the reduced model, using two threads until ``deadline``.
+
+    In a background thread the full MILP runs (HiGHS releases the GIL) from ``start``, for its bound and for its
+    answer when it finishes. Meanwhile: the LP relaxation (its bound), an LP dive (:func:`_dive`) rounded and
+    improved (:func:`_round_lp`), then the neighbourhood search (:func:`_lns`) until the deadline or until the
+    MILP has proven its answer optimal. Returns (chosen candidates, bound, status, method): the cheapest answer
+    found, the best bound (LP or MILP), ``optimal`` when the gap is within ``mip_rel_gap``.
+    """
+    n_c = a.shape[1]
+    t0 = time.perf_counter()
+    total = deadline - t0
+    best, meth, bound = start, "greedy", np.nan
+    options = {"budget": None, "need_weight": need_weight, "set_cover": set_cover, "mip_rel_gap": mip_rel_gap}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp") as pool:
+        full = pool.submit(_milp, a, cost, weight, must, time_limit_s=max(1.0, total - 0.5), start=start, **options)
+
+        def solved() -> bool:
+            return full.done() and full.result()[2] == "optimal"
+
+        h = _model(a, cost, weight, must, time_limit_s=max(1.0, total / 3), relax=True, **options)
+        h.run()
+        xs, lp_bound, lp_st = _result(h, n_c, budget=None, relax=True)
+        if xs is not None and not solved():
+            if lp_st == "optimal":
+                bound = lp_bound
+            xs = _dive(h, n_c, deadline=t0 + total / 3)
+            r_sel = _round_lp(a, cost, weight, must, xs, need_weight=need_weight or 0.0, deadline=t0 + total / 2)
+            logger.info("LP bound %.1f, LP dive rounded to %.1f", lp_bound, cost[r_sel].sum())
+            if cost[r_sel].sum() < cost[best].sum():
+                best, meth = r_sel, "lp-dive"
+        del h
+        if not solved() and deadline - time.perf_counter() > 3.0:
+            l_sel = _lns(a, cost, weight, must, best, need_weight=need_weight or 0.0, set_cover=set_cover,
+                         deadline=deadline, stop=solved)
+            if cost[l_sel].sum() < cost[best].sum() - 1e-9:
+                best, meth = l_sel, meth + "+lns"
+        sel, mb, st = full.result()
+    if st == "infeasible":
+        return best, np.nan, "infeasible", "milp"
+    if sel is not None:
+        if cost[sel].sum() <= cost[best].sum() + 1e-9:
+            best, meth = sel, "milp"
+        bound = mb if np.isnan(bound) else max(bound, mb)
+    total_cost = float(cost[best].sum())
+    gap = (total_cost - bound) / total_cost if total_cost > 0 and not np.isnan(bound) else 0.0
+    status: Status = "optimal" if not np.isnan(bound) and gap <= mip_rel_gap * 1.0001 else "feasible"
+    return best, bound, status, meth
 
 
 def solve_cover(
@@ -541,54 +646,21 @@ def solve_cover(
     if trivial and status != "infeasible":  # nothing left to decide: the greedy answer is optimal
         status = "optimal"
         bound = float(_covered_weight(red, w, g_sel)) if budget is not None else float(rc[g_sel].sum())
-    if method in ("auto", "milp") and not trivial and budget is None and status != "infeasible":
-        xs, lp_bound, lp_st = _milp(red, rc, w, m, budget=None, need_weight=need, set_cover=set_cover,
-                                    time_limit_s=max(1.0, time_limit_s / 3), mip_rel_gap=mip_rel_gap, relax=True)
-        if xs is not None:
-            r_sel = _round_lp(red, rc, w, m, xs, need_weight=need if need is not None else 0.0,
-                              deadline=t0 + time_limit_s / 2)
-            # restricted MIP on the LP support (plus the rounded solution): small, and usually near-optimal
-            support = np.flatnonzero((xs > 1e-6) | np.isin(np.arange(len(xs)), r_sel))
-            pos = np.full(len(xs), -1, dtype=np.int64)
-            pos[support] = np.arange(len(support))
-            s_sel, _, s_st = _milp(red[:, support], rc[support], w, m, budget=None, need_weight=need,
-                                   set_cover=set_cover, time_limit_s=max(1.0, time_limit_s / 10),
-                                   mip_rel_gap=mip_rel_gap, start=pos[r_sel])
-            logger.info("LP support %d candidates; restricted MIP %s %.1f", len(support), s_st,
-                        rc[support[s_sel]].sum() if s_sel is not None else np.nan)
-            if s_sel is not None and rc[support[s_sel]].sum() < rc[r_sel].sum():
-                r_sel = support[s_sel]
-            if rc[r_sel].sum() < rc[g_sel].sum():
-                g_sel = r_sel
-                best_sel = r_sel
-            if lp_st == "optimal":
-                bound = lp_bound
-            logger.info("LP bound %.1f, LP-rounded solution %.1f", lp_bound, rc[r_sel].sum())
-    if method in ("auto", "milp") and not trivial:
-        left = time_limit_s - (time.perf_counter() - t0)
-        # a cover keeps time for the neighbourhood search after the MILP (the MILP's root alone can take minutes)
-        sel, mb, st = _milp(red, rc, w, m, budget=budget, need_weight=need, set_cover=set_cover,
-                            time_limit_s=max(1.0, left if budget is not None else min(left, time_limit_s / 6)),
+    if method in ("auto", "milp") and not trivial and budget is None:
+        best_sel, bound, status, meth = _cover_search(red, rc, w, m, g_sel, need_weight=need, set_cover=set_cover,
+                                                      deadline=t0 + time_limit_s, mip_rel_gap=mip_rel_gap)
+    elif method in ("auto", "milp") and not trivial:
+        sel, mb, st = _milp(red, rc, w, m, budget=budget, need_weight=need, set_cover=False,
+                            time_limit_s=max(1.0, time_limit_s - (time.perf_counter() - t0)),
                             mip_rel_gap=mip_rel_gap, start=None if status == "infeasible" else g_sel)
         if st == "infeasible":
             status, meth = "infeasible", "milp"
         elif sel is not None:
-            better = (budget is not None and _covered_weight(red, w, sel) >= _covered_weight(red, w, g_sel) - 1e-9) or (
-                budget is None and rc[sel].sum() <= rc[g_sel].sum() + 1e-9)
-            if better or status == "infeasible":
+            if _covered_weight(red, w, sel) >= _covered_weight(red, w, g_sel) - 1e-9 or status == "infeasible":
                 best_sel, meth = sel, "milp"
-            bound = mb if np.isnan(bound) else max(bound, mb)
-            status = st
+            bound, status = mb, st
         elif method == "milp":
             logger.warning("HiGHS found no solution in %.0f s; the greedy solution is returned", time_limit_s)
-        deadline = t0 + time_limit_s
-        gap_now = (rc[best_sel].sum() - bound) / max(rc[best_sel].sum(), 1e-12) if not np.isnan(bound) else 1.0
-        if (budget is None and status != "infeasible" and gap_now > mip_rel_gap
-                and deadline - time.perf_counter() > 3.0):
-            l_sel = _lns(red, rc, w, m, best_sel, need_weight=need if need is not None else 0.0,
-                         set_cover=set_cover, deadline=deadline)
-            if rc[l_sel].sum() < rc[best_sel].sum() - 1e-9:
-                best_sel, meth = l_sel, meth + "+lns"
     if np.isnan(bound) or status != "optimal":
         if set_cover and red.shape[0]:
             lag = _lagrangian_cover_bound(red, rc, float(rc[best_sel].sum()))
