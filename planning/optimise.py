@@ -7,17 +7,21 @@ weight per demand, and either
 * with ``min_share``: minimises cost so that the covered weight >= ``min_share`` x the coverable weight
   (partial set cover; 1.0 is set cover),
 
-with ``must_cover`` demands (schools) always covered. Exact through HiGHS (``scipy.optimize.milp``) after
-reductions: demands no candidate covers are set aside, demands with identical candidate sets are merged (their
-weights add up), candidates whose demand set is inside a no-dearer candidate's are dropped, and in set cover a
-must-cover demand whose candidate set contains another must-cover demand's is implied and dropped. A greedy
-solution (cost-effectiveness order, redundant picks removed) and a Lagrangian bound (subgradient) are computed
-first; they are the answer when HiGHS cannot finish in the time limit, and the gap against the best proven
-bound is always reported. For a (partial) cover the LP optimum is rounded and improved, a MIP restricted to the
-LP support is tried, then the full MILP for a sixth of the time limit; when it has not proven optimality the
-rest of the time goes to a large-neighbourhood search (:func:`_lns`: neighbourhoods of ~400 candidates freed
-around a chosen one and re-solved exactly by HiGHS with the rest fixed), which improves the incumbent where
-the full MILP's root relaxation takes minutes; the bound stays the best of the LP and MILP bounds.
+with ``must_cover`` demands (schools) always covered. Exact through HiGHS (highspy) after reductions: demands
+no candidate covers are set aside, demands with identical candidate sets are merged (their weights add up),
+candidates whose demand set is inside a no-dearer candidate's are dropped, and in set cover a must-cover demand
+whose candidate set contains another must-cover demand's is implied and dropped. A greedy solution
+(cost-effectiveness order, redundant picks removed) comes first; it is the answer when HiGHS cannot help, with
+a Lagrangian bound (subgradient) for set cover, and the gap against the best proven bound is always reported.
+
+Budget mode gives HiGHS the whole time limit, started from the greedy answer. A (partial) cover uses two
+threads (:func:`_cover_search`; HiGHS releases the GIL): the full MILP runs in the background for its bound
+(root cuts) and, when it finishes, its answer, while the main thread solves the LP relaxation, dives from it
+(:func:`_dive`: fix the largest fractional values to 1, re-solve warm), rounds and improves the result
+(:func:`_round_lp`), and spends the rest on a large-neighbourhood search (:func:`_lns`: ~500 candidates freed
+around a chosen one, first where the root LP disagrees with the choice, the rest fixed, the freed part re-solved
+by HiGHS from the current choice). The search stops when the MILP proves optimality; the bound is the best of
+the LP and the MILP's.
 
 :func:`phase` splits a chosen plan into yearly batches under a yearly budget, most-needed first.
 """
@@ -65,8 +69,9 @@ class CoverResult:
         Relative gap between the solution and the bound (0 = proven optimal).
     status : {"optimal", "feasible", "infeasible"}
     method : str
-        ``milp`` (HiGHS), ``milp+lns`` (improved by the neighbourhood search), ``greedy`` (greedy + Lagrangian
-        bound) or ``none``.
+        Where the answer came from: ``milp`` (HiGHS on the whole model), ``lp-dive`` (the rounded LP dive),
+        ``greedy`` (greedy, with a Lagrangian bound for set cover), with ``+lns`` when the neighbourhood search
+        improved it.
     seconds : float
     reductions : dict
         Sizes before and after each reduction.
@@ -317,15 +322,17 @@ def _dive(h: Any, n_c: int, *, deadline: float, share: float = 0.2, stop_at: int
 
 
 def _lns(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, sel: np.ndarray, *,
-         need_weight: float, set_cover: bool, deadline: float, size: int = 300, sub_limit_s: float = 1.0,
-         sub_gap: float = 5e-3, seed: int = 0, stop: Callable[[], bool] | None = None) -> np.ndarray:
+         need_weight: float, set_cover: bool, deadline: float, size: int = 500, sub_limit_s: float = 2.0,
+         sub_gap: float = 5e-3, seed: int = 0, stop: Callable[[], bool] | None = None,
+         centre_weight: np.ndarray | None = None) -> np.ndarray:
     """Large-neighbourhood search on a (partial) cover until ``deadline`` (``time.perf_counter()``).
 
     Each step frees a neighbourhood of ``size`` candidates grown from a chosen one through the demands they
     share (breadth first), keeps the rest of the solution fixed, and re-solves the freed part exactly with
     HiGHS (the demands the fixed part does not cover; the weight still needed), started from the current
-    choice; a cheaper answer replaces it. Stops early when ``stop()`` turns true. Returns the chosen candidates
-    (never dearer than ``sel``).
+    choice; a cheaper answer replaces it. Centres are drawn among the chosen candidates not tried since their
+    neighbourhood last changed, in proportion to ``centre_weight`` (uniformly without it). Stops early when
+    ``stop()`` turns true. Returns the chosen candidates (never dearer than ``sel``).
     """
     csc = a.tocsc()
     n_c = a.shape[1]
@@ -341,7 +348,8 @@ def _lns(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.nd
         if not len(centres):  # every chosen one tried since its neighbourhood last changed: start over
             tried[:] = False
             centres = np.flatnonzero(best)
-        frontier = np.array([rng.choice(centres)])
+        p = None if centre_weight is None else centre_weight[centres] / centre_weight[centres].sum()
+        frontier = np.array([rng.choice(centres, p=p)])
         tried[frontier] = True
         free[frontier] = True
         while free.sum() < size and len(frontier):
@@ -466,15 +474,27 @@ def _model(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.
 
 def _milp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, *, budget: float | None,
           need_weight: float | None, set_cover: bool, time_limit_s: float, mip_rel_gap: float,
-          start: np.ndarray | None = None, relax: bool = False) -> tuple[np.ndarray | None, float, str]:
+          start: np.ndarray | None = None, relax: bool = False, deadline: float | None = None,
+          progress: dict[str, float] | None = None) -> tuple[np.ndarray | None, float, str]:
     """HiGHS (highspy) on the reduced model, started from ``start`` (chosen candidates) when given.
 
     Returns (chosen candidates or None, proven bound on the objective, status); with ``relax`` the LP
     relaxation: (candidate values x* in [0, 1], LP bound, status). HiGHS releases the GIL while it runs, so
-    a call in a thread runs beside the caller's work.
+    a call in a thread runs beside the caller's work. ``deadline`` (``time.perf_counter()``): a MIP is also
+    interrupted at its first check after it (HiGHS checks its own time limit only between rounds of cuts at
+    the root, which can overrun it by seconds on a large model); at each check ``progress["bound"]`` gets the
+    bound proven so far (for a caller that cannot wait for the next check).
     """
     h = _model(a, cost, weight, must, budget=budget, need_weight=need_weight, set_cover=set_cover,
                time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, start=start, relax=relax)
+    if deadline is not None:
+        def interrupt(event: Any) -> None:
+            if progress is not None and np.isfinite(event.data_out.mip_dual_bound):
+                progress["bound"] = float(event.data_out.mip_dual_bound)
+            if time.perf_counter() > deadline:
+                event.interrupt()
+
+        h.cbMipInterrupt += interrupt
     h.run()
     return _result(h, a.shape[1], budget=None if set_cover else budget, relax=relax)
 
@@ -502,8 +522,8 @@ def _result(h: Any, n_c: int, *, budget: float | None, relax: bool) -> tuple[np.
 
 
 def _cover_search(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, start: np.ndarray,
-                  *, need_weight: float | None, set_cover: bool, deadline: float, mip_rel_gap: float
-                  ) -> tuple[np.ndarray, float, Status, str]:
+                  *, need_weight: float | None, set_cover: bool, deadline: float, mip_rel_gap: float,
+                  seed: int = 0) -> tuple[np.ndarray, float, Status, str]:
     """A (partial) cover on the reduced model, using two threads until ``deadline``.
 
     In a background thread the full MILP runs (HiGHS releases the GIL) from ``start``, for its bound and for its
@@ -517,18 +537,26 @@ def _cover_search(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, mu
     total = deadline - t0
     best, meth, bound = start, "greedy", np.nan
     options = {"budget": None, "need_weight": need_weight, "set_cover": set_cover, "mip_rel_gap": mip_rel_gap}
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp") as pool:
-        full = pool.submit(_milp, a, cost, weight, must, time_limit_s=max(1.0, total - 0.5), start=start, **options)
+    progress: dict[str, float] = {}
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp")
+    try:
+        # the MILP stops at its first check after the deadline (a round of root cuts can take seconds); an
+        # answer not back by then is not waited for: its last bound is used and the thread ends on its own
+        full = pool.submit(_milp, a, cost, weight, must, time_limit_s=max(1.0, total - 1.0), start=start,
+                           deadline=deadline - 1.0, progress=progress, **options)
 
         def solved() -> bool:
             return full.done() and full.result()[2] == "optimal"
 
         h = _model(a, cost, weight, must, time_limit_s=max(1.0, total / 3), relax=True, **options)
         h.run()
-        xs, lp_bound, lp_st = _result(h, n_c, budget=None, relax=True)
-        if xs is not None and not solved():
+        x_root, lp_bound, lp_st = _result(h, n_c, budget=None, relax=True)
+        centre_weight = None
+        if x_root is not None and not solved():
             if lp_st == "optimal":
                 bound = lp_bound
+            # the search frees first around picks the root LP did not want
+            centre_weight = 1.05 - np.clip(x_root, 0.0, 1.0)
             xs = _dive(h, n_c, deadline=t0 + total / 3)
             r_sel = _round_lp(a, cost, weight, must, xs, need_weight=need_weight or 0.0, deadline=t0 + total / 2)
             logger.info("LP bound %.1f, LP dive rounded to %.1f", lp_bound, cost[r_sel].sum())
@@ -537,15 +565,21 @@ def _cover_search(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, mu
         del h
         if not solved() and deadline - time.perf_counter() > 3.0:
             l_sel = _lns(a, cost, weight, must, best, need_weight=need_weight or 0.0, set_cover=set_cover,
-                         deadline=deadline, stop=solved)
+                         deadline=deadline - 0.5, stop=solved, centre_weight=centre_weight, seed=seed)
             if cost[l_sel].sum() < cost[best].sum() - 1e-9:
                 best, meth = l_sel, meth + "+lns"
-        sel, mb, st = full.result()
+        try:
+            sel, mb, st = full.result(timeout=max(0.0, deadline - time.perf_counter()))
+        except TimeoutError:
+            sel, mb, st = None, progress.get("bound", np.nan), "running"
+            logger.info("full MILP still in a round of cuts at the deadline: its last bound %.1f is used", mb)
+    finally:
+        pool.shutdown(wait=False)
     if st == "infeasible":
         return best, np.nan, "infeasible", "milp"
-    if sel is not None:
-        if cost[sel].sum() <= cost[best].sum() + 1e-9:
-            best, meth = sel, "milp"
+    if sel is not None and cost[sel].sum() <= cost[best].sum() + 1e-9:
+        best, meth = sel, "milp"
+    if not np.isnan(mb):
         bound = mb if np.isnan(bound) else max(bound, mb)
     total_cost = float(cost[best].sum())
     gap = (total_cost - bound) / total_cost if total_cost > 0 and not np.isnan(bound) else 0.0
@@ -564,6 +598,7 @@ def solve_cover(
     time_limit_s: float = 60.0,
     mip_rel_gap: float = 1e-3,
     method: Method = "auto",
+    seed: int = 0,
 ) -> CoverResult:
     """Choose candidates that cover demands: budgeted maximal covering or (partial) set cover.
 
@@ -587,6 +622,8 @@ def solve_cover(
         Relative gap at which HiGHS stops (default 1e-3: within 0.1 % of the proven bound).
     method : {"auto", "milp", "greedy"}
         ``auto``: HiGHS, with the greedy solution as fallback; ``greedy``: greedy + Lagrangian bound only.
+    seed : int
+        Seed of the neighbourhood search (cover modes that HiGHS does not finish).
 
     Returns
     -------
@@ -648,7 +685,8 @@ def solve_cover(
         bound = float(_covered_weight(red, w, g_sel)) if budget is not None else float(rc[g_sel].sum())
     if method in ("auto", "milp") and not trivial and budget is None:
         best_sel, bound, status, meth = _cover_search(red, rc, w, m, g_sel, need_weight=need, set_cover=set_cover,
-                                                      deadline=t0 + time_limit_s, mip_rel_gap=mip_rel_gap)
+                                                      deadline=t0 + time_limit_s, mip_rel_gap=mip_rel_gap,
+                                                      seed=seed)
     elif method in ("auto", "milp") and not trivial:
         sel, mb, st = _milp(red, rc, w, m, budget=budget, need_weight=need, set_cover=False,
                             time_limit_s=max(1.0, time_limit_s - (time.perf_counter() - t0)),

@@ -182,3 +182,49 @@ def test_neighbourhood_search_improves_a_poor_start_and_stays_feasible(share: fl
             assert cost[sel].sum() >= _optima()["scp41"]
     # from every column it must find something far cheaper (scp41: 1000 columns, optimum 429)
     assert cost[sel].sum() < 0.2 * cost.sum()
+
+
+@pytest.mark.parametrize("share", [1.0, 0.95])
+def test_lp_dive_fixes_towards_a_cover_no_cheaper_than_the_lp(share: float) -> None:
+    import time
+
+    from planning.optimise import _dive, _model, _result, _round_lp
+
+    a, cost = read_orlib_scp(ORLIB / "scpa1.txt")
+    a = a.tocsr()
+    w = np.random.default_rng(2).uniform(1.0, 3.0, a.shape[0])
+    set_cover = share == 1.0
+    need = None if set_cover else share * w.sum()
+    must = np.ones(a.shape[0], dtype=bool) if set_cover else np.zeros(a.shape[0], dtype=bool)
+    h = _model(a, cost, w, must, budget=None, need_weight=need, set_cover=set_cover, time_limit_s=30,
+               mip_rel_gap=1e-3, relax=True)
+    h.run()
+    x_root, lp_bound, _ = _result(h, a.shape[1], budget=None, relax=True)
+    fixed_before = int((x_root > 1 - 1e-6).sum())
+    x = _dive(h, a.shape[1], deadline=time.perf_counter() + 20, stop_at=5)
+    assert ((x > 1e-6) & (x < 1 - 1e-6)).sum() <= 5
+    assert (x > 1 - 1e-6).sum() > fixed_before  # it fixed something
+    assert x @ cost >= lp_bound - 1e-6  # fixing only raises the LP
+    sel = _round_lp(a, cost, w, must, x, need_weight=need or 0.0)
+    covered = np.asarray(a[:, sel].sum(axis=1)).ravel() > 0
+    assert covered.all() if set_cover else w[covered].sum() >= need - 1e-6
+    assert cost[sel].sum() >= lp_bound - 1e-6
+    if set_cover:
+        assert cost[sel].sum() >= _optima()["scpa1"]
+
+
+def test_partial_cover_stopped_by_the_time_limit_reports_a_true_bound() -> None:
+    # scpb1 at 97 %: not proven in 3 s; the bound must be at least the LP bound, at most the cost of the
+    # answer, and the gap and status must agree with them
+    from planning.optimise import _milp
+
+    a, cost = read_orlib_scp(ORLIB / "scpb1.txt")
+    w = np.random.default_rng(3).uniform(1.0, 3.0, a.shape[0])
+    need = 0.97 * w.sum() * (1 - 1e-12)
+    _, lp_bound, _ = _milp(a.tocsr(), cost, w, np.zeros(a.shape[0], dtype=bool), budget=None, need_weight=need,
+                           set_cover=False, time_limit_s=30, mip_rel_gap=1e-3, relax=True)
+    res = solve_cover(a, cost, w, min_share=0.97, time_limit_s=3.0)
+    assert w[res.covered].sum() >= need - 1e-6
+    assert lp_bound - 1e-6 <= res.bound <= res.cost + 1e-6
+    assert res.gap == pytest.approx((res.cost - res.bound) / res.cost)
+    assert (res.status == "optimal") == (res.gap <= 1e-3 * 1.0001)
