@@ -13,7 +13,8 @@ class Column:
     """One column of a layer schema.
 
     ``low``/``high`` bound numeric values (``low_open``/``high_open`` make the bound exclusive);
-    ``allowed`` lists the values of an ``enum`` column (compared after stripping and lower-casing).
+    ``allowed`` lists the values of an ``enum`` column (compared after stripping and lower-casing);
+    ``complete``: an optional column that, when present, must be filled in every row.
     """
 
     name: str
@@ -25,6 +26,7 @@ class Column:
     high_open: bool = False
     allowed: tuple[str, ...] = ()
     unit: str = ""
+    complete: bool = False
 
     def expected(self) -> str:
         """Human description of what the column must hold."""
@@ -155,7 +157,7 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("area_id", "id", required=True),
             Column("name", "text", required=True),
             Column("level", "text"),
-            Column("province", "text"),
+            Column("province", "text", complete=True),  # a region's split into provinces: all or none
         ),
     ),
 }

@@ -428,7 +428,18 @@ def build_map(
         4G and 5G coverage thresholds; weaker cells stay clear.
 
     All layers must be in a CRS (projected metric in a run); the map is in Web Mercator.
+
+    Raises
+    ------
+    LayerError
+        A layer without a CRS (the layers named).
     """
+    given = {"admin": admin, "villages": villages, "schools": schools, "sites": sites, "fibre": fibre,
+             "interventions": interventions, "routes": routes}
+    no_crs = [name for name, frame in given.items() if frame is not None and frame.crs is None]
+    if no_crs:
+        msg = f"map layers {no_crs} have no CRS; expected GeoDataFrames in a projected metric CRS"
+        raise LayerError(msg)
     lang: Language = language
     gcj02 = (not offline) and basemap == "amap"
     bounds = admin.to_crs(4326).total_bounds if len(admin) else villages.to_crs(4326).total_bounds

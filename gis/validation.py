@@ -141,9 +141,10 @@ def _coerce_column(
 
     raw = values.tolist()
     null = np.array([_isnull(v) or (isinstance(v, str) and not v.strip()) for v in raw], dtype=bool)
-    if col.required:
+    if col.required or col.complete:
         for i in np.flatnonzero(null):
-            bad(i, f"is empty; expected {col.expected()}")
+            bad(i, f"is empty; expected {col.expected()}" + ("" if col.required else
+                                                              " in every row when the column is given"))
 
     if col.kind in ("id", "text"):
         out = pd.Series(

@@ -12,6 +12,7 @@ import shapely
 from affine import Affine
 
 from gis.crs import wgs84_to_gcj02
+from gis.errors import LayerError
 from gis.maps import Raster, _json_for_script, build_map, features, hillshade, outlet_class, to_web_mercator
 
 CRS = "EPSG:32652"  # Linjiang, Jilin: inside China, so GCJ-02 shifts apply
@@ -96,6 +97,13 @@ def test_features_refuse_missing_crs():
     v = small_run()["villages"].set_crs(None, allow_override=True)
     with pytest.raises(Exception, match="no CRS"):
         features(v, title=v["name"], facts=[])
+
+
+def test_build_map_names_the_layer_without_crs():
+    run = small_run()
+    schools = run["schools"].set_crs(None, allow_override=True)
+    with pytest.raises(LayerError, match=r"map layers \['schools'\] have no CRS"):
+        build_map(admin=run["admin"], villages=run["villages"], schools=schools, offline=True)
 
 
 def test_offline_map_has_no_remote_asset_and_escapes_names():

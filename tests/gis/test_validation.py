@@ -90,6 +90,18 @@ def test_missing_required_column_and_empty_required_value():
     assert {(p.column, p.row) for p in probs} == {("population", None), ("name", 2)}
 
 
+def test_province_column_must_be_complete_when_given():
+    a = tiny_layers()["admin"]
+    assert problems_of(a, "admin") == []  # no column: one province
+    a["province"] = ["吉林省"] * len(a)
+    assert problems_of(a, "admin") == []
+    a.loc[a.index[-1], "province"] = " "
+    (p,) = problems_of(a, "admin")
+    assert (p.layer, p.file, p.row, p.row_id, p.column) == ("admin", "x.gpkg", len(a),
+                                                            f"area_id={a['area_id'].iloc[-1]}", "province")
+    assert "in every row when the column is given" in p.message
+
+
 def test_empty_layer():
     v = tiny_layers()["villages"].iloc[:0]
     (p,) = problems_of(v, "villages")

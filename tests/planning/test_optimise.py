@@ -228,3 +228,15 @@ def test_partial_cover_stopped_by_the_time_limit_reports_a_true_bound() -> None:
     assert lp_bound - 1e-6 <= res.bound <= res.cost + 1e-6
     assert res.gap == pytest.approx((res.cost - res.bound) / res.cost)
     assert (res.status == "optimal") == (res.gap <= 1e-3 * 1.0001)
+
+
+def test_highs_banner_does_not_reach_stdout() -> None:
+    # HiGHS prints a banner from C++ on the first Highs of a process; the CLI's stdout must stay clean
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from scipy import sparse; from planning.optimise import solve_cover; "
+            "r = solve_cover(sparse.csr_matrix(np.eye(3, dtype=bool)), np.ones(3), np.ones(3), min_share=1.0); "
+            "print(r.status, r.cost)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout == "optimal 3.0\n"
