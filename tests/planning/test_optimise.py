@@ -184,6 +184,31 @@ def test_neighbourhood_search_improves_a_poor_start_and_stays_feasible(share: fl
     assert cost[sel].sum() < 0.2 * cost.sum()
 
 
+def test_neighbourhood_search_moves_the_uncovered_weight_between_areas() -> None:
+    import time
+
+    from planning.optimise import _lns
+
+    # two areas that share no demand. Area 1: demand a (weight 5) served by cA (cost 10). Area 2: demands b
+    # (weight 5) and d (weight 10); cD serves d (cost 1), cB serves b and d (cost 2). Serve 15 of 20: the start
+    # {cA, cD} (cost 11) leaves b out; the optimum {cB} (cost 2) leaves a out. Re-solving one area with the other
+    # fixed cannot leave a out (area 1 alone must keep its weight) nor pay less in area 2 (cD is its cheapest
+    # way to weight 10), so a neighbourhood inside one area never improves; two balls, one per area, do.
+    a = sparse.csr_matrix(np.array([[1, 0, 0],    # a: cA
+                                    [0, 0, 1],    # b: cB
+                                    [0, 1, 1]],   # d: cD, cB
+                                   dtype=bool))
+    cost = np.array([10.0, 1.0, 2.0])  # cA, cD, cB
+    w = np.array([5.0, 5.0, 10.0])
+    must = np.zeros(3, dtype=bool)
+    start = np.array([0, 1])
+    for balls, expected in ((1, 11.0), (2, 2.0)):
+        sel = _lns(a, cost, w, must, start, need_weight=15.0, set_cover=False, size=4, balls=balls,
+                   deadline=time.perf_counter() + 1.6)
+        assert cost[sel].sum() == expected
+        assert w[np.asarray(a[:, sel].sum(axis=1)).ravel() > 0].sum() >= 15.0
+
+
 @pytest.mark.parametrize("share", [1.0, 0.95])
 def test_lp_dive_fixes_towards_a_cover_no_cheaper_than_the_lp(share: float) -> None:
     import time
@@ -235,8 +260,17 @@ def test_highs_banner_does_not_reach_stdout() -> None:
     import subprocess
     import sys
 
-    code = ("import numpy as np; from scipy import sparse; from planning.optimise import solve_cover; "
-            "r = solve_cover(sparse.csr_matrix(np.eye(3, dtype=bool)), np.ones(3), np.ones(3), min_share=1.0); "
-            "print(r.status, r.cost)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout == "optimal 3.0\n"
+    # in a partial cover the first Highs objects are made by two threads at once (background MILP, LP): that must
+    # not leave stdout on /dev/null (it did: each thread saved and restored fd 1); eight threads released together
+    code = ("import threading, numpy as np; from scipy import sparse; from planning import optimise; "
+            "b = threading.Barrier(8); "
+            "ts = [threading.Thread(target=lambda: (b.wait(), optimise._quiet_banner())) for _ in range(8)]; "
+            "[t.start() for t in ts]; [t.join() for t in ts]; "
+            "rng = np.random.default_rng(3); a = sparse.random(120, 30, density=0.08, random_state=4) > 0; "
+            "r = optimise.solve_cover(a, rng.uniform(1, 2, 30), rng.uniform(0, 1, 120), min_share=0.9); "
+            "print('partial', r.status); "
+            f"a, c = optimise.read_orlib_scp({str(ORLIB / 'scp41.txt')!r}); "
+            "print('scp41', optimise.solve_cover(a, c, np.ones(a.shape[0]), min_share=1.0).cost)")
+    for _ in range(2):  # without the lock, each run failed about two times in three
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+        assert out.stdout == "partial optimal\nscp41 429.0\n"
