@@ -421,29 +421,23 @@ _BANNER_LOCK = threading.Lock()
 
 
 @functools.cache
-def _banner_silenced() -> bool:
+def _quiet_banner() -> None:
     """HiGHS prints its banner to stdout (from C++) when a process makes its first ``Highs``, whatever its
     options: make that first one with file descriptor 1 pointed at /dev/null, so that the CLI's stdout stays
-    the CLI's. Call through :func:`_quiet_banner` (under its lock: two threads redirecting at once would
-    leave file descriptor 1 on /dev/null for good)."""
+    the CLI's. Under a lock: two threads redirecting at once would leave file descriptor 1 on /dev/null for
+    good (each saving the other's redirection); two threads that both miss the cache just run it in turn."""
     import highspy
 
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    return True
-
-
-def _quiet_banner() -> None:
-    """Silence HiGHS's banner once per process (see :func:`_banner_silenced`); safe from several threads."""
     with _BANNER_LOCK:
-        _banner_silenced()
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def _model(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, *, budget: float | None,
