@@ -102,6 +102,38 @@ def test_exact_on_tiny_instances(seed: int, n_d: int, n_c: int, mode: str) -> No
     assert res.status == "optimal"
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 100_000), st.integers(3, 12), st.integers(2, 8), st.sampled_from(["budget", "share"]))
+def test_model_with_binary_or_continuous_demand_columns_has_the_same_optimum(seed: int, n_d: int, n_c: int,
+                                                                              mode: str) -> None:
+    # the full MILP makes the demand columns binary (short rounds of root cuts), the neighbourhood sub-MIPs keep
+    # them continuous: both must solve the same problem (checked against enumeration, no reductions in between)
+    from planning.optimise import _milp
+
+    rng = np.random.default_rng(seed)
+    a = rng.random((n_d, n_c)) < 0.4
+    a[rng.integers(0, n_d), :] = False  # a demand no candidate serves stays out whatever the model
+    cost = rng.integers(1, 10, n_c).astype(float)
+    weight = rng.integers(1, 6, n_d).astype(float)
+    must = np.zeros(n_d, dtype=bool)
+    budget = float(rng.integers(1, 20)) if mode == "budget" else None
+    share = None if budget is not None else float(rng.choice([0.5, 0.8, 1.0]))
+    expect = _brute(a, cost, weight, budget=budget, share=share, must=must)
+    need = None if share is None else share * float(weight[a.any(axis=1)].sum())
+    for y_binary in (True, False):
+        sel, bound, status = _milp(sparse.csr_matrix(a), cost, weight, must, budget=budget, need_weight=need,
+                                   set_cover=False, time_limit_s=10, mip_rel_gap=1e-9, y_binary=y_binary)
+        covered = a[:, sel].any(axis=1)
+        assert status == "optimal"
+        assert bound == pytest.approx(expect)
+        if budget is not None:
+            assert cost[sel].sum() <= budget + 1e-9
+            assert weight[covered].sum() == pytest.approx(expect)
+        else:
+            assert weight[covered].sum() >= need - 1e-9
+            assert cost[sel].sum() == pytest.approx(expect)
+
+
 def test_covered_weight_grows_with_budget() -> None:
     a, cost = read_orlib_scp(ORLIB / "scp41.txt")
     w = np.random.default_rng(1).uniform(1, 5, a.shape[0])
