@@ -67,6 +67,14 @@ class LayerSchema:
         return tuple(c.name for c in self.columns if c.required)
 
 
+#: Largest population (and household count) of one administrative village: the largest Chinese villages
+#: (urban villages such as Shenzhen's 白石洲) hold some 100,000-150,000 residents; beyond 200,000 is a typo.
+MAX_VILLAGE_POPULATION = 200_000
+#: Largest school: the biggest Chinese secondary schools enrol some 20,000-30,000 pupils; 60,000 is beyond any.
+MAX_SCHOOL_STUDENTS = 60_000
+#: Largest outlet bandwidth a school can report (Mbps): 100 Gbit/s, beyond any school line.
+MAX_MBPS = 100_000
+
 POINT = ("Point",)
 LINE = ("LineString", "MultiLineString")
 AREA = ("Polygon", "MultiPolygon")
@@ -78,12 +86,12 @@ SCHEMAS: dict[str, LayerSchema] = {
         (
             Column("village_id", "id", required=True),
             Column("name", "text", required=True),
-            Column("population", "int", required=True, low=0, unit="people"),
+            Column("population", "int", required=True, low=0, high=MAX_VILLAGE_POPULATION, unit="people"),
             Column("county", "text"),
             Column("admin_code", "admin_code"),
-            Column("households", "int", low=0),
+            Column("households", "int", low=0, high=MAX_VILLAGE_POPULATION),
             Column("is_poor", "bool"),
-            Column("priority", "float", low=0),
+            Column("priority", "float", low=0, high=1e6),
         ),
     ),
     "schools": LayerSchema(
@@ -93,8 +101,8 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("school_id", "id", required=True),
             Column("name", "text", required=True),
             Column("kind", "enum", required=True, allowed=("primary", "secondary", "teaching_point")),
-            Column("students", "int", required=True, low=0),
-            Column("bandwidth_mbps", "float", low=0, unit="Mbps"),
+            Column("students", "int", required=True, low=0, high=MAX_SCHOOL_STUDENTS),
+            Column("bandwidth_mbps", "float", low=0, high=MAX_MBPS, unit="Mbps"),
             Column("access", "enum", allowed=("fibre", "4g", "5g", "satellite", "none")),
             Column("county", "text"),
         ),
@@ -108,7 +116,7 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("band_mhz", "float", required=True, low=300, high=6000, unit="MHz"),
             Column("height_m", "float", required=True, low=0, high=300, low_open=True, unit="m"),
             Column("operator", "text"),
-            Column("eirp_dbm", "float", low=0, high=90, unit="dBm"),
+            Column("eirp_dbm", "float", low=10, high=90, unit="dBm"),
             Column("azimuth_deg", "float", low=0, high=360, high_open=True, unit="deg"),
             Column("bandwidth_mhz", "float", low=0, high=400, low_open=True, unit="MHz"),
             Column("backhaul", "enum", allowed=("fibre", "microwave", "satellite")),
@@ -146,7 +154,7 @@ SCHEMAS: dict[str, LayerSchema] = {
         (
             Column("candidate_id", "id", required=True),
             Column("kind", "enum", allowed=("new_site", "upgrade")),
-            Column("cost_cny", "float", low=0, unit="CNY"),
+            Column("cost_cny", "float", low=0, high=1e10, unit="CNY"),
             Column("height_m", "float", low=0, high=300, low_open=True, unit="m"),
         ),
     ),

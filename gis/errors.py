@@ -82,6 +82,10 @@ class LayerError(CoverplanError, ValueError):
         super().__init__(text)
 
 
+class OutputError(CoverplanError):
+    """An output folder or file that cannot be written safely (see :mod:`gis.outdir`)."""
+
+
 class TerrainError(LayerError):
     """A DEM that cannot be read, or that does not cover what it must."""
 

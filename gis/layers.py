@@ -24,6 +24,7 @@ from gis._schema import SCHEMAS
 from gis.crs import gcj02_geometries_to_wgs84, parse_crs, source_crs_problem, utm_crs_for
 from gis.errors import LayerError, Problem, raise_if_errors
 from gis.project import LAYER_NAMES, LayerSource, Project
+from gis.readers import read_csv_text
 from gis.validation import check_lonlat, outside_area_warnings, validate_frame
 
 logger = logging.getLogger(__name__)
@@ -70,10 +71,7 @@ class Layers:
 
 def _read_csv(path: Path, source: LayerSource, name: str) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     file = str(path)
-    try:
-        df = pd.read_csv(path, dtype=object, keep_default_na=True, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise LayerError([Problem(name, f"cannot read CSV: {exc}", file=file)]) from exc
+    df = read_csv_text(path, layer=name)
     problems = []
     for c in (source.lon, source.lat):
         if c not in df.columns:

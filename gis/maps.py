@@ -35,7 +35,6 @@ import pandas as pd
 import shapely
 from affine import Affine
 from branca.element import Element, MacroElement
-from jinja2 import Template
 from pyproj import CRS
 from rasterio.warp import Resampling, reproject, transform_bounds
 
@@ -246,66 +245,96 @@ def features(frame: gpd.GeoDataFrame, *, title: pd.Series, facts: list[tuple[str
     return {"type": "FeatureCollection", "features": out}
 
 
-class GeoJsonLayer(folium.map.Layer):
-    """A GeoJSON layer drawn by the map's own script (escaped data, DOM-built popups, search index)."""
+class _Raw(Element):
+    """Text placed into the page exactly as given.
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = coverplanLayer({{ this.key_json }}, {{ this.data_json }},
-                                                       {{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
+    branca turns the output of every ``MacroElement`` macro into a new Jinja template and renders it again, so
+    text inside it is evaluated: a village called ``{{ cycler.__init__.__globals__.os.popen('...') }}`` would run
+    code. Nothing of coverplan's goes through a template: every script and asset is built in Python (data as
+    escaped JSON literals) and added as a ``_Raw`` element, whose ``render`` returns its text untouched.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "CoverplanRaw"
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+class _RawScript(MacroElement):
+    """A map element whose script is built in Python by :meth:`script` and never passes through Jinja."""
+
+    def script(self) -> str:
+        raise NotImplementedError
+
+    def render(self, **kwargs: Any) -> None:
+        self.get_root().script.add_child(_Raw(self.script()), name=self.get_name())
+        for element in list(self._children.values()):
+            element.render(**kwargs)
+
+
+class GeoJsonLayer(folium.map.Layer):
+    """A GeoJSON layer drawn by the map's own script (escaped data, DOM-built popups, search index).
+
+    Its script is built in Python (the data as a JSON literal safe inside ``<script>``) and added without any
+    template, so nothing in the data is evaluated.
+    """
 
     def __init__(self, key: str, data: dict[str, Any], *, name: str, overlay: bool = True, show: bool = True):
         super().__init__(name=name, overlay=overlay, control=True, show=show)
         self._name = "CoverplanLayer"
-        self.key_json = _json_for_script(key)
+        self.key = key
         self.data_json = _json_for_script(data)
         self.n_features = len(data["features"])
 
+    def render(self, **kwargs: Any) -> None:
+        parent = self._parent.get_name()
+        self.get_root().script.add_child(_Raw(
+            f"var {self.get_name()} = coverplanLayer({_json_for_script(self.key)}, {self.data_json}, {parent});"),
+            name=self.get_name())
+        if self.show:
+            self.get_root().script.add_child(_Raw(f"{self.get_name()}.addTo({parent});"),
+                                             name=self.get_name() + "_add")
 
-class _Search(MacroElement):
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            coverplanSearch({{ this._parent.get_name() }}, {{ this.placeholder }}, {{ this.no_match }});
-        {% endmacro %}
-        """
-    )
 
+class _Search(_RawScript):
     def __init__(self, placeholder: str, no_match: str):
         super().__init__()
         self._name = "CoverplanSearch"
-        self.placeholder = _json_for_script(placeholder)
-        self.no_match = _json_for_script(no_match)
+        self.placeholder = placeholder
+        self.no_match = no_match
+
+    def script(self) -> str:
+        return (f"coverplanSearch({self._parent.get_name()}, {_json_for_script(self.placeholder)}, "
+                f"{_json_for_script(self.no_match)});")
 
 
-class _HtmlControl(MacroElement):
-    """A Leaflet control holding fixed HTML built (and escaped) in Python."""
+class _TextControl(_RawScript):
+    """A Leaflet control showing a text (set with ``textContent``: a title from the project file stays text)."""
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = L.control({position: {{ this.position }}});
-            {{ this.get_name() }}.onAdd = function () {
-                var div = L.DomUtil.create('div', {{ this.css_class }});
-                div.innerHTML = {{ this.html }};
-                L.DomEvent.disableScrollPropagation(div);
-                return div;
-            };
-            {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
+    def __init__(self, text: str, *, css_class: str, position: str):
+        super().__init__()
+        self._name = "CoverplanText"
+        self.text, self.css_class, self.position = text, css_class, position
+
+    def script(self) -> str:
+        return (f"coverplanControl({self._parent.get_name()}, {_json_for_script(self.position)}, "
+                f"{_json_for_script(self.css_class)}, {_json_for_script(self.text)}, false);")
+
+
+class _HtmlControl(_RawScript):
+    """A Leaflet control holding fixed HTML built in Python from coverplan's own labels (escaped)."""
 
     def __init__(self, html_text: str, *, css_class: str, position: str):
         super().__init__()
         self._name = "CoverplanControl"
-        self.html = _json_for_script(html_text)
-        self.css_class = _json_for_script(css_class)
-        self.position = _json_for_script(position)
+        self.html, self.css_class, self.position = html_text, css_class, position
+
+    def script(self) -> str:
+        return (f"coverplanControl({self._parent.get_name()}, {_json_for_script(self.position)}, "
+                f"{_json_for_script(self.css_class)}, {_json_for_script(self.html)}, true);")
 
 
 # ---------------------------------------------------------------- the map
@@ -346,16 +375,16 @@ def _inline_assets(m: folium.Map) -> None:
     js = (root / "leaflet.js").read_text(encoding="utf-8")
     js = js.replace("//# sourceMappingURL=leaflet.js.map", "")
     header = m.get_root().header
-    header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css_inline")
-    header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js_inline")
+    header.add_child(_Raw(f"<style>{css}</style>"), name="leaflet_css_inline")
+    header.add_child(_Raw(f"<script>{js}</script>"), name="leaflet_js_inline")
 
 
 def _own_assets(m: folium.Map) -> None:
     css = (ASSETS / "coverplan_map.css").read_text(encoding="utf-8")
     js = (ASSETS / "coverplan_map.js").read_text(encoding="utf-8")
     header = m.get_root().header
-    header.add_child(Element(f"<style>{css}</style>"), name="coverplan_css")
-    header.add_child(Element(f"<script>{js}</script>"), name="coverplan_js")
+    header.add_child(_Raw(f"<style>{css}</style>"), name="coverplan_css")
+    header.add_child(_Raw(f"<script>{js}</script>"), name="coverplan_js")
 
 
 def _basemaps(m: folium.Map, basemap: Basemap, *, language: Language, tianditu_key: str) -> None:
@@ -516,11 +545,11 @@ def build_map(
     _HtmlControl(_legend_html(lang, title=label("legend", lang), sections=_legend_sections(lang, coverage)),
                  css_class="coverplan-legend", position="bottomright").add_to(m)
     if title:
-        _HtmlControl(html.escape(title), css_class="coverplan-title", position="topright").add_to(m)
+        _TextControl(title, css_class="coverplan-title", position="topright").add_to(m)
     _Search(label("search", lang), label("no_match", lang)).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    m.coverplan_layers = {layer.key_json.strip('"'): layer.n_features for layer in layers}  # type: ignore[attr-defined]
+    m.coverplan_layers = {layer.key: layer.n_features for layer in layers}  # type: ignore[attr-defined]
     return m
 
 

@@ -28,7 +28,10 @@ Example
 from __future__ import annotations
 
 import difflib
+import math
+import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -74,25 +77,42 @@ class LayerSource:
     lat: str = "lat"
 
 
+def _num(default: float, low: float | None = None, high: float | None = None, *, unit: str = "",
+         low_open: bool = False, integer: bool = False) -> Any:
+    """A numeric setting with its physical range (checked by :func:`load_project`; NaN and inf never pass)."""
+    return field(default=default, metadata={"low": low, "high": high, "unit": unit, "low_open": low_open,
+                                            "integer": integer})
+
+
+#: Largest money amount a project may state (CNY): ten trillion, beyond any national programme.
+_MAX_CNY = 1e13
+#: 3GPP RSRP reporting range (TS 36.133 §9.1.4, TS 38.133 §10.1.6): thresholds outside it cannot be measured.
+_RSRP = (-156.0, -31.0)
+
+
 @dataclass(frozen=True)
 class RadioSettings:
-    """Radio defaults (DESIGN.md): 4G 1800 MHz/20 MHz, 5G n28/n41/n78, 35 m towers, 61 dBm EIRP per sector."""
+    """Radio defaults (DESIGN.md): 4G 1800 MHz/20 MHz, 5G n28/n41/n78, 35 m towers, 61 dBm EIRP per sector.
 
-    lte_band_mhz: float = 1800.0
-    lte_bandwidth_mhz: float = 20.0
-    nr_bands_mhz: tuple[float, ...] = (700.0, 2600.0, 3500.0)
-    nr_bandwidth_mhz: float = 100.0
-    tower_height_m: float = 35.0
-    ue_height_m: float = 1.5
-    eirp_dbm: float = 61.0
-    lte_rsrp_threshold_dbm: float = -110.0
-    nr_rsrp_threshold_dbm: float = -105.0
+    Bands must lie in 300-6000 MHz (FR1 below 6 GHz, where coverplan's models hold), LTE carriers are 1.4-20 MHz
+    (TS 36.101 Table 5.6-1), NR FR1 carriers 5-100 MHz (TS 38.101-1 Table 5.3.2-1), EIRP per sector 10-90 dBm.
+    """
+
+    lte_band_mhz: float = _num(1800.0, 300.0, 6000.0, unit="MHz")
+    lte_bandwidth_mhz: float = _num(20.0, 1.4, 20.0, unit="MHz")
+    nr_bands_mhz: tuple[float, ...] = _num((700.0, 2600.0, 3500.0), 300.0, 6000.0, unit="MHz")
+    nr_bandwidth_mhz: float = _num(100.0, 5.0, 100.0, unit="MHz")
+    tower_height_m: float = _num(35.0, 0.0, 300.0, unit="m", low_open=True)
+    ue_height_m: float = _num(1.5, 0.0, 50.0, unit="m", low_open=True)
+    eirp_dbm: float = _num(61.0, 10.0, 90.0, unit="dBm")
+    lte_rsrp_threshold_dbm: float = _num(-110.0, *_RSRP, unit="dBm")
+    nr_rsrp_threshold_dbm: float = _num(-105.0, *_RSRP, unit="dBm")
     model: str = "hata"
     environment: str = "rural"
-    profile_step_m: float = 30.0
-    raster_resolution_m: float = 500.0
-    calibration_offset_db: float = 0.0
-    calibration_slope_db_per_decade: float = 0.0
+    profile_step_m: float = _num(30.0, 1.0, 1000.0, unit="m")
+    raster_resolution_m: float = _num(500.0, 10.0, 100_000.0, unit="m")
+    calibration_offset_db: float = _num(0.0, -60.0, 60.0, unit="dB")
+    calibration_slope_db_per_decade: float = _num(0.0, -60.0, 60.0, unit="dB per decade")
 
 
 @dataclass(frozen=True)
@@ -105,15 +125,15 @@ class CostSettings:
     satellite plan at ``[optimise] satellite_school_mbps`` (dearer than a site's backhaul link).
     """
 
-    fibre_aerial_cny_per_km: float = 15_000.0
-    fibre_buried_cny_per_km: float = 60_000.0
-    new_site_cny: float = 350_000.0
-    upgrade_5g_cny: float = 150_000.0
-    microwave_hop_cny: float = 80_000.0
-    satellite_terminal_cny: float = 30_000.0
-    satellite_fee_cny_per_year: float = 12_000.0
-    satellite_school_fee_cny_per_year: float = 36_000.0
-    share_site_cny: float = 200_000.0
+    fibre_aerial_cny_per_km: float = _num(15_000.0, 0.0, _MAX_CNY, unit="CNY/km")
+    fibre_buried_cny_per_km: float = _num(60_000.0, 0.0, _MAX_CNY, unit="CNY/km")
+    new_site_cny: float = _num(350_000.0, 0.0, _MAX_CNY, unit="CNY")
+    upgrade_5g_cny: float = _num(150_000.0, 0.0, _MAX_CNY, unit="CNY")
+    microwave_hop_cny: float = _num(80_000.0, 0.0, _MAX_CNY, unit="CNY")
+    satellite_terminal_cny: float = _num(30_000.0, 0.0, _MAX_CNY, unit="CNY")
+    satellite_fee_cny_per_year: float = _num(12_000.0, 0.0, _MAX_CNY, unit="CNY/year")
+    satellite_school_fee_cny_per_year: float = _num(36_000.0, 0.0, _MAX_CNY, unit="CNY/year")
+    share_site_cny: float = _num(200_000.0, 0.0, _MAX_CNY, unit="CNY")
 
 
 @dataclass(frozen=True)
@@ -130,9 +150,9 @@ class FibreSettings:
         Share of new fibre built buried (the rest aerial on poles); sets the cost per km.
     """
 
-    snap_tolerance_m: float = 5.0
-    drop_m: float = 300.0
-    buried_share: float = 0.0
+    snap_tolerance_m: float = _num(5.0, 0.0, 1000.0, unit="m", low_open=True)
+    drop_m: float = _num(300.0, 0.0, 50_000.0, unit="m")
+    buried_share: float = _num(0.0, 0.0, 1.0)
 
     def cny_per_m(self, costs: CostSettings) -> float:
         """Cost of one metre of new fibre (CNY), from the aerial and buried prices per km."""
@@ -158,7 +178,7 @@ class OptimiseSettings:
         poor; a school weighs ``school_weight``, times ``teaching_point_weight`` for a teaching point.
     time_limit_s : float
         Wall-clock limit of each exact solve.
-    fibre_rounds : float
+    fibre_rounds : int
         Rounds of re-pricing fibre candidates with the shared-trench plan of the chosen ones.
     operator : str
         The operator the plan is for (a value of the sites layer's ``operator`` column). When set, 5G upgrades
@@ -170,26 +190,26 @@ class OptimiseSettings:
         gap is offered a direct satellite connection (terminal + 5 years of fees).
     """
 
-    budget_cny: float = 0.0
-    target_share: float = 0.98
-    yearly_budget_cny: float = 20_000_000.0
-    poor_village_weight: float = 3.0
-    teaching_point_weight: float = 1.5
-    school_weight: float = 5.0
-    time_limit_s: float = 60.0
-    fibre_rounds: float = 4.0
+    budget_cny: float = _num(0.0, 0.0, _MAX_CNY, unit="CNY")
+    target_share: float = _num(0.98, 0.0, 1.0)
+    yearly_budget_cny: float = _num(20_000_000.0, 0.0, _MAX_CNY, unit="CNY", low_open=True)
+    poor_village_weight: float = _num(3.0, 0.0, 1e6)
+    teaching_point_weight: float = _num(1.5, 0.0, 1e6)
+    school_weight: float = _num(5.0, 0.0, 1e6)
+    time_limit_s: float = _num(60.0, 0.0, 86_400.0, unit="s", low_open=True)
+    fibre_rounds: int = _num(4, 1, 100, integer=True)
     operator: str = ""
-    satellite_school_mbps: float = 100.0
+    satellite_school_mbps: float = _num(100.0, 0.0, 100_000.0, unit="Mbps", low_open=True)
 
 
 @dataclass(frozen=True)
 class TargetSettings:
     """Targets of the universal-service and network poverty-alleviation plans."""
 
-    poor_village_broadband_share: float = 0.98
-    school_connected_share: float = 0.98
-    school_outlet_mbps: float = 100.0
-    fibre_tier_mbps: float = 1000.0
+    poor_village_broadband_share: float = _num(0.98, 0.0, 1.0)
+    school_connected_share: float = _num(0.98, 0.0, 1.0)
+    school_outlet_mbps: float = _num(100.0, 0.0, 100_000.0, unit="Mbps", low_open=True)
+    fibre_tier_mbps: float = _num(1000.0, 0.0, 100_000.0, unit="Mbps", low_open=True)
 
 
 @dataclass(frozen=True)
@@ -203,18 +223,18 @@ class MapSettings:
         ``tianditu`` (needs ``tianditu_key``), ``osm`` or ``none``. A hillshade rendered from the DEM is always
         offered as a background too.
     tianditu_key : str
-        Tianditu (天地图) token, required for ``basemap = "tianditu"``.
+        Tianditu (天地图) token, required for ``basemap = "tianditu"``: letters and digits only.
     offline : bool
         Inline Leaflet into map.html and use only the local hillshade background: the map opens on an intranet
         with no tile server and no CDN (``coverplan run --offline`` sets it too).
-    hillshade_max_px : float
+    hillshade_max_px : int
         Largest side of the hillshade image in pixels (the DEM is resampled down to it).
     """
 
     basemap: str = "amap"
     tianditu_key: str = ""
     offline: bool = False
-    hillshade_max_px: float = 1600.0
+    hillshade_max_px: int = _num(1600, 64, 8192, unit="px", integer=True)
 
 
 @dataclass(frozen=True)
@@ -251,7 +271,10 @@ def _unknown(keys: Mapping[str, Any], allowed: set[str], *, where: str, path: Pa
 
 
 def _number_section(cls: type, table: Mapping[str, Any], *, where: str, path: Path) -> Any:
-    """Build a settings dataclass from a TOML table, checking names and numeric types."""
+    """Build a settings dataclass from a TOML table, checking names, types and each number's range."""
+    if not isinstance(table, Mapping):
+        msg = f"{path}: [{where}] = {table!r}; expected a table of settings"
+        raise ProjectError(msg)
     names = {f.name for f in fields(cls)}
     _unknown(table, names, where=where, path=path)
     values: dict[str, Any] = {}
@@ -269,53 +292,57 @@ def _number_section(cls: type, table: Mapping[str, Any], *, where: str, path: Pa
             if not isinstance(raw, str) or (allowed and raw not in allowed):
                 msg = f"{path}: [{where}] `{f.name}` = {raw!r}; expected one of {list(allowed)}"
                 raise ProjectError(msg)
-            values[f.name] = raw
+            values[f.name] = check_text(raw, what=f"[{where}] `{f.name}`", path=path)
         elif isinstance(f.default, tuple):
-            if not isinstance(raw, list) or not all(_is_number(v) for v in raw) or not raw:
+            if not isinstance(raw, list) or not raw:
                 msg = f"{path}: [{where}] `{f.name}` = {raw!r}; expected a non-empty list of numbers"
                 raise ProjectError(msg)
-            values[f.name] = tuple(float(v) for v in raw)
+            values[f.name] = tuple(_number(v, f, where=where, path=path) for v in raw)
         else:
-            if not _is_number(raw):
-                msg = f"{path}: [{where}] `{f.name}` = {raw!r}; expected a number"
-                raise ProjectError(msg)
-            values[f.name] = float(raw)
-    obj = cls(**values)
-    _check_ranges(obj, where=where, path=path)
-    return obj
+            values[f.name] = _number(raw, f, where=where, path=path)
+    return cls(**values)
 
 
-def _is_number(v: object) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
+def _number(raw: object, f: Any, *, where: str, path: Path) -> float | int:
+    """One numeric setting: a finite number (a whole one for integer settings) in its physical range."""
+    meta = f.metadata
+    expected = _expected(meta)
+    if not isinstance(raw, int | float) or isinstance(raw, bool) or not math.isfinite(raw):
+        msg = f"{path}: [{where}] `{f.name}` = {raw!r}; expected {expected}"
+        raise ProjectError(msg)
+    if meta.get("integer"):
+        if float(raw) != int(raw):
+            msg = f"{path}: [{where}] `{f.name}` = {raw!r} is not a whole number; expected {expected}"
+            raise ProjectError(msg)
+        raw = int(raw)
+    low, high = meta.get("low"), meta.get("high")
+    below = low is not None and (raw <= low if meta.get("low_open") else raw < low)
+    if below or (high is not None and raw > high):
+        msg = f"{path}: [{where}] `{f.name}` = {raw!r} is out of range; expected {expected}"
+        raise ProjectError(msg)
+    return raw if meta.get("integer") else float(raw)
 
 
-def _check_ranges(obj: Any, *, where: str, path: Path) -> None:
-    for f in fields(obj):
-        v = getattr(obj, f.name)
-        vals = v if isinstance(v, tuple) else (v,)
-        for x in vals:
-            if isinstance(x, str | bool):
-                continue
-            bad = None
-            if f.name.endswith("_share") and not 0.0 <= x <= 1.0:
-                bad = "a share between 0 and 1"
-            elif f.name.endswith(("_cny", "_cny_per_km", "_cny_per_year")) and x < 0:
-                bad = "a cost >= 0 CNY"
-            elif f.name.endswith(("_mhz", "_mbps")) and x <= 0:
-                bad = "a value > 0"
-            elif f.name.endswith("height_m") and not 0 < x <= 500:
-                bad = "a height in (0, 500] m"
-            elif f.name in ("profile_step_m", "raster_resolution_m", "snap_tolerance_m") and x <= 0:
-                bad = "a length > 0 m"
-            elif f.name.endswith("_weight") and x < 0:
-                bad = "a weight >= 0"
-            elif f.name in ("time_limit_s", "fibre_rounds", "yearly_budget_cny", "hillshade_max_px") and x <= 0:
-                bad = "a value > 0"
-            elif f.name == "drop_m" and x < 0:
-                bad = "a length >= 0 m"
-            if bad:
-                msg = f"{path}: [{where}] `{f.name}` = {x!r}; expected {bad}"
-                raise ProjectError(msg)
+def _expected(meta: Mapping[str, Any]) -> str:
+    """'a number >= 0 and <= 1 MHz' for a setting's range metadata."""
+    parts = []
+    if meta.get("low") is not None:
+        parts.append(f"{'>' if meta.get('low_open') else '>='} {meta['low']:g}")
+    if meta.get("high") is not None:
+        parts.append(f"<= {meta['high']:g}")
+    base = "a whole number" if meta.get("integer") else "a finite number"
+    unit = f" {meta['unit']}" if meta.get("unit") else ""
+    return f"{base} {' and '.join(parts)}{unit}".rstrip()
+
+
+def check_text(value: str, *, what: str, path: Path) -> str:
+    """``value`` when it holds no control character (NUL, line breaks, escapes ...); else ProjectError."""
+    bad = [ch for ch in value if unicodedata.category(ch) == "Cc"]
+    if bad:
+        msg = (f"{path}: {what} = {value!r} holds control character(s) {sorted({hex(ord(c)) for c in bad})}; "
+               "expected printable text")
+        raise ProjectError(msg)
+    return value
 
 
 def _layer_source(name: str, raw: Any, *, path: Path) -> LayerSource:
@@ -325,6 +352,13 @@ def _layer_source(name: str, raw: Any, *, path: Path) -> LayerSource:
         msg = f"{path}: [layers] `{name}` = {raw!r}; expected a path or a table with `path`"
         raise ProjectError(msg)
     _unknown(raw, {"path", "layer", "crs", "lon", "lat"}, where=f"layers.{name}", path=path)
+    for key in ("path", "layer", "crs", "lon", "lat"):
+        val = raw.get(key)
+        if val is not None and (not isinstance(val, str) or not val.strip()):
+            msg = f"{path}: [layers.{name}] `{key}` = {val!r}; expected a non-empty text"
+            raise ProjectError(msg)
+        if val is not None:
+            check_text(val, what=f"[layers.{name}] `{key}`", path=path)
     crs = raw.get("crs")
     if crs is not None:
         try:
@@ -372,6 +406,10 @@ def load_project(path: str | Path) -> Project:
                   "map"},
             where="top level", path=path)
 
+    for section, value in doc.items():
+        if not isinstance(value, Mapping):
+            msg = f"{path}: `{section}` = {value!r}; expected a [{section}] table"
+            raise ProjectError(msg)
     meta = doc.get("project", {})
     _unknown(meta, {"name", "language", "coordinates", "metric_crs"}, where="project", path=path)
     language = meta.get("language", "zh")
@@ -404,14 +442,19 @@ def load_project(path: str | Path) -> Project:
     if "terrain" in doc:
         t = doc["terrain"]
         _unknown(t, {"path"}, where="terrain", path=path)
-        if "path" not in t:
-            msg = f"{path}: [terrain] has no `path`; expected the DEM GeoTIFF"
+        if not isinstance(t.get("path"), str) or not t["path"].strip():
+            msg = f"{path}: [terrain] `path` = {t.get('path')!r}; expected the DEM GeoTIFF's path"
             raise ProjectError(msg)
+        check_text(t["path"], what="[terrain] `path`", path=path)
         terrain = (path.parent / str(t["path"])).resolve()
 
+    name = meta.get("name", path.parent.name)
+    if not isinstance(name, str) or not name.strip():
+        msg = f"{path}: [project] `name` = {name!r}; expected a non-empty text"
+        raise ProjectError(msg)
     return Project(
         path=path,
-        name=str(meta.get("name", path.parent.name)),
+        name=check_text(name.strip(), what="[project] `name`", path=path),
         layers=MappingProxyType(layers),
         language=language,
         coordinates=coordinates,
@@ -430,6 +473,10 @@ def _map_section(table: Mapping[str, Any], *, path: Path) -> MapSettings:
     settings = _number_section(MapSettings, table, where="map", path=path)
     if settings.basemap == "tianditu" and not settings.tianditu_key:
         msg = f"{path}: [map] `basemap` = 'tianditu' needs `tianditu_key` (a Tianditu token); none is set"
+        raise ProjectError(msg)
+    if settings.tianditu_key and not re.fullmatch(r"[A-Za-z0-9]{8,64}", settings.tianditu_key):
+        msg = (f"{path}: [map] `tianditu_key` = {settings.tianditu_key!r}; expected a Tianditu token (8-64 letters "
+               "and digits)")
         raise ProjectError(msg)
     return settings
 

@@ -19,6 +19,7 @@ Everything is computed vectorised (NumPy/SciPy/shapely); a 20,000-village provin
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -596,6 +597,11 @@ def synthesize(
     )
 
 
+def _toml_string(text: str) -> str:
+    """A TOML basic string holding ``text`` exactly (JSON's string escapes are valid TOML escapes)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 def write_region(region: SyntheticRegion, out_dir: str | Path, *, name: str, language: str = "zh") -> Path:
     """Write a region as a ready project: ``layers.gpkg`` (WGS84), ``schools.csv`` (lon/lat, CGCS2000),
     ``dem.tif`` (metric CRS) and ``project.toml``. Returns the project file's path.
@@ -616,8 +622,8 @@ def write_region(region: SyntheticRegion, out_dir: str | Path, *, name: str, lan
     toml = f"""# coverplan project written by `coverplan synth` / gis.synthetic.write_region.
 # Layers are synthetic (seeded generator); see data/README.md.
 [project]
-name = "{name}"
-language = "{language}"
+name = {_toml_string(name)}
+language = {_toml_string(language)}
 coordinates = "wgs84"
 metric_crs = "{region.crs.to_string()}"
 

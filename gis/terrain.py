@@ -17,7 +17,8 @@ import rasterio
 import shapely
 from affine import Affine
 from pyproj import CRS, Transformer
-from rasterio.errors import RasterioIOError
+from rasterio.errors import RasterioIOError, WindowError
+from rasterio.windows import Window
 
 from gis.errors import Problem, TerrainError
 
@@ -92,31 +93,142 @@ def dem_from_array(
     return Dem(arr, transform, CRS.from_user_input(crs), path)
 
 
-def open_dem(path: str | Path) -> Dem:
-    """Read band 1 of a DEM GeoTIFF into memory.
+#: Physical range of terrain heights (m): the Dead Sea shore is at -430 m, Everest at 8,849 m.
+HEIGHT_RANGE_M = (-500.0, 9000.0)
+#: Coarsest DEM cell coverplan accepts (m): coarser grids (GTOPO30 is ~1 km) smooth away the ridges and valleys
+#: that decide rural radio coverage.
+MAX_CELL_M = 1000.0
+#: Fewest DEM cells along each axis of the area read (a hillshade and a bilinear sample need a neighbourhood).
+MIN_CELLS = 3
+#: Most cells read into memory (float32: 4 bytes each, 800 MB): a larger DEM is read over the region only, or
+#: refused with its size.
+MAX_CELLS = 200_000_000
+
+
+def _terrain_error(message: str, file: str) -> TerrainError:
+    return TerrainError([Problem("terrain", message, file=file)])
+
+
+def check_dem_file(path: str | Path) -> None:
+    """Check a DEM GeoTIFF's header (exists, readable, has a CRS, north-up) without reading its cells.
 
     Raises
     ------
     TerrainError
-        Missing or unreadable file, no CRS, or a rotated grid.
+        Naming the file and what is wrong.
     """
     path = Path(path)
     file = str(path)
     if not path.exists():
-        raise TerrainError([Problem("terrain", "DEM file does not exist", file=file)])
+        raise _terrain_error("DEM file does not exist", file)
     try:
         with rasterio.open(path) as src:
             if src.crs is None:
-                raise TerrainError([Problem("terrain", "DEM has no CRS; expected a georeferenced GeoTIFF", file=file)])
+                raise _terrain_error("DEM has no CRS; expected a georeferenced GeoTIFF", file)
             if src.transform.b != 0 or src.transform.d != 0:
-                raise TerrainError([Problem("terrain", "DEM grid is rotated; expected a north-up grid", file=file)])
-            data = src.read(1, masked=True)
-            arr = np.ma.filled(data.astype(np.float32), np.nan)
-            dem = dem_from_array(arr, src.transform, CRS.from_wkt(src.crs.to_wkt()), path=path)
+                raise _terrain_error("DEM grid is rotated; expected a north-up grid", file)
+            if src.count < 1:
+                raise _terrain_error("DEM has no band; expected heights in band 1", file)
     except RasterioIOError as exc:
-        raise TerrainError([Problem("terrain", f"cannot read DEM: {exc}", file=file)]) from exc
-    logger.info("DEM %s: %d x %d cells", path.name, *dem.shape)
+        raise _terrain_error(f"cannot read DEM: {exc}", file) from exc
+
+
+def _cell_size_m(transform: Affine, crs: CRS, lat_deg: float) -> float:
+    """The larger side of a cell in metres (degrees converted at ``lat_deg`` for a geographic grid)."""
+    cx, cy = abs(transform.a), abs(transform.e)
+    if crs.is_geographic:
+        cx, cy = cx * 111_320.0 * np.cos(np.radians(lat_deg)), cy * 110_574.0
+    return float(max(cx, cy))
+
+
+def _window(src: rasterio.DatasetReader, bounds: tuple[float, float, float, float] | None, crs: CRS | None,
+            file: str) -> Window:
+    """The window of ``src`` over ``bounds`` (in ``crs``), two cells wider on each side; the whole grid without."""
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import from_bounds
+
+    full = Window(0, 0, src.width, src.height)
+    if bounds is None:
+        return full
+    b = transform_bounds(CRS.from_user_input(crs).to_wkt(), src.crs, *bounds, densify_pts=21) if crs else bounds
+    win = from_bounds(*b, transform=src.transform)
+    col0, row0 = int(np.floor(win.col_off)) - 2, int(np.floor(win.row_off)) - 2
+    col1 = int(np.ceil(win.col_off + win.width)) + 2
+    row1 = int(np.ceil(win.row_off + win.height)) + 2
+    win = Window(col0, row0, col1 - col0, row1 - row0)
+    try:
+        return win.intersection(full)
+    except WindowError as exc:
+        msg = f"DEM does not overlap the region (DEM bounds {tuple(round(x, 3) for x in src.bounds)})"
+        raise _terrain_error(msg, file) from exc
+
+
+def open_dem(path: str | Path, *, bounds: tuple[float, float, float, float] | None = None, crs: object = None,
+             max_cells: int = MAX_CELLS) -> Dem:
+    """Read band 1 of a DEM GeoTIFF into memory, over ``bounds`` only when given.
+
+    Parameters
+    ----------
+    path : path
+    bounds : (minx, miny, maxx, maxy), optional
+        The area needed (in ``crs``, default the DEM's CRS); only the cells over it (two more on each side) are
+        read, so a national DEM can serve a county.
+    crs : CRS, optional
+        CRS of ``bounds``.
+    max_cells : int
+        Refuse to read more cells than this (a MemoryError is never the answer).
+
+    Raises
+    ------
+    TerrainError
+        Missing or unreadable file, no CRS, a rotated grid, no overlap with ``bounds``, more than ``max_cells``
+        cells, cells coarser than :data:`MAX_CELL_M`, fewer than :data:`MIN_CELLS` cells a side, or heights
+        outside :data:`HEIGHT_RANGE_M` (undeclared nodata, heights in feet or in centimetres).
+    """
+    path = Path(path)
+    file = str(path)
+    check_dem_file(path)
+    try:
+        with rasterio.open(path) as src:
+            win = _window(src, bounds, crs, file)
+            cells = int(win.width) * int(win.height)
+            if cells > max_cells:
+                msg = (f"DEM area needed is {int(win.height)} x {int(win.width)} cells ({cells:,}); expected at most "
+                       f"{max_cells:,}: resample it to a coarser grid (e.g. 30 or 90 m) or clip it to the region")
+                raise _terrain_error(msg, file)
+            t = src.transform
+            col0, row0 = int(win.col_off), int(win.row_off)
+            transform = Affine(t.a, t.b, t.c + t.a * col0 + t.b * row0, t.d, t.e, t.f + t.d * col0 + t.e * row0)
+            dem_crs = CRS.from_wkt(src.crs.to_wkt())
+            data = src.read(1, window=win, masked=True)
+    except RasterioIOError as exc:
+        raise _terrain_error(f"cannot read DEM: {exc}", file) from exc
+    arr = np.ma.filled(data.astype(np.float32), np.nan)
+    _check_heights(arr, transform, dem_crs, file)
+    dem = dem_from_array(arr, transform, dem_crs, path=path)
+    logger.info("DEM %s: %d x %d cells read", path.name, *dem.shape)
     return dem
+
+
+def _check_heights(arr: np.ndarray, transform: Affine, crs: CRS, file: str) -> None:
+    rows, cols = arr.shape
+    if rows < MIN_CELLS or cols < MIN_CELLS:
+        msg = f"DEM has {rows} x {cols} cells over the region; expected at least {MIN_CELLS} x {MIN_CELLS}"
+        raise _terrain_error(msg, file)
+    lat = transform.f + transform.e * rows / 2.0
+    cell = _cell_size_m(transform, crs, lat)
+    if cell > MAX_CELL_M:
+        msg = (f"DEM cells are {cell:,.0f} m; expected at most {MAX_CELL_M:,.0f} m (a finer DEM, e.g. SRTM or "
+               "Copernicus GLO-30/90)")
+        raise _terrain_error(msg, file)
+    finite = arr[np.isfinite(arr)]
+    if not len(finite):
+        raise _terrain_error("DEM has no valid height over the region (all nodata)", file)
+    lo, hi = float(finite.min()), float(finite.max())
+    if lo < HEIGHT_RANGE_M[0] or hi > HEIGHT_RANGE_M[1]:
+        msg = (f"DEM heights run from {lo:g} to {hi:g} m; expected {HEIGHT_RANGE_M[0]:g} to {HEIGHT_RANGE_M[1]:g} m "
+               "above sea level (is nodata undeclared, or are the heights in feet or centimetres?)")
+        raise _terrain_error(msg, file)
 
 
 def write_dem(dem: Dem, path: str | Path, *, dtype: str = "float32", nodata: float = -32768.0) -> None:

@@ -10,6 +10,8 @@ enum values.
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -22,6 +24,9 @@ from gis.errors import Problem
 
 logger = logging.getLogger(__name__)
 
+#: NUL and C0 controls other than tab, line feed and carriage return: they truncate GeoPackage text and break
+#: XLSX writers (any text column; the schema's text columns refuse every control character).
+_NUL_C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TRUE = {"true", "t", "yes", "y", "1", "是", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "0.0"}
 
@@ -31,6 +36,14 @@ def _row_ids(frame: pd.DataFrame, schema: LayerSchema) -> list[str | None]:
     if col not in frame.columns:
         return [None] * len(frame)
     return [None if _isnull(v) else f"{col}={v}" for v in frame[col].tolist()]
+
+
+def _control_chars(v: object) -> str:
+    """The Unicode control characters (category Cc) in ``v`` as hex codes, or '' when there are none."""
+    if not isinstance(v, str):
+        return ""
+    found = sorted({hex(ord(ch)) for ch in v if unicodedata.category(ch) == "Cc"})
+    return ", ".join(found)
 
 
 def _isnull(v: object) -> bool:
@@ -147,6 +160,10 @@ def _coerce_column(
                                                               " in every row when the column is given"))
 
     if col.kind in ("id", "text"):
+        for i, v in enumerate(raw):
+            ctrl = _control_chars(v) if not null[i] else ""
+            if ctrl:
+                bad(i, f"{v!r} holds control character(s) {ctrl} (NUL, line breaks, escapes); expected printable text")
         out = pd.Series(
             [None if null[i] else (_id_text(v) if col.kind == "id" else str(v).strip()) for i, v in enumerate(raw)],
             index=values.index,
@@ -272,6 +289,15 @@ def validate_frame(
         coerced, probs = _coerce_column(out[col.name], col, schema=schema, ids=ids, file=file)
         out[col.name] = coerced
         problems.extend(probs)
+    known = {c.name for c in schema.columns}
+    for name in out.columns:
+        if name in known or name == out.geometry.name or pd.api.types.is_numeric_dtype(out[name]):
+            continue
+        for i, v in enumerate(out[name].tolist()):
+            if isinstance(v, str) and _NUL_C0.search(v):
+                problems.append(Problem(schema.name, f"{v!r} holds a NUL or control character (other than tab and "
+                                        "line breaks); expected text", file=file, row=i + 1, row_id=ids[i],
+                                        column=str(name)))
 
     idc = schema.id_column
     if idc in out.columns:

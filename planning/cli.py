@@ -12,7 +12,9 @@ import datetime as dt
 import logging
 import sys
 import time
+import unicodedata
 from pathlib import Path
+from typing import Any
 
 import click
 import pandas as pd
@@ -20,9 +22,10 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from gis.errors import LayerError, Problem, ProjectError
+from gis.errors import LayerError, OutputError, Problem, ProjectError
+from gis.outdir import staged_output
 from gis.project import load_project
-from planning.pipeline import OutputExistsError, prepare_output, run_pipeline
+from planning.pipeline import run_pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +141,7 @@ def _run(project_file: Path, out: Path, overwrite: bool, quiet: bool, *, budget_
     except LayerError as exc:
         _report_problems(list(exc.problems))
         _fail(f"{project_file}: {sum(p.severity == 'error' for p in exc.problems)} error(s); nothing written")
-    except OutputExistsError as exc:
+    except OutputError as exc:
         _fail(str(exc))
     total = sum(result.seconds.values())
     click.echo(f"coverplan: {project.name}: wrote {len(result.files)} files to {out} in {total:.1f} s")
@@ -196,6 +199,19 @@ def demo(ctx: click.Context, out: Path, overwrite: bool, offline: bool | None) -
     _run(project_file, out, overwrite, ctx.obj["quiet"], offline=offline)
 
 
+def _synthesize(villages: int, seed: int, area: Any) -> Any:
+    from gis.synthetic import synthesize
+
+    if area is None:
+        return synthesize(villages=villages, seed=seed)
+    import numpy as np
+    import shapely
+
+    return synthesize(villages=villages, seed=seed, boundary=shapely.union_all(np.asarray(area.geometry.values)),
+                      boundary_crs=area.crs, boundary_name=str(area["name"].iloc[0]),
+                      boundary_code=str(area["area_id"].iloc[0]))
+
+
 @cli.command()
 @click.option("--villages", type=click.IntRange(min=10), required=True, help="Number of villages.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
@@ -210,7 +226,10 @@ def demo(ctx: click.Context, out: Path, overwrite: bool, offline: bool | None) -
 )
 def synth(villages: int, seed: int, out: Path, overwrite: bool, name: str | None, boundary: Path | None) -> None:
     """Write a synthetic region of any size (layers, DEM, project.toml) into --out."""
-    from gis.synthetic import synthesize, write_region
+    from gis.synthetic import write_region
+
+    if name is not None and (not name.strip() or any(unicodedata.category(c) == "Cc" for c in name)):
+        _fail(f"`--name` = {name!r}; expected a non-empty name without control characters")
 
     area = None
     if boundary is not None:
@@ -227,29 +246,17 @@ def synth(villages: int, seed: int, out: Path, overwrite: bool, name: str | None
             _report_problems([*problems, *more])
             _fail(f"{boundary}: not a usable boundary")
         area = frame
-    try:
-        prepare_output(out, overwrite=overwrite)
-    except OutputExistsError as exc:
-        _fail(str(exc))
     t0 = time.perf_counter()
-    with _Steps(enabled=sys.stderr.isatty()) as steps:
-        steps("generating region")
-        if area is None:
-            region = synthesize(villages=villages, seed=seed)
-        else:
-            import numpy as np
-            import shapely
-
-            region = synthesize(
-                villages=villages,
-                seed=seed,
-                boundary=shapely.union_all(np.asarray(area.geometry.values)),
-                boundary_crs=area.crs,
-                boundary_name=str(area["name"].iloc[0]),
-                boundary_code=str(area["area_id"].iloc[0]),
-            )
-        steps("writing files")
-        path = write_region(region, out, name=name or f"synthetic-{villages}-s{seed}")
+    try:
+        with staged_output(out, overwrite=overwrite, protected=[boundary] if boundary else []) as tmp, \
+                _Steps(enabled=sys.stderr.isatty()) as steps:
+            steps("generating region")
+            region = _synthesize(villages, seed, area)
+            steps("writing files")
+            write_region(region, tmp, name=name or f"synthetic-{villages}-s{seed}")
+    except OutputError as exc:
+        _fail(str(exc))
+    path = out / "project.toml"
     click.echo(
         f"coverplan: synthetic region ({villages} villages, {len(region.schools)} schools, "
         f"{len(region.sites)} sites) written to {path} in {time.perf_counter() - t0:.1f} s"

@@ -22,10 +22,11 @@ Status order: unconnected < planned < under_construction < connected < verified.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +34,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
-from gis.errors import CoverplanError, Problem
+from gis.errors import CoverplanError, LayerError, Problem
+from gis.readers import read_csv_text
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +63,83 @@ class LedgerError(CoverplanError, ValueError):
         super().__init__(text)
 
 
-def _connect(path: Path, *, timeout_s: float = 60.0) -> sqlite3.Connection:
+#: How long a ledger command waits for another process's lock (s).
+LOCK_TIMEOUT_S = 60.0
+
+
+def _connect(path: Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> sqlite3.Connection:
+    """A read-write connection that waits ``timeout_s`` for other processes' locks.
+
+    Read-write, also for reading: SQLite then rolls back the journal a killed update left behind (a "hot
+    journal") on first access, so the ledger is back at its state before that update; GDAL opens a GeoPackage
+    read-only and would fail on it ("readonly database") until something else opened it read-write.
+    """
     con = sqlite3.connect(str(path), timeout=timeout_s, isolation_level=None)
     con.execute("PRAGMA foreign_keys = ON")
     return con
+
+
+def _db_error(path: Path, exc: sqlite3.Error) -> LedgerError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        why = f"it stayed locked by another process for {LOCK_TIMEOUT_S:g} s"
+    elif "readonly" in text:
+        why = "it is read-only and a killed update left a journal to roll back; expected a writable file"
+    else:
+        why = f"not a readable GeoPackage ({text})"
+    return LedgerError(f"ledger `{path}`: {why}")
+
+
+@contextlib.contextmanager
+def _open(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[sqlite3.Connection]:
+    """A connection to an existing coverplan ledger; LedgerError (file named) for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        msg = f"ledger `{path}` does not exist"
+        raise LedgerError(msg)
+    try:
+        con = _connect(path, timeout_s=timeout_s)
+    except sqlite3.Error as exc:
+        raise _db_error(path, exc) from exc
+    try:
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.Error as exc:
+            raise _db_error(path, exc) from exc
+        if not {_TABLE, _HISTORY, "gpkg_contents", "gpkg_geometry_columns"} <= tables:
+            msg = (f"`{path}` is not a coverplan ledger: expected the GeoPackage tables `{_TABLE}` and `{_HISTORY}`, "
+                   f"found {sorted(tables)}")
+            raise LedgerError(msg)
+        yield con
+    finally:
+        con.close()
+
+
+def _gpkg_geometry(blob: bytes | None) -> shapely.Geometry | None:
+    """A GeoPackage geometry blob (GPKG header, then WKB; GeoPackage 1.3 §2.1.3) as a shapely geometry."""
+    if blob is None:
+        return None
+    if blob[:2] != b"GP":
+        msg = "geometry blob has no GeoPackage header"
+        raise ValueError(msg)
+    envelope = (blob[3] >> 1) & 0b111
+    size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[envelope]
+    return shapely.from_wkb(bytes(blob[8 + size:]))
+
+
+def _read_table(con: sqlite3.Connection, path: Path) -> gpd.GeoDataFrame:
+    """The ``ledger`` feature table with its geometry and CRS, read through ``con``."""
+    try:
+        geom_col, srs_id = con.execute("SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?",
+                                       (_TABLE,)).fetchone()
+        wkt = con.execute("SELECT definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?", (srs_id,)).fetchone()
+        frame = pd.read_sql_query(f'SELECT * FROM {_TABLE} ORDER BY fid', con)
+        geoms = [_gpkg_geometry(b) for b in frame.pop(geom_col)]
+    except (sqlite3.Error, TypeError, ValueError, KeyError, shapely.errors.GEOSException) as exc:
+        raise _db_error(path, sqlite3.DatabaseError(str(exc))) from exc
+    frame = frame.drop(columns=["fid"], errors="ignore")
+    crs = wkt[0] if wkt and wkt[0] and wkt[0] != "undefined" else None
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=crs)
 
 
 def parse_date(value: object) -> dt.date | None:
@@ -130,32 +206,32 @@ def create_ledger(rows: gpd.GeoDataFrame, path: str | Path, *, date: dt.date, so
     return path
 
 
-def read_ledger(path: str | Path) -> gpd.GeoDataFrame:
-    """The ledger as it stands now."""
-    path = _existing(path)
-    return pyogrio.read_dataframe(path, layer=_TABLE)
+def read_ledger(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> gpd.GeoDataFrame:
+    """The ledger as it stands now (waiting up to ``timeout_s`` for a writer's lock)."""
+    with _open(path, timeout_s=timeout_s) as con:
+        return _read_table(con, Path(path))
 
 
-def read_history(path: str | Path) -> pd.DataFrame:
+def read_history(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> pd.DataFrame:
     """All events, in the order they were recorded."""
-    path = _existing(path)
-    con = _connect(path)
-    try:
-        return pd.read_sql_query(f"SELECT * FROM {_HISTORY} ORDER BY event_id", con)
-    finally:
-        con.close()
+    with _open(path, timeout_s=timeout_s) as con:
+        try:
+            return pd.read_sql_query(f"SELECT * FROM {_HISTORY} ORDER BY event_id", con)
+        except sqlite3.Error as exc:
+            raise _db_error(Path(path), exc) from exc
 
 
-def _existing(path: str | Path) -> Path:
-    path = Path(path)
-    if not path.is_file():
-        msg = f"ledger `{path}` does not exist"
-        raise LedgerError(msg)
-    layers = {name for name, _ in pyogrio.list_layers(path)}
-    if not {_TABLE, _HISTORY} <= layers:
-        msg = f"`{path}` is not a coverplan ledger: expected tables `{_TABLE}` and `{_HISTORY}`, found {sorted(layers)}"
-        raise LedgerError(msg)
-    return path
+def _snapshot(path: str | Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The ledger table and its history read in one transaction (a consistent pair)."""
+    with _open(path) as con:
+        try:
+            con.execute("BEGIN")
+            table = _read_table(con, Path(path))
+            hist = pd.read_sql_query(f"SELECT * FROM {_HISTORY} ORDER BY event_id", con)
+            con.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise _db_error(Path(path), exc) from exc
+    return table, hist
 
 
 def state_at(path: str | Path, date: dt.date) -> pd.DataFrame:
@@ -166,8 +242,8 @@ def state_at(path: str | Path, date: dt.date) -> pd.DataFrame:
     DataFrame
         Index ``id``; ``status``, ``status_date``, ``note`` and the row's fixed attributes.
     """
-    hist = read_history(path)
-    fixed = read_ledger(path).drop(columns=["status", "status_date", "note", "geometry"]).set_index("id")
+    table, hist = _snapshot(path)
+    fixed = table.drop(columns=["status", "status_date", "note", "geometry"]).set_index("id")
     hist = hist[hist["event_date"] <= date.isoformat()].sort_values(["event_date", "event_id"])
     status = hist[hist["field"] == "status"].groupby("id").last()
     out = fixed.loc[fixed.index.intersection(status.index)].copy()
@@ -199,17 +275,21 @@ class UpdateResult:
     events: int
 
 
+def _read_csv(path: Path, layer: str) -> pd.DataFrame:
+    """A CSV of text cells (UTF-8 or GBK, see :func:`gis.readers.read_csv_text`); LedgerError naming the file."""
+    try:
+        return read_csv_text(path, layer=layer)
+    except LayerError as exc:
+        raise LedgerError(f"{path}: cannot be used", exc.problems) from exc
+
+
 def read_updates(path: str | Path) -> pd.DataFrame:
     """A field-report CSV (``id``, ``status``, ``date``, optional ``note``), all columns as text."""
     path = Path(path)
     if not path.is_file():
         msg = f"update file `{path}` does not exist"
         raise LedgerError(msg)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        msg = f"{path}: not a readable CSV: {exc}"
-        raise LedgerError(msg) from exc
+    frame = _read_csv(path, "ledger_update")
     missing = [c for c in ("id", "status", "date") if c not in frame.columns]
     if missing:
         msg = f"{path}: missing column(s) {missing}; expected columns {list(UPDATE_COLUMNS)} (note optional)"
@@ -220,7 +300,7 @@ def read_updates(path: str | Path) -> pd.DataFrame:
 
 
 def apply_updates(ledger: str | Path, updates: pd.DataFrame, *, force: bool = False, source: str = "",
-                  timeout_s: float = 60.0) -> UpdateResult:
+                  timeout_s: float = LOCK_TIMEOUT_S, today: dt.date | None = None) -> UpdateResult:
     """Apply field reports to the ledger in one transaction, or reject them all.
 
     Parameters
@@ -236,6 +316,8 @@ def apply_updates(ledger: str | Path, updates: pd.DataFrame, *, force: bool = Fa
         Recorded with each event (the update file's name).
     timeout_s : float
         How long to wait for another writer's lock.
+    today : date, optional
+        Reports dated after it are refused (a typo such as 2099 would lock the row forever); default today.
 
     Returns
     -------
@@ -246,23 +328,24 @@ def apply_updates(ledger: str | Path, updates: pd.DataFrame, *, force: bool = Fa
     LedgerError
         Listing every bad row (file row number, id, column, what was expected); nothing is written then.
     """
-    path = _existing(ledger)
-    con = _connect(path, timeout_s=timeout_s)
-    try:
-        con.execute("BEGIN IMMEDIATE")  # the write lock first: checks see the ledger as it will be changed
+    path = Path(ledger)
+    with _open(path, timeout_s=timeout_s) as con:
         try:
-            result = _apply(con, updates, force=force, source=source or "update")
+            con.execute("BEGIN IMMEDIATE")  # the write lock first: checks see the ledger as it will be changed
+        except sqlite3.Error as exc:
+            raise _db_error(path, exc) from exc
+        try:
+            result = _apply(con, updates, force=force, source=source or "update", today=today or dt.date.today())
+            con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        con.execute("COMMIT")
-    finally:
-        con.close()
     logger.info("ledger %s: %d rows updated, %d unchanged", path, result.applied, result.unchanged)
     return result
 
 
-def _apply(con: sqlite3.Connection, updates: pd.DataFrame, *, force: bool, source: str) -> UpdateResult:
+def _apply(con: sqlite3.Connection, updates: pd.DataFrame, *, force: bool, source: str, today: dt.date
+           ) -> UpdateResult:
     current = {r[0]: [r[1], r[2], r[3]] for r in con.execute(f"SELECT id, status, status_date, note FROM {_TABLE}")}
     last_event = dict(con.execute(f"SELECT id, MAX(event_date) FROM {_HISTORY} GROUP BY id").fetchall())
     plain: dict[str, list[str]] = {}
@@ -299,6 +382,10 @@ def _apply(con: sqlite3.Connection, updates: pd.DataFrame, *, force: bool, sourc
             ok = False
         if date is None:
             bad(i, raw_id, "date", f"`{rec.date}` is not a date; expected YYYY-MM-DD")
+            ok = False
+        if date is not None and date > today:
+            bad(i, raw_id, "date", f"{date.isoformat()} is in the future (today is {today.isoformat()}); expected the "
+                                   "date the change happened")
             ok = False
         if not ok:
             continue
@@ -366,7 +453,7 @@ def read_official_counts(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         msg = f"counts file `{path}` does not exist"
         raise LedgerError(msg)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame = _read_csv(path, "counts")
     need = ["city", "county", "unconnected_schools"]
     missing = [c for c in need if c not in frame]
     if missing:

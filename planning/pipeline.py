@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import shutil
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,7 +42,9 @@ import shapely
 from gis.inputs import Inputs, load_inputs
 from gis.layers import write_layers
 from gis.maps import Raster, build_map, save_map
+from gis.outdir import check_output_dir, staged_output
 from gis.project import Project
+from gis.writers import write_csv
 from planning.coverage import TECHS, coverage, coverage_raster, write_raster
 from planning.fibre import RoadNetwork, RoutePlan, build_network, connect_points, fibre_reach, plan_routes
 from planning.gaps import REGION, ledger_rows, school_status, target_table, village_status
@@ -54,10 +56,6 @@ from planning.report import report_tables, write_report
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-
-
-class OutputExistsError(FileExistsError):
-    """The output folder already has files and overwriting was not asked for."""
 
 
 @dataclass(frozen=True)
@@ -95,25 +93,15 @@ class RunResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def check_output(out_dir: Path, *, overwrite: bool) -> None:
-    """Refuse a non-empty ``out_dir`` unless ``overwrite``."""
-    out_dir = Path(out_dir)
-    if not overwrite and out_dir.exists() and any(out_dir.iterdir()):
-        msg = f"output folder `{out_dir}` exists and is not empty; pass --overwrite to replace it"
-        raise OutputExistsError(msg)
+def input_paths(project: Project) -> list[Path]:
+    """Every file and folder a run reads: the project file and its folder, each layer file, the DEM.
 
-
-def prepare_output(out_dir: Path, *, overwrite: bool) -> None:
-    """Create ``out_dir``; refuse a non-empty one unless ``overwrite`` (then it is emptied)."""
-    out_dir = Path(out_dir)
-    check_output(out_dir, overwrite=overwrite)
-    if out_dir.exists():
-        for child in out_dir.iterdir():
-            if child.is_dir():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    An output folder must not be nor contain any of them (:func:`gis.outdir.check_output_dir`).
+    """
+    paths = [project.path, project.root, *(src.path for src in project.layers.values())]
+    if project.terrain is not None:
+        paths.append(project.terrain)
+    return [Path(p) for p in paths]
 
 
 def _length_km(frame) -> float:
@@ -390,12 +378,12 @@ def write_proposal(prop: Proposal, out: Path) -> list[Path]:
     table = pd.DataFrame(inter.drop(columns="geometry"))
     xy = inter.geometry.to_crs(4326)
     table["lon"], table["lat"] = xy.x.round(6), xy.y.round(6)
-    table.to_csv(out / "proposal.csv", index=False, encoding="utf-8-sig")
-    prop.batches.to_csv(out / "batches.csv", index=False, encoding="utf-8-sig")
-    prop.targets_after.to_csv(out / "county_targets_after.csv", index=False, encoding="utf-8-sig")
+    write_csv(table, out / "proposal.csv")
+    write_csv(prop.batches, out / "batches.csv")
+    write_csv(prop.targets_after, out / "county_targets_after.csv")
     names = ["proposal.gpkg", "proposal.csv", "batches.csv", "county_targets_after.csv"]
     if prop.provinces is not None:
-        prop.provinces.to_csv(out / "provinces.csv", index=False, encoding="utf-8-sig")
+        write_csv(prop.provinces, out / "provinces.csv")
         names.append("provinces.csv")
     return [out / n for n in names]
 
@@ -505,26 +493,40 @@ def run_pipeline(
     dask.distributed (True: a LocalCluster; a string: that scheduler's address), see :mod:`planning.distributed`;
     the outputs are the same.
 
+    The run is written into a temporary folder beside ``out_dir`` and renamed into place only when every stage
+    has finished (:func:`gis.outdir.staged_output`): an error or Ctrl-C leaves ``out_dir`` as it was.
+
     Raises
     ------
     LayerError
         Bad input (every problem listed); nothing is written then.
-    OutputExistsError
+    gis.outdir.OutputExistsError
         ``out_dir`` is not empty and ``overwrite`` is false.
+    gis.outdir.OutputRefusedError
+        ``out_dir`` is or contains an input, the project folder, the current or home folder or ``/``, or holds
+        files coverplan did not write there.
+    gis.outdir.OutputBusyError
+        Another coverplan process is writing ``out_dir``.
     """
     out = Path(out_dir)
-    check_output(out, overwrite=overwrite)  # fail before the work, not after it
-    options = {"overwrite": overwrite, "progress": progress, "ledger_date": ledger_date, "budget_cny": budget_cny,
+    protected = input_paths(project)
+    check_output_dir(out, overwrite=overwrite, protected=protected)  # fail before the work, not after it
+    options = {"progress": progress, "ledger_date": ledger_date, "budget_cny": budget_cny,
                "target_share": target_share, "offline": offline}
-    if not dask:
-        return _run(project, out, client=None, **options)
-    from planning.distributed import dask_client
+    with staged_output(out, overwrite=overwrite, protected=protected) as tmp:
+        if not dask:
+            result = _run(project, tmp, client=None, **options)
+        else:
+            from planning.distributed import dask_client
 
-    with dask_client(dask if isinstance(dask, str) else None) as client:
-        return _run(project, out, client=client, **options)
+            with dask_client(dask if isinstance(dask, str) else None) as client:
+                result = _run(project, tmp, client=client, **options)
+    final = Path(os.path.abspath(out))
+    result.files = [final / f.relative_to(tmp) for f in result.files]
+    return result
 
 
-def _run(project: Project, out: Path, *, overwrite: bool, progress: Progress | None, ledger_date: dt.date | None,
+def _run(project: Project, out: Path, *, progress: Progress | None, ledger_date: dt.date | None,
          budget_cny: float | None, target_share: float | None, offline: bool | None, client: Any) -> RunResult:
     """The stages of :func:`run_pipeline` (``client``: dask.distributed for coverage and the provinces)."""
     seconds: dict[str, float] = {}
@@ -532,7 +534,6 @@ def _run(project: Project, out: Path, *, overwrite: bool, progress: Progress | N
     inputs = load_inputs(project, progress=progress)
     seconds["inputs"] = time.perf_counter() - t0
 
-    prepare_output(out, overwrite=overwrite)
     files: list[Path] = []
     t0 = time.perf_counter()
     if progress:
@@ -572,8 +573,8 @@ def _run(project: Project, out: Path, *, overwrite: bool, progress: Progress | N
         fib_reach["fibre_distance_m"] = fib_reach["fibre_distance_m"].replace(np.inf, np.nan)  # GPKG has no inf
         fib_reach["fibre_cost_cny"] = fib_reach["fibre_cost_cny"].replace(np.inf, np.nan)
         write_layers({"reach": fib_reach, "routes": fib.plan.routes}, out / "fibre.gpkg")
-        fib.repairs.to_csv(out / "fibre_repairs.csv", index=False)
-        fib.components.to_csv(out / "fibre_components.csv")
+        write_csv(fib.repairs, out / "fibre_repairs.csv")
+        write_csv(fib.components, out / "fibre_components.csv", index=True)
         files += [out / "fibre.gpkg", out / "fibre_repairs.csv", out / "fibre_components.csv"]
     seconds["fibre"] = time.perf_counter() - t0
 
@@ -582,7 +583,7 @@ def _run(project: Project, out: Path, *, overwrite: bool, progress: Progress | N
         progress("gaps and ledger")
     gaps = gaps_stage(project, inputs, coverage=cov, fibre=fib, client=client)
     write_layers({"villages": gaps.villages, "schools": gaps.schools}, out / "gaps.gpkg")
-    gaps.targets.to_csv(out / "county_targets.csv", index=False, encoding="utf-8-sig")
+    write_csv(gaps.targets, out / "county_targets.csv")
     create_ledger(gaps.ledger, out / "ledger.gpkg", date=ledger_date or dt.date.today(), source="coverplan run")
     files += [out / "gaps.gpkg", out / "county_targets.csv", out / "ledger.gpkg"]
     seconds["gaps"] = time.perf_counter() - t0

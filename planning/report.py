@@ -25,6 +25,7 @@ import pandas as pd
 
 from gis._maptext import Language, label, point_names, served_text
 from gis.project import Project
+from gis.writers import write_csv, write_xlsx
 from planning.gaps import REGION
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def charts(tables: Mapping[str, pd.DataFrame], *, language: Language) -> dict[st
     if lang != language:
         logger.info("no CJK font for matplotlib: chart labels in English")
     rc = {"font.family": "sans-serif", "font.sans-serif": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
-          "axes.unicode_minus": False}
+          "axes.unicode_minus": False, "text.parse_math": False}  # a county called "$\\frac$" stays text
     out: dict[str, bytes] = {}
     with plt.rc_context(rc):
         curve = tables.get("cost_curve")
@@ -323,15 +324,10 @@ def write_report(project: Project, tables: Mapping[str, pd.DataFrame], proposal:
         files.append(out / f"chart_{key}.png")
     (out / "report.html").write_text(render_html(project, tables, pngs, proposal, date=date), encoding="utf-8")
     files.append(out / "report.html")
-    with pd.ExcelWriter(out / "report.xlsx", engine="openpyxl") as xl:
-        for key in TABLES:
-            frame = tables.get(key)
-            if frame is not None:
-                frame.to_excel(xl, sheet_name=key, index=False)
+    write_xlsx({key: tables[key] for key in TABLES if tables.get(key) is not None}, out / "report.xlsx")
     files.append(out / "report.xlsx")
     for key in TABLES:
         frame = tables.get(key)
         if frame is not None:
-            frame.to_csv(out / f"report_{key}.csv", index=False, encoding="utf-8-sig")
-            files.append(out / f"report_{key}.csv")
+            files.append(write_csv(frame, out / f"report_{key}.csv"))
     return files

@@ -102,3 +102,16 @@ function coverplanSearch(map, placeholder, noMatch) {
   ctl.addTo(map);
   return ctl;
 }
+
+function coverplanControl(map, position, cssClass, content, isHtml) {
+  // content is coverplan's own escaped legend HTML (isHtml) or a text from input (a title): set as textContent
+  var ctl = L.control({position: position});
+  ctl.onAdd = function () {
+    var div = L.DomUtil.create('div', cssClass);
+    if (isHtml) { div.innerHTML = content; } else { div.textContent = content; }
+    L.DomEvent.disableScrollPropagation(div);
+    return div;
+  };
+  ctl.addTo(map);
+  return ctl;
+}

@@ -72,16 +72,40 @@ def test_missing_required_layer(tmp_path):
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ('[radio]\neirp_dbm = "high"\n', r"`eirp_dbm` = 'high'; expected a number"),
-        ("[targets]\nschool_connected_share = 1.5\n", r"`school_connected_share` = 1.5; expected a share"),
-        ("[costs]\nnew_site_cny = -1\n", r"`new_site_cny` = -1.0; expected a cost >= 0"),
+        ('[radio]\neirp_dbm = "high"\n', r"`eirp_dbm` = 'high'; expected a finite number >= 10 and <= 90 dBm"),
+        ("[targets]\nschool_connected_share = 1.5\n", r"`school_connected_share` = 1.5 is out of range; expected a "
+                                                       r"finite number >= 0 and <= 1"),
+        ("[costs]\nnew_site_cny = -1\n", r"`new_site_cny` = -1 is out of range; expected a finite number >= 0"),
         ('[project]\nlanguage = "fr"\n', r"`language` = 'fr'; expected 'zh' or 'en'"),
         ('[project]\ncoordinates = "bd09"\n', r"`coordinates` = 'bd09'"),
         ('[project]\nmetric_crs = "EPSG:4326"\n', r"is not projected"),
-        ("[radio]\ntower_height_m = 0\n", r"expected a height in \(0, 500\] m"),
-        ("[fibre]\nburied_share = 1.5\n", r"\[fibre\] `buried_share` = 1.5; expected a share between 0 and 1"),
-        ("[fibre]\nsnap_tolerance_m = 0\n", r"`snap_tolerance_m` = 0.0; expected a length > 0 m"),
-        ("[fibre]\ndrop_m = -5\n", r"`drop_m` = -5.0; expected a length >= 0 m"),
+        ("[radio]\ntower_height_m = 0\n", r"`tower_height_m` = 0 is out of range; expected a finite number > 0 and "
+                                           r"<= 300 m"),
+        ("[fibre]\nburied_share = 1.5\n", r"\[fibre\] `buried_share` = 1.5 is out of range; expected a finite "
+                                           r"number >= 0 and <= 1"),
+        ("[fibre]\nsnap_tolerance_m = 0\n", r"`snap_tolerance_m` = 0 is out of range; expected a finite number > 0"),
+        ("[fibre]\ndrop_m = -5\n", r"`drop_m` = -5 is out of range; expected a finite number >= 0 and <= 50000 m"),
+        # non-finite numbers never pass a range check
+        ("[fibre]\ndrop_m = nan\n", r"`drop_m` = nan; expected a finite number >= 0"),
+        ("[costs]\nnew_site_cny = nan\n", r"`new_site_cny` = nan; expected a finite number"),
+        ("[optimise]\nbudget_cny = inf\n", r"`budget_cny` = inf; expected a finite number"),
+        ("[radio]\nnr_bands_mhz = [700, -inf]\n", r"`nr_bands_mhz` = -inf; expected a finite number >= 300"),
+        # whole numbers, and physically absurd values, with the range in the message
+        ("[optimise]\nfibre_rounds = 0.5\n", r"`fibre_rounds` = 0.5 is not a whole number; expected a whole number "
+                                              r">= 1 and <= 100"),
+        ("[map]\nhillshade_max_px = 10.5\n", r"`hillshade_max_px` = 10.5 is not a whole number"),
+        ("[radio]\neirp_dbm = 400\n", r"`eirp_dbm` = 400 is out of range; expected a finite number >= 10 and <= 90 "
+                                       r"dBm"),
+        ("[radio]\nlte_band_mhz = 60000\n", r"`lte_band_mhz` = 60000 is out of range; expected a finite number >= "
+                                             r"300 and <= 6000 MHz"),
+        ("[radio]\nnr_bands_mhz = [700, 28000]\n", r"`nr_bands_mhz` = 28000 is out of range"),
+        ("[radio]\nlte_rsrp_threshold_dbm = 10\n", r"`lte_rsrp_threshold_dbm` = 10 is out of range; expected a "
+                                                    r"finite number >= -156 and <= -31 dBm"),
+        ('[project]\nname = "a\\u0000b"\n', r"\[project\] `name` = 'a\\x00b' holds control character\(s\)"),
+        ('[optimise]\noperator = "CM\\u001bCC"\n', r"`operator` = 'CM\\x1bCC' holds control character"),
+        ('[map]\nbasemap = "tianditu"\ntianditu_key = "{{ 7 * 7 }}"\n', r"`tianditu_key` = '\{\{ 7 \* 7 \}\}'; "
+                                                                        r"expected a Tianditu token"),
+        ("[terrain]\npath = 5\n", r"\[terrain\] `path` = 5; expected the DEM GeoTIFF's path"),
         ('[map]\nbasemap = "google"\n', r"\[map\] `basemap` = 'google'; expected one of \['amap', 'tianditu'"),
         ('[map]\nbasemap = "tianditu"\n', r"needs `tianditu_key`"),
         ('[map]\noffline = "yes"\n', r"\[map\] `offline` = 'yes'; expected true or false"),
@@ -90,6 +114,13 @@ def test_missing_required_layer(tmp_path):
 def test_bad_values_name_the_key(tmp_path, text, match):
     with pytest.raises(ProjectError, match=match):
         load_project(_write(tmp_path, text))
+
+
+def test_a_section_that_is_not_a_table(tmp_path):
+    path = tmp_path / "project.toml"
+    path.write_text('radio = 5\n[layers]\nvillages = "a.gpkg"\n', encoding="utf-8")
+    with pytest.raises(ProjectError, match=r"`radio` = 5; expected a \[radio\] table"):
+        load_project(path)
 
 
 def test_missing_and_broken_files(tmp_path):
@@ -102,6 +133,6 @@ def test_missing_and_broken_files(tmp_path):
 
 
 def test_map_section_is_read(tmp_path):
-    p = load_project(_write(tmp_path, '[map]\nbasemap = "tianditu"\ntianditu_key = "abc"\noffline = true\n'))
-    assert (p.map.basemap, p.map.tianditu_key, p.map.offline) == ("tianditu", "abc", True)
+    p = load_project(_write(tmp_path, '[map]\nbasemap = "tianditu"\ntianditu_key = "abc12345"\noffline = true\n'))
+    assert (p.map.basemap, p.map.tianditu_key, p.map.offline) == ("tianditu", "abc12345", True)
     assert load_project(_write(tmp_path, "")).map.offline is False

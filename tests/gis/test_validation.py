@@ -1,5 +1,6 @@
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -41,8 +42,46 @@ def test_negative_population_names_row_id_and_column():
     assert "negative" in p.message
     assert "an integer >= 0" in p.message
     assert str(p) == (
-        "x.gpkg [villages] row 3 (village_id=V3) column `population`: -5 is negative; expected an integer >= 0 people"
+        "x.gpkg [villages] row 3 (village_id=V3) column `population`: -5 is negative; expected an integer >= 0 and "
+        "<= 200000 people"
     )
+
+
+@pytest.mark.parametrize(("layer", "column", "value", "expected"), [
+    ("villages", "population", 5_000_000, "5000000 is out of range; expected an integer >= 0 and <= 200000 people"),
+    ("villages", "households", 1e9, "is out of range; expected an integer >= 0 and <= 200000"),
+    ("schools", "students", 250_000, "250000 is out of range; expected an integer >= 0 and <= 60000"),
+    ("schools", "bandwidth_mbps", 1e12, "is out of range; expected a number >= 0 and <= 100000 Mbps"),
+    ("sites", "eirp_dbm", 3.0, "3.0 is out of range; expected a number >= 10 and <= 90 dBm"),
+])
+def test_physically_absurd_numbers_are_refused_with_the_range(layer, column, value, expected):
+    frame = tiny_layers()[layer].copy()
+    frame[column] = (frame[column] if column in frame else pd.Series(60.0, index=frame.index)).astype(object)
+    frame.loc[frame.index[0], column] = value
+    (p,) = problems_of(frame, layer)
+    assert (p.row, p.column) == (1, column)
+    assert expected in p.message
+
+
+@pytest.mark.parametrize("name", ["东岭\x00村", "a\tb", "line\nbreak", "esc\x1b[31m", "del\x7f"])
+def test_control_characters_in_names_are_refused(name):
+    v = tiny_layers()["villages"]
+    v.loc[1, "name"] = name
+    (p,) = problems_of(v, "villages")
+    assert (p.row, p.row_id, p.column) == (2, "village_id=V2", "name")
+    assert "control character" in p.message
+
+
+def test_rtl_marks_emoji_and_template_syntax_are_ordinary_names():
+    v = tiny_layers()["villages"]
+    v.loc[0, "name"] = "{{ 7*7 }} {% if 1 %}\u202e村\u200f😀 \\ \" ' </script> =1+1"
+    assert problems_of(v, "villages") == []
+
+
+def test_nul_in_an_extra_text_column_is_refused():
+    v = tiny_layers()["villages"].assign(note=["a", "b\x00c", "d", "e", "f"])
+    (p,) = problems_of(v, "villages")
+    assert (p.row, p.column) == (2, "note")
 
 
 def test_fractional_population_is_an_error():

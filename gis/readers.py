@@ -1,0 +1,81 @@
+"""Reading tables as planners have them: CSV in UTF-8 (with or without a BOM), GB18030/GBK (what Excel saves in
+Chinese Windows), or UTF-16 (Excel's "Unicode text"); the encoding found is logged.
+
+Every failure (unreadable bytes, an unclosed quote, an empty file) raises :class:`~gis.errors.LayerError`
+naming the file and the layer, never a traceback.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from gis.errors import LayerError, Problem
+
+logger = logging.getLogger(__name__)
+
+#: Encodings tried in turn when the file has no byte-order mark: UTF-8, then GB18030 (a superset of GBK and
+#: GB2312, the encoding of CSVs saved by Excel or WPS on Chinese Windows).
+FALLBACK_ENCODINGS = ("utf-8", "gb18030")
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode_text(data: bytes, *, file: str, layer: str) -> tuple[str, str]:
+    """The text of a file's bytes and the encoding it was read with (see the module docstring).
+
+    Raises
+    ------
+    LayerError
+        No encoding decodes the bytes: the encoding charset_normalizer guesses is named in the message.
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError as exc:
+                raise LayerError([Problem(layer, f"starts with a {name} byte-order mark but is not {name}: {exc}",
+                                          file=file)]) from exc
+    for name in FALLBACK_ENCODINGS:
+        try:
+            return data.decode(name), name
+        except UnicodeDecodeError:
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000]).best()
+    guess = f" (it looks like {best.encoding})" if best is not None else ""
+    msg = f"is neither UTF-8 nor GB18030/GBK{guess}; expected a CSV saved as UTF-8 or GBK"
+    raise LayerError([Problem(layer, msg, file=file)])
+
+
+def read_csv_text(path: str | Path, *, layer: str) -> pd.DataFrame:
+    """A CSV as a table of text cells (no value converted; empty cells are empty strings, never NaN).
+
+    The delimiter is a comma, or a tab for UTF-16 files (Excel's "Unicode text"). Raises LayerError for a file
+    that is missing, empty, not decodable, or malformed (e.g. an unclosed quote), naming the file.
+    """
+    path = Path(path)
+    file = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LayerError([Problem(layer, f"cannot read the file: {exc.strerror or exc}", file=file)]) from exc
+    text, encoding = decode_text(data, file=file, layer=layer)
+    if not text.strip():
+        raise LayerError([Problem(layer, "the file is empty; expected a header row and data rows", file=file)])
+    sep = "\t" if encoding == "utf-16" else ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, engine="python",
+                            quoting=csv.QUOTE_MINIMAL, on_bad_lines="error")
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        raise LayerError([Problem(layer, f"is not a readable CSV: {exc}", file=file)]) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise LayerError([Problem(layer, "has no columns; expected a header row", file=file)]) from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    logger.info("%s: read as %s, %d rows", path.name, encoding, len(frame))
+    return frame

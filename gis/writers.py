@@ -1,0 +1,130 @@
+"""Tables written for spreadsheets: CSV and XLSX where text from the data can never become a formula.
+
+A village called ``=HYPERLINK("http://x","点击")`` or ``@SUM(A1)`` would run as a formula when a planner opens a
+CSV or XLSX in Excel or WPS. Here:
+
+* XLSX (:func:`write_xlsx`): every text cell is written as a string cell (``t="inlineStr"``), never as a
+  formula, with Excel's quote prefix so that editing the cell keeps it text; numbers stay numbers.
+* CSV (:func:`write_csv`): a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+  gets a leading ``'`` (the OWASP "CSV injection" recommendation); numeric columns are left alone. UTF-8 with a
+  BOM, which Excel opens correctly in Chinese.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """``text`` with a leading ``'`` when a spreadsheet would read it as a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _is_text(series: pd.Series) -> bool:
+    return not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+                or pd.api.types.is_datetime64_any_dtype(series))
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells are neutralised for CSV (numbers, booleans and NaN untouched)."""
+    out = frame.copy()
+    for col in out.columns:
+        if _is_text(out[col]):
+            out[col] = out[col].map(lambda v: neutralise(v) if isinstance(v, str) else v).astype(object)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:
+    """Write ``frame`` as a UTF-8 (BOM) CSV with formula-like text neutralised (see the module docstring)."""
+    path = Path(path)
+    data = safe_frame(frame.reset_index() if index else frame)
+    data.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def _cell_value(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float | np.floating) and not math.isfinite(float(v)):
+        return None
+    if isinstance(v, np.bool_ | bool):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
+
+
+def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *,
+               headers: Mapping[str, Mapping[str, str]] | None = None,
+               formats: Mapping[str, Mapping[str, str]] | None = None,
+               widths: Mapping[str, Mapping[str, float]] | None = None) -> Path:
+    """Write one sheet per table; text cells are strings, never formulas.
+
+    Parameters
+    ----------
+    sheets : mapping of sheet name to DataFrame
+    headers : mapping of sheet name to {column: heading}, optional
+        Headings shown in the first row (default: the column names).
+    formats : mapping of sheet name to {column: Excel number format}, optional
+        E.g. ``"0.0%"`` for shares, ``"#,##0"`` for CNY.
+    widths : mapping of sheet name to {column: width in characters}, optional
+        Default: fitted to the longest value (a CJK character counts two).
+
+    The header row is frozen and bold.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, frame in sheets.items():
+        ws = wb.create_sheet(title=name[:31])
+        head = (headers or {}).get(name, {})
+        fmt = (formats or {}).get(name, {})
+        wid = (widths or {}).get(name, {})
+        for j, col in enumerate(frame.columns, start=1):
+            _text_cell(ws.cell(row=1, column=j), str(head.get(col, col))).font = Font(bold=True)
+        for j, col in enumerate(frame.columns, start=1):
+            for i, v in enumerate(frame[col].tolist(), start=2):
+                val = _cell_value(v)
+                cell = ws.cell(row=i, column=j)
+                if isinstance(val, str):
+                    _text_cell(cell, val)
+                else:
+                    cell.value = val
+                    if col in fmt and val is not None and not isinstance(val, bool):
+                        cell.number_format = fmt[col]
+            width = wid.get(col) or _fit_width([str(head.get(col, col)), *(str(x) for x in frame[col].tolist()[:500])])
+            ws.column_dimensions[get_column_letter(j)].width = width
+        ws.freeze_panes = "A2"
+    wb.save(path)
+    return path
+
+
+def _text_cell(cell: Any, text: str) -> Any:
+    """Set ``cell`` to ``text`` as a string (never a formula); a formula-like text also gets Excel's quote prefix."""
+    cell.value = text
+    cell.data_type = "s"
+    if text.startswith(FORMULA_START):
+        cell.quotePrefix = True
+    return cell
+
+
+def _fit_width(values: list[str]) -> float:
+    def width(s: str) -> int:
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+    return float(min(max((width(v) for v in values), default=8) + 2, 60))
