@@ -257,23 +257,22 @@ def write_dem(dem: Dem, path: str | Path, *, dtype: str = "float32", nodata: flo
 
 
 def reproject_dem(dem: Dem, crs: CRS | str | int, *, resolution_m: float | None = None) -> Dem:
-    """The DEM resampled (bilinear) onto a north-up grid in ``crs`` (a metric CRS).
+    """The DEM resampled (bilinear) onto a north-up grid in ``crs``.
 
-    ``resolution_m`` defaults to the source cell size (converted from degrees at the DEM's centre when the
-    source is geographic). Nodata stays NaN.
+    ``resolution_m`` (metres) defaults to the source cell size; degrees of a geographic source or target are
+    converted at the DEM's centre latitude. Nodata stays NaN.
     """
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     dst_crs = CRS.from_user_input(crs)
     rows, cols = dem.shape
     minx, miny, maxx, maxy = dem.bounds
+    lat = _centre_latitude(dem)
     if resolution_m is None:
-        res = abs(dem.transform.a)
-        if dem.crs.is_geographic:
-            res *= 111_320.0 * np.cos(np.radians((miny + maxy) / 2.0))
-        resolution_m = float(res)
+        resolution_m = _cell_size_m(dem.transform, dem.crs, lat)
+    res = resolution_m / (111_320.0 * np.cos(np.radians(lat))) if dst_crs.is_geographic else resolution_m
     transform, width, height = calculate_default_transform(
-        dem.crs.to_wkt(), dst_crs.to_wkt(), cols, rows, minx, miny, maxx, maxy, resolution=resolution_m
+        dem.crs.to_wkt(), dst_crs.to_wkt(), cols, rows, minx, miny, maxx, maxy, resolution=res
     )
     out = np.full((height, width), np.nan, dtype=np.float32)
     reproject(
@@ -289,6 +288,15 @@ def reproject_dem(dem: Dem, crs: CRS | str | int, *, resolution_m: float | None 
     )
     logger.info("DEM reprojected to %s: %d x %d cells of %.1f m", dst_crs.to_string(), height, width, resolution_m)
     return dem_from_array(out, transform, dst_crs, path=dem.path)
+
+
+def _centre_latitude(dem: Dem) -> float:
+    """Latitude (degrees) of the DEM's centre."""
+    minx, miny, maxx, maxy = dem.bounds
+    if dem.crs.is_geographic:
+        return (miny + maxy) / 2.0
+    _, lat = Transformer.from_crs(dem.crs, "EPSG:4326", always_xy=True).transform((minx + maxx) / 2, (miny + maxy) / 2)
+    return float(lat)
 
 
 def _to_dem_crs(dem: Dem, x: np.ndarray, y: np.ndarray, crs: CRS | str | int | None) -> tuple[np.ndarray, np.ndarray]:

@@ -401,14 +401,18 @@ def ledger_diff(ledger_file: Path, date_from: str, date_to: str) -> None:
     """Rows of LEDGER_FILE whose status changed between two dates."""
     from planning.ledger import LedgerError, diff
 
+    d_from, d_to = _date_arg(date_from, "--from"), _date_arg(date_to, "--to")
+    if d_from > d_to:
+        _fail(f"`--from` {date_from} is after `--to` {date_to}; expected the earlier date first")
     try:
-        d = diff(ledger_file, _date_arg(date_from, "--from"), _date_arg(date_to, "--to"))
+        d = diff(ledger_file, d_from, d_to)
     except LedgerError as exc:
         _ledger_fail(exc)
     click.echo(f"{ledger_file}: {len(d)} row(s) changed between {date_from} and {date_to}")
     for rid, row in d.iterrows():
-        click.echo(f"{rid}\t{row['name']}\t{row['county']}\t{row['status_from'] or '(new)'} -> "
-                   f"{row['status_to'] or '(gone)'}")
+        before = row["status_from"] if isinstance(row["status_from"], str) else "(new)"
+        after = row["status_to"] if isinstance(row["status_to"], str) else "(gone)"
+        click.echo(f"{rid}\t{row['name']}\t{row['county']}\t{before} -> {after}")
     if len(d):
         moves = d.fillna("(none)").groupby(["status_from", "status_to"]).size()
         click.echo("; ".join(f"{a} -> {b}: {n}" for (a, b), n in moves.items()))

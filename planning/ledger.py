@@ -25,7 +25,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,9 +177,22 @@ def create_ledger(rows: gpd.GeoDataFrame, path: str | Path, *, date: dt.date, so
     frame["status_date"] = date.isoformat()
     frame["note"] = frame.get("note", "")
     frame = frame[[*_LEDGER_COLUMNS, "geometry"]]
-    tmp = path.with_name(path.stem + ".partial.gpkg")
-    if tmp.exists():
-        tmp.unlink()
+    folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))  # ours alone: removed at the end
+    try:
+        tmp = folder / path.name
+        _write_new(frame, tmp, date=date, source=source)
+        os.link(tmp, path)  # never replaces a file that appeared meanwhile (FileExistsError)
+    except FileExistsError as exc:
+        msg = f"ledger `{path}` already exists; expected a new file (updates go through apply_updates)"
+        raise LedgerError(msg) from exc
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    logger.info("ledger %s: %d rows", path, len(frame))
+    return path
+
+
+def _write_new(frame: gpd.GeoDataFrame, tmp: Path, *, date: dt.date, source: str) -> None:
+    """The ledger table and its history (the creation events) in a new GeoPackage ``tmp``."""
     pyogrio.write_dataframe(frame, tmp, layer=_TABLE, driver="GPKG", layer_options={"SPATIAL_INDEX": "NO"})
     con = _connect(tmp)
     try:
@@ -201,9 +217,6 @@ def create_ledger(rows: gpd.GeoDataFrame, path: str | Path, *, date: dt.date, so
         con.execute("COMMIT")
     finally:
         con.close()
-    tmp.replace(path)
-    logger.info("ledger %s: %d rows", path, len(frame))
-    return path
 
 
 def read_ledger(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> gpd.GeoDataFrame:

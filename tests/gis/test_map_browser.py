@@ -7,6 +7,7 @@ A screenshot is saved as outputs/screenshots/demo_map.png.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import urlparse
@@ -112,3 +113,36 @@ def test_search_and_hostile_names_show_as_text(browser, tmp_path: Path):
     assert popup == EVIL_IMG
     assert browser.execute_script("return window.__xss === undefined;")
     assert not browser.execute_script("return document.querySelector('.leaflet-popup img');")
+
+
+def test_template_payloads_are_literal_text_in_the_dom(browser, tmp_path: Path, monkeypatch):
+    """Names and a title that are Jinja templates: nothing is evaluated while the map is written (no file is
+    created, no 49 appears), and Chromium shows them as the literal text in the title, the search and the popup."""
+    monkeypatch.chdir(tmp_path)
+    run = small_run()
+    jinja = "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}"
+    loop = "{% for i in range(3) %}{{ i }}{% endfor %} {{ 7 * 7 }} \u202e村😀"
+    run["villages"].loc[0, "name"] = jinja
+    run["villages"].loc[3, "name"] = loop
+    page = save_map(build_map(**run, language="zh", offline=True, title=jinja + " {%"), tmp_path / "jinja.html")
+    assert not (tmp_path / "PWNED").exists()
+    _open(browser, page)
+    assert browser.execute_script("return document.querySelector('.coverplan-title').textContent;") == jinja + " {%"
+    from selenium.webdriver.common.by import By
+
+    for name, query, vid in ((jinja, "cycler", "V0"), (loop, "range(3)", "V3")):
+        box = browser.find_element(By.CSS_SELECTOR, ".cp-search input")
+        box.clear()
+        box.send_keys(query)
+        hits = browser.find_elements(By.CSS_SELECTOR, ".cp-search li")
+        assert [h.get_attribute("textContent") for h in hits] == [f"{name} ({vid})"]
+        hits[0].click()
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(browser, 10).until(lambda d, name=name: d.execute_script(
+            "return Array.from(document.querySelectorAll('.cp-popup-title')).map(function (p) {"
+            " return p.textContent; });") == [name])
+    assert browser.execute_script("return window.__xss === undefined;")
+    shown = browser.execute_script("return document.body.innerText;")
+    assert "{{ 7 * 7 }}" in shown
+    assert not re.search(r"\b49\b", shown)

@@ -127,3 +127,56 @@ def test_unreadable_and_crs_less_dem(tmp_path: Path):
         dst.write(np.zeros((1, 2, 2), dtype="float32"))
     with pytest.raises(TerrainError, match="DEM has no CRS"):
         open_dem(tmp_path / "nocrs.tif")
+
+
+def _dem_file(tmp_path: Path, heights: np.ndarray, *, cell: float = CELL_M, crs: str = CRS_M,
+              x0: float = X0, y0: float = Y0, name: str = "d.tif") -> Path:
+    path = tmp_path / name
+    write_dem(dem_from_array(heights, Affine(cell, 0, x0, 0, -cell, y0), crs), path)
+    return path
+
+
+@pytest.mark.parametrize(("heights", "cell", "match"), [
+    (np.full((5, 5), 12_000.0), CELL_M, r"DEM heights run from 12000 to 12000 m; expected -500 to 9000 m"),
+    (np.full((5, 5), -9999.0), CELL_M, r"from -9999 to -9999 m; expected -500 to 9000 m .*nodata undeclared"),
+    (np.full((1, 1), 100.0), CELL_M, r"DEM has 1 x 1 cells over the region; expected at least 3 x 3"),
+    (np.full((5, 5), 100.0), 5000.0, r"DEM cells are 5,000 m; expected at most 1,000 m"),
+])
+def test_absurd_dems_are_refused(tmp_path: Path, heights: np.ndarray, cell: float, match: str):
+    with pytest.raises(TerrainError, match=match):
+        open_dem(_dem_file(tmp_path, heights.astype(np.float32), cell=cell))
+
+
+def test_a_large_dem_is_read_over_the_region_only_or_refused_with_its_size(tmp_path: Path):
+    big = _dem_file(tmp_path, np.add.outer(np.arange(400.0), np.arange(300.0)).astype(np.float32), cell=10.0)
+    # a 200 m x 100 m area in the middle: 20 x 10 cells, plus 2 on each side
+    dem = open_dem(big, bounds=(X0 + 1000, Y0 - 1200, X0 + 1100, Y0 - 1000), crs=CRS_M)
+    assert dem.shape == (24, 14)
+    assert dem.transform.c == X0 + 1000 - 20
+    assert dem.transform.f == Y0 - 1000 + 20
+    # the values are the file's at the same place: h = row + col
+    assert sample_heights(dem, X0 + 1005.0, Y0 - 1005.0) == pytest.approx(100.0 + 100.0, abs=1e-3)
+    with pytest.raises(TerrainError, match=r"DEM area needed is 400 x 300 cells \(120,000\); expected at most "
+                                           r"10,000: resample"):
+        open_dem(big, max_cells=10_000)
+    with pytest.raises(TerrainError, match="DEM does not overlap the region"):
+        open_dem(big, bounds=(X0 + 90_000, Y0 - 1000, X0 + 91_000, Y0), crs=CRS_M)
+
+
+def test_a_geographic_dem_is_reprojected_to_the_metric_crs_on_load(tmp_path: Path, tiny_project: Path):
+    from gis.inputs import load_inputs
+    from gis.project import load_project
+    from gis.terrain import reproject_dem
+
+    rows, cols = np.mgrid[0:30, 0:30]  # the tiny plane, extended 1 km around the tiny region
+    plane = (100.0 + 10.0 * (cols - 10) + 1.0 * (rows - 10)).astype(np.float32)
+    metric = dem_from_array(plane, Affine(CELL_M, 0, X0 - 1000, 0, -CELL_M, Y0 + 1000), CRS_M)
+    ll = reproject_dem(metric, "EPSG:4326", resolution_m=None)
+    assert ll.crs.is_geographic
+    write_dem(ll, tmp_path / "dem.tif")
+    inputs = load_inputs(load_project(tiny_project))
+    assert inputs.dem.crs.equals(inputs.layers.crs)  # every stage measures the terrain in metres
+    assert 90.0 < abs(inputs.dem.transform.a) < 140.0  # the coarser side of the 100 m cells in degrees
+    v = inputs.layers["villages"]
+    direct = sample_heights(metric, v.geometry.x.to_numpy(), v.geometry.y.to_numpy())
+    assert np.allclose(v["ground_m"].to_numpy(), direct, atol=3.0)  # the plane, through two resamplings

@@ -300,3 +300,133 @@ def test_missing_columns_and_files(tmp_path: Path, ledger: Path) -> None:
     assert res.exit_code == 2
     assert "does not exist" in res.output
     assert os.path.exists(ledger)
+
+
+_KILL_SPILLING_SCRIPT = """
+import os, signal, sys, sqlite3
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("PRAGMA cache_size = 1")          # spill changed pages to the file before the commit
+con.execute("BEGIN IMMEDIATE")
+for i in range(200):
+    con.execute("UPDATE ledger SET note = ? ", ("x" * 2000 + str(i),))
+con.execute("INSERT INTO ledger_history (id, event_date, field, old, new, note, source, recorded_at) "
+            "VALUES ('villages:V1', '2026-06-01', 'status', 'planned', 'verified', 'half', 'kill', 'now')")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_after_a_kill_show_update_and_diff_recover_the_previous_state(ledger: Path) -> None:
+    apply_updates(ledger, upd(("villages:V1", "planned", "2026-02-01", "")))
+    before = digest(ledger)
+    proc = _child(ledger, _KILL_SPILLING_SCRIPT)
+    proc.wait(timeout=120)
+    assert proc.returncode == -9, proc.stderr.read()
+    assert Path(f"{ledger}-journal").exists()  # a hot journal: GDAL's read-only open failed on it ("readonly")
+    runner = CliRunner()
+    res = runner.invoke(cli, ["ledger", "show", str(ledger)])
+    assert res.exit_code == 0, res.output
+    assert "planned 1" in res.output
+    assert "unconnected 5" in res.output
+    assert digest(ledger) == before
+    res = runner.invoke(cli, ["ledger", "diff", str(ledger), "--from", "2026-01-10", "--to", "2026-06-30"])
+    assert res.exit_code == 0, res.output
+    assert "1 row(s) changed" in res.output
+    good = ledger.parent / "u.csv"
+    good.write_text("id,status,date,note\nS1,planned,2026-06-01,again\n", encoding="utf-8")
+    assert runner.invoke(cli, ["ledger", "update", str(ledger), str(good)]).exit_code == 0
+
+
+_HOLD_SCRIPT = """
+import sqlite3, sys, time
+from pathlib import Path
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN EXCLUSIVE")               # no reader or writer gets in while this is held
+Path(sys.argv[2]).touch()
+time.sleep(float(sys.argv[3]))
+con.execute("COMMIT")
+"""
+
+
+def _hold(ledger: Path, tmp_path: Path, seconds: float) -> subprocess.Popen:
+    marker = tmp_path / f"held-{time.monotonic_ns()}"
+    proc = _child(ledger, _HOLD_SCRIPT, str(marker), str(seconds))
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    return proc
+
+
+def test_update_and_show_wait_for_another_process_lock(ledger: Path, tmp_path: Path) -> None:
+    holder = _hold(ledger, tmp_path, 1.5)
+    t0 = time.monotonic()
+    good = tmp_path / "u.csv"
+    good.write_text("id,status,date,note\nS2,planned,2026-03-01,\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["ledger", "update", str(ledger), str(good)])
+    assert res.exit_code == 0, res.output
+    assert time.monotonic() - t0 >= 1.0  # it waited for the lock rather than failing with "database is locked"
+    assert holder.wait(timeout=60) == 0
+    assert read_ledger(ledger).set_index("id").loc["schools:S2", "status"] == "planned"
+    # a lock held longer than the wait: a clear error naming the file, the ledger unchanged
+    holder = _hold(ledger, tmp_path, 3.0)
+    with pytest.raises(LedgerError, match=r"ledger `.*ledger.gpkg`: it stayed locked by another process"):
+        apply_updates(ledger, upd(("schools:S3", "planned", "2026-03-02", "")), timeout_s=0.3)
+    assert holder.wait(timeout=60) == 0
+    assert read_ledger(ledger).set_index("id").loc["schools:S3", "status"] == "unconnected"
+
+
+def test_a_date_in_the_future_is_refused(ledger: Path) -> None:
+    with pytest.raises(LedgerError) as info:
+        apply_updates(ledger, upd(("S1", "connected", "2099-01-01", "typo")), today=dt.date(2026, 11, 30))
+    (p,) = info.value.problems
+    assert (p.row, p.column) == (1, "date")
+    assert "2099-01-01 is in the future (today is 2026-11-30)" in p.message
+    assert apply_updates(ledger, upd(("S1", "planned", "2026-11-30", "")), today=dt.date(2026, 11, 30)).applied == 1
+
+
+@pytest.mark.parametrize("content", ["truncated", "text", "plain_sqlite", "empty"])
+def test_a_file_that_is_not_a_ledger_exits_2_naming_it(ledger: Path, tmp_path: Path, content: str) -> None:
+    import sqlite3
+
+    bad = tmp_path / f"{content}.gpkg"
+    if content == "truncated":
+        bad.write_bytes(ledger.read_bytes()[:3000])
+    elif content == "text":
+        bad.write_text("这不是一个数据库\n", encoding="utf-8")
+    elif content == "plain_sqlite":
+        con = sqlite3.connect(bad)
+        con.execute("CREATE TABLE t (x)")
+        con.close()
+    else:
+        bad.write_bytes(b"")
+    runner = CliRunner()
+    for args in (["show", str(bad)], ["diff", str(bad), "--from", "2026-01-01", "--to", "2026-02-01"],
+                 ["update", str(bad), str(tmp_path / "u.csv")]):
+        (tmp_path / "u.csv").write_text("id,status,date,note\nS1,planned,2026-02-01,\n", encoding="utf-8")
+        res = runner.invoke(cli, ["ledger", *args])
+        assert res.exit_code == 2, (args, res.output)
+        assert str(bad) in res.output
+        assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize(("content", "encoding", "expected"), [
+    ("city,county,unconnected_schools\n白山,临江,19\n", "gbk", None),
+    ("", "utf-8", "the file is empty"),
+    ('city,county,unconnected_schools\n白山,"临江,19\n', "utf-8", "is not a readable CSV"),
+    ("city,county,unconnected_schools\n白山,临江,19\n", "utf-16", None),
+])
+def test_reconcile_reads_gbk_and_refuses_broken_counts(ledger: Path, tmp_path: Path, content: str, encoding: str,
+                                                       expected: str | None) -> None:
+    counts = tmp_path / "counts.csv"
+    text = content.replace(",", "\t") if encoding == "utf-16" else content
+    counts.write_bytes(text.encode(encoding))
+    res = CliRunner().invoke(cli, ["ledger", "reconcile", str(ledger), str(counts)])
+    if expected is None:
+        assert res.exit_code == 0, res.output
+        assert "DIFF 白山 临江: official 19, ledger 3 (-16)" in res.output
+    else:
+        assert res.exit_code == 2, res.output
+        assert expected in res.output
+        assert str(counts) in res.output
+        assert "Traceback" not in res.output
