@@ -32,7 +32,7 @@ def one(project_file: str, report: str) -> None:
 
     from gis.inputs import load_inputs
     from gis.project import load_project
-    from planning.coverage import coverage
+    from planning.radio.coverage import coverage
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     t0 = time.perf_counter()
@@ -70,7 +70,7 @@ def itm_speed(profiles: int = 200) -> float:
 
     from gis.synthetic import synthesize
     from gis.terrain import profiles as make_profiles
-    from planning.propagation import terrain_loss_db
+    from planning.radio.propagation import terrain_loss_db
 
     r = synthesize(villages=200, seed=3)
     v = r.villages.geometry

@@ -58,6 +58,7 @@ def child(method: str, mode: str, n_d: int, n_c: int, limit: float, report: str,
     import numpy as np
 
     from planning import optimise
+    from planning.plan.highs import solve_milp
 
     a, cost, weight = instance(n_d, n_c)
     budget = 150e6 if mode == "budget" else None
@@ -71,7 +72,7 @@ def child(method: str, mode: str, n_d: int, n_c: int, limit: float, report: str,
     else:
         coverable = np.diff(a.indptr) > 0
         need = None if share is None else share * float(weight[coverable].sum())
-        sel, bound, status = optimise._milp(a.tocsr(), cost, weight, np.zeros(n_d, dtype=bool), budget=budget,
+        sel, bound, status = solve_milp(a.tocsr(), cost, weight, np.zeros(n_d, dtype=bool), budget=budget,
                                      need_weight=need, set_cover=False, time_limit_s=limit, mip_rel_gap=1e-3)
         if sel is None:
             out = {"status": status, "gap": float("nan"), "cost": float("nan"), "covered_weight": float("nan"),

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from gis._schema import SCHEMAS
 from gis.errors import LayerError, Problem, raise_if_errors
 from gis.layers import Layers, load_layers
 from gis.project import Project
+from gis.schema import SCHEMAS
 from gis.terrain import Dem, check_dem_file, coverage_problems, open_dem, point_heights, reproject_dem
 
 logger = logging.getLogger(__name__)

@@ -20,11 +20,11 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from gis._schema import SCHEMAS
 from gis.crs import gcj02_geometries_to_wgs84, parse_crs, source_crs_problem, utm_crs_for
 from gis.errors import LayerError, Problem, raise_if_errors
 from gis.project import LAYER_NAMES, LayerSource, Project
 from gis.readers import read_csv_text
+from gis.schema import SCHEMAS
 from gis.validation import check_lonlat, outside_area_warnings, validate_frame
 
 logger = logging.getLogger(__name__)

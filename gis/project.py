@@ -45,10 +45,10 @@ LayerName = Literal["villages", "schools", "sites", "fibre", "fibre_nodes", "roa
 LAYER_NAMES: tuple[str, ...] = get_args(LayerName)
 REQUIRED_LAYERS: tuple[str, ...] = ("villages", "schools", "sites", "admin")
 Language = Literal["zh", "en"]
-#: Propagation models and Hata environments a project may name (planning.propagation implements them).
+#: Propagation models and Hata environments a project may name (planning.radio.propagation implements them).
 PROPAGATION_MODELS: tuple[str, ...] = ("free_space", "hata", "rma", "uma", "itm")
 ENVIRONMENTS: tuple[str, ...] = ("urban_large", "urban", "suburban", "rural")
-#: Background maps of the folium map (gis.maps): AMap (GCJ-02 tiles), Tianditu (needs a key), OSM, none.
+#: Background maps of the folium map (planning.present.maps): AMap (GCJ-02 tiles), Tianditu (needs a key), OSM, none.
 BASEMAPS: tuple[str, ...] = ("amap", "tianditu", "osm", "none")
 _CHOICES = {"model": PROPAGATION_MODELS, "environment": ENVIRONMENTS, "basemap": BASEMAPS}
 
@@ -163,7 +163,7 @@ class FibreSettings:
 
 @dataclass(frozen=True)
 class OptimiseSettings:
-    """The optimiser (planning.optimise, planning.proposal).
+    """The optimiser (planning.plan.cover, planning.plan.proposal).
 
     Attributes
     ----------
@@ -214,7 +214,7 @@ class TargetSettings:
 
 @dataclass(frozen=True)
 class MapSettings:
-    """The folium map of a run (gis.maps).
+    """The folium map of a run (planning.present.maps).
 
     Attributes
     ----------

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 import pandas as pd
+from charset_normalizer import from_bytes
 
 from gis.errors import LayerError, Problem
 
@@ -45,7 +46,6 @@ def decode_text(data: bytes, *, file: str, layer: str) -> tuple[str, str]:
             return data.decode(name), name
         except UnicodeDecodeError:
             continue
-    from charset_normalizer import from_bytes
 
     best = from_bytes(data[:200_000]).best()
     guess = f" (it looks like {best.encoding})" if best is not None else ""

@@ -35,7 +35,8 @@ from scipy.sparse import csgraph
 from scipy.spatial import Delaunay, Voronoi, cKDTree
 
 from gis.crs import utm_crs_for
-from gis.terrain import Dem, dem_from_array, sample_heights
+from gis.layers import write_layers
+from gis.terrain import Dem, dem_from_array, sample_heights, write_dem
 
 logger = logging.getLogger(__name__)
 
@@ -606,8 +607,6 @@ def write_region(region: SyntheticRegion, out_dir: str | Path, *, name: str, lan
     """Write a region as a ready project: ``layers.gpkg`` (WGS84), ``schools.csv`` (lon/lat, CGCS2000),
     ``dem.tif`` (metric CRS) and ``project.toml``. Returns the project file's path.
     """
-    from gis.layers import write_layers
-    from gis.terrain import write_dem
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

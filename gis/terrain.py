@@ -18,7 +18,8 @@ import shapely
 from affine import Affine
 from pyproj import CRS, Transformer
 from rasterio.errors import RasterioIOError, WindowError
-from rasterio.windows import Window
+from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
+from rasterio.windows import Window, from_bounds
 
 from gis.errors import Problem, TerrainError
 
@@ -144,8 +145,6 @@ def _cell_size_m(transform: Affine, crs: CRS, lat_deg: float) -> float:
 def _window(src: rasterio.DatasetReader, bounds: tuple[float, float, float, float] | None, crs: CRS | None,
             file: str) -> Window:
     """The window of ``src`` over ``bounds`` (in ``crs``), two cells wider on each side; the whole grid without."""
-    from rasterio.warp import transform_bounds
-    from rasterio.windows import from_bounds
 
     full = Window(0, 0, src.width, src.height)
     if bounds is None:
@@ -262,7 +261,6 @@ def reproject_dem(dem: Dem, crs: CRS | str | int, *, resolution_m: float | None 
     ``resolution_m`` (metres) defaults to the source cell size; degrees of a geographic source or target are
     converted at the DEM's centre latitude. Nodata stays NaN.
     """
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     dst_crs = CRS.from_user_input(crs)
     rows, cols = dem.shape

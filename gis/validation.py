@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis._schema import SCHEMAS, Column, LayerSchema
 from gis.errors import Problem
+from gis.schema import SCHEMAS, Column, LayerSchema
 
 logger = logging.getLogger(__name__)
 

@@ -19,6 +19,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -83,9 +86,6 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *,
 
     The header row is frozen and bold.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     path = Path(path)
     wb = Workbook()

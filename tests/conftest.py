@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -12,10 +13,12 @@ import shapely
 from affine import Affine
 
 from gis.layers import write_layers
+from gis.project import load_project
 from gis.terrain import dem_from_array, write_dem
+from planning.run.runner import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "data" / "demo"
+DEMO = ROOT / "planning" / "demo"
 CRS_M = "EPSG:32652"  # UTM 52N, where the demo county lies
 X0, Y0 = 300_000.0, 4_630_000.0  # upper-left corner of the tiny DEM
 CELL_M = 100.0
@@ -132,7 +135,7 @@ def tiny_project(tmp_path: Path, tiny_dem_path: Path) -> Path:
 
 @pytest.fixture
 def demo_copy(tmp_path: Path) -> Path:
-    """A writable copy of data/demo; returns its project.toml path."""
+    """A writable copy of the demo (planning/demo); returns its project.toml path."""
     dst = tmp_path / "demo"
     shutil.copytree(DEMO, dst, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     return dst / "project.toml"
@@ -141,10 +144,7 @@ def demo_copy(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory):
     """The whole pipeline on the demo region (offline map), once per session: (RunResult, output folder)."""
-    import datetime as dt
 
-    from gis.project import load_project
-    from planning.pipeline import run_pipeline
 
     out = tmp_path_factory.mktemp("demo_run")
     result = run_pipeline(load_project(DEMO / "project.toml"), out, overwrite=True, offline=True,

@@ -8,10 +8,9 @@ import shapely
 
 from gis.crs import wgs84_to_gcj02
 from gis.errors import LayerError
-from gis.layers import load_layer, load_layers, read_layer
+from gis.layers import load_layer, load_layers, read_layer, write_layers
 from gis.project import LayerSource, load_project
-
-from ..conftest import tiny_layers
+from tests.conftest import tiny_layers
 
 
 def _villages_wgs84():
@@ -101,7 +100,6 @@ def test_missing_file(tmp_path: Path):
 
 
 def test_load_layers_collects_problems_of_all_layers(tiny_project: Path):
-    from gis.layers import write_layers
 
     layers = tiny_layers()
     layers["villages"].loc[0, "population"] = -1

@@ -4,8 +4,7 @@ import pytest
 
 from gis.errors import ProjectError
 from gis.project import CostSettings, RadioSettings, TargetSettings, load_project
-
-from ..conftest import DEMO
+from tests.conftest import DEMO
 
 
 def test_demo_project_loads_with_design_defaults():

@@ -2,14 +2,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import rasterio
 import shapely
 from affine import Affine
 from pyproj import Transformer
 
 from gis.errors import TerrainError
-from gis.terrain import coverage_problems, dem_from_array, open_dem, profiles, sample_heights, write_dem
-
-from ..conftest import CELL_M, CRS_M, X0, Y0, tiny_heights
+from gis.inputs import load_inputs
+from gis.project import load_project
+from gis.terrain import coverage_problems, dem_from_array, open_dem, profiles, reproject_dem, sample_heights, write_dem
+from tests.conftest import CELL_M, CRS_M, X0, Y0, tiny_heights
 
 
 def plane(x, y):
@@ -112,7 +114,6 @@ def test_unreadable_and_crs_less_dem(tmp_path: Path):
     bad.write_bytes(b"not a tiff")
     with pytest.raises(TerrainError, match="cannot read DEM"):
         open_dem(bad)
-    import rasterio
 
     with rasterio.open(
         tmp_path / "nocrs.tif",
@@ -164,9 +165,6 @@ def test_a_large_dem_is_read_over_the_region_only_or_refused_with_its_size(tmp_p
 
 
 def test_a_geographic_dem_is_reprojected_to_the_metric_crs_on_load(tmp_path: Path, tiny_project: Path):
-    from gis.inputs import load_inputs
-    from gis.project import load_project
-    from gis.terrain import reproject_dem
 
     rows, cols = np.mgrid[0:30, 0:30]  # the tiny plane, extended 1 km around the tiny region
     plane = (100.0 + 10.0 * (cols - 10) + 1.0 * (rows - 10)).astype(np.float32)

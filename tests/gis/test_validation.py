@@ -4,10 +4,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from gis._schema import SCHEMAS
+from gis.schema import SCHEMAS
 from gis.validation import check_lonlat, validate_frame
-
-from ..conftest import tiny_layers
+from tests.conftest import tiny_layers
 
 
 def problems_of(frame, layer):

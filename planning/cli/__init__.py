@@ -1,0 +1,46 @@
+"""The ``coverplan`` command line: one module per command group, shared helpers in :mod:`planning.cli.common`.
+
+Commands: ``validate``, ``run``, ``optimise``, ``demo`` (:mod:`planning.cli.run`), ``synth``
+(:mod:`planning.cli.synth`), ``calibrate`` (:mod:`planning.cli.calibrate`), ``ledger show|update|diff|reconcile``
+(:mod:`planning.cli.ledger`). Exit codes: 0 success, 2 bad input (every problem listed: file, layer, row, id,
+column, what was expected) or an output folder that may not be written, 1 an unexpected failure (a bug).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from rich.logging import RichHandler
+
+from planning.cli.calibrate import calibrate
+from planning.cli.common import console
+from planning.cli.ledger import ledger
+from planning.cli.run import demo, optimise, run, validate
+from planning.cli.synth import synth
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("-q", "--quiet", count=True, help="Less output (errors only).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
+    """coverplan: rural telecom coverage gaps, fibre reach and universal-service pilot planning."""
+    level = logging.WARNING - 10 * verbose + 10 * quiet
+    logging.basicConfig(
+        level=max(logging.DEBUG, min(level, logging.CRITICAL)),
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False)],
+        force=True,
+    )
+    logging.getLogger("pyogrio").setLevel(max(logging.WARNING, level))
+    ctx.obj = {"quiet": quiet > 0}
+
+
+for _command in (validate, run, optimise, demo, synth, calibrate, ledger):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="coverplan")

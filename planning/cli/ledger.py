@@ -1,0 +1,138 @@
+"""``coverplan ledger show|update|diff|reconcile``: the ledger (台账) of unconnected villages and schools."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from planning.cli.common import fail, report_problems
+from planning.status.ledger import (
+    LedgerError,
+    apply_updates,
+    diff,
+    ledger_school_counts,
+    parse_date,
+    read_ledger,
+    read_official_counts,
+    read_updates,
+    reconcile,
+    state_at,
+)
+
+
+@click.group()
+def ledger() -> None:
+    """The ledger (台账) of unconnected villages and schools: show, update, diff, reconcile."""
+
+
+def _date_arg(value: str, name: str) -> dt.date:
+
+    d = parse_date(value)
+    if d is None:
+        fail(f"`{name}` = {value!r}; expected a date YYYY-MM-DD")
+    return d
+
+
+def _ledgerfail(exc: Exception) -> None:
+
+    if isinstance(exc, LedgerError) and exc.problems:
+        report_problems(list(exc.problems))
+        fail(f"{len(exc.problems)} bad row(s); nothing was applied, the ledger is unchanged")
+    fail(str(exc))
+
+
+@ledger.command("show")
+@click.argument("ledger_file", type=click.Path(path_type=Path))
+@click.option("--at", "at", default=None, help="Show the ledger as it stood at this date (YYYY-MM-DD).")
+def ledger_show(ledger_file: Path, at: str | None) -> None:
+    """Counts of LEDGER_FILE by county and status (now, or --at a past date)."""
+
+    try:
+        frame = state_at(ledger_file, _date_arg(at, "--at")) if at else read_ledger(ledger_file)
+    except LedgerError as exc:
+        _ledgerfail(exc)
+    counts = frame.groupby(["county", "status"]).size().unstack(fill_value=0)
+    table = Table(title=f"{ledger_file.name}{' at ' + at if at else ''}: {len(frame)} rows")
+    table.add_column("county")
+    for c in counts.columns:
+        table.add_column(str(c), justify="right")
+    for county, row in counts.iterrows():
+        table.add_row(str(county), *(str(int(x)) for x in row))
+    Console().print(table)
+    for county, row in counts.iterrows():
+        click.echo(f"{county}: " + ", ".join(f"{c} {int(x)}" for c, x in row.items()))
+
+
+@ledger.command("update")
+@click.argument("ledger_file", type=click.Path(path_type=Path))
+@click.argument("updates_file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Allow statuses to go backwards.")
+def ledger_update(ledger_file: Path, updates_file: Path, force: bool) -> None:
+    """Apply field reports UPDATES_FILE (CSV: id, status, date, note) to LEDGER_FILE, all or nothing."""
+
+    try:
+        res = apply_updates(ledger_file, read_updates(updates_file), force=force, source=updates_file.name)
+    except LedgerError as exc:
+        _ledgerfail(exc)
+    click.echo(f"{ledger_file}: {res.applied} row(s) updated, {res.unchanged} unchanged, "
+               f"{res.events} event(s) recorded")
+
+
+@ledger.command("diff")
+@click.argument("ledger_file", type=click.Path(path_type=Path))
+@click.option("--from", "date_from", required=True, help="First date (YYYY-MM-DD).")
+@click.option("--to", "date_to", required=True, help="Second date (YYYY-MM-DD).")
+def ledger_diff(ledger_file: Path, date_from: str, date_to: str) -> None:
+    """Rows of LEDGER_FILE whose status changed between two dates."""
+
+    d_from, d_to = _date_arg(date_from, "--from"), _date_arg(date_to, "--to")
+    if d_from > d_to:
+        fail(f"`--from` {date_from} is after `--to` {date_to}; expected the earlier date first")
+    try:
+        d = diff(ledger_file, d_from, d_to)
+    except LedgerError as exc:
+        _ledgerfail(exc)
+    click.echo(f"{ledger_file}: {len(d)} row(s) changed between {date_from} and {date_to}")
+    for rid, row in d.iterrows():
+        before = row["status_from"] if isinstance(row["status_from"], str) else "(new)"
+        after = row["status_to"] if isinstance(row["status_to"], str) else "(gone)"
+        click.echo(f"{rid}\t{row['name']}\t{row['county']}\t{before} -> {after}")
+    if len(d):
+        moves = d.fillna("(none)").groupby(["status_from", "status_to"]).size()
+        click.echo("; ".join(f"{a} -> {b}: {n}" for (a, b), n in moves.items()))
+
+
+@ledger.command("reconcile")
+@click.argument("ledger_file", type=click.Path(path_type=Path))
+@click.argument("counts_file", type=click.Path(path_type=Path))
+@click.option("--at", "at", default=None, help="Use the ledger as it stood at this date.")
+def ledger_reconcile(ledger_file: Path, counts_file: Path, at: str | None) -> None:
+    """Compare LEDGER_FILE's unconnected schools per county with an official COUNTS_FILE
+    (CSV: city, county, unconnected_schools)."""
+
+    try:
+        official = read_official_counts(counts_file)
+        rec = reconcile(ledger_school_counts(ledger_file, at=_date_arg(at, "--at") if at else None), official)
+    except LedgerError as exc:
+        _ledgerfail(exc)
+    table = Table(title=f"unconnected schools: ledger vs {counts_file.name}")
+    for col in ("city", "county", "official", "ledger", "difference"):
+        table.add_column(col, justify="right" if col in ("official", "ledger", "difference") else "left")
+    for _, r in rec.iterrows():
+        table.add_row(*("" if pd.isna(r[c]) else str(r[c]) for c in ("city", "county", "official", "ledger",
+                                                                        "difference")))
+    Console().print(table)
+    for _, r in rec[rec["difference"] != 0].iterrows():
+        click.echo(f"DIFF {'' if pd.isna(r['city']) else r['city']} {r['county']}: official "
+                   f"{'-' if pd.isna(r['official']) else r['official']}, ledger "
+                   f"{'-' if pd.isna(r['ledger']) else r['ledger']} ({int(r['difference']):+d})")
+    by_city = rec.groupby(rec["city"].fillna("(not in table)"))[["official", "ledger"]].sum()
+    for city, r in by_city.iterrows():
+        click.echo(f"city {city}: official {int(r['official'])}, ledger {int(r['ledger'])}")
+    click.echo(f"total: official {int(rec['official'].sum())}, ledger {int(rec['ledger'].sum())}, "
+               f"{int((rec['difference'] != 0).sum())} count(ies) differ")

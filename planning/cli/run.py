@@ -1,0 +1,120 @@
+"""Commands that run the pipeline: ``validate``, ``run``, ``optimise``, ``demo``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from gis.errors import LayerError, OutputError, ProjectError
+from gis.inputs import load_inputs
+from gis.project import load_project
+from planning.cli.common import Steps, fail, report_problems
+from planning.demo import demo_project
+from planning.run.runner import run_pipeline
+
+
+
+@click.command()
+@click.argument("project_file", type=click.Path(path_type=Path))
+def validate(project_file: Path) -> None:
+    """Check every layer and the terrain of PROJECT_FILE; list all problems (exit 2 if any error)."""
+
+    try:
+        project = load_project(project_file)
+        inputs = load_inputs(project)
+    except ProjectError as exc:
+        fail(str(exc))
+    except LayerError as exc:
+        report_problems(list(exc.problems))
+        fail(f"{project_file}: {sum(p.severity == 'error' for p in exc.problems)} error(s)")
+    if inputs.warnings:
+        report_problems(list(inputs.warnings))
+    counts = ", ".join(f"{len(f)} {n}" for n, f in inputs.layers.frames.items())
+    click.echo(f"{project_file}: valid ({counts}; metric CRS {inputs.layers.crs.to_string()})")
+
+
+def _run(project_file: Path, out: Path, overwrite: bool, quiet: bool, *, budget_cny: float | None = None,
+         target_share: float | None = None, offline: bool | None = None, dask: str | bool | None = None) -> None:
+    try:
+        project = load_project(project_file)
+        with Steps(enabled=not quiet and sys.stderr.isatty()) as steps:
+            result = run_pipeline(project, out, overwrite=overwrite, progress=steps, budget_cny=budget_cny,
+                                  target_share=target_share, offline=offline, dask=dask)
+    except ProjectError as exc:
+        fail(str(exc))
+    except LayerError as exc:
+        report_problems(list(exc.problems))
+        fail(f"{project_file}: {sum(p.severity == 'error' for p in exc.problems)} error(s); nothing written")
+    except OutputError as exc:
+        fail(str(exc))
+    total = sum(result.seconds.values())
+    click.echo(f"coverplan: {project.name}: wrote {len(result.files)} files to {out} in {total:.1f} s")
+    for f in result.files:
+        click.echo(f"  {f}")
+    t = result.summary.get("proposal")
+    if t:
+        goal = f"budget {t['budget_cny']:,.0f} CNY" if t["mode"] == "budget" else f"target {t['target_share']}"
+        click.echo(f"proposal ({goal}): {sum(t['interventions'].values())} interventions, {t['cost_cny']:,} CNY in "
+                   f"{t['batches']} yearly batch(es), {t['status']} (gap {t['gap']:.2%}); poor villages with "
+                   f"broadband {t['poor_broadband_share_before']:.1%} -> {t['poor_broadband_share_after']:.1%}, "
+                   f"schools >= target outlet {t['schools_outlet_share_before']:.1%} -> "
+                   f"{t['schools_outlet_share_after']:.1%}")
+    for name in ("map.html", "report.html"):
+        if (out / name).exists():
+            click.echo(f"open {name[:-5]}: {(out / name).resolve().as_uri()}")
+
+
+@click.command()
+@click.argument("project_file", type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
+@click.option("--offline/--online", "offline", default=None,
+              help="Map with Leaflet inlined and a local hillshade background (no network), or with tiles and CDN; "
+                   "default: the project's [map] offline.")
+@click.option("--dask", "dask", is_flag=False, flag_value="local", default=None, metavar="[SCHEDULER_ADDRESS]",
+              help="Compute coverage per county and the optimiser per province on dask.distributed: a "
+                   "LocalCluster, or the scheduler at the given address (tcp://host:8786). Results are the same "
+                   "as without it.")
+@click.pass_context
+def run(ctx: click.Context, project_file: Path, out: Path, overwrite: bool, offline: bool | None,
+        dask: str | None) -> None:
+    """Run the whole pipeline on PROJECT_FILE and write the outputs (layers, proposal, map.html, report.html)."""
+    _run(project_file, out, overwrite, ctx.obj["quiet"], offline=offline,
+         dask=True if dask == "local" else dask)
+
+
+@click.command()
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=Path("outputs/demo"),
+    show_default=True,
+    help="Output folder.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
+@click.option("--offline/--online", "offline", default=None, help="As for `run`.")
+@click.pass_context
+def demo(ctx: click.Context, out: Path, overwrite: bool, offline: bool | None) -> None:
+    """Run the pipeline on the bundled demo region (the package's planning/demo/project.toml)."""
+    _run(demo_project(), out, overwrite, ctx.obj["quiet"], offline=offline)
+
+
+@click.command()
+@click.argument("project_file", type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--budget-cny", "budget_cny", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Maximise the weighted demand served within this budget (CNY).")
+@click.option("--target", "target", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Minimise cost to serve this share of the coverable demand weight (e.g. 0.98).")
+@click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
+@click.pass_context
+def optimise(ctx: click.Context, project_file: Path, out: Path, budget_cny: float | None, target: float | None,
+             overwrite: bool) -> None:
+    """Run the pipeline on PROJECT_FILE and propose the interventions (--budget-cny X or --target S)."""
+    if (budget_cny is None) == (target is None):
+        fail("give exactly one of --budget-cny and --target")
+    _run(project_file, out, overwrite, ctx.obj["quiet"], budget_cny=budget_cny if budget_cny else 0.0,
+         target_share=target)

@@ -1,0 +1,4 @@
+"""Plan: candidate interventions and what they serve (:mod:`planning.plan.candidates`), the geometry-free covering
+optimiser (:mod:`planning.plan.cover`, with :mod:`~planning.plan.heuristics` and :mod:`~planning.plan.highs`),
+yearly phasing (:mod:`planning.plan.phasing`), the proposal with shared fibre (:mod:`planning.plan.proposal`) and
+the national merge of provinces (:mod:`planning.plan.national`)."""

@@ -1,0 +1,427 @@
+"""Candidate interventions with costs, and which demands each would serve (the optimiser's sparse matrix).
+
+Demands (one row per village or school the gap analysis found lacking):
+
+* a village lacking broadband (``need = broadband``), weighted by population, x ``poor_village_weight`` when it
+  is a registered poor village;
+* a school not connected or below the outlet target (``need = outlet``), weighted ``school_weight`` (x
+  ``teaching_point_weight`` for teaching points); schools are must-cover in the optimiser.
+
+Candidates:
+
+* ``fibre``: fibre extension to one village or school (cost from the fibre reach model, shared trenches are
+  re-priced by :mod:`planning.plan.proposal`); serves that point (broadband; a school at the fibre tier).
+* ``new_site``: a 4G macro site at a given candidate point (``candidates`` layer, ``kind = new_site``), at each
+  unserved village (``village``) and at the highest DEM point within 3 km of unserved demand (``high_point``),
+  with backhaul by fibre (when the extension costs less than a microwave hop), microwave (an existing site within
+  40 km) or satellite (terminal + 5 years of fees); serves villages where its RSRP clears the 4G threshold and
+  schools where its fixed-wireless throughput reaches the outlet target.
+* ``upgrade_5g``: 5G (the project's first NR band) added to an existing 4G site (or a given ``upgrade`` candidate);
+  serves the same way with the 5G threshold. With ``[optimise] operator`` set, only the planner's own 4G sites.
+* ``share`` / ``share_5g``: with ``[optimise] operator`` set, the planner's 4G (its LTE band) or 5G (first NR band)
+  equipment on another operator's existing tower (one per tower location, at the tower's height, none where the
+  planner already has a site within 50 m); cost ``share_site_cny`` plus backhaul: nothing more where the tower has
+  fibre, otherwise the cheapest of fibre, microwave and satellite as for a new site.
+* ``satellite``: a direct satellite connection of a school in the gap (terminal + 5 years of the school plan's
+  fee), offered when ``[optimise] satellite_school_mbps`` reaches the outlet target; serves that school.
+
+A new site's signal is judged against noise plus the current best server of the same technology at the point
+(at the link budget's load), so a candidate fills gaps rather than re-serving covered ground.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+from gis.errors import LayerError
+from gis.project import CostSettings, OptimiseSettings, RadioSettings
+from gis.terrain import Dem, sample_heights
+from planning.radio.coverage import (
+    LinkBudget,
+    _pairs,
+    is_tdd,
+    max_range_m,
+    pair_loss_db,
+    pair_rsrp_dbm,
+    site_table,
+    throughput_mbps,
+)
+
+logger = logging.getLogger(__name__)
+
+SATELLITE_YEARS = 5
+MICROWAVE_REACH_M = 40_000.0
+#: Sites closer than this are one tower.
+SAME_TOWER_M = 50.0
+SITE_COLUMNS = ["candidate_id", "kind", "source", "tech", "band_mhz", "height_m", "given_cost_cny",
+                "host_backhaul", "geometry"]
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    """Demands, candidates and the boolean coverage matrix (demand x candidate) between them."""
+
+    demands: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    coverage: sparse.csr_matrix
+
+
+def demand_table(villages: pd.DataFrame, schools: pd.DataFrame, geometry_villages: gpd.GeoSeries,
+                 geometry_schools: gpd.GeoSeries, population: pd.Series, *, settings: OptimiseSettings
+                 ) -> gpd.GeoDataFrame:
+    """Demand rows from the gap status of villages and schools (see the module docstring for weights)."""
+    v = villages[villages["lacks"].str.contains("broadband")]
+    s = schools[schools["lacks"] != ""]
+    pop = population.loc[v.index].fillna(0).to_numpy(dtype=float)
+    v_weight = (1.0 + pop / 1000.0) * np.where(v["is_poor"], settings.poor_village_weight, 1.0)
+    s_weight = settings.school_weight * np.where(s["kind"] == "teaching_point", settings.teaching_point_weight, 1.0)
+    frame = pd.DataFrame({
+        "demand_id": np.r_["villages:" + v["village_id"], "schools:" + s["school_id"]],
+        "layer": ["villages"] * len(v) + ["schools"] * len(s),
+        "name": np.r_[v["name"].to_numpy(), s["name"].to_numpy()],
+        "county": np.r_[v["county"].to_numpy(), s["county"].to_numpy()],
+        "kind": np.r_[np.where(v["is_poor"], "poor_village", "village"), s["kind"].to_numpy()],
+        "need": ["broadband"] * len(v) + ["outlet"] * len(s),
+        "weight": np.r_[v_weight, s_weight],
+        "must": [False] * len(v) + [True] * len(s),
+    })
+    geom = np.r_[geometry_villages.loc[v.index].to_numpy(), geometry_schools.loc[s.index].to_numpy()]
+    return gpd.GeoDataFrame(frame, geometry=list(geom), crs=geometry_villages.crs)
+
+
+def high_points(dem: Dem, xy: np.ndarray, *, radius_m: float = 3000.0, min_separation_m: float = 1000.0
+                ) -> np.ndarray:
+    """Highest DEM cell within ``radius_m`` of each point, deduplicated to ``min_separation_m`` (x, y)."""
+    if dem is None or not len(xy):
+        return np.empty((0, 2))
+    h = dem.height_m
+    t = dem.transform
+    res = abs(t.a)
+    k = max(1, int(radius_m / res))
+    cols = ((xy[:, 0] - t.c) / t.a).astype(int)
+    rows = ((xy[:, 1] - t.f) / t.e).astype(int)
+    out = []
+    for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+        r0, r1 = max(r - k, 0), min(r + k + 1, h.shape[0])
+        c0, c1 = max(c - k, 0), min(c + k + 1, h.shape[1])
+        if r0 >= r1 or c0 >= c1:
+            continue
+        win = h[r0:r1, c0:c1]
+        if not np.isfinite(win).any():
+            continue
+        i = np.nanargmax(win)
+        rr, cc = divmod(int(i), win.shape[1])
+        out.append((t.c + (c0 + cc + 0.5) * t.a, t.f + (r0 + rr + 0.5) * t.e))
+    if not out:
+        return np.empty((0, 2))
+    pts = np.array(out)
+    keep = np.ones(len(pts), dtype=bool)
+    tree = cKDTree(pts)
+    for i in range(len(pts)):
+        if keep[i]:
+            near = tree.query_ball_point(pts[i], min_separation_m)
+            keep[[j for j in near if j > i]] = False
+    return pts[keep]
+
+
+def candidate_sites(demands: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, given: gpd.GeoDataFrame | None, *,
+                    dem: Dem | None, radio: RadioSettings, operator: str = "",
+                    hosts: np.ndarray | None = None) -> gpd.GeoDataFrame:
+    """New-site, 5G-upgrade and tower-sharing candidates (before costs).
+
+    Columns: candidate_id, kind, source, tech, band_mhz, height_m, given_cost_cny, host_backhaul (the shared
+    tower's ``backhaul``, else empty), point. ``operator``: the planner (see the module docstring); empty means
+    every existing site is the planner's. ``hosts``: per site, whether it may host an upgrade or a share
+    (default all; a province's own sites when the nation is solved per province).
+
+    Raises
+    ------
+    LayerError
+        ``operator`` is given but the sites layer has no ``operator`` column.
+    """
+    crs = demands.crs
+    rows = []
+
+    def add(cid: str, kind: str, source: str, tech: str, height_m: float, geom: shapely.Point, *,
+            given_cost: float = np.nan, host_backhaul: str = "") -> None:
+        band = radio.nr_bands_mhz[0] if tech == "5g" else radio.lte_band_mhz
+        rows.append({"candidate_id": cid, "kind": kind, "source": source, "tech": tech, "band_mhz": band,
+                     "height_m": height_m, "given_cost_cny": given_cost, "host_backhaul": host_backhaul,
+                     "geometry": geom})
+
+    if given is not None and len(given):
+        for _, g in given.iterrows():
+            upgrade = str(g.get("kind") or "new_site") == "upgrade"
+            add(str(g["candidate_id"]), "upgrade_5g" if upgrade else "new_site", "given", "5g" if upgrade else "4g",
+                float(g["height_m"]) if pd.notna(g.get("height_m")) else radio.tower_height_m, g.geometry,
+                given_cost=float(g["cost_cny"]) if pd.notna(g.get("cost_cny")) else np.nan)
+    for _, d in demands[demands["layer"] == "villages"].iterrows():
+        add(f"NS-{d['demand_id']}", "new_site", "village", "4g", radio.tower_height_m, d.geometry)
+    dxy = shapely.get_coordinates(np.asarray(demands.geometry.values))
+    for k, (x, y) in enumerate(high_points(dem, dxy)):
+        add(f"HP{k + 1:05d}", "new_site", "high_point", "4g", radio.tower_height_m, shapely.Point(x, y))
+    own = _own_sites(sites, operator)
+    host = np.ones(len(sites), dtype=bool) if hosts is None else np.asarray(hosts, dtype=bool)
+    lte = sites[own & host & (sites["tech"] == "4g").to_numpy()]
+    nr = sites[own & (sites["tech"] == "5g").to_numpy()]
+    if len(lte):
+        lxy = shapely.get_coordinates(np.asarray(lte.geometry.values))
+        has_nr = np.zeros(len(lte), dtype=bool)
+        if len(nr):
+            d, _ = cKDTree(shapely.get_coordinates(np.asarray(nr.geometry.values))).query(lxy)
+            has_nr = d < SAME_TOWER_M
+        for (_, srow), hn in zip(lte.iterrows(), has_nr, strict=True):
+            if not hn:
+                add(f"UP-{srow['site_id']}", "upgrade_5g", "existing_4g", "5g", float(srow["height_m"]),
+                    srow.geometry)
+    for tower in _shareable_towers(sites, own, host).itertuples():
+        for tech in ("4g", "5g"):
+            add(f"SH{'5' if tech == '5g' else '4'}-{tower.site_id}", "share" if tech == "4g" else "share_5g",
+                f"tower of {tower.operator}", tech, float(tower.height_m), tower.geometry,
+                host_backhaul=tower.backhaul)
+    if not rows:
+        return gpd.GeoDataFrame(columns=SITE_COLUMNS, geometry="geometry", crs=crs)
+    return gpd.GeoDataFrame(rows, columns=SITE_COLUMNS, geometry="geometry", crs=crs)
+
+
+def _own_sites(sites: gpd.GeoDataFrame, operator: str) -> np.ndarray:
+    """Per site: the planner's own (all of them when ``operator`` is empty)."""
+    if not operator:
+        return np.ones(len(sites), dtype=bool)
+    if "operator" not in sites:
+        msg = (f"layer `sites`: `[optimise] operator` = {operator!r} is set but the layer has no `operator` column; "
+               "expected the operator of each site to tell own sites from towers to share")
+        raise LayerError(msg)
+    own = (sites["operator"].astype(object) == operator).to_numpy(dtype=bool)
+    if len(sites) and not own.any():
+        logger.warning("no site of operator %r in the sites layer (operators: %s): every tower is offered for "
+                       "sharing", operator, sorted(sites["operator"].dropna().astype(str).unique())[:10])
+    return own
+
+
+def _shareable_towers(sites: gpd.GeoDataFrame, own: np.ndarray, host: np.ndarray) -> pd.DataFrame:
+    """Other operators' towers: one row per location (tallest site there), none near one of the planner's sites,
+    only where the tallest site may host (``host``).
+
+    Columns site_id, operator, height_m, backhaul (empty where unknown), geometry.
+    """
+    other = sites[~own]
+    host_other = host[~own]
+    if own.all() or not len(other):
+        return pd.DataFrame(columns=["site_id", "operator", "height_m", "backhaul", "geometry"])
+    oxy = shapely.get_coordinates(np.asarray(other.geometry.values))
+    keep = np.ones(len(other), dtype=bool)
+    if own.any():
+        d, _ = cKDTree(shapely.get_coordinates(np.asarray(sites.geometry.values)[own])).query(oxy)
+        keep = d >= SAME_TOWER_M
+    height = other["height_m"].to_numpy(dtype=float)
+    backhaul = (other["backhaul"].astype(object).where(other["backhaul"].notna(), "").to_numpy()
+                if "backhaul" in other else np.full(len(other), "", dtype=object))
+    tree = cKDTree(oxy)
+    taken = np.zeros(len(other), dtype=bool)
+    out = []
+    for i in np.argsort(-height, kind="stable"):  # tallest first: it stands for the tower
+        if taken[i]:
+            continue
+        same = tree.query_ball_point(oxy[i], SAME_TOWER_M)
+        taken[same] = True
+        if keep[same].all() and host_other[i]:
+            fib = (backhaul[same] == "fibre").any()
+            out.append({"site_id": str(other["site_id"].iloc[i]),
+                        "operator": str(other["operator"].iloc[i]), "height_m": height[i],
+                        "backhaul": "fibre" if fib else str(backhaul[i]), "geometry": other.geometry.iloc[i]})
+    return pd.DataFrame(out, columns=["site_id", "operator", "height_m", "backhaul", "geometry"])
+
+
+def radio_links(demands: gpd.GeoDataFrame, cands: gpd.GeoDataFrame, existing: pd.DataFrame, *, radio: RadioSettings,
+                dem: Dem | None, budget: LinkBudget | None = None, school_outlet_mbps: float = 100.0
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Which demands each site candidate serves: (demand index, candidate index) pairs.
+
+    Villages: RSRP >= the tech's threshold (handheld). Schools: fixed-wireless CPE throughput >= the outlet
+    target, with SINR against noise plus the current best server of that tech at the point (``existing``: the
+    coverage columns ``{tech}_rsrp_dbm`` per demand, NaN where none) at the link budget's load.
+    """
+    budget = budget or LinkBudget()
+    if not len(cands) or not len(demands):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    sites = cands.rename(columns={"candidate_id": "site_id"})
+    st = site_table(sites, radio)
+    px = shapely.get_x(np.asarray(demands.geometry.values))
+    py = shapely.get_y(np.asarray(demands.geometry.values))
+    is_school = (demands["layer"] == "schools").to_numpy()
+    out_d, out_c = [], []
+    for school in (False, True):
+        rx_h = budget.cpe_height_m if school else radio.ue_height_m
+        gain = budget.cpe_gain_dbi if school else budget.ue_gain_dbi
+        body = 0.0 if school else budget.body_loss_db
+        sel = np.flatnonzero(is_school == school)
+        if not len(sel):
+            continue
+        ranges = max_range_m(st, radio, model=radio.model, environment=radio.environment, rx_height_m=rx_h,
+                             rx_gain_dbi=gain, budget=budget)
+        pi, si = _pairs(px[sel], py[sel], st, ranges)
+        if not len(pi):
+            continue
+        loss, _ = pair_loss_db(dem, st.x[si], st.y[si], px[sel][pi], py[sel][pi], st.band_mhz[si], st.height_m[si],
+                               np.full(len(pi), rx_h), model=radio.model, environment=radio.environment,
+                               step_m=radio.profile_step_m)
+        rsrp = pair_rsrp_dbm(st, si, px[sel][pi], py[sel][pi], loss, radio=radio, budget=budget, rx_gain_dbi=gain,
+                             body_loss_db=body)
+        threshold = np.where(st.tech[si] == "4g", radio.lte_rsrp_threshold_dbm, radio.nr_rsrp_threshold_dbm)
+        ok = np.isfinite(rsrp) & (rsrp >= threshold)
+        if school:
+            cur = np.where(st.tech[si] == "4g", existing["4g_rsrp_dbm"].to_numpy(dtype=float)[sel][pi],
+                           existing["5g_rsrp_dbm"].to_numpy(dtype=float)[sel][pi])
+            interf = budget.load * np.where(np.isfinite(cur), 10.0 ** (np.nan_to_num(cur, nan=-300.0) / 10.0), 0.0)
+            noise = 10.0 ** ((-174.0 + 10.0 * np.log10(st.scs_khz[si] * 1e3) + budget.noise_figure_db) / 10.0)
+            sinr = 10.0 * np.log10(10.0 ** (np.nan_to_num(rsrp, nan=-300.0) / 10.0) / (noise + interf))
+            layers = np.where(st.tech[si] == "4g", budget.lte_mimo_layers, budget.nr_mimo_layers)
+            dl = np.where(is_tdd(st.band_mhz[si]), budget.tdd_dl_fraction, 1.0)
+            thr = throughput_mbps(sinr, st.bandwidth_mhz[si], layers=layers, dl_fraction=dl, budget=budget)
+            ok &= thr >= school_outlet_mbps
+        out_d.append(sel[pi[ok]])
+        out_c.append(si[ok])
+    if not out_d:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(out_d), np.concatenate(out_c)
+
+
+def site_costs(cands: gpd.GeoDataFrame, fibre_cost_cny: np.ndarray, sites: gpd.GeoDataFrame, *,
+               costs: CostSettings) -> pd.DataFrame:
+    """Capex per site candidate: equipment plus the cheapest backhaul (fibre, microwave hop, or satellite).
+
+    A 5G upgrade keeps its site's backhaul; equipment on a shared tower with fibre uses that fibre.
+    """
+    n = len(cands)
+    kind = cands["kind"].to_numpy()
+    shared = np.isin(kind, ["share", "share_5g"])
+    equip = np.select([kind == "upgrade_5g", shared], [costs.upgrade_5g_cny, costs.share_site_cny],
+                      costs.new_site_cny)
+    given = cands["given_cost_cny"].to_numpy(dtype=float)
+    equip = np.where(np.isfinite(given), given, equip)
+    cxy = shapely.get_coordinates(np.asarray(cands.geometry.values))
+    d_site = np.full(n, np.inf)
+    if len(sites):
+        # the hop goes to another tower: sites on the candidate's own tower (a shared one) do not count
+        k = min(len(sites), 8)
+        dist, _ = cKDTree(shapely.get_coordinates(np.asarray(sites.geometry.values))).query(cxy, k=k)
+        dist = np.where(dist.reshape(n, k) >= SAME_TOWER_M, dist.reshape(n, k), np.inf)
+        d_site = dist.min(axis=1)
+    sat = costs.satellite_terminal_cny + SATELLITE_YEARS * costs.satellite_fee_cny_per_year
+    fib = np.nan_to_num(np.asarray(fibre_cost_cny, dtype=float), nan=np.inf, posinf=np.inf)
+    mw = np.where(d_site <= MICROWAVE_REACH_M, costs.microwave_hop_cny, np.inf)
+    host = cands["host_backhaul"].fillna("").to_numpy() if "host_backhaul" in cands else np.full(n, "")
+    existing = (kind == "upgrade_5g") | (shared & (host == "fibre"))
+    options = np.column_stack([fib, mw, np.full(n, sat)])
+    pick = np.argmin(options, axis=1)
+    back_cost = np.where(existing, 0.0, options[np.arange(n), pick])
+    back = np.where(existing, "existing", np.array(["fibre", "microwave", "satellite"])[pick])
+    return pd.DataFrame({"equipment_cny": equip, "backhaul": back, "backhaul_cny": back_cost,
+                         "cost_cny": equip + back_cost}, index=cands.index)
+
+
+def build_candidates(
+    demands: gpd.GeoDataFrame,
+    *,
+    sites: gpd.GeoDataFrame,
+    given: gpd.GeoDataFrame | None,
+    existing: pd.DataFrame,
+    fibre_cost_of: pd.Series | None,
+    site_fibre_cost: Callable[[gpd.GeoDataFrame], np.ndarray] | None,
+    dem: Dem | None,
+    radio: RadioSettings,
+    costs: CostSettings,
+    school_outlet_mbps: float,
+    operator: str = "",
+    satellite_school_mbps: float = 0.0,
+    hosts: np.ndarray | None = None,
+) -> CandidateSet:
+    """All candidates and the coverage matrix for ``demands``.
+
+    Parameters
+    ----------
+    demands : GeoDataFrame
+        From :func:`demand_table`.
+    sites, given : GeoDataFrame
+        Existing sites; the project's ``candidates`` layer (or None).
+    existing : DataFrame
+        Current coverage of each demand (``4g_rsrp_dbm``, ``5g_rsrp_dbm``), aligned with ``demands``.
+    fibre_cost_of : Series, optional
+        Fibre extension cost (CNY) by demand id (``layer:id``); inf/NaN: no fibre route.
+    site_fibre_cost : callable, optional
+        ``f(points GeoDataFrame) -> ndarray`` of fibre extension cost to candidate site points (backhaul).
+    operator : str
+        The planner's operator: other operators' towers are offered for sharing (empty: none).
+    satellite_school_mbps : float
+        Downlink of a school satellite terminal (Mbps); schools get a satellite candidate when it reaches
+        ``school_outlet_mbps`` (0: never).
+    hosts : ndarray of bool, optional
+        Per site: may host an upgrade or a share (default all).
+    """
+    crs = demands.crs
+    parts, d_idx, c_idx = [], [], []
+    n0 = 0
+    if fibre_cost_of is not None:
+        fc = demands["demand_id"].map(fibre_cost_of).astype(float).to_numpy()
+        ok = np.flatnonzero(np.isfinite(fc))
+        fib = gpd.GeoDataFrame({
+            "candidate_id": "FX-" + demands["demand_id"].iloc[ok].to_numpy(),
+            "kind": "fibre", "source": demands["demand_id"].iloc[ok].to_numpy(), "tech": "fibre",
+            "band_mhz": np.nan, "height_m": np.nan, "equipment_cny": 0.0, "backhaul": "", "backhaul_cny": 0.0,
+            "cost_cny": fc[ok]}, geometry=demands.geometry.iloc[ok].to_numpy(), crs=crs)
+        parts.append(fib)
+        d_idx.append(ok)
+        c_idx.append(np.arange(len(ok)))
+        n0 = len(fib)
+    if satellite_school_mbps >= school_outlet_mbps:
+        sch = np.flatnonzero((demands["layer"] == "schools").to_numpy())
+        fee = costs.satellite_terminal_cny + SATELLITE_YEARS * costs.satellite_school_fee_cny_per_year
+        parts.append(gpd.GeoDataFrame({
+            "candidate_id": "SAT-" + demands["demand_id"].iloc[sch].to_numpy(),
+            "kind": "satellite", "source": demands["demand_id"].iloc[sch].to_numpy(), "tech": "satellite",
+            "band_mhz": np.nan, "height_m": np.nan, "equipment_cny": costs.satellite_terminal_cny,
+            "backhaul": "", "backhaul_cny": 0.0, "cost_cny": fee}, geometry=demands.geometry.iloc[sch].to_numpy(),
+            crs=crs))
+        d_idx.append(sch)
+        c_idx.append(np.arange(len(sch)) + n0)
+        n0 += len(sch)
+    cs = candidate_sites(demands, sites, given, dem=dem, radio=radio, operator=operator, hosts=hosts)
+    if len(cs):
+        fcost = site_fibre_cost(cs) if site_fibre_cost is not None else np.full(len(cs), np.inf)
+        priced = site_costs(cs, fcost, sites, costs=costs)
+        cs = pd.concat([cs.drop(columns=["given_cost_cny", "host_backhaul"]), priced], axis=1)
+        dd, cc = radio_links(demands, cs, existing, radio=radio, dem=dem, school_outlet_mbps=school_outlet_mbps)
+        d_idx.append(dd)
+        c_idx.append(cc + n0)
+        parts.append(gpd.GeoDataFrame(cs, geometry="geometry", crs=crs))
+    cands = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs) if parts else \
+        gpd.GeoDataFrame(columns=["candidate_id", "kind", "cost_cny", "geometry"], geometry="geometry", crs=crs)
+    d = np.concatenate(d_idx) if d_idx else np.zeros(0, np.int64)
+    c = np.concatenate(c_idx) if c_idx else np.zeros(0, np.int64)
+    mat = sparse.csr_matrix((np.ones(len(d), dtype=bool), (d, c)), shape=(len(demands), len(cands)))
+    served = np.asarray(mat.sum(axis=0)).ravel()
+    keep = (served > 0) | cands["kind"].isin(["fibre", "satellite"]).to_numpy()
+    cands = cands[keep].reset_index(drop=True)
+    mat = mat[:, np.flatnonzero(keep)].tocsr()
+    cands["serves"] = np.asarray(mat.sum(axis=0)).ravel().astype(int)
+    logger.info("candidates: %d (%s) for %d demands", len(cands), cands["kind"].value_counts().to_dict(),
+                len(demands))
+    return CandidateSet(demands=demands, candidates=cands, coverage=mat)
+
+
+def point_heights(dem: Dem | None, points: gpd.GeoDataFrame) -> np.ndarray:
+    """Ground heights (m) of points (NaN off the DEM)."""
+    if dem is None:
+        return np.full(len(points), np.nan)
+    g = np.asarray(points.geometry.values)
+    return sample_heights(dem, shapely.get_x(g), shapely.get_y(g))

@@ -1,0 +1,334 @@
+"""Geometry-free covering optimiser: which interventions to fund (set cover, partial cover, budgeted max cover).
+
+:func:`solve_cover` takes a sparse boolean coverage matrix (demand x candidate), a cost per candidate and a
+weight per demand, and either
+
+* with ``budget``: maximises the covered weight at total cost <= budget (budgeted maximal covering), or
+* with ``min_share``: minimises cost so that the covered weight >= ``min_share`` x the coverable weight
+  (partial set cover; 1.0 is set cover),
+
+with ``must_cover`` demands (schools) always covered. Exact through HiGHS (highspy) after reductions: demands
+no candidate covers are set aside, demands with identical candidate sets are merged (their weights add up),
+candidates whose demand set is inside a no-dearer candidate's are dropped, and in set cover a must-cover demand
+whose candidate set contains another must-cover demand's is implied and dropped. A greedy solution
+(cost-effectiveness order, redundant picks removed) comes first; it is the answer when HiGHS cannot help, with
+a Lagrangian bound (subgradient) for set cover, and the gap against the best proven bound is always reported.
+
+Budget mode gives HiGHS the whole time limit, started from the greedy answer. A (partial) cover uses two
+threads (:func:`_cover_search`; HiGHS releases the GIL): the full MILP runs in the background for its bound
+(root cuts) and, when it finishes, its answer, while the main thread solves the LP relaxation, dives from it
+(:func:`lp_dive`: fix the largest fractional values to 1, re-solve warm), rounds and improves the result
+(:func:`round_lp`), and spends the rest on a large-neighbourhood search
+(:func:`neighbourhood_search`: ~500 candidates freed around a chosen one, first where the root LP disagrees with the choice, the rest fixed, the freed part re-solved
+by HiGHS from the current choice). The search stops when the MILP proves optimality; the bound is the best of
+the LP and the MILP's.
+
+:func:`phase` splits a chosen plan into yearly batches under a yearly budget, most-needed first.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from scipy import sparse
+
+from planning.plan.heuristics import (
+    greedy_cover,
+    lagrangian_cover_bound,
+    lp_dive,
+    neighbourhood_search,
+    reduce_cover,
+    round_lp,
+)
+from planning.plan.highs import build_model, read_result, solve_milp
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CoverResult",
+    "Method",
+    "Status",
+    "solve_cover",
+]
+
+Status = Literal["optimal", "feasible", "infeasible"]
+Method = Literal["auto", "milp", "greedy"]
+
+
+@dataclass(frozen=True)
+class CoverResult:
+    """Solution of :func:`solve_cover`.
+
+    Attributes
+    ----------
+    selected : ndarray of int
+        Chosen candidate indices (sorted).
+    covered : ndarray of bool
+        Per demand: covered by a chosen candidate.
+    cost : float
+        Total cost of the chosen candidates.
+    covered_weight : float
+        Total weight of covered demands.
+    bound : float
+        Proven bound on the objective: a lower bound on cost (``min_share``) or an upper bound on covered
+        weight (``budget``).
+    gap : float
+        Relative gap between the solution and the bound (0 = proven optimal).
+    status : {"optimal", "feasible", "infeasible"}
+    method : str
+        Where the answer came from: ``milp`` (HiGHS on the whole model), ``lp-dive`` (the rounded LP dive),
+        ``greedy`` (greedy, with a Lagrangian bound for set cover), with ``+lns`` when the neighbourhood search
+        improved it.
+    seconds : float
+    reductions : dict
+        Sizes before and after each reduction.
+    """
+
+    selected: np.ndarray
+    covered: np.ndarray
+    cost: float
+    covered_weight: float
+    bound: float
+    gap: float
+    status: Status
+    method: str
+    seconds: float
+    reductions: dict[str, int] = field(default_factory=dict)
+
+
+def _check(coverage: sparse.spmatrix, cost: np.ndarray, weight: np.ndarray) -> sparse.csr_matrix:
+    a = sparse.csr_matrix(coverage, dtype=bool)
+    n_d, n_c = a.shape
+    if cost.shape != (n_c,):
+        msg = f"`cost` has shape {cost.shape}; expected ({n_c},), one per candidate (column)"
+        raise ValueError(msg)
+    if weight.shape != (n_d,):
+        msg = f"`weight` has shape {weight.shape}; expected ({n_d},), one per demand (row)"
+        raise ValueError(msg)
+    for name, arr in (("cost", cost), ("weight", weight)):
+        bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))
+        if len(bad):
+            msg = f"`{name}` has negative or non-finite values at {bad[:10].tolist()}; expected finite values >= 0"
+            raise ValueError(msg)
+    a.eliminate_zeros()
+    return a
+
+
+def _cover_search(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, start: np.ndarray,
+                  *, need_weight: float | None, set_cover: bool, deadline: float, mip_rel_gap: float,
+                  seed: int = 0) -> tuple[np.ndarray, float, Status, str]:
+    """A (partial) cover on the reduced model, using two threads until ``deadline``.
+
+    In a background thread the full MILP runs (HiGHS releases the GIL) from ``start``, for its bound and for its
+    answer when it finishes. Meanwhile: the LP relaxation (its bound), an LP dive (:func:`lp_dive`) rounded and
+    improved (:func:`round_lp`), then the neighbourhood search (:func:`neighbourhood_search`) until the deadline or
+    until the MILP has proven its answer optimal. Returns (chosen candidates, bound, status, method): the cheapest answer
+    found, the best bound (LP or MILP), ``optimal`` when the gap is within ``mip_rel_gap``.
+    """
+    n_c = a.shape[1]
+    t0 = time.perf_counter()
+    total = deadline - t0
+    best, meth, bound = start, "greedy", np.nan
+    options = {"budget": None, "need_weight": need_weight, "set_cover": set_cover, "mip_rel_gap": mip_rel_gap}
+    progress: dict[str, float] = {}
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp")
+    try:
+        # the MILP stops at its first check after the deadline (a round of root cuts can take seconds); an
+        # answer not back by then is not waited for: its last bound is used and the thread ends on its own
+        full = pool.submit(solve_milp, a, cost, weight, must, time_limit_s=max(1.0, total - 1.0), start=start,
+                           deadline=deadline - 1.0, progress=progress, **options)
+
+        def solved() -> bool:
+            return full.done() and full.result()[2] == "optimal"
+
+        h = build_model(a, cost, weight, must, time_limit_s=max(1.0, total / 3), relax=True, **options)
+        h.run()
+        x_root, lp_bound, lp_st = read_result(h, n_c, budget=None, relax=True)
+        centre_weight = None
+        if x_root is not None and not solved():
+            if lp_st == "optimal":
+                bound = lp_bound
+            # the search frees first around picks the root LP did not want
+            centre_weight = 1.05 - np.clip(x_root, 0.0, 1.0)
+            xs = lp_dive(h, n_c, deadline=t0 + total / 3)
+            r_sel = round_lp(a, cost, weight, must, xs, need_weight=need_weight or 0.0, deadline=t0 + total / 2)
+            logger.info("LP bound %.1f, LP dive rounded to %.1f", lp_bound, cost[r_sel].sum())
+            if cost[r_sel].sum() < cost[best].sum():
+                best, meth = r_sel, "lp-dive"
+        del h
+        if not solved() and deadline - time.perf_counter() > 3.0:
+            l_sel = neighbourhood_search(a, cost, weight, must, best, need_weight=need_weight or 0.0,
+                                         set_cover=set_cover, deadline=deadline - 0.5, stop=solved,
+                                         centre_weight=centre_weight, seed=seed)
+            if cost[l_sel].sum() < cost[best].sum() - 1e-9:
+                best, meth = l_sel, meth + "+lns"
+        try:
+            sel, mb, st = full.result(timeout=max(0.0, deadline - time.perf_counter()))
+        except TimeoutError:
+            sel, mb, st = None, progress.get("bound", np.nan), "running"
+            logger.info("full MILP still in a round of cuts at the deadline: its last bound %.1f is used", mb)
+    finally:
+        pool.shutdown(wait=False)
+    if st == "infeasible":
+        return best, np.nan, "infeasible", "milp"
+    if sel is not None and cost[sel].sum() <= cost[best].sum() + 1e-9:
+        best, meth = sel, "milp"
+    if not np.isnan(mb):
+        bound = mb if np.isnan(bound) else max(bound, mb)
+    total_cost = float(cost[best].sum())
+    gap = (total_cost - bound) / total_cost if total_cost > 0 and not np.isnan(bound) else 0.0
+    status: Status = "optimal" if not np.isnan(bound) and gap <= mip_rel_gap * 1.0001 else "feasible"
+    return best, bound, status, meth
+
+
+def solve_cover(
+    coverage: sparse.spmatrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    *,
+    budget: float | None = None,
+    min_share: float | None = None,
+    must_cover: np.ndarray | None = None,
+    time_limit_s: float = 60.0,
+    mip_rel_gap: float = 1e-3,
+    method: Method = "auto",
+    seed: int = 0,
+) -> CoverResult:
+    """Choose candidates that cover demands: budgeted maximal covering or (partial) set cover.
+
+    Parameters
+    ----------
+    coverage : scipy.sparse matrix (n_demand x n_candidate), bool
+        ``coverage[i, j]``: candidate ``j`` serves demand ``i``.
+    cost : ndarray (n_candidate,)
+        Cost of each candidate (CNY, >= 0).
+    weight : ndarray (n_demand,)
+        Weight of each demand (>= 0).
+    budget : float, optional
+        Maximise covered weight with total cost <= budget.
+    min_share : float, optional
+        Minimise cost with covered weight >= min_share x the coverable weight (1.0: every coverable demand).
+    must_cover : ndarray of bool (n_demand,) or of int, optional
+        Demands that must be covered in any case.
+    time_limit_s : float
+        Wall-clock limit of the exact solver.
+    mip_rel_gap : float
+        Relative gap at which HiGHS stops (default 1e-3: within 0.1 % of the proven bound).
+    method : {"auto", "milp", "greedy"}
+        ``auto``: HiGHS, with the greedy solution as fallback; ``greedy``: greedy + Lagrangian bound only.
+    seed : int
+        Seed of the neighbourhood search (cover modes that HiGHS does not finish).
+
+    Returns
+    -------
+    CoverResult
+
+    Raises
+    ------
+    ValueError
+        Neither or both of ``budget`` and ``min_share``; shapes or values out of range; a must-cover demand that
+        no candidate covers (its index named).
+    """
+    t0 = time.perf_counter()
+    if (budget is None) == (min_share is None):
+        msg = f"give exactly one of `budget` ({budget}) and `min_share` ({min_share})"
+        raise ValueError(msg)
+    if min_share is not None and not 0.0 <= min_share <= 1.0:
+        msg = f"`min_share` = {min_share}; expected a share between 0 and 1"
+        raise ValueError(msg)
+    if budget is not None and budget < 0:
+        msg = f"`budget` = {budget}; expected >= 0"
+        raise ValueError(msg)
+    cost = np.asarray(cost, dtype=float)
+    weight = np.asarray(weight, dtype=float)
+    a = _check(coverage, cost, weight)
+    n_d = a.shape[0]
+    must = np.zeros(n_d, dtype=bool)
+    if must_cover is not None:
+        mc = np.asarray(must_cover)
+        if mc.dtype == bool:
+            if mc.shape != (n_d,):
+                msg = f"`must_cover` has shape {mc.shape}; expected ({n_d},)"
+                raise ValueError(msg)
+            must = mc.copy()
+        else:
+            must[mc.astype(np.int64)] = True
+    uncoverable_must = np.flatnonzero(must & (np.diff(a.indptr) == 0))
+    if len(uncoverable_must):
+        msg = f"`must_cover` demands {uncoverable_must[:10].tolist()} are covered by no candidate; expected each " \
+              "must-cover demand to have at least one"
+        raise ValueError(msg)
+    coverable_w = float(weight[np.diff(a.indptr) > 0].sum())
+    set_cover = min_share is not None and (min_share >= 1.0 or coverable_w == 0.0)
+    need = None if min_share is None else min_share * coverable_w * (1 - 1e-12)
+    red, w, m, cols, stats = reduce_cover(a, cost, weight, must, set_cover=set_cover)
+    rc = cost[cols]
+    if set_cover:
+        m = np.ones(red.shape[0], dtype=bool)
+
+    # greedy first (the fallback and an incumbent), its Lagrangian bound for set cover
+    g_sel = greedy_cover(red, rc, w, m, budget=budget, need_weight=need)
+    best_sel, bound, status, meth = g_sel, np.nan, "feasible", "greedy"
+    if budget is not None:
+        g_must = np.asarray(red[:, g_sel].sum(axis=1)).ravel()[m] > 0 if len(g_sel) else np.zeros(int(m.sum()), bool)
+        if rc[g_sel].sum() > budget + 1e-6 or not g_must.all():
+            status = "infeasible"  # not an incumbent: over the budget, or a must-cover demand left out
+    trivial = red.shape[0] == 0 or red.shape[1] == 0
+    if trivial and status != "infeasible":  # nothing left to decide: the greedy answer is optimal
+        status = "optimal"
+        bound = float(_covered_weight(red, w, g_sel)) if budget is not None else float(rc[g_sel].sum())
+    if method in ("auto", "milp") and not trivial and budget is None:
+        best_sel, bound, status, meth = _cover_search(red, rc, w, m, g_sel, need_weight=need, set_cover=set_cover,
+                                                      deadline=t0 + time_limit_s, mip_rel_gap=mip_rel_gap,
+                                                      seed=seed)
+    elif method in ("auto", "milp") and not trivial:
+        sel, mb, st = solve_milp(red, rc, w, m, budget=budget, need_weight=need, set_cover=False,
+                            time_limit_s=max(1.0, time_limit_s - (time.perf_counter() - t0)),
+                            mip_rel_gap=mip_rel_gap, start=None if status == "infeasible" else g_sel)
+        if st == "infeasible":
+            status, meth = "infeasible", "milp"
+        elif sel is not None:
+            if _covered_weight(red, w, sel) >= _covered_weight(red, w, g_sel) - 1e-9 or status == "infeasible":
+                best_sel, meth = sel, "milp"
+            bound, status = mb, st
+        elif method == "milp":
+            logger.warning("HiGHS found no solution in %.0f s; the greedy solution is returned", time_limit_s)
+    if np.isnan(bound) or status != "optimal":
+        if set_cover and red.shape[0]:
+            lag = lagrangian_cover_bound(red, rc, float(rc[best_sel].sum()))
+            bound = lag if np.isnan(bound) else max(bound, lag)
+        elif budget is not None and np.isnan(bound):
+            bound = float(w.sum())  # trivial upper bound: everything coverable
+        elif np.isnan(bound):
+            bound = 0.0
+    selected = np.sort(cols[best_sel])
+    covered = np.asarray(a[:, selected].sum(axis=1)).ravel() > 0
+    total_cost = float(cost[selected].sum())
+    cw = float(weight[covered].sum())
+    if budget is not None:
+        gap = 0.0 if bound <= 0 else max(0.0, (bound - cw) / bound)
+    else:
+        gap = 0.0 if total_cost <= 0 else max(0.0, (total_cost - bound) / total_cost)
+    if status == "optimal" and gap > max(mip_rel_gap, 1e-6) * 1.0001:
+        status = "feasible"
+    if status == "infeasible":
+        gap = math.inf
+    res = CoverResult(selected=selected, covered=covered, cost=total_cost, covered_weight=cw, bound=float(bound),
+                      gap=float(gap), status=status, method=meth, seconds=time.perf_counter() - t0,
+                      reductions=stats)
+    logger.info("solve_cover: %s by %s, cost %.0f, covered weight %.1f, gap %.4f, %.2f s (%s)", res.status,
+                res.method, res.cost, res.covered_weight, res.gap, res.seconds, stats)
+    return res
+
+
+def _covered_weight(a: sparse.csr_matrix, w: np.ndarray, sel: np.ndarray) -> float:
+    return float(w[np.asarray(a[:, sel].sum(axis=1)).ravel() > 0].sum())
+
+
+# ---------------------------------------------------------------- phasing

@@ -1,0 +1,690 @@
+"""The planner's folium map of a run: status of villages and schools, existing network, the proposal by batch.
+
+One HTML file with a layer control, legend, scale, search box (name or ID) and popups of each row's key facts,
+labelled in Chinese or English (``[project] language``). Every string taken from input data (names, ids,
+operators) reaches the page only as JSON data with ``<``, ``>`` and ``&`` escaped, and is put into popups and
+search results with ``textContent``: a village called ``<script>alert(1)</script>`` shows as that text.
+
+Backgrounds
+    ``offline=True`` inlines Leaflet 1.9.4 (vendored from the npm package ``leaflet``, BSD-2-Clause, in
+    ``gis/_assets/leaflet``) and the map's own script and style, and draws only a hillshade rendered from the
+    DEM plus the admin boundaries: the file opens with no network at all (intranets). Online, Leaflet comes
+    from the jsDelivr CDN and a tile background is added: AMap (高德, GCJ-02 tiles: every layer and the hillshade
+    are shifted from WGS84 to GCJ-02 so they sit on the streets), Tianditu (天地图, CGCS2000 ~ WGS84, needs a
+    token; Chinese or English annotation by language) or OpenStreetMap, with the hillshade as an alternative.
+
+Rasters (hillshade, 4G/5G best-server RSRP) are warped to Web Mercator with rasterio before they are laid on
+the map, so they line up with the vectors at every zoom.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from affine import Affine
+from branca.element import Element, MacroElement
+from pyproj import CRS
+from rasterio.warp import Resampling, reproject, transform_bounds
+
+from gis.crs import wgs84_to_gcj02
+from gis.errors import LayerError
+from planning.present.labels import (
+    FIBRE_COLOUR,
+    INTERVENTION_COLOURS,
+    OUTLET_COLOURS,
+    ROUTE_COLOUR,
+    RSRP_CLASSES,
+    SITE_COLOURS,
+    STATUS_COLOURS,
+    Language,
+    label,
+    point_names,
+    served_text,
+)
+
+logger = logging.getLogger(__name__)
+
+Basemap = Literal["amap", "tianditu", "osm", "none"]
+ASSETS = Path(__file__).parent / "_assets"
+LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist"
+_TILES = {
+    "amap": ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+             "1234", "&copy; 高德地图 AutoNavi"),
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "abc",
+            "&copy; OpenStreetMap contributors"),
+}
+_TIANDITU = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
+             "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}")
+
+
+@dataclass(frozen=True)
+class Raster:
+    """A raster on the map: bands (rows, cols) or (bands, rows, cols), its affine transform and metric CRS."""
+
+    data: np.ndarray
+    transform: Affine
+    crs: Any
+
+
+# ---------------------------------------------------------------- rasters
+
+
+def hillshade(height_m: np.ndarray, *, cell_x_m: float, cell_y_m: float, azimuth_deg: float = 315.0,
+              altitude_deg: float = 45.0) -> np.ndarray:
+    """Lambertian hillshade of a DEM, in [0, 1] (NaN where the height is NaN).
+
+    Parameters
+    ----------
+    height_m : ndarray (rows, cols)
+        Heights in metres; row 0 is the north edge.
+    cell_x_m, cell_y_m : float
+        Cell width and height in metres (positive).
+    azimuth_deg, altitude_deg : float
+        Sun direction, clockwise from north, and elevation above the horizon, in degrees.
+
+    Returns
+    -------
+    ndarray of float
+        ``sin(alt) cos(slope) + cos(alt) sin(slope) cos(az - aspect)`` clipped at 0: a flat cell is
+        ``sin(alt)``, a slope facing the sun at ``90 - alt`` degrees is 1.
+    """
+    if cell_x_m <= 0 or cell_y_m <= 0:
+        msg = f"`cell_x_m`, `cell_y_m` = {cell_x_m!r}, {cell_y_m!r}; expected positive cell sizes in metres"
+        raise ValueError(msg)
+    z = np.asarray(height_m, dtype=float)
+    dz_row, dz_col = np.gradient(z, cell_y_m, cell_x_m)
+    dzdx, dzdy = dz_col, -dz_row  # east and north slopes (rows grow southwards)
+    slope = np.arctan(np.hypot(dzdx, dzdy))
+    aspect = np.arctan2(-dzdx, -dzdy)  # direction the surface faces, clockwise from north
+    alt, az = np.radians(altitude_deg), np.radians(azimuth_deg)
+    shade = np.sin(alt) * np.cos(slope) + np.cos(alt) * np.sin(slope) * np.cos(az - aspect)
+    return np.clip(shade, 0.0, 1.0)
+
+
+def to_web_mercator(raster: Raster, *, max_px: int = 1600,
+                    resampling: Literal["bilinear", "nearest"] = "bilinear") -> tuple[np.ndarray, list[list[float]]]:
+    """Warp a raster to EPSG:3857 (at most ``max_px`` pixels a side) for a Leaflet image overlay.
+
+    Returns the warped array (bands, rows, cols), NaN outside the source, and its bounds as
+    ``[[south, west], [north, east]]`` in degrees.
+    """
+    data = np.asarray(raster.data, dtype=np.float32)
+    if data.ndim == 2:
+        data = data[None]
+    bands, rows, cols = data.shape
+    src_crs = CRS.from_user_input(raster.crs)
+    left, top = raster.transform.c, raster.transform.f
+    right = raster.transform.c + raster.transform.a * cols + raster.transform.b * rows
+    bottom = raster.transform.f + raster.transform.d * cols + raster.transform.e * rows
+    west, south, east, north = transform_bounds(src_crs, "EPSG:3857", min(left, right), min(bottom, top),
+                                                max(left, right), max(bottom, top), densify_pts=21)
+    res = max((east - west) / cols, (north - south) / rows, max(east - west, north - south) / max_px)
+    w, h = max(int(np.ceil((east - west) / res)), 1), max(int(np.ceil((north - south) / res)), 1)
+    dst_transform = Affine(res, 0.0, west, 0.0, -res, north)
+    out = np.full((bands, h, w), np.nan, dtype=np.float32)
+    for b in range(bands):
+        reproject(data[b], out[b], src_transform=raster.transform, src_crs=src_crs, src_nodata=np.nan,
+                  dst_transform=dst_transform, dst_crs="EPSG:3857", dst_nodata=np.nan,
+                  resampling=Resampling[resampling])
+    x1, y1 = west + w * res, north - h * res
+    lon, lat = _mercator_to_lonlat(np.array([west, x1]), np.array([y1, north]))
+    return out, [[float(lat[0]), float(lon[0])], [float(lat[1]), float(lon[1])]]
+
+
+def _mercator_to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r = 6378137.0
+    return np.degrees(x / r), np.degrees(2 * np.arctan(np.exp(y / r)) - np.pi / 2)
+
+
+def hillshade_rgba(dem: Raster, *, max_px: int = 1600) -> tuple[np.ndarray, list[list[float]]]:
+    """Grey RGBA hillshade of a DEM in Web Mercator (transparent outside the DEM) and its bounds."""
+    crs = CRS.from_user_input(dem.crs)
+    cx, cy = abs(dem.transform.a), abs(dem.transform.e)
+    if crs.is_geographic:  # degrees: metres at the grid's mid latitude
+        rows = dem.data.shape[-2]
+        lat = np.radians(dem.transform.f + dem.transform.e * rows / 2)
+        cx, cy = cx * 111_320.0 * np.cos(lat), cy * 110_574.0
+    shade = hillshade(np.asarray(dem.data, dtype=float), cell_x_m=cx, cell_y_m=cy)
+    warped, bounds = to_web_mercator(Raster(shade.astype(np.float32), dem.transform, dem.crs), max_px=max_px)
+    s = warped[0]
+    ok = np.isfinite(s)
+    grey = np.where(ok, 60 + 195 * np.nan_to_num(s), 0).astype(np.uint8)
+    rgba = np.dstack([grey, grey, grey, np.where(ok, 255, 0).astype(np.uint8)])
+    return rgba, bounds
+
+
+def rsrp_rgba(band: Raster, *, threshold_dbm: float, max_px: int = 1600) -> tuple[np.ndarray, list[list[float]]]:
+    """RGBA classes of a best-server RSRP band (dBm) in Web Mercator: >= -90, >= -100, >= threshold; clear below."""
+    warped, bounds = to_web_mercator(band, max_px=max_px, resampling="nearest")
+    r = warped[0]
+    rgba = np.zeros((*r.shape, 4), dtype=np.uint8)
+    filled = np.zeros(r.shape, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for lower, colour in RSRP_CLASSES:
+            cut = threshold_dbm if lower is None else max(lower, threshold_dbm)
+            sel = ~filled & (r >= cut)
+            rgba[sel] = colour
+            filled |= sel
+    return rgba, bounds
+
+
+# ---------------------------------------------------------------- vector data as escaped GeoJSON
+
+
+def json_for_script(obj: Any) -> str:
+    """JSON that is safe inside ``<script>``: no ``<``, ``>`` or ``&`` can close the element or open a comment."""
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _fmt(value: Any, language: Language) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
+        return "–"
+    if isinstance(value, bool | np.bool_):
+        return label("yes" if value else "no", language)
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
+    return str(value)
+
+
+def _lonlat(geoms: np.ndarray, crs: Any, *, gcj02: bool) -> np.ndarray:
+    out = gpd.GeoSeries(geoms, crs=crs).to_crs(4326).to_numpy()
+
+    def shift(xy: np.ndarray) -> np.ndarray:
+        if gcj02:
+            lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+            xy = np.column_stack([lon, lat])
+        return np.round(xy, 6)
+
+    return shapely.transform(out, shift)
+
+
+def features(frame: gpd.GeoDataFrame, *, title: pd.Series, facts: list[tuple[str, pd.Series]],
+             marker: list[dict[str, Any]] | None = None, style: list[dict[str, Any]] | None = None,
+             search: pd.Series | None = None, gcj02: bool = False, language: Language = "zh") -> dict[str, Any]:
+    """A GeoJSON FeatureCollection in WGS84 (or GCJ-02) with the properties the map's script reads.
+
+    ``title`` and ``facts`` (label, values) become the popup; ``marker`` (points) and ``style`` (lines,
+    polygons) are Leaflet path options per row; ``search`` is the ID the search box matches besides the title.
+    """
+    if frame.crs is None:
+        msg = "map layer has no CRS; expected a GeoDataFrame in a projected metric CRS"
+        raise LayerError(msg)
+    geoms = _lonlat(np.asarray(frame.geometry.values), frame.crs, gcj02=gcj02)
+    cols = [(name, s.to_numpy()) for name, s in facts]
+    titles = title.to_numpy()
+    ids = search.to_numpy() if search is not None else None
+    out = []
+    for i, geom in enumerate(geoms):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        props: dict[str, Any] = {"title": _fmt(titles[i], language),
+                                 "facts": [[name, _fmt(vals[i], language)] for name, vals in cols]}
+        if marker is not None:
+            props["marker"] = marker[i]
+        if style is not None:
+            props["style"] = style[i]
+        if ids is not None:
+            props["search"] = str(ids[i])
+        out.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)), "properties": props})
+    return {"type": "FeatureCollection", "features": out}
+
+
+class _Raw(Element):
+    """Text placed into the page exactly as given.
+
+    branca turns the output of every ``MacroElement`` macro into a new Jinja template and renders it again, so
+    text inside it is evaluated: a village called ``{{ cycler.__init__.__globals__.os.popen('...') }}`` would run
+    code. Nothing of coverplan's goes through a template: every script and asset is built in Python (data as
+    escaped JSON literals) and added as a ``_Raw`` element, whose ``render`` returns its text untouched.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "CoverplanRaw"
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+class _RawScript(MacroElement):
+    """A map element whose script is built in Python by :meth:`script` and never passes through Jinja."""
+
+    def script(self) -> str:
+        raise NotImplementedError
+
+    def render(self, **kwargs: Any) -> None:
+        self.get_root().script.add_child(_Raw(self.script()), name=self.get_name())
+        for element in list(self._children.values()):
+            element.render(**kwargs)
+
+
+class GeoJsonLayer(folium.map.Layer):
+    """A GeoJSON layer drawn by the map's own script (escaped data, DOM-built popups, search index).
+
+    Its script is built in Python (the data as a JSON literal safe inside ``<script>``) and added without any
+    template, so nothing in the data is evaluated.
+    """
+
+    def __init__(self, key: str, data: dict[str, Any], *, name: str, overlay: bool = True, show: bool = True):
+        super().__init__(name=name, overlay=overlay, control=True, show=show)
+        self._name = "CoverplanLayer"
+        self.key = key
+        self.data_json = json_for_script(data)
+        self.n_features = len(data["features"])
+
+    def render(self, **kwargs: Any) -> None:
+        parent = self._parent.get_name()
+        self.get_root().script.add_child(_Raw(
+            f"var {self.get_name()} = coverplanLayer({json_for_script(self.key)}, {self.data_json}, {parent});"),
+            name=self.get_name())
+        if self.show:
+            self.get_root().script.add_child(_Raw(f"{self.get_name()}.addTo({parent});"),
+                                             name=self.get_name() + "_add")
+
+
+class _Search(_RawScript):
+    def __init__(self, placeholder: str, no_match: str):
+        super().__init__()
+        self._name = "CoverplanSearch"
+        self.placeholder = placeholder
+        self.no_match = no_match
+
+    def script(self) -> str:
+        return (f"coverplanSearch({self._parent.get_name()}, {json_for_script(self.placeholder)}, "
+                f"{json_for_script(self.no_match)});")
+
+
+class _TextControl(_RawScript):
+    """A Leaflet control showing a text (set with ``textContent``: a title from the project file stays text)."""
+
+    def __init__(self, text: str, *, css_class: str, position: str):
+        super().__init__()
+        self._name = "CoverplanText"
+        self.text, self.css_class, self.position = text, css_class, position
+
+    def script(self) -> str:
+        return (f"coverplanControl({self._parent.get_name()}, {json_for_script(self.position)}, "
+                f"{json_for_script(self.css_class)}, {json_for_script(self.text)}, false);")
+
+
+class _HtmlControl(_RawScript):
+    """A Leaflet control holding fixed HTML built in Python from coverplan's own labels (escaped)."""
+
+    def __init__(self, html_text: str, *, css_class: str, position: str):
+        super().__init__()
+        self._name = "CoverplanControl"
+        self.html, self.css_class, self.position = html_text, css_class, position
+
+    def script(self) -> str:
+        return (f"coverplanControl({self._parent.get_name()}, {json_for_script(self.position)}, "
+                f"{json_for_script(self.css_class)}, {json_for_script(self.html)}, true);")
+
+
+# ---------------------------------------------------------------- the map
+
+
+def _legend_html(language: Language, *, title: str, sections: list[tuple[str, list[tuple[str, str, str]]]]) -> str:
+    """Legend rows: (kind: dot|ring|line|box|star, colour, text)."""
+    parts = [f"<h4>{html.escape(title)}</h4>"]
+    for head, rows in sections:
+        parts.append(f'<div class="cp-sec">{html.escape(head)}</div>')
+        for kind, colour, text in rows:
+            c = html.escape(colour)
+            if kind == "dot":
+                sw = f'<span class="cp-sw" style="background:{c}"></span>'
+            elif kind == "ring":
+                sw = f'<span class="cp-sw" style="border:3px solid {c};width:7px;height:7px"></span>'
+            elif kind == "poor":
+                sw = f'<span class="cp-sw" style="border:2px solid #000;background:{c}"></span>'
+            elif kind == "line":
+                sw = f'<span class="cp-line" style="border-color:{c}"></span>'
+            elif kind == "star":
+                sw = f'<span style="color:{c};font-size:14px">&#9733;</span>'
+            elif kind == "diamond":
+                sw = f'<span style="color:{c};font-size:13px">&#9670;</span>'
+            else:
+                sw = f'<span class="cp-box" style="background:{c}"></span>'
+            parts.append(f'<div class="cp-row">{sw}<span>{html.escape(text)}</span></div>')
+    return "".join(parts)
+
+
+def _inline_assets(m: folium.Map) -> None:
+    """Inline Leaflet's script and style (images as data URIs) into the page head."""
+    root = ASSETS / "leaflet"
+    css = (root / "leaflet.css").read_text(encoding="utf-8")
+    for png in sorted((root / "images").glob("*.png")):
+        uri = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
+        css = css.replace(f"url(images/{png.name})", f"url({uri})")
+    js = (root / "leaflet.js").read_text(encoding="utf-8")
+    js = js.replace("//# sourceMappingURL=leaflet.js.map", "")
+    header = m.get_root().header
+    header.add_child(_Raw(f"<style>{css}</style>"), name="leaflet_css_inline")
+    header.add_child(_Raw(f"<script>{js}</script>"), name="leaflet_js_inline")
+
+
+def _own_assets(m: folium.Map) -> None:
+    css = (ASSETS / "coverplan_map.css").read_text(encoding="utf-8")
+    js = (ASSETS / "coverplan_map.js").read_text(encoding="utf-8")
+    header = m.get_root().header
+    header.add_child(_Raw(f"<style>{css}</style>"), name="coverplan_css")
+    header.add_child(_Raw(f"<script>{js}</script>"), name="coverplan_js")
+
+
+def _basemaps(m: folium.Map, basemap: Basemap, *, language: Language, tianditu_key: str) -> None:
+    if basemap in _TILES:
+        url, subs, attr = _TILES[basemap]
+        folium.TileLayer(url, attr=attr, name=label(f"basemap_{basemap}", language), subdomains=subs,
+                         max_zoom=18, overlay=False).add_to(m)
+    elif basemap == "tianditu":
+        if not tianditu_key:
+            msg = "`basemap` = 'tianditu' needs `tianditu_key`; expected a Tianditu token"
+            raise ValueError(msg)
+        name = label("basemap_tianditu", language)
+        base = folium.FeatureGroup(name=name, overlay=False)
+        for layer in ("vec", "cva" if language == "zh" else "eva"):
+            folium.TileLayer(_TIANDITU.format(layer=layer, key=tianditu_key), attr="&copy; 天地图 Tianditu",
+                             subdomains="01234567", max_zoom=18, name=f"{name} {layer}", control=False).add_to(base)
+        base.add_to(m)
+
+
+def build_map(
+    *,
+    admin: gpd.GeoDataFrame,
+    villages: gpd.GeoDataFrame,
+    schools: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame | None = None,
+    fibre: gpd.GeoDataFrame | None = None,
+    interventions: gpd.GeoDataFrame | None = None,
+    routes: gpd.GeoDataFrame | None = None,
+    coverage: Raster | None = None,
+    dem: Raster | None = None,
+    language: Language = "zh",
+    offline: bool = False,
+    basemap: Basemap = "amap",
+    tianditu_key: str = "",
+    title: str = "",
+    outlet_target_mbps: float = 100.0,
+    rsrp_threshold_dbm: tuple[float, float] = (-110.0, -105.0),
+    hillshade_max_px: int = 1600,
+) -> folium.Map:
+    """The folium map of a run.
+
+    Parameters
+    ----------
+    admin : GeoDataFrame
+        Admin areas (``name``); drawn as outlines.
+    villages : GeoDataFrame
+        Village status from :func:`planning.status.gaps.village_status` (``village_id``, ``name``, ``broadband``,
+        ``is_poor``, ``lacks``; optional ``county``, ``population``).
+    schools : GeoDataFrame
+        School status from :func:`planning.status.gaps.school_status` (``school_id``, ``name``, ``kind``, ``access``,
+        ``outlet_mbps``, ``connected``, ``meets_outlet``; optional ``students``).
+    sites, fibre : GeoDataFrame, optional
+        Existing base stations and fibre lines.
+    interventions, routes : GeoDataFrame, optional
+        The proposal's chosen interventions (``kind``, ``cost_cny``, ``batch``, ``serves``) and new fibre route
+        segments (``serves``, ``length_m``, ``cost_cny``); one layer per batch.
+    coverage : Raster, optional
+        Best-server RSRP bands (4G, 5G) in dBm.
+    dem : Raster, optional
+        Heights in metres, for the hillshade background.
+    language : {"zh", "en"}
+        Labels of layers, legend, popups and search.
+    offline : bool
+        Inline Leaflet and use the hillshade as the only background (no network request at all).
+    basemap : {"amap", "tianditu", "osm", "none"}
+        Tile background when online; ``amap`` shifts all layers to GCJ-02.
+    outlet_target_mbps : float
+        School outlet target that splits "at target" from "below".
+    rsrp_threshold_dbm : (float, float)
+        4G and 5G coverage thresholds; weaker cells stay clear.
+
+    All layers must be in a CRS (projected metric in a run); the map is in Web Mercator.
+
+    Raises
+    ------
+    LayerError
+        A layer without a CRS (the layers named).
+    """
+    given = {"admin": admin, "villages": villages, "schools": schools, "sites": sites, "fibre": fibre,
+             "interventions": interventions, "routes": routes}
+    no_crs = [name for name, frame in given.items() if frame is not None and frame.crs is None]
+    if no_crs:
+        msg = f"map layers {no_crs} have no CRS; expected GeoDataFrames in a projected metric CRS"
+        raise LayerError(msg)
+    lang: Language = language
+    gcj02 = (not offline) and basemap == "amap"
+    bounds = admin.to_crs(4326).total_bounds if len(admin) else villages.to_crs(4326).total_bounds
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    m.default_js, m.default_css = [], []
+    if offline:
+        _inline_assets(m)
+    else:
+        m.default_js = [("leaflet", f"{LEAFLET_CDN}/leaflet.js")]
+        m.default_css = [("leaflet_css", f"{LEAFLET_CDN}/leaflet.css")]
+        _basemaps(m, basemap, language=lang, tianditu_key=tianditu_key)
+    _own_assets(m)
+
+    if dem is not None:
+        rgba, b = hillshade_rgba(dem, max_px=hillshade_max_px)
+        if gcj02:
+            b = _shift_bounds(b)
+        folium.raster_layers.ImageOverlay(rgba, bounds=b, name=label("hillshade", lang), overlay=False,
+                                          show=offline or basemap == "none", z_index=1).add_to(m)
+    elif offline:
+        folium.FeatureGroup(name=label("hillshade", lang), overlay=False).add_to(m)
+
+    layers: list[GeoJsonLayer] = []
+
+    def add(layer: GeoJsonLayer) -> None:
+        layer.add_to(m)
+        layers.append(layer)
+
+    add(GeoJsonLayer("admin", features(
+        admin, title=admin["name"], facts=[(label("id", lang), admin["area_id"])], search=None, gcj02=gcj02,
+        language=lang, style=[{"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"}] * len(admin)),
+        name=label("admin", lang)))
+
+    if coverage is not None:
+        for b, key in enumerate(("cov_4g", "cov_5g")):
+            band = np.asarray(coverage.data)[b]
+            if not np.isfinite(band).any():
+                continue
+            rgba, bb = rsrp_rgba(Raster(band, coverage.transform, coverage.crs),
+                                 threshold_dbm=rsrp_threshold_dbm[b], max_px=hillshade_max_px)
+            if gcj02:
+                bb = _shift_bounds(bb)
+            folium.raster_layers.ImageOverlay(rgba, bounds=bb, name=label(key, lang), overlay=True,
+                                              show=(b == 0), z_index=2).add_to(m)
+
+    if fibre is not None and len(fibre):
+        add(GeoJsonLayer("fibre", features(
+            fibre, title=fibre["route_id"], search=None, gcj02=gcj02, language=lang,
+            facts=[(label("kind", lang), _col(fibre, "kind", "")),
+                   (label("operator", lang), _col(fibre, "operator", "")),
+                   (label("length_km", lang), pd.Series(shapely.length(np.asarray(fibre.geometry.values)) / 1000,
+                                                        index=fibre.index).round(2))],
+            style=[{"color": FIBRE_COLOUR, "weight": 2, "opacity": 0.9}] * len(fibre)), name=label("fibre", lang)))
+
+    if sites is not None and len(sites):
+        tech = sites["tech"].astype(str)
+        add(GeoJsonLayer("sites", features(
+            sites, title=sites["site_id"], search=sites["site_id"], gcj02=gcj02, language=lang,
+            facts=[(label("tech", lang), tech.str.upper()), (label("band_mhz", lang), sites["band_mhz"]),
+                   (label("height_m", lang), sites["height_m"]),
+                   (label("operator", lang), _col(sites, "operator", ""))],
+            marker=[{"radius": 3, "color": SITE_COLOURS.get(t, "#404040"), "weight": 1, "fillOpacity": 0.9,
+                     "fillColor": SITE_COLOURS.get(t, "#404040")} for t in tech]),
+            name=label("sites", lang), show=False))
+
+    add(GeoJsonLayer("villages", _village_features(villages, lang, gcj02=gcj02), name=label("villages", lang)))
+    add(GeoJsonLayer("schools", _school_features(schools, lang, gcj02=gcj02, target=outlet_target_mbps),
+                     name=label("schools", lang)))
+    names = point_names(villages, schools)
+    for batch, inter, segs in _batches(interventions, routes):
+        data = _proposal_features(inter, segs, lang, names=names, gcj02=gcj02)
+        add(GeoJsonLayer(f"batch_{batch}", data, name=f"{label('proposal', lang)} · {label('batch', lang, n=batch)}"))
+
+    _HtmlControl(_legend_html(lang, title=label("legend", lang), sections=_legend_sections(lang, coverage)),
+                 css_class="coverplan-legend", position="bottomright").add_to(m)
+    if title:
+        _TextControl(title, css_class="coverplan-title", position="topright").add_to(m)
+    _Search(label("search", lang), label("no_match", lang)).add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    m.coverplan_layers = {layer.key: layer.n_features for layer in layers}  # type: ignore[attr-defined]
+    return m
+
+
+def _shift_bounds(b: list[list[float]]) -> list[list[float]]:
+    lon, lat = wgs84_to_gcj02(np.array([b[0][1], b[1][1]]), np.array([b[0][0], b[1][0]]))
+    return [[float(lat[0]), float(lon[0])], [float(lat[1]), float(lon[1])]]
+
+
+def _col(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:
+    return frame[name] if name in frame else pd.Series(default, index=frame.index, dtype=object)
+
+
+def _village_features(v: gpd.GeoDataFrame, lang: Language, *, gcj02: bool) -> dict[str, Any]:
+    status = _col(v, "broadband", "unknown").fillna("unknown").astype(str)
+    poor = _col(v, "is_poor", False).fillna(False).astype(bool)
+    marker = [{"radius": 5, "color": "#000000" if p else "#ffffff", "weight": 2 if p else 1, "fillOpacity": 0.9,
+               "fillColor": STATUS_COLOURS.get(s, STATUS_COLOURS["unknown"])}
+              for s, p in zip(status, poor, strict=True)]
+    status_text = status.map(lambda s: label(f"bb_{s}" if f"bb_{s}" in _STATUS_KEYS else "bb_unknown", lang))
+    return features(v, title=v["name"], search=v["village_id"], gcj02=gcj02, language=lang, marker=marker, facts=[
+        (label("id", lang), v["village_id"]), (label("county", lang), _col(v, "county")),
+        (label("population", lang), _col(v, "population")), (label("status", lang), status_text),
+        (label("is_poor", lang), poor), (label("lacks", lang), _col(v, "lacks", ""))])
+
+
+#: Label key of each intervention kind (the others are their own key).
+_KIND_LABEL = {"fibre": "fibre_ext", "satellite": "satellite_link"}
+_STATUS_KEYS = {"bb_fibre", "bb_5g", "bb_4g", "bb_none", "bb_unknown"}
+
+
+def outlet_class(schools: pd.DataFrame, *, target_mbps: float) -> pd.Series:
+    """``outlet_ok`` (outlet >= target), ``outlet_low`` (connected, below) or ``not_connected`` per school."""
+    connected = _col(schools, "connected", False).fillna(False).astype(bool)
+    outlet = pd.to_numeric(_col(schools, "outlet_mbps", np.nan), errors="coerce").fillna(0.0)
+    return pd.Series(np.where(~connected, "not_connected", np.where(outlet >= target_mbps, "outlet_ok", "outlet_low")),
+                     index=schools.index)
+
+
+def _school_features(s: gpd.GeoDataFrame, lang: Language, *, gcj02: bool, target: float) -> dict[str, Any]:
+    cls = outlet_class(s, target_mbps=target)
+    kind = s["kind"].astype(str)
+    marker = [{"radius": 4 if k == "teaching_point" else 6, "color": OUTLET_COLOURS[c], "weight": 3,
+               "fillColor": "#ffffff", "fillOpacity": 1.0} for k, c in zip(kind, cls, strict=True)]
+    kind_text = kind.map(lambda k: label(k, lang) if k in ("primary", "secondary", "teaching_point") else k)
+    return features(s, title=s["name"], search=s["school_id"], gcj02=gcj02, language=lang, marker=marker, facts=[
+        (label("id", lang), s["school_id"]), (label("kind", lang), kind_text),
+        (label("county", lang), _col(s, "county")), (label("students", lang), _col(s, "students")),
+        (label("access", lang), _col(s, "access")),
+        (label("outlet_mbps", lang), pd.to_numeric(_col(s, "outlet_mbps", np.nan), errors="coerce").round(1)),
+        (label("status", lang), cls.map(lambda c: label(c, lang)))])
+
+
+def _batches(inter: gpd.GeoDataFrame | None, routes: gpd.GeoDataFrame | None):
+    """(batch, interventions, route segments) per batch; a segment belongs to the first batch that needs it."""
+    if inter is None or not len(inter):
+        return []
+    batch_of = {}
+    for b, serves, kind in zip(inter["batch"], inter["serves"], inter["kind"], strict=True):
+        if kind != "fibre" and not str(kind).startswith("new_site"):
+            continue
+        for label_ in str(serves).split(";"):
+            batch_of[label_] = min(int(b), batch_of.get(label_, 10**9))
+    seg_batch = pd.Series(dtype=float)
+    if routes is not None and len(routes):
+        seg_batch = routes["serves"].astype(str).map(
+            lambda s: min((batch_of.get(x, 10**9) for x in s.split(";")), default=10**9))
+    out = []
+    for b in sorted(int(x) for x in inter["batch"].unique()):
+        segs = routes[seg_batch.to_numpy() == b] if routes is not None and len(routes) else None
+        out.append((b, inter[inter["batch"] == b], segs))
+    return out
+
+
+def _proposal_features(inter: gpd.GeoDataFrame, segs: gpd.GeoDataFrame | None, lang: Language, *,
+                       names: Mapping[str, str], gcj02: bool) -> dict[str, Any]:
+    def served(s: str) -> str:
+        return served_text(s, names, limit=8, sep="、")
+
+    kinds = inter["kind"].astype(str)
+    kind_text = kinds.map(lambda k: label(_KIND_LABEL.get(k, k), lang) if k in INTERVENTION_COLOURS else k)
+    back = _col(inter, "backhaul", "").fillna("").astype(str)
+    back_text = back.map(lambda b: label(b if b in ("microwave", "satellite", "existing") else "fibre_backhaul", lang)
+                         if b else "–")
+    marker = []
+    for k in kinds:
+        colour = INTERVENTION_COLOURS.get(k, "#7b3294")
+        if k in ("fibre", "satellite"):
+            marker.append({"radius": 7, "color": colour, "weight": 2, "fill": False,
+                           "dashArray": "3 2" if k == "fibre" else "1 3"})
+        else:
+            marker.append({"shape": "star" if k == "new_site" else "diamond", "radius": 9, "color": "#222222",
+                           "fillColor": colour})
+    pts = features(inter, title=kind_text + " " + inter["candidate_id"].astype(str), search=inter["candidate_id"],
+                   gcj02=gcj02, language=lang, marker=marker, facts=[
+                       (label("kind", lang), kind_text), (label("cost_cny", lang), inter["cost_cny"].round(0)),
+                       (label("backhaul", lang), back_text), (label("batch_no", lang), inter["batch"]),
+                       (label("serves", lang), inter["serves"].map(served))])
+    if segs is not None and len(segs):
+        lines = features(segs, title=pd.Series(label("route", lang), index=segs.index), search=None, gcj02=gcj02,
+                         language=lang,
+                         style=[{"color": ROUTE_COLOUR, "weight": 4, "opacity": 0.9}] * len(segs), facts=[
+                             (label("route_id", lang), segs["segment_id"]),
+                             (label("length_km", lang), (segs["length_m"] / 1000).round(2)),
+                             (label("cost_cny", lang), segs["cost_cny"].round(0)),
+                             (label("serves", lang), segs["serves"].map(served))])
+        pts["features"] = lines["features"] + pts["features"]
+    return pts
+
+
+def _legend_sections(lang: Language, coverage: Raster | None) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    sec = [
+        (label("villages", lang), [("dot", STATUS_COLOURS[k], label(f"bb_{k}", lang))
+                                   for k in ("fibre", "5g", "4g", "none", "unknown")]
+         + [("poor", "#ffffff", label("poor", lang))]),
+        (label("schools", lang), [("ring", OUTLET_COLOURS[k], label(k, lang))
+                                  for k in ("outlet_ok", "outlet_low", "not_connected")]),
+        (label("proposal", lang), [("star", INTERVENTION_COLOURS["new_site"], label("new_site", lang)),
+                                   ("diamond", INTERVENTION_COLOURS["upgrade_5g"], label("upgrade_5g", lang)),
+                                   ("diamond", INTERVENTION_COLOURS["share"], label("share", lang)),
+                                   ("diamond", INTERVENTION_COLOURS["share_5g"], label("share_5g", lang)),
+                                   ("ring", INTERVENTION_COLOURS["fibre"], label("fibre_ext", lang)),
+                                   ("ring", INTERVENTION_COLOURS["satellite"], label("satellite_link", lang)),
+                                   ("line", ROUTE_COLOUR, label("route", lang))]),
+        (label("sites", lang), [("dot", SITE_COLOURS["4g"], "4G"), ("dot", SITE_COLOURS["5g"], "5G"),
+                                ("line", FIBRE_COLOUR, label("fibre", lang))]),
+    ]
+    if coverage is not None:
+        keys = ("rsrp_good", "rsrp_mid", "rsrp_edge")
+        sec.append((label("cov_4g", lang), [("box", "rgba({},{},{},{:.2f})".format(*c[:3], c[3] / 255), label(k, lang))
+                                            for (_, c), k in zip(RSRP_CLASSES, keys, strict=True)]))
+    return sec
+
+
+def save_map(m: folium.Map, path: str | Path) -> Path:
+    """Write the map as one HTML file (UTF-8)."""
+    path = Path(path)
+    path.write_text(m.get_root().render(), encoding="utf-8")
+    return path

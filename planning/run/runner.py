@@ -1,0 +1,279 @@
+"""The coverplan pipeline: compose the stages on one project and write the outputs folder.
+
+Stages (each a pure function in its own room; this module only composes them, chooses dask or this process,
+and writes files):
+
+1. ``inputs``: read, validate and project all layers; terrain heights (:func:`gis.inputs.load_inputs`).
+2. ``coverage``: 4G/5G best server, RSRP, SINR, throughput of villages (handheld) and schools (fixed-wireless
+   CPE) with terrain (:func:`planning.radio.coverage.coverage`), and a best-RSRP raster of the region.
+3. ``fibre``: road/fibre network with its repairs, fibre reach of every village, school and candidate, and the
+   shared-trench plan (Steiner tree from existing fibre) for the villages and schools not yet connected
+   (:mod:`planning.fibre`); ``fibre.gpkg`` (layers ``reach`` and ``routes``), ``fibre_repairs.csv``,
+   ``fibre_components.csv``.
+4. ``gaps``: status of every village and school against the targets, the per-county target table and the
+   ledger (台账) of what is still unconnected (:mod:`planning.status.gaps`, :mod:`planning.status.ledger`);
+   ``gaps.gpkg`` (layers ``villages``, ``schools``), ``county_targets.csv``, ``ledger.gpkg``.
+5. ``optimise``: candidate interventions, the optimiser's choice with shared fibre, and yearly batches
+   (:mod:`planning.plan.proposal`); ``proposal.gpkg`` (layers ``interventions``, ``demands``, ``fibre_routes``),
+   ``proposal.csv``, ``batches.csv``, ``county_targets_after.csv``.
+6. ``report``: the proposal report (:mod:`planning.present.report`) with the cost vs coverage curve
+   (:func:`planning.plan.proposal.cost_curve`); ``report.html``, ``report.xlsx``, ``report_<table>.csv``, charts.
+7. ``map``: the planner's folium map (:func:`planning.present.maps.build_map`); ``map.html``.
+8. ``summary``: counts and totals of the region, written as ``summary.json`` and ``summary.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gis.inputs import Inputs, load_inputs
+from gis.layers import write_layers
+from gis.outdir import check_output_dir, staged_output
+from gis.project import Project
+from gis.writers import write_csv
+from planning.fibre.stage import FibreResult, fibre_stage
+from planning.jobs import MapJobs, in_turn
+from planning.plan.proposal import Proposal, cost_curve, propose
+from planning.present.maps import save_map
+from planning.present.report import report_tables, write_report
+from planning.present.stage import map_stage
+from planning.radio.coverage import coverage_raster, write_raster
+from planning.radio.stage import coverage_stage
+from planning.run.distributed import dask_client, dask_map, distributed_coverage, distributed_status
+from planning.run.summary import summarise, summarise_coverage, summarise_fibre, summarise_gaps, summary_markdown
+from planning.status.ledger import create_ledger
+from planning.status.stage import GapsResult, gaps_stage, point_status
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the inputs, coverage, summary, the files written and the seconds per stage."""
+
+    inputs: Inputs
+    summary: dict[str, Any]
+    coverage: gpd.GeoDataFrame | None = None
+    fibre: FibreResult | None = None
+    gaps: GapsResult | None = None
+    proposal: Proposal | None = None
+    files: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def input_paths(project: Project) -> list[Path]:
+    """Every file and folder a run reads: the project file and its folder, each layer file, the DEM.
+
+    An output folder must not be nor contain any of them (:func:`gis.outdir.check_output_dir`).
+    """
+    paths = [project.path, project.root, *(src.path for src in project.layers.values())]
+    if project.terrain is not None:
+        paths.append(project.terrain)
+    return [Path(p) for p in paths]
+
+
+def write_proposal(prop: Proposal, out: Path) -> list[Path]:
+    """Write the proposal files into ``out``; returns their paths."""
+    inter = prop.interventions.copy()
+    write_layers({"interventions": inter, "demands": prop.demands, "fibre_routes": prop.routes},
+                 out / "proposal.gpkg")
+    table = pd.DataFrame(inter.drop(columns="geometry"))
+    xy = inter.geometry.to_crs(4326)
+    table["lon"], table["lat"] = xy.x.round(6), xy.y.round(6)
+    write_csv(table, out / "proposal.csv")
+    write_csv(prop.batches, out / "batches.csv")
+    write_csv(prop.targets_after, out / "county_targets_after.csv")
+    names = ["proposal.gpkg", "proposal.csv", "batches.csv", "county_targets_after.csv"]
+    if prop.provinces is not None:
+        write_csv(prop.provinces, out / "provinces.csv")
+        names.append("provinces.csv")
+    return [out / n for n in names]
+
+
+def run_pipeline(
+    project: Project,
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    ledger_date: dt.date | None = None,
+    budget_cny: float | None = None,
+    target_share: float | None = None,
+    offline: bool | None = None,
+    dask: str | bool | None = None,
+) -> RunResult:
+    """Run every stage on ``project`` and write the outputs into ``out_dir``.
+
+    Files written: ``layers.gpkg`` (validated layers in the metric CRS, point layers with ``ground_m``),
+    ``coverage.gpkg``, ``coverage.tif``, ``fibre.gpkg``, ``fibre_repairs.csv``, ``fibre_components.csv``,
+    ``gaps.gpkg``, ``county_targets.csv``, ``ledger.gpkg`` (its rows dated ``ledger_date``, default today),
+    ``proposal.gpkg``, ``proposal.csv``, ``batches.csv``, ``county_targets_after.csv``, ``provinces.csv`` (the
+    national summary, when the region holds several provinces), ``report.html``,
+    ``report.xlsx``, ``report_<table>.csv``, ``chart_*.png``, ``map.html``, ``summary.json`` and ``summary.md``.
+    ``budget_cny``/``target_share`` override the project's ``[optimise]`` settings, ``offline`` its
+    ``[map] offline``. ``dask``: compute coverage per county and the optimiser per province on
+    dask.distributed (True: a LocalCluster; a string: that scheduler's address), see :mod:`planning.run.distributed`;
+    the outputs are the same.
+
+    The run is written into a temporary folder beside ``out_dir`` and renamed into place only when every stage
+    has finished (:func:`gis.outdir.staged_output`): an error or Ctrl-C leaves ``out_dir`` as it was.
+
+    Raises
+    ------
+    LayerError
+        Bad input (every problem listed); nothing is written then.
+    gis.outdir.OutputExistsError
+        ``out_dir`` is not empty and ``overwrite`` is false.
+    gis.outdir.OutputRefusedError
+        ``out_dir`` is or contains an input, the project folder, the current or home folder or ``/``, or holds
+        files coverplan did not write there.
+    gis.outdir.OutputBusyError
+        Another coverplan process is writing ``out_dir``.
+    """
+    out = Path(out_dir)
+    protected = input_paths(project)
+    check_output_dir(out, overwrite=overwrite, protected=protected)  # fail before the work, not after it
+    options = {"progress": progress, "ledger_date": ledger_date, "budget_cny": budget_cny,
+               "target_share": target_share, "offline": offline}
+    with staged_output(out, overwrite=overwrite, protected=protected) as tmp:
+        if not dask:
+            result = _run(project, tmp, client=None, **options)
+        else:
+            with dask_client(dask if isinstance(dask, str) else None) as client:
+                result = _run(project, tmp, client=client, **options)
+    final = Path(os.path.abspath(out))
+    result.files = [final / f.relative_to(tmp) for f in result.files]
+    return result
+
+
+@dataclass
+class _Run:
+    """One run in progress: where it writes, how its stages are timed and reported, where dask is (if at all)."""
+
+    out: Path
+    progress: Progress | None
+    client: Any
+    files: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def stage(self, name: str, step: str | None = None) -> Iterator[None]:
+        """Time a stage (``seconds[name]``) and tell the progress display ``step``."""
+        if self.progress and step:
+            self.progress(step)
+        t0 = time.perf_counter()
+        yield
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+
+    def wrote(self, *names: str) -> None:
+        self.files += [self.out / n for n in names]
+
+    @property
+    def map_jobs(self) -> MapJobs:
+        return in_turn if self.client is None else dask_map(self.client)
+
+
+def _run(project: Project, out: Path, *, progress: Progress | None, ledger_date: dt.date | None,
+         budget_cny: float | None, target_share: float | None, offline: bool | None, client: Any) -> RunResult:
+    """The stages of :func:`run_pipeline` (``client``: dask.distributed for coverage, status and provinces)."""
+    run = _Run(out=out, progress=progress, client=client)
+    with run.stage("inputs"):
+        inputs = load_inputs(project, progress=progress)
+    with run.stage("write_layers", "write layers"):
+        write_layers(inputs.layers.frames, out / "layers.gpkg")
+        run.wrote("layers.gpkg")
+    with run.stage("coverage", "coverage"):
+        cov = distributed_coverage(project, inputs, client=client) if client else coverage_stage(project, inputs)
+        write_layers({"coverage": cov}, out / "coverage.gpkg")
+        run.wrote("coverage.gpkg")
+    with run.stage("coverage_raster", "coverage raster"):
+        bands, transform = coverage_raster(inputs.layers["sites"], inputs.layers.region, crs=inputs.layers.crs,
+                                           radio=project.radio, dem=inputs.dem)
+        write_raster(out / "coverage.tif", bands, transform, inputs.layers.crs)
+        run.wrote("coverage.tif")
+    with run.stage("fibre", "fibre"):
+        fib = fibre_stage(project, inputs, map_jobs=run.map_jobs)
+        if fib is not None:
+            _write_fibre(fib, out)
+            run.wrote("fibre.gpkg", "fibre_repairs.csv", "fibre_components.csv")
+    with run.stage("gaps", "gaps and ledger"):
+        gaps = _gaps(project, inputs, cov, fib, client)
+        write_layers({"villages": gaps.villages, "schools": gaps.schools}, out / "gaps.gpkg")
+        write_csv(gaps.targets, out / "county_targets.csv")
+        create_ledger(gaps.ledger, out / "ledger.gpkg", date=ledger_date or dt.date.today(), source="coverplan run")
+        run.wrote("gaps.gpkg", "county_targets.csv", "ledger.gpkg")
+    with run.stage("optimise", "optimise"):
+        prop = propose(project, inputs, coverage=cov, fibre=fib, gaps=gaps, budget_cny=budget_cny,
+                       target_share=target_share, map_jobs=run.map_jobs)
+        run.files += write_proposal(prop, out)
+    with run.stage("report", "report"):
+        tables = report_tables(project, gaps, prop, curve=cost_curve(project, gaps, prop))
+        run.files += write_report(project, tables, prop, out, date=ledger_date)
+    with run.stage("map", "map"):
+        fmap = map_stage(project, inputs, gaps=gaps, proposal=prop, coverage_bands=(bands, transform),
+                         offline=offline)
+        run.files.append(save_map(fmap, out / "map.html"))
+    with run.stage("summary"):
+        summary = _summary(project, inputs, cov, fib, gaps, prop)
+    _write_summary(summary, run.seconds, out)
+    run.wrote("summary.json", "summary.md")
+    logger.info("wrote %s", ", ".join(f.name for f in run.files))
+    return RunResult(inputs=inputs, summary=summary, coverage=cov, fibre=fib, gaps=gaps, proposal=prop,
+                     files=run.files, seconds=run.seconds)
+
+
+def _gaps(project: Project, inputs: Inputs, cov: gpd.GeoDataFrame, fib: FibreResult | None, client: Any
+          ) -> GapsResult:
+    """The gaps stage, its point status computed per county on dask when there is a client."""
+    reach = fib.reach if fib is not None else None
+    layers = inputs.layers
+    if client is not None:
+        status = distributed_status(project, inputs, coverage=cov, reach=reach, client=client)
+    else:
+        status = point_status(project, layers["villages"], layers["schools"], coverage=cov, reach=reach,
+                              admin=layers["admin"])
+    return gaps_stage(project, inputs, coverage=cov, fibre=fib, status=status)
+
+
+def _write_fibre(fib: FibreResult, out: Path) -> None:
+    reach = fib.reach.copy()
+    for col in ("fibre_distance_m", "fibre_cost_cny"):
+        reach[col] = reach[col].replace(np.inf, np.nan)  # GeoPackage has no infinity: no route is empty
+    write_layers({"reach": reach, "routes": fib.plan.routes}, out / "fibre.gpkg")
+    write_csv(fib.repairs, out / "fibre_repairs.csv")
+    write_csv(fib.components, out / "fibre_components.csv", index=True)
+
+
+def _summary(project: Project, inputs: Inputs, cov: gpd.GeoDataFrame, fib: FibreResult | None, gaps: GapsResult,
+             prop: Proposal) -> dict[str, Any]:
+    summary = summarise(project, inputs)
+    summary["coverage"] = summarise_coverage(cov, project)
+    summary["gaps"] = summarise_gaps(gaps)
+    summary["proposal"] = prop.totals
+    if prop.provinces is not None:
+        summary["provinces"] = json.loads(prop.provinces.to_json(orient="records", force_ascii=False))
+    summary["fibre"] = summarise_fibre(fib) if fib is not None else {"skipped": "no roads or fibre layer"}
+    summary["warnings_list"] = [str(w) for w in inputs.warnings[:200]]
+    return summary
+
+
+def _write_summary(summary: dict[str, Any], seconds: dict[str, float], out: Path) -> None:
+    (out / "summary.json").write_text(json.dumps({**summary, "seconds": seconds}, ensure_ascii=False, indent=2),
+                                      encoding="utf-8")
+    (out / "summary.md").write_text(summary_markdown({k: v for k, v in summary.items() if k != "warnings_list"},
+                                                     seconds), encoding="utf-8")

@@ -1,0 +1,157 @@
+"""Candidate interventions: demand weights, backhaul choice and costs, radio links (hand-checked)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from gis.errors import LayerError
+from gis.project import CostSettings, OptimiseSettings, RadioSettings
+from planning.plan.candidates import build_candidates, candidate_sites, demand_table, radio_links, site_costs
+from tests.conftest import CRS_M
+
+COSTS = CostSettings()
+
+
+def _status() -> tuple[pd.DataFrame, pd.DataFrame, gpd.GeoSeries, gpd.GeoSeries]:
+    v = pd.DataFrame({"village_id": ["V1", "V2", "V3"], "name": ["a", "b", "c"], "county": ["X"] * 3,
+                      "is_poor": [True, False, False], "lacks": ["broadband;4g", "", "broadband"]}, index=[5, 6, 7])
+    s = pd.DataFrame({"school_id": ["S1", "S2"], "name": ["d", "e"], "kind": ["teaching_point", "primary"],
+                      "county": ["X", "X"], "lacks": ["outlet_target", ""]}, index=[0, 1])
+    gv = gpd.GeoSeries(shapely.points([0.0, 5000.0, 40_000.0], [0.0, 0.0, 0.0]), index=v.index, crs=CRS_M)
+    gs = gpd.GeoSeries(shapely.points([300.0, 9000.0], [0.0, 0.0]), index=s.index, crs=CRS_M)
+    return v, s, gv, gs
+
+
+def test_demand_weights() -> None:
+    v, s, gv, gs = _status()
+    pop = pd.Series([2000, 500, 1000], index=v.index)
+    d = demand_table(v, s, gv, gs, pop, settings=OptimiseSettings())
+    assert list(d["demand_id"]) == ["villages:V1", "villages:V3", "schools:S1"]
+    # V1: (1 + 2000/1000) x 3 (poor); V3: 1 + 1 = 2; S1: 5 x 1.5 (teaching point)
+    np.testing.assert_allclose(d["weight"], [9.0, 2.0, 7.5])
+    assert list(d["must"]) == [False, False, True]
+
+
+def test_backhaul_is_the_cheapest_option() -> None:
+    cands = gpd.GeoDataFrame({"candidate_id": ["A", "B", "C", "U"], "kind": ["new_site"] * 3 + ["upgrade_5g"],
+                              "given_cost_cny": [np.nan, np.nan, 500_000.0, np.nan]},
+                             geometry=shapely.points([0.0, 0.0, 100_000.0, 0.0], [0.0, 0.0, 0.0, 0.0]), crs=CRS_M)
+    sites = gpd.GeoDataFrame({"site_id": ["T1"]}, geometry=[shapely.Point(10_000.0, 0.0)], crs=CRS_M)
+    out = site_costs(cands, np.array([50_000.0, np.inf, np.inf, np.inf]), sites, costs=COSTS)
+    assert list(out["backhaul"]) == ["fibre", "microwave", "satellite", "existing"]
+    np.testing.assert_allclose(out["backhaul_cny"], [50_000.0, 80_000.0, 30_000.0 + 5 * 12_000.0, 0.0])
+    np.testing.assert_allclose(out["cost_cny"], [400_000.0, 430_000.0, 590_000.0, 150_000.0])
+
+
+def test_radio_links_near_and_far() -> None:
+    radio = RadioSettings()
+    demands = gpd.GeoDataFrame({"layer": ["villages", "villages", "schools"]},
+                               geometry=shapely.points([0.0, 60_000.0, 200.0], [500.0, 0.0, 0.0]), crs=CRS_M)
+    cands = gpd.GeoDataFrame({"candidate_id": ["N1"], "tech": ["4g"], "band_mhz": [1800.0], "height_m": [35.0]},
+                             geometry=[shapely.Point(0.0, 0.0)], crs=CRS_M)
+    existing = pd.DataFrame({"4g_rsrp_dbm": [np.nan] * 3, "5g_rsrp_dbm": [np.nan] * 3})
+    d, c = radio_links(demands, cands, existing, radio=radio, dem=None)
+    assert set(c) <= {0}
+    # 500 m away: covered; 60 km away: not
+    assert 0 in d
+    assert 1 not in d
+    # a school 200 m from the site clears a 10 Mbps outlet on an otherwise empty carrier
+    high = radio_links(demands, cands, existing, radio=radio, dem=None, school_outlet_mbps=10.0)[0]
+    assert 2 in high
+
+
+def test_build_candidates_fibre_costs_come_from_reach() -> None:
+    v, s, gv, gs = _status()
+    d = demand_table(v, s, gv, gs, pd.Series([100, 100, 100], index=v.index), settings=OptimiseSettings())
+    fibre_cost = pd.Series({"villages:V1": 20_000.0, "villages:V3": np.inf, "schools:S1": 4_500.0})
+    existing = pd.DataFrame({"4g_rsrp_dbm": [np.nan] * 3, "5g_rsrp_dbm": [np.nan] * 3})
+    cs = build_candidates(d, sites=gpd.GeoDataFrame({"site_id": [], "tech": [], "band_mhz": [], "height_m": []},
+                                                    geometry=[], crs=CRS_M),
+                          given=None, existing=existing, fibre_cost_of=fibre_cost, site_fibre_cost=None, dem=None,
+                          radio=RadioSettings(), costs=COSTS, school_outlet_mbps=100.0)
+    fib = cs.candidates[cs.candidates["kind"] == "fibre"].set_index("source")
+    assert fib.loc["villages:V1", "cost_cny"] == pytest.approx(20_000.0)
+    assert "villages:V3" not in fib.index  # no fibre route: no fibre candidate
+    mat = cs.coverage.toarray()
+    j = int(np.flatnonzero(cs.candidates["candidate_id"] == "FX-villages:V1")[0])
+    assert mat[:, j].tolist() == [True, False, False]
+    # a new site at each unserved village: V3's own site serves V3 (no fibre: satellite backhaul)
+    ns = cs.candidates.set_index("candidate_id").loc["NS-villages:V3"]
+    assert ns["backhaul"] == "satellite"
+    assert mat[1, cs.candidates.index[cs.candidates["candidate_id"] == "NS-villages:V3"][0]]
+
+
+def _two_operator_sites() -> gpd.GeoDataFrame:
+    # T1/T1N: the planner's 4G+5G tower; T2: the planner's 4G only; T3 + T3N: another operator's 4G and 5G on one
+    # tower (fibre); T4: another operator's 4G (microwave), 30 m from the planner's T2 (one tower: not offered);
+    # T5: a third operator's tower far from fibre (backhaul unknown)
+    return gpd.GeoDataFrame({
+        "site_id": ["T1", "T1N", "T2", "T3", "T3N", "T4", "T5"],
+        "tech": ["4g", "5g", "4g", "4g", "5g", "4g", "4g"],
+        "band_mhz": [1800.0, 3500.0, 1800.0, 1800.0, 3500.0, 900.0, 900.0],
+        "height_m": [35.0, 35.0, 30.0, 40.0, 45.0, 30.0, 50.0],
+        "operator": ["CMCC", "CMCC", "CMCC", "CTCC", "CTCC", "CUCC", None],
+        "backhaul": ["fibre", "fibre", "microwave", "fibre", "fibre", "microwave", None],
+    }, geometry=shapely.points([0.0, 0.0, 10_000.0, 20_000.0, 20_010.0, 10_030.0, 300_000.0], [0.0] * 7), crs=CRS_M)
+
+
+def test_tower_sharing_candidates_and_costs() -> None:
+    radio = RadioSettings()
+    demands = gpd.GeoDataFrame({"demand_id": ["villages:V1"], "layer": ["villages"]},
+                               geometry=[shapely.Point(15_000.0, 0.0)], crs=CRS_M)
+    sites = _two_operator_sites()
+    cs = candidate_sites(demands, sites, None, dem=None, radio=radio, operator="CMCC")
+    by_id = cs.set_index("candidate_id")
+    # own 4G without 5G gets an upgrade; other operators' 4G does not
+    assert "UP-T2" in by_id.index
+    assert not {"UP-T1", "UP-T3", "UP-T4", "UP-T5"} & set(by_id.index)
+    # one 4G and one 5G share per other-operator tower, at the tallest site's height; none beside own T2
+    shared = cs[cs["kind"].isin(["share", "share_5g"])]
+    assert sorted(shared["candidate_id"]) == ["SH4-T3N", "SH4-T5", "SH5-T3N", "SH5-T5"]
+    assert by_id.loc["SH4-T3N", "height_m"] == 45.0
+    assert by_id.loc["SH5-T5", "band_mhz"] == radio.nr_bands_mhz[0]
+    assert by_id.loc["SH4-T5", "band_mhz"] == radio.lte_band_mhz
+    out = site_costs(cs, np.full(len(cs), np.inf), sites, costs=COSTS).set_index(cs["candidate_id"])
+    # T3 has fibre: equipment only; T5 is 290 km from any site and has no fibre: satellite backhaul
+    assert out.loc["SH4-T3N", "backhaul"] == "existing"
+    assert out.loc["SH4-T3N", "cost_cny"] == pytest.approx(200_000.0)
+    assert out.loc["SH5-T5", "backhaul"] == "satellite"
+    assert out.loc["SH5-T5", "cost_cny"] == pytest.approx(200_000.0 + 30_000.0 + 5 * 12_000.0)
+    assert out.loc["UP-T2", "cost_cny"] == pytest.approx(150_000.0)
+    # without an operator every site is the planner's: upgrades for all 4G sites lacking 5G, nothing shared
+    plain = candidate_sites(demands, sites, None, dem=None, radio=radio)
+    assert not plain["kind"].isin(["share", "share_5g"]).any()
+    assert sorted(plain.loc[plain["kind"] == "upgrade_5g", "candidate_id"]) == ["UP-T2", "UP-T4", "UP-T5"]
+
+
+def test_operator_needs_the_operator_column() -> None:
+    demands = gpd.GeoDataFrame({"demand_id": ["villages:V1"], "layer": ["villages"]},
+                               geometry=[shapely.Point(15_000.0, 0.0)], crs=CRS_M)
+    sites = _two_operator_sites().drop(columns="operator")
+    with pytest.raises(LayerError, match=r"layer `sites`.*`operator` column"):
+        candidate_sites(demands, sites, None, dem=None, radio=RadioSettings(), operator="CMCC")
+
+
+def test_satellite_connects_schools_only_at_the_outlet_target() -> None:
+    v, s, gv, gs = _status()
+    d = demand_table(v, s, gv, gs, pd.Series([100, 100, 100], index=v.index), settings=OptimiseSettings())
+    existing = pd.DataFrame({"4g_rsrp_dbm": [np.nan] * 3, "5g_rsrp_dbm": [np.nan] * 3})
+    no_sites = gpd.GeoDataFrame({"site_id": [], "tech": [], "band_mhz": [], "height_m": []}, geometry=[], crs=CRS_M)
+
+    def build(mbps: float):
+        return build_candidates(d, sites=no_sites, given=None, existing=existing, fibre_cost_of=None,
+                                site_fibre_cost=None, dem=None, radio=RadioSettings(), costs=COSTS,
+                                school_outlet_mbps=100.0, satellite_school_mbps=mbps)
+
+    cs = build(100.0)
+    sat = cs.candidates[cs.candidates["kind"] == "satellite"]
+    assert list(sat["candidate_id"]) == ["SAT-schools:S1"]  # the one school in the gap, no village
+    assert sat["cost_cny"].iloc[0] == pytest.approx(30_000.0 + 5 * 36_000.0)
+    j = int(sat.index[0])
+    assert cs.coverage.toarray()[:, j].tolist() == [False, False, True]
+    # a 50 Mbps terminal does not reach the 100 Mbps outlet target: not offered
+    assert not (build(50.0).candidates["kind"] == "satellite").any()

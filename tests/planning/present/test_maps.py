@@ -1,0 +1,142 @@
+"""planning.present.maps: hillshade values by hand, Web Mercator warping, escaped data, offline/online assets, GCJ-02 shift."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from affine import Affine
+
+from gis.crs import wgs84_to_gcj02
+from gis.errors import LayerError
+from planning.present.maps import Raster, build_map, features, hillshade, json_for_script, outlet_class, to_web_mercator
+
+CRS = "EPSG:32652"  # Linjiang, Jilin: inside China, so GCJ-02 shifts apply
+X0, Y0 = 330_000.0, 4_640_000.0
+EVIL = "<script>alert(1)</script>"
+EVIL_IMG = '<img src=x onerror="window.__xss=1">'
+
+
+def small_run() -> dict[str, gpd.GeoDataFrame]:
+    """Five villages (one named with a script), three schools, one admin square, a batch-1 fibre plan."""
+    admin = gpd.GeoDataFrame({"area_id": ["A1"], "name": ["测试县"]},
+                             geometry=[shapely.box(X0 - 5000, Y0 - 5000, X0 + 5000, Y0 + 5000)], crs=CRS)
+    villages = gpd.GeoDataFrame({
+        "village_id": [f"V{i}" for i in range(5)],
+        "name": ["甲村", EVIL, EVIL_IMG, "丁村", "戊村"],
+        "county": "测试县", "population": [100, 200, 300, 400, 500],
+        "is_poor": [True, False, True, False, True],
+        "broadband": ["fibre", "4g", "none", "5g", "none"],
+        "lacks": ["", "", "broadband;4g", "", "broadband;4g"],
+    }, geometry=shapely.points(X0 + np.arange(5) * 1000.0, np.full(5, Y0)), crs=CRS)
+    schools = gpd.GeoDataFrame({
+        "school_id": ["S0", "S1", "S2"], "name": ["一小", "二中", "三教学点"],
+        "kind": ["primary", "secondary", "teaching_point"], "access": ["fibre", "4g", "none"],
+        "outlet_mbps": [1000.0, 40.0, 0.0], "connected": [True, True, False], "students": [300, 500, 12],
+    }, geometry=shapely.points(X0 + np.arange(3) * 1000.0, np.full(3, Y0 + 2000)), crs=CRS)
+    inter = gpd.GeoDataFrame({
+        "candidate_id": ["FX-villages:V2"], "kind": ["fibre"], "backhaul": [""], "cost_cny": [12345.0],
+        "batch": [1], "serves": ["villages:V2"], "n_served": [1],
+    }, geometry=[shapely.Point(X0 + 2000, Y0)], crs=CRS)
+    routes = gpd.GeoDataFrame({"segment_id": [1], "length_m": [800.0], "cost_cny": [12000.0],
+                               "serves": ["villages:V2"]},
+                              geometry=[shapely.LineString([(X0 + 2000, Y0 - 800), (X0 + 2000, Y0)])], crs=CRS)
+    return {"admin": admin, "villages": villages, "schools": schools, "interventions": inter, "routes": routes}
+
+
+def test_hillshade_flat_and_sloped_by_hand():
+    flat = hillshade(np.full((5, 5), 100.0), cell_x_m=30, cell_y_m=30)
+    assert np.allclose(flat, np.sin(np.radians(45)))  # sin(altitude)
+    # a plane rising to the south-east at 45 degrees faces north-west, i.e. the sun at 315 deg, 45 deg high: 1.0
+    rows, cols = np.mgrid[0:6, 0:6]
+    s = np.tan(np.radians(45)) / np.sqrt(2)  # gradient per metre on each axis
+    z = s * 30 * cols + s * 30 * rows  # east and south (rows grow south) both rise
+    lit = hillshade(z, cell_x_m=30, cell_y_m=30)
+    assert np.allclose(lit, 1.0)
+    # the same plane turned to face south-east (away from the sun), steeper than the sun is high: in shadow
+    dark = hillshade(-3 * z, cell_x_m=30, cell_y_m=30)
+    assert np.allclose(dark, 0.0)
+    with pytest.raises(ValueError, match="cell_x_m"):
+        hillshade(z, cell_x_m=0, cell_y_m=30)
+
+
+def test_web_mercator_bounds_hold_the_raster_corners():
+    t = Affine(100.0, 0, X0, 0, -100.0, Y0)
+    data = np.arange(20 * 30, dtype=np.float32).reshape(20, 30)
+    warped, ((s, w), (n, e)) = to_web_mercator(Raster(data, t, CRS), max_px=50)
+    corners = gpd.GeoSeries(shapely.points([X0, X0 + 3000, X0, X0 + 3000], [Y0, Y0, Y0 - 2000, Y0 - 2000]),
+                            crs=CRS).to_crs(4326)
+    assert s <= corners.y.min() + 1e-9
+    assert n >= corners.y.max() - 1e-9
+    assert w <= corners.x.min() + 1e-9
+    assert e >= corners.x.max() - 1e-9
+    assert max(warped.shape[1:]) <= 50
+    # values are carried over (bilinear keeps them within the source range)
+    assert np.nanmin(warped) >= 0
+    assert np.nanmax(warped) <= data.max()
+
+
+def testjson_for_script_cannot_close_the_script_element():
+    text = json_for_script({"name": EVIL + "&"})
+    assert "<" not in text
+    assert ">" not in text
+    assert "&" not in text
+    assert json.loads(text)["name"] == EVIL + "&"
+
+
+def test_outlet_classes():
+    s = small_run()["schools"]
+    assert outlet_class(s, target_mbps=100).tolist() == ["outlet_ok", "outlet_low", "not_connected"]
+
+
+def test_features_refuse_missing_crs():
+    v = small_run()["villages"].set_crs(None, allow_override=True)
+    with pytest.raises(Exception, match="no CRS"):
+        features(v, title=v["name"], facts=[])
+
+
+def test_build_map_names_the_layer_without_crs():
+    run = small_run()
+    schools = run["schools"].set_crs(None, allow_override=True)
+    with pytest.raises(LayerError, match=r"map layers \['schools'\] have no CRS"):
+        build_map(admin=run["admin"], villages=run["villages"], schools=schools, offline=True)
+
+
+def test_offline_map_has_no_remote_asset_and_escapes_names():
+    layers = small_run()
+    m = build_map(**layers, language="en", offline=True, title=EVIL)
+    page = m.get_root().render()
+    assert not re.search(r"""<(script|link|img)[^>]*(src|href)\s*=\s*["']?(https?:)?//""", page), "a remote asset"
+    assert "L.map(" in page
+    assert "window.L=" in page.replace(" ", "")
+    assert EVIL not in page
+    assert "<img src=x" not in page
+    assert m.coverplan_layers == {"admin": 1, "villages": 5, "schools": 3, "batch_1": 2}
+    assert "Villages (by access)" in page
+    assert "Batch 1" in page
+
+
+def test_online_amap_shifts_to_gcj02_and_labels_in_chinese():
+    layers = small_run()
+    m = build_map(**layers, language="zh", offline=False, basemap="amap")
+    page = m.get_root().render()
+    assert "autonavi.com" in page
+    assert "cdn.jsdelivr.net/npm/leaflet@1.9.4" in page
+    assert "村庄（按接入状态）" in page
+    data = features(layers["villages"], title=layers["villages"]["name"], facts=[], gcj02=True)
+    lon, lat = data["features"][0]["geometry"]["coordinates"]
+    wgs = gpd.GeoSeries([layers["villages"].geometry.iloc[0]], crs=CRS).to_crs(4326).iloc[0]
+    glon, glat = wgs84_to_gcj02(np.array([wgs.x]), np.array([wgs.y]))
+    assert lon == pytest.approx(glon[0], abs=2e-6)
+    assert lat == pytest.approx(glat[0], abs=2e-6)
+    shift_m = np.hypot((lon - wgs.x) * 111_320 * np.cos(np.radians(wgs.y)), (lat - wgs.y) * 110_574)
+    assert 100 < shift_m < 1000  # GCJ-02 moves points in Jilin by a few hundred metres
+    with pytest.raises(ValueError, match="tianditu_key"):
+        build_map(**layers, offline=False, basemap="tianditu")
+    osm = build_map(**layers, offline=False, basemap="osm", language="en").get_root().render()
+    assert "tile.openstreetmap.org" in osm
+    assert "autonavi" not in osm
