@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -202,6 +202,44 @@ def _counties(rng: np.random.Generator, area: shapely.Geometry, k: int) -> list[
 
 
 # ------------------------------------------------------------------------------------------- region
+@dataclass(frozen=True)
+class _Area:
+    """The region in its metric CRS, cut into counties."""
+
+    crs: CRS
+    area: shapely.Geometry
+    polys: list[shapely.Geometry]
+    names: list[str]
+    codes: list[str]
+
+    def county_of(self, xy: np.ndarray) -> np.ndarray:
+        """Index of the county holding each point (the nearest for points outside all)."""
+        tree = shapely.STRtree(self.polys)
+        pts = shapely.points(xy[:, 0], xy[:, 1])
+        idx = tree.query(pts, predicate="intersects")
+        out = np.full(len(xy), -1, dtype=np.int64)
+        out[idx[0][::-1]] = idx[1][::-1]
+        missing = out < 0
+        if missing.any():
+            out[missing] = tree.nearest(pts[missing])
+        return out
+
+    def admin(self) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame({"area_id": self.codes, "name": self.names, "level": ["county"] * len(self.polys)},
+                                geometry=self.polys, crs=self.crs)
+
+
+@dataclass(frozen=True)
+class _Towns:
+    """Township seats (``xy``), their county, whether each is the county seat, names, and their spacing (m)."""
+
+    xy: np.ndarray
+    county: np.ndarray
+    seat: np.ndarray
+    spacing_m: float
+    names: np.ndarray | None = None
+
+
 def synthesize(
     *,
     villages: int = 300,
@@ -240,9 +278,26 @@ def synthesize(
     if villages < 10:
         msg = f"`villages` = {villages}; expected at least 10"
         raise ValueError(msg)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)  # one stream, drawn from in the order of the steps below
+    region = _region_area(rng, villages, boundary=boundary, boundary_crs=boundary_crs, boundary_name=boundary_name,
+                          boundary_code=boundary_code, center_lonlat=center_lonlat)
+    dem = _region_terrain(rng, region, dem_res_m=dem_res_m, base_m=base_m, relief_m=relief_m)
+    cand, valley, zr = _settlement_candidates(rng, region.area, dem, villages)
+    towns = _towns(rng, region, cand, valley, villages)
+    vil, vxy, remote, towns = _villages(rng, region, towns, cand, valley, zr, villages)
+    roads, fib, fnodes = _roads_and_fibre(rng, dem, towns, vxy)
+    sites, site_xy = _sites(rng, dem, region.area, towns, vxy, remote, fib)
+    schools = _schools(rng, region, towns, vil, remote, fib, site_xy)
+    logger.info("synthetic region: %d counties, %d towns, %d villages, %d schools, %d sites, %d road and %d fibre "
+                "segments", len(region.polys), len(towns.xy), villages, len(schools), len(sites), len(roads), len(fib))
+    return SyntheticRegion(crs=region.crs, dem=dem, admin=region.admin(), villages=vil, schools=schools, sites=sites,
+                           fibre=fib, fibre_nodes=fnodes, roads=roads)
 
-    # region and counties, metric CRS
+
+def _region_area(rng: np.random.Generator, villages: int, *, boundary: shapely.Geometry | None,
+                 boundary_crs: CRS | str | int | None, boundary_name: str, boundary_code: str,
+                 center_lonlat: tuple[float, float]) -> _Area:
+    """The region (a real boundary, or a square of ~10 km² per village cut into counties) in a UTM CRS."""
     if boundary is not None:
         if boundary_crs is None:
             msg = "`boundary_crs` is required with `boundary`"
@@ -251,134 +306,169 @@ def synthesize(
         c = b.to_crs(4326).iloc[0].centroid
         crs = utm_crs_for(c.x, c.y)
         area = shapely.make_valid(b.to_crs(crs).iloc[0])
-        county_polys = [area]
-        county_names = [boundary_name]
-        county_codes = [boundary_code]
-    else:
-        crs = utm_crs_for(*center_lonlat)
-        side = np.sqrt(villages * KM2_PER_VILLAGE) * 1000.0
-        cx, cy = Transformer.from_crs(4326, crs, always_xy=True).transform(*center_lonlat)
-        area = shapely.box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
-        k = max(1, round(villages / VILLAGES_PER_COUNTY))
-        county_polys = _counties(rng, area, k)
-        county_names = [f"县{i + 1:03d}" for i in range(len(county_polys))]
-        county_codes = [f"22{(i // 20) + 1:02d}{(i % 20) + 1:02d}" for i in range(len(county_polys))]
+        return _Area(crs, area, [area], [boundary_name], [boundary_code])
+    crs = utm_crs_for(*center_lonlat)
+    side = np.sqrt(villages * KM2_PER_VILLAGE) * 1000.0
+    cx, cy = Transformer.from_crs(4326, crs, always_xy=True).transform(*center_lonlat)
+    area = shapely.box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+    polys = _counties(rng, area, max(1, round(villages / VILLAGES_PER_COUNTY)))
+    names = [f"县{i + 1:03d}" for i in range(len(polys))]
+    codes = [f"22{(i // 20) + 1:02d}{(i % 20) + 1:02d}" for i in range(len(polys))]
+    return _Area(crs, area, polys, names, codes)
 
-    minx, miny, maxx, maxy = shapely.bounds(area)
+
+def _region_terrain(rng: np.random.Generator, region: _Area, *, dem_res_m: float | None, base_m: float,
+                    relief_m: float) -> Dem:
+    """Terrain over the region and 3 km around it (90 m cells, coarser for very large regions)."""
+    minx, miny, maxx, maxy = shapely.bounds(region.area)
     margin = 3000.0
     dbounds = (minx - margin, miny - margin, maxx + margin, maxy + margin)
     if dem_res_m is None:
         cells = (dbounds[2] - dbounds[0]) * (dbounds[3] - dbounds[1])
         dem_res_m = max(90.0, float(np.ceil(np.sqrt(cells / 16e6))))
-    dem = _terrain(rng, dbounds, res_m=dem_res_m, crs=crs, base_m=base_m, relief_m=relief_m)
+    dem = _terrain(rng, dbounds, res_m=dem_res_m, crs=region.crs, base_m=base_m, relief_m=relief_m)
     logger.info("terrain: %d x %d cells at %.0f m", *dem.shape, dem_res_m)
+    return dem
 
-    admin = gpd.GeoDataFrame(
-        {"area_id": county_codes, "name": county_names, "level": ["county"] * len(county_polys)},
-        geometry=county_polys,
-        crs=crs,
-    )
 
-    # candidate settlement locations scored by valley-ness
+def _settlement_candidates(rng: np.random.Generator, area: shapely.Geometry, dem: Dem, villages: int
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate settlement points, their valley score (low and flat is high) and relative height in [0, 1]."""
     cand = _sample_in(rng, area, villages * 8)
     z = sample_heights(dem, cand[:, 0], cand[:, 1])
     zs = sample_heights(dem, cand[:, 0] + 300, cand[:, 1] + 300)
     slope = np.abs(zs - z) / 424.0
     zr = (z - np.nanmin(z)) / max(np.nanmax(z) - np.nanmin(z), 1.0)
     valley = np.exp(-3.0 * zr) * np.exp(-6.0 * slope)
+    return cand, valley, zr
 
-    # towns: one per ~25 villages, spread apart; county seat = best-scored town of each county
-    county_tree = shapely.STRtree(county_polys)
 
-    def county_of(xy: np.ndarray) -> np.ndarray:
-        pts = shapely.points(xy[:, 0], xy[:, 1])
-        idx = county_tree.query(pts, predicate="intersects")
-        out = np.full(len(xy), -1, dtype=np.int64)
-        out[idx[0][::-1]] = idx[1][::-1]
-        missing = out < 0
-        if missing.any():
-            out[missing] = county_tree.nearest(pts[missing])
-        return out
-
-    n_towns = max(len(county_polys), round(villages / VILLAGES_PER_TOWN))
-    town_spacing = 0.55 * np.sqrt(shapely.area(area) / n_towns)
-    tidx = _spread_pick(cand, valley * rng.uniform(0.6, 1.0, len(cand)), n_towns, town_spacing)
+def _towns(rng: np.random.Generator, region: _Area, cand: np.ndarray, valley: np.ndarray, villages: int) -> _Towns:
+    """One town per ~25 villages, spread apart; the best-scored town of each county is its seat; a county left
+    without a town gets one at its best candidate."""
+    n_towns = max(len(region.polys), round(villages / VILLAGES_PER_TOWN))
+    spacing = 0.55 * np.sqrt(shapely.area(region.area) / n_towns)
+    tidx = _spread_pick(cand, valley * rng.uniform(0.6, 1.0, len(cand)), n_towns, spacing)
     towns = cand[tidx]
-    town_county = county_of(towns)
+    town_county = region.county_of(towns)
     town_score = valley[tidx]
     seat = np.zeros(len(towns), dtype=bool)
-    for ci in range(len(county_polys)):
+    for ci in range(len(region.polys)):
         members = np.flatnonzero(town_county == ci)
         if len(members):
             seat[members[np.argmax(town_score[members])]] = True
-    # counties left without a town get one at their best candidate
-    cand_county = county_of(cand)
-    for ci in range(len(county_polys)):
+    cand_county = region.county_of(cand)
+    for ci in range(len(region.polys)):
         if not (town_county == ci).any():
             members = np.flatnonzero(cand_county == ci)
             best = members[np.argmax(valley[members])]
             towns = np.vstack([towns, cand[best]])
             town_county = np.append(town_county, ci)
-            town_score = np.append(town_score, valley[best])
             seat = np.append(seat, True)
+    return _Towns(xy=towns, county=town_county, seat=seat, spacing_m=float(spacing))
 
-    # villages: valley-weighted, clustered around towns
-    ttree = cKDTree(towns)
+
+def _villages(rng: np.random.Generator, region: _Area, towns: _Towns, cand: np.ndarray, valley: np.ndarray,
+              zr: np.ndarray, villages: int) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray, _Towns]:
+    """Villages (valley-weighted, clustered around towns, the poorer the more remote), their points, their
+    remoteness in [0, 1], and the towns with their names."""
+    ttree = cKDTree(towns.xy)
     d_town, _ = ttree.query(cand)
-    near = np.exp(-d_town / (1.2 * town_spacing))
+    near = np.exp(-d_town / (1.2 * towns.spacing_m))
     w = valley * (0.25 + near)
     w = np.where(d_town < 800.0, 0.0, w)  # the town itself is not a village point
     pick = rng.choice(len(cand), size=villages, replace=False, p=w / w.sum())
     vxy = cand[pick]
     v_dtown, _ = ttree.query(vxy)
-    v_county = county_of(vxy)
+    v_county = region.county_of(vxy)
     v_town = np.zeros(villages, dtype=np.int64)  # township of each village: nearest town of its own county
     for ci in np.unique(v_county):
-        members = np.flatnonzero(town_county == ci)
+        members = np.flatnonzero(towns.county == ci)
         mine = np.flatnonzero(v_county == ci)
-        v_town[mine] = members[cKDTree(towns[members]).query(vxy[mine])[1]]
-    remote = 0.5 * np.clip(v_dtown / (2.0 * town_spacing), 0, 1) + 0.5 * zr[pick]
+        v_town[mine] = members[cKDTree(towns.xy[members]).query(vxy[mine])[1]]
+    remote = 0.5 * np.clip(v_dtown / (2.0 * towns.spacing_m), 0, 1) + 0.5 * zr[pick]
     is_poor = rng.random(villages) < np.clip(0.03 + 0.6 * remote**1.2, 0, 0.9)
     population = np.clip(np.round(rng.lognormal(np.log(1200), 0.5, villages)), 150, 6000).astype(np.int64)
     households = np.round(population / rng.uniform(2.6, 3.2, villages)).astype(np.int64)
     names = _village_name(rng, villages) + "村"
-    town_names = _village_name(rng, len(towns)) + np.where(seat, "镇", "乡")
-    # 12-digit codes: county(6) + township(3) + village(3)
-    town_rank = np.zeros(len(towns), dtype=np.int64)
-    for ci in range(len(county_polys)):
-        members = np.flatnonzero(town_county == ci)
-        town_rank[members] = np.arange(len(members))
-    order = np.lexsort((vxy[:, 0], v_town))
-    v_rank = np.zeros(villages, dtype=np.int64)
-    counts: dict[int, int] = {}
-    for i in order:
-        t = int(v_town[i])
-        v_rank[i] = counts.get(t, 0)
-        counts[t] = v_rank[i] + 1
-    codes = np.array(
-        [
-            f"{county_codes[v_county[i]]}{100 + town_rank[v_town[i]]:03d}{200 + v_rank[i] % 800:03d}"
-            for i in range(villages)
-        ],
-        dtype=object,
-    )
-    county_arr = np.array(county_names, dtype=object)
+    towns = replace(towns, names=_village_name(rng, len(towns.xy)) + np.where(towns.seat, "镇", "乡"))
     vil = gpd.GeoDataFrame(
         {
             "village_id": [f"V{i + 1:06d}" for i in range(villages)],
             "name": names,
             "population": population,
-            "county": county_arr[v_county],
-            "admin_code": codes,
+            "county": np.array(region.names, dtype=object)[v_county],
+            "admin_code": _village_codes(region, towns, vxy, v_county, v_town),
             "households": households,
             "is_poor": is_poor,
         },
         geometry=shapely.points(vxy[:, 0], vxy[:, 1]),
-        crs=crs,
+        crs=region.crs,
     )
+    return vil, vxy, remote, towns
 
-    # roads: Delaunay over towns + villages; MST plus short cross links; trunk = paths between towns
-    nodes = np.vstack([towns, vxy])
+
+def _village_codes(region: _Area, towns: _Towns, vxy: np.ndarray, v_county: np.ndarray, v_town: np.ndarray
+                   ) -> np.ndarray:
+    """12-digit division codes: county (6) + township (3) + village (3), villages numbered west to east."""
+    town_rank = np.zeros(len(towns.xy), dtype=np.int64)
+    for ci in range(len(region.polys)):
+        members = np.flatnonzero(towns.county == ci)
+        town_rank[members] = np.arange(len(members))
+    order = np.lexsort((vxy[:, 0], v_town))
+    v_rank = np.zeros(len(vxy), dtype=np.int64)
+    counts: dict[int, int] = {}
+    for i in order:
+        t = int(v_town[i])
+        v_rank[i] = counts.get(t, 0)
+        counts[t] = v_rank[i] + 1
+    return np.array([f"{region.codes[v_county[i]]}{100 + town_rank[v_town[i]]:03d}{200 + v_rank[i] % 800:03d}"
+                     for i in range(len(vxy))], dtype=object)
+
+
+def _roads_and_fibre(rng: np.random.Generator, dem: Dem, towns: _Towns, vxy: np.ndarray
+                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Roads (Delaunay over towns and villages: the minimum spanning tree plus short cross links; trunk roads
+    along the paths between towns), backbone fibre on the trunk, distribution fibre from each town a few km out,
+    and the towns' fibre nodes."""
+    nodes = np.vstack([towns.xy, vxy])
+    road_e, rg = _road_edges(rng, dem, nodes)
+    edge_index = {(int(a), int(b)): k for k, (a, b) in enumerate(road_e.tolist())}
+    n_t = len(towns.xy)
+    trunk = _trunk_edges(towns.xy, rg, edge_index, len(road_e))
+    # distribution fibre: from each township out along the road shortest-path tree for a few km
+    reach_km = rng.uniform(4.0, 11.0, n_t) * np.where(towns.seat, 1.5, 1.0)
+    dist_min, pred_min, source = csgraph.dijkstra(rg, indices=np.arange(n_t), return_predecessors=True, min_only=True)
+    fibred_node = np.isfinite(dist_min) & (dist_min <= reach_km[np.maximum(source, 0)] * 1000.0)
+    fibred_node[:n_t] = True
+    dist_edges = np.zeros(len(road_e), dtype=bool)
+    for v in np.flatnonzero(fibred_node[n_t:]) + n_t:
+        p = int(pred_min[v])
+        if p >= 0:
+            dist_edges[edge_index[(min(p, v), max(p, v))]] = True
+    fibre_mask = trunk | dist_edges
+    crs = dem.crs
+    road_lines = shapely.linestrings(np.stack([nodes[road_e[:, 0]], nodes[road_e[:, 1]]], axis=1))
+    village_edge = ~trunk & ((road_e[:, 0] >= n_t) & (road_e[:, 1] >= n_t))
+    rclass = np.where(trunk, "provincial", np.where(village_edge, "village", "county"))
+    surface = np.where(trunk, "asphalt", np.where(rng.random(len(road_e)) < 0.7, "concrete", "gravel"))
+    roads = gpd.GeoDataFrame(
+        {"road_id": [f"R{i + 1:06d}" for i in range(len(road_e))], "class": rclass, "surface": surface},
+        geometry=road_lines, crs=crs)
+    fk = np.flatnonzero(fibre_mask)
+    fib = gpd.GeoDataFrame(
+        {"route_id": [f"F{i + 1:06d}" for i in range(len(fk))],
+         "kind": np.where(trunk[fk], "backbone", "distribution"),
+         "operator": np.where(rng.random(len(fk)) < 0.6, "CTCC", "CMCC")},
+        geometry=road_lines[fk], crs=crs)
+    fnodes = gpd.GeoDataFrame(
+        {"node_id": [f"N{i + 1:05d}" for i in range(n_t)], "kind": np.where(towns.seat, "pop", "olt")},
+        geometry=shapely.points(towns.xy[:, 0], towns.xy[:, 1]), crs=crs)
+    return roads, fib, fnodes
+
+
+def _road_edges(rng: np.random.Generator, dem: Dem, nodes: np.ndarray) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """Road edges (node pairs) and the symmetric graph of their climb-weighted cost."""
     n_nodes = len(nodes)
     tri = Delaunay(nodes)
     e = np.vstack([tri.simplices[:, [0, 1]], tri.simplices[:, [1, 2]], tri.simplices[:, [0, 2]]])
@@ -397,113 +487,73 @@ def synthesize(
     road_len = np.hypot(*(nodes[road_e[:, 0]] - nodes[road_e[:, 1]]).T)
     road_cost = road_len * (1.0 + np.abs(node_z[road_e[:, 0]] - node_z[road_e[:, 1]]) / np.maximum(road_len, 1) * 8)
     rg = sparse.coo_matrix(
-        (
-            np.concatenate([road_cost, road_cost]),
-            (np.concatenate([road_e[:, 0], road_e[:, 1]]), np.concatenate([road_e[:, 1], road_e[:, 0]])),
-        ),
-        shape=(n_nodes, n_nodes),
-    ).tocsr()
-    edge_index = {(int(a), int(b)): k for k, (a, b) in enumerate(road_e.tolist())}
+        (np.concatenate([road_cost, road_cost]),
+         (np.concatenate([road_e[:, 0], road_e[:, 1]]), np.concatenate([road_e[:, 1], road_e[:, 0]]))),
+        shape=(n_nodes, n_nodes)).tocsr()
+    return road_e, rg
 
-    def path_edges(pred_row: np.ndarray, target: int) -> list[int]:
-        out = []
-        cur = target
-        while pred_row[cur] >= 0:
-            prev = int(pred_row[cur])
-            out.append(edge_index[(min(prev, cur), max(prev, cur))])
-            cur = prev
-        return out
 
+def _trunk_edges(towns: np.ndarray, rg: sparse.csr_matrix, edge_index: dict[tuple[int, int], int], n_edges: int
+                 ) -> np.ndarray:
+    """Per road edge: on a road path between neighbouring towns (their MST and the shorter Delaunay links)."""
     n_t = len(towns)
-    trunk = np.zeros(len(road_e), dtype=bool)
-    if n_t > 1:
-        ttri_pairs: set[tuple[int, int]] = set()
-        if n_t >= 4:
-            tt = Delaunay(towns)
-            te = np.vstack([tt.simplices[:, [0, 1]], tt.simplices[:, [1, 2]], tt.simplices[:, [0, 2]]])
-            te = np.unique(np.sort(te, axis=1), axis=0)
-            tl = np.hypot(*(towns[te[:, 0]] - towns[te[:, 1]]).T)
-            tg = sparse.coo_matrix((tl, (te[:, 0], te[:, 1])), shape=(n_t, n_t))
-            tm = csgraph.minimum_spanning_tree(tg.tocsr()).tocoo()
-            ttri_pairs = {(int(a), int(b)) for a, b in zip(tm.row, tm.col, strict=True)}
-            short = te[tl <= np.quantile(tl, 0.4)]
-            ttri_pairs |= {(int(a), int(b)) for a, b in short.tolist()}
-        else:
-            ttri_pairs = {(i, j) for i in range(n_t) for j in range(i + 1, n_t)}
-        targets: dict[int, list[int]] = {}
-        for a, b in ttri_pairs:
-            targets.setdefault(a, []).append(b)
-        sources = sorted(targets)
-        span = max(float(np.hypot(*(towns[a] - towns[b]))) for a, b in ttri_pairs)
-        for lo in range(0, len(sources), 256):  # bounded searches, 256 sources at a time: memory stays small
-            chunk = sources[lo : lo + 256]
-            _, pred = csgraph.dijkstra(rg, indices=chunk, return_predecessors=True, limit=6.0 * span)
-            for row, a in enumerate(chunk):
-                for b in targets[a]:
-                    trunk[path_edges(pred[row], b)] = True
-    # distribution fibre: from each township out along the road shortest-path tree for a few km
-    reach_km = rng.uniform(4.0, 11.0, n_t) * np.where(seat, 1.5, 1.0)
-    dist_min, pred_min, source = csgraph.dijkstra(rg, indices=np.arange(n_t), return_predecessors=True, min_only=True)
-    fibred_node = np.isfinite(dist_min) & (dist_min <= reach_km[np.maximum(source, 0)] * 1000.0)
-    fibred_node[:n_t] = True
-    dist_edges = np.zeros(len(road_e), dtype=bool)
-    for v in np.flatnonzero(fibred_node[n_t:]) + n_t:
-        p = int(pred_min[v])
-        if p >= 0:
-            dist_edges[edge_index[(min(p, v), max(p, v))]] = True
-    fibre_mask = trunk | dist_edges
+    trunk = np.zeros(n_edges, dtype=bool)
+    if n_t <= 1:
+        return trunk
+    if n_t >= 4:
+        tt = Delaunay(towns)
+        te = np.vstack([tt.simplices[:, [0, 1]], tt.simplices[:, [1, 2]], tt.simplices[:, [0, 2]]])
+        te = np.unique(np.sort(te, axis=1), axis=0)
+        tl = np.hypot(*(towns[te[:, 0]] - towns[te[:, 1]]).T)
+        tg = sparse.coo_matrix((tl, (te[:, 0], te[:, 1])), shape=(n_t, n_t))
+        tm = csgraph.minimum_spanning_tree(tg.tocsr()).tocoo()
+        pairs = {(int(a), int(b)) for a, b in zip(tm.row, tm.col, strict=True)}
+        pairs |= {(int(a), int(b)) for a, b in te[tl <= np.quantile(tl, 0.4)].tolist()}
+    else:
+        pairs = {(i, j) for i in range(n_t) for j in range(i + 1, n_t)}
+    targets: dict[int, list[int]] = {}
+    for a, b in pairs:
+        targets.setdefault(a, []).append(b)
+    sources = sorted(targets)
+    span = max(float(np.hypot(*(towns[a] - towns[b]))) for a, b in pairs)
+    for lo in range(0, len(sources), 256):  # bounded searches, 256 sources at a time: memory stays small
+        chunk = sources[lo : lo + 256]
+        _, pred = csgraph.dijkstra(rg, indices=chunk, return_predecessors=True, limit=6.0 * span)
+        for row, a in enumerate(chunk):
+            for b in targets[a]:
+                cur = b
+                while pred[row, cur] >= 0:
+                    prev = int(pred[row, cur])
+                    trunk[edge_index[(min(prev, cur), max(prev, cur))]] = True
+                    cur = prev
+    return trunk
 
-    road_lines = shapely.linestrings(np.stack([nodes[road_e[:, 0]], nodes[road_e[:, 1]]], axis=1))
-    village_edge = ~trunk & ((road_e[:, 0] >= n_t) & (road_e[:, 1] >= n_t))
-    rclass = np.where(trunk, "provincial", np.where(village_edge, "village", "county"))
-    surface = np.where(trunk, "asphalt", np.where(rng.random(len(road_e)) < 0.7, "concrete", "gravel"))
-    roads = gpd.GeoDataFrame(
-        {"road_id": [f"R{i + 1:06d}" for i in range(len(road_e))], "class": rclass, "surface": surface},
-        geometry=road_lines,
-        crs=crs,
-    )
 
-    fk = np.flatnonzero(fibre_mask)
-    fib = gpd.GeoDataFrame(
-        {
-            "route_id": [f"F{i + 1:06d}" for i in range(len(fk))],
-            "kind": np.where(trunk[fk], "backbone", "distribution"),
-            "operator": np.where(rng.random(len(fk)) < 0.6, "CTCC", "CMCC"),
-        },
-        geometry=road_lines[fk],
-        crs=crs,
-    )
-    fnodes = gpd.GeoDataFrame(
-        {"node_id": [f"N{i + 1:05d}" for i in range(n_t)], "kind": np.where(seat, "pop", "olt")},
-        geometry=shapely.points(towns[:, 0], towns[:, 1]),
-        crs=crs,
-    )
-
-    # sites: 2-4 per town, and one near most villages (fewer where remote), on a local high point
-    site_xy = [towns + rng.normal(0, 400, (n_t, 2))]
+def _sites(rng: np.random.Generator, dem: Dem, area: shapely.Geometry, towns: _Towns, vxy: np.ndarray,
+           remote: np.ndarray, fib: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """4G sites (2-4 per town, one near most villages, fewer where remote, on a local high point), 5G co-sited in
+    towns (n78) and at some rural sites (n28); returns the sites and the 4G site points."""
+    n_t = len(towns.xy)
+    site_xy = [towns.xy + rng.normal(0, 400, (n_t, 2))]
     extra_town = rng.integers(1, 4, n_t)
-    site_xy.append(np.repeat(towns, extra_town, axis=0) + rng.normal(0, 1500, (int(extra_town.sum()), 2)))
-    has_site = rng.random(villages) < np.clip(0.85 - 0.9 * remote, 0.05, 0.85)
+    site_xy.append(np.repeat(towns.xy, extra_town, axis=0) + rng.normal(0, 1500, (int(extra_town.sum()), 2)))
+    has_site = rng.random(len(vxy)) < np.clip(0.85 - 0.9 * remote, 0.05, 0.85)
     base = vxy[has_site]
     offs = rng.normal(0, 700, (len(base), 6, 2))
     hz = sample_heights(dem, base[:, None, 0] + offs[..., 0], base[:, None, 1] + offs[..., 1])
     best = np.argmax(np.nan_to_num(hz, nan=-1e9), axis=1)
     site_xy.append(base + offs[np.arange(len(base)), best])
     sxy = np.vstack(site_xy)
-    inside = shapely.contains_xy(area, sxy[:, 0], sxy[:, 1])
-    sxy = sxy[inside]
+    sxy = sxy[shapely.contains_xy(area, sxy[:, 0], sxy[:, 1])]
     n4 = len(sxy)
-    dtown4, _ = ttree.query(sxy)
+    dtown4, _ = cKDTree(towns.xy).query(sxy)
     band4 = np.where(rng.random(n4) < 0.8, 1800.0, 900.0)
-    fibre_tree = shapely.STRtree(np.asarray(fib.geometry.values))
-    spts = shapely.points(sxy[:, 0], sxy[:, 1])
-    _, dfib = fibre_tree.query_nearest(spts, return_distance=True, all_matches=False)
-    five = dtown4 < 2000.0
-    five |= rng.random(n4) < 0.12
+    _, dfib = shapely.STRtree(np.asarray(fib.geometry.values)).query_nearest(
+        shapely.points(sxy[:, 0], sxy[:, 1]), return_distance=True, all_matches=False)
+    five = (dtown4 < 2000.0) | (rng.random(n4) < 0.12)
     n5 = int(five.sum())
     band5 = np.where(dtown4[five] < 2000.0, 3500.0, 700.0)
     all_xy = np.vstack([sxy, sxy[five]])
-    tech = np.array(["4g"] * n4 + ["5g"] * n5, dtype=object)
     band = np.concatenate([band4, band5])
     bw = np.select([band == 1800, band == 900, band == 3500, band == 700], [20.0, 10.0, 100.0, 30.0])
     height = rng.choice([30.0, 35.0, 40.0, 45.0], n4)
@@ -512,7 +562,7 @@ def synthesize(
     sites = gpd.GeoDataFrame(
         {
             "site_id": [f"T{i + 1:06d}" for i in range(n4 + n5)],
-            "tech": tech,
+            "tech": np.array(["4g"] * n4 + ["5g"] * n5, dtype=object),
             "band_mhz": band,
             "height_m": np.concatenate([height, height[five]]),
             "operator": np.concatenate([op, op[five]]),
@@ -521,31 +571,39 @@ def synthesize(
             "backhaul": np.concatenate([backhaul, backhaul[five]]),
         },
         geometry=shapely.points(all_xy[:, 0], all_xy[:, 1]),
-        crs=crs,
+        crs=dem.crs,
     )
+    return sites, sxy
 
-    # schools
+
+def _schools(rng: np.random.Generator, region: _Area, towns: _Towns, vil: gpd.GeoDataFrame, remote: np.ndarray,
+             fib: gpd.GeoDataFrame, site_xy: np.ndarray) -> gpd.GeoDataFrame:
+    """Schools: a central primary and a middle school per town (more in county seats), village primary schools
+    and teaching points (more where remote); access and bandwidth as reported from fibre and site distance."""
     rows = []
-    for t in range(n_t):
-        tn = town_names[t]
-        rows.append((towns[t], f"{tn}中心小学", "primary", int(rng.integers(300, 1200)), t, -1))
-        rows.append((towns[t], f"{tn}中学", "secondary", int(rng.integers(400, 2000)), t, -1))
-        if seat[t]:
+    for t in range(len(towns.xy)):
+        tn = towns.names[t]
+        rows.append((towns.xy[t], f"{tn}中心小学", "primary", int(rng.integers(300, 1200))))
+        rows.append((towns.xy[t], f"{tn}中学", "secondary", int(rng.integers(400, 2000))))
+        if towns.seat[t]:
             for k in range(int(rng.integers(2, 4))):
-                rows.append((towns[t], f"{tn}第{k + 2}小学", "primary", int(rng.integers(400, 1500)), t, -1))
-                rows.append((towns[t], f"{tn}第{k + 2}中学", "secondary", int(rng.integers(600, 2500)), t, -1))
-    u = rng.random(villages)
+                rows.append((towns.xy[t], f"{tn}第{k + 2}小学", "primary", int(rng.integers(400, 1500))))
+                rows.append((towns.xy[t], f"{tn}第{k + 2}中学", "secondary", int(rng.integers(600, 2500))))
+    n_v = len(vil)
+    vxy = shapely.get_coordinates(np.asarray(vil.geometry.values))
+    names = vil["name"].to_numpy()
+    u = rng.random(n_v)
     vprim = u < 0.15
-    vtp = (u >= 0.15) & (rng.random(villages) < np.clip(0.04 + 0.35 * remote, 0, 0.6))
+    vtp = (u >= 0.15) & (rng.random(n_v) < np.clip(0.04 + 0.35 * remote, 0, 0.6))
     for i in np.flatnonzero(vprim):
-        rows.append((vxy[i], f"{names[i]}小学", "primary", int(rng.integers(40, 300)), -1, i))
+        rows.append((vxy[i], f"{names[i]}小学", "primary", int(rng.integers(40, 300))))
     for i in np.flatnonzero(vtp):
-        rows.append((vxy[i], f"{names[i]}教学点", "teaching_point", int(rng.integers(3, 40)), -1, i))
+        rows.append((vxy[i], f"{names[i]}教学点", "teaching_point", int(rng.integers(3, 40))))
     sxy_s = np.array([r[0] for r in rows]) + rng.normal(0, 150, (len(rows), 2))
     s_pts = shapely.points(sxy_s[:, 0], sxy_s[:, 1])
-    _, d_fibre = fibre_tree.query_nearest(s_pts, return_distance=True, all_matches=False)
-    s4 = cKDTree(sxy)
-    d_site, _ = s4.query(sxy_s)
+    _, d_fibre = shapely.STRtree(np.asarray(fib.geometry.values)).query_nearest(s_pts, return_distance=True,
+                                                                                all_matches=False)
+    d_site, _ = cKDTree(site_xy).query(sxy_s)
     kind = np.array([r[2] for r in rows], dtype=object)
     fibre_ok = d_fibre < np.where(kind == "teaching_point", 300.0, 1000.0)
     lte_ok = ~fibre_ok & (d_site < 4000.0)
@@ -553,15 +611,11 @@ def synthesize(
     access = np.where(fibre_ok, "fibre", np.where(lte_ok, "4g", np.where(sat, "satellite", "none")))
     bwm = np.select(
         [fibre_ok, lte_ok, sat],
-        [
-            rng.choice([50.0, 100.0, 200.0, 500.0, 1000.0], len(rows), p=[0.1, 0.35, 0.25, 0.2, 0.1]),
-            np.round(rng.uniform(4.0, 40.0, len(rows))),
-            rng.choice([4.0, 8.0, 20.0], len(rows)),
-        ],
+        [rng.choice([50.0, 100.0, 200.0, 500.0, 1000.0], len(rows), p=[0.1, 0.35, 0.25, 0.2, 0.1]),
+         np.round(rng.uniform(4.0, 40.0, len(rows))), rng.choice([4.0, 8.0, 20.0], len(rows))],
         0.0,
     )
-    s_county = county_of(sxy_s)
-    schools = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "school_id": [f"S{i + 1:06d}" for i in range(len(rows))],
             "name": [r[1] for r in rows],
@@ -569,32 +623,10 @@ def synthesize(
             "students": np.array([r[3] for r in rows], dtype=np.int64),
             "bandwidth_mbps": bwm,
             "access": access,
-            "county": county_arr[s_county],
+            "county": np.array(region.names, dtype=object)[region.county_of(sxy_s)],
         },
         geometry=s_pts,
-        crs=crs,
-    )
-
-    logger.info(
-        "synthetic region: %d counties, %d towns, %d villages, %d schools, %d sites, %d road and %d fibre segments",
-        len(county_polys),
-        n_t,
-        villages,
-        len(schools),
-        len(sites),
-        len(roads),
-        len(fib),
-    )
-    return SyntheticRegion(
-        crs=crs,
-        dem=dem,
-        admin=admin,
-        villages=vil,
-        schools=schools,
-        sites=sites,
-        fibre=fib,
-        fibre_nodes=fnodes,
-        roads=roads,
+        crs=region.crs,
     )
 
 

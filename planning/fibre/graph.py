@@ -30,6 +30,7 @@ from shapely import ops
 from gis.crs import is_metric
 from gis.errors import LayerError, Problem
 from gis.project import CostSettings, FibreSettings
+from gis.schema import SCHEMAS
 from planning.fibre.network import REPAIR_COLUMNS, explode, node_lines
 
 logger = logging.getLogger(__name__)
@@ -38,8 +39,7 @@ logger = logging.getLogger(__name__)
 EdgeKind = Literal["road", "fibre", "drop"]
 Reach = Literal["connected", "extension", "no_fibre_in_component"]
 EPS_M = 1e-6  # weight of an existing-fibre edge or a root link: csgraph drops explicit zeros
-_ID_COLUMNS = {"villages": "village_id", "schools": "school_id", "candidates": "candidate_id",
-               "fibre_nodes": "node_id", "sites": "site_id"}
+_ID_COLUMNS = {name: schema.id_column for name, schema in SCHEMAS.items()}
 
 
 
@@ -244,6 +244,58 @@ def connect_points(network: RoadNetwork, layers: Mapping[str, gpd.GeoDataFrame])
         A new network; ``point_node`` lists each point's node and drop length (m). Points on an edge or a node
         get no drop edge; several points projecting onto one spot share the split node.
     """
+    pts, p_layer, p_id = _joinable_points(network, layers)
+    if pts is None:
+        return network
+    buildable = network.kind != "drop"
+    edge_ids = np.flatnonzero(buildable)
+    pi, ei = shapely.STRtree(network.geometry[edge_ids]).query_nearest(pts, all_matches=False)
+    edge = np.empty(len(pts), dtype=np.int64)
+    edge[pi] = edge_ids[ei]
+    geom = network.geometry[edge]
+    pos = shapely.line_locate_point(geom, pts)
+    proj = shapely.line_interpolate_point(geom, pos)
+    drop = shapely.distance(pts, proj)
+    start_node, end_node = _oriented_ends(network, edge)
+    tol = 1e-6
+    at_start, at_end = pos <= tol, pos >= network.length_m[edge] - tol
+    inner = ~at_start & ~at_end
+    attach = np.where(at_start, start_node, end_node).astype(np.int64)
+    # split nodes: one per (edge, position)
+    frame = pd.DataFrame({"edge": edge[inner], "pos": np.round(pos[inner], 6)})
+    key = frame.drop_duplicates().sort_values(["edge", "pos"]).reset_index(drop=True)
+    key["node"] = network.n_nodes + np.arange(len(key))
+    attach[inner] = frame.merge(key, on=["edge", "pos"], how="left")["node"].to_numpy()
+    split_xy = shapely.get_coordinates(shapely.line_interpolate_point(network.geometry[key["edge"].to_numpy()],
+                                                                      key["pos"].to_numpy()))
+    split_edges, pieces = _split_pieces(network, key)
+    # point nodes and drops
+    has_drop = drop > tol
+    point_node = attach.copy()
+    drop_nodes = network.n_nodes + len(key) + np.arange(int(has_drop.sum()))
+    point_node[has_drop] = drop_nodes
+    drop_geom = shapely.linestrings(np.stack([shapely.get_coordinates(pts[has_drop]),
+                                              shapely.get_coordinates(proj[has_drop])], axis=1))
+    keep = np.ones(len(network.u), dtype=bool)
+    keep[split_edges] = False
+    u = np.concatenate([network.u[keep], pieces["u"], drop_nodes]).astype(np.int64)
+    v = np.concatenate([network.v[keep], pieces["v"], attach[has_drop]]).astype(np.int64)
+    geometry = np.concatenate([network.geometry[keep], np.array(pieces["geom"], dtype=object), drop_geom])
+    kind = np.concatenate([network.kind[keep], np.array(pieces["kind"], dtype=object),
+                           np.full(int(has_drop.sum()), "drop", dtype=object)])
+    p_label = np.array([f"{a}:{b}" for a, b in zip(p_layer, p_id, strict=True)], dtype=object)
+    source = np.concatenate([network.source[keep], np.array(pieces["source"], dtype=object), p_label[has_drop]])
+    xy = np.vstack([network.xy, split_xy, shapely.get_coordinates(pts[has_drop])])
+    pn = pd.DataFrame({"layer": p_layer, "id": p_id, "node": point_node, "drop_m": drop},
+                      index=pd.Index(p_label, name="point"))
+    pn = pd.concat([network.point_node, pn]) if len(network.point_node) else pn
+    return replace(network, xy=xy, u=np.minimum(u, v), v=np.maximum(u, v), geometry=geometry,
+                   length_m=shapely.length(geometry), kind=kind, source=source, point_node=pn)
+
+
+def _joinable_points(network: RoadNetwork, layers: Mapping[str, gpd.GeoDataFrame]
+                     ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """(points, layer, id) of every point to join; LayerError for another CRS, a missing id column or a non-point."""
     problems = []
     pts_all, layer_all, id_all = [], [], []
     for layer, frame in layers.items():
@@ -267,37 +319,13 @@ def connect_points(network: RoadNetwork, layers: Mapping[str, gpd.GeoDataFrame])
     if problems:
         raise LayerError(problems)
     if not pts_all:
-        return network
-    pts = np.concatenate(pts_all)
-    p_layer = np.concatenate(layer_all)
-    p_id = np.concatenate(id_all)
+        return None, np.zeros(0, dtype=object), np.zeros(0, dtype=object)
+    return np.concatenate(pts_all), np.concatenate(layer_all), np.concatenate(id_all)
 
-    buildable = network.kind != "drop"
-    edge_ids = np.flatnonzero(buildable)
-    tree = shapely.STRtree(network.geometry[edge_ids])
-    pi, ei = tree.query_nearest(pts, all_matches=False)
-    edge = np.empty(len(pts), dtype=np.int64)
-    edge[pi] = edge_ids[ei]
-    geom = network.geometry[edge]
-    pos = shapely.line_locate_point(geom, pts)
-    proj = shapely.line_interpolate_point(geom, pos)
-    drop = shapely.distance(pts, proj)
-    start_node, end_node = _oriented_ends(network, edge)
-    tol = 1e-6
-    at_start, at_end = pos <= tol, pos >= network.length_m[edge] - tol
-    inner = ~at_start & ~at_end
 
-    n0 = network.n_nodes
-    attach = np.where(at_start, start_node, end_node).astype(np.int64)
-    # split nodes: one per (edge, position)
-    frame = pd.DataFrame({"edge": edge[inner], "pos": np.round(pos[inner], 6)})
-    key = frame.drop_duplicates().sort_values(["edge", "pos"]).reset_index(drop=True)
-    key["node"] = n0 + np.arange(len(key))
-    merged = frame.merge(key, on=["edge", "pos"], how="left")
-    attach[inner] = merged["node"].to_numpy()
-    split_xy = shapely.get_coordinates(shapely.line_interpolate_point(network.geometry[key["edge"].to_numpy()],
-                                                                      key["pos"].to_numpy()))
-    new_u, new_v, new_geom, new_kind, new_src = [], [], [], [], []
+def _split_pieces(network: RoadNetwork, key: pd.DataFrame) -> tuple[np.ndarray, dict[str, list]]:
+    """The edges split at the new nodes in ``key`` (``edge``, ``pos``, ``node``) and the pieces replacing them."""
+    pieces: dict[str, list] = {"u": [], "v": [], "geom": [], "kind": [], "source": []}
     split_edges = key["edge"].unique()
     s_nodes, t_nodes = _oriented_ends(network, split_edges)
     for e, s_node, t_node, (_, grp) in zip(split_edges.tolist(), s_nodes.tolist(), t_nodes.tolist(),
@@ -306,35 +334,12 @@ def connect_points(network: RoadNetwork, layers: Mapping[str, gpd.GeoDataFrame])
         cuts = np.r_[0.0, grp["pos"].to_numpy(), network.length_m[e]]
         nodes = np.r_[s_node, grp["node"].to_numpy(), t_node]
         for k in range(len(cuts) - 1):
-            new_u.append(nodes[k])
-            new_v.append(nodes[k + 1])
-            new_geom.append(ops.substring(g_line, cuts[k], cuts[k + 1]))
-            new_kind.append(network.kind[e])
-            new_src.append(network.source[e])
-    # point nodes and drops
-    has_drop = drop > tol
-    point_node = attach.copy()
-    n_split = len(key)
-    drop_nodes = n0 + n_split + np.arange(int(has_drop.sum()))
-    point_node[has_drop] = drop_nodes
-    drop_geom = shapely.linestrings(np.stack([shapely.get_coordinates(pts[has_drop]),
-                                              shapely.get_coordinates(proj[has_drop])], axis=1))
-    keep = np.ones(len(network.u), dtype=bool)
-    keep[split_edges] = False
-    u = np.concatenate([network.u[keep], new_u, drop_nodes]).astype(np.int64)
-    v = np.concatenate([network.v[keep], new_v, attach[has_drop]]).astype(np.int64)
-    lo, hi = np.minimum(u, v), np.maximum(u, v)
-    geometry = np.concatenate([network.geometry[keep], np.array(new_geom, dtype=object), drop_geom])
-    kind = np.concatenate([network.kind[keep], np.array(new_kind, dtype=object),
-                           np.full(int(has_drop.sum()), "drop", dtype=object)])
-    p_label = np.array([f"{a}:{b}" for a, b in zip(p_layer, p_id, strict=True)], dtype=object)
-    source = np.concatenate([network.source[keep], np.array(new_src, dtype=object), p_label[has_drop]])
-    xy = np.vstack([network.xy, split_xy, shapely.get_coordinates(pts[has_drop])])
-    pn = pd.DataFrame({"layer": p_layer, "id": p_id, "node": point_node, "drop_m": drop},
-                      index=pd.Index(p_label, name="point"))
-    pn = pd.concat([network.point_node, pn]) if len(network.point_node) else pn
-    return replace(network, xy=xy, u=lo, v=hi, geometry=geometry, length_m=shapely.length(geometry), kind=kind,
-                   source=source, point_node=pn)
+            pieces["u"].append(nodes[k])
+            pieces["v"].append(nodes[k + 1])
+            pieces["geom"].append(ops.substring(g_line, cuts[k], cuts[k + 1]))
+            pieces["kind"].append(network.kind[e])
+            pieces["source"].append(network.source[e])
+    return split_edges, pieces
 
 
 def _oriented_ends(network: RoadNetwork, edge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

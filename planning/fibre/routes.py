@@ -20,9 +20,9 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from planning.fibre import steiner as _steiner
 from planning.fibre.graph import EPS_M, RoadNetwork
 from planning.fibre.reach import fibre_reach
+from planning.fibre.steiner import solve as solve_steiner
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def steiner_tree(graph: nx.Graph, terminals: Iterable[Hashable], *, weight: str 
         apart = [terms[i] for i in np.flatnonzero(label[t_idx] != main)[:10]]
         msg = f"`terminals` {apart} are not connected to the others; expected one connected component"
         raise ValueError(msg)
-    edges = _steiner.solve(mat, t_idx, time_limit_s=time_limit_s)
+    edges = solve_steiner(mat, t_idx, time_limit_s=time_limit_s)
     return graph.edge_subgraph([(nodes[a], nodes[b]) for a, b in edges]).copy()
 
 
@@ -159,7 +159,7 @@ def plan_routes(network: RoadNetwork, points: Iterable[str], *, reach: pd.DataFr
                                         shape=(1, n)), None]], format="csr")
     t_nodes = np.unique(pn.loc[labels, "node"].to_numpy(dtype=np.int64))
     terms = np.r_[root, t_nodes]
-    edges = _steiner.solve(w, terms, time_limit_s=time_limit_s) if len(t_nodes) else set()
+    edges = solve_steiner(w, terms, time_limit_s=time_limit_s) if len(t_nodes) else set()
     # edge index of each tree edge that is built (not a root link, not existing fibre)
     edge_of = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(network.u, network.v, strict=True))}
     tree_edges = [edge_of[e] for e in edges if e[1] != root and e[0] != root]
