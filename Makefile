@@ -1,4 +1,4 @@
-# coverplan: `make run` (demo pipeline into outputs/demo) and `make test` (ruff + pytest).
+# coverplan: `make run` (demo pipeline into outputs/demo) and `make test` (ruff check, ruff format --check, pytest).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -21,10 +21,9 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check gis planning tests bench
+	$(BIN)/ruff format --check .
 
-test: $(STAMP)
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/python -m pytest
 
 clean:

@@ -52,8 +52,13 @@ def make_region(villages: int, piece_m: float, out: Path) -> dict[str, int]:
         ids = [f"{frame[id_col].iloc[i]}-{jj}" for i, jj in zip(idx.tolist(), j.tolist(), strict=True)]
         return gpd.GeoDataFrame({id_col: ids}, geometry=lines, crs=frame.crs)
 
-    layers = {"roads": cut(region.roads, "road_id"), "fibre": cut(region.fibre, "route_id"),
-              "villages": region.villages, "schools": region.schools, "fibre_nodes": region.fibre_nodes}
+    layers = {
+        "roads": cut(region.roads, "road_id"),
+        "fibre": cut(region.fibre, "route_id"),
+        "villages": region.villages,
+        "schools": region.schools,
+        "fibre_nodes": region.fibre_nodes,
+    }
     for name, frame in layers.items():
         frame.to_file(out, layer=name, driver="GPKG")
     return {k: len(v) for k, v in layers.items()}
@@ -129,17 +134,22 @@ def main() -> None:
         rows = []
         for method in ("coverplan", *(() if args.skip_nx else ("networkx",))):
             report = Path(tmp) / f"{method}.json"
-            seconds, peak = run_measured([sys.executable, __file__, "--child", method, str(gpkg),
-                                          str(args.terminals), str(report)])
+            seconds, peak = run_measured(
+                [sys.executable, __file__, "--child", method, str(gpkg), str(args.terminals), str(report)]
+            )
             rows.append((method, seconds, peak, json.loads(report.read_text())))
     r0 = rows[0][3]
-    print(f"\nnetwork: {r0['nodes']} nodes, {r0['edges']} edges; reach for {r0['reach_points']} points; "
-          f"Steiner plan for {r0['terminals']} terminals\n")
+    print(
+        f"\nnetwork: {r0['nodes']} nodes, {r0['edges']} edges; reach for {r0['reach_points']} points; "
+        f"Steiner plan for {r0['terminals']} terminals\n"
+    )
     print("| method | build s | connect s | to networkx s | reach s | Steiner s | tree km | child total s | peak MiB |")
     print("|---|---|---|---|---|---|---|---|---|")
     for method, seconds, peak, r in rows:
-        print(f"| {method} | {r['build_s']:.1f} | {r['connect_s']:.1f} | {r.get('to_networkx_s', 0.0):.1f} | "
-              f"{r['reach_s']:.2f} | {r['steiner_s']:.1f} | {r['tree_km']:.1f} | {seconds:.1f} | {peak:.0f} |")
+        print(
+            f"| {method} | {r['build_s']:.1f} | {r['connect_s']:.1f} | {r.get('to_networkx_s', 0.0):.1f} | "
+            f"{r['reach_s']:.2f} | {r['steiner_s']:.1f} | {r['tree_km']:.1f} | {seconds:.1f} | {peak:.0f} |"
+        )
     print(f"\nconnecting the {r0['terminals']} points one by one would build {r0['separate_km']:.1f} km")
 
 

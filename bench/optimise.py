@@ -65,18 +65,40 @@ def child(method: str, mode: str, n_d: int, n_c: int, limit: float, report: str,
     share = 0.98 if mode == "target" else None
     t0 = time.perf_counter()
     if method == "coverplan":
-        res = optimise.solve_cover(a, cost, weight, budget=budget, min_share=share, time_limit_s=limit,
-                                   mip_rel_gap=1e-3, seed=seed)
-        out = {"status": res.status, "method": res.method, "gap": res.gap, "cost": res.cost,
-               "covered_weight": res.covered_weight, "bound": res.bound, "reductions": res.reductions}
+        res = optimise.solve_cover(
+            a, cost, weight, budget=budget, min_share=share, time_limit_s=limit, mip_rel_gap=1e-3, seed=seed
+        )
+        out = {
+            "status": res.status,
+            "method": res.method,
+            "gap": res.gap,
+            "cost": res.cost,
+            "covered_weight": res.covered_weight,
+            "bound": res.bound,
+            "reductions": res.reductions,
+        }
     else:
         coverable = np.diff(a.indptr) > 0
         need = None if share is None else share * float(weight[coverable].sum())
-        sel, bound, status = solve_milp(a.tocsr(), cost, weight, np.zeros(n_d, dtype=bool), budget=budget,
-                                     need_weight=need, set_cover=False, time_limit_s=limit, mip_rel_gap=1e-3)
+        sel, bound, status = solve_milp(
+            a.tocsr(),
+            cost,
+            weight,
+            np.zeros(n_d, dtype=bool),
+            budget=budget,
+            need_weight=need,
+            set_cover=False,
+            time_limit_s=limit,
+            mip_rel_gap=1e-3,
+        )
         if sel is None:
-            out = {"status": status, "gap": float("nan"), "cost": float("nan"), "covered_weight": float("nan"),
-                   "bound": bound}
+            out = {
+                "status": status,
+                "gap": float("nan"),
+                "cost": float("nan"),
+                "covered_weight": float("nan"),
+                "bound": bound,
+            }
         else:
             cov = np.asarray(a[:, sel].sum(axis=1)).ravel() > 0
             c, w = float(cost[sel].sum()), float(weight[cov].sum())
@@ -92,8 +114,13 @@ def main() -> None:
     ap.add_argument("--candidates", type=int, default=6_000)
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--modes", nargs="+", default=["budget", "target"])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0],
-                    help="seeds of solve_cover's neighbourhood search (target mode; one row each)")
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="seeds of solve_cover's neighbourhood search (target mode; one row each)",
+    )
     ap.add_argument("--child", nargs=7, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -101,22 +128,39 @@ def main() -> None:
         child(m, mode, int(nd), int(nc), float(lim), rep, int(seed))
         return
     print(f"instance: {args.demands} demands x {args.candidates} candidates, time limit {args.time_limit:.0f} s\n")
-    print("| mode | method | seconds | status | gap | cost (M CNY) | bound (M CNY or weight) | covered weight "
-          "| peak MiB |")
+    print(
+        "| mode | method | seconds | status | gap | cost (M CNY) | bound (M CNY or weight) | covered weight "
+        "| peak MiB |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for mode in args.modes:
             runs = [("coverplan", s) for s in (args.seeds if mode == "target" else [0])] + [("plain_milp", 0)]
             for method, seed in runs:
                 rep = Path(tmp) / f"{mode}-{method}-{seed}.json"
-                _, peak = run_measured([sys.executable, __file__, "--child", method, mode, str(args.demands),
-                                        str(args.candidates), str(args.time_limit), str(rep), str(seed)])
+                _, peak = run_measured(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--child",
+                        method,
+                        mode,
+                        str(args.demands),
+                        str(args.candidates),
+                        str(args.time_limit),
+                        str(rep),
+                        str(seed),
+                    ]
+                )
                 r = json.loads(rep.read_text())
                 name = f"{method} (seed {seed})" if method == "coverplan" and mode == "target" else method
                 # the bound: on cost (M CNY) for a target, on covered weight for a budget
                 bound = f"{r['bound'] / 1e6:.1f}" if mode == "target" else f"{r['bound']:.0f}"
-                print(f"| {mode} | {name} | {r['seconds']:.1f} | {r['status']} | {r['gap']:.2%} | "
-                      f"{r['cost'] / 1e6:.1f} | {bound} | {r['covered_weight']:.0f} | {peak:.0f} |", flush=True)
+                print(
+                    f"| {mode} | {name} | {r['seconds']:.1f} | {r['status']} | {r['gap']:.2%} | "
+                    f"{r['cost'] / 1e6:.1f} | {bound} | {r['covered_weight']:.0f} | {peak:.0f} |",
+                    flush=True,
+                )
                 if "reductions" in r and seed == 0:
                     print(f"|  | reductions: {r['reductions']} | | | | | | | |", flush=True)
 

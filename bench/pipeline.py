@@ -42,20 +42,32 @@ def main() -> None:
             wall, peak = run_measured(cmd)
             summary = json.loads((out / "outputs" / "summary.json").read_text(encoding="utf-8"))
             prop = summary.get("proposal", {})
-            runs.append({"n": n, "schools": summary["schools"]["count"], "sites": summary["sites"]["count"],
-                         "seconds": summary["seconds"], "wall": wall, "peak": peak, "gap": prop.get("gap"),
-                         "status": prop.get("status")})
+            runs.append(
+                {
+                    "n": n,
+                    "schools": summary["schools"]["count"],
+                    "sites": summary["sites"]["count"],
+                    "seconds": summary["seconds"],
+                    "wall": wall,
+                    "peak": peak,
+                    "gap": prop.get("gap"),
+                    "status": prop.get("status"),
+                }
+            )
             print(f"# {n} villages: {wall:.1f} s, {peak:.0f} MiB", flush=True)
     stages = list(runs[0]["seconds"])
-    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-          f"{' (--dask)' if args.dask else ''}\n")
+    print(
+        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        f"{' (--dask)' if args.dask else ''}\n"
+    )
     print("| villages | schools | sites | " + " | ".join(stages) + " | wall s | peak MiB | optimiser gap |")
     print("|" + "---|" * (len(stages) + 6))
     for r in runs:
         cells = " | ".join(f"{r['seconds'][s]:.1f}" for s in stages)
         gap = f"{r['gap']:.2%} ({r['status']})" if r["gap"] is not None else "-"
-        print(f"| {r['n']:,} | {r['schools']:,} | {r['sites']:,} | {cells} | {r['wall']:.1f} | {r['peak']:,.0f} "
-              f"| {gap} |")
+        print(
+            f"| {r['n']:,} | {r['schools']:,} | {r['sites']:,} | {cells} | {r['wall']:.1f} | {r['peak']:,.0f} | {gap} |"
+        )
     if len(runs) > 1:
         print("\ngrowth exponent per stage (log t2/t1 / log n2/n1; stages under 0.5 s omitted)\n")
         print("| sizes | " + " | ".join(stages) + " | wall |")
@@ -63,8 +75,11 @@ def main() -> None:
         for a, b in itertools.pairwise(runs):
             k = math.log(b["n"] / a["n"])
             cells = " | ".join(
-                f"{math.log(b['seconds'][s] / a['seconds'][s]) / k:.2f}" if min(a["seconds"][s], b["seconds"][s]) >= 0.5
-                else "-" for s in stages)
+                f"{math.log(b['seconds'][s] / a['seconds'][s]) / k:.2f}"
+                if min(a["seconds"][s], b["seconds"][s]) >= 0.5
+                else "-"
+                for s in stages
+            )
             print(f"| {a['n']:,} -> {b['n']:,} | {cells} | {math.log(b['wall'] / a['wall']) / k:.2f} |")
 
 

@@ -28,12 +28,40 @@ ONE_PROVINCE = "(region)"
 UNKNOWN_COUNTY = "(no county)"
 #: Province-level divisions of GB/T 2260 by their two-digit code.
 GB2260_PROVINCES = {
-    "11": "北京市", "12": "天津市", "13": "河北省", "14": "山西省", "15": "内蒙古自治区", "21": "辽宁省",
-    "22": "吉林省", "23": "黑龙江省", "31": "上海市", "32": "江苏省", "33": "浙江省", "34": "安徽省", "35": "福建省",
-    "36": "江西省", "37": "山东省", "41": "河南省", "42": "湖北省", "43": "湖南省", "44": "广东省",
-    "45": "广西壮族自治区", "46": "海南省", "50": "重庆市", "51": "四川省", "52": "贵州省", "53": "云南省",
-    "54": "西藏自治区", "61": "陕西省", "62": "甘肃省", "63": "青海省", "64": "宁夏回族自治区",
-    "65": "新疆维吾尔自治区", "71": "台湾省", "81": "香港特别行政区", "82": "澳门特别行政区",
+    "11": "北京市",
+    "12": "天津市",
+    "13": "河北省",
+    "14": "山西省",
+    "15": "内蒙古自治区",
+    "21": "辽宁省",
+    "22": "吉林省",
+    "23": "黑龙江省",
+    "31": "上海市",
+    "32": "江苏省",
+    "33": "浙江省",
+    "34": "安徽省",
+    "35": "福建省",
+    "36": "江西省",
+    "37": "山东省",
+    "41": "河南省",
+    "42": "湖北省",
+    "43": "湖南省",
+    "44": "广东省",
+    "45": "广西壮族自治区",
+    "46": "海南省",
+    "50": "重庆市",
+    "51": "四川省",
+    "52": "贵州省",
+    "53": "云南省",
+    "54": "西藏自治区",
+    "61": "陕西省",
+    "62": "甘肃省",
+    "63": "青海省",
+    "64": "宁夏回族自治区",
+    "65": "新疆维吾尔自治区",
+    "71": "台湾省",
+    "81": "香港特别行政区",
+    "82": "澳门特别行政区",
 }
 
 
@@ -62,8 +90,9 @@ def assign_areas(points: gpd.GeoDataFrame, admin: gpd.GeoDataFrame) -> pd.Series
 
 def county_of(points: gpd.GeoDataFrame, admin: gpd.GeoDataFrame | None = None) -> pd.Series:
     """County of each point: its ``county`` column where filled, else the name of its admin area."""
-    county = points["county"].astype(object) if "county" in points else pd.Series(np.nan, index=points.index,
-                                                                                  dtype=object)
+    county = (
+        points["county"].astype(object) if "county" in points else pd.Series(np.nan, index=points.index, dtype=object)
+    )
     missing = county.isna() | (county.astype(str).str.strip() == "")
     if missing.any() and admin is not None and len(admin):
         names = pd.Series(admin["name"].astype(str).to_numpy(), index=admin["area_id"].astype(str).to_numpy())
@@ -89,8 +118,10 @@ def province_of_areas(admin: gpd.GeoDataFrame) -> pd.Series:
         empty = prov.isna() | (prov.astype(str).str.strip() == "")
         if empty.any():
             ids = admin.loc[empty, "area_id"].astype(str).tolist()[:10]
-            msg = (f"layer `admin`: column `province` is empty for area_id {ids}; expected the province of every "
-                   "area (or drop the column)")
+            msg = (
+                f"layer `admin`: column `province` is empty for area_id {ids}; expected the province of every "
+                "area (or drop the column)"
+            )
             raise LayerError(msg)
         return prov.astype(str)
     ids = admin["area_id"].astype(str)

@@ -89,8 +89,12 @@ def load_inputs(project: Project, *, progress: Callable[[str], None] | None = No
 def _read_dem(path: Path, layers: Layers) -> Dem:
     """The DEM over every layer's extent (2 km more), in the layers' metric CRS."""
     bounds = np.array([f.total_bounds for f in layers.frames.values() if len(f)])
-    extent = (bounds[:, 0].min() - 2000.0, bounds[:, 1].min() - 2000.0, bounds[:, 2].max() + 2000.0,
-              bounds[:, 3].max() + 2000.0)
+    extent = (
+        bounds[:, 0].min() - 2000.0,
+        bounds[:, 1].min() - 2000.0,
+        bounds[:, 2].max() + 2000.0,
+        bounds[:, 3].max() + 2000.0,
+    )
     dem = open_dem(path, bounds=extent, crs=layers.crs)
     if not dem.crs.equals(layers.crs):
         logger.info("DEM %s is in %s: reprojected to the project's %s", path.name, dem.crs.name, layers.crs.name)

@@ -117,9 +117,11 @@ def check_output_dir(out: str | Path, *, overwrite: bool, protected: Iterable[st
         rp = _real(Path(os.path.abspath(p)))
         if _inside(rp, real):
             what = "is" if rp == real else "contains"
-            msg = (f"`--out` = {text!r} {what} {rp}, which coverplan must not replace (an input, the project "
-                   "folder, the current folder, the home folder or /); expected a folder of its own, e.g. "
-                   "outputs/NAME")
+            msg = (
+                f"`--out` = {text!r} {what} {rp}, which coverplan must not replace (an input, the project "
+                "folder, the current folder, the home folder or /); expected a folder of its own, e.g. "
+                "outputs/NAME"
+            )
             raise OutputRefusedError(msg)
     if path.exists() and not path.is_dir():
         msg = f"`--out` = {text!r} is a file; expected a folder"
@@ -133,8 +135,10 @@ def check_output_dir(out: str | Path, *, overwrite: bool, protected: Iterable[st
         foreign = [p for p in present if own is None or p not in own]
         if foreign:
             listed = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-            msg = (f"output folder `{path}` holds {len(foreign)} file(s) coverplan did not write there ({listed}); "
-                   "it is not replaced: move them or choose another --out")
+            msg = (
+                f"output folder `{path}` holds {len(foreign)} file(s) coverplan did not write there ({listed}); "
+                "it is not replaced: move them or choose another --out"
+            )
             raise OutputRefusedError(msg)
     return path
 
@@ -170,8 +174,9 @@ def _lock(path: Path) -> Iterator[None]:
 def write_marker(folder: Path) -> None:
     """List every file now in ``folder`` in its marker (the files coverplan wrote there)."""
     files = [p for p in _contents(folder) if p != MARKER]
-    (folder / MARKER).write_text(json.dumps({"written_by": "coverplan", "files": files}, ensure_ascii=False,
-                                            indent=1), encoding="utf-8")
+    (folder / MARKER).write_text(
+        json.dumps({"written_by": "coverplan", "files": files}, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
 
 
 def remove_own(folder: Path) -> None:

@@ -77,11 +77,19 @@ class LayerSource:
     lat: str = "lat"
 
 
-def _num(default: float, low: float | None = None, high: float | None = None, *, unit: str = "",
-         low_open: bool = False, integer: bool = False) -> Any:
+def _num(
+    default: float,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    unit: str = "",
+    low_open: bool = False,
+    integer: bool = False,
+) -> Any:
     """A numeric setting with its physical range (checked by :func:`load_project`; NaN and inf never pass)."""
-    return field(default=default, metadata={"low": low, "high": high, "unit": unit, "low_open": low_open,
-                                            "integer": integer})
+    return field(
+        default=default, metadata={"low": low, "high": high, "unit": unit, "low_open": low_open, "integer": integer}
+    )
 
 
 #: Largest money amount a project may state (CNY): ten trillion, beyond any national programme.
@@ -157,7 +165,8 @@ class FibreSettings:
     def cny_per_m(self, costs: CostSettings) -> float:
         """Cost of one metre of new fibre (CNY), from the aerial and buried prices per km."""
         per_km = (1.0 - self.buried_share) * costs.fibre_aerial_cny_per_km + self.buried_share * (
-            costs.fibre_buried_cny_per_km)
+            costs.fibre_buried_cny_per_km
+        )
         return per_km / 1000.0
 
 
@@ -339,8 +348,10 @@ def check_text(value: str, *, what: str, path: Path) -> str:
     """``value`` when it holds no control character (NUL, line breaks, escapes ...); else ProjectError."""
     bad = [ch for ch in value if unicodedata.category(ch) == "Cc"]
     if bad:
-        msg = (f"{path}: {what} = {value!r} holds control character(s) {sorted({hex(ord(c)) for c in bad})}; "
-               "expected printable text")
+        msg = (
+            f"{path}: {what} = {value!r} holds control character(s) {sorted({hex(ord(c)) for c in bad})}; "
+            "expected printable text"
+        )
         raise ProjectError(msg)
     return value
 
@@ -402,9 +413,12 @@ def load_project(path: str | Path) -> Project:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"{path}: not valid TOML: {exc}"
         raise ProjectError(msg) from exc
-    _unknown(doc, {"project", "layers", "terrain", "radio", "costs", "targets", "fibre", "optimise",
-                  "map"},
-            where="top level", path=path)
+    _unknown(
+        doc,
+        {"project", "layers", "terrain", "radio", "costs", "targets", "fibre", "optimise", "map"},
+        where="top level",
+        path=path,
+    )
 
     for section, value in doc.items():
         if not isinstance(value, Mapping):
@@ -475,8 +489,10 @@ def _map_section(table: Mapping[str, Any], *, path: Path) -> MapSettings:
         msg = f"{path}: [map] `basemap` = 'tianditu' needs `tianditu_key` (a Tianditu token); none is set"
         raise ProjectError(msg)
     if settings.tianditu_key and not re.fullmatch(r"[A-Za-z0-9]{8,64}", settings.tianditu_key):
-        msg = (f"{path}: [map] `tianditu_key` = {settings.tianditu_key!r}; expected a Tianditu token (8-64 letters "
-               "and digits)")
+        msg = (
+            f"{path}: [map] `tianditu_key` = {settings.tianditu_key!r}; expected a Tianditu token (8-64 letters "
+            "and digits)"
+        )
         raise ProjectError(msg)
     return settings
 

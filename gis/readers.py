@@ -39,8 +39,9 @@ def decode_text(data: bytes, *, file: str, layer: str) -> tuple[str, str]:
             try:
                 return data.decode(name), name
             except UnicodeDecodeError as exc:
-                raise LayerError([Problem(layer, f"starts with a {name} byte-order mark but is not {name}: {exc}",
-                                          file=file)]) from exc
+                raise LayerError(
+                    [Problem(layer, f"starts with a {name} byte-order mark but is not {name}: {exc}", file=file)]
+                ) from exc
     for name in FALLBACK_ENCODINGS:
         try:
             return data.decode(name), name
@@ -70,8 +71,15 @@ def read_csv_text(path: str | Path, *, layer: str) -> pd.DataFrame:
         raise LayerError([Problem(layer, "the file is empty; expected a header row and data rows", file=file)])
     sep = "\t" if encoding == "utf-16" else ","
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, engine="python",
-                            quoting=csv.QUOTE_MINIMAL, on_bad_lines="error")
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            sep=sep,
+            engine="python",
+            quoting=csv.QUOTE_MINIMAL,
+            on_bad_lines="error",
+        )
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise LayerError([Problem(layer, f"is not a readable CSV: {exc}", file=file)]) from exc
     except pd.errors.EmptyDataError as exc:

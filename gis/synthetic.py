@@ -225,8 +225,11 @@ class _Area:
         return out
 
     def admin(self) -> gpd.GeoDataFrame:
-        return gpd.GeoDataFrame({"area_id": self.codes, "name": self.names, "level": ["county"] * len(self.polys)},
-                                geometry=self.polys, crs=self.crs)
+        return gpd.GeoDataFrame(
+            {"area_id": self.codes, "name": self.names, "level": ["county"] * len(self.polys)},
+            geometry=self.polys,
+            crs=self.crs,
+        )
 
 
 @dataclass(frozen=True)
@@ -279,8 +282,15 @@ def synthesize(
         msg = f"`villages` = {villages}; expected at least 10"
         raise ValueError(msg)
     rng = np.random.default_rng(seed)  # one stream, drawn from in the order of the steps below
-    region = _region_area(rng, villages, boundary=boundary, boundary_crs=boundary_crs, boundary_name=boundary_name,
-                          boundary_code=boundary_code, center_lonlat=center_lonlat)
+    region = _region_area(
+        rng,
+        villages,
+        boundary=boundary,
+        boundary_crs=boundary_crs,
+        boundary_name=boundary_name,
+        boundary_code=boundary_code,
+        center_lonlat=center_lonlat,
+    )
     dem = _region_terrain(rng, region, dem_res_m=dem_res_m, base_m=base_m, relief_m=relief_m)
     cand, valley, zr = _settlement_candidates(rng, region.area, dem, villages)
     towns = _towns(rng, region, cand, valley, villages)
@@ -288,15 +298,39 @@ def synthesize(
     roads, fib, fnodes = _roads_and_fibre(rng, dem, towns, vxy)
     sites, site_xy = _sites(rng, dem, region.area, towns, vxy, remote, fib)
     schools = _schools(rng, region, towns, vil, remote, fib, site_xy)
-    logger.info("synthetic region: %d counties, %d towns, %d villages, %d schools, %d sites, %d road and %d fibre "
-                "segments", len(region.polys), len(towns.xy), villages, len(schools), len(sites), len(roads), len(fib))
-    return SyntheticRegion(crs=region.crs, dem=dem, admin=region.admin(), villages=vil, schools=schools, sites=sites,
-                           fibre=fib, fibre_nodes=fnodes, roads=roads)
+    logger.info(
+        "synthetic region: %d counties, %d towns, %d villages, %d schools, %d sites, %d road and %d fibre segments",
+        len(region.polys),
+        len(towns.xy),
+        villages,
+        len(schools),
+        len(sites),
+        len(roads),
+        len(fib),
+    )
+    return SyntheticRegion(
+        crs=region.crs,
+        dem=dem,
+        admin=region.admin(),
+        villages=vil,
+        schools=schools,
+        sites=sites,
+        fibre=fib,
+        fibre_nodes=fnodes,
+        roads=roads,
+    )
 
 
-def _region_area(rng: np.random.Generator, villages: int, *, boundary: shapely.Geometry | None,
-                 boundary_crs: CRS | str | int | None, boundary_name: str, boundary_code: str,
-                 center_lonlat: tuple[float, float]) -> _Area:
+def _region_area(
+    rng: np.random.Generator,
+    villages: int,
+    *,
+    boundary: shapely.Geometry | None,
+    boundary_crs: CRS | str | int | None,
+    boundary_name: str,
+    boundary_code: str,
+    center_lonlat: tuple[float, float],
+) -> _Area:
     """The region (a real boundary, or a square of ~10 km² per village cut into counties) in a UTM CRS."""
     if boundary is not None:
         if boundary_crs is None:
@@ -317,8 +351,9 @@ def _region_area(rng: np.random.Generator, villages: int, *, boundary: shapely.G
     return _Area(crs, area, polys, names, codes)
 
 
-def _region_terrain(rng: np.random.Generator, region: _Area, *, dem_res_m: float | None, base_m: float,
-                    relief_m: float) -> Dem:
+def _region_terrain(
+    rng: np.random.Generator, region: _Area, *, dem_res_m: float | None, base_m: float, relief_m: float
+) -> Dem:
     """Terrain over the region and 3 km around it (90 m cells, coarser for very large regions)."""
     minx, miny, maxx, maxy = shapely.bounds(region.area)
     margin = 3000.0
@@ -331,8 +366,9 @@ def _region_terrain(rng: np.random.Generator, region: _Area, *, dem_res_m: float
     return dem
 
 
-def _settlement_candidates(rng: np.random.Generator, area: shapely.Geometry, dem: Dem, villages: int
-                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _settlement_candidates(
+    rng: np.random.Generator, area: shapely.Geometry, dem: Dem, villages: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidate settlement points, their valley score (low and flat is high) and relative height in [0, 1]."""
     cand = _sample_in(rng, area, villages * 8)
     z = sample_heights(dem, cand[:, 0], cand[:, 1])
@@ -368,8 +404,15 @@ def _towns(rng: np.random.Generator, region: _Area, cand: np.ndarray, valley: np
     return _Towns(xy=towns, county=town_county, seat=seat, spacing_m=float(spacing))
 
 
-def _villages(rng: np.random.Generator, region: _Area, towns: _Towns, cand: np.ndarray, valley: np.ndarray,
-              zr: np.ndarray, villages: int) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray, _Towns]:
+def _villages(
+    rng: np.random.Generator,
+    region: _Area,
+    towns: _Towns,
+    cand: np.ndarray,
+    valley: np.ndarray,
+    zr: np.ndarray,
+    villages: int,
+) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray, _Towns]:
     """Villages (valley-weighted, clustered around towns, the poorer the more remote), their points, their
     remoteness in [0, 1], and the towns with their names."""
     ttree = cKDTree(towns.xy)
@@ -408,8 +451,9 @@ def _villages(rng: np.random.Generator, region: _Area, towns: _Towns, cand: np.n
     return vil, vxy, remote, towns
 
 
-def _village_codes(region: _Area, towns: _Towns, vxy: np.ndarray, v_county: np.ndarray, v_town: np.ndarray
-                   ) -> np.ndarray:
+def _village_codes(
+    region: _Area, towns: _Towns, vxy: np.ndarray, v_county: np.ndarray, v_town: np.ndarray
+) -> np.ndarray:
     """12-digit division codes: county (6) + township (3) + village (3), villages numbered west to east."""
     town_rank = np.zeros(len(towns.xy), dtype=np.int64)
     for ci in range(len(region.polys)):
@@ -422,12 +466,18 @@ def _village_codes(region: _Area, towns: _Towns, vxy: np.ndarray, v_county: np.n
         t = int(v_town[i])
         v_rank[i] = counts.get(t, 0)
         counts[t] = v_rank[i] + 1
-    return np.array([f"{region.codes[v_county[i]]}{100 + town_rank[v_town[i]]:03d}{200 + v_rank[i] % 800:03d}"
-                     for i in range(len(vxy))], dtype=object)
+    return np.array(
+        [
+            f"{region.codes[v_county[i]]}{100 + town_rank[v_town[i]]:03d}{200 + v_rank[i] % 800:03d}"
+            for i in range(len(vxy))
+        ],
+        dtype=object,
+    )
 
 
-def _roads_and_fibre(rng: np.random.Generator, dem: Dem, towns: _Towns, vxy: np.ndarray
-                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def _roads_and_fibre(
+    rng: np.random.Generator, dem: Dem, towns: _Towns, vxy: np.ndarray
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Roads (Delaunay over towns and villages: the minimum spanning tree plus short cross links; trunk roads
     along the paths between towns), backbone fibre on the trunk, distribution fibre from each town a few km out,
     and the towns' fibre nodes."""
@@ -454,16 +504,24 @@ def _roads_and_fibre(rng: np.random.Generator, dem: Dem, towns: _Towns, vxy: np.
     surface = np.where(trunk, "asphalt", np.where(rng.random(len(road_e)) < 0.7, "concrete", "gravel"))
     roads = gpd.GeoDataFrame(
         {"road_id": [f"R{i + 1:06d}" for i in range(len(road_e))], "class": rclass, "surface": surface},
-        geometry=road_lines, crs=crs)
+        geometry=road_lines,
+        crs=crs,
+    )
     fk = np.flatnonzero(fibre_mask)
     fib = gpd.GeoDataFrame(
-        {"route_id": [f"F{i + 1:06d}" for i in range(len(fk))],
-         "kind": np.where(trunk[fk], "backbone", "distribution"),
-         "operator": np.where(rng.random(len(fk)) < 0.6, "CTCC", "CMCC")},
-        geometry=road_lines[fk], crs=crs)
+        {
+            "route_id": [f"F{i + 1:06d}" for i in range(len(fk))],
+            "kind": np.where(trunk[fk], "backbone", "distribution"),
+            "operator": np.where(rng.random(len(fk)) < 0.6, "CTCC", "CMCC"),
+        },
+        geometry=road_lines[fk],
+        crs=crs,
+    )
     fnodes = gpd.GeoDataFrame(
         {"node_id": [f"N{i + 1:05d}" for i in range(n_t)], "kind": np.where(towns.seat, "pop", "olt")},
-        geometry=shapely.points(towns.xy[:, 0], towns.xy[:, 1]), crs=crs)
+        geometry=shapely.points(towns.xy[:, 0], towns.xy[:, 1]),
+        crs=crs,
+    )
     return roads, fib, fnodes
 
 
@@ -487,14 +545,18 @@ def _road_edges(rng: np.random.Generator, dem: Dem, nodes: np.ndarray) -> tuple[
     road_len = np.hypot(*(nodes[road_e[:, 0]] - nodes[road_e[:, 1]]).T)
     road_cost = road_len * (1.0 + np.abs(node_z[road_e[:, 0]] - node_z[road_e[:, 1]]) / np.maximum(road_len, 1) * 8)
     rg = sparse.coo_matrix(
-        (np.concatenate([road_cost, road_cost]),
-         (np.concatenate([road_e[:, 0], road_e[:, 1]]), np.concatenate([road_e[:, 1], road_e[:, 0]]))),
-        shape=(n_nodes, n_nodes)).tocsr()
+        (
+            np.concatenate([road_cost, road_cost]),
+            (np.concatenate([road_e[:, 0], road_e[:, 1]]), np.concatenate([road_e[:, 1], road_e[:, 0]])),
+        ),
+        shape=(n_nodes, n_nodes),
+    ).tocsr()
     return road_e, rg
 
 
-def _trunk_edges(towns: np.ndarray, rg: sparse.csr_matrix, edge_index: dict[tuple[int, int], int], n_edges: int
-                 ) -> np.ndarray:
+def _trunk_edges(
+    towns: np.ndarray, rg: sparse.csr_matrix, edge_index: dict[tuple[int, int], int], n_edges: int
+) -> np.ndarray:
     """Per road edge: on a road path between neighbouring towns (their MST and the shorter Delaunay links)."""
     n_t = len(towns)
     trunk = np.zeros(n_edges, dtype=bool)
@@ -529,8 +591,15 @@ def _trunk_edges(towns: np.ndarray, rg: sparse.csr_matrix, edge_index: dict[tupl
     return trunk
 
 
-def _sites(rng: np.random.Generator, dem: Dem, area: shapely.Geometry, towns: _Towns, vxy: np.ndarray,
-           remote: np.ndarray, fib: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+def _sites(
+    rng: np.random.Generator,
+    dem: Dem,
+    area: shapely.Geometry,
+    towns: _Towns,
+    vxy: np.ndarray,
+    remote: np.ndarray,
+    fib: gpd.GeoDataFrame,
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """4G sites (2-4 per town, one near most villages, fewer where remote, on a local high point), 5G co-sited in
     towns (n78) and at some rural sites (n28); returns the sites and the 4G site points."""
     n_t = len(towns.xy)
@@ -549,7 +618,8 @@ def _sites(rng: np.random.Generator, dem: Dem, area: shapely.Geometry, towns: _T
     dtown4, _ = cKDTree(towns.xy).query(sxy)
     band4 = np.where(rng.random(n4) < 0.8, 1800.0, 900.0)
     _, dfib = shapely.STRtree(np.asarray(fib.geometry.values)).query_nearest(
-        shapely.points(sxy[:, 0], sxy[:, 1]), return_distance=True, all_matches=False)
+        shapely.points(sxy[:, 0], sxy[:, 1]), return_distance=True, all_matches=False
+    )
     five = (dtown4 < 2000.0) | (rng.random(n4) < 0.12)
     n5 = int(five.sum())
     band5 = np.where(dtown4[five] < 2000.0, 3500.0, 700.0)
@@ -576,8 +646,15 @@ def _sites(rng: np.random.Generator, dem: Dem, area: shapely.Geometry, towns: _T
     return sites, sxy
 
 
-def _schools(rng: np.random.Generator, region: _Area, towns: _Towns, vil: gpd.GeoDataFrame, remote: np.ndarray,
-             fib: gpd.GeoDataFrame, site_xy: np.ndarray) -> gpd.GeoDataFrame:
+def _schools(
+    rng: np.random.Generator,
+    region: _Area,
+    towns: _Towns,
+    vil: gpd.GeoDataFrame,
+    remote: np.ndarray,
+    fib: gpd.GeoDataFrame,
+    site_xy: np.ndarray,
+) -> gpd.GeoDataFrame:
     """Schools: a central primary and a middle school per town (more in county seats), village primary schools
     and teaching points (more where remote); access and bandwidth as reported from fibre and site distance."""
     rows = []
@@ -601,8 +678,9 @@ def _schools(rng: np.random.Generator, region: _Area, towns: _Towns, vil: gpd.Ge
         rows.append((vxy[i], f"{names[i]}教学点", "teaching_point", int(rng.integers(3, 40))))
     sxy_s = np.array([r[0] for r in rows]) + rng.normal(0, 150, (len(rows), 2))
     s_pts = shapely.points(sxy_s[:, 0], sxy_s[:, 1])
-    _, d_fibre = shapely.STRtree(np.asarray(fib.geometry.values)).query_nearest(s_pts, return_distance=True,
-                                                                                all_matches=False)
+    _, d_fibre = shapely.STRtree(np.asarray(fib.geometry.values)).query_nearest(
+        s_pts, return_distance=True, all_matches=False
+    )
     d_site, _ = cKDTree(site_xy).query(sxy_s)
     kind = np.array([r[2] for r in rows], dtype=object)
     fibre_ok = d_fibre < np.where(kind == "teaching_point", 300.0, 1000.0)
@@ -611,8 +689,11 @@ def _schools(rng: np.random.Generator, region: _Area, towns: _Towns, vil: gpd.Ge
     access = np.where(fibre_ok, "fibre", np.where(lte_ok, "4g", np.where(sat, "satellite", "none")))
     bwm = np.select(
         [fibre_ok, lte_ok, sat],
-        [rng.choice([50.0, 100.0, 200.0, 500.0, 1000.0], len(rows), p=[0.1, 0.35, 0.25, 0.2, 0.1]),
-         np.round(rng.uniform(4.0, 40.0, len(rows))), rng.choice([4.0, 8.0, 20.0], len(rows))],
+        [
+            rng.choice([50.0, 100.0, 200.0, 500.0, 1000.0], len(rows), p=[0.1, 0.35, 0.25, 0.2, 0.1]),
+            np.round(rng.uniform(4.0, 40.0, len(rows))),
+            rng.choice([4.0, 8.0, 20.0], len(rows)),
+        ],
         0.0,
     )
     return gpd.GeoDataFrame(

@@ -142,8 +142,9 @@ def _cell_size_m(transform: Affine, crs: CRS, lat_deg: float) -> float:
     return float(max(cx, cy))
 
 
-def _window(src: rasterio.DatasetReader, bounds: tuple[float, float, float, float] | None, crs: CRS | None,
-            file: str) -> Window:
+def _window(
+    src: rasterio.DatasetReader, bounds: tuple[float, float, float, float] | None, crs: CRS | None, file: str
+) -> Window:
     """The window of ``src`` over ``bounds`` (in ``crs``), two cells wider on each side; the whole grid without."""
 
     full = Window(0, 0, src.width, src.height)
@@ -162,8 +163,13 @@ def _window(src: rasterio.DatasetReader, bounds: tuple[float, float, float, floa
         raise _terrain_error(msg, file) from exc
 
 
-def open_dem(path: str | Path, *, bounds: tuple[float, float, float, float] | None = None, crs: object = None,
-             max_cells: int = MAX_CELLS) -> Dem:
+def open_dem(
+    path: str | Path,
+    *,
+    bounds: tuple[float, float, float, float] | None = None,
+    crs: object = None,
+    max_cells: int = MAX_CELLS,
+) -> Dem:
     """Read band 1 of a DEM GeoTIFF into memory, over ``bounds`` only when given.
 
     Parameters
@@ -192,8 +198,10 @@ def open_dem(path: str | Path, *, bounds: tuple[float, float, float, float] | No
             win = _window(src, bounds, crs, file)
             cells = int(win.width) * int(win.height)
             if cells > max_cells:
-                msg = (f"DEM area needed is {int(win.height)} x {int(win.width)} cells ({cells:,}); expected at most "
-                       f"{max_cells:,}: resample it to a coarser grid (e.g. 30 or 90 m) or clip it to the region")
+                msg = (
+                    f"DEM area needed is {int(win.height)} x {int(win.width)} cells ({cells:,}); expected at most "
+                    f"{max_cells:,}: resample it to a coarser grid (e.g. 30 or 90 m) or clip it to the region"
+                )
                 raise _terrain_error(msg, file)
             t = src.transform
             col0, row0 = int(win.col_off), int(win.row_off)
@@ -217,16 +225,20 @@ def _check_heights(arr: np.ndarray, transform: Affine, crs: CRS, file: str) -> N
     lat = transform.f + transform.e * rows / 2.0
     cell = _cell_size_m(transform, crs, lat)
     if cell > MAX_CELL_M:
-        msg = (f"DEM cells are {cell:,.0f} m; expected at most {MAX_CELL_M:,.0f} m (a finer DEM, e.g. SRTM or "
-               "Copernicus GLO-30/90)")
+        msg = (
+            f"DEM cells are {cell:,.0f} m; expected at most {MAX_CELL_M:,.0f} m (a finer DEM, e.g. SRTM or "
+            "Copernicus GLO-30/90)"
+        )
         raise _terrain_error(msg, file)
     finite = arr[np.isfinite(arr)]
     if not len(finite):
         raise _terrain_error("DEM has no valid height over the region (all nodata)", file)
     lo, hi = float(finite.min()), float(finite.max())
     if lo < HEIGHT_RANGE_M[0] or hi > HEIGHT_RANGE_M[1]:
-        msg = (f"DEM heights run from {lo:g} to {hi:g} m; expected {HEIGHT_RANGE_M[0]:g} to {HEIGHT_RANGE_M[1]:g} m "
-               "above sea level (is nodata undeclared, or are the heights in feet or centimetres?)")
+        msg = (
+            f"DEM heights run from {lo:g} to {hi:g} m; expected {HEIGHT_RANGE_M[0]:g} to {HEIGHT_RANGE_M[1]:g} m "
+            "above sea level (is nodata undeclared, or are the heights in feet or centimetres?)"
+        )
         raise _terrain_error(msg, file)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -156,66 +156,90 @@ def _coerce_column(
     null = np.array([_isnull(v) or (isinstance(v, str) and not v.strip()) for v in raw], dtype=bool)
     if col.required or col.complete:
         for i in np.flatnonzero(null):
-            bad(i, f"is empty; expected {col.expected()}" + ("" if col.required else
-                                                              " in every row when the column is given"))
+            bad(
+                i,
+                f"is empty; expected {col.expected()}"
+                + ("" if col.required else " in every row when the column is given"),
+            )
+    coerce = {
+        "id": _coerce_text,
+        "text": _coerce_text,
+        "admin_code": _coerce_admin_code,
+        "enum": _coerce_enum,
+        "bool": _coerce_bool,
+    }.get(col.kind, _coerce_number)
+    return coerce(values, raw, null, col, bad), problems
 
-    if col.kind in ("id", "text"):
-        for i, v in enumerate(raw):
-            ctrl = _control_chars(v) if not null[i] else ""
-            if ctrl:
-                bad(i, f"{v!r} holds control character(s) {ctrl} (NUL, line breaks, escapes); expected printable text")
-        out = pd.Series(
-            [None if null[i] else (_id_text(v) if col.kind == "id" else str(v).strip()) for i, v in enumerate(raw)],
-            index=values.index,
-            dtype=object,
-        )
-        return out, problems
 
-    if col.kind == "admin_code":
-        out_vals: list[str | None] = []
-        for i, v in enumerate(raw):
-            if null[i]:
-                out_vals.append(None)
-                continue
-            s = _id_text(v) or ""
-            if not (len(s) == 12 and s.isdigit()):
-                bad(i, f"{v!r} is not {col.expected()}")
-            out_vals.append(s)
-        return pd.Series(out_vals, index=values.index, dtype=object), problems
+def _coerce_text(
+    values: pd.Series, raw: list, null: np.ndarray, col: Column, bad: Callable[[int, str], None]
+) -> pd.Series:
+    for i, v in enumerate(raw):
+        ctrl = _control_chars(v) if not null[i] else ""
+        if ctrl:
+            bad(i, f"{v!r} holds control character(s) {ctrl} (NUL, line breaks, escapes); expected printable text")
+    return pd.Series(
+        [None if null[i] else (_id_text(v) if col.kind == "id" else str(v).strip()) for i, v in enumerate(raw)],
+        index=values.index,
+        dtype=object,
+    )
 
-    if col.kind == "enum":
-        out_vals = []
-        for i, v in enumerate(raw):
-            if null[i]:
-                out_vals.append(None)
-                continue
-            s = str(v).strip().lower()
-            if s not in col.allowed:
-                bad(i, f"{v!r} is not an allowed value; expected {col.expected()}")
-            out_vals.append(s)
-        return pd.Series(out_vals, index=values.index, dtype=object), problems
 
-    if col.kind == "bool":
-        out_b: list[object] = []
-        for i, v in enumerate(raw):
-            if null[i]:
-                out_b.append(pd.NA)
-            elif isinstance(v, bool | np.bool_):
-                out_b.append(bool(v))
-            elif str(v).strip().lower() in _TRUE:
-                out_b.append(True)
-            elif str(v).strip().lower() in _FALSE:
-                out_b.append(False)
-            else:
-                bad(i, f"{v!r} is not {col.expected()}")
-                out_b.append(pd.NA)
-        return pd.Series(out_b, index=values.index, dtype="boolean"), problems
+def _coerce_admin_code(
+    values: pd.Series, raw: list, null: np.ndarray, col: Column, bad: Callable[[int, str], None]
+) -> pd.Series:
+    out: list[str | None] = []
+    for i, v in enumerate(raw):
+        if null[i]:
+            out.append(None)
+            continue
+        s = _id_text(v) or ""
+        if not (len(s) == 12 and s.isdigit()):
+            bad(i, f"{v!r} is not {col.expected()}")
+        out.append(s)
+    return pd.Series(out, index=values.index, dtype=object)
 
-    # numeric
-    num = pd.to_numeric(values, errors="coerce").astype(float)
-    arr = num.to_numpy()
-    not_number = ~null & ~np.isfinite(arr)
-    for i in np.flatnonzero(not_number):
+
+def _coerce_enum(
+    values: pd.Series, raw: list, null: np.ndarray, col: Column, bad: Callable[[int, str], None]
+) -> pd.Series:
+    out: list[str | None] = []
+    for i, v in enumerate(raw):
+        if null[i]:
+            out.append(None)
+            continue
+        s = str(v).strip().lower()
+        if s not in col.allowed:
+            bad(i, f"{v!r} is not an allowed value; expected {col.expected()}")
+        out.append(s)
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _coerce_bool(
+    values: pd.Series, raw: list, null: np.ndarray, col: Column, bad: Callable[[int, str], None]
+) -> pd.Series:
+    out: list[object] = []
+    for i, v in enumerate(raw):
+        if null[i]:
+            out.append(pd.NA)
+        elif isinstance(v, bool | np.bool_):
+            out.append(bool(v))
+        elif str(v).strip().lower() in _TRUE:
+            out.append(True)
+        elif str(v).strip().lower() in _FALSE:
+            out.append(False)
+        else:
+            bad(i, f"{v!r} is not {col.expected()}")
+            out.append(pd.NA)
+    return pd.Series(out, index=values.index, dtype="boolean")
+
+
+def _coerce_number(
+    values: pd.Series, raw: list, null: np.ndarray, col: Column, bad: Callable[[int, str], None]
+) -> pd.Series:
+    """A float or int column: finite, whole for ints, within the column's range; NaN only where empty."""
+    arr = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+    for i in np.flatnonzero(~null & ~np.isfinite(arr)):
         bad(i, f"{raw[i]!r} is not a finite number; expected {col.expected()}")
     ok = ~null & np.isfinite(arr)
     checks = ok.copy()
@@ -239,9 +263,9 @@ def _coerce_column(
             dtype="Int64",
         )
         if not pd.isna(ints).any():
-            return pd.Series(np.asarray(ints, dtype=np.int64), index=values.index), problems
-        return pd.Series(ints, index=values.index), problems
-    return pd.Series(np.where(ok, arr, np.nan), index=values.index), problems
+            return pd.Series(np.asarray(ints, dtype=np.int64), index=values.index)
+        return pd.Series(ints, index=values.index)
+    return pd.Series(np.where(ok, arr, np.nan), index=values.index)
 
 
 def validate_frame(
@@ -295,9 +319,16 @@ def validate_frame(
             continue
         for i, v in enumerate(out[name].tolist()):
             if isinstance(v, str) and _NUL_C0.search(v):
-                problems.append(Problem(schema.name, f"{v!r} holds a NUL or control character (other than tab and "
-                                        "line breaks); expected text", file=file, row=i + 1, row_id=ids[i],
-                                        column=str(name)))
+                problems.append(
+                    Problem(
+                        schema.name,
+                        f"{v!r} holds a NUL or control character (other than tab and line breaks); expected text",
+                        file=file,
+                        row=i + 1,
+                        row_id=ids[i],
+                        column=str(name),
+                    )
+                )
 
     idc = schema.id_column
     if idc in out.columns:

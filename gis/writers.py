@@ -33,8 +33,11 @@ def neutralise(text: str) -> str:
 
 
 def _is_text(series: pd.Series) -> bool:
-    return not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
-                or pd.api.types.is_datetime64_any_dtype(series))
+    return not (
+        pd.api.types.is_numeric_dtype(series)
+        or pd.api.types.is_bool_dtype(series)
+        or pd.api.types.is_datetime64_any_dtype(series)
+    )
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -68,10 +71,14 @@ def _cell_value(v: Any) -> Any:
     return v
 
 
-def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *,
-               headers: Mapping[str, Mapping[str, str]] | None = None,
-               formats: Mapping[str, Mapping[str, str]] | None = None,
-               widths: Mapping[str, Mapping[str, float]] | None = None) -> Path:
+def write_xlsx(
+    sheets: Mapping[str, pd.DataFrame],
+    path: str | Path,
+    *,
+    headers: Mapping[str, Mapping[str, str]] | None = None,
+    formats: Mapping[str, Mapping[str, str]] | None = None,
+    widths: Mapping[str, Mapping[str, float]] | None = None,
+) -> Path:
     """Write one sheet per table; text cells are strings, never formulas.
 
     Parameters

@@ -1,5 +1,5 @@
-"""The former import path of :mod:`planning.radio.coverage`: kept so that scripts and notebooks written against it still
-run. New code imports :mod:`planning.radio.coverage` (see README, "Architecture")."""
+"""The former import path of :mod:`planning.radio.coverage`, kept so that scripts and notebooks written against it
+still run; new code imports :mod:`planning.radio.coverage` (README, "Architecture")."""
 
 from planning.radio.coverage import (
     TECHS,

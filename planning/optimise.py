@@ -1,5 +1,5 @@
-"""The former import path of :mod:`planning.plan.cover`: kept so that scripts and notebooks written against it still
-run. New code imports :mod:`planning.plan.cover` (see README, "Architecture")."""
+"""The former import path of :mod:`planning.plan.cover`, kept so that scripts and notebooks written against it
+still run; new code imports :mod:`planning.plan.cover` (README, "Architecture")."""
 
 from planning.plan.cover import (
     CoverResult,

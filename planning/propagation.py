@@ -1,5 +1,5 @@
-"""The former import path of :mod:`planning.radio.propagation`: kept so that scripts and notebooks written against it still
-run. New code imports :mod:`planning.radio.propagation` (see README, "Architecture")."""
+"""The former import path of :mod:`planning.radio.propagation`, kept so that scripts and notebooks written against it
+still run; new code imports :mod:`planning.radio.propagation` (README, "Architecture")."""
 
 from planning.radio.propagation import (
     C_38901_M_S,

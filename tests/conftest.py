@@ -145,8 +145,8 @@ def demo_copy(tmp_path: Path) -> Path:
 def demo_run(tmp_path_factory: pytest.TempPathFactory):
     """The whole pipeline on the demo region (offline map), once per session: (RunResult, output folder)."""
 
-
     out = tmp_path_factory.mktemp("demo_run")
-    result = run_pipeline(load_project(DEMO / "project.toml"), out, overwrite=True, offline=True,
-                          ledger_date=dt.date(2026, 1, 1))
+    result = run_pipeline(
+        load_project(DEMO / "project.toml"), out, overwrite=True, offline=True, ledger_date=dt.date(2026, 1, 1)
+    )
     return result, out

@@ -47,9 +47,10 @@ def _imports(path: Path, module: str) -> set[str]:
             base = node.module or ""
             if node.level:
                 pkg = module.split(".")
-                base = ".".join(pkg[: len(pkg) - node.level + (1 if path.name == "__init__.py" else 0)] + [base])
-            names = [base] + [f"{base}.{a.name}" for a in node.names]
-        for name in names:
+                base = ".".join([*pkg[: len(pkg) - node.level + (1 if path.name == "__init__.py" else 0)], base])
+            names = [base, *(f"{base}.{a.name}" for a in node.names)]
+        for imported in names:
+            name = imported
             while name and name not in MODULES:
                 name = name.rpartition(".")[0]
             if name and name != module:
@@ -69,7 +70,7 @@ def _cycle() -> list[str] | None:
         stack.append(m)
         for n in sorted(GRAPH[m]):
             if state.get(n) == 1:
-                return stack[stack.index(n):] + [n]
+                return [*stack[stack.index(n) :], n]
             if n not in state and (found := visit(n)):
                 return found
         stack.pop()
@@ -100,7 +101,8 @@ def test_the_flow_is_one_way(module: str):
         assert not [m for m in imported if m.startswith("planning")], f"{module} (base) imports planning"
     if not module.startswith(("planning.run", "planning.cli")):
         assert not [m for m in imported if m.startswith(("planning.run", "planning.cli"))], (
-            f"{module} (a stage) imports the runner or the CLI")
+            f"{module} (a stage) imports the runner or the CLI"
+        )
     if module.startswith("planning.run"):
         assert not [m for m in imported if m.startswith("planning.cli")], f"{module} imports the CLI"
 
@@ -114,8 +116,11 @@ def _functions(path: Path):
 
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_no_function_is_longer_than_100_lines(module: str):
-    long = [(f.name, f.end_lineno - f.lineno + 1) for f in _functions(MODULES[module])
-            if f.end_lineno - f.lineno + 1 > MAX_FUNCTION_LINES]
+    long = [
+        (f.name, f.end_lineno - f.lineno + 1)
+        for f in _functions(MODULES[module])
+        if f.end_lineno - f.lineno + 1 > MAX_FUNCTION_LINES
+    ]
     assert not long, f"{module}: {long}"
 
 

@@ -19,8 +19,12 @@ def test_pilot_proposal_notebook_runs(tmp_path: Path, monkeypatch: pytest.Monkey
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit the notebook without outputs"
     monkeypatch.setenv("COVERPLAN_ROOT", str(ROOT))
     monkeypatch.setenv("COVERPLAN_NOTEBOOK_OUT", str(tmp_path))
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}},
-                   ).execute(env=dict(os.environ))
+    NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(ROOT / "notebooks")}},
+    ).execute(env=dict(os.environ))
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
     assert (tmp_path / "map.html").stat().st_size > 100_000

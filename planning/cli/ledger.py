@@ -79,8 +79,9 @@ def ledger_update(ledger_file: Path, updates_file: Path, force: bool) -> None:
         res = apply_updates(ledger_file, read_updates(updates_file), force=force, source=updates_file.name)
     except LedgerError as exc:
         _ledgerfail(exc)
-    click.echo(f"{ledger_file}: {res.applied} row(s) updated, {res.unchanged} unchanged, "
-               f"{res.events} event(s) recorded")
+    click.echo(
+        f"{ledger_file}: {res.applied} row(s) updated, {res.unchanged} unchanged, {res.events} event(s) recorded"
+    )
 
 
 @ledger.command("diff")
@@ -124,15 +125,20 @@ def ledger_reconcile(ledger_file: Path, counts_file: Path, at: str | None) -> No
     for col in ("city", "county", "official", "ledger", "difference"):
         table.add_column(col, justify="right" if col in ("official", "ledger", "difference") else "left")
     for _, r in rec.iterrows():
-        table.add_row(*("" if pd.isna(r[c]) else str(r[c]) for c in ("city", "county", "official", "ledger",
-                                                                        "difference")))
+        table.add_row(
+            *("" if pd.isna(r[c]) else str(r[c]) for c in ("city", "county", "official", "ledger", "difference"))
+        )
     Console().print(table)
     for _, r in rec[rec["difference"] != 0].iterrows():
-        click.echo(f"DIFF {'' if pd.isna(r['city']) else r['city']} {r['county']}: official "
-                   f"{'-' if pd.isna(r['official']) else r['official']}, ledger "
-                   f"{'-' if pd.isna(r['ledger']) else r['ledger']} ({int(r['difference']):+d})")
+        click.echo(
+            f"DIFF {'' if pd.isna(r['city']) else r['city']} {r['county']}: official "
+            f"{'-' if pd.isna(r['official']) else r['official']}, ledger "
+            f"{'-' if pd.isna(r['ledger']) else r['ledger']} ({int(r['difference']):+d})"
+        )
     by_city = rec.groupby(rec["city"].fillna("(not in table)"))[["official", "ledger"]].sum()
     for city, r in by_city.iterrows():
         click.echo(f"city {city}: official {int(r['official'])}, ledger {int(r['ledger'])}")
-    click.echo(f"total: official {int(rec['official'].sum())}, ledger {int(rec['ledger'].sum())}, "
-               f"{int((rec['difference'] != 0).sum())} count(ies) differ")
+    click.echo(
+        f"total: official {int(rec['official'].sum())}, ledger {int(rec['ledger'].sum())}, "
+        f"{int((rec['difference'] != 0).sum())} count(ies) differ"
+    )

@@ -15,7 +15,6 @@ from planning.demo import demo_project
 from planning.run.runner import run_pipeline
 
 
-
 @click.command()
 @click.argument("project_file", type=click.Path(path_type=Path))
 def validate(project_file: Path) -> None:
@@ -35,13 +34,30 @@ def validate(project_file: Path) -> None:
     click.echo(f"{project_file}: valid ({counts}; metric CRS {inputs.layers.crs.to_string()})")
 
 
-def _run(project_file: Path, out: Path, overwrite: bool, quiet: bool, *, budget_cny: float | None = None,
-         target_share: float | None = None, offline: bool | None = None, dask: str | bool | None = None) -> None:
+def _run(
+    project_file: Path,
+    out: Path,
+    overwrite: bool,
+    quiet: bool,
+    *,
+    budget_cny: float | None = None,
+    target_share: float | None = None,
+    offline: bool | None = None,
+    dask: str | bool | None = None,
+) -> None:
     try:
         project = load_project(project_file)
         with Steps(enabled=not quiet and sys.stderr.isatty()) as steps:
-            result = run_pipeline(project, out, overwrite=overwrite, progress=steps, budget_cny=budget_cny,
-                                  target_share=target_share, offline=offline, dask=dask)
+            result = run_pipeline(
+                project,
+                out,
+                overwrite=overwrite,
+                progress=steps,
+                budget_cny=budget_cny,
+                target_share=target_share,
+                offline=offline,
+                dask=dask,
+            )
     except ProjectError as exc:
         fail(str(exc))
     except LayerError as exc:
@@ -56,11 +72,13 @@ def _run(project_file: Path, out: Path, overwrite: bool, quiet: bool, *, budget_
     t = result.summary.get("proposal")
     if t:
         goal = f"budget {t['budget_cny']:,.0f} CNY" if t["mode"] == "budget" else f"target {t['target_share']}"
-        click.echo(f"proposal ({goal}): {sum(t['interventions'].values())} interventions, {t['cost_cny']:,} CNY in "
-                   f"{t['batches']} yearly batch(es), {t['status']} (gap {t['gap']:.2%}); poor villages with "
-                   f"broadband {t['poor_broadband_share_before']:.1%} -> {t['poor_broadband_share_after']:.1%}, "
-                   f"schools >= target outlet {t['schools_outlet_share_before']:.1%} -> "
-                   f"{t['schools_outlet_share_after']:.1%}")
+        click.echo(
+            f"proposal ({goal}): {sum(t['interventions'].values())} interventions, {t['cost_cny']:,} CNY in "
+            f"{t['batches']} yearly batch(es), {t['status']} (gap {t['gap']:.2%}); poor villages with "
+            f"broadband {t['poor_broadband_share_before']:.1%} -> {t['poor_broadband_share_after']:.1%}, "
+            f"schools >= target outlet {t['schools_outlet_share_before']:.1%} -> "
+            f"{t['schools_outlet_share_after']:.1%}"
+        )
     for name in ("map.html", "report.html"):
         if (out / name).exists():
             click.echo(f"open {name[:-5]}: {(out / name).resolve().as_uri()}")
@@ -70,19 +88,30 @@ def _run(project_file: Path, out: Path, overwrite: bool, quiet: bool, *, budget_
 @click.argument("project_file", type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
 @click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
-@click.option("--offline/--online", "offline", default=None,
-              help="Map with Leaflet inlined and a local hillshade background (no network), or with tiles and CDN; "
-                   "default: the project's [map] offline.")
-@click.option("--dask", "dask", is_flag=False, flag_value="local", default=None, metavar="[SCHEDULER_ADDRESS]",
-              help="Compute coverage per county and the optimiser per province on dask.distributed: a "
-                   "LocalCluster, or the scheduler at the given address (tcp://host:8786). Results are the same "
-                   "as without it.")
+@click.option(
+    "--offline/--online",
+    "offline",
+    default=None,
+    help="Map with Leaflet inlined and a local hillshade background (no network), or with tiles and CDN; "
+    "default: the project's [map] offline.",
+)
+@click.option(
+    "--dask",
+    "dask",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[SCHEDULER_ADDRESS]",
+    help="Compute coverage per county and the optimiser per province on dask.distributed: a "
+    "LocalCluster, or the scheduler at the given address (tcp://host:8786). Results are the same "
+    "as without it.",
+)
 @click.pass_context
-def run(ctx: click.Context, project_file: Path, out: Path, overwrite: bool, offline: bool | None,
-        dask: str | None) -> None:
+def run(
+    ctx: click.Context, project_file: Path, out: Path, overwrite: bool, offline: bool | None, dask: str | None
+) -> None:
     """Run the whole pipeline on PROJECT_FILE and write the outputs (layers, proposal, map.html, report.html)."""
-    _run(project_file, out, overwrite, ctx.obj["quiet"], offline=offline,
-         dask=True if dask == "local" else dask)
+    _run(project_file, out, overwrite, ctx.obj["quiet"], offline=offline, dask=True if dask == "local" else dask)
 
 
 @click.command()
@@ -105,16 +134,33 @@ def demo(ctx: click.Context, out: Path, overwrite: bool, offline: bool | None) -
 @click.command()
 @click.argument("project_file", type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
-@click.option("--budget-cny", "budget_cny", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Maximise the weighted demand served within this budget (CNY).")
-@click.option("--target", "target", type=click.FloatRange(0.0, 1.0), default=None,
-              help="Minimise cost to serve this share of the coverable demand weight (e.g. 0.98).")
+@click.option(
+    "--budget-cny",
+    "budget_cny",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Maximise the weighted demand served within this budget (CNY).",
+)
+@click.option(
+    "--target",
+    "target",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Minimise cost to serve this share of the coverable demand weight (e.g. 0.98).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
 @click.pass_context
-def optimise(ctx: click.Context, project_file: Path, out: Path, budget_cny: float | None, target: float | None,
-             overwrite: bool) -> None:
+def optimise(
+    ctx: click.Context, project_file: Path, out: Path, budget_cny: float | None, target: float | None, overwrite: bool
+) -> None:
     """Run the pipeline on PROJECT_FILE and propose the interventions (--budget-cny X or --target S)."""
     if (budget_cny is None) == (target is None):
         fail("give exactly one of --budget-cny and --target")
-    _run(project_file, out, overwrite, ctx.obj["quiet"], budget_cny=budget_cny if budget_cny else 0.0,
-         target_share=target)
+    _run(
+        project_file,
+        out,
+        overwrite,
+        ctx.obj["quiet"],
+        budget_cny=budget_cny if budget_cny else 0.0,
+        target_share=target,
+    )

@@ -26,9 +26,14 @@ def _synthesize(villages: int, seed: int, area: Any) -> Any:
     if area is None:
         return synthesize(villages=villages, seed=seed)
 
-    return synthesize(villages=villages, seed=seed, boundary=shapely.union_all(np.asarray(area.geometry.values)),
-                      boundary_crs=area.crs, boundary_name=str(area["name"].iloc[0]),
-                      boundary_code=str(area["area_id"].iloc[0]))
+    return synthesize(
+        villages=villages,
+        seed=seed,
+        boundary=shapely.union_all(np.asarray(area.geometry.values)),
+        boundary_crs=area.crs,
+        boundary_name=str(area["name"].iloc[0]),
+        boundary_code=str(area["area_id"].iloc[0]),
+    )
 
 
 @click.command()
@@ -51,7 +56,6 @@ def synth(villages: int, seed: int, out: Path, overwrite: bool, name: str | None
 
     area = None
     if boundary is not None:
-
         try:
             frame, problems = read_layer(LayerSource(path=boundary), "admin")
             frame, more = validate_frame(frame, "admin", file=str(boundary))
@@ -63,8 +67,10 @@ def synth(villages: int, seed: int, out: Path, overwrite: bool, name: str | None
         area = frame
     t0 = time.perf_counter()
     try:
-        with staged_output(out, overwrite=overwrite, protected=[boundary] if boundary else []) as tmp, \
-                Steps(enabled=sys.stderr.isatty()) as steps:
+        with (
+            staged_output(out, overwrite=overwrite, protected=[boundary] if boundary else []) as tmp,
+            Steps(enabled=sys.stderr.isatty()) as steps,
+        ):
             steps("generating region")
             region = _synthesize(villages, seed, area)
             steps("writing files")

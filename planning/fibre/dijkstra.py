@@ -50,9 +50,21 @@ def _pop(hk: np.ndarray, hv: np.ndarray, size: int) -> int:
 
 
 @njit(cache=True)
-def _run(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, sources: np.ndarray, rank: np.ndarray,
-         lo: int, hi: int, inside: bool, limit: float, dist: np.ndarray, pred: np.ndarray, done: np.ndarray,
-         touched: np.ndarray) -> tuple[int, int]:
+def _run(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    sources: np.ndarray,
+    rank: np.ndarray,
+    lo: int,
+    hi: int,
+    inside: bool,
+    limit: float,
+    dist: np.ndarray,
+    pred: np.ndarray,
+    done: np.ndarray,
+    touched: np.ndarray,
+) -> tuple[int, int]:
     heap_cap = len(indices) + len(sources) + 1
     hk = np.empty(heap_cap)
     hv = np.empty(heap_cap, dtype=np.int64)
@@ -109,18 +121,33 @@ class Searcher:
         self.done = np.zeros(n, dtype=bool)
         self.touched = np.empty(n, dtype=np.int64)
 
-    def nearest(self, sources: np.ndarray, is_target: np.ndarray, *, limit: float = np.inf
-                ) -> tuple[int, float, list[tuple[int, int]]]:
+    def nearest(
+        self, sources: np.ndarray, is_target: np.ndarray, *, limit: float = np.inf
+    ) -> tuple[int, float, list[tuple[int, int]]]:
         """Nearest target to any source within ``limit``: (node or -1, distance, path edges as (u<v) pairs)."""
         rank = np.where(is_target, 0, -1).astype(np.int64)
         return self.nearest_ranked(sources, rank, 0, 1, inside=True, limit=limit)
 
-    def nearest_ranked(self, sources: np.ndarray, rank: np.ndarray, lo: int, hi: int, *, inside: bool,
-                       limit: float = np.inf) -> tuple[int, float, list[tuple[int, int]]]:
+    def nearest_ranked(
+        self, sources: np.ndarray, rank: np.ndarray, lo: int, hi: int, *, inside: bool, limit: float = np.inf
+    ) -> tuple[int, float, list[tuple[int, int]]]:
         """As :meth:`nearest`, the targets given by ranks: the nodes with ``rank >= 0`` whose rank lies in
         ``[lo, hi)`` (``inside``) or outside it; a set of nodes contiguous in an order costs nothing to pass."""
-        hit, nt = _run(self.indptr, self.indices, self.data, np.asarray(sources, dtype=np.int64), rank, int(lo),
-                       int(hi), bool(inside), float(limit), self.dist, self.pred, self.done, self.touched)
+        hit, nt = _run(
+            self.indptr,
+            self.indices,
+            self.data,
+            np.asarray(sources, dtype=np.int64),
+            rank,
+            int(lo),
+            int(hi),
+            bool(inside),
+            float(limit),
+            self.dist,
+            self.pred,
+            self.done,
+            self.touched,
+        )
         path: list[tuple[int, int]] = []
         d = np.inf
         if hit >= 0:

@@ -42,7 +42,6 @@ EPS_M = 1e-6  # weight of an existing-fibre edge or a root link: csgraph drops e
 _ID_COLUMNS = {name: schema.id_column for name, schema in SCHEMAS.items()}
 
 
-
 @dataclass(frozen=True)
 class RoadNetwork:
     """A noded road and fibre network as arrays (node ``i`` at ``xy[i]``; edge ``k`` joins ``u[k] < v[k]``).
@@ -116,8 +115,9 @@ class RoadNetwork:
         out = pd.DataFrame({"nodes": np.bincount(label)})
         out["edges"] = np.bincount(comp, minlength=len(out))
         for k in ("road", "fibre"):
-            out[f"{k}_km"] = frame[frame["kind"] == k].groupby("component")["length_km"].sum().reindex(
-                out.index, fill_value=0.0)
+            out[f"{k}_km"] = (
+                frame[frame["kind"] == k].groupby("component")["length_km"].sum().reindex(out.index, fill_value=0.0)
+            )
         src = np.zeros(n, dtype=bool)
         src[self.fibre_sources()] = True
         out["has_fibre"] = np.bincount(label, weights=src, minlength=len(out)) > 0
@@ -133,10 +133,14 @@ class RoadNetwork:
             g.nodes[int(row["node"])]["point"] = key
         cost = self.cost_cny
         g.add_edges_from(
-            (int(a), int(b), {"length_m": float(ln), "kind": str(k), "cost_cny": float(c), "source": str(s),
-                              "geometry": geom})
-            for a, b, ln, k, c, s, geom in zip(self.u, self.v, self.length_m, self.kind, cost, self.source,
-                                                self.geometry, strict=True)
+            (
+                int(a),
+                int(b),
+                {"length_m": float(ln), "kind": str(k), "cost_cny": float(c), "source": str(s), "geometry": geom},
+            )
+            for a, b, ln, k, c, s, geom in zip(
+                self.u, self.v, self.length_m, self.kind, cost, self.source, self.geometry, strict=True
+            )
         )
         return g
 
@@ -147,16 +151,29 @@ def _check_lines(frame: gpd.GeoDataFrame | None, layer: str) -> list[Problem]:
     if frame.crs is None:
         return [Problem(layer, "has no CRS; expected lines in a projected metric CRS", column="geometry")]
     if not is_metric(frame.crs):
-        return [Problem(layer, f"is in {frame.crs.to_string()} (degrees or non-metric); expected a projected "
-                               "metric CRS (reproject first, e.g. with gis.layers.load_layers)", column="geometry")]
+        return [
+            Problem(
+                layer,
+                f"is in {frame.crs.to_string()} (degrees or non-metric); expected a projected "
+                "metric CRS (reproject first, e.g. with gis.layers.load_layers)",
+                column="geometry",
+            )
+        ]
     geoms = np.asarray(frame.geometry.values)
     types = shapely.get_type_id(geoms)
     bad = np.flatnonzero(~np.isin(types, [1, 5]) | shapely.is_empty(geoms))
     id_col = "road_id" if layer == "roads" else "route_id"
-    return [Problem(layer, f"geometry is {shapely.get_type_id(geoms[i]) if geoms[i] is not None else 'missing'}"
-                    "; expected a non-empty LineString or MultiLineString", row=int(i) + 1,
-                    row_id=str(frame[id_col].iloc[i]) if id_col in frame else None, column="geometry")
-            for i in bad[:50]]
+    return [
+        Problem(
+            layer,
+            f"geometry is {shapely.get_type_id(geoms[i]) if geoms[i] is not None else 'missing'}"
+            "; expected a non-empty LineString or MultiLineString",
+            row=int(i) + 1,
+            row_id=str(frame[id_col].iloc[i]) if id_col in frame else None,
+            column="geometry",
+        )
+        for i in bad[:50]
+    ]
 
 
 def build_network(
@@ -205,22 +222,43 @@ def build_network(
     for layer, frame in frames.items():
         id_col = "road_id" if layer == "roads" else "route_id"
         ids = frame[id_col].astype(str).to_numpy() if id_col in frame else np.arange(1, len(frame) + 1).astype(str)
-        parts.append((np.asarray(frame.geometry.values), np.full(len(frame), "road" if layer == "roads" else "fibre"),
-                      np.full(len(frame), layer), np.arange(1, len(frame) + 1), ids))
+        parts.append(
+            (
+                np.asarray(frame.geometry.values),
+                np.full(len(frame), "road" if layer == "roads" else "fibre"),
+                np.full(len(frame), layer),
+                np.arange(1, len(frame) + 1),
+                ids,
+            )
+        )
     cat = [np.concatenate([p[i] for p in parts]) for i in range(5)]
     repairs: list[dict] = []
     lines = explode(*cat, repairs)
     noded = node_lines(lines, snap_tolerance_m=settings.snap_tolerance_m, repairs=repairs)
-    net = RoadNetwork(xy=noded.xy, u=noded.u, v=noded.v, geometry=noded.geometry, length_m=noded.length_m,
-                      kind=noded.kind.astype(object), source=noded.source, cny_per_m=settings.cny_per_m(costs),
-                      crs=CRS.from_user_input(next(iter(crss))), repairs=noded.repairs,
-                      point_node=pd.DataFrame(columns=["layer", "id", "node", "drop_m"]))
+    net = RoadNetwork(
+        xy=noded.xy,
+        u=noded.u,
+        v=noded.v,
+        geometry=noded.geometry,
+        length_m=noded.length_m,
+        kind=noded.kind.astype(object),
+        source=noded.source,
+        cny_per_m=settings.cny_per_m(costs),
+        crs=CRS.from_user_input(next(iter(crss))),
+        repairs=noded.repairs,
+        point_node=pd.DataFrame(columns=["layer", "id", "node", "drop_m"]),
+    )
     logger.info("network: %d nodes, %d edges, %d repairs", net.n_nodes, len(net.u), len(net.repairs))
     return net
 
 
-def build_graph(roads: gpd.GeoDataFrame | None, fibre: gpd.GeoDataFrame | None = None, *,
-                settings: FibreSettings | None = None, costs: CostSettings | None = None) -> nx.Graph:
+def build_graph(
+    roads: gpd.GeoDataFrame | None,
+    fibre: gpd.GeoDataFrame | None = None,
+    *,
+    settings: FibreSettings | None = None,
+    costs: CostSettings | None = None,
+) -> nx.Graph:
     """:func:`build_network` as a ``networkx.Graph`` (repairs in ``graph.graph["repairs"]``)."""
     net = build_network(roads, fibre, settings=settings, costs=costs)
     g = net.to_networkx()
@@ -266,35 +304,49 @@ def connect_points(network: RoadNetwork, layers: Mapping[str, gpd.GeoDataFrame])
     key = frame.drop_duplicates().sort_values(["edge", "pos"]).reset_index(drop=True)
     key["node"] = network.n_nodes + np.arange(len(key))
     attach[inner] = frame.merge(key, on=["edge", "pos"], how="left")["node"].to_numpy()
-    split_xy = shapely.get_coordinates(shapely.line_interpolate_point(network.geometry[key["edge"].to_numpy()],
-                                                                      key["pos"].to_numpy()))
+    split_xy = shapely.get_coordinates(
+        shapely.line_interpolate_point(network.geometry[key["edge"].to_numpy()], key["pos"].to_numpy())
+    )
     split_edges, pieces = _split_pieces(network, key)
     # point nodes and drops
     has_drop = drop > tol
     point_node = attach.copy()
     drop_nodes = network.n_nodes + len(key) + np.arange(int(has_drop.sum()))
     point_node[has_drop] = drop_nodes
-    drop_geom = shapely.linestrings(np.stack([shapely.get_coordinates(pts[has_drop]),
-                                              shapely.get_coordinates(proj[has_drop])], axis=1))
+    drop_geom = shapely.linestrings(
+        np.stack([shapely.get_coordinates(pts[has_drop]), shapely.get_coordinates(proj[has_drop])], axis=1)
+    )
     keep = np.ones(len(network.u), dtype=bool)
     keep[split_edges] = False
     u = np.concatenate([network.u[keep], pieces["u"], drop_nodes]).astype(np.int64)
     v = np.concatenate([network.v[keep], pieces["v"], attach[has_drop]]).astype(np.int64)
     geometry = np.concatenate([network.geometry[keep], np.array(pieces["geom"], dtype=object), drop_geom])
-    kind = np.concatenate([network.kind[keep], np.array(pieces["kind"], dtype=object),
-                           np.full(int(has_drop.sum()), "drop", dtype=object)])
+    kind = np.concatenate(
+        [network.kind[keep], np.array(pieces["kind"], dtype=object), np.full(int(has_drop.sum()), "drop", dtype=object)]
+    )
     p_label = np.array([f"{a}:{b}" for a, b in zip(p_layer, p_id, strict=True)], dtype=object)
     source = np.concatenate([network.source[keep], np.array(pieces["source"], dtype=object), p_label[has_drop]])
     xy = np.vstack([network.xy, split_xy, shapely.get_coordinates(pts[has_drop])])
-    pn = pd.DataFrame({"layer": p_layer, "id": p_id, "node": point_node, "drop_m": drop},
-                      index=pd.Index(p_label, name="point"))
+    pn = pd.DataFrame(
+        {"layer": p_layer, "id": p_id, "node": point_node, "drop_m": drop}, index=pd.Index(p_label, name="point")
+    )
     pn = pd.concat([network.point_node, pn]) if len(network.point_node) else pn
-    return replace(network, xy=xy, u=np.minimum(u, v), v=np.maximum(u, v), geometry=geometry,
-                   length_m=shapely.length(geometry), kind=kind, source=source, point_node=pn)
+    return replace(
+        network,
+        xy=xy,
+        u=np.minimum(u, v),
+        v=np.maximum(u, v),
+        geometry=geometry,
+        length_m=shapely.length(geometry),
+        kind=kind,
+        source=source,
+        point_node=pn,
+    )
 
 
-def _joinable_points(network: RoadNetwork, layers: Mapping[str, gpd.GeoDataFrame]
-                     ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+def _joinable_points(
+    network: RoadNetwork, layers: Mapping[str, gpd.GeoDataFrame]
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """(points, layer, id) of every point to join; LayerError for another CRS, a missing id column or a non-point."""
     problems = []
     pts_all, layer_all, id_all = [], [], []
@@ -302,8 +354,14 @@ def _joinable_points(network: RoadNetwork, layers: Mapping[str, gpd.GeoDataFrame
         if frame is None or not len(frame):
             continue
         if frame.crs is None or CRS.from_user_input(frame.crs) != network.crs:
-            problems.append(Problem(layer, f"CRS {frame.crs} differs from the network's {network.crs.to_string()}; "
-                                           "expected the same projected CRS", column="geometry"))
+            problems.append(
+                Problem(
+                    layer,
+                    f"CRS {frame.crs} differs from the network's {network.crs.to_string()}; "
+                    "expected the same projected CRS",
+                    column="geometry",
+                )
+            )
             continue
         id_col = _ID_COLUMNS.get(layer)
         if id_col not in frame:
@@ -311,8 +369,12 @@ def _joinable_points(network: RoadNetwork, layers: Mapping[str, gpd.GeoDataFrame
             continue
         geoms = np.asarray(frame.geometry.values)
         bad = np.flatnonzero(shapely.get_type_id(geoms) != 0)
-        problems += [Problem(layer, "expected a Point geometry", row=int(i) + 1, row_id=str(frame[id_col].iloc[i]),
-                             column="geometry") for i in bad[:50]]
+        problems += [
+            Problem(
+                layer, "expected a Point geometry", row=int(i) + 1, row_id=str(frame[id_col].iloc[i]), column="geometry"
+            )
+            for i in bad[:50]
+        ]
         pts_all.append(geoms)
         layer_all.append(np.full(len(frame), layer, dtype=object))
         id_all.append(frame[id_col].astype(str).to_numpy(dtype=object))
@@ -328,8 +390,9 @@ def _split_pieces(network: RoadNetwork, key: pd.DataFrame) -> tuple[np.ndarray, 
     pieces: dict[str, list] = {"u": [], "v": [], "geom": [], "kind": [], "source": []}
     split_edges = key["edge"].unique()
     s_nodes, t_nodes = _oriented_ends(network, split_edges)
-    for e, s_node, t_node, (_, grp) in zip(split_edges.tolist(), s_nodes.tolist(), t_nodes.tolist(),
-                                           key.groupby("edge", sort=True), strict=True):
+    for e, s_node, t_node, (_, grp) in zip(
+        split_edges.tolist(), s_nodes.tolist(), t_nodes.tolist(), key.groupby("edge", sort=True), strict=True
+    ):
         g_line = network.geometry[e]
         cuts = np.r_[0.0, grp["pos"].to_numpy(), network.length_m[e]]
         nodes = np.r_[s_node, grp["node"].to_numpy(), t_node]

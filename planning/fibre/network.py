@@ -53,12 +53,20 @@ class Noded:
 
 def _repair(rows: list[dict], lines: Lines, idx: np.ndarray, action: str, details: list[str] | np.ndarray) -> None:
     for i, d in zip(idx.tolist(), list(details), strict=True):
-        rows.append({"layer": str(lines.layer[i]), "row": int(lines.row[i]), "row_id": str(lines.row_id[i]),
-                     "action": action, "detail": str(d)})
+        rows.append(
+            {
+                "layer": str(lines.layer[i]),
+                "row": int(lines.row[i]),
+                "row_id": str(lines.row_id[i]),
+                "action": action,
+                "detail": str(d),
+            }
+        )
 
 
-def explode(geometry: np.ndarray, kind: np.ndarray, layer: np.ndarray, row: np.ndarray, row_id: np.ndarray,
-            repairs: list[dict]) -> Lines:
+def explode(
+    geometry: np.ndarray, kind: np.ndarray, layer: np.ndarray, row: np.ndarray, row_id: np.ndarray, repairs: list[dict]
+) -> Lines:
     """One part per line; multi-part rows are split (recorded) and zero-length parts removed (recorded)."""
     parts, index = shapely.get_parts(geometry, return_index=True)
     counts = np.bincount(index, minlength=len(geometry))
@@ -68,8 +76,13 @@ def explode(geometry: np.ndarray, kind: np.ndarray, layer: np.ndarray, row: np.n
     lines = Lines(parts, kind[index], layer[index], row[index], row_id[index])
     length = shapely.length(parts)
     zero = length <= 0.0
-    _repair(repairs, lines, np.flatnonzero(zero), "removed_zero_length",
-            ["line of zero length (all vertices identical)"] * int(zero.sum()))
+    _repair(
+        repairs,
+        lines,
+        np.flatnonzero(zero),
+        "removed_zero_length",
+        ["line of zero length (all vertices identical)"] * int(zero.sum()),
+    )
     keep = ~zero
     return Lines(*(np.asarray(a)[keep] for a in (lines.geometry, lines.kind, lines.layer, lines.row, lines.row_id)))
 
@@ -104,22 +117,33 @@ def node_lines(lines: Lines, *, snap_tolerance_m: float, repairs: list[dict]) ->
     st, first, last = _vertex_stations(coords, owner)
     tree = shapely.STRtree(geom)
     _add_crossings(st, geom, tree)
-    _join_dangling_ends(st, lines, coords, owner, first | last, tree, snap_tolerance_m=snap_tolerance_m,
-                        repairs=repairs)
+    _join_dangling_ends(
+        st, lines, coords, owner, first | last, tree, snap_tolerance_m=snap_tolerance_m, repairs=repairs
+    )
     line_of, xy, forced = st.sorted()
     xy, cluster = _snap(lines, line_of, xy, snap_tolerance_m=snap_tolerance_m, repairs=repairs)
     line_of, xy, cluster, is_node = _node_stations(line_of, xy, cluster, forced)
-    u_arr, v_arr, geoms, src_line = _simple_pieces(lines, line_of, xy, cluster, is_node,
-                                                   snap_tolerance_m=snap_tolerance_m, repairs=repairs)
+    u_arr, v_arr, geoms, src_line = _simple_pieces(
+        lines, line_of, xy, cluster, is_node, snap_tolerance_m=snap_tolerance_m, repairs=repairs
+    )
     node_xy, lo, hi = _renumber(xy, cluster, u_arr, v_arr)
     length = shapely.length(geoms)
     kind = lines.kind[src_line]
     source = np.array([f"{lines.layer[i]}:{lines.row_id[i]}" for i in src_line.tolist()], dtype=object)
-    lo, hi, geoms, length, kind, source, src_line = _merge_duplicates(lines, lo, hi, geoms, length, kind, source,
-                                                                      src_line, repairs=repairs)
+    lo, hi, geoms, length, kind, source, src_line = _merge_duplicates(
+        lines, lo, hi, geoms, length, kind, source, src_line, repairs=repairs
+    )
     _report_lost(lines, src_line, snap_tolerance_m=snap_tolerance_m, repairs=repairs)
-    return Noded(xy=node_xy, u=lo, v=hi, geometry=geoms, length_m=length, kind=kind, source=source,
-                 repairs=pd.DataFrame(repairs, columns=REPAIR_COLUMNS))
+    return Noded(
+        xy=node_xy,
+        u=lo,
+        v=hi,
+        geometry=geoms,
+        length_m=length,
+        kind=kind,
+        source=source,
+        repairs=pd.DataFrame(repairs, columns=REPAIR_COLUMNS),
+    )
 
 
 def _vertex_stations(coords: np.ndarray, owner: np.ndarray) -> tuple[_Stations, np.ndarray, np.ndarray]:
@@ -148,8 +172,17 @@ def _add_crossings(st: _Stations, geom: np.ndarray, tree: shapely.STRtree) -> No
     logger.info("noded %d crossings", len(pts))
 
 
-def _join_dangling_ends(st: _Stations, lines: Lines, coords: np.ndarray, owner: np.ndarray, is_end: np.ndarray,
-                        tree: shapely.STRtree, *, snap_tolerance_m: float, repairs: list[dict]) -> None:
+def _join_dangling_ends(
+    st: _Stations,
+    lines: Lines,
+    coords: np.ndarray,
+    owner: np.ndarray,
+    is_end: np.ndarray,
+    tree: shapely.STRtree,
+    *,
+    snap_tolerance_m: float,
+    repairs: list[dict],
+) -> None:
     """An end with no station of another line within the tolerance but a line nearby is moved onto that line
     (``coords`` changed in place), where a station is added."""
     geom = lines.geometry
@@ -174,13 +207,21 @@ def _join_dangling_ends(st: _Stations, lines: Lines, coords: np.ndarray, owner: 
     proj = shapely.get_coordinates(shapely.line_interpolate_point(geom[qj], pos))
     coords[cand[qi]] = proj  # move the dangling end onto the line
     st.add(qj, pos, proj)
-    _repair(repairs, lines, owner[cand[qi]], "joined_dangling_end",
-            [f"end moved {x:.2f} m onto {lines.layer[j]} row {lines.row[j]} ({lines.row_id[j]})"
-             for x, j in zip(d, qj, strict=True)])
+    _repair(
+        repairs,
+        lines,
+        owner[cand[qi]],
+        "joined_dangling_end",
+        [
+            f"end moved {x:.2f} m onto {lines.layer[j]} row {lines.row[j]} ({lines.row_id[j]})"
+            for x, j in zip(d, qj, strict=True)
+        ],
+    )
 
 
-def _snap(lines: Lines, line_of: np.ndarray, xy: np.ndarray, *, snap_tolerance_m: float, repairs: list[dict]
-          ) -> tuple[np.ndarray, np.ndarray]:
+def _snap(
+    lines: Lines, line_of: np.ndarray, xy: np.ndarray, *, snap_tolerance_m: float, repairs: list[dict]
+) -> tuple[np.ndarray, np.ndarray]:
     """Stations within the tolerance form one node: (each station moved to its cluster's first, cluster)."""
     n_st = len(xy)
     pairs = cKDTree(xy).query_pairs(r=snap_tolerance_m, output_type="ndarray")
@@ -192,14 +233,19 @@ def _snap(lines: Lines, line_of: np.ndarray, xy: np.ndarray, *, snap_tolerance_m
     snapped = moved > 1e-9
     if snapped.any():
         frame = pd.DataFrame({"line": line_of[snapped], "d": moved[snapped]}).groupby("line")["d"].agg(["count", "max"])
-        _repair(repairs, lines, frame.index.to_numpy(), "snapped",
-                [f"{int(c)} vertices moved by up to {m:.2f} m" for c, m in zip(frame["count"], frame["max"],
-                                                                                  strict=True)])
+        _repair(
+            repairs,
+            lines,
+            frame.index.to_numpy(),
+            "snapped",
+            [f"{int(c)} vertices moved by up to {m:.2f} m" for c, m in zip(frame["count"], frame["max"], strict=True)],
+        )
     return xy[rep[cluster]], cluster
 
 
-def _node_stations(line_of: np.ndarray, xy: np.ndarray, cluster: np.ndarray, forced: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _node_stations(
+    line_of: np.ndarray, xy: np.ndarray, cluster: np.ndarray, forced: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Nodes are forced stations and stations whose cluster other lines (or the same line again) also reach;
     consecutive duplicate stations of one line (same cluster twice in a row) are dropped."""
     lines_per_cluster = pd.Series(line_of).groupby(cluster).nunique().to_numpy()
@@ -213,9 +259,16 @@ def _node_stations(line_of: np.ndarray, xy: np.ndarray, cluster: np.ndarray, for
     return line_of[keep], xy[keep], cluster[keep], is_node_keep[keep]
 
 
-def _simple_pieces(lines: Lines, line_of: np.ndarray, xy: np.ndarray, cluster: np.ndarray, is_node: np.ndarray, *,
-                   snap_tolerance_m: float, repairs: list[dict]
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _simple_pieces(
+    lines: Lines,
+    line_of: np.ndarray,
+    xy: np.ndarray,
+    cluster: np.ndarray,
+    is_node: np.ndarray,
+    *,
+    snap_tolerance_m: float,
+    repairs: list[dict],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pieces between nodes that fit a simple graph: self-loops (rings) and parallel pieces of different shape
     between the same two nodes are split at interior stations (rings at a third and two thirds, parallels in the
     middle); loops left after that are removed and reported."""
@@ -227,38 +280,59 @@ def _simple_pieces(lines: Lines, line_of: np.ndarray, xy: np.ndarray, cluster: n
         parallel = np.zeros(len(u_arr), dtype=bool)
         grp_first_len = frame.groupby(["lo", "hi"])["len"].transform("first").to_numpy()
         parallel[frame.index.to_numpy()] = frame.duplicated(["lo", "hi"]).to_numpy() & (
-            frame["len"].to_numpy() - grp_first_len > snap_tolerance_m)
+            frame["len"].to_numpy() - grp_first_len > snap_tolerance_m
+        )
         loop = u_arr == v_arr
         span = pb - pa
-        mark_at = np.concatenate([(pa + span // 3)[loop & (span >= 3)], (pa + 2 * span // 3)[loop & (span >= 3)],
-                                  (pa + span // 2)[parallel & (span >= 2)]])
+        mark_at = np.concatenate(
+            [
+                (pa + span // 3)[loop & (span >= 3)],
+                (pa + 2 * span // 3)[loop & (span >= 3)],
+                (pa + span // 2)[parallel & (span >= 2)],
+            ]
+        )
         mark_at = mark_at[~is_node[mark_at]]
         if not len(mark_at):
             break
         is_node[mark_at] = True
     loop = u_arr == v_arr
     if loop.any():
-        _repair(repairs, lines, src_line[loop], "removed_self_loop",
-                ["edge starts and ends at the same node after snapping"] * int(loop.sum()))
+        _repair(
+            repairs,
+            lines,
+            src_line[loop],
+            "removed_self_loop",
+            ["edge starts and ends at the same node after snapping"] * int(loop.sum()),
+        )
         keep = ~loop
         u_arr, v_arr, geoms, src_line = u_arr[keep], v_arr[keep], geoms[keep], src_line[keep]
     return u_arr, v_arr, geoms, src_line
 
 
-def _renumber(xy: np.ndarray, cluster: np.ndarray, u_arr: np.ndarray, v_arr: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _renumber(
+    xy: np.ndarray, cluster: np.ndarray, u_arr: np.ndarray, v_arr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nodes numbered 0..n-1 (the clusters that are nodes): their xy and each edge's (lo, hi) ends."""
     used, inv = np.unique(np.concatenate([u_arr, v_arr]), return_inverse=True)
     first_station = np.full(cluster.max() + 1, -1, dtype=np.int64)
     first_station[cluster[::-1]] = np.arange(len(cluster))[::-1]
     node_xy = np.array(xy[first_station[used]], dtype=float).reshape(len(used), 2)
-    u_new, v_new = inv[: len(u_arr)], inv[len(u_arr):]
+    u_new, v_new = inv[: len(u_arr)], inv[len(u_arr) :]
     return node_xy, np.minimum(u_new, v_new), np.maximum(u_new, v_new)
 
 
-def _merge_duplicates(lines: Lines, lo: np.ndarray, hi: np.ndarray, geoms: np.ndarray, length: np.ndarray,
-                      kind: np.ndarray, source: np.ndarray, src_line: np.ndarray, *, repairs: list[dict]
-                      ) -> tuple[np.ndarray, ...]:
+def _merge_duplicates(
+    lines: Lines,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    geoms: np.ndarray,
+    length: np.ndarray,
+    kind: np.ndarray,
+    source: np.ndarray,
+    src_line: np.ndarray,
+    *,
+    repairs: list[dict],
+) -> tuple[np.ndarray, ...]:
     """Duplicate and parallel edges between the same two nodes: keep one (fibre first, then the shortest), its
     ``source`` naming the merged ones."""
     frame = pd.DataFrame({"lo": lo, "hi": hi, "fib": kind != "fibre", "len": length})
@@ -269,10 +343,17 @@ def _merge_duplicates(lines: Lines, lo: np.ndarray, hi: np.ndarray, geoms: np.nd
     order = frame.index.to_numpy()
     kept_of = pd.Series(np.where(is_dup, -1, order)).replace(-1, np.nan).ffill().to_numpy().astype(np.int64)
     dup_idx, kept_of_dup = order[is_dup], kept_of[is_dup]
-    _repair(repairs, lines, src_line[dup_idx], "merged_duplicate",
-            [f"same end nodes as {source[k]}; kept that one"
-             + (" (existing fibre along this road)" if kind[k] != kind[d] else "")
-             for d, k in zip(dup_idx, kept_of_dup, strict=True)])
+    _repair(
+        repairs,
+        lines,
+        src_line[dup_idx],
+        "merged_duplicate",
+        [
+            f"same end nodes as {source[k]}; kept that one"
+            + (" (existing fibre along this road)" if kind[k] != kind[d] else "")
+            for d, k in zip(dup_idx, kept_of_dup, strict=True)
+        ],
+    )
     source = source.copy()
     for k, extra in pd.Series(source[dup_idx]).groupby(kept_of_dup).agg(";".join).items():
         source[k] = f"{source[k]};{extra}"
@@ -285,15 +366,22 @@ def _report_lost(lines: Lines, src_line: np.ndarray, *, snap_tolerance_m: float,
     """A line that left no edge and no other repair was shorter than the tolerance: say so."""
     lost = np.setdiff1d(np.arange(len(lines.geometry)), src_line)
     reported = {(r["layer"], r["row"]) for r in repairs if r["action"] in ("removed_self_loop", "merged_duplicate")}
-    lost = np.array([i for i in lost.tolist() if (str(lines.layer[i]), int(lines.row[i])) not in reported],
-                    dtype=np.int64)
+    lost = np.array(
+        [i for i in lost.tolist() if (str(lines.layer[i]), int(lines.row[i])) not in reported], dtype=np.int64
+    )
     if len(lost):
-        _repair(repairs, lines, lost, "removed_shorter_than_tolerance",
-                [f"whole line within the {snap_tolerance_m} m snap tolerance of one node"] * len(lost))
+        _repair(
+            repairs,
+            lines,
+            lost,
+            "removed_shorter_than_tolerance",
+            [f"whole line within the {snap_tolerance_m} m snap tolerance of one node"] * len(lost),
+        )
 
 
-def _pieces(line_of: np.ndarray, xy: np.ndarray, cluster: np.ndarray, is_node: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _pieces(
+    line_of: np.ndarray, xy: np.ndarray, cluster: np.ndarray, is_node: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Edges between consecutive node stations of each line: end clusters, geometries, source lines, and
     the first and last station of each piece."""
     start_of_line = np.r_[True, line_of[1:] != line_of[:-1]]

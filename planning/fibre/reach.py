@@ -48,8 +48,9 @@ def fibre_reach(network: RoadNetwork, *, drop_m: float = 300.0) -> pd.DataFrame:
     pn["fibre_distance_m"] = d
     pn["fibre_cost_cny"] = d * network.cny_per_m
     pn["connected"] = d <= drop_m
-    pn["reach"] = np.where(~np.isfinite(d), "no_fibre_in_component", np.where(pn["connected"], "connected",
-                                                                               "extension"))
+    pn["reach"] = np.where(
+        ~np.isfinite(d), "no_fibre_in_component", np.where(pn["connected"], "connected", "extension")
+    )
     pn["component"] = label[node]
     n_inf = int((~np.isfinite(d)).sum())
     if n_inf:

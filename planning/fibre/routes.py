@@ -27,8 +27,9 @@ from planning.fibre.steiner import solve as solve_steiner
 logger = logging.getLogger(__name__)
 
 
-def steiner_tree(graph: nx.Graph, terminals: Iterable[Hashable], *, weight: str = "length_m",
-                 time_limit_s: float | None = None) -> nx.Graph:
+def steiner_tree(
+    graph: nx.Graph, terminals: Iterable[Hashable], *, weight: str = "length_m", time_limit_s: float | None = None
+) -> nx.Graph:
     """A low-cost tree of ``graph`` spanning ``terminals`` (Steiner tree heuristic).
 
     Best of the shortest-path heuristic from up to 8 terminals and Mehlhorn's heuristic, each followed by MST
@@ -102,16 +103,18 @@ class RoutePlan:
     def allocated_cost_cny(self) -> pd.Series:
         """Each point's share of the plan: every segment's cost split equally among the points it serves."""
         share: dict[str, float] = dict.fromkeys(self.served.index, 0.0)
-        for cost, serves, n in zip(self.routes["cost_cny"], self.routes["serves"], self.routes["n_served"],
-                                   strict=True):
+        for cost, serves, n in zip(
+            self.routes["cost_cny"], self.routes["serves"], self.routes["n_served"], strict=True
+        ):
             if n:
                 for p in str(serves).split(";"):
                     share[p] = share.get(p, 0.0) + float(cost) / n
         return pd.Series(share, dtype=float)
 
 
-def plan_routes(network: RoadNetwork, points: Iterable[str], *, reach: pd.DataFrame | None = None,
-                time_limit_s: float | None = 60.0) -> RoutePlan:
+def plan_routes(
+    network: RoadNetwork, points: Iterable[str], *, reach: pd.DataFrame | None = None, time_limit_s: float | None = 60.0
+) -> RoutePlan:
     """Shared-trench fibre routes from existing fibre to ``points`` (a Steiner tree rooted at all fibre).
 
     Parameters
@@ -153,10 +156,13 @@ def plan_routes(network: RoadNetwork, points: Iterable[str], *, reach: pd.DataFr
     n = network.n_nodes
     root = n
     w = network.weights()
-    w = sparse.bmat([[w, sparse.coo_matrix((np.full(len(sources), EPS_M), (sources, np.zeros(len(sources)))),
-                                           shape=(n, 1))],
-                     [sparse.coo_matrix((np.full(len(sources), EPS_M), (np.zeros(len(sources)), sources)),
-                                        shape=(1, n)), None]], format="csr")
+    w = sparse.bmat(
+        [
+            [w, sparse.coo_matrix((np.full(len(sources), EPS_M), (sources, np.zeros(len(sources)))), shape=(n, 1))],
+            [sparse.coo_matrix((np.full(len(sources), EPS_M), (np.zeros(len(sources)), sources)), shape=(1, n)), None],
+        ],
+        format="csr",
+    )
     t_nodes = np.unique(pn.loc[labels, "node"].to_numpy(dtype=np.int64))
     terms = np.r_[root, t_nodes]
     edges = solve_steiner(w, terms, time_limit_s=time_limit_s) if len(t_nodes) else set()
@@ -169,34 +175,33 @@ def plan_routes(network: RoadNetwork, points: Iterable[str], *, reach: pd.DataFr
     length = float(network.length_m[built].sum()) if len(built) else 0.0
     separate = float(reach.loc[labels, "fibre_cost_cny"].sum())
     served = reach.loc[labels].copy()
-    logger.info("shared-trench plan: %d points, %.1f km, %.0f CNY (%.0f CNY built separately)", len(labels),
-                length / 1000, cost, separate)
+    logger.info(
+        "shared-trench plan: %d points, %.1f km, %.0f CNY (%.0f CNY built separately)",
+        len(labels),
+        length / 1000,
+        cost,
+        separate,
+    )
     nodes = np.unique(np.r_[network.u[built], network.v[built]]) if len(built) else np.zeros(0, np.int64)
-    return RoutePlan(routes=routes, served=served, total_length_m=length, total_cost_cny=cost,
-                     separate_cost_cny=separate, tree_nodes=nodes)
+    return RoutePlan(
+        routes=routes,
+        served=served,
+        total_length_m=length,
+        total_cost_cny=cost,
+        separate_cost_cny=separate,
+        tree_nodes=nodes,
+    )
 
 
-def _segments(network: RoadNetwork, built: np.ndarray, labels: list[str]) -> gpd.GeoDataFrame:
-    """Merge built edges into segments between key nodes; list the points each segment serves downstream."""
-    cols = ["segment_id", "length_m", "cost_cny", "kind", "roads", "n_served", "serves"]
-    if not len(built):
-        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=network.crs)
-    pn = network.point_node
-    edge_cost = network.cost_cny
-    label_of_node: dict[int, list[str]] = {}
-    for lab in labels:
-        label_of_node.setdefault(int(pn.loc[lab, "node"]), []).append(lab)
-    sources = set(network.fibre_sources().tolist())
-    adj: dict[int, list[int]] = {}
-    for k in built.tolist():
-        for a, _b in ((network.u[k], network.v[k]), (network.v[k], network.u[k])):
-            adj.setdefault(int(a), []).append(k)
-    # the built edges form a forest hanging off existing fibre: root each tree at its fibre node(s)
-    roots = [x for x in adj if x in sources]
+def _rooted_forest(
+    network: RoadNetwork, adj: dict[int, list[int]], sources: set[int], label_of_node: dict[int, list[str]]
+) -> tuple[list[int], dict[int, int], dict[int, list[str]]]:
+    """The built edges form a forest hanging off existing fibre: each tree rooted at its fibre node(s). Returns the
+    nodes in depth-first order, each node's edge to its parent, and the point labels downstream of each node."""
     parent_edge: dict[int, int] = {}
     order: list[int] = []
     seen: set[int] = set()
-    for r in roots:
+    for r in (x for x in adj if x in sources):
         if r in seen:
             continue
         stack = [r]
@@ -218,6 +223,25 @@ def _segments(network: RoadNetwork, built: np.ndarray, labels: list[str]) -> gpd
             if parent_edge.get(y) == k:
                 mine += downstream.get(y, [])
         downstream[x] = mine
+    return order, parent_edge, downstream
+
+
+def _segments(network: RoadNetwork, built: np.ndarray, labels: list[str]) -> gpd.GeoDataFrame:
+    """Merge built edges into segments between key nodes; list the points each segment serves downstream."""
+    cols = ["segment_id", "length_m", "cost_cny", "kind", "roads", "n_served", "serves"]
+    if not len(built):
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=network.crs)
+    pn = network.point_node
+    edge_cost = network.cost_cny
+    label_of_node: dict[int, list[str]] = {}
+    for lab in labels:
+        label_of_node.setdefault(int(pn.loc[lab, "node"]), []).append(lab)
+    sources = set(network.fibre_sources().tolist())
+    adj: dict[int, list[int]] = {}
+    for k in built.tolist():
+        for a, _b in ((network.u[k], network.v[k]), (network.v[k], network.u[k])):
+            adj.setdefault(int(a), []).append(k)
+    order, parent_edge, downstream = _rooted_forest(network, adj, sources, label_of_node)
     # key nodes: roots, junctions, terminals; a segment runs from a key node up to the next key node
     degree = {x: len(ks) for x, ks in adj.items()}
     is_key = {x for x in adj if x in sources or degree[x] != 2 or x in label_of_node}
@@ -237,13 +261,25 @@ def _segments(network: RoadNetwork, built: np.ndarray, labels: list[str]) -> gpd
         chain_arr = np.array(chain)
         merged = shapely.line_merge(shapely.multilinestrings(list(network.geometry[chain_arr])))
         kinds = set(network.kind[chain_arr].tolist())
-        srcs = sorted({s for k in chain for s in str(network.source[k]).split(";")
-                       if not s.startswith(("villages:", "schools:", "candidates:"))})
-        rows.append({"length_m": float(network.length_m[chain_arr].sum()),
-                     "cost_cny": float(edge_cost[chain_arr].sum()),
-                     "kind": "drop" if kinds == {"drop"} else "road",
-                     "roads": ";".join(srcs), "n_served": len(serves), "serves": ";".join(sorted(serves)),
-                     "geometry": merged})
+        srcs = sorted(
+            {
+                s
+                for k in chain
+                for s in str(network.source[k]).split(";")
+                if not s.startswith(("villages:", "schools:", "candidates:"))
+            }
+        )
+        rows.append(
+            {
+                "length_m": float(network.length_m[chain_arr].sum()),
+                "cost_cny": float(edge_cost[chain_arr].sum()),
+                "kind": "drop" if kinds == {"drop"} else "road",
+                "roads": ";".join(srcs),
+                "n_served": len(serves),
+                "serves": ";".join(sorted(serves)),
+                "geometry": merged,
+            }
+        )
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=network.crs)
     out.insert(0, "segment_id", [f"FR{i + 1:05d}" for i in range(len(out))])
     return out[[*cols, "geometry"]]

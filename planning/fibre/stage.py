@@ -72,10 +72,14 @@ def fibre_stage(project: Project, inputs: Inputs, *, map_jobs: MapJobs = in_turn
         return fibre_partition(project, lines, points)
     jobs = []
     for name in sorted(provinces.unique()):
-        area = shapely.buffer(shapely.union_all(np.asarray(admin.geometry.values)[(provinces == name).to_numpy()]),
-                              FIBRE_PROVINCE_BUFFER_M)
-        mine_lines = {k: (f[shapely.intersects(np.asarray(f.geometry.values), area)] if f is not None else None)
-                      for k, f in lines.items()}
+        area = shapely.buffer(
+            shapely.union_all(np.asarray(admin.geometry.values)[(provinces == name).to_numpy()]),
+            FIBRE_PROVINCE_BUFFER_M,
+        )
+        mine_lines = {
+            k: (f[shapely.intersects(np.asarray(f.geometry.values), area)] if f is not None else None)
+            for k, f in lines.items()
+        }
         mine_points = {k: f[(point_provinces(f, admin) == name).to_numpy()] for k, f in points.items()}
         if any(len(f) for f in mine_points.values()):
             jobs.append((name, mine_lines, mine_points))
@@ -87,8 +91,9 @@ def fibre_stage(project: Project, inputs: Inputs, *, map_jobs: MapJobs = in_turn
 FIBRE_PROVINCE_BUFFER_M = 20_000.0
 
 
-def fibre_partition(project: Project, lines: dict[str, gpd.GeoDataFrame | None],
-                     points: dict[str, gpd.GeoDataFrame]) -> FibreResult:
+def fibre_partition(
+    project: Project, lines: dict[str, gpd.GeoDataFrame | None], points: dict[str, gpd.GeoDataFrame]
+) -> FibreResult:
     """Network, reach and shared-trench plan of one region (a province, or the whole project)."""
     net = build_network(lines.get("roads"), lines.get("fibre"), settings=project.fibre, costs=project.costs)
     net = connect_points(net, {k: f for k, f in points.items() if len(f)})
@@ -126,21 +131,33 @@ def _merge_fibre(parts: dict[str, FibreResult], points: dict[str, gpd.GeoDataFra
     if len(key) != len(order) or key.duplicated().any():
         msg = f"fibre per province: {len(key)} reach rows for {len(order)} points; expected each point once"
         raise RuntimeError(msg)
-    reach = gpd.GeoDataFrame(reach.set_index(key.to_numpy()).loc[order.to_numpy()].reset_index(drop=True),
-                             geometry="geometry", crs=next(iter(parts.values())).reach.crs)
+    reach = gpd.GeoDataFrame(
+        reach.set_index(key.to_numpy()).loc[order.to_numpy()].reset_index(drop=True),
+        geometry="geometry",
+        crs=next(iter(parts.values())).reach.crs,
+    )
     routes = pd.concat([r.plan.routes.assign(province=name) for name, r in parts.items()], ignore_index=True)
     sid = routes["segment_id"].astype(str)
     dup = sid.duplicated(keep=False).to_numpy()
     routes.loc[dup, "segment_id"] = routes.loc[dup, "province"] + ":" + sid[dup]
     plans = [r.plan for r in parts.values()]
-    plan = RoutePlan(routes=gpd.GeoDataFrame(routes, geometry="geometry", crs=reach.crs),
-                     served=pd.concat([pl.served for pl in plans]),
-                     total_length_m=float(sum(pl.total_length_m for pl in plans)),
-                     total_cost_cny=float(sum(pl.total_cost_cny for pl in plans)),
-                     separate_cost_cny=float(sum(pl.separate_cost_cny for pl in plans)),
-                     tree_nodes=np.zeros(0, dtype=np.int64))
+    plan = RoutePlan(
+        routes=gpd.GeoDataFrame(routes, geometry="geometry", crs=reach.crs),
+        served=pd.concat([pl.served for pl in plans]),
+        total_length_m=float(sum(pl.total_length_m for pl in plans)),
+        total_cost_cny=float(sum(pl.total_cost_cny for pl in plans)),
+        separate_cost_cny=float(sum(pl.separate_cost_cny for pl in plans)),
+        tree_nodes=np.zeros(0, dtype=np.int64),
+    )
     repairs = pd.concat([r.repairs.assign(province=name) for name, r in parts.items()], ignore_index=True)
-    components = pd.concat([r.components.assign(province=name).reset_index() for name, r in parts.items()],
-                           ignore_index=True).set_index(["province", "component"])
-    return FibreResult(reach=reach, plan=plan, repairs=repairs, components=components, network=None,
-                       networks={name: r.network for name, r in parts.items()})
+    components = pd.concat(
+        [r.components.assign(province=name).reset_index() for name, r in parts.items()], ignore_index=True
+    ).set_index(["province", "component"])
+    return FibreResult(
+        reach=reach,
+        plan=plan,
+        repairs=repairs,
+        components=components,
+        network=None,
+        networks={name: r.network for name, r in parts.items()},
+    )

@@ -110,8 +110,9 @@ def mehlhorn(w: sparse.csr_matrix, terminals: np.ndarray) -> Edges:
     mst = csgraph.minimum_spanning_tree(g).tocoo()
     chosen = set(zip(mst.row.tolist(), mst.col.tolist(), strict=True))
     edges: Edges = set()
-    for k in np.flatnonzero([(x, y) in chosen or (y, x) in chosen for x, y in zip(ia.tolist(), ib.tolist(),
-                                                                                  strict=True)]):
+    for k in np.flatnonzero(
+        [(x, y) in chosen or (y, x) in chosen for x, y in zip(ia.tolist(), ib.tolist(), strict=True)]
+    ):
         edges.add((min(int(u[k]), int(v[k])), max(int(u[k]), int(v[k]))))
         edges.update(_path_edges(pred, int(u[k])))
         edges.update(_path_edges(pred, int(v[k])))
@@ -180,15 +181,22 @@ class _Rooted:
 
     def subtree(self, x: int) -> np.ndarray:
         p = self.pos[x]
-        return self.order[p:p + self.size[x]]
+        return self.order[p : p + self.size[x]]
 
     def outside(self, x: int) -> np.ndarray:
         p = self.pos[x]
-        return np.concatenate([self.order[:p], self.order[p + self.size[x]:]])
+        return np.concatenate([self.order[:p], self.order[p + self.size[x] :]])
 
 
-def key_path_exchange(w: sparse.csr_matrix, edges: Edges, terminals: np.ndarray, *, rounds: int = 4,
-                      time_limit_s: float | None = None, searcher: Searcher | None = None) -> Edges:
+def key_path_exchange(
+    w: sparse.csr_matrix,
+    edges: Edges,
+    terminals: np.ndarray,
+    *,
+    rounds: int = 4,
+    time_limit_s: float | None = None,
+    searcher: Searcher | None = None,
+) -> Edges:
     """Replace key paths by cheaper reconnections while any improves the tree.
 
     The input must be a tree whose leaves are terminals. At most ``rounds`` passes over the key paths; stops
@@ -230,11 +238,13 @@ def key_path_exchange(w: sparse.csr_matrix, edges: Edges, terminals: np.ndarray,
                 lo, hi = int(tree.pos[c]), int(tree.pos[c] + tree.size[c])
                 top_lo, top_hi = int(tree.pos[top_child]), int(tree.pos[top_child] + tree.size[top_child])
                 if hi - lo <= len(tree.order) - (top_hi - top_lo):
-                    hit, d, new_path = searcher.nearest_ranked(tree.order[lo:hi], tree.pos, top_lo, top_hi,
-                                                               inside=False, limit=old)
+                    hit, d, new_path = searcher.nearest_ranked(
+                        tree.order[lo:hi], tree.pos, top_lo, top_hi, inside=False, limit=old
+                    )
                 else:
-                    hit, d, new_path = searcher.nearest_ranked(tree.outside(top_child), tree.pos, lo, hi,
-                                                               inside=True, limit=old)
+                    hit, d, new_path = searcher.nearest_ranked(
+                        tree.outside(top_child), tree.pos, lo, hi, inside=True, limit=old
+                    )
                 if hit >= 0 and d < old * (1 - 1e-12) - 1e-9:
                     p_edges = {(min(a, b), max(a, b)) for a, b in itertools.pairwise(path)}
                     edges = (edges - p_edges) | set(new_path)
@@ -247,8 +257,14 @@ def key_path_exchange(w: sparse.csr_matrix, edges: Edges, terminals: np.ndarray,
     return edges
 
 
-def solve(w: sparse.csr_matrix, terminals: np.ndarray, *, roots: int = 8, sph_max_terminals: int = 300,
-          time_limit_s: float | None = None) -> Edges:
+def solve(
+    w: sparse.csr_matrix,
+    terminals: np.ndarray,
+    *,
+    roots: int = 8,
+    sph_max_terminals: int = 300,
+    time_limit_s: float | None = None,
+) -> Edges:
     """Best tree of SPH from up to ``roots`` terminals (and Mehlhorn), each cleaned up.
 
     SPH runs only for up to ``sph_max_terminals`` terminals; past that, Mehlhorn's tree alone is improved.
@@ -265,8 +281,7 @@ def solve(w: sparse.csr_matrix, terminals: np.ndarray, *, roots: int = 8, sph_ma
     best: Edges = set()
     best_cost = np.inf
     for start in candidates:
-        improved = key_path_exchange(w, mst_prune(w, start, terms), terms, time_limit_s=time_limit_s,
-                                     searcher=searcher)
+        improved = key_path_exchange(w, mst_prune(w, start, terms), terms, time_limit_s=time_limit_s, searcher=searcher)
         improved = mst_prune(w, improved, terms)
         c = tree_cost(w, improved)
         if c < best_cost - 1e-9:

@@ -47,11 +47,11 @@ from gis.project import CostSettings, OptimiseSettings, RadioSettings
 from gis.terrain import Dem, sample_heights
 from planning.radio.coverage import (
     LinkBudget,
-    _pairs,
     is_tdd,
     max_range_m,
     pair_loss_db,
     pair_rsrp_dbm,
+    site_point_pairs,
     site_table,
     throughput_mbps,
 )
@@ -62,8 +62,17 @@ SATELLITE_YEARS = 5
 MICROWAVE_REACH_M = 40_000.0
 #: Sites closer than this are one tower.
 SAME_TOWER_M = 50.0
-SITE_COLUMNS = ["candidate_id", "kind", "source", "tech", "band_mhz", "height_m", "given_cost_cny",
-                "host_backhaul", "geometry"]
+SITE_COLUMNS = [
+    "candidate_id",
+    "kind",
+    "source",
+    "tech",
+    "band_mhz",
+    "height_m",
+    "given_cost_cny",
+    "host_backhaul",
+    "geometry",
+]
 
 
 @dataclass(frozen=True)
@@ -75,31 +84,38 @@ class CandidateSet:
     coverage: sparse.csr_matrix
 
 
-def demand_table(villages: pd.DataFrame, schools: pd.DataFrame, geometry_villages: gpd.GeoSeries,
-                 geometry_schools: gpd.GeoSeries, population: pd.Series, *, settings: OptimiseSettings
-                 ) -> gpd.GeoDataFrame:
+def demand_table(
+    villages: pd.DataFrame,
+    schools: pd.DataFrame,
+    geometry_villages: gpd.GeoSeries,
+    geometry_schools: gpd.GeoSeries,
+    population: pd.Series,
+    *,
+    settings: OptimiseSettings,
+) -> gpd.GeoDataFrame:
     """Demand rows from the gap status of villages and schools (see the module docstring for weights)."""
     v = villages[villages["lacks"].str.contains("broadband")]
     s = schools[schools["lacks"] != ""]
     pop = population.loc[v.index].fillna(0).to_numpy(dtype=float)
     v_weight = (1.0 + pop / 1000.0) * np.where(v["is_poor"], settings.poor_village_weight, 1.0)
     s_weight = settings.school_weight * np.where(s["kind"] == "teaching_point", settings.teaching_point_weight, 1.0)
-    frame = pd.DataFrame({
-        "demand_id": np.r_["villages:" + v["village_id"], "schools:" + s["school_id"]],
-        "layer": ["villages"] * len(v) + ["schools"] * len(s),
-        "name": np.r_[v["name"].to_numpy(), s["name"].to_numpy()],
-        "county": np.r_[v["county"].to_numpy(), s["county"].to_numpy()],
-        "kind": np.r_[np.where(v["is_poor"], "poor_village", "village"), s["kind"].to_numpy()],
-        "need": ["broadband"] * len(v) + ["outlet"] * len(s),
-        "weight": np.r_[v_weight, s_weight],
-        "must": [False] * len(v) + [True] * len(s),
-    })
+    frame = pd.DataFrame(
+        {
+            "demand_id": np.r_["villages:" + v["village_id"], "schools:" + s["school_id"]],
+            "layer": ["villages"] * len(v) + ["schools"] * len(s),
+            "name": np.r_[v["name"].to_numpy(), s["name"].to_numpy()],
+            "county": np.r_[v["county"].to_numpy(), s["county"].to_numpy()],
+            "kind": np.r_[np.where(v["is_poor"], "poor_village", "village"), s["kind"].to_numpy()],
+            "need": ["broadband"] * len(v) + ["outlet"] * len(s),
+            "weight": np.r_[v_weight, s_weight],
+            "must": [False] * len(v) + [True] * len(s),
+        }
+    )
     geom = np.r_[geometry_villages.loc[v.index].to_numpy(), geometry_schools.loc[s.index].to_numpy()]
     return gpd.GeoDataFrame(frame, geometry=list(geom), crs=geometry_villages.crs)
 
 
-def high_points(dem: Dem, xy: np.ndarray, *, radius_m: float = 3000.0, min_separation_m: float = 1000.0
-                ) -> np.ndarray:
+def high_points(dem: Dem, xy: np.ndarray, *, radius_m: float = 3000.0, min_separation_m: float = 1000.0) -> np.ndarray:
     """Highest DEM cell within ``radius_m`` of each point, deduplicated to ``min_separation_m`` (x, y)."""
     if dem is None or not len(xy):
         return np.empty((0, 2))
@@ -133,9 +149,16 @@ def high_points(dem: Dem, xy: np.ndarray, *, radius_m: float = 3000.0, min_separ
     return pts[keep]
 
 
-def candidate_sites(demands: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, given: gpd.GeoDataFrame | None, *,
-                    dem: Dem | None, radio: RadioSettings, operator: str = "",
-                    hosts: np.ndarray | None = None) -> gpd.GeoDataFrame:
+def candidate_sites(
+    demands: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    given: gpd.GeoDataFrame | None,
+    *,
+    dem: Dem | None,
+    radio: RadioSettings,
+    operator: str = "",
+    hosts: np.ndarray | None = None,
+) -> gpd.GeoDataFrame:
     """New-site, 5G-upgrade and tower-sharing candidates (before costs).
 
     Columns: candidate_id, kind, source, tech, band_mhz, height_m, given_cost_cny, host_backhaul (the shared
@@ -151,19 +174,44 @@ def candidate_sites(demands: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, given: g
     crs = demands.crs
     rows = []
 
-    def add(cid: str, kind: str, source: str, tech: str, height_m: float, geom: shapely.Point, *,
-            given_cost: float = np.nan, host_backhaul: str = "") -> None:
+    def add(
+        cid: str,
+        kind: str,
+        source: str,
+        tech: str,
+        height_m: float,
+        geom: shapely.Point,
+        *,
+        given_cost: float = np.nan,
+        host_backhaul: str = "",
+    ) -> None:
         band = radio.nr_bands_mhz[0] if tech == "5g" else radio.lte_band_mhz
-        rows.append({"candidate_id": cid, "kind": kind, "source": source, "tech": tech, "band_mhz": band,
-                     "height_m": height_m, "given_cost_cny": given_cost, "host_backhaul": host_backhaul,
-                     "geometry": geom})
+        rows.append(
+            {
+                "candidate_id": cid,
+                "kind": kind,
+                "source": source,
+                "tech": tech,
+                "band_mhz": band,
+                "height_m": height_m,
+                "given_cost_cny": given_cost,
+                "host_backhaul": host_backhaul,
+                "geometry": geom,
+            }
+        )
 
     if given is not None and len(given):
         for _, g in given.iterrows():
             upgrade = str(g.get("kind") or "new_site") == "upgrade"
-            add(str(g["candidate_id"]), "upgrade_5g" if upgrade else "new_site", "given", "5g" if upgrade else "4g",
-                float(g["height_m"]) if pd.notna(g.get("height_m")) else radio.tower_height_m, g.geometry,
-                given_cost=float(g["cost_cny"]) if pd.notna(g.get("cost_cny")) else np.nan)
+            add(
+                str(g["candidate_id"]),
+                "upgrade_5g" if upgrade else "new_site",
+                "given",
+                "5g" if upgrade else "4g",
+                float(g["height_m"]) if pd.notna(g.get("height_m")) else radio.tower_height_m,
+                g.geometry,
+                given_cost=float(g["cost_cny"]) if pd.notna(g.get("cost_cny")) else np.nan,
+            )
     for _, d in demands[demands["layer"] == "villages"].iterrows():
         add(f"NS-{d['demand_id']}", "new_site", "village", "4g", radio.tower_height_m, d.geometry)
     dxy = shapely.get_coordinates(np.asarray(demands.geometry.values))
@@ -181,13 +229,18 @@ def candidate_sites(demands: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, given: g
             has_nr = d < SAME_TOWER_M
         for (_, srow), hn in zip(lte.iterrows(), has_nr, strict=True):
             if not hn:
-                add(f"UP-{srow['site_id']}", "upgrade_5g", "existing_4g", "5g", float(srow["height_m"]),
-                    srow.geometry)
+                add(f"UP-{srow['site_id']}", "upgrade_5g", "existing_4g", "5g", float(srow["height_m"]), srow.geometry)
     for tower in _shareable_towers(sites, own, host).itertuples():
         for tech in ("4g", "5g"):
-            add(f"SH{'5' if tech == '5g' else '4'}-{tower.site_id}", "share" if tech == "4g" else "share_5g",
-                f"tower of {tower.operator}", tech, float(tower.height_m), tower.geometry,
-                host_backhaul=tower.backhaul)
+            add(
+                f"SH{'5' if tech == '5g' else '4'}-{tower.site_id}",
+                "share" if tech == "4g" else "share_5g",
+                f"tower of {tower.operator}",
+                tech,
+                float(tower.height_m),
+                tower.geometry,
+                host_backhaul=tower.backhaul,
+            )
     if not rows:
         return gpd.GeoDataFrame(columns=SITE_COLUMNS, geometry="geometry", crs=crs)
     return gpd.GeoDataFrame(rows, columns=SITE_COLUMNS, geometry="geometry", crs=crs)
@@ -198,13 +251,18 @@ def _own_sites(sites: gpd.GeoDataFrame, operator: str) -> np.ndarray:
     if not operator:
         return np.ones(len(sites), dtype=bool)
     if "operator" not in sites:
-        msg = (f"layer `sites`: `[optimise] operator` = {operator!r} is set but the layer has no `operator` column; "
-               "expected the operator of each site to tell own sites from towers to share")
+        msg = (
+            f"layer `sites`: `[optimise] operator` = {operator!r} is set but the layer has no `operator` column; "
+            "expected the operator of each site to tell own sites from towers to share"
+        )
         raise LayerError(msg)
     own = (sites["operator"].astype(object) == operator).to_numpy(dtype=bool)
     if len(sites) and not own.any():
-        logger.warning("no site of operator %r in the sites layer (operators: %s): every tower is offered for "
-                       "sharing", operator, sorted(sites["operator"].dropna().astype(str).unique())[:10])
+        logger.warning(
+            "no site of operator %r in the sites layer (operators: %s): every tower is offered for sharing",
+            operator,
+            sorted(sites["operator"].dropna().astype(str).unique())[:10],
+        )
     return own
 
 
@@ -224,8 +282,11 @@ def _shareable_towers(sites: gpd.GeoDataFrame, own: np.ndarray, host: np.ndarray
         d, _ = cKDTree(shapely.get_coordinates(np.asarray(sites.geometry.values)[own])).query(oxy)
         keep = d >= SAME_TOWER_M
     height = other["height_m"].to_numpy(dtype=float)
-    backhaul = (other["backhaul"].astype(object).where(other["backhaul"].notna(), "").to_numpy()
-                if "backhaul" in other else np.full(len(other), "", dtype=object))
+    backhaul = (
+        other["backhaul"].astype(object).where(other["backhaul"].notna(), "").to_numpy()
+        if "backhaul" in other
+        else np.full(len(other), "", dtype=object)
+    )
     tree = cKDTree(oxy)
     taken = np.zeros(len(other), dtype=bool)
     out = []
@@ -236,15 +297,28 @@ def _shareable_towers(sites: gpd.GeoDataFrame, own: np.ndarray, host: np.ndarray
         taken[same] = True
         if keep[same].all() and host_other[i]:
             fib = (backhaul[same] == "fibre").any()
-            out.append({"site_id": str(other["site_id"].iloc[i]),
-                        "operator": str(other["operator"].iloc[i]), "height_m": height[i],
-                        "backhaul": "fibre" if fib else str(backhaul[i]), "geometry": other.geometry.iloc[i]})
+            out.append(
+                {
+                    "site_id": str(other["site_id"].iloc[i]),
+                    "operator": str(other["operator"].iloc[i]),
+                    "height_m": height[i],
+                    "backhaul": "fibre" if fib else str(backhaul[i]),
+                    "geometry": other.geometry.iloc[i],
+                }
+            )
     return pd.DataFrame(out, columns=["site_id", "operator", "height_m", "backhaul", "geometry"])
 
 
-def radio_links(demands: gpd.GeoDataFrame, cands: gpd.GeoDataFrame, existing: pd.DataFrame, *, radio: RadioSettings,
-                dem: Dem | None, budget: LinkBudget | None = None, school_outlet_mbps: float = 100.0
-                ) -> tuple[np.ndarray, np.ndarray]:
+def radio_links(
+    demands: gpd.GeoDataFrame,
+    cands: gpd.GeoDataFrame,
+    existing: pd.DataFrame,
+    *,
+    radio: RadioSettings,
+    dem: Dem | None,
+    budget: LinkBudget | None = None,
+    school_outlet_mbps: float = 100.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Which demands each site candidate serves: (demand index, candidate index) pairs.
 
     Villages: RSRP >= the tech's threshold (handheld). Schools: fixed-wireless CPE throughput >= the outlet
@@ -267,21 +341,42 @@ def radio_links(demands: gpd.GeoDataFrame, cands: gpd.GeoDataFrame, existing: pd
         sel = np.flatnonzero(is_school == school)
         if not len(sel):
             continue
-        ranges = max_range_m(st, radio, model=radio.model, environment=radio.environment, rx_height_m=rx_h,
-                             rx_gain_dbi=gain, budget=budget)
-        pi, si = _pairs(px[sel], py[sel], st, ranges)
+        ranges = max_range_m(
+            st,
+            radio,
+            model=radio.model,
+            environment=radio.environment,
+            rx_height_m=rx_h,
+            rx_gain_dbi=gain,
+            budget=budget,
+        )
+        pi, si = site_point_pairs(px[sel], py[sel], st, ranges)
         if not len(pi):
             continue
-        loss, _ = pair_loss_db(dem, st.x[si], st.y[si], px[sel][pi], py[sel][pi], st.band_mhz[si], st.height_m[si],
-                               np.full(len(pi), rx_h), model=radio.model, environment=radio.environment,
-                               step_m=radio.profile_step_m)
-        rsrp = pair_rsrp_dbm(st, si, px[sel][pi], py[sel][pi], loss, radio=radio, budget=budget, rx_gain_dbi=gain,
-                             body_loss_db=body)
+        loss, _ = pair_loss_db(
+            dem,
+            st.x[si],
+            st.y[si],
+            px[sel][pi],
+            py[sel][pi],
+            st.band_mhz[si],
+            st.height_m[si],
+            np.full(len(pi), rx_h),
+            model=radio.model,
+            environment=radio.environment,
+            step_m=radio.profile_step_m,
+        )
+        rsrp = pair_rsrp_dbm(
+            st, si, px[sel][pi], py[sel][pi], loss, radio=radio, budget=budget, rx_gain_dbi=gain, body_loss_db=body
+        )
         threshold = np.where(st.tech[si] == "4g", radio.lte_rsrp_threshold_dbm, radio.nr_rsrp_threshold_dbm)
         ok = np.isfinite(rsrp) & (rsrp >= threshold)
         if school:
-            cur = np.where(st.tech[si] == "4g", existing["4g_rsrp_dbm"].to_numpy(dtype=float)[sel][pi],
-                           existing["5g_rsrp_dbm"].to_numpy(dtype=float)[sel][pi])
+            cur = np.where(
+                st.tech[si] == "4g",
+                existing["4g_rsrp_dbm"].to_numpy(dtype=float)[sel][pi],
+                existing["5g_rsrp_dbm"].to_numpy(dtype=float)[sel][pi],
+            )
             interf = budget.load * np.where(np.isfinite(cur), 10.0 ** (np.nan_to_num(cur, nan=-300.0) / 10.0), 0.0)
             noise = 10.0 ** ((-174.0 + 10.0 * np.log10(st.scs_khz[si] * 1e3) + budget.noise_figure_db) / 10.0)
             sinr = 10.0 * np.log10(10.0 ** (np.nan_to_num(rsrp, nan=-300.0) / 10.0) / (noise + interf))
@@ -296,8 +391,9 @@ def radio_links(demands: gpd.GeoDataFrame, cands: gpd.GeoDataFrame, existing: pd
     return np.concatenate(out_d), np.concatenate(out_c)
 
 
-def site_costs(cands: gpd.GeoDataFrame, fibre_cost_cny: np.ndarray, sites: gpd.GeoDataFrame, *,
-               costs: CostSettings) -> pd.DataFrame:
+def site_costs(
+    cands: gpd.GeoDataFrame, fibre_cost_cny: np.ndarray, sites: gpd.GeoDataFrame, *, costs: CostSettings
+) -> pd.DataFrame:
     """Capex per site candidate: equipment plus the cheapest backhaul (fibre, microwave hop, or satellite).
 
     A 5G upgrade keeps its site's backhaul; equipment on a shared tower with fibre uses that fibre.
@@ -305,8 +401,7 @@ def site_costs(cands: gpd.GeoDataFrame, fibre_cost_cny: np.ndarray, sites: gpd.G
     n = len(cands)
     kind = cands["kind"].to_numpy()
     shared = np.isin(kind, ["share", "share_5g"])
-    equip = np.select([kind == "upgrade_5g", shared], [costs.upgrade_5g_cny, costs.share_site_cny],
-                      costs.new_site_cny)
+    equip = np.select([kind == "upgrade_5g", shared], [costs.upgrade_5g_cny, costs.share_site_cny], costs.new_site_cny)
     given = cands["given_cost_cny"].to_numpy(dtype=float)
     equip = np.where(np.isfinite(given), given, equip)
     cxy = shapely.get_coordinates(np.asarray(cands.geometry.values))
@@ -326,8 +421,10 @@ def site_costs(cands: gpd.GeoDataFrame, fibre_cost_cny: np.ndarray, sites: gpd.G
     pick = np.argmin(options, axis=1)
     back_cost = np.where(existing, 0.0, options[np.arange(n), pick])
     back = np.where(existing, "existing", np.array(["fibre", "microwave", "satellite"])[pick])
-    return pd.DataFrame({"equipment_cny": equip, "backhaul": back, "backhaul_cny": back_cost,
-                         "cost_cny": equip + back_cost}, index=cands.index)
+    return pd.DataFrame(
+        {"equipment_cny": equip, "backhaul": back, "backhaul_cny": back_cost, "cost_cny": equip + back_cost},
+        index=cands.index,
+    )
 
 
 def build_candidates(
@@ -369,43 +466,82 @@ def build_candidates(
         Per site: may host an upgrade or a share (default all).
     """
     crs = demands.crs
-    parts, d_idx, c_idx = [], [], []
-    n0 = 0
+    parts: list[tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]] = []  # (candidates, demand idx, candidate idx)
     if fibre_cost_of is not None:
         fc = demands["demand_id"].map(fibre_cost_of).astype(float).to_numpy()
         ok = np.flatnonzero(np.isfinite(fc))
-        fib = gpd.GeoDataFrame({
-            "candidate_id": "FX-" + demands["demand_id"].iloc[ok].to_numpy(),
-            "kind": "fibre", "source": demands["demand_id"].iloc[ok].to_numpy(), "tech": "fibre",
-            "band_mhz": np.nan, "height_m": np.nan, "equipment_cny": 0.0, "backhaul": "", "backhaul_cny": 0.0,
-            "cost_cny": fc[ok]}, geometry=demands.geometry.iloc[ok].to_numpy(), crs=crs)
-        parts.append(fib)
-        d_idx.append(ok)
-        c_idx.append(np.arange(len(ok)))
-        n0 = len(fib)
+        parts.append(
+            (
+                _one_point_candidates(demands, ok, "FX-", "fibre", equipment_cny=0.0, cost_cny=fc[ok]),
+                ok,
+                np.arange(len(ok)),
+            )
+        )
     if satellite_school_mbps >= school_outlet_mbps:
         sch = np.flatnonzero((demands["layer"] == "schools").to_numpy())
         fee = costs.satellite_terminal_cny + SATELLITE_YEARS * costs.satellite_school_fee_cny_per_year
-        parts.append(gpd.GeoDataFrame({
-            "candidate_id": "SAT-" + demands["demand_id"].iloc[sch].to_numpy(),
-            "kind": "satellite", "source": demands["demand_id"].iloc[sch].to_numpy(), "tech": "satellite",
-            "band_mhz": np.nan, "height_m": np.nan, "equipment_cny": costs.satellite_terminal_cny,
-            "backhaul": "", "backhaul_cny": 0.0, "cost_cny": fee}, geometry=demands.geometry.iloc[sch].to_numpy(),
-            crs=crs))
-        d_idx.append(sch)
-        c_idx.append(np.arange(len(sch)) + n0)
-        n0 += len(sch)
+        parts.append(
+            (
+                _one_point_candidates(
+                    demands,
+                    sch,
+                    "SAT-",
+                    "satellite",
+                    equipment_cny=costs.satellite_terminal_cny,
+                    cost_cny=np.full(len(sch), fee),
+                ),
+                sch,
+                np.arange(len(sch)),
+            )
+        )
     cs = candidate_sites(demands, sites, given, dem=dem, radio=radio, operator=operator, hosts=hosts)
     if len(cs):
         fcost = site_fibre_cost(cs) if site_fibre_cost is not None else np.full(len(cs), np.inf)
         priced = site_costs(cs, fcost, sites, costs=costs)
         cs = pd.concat([cs.drop(columns=["given_cost_cny", "host_backhaul"]), priced], axis=1)
         dd, cc = radio_links(demands, cs, existing, radio=radio, dem=dem, school_outlet_mbps=school_outlet_mbps)
+        parts.append((gpd.GeoDataFrame(cs, geometry="geometry", crs=crs), dd, cc))
+    return _candidate_set(demands, parts)
+
+
+def _one_point_candidates(
+    demands: gpd.GeoDataFrame, rows: np.ndarray, prefix: str, kind: str, *, equipment_cny: float, cost_cny: np.ndarray
+) -> gpd.GeoDataFrame:
+    """Candidates that serve one demand each, at its location (fibre extensions, school satellite links)."""
+    ids = demands["demand_id"].iloc[rows].to_numpy()
+    return gpd.GeoDataFrame(
+        {
+            "candidate_id": prefix + ids,
+            "kind": kind,
+            "source": ids,
+            "tech": kind,
+            "band_mhz": np.nan,
+            "height_m": np.nan,
+            "equipment_cny": equipment_cny,
+            "backhaul": "",
+            "backhaul_cny": 0.0,
+            "cost_cny": cost_cny,
+        },
+        geometry=demands.geometry.iloc[rows].to_numpy(),
+        crs=demands.crs,
+    )
+
+
+def _candidate_set(
+    demands: gpd.GeoDataFrame, parts: list[tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]]
+) -> CandidateSet:
+    """The candidates of all parts and their coverage matrix; site candidates that serve no demand are dropped."""
+    crs = demands.crs
+    d_idx, c_idx, n0 = [], [], 0
+    for frame, dd, cc in parts:
         d_idx.append(dd)
         c_idx.append(cc + n0)
-        parts.append(gpd.GeoDataFrame(cs, geometry="geometry", crs=crs))
-    cands = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs) if parts else \
-        gpd.GeoDataFrame(columns=["candidate_id", "kind", "cost_cny", "geometry"], geometry="geometry", crs=crs)
+        n0 += len(frame)
+    cands = (
+        gpd.GeoDataFrame(pd.concat([f for f, _, _ in parts], ignore_index=True), geometry="geometry", crs=crs)
+        if parts
+        else gpd.GeoDataFrame(columns=["candidate_id", "kind", "cost_cny", "geometry"], geometry="geometry", crs=crs)
+    )
     d = np.concatenate(d_idx) if d_idx else np.zeros(0, np.int64)
     c = np.concatenate(c_idx) if c_idx else np.zeros(0, np.int64)
     mat = sparse.csr_matrix((np.ones(len(d), dtype=bool), (d, c)), shape=(len(demands), len(cands)))
@@ -414,8 +550,7 @@ def build_candidates(
     cands = cands[keep].reset_index(drop=True)
     mat = mat[:, np.flatnonzero(keep)].tocsr()
     cands["serves"] = np.asarray(mat.sum(axis=0)).ravel().astype(int)
-    logger.info("candidates: %d (%s) for %d demands", len(cands), cands["kind"].value_counts().to_dict(),
-                len(demands))
+    logger.info("candidates: %d (%s) for %d demands", len(cands), cands["kind"].value_counts().to_dict(), len(demands))
     return CandidateSet(demands=demands, candidates=cands, coverage=mat)
 
 

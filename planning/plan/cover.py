@@ -18,12 +18,11 @@ Budget mode gives HiGHS the whole time limit, started from the greedy answer. A 
 threads (:func:`_cover_search`; HiGHS releases the GIL): the full MILP runs in the background for its bound
 (root cuts) and, when it finishes, its answer, while the main thread solves the LP relaxation, dives from it
 (:func:`lp_dive`: fix the largest fractional values to 1, re-solve warm), rounds and improves the result
-(:func:`round_lp`), and spends the rest on a large-neighbourhood search
-(:func:`neighbourhood_search`: ~500 candidates freed around a chosen one, first where the root LP disagrees with the choice, the rest fixed, the freed part re-solved
-by HiGHS from the current choice). The search stops when the MILP proves optimality; the bound is the best of
-the LP and the MILP's.
-
-:func:`phase` splits a chosen plan into yearly batches under a yearly budget, most-needed first.
+(:func:`round_lp`), and spends the rest on a large-neighbourhood search (:func:`neighbourhood_search`: ~500
+candidates freed around a chosen one, first where the root LP disagrees with the choice, the rest fixed, the
+freed part re-solved by HiGHS from the current choice). The search stops when the MILP proves optimality; the
+bound is the best of the LP and the MILP's. The pieces are in :mod:`planning.plan.heuristics` and
+:mod:`planning.plan.highs`; :func:`planning.plan.phasing.phase` splits a chosen plan into yearly batches.
 """
 
 from __future__ import annotations
@@ -120,16 +119,26 @@ def _check(coverage: sparse.spmatrix, cost: np.ndarray, weight: np.ndarray) -> s
     return a
 
 
-def _cover_search(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, start: np.ndarray,
-                  *, need_weight: float | None, set_cover: bool, deadline: float, mip_rel_gap: float,
-                  seed: int = 0) -> tuple[np.ndarray, float, Status, str]:
+def _cover_search(
+    a: sparse.csr_matrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    must: np.ndarray,
+    start: np.ndarray,
+    *,
+    need_weight: float | None,
+    set_cover: bool,
+    deadline: float,
+    mip_rel_gap: float,
+    seed: int = 0,
+) -> tuple[np.ndarray, float, Status, str]:
     """A (partial) cover on the reduced model, using two threads until ``deadline``.
 
     In a background thread the full MILP runs (HiGHS releases the GIL) from ``start``, for its bound and for its
     answer when it finishes. Meanwhile: the LP relaxation (its bound), an LP dive (:func:`lp_dive`) rounded and
     improved (:func:`round_lp`), then the neighbourhood search (:func:`neighbourhood_search`) until the deadline or
-    until the MILP has proven its answer optimal. Returns (chosen candidates, bound, status, method): the cheapest answer
-    found, the best bound (LP or MILP), ``optimal`` when the gap is within ``mip_rel_gap``.
+    until the MILP has proven its answer optimal. Returns (chosen candidates, bound, status, method): the cheapest
+    answer found, the best bound (LP or MILP), ``optimal`` when the gap is within ``mip_rel_gap``.
     """
     n_c = a.shape[1]
     t0 = time.perf_counter()
@@ -141,8 +150,18 @@ def _cover_search(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, mu
     try:
         # the MILP stops at its first check after the deadline (a round of root cuts can take seconds); an
         # answer not back by then is not waited for: its last bound is used and the thread ends on its own
-        full = pool.submit(solve_milp, a, cost, weight, must, time_limit_s=max(1.0, total - 1.0), start=start,
-                           deadline=deadline - 1.0, progress=progress, **options)
+        full = pool.submit(
+            solve_milp,
+            a,
+            cost,
+            weight,
+            must,
+            time_limit_s=max(1.0, total - 1.0),
+            start=start,
+            deadline=deadline - 1.0,
+            progress=progress,
+            **options,
+        )
 
         def solved() -> bool:
             return full.done() and full.result()[2] == "optimal"
@@ -163,9 +182,19 @@ def _cover_search(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, mu
                 best, meth = r_sel, "lp-dive"
         del h
         if not solved() and deadline - time.perf_counter() > 3.0:
-            l_sel = neighbourhood_search(a, cost, weight, must, best, need_weight=need_weight or 0.0,
-                                         set_cover=set_cover, deadline=deadline - 0.5, stop=solved,
-                                         centre_weight=centre_weight, seed=seed)
+            l_sel = neighbourhood_search(
+                a,
+                cost,
+                weight,
+                must,
+                best,
+                need_weight=need_weight or 0.0,
+                set_cover=set_cover,
+                deadline=deadline - 0.5,
+                stop=solved,
+                centre_weight=centre_weight,
+                seed=seed,
+            )
             if cost[l_sel].sum() < cost[best].sum() - 1e-9:
                 best, meth = l_sel, meth + "+lns"
         try:
@@ -236,6 +265,75 @@ def solve_cover(
         no candidate covers (its index named).
     """
     t0 = time.perf_counter()
+    _check_goal(budget, min_share)
+    cost = np.asarray(cost, dtype=float)
+    weight = np.asarray(weight, dtype=float)
+    a = _check(coverage, cost, weight)
+    must = _must_mask(a, must_cover)
+    coverable_w = float(weight[np.diff(a.indptr) > 0].sum())
+    set_cover = min_share is not None and (min_share >= 1.0 or coverable_w == 0.0)
+    need = None if min_share is None else min_share * coverable_w * (1 - 1e-12)
+    red, w, m, cols, stats = reduce_cover(a, cost, weight, must, set_cover=set_cover)
+    rc = cost[cols]
+    if set_cover:
+        m = np.ones(red.shape[0], dtype=bool)
+
+    g_sel, best_sel, bound, status, meth = _greedy_start(red, rc, w, m, budget=budget, need=need)
+    trivial = red.shape[0] == 0 or red.shape[1] == 0
+    if method in ("auto", "milp") and not trivial and budget is None:
+        best_sel, bound, status, meth = _cover_search(
+            red,
+            rc,
+            w,
+            m,
+            g_sel,
+            need_weight=need,
+            set_cover=set_cover,
+            deadline=t0 + time_limit_s,
+            mip_rel_gap=mip_rel_gap,
+            seed=seed,
+        )
+    elif method in ("auto", "milp") and not trivial:
+        best_sel, bound, status, meth = _budget_search(
+            red,
+            rc,
+            w,
+            m,
+            g_sel,
+            (best_sel, bound, status, meth),
+            budget=budget,
+            time_limit_s=max(1.0, time_limit_s - (time.perf_counter() - t0)),
+            mip_rel_gap=mip_rel_gap,
+            strict=method == "milp",
+        )
+    bound = _fallback_bound(red, rc, w, best_sel, bound, status, set_cover=set_cover, budget=budget)
+    return _result(
+        a, cost, weight, cols[best_sel], bound, status, meth, budget=budget, mip_rel_gap=mip_rel_gap, t0=t0, stats=stats
+    )
+
+
+def _greedy_start(
+    red: sparse.csr_matrix, rc: np.ndarray, w: np.ndarray, m: np.ndarray, *, budget: float | None, need: float | None
+) -> tuple[np.ndarray, np.ndarray, float, str, str]:
+    """The greedy answer (the fallback and an incumbent): (greedy choice, best choice, bound, status, method).
+
+    In budget mode it is no incumbent when it is over the budget or leaves a must-cover demand out (status
+    ``infeasible``); with nothing left to decide after the reductions it is optimal.
+    """
+    g_sel = greedy_cover(red, rc, w, m, budget=budget, need_weight=need)
+    bound, status = np.nan, "feasible"
+    if budget is not None:
+        g_must = np.asarray(red[:, g_sel].sum(axis=1)).ravel()[m] > 0 if len(g_sel) else np.zeros(int(m.sum()), bool)
+        if rc[g_sel].sum() > budget + 1e-6 or not g_must.all():
+            status = "infeasible"  # not an incumbent: over the budget, or a must-cover demand left out
+    trivial = red.shape[0] == 0 or red.shape[1] == 0
+    if trivial and status != "infeasible":  # nothing left to decide: the greedy answer is optimal
+        status = "optimal"
+        bound = float(_covered_weight(red, w, g_sel)) if budget is not None else float(rc[g_sel].sum())
+    return g_sel, g_sel, bound, status, "greedy"
+
+
+def _check_goal(budget: float | None, min_share: float | None) -> None:
     if (budget is None) == (min_share is None):
         msg = f"give exactly one of `budget` ({budget}) and `min_share` ({min_share})"
         raise ValueError(msg)
@@ -245,9 +343,10 @@ def solve_cover(
     if budget is not None and budget < 0:
         msg = f"`budget` = {budget}; expected >= 0"
         raise ValueError(msg)
-    cost = np.asarray(cost, dtype=float)
-    weight = np.asarray(weight, dtype=float)
-    a = _check(coverage, cost, weight)
+
+
+def _must_mask(a: sparse.csr_matrix, must_cover: np.ndarray | None) -> np.ndarray:
+    """Per demand: must be covered (from a boolean mask or indices); ValueError for one no candidate covers."""
     n_d = a.shape[0]
     must = np.zeros(n_d, dtype=bool)
     if must_cover is not None:
@@ -261,53 +360,90 @@ def solve_cover(
             must[mc.astype(np.int64)] = True
     uncoverable_must = np.flatnonzero(must & (np.diff(a.indptr) == 0))
     if len(uncoverable_must):
-        msg = f"`must_cover` demands {uncoverable_must[:10].tolist()} are covered by no candidate; expected each " \
-              "must-cover demand to have at least one"
+        msg = (
+            f"`must_cover` demands {uncoverable_must[:10].tolist()} are covered by no candidate; expected each "
+            "must-cover demand to have at least one"
+        )
         raise ValueError(msg)
-    coverable_w = float(weight[np.diff(a.indptr) > 0].sum())
-    set_cover = min_share is not None and (min_share >= 1.0 or coverable_w == 0.0)
-    need = None if min_share is None else min_share * coverable_w * (1 - 1e-12)
-    red, w, m, cols, stats = reduce_cover(a, cost, weight, must, set_cover=set_cover)
-    rc = cost[cols]
-    if set_cover:
-        m = np.ones(red.shape[0], dtype=bool)
+    return must
 
-    # greedy first (the fallback and an incumbent), its Lagrangian bound for set cover
-    g_sel = greedy_cover(red, rc, w, m, budget=budget, need_weight=need)
-    best_sel, bound, status, meth = g_sel, np.nan, "feasible", "greedy"
-    if budget is not None:
-        g_must = np.asarray(red[:, g_sel].sum(axis=1)).ravel()[m] > 0 if len(g_sel) else np.zeros(int(m.sum()), bool)
-        if rc[g_sel].sum() > budget + 1e-6 or not g_must.all():
-            status = "infeasible"  # not an incumbent: over the budget, or a must-cover demand left out
-    trivial = red.shape[0] == 0 or red.shape[1] == 0
-    if trivial and status != "infeasible":  # nothing left to decide: the greedy answer is optimal
-        status = "optimal"
-        bound = float(_covered_weight(red, w, g_sel)) if budget is not None else float(rc[g_sel].sum())
-    if method in ("auto", "milp") and not trivial and budget is None:
-        best_sel, bound, status, meth = _cover_search(red, rc, w, m, g_sel, need_weight=need, set_cover=set_cover,
-                                                      deadline=t0 + time_limit_s, mip_rel_gap=mip_rel_gap,
-                                                      seed=seed)
-    elif method in ("auto", "milp") and not trivial:
-        sel, mb, st = solve_milp(red, rc, w, m, budget=budget, need_weight=need, set_cover=False,
-                            time_limit_s=max(1.0, time_limit_s - (time.perf_counter() - t0)),
-                            mip_rel_gap=mip_rel_gap, start=None if status == "infeasible" else g_sel)
-        if st == "infeasible":
-            status, meth = "infeasible", "milp"
-        elif sel is not None:
-            if _covered_weight(red, w, sel) >= _covered_weight(red, w, g_sel) - 1e-9 or status == "infeasible":
-                best_sel, meth = sel, "milp"
-            bound, status = mb, st
-        elif method == "milp":
-            logger.warning("HiGHS found no solution in %.0f s; the greedy solution is returned", time_limit_s)
-    if np.isnan(bound) or status != "optimal":
-        if set_cover and red.shape[0]:
-            lag = lagrangian_cover_bound(red, rc, float(rc[best_sel].sum()))
-            bound = lag if np.isnan(bound) else max(bound, lag)
-        elif budget is not None and np.isnan(bound):
-            bound = float(w.sum())  # trivial upper bound: everything coverable
-        elif np.isnan(bound):
-            bound = 0.0
-    selected = np.sort(cols[best_sel])
+
+def _budget_search(
+    red: sparse.csr_matrix,
+    rc: np.ndarray,
+    w: np.ndarray,
+    m: np.ndarray,
+    g_sel: np.ndarray,
+    current: tuple[np.ndarray, float, str, str],
+    *,
+    budget: float,
+    time_limit_s: float,
+    mip_rel_gap: float,
+    strict: bool,
+) -> tuple[np.ndarray, float, str, str]:
+    """HiGHS on the budgeted model from the greedy answer (when it is an incumbent); the better of the two."""
+    best_sel, bound, status, meth = current
+    sel, mb, st = solve_milp(
+        red,
+        rc,
+        w,
+        m,
+        budget=budget,
+        need_weight=None,
+        set_cover=False,
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
+        start=None if status == "infeasible" else g_sel,
+    )
+    if st == "infeasible":
+        return best_sel, bound, "infeasible", "milp"
+    if sel is not None:
+        if _covered_weight(red, w, sel) >= _covered_weight(red, w, g_sel) - 1e-9 or status == "infeasible":
+            best_sel, meth = sel, "milp"
+        return best_sel, mb, st, meth
+    if strict:
+        logger.warning("HiGHS found no solution in %.0f s; the greedy solution is returned", time_limit_s)
+    return best_sel, bound, status, meth
+
+
+def _fallback_bound(
+    red: sparse.csr_matrix,
+    rc: np.ndarray,
+    w: np.ndarray,
+    best_sel: np.ndarray,
+    bound: float,
+    status: str,
+    *,
+    set_cover: bool,
+    budget: float | None,
+) -> float:
+    """The proven bound, with the Lagrangian bound (set cover) or a trivial one where HiGHS proved none."""
+    if not np.isnan(bound) and status == "optimal":
+        return bound
+    if set_cover and red.shape[0]:
+        lag = lagrangian_cover_bound(red, rc, float(rc[best_sel].sum()))
+        return lag if np.isnan(bound) else max(bound, lag)
+    if budget is not None and np.isnan(bound):
+        return float(w.sum())  # trivial upper bound: everything coverable
+    return 0.0 if np.isnan(bound) else bound
+
+
+def _result(
+    a: sparse.csr_matrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    chosen: np.ndarray,
+    bound: float,
+    status: str,
+    meth: str,
+    *,
+    budget: float | None,
+    mip_rel_gap: float,
+    t0: float,
+    stats: dict[str, int],
+) -> CoverResult:
+    """The :class:`CoverResult` of the chosen candidates (original indices), with the gap against ``bound``."""
+    selected = np.sort(chosen)
     covered = np.asarray(a[:, selected].sum(axis=1)).ravel() > 0
     total_cost = float(cost[selected].sum())
     cw = float(weight[covered].sum())
@@ -319,11 +455,28 @@ def solve_cover(
         status = "feasible"
     if status == "infeasible":
         gap = math.inf
-    res = CoverResult(selected=selected, covered=covered, cost=total_cost, covered_weight=cw, bound=float(bound),
-                      gap=float(gap), status=status, method=meth, seconds=time.perf_counter() - t0,
-                      reductions=stats)
-    logger.info("solve_cover: %s by %s, cost %.0f, covered weight %.1f, gap %.4f, %.2f s (%s)", res.status,
-                res.method, res.cost, res.covered_weight, res.gap, res.seconds, stats)
+    res = CoverResult(
+        selected=selected,
+        covered=covered,
+        cost=total_cost,
+        covered_weight=cw,
+        bound=float(bound),
+        gap=float(gap),
+        status=status,
+        method=meth,
+        seconds=time.perf_counter() - t0,
+        reductions=stats,
+    )
+    logger.info(
+        "solve_cover: %s by %s, cost %.0f, covered weight %.1f, gap %.4f, %.2f s (%s)",
+        res.status,
+        res.method,
+        res.cost,
+        res.covered_weight,
+        res.gap,
+        res.seconds,
+        stats,
+    )
     return res
 
 

@@ -12,6 +12,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,8 +22,10 @@ from planning.plan.highs import solve_milp
 
 logger = logging.getLogger(__name__)
 
-def reduce_cover(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, *, set_cover: bool
-            ) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+
+def reduce_cover(
+    a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, *, set_cover: bool
+) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
     """Merge identical demands, drop dominated candidates (and implied must-cover rows in set cover).
 
     Returns the reduced matrix, weights and must flags per reduced demand, the kept candidate indices and the
@@ -52,7 +55,7 @@ def reduce_cover(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, mus
     sub = a[rows][:, cols].tocsr()
     sub.sort_indices()
     # identical demands: same candidate set -> one row, weights summed, must if any is must
-    keys = [sub.indices[sub.indptr[i]:sub.indptr[i + 1]].tobytes() for i in range(sub.shape[0])]
+    keys = [sub.indices[sub.indptr[i] : sub.indptr[i + 1]].tobytes() for i in range(sub.shape[0])]
     uniq: dict[bytes, int] = {}
     group = np.empty(len(keys), dtype=np.int64)
     for i, key in enumerate(keys):
@@ -77,8 +80,15 @@ def reduce_cover(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, mus
     return red.tocsr(), w[keep_row], m[keep_row], cols, stats
 
 
-def greedy_cover(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, *,
-            budget: float | None, need_weight: float | None) -> np.ndarray:
+def greedy_cover(
+    a: sparse.csr_matrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    must: np.ndarray,
+    *,
+    budget: float | None,
+    need_weight: float | None,
+) -> np.ndarray:
     """Greedy by covered weight per cost (must-cover demands first), then drop redundant picks."""
     csc = a.tocsc()
     n_d, n_c = a.shape
@@ -106,12 +116,12 @@ def greedy_cover(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, mus
         j = int(np.argmax(ratio))
         chosen[j] = True
         spent += cost[j]
-        covered[csc.indices[csc.indptr[j]:csc.indptr[j + 1]]] = True
+        covered[csc.indices[csc.indptr[j] : csc.indptr[j + 1]]] = True
     # redundant picks, dearest first
     sel = np.flatnonzero(chosen)
     cnt = np.asarray(a[:, sel].sum(axis=1)).ravel()
     for j in sel[np.argsort(-cost[sel])]:
-        rows = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
         if (cnt[rows] >= 2).all():
             chosen[j] = False
             cnt[rows] -= 1
@@ -124,31 +134,61 @@ def greedy_cover(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, mus
     return np.flatnonzero(chosen)
 
 
-def round_lp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, xs: np.ndarray, *,
-              need_weight: float, deadline: float = math.inf) -> np.ndarray:
+@dataclass(frozen=True)
+class _Cover:
+    """A covering problem seen column by column (CSC), with the helpers LP rounding repeats."""
+
+    csc: sparse.csc_matrix
+    cost: np.ndarray
+    weight: np.ndarray
+    must: np.ndarray
+    need_weight: float
+
+    def rows_of(self, j: int) -> np.ndarray:
+        return self.csc.indices[self.csc.indptr[j] : self.csc.indptr[j + 1]]
+
+    def count(self, chosen: np.ndarray) -> np.ndarray:
+        """Per demand: how many chosen candidates cover it."""
+        return self.csc @ chosen.astype(np.float64)
+
+    def feasible(self, cnt: np.ndarray) -> bool:
+        cov = cnt > 0
+        return bool((cov | ~self.must).all() and self.weight[cov].sum() >= self.need_weight - 1e-9)
+
+    def prune(self, chosen: np.ndarray, cnt: np.ndarray) -> None:
+        """Drop picks, dearest first, while every must demand stays covered and the covered weight stays enough
+        (in place); the check is local: only the rows a pick alone covers are lost."""
+        cov_w = float(self.weight[cnt > 0].sum())
+        for j in np.flatnonzero(chosen)[np.argsort(-self.cost[chosen], kind="stable")]:
+            rows = self.rows_of(j)
+            lost = rows[cnt[rows] == 1]
+            if self.must[lost].any() or cov_w - self.weight[lost].sum() < self.need_weight - 1e-9:
+                continue
+            chosen[j] = False
+            cnt[rows] -= 1
+            cov_w -= float(self.weight[lost].sum())
+
+
+def round_lp(
+    a: sparse.csr_matrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    must: np.ndarray,
+    xs: np.ndarray,
+    *,
+    need_weight: float,
+    deadline: float = math.inf,
+) -> np.ndarray:
     """Cover solution from an LP optimum: take candidates by decreasing x*, complete greedily, then improve.
 
     Improvement: drop the dearest redundant picks; then for each pick (dearest first) try removing it and
     repairing by greedy cost-effectiveness, keeping the change when the total cost falls; this pass stops at
     ``deadline`` (``time.perf_counter()``), as it is quadratic in the number of picks.
     """
-    csc = a.tocsc()
-    n_c = a.shape[1]
-    big = weight.sum() + 1.0
-
-    def rows_of(j: int) -> np.ndarray:
-        return csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
-
-    def cover_count(sel_mask: np.ndarray) -> np.ndarray:
-        return csc @ sel_mask.astype(np.float64)
-
-    def feasible(cnt: np.ndarray) -> bool:
-        cov = cnt > 0
-        return bool((cov | ~must).all() and weight[cov].sum() >= need_weight - 1e-9)
-
-    chosen = np.zeros(n_c, dtype=bool)
+    p = _Cover(a.tocsc(), cost, weight, must, need_weight)
+    chosen = np.zeros(a.shape[1], dtype=bool)
     chosen[xs >= 0.5 - 1e-9] = True
-    cnt = cover_count(chosen)
+    cnt = p.count(chosen)
     cov_w = float(weight[cnt > 0].sum())
     must_left = int((must & (cnt == 0)).sum())
     for j in np.argsort(-xs, kind="stable"):
@@ -156,32 +196,25 @@ def round_lp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: n
             break
         if not chosen[j] and xs[j] > 1e-6:
             chosen[j] = True
-            rows = rows_of(j)
+            rows = p.rows_of(j)
             new = rows[cnt[rows] == 0]
             cnt[rows] += 1
             cov_w += float(weight[new].sum())
             must_left -= int(must[new].sum())
-    if not feasible(cnt):
+    if not p.feasible(cnt):
         extra = greedy_cover(a, cost, weight, must, budget=None, need_weight=need_weight)
         chosen[extra] = True
-        cnt = cover_count(chosen)
+        cnt = p.count(chosen)
+    p.prune(chosen, cnt)
+    return np.flatnonzero(_drop_and_repair(p, chosen, cnt, deadline=deadline))
 
-    def prune(chosen: np.ndarray, cnt: np.ndarray) -> None:
-        # drop picks, dearest first, while every must demand stays covered and the covered weight stays enough;
-        # the check is local: only the rows a pick alone covers are lost
-        cov_w = float(weight[cnt > 0].sum())
-        for j in np.flatnonzero(chosen)[np.argsort(-cost[chosen], kind="stable")]:
-            rows = rows_of(j)
-            lost = rows[cnt[rows] == 1]
-            if must[lost].any() or cov_w - weight[lost].sum() < need_weight - 1e-9:
-                continue
-            chosen[j] = False
-            cnt[rows] -= 1
-            cov_w -= float(weight[lost].sum())
 
-    prune(chosen, cnt)
-    best_cost = float(cost[chosen].sum())
-    for j in np.flatnonzero(chosen)[np.argsort(-cost[chosen], kind="stable")]:
+def _drop_and_repair(p: _Cover, chosen: np.ndarray, cnt: np.ndarray, *, deadline: float) -> np.ndarray:
+    """For each pick, dearest first: remove it, repair greedily by cost-effectiveness (the removed one banned),
+    prune, and keep the change when the cost falls; until ``deadline``."""
+    big = p.weight.sum() + 1.0
+    best_cost = float(p.cost[chosen].sum())
+    for j in np.flatnonzero(chosen)[np.argsort(-p.cost[chosen], kind="stable")]:
         if time.perf_counter() > deadline:
             logger.info("LP rounding: improvement pass stopped at its deadline")
             break
@@ -190,23 +223,23 @@ def round_lp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: n
         trial = chosen.copy()
         trial[j] = False
         tcnt = cnt.copy()
-        tcnt[rows_of(j)] -= 1
-        ban = np.zeros(n_c, dtype=bool)
+        tcnt[p.rows_of(j)] -= 1
+        ban = np.zeros(len(chosen), dtype=bool)
         ban[j] = True
-        while not feasible(tcnt):
-            val = np.where(tcnt > 0, 0.0, weight + np.where(must, big, 0.0))
-            gain = csc.T @ val
+        while not p.feasible(tcnt):
+            val = np.where(tcnt > 0, 0.0, p.weight + np.where(p.must, big, 0.0))
+            gain = p.csc.T @ val
             ok = ~trial & ~ban & (gain > 0)
             if not ok.any():
                 break
-            k = int(np.argmax(np.where(ok, gain / np.maximum(cost, 1e-12), -1.0)))
+            k = int(np.argmax(np.where(ok, gain / np.maximum(p.cost, 1e-12), -1.0)))
             trial[k] = True
-            tcnt[rows_of(k)] += 1
-        if feasible(tcnt):
-            prune(trial, tcnt)
-            if cost[trial].sum() < best_cost - 1e-9:
-                chosen, cnt, best_cost = trial, tcnt, float(cost[trial].sum())
-    return np.flatnonzero(chosen)
+            tcnt[p.rows_of(k)] += 1
+        if p.feasible(tcnt):
+            p.prune(trial, tcnt)
+            if p.cost[trial].sum() < best_cost - 1e-9:
+                chosen, cnt, best_cost = trial, tcnt, float(p.cost[trial].sum())
+    return chosen
 
 
 def lp_dive(h: Any, n_c: int, *, deadline: float, share: float = 0.2, stop_at: int = 30) -> np.ndarray:
@@ -223,7 +256,7 @@ def lp_dive(h: Any, n_c: int, *, deadline: float, share: float = 0.2, stop_at: i
         frac = np.flatnonzero((x > 1e-6) & (x < 1 - 1e-6))
         if len(frac) <= stop_at:
             break
-        pick = frac[np.argsort(-x[frac], kind="stable")[:max(1, int(len(frac) * share))]]
+        pick = frac[np.argsort(-x[frac], kind="stable")[: max(1, int(len(frac) * share))]]
         h.changeColsBounds(len(pick), pick.astype(np.int32), np.ones(len(pick)), np.ones(len(pick)))
         h.setOptionValue("time_limit", max(0.1, deadline - time.perf_counter()))
         h.run()
@@ -231,15 +264,28 @@ def lp_dive(h: Any, n_c: int, *, deadline: float, share: float = 0.2, stop_at: i
             break
         x = np.asarray(h.getSolution().col_value)[:n_c]
         rounds += 1
-    logger.info("LP dive: %d rounds, %d values still fractional", rounds,
-                int(((x > 1e-6) & (x < 1 - 1e-6)).sum()))
+    logger.info("LP dive: %d rounds, %d values still fractional", rounds, int(((x > 1e-6) & (x < 1 - 1e-6)).sum()))
     return x
 
 
-def neighbourhood_search(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray,
-                         sel: np.ndarray, *, need_weight: float, set_cover: bool, deadline: float, size: int = 500, sub_limit_s: float = 2.0,
-         sub_gap: float = 5e-3, seed: int = 0, stop: Callable[[], bool] | None = None,
-         centre_weight: np.ndarray | None = None, balls: int = 3) -> np.ndarray:
+def neighbourhood_search(
+    a: sparse.csr_matrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    must: np.ndarray,
+    sel: np.ndarray,
+    *,
+    need_weight: float,
+    set_cover: bool,
+    deadline: float,
+    size: int = 500,
+    sub_limit_s: float = 2.0,
+    sub_gap: float = 5e-3,
+    seed: int = 0,
+    stop: Callable[[], bool] | None = None,
+    centre_weight: np.ndarray | None = None,
+    balls: int = 3,
+) -> np.ndarray:
     """Large-neighbourhood search on a (partial) cover until ``deadline`` (``time.perf_counter()``).
 
     Each step frees ``size`` candidates in ``balls`` neighbourhoods, each grown from a chosen candidate through
@@ -273,7 +319,7 @@ def neighbourhood_search(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndar
             free[frontier] = True
             cap = size * (b + 1) // balls
             while free.sum() < cap and len(frontier):
-                rows = np.unique(np.concatenate([csc.indices[csc.indptr[j]:csc.indptr[j + 1]] for j in frontier]))
+                rows = np.unique(np.concatenate([csc.indices[csc.indptr[j] : csc.indptr[j + 1]] for j in frontier]))
                 nb = np.unique(a[rows].indices)
                 nb = nb[~free[nb]]
                 if len(nb) > cap - free.sum():
@@ -293,16 +339,31 @@ def neighbourhood_search(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndar
         limit = min(sub_limit_s, deadline - time.perf_counter())
         if limit < 0.5:
             break
-        got, _, _ = solve_milp(sub[rows], cost[fc], weight[rows], must[rows], budget=None,
-                          need_weight=None if need_sub is None else max(need_sub, 0.0), set_cover=set_cover,
-                          time_limit_s=limit, mip_rel_gap=sub_gap, start=start, y_binary=False)
+        got, _, _ = solve_milp(
+            sub[rows],
+            cost[fc],
+            weight[rows],
+            must[rows],
+            budget=None,
+            need_weight=None if need_sub is None else max(need_sub, 0.0),
+            set_cover=set_cover,
+            time_limit_s=limit,
+            mip_rel_gap=sub_gap,
+            start=start,
+            y_binary=False,
+        )
         if got is not None and float(cost[fc[got]].sum()) < current - 1e-6:
             best[fc] = False
             best[fc[got]] = True
             tried[fc] = False
             improved += 1
-    logger.info("LNS: %d steps, %d improvements, cost %.1f -> %.1f", steps, improved, float(cost[sel].sum()),
-                float(cost[best].sum()))
+    logger.info(
+        "LNS: %d steps, %d improvements, cost %.1f -> %.1f",
+        steps,
+        improved,
+        float(cost[sel].sum()),
+        float(cost[best].sum()),
+    )
     return np.flatnonzero(best)
 
 
@@ -310,7 +371,7 @@ def lagrangian_cover_bound(a: sparse.csr_matrix, cost: np.ndarray, upper: float,
     """Lower bound on set cover cost: max over u >= 0 of sum(u) + sum_j min(0, c_j - sum_{i in N(j)} u_i)."""
     csc = a.tocsc()
     n_d = a.shape[0]
-    cmin = np.array([cost[a.indices[a.indptr[i]:a.indptr[i + 1]]].min() for i in range(n_d)])
+    cmin = np.array([cost[a.indices[a.indptr[i] : a.indptr[i + 1]]].min() for i in range(n_d)])
     u = cmin.copy() * 0.5
     best = 0.0
     step = 1.0

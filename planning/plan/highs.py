@@ -44,9 +44,21 @@ def quiet_banner() -> None:
             os.close(saved)
 
 
-def build_model(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, *, budget: float | None,
-           need_weight: float | None, set_cover: bool, time_limit_s: float, mip_rel_gap: float,
-           start: np.ndarray | None = None, relax: bool = False, y_binary: bool = True) -> Any:
+def build_model(
+    a: sparse.csr_matrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    must: np.ndarray,
+    *,
+    budget: float | None,
+    need_weight: float | None,
+    set_cover: bool,
+    time_limit_s: float,
+    mip_rel_gap: float,
+    start: np.ndarray | None = None,
+    relax: bool = False,
+    y_binary: bool = True,
+) -> Any:
     """A ``highspy.Highs`` holding the model (candidates are its first columns), not yet run; ``y_binary``:
     the demand columns of a partial cover or budget model binary (else continuous; see below)."""
 
@@ -116,10 +128,23 @@ def build_model(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must
     return h
 
 
-def solve_milp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, *, budget: float | None,
-          need_weight: float | None, set_cover: bool, time_limit_s: float, mip_rel_gap: float,
-          start: np.ndarray | None = None, relax: bool = False, deadline: float | None = None,
-          progress: dict[str, float] | None = None, y_binary: bool = True) -> tuple[np.ndarray | None, float, str]:
+def solve_milp(
+    a: sparse.csr_matrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    must: np.ndarray,
+    *,
+    budget: float | None,
+    need_weight: float | None,
+    set_cover: bool,
+    time_limit_s: float,
+    mip_rel_gap: float,
+    start: np.ndarray | None = None,
+    relax: bool = False,
+    deadline: float | None = None,
+    progress: dict[str, float] | None = None,
+    y_binary: bool = True,
+) -> tuple[np.ndarray | None, float, str]:
     """HiGHS (highspy) on the reduced model, started from ``start`` (chosen candidates) when given.
 
     Returns (chosen candidates or None, proven bound on the objective, status); with ``relax`` the LP
@@ -129,9 +154,22 @@ def solve_milp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must:
     the root, which can overrun it by seconds on a large model); at each check ``progress["bound"]`` gets the
     bound proven so far (for a caller that cannot wait for the next check).
     """
-    h = build_model(a, cost, weight, must, budget=budget, need_weight=need_weight, set_cover=set_cover,
-               time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, start=start, relax=relax, y_binary=y_binary)
+    h = build_model(
+        a,
+        cost,
+        weight,
+        must,
+        budget=budget,
+        need_weight=need_weight,
+        set_cover=set_cover,
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
+        start=start,
+        relax=relax,
+        y_binary=y_binary,
+    )
     if deadline is not None:
+
         def interrupt(event: Any) -> None:
             if progress is not None and np.isfinite(event.data_out.mip_dual_bound):
                 progress["bound"] = float(event.data_out.mip_dual_bound)
@@ -155,8 +193,11 @@ def read_result(h: Any, n_c: int, *, budget: float | None, relax: bool) -> tuple
     if relax:
         xs = np.asarray(h.getSolution().col_value)[:n_c]
         val = float(info.objective_function_value)
-        return xs, (-val if budget is not None else val), (
-            "optimal" if status == highspy.HighsModelStatus.kOptimal else "feasible")
+        return (
+            xs,
+            (-val if budget is not None else val),
+            ("optimal" if status == highspy.HighsModelStatus.kOptimal else "feasible"),
+        )
     x = np.asarray(h.getSolution().col_value)[:n_c] > 0.5
     bound = float(info.mip_dual_bound)
     if budget is not None:

@@ -36,6 +36,7 @@ from planning.status.gaps import REGION, share
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class ProvincePlan:
     """One province's optimiser output (from :func:`planning.plan.proposal.province_plan`)."""
@@ -48,8 +49,9 @@ class ProvincePlan:
     rounds: list[dict[str, Any]]
 
 
-def merge_plans(plans: list[ProvincePlan], *, n_demands: int, budget: float | None
-                ) -> tuple[CandidateSet, CoverResult, np.ndarray, gpd.GeoDataFrame | None, list[dict[str, Any]]]:
+def merge_plans(
+    plans: list[ProvincePlan], *, n_demands: int, budget: float | None
+) -> tuple[CandidateSet, CoverResult, np.ndarray, gpd.GeoDataFrame | None, list[dict[str, Any]]]:
     """Per-province plans as one: the candidate set, result, prices, routes and rounds of the nation.
 
     The coverage matrix is block-diagonal (a province's candidates serve only its demands); demands come back
@@ -86,10 +88,18 @@ def merge_plans(plans: list[ProvincePlan], *, n_demands: int, budget: float | No
         gap = 0.0 if bound <= 0 else max(0.0, (bound - cw) / bound)
     else:
         gap = 0.0 if cost <= 0 else max(0.0, (cost - bound) / cost)
-    result = CoverResult(selected=np.sort(selected), covered=covered, cost=cost, covered_weight=cw, bound=bound,
-                         gap=gap, status=status, method="+".join(sorted({p.result.method for p in plans})),
-                         seconds=float(sum(p.result.seconds for p in plans)),
-                         reductions={"provinces": len(plans)})
+    result = CoverResult(
+        selected=np.sort(selected),
+        covered=covered,
+        cost=cost,
+        covered_weight=cw,
+        bound=bound,
+        gap=gap,
+        status=status,
+        method="+".join(sorted({p.result.method for p in plans})),
+        seconds=float(sum(p.result.seconds for p in plans)),
+        reductions={"provinces": len(plans)},
+    )
     prices = np.concatenate([p.prices_cny for p in plans])
     routes = [r.assign(province=p.province) for p in plans if (r := p.routes) is not None and len(r)]
     merged_routes = None
@@ -99,9 +109,11 @@ def merge_plans(plans: list[ProvincePlan], *, n_demands: int, budget: float | No
         dup = sid.duplicated(keep=False).to_numpy()
         merged_routes.loc[dup, "segment_id"] = merged_routes.loc[dup, "province"] + ":" + sid[dup]
     rounds = [{"province": p.province, **r} for p in plans for r in p.rounds]
-    merged = CandidateSet(demands=demands.iloc[order],
-                          candidates=gpd.GeoDataFrame(cand, geometry="geometry", crs=plans[0].candidates.demands.crs),
-                          coverage=mat)
+    merged = CandidateSet(
+        demands=demands.iloc[order],
+        candidates=gpd.GeoDataFrame(cand, geometry="geometry", crs=plans[0].candidates.demands.crs),
+        coverage=mat,
+    )
     return merged, result, prices, merged_routes, rounds
 
 
@@ -113,9 +125,15 @@ def split_budget(budget: float, weight_by_province: pd.Series) -> pd.Series:
     return budget * weight_by_province / total
 
 
-def province_table(before: pd.DataFrame, after: pd.DataFrame, province_of_county: pd.Series,
-                   interventions: pd.DataFrame, demands: pd.DataFrame, plans: list[ProvincePlan],
-                   nation: CoverResult) -> pd.DataFrame:
+def province_table(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    province_of_county: pd.Series,
+    interventions: pd.DataFrame,
+    demands: pd.DataFrame,
+    plans: list[ProvincePlan],
+    nation: CoverResult,
+) -> pd.DataFrame:
     """The national summary: one row per province and a last row for the nation (``province`` = 全国).
 
     Parameters
@@ -137,11 +155,13 @@ def province_table(before: pd.DataFrame, after: pd.DataFrame, province_of_county
         ``poor_villages``, ``poor_broadband_share_before/after``, ``schools``, ``schools_outlet_share_before/
         after``; shares from the summed per-county counts.
     """
+
     def counts(table: pd.DataFrame) -> pd.DataFrame:
         t = table[table["county"] != REGION]
         prov = t["county"].map(province_of_county).fillna(ONE_PROVINCE)
-        return t.groupby(prov.to_numpy())[["poor_villages", "poor_with_broadband", "schools",
-                                           "schools_outlet_ok"]].sum()
+        return t.groupby(prov.to_numpy())[
+            ["poor_villages", "poor_with_broadband", "schools", "schools_outlet_ok"]
+        ].sum()
 
     b, a = counts(before), counts(after)
     res = {p.province: p.result for p in plans}
@@ -153,16 +173,21 @@ def province_table(before: pd.DataFrame, after: pd.DataFrame, province_of_county
         d = demands if is_nation else demands[demands["province"] == prov]
         i = interventions if is_nation else interventions[interventions["province"] == prov]
         r = nation if is_nation else res[prov]
-        rows.append({
-            "province": prov, "demands": len(d), "demands_served": int(d["served"].sum()), "interventions": len(i),
-            "cost_cny": round(float(i["cost_cny"].sum())), "status": r.status, "gap": r.gap,
-            "poor_villages": int(bb["poor_villages"]),
-            "poor_broadband_share_before": share(bb["poor_with_broadband"], bb["poor_villages"]),
-            "poor_broadband_share_after": share(aa["poor_with_broadband"], aa["poor_villages"]),
-            "schools": int(bb["schools"]),
-            "schools_outlet_share_before": share(bb["schools_outlet_ok"], bb["schools"]),
-            "schools_outlet_share_after": share(aa["schools_outlet_ok"], aa["schools"]),
-        })
+        rows.append(
+            {
+                "province": prov,
+                "demands": len(d),
+                "demands_served": int(d["served"].sum()),
+                "interventions": len(i),
+                "cost_cny": round(float(i["cost_cny"].sum())),
+                "status": r.status,
+                "gap": r.gap,
+                "poor_villages": int(bb["poor_villages"]),
+                "poor_broadband_share_before": share(bb["poor_with_broadband"], bb["poor_villages"]),
+                "poor_broadband_share_after": share(aa["poor_with_broadband"], aa["poor_villages"]),
+                "schools": int(bb["schools"]),
+                "schools_outlet_share_before": share(bb["schools_outlet_ok"], bb["schools"]),
+                "schools_outlet_share_after": share(aa["schools_outlet_ok"], aa["schools"]),
+            }
+        )
     return pd.DataFrame(rows)
-
-

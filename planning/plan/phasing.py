@@ -11,6 +11,7 @@ from scipy import sparse
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Phase:
     """Yearly batches of a plan: batch number (1-based) per chosen candidate, and totals after each batch."""
@@ -21,8 +22,15 @@ class Phase:
     over_budget: np.ndarray
 
 
-def phase(coverage: sparse.spmatrix, cost: np.ndarray, weight: np.ndarray, selected: np.ndarray, *,
-          yearly_budget: float, priority: np.ndarray | None = None) -> Phase:
+def phase(
+    coverage: sparse.spmatrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    selected: np.ndarray,
+    *,
+    yearly_budget: float,
+    priority: np.ndarray | None = None,
+) -> Phase:
     """Split ``selected`` candidates into yearly batches under ``yearly_budget``, most needed first.
 
     Candidates are taken in order of the priority weight they newly serve per unit cost (``priority`` per
@@ -47,7 +55,7 @@ def phase(coverage: sparse.spmatrix, cost: np.ndarray, weight: np.ndarray, selec
     price = np.maximum(cost[sel], 1e-9)
 
     def rows(k: int) -> np.ndarray:
-        return a.indices[a.indptr[sel[k]]:a.indptr[sel[k] + 1]]
+        return a.indices[a.indptr[sel[k]] : a.indptr[sel[k] + 1]]
 
     def ratio(k: int) -> float:
         r = rows(k)
@@ -86,8 +94,9 @@ def phase(coverage: sparse.spmatrix, cost: np.ndarray, weight: np.ndarray, selec
             over.append(spent > yearly_budget + 1e-6)
             year += 1
             spent = 0.0
-    return Phase(batch=batch, batch_cost=np.array(costs), covered_weight_after=np.array(after),
-                 over_budget=np.array(over, dtype=bool))
-
-
-
+    return Phase(
+        batch=batch,
+        batch_cost=np.array(costs),
+        covered_weight_after=np.array(after),
+        over_budget=np.array(over, dtype=bool),
+    )

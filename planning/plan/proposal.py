@@ -71,9 +71,17 @@ class Proposal:
     provinces: pd.DataFrame | None = None
 
 
-def propose(project: Project, inputs: Inputs, *, coverage: pd.DataFrame, fibre: FibreResult | None,
-            gaps: GapsResult, budget_cny: float | None = None, target_share: float | None = None,
-            map_jobs: MapJobs = in_turn) -> Proposal:
+def propose(
+    project: Project,
+    inputs: Inputs,
+    *,
+    coverage: pd.DataFrame,
+    fibre: FibreResult | None,
+    gaps: GapsResult,
+    budget_cny: float | None = None,
+    target_share: float | None = None,
+    map_jobs: MapJobs = in_turn,
+) -> Proposal:
     """Choose and phase the interventions that close the gaps at the lowest cost.
 
     A region of several provinces (see :func:`gis.admin.province_of_areas`) is solved per province and merged
@@ -102,6 +110,7 @@ def propose(project: Project, inputs: Inputs, *, coverage: pd.DataFrame, fibre: 
     layers = inputs.layers
     v, s = layers["villages"], layers["schools"]
     demands = demand_table(gaps.villages, gaps.schools, v.geometry, s.geometry, v["population"], settings=opt)
+    goal = _Goal(budget=budget if use_budget else None, share=None if use_budget else share)
     cov_idx = coverage.assign(key=coverage["layer"] + ":" + coverage["point_id"].astype(str)).set_index("key")
     existing = cov_idx.reindex(demands["demand_id"])[["4g_rsrp_dbm", "5g_rsrp_dbm"]].reset_index(drop=True)
     fibre_cost_of = None
@@ -109,39 +118,83 @@ def propose(project: Project, inputs: Inputs, *, coverage: pd.DataFrame, fibre: 
         r = fibre.reach
         ext = r[r["reach"] == "extension"]
         fibre_cost_of = pd.Series(ext["fibre_cost_cny"].to_numpy(), index=ext["layer"] + ":" + ext["point_id"])
-    sites, given = layers["sites"], layers.get("candidates")
     province = point_provinces(demands, layers["admin"])
     names = sorted(province.unique())
-    if len(names) <= 1:
-        name = names[0] if names else ONE_PROVINCE
-        plan = province_plan(project, demands, existing, sites=sites, given=given, fibre_cost_of=fibre_cost_of,
-                             net=_network_of(fibre, name), dem=inputs.dem, budget=budget if use_budget else None,
-                             share=None if use_budget else share, province=name)
-        prop = _assemble(project, gaps, plan.candidates, plan.result, plan.prices_cny, plan.routes, plan.rounds,
-                         budget=budget if use_budget else None)
-        return prop
+    if len(names) > 1:
+        return _propose_provinces(
+            project, inputs, gaps, demands, existing, fibre, fibre_cost_of, province, goal, map_jobs=map_jobs
+        )
+    name = names[0] if names else ONE_PROVINCE
+    plan = province_plan(
+        project,
+        demands,
+        existing,
+        sites=layers["sites"],
+        given=layers.get("candidates"),
+        fibre_cost_of=fibre_cost_of,
+        net=_network_of(fibre, name),
+        dem=inputs.dem,
+        budget=goal.budget,
+        share=goal.share,
+        province=name,
+    )
+    return _assemble(
+        project, gaps, plan.candidates, plan.result, plan.prices_cny, plan.routes, plan.rounds, budget=goal.budget
+    )
+
+
+@dataclass(frozen=True)
+class _Goal:
+    """The optimiser's goal: a budget (CNY) or a share of the coverable weight to serve; exactly one is set."""
+
+    budget: float | None
+    share: float | None
+
+
+def _propose_provinces(
+    project: Project,
+    inputs: Inputs,
+    gaps: GapsResult,
+    demands: gpd.GeoDataFrame,
+    existing: pd.DataFrame,
+    fibre: FibreResult | None,
+    fibre_cost_of: pd.Series | None,
+    province: pd.Series,
+    goal: _Goal,
+    *,
+    map_jobs: MapJobs,
+) -> Proposal:
+    """One plan per province (jobs on ``map_jobs``), merged into the national proposal with its summary table."""
+    layers = inputs.layers
+    sites, given = layers["sites"], layers.get("candidates")
     site_prov = point_provinces(sites, layers["admin"]).to_numpy()
     given_prov = point_provinces(given, layers["admin"]).to_numpy() if given is not None else None
-    budgets = split_budget(budget, demands.groupby(province.to_numpy())["weight"].sum()) if use_budget else None
-    jobs = []
+    budgets = None
+    if goal.budget is not None:
+        budgets = split_budget(goal.budget, demands.groupby(province.to_numpy())["weight"].sum())
     sxy = shapely.get_coordinates(np.asarray(sites.geometry.values))
-    for name in names:
+    jobs = []
+    for name in sorted(province.unique()):
         mine = (province == name).to_numpy()
         d = demands[mine]
         xy = shapely.get_coordinates(np.asarray(d.geometry.values))
         (x0, y0), (x1, y1) = xy.min(axis=0) - PROVINCE_SITE_BUFFER_M, xy.max(axis=0) + PROVINCE_SITE_BUFFER_M
         near = (sxy[:, 0] >= x0) & (sxy[:, 0] <= x1) & (sxy[:, 1] >= y0) & (sxy[:, 1] <= y1)
-        jobs.append({"demands": d, "existing": existing[mine], "sites": sites[near],
-                     "hosts": site_prov[near] == name, "net": _network_of(fibre, name),
-                     "given": given[given_prov == name] if given is not None else None,
-                     "budget": float(budgets[name]) if budgets is not None else None, "province": name})
-    keys = ("demands", "existing", "sites", "given", "hosts", "budget", "province", "net")
-    plans = map_jobs([Job(f"optimise-{j['province']}", province_plan, (project,),
-                          {k: j[k] for k in keys} | {"share": None if use_budget else share}) for j in jobs],
-                     shared={"fibre_cost_of": fibre_cost_of, "dem": inputs.dem})
-    cset, result, prices, routes, rounds = merge_plans(plans, n_demands=len(demands),
-                                                       budget=budget if use_budget else None)
-    prop = _assemble(project, gaps, cset, result, prices, routes, rounds, budget=budget if use_budget else None)
+        kwargs = {
+            "demands": d,
+            "existing": existing[mine],
+            "sites": sites[near],
+            "hosts": site_prov[near] == name,
+            "net": _network_of(fibre, name),
+            "given": given[given_prov == name] if given is not None else None,
+            "budget": float(budgets[name]) if budgets is not None else None,
+            "province": name,
+            "share": goal.share,
+        }
+        jobs.append(Job(f"optimise-{name}", province_plan, (project,), kwargs))
+    plans = map_jobs(jobs, shared={"fibre_cost_of": fibre_cost_of, "dem": inputs.dem})
+    cset, result, prices, routes, rounds = merge_plans(plans, n_demands=len(demands), budget=goal.budget)
+    prop = _assemble(project, gaps, cset, result, prices, routes, rounds, budget=goal.budget)
     inter = prop.interventions
     by_id = pd.Series(cset.candidates["province"].to_numpy(), index=cset.candidates["candidate_id"].to_numpy())
     inter["province"] = inter["candidate_id"].map(by_id).to_numpy()
@@ -150,7 +203,7 @@ def propose(project: Project, inputs: Inputs, *, coverage: pd.DataFrame, fibre: 
     county_prov = _county_provinces(gaps, layers["admin"])
     table = province_table(gaps.targets, prop.targets_after, county_prov, inter, dem, plans, result)
     prop.totals["provinces"] = len(plans)
-    if use_budget:
+    if budgets is not None:
         prop.totals["budget_split_cny"] = {k: round(float(x)) for k, x in budgets.items()}
     return replace(prop, provinces=table)
 
@@ -162,17 +215,27 @@ def _network_of(fibre: FibreResult | None, province: str) -> RoadNetwork | None:
 
 def _county_provinces(gaps: GapsResult, admin: gpd.GeoDataFrame) -> pd.Series:
     """Province by county name, for every village and school (also those not in the gap)."""
-    pts = pd.concat([gaps.villages[["county", "geometry"]], gaps.schools[["county", "geometry"]]],
-                    ignore_index=True)
+    pts = pd.concat([gaps.villages[["county", "geometry"]], gaps.schools[["county", "geometry"]]], ignore_index=True)
     pts = gpd.GeoDataFrame(pts, geometry="geometry", crs=gaps.villages.crs)
     out = pd.Series(point_provinces(pts, admin).to_numpy(), index=pts["county"].to_numpy())
     return out[~out.index.duplicated()]
 
 
-def province_plan(project: Project, demands: gpd.GeoDataFrame, existing: pd.DataFrame, *, sites: gpd.GeoDataFrame,
-                  given: gpd.GeoDataFrame | None, fibre_cost_of: pd.Series | None, net: RoadNetwork | None, dem: Dem | None,
-                  budget: float | None, share: float | None, province: str = ONE_PROVINCE,
-                  hosts: np.ndarray | None = None) -> ProvincePlan:
+def province_plan(
+    project: Project,
+    demands: gpd.GeoDataFrame,
+    existing: pd.DataFrame,
+    *,
+    sites: gpd.GeoDataFrame,
+    given: gpd.GeoDataFrame | None,
+    fibre_cost_of: pd.Series | None,
+    net: RoadNetwork | None,
+    dem: Dem | None,
+    budget: float | None,
+    share: float | None,
+    province: str = ONE_PROVINCE,
+    hosts: np.ndarray | None = None,
+) -> ProvincePlan:
     """Candidates and the optimiser (with fibre re-pricing rounds) for one province's demands.
 
     ``existing``: current 4G/5G RSRP per demand (aligned); ``net``: the fibre network with the points joined
@@ -180,25 +243,37 @@ def province_plan(project: Project, demands: gpd.GeoDataFrame, existing: pd.Data
     """
     site_fibre_cost = None
     if net is not None:
+
         def site_fibre_cost(cs: gpd.GeoDataFrame) -> np.ndarray:
             nonlocal net
             net = connect_points(net, {"candidates": cs[["candidate_id", "geometry"]]})
             reach = fibre_reach(net, drop_m=project.fibre.drop_m)
             return reach.loc["candidates:" + cs["candidate_id"].astype(str), "fibre_cost_cny"].to_numpy()
 
-    cset = build_candidates(demands, sites=sites, given=given, existing=existing.reset_index(drop=True),
-                            fibre_cost_of=fibre_cost_of, site_fibre_cost=site_fibre_cost, dem=dem,
-                            radio=project.radio, costs=project.costs,
-                            school_outlet_mbps=project.targets.school_outlet_mbps,
-                            operator=project.optimise.operator,
-                            satellite_school_mbps=project.optimise.satellite_school_mbps, hosts=hosts)
+    cset = build_candidates(
+        demands,
+        sites=sites,
+        given=given,
+        existing=existing.reset_index(drop=True),
+        fibre_cost_of=fibre_cost_of,
+        site_fibre_cost=site_fibre_cost,
+        dem=dem,
+        radio=project.radio,
+        costs=project.costs,
+        school_outlet_mbps=project.targets.school_outlet_mbps,
+        operator=project.optimise.operator,
+        satellite_school_mbps=project.optimise.satellite_school_mbps,
+        hosts=hosts,
+    )
     result, prices, routes, rounds = _solve_rounds(cset, net, project, budget=budget, share=share)
-    return ProvincePlan(province=province, candidates=cset, result=result, prices_cny=prices, routes=routes,
-                        rounds=rounds)
+    return ProvincePlan(
+        province=province, candidates=cset, result=result, prices_cny=prices, routes=routes, rounds=rounds
+    )
 
 
-def _solve_rounds(cset: CandidateSet, net: RoadNetwork | None, project: Project, *, budget: float | None, share: float | None
-                  ) -> tuple[CoverResult, np.ndarray, gpd.GeoDataFrame | None, list[dict[str, Any]]]:
+def _solve_rounds(
+    cset: CandidateSet, net: RoadNetwork | None, project: Project, *, budget: float | None, share: float | None
+) -> tuple[CoverResult, np.ndarray, gpd.GeoDataFrame | None, list[dict[str, Any]]]:
     opt = project.optimise
     cands, demands = cset.candidates, cset.demands
     base = cands["cost_cny"].to_numpy(dtype=float)
@@ -212,8 +287,15 @@ def _solve_rounds(cset: CandidateSet, net: RoadNetwork | None, project: Project,
     rounds: list[dict[str, Any]] = []
     seen: set[tuple[int, ...]] = set()
     for k in range(max(1, int(opt.fibre_rounds))):
-        res = solve_cover(cset.coverage, prices, weight, budget=budget, min_share=share, must_cover=must,
-                          time_limit_s=opt.time_limit_s)
+        res = solve_cover(
+            cset.coverage,
+            prices,
+            weight,
+            budget=budget,
+            min_share=share,
+            must_cover=must,
+            time_limit_s=opt.time_limit_s,
+        )
         sel = res.selected
         fib_sel = sel[is_fib[sel]]
         routes = None
@@ -230,10 +312,25 @@ def _solve_rounds(cset: CandidateSet, net: RoadNetwork | None, project: Project,
             true_fibre = float(base[fib_sel].sum())
         true_cost = float(base[sel[~is_fib[sel]]].sum()) + true_fibre
         ok = budget is None or true_cost <= budget + 1e-6
-        rounds.append({"round": k + 1, "selected": len(sel), "fibre": len(fib_sel), "priced_cost_cny": res.cost,
-                       "true_cost_cny": true_cost, "covered_weight": res.covered_weight, "within_budget": ok})
-        logger.info("optimiser round %d: %d chosen (%d fibre), priced %.0f, true %.0f CNY", k + 1, len(sel),
-                    len(fib_sel), res.cost, true_cost)
+        rounds.append(
+            {
+                "round": k + 1,
+                "selected": len(sel),
+                "fibre": len(fib_sel),
+                "priced_cost_cny": res.cost,
+                "true_cost_cny": true_cost,
+                "covered_weight": res.covered_weight,
+                "within_budget": ok,
+            }
+        )
+        logger.info(
+            "optimiser round %d: %d chosen (%d fibre), priced %.0f, true %.0f CNY",
+            k + 1,
+            len(sel),
+            len(fib_sel),
+            res.cost,
+            true_cost,
+        )
         key = (res.covered_weight, -true_cost) if budget is not None else (-true_cost, res.covered_weight)
         if ok and (best is None or key > best[0]):
             p = base.copy()
@@ -259,8 +356,17 @@ def _solve_rounds(cset: CandidateSet, net: RoadNetwork | None, project: Project,
     return res, p, routes, rounds
 
 
-def _assemble(project: Project, gaps: GapsResult, cset: CandidateSet, res: CoverResult, prices: np.ndarray,
-              routes: gpd.GeoDataFrame | None, rounds: list[dict[str, Any]], *, budget: float | None) -> Proposal:
+def _assemble(
+    project: Project,
+    gaps: GapsResult,
+    cset: CandidateSet,
+    res: CoverResult,
+    prices: np.ndarray,
+    routes: gpd.GeoDataFrame | None,
+    rounds: list[dict[str, Any]],
+    *,
+    budget: float | None,
+) -> Proposal:
     cands, demands, mat = cset.candidates, cset.demands, cset.coverage.tocsc()
     opt = project.optimise
     sel = res.selected
@@ -271,7 +377,7 @@ def _assemble(project: Project, gaps: GapsResult, cset: CandidateSet, res: Cover
     chosen["batch"] = ph.batch if ph is not None else []
     serves, n_served, w_served = [], [], []
     for j in sel:
-        rows = mat.indices[mat.indptr[j]:mat.indptr[j + 1]]
+        rows = mat.indices[mat.indptr[j] : mat.indptr[j + 1]]
         serves.append(";".join(demands["demand_id"].iloc[rows]))
         n_served.append(len(rows))
         w_served.append(float(weight[rows].sum()))
@@ -301,12 +407,17 @@ def _assemble(project: Project, gaps: GapsResult, cset: CandidateSet, res: Cover
         served_ids = set(dem.loc[(dem["batch"] > 0) & (dem["batch"] <= b), "demand_id"])
         t = _targets_after(project, gaps, served_ids, radio_ids=_radio_served(chosen[chosen["batch"] <= b]))
         region = t[t["county"] == REGION].iloc[0]
-        batches.append({"batch": b, "cost_cny": float(chosen.loc[chosen["batch"] == b, "cost_cny"].sum()),
-                        "cumulative_cost_cny": float(chosen.loc[chosen["batch"] <= b, "cost_cny"].sum()),
-                        "interventions": int((chosen["batch"] == b).sum()),
-                        "poor_broadband_share": float(region["poor_broadband_share"]),
-                        "schools_outlet_share": float(region["schools_outlet_share"]),
-                        "villages_with_broadband": int(region["villages_with_broadband"])})
+        batches.append(
+            {
+                "batch": b,
+                "cost_cny": float(chosen.loc[chosen["batch"] == b, "cost_cny"].sum()),
+                "cumulative_cost_cny": float(chosen.loc[chosen["batch"] <= b, "cost_cny"].sum()),
+                "interventions": int((chosen["batch"] == b).sum()),
+                "poor_broadband_share": float(region["poor_broadband_share"]),
+                "schools_outlet_share": float(region["schools_outlet_share"]),
+                "villages_with_broadband": int(region["villages_with_broadband"]),
+            }
+        )
     batch_table = pd.DataFrame(batches)
     after = _targets_after(project, gaps, set(dem.loc[dem["served"], "demand_id"]), radio_ids=_radio_served(chosen))
     before = gaps.targets[gaps.targets["county"] == REGION].iloc[0]
@@ -315,10 +426,13 @@ def _assemble(project: Project, gaps: GapsResult, cset: CandidateSet, res: Cover
         "mode": "budget" if budget is not None else "target",
         "budget_cny": budget,
         "target_share": None if budget is not None else project.optimise.target_share,
-        "status": res.status, "method": res.method, "gap": round(res.gap, 5),
+        "status": res.status,
+        "method": res.method,
+        "gap": round(res.gap, 5),
         "cost_cny": round(float(chosen["cost_cny"].sum())),
         "interventions": {str(k): int(n) for k, n in chosen["kind"].value_counts().sort_index().items()},
-        "demands": len(dem), "demands_served": int(dem["served"].sum()),
+        "demands": len(dem),
+        "demands_served": int(dem["served"].sum()),
         "demands_not_coverable": int((~dem["coverable"]).sum()),
         "poor_broadband_share_before": round(float(before["poor_broadband_share"]), 4),
         "poor_broadband_share_after": round(float(reg["poor_broadband_share"]), 4),
@@ -330,13 +444,23 @@ def _assemble(project: Project, gaps: GapsResult, cset: CandidateSet, res: Cover
     }
     if routes is None:
         routes = gpd.GeoDataFrame({"segment_id": []}, geometry=[], crs=demands.crs)
-    return Proposal(interventions=gpd.GeoDataFrame(chosen, geometry="geometry", crs=cands.crs), demands=dem,
-                    routes=routes, batches=batch_table, targets_after=after, result=res, totals=totals,
-                    rounds=rounds, candidates=cset, prices_cny=prices)
+    return Proposal(
+        interventions=gpd.GeoDataFrame(chosen, geometry="geometry", crs=cands.crs),
+        demands=dem,
+        routes=routes,
+        batches=batch_table,
+        targets_after=after,
+        result=res,
+        totals=totals,
+        rounds=rounds,
+        candidates=cset,
+        prices_cny=prices,
+    )
 
 
-def cost_curve(project: Project, gaps: GapsResult, proposal: Proposal, *, budgets_cny: np.ndarray | None = None,
-               points: int = 8) -> pd.DataFrame:
+def cost_curve(
+    project: Project, gaps: GapsResult, proposal: Proposal, *, budgets_cny: np.ndarray | None = None, points: int = 8
+) -> pd.DataFrame:
     """The optimiser run at several budgets: what each budget buys (cost vs coverage curve).
 
     Parameters
@@ -358,8 +482,7 @@ def cost_curve(project: Project, gaps: GapsResult, proposal: Proposal, *, budget
         reported. An empty frame when the proposal has nothing to choose from.
     """
     cset = proposal.candidates
-    cols = ["budget_cny", "cost_cny", "weight_share", "poor_broadband_share", "schools_outlet_share", "gap",
-            "status"]
+    cols = ["budget_cny", "cost_cny", "weight_share", "poor_broadband_share", "schools_outlet_share", "gap", "status"]
     if cset is None or proposal.prices_cny is None or not cset.coverage.shape[1]:
         return pd.DataFrame(columns=cols)
     total = float(proposal.totals["cost_cny"])
@@ -372,18 +495,29 @@ def cost_curve(project: Project, gaps: GapsResult, proposal: Proposal, *, budget
     radio_cand = cset.candidates["tech"].isin(RADIO_TECHS).to_numpy()
     rows = []
     for b in np.asarray(budgets_cny, dtype=float):
-        res = solve_cover(cset.coverage, proposal.prices_cny, weight, budget=float(b),
-                          time_limit_s=max(2.0, project.optimise.time_limit_s / max(len(budgets_cny), 1)))
+        res = solve_cover(
+            cset.coverage,
+            proposal.prices_cny,
+            weight,
+            budget=float(b),
+            time_limit_s=max(2.0, project.optimise.time_limit_s / max(len(budgets_cny), 1)),
+        )
         served = set(cset.demands["demand_id"].to_numpy()[res.covered])
         radio = by_candidate[:, res.selected[radio_cand[res.selected]]]
         radio_ids = set(cset.demands["demand_id"].to_numpy()[np.diff(radio.tocsr().indptr) > 0])
         region = _targets_after(project, gaps, served, radio_ids=radio_ids)
         region = region[region["county"] == REGION].iloc[0]
-        rows.append({"budget_cny": float(b), "cost_cny": res.cost,
-                     "weight_share": res.covered_weight / reach if reach else 1.0,
-                     "poor_broadband_share": float(region["poor_broadband_share"]),
-                     "schools_outlet_share": float(region["schools_outlet_share"]), "gap": res.gap,
-                     "status": res.status})
+        rows.append(
+            {
+                "budget_cny": float(b),
+                "cost_cny": res.cost,
+                "weight_share": res.covered_weight / reach if reach else 1.0,
+                "poor_broadband_share": float(region["poor_broadband_share"]),
+                "schools_outlet_share": float(region["schools_outlet_share"]),
+                "gap": res.gap,
+                "status": res.status,
+            }
+        )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -393,8 +527,9 @@ def _radio_served(chosen: pd.DataFrame) -> set[str]:
     return {x for s in radio["serves"] for x in str(s).split(";") if x}
 
 
-def _targets_after(project: Project, gaps: GapsResult, served_ids: set[str], *, radio_ids: set[str] = frozenset()
-                   ) -> pd.DataFrame:
+def _targets_after(
+    project: Project, gaps: GapsResult, served_ids: set[str], *, radio_ids: set[str] = frozenset()
+) -> pd.DataFrame:
     """The target table once the demands in ``served_ids`` are served (``radio_ids`` by a 4G/5G site)."""
     v = gaps.villages.copy()
     s = gaps.schools.copy()

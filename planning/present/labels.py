@@ -121,13 +121,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart_curve_y": ("比例", "Share"),
     "chart_county_y": ("贫困村宽带通达率", "Poor villages with broadband"),
     "none_left": ("无", "None"),
-    "note_fibre": ("光缆投资按共享管道计算：同一路段只计一次（Steiner 树），分摊到所服务的各点。",
-                   "Fibre is costed with shared trenches: each road segment is built and paid once (a Steiner tree) "
-                   "and its cost is shared among the points it serves."),
-    "note_curve": ("投资-覆盖曲线在各预算下重新求解；光纤项目采用本方案共享管道后的分摊价格，"
-                   "故为估算，在本方案投资处精确。",
-                   "The curve re-solves at each budget with fibre priced at its share of this plan's trenches: an "
-                   "estimate between points, exact at this plan's cost."),
+    "note_fibre": (
+        "光缆投资按共享管道计算：同一路段只计一次（Steiner 树），分摊到所服务的各点。",
+        "Fibre is costed with shared trenches: each road segment is built and paid once (a Steiner tree) "
+        "and its cost is shared among the points it serves.",
+    ),
+    "note_curve": (
+        "投资-覆盖曲线在各预算下重新求解；光纤项目采用本方案共享管道后的分摊价格，故为估算，在本方案投资处精确。",
+        "The curve re-solves at each budget with fibre priced at its share of this plan's trenches: an "
+        "estimate between points, exact at this plan's cost.",
+    ),
     "note_gap": ("求解状态：{status}，最优性差距 {gap}。", "Solver status: {status}, optimality gap {gap}."),
 }
 
@@ -136,8 +139,14 @@ STATUS_COLOURS = {"fibre": "#1a9641", "5g": "#2b83ba", "4g": "#abd9e9", "none": 
 #: School outlet classes (ring colour).
 OUTLET_COLOURS = {"outlet_ok": "#1a9641", "outlet_low": "#fdae61", "not_connected": "#d7191c"}
 #: Proposed interventions.
-INTERVENTION_COLOURS = {"new_site": "#7b3294", "upgrade_5g": "#c2a5cf", "share": "#5e3c99", "share_5g": "#b2abd2",
-                        "fibre": "#e66101", "satellite": "#4d4d4d"}
+INTERVENTION_COLOURS = {
+    "new_site": "#7b3294",
+    "upgrade_5g": "#c2a5cf",
+    "share": "#5e3c99",
+    "share_5g": "#b2abd2",
+    "fibre": "#e66101",
+    "satellite": "#4d4d4d",
+}
 SITE_COLOURS = {"4g": "#404040", "5g": "#0571b0"}
 FIBRE_COLOUR = "#f4a582"
 ROUTE_COLOUR = "#e66101"

@@ -24,7 +24,7 @@ import html
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -60,13 +60,17 @@ Basemap = Literal["amap", "tianditu", "osm", "none"]
 ASSETS = Path(__file__).parent / "_assets"
 LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist"
 _TILES = {
-    "amap": ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
-             "1234", "&copy; 高德地图 AutoNavi"),
-    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "abc",
-            "&copy; OpenStreetMap contributors"),
+    "amap": (
+        "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+        "1234",
+        "&copy; 高德地图 AutoNavi",
+    ),
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "abc", "&copy; OpenStreetMap contributors"),
 }
-_TIANDITU = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
-             "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}")
+_TIANDITU = (
+    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
+    "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,9 @@ class Raster:
 # ---------------------------------------------------------------- rasters
 
 
-def hillshade(height_m: np.ndarray, *, cell_x_m: float, cell_y_m: float, azimuth_deg: float = 315.0,
-              altitude_deg: float = 45.0) -> np.ndarray:
+def hillshade(
+    height_m: np.ndarray, *, cell_x_m: float, cell_y_m: float, azimuth_deg: float = 315.0, altitude_deg: float = 45.0
+) -> np.ndarray:
     """Lambertian hillshade of a DEM, in [0, 1] (NaN where the height is NaN).
 
     Parameters
@@ -113,8 +118,9 @@ def hillshade(height_m: np.ndarray, *, cell_x_m: float, cell_y_m: float, azimuth
     return np.clip(shade, 0.0, 1.0)
 
 
-def to_web_mercator(raster: Raster, *, max_px: int = 1600,
-                    resampling: Literal["bilinear", "nearest"] = "bilinear") -> tuple[np.ndarray, list[list[float]]]:
+def to_web_mercator(
+    raster: Raster, *, max_px: int = 1600, resampling: Literal["bilinear", "nearest"] = "bilinear"
+) -> tuple[np.ndarray, list[list[float]]]:
     """Warp a raster to EPSG:3857 (at most ``max_px`` pixels a side) for a Leaflet image overlay.
 
     Returns the warped array (bands, rows, cols), NaN outside the source, and its bounds as
@@ -128,16 +134,25 @@ def to_web_mercator(raster: Raster, *, max_px: int = 1600,
     left, top = raster.transform.c, raster.transform.f
     right = raster.transform.c + raster.transform.a * cols + raster.transform.b * rows
     bottom = raster.transform.f + raster.transform.d * cols + raster.transform.e * rows
-    west, south, east, north = transform_bounds(src_crs, "EPSG:3857", min(left, right), min(bottom, top),
-                                                max(left, right), max(bottom, top), densify_pts=21)
+    west, south, east, north = transform_bounds(
+        src_crs, "EPSG:3857", min(left, right), min(bottom, top), max(left, right), max(bottom, top), densify_pts=21
+    )
     res = max((east - west) / cols, (north - south) / rows, max(east - west, north - south) / max_px)
     w, h = max(int(np.ceil((east - west) / res)), 1), max(int(np.ceil((north - south) / res)), 1)
     dst_transform = Affine(res, 0.0, west, 0.0, -res, north)
     out = np.full((bands, h, w), np.nan, dtype=np.float32)
     for b in range(bands):
-        reproject(data[b], out[b], src_transform=raster.transform, src_crs=src_crs, src_nodata=np.nan,
-                  dst_transform=dst_transform, dst_crs="EPSG:3857", dst_nodata=np.nan,
-                  resampling=Resampling[resampling])
+        reproject(
+            data[b],
+            out[b],
+            src_transform=raster.transform,
+            src_crs=src_crs,
+            src_nodata=np.nan,
+            dst_transform=dst_transform,
+            dst_crs="EPSG:3857",
+            dst_nodata=np.nan,
+            resampling=Resampling[resampling],
+        )
     x1, y1 = west + w * res, north - h * res
     lon, lat = _mercator_to_lonlat(np.array([west, x1]), np.array([y1, north]))
     return out, [[float(lat[0]), float(lon[0])], [float(lat[1]), float(lon[1])]]
@@ -186,8 +201,13 @@ def rsrp_rgba(band: Raster, *, threshold_dbm: float, max_px: int = 1600) -> tupl
 def json_for_script(obj: Any) -> str:
     """JSON that is safe inside ``<script>``: no ``<``, ``>`` or ``&`` can close the element or open a comment."""
     text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def _fmt(value: Any, language: Language) -> str:
@@ -214,9 +234,17 @@ def _lonlat(geoms: np.ndarray, crs: Any, *, gcj02: bool) -> np.ndarray:
     return shapely.transform(out, shift)
 
 
-def features(frame: gpd.GeoDataFrame, *, title: pd.Series, facts: list[tuple[str, pd.Series]],
-             marker: list[dict[str, Any]] | None = None, style: list[dict[str, Any]] | None = None,
-             search: pd.Series | None = None, gcj02: bool = False, language: Language = "zh") -> dict[str, Any]:
+def features(
+    frame: gpd.GeoDataFrame,
+    *,
+    title: pd.Series,
+    facts: list[tuple[str, pd.Series]],
+    marker: list[dict[str, Any]] | None = None,
+    style: list[dict[str, Any]] | None = None,
+    search: pd.Series | None = None,
+    gcj02: bool = False,
+    language: Language = "zh",
+) -> dict[str, Any]:
     """A GeoJSON FeatureCollection in WGS84 (or GCJ-02) with the properties the map's script reads.
 
     ``title`` and ``facts`` (label, values) become the popup; ``marker`` (points) and ``style`` (lines,
@@ -233,8 +261,10 @@ def features(frame: gpd.GeoDataFrame, *, title: pd.Series, facts: list[tuple[str
     for i, geom in enumerate(geoms):
         if geom is None or shapely.is_empty(geom):
             continue
-        props: dict[str, Any] = {"title": _fmt(titles[i], language),
-                                 "facts": [[name, _fmt(vals[i], language)] for name, vals in cols]}
+        props: dict[str, Any] = {
+            "title": _fmt(titles[i], language),
+            "facts": [[name, _fmt(vals[i], language)] for name, vals in cols],
+        }
         if marker is not None:
             props["marker"] = marker[i]
         if style is not None:
@@ -291,12 +321,12 @@ class GeoJsonLayer(folium.map.Layer):
 
     def render(self, **kwargs: Any) -> None:
         parent = self._parent.get_name()
-        self.get_root().script.add_child(_Raw(
-            f"var {self.get_name()} = coverplanLayer({json_for_script(self.key)}, {self.data_json}, {parent});"),
-            name=self.get_name())
+        self.get_root().script.add_child(
+            _Raw(f"var {self.get_name()} = coverplanLayer({json_for_script(self.key)}, {self.data_json}, {parent});"),
+            name=self.get_name(),
+        )
         if self.show:
-            self.get_root().script.add_child(_Raw(f"{self.get_name()}.addTo({parent});"),
-                                             name=self.get_name() + "_add")
+            self.get_root().script.add_child(_Raw(f"{self.get_name()}.addTo({parent});"), name=self.get_name() + "_add")
 
 
 class _Search(_RawScript):
@@ -307,8 +337,10 @@ class _Search(_RawScript):
         self.no_match = no_match
 
     def script(self) -> str:
-        return (f"coverplanSearch({self._parent.get_name()}, {json_for_script(self.placeholder)}, "
-                f"{json_for_script(self.no_match)});")
+        return (
+            f"coverplanSearch({self._parent.get_name()}, {json_for_script(self.placeholder)}, "
+            f"{json_for_script(self.no_match)});"
+        )
 
 
 class _TextControl(_RawScript):
@@ -320,8 +352,10 @@ class _TextControl(_RawScript):
         self.text, self.css_class, self.position = text, css_class, position
 
     def script(self) -> str:
-        return (f"coverplanControl({self._parent.get_name()}, {json_for_script(self.position)}, "
-                f"{json_for_script(self.css_class)}, {json_for_script(self.text)}, false);")
+        return (
+            f"coverplanControl({self._parent.get_name()}, {json_for_script(self.position)}, "
+            f"{json_for_script(self.css_class)}, {json_for_script(self.text)}, false);"
+        )
 
 
 class _HtmlControl(_RawScript):
@@ -333,8 +367,10 @@ class _HtmlControl(_RawScript):
         self.html, self.css_class, self.position = html_text, css_class, position
 
     def script(self) -> str:
-        return (f"coverplanControl({self._parent.get_name()}, {json_for_script(self.position)}, "
-                f"{json_for_script(self.css_class)}, {json_for_script(self.html)}, true);")
+        return (
+            f"coverplanControl({self._parent.get_name()}, {json_for_script(self.position)}, "
+            f"{json_for_script(self.css_class)}, {json_for_script(self.html)}, true);"
+        )
 
 
 # ---------------------------------------------------------------- the map
@@ -390,8 +426,9 @@ def _own_assets(m: folium.Map) -> None:
 def _basemaps(m: folium.Map, basemap: Basemap, *, language: Language, tianditu_key: str) -> None:
     if basemap in _TILES:
         url, subs, attr = _TILES[basemap]
-        folium.TileLayer(url, attr=attr, name=label(f"basemap_{basemap}", language), subdomains=subs,
-                         max_zoom=18, overlay=False).add_to(m)
+        folium.TileLayer(
+            url, attr=attr, name=label(f"basemap_{basemap}", language), subdomains=subs, max_zoom=18, overlay=False
+        ).add_to(m)
     elif basemap == "tianditu":
         if not tianditu_key:
             msg = "`basemap` = 'tianditu' needs `tianditu_key`; expected a Tianditu token"
@@ -399,8 +436,14 @@ def _basemaps(m: folium.Map, basemap: Basemap, *, language: Language, tianditu_k
         name = label("basemap_tianditu", language)
         base = folium.FeatureGroup(name=name, overlay=False)
         for layer in ("vec", "cva" if language == "zh" else "eva"):
-            folium.TileLayer(_TIANDITU.format(layer=layer, key=tianditu_key), attr="&copy; 天地图 Tianditu",
-                             subdomains="01234567", max_zoom=18, name=f"{name} {layer}", control=False).add_to(base)
+            folium.TileLayer(
+                _TIANDITU.format(layer=layer, key=tianditu_key),
+                attr="&copy; 天地图 Tianditu",
+                subdomains="01234567",
+                max_zoom=18,
+                name=f"{name} {layer}",
+                control=False,
+            ).add_to(base)
         base.add_to(m)
 
 
@@ -463,94 +506,219 @@ def build_map(
     LayerError
         A layer without a CRS (the layers named).
     """
-    given = {"admin": admin, "villages": villages, "schools": schools, "sites": sites, "fibre": fibre,
-             "interventions": interventions, "routes": routes}
-    no_crs = [name for name, frame in given.items() if frame is not None and frame.crs is None]
+    _check_crs(
+        admin=admin,
+        villages=villages,
+        schools=schools,
+        sites=sites,
+        fibre=fibre,
+        interventions=interventions,
+        routes=routes,
+    )
+    bounds = admin.to_crs(4326).total_bounds if len(admin) else villages.to_crs(4326).total_bounds
+    ctx = _MapContext(
+        m=folium.Map(tiles=None, control_scale=True, prefer_canvas=True),
+        lang=language,
+        gcj02=(not offline) and basemap == "amap",
+        max_px=hillshade_max_px,
+    )
+    _backgrounds(ctx, dem, offline=offline, basemap=basemap, tianditu_key=tianditu_key)
+    ctx.add(
+        GeoJsonLayer(
+            "admin",
+            features(
+                admin,
+                title=admin["name"],
+                facts=[(label("id", language), admin["area_id"])],
+                search=None,
+                gcj02=ctx.gcj02,
+                language=language,
+                style=[{"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"}] * len(admin),
+            ),
+            name=label("admin", language),
+        )
+    )
+    if coverage is not None:
+        _coverage_overlays(ctx, coverage, rsrp_threshold_dbm)
+    _network_layers(ctx, fibre, sites)
+    _status_and_proposal_layers(ctx, villages, schools, interventions, routes, outlet_target_mbps=outlet_target_mbps)
+    _controls(ctx, coverage, title)
+    m = ctx.m
+    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    m.coverplan_layers = {layer.key: layer.n_features for layer in ctx.layers}  # type: ignore[attr-defined]
+    return m
+
+
+def _check_crs(**frames: gpd.GeoDataFrame | None) -> None:
+    """LayerError naming the map layers without a CRS."""
+    no_crs = [name for name, frame in frames.items() if frame is not None and frame.crs is None]
     if no_crs:
         msg = f"map layers {no_crs} have no CRS; expected GeoDataFrames in a projected metric CRS"
         raise LayerError(msg)
-    lang: Language = language
-    gcj02 = (not offline) and basemap == "amap"
-    bounds = admin.to_crs(4326).total_bounds if len(admin) else villages.to_crs(4326).total_bounds
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+
+
+def _status_and_proposal_layers(
+    ctx: _MapContext,
+    villages: gpd.GeoDataFrame,
+    schools: gpd.GeoDataFrame,
+    interventions: gpd.GeoDataFrame | None,
+    routes: gpd.GeoDataFrame | None,
+    *,
+    outlet_target_mbps: float,
+) -> None:
+    """Villages by access status, schools by outlet, and one layer per yearly batch of the proposal."""
+    language = ctx.lang
+    ctx.add(
+        GeoJsonLayer(
+            "villages", _village_features(villages, language, gcj02=ctx.gcj02), name=label("villages", language)
+        )
+    )
+    ctx.add(
+        GeoJsonLayer(
+            "schools",
+            _school_features(schools, language, gcj02=ctx.gcj02, target=outlet_target_mbps),
+            name=label("schools", language),
+        )
+    )
+    names = point_names(villages, schools)
+    for batch, inter, segs in _batches(interventions, routes):
+        data = _proposal_features(inter, segs, language, names=names, gcj02=ctx.gcj02)
+        ctx.add(
+            GeoJsonLayer(
+                f"batch_{batch}", data, name=f"{label('proposal', language)} · {label('batch', language, n=batch)}"
+            )
+        )
+
+
+@dataclass
+class _MapContext:
+    """The map being built: its language, whether layers are shifted to GCJ-02, the raster size limit, and the
+    GeoJSON layers added so far."""
+
+    m: folium.Map
+    lang: Language
+    gcj02: bool
+    max_px: int
+    layers: list[GeoJsonLayer] = field(default_factory=list)
+
+    def add(self, layer: GeoJsonLayer) -> None:
+        layer.add_to(self.m)
+        self.layers.append(layer)
+
+
+def _backgrounds(ctx: _MapContext, dem: Raster | None, *, offline: bool, basemap: Basemap, tianditu_key: str) -> None:
+    """Leaflet (inlined offline, CDN online), the tile background online, the hillshade from the DEM."""
+    m = ctx.m
     m.default_js, m.default_css = [], []
     if offline:
         _inline_assets(m)
     else:
         m.default_js = [("leaflet", f"{LEAFLET_CDN}/leaflet.js")]
         m.default_css = [("leaflet_css", f"{LEAFLET_CDN}/leaflet.css")]
-        _basemaps(m, basemap, language=lang, tianditu_key=tianditu_key)
+        _basemaps(m, basemap, language=ctx.lang, tianditu_key=tianditu_key)
     _own_assets(m)
-
     if dem is not None:
-        rgba, b = hillshade_rgba(dem, max_px=hillshade_max_px)
-        if gcj02:
+        rgba, b = hillshade_rgba(dem, max_px=ctx.max_px)
+        if ctx.gcj02:
             b = _shift_bounds(b)
-        folium.raster_layers.ImageOverlay(rgba, bounds=b, name=label("hillshade", lang), overlay=False,
-                                          show=offline or basemap == "none", z_index=1).add_to(m)
+        folium.raster_layers.ImageOverlay(
+            rgba,
+            bounds=b,
+            name=label("hillshade", ctx.lang),
+            overlay=False,
+            show=offline or basemap == "none",
+            z_index=1,
+        ).add_to(m)
     elif offline:
-        folium.FeatureGroup(name=label("hillshade", lang), overlay=False).add_to(m)
+        folium.FeatureGroup(name=label("hillshade", ctx.lang), overlay=False).add_to(m)
 
-    layers: list[GeoJsonLayer] = []
 
-    def add(layer: GeoJsonLayer) -> None:
-        layer.add_to(m)
-        layers.append(layer)
+def _coverage_overlays(ctx: _MapContext, coverage: Raster, thresholds_dbm: tuple[float, float]) -> None:
+    """The best-server RSRP classes of 4G and 5G as image overlays (4G shown at first)."""
+    for b, key in enumerate(("cov_4g", "cov_5g")):
+        band = np.asarray(coverage.data)[b]
+        if not np.isfinite(band).any():
+            continue
+        rgba, bb = rsrp_rgba(
+            Raster(band, coverage.transform, coverage.crs), threshold_dbm=thresholds_dbm[b], max_px=ctx.max_px
+        )
+        if ctx.gcj02:
+            bb = _shift_bounds(bb)
+        folium.raster_layers.ImageOverlay(
+            rgba, bounds=bb, name=label(key, ctx.lang), overlay=True, show=(b == 0), z_index=2
+        ).add_to(ctx.m)
 
-    add(GeoJsonLayer("admin", features(
-        admin, title=admin["name"], facts=[(label("id", lang), admin["area_id"])], search=None, gcj02=gcj02,
-        language=lang, style=[{"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"}] * len(admin)),
-        name=label("admin", lang)))
 
-    if coverage is not None:
-        for b, key in enumerate(("cov_4g", "cov_5g")):
-            band = np.asarray(coverage.data)[b]
-            if not np.isfinite(band).any():
-                continue
-            rgba, bb = rsrp_rgba(Raster(band, coverage.transform, coverage.crs),
-                                 threshold_dbm=rsrp_threshold_dbm[b], max_px=hillshade_max_px)
-            if gcj02:
-                bb = _shift_bounds(bb)
-            folium.raster_layers.ImageOverlay(rgba, bounds=bb, name=label(key, lang), overlay=True,
-                                              show=(b == 0), z_index=2).add_to(m)
-
+def _network_layers(ctx: _MapContext, fibre: gpd.GeoDataFrame | None, sites: gpd.GeoDataFrame | None) -> None:
+    """The existing fibre lines and sites (sites hidden at first)."""
+    lang = ctx.lang
     if fibre is not None and len(fibre):
-        add(GeoJsonLayer("fibre", features(
-            fibre, title=fibre["route_id"], search=None, gcj02=gcj02, language=lang,
-            facts=[(label("kind", lang), _col(fibre, "kind", "")),
-                   (label("operator", lang), _col(fibre, "operator", "")),
-                   (label("length_km", lang), pd.Series(shapely.length(np.asarray(fibre.geometry.values)) / 1000,
-                                                        index=fibre.index).round(2))],
-            style=[{"color": FIBRE_COLOUR, "weight": 2, "opacity": 0.9}] * len(fibre)), name=label("fibre", lang)))
-
+        length_km = pd.Series(shapely.length(np.asarray(fibre.geometry.values)) / 1000, index=fibre.index).round(2)
+        ctx.add(
+            GeoJsonLayer(
+                "fibre",
+                features(
+                    fibre,
+                    title=fibre["route_id"],
+                    search=None,
+                    gcj02=ctx.gcj02,
+                    language=lang,
+                    facts=[
+                        (label("kind", lang), _col(fibre, "kind", "")),
+                        (label("operator", lang), _col(fibre, "operator", "")),
+                        (label("length_km", lang), length_km),
+                    ],
+                    style=[{"color": FIBRE_COLOUR, "weight": 2, "opacity": 0.9}] * len(fibre),
+                ),
+                name=label("fibre", lang),
+            )
+        )
     if sites is not None and len(sites):
         tech = sites["tech"].astype(str)
-        add(GeoJsonLayer("sites", features(
-            sites, title=sites["site_id"], search=sites["site_id"], gcj02=gcj02, language=lang,
-            facts=[(label("tech", lang), tech.str.upper()), (label("band_mhz", lang), sites["band_mhz"]),
-                   (label("height_m", lang), sites["height_m"]),
-                   (label("operator", lang), _col(sites, "operator", ""))],
-            marker=[{"radius": 3, "color": SITE_COLOURS.get(t, "#404040"), "weight": 1, "fillOpacity": 0.9,
-                     "fillColor": SITE_COLOURS.get(t, "#404040")} for t in tech]),
-            name=label("sites", lang), show=False))
+        ctx.add(
+            GeoJsonLayer(
+                "sites",
+                features(
+                    sites,
+                    title=sites["site_id"],
+                    search=sites["site_id"],
+                    gcj02=ctx.gcj02,
+                    language=lang,
+                    facts=[
+                        (label("tech", lang), tech.str.upper()),
+                        (label("band_mhz", lang), sites["band_mhz"]),
+                        (label("height_m", lang), sites["height_m"]),
+                        (label("operator", lang), _col(sites, "operator", "")),
+                    ],
+                    marker=[
+                        {
+                            "radius": 3,
+                            "color": SITE_COLOURS.get(t, "#404040"),
+                            "weight": 1,
+                            "fillOpacity": 0.9,
+                            "fillColor": SITE_COLOURS.get(t, "#404040"),
+                        }
+                        for t in tech
+                    ],
+                ),
+                name=label("sites", lang),
+                show=False,
+            )
+        )
 
-    add(GeoJsonLayer("villages", _village_features(villages, lang, gcj02=gcj02), name=label("villages", lang)))
-    add(GeoJsonLayer("schools", _school_features(schools, lang, gcj02=gcj02, target=outlet_target_mbps),
-                     name=label("schools", lang)))
-    names = point_names(villages, schools)
-    for batch, inter, segs in _batches(interventions, routes):
-        data = _proposal_features(inter, segs, lang, names=names, gcj02=gcj02)
-        add(GeoJsonLayer(f"batch_{batch}", data, name=f"{label('proposal', lang)} · {label('batch', lang, n=batch)}"))
 
-    _HtmlControl(_legend_html(lang, title=label("legend", lang), sections=_legend_sections(lang, coverage)),
-                 css_class="coverplan-legend", position="bottomright").add_to(m)
+def _controls(ctx: _MapContext, coverage: Raster | None, title: str) -> None:
+    """Legend, title, search box and layer control."""
+    lang = ctx.lang
+    _HtmlControl(
+        _legend_html(lang, title=label("legend", lang), sections=_legend_sections(lang, coverage)),
+        css_class="coverplan-legend",
+        position="bottomright",
+    ).add_to(ctx.m)
     if title:
-        _TextControl(title, css_class="coverplan-title", position="topright").add_to(m)
-    _Search(label("search", lang), label("no_match", lang)).add_to(m)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    m.coverplan_layers = {layer.key: layer.n_features for layer in layers}  # type: ignore[attr-defined]
-    return m
+        _TextControl(title, css_class="coverplan-title", position="topright").add_to(ctx.m)
+    _Search(label("search", lang), label("no_match", lang)).add_to(ctx.m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(ctx.m)
 
 
 def _shift_bounds(b: list[list[float]]) -> list[list[float]]:
@@ -565,14 +733,33 @@ def _col(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:
 def _village_features(v: gpd.GeoDataFrame, lang: Language, *, gcj02: bool) -> dict[str, Any]:
     status = _col(v, "broadband", "unknown").fillna("unknown").astype(str)
     poor = _col(v, "is_poor", False).fillna(False).astype(bool)
-    marker = [{"radius": 5, "color": "#000000" if p else "#ffffff", "weight": 2 if p else 1, "fillOpacity": 0.9,
-               "fillColor": STATUS_COLOURS.get(s, STATUS_COLOURS["unknown"])}
-              for s, p in zip(status, poor, strict=True)]
+    marker = [
+        {
+            "radius": 5,
+            "color": "#000000" if p else "#ffffff",
+            "weight": 2 if p else 1,
+            "fillOpacity": 0.9,
+            "fillColor": STATUS_COLOURS.get(s, STATUS_COLOURS["unknown"]),
+        }
+        for s, p in zip(status, poor, strict=True)
+    ]
     status_text = status.map(lambda s: label(f"bb_{s}" if f"bb_{s}" in _STATUS_KEYS else "bb_unknown", lang))
-    return features(v, title=v["name"], search=v["village_id"], gcj02=gcj02, language=lang, marker=marker, facts=[
-        (label("id", lang), v["village_id"]), (label("county", lang), _col(v, "county")),
-        (label("population", lang), _col(v, "population")), (label("status", lang), status_text),
-        (label("is_poor", lang), poor), (label("lacks", lang), _col(v, "lacks", ""))])
+    return features(
+        v,
+        title=v["name"],
+        search=v["village_id"],
+        gcj02=gcj02,
+        language=lang,
+        marker=marker,
+        facts=[
+            (label("id", lang), v["village_id"]),
+            (label("county", lang), _col(v, "county")),
+            (label("population", lang), _col(v, "population")),
+            (label("status", lang), status_text),
+            (label("is_poor", lang), poor),
+            (label("lacks", lang), _col(v, "lacks", "")),
+        ],
+    )
 
 
 #: Label key of each intervention kind (the others are their own key).
@@ -584,22 +771,43 @@ def outlet_class(schools: pd.DataFrame, *, target_mbps: float) -> pd.Series:
     """``outlet_ok`` (outlet >= target), ``outlet_low`` (connected, below) or ``not_connected`` per school."""
     connected = _col(schools, "connected", False).fillna(False).astype(bool)
     outlet = pd.to_numeric(_col(schools, "outlet_mbps", np.nan), errors="coerce").fillna(0.0)
-    return pd.Series(np.where(~connected, "not_connected", np.where(outlet >= target_mbps, "outlet_ok", "outlet_low")),
-                     index=schools.index)
+    return pd.Series(
+        np.where(~connected, "not_connected", np.where(outlet >= target_mbps, "outlet_ok", "outlet_low")),
+        index=schools.index,
+    )
 
 
 def _school_features(s: gpd.GeoDataFrame, lang: Language, *, gcj02: bool, target: float) -> dict[str, Any]:
     cls = outlet_class(s, target_mbps=target)
     kind = s["kind"].astype(str)
-    marker = [{"radius": 4 if k == "teaching_point" else 6, "color": OUTLET_COLOURS[c], "weight": 3,
-               "fillColor": "#ffffff", "fillOpacity": 1.0} for k, c in zip(kind, cls, strict=True)]
+    marker = [
+        {
+            "radius": 4 if k == "teaching_point" else 6,
+            "color": OUTLET_COLOURS[c],
+            "weight": 3,
+            "fillColor": "#ffffff",
+            "fillOpacity": 1.0,
+        }
+        for k, c in zip(kind, cls, strict=True)
+    ]
     kind_text = kind.map(lambda k: label(k, lang) if k in ("primary", "secondary", "teaching_point") else k)
-    return features(s, title=s["name"], search=s["school_id"], gcj02=gcj02, language=lang, marker=marker, facts=[
-        (label("id", lang), s["school_id"]), (label("kind", lang), kind_text),
-        (label("county", lang), _col(s, "county")), (label("students", lang), _col(s, "students")),
-        (label("access", lang), _col(s, "access")),
-        (label("outlet_mbps", lang), pd.to_numeric(_col(s, "outlet_mbps", np.nan), errors="coerce").round(1)),
-        (label("status", lang), cls.map(lambda c: label(c, lang)))])
+    return features(
+        s,
+        title=s["name"],
+        search=s["school_id"],
+        gcj02=gcj02,
+        language=lang,
+        marker=marker,
+        facts=[
+            (label("id", lang), s["school_id"]),
+            (label("kind", lang), kind_text),
+            (label("county", lang), _col(s, "county")),
+            (label("students", lang), _col(s, "students")),
+            (label("access", lang), _col(s, "access")),
+            (label("outlet_mbps", lang), pd.to_numeric(_col(s, "outlet_mbps", np.nan), errors="coerce").round(1)),
+            (label("status", lang), cls.map(lambda c: label(c, lang))),
+        ],
+    )
 
 
 def _batches(inter: gpd.GeoDataFrame | None, routes: gpd.GeoDataFrame | None):
@@ -614,8 +822,11 @@ def _batches(inter: gpd.GeoDataFrame | None, routes: gpd.GeoDataFrame | None):
             batch_of[label_] = min(int(b), batch_of.get(label_, 10**9))
     seg_batch = pd.Series(dtype=float)
     if routes is not None and len(routes):
-        seg_batch = routes["serves"].astype(str).map(
-            lambda s: min((batch_of.get(x, 10**9) for x in s.split(";")), default=10**9))
+        seg_batch = (
+            routes["serves"]
+            .astype(str)
+            .map(lambda s: min((batch_of.get(x, 10**9) for x in s.split(";")), default=10**9))
+        )
     out = []
     for b in sorted(int(x) for x in inter["batch"].unique()):
         segs = routes[seg_batch.to_numpy() == b] if routes is not None and len(routes) else None
@@ -623,63 +834,117 @@ def _batches(inter: gpd.GeoDataFrame | None, routes: gpd.GeoDataFrame | None):
     return out
 
 
-def _proposal_features(inter: gpd.GeoDataFrame, segs: gpd.GeoDataFrame | None, lang: Language, *,
-                       names: Mapping[str, str], gcj02: bool) -> dict[str, Any]:
+def _proposal_features(
+    inter: gpd.GeoDataFrame, segs: gpd.GeoDataFrame | None, lang: Language, *, names: Mapping[str, str], gcj02: bool
+) -> dict[str, Any]:
     def served(s: str) -> str:
         return served_text(s, names, limit=8, sep="、")
 
     kinds = inter["kind"].astype(str)
     kind_text = kinds.map(lambda k: label(_KIND_LABEL.get(k, k), lang) if k in INTERVENTION_COLOURS else k)
     back = _col(inter, "backhaul", "").fillna("").astype(str)
-    back_text = back.map(lambda b: label(b if b in ("microwave", "satellite", "existing") else "fibre_backhaul", lang)
-                         if b else "–")
+    back_text = back.map(
+        lambda b: label(b if b in ("microwave", "satellite", "existing") else "fibre_backhaul", lang) if b else "–"
+    )
     marker = []
     for k in kinds:
         colour = INTERVENTION_COLOURS.get(k, "#7b3294")
         if k in ("fibre", "satellite"):
-            marker.append({"radius": 7, "color": colour, "weight": 2, "fill": False,
-                           "dashArray": "3 2" if k == "fibre" else "1 3"})
+            marker.append(
+                {
+                    "radius": 7,
+                    "color": colour,
+                    "weight": 2,
+                    "fill": False,
+                    "dashArray": "3 2" if k == "fibre" else "1 3",
+                }
+            )
         else:
-            marker.append({"shape": "star" if k == "new_site" else "diamond", "radius": 9, "color": "#222222",
-                           "fillColor": colour})
-    pts = features(inter, title=kind_text + " " + inter["candidate_id"].astype(str), search=inter["candidate_id"],
-                   gcj02=gcj02, language=lang, marker=marker, facts=[
-                       (label("kind", lang), kind_text), (label("cost_cny", lang), inter["cost_cny"].round(0)),
-                       (label("backhaul", lang), back_text), (label("batch_no", lang), inter["batch"]),
-                       (label("serves", lang), inter["serves"].map(served))])
+            marker.append(
+                {
+                    "shape": "star" if k == "new_site" else "diamond",
+                    "radius": 9,
+                    "color": "#222222",
+                    "fillColor": colour,
+                }
+            )
+    pts = features(
+        inter,
+        title=kind_text + " " + inter["candidate_id"].astype(str),
+        search=inter["candidate_id"],
+        gcj02=gcj02,
+        language=lang,
+        marker=marker,
+        facts=[
+            (label("kind", lang), kind_text),
+            (label("cost_cny", lang), inter["cost_cny"].round(0)),
+            (label("backhaul", lang), back_text),
+            (label("batch_no", lang), inter["batch"]),
+            (label("serves", lang), inter["serves"].map(served)),
+        ],
+    )
     if segs is not None and len(segs):
-        lines = features(segs, title=pd.Series(label("route", lang), index=segs.index), search=None, gcj02=gcj02,
-                         language=lang,
-                         style=[{"color": ROUTE_COLOUR, "weight": 4, "opacity": 0.9}] * len(segs), facts=[
-                             (label("route_id", lang), segs["segment_id"]),
-                             (label("length_km", lang), (segs["length_m"] / 1000).round(2)),
-                             (label("cost_cny", lang), segs["cost_cny"].round(0)),
-                             (label("serves", lang), segs["serves"].map(served))])
+        lines = features(
+            segs,
+            title=pd.Series(label("route", lang), index=segs.index),
+            search=None,
+            gcj02=gcj02,
+            language=lang,
+            style=[{"color": ROUTE_COLOUR, "weight": 4, "opacity": 0.9}] * len(segs),
+            facts=[
+                (label("route_id", lang), segs["segment_id"]),
+                (label("length_km", lang), (segs["length_m"] / 1000).round(2)),
+                (label("cost_cny", lang), segs["cost_cny"].round(0)),
+                (label("serves", lang), segs["serves"].map(served)),
+            ],
+        )
         pts["features"] = lines["features"] + pts["features"]
     return pts
 
 
 def _legend_sections(lang: Language, coverage: Raster | None) -> list[tuple[str, list[tuple[str, str, str]]]]:
     sec = [
-        (label("villages", lang), [("dot", STATUS_COLOURS[k], label(f"bb_{k}", lang))
-                                   for k in ("fibre", "5g", "4g", "none", "unknown")]
-         + [("poor", "#ffffff", label("poor", lang))]),
-        (label("schools", lang), [("ring", OUTLET_COLOURS[k], label(k, lang))
-                                  for k in ("outlet_ok", "outlet_low", "not_connected")]),
-        (label("proposal", lang), [("star", INTERVENTION_COLOURS["new_site"], label("new_site", lang)),
-                                   ("diamond", INTERVENTION_COLOURS["upgrade_5g"], label("upgrade_5g", lang)),
-                                   ("diamond", INTERVENTION_COLOURS["share"], label("share", lang)),
-                                   ("diamond", INTERVENTION_COLOURS["share_5g"], label("share_5g", lang)),
-                                   ("ring", INTERVENTION_COLOURS["fibre"], label("fibre_ext", lang)),
-                                   ("ring", INTERVENTION_COLOURS["satellite"], label("satellite_link", lang)),
-                                   ("line", ROUTE_COLOUR, label("route", lang))]),
-        (label("sites", lang), [("dot", SITE_COLOURS["4g"], "4G"), ("dot", SITE_COLOURS["5g"], "5G"),
-                                ("line", FIBRE_COLOUR, label("fibre", lang))]),
+        (
+            label("villages", lang),
+            [("dot", STATUS_COLOURS[k], label(f"bb_{k}", lang)) for k in ("fibre", "5g", "4g", "none", "unknown")]
+            + [("poor", "#ffffff", label("poor", lang))],
+        ),
+        (
+            label("schools", lang),
+            [("ring", OUTLET_COLOURS[k], label(k, lang)) for k in ("outlet_ok", "outlet_low", "not_connected")],
+        ),
+        (
+            label("proposal", lang),
+            [
+                ("star", INTERVENTION_COLOURS["new_site"], label("new_site", lang)),
+                ("diamond", INTERVENTION_COLOURS["upgrade_5g"], label("upgrade_5g", lang)),
+                ("diamond", INTERVENTION_COLOURS["share"], label("share", lang)),
+                ("diamond", INTERVENTION_COLOURS["share_5g"], label("share_5g", lang)),
+                ("ring", INTERVENTION_COLOURS["fibre"], label("fibre_ext", lang)),
+                ("ring", INTERVENTION_COLOURS["satellite"], label("satellite_link", lang)),
+                ("line", ROUTE_COLOUR, label("route", lang)),
+            ],
+        ),
+        (
+            label("sites", lang),
+            [
+                ("dot", SITE_COLOURS["4g"], "4G"),
+                ("dot", SITE_COLOURS["5g"], "5G"),
+                ("line", FIBRE_COLOUR, label("fibre", lang)),
+            ],
+        ),
     ]
     if coverage is not None:
         keys = ("rsrp_good", "rsrp_mid", "rsrp_edge")
-        sec.append((label("cov_4g", lang), [("box", "rgba({},{},{},{:.2f})".format(*c[:3], c[3] / 255), label(k, lang))
-                                            for (_, c), k in zip(RSRP_CLASSES, keys, strict=True)]))
+        sec.append(
+            (
+                label("cov_4g", lang),
+                [
+                    ("box", "rgba({},{},{},{:.2f})".format(*c[:3], c[3] / 255), label(k, lang))
+                    for (_, c), k in zip(RSRP_CLASSES, keys, strict=True)
+                ],
+            )
+        )
     return sec
 
 

@@ -12,8 +12,15 @@ from planning.present.maps import Raster, build_map
 from planning.status.stage import GapsResult
 
 
-def map_stage(project: Project, inputs: Inputs, *, gaps: GapsResult, proposal: Proposal | None,
-              coverage_bands: tuple[np.ndarray, object] | None, offline: bool | None = None) -> folium.Map:
+def map_stage(
+    project: Project,
+    inputs: Inputs,
+    *,
+    gaps: GapsResult,
+    proposal: Proposal | None,
+    coverage_bands: tuple[np.ndarray, object] | None,
+    offline: bool | None = None,
+) -> folium.Map:
     """The planner's folium map of the run (:func:`planning.present.maps.build_map`) with the project's
     ``[map]`` settings.
 
@@ -28,11 +35,21 @@ def map_stage(project: Project, inputs: Inputs, *, gaps: GapsResult, proposal: P
     cov = Raster(coverage_bands[0], coverage_bands[1], layers.crs) if coverage_bands is not None else None
     settings = project.map
     return build_map(
-        admin=layers["admin"], villages=v, schools=s, sites=layers["sites"], fibre=layers.get("fibre"),
+        admin=layers["admin"],
+        villages=v,
+        schools=s,
+        sites=layers["sites"],
+        fibre=layers.get("fibre"),
         interventions=proposal.interventions if proposal is not None else None,
-        routes=proposal.routes if proposal is not None else None, coverage=cov, dem=dem,
-        language=project.language, offline=settings.offline if offline is None else offline,
-        basemap=settings.basemap, tianditu_key=settings.tianditu_key, title=project.name,
+        routes=proposal.routes if proposal is not None else None,
+        coverage=cov,
+        dem=dem,
+        language=project.language,
+        offline=settings.offline if offline is None else offline,
+        basemap=settings.basemap,
+        tianditu_key=settings.tianditu_key,
+        title=project.name,
         outlet_target_mbps=project.targets.school_outlet_mbps,
         rsrp_threshold_dbm=(project.radio.lte_rsrp_threshold_dbm, project.radio.nr_rsrp_threshold_dbm),
-        hillshade_max_px=int(settings.hillshade_max_px))
+        hillshade_max_px=int(settings.hillshade_max_px),
+    )

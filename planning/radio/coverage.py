@@ -55,6 +55,7 @@ __all__ = [
     "pair_loss_db",
     "pair_rsrp_dbm",
     "resource_blocks",
+    "site_point_pairs",
     "site_ranges_m",
     "site_table",
     "subcarrier_spacing_khz",
@@ -260,7 +261,9 @@ def max_range_m(
     return out
 
 
-def _pairs(px: np.ndarray, py: np.ndarray, st: SiteTable, ranges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def site_point_pairs(
+    px: np.ndarray, py: np.ndarray, st: SiteTable, ranges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(point index, site index) of every pair within the site's range, via KD-trees."""
     if len(px) == 0 or len(st.x) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -403,59 +406,91 @@ class _Ctx:
     body_loss_db: float
 
 
+@dataclass(frozen=True)
+class _Pairs:
+    """Site-point pairs of one block: point index, site index, and (for ``extra_*``) the screened RSRP of the
+    interferers not modelled finely."""
+
+    pi: np.ndarray
+    si: np.ndarray
+    extra_p: np.ndarray
+    extra_s: np.ndarray
+    extra_rsrp: np.ndarray
+
+
+def _evaluate(
+    ctx: _Ctx,
+    px: np.ndarray,
+    py: np.ndarray,
+    pi: np.ndarray,
+    si: np.ndarray,
+    step_m: float,
+    model: Model,
+    *,
+    terrain: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Path loss and profile completeness of the pairs (:func:`pair_loss_db`)."""
+    st = ctx.st
+    return pair_loss_db(
+        ctx.dem if terrain else None,
+        st.x[si],
+        st.y[si],
+        px[pi],
+        py[pi],
+        st.band_mhz[si],
+        st.height_m[si],
+        np.full(len(pi), ctx.rx_height_m),
+        model=model,
+        environment=ctx.environment,
+        step_m=step_m,
+    )
+
+
+def _rsrp_of(ctx: _Ctx, px: np.ndarray, py: np.ndarray, pi: np.ndarray, si: np.ndarray, loss: np.ndarray) -> np.ndarray:
+    return pair_rsrp_dbm(
+        ctx.st,
+        si,
+        px[pi],
+        py[pi],
+        loss,
+        radio=ctx.radio,
+        budget=ctx.budget,
+        rx_gain_dbi=ctx.rx_gain_dbi,
+        body_loss_db=ctx.body_loss_db,
+    )
+
+
+def _screen(ctx: _Ctx, px: np.ndarray, py: np.ndarray, pi: np.ndarray, si: np.ndarray) -> _Pairs:
+    """The pairs to model finely: with a DEM, the strongest ``screen_sites_per_point`` per point and tech on flat
+    earth, screened on a coarse terrain profile, of which the strongest ``max_sites_per_point`` are kept; the
+    others keep their screened RSRP as interference."""
+    budget = ctx.budget
+    none = np.zeros(0, np.int64)
+    if not (budget.max_sites_per_point and ctx.dem is not None):
+        return _Pairs(pi, si, none, none, np.zeros(0))
+    flat, _ = _evaluate(ctx, px, py, pi, si, 0.0, ctx.model, terrain=False)
+    keep = _strongest(pi, _rsrp_of(ctx, px, py, pi, si, flat), ctx.st.tech[si], k=budget.screen_sites_per_point)
+    pi, si = pi[keep], si[keep]
+    coarse_model: Model = "hata" if ctx.model == "itm" else ctx.model
+    screen, _ = _evaluate(ctx, px, py, pi, si, budget.screen_step_m, coarse_model)
+    est = _rsrp_of(ctx, px, py, pi, si, screen)
+    keep = _strongest(pi, est, ctx.st.tech[si], k=budget.max_sites_per_point)
+    fin = ~keep & np.isfinite(est)
+    return _Pairs(pi[keep], si[keep], pi[fin], si[fin], est[fin])
+
+
 def _coverage_block(ctx: _Ctx, px: np.ndarray, py: np.ndarray, on_dem: np.ndarray, index: pd.Index) -> pd.DataFrame:
     """Coverage of one block of points (see :func:`coverage`); blocks bound the memory of the pair arrays."""
-    st, ranges, dem, radio, budget = ctx.st, ctx.ranges, ctx.dem, ctx.radio, ctx.budget
-    model, environment = ctx.model, ctx.environment
-    rx_h, rx_gain, body = ctx.rx_height_m, ctx.rx_gain_dbi, ctx.body_loss_db
-    pi, si = _pairs(px, py, st, ranges)
+    st = ctx.st
+    pi, si = site_point_pairs(px, py, st, ctx.ranges)
     keep = on_dem[pi]
     pi, si = pi[keep], si[keep]
     n_range = len(pi)
-
-    def evaluate(
-        pi: np.ndarray, si: np.ndarray, step_m: float, model: Model, *, terrain: bool = True
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return pair_loss_db(
-            dem if terrain else None,
-            st.x[si],
-            st.y[si],
-            px[pi],
-            py[pi],
-            st.band_mhz[si],
-            st.height_m[si],
-            np.full(len(pi), rx_h),
-            model=model,
-            environment=environment,
-            step_m=step_m,
-        )
-
-    def rsrp_of(pi: np.ndarray, si: np.ndarray, loss: np.ndarray) -> np.ndarray:
-        return pair_rsrp_dbm(
-            st, si, px[pi], py[pi], loss, radio=radio, budget=budget, rx_gain_dbi=rx_gain, body_loss_db=body
-        )
-
-    # interferers that are not modelled finely keep their screened RSRP (pairs in range, dropped below)
-    extra_p = np.zeros(0, np.int64)
-    extra_s = np.zeros(0, np.int64)
-    extra_rsrp = np.zeros(0)
-    if budget.max_sites_per_point and dem is not None:
-        # 1. flat-earth pre-selection: the strongest `screen_sites_per_point` per point and tech
-        flat, _ = evaluate(pi, si, 0.0, model, terrain=False)
-        keep = _strongest(pi, rsrp_of(pi, si, flat), st.tech[si], k=budget.screen_sites_per_point)
-        pi, si = pi[keep], si[keep]
-        # 2. coarse terrain screen of those, then the strongest `max_sites_per_point` are modelled finely
-        coarse_model: Model = "hata" if model == "itm" else model
-        screen, _ = evaluate(pi, si, budget.screen_step_m, coarse_model)
-        est = rsrp_of(pi, si, screen)
-        keep = _strongest(pi, est, st.tech[si], k=budget.max_sites_per_point)
-        fin = ~keep & np.isfinite(est)
-        extra_p, extra_s, extra_rsrp = pi[fin], si[fin], est[fin]
-        pi, si = pi[keep], si[keep]
+    pairs = _screen(ctx, px, py, pi, si)
+    pi, si = pairs.pi, pairs.si
     logger.info("coverage: %d points x %d sites: %d pairs in range, %d modelled", len(px), len(st.x), n_range, len(pi))
-    loss, complete = evaluate(pi, si, radio.profile_step_m, model)
-    rsrp = rsrp_of(pi, si, loss)
-
+    loss, complete = _evaluate(ctx, px, py, pi, si, ctx.radio.profile_step_m, ctx.model)
+    rsrp = _rsrp_of(ctx, px, py, pi, si, loss)
     out = pd.DataFrame(index=index)
     n_pts = len(px)
     incomplete = np.zeros(n_pts, dtype=bool)
@@ -465,50 +500,58 @@ def _coverage_block(ctx: _Ctx, px: np.ndarray, py: np.ndarray, on_dem: np.ndarra
     valid = np.isfinite(rsrp)
     for tech in TECHS:
         sel = valid & (st.tech[si] == tech)
-        p, s, r = pi[sel], si[sel], rsrp[sel]
-        best = np.full(n_pts, -np.inf)
-        np.maximum.at(best, p, r)
-        is_best = r == best[p]
-        best_pair = np.full(n_pts, -1, dtype=np.int64)
-        idx = np.flatnonzero(is_best)
-        best_pair[p[idx[::-1]]] = idx[::-1]  # first best pair per point
-        has = best_pair >= 0
-        bp = best_pair[has]
-        bsite = s[bp]
-        # co-channel interference: same band as the serving site, other sites in range
-        lin = 10.0 ** (r / 10.0)
-        same_band_sum = np.zeros(n_pts)
-        serving_band = np.full(n_pts, np.nan)
-        serving_band[has] = st.band_mhz[bsite]
-        co = st.band_mhz[s] == serving_band[p]
-        np.add.at(same_band_sum, p[co], lin[co])
-        xsel = st.tech[extra_s] == tech
-        xco = xsel & (st.band_mhz[extra_s] == serving_band[extra_p])
-        np.add.at(same_band_sum, extra_p[xco], 10.0 ** (extra_rsrp[xco] / 10.0))
-        sig = lin[bp]
-        interf = budget.load * np.maximum(same_band_sum[has] - sig, 0.0)
-        noise_dbm = -174.0 + 10.0 * np.log10(st.scs_khz[bsite] * 1e3) + budget.noise_figure_db
-        sinr = 10.0 * np.log10(sig / (10.0 ** (noise_dbm / 10.0) + interf))
-        layers = np.where(tech == "4g", budget.lte_mimo_layers, budget.nr_mimo_layers)
-        dl = np.where(is_tdd(st.band_mhz[bsite]), budget.tdd_dl_fraction, 1.0)
-        thr = throughput_mbps(
-            sinr, st.bandwidth_mhz[bsite], layers=np.full(len(bp), layers), dl_fraction=dl, budget=budget
-        )
-        threshold = radio.lte_rsrp_threshold_dbm if tech == "4g" else radio.nr_rsrp_threshold_dbm
-        site_col = np.full(n_pts, None, dtype=object)
-        site_col[has] = st.site_id[bsite]
-        rs = np.full(n_pts, np.nan)
-        rs[has] = r[bp]
-        si_db = np.full(n_pts, np.nan)
-        si_db[has] = sinr
-        th = np.zeros(n_pts)
-        th[has] = thr
-        out[f"{tech}_site_id"] = site_col
-        out[f"{tech}_rsrp_dbm"] = np.round(rs, 2)
-        out[f"{tech}_sinr_db"] = np.round(si_db, 2)
-        out[f"{tech}_throughput_mbps"] = np.round(np.where(rs >= threshold, th, 0.0), 2)
-        out[f"{tech}_covered"] = rs >= threshold
+        for col, values in _best_server(ctx, tech, pi[sel], si[sel], rsrp[sel], pairs, n_pts).items():
+            out[col] = values
     return out
+
+
+def _best_server(
+    ctx: _Ctx, tech: str, p: np.ndarray, s: np.ndarray, r: np.ndarray, pairs: _Pairs, n_pts: int
+) -> dict[str, np.ndarray]:
+    """Per point, the ``tech`` columns of its best server: site, RSRP, SINR against noise and the co-channel
+    sites (modelled and screened) at the link budget's load, throughput, covered."""
+    st, budget = ctx.st, ctx.budget
+    best = np.full(n_pts, -np.inf)
+    np.maximum.at(best, p, r)
+    is_best = r == best[p]
+    best_pair = np.full(n_pts, -1, dtype=np.int64)
+    idx = np.flatnonzero(is_best)
+    best_pair[p[idx[::-1]]] = idx[::-1]  # first best pair per point
+    has = best_pair >= 0
+    bp = best_pair[has]
+    bsite = s[bp]
+    # co-channel interference: same band as the serving site, other sites in range
+    lin = 10.0 ** (r / 10.0)
+    same_band_sum = np.zeros(n_pts)
+    serving_band = np.full(n_pts, np.nan)
+    serving_band[has] = st.band_mhz[bsite]
+    co = st.band_mhz[s] == serving_band[p]
+    np.add.at(same_band_sum, p[co], lin[co])
+    xco = (st.tech[pairs.extra_s] == tech) & (st.band_mhz[pairs.extra_s] == serving_band[pairs.extra_p])
+    np.add.at(same_band_sum, pairs.extra_p[xco], 10.0 ** (pairs.extra_rsrp[xco] / 10.0))
+    sig = lin[bp]
+    interf = budget.load * np.maximum(same_band_sum[has] - sig, 0.0)
+    noise_dbm = -174.0 + 10.0 * np.log10(st.scs_khz[bsite] * 1e3) + budget.noise_figure_db
+    sinr = 10.0 * np.log10(sig / (10.0 ** (noise_dbm / 10.0) + interf))
+    layers = np.where(tech == "4g", budget.lte_mimo_layers, budget.nr_mimo_layers)
+    dl = np.where(is_tdd(st.band_mhz[bsite]), budget.tdd_dl_fraction, 1.0)
+    thr = throughput_mbps(sinr, st.bandwidth_mhz[bsite], layers=np.full(len(bp), layers), dl_fraction=dl, budget=budget)
+    threshold = ctx.radio.lte_rsrp_threshold_dbm if tech == "4g" else ctx.radio.nr_rsrp_threshold_dbm
+    site_col = np.full(n_pts, None, dtype=object)
+    site_col[has] = st.site_id[bsite]
+    rs = np.full(n_pts, np.nan)
+    rs[has] = r[bp]
+    si_db = np.full(n_pts, np.nan)
+    si_db[has] = sinr
+    th = np.zeros(n_pts)
+    th[has] = thr
+    return {
+        f"{tech}_site_id": site_col,
+        f"{tech}_rsrp_dbm": np.round(rs, 2),
+        f"{tech}_sinr_db": np.round(si_db, 2),
+        f"{tech}_throughput_mbps": np.round(np.where(rs >= threshold, th, 0.0), 2),
+        f"{tech}_covered": rs >= threshold,
+    }
 
 
 def coverage(
@@ -548,8 +591,17 @@ def coverage(
         point is outside the DEM and gets no coverage value, "partial": some paths leave the DEM and only
         the others were evaluated).
     """
-    ctx, px, py, on_dem = _context(points, sites, radio=radio, dem=dem, receiver=receiver, budget=budget,
-                                   model=model, environment=environment, reference_ground_m=reference_ground_m)
+    ctx, px, py, on_dem = _context(
+        points,
+        sites,
+        radio=radio,
+        dem=dem,
+        receiver=receiver,
+        budget=budget,
+        model=model,
+        environment=environment,
+        reference_ground_m=reference_ground_m,
+    )
     step = max(int(budget.chunk_points), 1)
     blocks = [
         _coverage_block(
@@ -562,9 +614,18 @@ def coverage(
     return pd.concat(blocks)
 
 
-def _context(points: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *, radio: RadioSettings, dem: Dem | None,
-             receiver: Receiver, budget: LinkBudget, model: Model | None, environment: Environment | None,
-             reference_ground_m: float | None) -> tuple[_Ctx, np.ndarray, np.ndarray, np.ndarray]:
+def _context(
+    points: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    radio: RadioSettings,
+    dem: Dem | None,
+    receiver: Receiver,
+    budget: LinkBudget,
+    model: Model | None,
+    environment: Environment | None,
+    reference_ground_m: float | None,
+) -> tuple[_Ctx, np.ndarray, np.ndarray, np.ndarray]:
     """The sites, their ranges and the receiver of one coverage call; point coordinates and on-DEM mask."""
     if points.crs is None or not points.crs.is_projected or (len(sites) and not points.crs.equals(sites.crs)):
         msg = f"`points` and `sites` must share one projected CRS; got {points.crs} and {sites.crs}"
@@ -586,8 +647,11 @@ def _context(points: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *, radio: RadioS
         pz = sample_heights(dem, px, py)
         on_dem = np.isfinite(pz)
         sz = sample_heights(dem, st.x, st.y)
-        low = reference_ground_m if reference_ground_m is not None else (
-            np.nanpercentile(pz, 5) if on_dem.any() else np.nan)
+        low = (
+            reference_ground_m
+            if reference_ground_m is not None
+            else (np.nanpercentile(pz, 5) if on_dem.any() else np.nan)
+        )
         bonus = np.clip(np.nan_to_num(sz - low, nan=0.0), 0.0, None) if model == "hata" else None
     ranges = max_range_m(
         st,
@@ -614,16 +678,32 @@ def _context(points: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *, radio: RadioS
     return ctx, px, py, on_dem
 
 
-def site_ranges_m(points: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *, radio: RadioSettings, dem: Dem | None = None,
-                  receiver: Receiver = "handheld", budget: LinkBudget = LinkBudget(),
-                  reference_ground_m: float | None = None) -> np.ndarray:
+def site_ranges_m(
+    points: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    radio: RadioSettings,
+    dem: Dem | None = None,
+    receiver: Receiver = "handheld",
+    budget: LinkBudget = LinkBudget(),
+    reference_ground_m: float | None = None,
+) -> np.ndarray:
     """Per site, the distance (m) beyond which :func:`coverage` ignores it for these points (same arguments).
 
     A partition of the points gets the same coverage as the whole when it is given every site within this
     range of it (and the same ``reference_ground_m``).
     """
-    ctx, _, _, _ = _context(points, sites, radio=radio, dem=dem, receiver=receiver, budget=budget, model=None,
-                            environment=None, reference_ground_m=reference_ground_m)
+    ctx, _, _, _ = _context(
+        points,
+        sites,
+        radio=radio,
+        dem=dem,
+        receiver=receiver,
+        budget=budget,
+        model=None,
+        environment=None,
+        reference_ground_m=reference_ground_m,
+    )
     return np.asarray(ctx.ranges, dtype=float)
 
 
@@ -722,27 +802,10 @@ class Calibration:
     after_std_db: float
 
 
-def calibrate(
-    measurements: gpd.GeoDataFrame,
-    sites: gpd.GeoDataFrame,
-    *,
-    radio: RadioSettings,
-    dem: Dem | None = None,
-    budget: LinkBudget = LinkBudget(),
-    model: Model | None = None,
-    environment: Environment | None = None,
-    file: str | None = None,
-) -> Calibration:
-    """Fit offset and slope of the propagation model to RSRP measurements (``rsrp_dbm``, ``site_id``).
-
-    Each measurement is predicted from the site it names (not the best server), with the project's model
-    and without any earlier calibration.
-
-    Raises
-    ------
-    LayerError
-        A ``site_id`` that is not in the sites layer, or a missing/non-finite ``rsrp_dbm`` (file, row, column).
-    """
+def _measurements(
+    measurements: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *, file: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(RSRP in dBm, site index) of each drive-test measurement; LayerError naming every bad row."""
     problems = []
     for col in ("rsrp_dbm", "site_id"):
         if col not in measurements:
@@ -775,13 +838,37 @@ def calibrate(
     if len(rsrp) < 3:
         raise LayerError([Problem("measurements", f"{len(rsrp)} measurements; expected at least 3", file=file)])
 
+    return rsrp, np.array([index[s] for s in m_ids], dtype=np.int64)
+
+
+def calibrate(
+    measurements: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    radio: RadioSettings,
+    dem: Dem | None = None,
+    budget: LinkBudget = LinkBudget(),
+    model: Model | None = None,
+    environment: Environment | None = None,
+    file: str | None = None,
+) -> Calibration:
+    """Fit offset and slope of the propagation model to RSRP measurements (``rsrp_dbm``, ``site_id``).
+
+    Each measurement is predicted from the site it names (not the best server), with the project's model
+    and without any earlier calibration.
+
+    Raises
+    ------
+    LayerError
+        A ``site_id`` that is not in the sites layer, or a missing/non-finite ``rsrp_dbm`` (file, row, column).
+    """
+    rsrp, si = _measurements(measurements, sites, file=file)
     plain = replace(radio, calibration_offset_db=0.0, calibration_slope_db_per_decade=0.0)
     model = model or plain.model  # type: ignore[assignment]
     environment = environment or plain.environment  # type: ignore[assignment]
     st = site_table(sites, plain)
     if dem is not None and not dem.crs.equals(sites.crs):
         dem = reproject_dem(dem, sites.crs)
-    si = np.array([index[s] for s in m_ids])
     geoms = np.asarray(measurements.geometry.values)
     px, py = shapely.get_x(geoms), shapely.get_y(geoms)
     loss, complete = pair_loss_db(

@@ -80,8 +80,9 @@ def county_partitions(project: Project, inputs: Inputs, *, refs: dict[str, float
     for layer, receiver in COVERAGE_RECEIVERS.items():
         pts = layers[layer]
         if len(pts) and len(sites):
-            r = site_ranges_m(pts, sites, radio=project.radio, dem=inputs.dem, receiver=receiver,
-                              reference_ground_m=refs[layer])
+            r = site_ranges_m(
+                pts, sites, radio=project.radio, dem=inputs.dem, receiver=receiver, reference_ground_m=refs[layer]
+            )
             ranges = np.maximum(ranges, r)
     area_of = {layer: assign_areas(layers[layer], layers["admin"]) for layer in COVERAGE_RECEIVERS}
     parts = []
@@ -123,8 +124,9 @@ def dask_client(address: str | None = None, *, n_workers: int | None = None) -> 
     if address:
         client = Client(address)
     else:
-        cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None
+        )
         client = Client(cluster)
     try:
         yield client
@@ -146,8 +148,9 @@ def dask_map(client: Any) -> MapJobs:
     return run
 
 
-def distributed_coverage(project: Project, inputs: Inputs, *, client: Any = None, address: str | None = None,
-                         n_workers: int | None = None) -> gpd.GeoDataFrame:
+def distributed_coverage(
+    project: Project, inputs: Inputs, *, client: Any = None, address: str | None = None, n_workers: int | None = None
+) -> gpd.GeoDataFrame:
     """The coverage stage's output (as :func:`planning.radio.stage.coverage_stage`), computed per county on dask.
 
     Parameters
@@ -165,11 +168,12 @@ def distributed_coverage(project: Project, inputs: Inputs, *, client: Any = None
             return distributed_coverage(project, inputs, client=own)
     refs = reference_ground(inputs)
     parts = county_partitions(project, inputs, refs=refs)
-    logger.info("dask: %d county partitions; sites per partition %s", len(parts),
-                [len(p.sites) for p in parts])
+    logger.info("dask: %d county partitions; sites per partition %s", len(parts), [len(p.sites) for p in parts])
     dem = client.scatter(inputs.dem, broadcast=True) if inputs.dem is not None else None
-    futures = [client.submit(_partition_coverage, p, project.radio, dem, refs, key=f"coverage-{p.area_id}",
-                             pure=False) for p in parts]
+    futures = [
+        client.submit(_partition_coverage, p, project.radio, dem, refs, key=f"coverage-{p.area_id}", pure=False)
+        for p in parts
+    ]
     results = client.gather(futures)
     merged = pd.concat(results)
     out = []
@@ -183,8 +187,9 @@ def distributed_coverage(project: Project, inputs: Inputs, *, client: Any = None
     return gpd.GeoDataFrame(pd.concat(out, ignore_index=True), geometry="geometry", crs=inputs.layers.crs)
 
 
-def distributed_status(project: Project, inputs: Inputs, *, coverage: pd.DataFrame | None,
-                       reach: pd.DataFrame | None, client: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+def distributed_status(
+    project: Project, inputs: Inputs, *, coverage: pd.DataFrame | None, reach: pd.DataFrame | None, client: Any
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Village and school status per county on dask (as :func:`planning.status.stage.point_status` for the region).
 
     Each county task gets its villages and schools with their coverage and reach rows; the status of a point
@@ -207,10 +212,19 @@ def distributed_status(project: Project, inputs: Inputs, *, coverage: pd.DataFra
             continue
         cov = [x for k in frames if (x := rows(coverage, k, masks[k])) is not None]
         rch = [x for k in frames if (x := rows(reach, k, masks[k])) is not None]
-        futures.append(client.submit(
-            point_status, project, frames["villages"][masks["villages"]], frames["schools"][masks["schools"]],
-            coverage=pd.concat(cov) if cov else None, reach=pd.concat(rch) if rch else None, admin=admin_f,
-            key=f"status-{area}", pure=False))
+        futures.append(
+            client.submit(
+                point_status,
+                project,
+                frames["villages"][masks["villages"]],
+                frames["schools"][masks["schools"]],
+                coverage=pd.concat(cov) if cov else None,
+                reach=pd.concat(rch) if rch else None,
+                admin=admin_f,
+                key=f"status-{area}",
+                pure=False,
+            )
+        )
     parts = client.gather(futures)
     vs = pd.concat([p[0] for p in parts]).reindex(frames["villages"].index)
     ss = pd.concat([p[1] for p in parts]).reindex(frames["schools"].index)

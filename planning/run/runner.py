@@ -90,8 +90,7 @@ def input_paths(project: Project) -> list[Path]:
 def write_proposal(prop: Proposal, out: Path) -> list[Path]:
     """Write the proposal files into ``out``; returns their paths."""
     inter = prop.interventions.copy()
-    write_layers({"interventions": inter, "demands": prop.demands, "fibre_routes": prop.routes},
-                 out / "proposal.gpkg")
+    write_layers({"interventions": inter, "demands": prop.demands, "fibre_routes": prop.routes}, out / "proposal.gpkg")
     table = pd.DataFrame(inter.drop(columns="geometry"))
     xy = inter.geometry.to_crs(4326)
     table["lon"], table["lat"] = xy.x.round(6), xy.y.round(6)
@@ -148,8 +147,13 @@ def run_pipeline(
     out = Path(out_dir)
     protected = input_paths(project)
     check_output_dir(out, overwrite=overwrite, protected=protected)  # fail before the work, not after it
-    options = {"progress": progress, "ledger_date": ledger_date, "budget_cny": budget_cny,
-               "target_share": target_share, "offline": offline}
+    options = {
+        "progress": progress,
+        "ledger_date": ledger_date,
+        "budget_cny": budget_cny,
+        "target_share": target_share,
+        "offline": offline,
+    }
     with staged_output(out, overwrite=overwrite, protected=protected) as tmp:
         if not dask:
             result = _run(project, tmp, client=None, **options)
@@ -188,8 +192,17 @@ class _Run:
         return in_turn if self.client is None else dask_map(self.client)
 
 
-def _run(project: Project, out: Path, *, progress: Progress | None, ledger_date: dt.date | None,
-         budget_cny: float | None, target_share: float | None, offline: bool | None, client: Any) -> RunResult:
+def _run(
+    project: Project,
+    out: Path,
+    *,
+    progress: Progress | None,
+    ledger_date: dt.date | None,
+    budget_cny: float | None,
+    target_share: float | None,
+    offline: bool | None,
+    client: Any,
+) -> RunResult:
     """The stages of :func:`run_pipeline` (``client``: dask.distributed for coverage, status and provinces)."""
     run = _Run(out=out, progress=progress, client=client)
     with run.stage("inputs"):
@@ -202,8 +215,9 @@ def _run(project: Project, out: Path, *, progress: Progress | None, ledger_date:
         write_layers({"coverage": cov}, out / "coverage.gpkg")
         run.wrote("coverage.gpkg")
     with run.stage("coverage_raster", "coverage raster"):
-        bands, transform = coverage_raster(inputs.layers["sites"], inputs.layers.region, crs=inputs.layers.crs,
-                                           radio=project.radio, dem=inputs.dem)
+        bands, transform = coverage_raster(
+            inputs.layers["sites"], inputs.layers.region, crs=inputs.layers.crs, radio=project.radio, dem=inputs.dem
+        )
         write_raster(out / "coverage.tif", bands, transform, inputs.layers.crs)
         run.wrote("coverage.tif")
     with run.stage("fibre", "fibre"):
@@ -218,35 +232,50 @@ def _run(project: Project, out: Path, *, progress: Progress | None, ledger_date:
         create_ledger(gaps.ledger, out / "ledger.gpkg", date=ledger_date or dt.date.today(), source="coverplan run")
         run.wrote("gaps.gpkg", "county_targets.csv", "ledger.gpkg")
     with run.stage("optimise", "optimise"):
-        prop = propose(project, inputs, coverage=cov, fibre=fib, gaps=gaps, budget_cny=budget_cny,
-                       target_share=target_share, map_jobs=run.map_jobs)
+        prop = propose(
+            project,
+            inputs,
+            coverage=cov,
+            fibre=fib,
+            gaps=gaps,
+            budget_cny=budget_cny,
+            target_share=target_share,
+            map_jobs=run.map_jobs,
+        )
         run.files += write_proposal(prop, out)
     with run.stage("report", "report"):
         tables = report_tables(project, gaps, prop, curve=cost_curve(project, gaps, prop))
         run.files += write_report(project, tables, prop, out, date=ledger_date)
     with run.stage("map", "map"):
-        fmap = map_stage(project, inputs, gaps=gaps, proposal=prop, coverage_bands=(bands, transform),
-                         offline=offline)
+        fmap = map_stage(project, inputs, gaps=gaps, proposal=prop, coverage_bands=(bands, transform), offline=offline)
         run.files.append(save_map(fmap, out / "map.html"))
     with run.stage("summary"):
         summary = _summary(project, inputs, cov, fib, gaps, prop)
     _write_summary(summary, run.seconds, out)
     run.wrote("summary.json", "summary.md")
     logger.info("wrote %s", ", ".join(f.name for f in run.files))
-    return RunResult(inputs=inputs, summary=summary, coverage=cov, fibre=fib, gaps=gaps, proposal=prop,
-                     files=run.files, seconds=run.seconds)
+    return RunResult(
+        inputs=inputs,
+        summary=summary,
+        coverage=cov,
+        fibre=fib,
+        gaps=gaps,
+        proposal=prop,
+        files=run.files,
+        seconds=run.seconds,
+    )
 
 
-def _gaps(project: Project, inputs: Inputs, cov: gpd.GeoDataFrame, fib: FibreResult | None, client: Any
-          ) -> GapsResult:
+def _gaps(project: Project, inputs: Inputs, cov: gpd.GeoDataFrame, fib: FibreResult | None, client: Any) -> GapsResult:
     """The gaps stage, its point status computed per county on dask when there is a client."""
     reach = fib.reach if fib is not None else None
     layers = inputs.layers
     if client is not None:
         status = distributed_status(project, inputs, coverage=cov, reach=reach, client=client)
     else:
-        status = point_status(project, layers["villages"], layers["schools"], coverage=cov, reach=reach,
-                              admin=layers["admin"])
+        status = point_status(
+            project, layers["villages"], layers["schools"], coverage=cov, reach=reach, admin=layers["admin"]
+        )
     return gaps_stage(project, inputs, coverage=cov, fibre=fib, status=status)
 
 
@@ -259,8 +288,9 @@ def _write_fibre(fib: FibreResult, out: Path) -> None:
     write_csv(fib.components, out / "fibre_components.csv", index=True)
 
 
-def _summary(project: Project, inputs: Inputs, cov: gpd.GeoDataFrame, fib: FibreResult | None, gaps: GapsResult,
-             prop: Proposal) -> dict[str, Any]:
+def _summary(
+    project: Project, inputs: Inputs, cov: gpd.GeoDataFrame, fib: FibreResult | None, gaps: GapsResult, prop: Proposal
+) -> dict[str, Any]:
     summary = summarise(project, inputs)
     summary["coverage"] = summarise_coverage(cov, project)
     summary["gaps"] = summarise_gaps(gaps)
@@ -273,7 +303,9 @@ def _summary(project: Project, inputs: Inputs, cov: gpd.GeoDataFrame, fib: Fibre
 
 
 def _write_summary(summary: dict[str, Any], seconds: dict[str, float], out: Path) -> None:
-    (out / "summary.json").write_text(json.dumps({**summary, "seconds": seconds}, ensure_ascii=False, indent=2),
-                                      encoding="utf-8")
-    (out / "summary.md").write_text(summary_markdown({k: v for k, v in summary.items() if k != "warnings_list"},
-                                                     seconds), encoding="utf-8")
+    (out / "summary.json").write_text(
+        json.dumps({**summary, "seconds": seconds}, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    (out / "summary.md").write_text(
+        summary_markdown({k: v for k, v in summary.items() if k != "warnings_list"}, seconds), encoding="utf-8"
+    )

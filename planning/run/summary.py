@@ -77,14 +77,29 @@ def summarise(project: Project, inputs: Inputs) -> dict[str, Any]:
 def summarise_gaps(result: GapsResult) -> dict[str, Any]:
     """The region row of the target table, and the ledger size by what is lacking."""
     region = result.targets[result.targets["county"] == REGION].iloc[0]
-    keys = ["poor_villages", "poor_with_broadband", "poor_broadband_share", "poor_broadband_shortfall", "poor_4g_share",
-            "schools", "schools_connected", "schools_connected_share", "schools_connected_shortfall",
-            "schools_outlet_ok", "schools_outlet_share", "schools_outlet_shortfall", "meets_all"]
+    keys = [
+        "poor_villages",
+        "poor_with_broadband",
+        "poor_broadband_share",
+        "poor_broadband_shortfall",
+        "poor_4g_share",
+        "schools",
+        "schools_connected",
+        "schools_connected_share",
+        "schools_connected_shortfall",
+        "schools_outlet_ok",
+        "schools_outlet_share",
+        "schools_outlet_shortfall",
+        "meets_all",
+    ]
     out: dict[str, Any] = {}
     for k in keys:
         val = region[k]
-        out[k] = bool(val) if isinstance(val, bool | np.bool_) else (
-            round(float(val), 4) if isinstance(val, float) else int(val))
+        out[k] = (
+            bool(val)
+            if isinstance(val, bool | np.bool_)
+            else (round(float(val), 4) if isinstance(val, float) else int(val))
+        )
     out["counties_meeting_all"] = int(result.targets.loc[result.targets["county"] != REGION, "meets_all"].sum())
     out["counties"] = int((result.targets["county"] != REGION).sum())
     out["ledger_rows"] = len(result.ledger)

@@ -37,8 +37,10 @@ def _aligned(frame: pd.DataFrame | None, index: pd.Index, what: str) -> pd.DataF
     if frame is None:
         return None
     if not frame.index.equals(index):
-        msg = (f"`{what}` has index {list(frame.index[:5])}...; expected the same index as the layer "
-               f"({list(index[:5])}...)")
+        msg = (
+            f"`{what}` has index {list(frame.index[:5])}...; expected the same index as the layer "
+            f"({list(index[:5])}...)"
+        )
         raise ValueError(msg)
     return frame
 
@@ -88,21 +90,29 @@ def village_status(
         g4 |= have & (acc == "4g")
         known |= have
     broadband = np.where(fibre, "fibre", np.where(g5, "5g", np.where(g4, "4g", np.where(known, "none", "unknown"))))
-    poor = villages["is_poor"].fillna(False).astype(bool).to_numpy() if "is_poor" in villages else np.zeros(
-        len(idx), dtype=bool)
+    poor = (
+        villages["is_poor"].fillna(False).astype(bool).to_numpy()
+        if "is_poor" in villages
+        else np.zeros(len(idx), dtype=bool)
+    )
     has_bb = np.isin(broadband, ["fibre", "5g", "4g"])
-    lacks = [";".join(x for x, need in (("broadband", not b), ("4g", p and not g)) if need)
-             for b, p, g in zip(has_bb, poor, g4, strict=True)]
-    out = pd.DataFrame({
-        "village_id": villages["village_id"].astype(str).to_numpy(),
-        "name": villages["name"].astype(str).to_numpy(),
-        "county": county_of(villages, admin).to_numpy(),
-        "is_poor": poor,
-        "broadband": broadband,
-        "has_broadband": has_bb,
-        "has_4g": g4,
-        "lacks": lacks,
-    }, index=idx)
+    lacks = [
+        ";".join(x for x, need in (("broadband", not b), ("4g", p and not g)) if need)
+        for b, p, g in zip(has_bb, poor, g4, strict=True)
+    ]
+    out = pd.DataFrame(
+        {
+            "village_id": villages["village_id"].astype(str).to_numpy(),
+            "name": villages["name"].astype(str).to_numpy(),
+            "county": county_of(villages, admin).to_numpy(),
+            "is_poor": poor,
+            "broadband": broadband,
+            "has_broadband": has_bb,
+            "has_4g": g4,
+            "lacks": lacks,
+        },
+        index=idx,
+    )
     n_unknown = int((broadband == "unknown").sum())
     if n_unknown:
         logger.warning("%d village(s) have no coverage, reach or access evidence: status unknown", n_unknown)
@@ -142,10 +152,16 @@ def school_status(
     coverage = _aligned(coverage, idx, "coverage")
     reach = _aligned(reach, idx, "reach")
     n = len(idx)
-    reported_acc = (schools["access"].astype(object).where(schools["access"].notna(), None).to_numpy()
-                    if "access" in schools else np.full(n, None, dtype=object))
-    reported_bw = (pd.to_numeric(schools["bandwidth_mbps"], errors="coerce").to_numpy(dtype=float)
-                   if "bandwidth_mbps" in schools else np.full(n, np.nan))
+    reported_acc = (
+        schools["access"].astype(object).where(schools["access"].notna(), None).to_numpy()
+        if "access" in schools
+        else np.full(n, None, dtype=object)
+    )
+    reported_bw = (
+        pd.to_numeric(schools["bandwidth_mbps"], errors="coerce").to_numpy(dtype=float)
+        if "bandwidth_mbps" in schools
+        else np.full(n, np.nan)
+    )
     fibre = reach["connected"].to_numpy(dtype=bool, copy=True) if reach is not None else np.zeros(n, dtype=bool)
     fibre |= reported_acc == "fibre"
     tp = {t: np.zeros(n) for t in ("4g", "5g")}
@@ -164,30 +180,38 @@ def school_status(
     wireless = cov["4g"] | cov["5g"]
     sat = reported_acc == "satellite"
     known = np.full(n, coverage is not None or reach is not None) | (reported_acc != None)  # noqa: E711
-    access = np.where(fibre, "fibre", np.where(wireless, best_w, np.where(sat, "satellite",
-                                                                            np.where(known, "none", "unknown"))))
-    outlet = np.where(access == "fibre", targets.fibre_tier_mbps,
-                      np.where(np.isin(access, ["4g", "5g"]), best_tp,
-                               np.where(access == "satellite", reported_bw, 0.0)))
+    access = np.where(
+        fibre, "fibre", np.where(wireless, best_w, np.where(sat, "satellite", np.where(known, "none", "unknown")))
+    )
+    outlet = np.where(
+        access == "fibre",
+        targets.fibre_tier_mbps,
+        np.where(np.isin(access, ["4g", "5g"]), best_tp, np.where(access == "satellite", reported_bw, 0.0)),
+    )
     outlet = np.where(access == "unknown", np.nan, outlet)
     connected = np.isin(access, ["fibre", "5g", "4g", "satellite"])
     meets = connected & (np.nan_to_num(outlet, nan=0.0) >= targets.school_outlet_mbps)
-    lacks = [";".join(x for x, need in (("connection", not c), ("outlet_target", not m)) if need)
-             for c, m in zip(connected, meets, strict=True)]
+    lacks = [
+        ";".join(x for x, need in (("connection", not c), ("outlet_target", not m)) if need)
+        for c, m in zip(connected, meets, strict=True)
+    ]
     n_sat_nan = int((sat & ~fibre & ~wireless & np.isnan(reported_bw)).sum())
     if n_sat_nan:
         logger.warning("%d satellite school(s) report no bandwidth_mbps: outlet unknown, target not met", n_sat_nan)
-    return pd.DataFrame({
-        "school_id": schools["school_id"].astype(str).to_numpy(),
-        "name": schools["name"].astype(str).to_numpy(),
-        "kind": schools["kind"].astype(str).to_numpy(),
-        "county": county_of(schools, admin).to_numpy(),
-        "access": access,
-        "outlet_mbps": outlet,
-        "connected": connected,
-        "meets_outlet": meets,
-        "lacks": lacks,
-    }, index=idx)
+    return pd.DataFrame(
+        {
+            "school_id": schools["school_id"].astype(str).to_numpy(),
+            "name": schools["name"].astype(str).to_numpy(),
+            "kind": schools["kind"].astype(str).to_numpy(),
+            "county": county_of(schools, admin).to_numpy(),
+            "access": access,
+            "outlet_mbps": outlet,
+            "connected": connected,
+            "meets_outlet": meets,
+            "lacks": lacks,
+        },
+        index=idx,
+    )
 
 
 def shortfall(have: int, total: int, target_share: float) -> int:
@@ -249,33 +273,47 @@ def target_table(villages: pd.DataFrame, schools: pd.DataFrame, *, targets: Targ
             "schools_outlet_share": share(s_out, n_s),
             "schools_outlet_shortfall": shortfall(s_out, n_s, targets.school_connected_share),
         }
-        row["meets_all"] = (row["poor_broadband_shortfall"] == 0 and row["schools_connected_shortfall"] == 0
-                            and row["schools_outlet_shortfall"] == 0)
+        row["meets_all"] = (
+            row["poor_broadband_shortfall"] == 0
+            and row["schools_connected_shortfall"] == 0
+            and row["schools_outlet_shortfall"] == 0
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def ledger_rows(villages: pd.DataFrame, schools: pd.DataFrame, *, geometry_villages: gpd.GeoSeries,
-                geometry_schools: gpd.GeoSeries, reach_cost_cny: pd.Series | None = None) -> gpd.GeoDataFrame:
+def ledger_rows(
+    villages: pd.DataFrame,
+    schools: pd.DataFrame,
+    *,
+    geometry_villages: gpd.GeoSeries,
+    geometry_schools: gpd.GeoSeries,
+    reach_cost_cny: pd.Series | None = None,
+) -> gpd.GeoDataFrame:
     """Rows for the ledger (台账): every village or school that lacks something.
 
     ``remedy``/``remedy_cost_cny`` start as the fibre extension from the reach model where one exists (the
     optimiser replaces them with its cheapest choice); ``status`` starts ``unconnected``.
     """
     parts = []
-    for layer, frame, geom, id_col in (("villages", villages, geometry_villages, "village_id"),
-                                       ("schools", schools, geometry_schools, "school_id")):
+    for layer, frame, geom, id_col in (
+        ("villages", villages, geometry_villages, "village_id"),
+        ("schools", schools, geometry_schools, "school_id"),
+    ):
         need = frame[frame["lacks"] != ""]
-        part = pd.DataFrame({
-            "id": (layer + ":" + need[id_col]).to_numpy(),
-            "layer": layer,
-            "name": need["name"].to_numpy(),
-            "county": need["county"].to_numpy(),
-            "kind": need["kind"].to_numpy() if "kind" in need else np.where(need["is_poor"], "poor_village",
-                                                                             "village"),
-            "lacks": need["lacks"].to_numpy(),
-            "access": need["access"].to_numpy() if "access" in need else need["broadband"].to_numpy(),
-        })
+        part = pd.DataFrame(
+            {
+                "id": (layer + ":" + need[id_col]).to_numpy(),
+                "layer": layer,
+                "name": need["name"].to_numpy(),
+                "county": need["county"].to_numpy(),
+                "kind": need["kind"].to_numpy()
+                if "kind" in need
+                else np.where(need["is_poor"], "poor_village", "village"),
+                "lacks": need["lacks"].to_numpy(),
+                "access": need["access"].to_numpy() if "access" in need else need["broadband"].to_numpy(),
+            }
+        )
         part["geometry"] = geom.loc[need.index].to_numpy()
         parts.append(part)
     out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=geometry_villages.crs)

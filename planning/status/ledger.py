@@ -49,8 +49,20 @@ _RANK = {s: i for i, s in enumerate(STATUSES)}
 UPDATE_COLUMNS = ("id", "status", "date", "note")
 _TABLE = "ledger"
 _HISTORY = "ledger_history"
-_LEDGER_COLUMNS = ["id", "layer", "name", "county", "kind", "lacks", "access", "remedy", "remedy_cost_cny",
-                   "status", "status_date", "note"]
+_LEDGER_COLUMNS = [
+    "id",
+    "layer",
+    "name",
+    "county",
+    "kind",
+    "lacks",
+    "access",
+    "remedy",
+    "remedy_cost_cny",
+    "status",
+    "status_date",
+    "note",
+]
 
 
 class LedgerError(CoverplanError, ValueError):
@@ -110,8 +122,10 @@ def _open(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[sq
         except sqlite3.Error as exc:
             raise _db_error(path, exc) from exc
         if not {_TABLE, _HISTORY, "gpkg_contents", "gpkg_geometry_columns"} <= tables:
-            msg = (f"`{path}` is not a coverplan ledger: expected the GeoPackage tables `{_TABLE}` and `{_HISTORY}`, "
-                   f"found {sorted(tables)}")
+            msg = (
+                f"`{path}` is not a coverplan ledger: expected the GeoPackage tables `{_TABLE}` and `{_HISTORY}`, "
+                f"found {sorted(tables)}"
+            )
             raise LedgerError(msg)
         yield con
     finally:
@@ -127,16 +141,17 @@ def _gpkg_geometry(blob: bytes | None) -> shapely.Geometry | None:
         raise ValueError(msg)
     envelope = (blob[3] >> 1) & 0b111
     size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[envelope]
-    return shapely.from_wkb(bytes(blob[8 + size:]))
+    return shapely.from_wkb(bytes(blob[8 + size :]))
 
 
 def _read_table(con: sqlite3.Connection, path: Path) -> gpd.GeoDataFrame:
     """The ``ledger`` feature table with its geometry and CRS, read through ``con``."""
     try:
-        geom_col, srs_id = con.execute("SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?",
-                                       (_TABLE,)).fetchone()
+        geom_col, srs_id = con.execute(
+            "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (_TABLE,)
+        ).fetchone()
         wkt = con.execute("SELECT definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?", (srs_id,)).fetchone()
-        frame = pd.read_sql_query(f'SELECT * FROM {_TABLE} ORDER BY fid', con)
+        frame = pd.read_sql_query(f"SELECT * FROM {_TABLE} ORDER BY fid", con)
         geoms = [_gpkg_geometry(b) for b in frame.pop(geom_col)]
     except (sqlite3.Error, TypeError, ValueError, KeyError, shapely.errors.GEOSException) as exc:
         raise _db_error(path, sqlite3.DatabaseError(str(exc))) from exc
@@ -155,8 +170,7 @@ def parse_date(value: object) -> dt.date | None:
         return None
 
 
-def create_ledger(rows: gpd.GeoDataFrame, path: str | Path, *, date: dt.date, source: str = "coverplan run"
-                  ) -> Path:
+def create_ledger(rows: gpd.GeoDataFrame, path: str | Path, *, date: dt.date, source: str = "coverplan run") -> Path:
     """Write a new ledger file from :func:`planning.status.gaps.ledger_rows` (refuses to replace an existing file).
 
     Each row's creation is recorded as a ``status`` event (``old`` empty, ``new`` its status) dated ``date``.
@@ -312,8 +326,15 @@ def read_updates(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def apply_updates(ledger: str | Path, updates: pd.DataFrame, *, force: bool = False, source: str = "",
-                  timeout_s: float = LOCK_TIMEOUT_S, today: dt.date | None = None) -> UpdateResult:
+def apply_updates(
+    ledger: str | Path,
+    updates: pd.DataFrame,
+    *,
+    force: bool = False,
+    source: str = "",
+    timeout_s: float = LOCK_TIMEOUT_S,
+    today: dt.date | None = None,
+) -> UpdateResult:
     """Apply field reports to the ledger in one transaction, or reject them all.
 
     Parameters
@@ -357,8 +378,7 @@ def apply_updates(ledger: str | Path, updates: pd.DataFrame, *, force: bool = Fa
     return result
 
 
-def _apply(con: sqlite3.Connection, updates: pd.DataFrame, *, force: bool, source: str, today: dt.date
-           ) -> UpdateResult:
+def _apply(con: sqlite3.Connection, updates: pd.DataFrame, *, force: bool, source: str, today: dt.date) -> UpdateResult:
     current = {r[0]: [r[1], r[2], r[3]] for r in con.execute(f"SELECT id, status, status_date, note FROM {_TABLE}")}
     last_event = dict(con.execute(f"SELECT id, MAX(event_date) FROM {_HISTORY} GROUP BY id").fetchall())
     plain: dict[str, list[str]] = {}
@@ -397,19 +417,34 @@ def _apply(con: sqlite3.Connection, updates: pd.DataFrame, *, force: bool, sourc
             bad(i, raw_id, "date", f"`{rec.date}` is not a date; expected YYYY-MM-DD")
             ok = False
         if date is not None and date > today:
-            bad(i, raw_id, "date", f"{date.isoformat()} is in the future (today is {today.isoformat()}); expected the "
-                                   "date the change happened")
+            bad(
+                i,
+                raw_id,
+                "date",
+                f"{date.isoformat()} is in the future (today is {today.isoformat()}); expected the "
+                "date the change happened",
+            )
             ok = False
         if not ok:
             continue
         old_status = state[rid][0]
         if last.get(rid) and date.isoformat() < last[rid]:
-            bad(i, raw_id, "date", f"{date.isoformat()} is before this row's last recorded change ({last[rid]}); "
-                                   "expected events in date order")
+            bad(
+                i,
+                raw_id,
+                "date",
+                f"{date.isoformat()} is before this row's last recorded change ({last[rid]}); "
+                "expected events in date order",
+            )
             continue
         if _RANK[status] < _RANK[old_status] and not force:
-            bad(i, raw_id, "status", f"`{old_status}` -> `{status}` goes backwards; expected a later status "
-                                     f"(order {' < '.join(STATUSES)}) or --force")
+            bad(
+                i,
+                raw_id,
+                "status",
+                f"`{old_status}` -> `{status}` goes backwards; expected a later status "
+                f"(order {' < '.join(STATUSES)}) or --force",
+            )
             continue
         if status == old_status and note == (state[rid][2] or ""):
             unchanged += 1
@@ -430,8 +465,9 @@ def _apply(con: sqlite3.Connection, updates: pd.DataFrame, *, force: bool, sourc
     return UpdateResult(applied=len(plan), unchanged=unchanged, events=events)
 
 
-def _write_event(con: sqlite3.Connection, rid: str, status: str, date_s: str, note: str, old: str, source: str,
-                 now: str) -> None:
+def _write_event(
+    con: sqlite3.Connection, rid: str, status: str, date_s: str, note: str, old: str, source: str, now: str
+) -> None:
     """One row's change: the ledger row and its history event (inside the caller's transaction)."""
     con.execute(f"UPDATE {_TABLE} SET status = ?, status_date = ?, note = ? WHERE id = ?", (status, date_s, note, rid))
     con.execute(
@@ -475,10 +511,16 @@ def read_official_counts(path: str | Path) -> pd.DataFrame:
     problems = []
     counts = pd.to_numeric(frame["unconnected_schools"], errors="coerce")
     for i in np.flatnonzero(counts.isna() | (counts < 0) | (counts % 1 != 0)):
-        problems.append(Problem("counts", f"`{frame['unconnected_schools'].iloc[i]}` is not a count; expected an "
-                                          "integer >= 0", file=str(path), row=int(i) + 1,
-                                row_id=frame["county"].iloc[i] or frame["city"].iloc[i],
-                                column="unconnected_schools"))
+        problems.append(
+            Problem(
+                "counts",
+                f"`{frame['unconnected_schools'].iloc[i]}` is not a count; expected an integer >= 0",
+                file=str(path),
+                row=int(i) + 1,
+                row_id=frame["county"].iloc[i] or frame["city"].iloc[i],
+                column="unconnected_schools",
+            )
+        )
     if problems:
         msg = f"{path}: {len(problems)} bad row(s)"
         raise LedgerError(msg, problems)
@@ -496,8 +538,11 @@ def read_official_counts(path: str | Path) -> pd.DataFrame:
 def ledger_school_counts(path: str | Path, *, at: dt.date | None = None) -> pd.Series:
     """Unconnected schools per county in the ledger (lacking a connection, status before ``connected``)."""
     frame = state_at(path, at) if at is not None else read_ledger(path)
-    s = frame[(frame["layer"] == "schools") & frame["lacks"].str.contains("connection")
-              & frame["status"].isin(["unconnected", "planned", "under_construction"])]
+    s = frame[
+        (frame["layer"] == "schools")
+        & frame["lacks"].str.contains("connection")
+        & frame["status"].isin(["unconnected", "planned", "under_construction"])
+    ]
     return s.groupby("county").size()
 
 

@@ -38,21 +38,42 @@ def per_layer(frame: pd.DataFrame | None, layer: str, index: pd.Index) -> pd.Dat
     return part.set_index(index)
 
 
-def point_status(project: Project, villages: gpd.GeoDataFrame, schools: gpd.GeoDataFrame, *,
-                 coverage: pd.DataFrame | None, reach: pd.DataFrame | None, admin: gpd.GeoDataFrame
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def point_status(
+    project: Project,
+    villages: gpd.GeoDataFrame,
+    schools: gpd.GeoDataFrame,
+    *,
+    coverage: pd.DataFrame | None,
+    reach: pd.DataFrame | None,
+    admin: gpd.GeoDataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Village and school status (:func:`~planning.status.gaps.village_status`,
     :func:`~planning.status.gaps.school_status`) from the coverage and reach rows of these points (combined frames
     with ``layer``, in the points' order)."""
-    vs = village_status(villages, coverage=per_layer(coverage, "villages", villages.index),
-                        reach=per_layer(reach, "villages", villages.index), admin=admin)
-    ss = school_status(schools, targets=project.targets, coverage=per_layer(coverage, "schools", schools.index),
-                       reach=per_layer(reach, "schools", schools.index), admin=admin)
+    vs = village_status(
+        villages,
+        coverage=per_layer(coverage, "villages", villages.index),
+        reach=per_layer(reach, "villages", villages.index),
+        admin=admin,
+    )
+    ss = school_status(
+        schools,
+        targets=project.targets,
+        coverage=per_layer(coverage, "schools", schools.index),
+        reach=per_layer(reach, "schools", schools.index),
+        admin=admin,
+    )
     return vs, ss
 
 
-def gaps_stage(project: Project, inputs: Inputs, *, coverage: pd.DataFrame | None,
-               fibre: FibreResult | None, status: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> GapsResult:
+def gaps_stage(
+    project: Project,
+    inputs: Inputs,
+    *,
+    coverage: pd.DataFrame | None,
+    fibre: FibreResult | None,
+    status: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> GapsResult:
     """Status of villages and schools, targets per county and for the region, and the ledger rows.
 
     ``status``: the village and school status when the caller computed it already (the runner does, per county
@@ -69,5 +90,9 @@ def gaps_stage(project: Project, inputs: Inputs, *, coverage: pd.DataFrame | Non
     if reach is not None:
         cost = pd.Series(reach["fibre_cost_cny"].to_numpy(), index=(reach["layer"] + ":" + reach["point_id"]))
     rows = ledger_rows(vs, ss, geometry_villages=v.geometry, geometry_schools=s.geometry, reach_cost_cny=cost)
-    return GapsResult(villages=gpd.GeoDataFrame(vs, geometry=v.geometry, crs=v.crs),
-                      schools=gpd.GeoDataFrame(ss, geometry=s.geometry, crs=s.crs), targets=table, ledger=rows)
+    return GapsResult(
+        villages=gpd.GeoDataFrame(vs, geometry=v.geometry, crs=v.crs),
+        schools=gpd.GeoDataFrame(ss, geometry=s.geometry, crs=s.crs),
+        targets=table,
+        ledger=rows,
+    )

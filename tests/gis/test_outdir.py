@@ -72,6 +72,7 @@ def test_an_empty_existing_folder_is_used(tmp_path: Path):
 def test_an_error_or_ctrl_c_leaves_the_earlier_output(tmp_path: Path):
     out = tmp_path / "out"
     _write_run(out, text="good")
+
     def fail_half_way(exc: BaseException) -> None:
         with staged_output(out, overwrite=True) as tmp:
             (tmp / "summary.json").write_text("half", encoding="utf-8")
@@ -99,8 +100,14 @@ def test_out_may_not_be_or_contain_the_current_home_or_root_folder(tmp_path: Pat
     work.mkdir()
     (work / "villages.csv").write_text("precious", encoding="utf-8")
     monkeypatch.chdir(work)
-    out = {"cwd": str(work), "parent_of_cwd": str(tmp_path), "home": str(Path.home()), "root": "/", "empty": "",
-           "dot": "."}[which]
+    out = {
+        "cwd": str(work),
+        "parent_of_cwd": str(tmp_path),
+        "home": str(Path.home()),
+        "root": "/",
+        "empty": "",
+        "dot": ".",
+    }[which]
     with pytest.raises(OutputRefusedError):
         check_output_dir(out, overwrite=True)
     assert (work / "villages.csv").read_text(encoding="utf-8") == "precious"
@@ -159,8 +166,9 @@ def test_the_lock_holds_across_processes_and_a_killed_run_leaves_nothing_behind(
             print("ready", flush=True)
             time.sleep(60)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parents[2])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2]
+    )
     try:
         assert proc.stdout.readline().strip() == "ready"
         with pytest.raises(OutputBusyError):

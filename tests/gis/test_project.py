@@ -72,16 +72,25 @@ def test_missing_required_layer(tmp_path):
     ("text", "match"),
     [
         ('[radio]\neirp_dbm = "high"\n', r"`eirp_dbm` = 'high'; expected a finite number >= 10 and <= 90 dBm"),
-        ("[targets]\nschool_connected_share = 1.5\n", r"`school_connected_share` = 1.5 is out of range; expected a "
-                                                       r"finite number >= 0 and <= 1"),
+        (
+            "[targets]\nschool_connected_share = 1.5\n",
+            r"`school_connected_share` = 1.5 is out of range; expected a "
+            r"finite number >= 0 and <= 1",
+        ),
         ("[costs]\nnew_site_cny = -1\n", r"`new_site_cny` = -1 is out of range; expected a finite number >= 0"),
         ('[project]\nlanguage = "fr"\n', r"`language` = 'fr'; expected 'zh' or 'en'"),
         ('[project]\ncoordinates = "bd09"\n', r"`coordinates` = 'bd09'"),
         ('[project]\nmetric_crs = "EPSG:4326"\n', r"is not projected"),
-        ("[radio]\ntower_height_m = 0\n", r"`tower_height_m` = 0 is out of range; expected a finite number > 0 and "
-                                           r"<= 300 m"),
-        ("[fibre]\nburied_share = 1.5\n", r"\[fibre\] `buried_share` = 1.5 is out of range; expected a finite "
-                                           r"number >= 0 and <= 1"),
+        (
+            "[radio]\ntower_height_m = 0\n",
+            r"`tower_height_m` = 0 is out of range; expected a finite number > 0 and "
+            r"<= 300 m",
+        ),
+        (
+            "[fibre]\nburied_share = 1.5\n",
+            r"\[fibre\] `buried_share` = 1.5 is out of range; expected a finite "
+            r"number >= 0 and <= 1",
+        ),
         ("[fibre]\nsnap_tolerance_m = 0\n", r"`snap_tolerance_m` = 0 is out of range; expected a finite number > 0"),
         ("[fibre]\ndrop_m = -5\n", r"`drop_m` = -5 is out of range; expected a finite number >= 0 and <= 50000 m"),
         # non-finite numbers never pass a range check
@@ -90,20 +99,35 @@ def test_missing_required_layer(tmp_path):
         ("[optimise]\nbudget_cny = inf\n", r"`budget_cny` = inf; expected a finite number"),
         ("[radio]\nnr_bands_mhz = [700, -inf]\n", r"`nr_bands_mhz` = -inf; expected a finite number >= 300"),
         # whole numbers, and physically absurd values, with the range in the message
-        ("[optimise]\nfibre_rounds = 0.5\n", r"`fibre_rounds` = 0.5 is not a whole number; expected a whole number "
-                                              r">= 1 and <= 100"),
+        (
+            "[optimise]\nfibre_rounds = 0.5\n",
+            r"`fibre_rounds` = 0.5 is not a whole number; expected a whole number "
+            r">= 1 and <= 100",
+        ),
         ("[map]\nhillshade_max_px = 10.5\n", r"`hillshade_max_px` = 10.5 is not a whole number"),
-        ("[radio]\neirp_dbm = 400\n", r"`eirp_dbm` = 400 is out of range; expected a finite number >= 10 and <= 90 "
-                                       r"dBm"),
-        ("[radio]\nlte_band_mhz = 60000\n", r"`lte_band_mhz` = 60000 is out of range; expected a finite number >= "
-                                             r"300 and <= 6000 MHz"),
+        (
+            "[radio]\neirp_dbm = 400\n",
+            r"`eirp_dbm` = 400 is out of range; expected a finite number >= 10 and <= 90 "
+            r"dBm",
+        ),
+        (
+            "[radio]\nlte_band_mhz = 60000\n",
+            r"`lte_band_mhz` = 60000 is out of range; expected a finite number >= "
+            r"300 and <= 6000 MHz",
+        ),
         ("[radio]\nnr_bands_mhz = [700, 28000]\n", r"`nr_bands_mhz` = 28000 is out of range"),
-        ("[radio]\nlte_rsrp_threshold_dbm = 10\n", r"`lte_rsrp_threshold_dbm` = 10 is out of range; expected a "
-                                                    r"finite number >= -156 and <= -31 dBm"),
+        (
+            "[radio]\nlte_rsrp_threshold_dbm = 10\n",
+            r"`lte_rsrp_threshold_dbm` = 10 is out of range; expected a "
+            r"finite number >= -156 and <= -31 dBm",
+        ),
         ('[project]\nname = "a\\u0000b"\n', r"\[project\] `name` = 'a\\x00b' holds control character\(s\)"),
         ('[optimise]\noperator = "CM\\u001bCC"\n', r"`operator` = 'CM\\x1bCC' holds control character"),
-        ('[map]\nbasemap = "tianditu"\ntianditu_key = "{{ 7 * 7 }}"\n', r"`tianditu_key` = '\{\{ 7 \* 7 \}\}'; "
-                                                                        r"expected a Tianditu token"),
+        (
+            '[map]\nbasemap = "tianditu"\ntianditu_key = "{{ 7 * 7 }}"\n',
+            r"`tianditu_key` = '\{\{ 7 \* 7 \}\}'; "
+            r"expected a Tianditu token",
+        ),
         ("[terrain]\npath = 5\n", r"\[terrain\] `path` = 5; expected the DEM GeoTIFF's path"),
         ('[map]\nbasemap = "google"\n', r"\[map\] `basemap` = 'google'; expected one of \['amap', 'tianditu'"),
         ('[map]\nbasemap = "tianditu"\n', r"needs `tianditu_key`"),

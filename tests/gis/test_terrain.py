@@ -130,19 +130,30 @@ def test_unreadable_and_crs_less_dem(tmp_path: Path):
         open_dem(tmp_path / "nocrs.tif")
 
 
-def _dem_file(tmp_path: Path, heights: np.ndarray, *, cell: float = CELL_M, crs: str = CRS_M,
-              x0: float = X0, y0: float = Y0, name: str = "d.tif") -> Path:
+def _dem_file(
+    tmp_path: Path,
+    heights: np.ndarray,
+    *,
+    cell: float = CELL_M,
+    crs: str = CRS_M,
+    x0: float = X0,
+    y0: float = Y0,
+    name: str = "d.tif",
+) -> Path:
     path = tmp_path / name
     write_dem(dem_from_array(heights, Affine(cell, 0, x0, 0, -cell, y0), crs), path)
     return path
 
 
-@pytest.mark.parametrize(("heights", "cell", "match"), [
-    (np.full((5, 5), 12_000.0), CELL_M, r"DEM heights run from 12000 to 12000 m; expected -500 to 9000 m"),
-    (np.full((5, 5), -9999.0), CELL_M, r"from -9999 to -9999 m; expected -500 to 9000 m .*nodata undeclared"),
-    (np.full((1, 1), 100.0), CELL_M, r"DEM has 1 x 1 cells over the region; expected at least 3 x 3"),
-    (np.full((5, 5), 100.0), 5000.0, r"DEM cells are 5,000 m; expected at most 1,000 m"),
-])
+@pytest.mark.parametrize(
+    ("heights", "cell", "match"),
+    [
+        (np.full((5, 5), 12_000.0), CELL_M, r"DEM heights run from 12000 to 12000 m; expected -500 to 9000 m"),
+        (np.full((5, 5), -9999.0), CELL_M, r"from -9999 to -9999 m; expected -500 to 9000 m .*nodata undeclared"),
+        (np.full((1, 1), 100.0), CELL_M, r"DEM has 1 x 1 cells over the region; expected at least 3 x 3"),
+        (np.full((5, 5), 100.0), 5000.0, r"DEM cells are 5,000 m; expected at most 1,000 m"),
+    ],
+)
 def test_absurd_dems_are_refused(tmp_path: Path, heights: np.ndarray, cell: float, match: str):
     with pytest.raises(TerrainError, match=match):
         open_dem(_dem_file(tmp_path, heights.astype(np.float32), cell=cell))
@@ -157,8 +168,11 @@ def test_a_large_dem_is_read_over_the_region_only_or_refused_with_its_size(tmp_p
     assert dem.transform.f == Y0 - 1000 + 20
     # the values are the file's at the same place: h = row + col
     assert sample_heights(dem, X0 + 1005.0, Y0 - 1005.0) == pytest.approx(100.0 + 100.0, abs=1e-3)
-    with pytest.raises(TerrainError, match=r"DEM area needed is 400 x 300 cells \(120,000\); expected at most "
-                                           r"10,000: resample"):
+    with pytest.raises(
+        TerrainError,
+        match=r"DEM area needed is 400 x 300 cells \(120,000\); expected at most "
+        r"10,000: resample",
+    ):
         open_dem(big, max_cells=10_000)
     with pytest.raises(TerrainError, match="DEM does not overlap the region"):
         open_dem(big, bounds=(X0 + 90_000, Y0 - 1000, X0 + 91_000, Y0), crs=CRS_M)

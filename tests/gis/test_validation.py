@@ -46,13 +46,16 @@ def test_negative_population_names_row_id_and_column():
     )
 
 
-@pytest.mark.parametrize(("layer", "column", "value", "expected"), [
-    ("villages", "population", 5_000_000, "5000000 is out of range; expected an integer >= 0 and <= 200000 people"),
-    ("villages", "households", 1e9, "is out of range; expected an integer >= 0 and <= 200000"),
-    ("schools", "students", 250_000, "250000 is out of range; expected an integer >= 0 and <= 60000"),
-    ("schools", "bandwidth_mbps", 1e12, "is out of range; expected a number >= 0 and <= 100000 Mbps"),
-    ("sites", "eirp_dbm", 3.0, "3.0 is out of range; expected a number >= 10 and <= 90 dBm"),
-])
+@pytest.mark.parametrize(
+    ("layer", "column", "value", "expected"),
+    [
+        ("villages", "population", 5_000_000, "5000000 is out of range; expected an integer >= 0 and <= 200000 people"),
+        ("villages", "households", 1e9, "is out of range; expected an integer >= 0 and <= 200000"),
+        ("schools", "students", 250_000, "250000 is out of range; expected an integer >= 0 and <= 60000"),
+        ("schools", "bandwidth_mbps", 1e12, "is out of range; expected a number >= 0 and <= 100000 Mbps"),
+        ("sites", "eirp_dbm", 3.0, "3.0 is out of range; expected a number >= 10 and <= 90 dBm"),
+    ],
+)
 def test_physically_absurd_numbers_are_refused_with_the_range(layer, column, value, expected):
     frame = tiny_layers()[layer].copy()
     frame[column] = (frame[column] if column in frame else pd.Series(60.0, index=frame.index)).astype(object)
@@ -135,8 +138,13 @@ def test_province_column_must_be_complete_when_given():
     assert problems_of(a, "admin") == []
     a.loc[a.index[-1], "province"] = " "
     (p,) = problems_of(a, "admin")
-    assert (p.layer, p.file, p.row, p.row_id, p.column) == ("admin", "x.gpkg", len(a),
-                                                            f"area_id={a['area_id'].iloc[-1]}", "province")
+    assert (p.layer, p.file, p.row, p.row_id, p.column) == (
+        "admin",
+        "x.gpkg",
+        len(a),
+        f"area_id={a['area_id'].iloc[-1]}",
+        "province",
+    )
     assert "in every row when the column is given" in p.message
 
 

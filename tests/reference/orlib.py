@@ -13,12 +13,12 @@ def read_orlib_scp(path: str | Path) -> tuple[sparse.csr_matrix, np.ndarray]:
     tokens = Path(path).read_text().split()
     vals = np.array(tokens, dtype=np.int64)
     m, n = int(vals[0]), int(vals[1])
-    cost = vals[2:2 + n].astype(float)
+    cost = vals[2 : 2 + n].astype(float)
     pos = 2 + n
     r, c = [], []
     for i in range(m):
         k = int(vals[pos])
-        cols = vals[pos + 1:pos + 1 + k] - 1
+        cols = vals[pos + 1 : pos + 1 + k] - 1
         r.append(np.full(k, i))
         c.append(cols)
         pos += 1 + k

@@ -211,8 +211,11 @@ def test_run_writes_outputs_and_guards_overwrite(tmp_path: Path):
     assert set(gaps_v.loc[gaps_v["broadband"] == "fibre", "village_id"]) == fib_ids
     led = pyogrio.read_dataframe(out / "ledger.gpkg", layer="ledger")
     assert len(led) == summary["gaps"]["ledger_rows"]
-    assert len(led) == (gaps_v["lacks"].fillna("") != "").sum() + (
-        pyogrio.read_dataframe(out / "gaps.gpkg", layer="schools")["lacks"].fillna("") != "").sum()
+    assert (
+        len(led)
+        == (gaps_v["lacks"].fillna("") != "").sum()
+        + (pyogrio.read_dataframe(out / "gaps.gpkg", layer="schools")["lacks"].fillna("") != "").sum()
+    )
     assert set(led["status"]) == {"unconnected"}
     prop = summary["proposal"]
     inter = pyogrio.read_dataframe(out / "proposal.gpkg", layer="interventions")

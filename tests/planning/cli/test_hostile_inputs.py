@@ -47,7 +47,9 @@ def hostile_project(tmp_path: Path, tiny_dem_path: Path) -> Path:
         f'[project]\nname = {name}\nlanguage = "zh"\n\n[layers]\n'
         + "".join(f'{k} = "layers.gpkg"\n' for k in layers)
         + '\n[terrain]\npath = "dem.tif"\n\n[radio]\nlte_rsrp_threshold_dbm = -40\nnr_rsrp_threshold_dbm = -40\n'
-        + "\n[map]\noffline = true\n", encoding="utf-8")
+        + "\n[map]\noffline = true\n",
+        encoding="utf-8",
+    )
     return tmp_path / "project.toml"
 
 
@@ -104,8 +106,14 @@ def test_no_out_deletes_an_input(hostile_project: Path, tmp_path: Path, monkeypa
     link = tmp_path.parent / f"link-{tmp_path.name}"
     if where == "symlink":
         link.symlink_to(folder, target_is_directory=True)
-    out = {"project_folder": folder, "parent": folder.parent, "cwd": ".", "empty": "", "layer_file":
-           folder / "layers.gpkg", "symlink": link}[where]
+    out = {
+        "project_folder": folder,
+        "parent": folder.parent,
+        "cwd": ".",
+        "empty": "",
+        "layer_file": folder / "layers.gpkg",
+        "symlink": link,
+    }[where]
     res = invoke("run", hostile_project, "--out", out, "--overwrite")
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output

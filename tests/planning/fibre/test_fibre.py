@@ -28,19 +28,27 @@ STEINLIB = ROOT / "data" / "reference" / "steinlib"
 RATE = 15.0  # CNY per metre: aerial 15,000 CNY/km (DESIGN.md default)
 
 
-def lines(coords: list[list[tuple[float, float]]], id_col: str = "road_id", crs: str | None = CRS_M,
-          prefix: str = "R") -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({id_col: [f"{prefix}{i + 1}" for i in range(len(coords))]},
-                            geometry=[shapely.LineString(c) for c in coords], crs=crs)
+def lines(
+    coords: list[list[tuple[float, float]]], id_col: str = "road_id", crs: str | None = CRS_M, prefix: str = "R"
+) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {id_col: [f"{prefix}{i + 1}" for i in range(len(coords))]},
+        geometry=[shapely.LineString(c) for c in coords],
+        crs=crs,
+    )
 
 
 def points(xy: list[tuple[float, float]], layer: str = "villages") -> gpd.GeoDataFrame:
     id_col = {"villages": "village_id", "schools": "school_id", "fibre_nodes": "node_id"}[layer]
-    return gpd.GeoDataFrame({id_col: [f"{layer[0].upper()}{i + 1}" for i in range(len(xy))]},
-                            geometry=shapely.points(np.asarray(xy, dtype=float)), crs=CRS_M)
+    return gpd.GeoDataFrame(
+        {id_col: [f"{layer[0].upper()}{i + 1}" for i in range(len(xy))]},
+        geometry=shapely.points(np.asarray(xy, dtype=float)),
+        crs=CRS_M,
+    )
 
 
 # ---------------------------------------------------------------- network building and repairs
+
 
 def test_crossing_lines_are_noded() -> None:
     net = fibre.build_network(lines([[(0, 0), (1000, 0)], [(500, -500), (500, 500)]]))
@@ -89,9 +97,11 @@ def test_duplicate_road_and_fibre_merge_into_fibre_edge() -> None:
 def test_multipart_zero_length_and_ring_are_repaired_and_reported() -> None:
     roads = gpd.GeoDataFrame(
         {"road_id": ["M", "Z", "O"]},
-        geometry=[shapely.MultiLineString([[(0, 0), (100, 0)], [(100, 0), (200, 0)]]),
-                  shapely.LineString([(50, 50), (50, 50)]),
-                  shapely.LineString([(200, 0), (300, 0), (300, 100), (200, 100), (200, 0)])],
+        geometry=[
+            shapely.MultiLineString([[(0, 0), (100, 0)], [(100, 0), (200, 0)]]),
+            shapely.LineString([(50, 50), (50, 50)]),
+            shapely.LineString([(200, 0), (300, 0), (300, 100), (200, 100), (200, 0)]),
+        ],
         crs=CRS_M,
     )
     net = fibre.build_network(roads)
@@ -106,15 +116,16 @@ def test_lines_without_crs_or_in_degrees_are_refused() -> None:
     with pytest.raises(LayerError, match=r"\[roads\].*no CRS"):
         fibre.build_network(lines([[(0, 0), (1, 1)]], crs=None))
     with pytest.raises(LayerError, match=r"\[fibre\].*expected a projected metric CRS"):
-        fibre.build_network(lines([[(0, 0), (1000, 0)]]), lines([[(126.0, 43.0), (126.1, 43.0)]], id_col="route_id",
-                                                                 crs="EPSG:4326"))
+        fibre.build_network(
+            lines([[(0, 0), (1000, 0)]]), lines([[(126.0, 43.0), (126.1, 43.0)]], id_col="route_id", crs="EPSG:4326")
+        )
     with pytest.raises(LayerError, match="no road or fibre lines"):
         fibre.build_network(None, None)
 
 
 def test_networkx_view_has_attributes() -> None:
     g = fibre.build_graph(lines([[(0, 0), (1000, 0)]]), costs=CostSettings(fibre_aerial_cny_per_km=20_000.0))
-    (_a, _b, d), = g.edges(data=True)
+    ((_a, _b, d),) = g.edges(data=True)
     assert d["length_m"] == pytest.approx(1000.0)
     assert d["kind"] == "road"
     assert d["cost_cny"] == pytest.approx(20_000.0)
@@ -122,6 +133,7 @@ def test_networkx_view_has_attributes() -> None:
 
 
 # ---------------------------------------------------------------- points, reach and plans
+
 
 @pytest.fixture
 def small_net() -> fibre.RoadNetwork:
@@ -187,6 +199,7 @@ def test_reach_grows_with_distance_along_a_road() -> None:
 
 # ---------------------------------------------------------------- Steiner trees
 
+
 def _reference() -> dict[str, float]:
     with (STEINLIB / "steinlib_reference.csv").open(encoding="utf-8") as fh:
         return {r["instance"]: float(r["opt_sbeyer"]) for r in csv.DictReader(fh)}
@@ -244,8 +257,11 @@ def test_steiner_tree_bad_input() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=8, max_value=40),
-       st.integers(min_value=2, max_value=8))
+@given(
+    st.integers(min_value=0, max_value=10_000),
+    st.integers(min_value=8, max_value=40),
+    st.integers(min_value=2, max_value=8),
+)
 def test_random_graphs_valid_and_not_worse_than_networkx(seed: int, n: int, k: int) -> None:
     rng = np.random.default_rng(seed)
     g = nx.connected_watts_strogatz_graph(n, 4, 0.3, seed=seed)
@@ -261,12 +277,15 @@ def test_random_graphs_valid_and_not_worse_than_networkx(seed: int, n: int, k: i
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=0, max_value=39),
-       st.integers(min_value=1, max_value=40), st.booleans())
+@given(
+    st.integers(min_value=0, max_value=10_000),
+    st.integers(min_value=0, max_value=39),
+    st.integers(min_value=1, max_value=40),
+    st.booleans(),
+)
 def test_ranked_search_finds_the_nearest_target_of_a_range(seed: int, lo: int, width: int, inside: bool) -> None:
     # the key-path exchange passes a part of the tree as a range of ranks (or its complement); the search must
     # find the same distance as a full multi-source Dijkstra to those targets
-
 
     rng = np.random.default_rng(seed)
     g = nx.connected_watts_strogatz_graph(60, 4, 0.3, seed=seed)
@@ -299,7 +318,6 @@ def test_steinlib_reader_matches_header() -> None:
 
 
 def test_bounded_search_matches_scipy_dijkstra() -> None:
-
 
     rng = np.random.default_rng(3)
     g = nx.connected_watts_strogatz_graph(300, 6, 0.2, seed=3)

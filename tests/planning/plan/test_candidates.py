@@ -17,10 +17,26 @@ COSTS = CostSettings()
 
 
 def _status() -> tuple[pd.DataFrame, pd.DataFrame, gpd.GeoSeries, gpd.GeoSeries]:
-    v = pd.DataFrame({"village_id": ["V1", "V2", "V3"], "name": ["a", "b", "c"], "county": ["X"] * 3,
-                      "is_poor": [True, False, False], "lacks": ["broadband;4g", "", "broadband"]}, index=[5, 6, 7])
-    s = pd.DataFrame({"school_id": ["S1", "S2"], "name": ["d", "e"], "kind": ["teaching_point", "primary"],
-                      "county": ["X", "X"], "lacks": ["outlet_target", ""]}, index=[0, 1])
+    v = pd.DataFrame(
+        {
+            "village_id": ["V1", "V2", "V3"],
+            "name": ["a", "b", "c"],
+            "county": ["X"] * 3,
+            "is_poor": [True, False, False],
+            "lacks": ["broadband;4g", "", "broadband"],
+        },
+        index=[5, 6, 7],
+    )
+    s = pd.DataFrame(
+        {
+            "school_id": ["S1", "S2"],
+            "name": ["d", "e"],
+            "kind": ["teaching_point", "primary"],
+            "county": ["X", "X"],
+            "lacks": ["outlet_target", ""],
+        },
+        index=[0, 1],
+    )
     gv = gpd.GeoSeries(shapely.points([0.0, 5000.0, 40_000.0], [0.0, 0.0, 0.0]), index=v.index, crs=CRS_M)
     gs = gpd.GeoSeries(shapely.points([300.0, 9000.0], [0.0, 0.0]), index=s.index, crs=CRS_M)
     return v, s, gv, gs
@@ -37,9 +53,15 @@ def test_demand_weights() -> None:
 
 
 def test_backhaul_is_the_cheapest_option() -> None:
-    cands = gpd.GeoDataFrame({"candidate_id": ["A", "B", "C", "U"], "kind": ["new_site"] * 3 + ["upgrade_5g"],
-                              "given_cost_cny": [np.nan, np.nan, 500_000.0, np.nan]},
-                             geometry=shapely.points([0.0, 0.0, 100_000.0, 0.0], [0.0, 0.0, 0.0, 0.0]), crs=CRS_M)
+    cands = gpd.GeoDataFrame(
+        {
+            "candidate_id": ["A", "B", "C", "U"],
+            "kind": ["new_site"] * 3 + ["upgrade_5g"],
+            "given_cost_cny": [np.nan, np.nan, 500_000.0, np.nan],
+        },
+        geometry=shapely.points([0.0, 0.0, 100_000.0, 0.0], [0.0, 0.0, 0.0, 0.0]),
+        crs=CRS_M,
+    )
     sites = gpd.GeoDataFrame({"site_id": ["T1"]}, geometry=[shapely.Point(10_000.0, 0.0)], crs=CRS_M)
     out = site_costs(cands, np.array([50_000.0, np.inf, np.inf, np.inf]), sites, costs=COSTS)
     assert list(out["backhaul"]) == ["fibre", "microwave", "satellite", "existing"]
@@ -49,10 +71,16 @@ def test_backhaul_is_the_cheapest_option() -> None:
 
 def test_radio_links_near_and_far() -> None:
     radio = RadioSettings()
-    demands = gpd.GeoDataFrame({"layer": ["villages", "villages", "schools"]},
-                               geometry=shapely.points([0.0, 60_000.0, 200.0], [500.0, 0.0, 0.0]), crs=CRS_M)
-    cands = gpd.GeoDataFrame({"candidate_id": ["N1"], "tech": ["4g"], "band_mhz": [1800.0], "height_m": [35.0]},
-                             geometry=[shapely.Point(0.0, 0.0)], crs=CRS_M)
+    demands = gpd.GeoDataFrame(
+        {"layer": ["villages", "villages", "schools"]},
+        geometry=shapely.points([0.0, 60_000.0, 200.0], [500.0, 0.0, 0.0]),
+        crs=CRS_M,
+    )
+    cands = gpd.GeoDataFrame(
+        {"candidate_id": ["N1"], "tech": ["4g"], "band_mhz": [1800.0], "height_m": [35.0]},
+        geometry=[shapely.Point(0.0, 0.0)],
+        crs=CRS_M,
+    )
     existing = pd.DataFrame({"4g_rsrp_dbm": [np.nan] * 3, "5g_rsrp_dbm": [np.nan] * 3})
     d, c = radio_links(demands, cands, existing, radio=radio, dem=None)
     assert set(c) <= {0}
@@ -69,10 +97,18 @@ def test_build_candidates_fibre_costs_come_from_reach() -> None:
     d = demand_table(v, s, gv, gs, pd.Series([100, 100, 100], index=v.index), settings=OptimiseSettings())
     fibre_cost = pd.Series({"villages:V1": 20_000.0, "villages:V3": np.inf, "schools:S1": 4_500.0})
     existing = pd.DataFrame({"4g_rsrp_dbm": [np.nan] * 3, "5g_rsrp_dbm": [np.nan] * 3})
-    cs = build_candidates(d, sites=gpd.GeoDataFrame({"site_id": [], "tech": [], "band_mhz": [], "height_m": []},
-                                                    geometry=[], crs=CRS_M),
-                          given=None, existing=existing, fibre_cost_of=fibre_cost, site_fibre_cost=None, dem=None,
-                          radio=RadioSettings(), costs=COSTS, school_outlet_mbps=100.0)
+    cs = build_candidates(
+        d,
+        sites=gpd.GeoDataFrame({"site_id": [], "tech": [], "band_mhz": [], "height_m": []}, geometry=[], crs=CRS_M),
+        given=None,
+        existing=existing,
+        fibre_cost_of=fibre_cost,
+        site_fibre_cost=None,
+        dem=None,
+        radio=RadioSettings(),
+        costs=COSTS,
+        school_outlet_mbps=100.0,
+    )
     fib = cs.candidates[cs.candidates["kind"] == "fibre"].set_index("source")
     assert fib.loc["villages:V1", "cost_cny"] == pytest.approx(20_000.0)
     assert "villages:V3" not in fib.index  # no fibre route: no fibre candidate
@@ -89,20 +125,25 @@ def _two_operator_sites() -> gpd.GeoDataFrame:
     # T1/T1N: the planner's 4G+5G tower; T2: the planner's 4G only; T3 + T3N: another operator's 4G and 5G on one
     # tower (fibre); T4: another operator's 4G (microwave), 30 m from the planner's T2 (one tower: not offered);
     # T5: a third operator's tower far from fibre (backhaul unknown)
-    return gpd.GeoDataFrame({
-        "site_id": ["T1", "T1N", "T2", "T3", "T3N", "T4", "T5"],
-        "tech": ["4g", "5g", "4g", "4g", "5g", "4g", "4g"],
-        "band_mhz": [1800.0, 3500.0, 1800.0, 1800.0, 3500.0, 900.0, 900.0],
-        "height_m": [35.0, 35.0, 30.0, 40.0, 45.0, 30.0, 50.0],
-        "operator": ["CMCC", "CMCC", "CMCC", "CTCC", "CTCC", "CUCC", None],
-        "backhaul": ["fibre", "fibre", "microwave", "fibre", "fibre", "microwave", None],
-    }, geometry=shapely.points([0.0, 0.0, 10_000.0, 20_000.0, 20_010.0, 10_030.0, 300_000.0], [0.0] * 7), crs=CRS_M)
+    return gpd.GeoDataFrame(
+        {
+            "site_id": ["T1", "T1N", "T2", "T3", "T3N", "T4", "T5"],
+            "tech": ["4g", "5g", "4g", "4g", "5g", "4g", "4g"],
+            "band_mhz": [1800.0, 3500.0, 1800.0, 1800.0, 3500.0, 900.0, 900.0],
+            "height_m": [35.0, 35.0, 30.0, 40.0, 45.0, 30.0, 50.0],
+            "operator": ["CMCC", "CMCC", "CMCC", "CTCC", "CTCC", "CUCC", None],
+            "backhaul": ["fibre", "fibre", "microwave", "fibre", "fibre", "microwave", None],
+        },
+        geometry=shapely.points([0.0, 0.0, 10_000.0, 20_000.0, 20_010.0, 10_030.0, 300_000.0], [0.0] * 7),
+        crs=CRS_M,
+    )
 
 
 def test_tower_sharing_candidates_and_costs() -> None:
     radio = RadioSettings()
-    demands = gpd.GeoDataFrame({"demand_id": ["villages:V1"], "layer": ["villages"]},
-                               geometry=[shapely.Point(15_000.0, 0.0)], crs=CRS_M)
+    demands = gpd.GeoDataFrame(
+        {"demand_id": ["villages:V1"], "layer": ["villages"]}, geometry=[shapely.Point(15_000.0, 0.0)], crs=CRS_M
+    )
     sites = _two_operator_sites()
     cs = candidate_sites(demands, sites, None, dem=None, radio=radio, operator="CMCC")
     by_id = cs.set_index("candidate_id")
@@ -129,8 +170,9 @@ def test_tower_sharing_candidates_and_costs() -> None:
 
 
 def test_operator_needs_the_operator_column() -> None:
-    demands = gpd.GeoDataFrame({"demand_id": ["villages:V1"], "layer": ["villages"]},
-                               geometry=[shapely.Point(15_000.0, 0.0)], crs=CRS_M)
+    demands = gpd.GeoDataFrame(
+        {"demand_id": ["villages:V1"], "layer": ["villages"]}, geometry=[shapely.Point(15_000.0, 0.0)], crs=CRS_M
+    )
     sites = _two_operator_sites().drop(columns="operator")
     with pytest.raises(LayerError, match=r"layer `sites`.*`operator` column"):
         candidate_sites(demands, sites, None, dem=None, radio=RadioSettings(), operator="CMCC")
@@ -143,9 +185,19 @@ def test_satellite_connects_schools_only_at_the_outlet_target() -> None:
     no_sites = gpd.GeoDataFrame({"site_id": [], "tech": [], "band_mhz": [], "height_m": []}, geometry=[], crs=CRS_M)
 
     def build(mbps: float):
-        return build_candidates(d, sites=no_sites, given=None, existing=existing, fibre_cost_of=None,
-                                site_fibre_cost=None, dem=None, radio=RadioSettings(), costs=COSTS,
-                                school_outlet_mbps=100.0, satellite_school_mbps=mbps)
+        return build_candidates(
+            d,
+            sites=no_sites,
+            given=None,
+            existing=existing,
+            fibre_cost_of=None,
+            site_fibre_cost=None,
+            dem=None,
+            radio=RadioSettings(),
+            costs=COSTS,
+            school_outlet_mbps=100.0,
+            satellite_school_mbps=mbps,
+        )
 
     cs = build(100.0)
     sat = cs.candidates[cs.candidates["kind"] == "satellite"]

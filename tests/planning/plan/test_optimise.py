@@ -59,8 +59,9 @@ def test_same_optimum_as_spopt_mclp(name: str, p: int) -> None:
     assert ours.status == "optimal"
 
 
-def _brute(a: np.ndarray, cost: np.ndarray, weight: np.ndarray, *, budget: float | None, share: float | None,
-           must: np.ndarray) -> float:
+def _brute(
+    a: np.ndarray, cost: np.ndarray, weight: np.ndarray, *, budget: float | None, share: float | None, must: np.ndarray
+) -> float:
     n_c = a.shape[1]
     coverable_w = weight[a.any(axis=1)].sum()
     best = -np.inf if budget is not None else np.inf
@@ -111,8 +112,9 @@ def test_exact_on_tiny_instances(seed: int, n_d: int, n_c: int, mode: str) -> No
 
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 100_000), st.integers(3, 12), st.integers(2, 8), st.sampled_from(["budget", "share"]))
-def test_model_with_binary_or_continuous_demand_columns_has_the_same_optimum(seed: int, n_d: int, n_c: int,
-                                                                              mode: str) -> None:
+def test_model_with_binary_or_continuous_demand_columns_has_the_same_optimum(
+    seed: int, n_d: int, n_c: int, mode: str
+) -> None:
     # the full MILP makes the demand columns binary (short rounds of root cuts), the neighbourhood sub-MIPs keep
     # them continuous: both must solve the same problem (checked against enumeration, no reductions in between)
 
@@ -127,8 +129,18 @@ def test_model_with_binary_or_continuous_demand_columns_has_the_same_optimum(see
     expect = _brute(a, cost, weight, budget=budget, share=share, must=must)
     need = None if share is None else share * float(weight[a.any(axis=1)].sum())
     for y_binary in (True, False):
-        sel, bound, status = solve_milp(sparse.csr_matrix(a), cost, weight, must, budget=budget, need_weight=need,
-                                   set_cover=False, time_limit_s=10, mip_rel_gap=1e-9, y_binary=y_binary)
+        sel, bound, status = solve_milp(
+            sparse.csr_matrix(a),
+            cost,
+            weight,
+            must,
+            budget=budget,
+            need_weight=need,
+            set_cover=False,
+            time_limit_s=10,
+            mip_rel_gap=1e-9,
+            y_binary=y_binary,
+        )
         covered = a[:, sel].any(axis=1)
         assert status == "optimal"
         assert bound == pytest.approx(expect)
@@ -199,7 +211,6 @@ def test_phase_respects_yearly_budget_and_priority() -> None:
 @pytest.mark.parametrize("share", [1.0, 0.9])
 def test_neighbourhood_search_improves_a_poor_start_and_stays_feasible(share: float) -> None:
 
-
     a, cost = read_orlib_scp(ORLIB / "scp41.txt")
     w = np.random.default_rng(1).uniform(1.0, 3.0, a.shape[0])
     set_cover = share == 1.0
@@ -209,8 +220,17 @@ def test_neighbourhood_search_improves_a_poor_start_and_stays_feasible(share: fl
     # the worst start: every candidate chosen
     every = np.arange(a.shape[1])
     for sel0 in (start, every):
-        sel = neighbourhood_search(a.tocsr(), cost, w, must, sel0, need_weight=need, set_cover=set_cover, size=60,
-                   deadline=time.perf_counter() + 4.0)
+        sel = neighbourhood_search(
+            a.tocsr(),
+            cost,
+            w,
+            must,
+            sel0,
+            need_weight=need,
+            set_cover=set_cover,
+            size=60,
+            deadline=time.perf_counter() + 4.0,
+        )
         covered = np.asarray(a[:, sel].sum(axis=1)).ravel() > 0
         assert covered.all() if set_cover else w[covered].sum() >= need - 1e-6
         assert cost[sel].sum() <= cost[sel0].sum()
@@ -222,23 +242,38 @@ def test_neighbourhood_search_improves_a_poor_start_and_stays_feasible(share: fl
 
 def test_neighbourhood_search_moves_the_uncovered_weight_between_areas() -> None:
 
-
     # two areas that share no demand. Area 1: demand a (weight 5) served by cA (cost 10). Area 2: demands b
     # (weight 5) and d (weight 10); cD serves d (cost 1), cB serves b and d (cost 2). Serve 15 of 20: the start
     # {cA, cD} (cost 11) leaves b out; the optimum {cB} (cost 2) leaves a out. Re-solving one area with the other
     # fixed cannot leave a out (area 1 alone must keep its weight) nor pay less in area 2 (cD is its cheapest
     # way to weight 10), so a neighbourhood inside one area never improves; two balls, one per area, do.
-    a = sparse.csr_matrix(np.array([[1, 0, 0],    # a: cA
-                                    [0, 0, 1],    # b: cB
-                                    [0, 1, 1]],   # d: cD, cB
-                                   dtype=bool))
+    a = sparse.csr_matrix(
+        np.array(
+            [
+                [1, 0, 0],  # a: cA
+                [0, 0, 1],  # b: cB
+                [0, 1, 1],
+            ],  # d: cD, cB
+            dtype=bool,
+        )
+    )
     cost = np.array([10.0, 1.0, 2.0])  # cA, cD, cB
     w = np.array([5.0, 5.0, 10.0])
     must = np.zeros(3, dtype=bool)
     start = np.array([0, 1])
     for balls, expected in ((1, 11.0), (2, 2.0)):
-        sel = neighbourhood_search(a, cost, w, must, start, need_weight=15.0, set_cover=False, size=4, balls=balls,
-                   deadline=time.perf_counter() + 1.6)
+        sel = neighbourhood_search(
+            a,
+            cost,
+            w,
+            must,
+            start,
+            need_weight=15.0,
+            set_cover=False,
+            size=4,
+            balls=balls,
+            deadline=time.perf_counter() + 1.6,
+        )
         assert cost[sel].sum() == expected
         assert w[np.asarray(a[:, sel].sum(axis=1)).ravel() > 0].sum() >= 15.0
 
@@ -246,15 +281,24 @@ def test_neighbourhood_search_moves_the_uncovered_weight_between_areas() -> None
 @pytest.mark.parametrize("share", [1.0, 0.95])
 def test_lp_dive_fixes_towards_a_cover_no_cheaper_than_the_lp(share: float) -> None:
 
-
     a, cost = read_orlib_scp(ORLIB / "scpa1.txt")
     a = a.tocsr()
     w = np.random.default_rng(2).uniform(1.0, 3.0, a.shape[0])
     set_cover = share == 1.0
     need = None if set_cover else share * w.sum()
     must = np.ones(a.shape[0], dtype=bool) if set_cover else np.zeros(a.shape[0], dtype=bool)
-    h = build_model(a, cost, w, must, budget=None, need_weight=need, set_cover=set_cover, time_limit_s=30,
-               mip_rel_gap=1e-3, relax=True)
+    h = build_model(
+        a,
+        cost,
+        w,
+        must,
+        budget=None,
+        need_weight=need,
+        set_cover=set_cover,
+        time_limit_s=30,
+        mip_rel_gap=1e-3,
+        relax=True,
+    )
     h.run()
     x_root, lp_bound, _ = read_result(h, a.shape[1], budget=None, relax=True)
     fixed_before = int((x_root > 1 - 1e-6).sum())
@@ -277,8 +321,18 @@ def test_partial_cover_stopped_by_the_time_limit_reports_a_true_bound() -> None:
     a, cost = read_orlib_scp(ORLIB / "scpb1.txt")
     w = np.random.default_rng(3).uniform(1.0, 3.0, a.shape[0])
     need = 0.97 * w.sum() * (1 - 1e-12)
-    _, lp_bound, _ = solve_milp(a.tocsr(), cost, w, np.zeros(a.shape[0], dtype=bool), budget=None, need_weight=need,
-                           set_cover=False, time_limit_s=30, mip_rel_gap=1e-3, relax=True)
+    _, lp_bound, _ = solve_milp(
+        a.tocsr(),
+        cost,
+        w,
+        np.zeros(a.shape[0], dtype=bool),
+        budget=None,
+        need_weight=need,
+        set_cover=False,
+        time_limit_s=30,
+        mip_rel_gap=1e-3,
+        relax=True,
+    )
     res = solve_cover(a, cost, w, min_share=0.97, time_limit_s=3.0)
     assert w[res.covered].sum() >= need - 1e-6
     assert lp_bound - 1e-6 <= res.bound <= res.cost + 1e-6
@@ -292,16 +346,18 @@ def test_highs_banner_does_not_reach_stdout() -> None:
     # in a partial cover the first Highs objects are made by two threads at once (background MILP, LP): that must
     # not leave stdout on /dev/null (it did: each thread saved and restored fd 1). Eight threads released
     # together, twenty times over (the cache cleared in between): without the lock it failed in 4 runs of 4
-    code = ("import threading, numpy as np; from scipy import sparse; from planning.plan import cover as optimise\n"
-            "from planning.plan.highs import quiet_banner\nfrom tests.reference.orlib import read_orlib_scp\n"
-            "for _ in range(20):\n"
-            "    quiet_banner.cache_clear(); b = threading.Barrier(8)\n"
-            "    ts = [threading.Thread(target=lambda: (b.wait(), quiet_banner())) for _ in range(8)]\n"
-            "    [t.start() for t in ts]; [t.join() for t in ts]\n"
-            "rng = np.random.default_rng(3); a = sparse.random(120, 30, density=0.08, random_state=4) > 0\n"
-            "r = optimise.solve_cover(a, rng.uniform(1, 2, 30), rng.uniform(0, 1, 120), min_share=0.9)\n"
-            "print('partial', r.status)\n"
-            f"a, c = read_orlib_scp({str(ORLIB / 'scp41.txt')!r})\n"
-            "print('scp41', optimise.solve_cover(a, c, np.ones(a.shape[0]), min_share=1.0).cost)\n")
+    code = (
+        "import threading, numpy as np; from scipy import sparse; from planning.plan import cover as optimise\n"
+        "from planning.plan.highs import quiet_banner\nfrom tests.reference.orlib import read_orlib_scp\n"
+        "for _ in range(20):\n"
+        "    quiet_banner.cache_clear(); b = threading.Barrier(8)\n"
+        "    ts = [threading.Thread(target=lambda: (b.wait(), quiet_banner())) for _ in range(8)]\n"
+        "    [t.start() for t in ts]; [t.join() for t in ts]\n"
+        "rng = np.random.default_rng(3); a = sparse.random(120, 30, density=0.08, random_state=4) > 0\n"
+        "r = optimise.solve_cover(a, rng.uniform(1, 2, 30), rng.uniform(0, 1, 120), min_share=0.9)\n"
+        "print('partial', r.status)\n"
+        f"a, c = read_orlib_scp({str(ORLIB / 'scp41.txt')!r})\n"
+        "print('scp41', optimise.solve_cover(a, c, np.ones(a.shape[0]), min_share=1.0).cost)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout == "partial optimal\nscp41 429.0\n"

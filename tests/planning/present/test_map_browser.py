@@ -36,9 +36,18 @@ def browser():
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1400,1000"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+    ):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
@@ -51,9 +60,12 @@ def _open(driver, page: Path) -> list[str]:
 
     driver.get_log("performance")  # drop what came before
     driver.get(page.resolve().as_uri())
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script(
-        "return !!(window.coverplanLayers && window.coverplanLayers.villages"
-        " && document.querySelector('.coverplan-legend') && document.querySelector('.leaflet-control-layers'))"))
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script(
+            "return !!(window.coverplanLayers && window.coverplanLayers.villages"
+            " && document.querySelector('.coverplan-legend') && document.querySelector('.leaflet-control-layers'))"
+        )
+    )
     urls = []
     for entry in driver.get_log("performance"):
         msg = json.loads(entry["message"])["message"]
@@ -69,17 +81,27 @@ def test_demo_map_offline_in_chromium(browser, demo_run):
     assert not remote, f"network requests from an offline map: {remote[:5]}"
     counts = browser.execute_script(
         "var o = {}; Object.keys(window.coverplanLayers).forEach(function (k) {"
-        " o[k] = window.coverplanLayers[k].getLayers().length; }); return o;")
+        " o[k] = window.coverplanLayers[k].getLayers().length; }); return o;"
+    )
     assert counts["villages"] == len(result.gaps.villages) == 300
     assert counts["schools"] == len(result.gaps.schools) == 110
     n_batches = int(result.proposal.interventions["batch"].max())
     assert sum(counts[f"batch_{b}"] for b in range(1, n_batches + 1)) == (
-        len(result.proposal.interventions) + len(result.proposal.routes))
+        len(result.proposal.interventions) + len(result.proposal.routes)
+    )
     labels = browser.execute_script(
         "return Array.from(document.querySelectorAll('.leaflet-control-layers label'))"
-        ".map(function (e) { return e.textContent.trim(); });")
-    for expected in ("地形晕渲（本地）", "行政区划", "4G 覆盖（RSRP）", "村庄（按接入状态）", "学校（按出口带宽）",
-                     "现有光缆", "建设方案 · 第 1 批"):
+        ".map(function (e) { return e.textContent.trim(); });"
+    )
+    for expected in (
+        "地形晕渲（本地）",
+        "行政区划",
+        "4G 覆盖（RSRP）",
+        "村庄（按接入状态）",
+        "学校（按出口带宽）",
+        "现有光缆",
+        "建设方案 · 第 1 批",
+    ):
         assert expected in labels, labels
     legend = browser.execute_script("return document.querySelector('.coverplan-legend').textContent;")
     assert "图例" in legend
@@ -136,9 +158,15 @@ def test_template_payloads_are_literal_text_in_the_dom(browser, tmp_path: Path, 
         assert [h.get_attribute("textContent") for h in hits] == [f"{name} ({vid})"]
         hits[0].click()
 
-        WebDriverWait(browser, 10).until(lambda d, name=name: d.execute_script(
-            "return Array.from(document.querySelectorAll('.cp-popup-title')).map(function (p) {"
-            " return p.textContent; });") == [name])
+        WebDriverWait(browser, 10).until(
+            lambda d, name=name: (
+                d.execute_script(
+                    "return Array.from(document.querySelectorAll('.cp-popup-title')).map(function (p) {"
+                    " return p.textContent; });"
+                )
+                == [name]
+            )
+        )
     assert browser.execute_script("return window.__xss === undefined;")
     shown = browser.execute_script("return document.body.innerText;")
     assert "{{ 7 * 7 }}" in shown

@@ -1,4 +1,5 @@
-"""planning.present.maps: hillshade values by hand, Web Mercator warping, escaped data, offline/online assets, GCJ-02 shift."""
+"""planning.present.maps: hillshade values by hand, Web Mercator warping, escaped data, offline/online assets,
+GCJ-02 shift."""
 
 from __future__ import annotations
 
@@ -23,28 +24,55 @@ EVIL_IMG = '<img src=x onerror="window.__xss=1">'
 
 def small_run() -> dict[str, gpd.GeoDataFrame]:
     """Five villages (one named with a script), three schools, one admin square, a batch-1 fibre plan."""
-    admin = gpd.GeoDataFrame({"area_id": ["A1"], "name": ["测试县"]},
-                             geometry=[shapely.box(X0 - 5000, Y0 - 5000, X0 + 5000, Y0 + 5000)], crs=CRS)
-    villages = gpd.GeoDataFrame({
-        "village_id": [f"V{i}" for i in range(5)],
-        "name": ["甲村", EVIL, EVIL_IMG, "丁村", "戊村"],
-        "county": "测试县", "population": [100, 200, 300, 400, 500],
-        "is_poor": [True, False, True, False, True],
-        "broadband": ["fibre", "4g", "none", "5g", "none"],
-        "lacks": ["", "", "broadband;4g", "", "broadband;4g"],
-    }, geometry=shapely.points(X0 + np.arange(5) * 1000.0, np.full(5, Y0)), crs=CRS)
-    schools = gpd.GeoDataFrame({
-        "school_id": ["S0", "S1", "S2"], "name": ["一小", "二中", "三教学点"],
-        "kind": ["primary", "secondary", "teaching_point"], "access": ["fibre", "4g", "none"],
-        "outlet_mbps": [1000.0, 40.0, 0.0], "connected": [True, True, False], "students": [300, 500, 12],
-    }, geometry=shapely.points(X0 + np.arange(3) * 1000.0, np.full(3, Y0 + 2000)), crs=CRS)
-    inter = gpd.GeoDataFrame({
-        "candidate_id": ["FX-villages:V2"], "kind": ["fibre"], "backhaul": [""], "cost_cny": [12345.0],
-        "batch": [1], "serves": ["villages:V2"], "n_served": [1],
-    }, geometry=[shapely.Point(X0 + 2000, Y0)], crs=CRS)
-    routes = gpd.GeoDataFrame({"segment_id": [1], "length_m": [800.0], "cost_cny": [12000.0],
-                               "serves": ["villages:V2"]},
-                              geometry=[shapely.LineString([(X0 + 2000, Y0 - 800), (X0 + 2000, Y0)])], crs=CRS)
+    admin = gpd.GeoDataFrame(
+        {"area_id": ["A1"], "name": ["测试县"]},
+        geometry=[shapely.box(X0 - 5000, Y0 - 5000, X0 + 5000, Y0 + 5000)],
+        crs=CRS,
+    )
+    villages = gpd.GeoDataFrame(
+        {
+            "village_id": [f"V{i}" for i in range(5)],
+            "name": ["甲村", EVIL, EVIL_IMG, "丁村", "戊村"],
+            "county": "测试县",
+            "population": [100, 200, 300, 400, 500],
+            "is_poor": [True, False, True, False, True],
+            "broadband": ["fibre", "4g", "none", "5g", "none"],
+            "lacks": ["", "", "broadband;4g", "", "broadband;4g"],
+        },
+        geometry=shapely.points(X0 + np.arange(5) * 1000.0, np.full(5, Y0)),
+        crs=CRS,
+    )
+    schools = gpd.GeoDataFrame(
+        {
+            "school_id": ["S0", "S1", "S2"],
+            "name": ["一小", "二中", "三教学点"],
+            "kind": ["primary", "secondary", "teaching_point"],
+            "access": ["fibre", "4g", "none"],
+            "outlet_mbps": [1000.0, 40.0, 0.0],
+            "connected": [True, True, False],
+            "students": [300, 500, 12],
+        },
+        geometry=shapely.points(X0 + np.arange(3) * 1000.0, np.full(3, Y0 + 2000)),
+        crs=CRS,
+    )
+    inter = gpd.GeoDataFrame(
+        {
+            "candidate_id": ["FX-villages:V2"],
+            "kind": ["fibre"],
+            "backhaul": [""],
+            "cost_cny": [12345.0],
+            "batch": [1],
+            "serves": ["villages:V2"],
+            "n_served": [1],
+        },
+        geometry=[shapely.Point(X0 + 2000, Y0)],
+        crs=CRS,
+    )
+    routes = gpd.GeoDataFrame(
+        {"segment_id": [1], "length_m": [800.0], "cost_cny": [12000.0], "serves": ["villages:V2"]},
+        geometry=[shapely.LineString([(X0 + 2000, Y0 - 800), (X0 + 2000, Y0)])],
+        crs=CRS,
+    )
     return {"admin": admin, "villages": villages, "schools": schools, "interventions": inter, "routes": routes}
 
 
@@ -68,8 +96,9 @@ def test_web_mercator_bounds_hold_the_raster_corners():
     t = Affine(100.0, 0, X0, 0, -100.0, Y0)
     data = np.arange(20 * 30, dtype=np.float32).reshape(20, 30)
     warped, ((s, w), (n, e)) = to_web_mercator(Raster(data, t, CRS), max_px=50)
-    corners = gpd.GeoSeries(shapely.points([X0, X0 + 3000, X0, X0 + 3000], [Y0, Y0, Y0 - 2000, Y0 - 2000]),
-                            crs=CRS).to_crs(4326)
+    corners = gpd.GeoSeries(
+        shapely.points([X0, X0 + 3000, X0, X0 + 3000], [Y0, Y0, Y0 - 2000, Y0 - 2000]), crs=CRS
+    ).to_crs(4326)
     assert s <= corners.y.min() + 1e-9
     assert n >= corners.y.max() - 1e-9
     assert w <= corners.x.min() + 1e-9

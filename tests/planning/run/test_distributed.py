@@ -59,8 +59,9 @@ def test_partitions_cover_every_point_once_and_share_border_sites(two_counties):
     assert all(len(p.sites) < len(sites) for p in parts)
     admin = inputs.layers["admin"].set_index("area_id")
     for p in parts:
-        inside = shapely.contains_xy(admin.geometry[p.area_id], *shapely.get_coordinates(
-            np.asarray(p.villages.geometry.values)).T)
+        inside = shapely.contains_xy(
+            admin.geometry[p.area_id], *shapely.get_coordinates(np.asarray(p.villages.geometry.values)).T
+        )
         assert inside.all()
 
 
@@ -68,8 +69,9 @@ def test_dask_coverage_equals_single_process(two_counties):
     project, inputs = two_counties
     single = coverage_stage(project, inputs)
     dask = distributed_coverage(project, inputs, n_workers=2)
-    pd.testing.assert_frame_equal(pd.DataFrame(dask.drop(columns="geometry")),
-                                  pd.DataFrame(single.drop(columns="geometry")))
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(dask.drop(columns="geometry")), pd.DataFrame(single.drop(columns="geometry"))
+    )
     assert dask.geometry.geom_equals_exact(single.geometry, tolerance=0).all()
     assert single["4g_covered"].any()
     assert not single["4g_covered"].all()
@@ -77,15 +79,21 @@ def test_dask_coverage_equals_single_process(two_counties):
 
 def test_run_cli_with_dask_flag_writes_the_same_proposal(two_counties, tmp_path: Path):
 
-
     project, _ = two_counties
     a, b = tmp_path / "single", tmp_path / "dask"
     for out, extra in ((a, []), (b, ["--dask"])):
-        res = CliRunner().invoke(cli, ["-q", "run", str(project.path), "--out", str(out), *extra],
-                                 catch_exceptions=False)
+        res = CliRunner().invoke(
+            cli, ["-q", "run", str(project.path), "--out", str(out), *extra], catch_exceptions=False
+        )
         assert res.exit_code == 0, res.output
-    for name in ("proposal.csv", "county_targets.csv", "batches.csv", "provinces.csv", "fibre_components.csv",
-                 "fibre_repairs.csv"):
+    for name in (
+        "proposal.csv",
+        "county_targets.csv",
+        "batches.csv",
+        "provinces.csv",
+        "fibre_components.csv",
+        "fibre_repairs.csv",
+    ):
         pd.testing.assert_frame_equal(pd.read_csv(a / name), pd.read_csv(b / name))
     assert (a / "report_provinces.csv").exists()
     # the national summary: one row per province and the nation, which adds them up
@@ -129,8 +137,7 @@ def test_gap_status_per_county_equals_single_process(two_counties):
     cov = coverage_stage(project, inputs)
     reach = fibre_stage(project, inputs).reach
     layers = inputs.layers
-    one = point_status(project, layers["villages"], layers["schools"], coverage=cov, reach=reach,
-                       admin=layers["admin"])
+    one = point_status(project, layers["villages"], layers["schools"], coverage=cov, reach=reach, admin=layers["admin"])
     with dask_client(n_workers=2) as client:
         two = distributed_status(project, inputs, coverage=cov, reach=reach, client=client)
     for a, b in zip(one, two, strict=True):
@@ -150,13 +157,15 @@ def test_fibre_per_province_equals_one_network_within_the_buffer(two_counties):
     assert split.network is None
     assert sorted(split.networks) == ["吉林省", "辽宁省"]
     # each province's network is smaller than the whole one
-    n_whole = len(fibre_partition(project, {"roads": layers.get("roads"), "fibre": layers.get("fibre")},
-                                   points).network.u)
+    n_whole = len(
+        fibre_partition(project, {"roads": layers.get("roads"), "fibre": layers.get("fibre")}, points).network.u
+    )
     assert all(len(net.u) < n_whole for net in split.networks.values())
     assert list(split.reach["layer"] + split.reach["point_id"]) == list(whole["layer"] + whole["point_id"])
     # a shortest path of length d stays within d of its point: within the buffer the province networks are exact
     near = (whole["fibre_distance_m"] <= FIBRE_PROVINCE_BUFFER_M).to_numpy()
     assert near.mean() > 0.5
-    np.testing.assert_allclose(split.reach["fibre_distance_m"].to_numpy()[near],
-                               whole["fibre_distance_m"].to_numpy()[near], atol=1.0)
+    np.testing.assert_allclose(
+        split.reach["fibre_distance_m"].to_numpy()[near], whole["fibre_distance_m"].to_numpy()[near], atol=1.0
+    )
     assert (split.reach["reach"].to_numpy()[near] == whole["reach"].to_numpy()[near]).all()

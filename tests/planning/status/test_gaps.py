@@ -19,15 +19,24 @@ TARGETS = TargetSettings()
 
 def villages() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"village_id": ["V1", "V2", "V3", "V4", "V5"], "name": ["甲", "乙", "丙", "丁", "戊"],
-         "county": ["A", "A", "A", "B", "B"], "is_poor": [True, True, False, True, False]},
-        geometry=shapely.points(np.arange(5) * 100.0, np.zeros(5)), crs=CRS_M, index=[10, 11, 12, 13, 14])
+        {
+            "village_id": ["V1", "V2", "V3", "V4", "V5"],
+            "name": ["甲", "乙", "丙", "丁", "戊"],
+            "county": ["A", "A", "A", "B", "B"],
+            "is_poor": [True, True, False, True, False],
+        },
+        geometry=shapely.points(np.arange(5) * 100.0, np.zeros(5)),
+        crs=CRS_M,
+        index=[10, 11, 12, 13, 14],
+    )
 
 
 def test_village_status_from_coverage_and_reach() -> None:
     v = villages()
-    cov = pd.DataFrame({"4g_covered": [False, True, True, False, False], "5g_covered": [False, False, True, False,
-                                                                                         False]}, index=v.index)
+    cov = pd.DataFrame(
+        {"4g_covered": [False, True, True, False, False], "5g_covered": [False, False, True, False, False]},
+        index=v.index,
+    )
     reach = pd.DataFrame({"connected": [True, False, False, False, False]}, index=v.index)
     s = village_status(v, coverage=cov, reach=reach)
     assert list(s.index) == [10, 11, 12, 13, 14]  # input index kept
@@ -51,30 +60,37 @@ def test_misaligned_coverage_is_refused() -> None:
 
 def schools() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"school_id": ["S1", "S2", "S3", "S4", "S5", "S6"], "name": list("ABCDEF"),
-         "kind": ["primary", "secondary", "teaching_point", "teaching_point", "primary", "primary"],
-         "county": ["A", "A", "A", "B", "B", "B"],
-         "access": ["none", "4g", None, "satellite", "none", "satellite"],
-         "bandwidth_mbps": [0.0, 30.0, np.nan, 20.0, 0.0, np.nan]},
-        geometry=shapely.points(np.arange(6) * 100.0, np.ones(6)), crs=CRS_M)
+        {
+            "school_id": ["S1", "S2", "S3", "S4", "S5", "S6"],
+            "name": list("ABCDEF"),
+            "kind": ["primary", "secondary", "teaching_point", "teaching_point", "primary", "primary"],
+            "county": ["A", "A", "A", "B", "B", "B"],
+            "access": ["none", "4g", None, "satellite", "none", "satellite"],
+            "bandwidth_mbps": [0.0, 30.0, np.nan, 20.0, 0.0, np.nan],
+        },
+        geometry=shapely.points(np.arange(6) * 100.0, np.ones(6)),
+        crs=CRS_M,
+    )
 
 
 def test_school_status_outlet_and_target() -> None:
     s = schools()
     reach = pd.DataFrame({"connected": [True, False, False, False, False, False]}, index=s.index)
-    cov = pd.DataFrame({
-        "4g_covered": [False, True, True, False, False, False],
-        "5g_covered": [False, False, True, False, False, False],
-        "4g_throughput_mbps": [0.0, 42.0, 60.0, 0.0, 0.0, 0.0],
-        "5g_throughput_mbps": [0.0, 0.0, 310.0, 0.0, 0.0, 0.0],
-    }, index=s.index)
+    cov = pd.DataFrame(
+        {
+            "4g_covered": [False, True, True, False, False, False],
+            "5g_covered": [False, False, True, False, False, False],
+            "4g_throughput_mbps": [0.0, 42.0, 60.0, 0.0, 0.0, 0.0],
+            "5g_throughput_mbps": [0.0, 0.0, 310.0, 0.0, 0.0, 0.0],
+        },
+        index=s.index,
+    )
     st = school_status(s, targets=TARGETS, coverage=cov, reach=reach)
     assert list(st["access"]) == ["fibre", "4g", "5g", "satellite", "none", "satellite"]
     np.testing.assert_allclose(st["outlet_mbps"].to_numpy(), [1000.0, 42.0, 310.0, 20.0, 0.0, np.nan])
     assert list(st["meets_outlet"]) == [True, False, True, False, False, False]
     assert list(st["connected"]) == [True, True, True, True, False, True]
-    assert list(st["lacks"]) == ["", "outlet_target", "", "outlet_target", "connection;outlet_target",
-                                 "outlet_target"]
+    assert list(st["lacks"]) == ["", "outlet_target", "", "outlet_target", "connection;outlet_target", "outlet_target"]
 
 
 def test_school_status_from_reported_columns_only() -> None:
@@ -97,8 +113,9 @@ def test_target_table_per_county_and_region() -> None:
     cov = pd.DataFrame({"4g_covered": [True, True, False, False, False], "5g_covered": [False] * 5}, index=v.index)
     vs = village_status(v, coverage=cov)
     s = schools()
-    ss = school_status(s, targets=TARGETS, reach=pd.DataFrame({"connected": [True, True, False, False, False,
-                                                                              False]}, index=s.index))
+    ss = school_status(
+        s, targets=TARGETS, reach=pd.DataFrame({"connected": [True, True, False, False, False, False]}, index=s.index)
+    )
     t = target_table(vs, ss, targets=TARGETS).set_index("county")
     assert list(t.index) == ["A", "B", REGION]
     assert t.loc["A", "poor_villages"] == 2
@@ -120,8 +137,12 @@ def test_target_table_per_county_and_region() -> None:
 
 def test_ledger_rows_list_what_lacks() -> None:
     v, s = villages(), schools()
-    vs = village_status(v, coverage=pd.DataFrame({"4g_covered": [False, True, True, True, True],
-                                                  "5g_covered": [False] * 5}, index=v.index))
+    vs = village_status(
+        v,
+        coverage=pd.DataFrame(
+            {"4g_covered": [False, True, True, True, True], "5g_covered": [False] * 5}, index=v.index
+        ),
+    )
     ss = school_status(s, targets=TARGETS)
     cost = pd.Series({"villages:V1": 12_345.0})
     rows = ledger_rows(vs, ss, geometry_villages=v.geometry, geometry_schools=s.geometry, reach_cost_cny=cost)

@@ -41,12 +41,22 @@ D0 = dt.date(2026, 1, 10)
 def rows(n_schools: int = 4, county: str = "临江市") -> gpd.GeoDataFrame:
     ids = ["villages:V1", "villages:V2"] + [f"schools:S{i}" for i in range(1, n_schools + 1)]
     n = len(ids)
-    return gpd.GeoDataFrame({
-        "id": ids, "layer": ["villages"] * 2 + ["schools"] * n_schools, "name": [f"n{i}" for i in range(n)],
-        "county": [county] * n, "kind": ["poor_village", "village"] + ["teaching_point"] * n_schools,
-        "lacks": ["broadband", "broadband;4g"] + ["connection;outlet_target"] * (n_schools - 1) + ["outlet_target"],
-        "access": ["none"] * n, "remedy": [""] * n, "remedy_cost_cny": [np.nan] * n, "status": ["unconnected"] * n,
-    }, geometry=shapely.points(np.arange(n) * 10.0, np.zeros(n)), crs=CRS_M)
+    return gpd.GeoDataFrame(
+        {
+            "id": ids,
+            "layer": ["villages"] * 2 + ["schools"] * n_schools,
+            "name": [f"n{i}" for i in range(n)],
+            "county": [county] * n,
+            "kind": ["poor_village", "village"] + ["teaching_point"] * n_schools,
+            "lacks": ["broadband", "broadband;4g"] + ["connection;outlet_target"] * (n_schools - 1) + ["outlet_target"],
+            "access": ["none"] * n,
+            "remedy": [""] * n,
+            "remedy_cost_cny": [np.nan] * n,
+            "status": ["unconnected"] * n,
+        },
+        geometry=shapely.points(np.arange(n) * 10.0, np.zeros(n)),
+        crs=CRS_M,
+    )
 
 
 @pytest.fixture
@@ -78,11 +88,14 @@ def test_create_and_read(ledger: Path) -> None:
 
 
 def test_updates_replay_and_diff(ledger: Path) -> None:
-    res = apply_updates(ledger, upd(("villages:V1", "planned", "2026-02-01", "批次1"),
-                                    ("S2", "under_construction", "2026-03-01", "")))
+    res = apply_updates(
+        ledger, upd(("villages:V1", "planned", "2026-02-01", "批次1"), ("S2", "under_construction", "2026-03-01", ""))
+    )
     assert (res.applied, res.events) == (2, 2)
-    apply_updates(ledger, upd(("villages:V1", "connected", "2026-05-01", "光纤到村"),
-                              ("schools:S2", "connected", "2026-05-20", "")))
+    apply_updates(
+        ledger,
+        upd(("villages:V1", "connected", "2026-05-01", "光纤到村"), ("schools:S2", "connected", "2026-05-20", "")),
+    )
     now = read_ledger(ledger).set_index("id")
     assert now.loc["villages:V1", "status"] == "connected"
     assert now.loc["villages:V1", "note"] == "光纤到村"
@@ -114,8 +127,7 @@ def test_bad_update_rejects_the_whole_file(ledger: Path) -> None:
     with pytest.raises(LedgerError) as info:
         apply_updates(ledger, bad, source="field.csv")
     problems = info.value.problems
-    assert [(p.row, p.column) for p in problems] == [(2, "id"), (3, "status"), (4, "date"), (5, "status"),
-                                                      (6, "date")]
+    assert [(p.row, p.column) for p in problems] == [(2, "id"), (3, "status"), (4, "date"), (5, "status"), (6, "date")]
     assert "unknown id `villages:V9`" in str(info.value)
     assert "goes backwards" in str(info.value)
     assert all(p.file == "field.csv" for p in problems)
@@ -141,8 +153,13 @@ def test_ambiguous_plain_id_is_refused(tmp_path: Path) -> None:
 
 def _child(ledger: Path, script: str, *args: str) -> subprocess.Popen:
     code = textwrap.dedent(script)
-    return subprocess.Popen([sys.executable, "-c", code, str(ledger), *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(ledger), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 _KILL_SCRIPT = """
@@ -226,14 +243,32 @@ def test_jilin_2019_totals() -> None:
     assert len(t) == 38
     assert t["unconnected_schools"].sum() == 612
     by_city = t.groupby("city")["unconnected_schools"].sum().to_dict()
-    assert by_city == {"长春": 134, "吉林": 55, "四平": 142, "辽源": 33, "通化": 3, "白山": 25, "松原": 147,
-                       "白城": 68, "延边": 4, "长白山": 0, "梅河口": 1, "公主岭": 0}
+    assert by_city == {
+        "长春": 134,
+        "吉林": 55,
+        "四平": 142,
+        "辽源": 33,
+        "通化": 3,
+        "白山": 25,
+        "松原": 147,
+        "白城": 68,
+        "延边": 4,
+        "长白山": 0,
+        "梅河口": 1,
+        "公主岭": 0,
+    }
     assert t.set_index("unit").loc["临江", "unconnected_schools"] == 19
 
 
 def test_reconcile_with_official_table(tmp_path: Path) -> None:
-    r = pd.concat([rows(4, "临江市"), rows(3, "抚松县").assign(id=lambda f: f["id"] + "b"),
-                   rows(2, "某新县").assign(id=lambda f: f["id"] + "c")], ignore_index=True)
+    r = pd.concat(
+        [
+            rows(4, "临江市"),
+            rows(3, "抚松县").assign(id=lambda f: f["id"] + "b"),
+            rows(2, "某新县").assign(id=lambda f: f["id"] + "c"),
+        ],
+        ignore_index=True,
+    )
     path = create_ledger(gpd.GeoDataFrame(r, crs=CRS_M), tmp_path / "l.gpkg", date=D0)
     apply_updates(path, upd(("schools:S1", "connected", "2026-03-01", "")))
     counts = ledger_school_counts(path)
@@ -401,8 +436,11 @@ def test_a_file_that_is_not_a_ledger_exits_2_naming_it(ledger: Path, tmp_path: P
     else:
         bad.write_bytes(b"")
     runner = CliRunner()
-    for args in (["show", str(bad)], ["diff", str(bad), "--from", "2026-01-01", "--to", "2026-02-01"],
-                 ["update", str(bad), str(tmp_path / "u.csv")]):
+    for args in (
+        ["show", str(bad)],
+        ["diff", str(bad), "--from", "2026-01-01", "--to", "2026-02-01"],
+        ["update", str(bad), str(tmp_path / "u.csv")],
+    ):
         (tmp_path / "u.csv").write_text("id,status,date,note\nS1,planned,2026-02-01,\n", encoding="utf-8")
         res = runner.invoke(cli, ["ledger", *args])
         assert res.exit_code == 2, (args, res.output)
@@ -410,14 +448,18 @@ def test_a_file_that_is_not_a_ledger_exits_2_naming_it(ledger: Path, tmp_path: P
         assert "Traceback" not in res.output
 
 
-@pytest.mark.parametrize(("content", "encoding", "expected"), [
-    ("city,county,unconnected_schools\n白山,临江,19\n", "gbk", None),
-    ("", "utf-8", "the file is empty"),
-    ('city,county,unconnected_schools\n白山,"临江,19\n', "utf-8", "is not a readable CSV"),
-    ("city,county,unconnected_schools\n白山,临江,19\n", "utf-16", None),
-])
-def test_reconcile_reads_gbk_and_refuses_broken_counts(ledger: Path, tmp_path: Path, content: str, encoding: str,
-                                                       expected: str | None) -> None:
+@pytest.mark.parametrize(
+    ("content", "encoding", "expected"),
+    [
+        ("city,county,unconnected_schools\n白山,临江,19\n", "gbk", None),
+        ("", "utf-8", "the file is empty"),
+        ('city,county,unconnected_schools\n白山,"临江,19\n', "utf-8", "is not a readable CSV"),
+        ("city,county,unconnected_schools\n白山,临江,19\n", "utf-16", None),
+    ],
+)
+def test_reconcile_reads_gbk_and_refuses_broken_counts(
+    ledger: Path, tmp_path: Path, content: str, encoding: str, expected: str | None
+) -> None:
     counts = tmp_path / "counts.csv"
     text = content.replace(",", "\t") if encoding == "utf-16" else content
     counts.write_bytes(text.encode(encoding))
