@@ -22,6 +22,7 @@ from rich.table import Table
 
 from gis.errors import LayerError, Problem, ProjectError
 from gis.project import load_project
+from planning.import_cli import import_group
 from planning.pipeline import OutputExistsError, prepare_output, run_pipeline
 
 logger = logging.getLogger(__name__)
@@ -437,6 +438,9 @@ def ledger_reconcile(ledger_file: Path, counts_file: Path, at: str | None) -> No
         click.echo(f"city {city}: official {int(r['official'])}, ledger {int(r['ledger'])}")
     click.echo(f"total: official {int(rec['official'].sum())}, ledger {int(rec['ledger'].sum())}, "
                f"{int((rec['difference'] != 0).sum())} count(ies) differ")
+
+
+cli.add_command(import_group)
 
 
 def main() -> None:
