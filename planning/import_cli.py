@@ -129,10 +129,10 @@ def opencellid(cells: Path, project_file: Path, out: Path, overwrite: bool, buff
               help="Terrain kept around the admin areas (m); must reach past every site and candidate.")
 @click.option("--resolution-m", type=click.FloatRange(min=1.0), default=None,
               help="Cell size of the output (default: the finest tile's spacing).")
-@click.option("--max-fill-px", type=click.FloatRange(min=1.0), default=100.0, show_default=True,
-              help="How far (tile pixels) void filling searches for valid heights.")
+@click.option("--max-void-px", type=click.IntRange(min=1), default=250_000, show_default=True,
+              help="Largest void (pixels) filled by interpolation; larger ones stay nodata.")
 def dem(tiles: tuple[Path, ...], project_file: Path, out: Path, overwrite: bool, buffer_m: float,
-        resolution_m: float | None, max_fill_px: float) -> None:
+        resolution_m: float | None, max_void_px: int) -> None:
     """DEM TILES (SRTM .hgt / .hgt.zip, GeoTIFF) -> one void-filled DEM GeoTIFF of the region in --out (.tif)."""
     from gis.importers.common import write_dem_atomic
     from gis.importers.dem import import_dem, read_tile
@@ -141,7 +141,7 @@ def dem(tiles: tuple[Path, ...], project_file: Path, out: Path, overwrite: bool,
     try:
         read = [read_tile(t) for t in tiles]
         grid, report = import_dem(read, region, buffer_m=buffer_m, resolution_m=resolution_m,
-                                  max_fill_px=max_fill_px, source=", ".join(str(t) for t in tiles))
+                                  max_void_px=max_void_px, source=", ".join(str(t) for t in tiles))
     except LayerError as exc:
         _fail_error(exc, "DEM tiles")
     write_dem_atomic(grid, out)

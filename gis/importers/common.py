@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import shapely
+from affine import Affine
 from pyproj import CRS, Transformer
 
 from gis.errors import LayerError
@@ -60,6 +61,13 @@ class Region:
     def lonlat(self, buffer_m: float) -> shapely.Geometry:
         """The buffered area in WGS84 longitude/latitude (edges densified to ~1 km before transforming)."""
         return to_crs_geometry(self.buffered(buffer_m), self.crs, WGS84)
+
+
+def affine_apply(t: Affine, x: np.ndarray | float, y: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Apply an affine transform to coordinates (arrays or scalars): pixel (col, row) to x, y or, with ``~t``,
+    back."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return t.a * x + t.b * y + t.c, t.d * x + t.e * y + t.f
 
 
 def to_crs_geometry(geom: shapely.Geometry, src: CRS, dst: CRS, *, step_m: float = 1000.0) -> shapely.Geometry:

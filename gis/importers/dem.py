@@ -12,9 +12,9 @@ Tiles read:
 
 Every height read must be in -500..9000 m. Tiles are mosaicked onto the grid of the finest tile (nearest for
 tiles of that spacing, bilinear for coarser ones; the first tile given wins where tiles overlap), cut to the
-bounding box of the admin areas grown by ``buffer_m``, voids filled by inverse-distance interpolation from the
-void's edges (:func:`rasterio.fill.fillnodata`, GDAL's FillNodata), then resampled (bilinear) onto a north-up
-grid in the project's metric CRS. 1-degree cells the region needs that no tile covers are named by their SRTM
+bounding box of the admin areas grown by ``buffer_m``, voids filled by Laplace interpolation from the heights
+around them (:func:`fill_voids`: exact on planes, no directional artefacts), then resampled (bilinear) onto a
+north-up grid in the project's metric CRS. 1-degree cells the region needs that no tile covers are named by their SRTM
 tile name.
 """
 
@@ -36,7 +36,7 @@ from pyproj import CRS
 from rasterio.errors import RasterioIOError
 
 from gis.errors import Problem, TerrainError
-from gis.importers.common import WGS84, ImportReport, Region
+from gis.importers.common import WGS84, ImportReport, Region, affine_apply
 from gis.terrain import Dem, dem_from_array, reproject_dem
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,6 @@ HEIGHT_MAX_M = 9000.0
 HGT_VOID = -32768
 #: Samples per side of an .hgt tile -> arc-seconds between samples.
 HGT_SIZES = {3601: 1, 1201: 3}
-_UNFILLED = -99999.0  # marks voids during filling (outside every physical height)
 _HGT_NAME = re.compile(r"^([NS])(\d{2})([EW])(\d{3})", re.IGNORECASE)
 
 
@@ -97,7 +96,7 @@ def _check_heights(h: np.ndarray, transform: Affine, *, file: str) -> None:
     bad |= np.isinf(h)
     if bad.any():
         r, c = (int(v[0]) for v in np.nonzero(bad))
-        lon, lat = transform * (c + 0.5, r + 0.5)
+        lon, lat = affine_apply(transform, c + 0.5, r + 0.5)
         msg = (f"{int(bad.sum())} height(s) outside {HEIGHT_MIN_M:g}..{HEIGHT_MAX_M:g} m, first {float(h[r, c])!r} "
                f"at row {r}, column {c} (lon {lon:.5f}, lat {lat:.5f}); expected metres above sea level or the "
                "file's nodata value")
@@ -240,46 +239,72 @@ def mosaic(tiles: Sequence[Tile], bounds: tuple[float, float, float, float]) -> 
     return out, transform
 
 
-def fill_voids(height_m: np.ndarray, *, max_search_px: float = 100.0) -> tuple[np.ndarray, int, int]:
-    """Voids (NaN) filled by inverse-distance interpolation from their edges (GDAL FillNodata).
+def fill_voids(height_m: np.ndarray, *, max_void_px: int = 250_000) -> tuple[np.ndarray, int, int]:
+    """Voids (NaN) filled by Laplace interpolation from the heights around them.
+
+    Each void pixel takes the mean of its four neighbours, neighbours that are voids too being unknowns of
+    the same sparse linear system (Dirichlet condition at the void's edge, Neumann at the grid's edge): the
+    smoothest surface meeting the void's edges, exact where the terrain around it is a plane.
 
     Parameters
     ----------
     height_m : ndarray
         Heights (m) with NaN voids.
-    max_search_px : float
-        How far (pixels) to search for valid heights; voids wider than twice this stay NaN.
+    max_void_px : int
+        Largest void (4-connected pixels) filled; larger ones, and voids touching no height at all, stay NaN.
 
     Returns
     -------
     filled, n_filled, n_left
         A new float32 array, the number of pixels filled and the number still NaN.
     """
-    from rasterio.fill import fillnodata
+    from scipy import ndimage, sparse
+    from scipy.sparse.linalg import spsolve
 
-    h = np.array(height_m, dtype=np.float32, copy=True)
+    h = np.array(height_m, dtype=np.float64, copy=True)
     void = np.isnan(h)
-    if not void.any() or void.all():
-        return h, 0, int(void.sum())
-    valid = (~void).astype(np.uint8)
-    h[void] = _UNFILLED
-    out = fillnodata(h, mask=valid, max_search_distance=float(max_search_px), smoothing_iterations=0)
-    out = np.asarray(out, dtype=np.float32)
-    left = void & (out == np.float32(_UNFILLED))  # GDAL leaves voids it cannot reach as they were
-    out[left] = np.nan
-    return out, int(void.sum() - left.sum()), int(left.sum())
+    labels, n = ndimage.label(void)
+    if n == 0:
+        return h.astype(np.float32), 0, 0
+    sizes = np.bincount(labels.ravel())
+    touches = np.zeros(n + 1, dtype=bool)
+    touches[labels[ndimage.binary_dilation(~void) & void]] = True
+    fill = void & (sizes <= max_void_px)[labels] & touches[labels]
+    k = int(fill.sum())
+    if k:
+        index = np.full(h.shape, -1, dtype=np.int64)
+        index[fill] = np.arange(k)
+        diag = np.zeros(k)
+        rhs = np.zeros(k)
+        rows, cols = [], []
+        r, c = np.nonzero(fill)
+        for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            rr, cc = r + dr, c + dc
+            ok = (rr >= 0) & (rr < h.shape[0]) & (cc >= 0) & (cc < h.shape[1])
+            i = index[r[ok], c[ok]]
+            diag[i] += 1.0
+            nb = index[rr[ok], cc[ok]]
+            rows.append(i[nb >= 0])
+            cols.append(nb[nb >= 0])
+            known = nb < 0
+            rhs[i[known]] += h[rr[ok][known], cc[ok][known]]
+        a = sparse.csr_matrix((np.full(sum(len(x) for x in rows), -1.0), (np.concatenate(rows), np.concatenate(cols))),
+                              shape=(k, k)) + sparse.diags(diag)
+        h[fill] = spsolve(a.tocsc(), rhs)
+    return h.astype(np.float32), k, int(void.sum()) - k
 
 
 def _crop(dem: Dem, bounds: tuple[float, float, float, float]) -> Dem:
     """The part of a (north-up) DEM covering ``bounds`` in its CRS, one cell of margin."""
-    inv = ~dem.transform
     w, s, e, n = bounds
-    c0, r0 = inv * (w, n)
-    c1, r1 = inv * (e, s)
+    c0, r0 = affine_apply(~dem.transform, w, n)
+    c1, r1 = affine_apply(~dem.transform, e, s)
     rows, cols = dem.shape
     c0, r0 = max(math.floor(c0) - 1, 0), max(math.floor(r0) - 1, 0)
     c1, r1 = min(math.ceil(c1) + 1, cols), min(math.ceil(r1) + 1, rows)
-    transform = dem.transform * Affine.translation(c0, r0)
+    x0, y0 = affine_apply(dem.transform, c0, r0)
+    t = dem.transform
+    transform = Affine(t.a, t.b, float(x0), t.d, t.e, float(y0))
     return dem_from_array(np.asarray(dem.height_m)[r0:r1, c0:c1], transform, dem.crs, path=dem.path)
 
 
@@ -289,7 +314,7 @@ def import_dem(
     *,
     buffer_m: float = 15_000.0,
     resolution_m: float | None = None,
-    max_fill_px: float = 100.0,
+    max_void_px: int = 250_000,
     source: str = "",
 ) -> tuple[Dem, ImportReport]:
     """One DEM of the region from tiles: mosaic, void fill, clip to the region + ``buffer_m``, metric CRS.
@@ -305,8 +330,8 @@ def import_dem(
         project will hold: the sites import keeps 10 km by default).
     resolution_m : float, optional
         Cell size (m) of the output; default the finest tile's spacing at the region's latitude.
-    max_fill_px : float
-        Search distance (tile pixels) of the void fill.
+    max_void_px : int
+        Largest void (pixels of the mosaic) filled by interpolation.
 
     Returns
     -------
@@ -332,10 +357,11 @@ def import_dem(
     used = [t for t in tiles if shapely.intersects(shapely.box(*t.bounds), shapely.box(*bounds))]
     report.drop("tiles: outside the admin areas + buffer", len(tiles) - len(used))
     heights, transform = mosaic(used, tuple(bounds))
-    filled, n_filled, n_left = fill_voids(heights, max_search_px=max_fill_px)
-    report.fill("height_m", f"void pixels interpolated (GDAL FillNodata, search {max_fill_px:g} px)", n_filled)
+    filled, n_filled, n_left = fill_voids(heights, max_void_px=max_void_px)
+    report.fill("height_m", "void pixels interpolated from the heights around them (Laplace)", n_filled)
     if n_left:
-        report.notes.append(f"{n_left} void pixel(s) too far from valid heights stay nodata")
+        report.notes.append(f"{n_left} void pixel(s) in voids over {max_void_px} pixels (or with no height around "
+                            "them) stay nodata")
     geo = dem_from_array(filled, transform, used[0].crs)
     dem = reproject_dem(geo, region.crs, resolution_m=resolution_m)
     dem = _crop(dem, tuple(shapely.bounds(region.buffered(buffer_m))))

@@ -307,7 +307,6 @@ def _group_sites(c: pd.DataFrame, region: Region) -> pd.DataFrame:
     far = c.merge(sites[[*keys, "x", "y"]], on=keys, suffixes=("", "_site"))
     far["d"] = np.hypot(far["x"] - far["x_site"], far["y"] - far["y_site"])
     sites = sites.merge(far.groupby(keys)["d"].max().rename("spread_m").reset_index(), on=keys)
-    sites.loc[sites["band"] == "", "band_mhz"] = np.nan
     return sites
 
 
@@ -360,14 +359,15 @@ def cells_to_sites(
         report.drop(f"cells: MNC {int(mnc):02d} is not China Mobile, Unicom, Telecom or Broadcasting Network", int(n))
     c = c[c["operator"].notna()]
     c["freq"], c["band"] = _cell_bands(c)
+    fr2 = c["freq"].to_numpy() > 6000.0
+    report.drop("cells: NR above 6 GHz (FR2 mmWave is not planned)", int(fr2.sum()))
+    c = c[~fr2]
+    c.loc[c["band"] == "", "freq"] = np.nan
     chan = np.where(c["radio"] == "LTE", c["earfcn"], c["nrarfcn"])
     lost = np.isfinite(chan) & ~np.isfinite(c["freq"].to_numpy())
     if lost.any():
         report.notes.append(f"{int(lost.sum())} cell(s) carry a channel number in no band of the 3GPP tables; "
                             "their site's band comes from another cell or the operator's usual band")
-    fr2 = c["freq"].to_numpy() > 6000.0
-    report.drop("cells: NR above 6 GHz (FR2 mmWave is not planned)", int(fr2.sum()))
-    c = c[~fr2 & ~(np.isfinite(c["freq"].to_numpy()) & (c["band"] == "").to_numpy())]
     c["tech"] = c["radio"].map(TECH)
     c["bs"] = base_station_ids(c["cell"].to_numpy(), c["radio"].to_numpy(), gnb_id_bits=gnb_id_bits)
     sites = _group_sites(c, region) if len(c) else pd.DataFrame(columns=["mnc", "tech", "bs", "x", "y", "n_cells"])

@@ -27,7 +27,7 @@ from rasterio.windows import Window
 from scipy.spatial import cKDTree
 
 from gis.errors import LayerError, Problem
-from gis.importers.common import ImportReport, Region, to_crs_geometry
+from gis.importers.common import ImportReport, Region, affine_apply, to_crs_geometry
 from gis.validation import validate_frame
 
 logger = logging.getLogger(__name__)
@@ -88,8 +88,8 @@ def _check_covers(area: shapely.Geometry, footprint: shapely.Geometry, *, file: 
 
 def _window(area: shapely.Geometry, t: Affine, height: int, width: int) -> Window:
     w, s, e, n = shapely.bounds(area)
-    xa, ya = ~t * (w, n)
-    xb, yb = ~t * (e, s)
+    xa, ya = affine_apply(~t, w, n)
+    xb, yb = affine_apply(~t, e, s)
     c0, r0 = max(math.floor(min(xa, xb)) - 1, 0), max(math.floor(min(ya, yb)) - 1, 0)
     c1, r1 = min(math.ceil(max(xa, xb)) + 1, width), min(math.ceil(max(ya, yb)) + 1, height)
     return Window(c0, r0, c1 - c0, r1 - r0)
@@ -101,7 +101,7 @@ def _check_people(values: np.ndarray, mask: np.ndarray, transform: Affine, *, fi
     bad = np.isinf(v) | (np.isfinite(v) & ((v < 0) | (v > MAX_PEOPLE_PER_PIXEL)))
     if bad.any():
         r, c = (int(a[0]) for a in np.nonzero(bad))
-        x, y = transform * (c + 0.5, r + 0.5)
+        x, y = affine_apply(transform, c + 0.5, r + 0.5)
         msg = (f"{int(bad.sum())} pixel value(s) not people per pixel, first {float(v[r, c])!r} at window row {r}, "
                f"column {c} (x {x:.5f}, y {y:.5f}); expected a finite number 0..{MAX_PEOPLE_PER_PIXEL:,.0f} or the "
                "raster's nodata")
@@ -156,7 +156,7 @@ def population_per_village(
     for r0 in range(0, rows, block_rows):
         block = people[r0:r0 + block_rows]
         rr, cc = np.mgrid[r0:r0 + len(block), 0:cols]
-        px, py = transform * (cc.ravel() + 0.5, rr.ravel() + 0.5)
+        px, py = affine_apply(transform, cc.ravel() + 0.5, rr.ravel() + 0.5)
         mx, my = to_metric.transform(np.asarray(px), np.asarray(py))
         inside = shapely.contains_xy(region.area, mx, my)
         vals = block.ravel()
