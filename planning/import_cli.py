@@ -14,11 +14,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from gis.errors import LayerError, Problem, ProjectError
+
+if TYPE_CHECKING:
+    from gis.importers.common import ImportReport, Region
+    from gis.project import Project
 
 EXIT_BAD_INPUT = 2
 
@@ -43,8 +47,14 @@ def _fail_error(exc: LayerError, what: str) -> NoReturn:
     _fail(f"{what}: {exc}")
 
 
-def _prepare(project_file: Path, out: Path, sources: Iterable[Path], *, overwrite: bool, suffixes: tuple[str, ...]):
-    """Load the project (admin only required), check ``--out``, read the region; exit 2 on bad input."""
+def _prepare(project_file: Path, out: Path, sources: Iterable[Path], *, overwrite: bool, suffixes: tuple[str, ...],
+             writes: tuple[str, ...], reads: tuple[str, ...] = ("admin",)) -> tuple[Project, Region]:
+    """Load the project (admin only required), check ``--out``, read the region; exit 2 on bad input.
+
+    ``writes``: the layers (or ``terrain``) the import writes; ``--out`` may be the project's file of those
+    (with ``--overwrite``) but not one holding other layers, nor a file the import reads (``sources``, the
+    project file, the project's ``reads`` layers).
+    """
     from gis.importers.common import check_output, load_region
     from gis.project import load_project
 
@@ -54,11 +64,13 @@ def _prepare(project_file: Path, out: Path, sources: Iterable[Path], *, overwrit
         project = load_project(project_file, required_layers=("admin",))
     except ProjectError as exc:
         _fail(str(exc))
-    inputs = [*sources, project.path, *(s.path for s in project.layers.values())]
+    files = {name: src.path for name, src in project.layers.items()}
     if project.terrain is not None:
-        inputs.append(project.terrain)
+        files["terrain"] = project.terrain
+    inputs = [*sources, project.path, *(files[n] for n in reads if n in files)]
+    others = {n: p for n, p in files.items() if n not in writes}
     try:
-        check_output(out, inputs=inputs, overwrite=overwrite)
+        check_output(out, inputs=inputs, overwrite=overwrite, others=others)
     except (FileExistsError, ValueError) as exc:
         _fail(str(exc))
     try:
@@ -68,7 +80,7 @@ def _prepare(project_file: Path, out: Path, sources: Iterable[Path], *, overwrit
     return project, region
 
 
-def _done(name: str, report, out: Path) -> None:
+def _done(name: str, report: ImportReport, out: Path) -> None:
     for line in report.lines():
         click.echo(f"{name}: {line}")
     click.echo(f"coverplan import {name}: wrote {out}")
@@ -103,7 +115,8 @@ def opencellid(cells: Path, project_file: Path, out: Path, overwrite: bool, buff
     from gis.importers.common import write_gpkg_atomic
     from gis.importers.opencellid import cells_to_sites, read_opencellid
 
-    project, region = _prepare(project_file, out, [cells], overwrite=overwrite, suffixes=(".gpkg",))
+    project, region = _prepare(project_file, out, [cells], overwrite=overwrite, suffixes=(".gpkg",),
+                               writes=("sites",))
     bbox = tuple(float(v) for v in region.lonlat(buffer_m + 5_000.0).bounds)
     try:
         frame, report = read_opencellid(cells, bbox_lonlat=bbox, skip_bad_rows=skip_bad_rows)
@@ -137,7 +150,8 @@ def dem(tiles: tuple[Path, ...], project_file: Path, out: Path, overwrite: bool,
     from gis.importers.common import write_dem_atomic
     from gis.importers.dem import import_dem, read_tile
 
-    _, region = _prepare(project_file, out, tiles, overwrite=overwrite, suffixes=(".tif", ".tiff"))
+    _, region = _prepare(project_file, out, tiles, overwrite=overwrite, suffixes=(".tif", ".tiff"),
+                         writes=("terrain",))
     try:
         read = [read_tile(t) for t in tiles]
         grid, report = import_dem(read, region, buffer_m=buffer_m, resolution_m=resolution_m,
@@ -163,7 +177,8 @@ def osm(extract: Path, project_file: Path, out: Path, overwrite: bool, buffer_m:
     from gis.importers.common import write_gpkg_atomic
     from gis.importers.osm import osm_layers, read_osm
 
-    _, region = _prepare(project_file, out, [extract], overwrite=overwrite, suffixes=(".gpkg",))
+    _, region = _prepare(project_file, out, [extract], overwrite=overwrite, suffixes=(".gpkg",),
+                         writes=("roads", "villages", "schools", "candidates"))
     try:
         layers, report = osm_layers(read_osm(extract), region, buffer_m=buffer_m, demand_buffer_m=demand_buffer_m)
     except LayerError as exc:
@@ -192,7 +207,8 @@ def population(raster: Path, project_file: Path, out: Path, overwrite: bool, vil
     from gis.project import LayerSource
 
     sources = [raster] + ([villages_file] if villages_file else [])
-    project, region = _prepare(project_file, out, sources, overwrite=overwrite, suffixes=(".gpkg",))
+    project, region = _prepare(project_file, out, sources, overwrite=overwrite, suffixes=(".gpkg",),
+                               writes=("villages",), reads=("admin",) if villages_file else ("admin", "villages"))
     source = LayerSource(path=villages_file.resolve()) if villages_file else project.layers.get("villages")
     if source is None:
         _fail(f"{project_file}: [layers] has no `villages` and no --villages was given; expected a villages layer")

@@ -28,6 +28,7 @@ import io
 import logging
 import zlib
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -55,6 +56,8 @@ MNC_OPERATOR: dict[int, str] = {
     15: "CBN",
 }
 TECH = {"LTE": "4g", "NR": "5g"}
+#: Values of ``band_mhz_source``: the channel number of a cell, or a stated default.
+BandSource = Literal["earfcn", "nrarfcn", "operator_default", "project_default"]
 MAX_PROBLEMS = 1000
 #: (column, low, high, integer, what) checked on every MCC-460 row; bounds inclusive.
 _CHECKS: tuple[tuple[str, float, float, bool, str], ...] = (

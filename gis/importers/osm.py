@@ -26,6 +26,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -49,6 +50,11 @@ _TAGS = ("name", "name:zh", "population", "place", "highway", "surface", "amenit
          "man_made", "tower:type", "height", "operator")
 _KEYS = ("highway", "place", "amenity", "man_made", "tower:type")
 MAX_POPULATION = 10_000_000
+SchoolKind = Literal["primary", "secondary", "teaching_point"]
+#: Values of the ``*_source`` columns: where a required figure came from ("none": a 0 placeholder).
+KindSource = Literal["isced_level", "name"]
+PopulationSource = Literal["osm_tag", "none"]
+StudentsSource = Literal["osm_capacity", "none"]
 MAX_HEIGHT_M = 300.0
 
 
@@ -72,7 +78,7 @@ def _kind(tags: dict[str, str]) -> str | None:
     return None
 
 
-def _record(obj, kind: str, geom: shapely.Geometry, prefix: str, oid: int) -> dict:
+def _record(obj: Any, kind: str, geom: shapely.Geometry, prefix: str, oid: int) -> dict:
     tags = {k: obj.tags.get(k) for k in _TAGS if k in obj.tags}
     return {"osm_id": f"{prefix}{oid}", "kind": kind, "geometry": geom, **tags}
 
@@ -110,7 +116,7 @@ def read_osm(path: str | Path) -> OsmExtract:
     return out
 
 
-def _read_object(obj, out: OsmExtract, wkb) -> None:
+def _read_object(obj: Any, out: OsmExtract, wkb: Any) -> None:
     """File one OSM object into ``out`` (points of interest, roads, counts)."""
     import osmium
 
@@ -171,7 +177,7 @@ def height_tag_m(value: object) -> float | None:
     return h if 0.0 < h <= MAX_HEIGHT_M else None
 
 
-def school_kind(tags: dict) -> tuple[str | None, str]:
+def school_kind(tags: dict) -> tuple[SchoolKind | None, KindSource | Literal[""]]:
     """``kind`` of a school from its ``isced:level`` tag, else its name; (None, "") when neither says.
 
     Returns

@@ -52,7 +52,10 @@ def _files(folder: Path) -> set[str]:
 
 
 def test_imported_project_runs_end_to_end(tmp_path: Path):
-    project = write_admin(tmp_path)
+    """The project file names the layers the imports will write; only its admin boundary exists at first."""
+    write_admin(tmp_path)
+    project = tmp_path / "full.toml"
+    project.write_text(FULL_PROJECT, encoding="utf-8")
     tiles = write_tiles(tmp_path)
     res = invoke("import", "dem", *tiles, "--project", project, "--out", tmp_path / "dem.tif", "--buffer-m", 3000)
     assert res.exit_code == 0, res.output
@@ -74,14 +77,23 @@ def test_imported_project_runs_end_to_end(tmp_path: Path):
     assert villages["population"].sum() > 0
     assert not [n for n in _files(tmp_path) if ".partial" in n]
 
-    (tmp_path / "full.toml").write_text(FULL_PROJECT, encoding="utf-8")
-    res = invoke("validate", tmp_path / "full.toml")
+    res = invoke("validate", project)
     assert res.exit_code == 0, res.output
     assert "valid (3 villages, 3 schools, 3 sites, 3 roads, 1 candidates, 1 admin" in res.output
-    res = invoke("run", tmp_path / "full.toml", "--out", tmp_path / "out", "--offline")
+    res = invoke("run", project, "--out", tmp_path / "out", "--offline")
     assert res.exit_code == 0, res.output
     for name in ("coverage.gpkg", "fibre.gpkg", "gaps.gpkg", "proposal.gpkg", "report.html", "map.html"):
         assert (tmp_path / "out" / name).exists(), name
+
+    # an import never replaces a file that holds other layers of the project, nor one it reads
+    res = invoke("import", "opencellid", tmp_path / "cells.csv", "--project", project, "--out", tmp_path / "osm.gpkg",
+                 "--overwrite")
+    assert res.exit_code == 2
+    assert "holds the project's candidates, roads, schools layer(s)" in res.output
+    res = invoke("import", "population", tmp_path / "ppp.tif", "--project", project, "--out",
+                 tmp_path / "villages.gpkg", "--overwrite")
+    assert res.exit_code == 2
+    assert "is also an input" in res.output
 
 
 @pytest.fixture
