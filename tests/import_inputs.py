@@ -47,7 +47,7 @@ def hgt_bytes(lat: int, lon: int, *, void: tuple[int, int] | None = None, n: int
 
 def write_admin(folder: Path) -> Path:
     """admin.gpkg (one county, WGS84) and project.toml naming only it; returns the project file."""
-    admin = gpd.GeoDataFrame({"area_id": ["220681"], "name": ["临江市"], "level": ["county"]},
+    admin = gpd.GeoDataFrame({"area_id": ["220681"], "name": ["Linjiang"], "level": ["county"]},
                              geometry=[shapely.box(WEST, SOUTH, EAST, NORTH)], crs="EPSG:4326")
     admin.to_file(folder / "admin.gpkg", layer="admin", driver="GPKG")
     path = folder / "project.toml"

@@ -356,7 +356,8 @@ def osm_layers(
         ``roads``, ``villages``, ``schools``, ``candidates`` in the metric CRS (each valid as its layer when it
         has rows; empty layers are left out of ``layers``), and what was kept, dropped and filled.
     """
-    report = ImportReport(source=extract.file, unit="OSM objects with tags of interest",
+    report = ImportReport(source=extract.file,
+                          unit="OSM objects tagged highway, place, amenity, man_made or tower:type",
                           read=sum(extract.counts[k] for k in ("nodes with tags of interest",
                                                                "ways with tags of interest")))
     for why, n in extract.counts.items():

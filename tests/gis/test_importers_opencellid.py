@@ -109,6 +109,10 @@ def test_header_less_and_gzipped_exports_read_the_same(tmp_path: Path, region: R
     gz = tmp_path / "cells.csv.gz"
     gz.write_bytes(gzip.compress(write_cells(tmp_path).read_bytes()))
     zipped, _ = read_opencellid(gz)
+    bom = tmp_path / "cells_windows.csv.gz"  # a byte-order mark and CRLF line ends, as spreadsheet tools write
+    bom.write_bytes(gzip.compress(b"\xef\xbb\xbf" + write_cells(tmp_path).read_bytes().replace(b"\n", b"\r\n")))
+    windows, _ = read_opencellid(bom)
+    assert windows.equals(plain)
     assert headerless[["radio", "mnc", "cell", "lon", "lat"]].equals(plain[["radio", "mnc", "cell", "lon", "lat"]])
     assert zipped.equals(plain)
     assert headerless["earfcn"].isna().all()
