@@ -59,6 +59,8 @@ TECH = {"LTE": "4g", "NR": "5g"}
 #: Values of ``band_mhz_source``: the channel number of a cell, or a stated default.
 BandSource = Literal["earfcn", "nrarfcn", "operator_default", "project_default"]
 MAX_PROBLEMS = 1000
+_CELL_COLUMNS = ["row", "radio", "mnc", "area", "cell", "lon", "lat", "range_m", "samples", "updated", "earfcn",
+                 "nrarfcn"]
 #: (column, low, high, integer, what) checked on every MCC-460 row; bounds inclusive.
 _CHECKS: tuple[tuple[str, float, float, bool, str], ...] = (
     ("net", 0, 999, True, "a mobile network code 0..999"),
@@ -180,7 +182,7 @@ def read_opencellid(
                 part, probs = _cells_of_chunk(chunk, offset, report, bbox_lonlat=bbox_lonlat, file=file)
                 offset += len(chunk)
                 if probs and skip_bad_rows:
-                    report.drop("cells: bad value in an MCC-460 row (--skip-bad-rows)", len({p.row for p in probs}))
+                    report.drop("cells: a bad value (--skip-bad-rows)", len({p.row for p in probs}))
                     part = part[~part["row"].isin({p.row for p in probs})]
                 problems.extend(probs[: max(MAX_PROBLEMS - len(problems), 0)])
                 parts.append(part)
@@ -191,7 +193,7 @@ def read_opencellid(
         raise LayerError([Problem("opencellid", msg, file=file)]) from exc
     if problems and not skip_bad_rows:
         raise LayerError(problems)
-    cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_CELL_COLUMNS)
     return cells, report
 
 
@@ -231,6 +233,7 @@ def _cells_of_chunk(chunk: pd.DataFrame, first_row: int, report: ImportReport, *
         x0, y0, x1, y1 = bbox_lonlat
         lon, lat = cells["lon"].to_numpy(), cells["lat"].to_numpy()
         away = ~((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)) & np.isfinite(lon) & np.isfinite(lat)
+        away &= ~cells["row"].isin({p.row for p in problems}).to_numpy()  # bad rows are counted as such
         report.drop("cells: outside the region's bounding box (+ buffer)", int(away.sum()))
         cells = cells[~away]
     return cells, problems

@@ -136,7 +136,7 @@ def test_non_numeric_lon_names_row_cell_and_column(tmp_path: Path):
     assert "'12б.992' is not a finite number; expected a longitude in degrees -180..180" in str(p)
     cells, report = read_opencellid(write_cells(tmp_path, rows), skip_bad_rows=True)
     assert 2 not in cells["row"].tolist()
-    assert report.dropped["cells: bad value in an MCC-460 row (--skip-bad-rows)"] == 1
+    assert report.dropped["cells: a bad value (--skip-bad-rows)"] == 1
 
 
 def test_out_of_range_values_are_refused(tmp_path: Path, region: Region):
@@ -163,6 +163,12 @@ def test_wrong_formats_are_refused(tmp_path: Path, text: str, match: str):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(LayerError, match=match):
         read_opencellid(path)
+
+
+def test_header_only_file_gives_no_sites(tmp_path: Path, region: Region):
+    cells, report = read_opencellid(write_cells(tmp_path, []))
+    sites, report = cells_to_sites(cells, region, report=report)
+    assert (len(cells), len(sites), report.read, report.kept) == (0, 0, 0, {"sites": 0})
 
 
 def test_binary_file_is_refused(tmp_path: Path):
