@@ -226,6 +226,11 @@ def _cells_of_chunk(chunk: pd.DataFrame, first_row: int, report: ImportReport, *
         "area": col("area"), "cell": col("cell"), "lon": col("lon"), "lat": col("lat"), "range_m": col("range"),
         "samples": col("samples"), "updated": col("updated"), "earfcn": col("earfcn"), "nrarfcn": col("nrarfcn"),
     })
+    lte_big = (cells["radio"].to_numpy() == "LTE") & (np.nan_to_num(cells["cell"].to_numpy()) >= 2**28)
+    problems.extend(Problem("opencellid", f"LTE cell identity {int(cells.at[i, 'cell'])} has more than 28 bits; "
+                            "expected an E-UTRAN cell identity 0..268435455", file=file, row=int(cells.at[i, "row"]),
+                            row_id=f"cell={int(cells.at[i, 'cell'])}", column="cell")
+                    for i in np.flatnonzero(lte_big))
     arfcn = col("arfcn")
     cells["earfcn"] = np.where(np.isnan(cells["earfcn"]) & (cells["radio"] == "LTE"), arfcn, cells["earfcn"])
     cells["nrarfcn"] = np.where(np.isnan(cells["nrarfcn"]) & (cells["radio"] == "NR"), arfcn, cells["nrarfcn"])

@@ -144,10 +144,14 @@ def test_out_of_range_values_are_refused(tmp_path: Path, region: Region):
     with pytest.raises(LayerError) as err:
         read_opencellid(write_cells(tmp_path, rows))
     assert [(p.row, p.column) for p in err.value.problems] == [(1, "lat"), (2, "samples")]
-    big = [CELLS[0].replace("25600001", str(2**28))]
-    cells, _ = read_opencellid(write_cells(tmp_path, big))
-    with pytest.raises(LayerError, match="more than 28 bits"):
-        cells_to_sites(cells, region)
+    big = [CELLS[0].replace("25600001", str(2**28)), CELLS[1]]
+    with pytest.raises(LayerError, match="LTE cell identity 268435456 has more than 28 bits"):
+        read_opencellid(write_cells(tmp_path, big))
+    cells, report = read_opencellid(write_cells(tmp_path, big), skip_bad_rows=True)
+    assert cells["row"].tolist() == [2]
+    assert report.dropped["cells: a bad value (--skip-bad-rows)"] == 1
+    with pytest.raises(LayerError, match="more than 28 bits"):  # the grouping checks too (frames made otherwise)
+        cells_to_sites(cells.assign(cell=2**28), region)
 
 
 @pytest.mark.parametrize(
