@@ -32,7 +32,7 @@ import math
 import re
 import tomllib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -385,13 +385,17 @@ def _layer_source(name: str, raw: Any, *, path: Path) -> LayerSource:
     )
 
 
-def load_project(path: str | Path) -> Project:
+def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_LAYERS) -> Project:
     """Read and check a ``project.toml``.
 
     Parameters
     ----------
     path : str or Path
         The project file.
+    required_layers : sequence of str
+        Layers the file must name (default: villages, schools, sites, admin). The importers
+        (``coverplan import ...``) need only ``("admin",)``: a project being built from imported layers
+        names its admin boundary first.
 
     Returns
     -------
@@ -446,9 +450,9 @@ def load_project(path: str | Path) -> Project:
 
     raw_layers = doc.get("layers", {})
     _unknown(raw_layers, set(LAYER_NAMES), where="layers", path=path)
-    missing = [n for n in REQUIRED_LAYERS if n not in raw_layers]
+    missing = [n for n in required_layers if n not in raw_layers]
     if missing:
-        msg = f"{path}: [layers] is missing required layer(s) {missing}; expected paths for {list(REQUIRED_LAYERS)}"
+        msg = f"{path}: [layers] is missing required layer(s) {missing}; expected paths for {list(required_layers)}"
         raise ProjectError(msg)
     layers = {n: _layer_source(n, raw_layers[n], path=path) for n in LAYER_NAMES if n in raw_layers}
 

@@ -330,6 +330,7 @@ def validate_frame(
                     )
                 )
 
+    problems.extend(_placeholder_warnings(out, schema, ids, file=file))
     idc = schema.id_column
     if idc in out.columns:
         idv = out[idc]
@@ -353,6 +354,33 @@ def validate_frame(
                     )
                 )
     return out, problems
+
+
+def _placeholder_warnings(
+    frame: pd.DataFrame, schema: LayerSchema, ids: Sequence[str | None], *, file: str | None
+) -> list[Problem]:
+    """A warning per column whose ``<column>_source`` says ``none``: the value is a placeholder an importer wrote
+    where the source had none (e.g. a village's population before ``coverplan import population``)."""
+    out = []
+    for col in schema.columns:
+        src = f"{col.name}_source"
+        if src not in frame.columns:
+            continue
+        none = np.flatnonzero(frame[src].astype(str).str.strip().str.lower().to_numpy() == "none")
+        if len(none):
+            first = ", ".join(str(ids[i]) for i in none[:5])
+            out.append(
+                Problem(
+                    schema.name,
+                    f"{len(none)} row(s) ({first}{' ...' if len(none) > 5 else ''}) hold "
+                    f"a placeholder `{col.name}` ({src} = 'none'): the source had no value; fill it "
+                    "before relying on the plan",
+                    file=file,
+                    column=col.name,
+                    severity="warning",
+                )
+            )
+    return out
 
 
 def outside_area_warnings(

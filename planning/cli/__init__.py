@@ -2,8 +2,9 @@
 
 Commands: ``validate``, ``run``, ``optimise``, ``demo`` (:mod:`planning.cli.run`), ``synth``
 (:mod:`planning.cli.synth`), ``calibrate`` (:mod:`planning.cli.calibrate`), ``ledger show|update|diff|reconcile``
-(:mod:`planning.cli.ledger`). Exit codes: 0 success, 2 bad input (every problem listed: file, layer, row, id,
-column, what was expected) or an output folder that may not be written, 1 an unexpected failure (a bug).
+(:mod:`planning.cli.ledger`), ``import opencellid|dem|osm|population`` (:mod:`planning.cli.imports`). Exit
+codes: 0 success, 2 bad input (every problem listed: file, layer, row, id, column, what was expected) or an output
+that may not be written, 1 an unexpected failure (a bug).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.logging import RichHandler
 
 from planning.cli.calibrate import calibrate
 from planning.cli.common import console
+from planning.cli.imports import import_group
 from planning.cli.ledger import ledger
 from planning.cli.run import demo, optimise, run, validate
 from planning.cli.synth import synth
@@ -37,7 +39,7 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     ctx.obj = {"quiet": quiet > 0}
 
 
-for _command in (validate, run, optimise, demo, synth, calibrate, ledger):
+for _command in (validate, run, optimise, demo, synth, calibrate, ledger, import_group):
     cli.add_command(_command)
 
 

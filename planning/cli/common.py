@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from rich.console import Console
@@ -48,7 +49,7 @@ def report_problems(problems: list[Problem]) -> None:
         click.echo(f"ERROR {p}", err=True)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     click.echo(f"coverplan: {message}", err=True)
     sys.exit(EXIT_BAD_INPUT)
 

@@ -246,9 +246,12 @@ def province_plan(
 
         def site_fibre_cost(cs: gpd.GeoDataFrame) -> np.ndarray:
             nonlocal net
-            net = connect_points(net, {"candidates": cs[["candidate_id", "geometry"]]})
+            keys = "candidates:" + cs["candidate_id"].astype(str)
+            # the project's own candidates layer was joined to the network by the fibre stage: join only the rest
+            new = ~keys.isin(net.point_node.index).to_numpy()
+            net = connect_points(net, {"candidates": cs.loc[new, ["candidate_id", "geometry"]]})
             reach = fibre_reach(net, drop_m=project.fibre.drop_m)
-            return reach.loc["candidates:" + cs["candidate_id"].astype(str), "fibre_cost_cny"].to_numpy()
+            return reach.loc[keys, "fibre_cost_cny"].to_numpy()
 
     cset = build_candidates(
         demands,

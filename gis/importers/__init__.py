@@ -1,0 +1,11 @@
+"""Importers of real data into coverplan layers (README "Bringing real data").
+
+* :mod:`gis.importers.opencellid`: OpenCelliD cells -> ``sites`` (one per eNodeB/gNodeB);
+* :mod:`gis.importers.dem`: SRTM ``.hgt`` / GeoTIFF tiles -> one void-filled DEM in the project's metric CRS;
+* :mod:`gis.importers.osm`: an OpenStreetMap extract -> ``roads``, ``villages``, ``schools``, ``candidates``;
+* :mod:`gis.importers.population`: a WorldPop-style raster -> ``population`` per village;
+* :mod:`gis.importers.common`: the region (admin areas + buffer), the import report, whole-or-nothing writes.
+
+Each reads its source with a function that validates every number it reads, and turns what it read into
+layers with a pure function that also returns an :class:`~gis.importers.common.ImportReport`.
+"""

@@ -1,0 +1,306 @@
+"""``coverplan import``: bring real data into coverplan layers.
+
+Commands: ``opencellid``, ``dem``, ``osm``, ``population``. Each reads the project's admin areas (the project
+file needs only ``[layers] admin``), writes one new file clipped to them (plus a buffer) in the project's metric
+CRS, and prints what it kept, dropped and filled and why. Exit codes: 0 written, 2 bad input (file, layer, row,
+column and what was expected) or an ``--out`` that exists without ``--overwrite`` or is one of the inputs; the
+output then is not written (outputs appear whole or not at all).
+
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from gis.errors import LayerError, Problem, ProjectError
+from gis.importers.common import ImportReport, Region, check_output, load_region, write_dem_atomic, write_gpkg_atomic
+from gis.importers.dem import import_dem, read_tile
+from gis.importers.opencellid import cells_to_sites, read_opencellid
+from gis.importers.osm import osm_layers, read_osm
+from gis.importers.population import population_per_village, read_population
+from gis.layers import load_layer
+from gis.project import LayerSource, Project, load_project
+from planning.cli.common import fail, report_problems
+
+
+def _fail_problems(problems: Iterable[Problem], what: str) -> NoReturn:
+    probs = list(problems)
+    report_problems(probs)
+    fail(f"{what}: {len(probs)} problem(s); nothing written")
+
+
+def _fail_error(exc: LayerError, what: str) -> NoReturn:
+    if exc.problems:
+        _fail_problems(exc.problems, what)
+    fail(f"{what}: {exc}")
+
+
+def _prepare(
+    project_file: Path,
+    out: Path,
+    sources: Iterable[Path],
+    *,
+    overwrite: bool,
+    suffixes: tuple[str, ...],
+    writes: tuple[str, ...],
+    reads: tuple[str, ...] = ("admin",),
+) -> tuple[Project, Region]:
+    """Load the project (admin only required), check ``--out``, read the region; exit 2 on bad input.
+
+    ``writes``: the layers (or ``terrain``) the import writes; ``--out`` may be the project's file of those
+    (with ``--overwrite``) but not one holding other layers, nor a file the import reads (``sources``, the
+    project file, the project's ``reads`` layers).
+    """
+
+    if out.suffix.lower() not in suffixes:
+        fail(f"--out `{out}`: expected a file ending in {' or '.join(suffixes)}")
+    try:
+        project = load_project(project_file, required_layers=("admin",))
+    except ProjectError as exc:
+        fail(str(exc))
+    files = {name: src.path for name, src in project.layers.items()}
+    if project.terrain is not None:
+        files["terrain"] = project.terrain
+    inputs = [*sources, project.path, *(files[n] for n in reads if n in files)]
+    others = {n: p for n, p in files.items() if n not in writes}
+    try:
+        check_output(out, inputs=inputs, overwrite=overwrite, others=others)
+    except (FileExistsError, ValueError) as exc:
+        fail(str(exc))
+    try:
+        region = load_region(project)
+    except LayerError as exc:
+        _fail_error(exc, f"{project_file}: admin layer")
+    return project, region
+
+
+def _done(name: str, report: ImportReport, out: Path) -> None:
+    for line in report.lines():
+        click.echo(f"{name}: {line}")
+    click.echo(f"coverplan import {name}: wrote {out}")
+
+
+_project = click.option(
+    "--project",
+    "project_file",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="project.toml whose [layers] admin the import is clipped to (other layers optional).",
+)
+_out = click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="File to write.")
+_overwrite = click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+
+
+@click.group("import")
+def import_group() -> None:
+    """Bring real data in: OpenCelliD cells, DEM tiles, an OSM extract, a population raster."""
+
+
+@import_group.command("opencellid")
+@click.argument("cells", type=click.Path(path_type=Path))
+@_project
+@_out
+@_overwrite
+@click.option(
+    "--buffer-m",
+    type=click.FloatRange(min=0),
+    default=10_000.0,
+    show_default=True,
+    help="Keep sites within this distance of the admin areas (m).",
+)
+@click.option(
+    "--gnb-id-bits",
+    type=click.IntRange(22, 32),
+    default=24,
+    show_default=True,
+    help="gNB-id length in the 36-bit NR cell identity.",
+)
+@click.option(
+    "--height-m",
+    type=click.FloatRange(0, 300, min_open=True),
+    default=None,
+    help="Antenna height given to every site (default: the project's [radio] tower_height_m).",
+)
+@click.option("--skip-bad-rows", is_flag=True, help="Drop and count MCC-460 rows with bad values instead of failing.")
+def opencellid(
+    cells: Path,
+    project_file: Path,
+    out: Path,
+    overwrite: bool,
+    buffer_m: float,
+    gnb_id_bits: int,
+    height_m: float | None,
+    skip_bad_rows: bool,
+) -> None:
+    """OpenCelliD CELLS (.csv or .csv.gz) -> a `sites` layer (one site per eNodeB/gNodeB) in --out (.gpkg)."""
+
+    project, region = _prepare(project_file, out, [cells], overwrite=overwrite, suffixes=(".gpkg",), writes=("sites",))
+    bbox = tuple(float(v) for v in region.lonlat(buffer_m + 5_000.0).bounds)
+    try:
+        frame, report = read_opencellid(cells, bbox_lonlat=bbox, skip_bad_rows=skip_bad_rows)
+        sites, report = cells_to_sites(
+            frame,
+            region,
+            buffer_m=buffer_m,
+            gnb_id_bits=gnb_id_bits,
+            height_m=height_m or project.radio.tower_height_m,
+            lte_default_mhz=project.radio.lte_band_mhz,
+            nr_default_mhz=project.radio.nr_bands_mhz[0],
+            report=report,
+            file=str(cells),
+        )
+    except LayerError as exc:
+        _fail_error(exc, str(cells))
+    if not len(sites):
+        fail(
+            f"{cells}: no LTE/NR site of a Chinese operator within {buffer_m:g} m of the admin areas; nothing "
+            "written (" + "; ".join(report.lines()[1:]) + ")"
+        )
+    write_gpkg_atomic({"sites": sites}, out)
+    _done("opencellid", report, out)
+
+
+@import_group.command("dem")
+@click.argument("tiles", type=click.Path(path_type=Path), nargs=-1, required=True)
+@_project
+@_out
+@_overwrite
+@click.option(
+    "--buffer-m",
+    type=click.FloatRange(min=0),
+    default=15_000.0,
+    show_default=True,
+    help="Terrain kept around the admin areas (m); must reach past every site and candidate.",
+)
+@click.option(
+    "--resolution-m",
+    type=click.FloatRange(min=1.0),
+    default=None,
+    help="Cell size of the output (default: the finest tile's spacing).",
+)
+@click.option(
+    "--max-void-px",
+    type=click.IntRange(min=1),
+    default=250_000,
+    show_default=True,
+    help="Largest void (pixels) filled by interpolation; larger ones stay nodata.",
+)
+def dem(
+    tiles: tuple[Path, ...],
+    project_file: Path,
+    out: Path,
+    overwrite: bool,
+    buffer_m: float,
+    resolution_m: float | None,
+    max_void_px: int,
+) -> None:
+    """DEM TILES (SRTM .hgt / .hgt.zip, GeoTIFF) -> one void-filled DEM GeoTIFF of the region in --out (.tif)."""
+
+    _, region = _prepare(project_file, out, tiles, overwrite=overwrite, suffixes=(".tif", ".tiff"), writes=("terrain",))
+    try:
+        read = [read_tile(t) for t in tiles]
+        grid, report = import_dem(
+            read,
+            region,
+            buffer_m=buffer_m,
+            resolution_m=resolution_m,
+            max_void_px=max_void_px,
+            source=", ".join(str(t) for t in tiles),
+        )
+    except LayerError as exc:
+        _fail_error(exc, "DEM tiles")
+    write_dem_atomic(grid, out)
+    _done("dem", report, out)
+
+
+@import_group.command("osm")
+@click.argument("extract", type=click.Path(path_type=Path))
+@_project
+@_out
+@_overwrite
+@click.option(
+    "--buffer-m",
+    type=click.FloatRange(min=0),
+    default=10_000.0,
+    show_default=True,
+    help="Keep roads and masts within this distance of the admin areas (m).",
+)
+@click.option(
+    "--demand-buffer-m",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Keep villages and schools within this distance of the admin areas (m).",
+)
+def osm(extract: Path, project_file: Path, out: Path, overwrite: bool, buffer_m: float, demand_buffer_m: float) -> None:
+    """OSM EXTRACT (.osm.pbf / .osm) -> roads, villages, schools, candidates layers in --out (.gpkg)."""
+
+    _, region = _prepare(
+        project_file,
+        out,
+        [extract],
+        overwrite=overwrite,
+        suffixes=(".gpkg",),
+        writes=("roads", "villages", "schools", "candidates"),
+    )
+    try:
+        layers, report = osm_layers(read_osm(extract), region, buffer_m=buffer_m, demand_buffer_m=demand_buffer_m)
+    except LayerError as exc:
+        _fail_error(exc, str(extract))
+    if not layers:
+        fail(f"{extract}: no roads, villages, schools or masts within the admin areas; nothing written")
+    write_gpkg_atomic(layers, out)
+    _done("osm", report, out)
+
+
+@import_group.command("population")
+@click.argument("raster", type=click.Path(path_type=Path))
+@_project
+@_out
+@_overwrite
+@click.option(
+    "--villages",
+    "villages_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Villages layer file (e.g. the `import osm` output; default: the project's villages layer).",
+)
+@click.option(
+    "--only-missing",
+    is_flag=True,
+    help="Replace only villages whose population_source is 'none' (placeholders); keep the others.",
+)
+def population(
+    raster: Path, project_file: Path, out: Path, overwrite: bool, villages_file: Path | None, only_missing: bool
+) -> None:
+    """Population RASTER (people per pixel) summed per village -> a villages layer in --out (.gpkg)."""
+
+    sources = [raster] + ([villages_file] if villages_file else [])
+    project, region = _prepare(
+        project_file,
+        out,
+        sources,
+        overwrite=overwrite,
+        suffixes=(".gpkg",),
+        writes=("villages",),
+        reads=("admin",) if villages_file else ("admin", "villages"),
+    )
+    source = LayerSource(path=villages_file.resolve()) if villages_file else project.layers.get("villages")
+    if source is None:
+        fail(f"{project_file}: [layers] has no `villages` and no --villages was given; expected a villages layer")
+    try:
+        villages, problems = load_layer(source, "villages", coordinates=project.coordinates)
+        if any(p.severity == "error" for p in problems):
+            raise LayerError(problems)
+        people, transform, crs = read_population(raster, region)
+        frame, report = population_per_village(
+            villages, people, transform, crs, region, only_missing=only_missing, source=str(raster)
+        )
+    except LayerError as exc:
+        _fail_error(exc, str(raster))
+    write_gpkg_atomic({"villages": frame}, out)
+    _done("population", report, out)
