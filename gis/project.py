@@ -50,7 +50,16 @@ PROPAGATION_MODELS: tuple[str, ...] = ("free_space", "hata", "rma", "uma", "itm"
 ENVIRONMENTS: tuple[str, ...] = ("urban_large", "urban", "suburban", "rural")
 #: Background maps of the folium map (planning.present.maps): AMap (GCJ-02 tiles), Tianditu (needs a key), OSM, none.
 BASEMAPS: tuple[str, ...] = ("amap", "tianditu", "osm", "none")
-_CHOICES = {"model": PROPAGATION_MODELS, "environment": ENVIRONMENTS, "basemap": BASEMAPS}
+#: What counts as a village with broadband (``[targets] broadband``) and where FWA counts for the outlet target.
+BROADBAND_DEFINITIONS: tuple[str, ...] = ("fibre_or_4g", "fibre")
+FWA_OUTLET: tuple[str, ...] = ("teaching_points", "all", "none")
+_CHOICES = {
+    "model": PROPAGATION_MODELS,
+    "environment": ENVIRONMENTS,
+    "basemap": BASEMAPS,
+    "broadband": BROADBAND_DEFINITIONS,
+    "fwa_outlet": FWA_OUTLET,
+}
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,9 @@ class CostSettings:
     the tower's fibre is shared, other backhaul priced as for a new site): an assumption, override it with the
     local China Tower co-location price. ``satellite_school_fee_cny_per_year`` is the yearly fee of a school's
     satellite plan at ``[optimise] satellite_school_mbps`` (dearer than a site's backhaul link).
+    ``fibre_line_upgrade_cny`` is the one-off cost of a faster tier on a school's existing fibre line: no
+    construction (the GPON/XG-PON port and the ONT already carry 100 Mbps and more), so 0 by default; the dearer
+    tariff is a yearly cost.
     """
 
     fibre_aerial_cny_per_km: float = _num(15_000.0, 0.0, _MAX_CNY, unit="CNY/km")
@@ -142,6 +154,7 @@ class CostSettings:
     satellite_fee_cny_per_year: float = _num(12_000.0, 0.0, _MAX_CNY, unit="CNY/year")
     satellite_school_fee_cny_per_year: float = _num(36_000.0, 0.0, _MAX_CNY, unit="CNY/year")
     share_site_cny: float = _num(200_000.0, 0.0, _MAX_CNY, unit="CNY")
+    fibre_line_upgrade_cny: float = _num(0.0, 0.0, _MAX_CNY, unit="CNY")
 
 
 @dataclass(frozen=True)
@@ -177,9 +190,8 @@ class OptimiseSettings:
     Attributes
     ----------
     budget_cny : float
-        Total budget; > 0 maximises the weight served within it, 0 minimises cost to reach ``target_share``.
-    target_share : float
-        Share of the coverable demand weight to serve when there is no budget (schools are always served).
+        Total budget; > 0 serves the programme's priorities within it (unconnected schools first, then registered
+        poor villages, then the rest), 0 minimises cost to reach every KPI target of ``[targets]`` in every county.
     yearly_budget_cny : float
         Budget of one yearly batch when phasing the plan.
     poor_village_weight, teaching_point_weight, school_weight : float
@@ -197,10 +209,11 @@ class OptimiseSettings:
     satellite_school_mbps : float
         Downlink of a school satellite terminal (Mbps). When it reaches the outlet target, each school in the
         gap is offered a direct satellite connection (terminal + 5 years of fees).
+    first_year : int
+        Calendar year of batch 1 (the ledger records each planned row's year); 0: the year after the run date.
     """
 
     budget_cny: float = _num(0.0, 0.0, _MAX_CNY, unit="CNY")
-    target_share: float = _num(0.98, 0.0, 1.0)
     yearly_budget_cny: float = _num(20_000_000.0, 0.0, _MAX_CNY, unit="CNY", low_open=True)
     poor_village_weight: float = _num(3.0, 0.0, 1e6)
     teaching_point_weight: float = _num(1.5, 0.0, 1e6)
@@ -209,16 +222,53 @@ class OptimiseSettings:
     fibre_rounds: int = _num(4, 1, 100, integer=True)
     operator: str = ""
     satellite_school_mbps: float = _num(100.0, 0.0, 100_000.0, unit="Mbps", low_open=True)
+    first_year: int = _num(0, 0, 2100, integer=True)
 
 
 @dataclass(frozen=True)
 class TargetSettings:
-    """Targets of the universal-service and network poverty-alleviation plans."""
+    """Targets of the universal-service and network poverty-alleviation programmes, one per KPI, counted per
+    county (README, "KPIs"). A target of 0 means the KPI is reported but not targeted.
 
+    Attributes
+    ----------
+    broadband : {"fibre_or_4g", "fibre"}
+        What counts as a village with broadband: fibre or 4G/5G coverage (the 2018-2020 network poverty
+        alleviation plan counted 通光纤 and 4G; default), or fibre only.
+    poor_village_broadband_share, poor_village_4g_share : float
+        Registered poor villages with broadband and with 4G: 0.98 each (工信部《关于推进网络扶贫的实施方案
+        (2018-2020年)》, 工信部通信〔2018〕83号: 贫困村宽带网络覆盖率和4G网络覆盖率均超过98%).
+    village_5g_share : float
+        Administrative villages with 5G: 0 (no target). The 14th Five-Year Plan for information and communication
+        (工信部规〔2021〕164号) sets 行政村5G通达率 80 % by 2025: set 0.8 to plan for it.
+    school_connected_share, school_outlet_share, teaching_point_connected_share : float
+        Schools (teaching points included) connected, at >= ``school_outlet_mbps``, and teaching points
+        connected: 0.98 each (教育部 2019-2020 学校联网攻坚行动: 中小学(含教学点)宽带接入率达到98%以上、出口带宽
+        达到100Mbps以上).
+    school_outlet_mbps : float
+        The outlet target, 100 Mbps (the same campaign).
+    fibre_tier_mbps : float
+        Outlet of a new fibre line to a school (what a planned fibre connection provides), 1000 Mbps.
+    fwa_outlet : {"teaching_points", "all", "none"}
+        Where 4G/5G fixed-wireless (a CPE on a cell) counts towards the outlet target: teaching points only
+        (default: provinces accept FWA as the interim remedy of teaching points, domain review §3.2), every
+        school, or none. FWA always counts as connected.
+    satellite_outlet : bool
+        Whether a satellite link counts towards the outlet target (default no: a shared GEO plan of tens of Mbps at
+        ~600 ms is connected, not at target; domain review §3.12).
+    """
+
+    broadband: str = "fibre_or_4g"
     poor_village_broadband_share: float = _num(0.98, 0.0, 1.0)
+    poor_village_4g_share: float = _num(0.98, 0.0, 1.0)
+    village_5g_share: float = _num(0.0, 0.0, 1.0)
     school_connected_share: float = _num(0.98, 0.0, 1.0)
+    school_outlet_share: float = _num(0.98, 0.0, 1.0)
+    teaching_point_connected_share: float = _num(0.98, 0.0, 1.0)
     school_outlet_mbps: float = _num(100.0, 0.0, 100_000.0, unit="Mbps", low_open=True)
     fibre_tier_mbps: float = _num(1000.0, 0.0, 100_000.0, unit="Mbps", low_open=True)
+    fwa_outlet: str = "teaching_points"
+    satellite_outlet: bool = False
 
 
 @dataclass(frozen=True)
@@ -248,7 +298,12 @@ class MapSettings:
 
 @dataclass(frozen=True)
 class Project:
-    """A coverplan project: everything a run needs, read from ``project.toml``."""
+    """A coverplan project: everything a run needs, read from ``project.toml``.
+
+    ``ledger`` is the project's ledger (台账) from earlier runs and field reports (``[ledger] path``): its accepted
+    rows (measured speed, date) and exclusions are evidence that beats the layers and the model, and a run writes
+    the plan into a copy of it as dated events.
+    """
 
     path: Path
     name: str
@@ -257,6 +312,7 @@ class Project:
     coordinates: Literal["wgs84", "gcj02"] = "wgs84"
     metric_crs: str | None = None
     terrain: Path | None = None
+    ledger: Path | None = None
     radio: RadioSettings = field(default_factory=RadioSettings)
     costs: CostSettings = field(default_factory=CostSettings)
     targets: TargetSettings = field(default_factory=TargetSettings)
@@ -419,7 +475,7 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
         raise ProjectError(msg) from exc
     _unknown(
         doc,
-        {"project", "layers", "terrain", "radio", "costs", "targets", "fibre", "optimise", "map"},
+        {"project", "layers", "terrain", "ledger", "radio", "costs", "targets", "fibre", "optimise", "map"},
         where="top level",
         path=path,
     )
@@ -456,15 +512,14 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
         raise ProjectError(msg)
     layers = {n: _layer_source(n, raw_layers[n], path=path) for n in LAYER_NAMES if n in raw_layers}
 
-    terrain = None
-    if "terrain" in doc:
-        t = doc["terrain"]
-        _unknown(t, {"path"}, where="terrain", path=path)
-        if not isinstance(t.get("path"), str) or not t["path"].strip():
-            msg = f"{path}: [terrain] `path` = {t.get('path')!r}; expected the DEM GeoTIFF's path"
-            raise ProjectError(msg)
-        check_text(t["path"], what="[terrain] `path`", path=path)
-        terrain = (path.parent / str(t["path"])).resolve()
+    terrain = _file_section(doc, "terrain", path=path, what="the DEM GeoTIFF's path")
+    ledger = _file_section(doc, "ledger", path=path, what="the ledger GeoPackage's path")
+    if "target_share" in doc.get("optimise", {}):
+        msg = (
+            f"{path}: [optimise] `target_share` is replaced by one target per KPI in [targets] (e.g. "
+            '`poor_village_broadband_share`, `school_outlet_share`; README, "KPIs"); remove it'
+        )
+        raise ProjectError(msg)
 
     name = meta.get("name", path.parent.name)
     if not isinstance(name, str) or not name.strip():
@@ -478,6 +533,7 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
         coordinates=coordinates,
         metric_crs=metric_crs,
         terrain=terrain,
+        ledger=ledger,
         radio=_number_section(RadioSettings, doc.get("radio", {}), where="radio", path=path),
         costs=_number_section(CostSettings, doc.get("costs", {}), where="costs", path=path),
         targets=_number_section(TargetSettings, doc.get("targets", {}), where="targets", path=path),
@@ -485,6 +541,19 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
         optimise=_number_section(OptimiseSettings, doc.get("optimise", {}), where="optimise", path=path),
         map=_map_section(doc.get("map", {}), path=path),
     )
+
+
+def _file_section(doc: Mapping[str, Any], section: str, *, path: Path, what: str) -> Path | None:
+    """The absolute path of a ``[section] path = "..."`` table (relative to the project file), or None."""
+    if section not in doc:
+        return None
+    t = doc[section]
+    _unknown(t, {"path"}, where=section, path=path)
+    if not isinstance(t.get("path"), str) or not t["path"].strip():
+        msg = f"{path}: [{section}] `path` = {t.get('path')!r}; expected {what}"
+        raise ProjectError(msg)
+    check_text(t["path"], what=f"[{section}] `path`", path=path)
+    return (path.parent / str(t["path"])).resolve()
 
 
 def _map_section(table: Mapping[str, Any], *, path: Path) -> MapSettings:

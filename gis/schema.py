@@ -92,6 +92,11 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("households", "int", low=0, high=MAX_VILLAGE_POPULATION),
             Column("is_poor", "bool"),
             Column("priority", "float", low=0, high=1e6),
+            # reported status (the village's own report: it beats the model's prediction)
+            Column("fibre_connected", "bool"),
+            Column("covered_4g", "bool"),
+            Column("covered_5g", "bool"),
+            Column("access", "enum", allowed=("fibre", "5g", "4g", "none")),
         ),
     ),
     "schools": LayerSchema(

@@ -11,18 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from planning.cli.common import fail, report_problems
-from planning.status.ledger import (
-    LedgerError,
-    apply_updates,
-    diff,
-    ledger_school_counts,
-    parse_date,
-    read_ledger,
-    read_official_counts,
-    read_updates,
-    reconcile,
-    state_at,
-)
+from planning.status.ledger import LedgerError, diff, parse_date, read_ledger, state_at
+from planning.status.ledger_updates import apply_updates, read_updates
+from planning.status.reconcile import ledger_school_counts, read_official_counts, reconcile
 
 
 @click.group()
@@ -71,9 +62,14 @@ def ledger_show(ledger_file: Path, at: str | None) -> None:
 @ledger.command("update")
 @click.argument("ledger_file", type=click.Path(path_type=Path))
 @click.argument("updates_file", type=click.Path(path_type=Path))
-@click.option("--force", is_flag=True, help="Allow statuses to go backwards.")
+@click.option("--force", is_flag=True, help="Allow statuses to go backwards and excluded rows to come back.")
 def ledger_update(ledger_file: Path, updates_file: Path, force: bool) -> None:
-    """Apply field reports UPDATES_FILE (CSV: id, status, date, note) to LEDGER_FILE, all or nothing."""
+    """Apply field reports UPDATES_FILE to LEDGER_FILE, all or nothing.
+
+    CSV columns: id, status (unconnected, planned, under_construction, completed, accepted, excluded), date
+    (YYYY-MM-DD), optional note, measured_mbps (required to accept a school: the acceptance test's outlet) and
+    reason (required to exclude: relocated, merged, other_programme).
+    """
 
     try:
         res = apply_updates(ledger_file, read_updates(updates_file), force=force, source=updates_file.name)
@@ -114,7 +110,11 @@ def ledger_diff(ledger_file: Path, date_from: str, date_to: str) -> None:
 @click.option("--at", "at", default=None, help="Use the ledger as it stood at this date.")
 def ledger_reconcile(ledger_file: Path, counts_file: Path, at: str | None) -> None:
     """Compare LEDGER_FILE's unconnected schools per county with an official COUNTS_FILE
-    (CSV: city, county, unconnected_schools)."""
+    (CSV: city, county, unconnected_schools).
+
+    The ledger counts schools whose missing connection rests on a report or a measurement (the education
+    department's own count), not yet completed, not excluded.
+    """
 
     try:
         official = read_official_counts(counts_file)

@@ -15,6 +15,27 @@ from planning.demo import demo_project
 from planning.run.runner import run_pipeline
 
 
+def proposal_line(t: dict) -> str:
+    """The proposal's headline for the terminal: goal, cost, batches, solver, KPIs before -> after, what is short."""
+    goal = f"budget {t['budget_cny']:,.0f} CNY" if t["mode"] == "budget" else "every KPI target in every county"
+    line = (
+        f"proposal ({goal}): {sum(t['interventions'].values())} interventions, {t['cost_cny']:,} CNY in "
+        f"{t['batches']} yearly batch(es), {t['status']} (gap {t['gap']:.2%}); poor villages with broadband "
+        f"{t['poor_broadband_before']:.1%} -> {t['poor_broadband_after']:.1%}, with 4G {t['poor_4g_before']:.1%} -> "
+        f"{t['poor_4g_after']:.1%}; schools connected {t['school_connected_before']:.1%} -> "
+        f"{t['school_connected_after']:.1%}, at the outlet target {t['school_outlet_before']:.1%} -> "
+        f"{t['school_outlet_after']:.1%}"
+    )
+    if t["mode"] == "budget":
+        line += (
+            f"; left unserved: {t['unconnected_schools_left']} unconnected school(s), "
+            f"{t['poor_villages_left']} poor-village need(s)"
+        )
+    if t.get("kpis_short"):
+        line += f"; {t['kpis_short']} KPI target(s) short in {t['counties_short']} county(ies) (kpis_short.csv)"
+    return line
+
+
 @click.command()
 @click.argument("project_file", type=click.Path(path_type=Path))
 def validate(project_file: Path) -> None:
@@ -41,7 +62,6 @@ def _run(
     quiet: bool,
     *,
     budget_cny: float | None = None,
-    target_share: float | None = None,
     offline: bool | None = None,
     dask: str | bool | None = None,
 ) -> None:
@@ -54,7 +74,6 @@ def _run(
                 overwrite=overwrite,
                 progress=steps,
                 budget_cny=budget_cny,
-                target_share=target_share,
                 offline=offline,
                 dask=dask,
             )
@@ -71,14 +90,7 @@ def _run(
         click.echo(f"  {f}")
     t = result.summary.get("proposal")
     if t:
-        goal = f"budget {t['budget_cny']:,.0f} CNY" if t["mode"] == "budget" else f"target {t['target_share']}"
-        click.echo(
-            f"proposal ({goal}): {sum(t['interventions'].values())} interventions, {t['cost_cny']:,} CNY in "
-            f"{t['batches']} yearly batch(es), {t['status']} (gap {t['gap']:.2%}); poor villages with "
-            f"broadband {t['poor_broadband_share_before']:.1%} -> {t['poor_broadband_share_after']:.1%}, "
-            f"schools >= target outlet {t['schools_outlet_share_before']:.1%} -> "
-            f"{t['schools_outlet_share_after']:.1%}"
-        )
+        click.echo(proposal_line(t))
     for name in ("map.html", "report.html"):
         if (out / name).exists():
             click.echo(f"open {name[:-5]}: {(out / name).resolve().as_uri()}")
@@ -139,28 +151,20 @@ def demo(ctx: click.Context, out: Path, overwrite: bool, offline: bool | None) -
     "budget_cny",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Maximise the weighted demand served within this budget (CNY).",
+    help="Budget mode: serve unconnected schools first, then poor villages, then the rest within this budget (CNY).",
 )
 @click.option(
-    "--target",
-    "target",
-    type=click.FloatRange(0.0, 1.0),
-    default=None,
-    help="Minimise cost to serve this share of the coverable demand weight (e.g. 0.98).",
+    "--targets",
+    "targets",
+    is_flag=True,
+    help="Target mode: the least cost that reaches every KPI target of [targets] in every county.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
 @click.pass_context
 def optimise(
-    ctx: click.Context, project_file: Path, out: Path, budget_cny: float | None, target: float | None, overwrite: bool
+    ctx: click.Context, project_file: Path, out: Path, budget_cny: float | None, targets: bool, overwrite: bool
 ) -> None:
-    """Run the pipeline on PROJECT_FILE and propose the interventions (--budget-cny X or --target S)."""
-    if (budget_cny is None) == (target is None):
-        fail("give exactly one of --budget-cny and --target")
-    _run(
-        project_file,
-        out,
-        overwrite,
-        ctx.obj["quiet"],
-        budget_cny=budget_cny if budget_cny else 0.0,
-        target_share=target,
-    )
+    """Run the pipeline on PROJECT_FILE and propose the interventions (--budget-cny X or --targets)."""
+    if (budget_cny is not None) == targets:
+        fail("give exactly one of --budget-cny and --targets")
+    _run(project_file, out, overwrite, ctx.obj["quiet"], budget_cny=budget_cny if budget_cny else 0.0)

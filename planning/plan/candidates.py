@@ -1,11 +1,16 @@
 """Candidate interventions with costs, and which demands each would serve (the optimiser's sparse matrix).
 
-Demands (one row per village or school the gap analysis found lacking):
+Demands: one row per village or school and per need it has (:func:`demand_table`), from the status frames of
+:mod:`planning.status.evidence`:
 
-* a village lacking broadband (``need = broadband``), weighted by population, x ``poor_village_weight`` when it
-  is a registered poor village;
-* a school not connected or below the outlet target (``need = outlet``), weighted ``school_weight`` (x
-  ``teaching_point_weight`` for teaching points); schools are must-cover in the optimiser.
+* a school not connected: ``connection`` (and ``outlet``); a connected school below the outlet target: ``outlet``;
+* a village lacking broadband: ``broadband``; a registered poor village without 4G: ``4g`` ("4G first", a demand
+  of its own: fibre to the village does not give it); a village without 5G when ``[targets] village_5g_share`` is
+  set: ``5g``.
+
+Each row carries a ``weight`` (a village: 1 + population/1000, x ``poor_village_weight`` when registered poor, x
+its ``priority`` column when given; a school: ``school_weight``, x ``teaching_point_weight`` for teaching points)
+and a ``priority_class`` for budget mode: 1 unconnected schools, 2 registered poor villages, 3 the rest.
 
 Candidates:
 
@@ -22,8 +27,16 @@ Candidates:
   equipment on another operator's existing tower (one per tower location, at the tower's height, none where the
   planner already has a site within 50 m); cost ``share_site_cny`` plus backhaul: nothing more where the tower has
   fibre, otherwise the cheapest of fibre, microwave and satellite as for a new site.
-* ``satellite``: a direct satellite connection of a school in the gap (terminal + 5 years of the school plan's
-  fee), offered when ``[optimise] satellite_school_mbps`` reaches the outlet target; serves that school.
+* ``satellite``: a direct satellite connection of a school without one (terminal + 5 years of the school plan's
+  fee); serves its connection, and its outlet only where ``[targets] satellite_outlet`` allows and
+  ``[optimise] satellite_school_mbps`` reaches the target.
+* ``line_upgrade``: a faster tier on a school's existing fibre line (``[costs] fibre_line_upgrade_cny``); serves the
+  outlet of a school that reports fibre below the target.
+
+Which need a candidate serves: fibre a village's broadband, a school's connection and outlet (the fibre tier); a
+4G site a village's broadband (when ``[targets] broadband`` counts 4G) and 4G, a 5G one broadband and 5G; a site
+a school's connection when its busy-hour CPE rate reaches 4 Mbps and its outlet when the rate reaches the target
+and ``[targets] fwa_outlet`` lets fixed wireless count for that school.
 
 A new site's signal is judged against noise plus the current best server of the same technology at the point
 (at the link budget's load), so a candidate fills gaps rather than re-serving covered ground.
@@ -43,7 +56,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from gis.errors import LayerError
-from gis.project import CostSettings, OptimiseSettings, RadioSettings
+from gis.project import CostSettings, OptimiseSettings, RadioSettings, TargetSettings
 from gis.terrain import Dem, sample_heights
 from planning.radio.coverage import (
     LinkBudget,
@@ -84,6 +97,14 @@ class CandidateSet:
     coverage: sparse.csr_matrix
 
 
+#: The needs a demand row may have, and the budget-mode priority class of each (see the module docstring).
+NEEDS = ("connection", "outlet", "broadband", "4g", "5g")
+#: Budget mode's classes, served in this order: unconnected schools, registered poor villages, the rest.
+PRIORITY_CLASSES = ("unconnected_schools", "poor_villages", "rest")
+#: Lowest busy-hour CPE rate (Mbps) at which a cell connects a school (below it no class can run).
+MIN_CONNECTION_MBPS = 4.0
+
+
 def demand_table(
     villages: pd.DataFrame,
     schools: pd.DataFrame,
@@ -92,27 +113,73 @@ def demand_table(
     population: pd.Series,
     *,
     settings: OptimiseSettings,
+    priority: pd.Series | None = None,
 ) -> gpd.GeoDataFrame:
-    """Demand rows from the gap status of villages and schools (see the module docstring for weights)."""
-    v = villages[villages["lacks"].str.contains("broadband")]
-    s = schools[schools["lacks"] != ""]
-    pop = population.loc[v.index].fillna(0).to_numpy(dtype=float)
-    v_weight = (1.0 + pop / 1000.0) * np.where(v["is_poor"], settings.poor_village_weight, 1.0)
-    s_weight = settings.school_weight * np.where(s["kind"] == "teaching_point", settings.teaching_point_weight, 1.0)
-    frame = pd.DataFrame(
+    """Demand rows from the status of villages and schools (see the module docstring).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``demand_id`` (``layer:id/need``), ``unit`` (``layer:id``), ``layer``, ``name``, ``county``, ``kind``
+        (poor_village, village, primary, secondary, teaching_point), ``is_poor``, ``need``, ``weight``,
+        ``priority_class`` (1-3), ``access`` (a school's reported access), at the village's or school's point.
+    """
+    pop = population.reindex(villages.index).fillna(0).to_numpy(dtype=float)
+    prio = priority.reindex(villages.index).fillna(1.0).to_numpy(dtype=float) if priority is not None else 1.0
+    v_weight = (1.0 + pop / 1000.0) * np.where(villages["is_poor"], settings.poor_village_weight, 1.0) * prio
+    s_weight = settings.school_weight * np.where(
+        schools["kind"] == "teaching_point", settings.teaching_point_weight, 1.0
+    )
+    rows = []
+    for need in ("broadband", "4g", "5g"):
+        lack = villages["lacks"].str.split(";").map(lambda x, n=need: n in x).to_numpy(dtype=bool)
+        rows.append(_need_rows(villages[lack], "villages", "village_id", need, v_weight[lack], geometry_villages))
+    s_lacks = schools["lacks"].str.split(";")
+    for need, lacking in (("connection", "connection"), ("outlet", "outlet_target")):
+        lack = s_lacks.map(lambda x, n=lacking: n in x).to_numpy(dtype=bool)
+        rows.append(_need_rows(schools[lack], "schools", "school_id", need, s_weight[lack], geometry_schools))
+    frame = pd.concat(rows, ignore_index=True)
+    frame["priority_class"] = np.select(
+        [frame["need"] == "connection", frame["is_poor"] & frame["need"].isin(["broadband", "4g"])], [1, 2], 3
+    )
+    order = (
+        frame["layer"].map({"villages": 0, "schools": 1}).to_numpy() * 10
+        + frame["need"].map({n: k for k, n in enumerate(NEEDS)}).to_numpy()
+    )
+    frame = frame.iloc[np.lexsort((order, frame["unit"].to_numpy()))].reset_index(drop=True)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=geometry_villages.crs)
+
+
+def _need_rows(
+    frame: pd.DataFrame, layer: str, id_col: str, need: str, weight: np.ndarray, geometry: gpd.GeoSeries
+) -> pd.DataFrame:
+    unit = (layer + ":" + frame[id_col].astype(str)).to_numpy()
+    is_village = layer == "villages"
+    poor = frame["is_poor"].to_numpy(dtype=bool) if is_village else np.zeros(len(frame), dtype=bool)
+    return pd.DataFrame(
         {
-            "demand_id": np.r_["villages:" + v["village_id"], "schools:" + s["school_id"]],
-            "layer": ["villages"] * len(v) + ["schools"] * len(s),
-            "name": np.r_[v["name"].to_numpy(), s["name"].to_numpy()],
-            "county": np.r_[v["county"].to_numpy(), s["county"].to_numpy()],
-            "kind": np.r_[np.where(v["is_poor"], "poor_village", "village"), s["kind"].to_numpy()],
-            "need": ["broadband"] * len(v) + ["outlet"] * len(s),
-            "weight": np.r_[v_weight, s_weight],
-            "must": [False] * len(v) + [True] * len(s),
+            "demand_id": unit + "/" + need,
+            "unit": unit,
+            "layer": layer,
+            "name": frame["name"].to_numpy(),
+            "county": frame["county"].to_numpy(),
+            "kind": np.where(poor, "poor_village", "village") if is_village else frame["kind"].to_numpy(),
+            "is_poor": poor,
+            "need": need,
+            "weight": weight,
+            "access": "" if is_village else frame["reported_access"].fillna("").to_numpy(),
+            "geometry": geometry.loc[frame.index].to_numpy(),
         }
     )
-    geom = np.r_[geometry_villages.loc[v.index].to_numpy(), geometry_schools.loc[s.index].to_numpy()]
-    return gpd.GeoDataFrame(frame, geometry=list(geom), crs=geometry_villages.crs)
+
+
+def unit_table(demands: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One row per village or school of the demands (``demand_id`` = its ``layer:id``), in first-seen order: what
+    site candidates are placed around and judged at."""
+    first = ~demands["unit"].duplicated()
+    units = demands.loc[first, ["unit", "layer", "name", "county", "kind", "access", "geometry"]]
+    units = units.rename(columns={"unit": "demand_id"}).reset_index(drop=True)
+    return gpd.GeoDataFrame(units, geometry="geometry", crs=demands.crs)
 
 
 def high_points(dem: Dem, xy: np.ndarray, *, radius_m: float = 3000.0, min_separation_m: float = 1000.0) -> np.ndarray:
@@ -438,12 +505,12 @@ def build_candidates(
     dem: Dem | None,
     radio: RadioSettings,
     costs: CostSettings,
-    school_outlet_mbps: float,
+    targets: TargetSettings,
     operator: str = "",
     satellite_school_mbps: float = 0.0,
     hosts: np.ndarray | None = None,
 ) -> CandidateSet:
-    """All candidates and the coverage matrix for ``demands``.
+    """All candidates and the coverage matrix (demand row x candidate) for ``demands``.
 
     Parameters
     ----------
@@ -452,63 +519,155 @@ def build_candidates(
     sites, given : GeoDataFrame
         Existing sites; the project's ``candidates`` layer (or None).
     existing : DataFrame
-        Current coverage of each demand (``4g_rsrp_dbm``, ``5g_rsrp_dbm``), aligned with ``demands``.
+        Current coverage (``4g_rsrp_dbm``, ``5g_rsrp_dbm``) of each village and school of the demands, aligned
+        with :func:`unit_table`.
     fibre_cost_of : Series, optional
-        Fibre extension cost (CNY) by demand id (``layer:id``); inf/NaN: no fibre route.
+        Fibre extension cost (CNY) by ``layer:id``; inf/NaN: no fibre route.
     site_fibre_cost : callable, optional
         ``f(points GeoDataFrame) -> ndarray`` of fibre extension cost to candidate site points (backhaul).
+    targets : TargetSettings
+        The outlet target and the policies on what counts towards it (fixed wireless, satellite), and what counts
+        as broadband.
     operator : str
         The planner's operator: other operators' towers are offered for sharing (empty: none).
     satellite_school_mbps : float
-        Downlink of a school satellite terminal (Mbps); schools get a satellite candidate when it reaches
-        ``school_outlet_mbps`` (0: never).
+        Downlink of a school satellite terminal (Mbps).
     hosts : ndarray of bool, optional
         Per site: may host an upgrade or a share (default all).
     """
-    crs = demands.crs
-    parts: list[tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]] = []  # (candidates, demand idx, candidate idx)
+    units = unit_table(demands)
+    unit_pos = pd.Series(np.arange(len(units)), index=units["demand_id"].to_numpy())
+    row_unit = unit_pos.reindex(demands["unit"].to_numpy()).to_numpy()
+    parts = [
+        *_one_point_parts(
+            demands, units, fibre_cost_of, costs=costs, targets=targets, satellite_school_mbps=satellite_school_mbps
+        )
+    ]
+    cs = candidate_sites(units, sites, given, dem=dem, radio=radio, operator=operator, hosts=hosts)
+    if len(cs):
+        fcost = site_fibre_cost(cs) if site_fibre_cost is not None else np.full(len(cs), np.inf)
+        priced = site_costs(cs, fcost, sites, costs=costs)
+        cs = gpd.GeoDataFrame(
+            pd.concat([cs.drop(columns=["given_cost_cny", "host_backhaul"]), priced], axis=1),
+            geometry="geometry",
+            crs=demands.crs,
+        )
+        pairs = _radio_pairs(units, cs, existing, radio=radio, dem=dem, targets=targets)
+        parts.append((cs, pairs))
+    return _candidate_set(demands, row_unit, parts)
+
+
+def _one_point_parts(
+    demands: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame,
+    fibre_cost_of: pd.Series | None,
+    *,
+    costs: CostSettings,
+    targets: TargetSettings,
+    satellite_school_mbps: float,
+) -> list[tuple[gpd.GeoDataFrame, pd.DataFrame]]:
+    """Fibre extensions, line upgrades and school satellite links: one village or school each, with the needs
+    each serves (``pairs``: ``unit`` position, ``cand`` position, ``need``)."""
+    parts = []
+    school = (units["layer"] == "schools").to_numpy()
+    on_fibre = school & (units["access"] == "fibre").to_numpy()
+    needs_of = demands.groupby("unit")["need"].agg(set).reindex(units["demand_id"]).to_numpy()
     if fibre_cost_of is not None:
-        fc = demands["demand_id"].map(fibre_cost_of).astype(float).to_numpy()
-        ok = np.flatnonzero(np.isfinite(fc))
+        fc = units["demand_id"].map(fibre_cost_of).astype(float).to_numpy()
+        ok = np.flatnonzero(np.isfinite(fc) & ~on_fibre)
+        serves = np.array([("connection", "outlet") if school[u] else ("broadband",) for u in ok], dtype=object)
         parts.append(
             (
-                _one_point_candidates(demands, ok, "FX-", "fibre", equipment_cny=0.0, cost_cny=fc[ok]),
-                ok,
-                np.arange(len(ok)),
+                _one_point_candidates(units, ok, "FX-", "fibre", equipment_cny=0.0, cost_cny=fc[ok]),
+                _pairs_of(ok, serves, needs_of),
             )
         )
-    if satellite_school_mbps >= school_outlet_mbps:
-        sch = np.flatnonzero((demands["layer"] == "schools").to_numpy())
-        fee = costs.satellite_terminal_cny + SATELLITE_YEARS * costs.satellite_school_fee_cny_per_year
+    up = np.flatnonzero(on_fibre & np.array(["outlet" in n for n in needs_of]))
+    if len(up) and targets.fibre_tier_mbps >= targets.school_outlet_mbps:
         parts.append(
             (
                 _one_point_candidates(
-                    demands,
+                    units,
+                    up,
+                    "LU-",
+                    "line_upgrade",
+                    equipment_cny=0.0,
+                    cost_cny=np.full(len(up), costs.fibre_line_upgrade_cny),
+                ),
+                _pairs_of(up, np.array([("outlet",)] * len(up), dtype=object), needs_of),
+            )
+        )
+    sch = np.flatnonzero(school & np.array(["connection" in n for n in needs_of]))
+    if len(sch):
+        fee = costs.satellite_terminal_cny + SATELLITE_YEARS * costs.satellite_school_fee_cny_per_year
+        at_target = targets.satellite_outlet and satellite_school_mbps >= targets.school_outlet_mbps
+        serves = np.array([("connection", "outlet") if at_target else ("connection",)] * len(sch), dtype=object)
+        parts.append(
+            (
+                _one_point_candidates(
+                    units,
                     sch,
                     "SAT-",
                     "satellite",
                     equipment_cny=costs.satellite_terminal_cny,
                     cost_cny=np.full(len(sch), fee),
                 ),
-                sch,
-                np.arange(len(sch)),
+                _pairs_of(sch, serves, needs_of),
             )
         )
-    cs = candidate_sites(demands, sites, given, dem=dem, radio=radio, operator=operator, hosts=hosts)
-    if len(cs):
-        fcost = site_fibre_cost(cs) if site_fibre_cost is not None else np.full(len(cs), np.inf)
-        priced = site_costs(cs, fcost, sites, costs=costs)
-        cs = pd.concat([cs.drop(columns=["given_cost_cny", "host_backhaul"]), priced], axis=1)
-        dd, cc = radio_links(demands, cs, existing, radio=radio, dem=dem, school_outlet_mbps=school_outlet_mbps)
-        parts.append((gpd.GeoDataFrame(cs, geometry="geometry", crs=crs), dd, cc))
-    return _candidate_set(demands, parts)
+    return parts
+
+
+def _pairs_of(unit_idx: np.ndarray, serves: np.ndarray, needs_of: np.ndarray) -> pd.DataFrame:
+    """(unit, cand, need) of one-point candidates: candidate k stands at unit ``unit_idx[k]``."""
+    rows = [
+        (u, k, n)
+        for k, (u, ss) in enumerate(zip(unit_idx.tolist(), serves, strict=True))
+        for n in ss
+        if n in needs_of[u]
+    ]
+    return pd.DataFrame(rows, columns=["unit", "cand", "need"])
+
+
+def _radio_pairs(
+    units: gpd.GeoDataFrame,
+    cs: gpd.GeoDataFrame,
+    existing: pd.DataFrame,
+    *,
+    radio: RadioSettings,
+    dem: Dem | None,
+    targets: TargetSettings,
+) -> pd.DataFrame:
+    """(unit, cand, need) of site candidates: a village's broadband (4G/5G when broadband counts them), 4G or 5G
+    where the candidate covers it; a school's connection where its CPE rate reaches MIN_CONNECTION_MBPS, its outlet
+    where the rate reaches the target and fixed wireless counts for that school."""
+    tech = cs["tech"].to_numpy()
+    d, c = radio_links(units, cs, existing, radio=radio, dem=dem, school_outlet_mbps=MIN_CONNECTION_MBPS)
+    is_school = (units["layer"] == "schools").to_numpy()
+    rows = []
+    for u, k in zip(d.tolist(), c.tolist(), strict=True):
+        if is_school[u]:
+            rows.append((u, k, "connection"))
+        else:
+            if targets.broadband == "fibre_or_4g":
+                rows.append((u, k, "broadband"))
+            rows.append((u, k, "4g" if tech[k] == "4g" else "5g"))
+    fwa = {
+        "all": is_school,
+        "none": np.zeros(len(units), bool),
+        "teaching_points": is_school & (units["kind"] == "teaching_point").to_numpy(),
+    }[targets.fwa_outlet]
+    if fwa.any():
+        d, c = radio_links(units, cs, existing, radio=radio, dem=dem, school_outlet_mbps=targets.school_outlet_mbps)
+        rows += [(u, k, "outlet") for u, k in zip(d.tolist(), c.tolist(), strict=True) if is_school[u] and fwa[u]]
+    return pd.DataFrame(rows, columns=["unit", "cand", "need"])
 
 
 def _one_point_candidates(
-    demands: gpd.GeoDataFrame, rows: np.ndarray, prefix: str, kind: str, *, equipment_cny: float, cost_cny: np.ndarray
+    units: gpd.GeoDataFrame, rows: np.ndarray, prefix: str, kind: str, *, equipment_cny: float, cost_cny: np.ndarray
 ) -> gpd.GeoDataFrame:
-    """Candidates that serve one demand each, at its location (fibre extensions, school satellite links)."""
-    ids = demands["demand_id"].iloc[rows].to_numpy()
+    """Candidates that serve one village or school each, at its location."""
+    ids = units["demand_id"].iloc[rows].to_numpy()
     return gpd.GeoDataFrame(
         {
             "candidate_id": prefix + ids,
@@ -522,31 +681,36 @@ def _one_point_candidates(
             "backhaul_cny": 0.0,
             "cost_cny": cost_cny,
         },
-        geometry=demands.geometry.iloc[rows].to_numpy(),
-        crs=demands.crs,
+        geometry=units.geometry.iloc[rows].to_numpy(),
+        crs=units.crs,
     )
 
 
 def _candidate_set(
-    demands: gpd.GeoDataFrame, parts: list[tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]]
+    demands: gpd.GeoDataFrame, row_unit: np.ndarray, parts: list[tuple[gpd.GeoDataFrame, pd.DataFrame]]
 ) -> CandidateSet:
-    """The candidates of all parts and their coverage matrix; site candidates that serve no demand are dropped."""
+    """The candidates of all parts and their coverage matrix over the demand rows (a pair (unit, cand, need) covers
+    the unit's row of that need); site candidates that serve no demand are dropped."""
     crs = demands.crs
+    row_of = {(u, n): i for i, (u, n) in enumerate(zip(row_unit.tolist(), demands["need"], strict=True))}
     d_idx, c_idx, n0 = [], [], 0
-    for frame, dd, cc in parts:
-        d_idx.append(dd)
-        c_idx.append(cc + n0)
+    for frame, pairs in parts:
+        hits = [(row_of.get((u, n)), k + n0) for u, k, n in pairs.itertuples(index=False)]
+        hits = [(r, k) for r, k in hits if r is not None]
+        d_idx += [r for r, _ in hits]
+        c_idx += [k for _, k in hits]
         n0 += len(frame)
     cands = (
-        gpd.GeoDataFrame(pd.concat([f for f, _, _ in parts], ignore_index=True), geometry="geometry", crs=crs)
+        gpd.GeoDataFrame(pd.concat([f for f, _ in parts], ignore_index=True), geometry="geometry", crs=crs)
         if parts
         else gpd.GeoDataFrame(columns=["candidate_id", "kind", "cost_cny", "geometry"], geometry="geometry", crs=crs)
     )
-    d = np.concatenate(d_idx) if d_idx else np.zeros(0, np.int64)
-    c = np.concatenate(c_idx) if c_idx else np.zeros(0, np.int64)
-    mat = sparse.csr_matrix((np.ones(len(d), dtype=bool), (d, c)), shape=(len(demands), len(cands)))
+    mat = sparse.csr_matrix(
+        (np.ones(len(d_idx), dtype=bool), (np.asarray(d_idx, dtype=np.int64), np.asarray(c_idx, dtype=np.int64))),
+        shape=(len(demands), len(cands)),
+    )
     served = np.asarray(mat.sum(axis=0)).ravel()
-    keep = (served > 0) | cands["kind"].isin(["fibre", "satellite"]).to_numpy()
+    keep = served > 0
     cands = cands[keep].reset_index(drop=True)
     mat = mat[:, np.flatnonzero(keep)].tocsr()
     cands["serves"] = np.asarray(mat.sum(axis=0)).ravel().astype(int)

@@ -46,6 +46,7 @@ from planning.plan.heuristics import (
     round_lp,
 )
 from planning.plan.highs import build_model, read_result, solve_milp
+from planning.plan.needs import Needs
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ __all__ = [
     "Method",
     "Status",
     "solve_cover",
+    "solve_priorities",
 ]
 
 Status = Literal["optimal", "feasible", "infeasible"]
@@ -87,6 +89,8 @@ class CoverResult:
     seconds : float
     reductions : dict
         Sizes before and after each reduction.
+    stages : list of dict
+        :func:`solve_priorities` only: per priority class, the weight it covers, its bound, gap and status.
     """
 
     selected: np.ndarray
@@ -99,6 +103,7 @@ class CoverResult:
     method: str
     seconds: float
     reductions: dict[str, int] = field(default_factory=dict)
+    stages: list[dict[str, object]] = field(default_factory=list)
 
 
 def _check(coverage: sparse.spmatrix, cost: np.ndarray, weight: np.ndarray) -> sparse.csr_matrix:
@@ -126,7 +131,7 @@ def _cover_search(
     must: np.ndarray,
     start: np.ndarray,
     *,
-    need_weight: float | None,
+    needs: Needs | None,
     set_cover: bool,
     deadline: float,
     mip_rel_gap: float,
@@ -144,7 +149,7 @@ def _cover_search(
     t0 = time.perf_counter()
     total = deadline - t0
     best, meth, bound = start, "greedy", np.nan
-    options = {"budget": None, "need_weight": need_weight, "set_cover": set_cover, "mip_rel_gap": mip_rel_gap}
+    options = {"budget": None, "needs": needs, "set_cover": set_cover, "mip_rel_gap": mip_rel_gap}
     progress: dict[str, float] = {}
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp")
     try:
@@ -176,7 +181,7 @@ def _cover_search(
             # the search frees first around picks the root LP did not want
             centre_weight = 1.05 - np.clip(x_root, 0.0, 1.0)
             xs = lp_dive(h, n_c, deadline=t0 + total / 3)
-            r_sel = round_lp(a, cost, weight, must, xs, need_weight=need_weight or 0.0, deadline=t0 + total / 2)
+            r_sel = round_lp(a, cost, weight, must, xs, needs=needs, deadline=t0 + total / 2)
             logger.info("LP bound %.1f, LP dive rounded to %.1f", lp_bound, cost[r_sel].sum())
             if cost[r_sel].sum() < cost[best].sum():
                 best, meth = r_sel, "lp-dive"
@@ -188,7 +193,7 @@ def _cover_search(
                 weight,
                 must,
                 best,
-                need_weight=need_weight or 0.0,
+                needs=needs,
                 set_cover=set_cover,
                 deadline=deadline - 0.5,
                 stop=solved,
@@ -223,13 +228,16 @@ def solve_cover(
     *,
     budget: float | None = None,
     min_share: float | None = None,
+    groups: tuple[sparse.spmatrix, np.ndarray] | None = None,
+    floors: tuple[sparse.spmatrix, np.ndarray] | None = None,
     must_cover: np.ndarray | None = None,
+    start: np.ndarray | None = None,
     time_limit_s: float = 60.0,
     mip_rel_gap: float = 1e-3,
     method: Method = "auto",
     seed: int = 0,
 ) -> CoverResult:
-    """Choose candidates that cover demands: budgeted maximal covering or (partial) set cover.
+    """Choose candidates that cover demands: budgeted maximal covering, or a cover of least cost.
 
     Parameters
     ----------
@@ -238,13 +246,22 @@ def solve_cover(
     cost : ndarray (n_candidate,)
         Cost of each candidate (CNY, >= 0).
     weight : ndarray (n_demand,)
-        Weight of each demand (>= 0).
+        Weight of each demand (>= 0): the objective in budget mode, the share's weight with ``min_share``.
     budget : float, optional
-        Maximise covered weight with total cost <= budget.
+        Maximise covered weight with total cost <= budget (``floors`` kept).
     min_share : float, optional
         Minimise cost with covered weight >= min_share x the coverable weight (1.0: every coverable demand).
+    groups : (member, need), optional
+        Minimise cost so that for every group g the covered demands' ``member[i, g]`` (sparse, demand x group)
+        add up to ``need[g]`` (e.g. one group per county and KPI, 0/1 members, the shortfall as need). A need
+        beyond what the coverable demands can give is capped there (the caller reports it).
+    floors : (member, need), optional
+        Budget mode: the same kind of rows, kept as constraints (a lexicographic stage keeps what the earlier
+        stages achieved).
     must_cover : ndarray of bool (n_demand,) or of int, optional
         Demands that must be covered in any case.
+    start : ndarray of int, optional
+        Budget mode: a known choice to start from when it is within the budget and meets ``floors``.
     time_limit_s : float
         Wall-clock limit of the exact solver.
     mip_rel_gap : float
@@ -261,40 +278,30 @@ def solve_cover(
     Raises
     ------
     ValueError
-        Neither or both of ``budget`` and ``min_share``; shapes or values out of range; a must-cover demand that
-        no candidate covers (its index named).
+        Not exactly one of ``budget``, ``min_share`` and ``groups``; shapes or values out of range; a must-cover
+        demand that no candidate covers (its index named).
     """
     t0 = time.perf_counter()
-    _check_goal(budget, min_share)
+    _check_goal(budget, min_share, groups)
     cost = np.asarray(cost, dtype=float)
     weight = np.asarray(weight, dtype=float)
     a = _check(coverage, cost, weight)
     must = _must_mask(a, must_cover)
-    coverable_w = float(weight[np.diff(a.indptr) > 0].sum())
-    set_cover = min_share is not None and (min_share >= 1.0 or coverable_w == 0.0)
-    need = None if min_share is None else min_share * coverable_w * (1 - 1e-12)
-    red, w, m, cols, stats = reduce_cover(a, cost, weight, must, set_cover=set_cover)
+    coverable = np.diff(a.indptr) > 0
+    set_cover = min_share is not None and (min_share >= 1.0 or float(weight[coverable].sum()) == 0.0)
+    needs = _needs(a, weight, coverable, min_share=min_share, groups=groups, floors=floors)
+    red, w, m, cols, stats, red_needs = reduce_cover(a, cost, weight, must, set_cover=set_cover, needs=needs)
     rc = cost[cols]
     if set_cover:
         m = np.ones(red.shape[0], dtype=bool)
-
-    g_sel, best_sel, bound, status, meth = _greedy_start(red, rc, w, m, budget=budget, need=need)
-    trivial = red.shape[0] == 0 or red.shape[1] == 0
-    if method in ("auto", "milp") and not trivial and budget is None:
-        best_sel, bound, status, meth = _cover_search(
-            red,
-            rc,
-            w,
-            m,
-            g_sel,
-            need_weight=need,
-            set_cover=set_cover,
-            deadline=t0 + time_limit_s,
-            mip_rel_gap=mip_rel_gap,
-            seed=seed,
+        red_needs = None
+    g_sel, best_sel, bound, status, meth = _greedy_start(red, rc, w, m, budget=budget, needs=red_needs)
+    if budget is not None and start is not None:
+        g_sel, best_sel, status = _better_start(
+            red, rc, w, red_needs, cols, start, g_sel, best_sel, status, budget=budget
         )
-    elif method in ("auto", "milp") and not trivial:
-        best_sel, bound, status, meth = _budget_search(
+    if method in ("auto", "milp") and red.shape[0] and red.shape[1]:
+        best_sel, bound, status, meth = _search(
             red,
             rc,
             w,
@@ -302,9 +309,12 @@ def solve_cover(
             g_sel,
             (best_sel, bound, status, meth),
             budget=budget,
-            time_limit_s=max(1.0, time_limit_s - (time.perf_counter() - t0)),
+            needs=red_needs,
+            set_cover=set_cover,
+            deadline=t0 + time_limit_s,
             mip_rel_gap=mip_rel_gap,
             strict=method == "milp",
+            seed=seed,
         )
     bound = _fallback_bound(red, rc, w, best_sel, bound, status, set_cover=set_cover, budget=budget)
     return _result(
@@ -312,20 +322,120 @@ def solve_cover(
     )
 
 
+def _search(
+    red: sparse.csr_matrix,
+    rc: np.ndarray,
+    w: np.ndarray,
+    m: np.ndarray,
+    g_sel: np.ndarray,
+    current: tuple[np.ndarray, float, str, str],
+    *,
+    budget: float | None,
+    needs: Needs | None,
+    set_cover: bool,
+    deadline: float,
+    mip_rel_gap: float,
+    strict: bool,
+    seed: int,
+) -> tuple[np.ndarray, float, str, str]:
+    """The exact search on the reduced model: :func:`_cover_search` for a cover, :func:`_budget_search` with a
+    budget (``needs`` its floors)."""
+    if budget is None:
+        return _cover_search(
+            red,
+            rc,
+            w,
+            m,
+            g_sel,
+            needs=needs,
+            set_cover=set_cover,
+            deadline=deadline,
+            mip_rel_gap=mip_rel_gap,
+            seed=seed,
+        )
+    return _budget_search(
+        red,
+        rc,
+        w,
+        m,
+        g_sel,
+        current,
+        budget=budget,
+        floors=needs,
+        time_limit_s=max(1.0, deadline - time.perf_counter()),
+        mip_rel_gap=mip_rel_gap,
+        strict=strict,
+    )
+
+
+def _needs(
+    a: sparse.csr_matrix,
+    weight: np.ndarray,
+    coverable: np.ndarray,
+    *,
+    min_share: float | None,
+    groups: tuple[sparse.spmatrix, np.ndarray] | None,
+    floors: tuple[sparse.spmatrix, np.ndarray] | None,
+) -> Needs | None:
+    """The requirement rows: a share of the coverable weight, count groups (capped at what the coverable
+    demands can give), or a budget stage's floors."""
+    if min_share is not None:
+        return Needs.share(weight, min_share * float(weight[coverable].sum()) * (1 - 1e-12))
+    spec = groups if groups is not None else floors
+    if spec is None:
+        return None
+    needs = Needs.groups(*spec)
+    if needs.member.shape[0] != a.shape[0]:
+        msg = f"`member` has {needs.member.shape[0]} rows; expected {a.shape[0]}, one per demand"
+        raise ValueError(msg)
+    reachable = needs.covered(coverable)
+    return Needs(needs.member, np.minimum(needs.need, reachable))
+
+
+def _better_start(
+    red: sparse.csr_matrix,
+    rc: np.ndarray,
+    w: np.ndarray,
+    needs: Needs | None,
+    cols: np.ndarray,
+    start: np.ndarray,
+    g_sel: np.ndarray,
+    best_sel: np.ndarray,
+    status: str,
+    *,
+    budget: float,
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Use ``start`` (original candidate indices) as the incumbent when it fits the budget and the floors and
+    covers more weight than the greedy answer."""
+    pos = {c: k for k, c in enumerate(cols.tolist())}
+    s_sel = np.array(sorted({pos[c] for c in np.asarray(start).tolist() if c in pos}), dtype=np.int64)
+    covered = np.asarray(red[:, s_sel].sum(axis=1)).ravel() > 0 if len(s_sel) else np.zeros(red.shape[0], bool)
+    fits = rc[s_sel].sum() <= budget + 1e-6 and (needs is None or needs.met(covered))
+    if fits and (status == "infeasible" or _covered_weight(red, w, s_sel) >= _covered_weight(red, w, g_sel)):
+        return s_sel, s_sel, "feasible"
+    return g_sel, best_sel, status
+
+
 def _greedy_start(
-    red: sparse.csr_matrix, rc: np.ndarray, w: np.ndarray, m: np.ndarray, *, budget: float | None, need: float | None
+    red: sparse.csr_matrix,
+    rc: np.ndarray,
+    w: np.ndarray,
+    m: np.ndarray,
+    *,
+    budget: float | None,
+    needs: Needs | None,
 ) -> tuple[np.ndarray, np.ndarray, float, str, str]:
     """The greedy answer (the fallback and an incumbent): (greedy choice, best choice, bound, status, method).
 
-    In budget mode it is no incumbent when it is over the budget or leaves a must-cover demand out (status
-    ``infeasible``); with nothing left to decide after the reductions it is optimal.
+    In budget mode it is no incumbent when it is over the budget, leaves a must-cover demand out or misses a floor
+    (status ``infeasible``); with nothing left to decide after the reductions it is optimal.
     """
-    g_sel = greedy_cover(red, rc, w, m, budget=budget, need_weight=need)
+    g_sel = greedy_cover(red, rc, w, m, budget=budget, needs=needs if budget is None else None)
     bound, status = np.nan, "feasible"
     if budget is not None:
-        g_must = np.asarray(red[:, g_sel].sum(axis=1)).ravel()[m] > 0 if len(g_sel) else np.zeros(int(m.sum()), bool)
-        if rc[g_sel].sum() > budget + 1e-6 or not g_must.all():
-            status = "infeasible"  # not an incumbent: over the budget, or a must-cover demand left out
+        covered = np.asarray(red[:, g_sel].sum(axis=1)).ravel() > 0 if len(g_sel) else np.zeros(red.shape[0], bool)
+        if rc[g_sel].sum() > budget + 1e-6 or not covered[m].all() or (needs is not None and not needs.met(covered)):
+            status = "infeasible"  # not an incumbent: over the budget, a must-cover demand left out, a floor missed
     trivial = red.shape[0] == 0 or red.shape[1] == 0
     if trivial and status != "infeasible":  # nothing left to decide: the greedy answer is optimal
         status = "optimal"
@@ -333,9 +443,9 @@ def _greedy_start(
     return g_sel, g_sel, bound, status, "greedy"
 
 
-def _check_goal(budget: float | None, min_share: float | None) -> None:
-    if (budget is None) == (min_share is None):
-        msg = f"give exactly one of `budget` ({budget}) and `min_share` ({min_share})"
+def _check_goal(budget: float | None, min_share: float | None, groups: object) -> None:
+    if sum(x is not None for x in (budget, min_share, groups)) != 1:
+        msg = f"give exactly one of `budget` ({budget}), `min_share` ({min_share}) and `groups`"
         raise ValueError(msg)
     if min_share is not None and not 0.0 <= min_share <= 1.0:
         msg = f"`min_share` = {min_share}; expected a share between 0 and 1"
@@ -377,11 +487,13 @@ def _budget_search(
     current: tuple[np.ndarray, float, str, str],
     *,
     budget: float,
+    floors: Needs | None,
     time_limit_s: float,
     mip_rel_gap: float,
     strict: bool,
 ) -> tuple[np.ndarray, float, str, str]:
-    """HiGHS on the budgeted model from the greedy answer (when it is an incumbent); the better of the two."""
+    """HiGHS on the budgeted model (with ``floors``) from the incumbent (when there is one); the better of the
+    two."""
     best_sel, bound, status, meth = current
     sel, mb, st = solve_milp(
         red,
@@ -389,11 +501,11 @@ def _budget_search(
         w,
         m,
         budget=budget,
-        need_weight=None,
+        needs=floors,
         set_cover=False,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
-        start=None if status == "infeasible" else g_sel,
+        start=None if status == "infeasible" else best_sel,
     )
     if st == "infeasible":
         return best_sel, bound, "infeasible", "milp"
@@ -484,4 +596,74 @@ def _covered_weight(a: sparse.csr_matrix, w: np.ndarray, sel: np.ndarray) -> flo
     return float(w[np.asarray(a[:, sel].sum(axis=1)).ravel() > 0].sum())
 
 
-# ---------------------------------------------------------------- phasing
+def solve_priorities(
+    coverage: sparse.spmatrix,
+    cost: np.ndarray,
+    class_weights: np.ndarray,
+    *,
+    budget: float,
+    time_limit_s: float = 60.0,
+    mip_rel_gap: float = 1e-3,
+    seed: int = 0,
+) -> CoverResult:
+    """Budgeted covering with priority classes served in order (lexicographic).
+
+    Stage k maximises the weight of class k (column k of ``class_weights``) within ``budget`` while keeping what
+    every earlier class achieved (a floor row each), started from the previous stage's choice; the last stage's
+    choice is the answer, so the budget is spent whenever spending it serves more of any class. Classes without
+    weight are skipped; the time limit is shared among the others. Never infeasible: choosing nothing is within
+    any budget >= 0.
+
+    Returns
+    -------
+    CoverResult
+        Of the last stage; ``covered_weight`` sums every class; ``status`` is optimal when every stage is, ``gap``
+        the largest stage gap; ``stages`` holds each class's covered weight, bound, gap and status.
+    """
+    t0 = time.perf_counter()
+    weights = np.asarray(class_weights, dtype=float)
+    if weights.ndim != 2 or weights.shape[0] != coverage.shape[0]:
+        msg = f"`class_weights` has shape {weights.shape}; expected (n_demand, n_classes) = ({coverage.shape[0]}, k)"
+        raise ValueError(msg)
+    active = [k for k in range(weights.shape[1]) if weights[:, k].sum() > 0]
+    floors_m: list[np.ndarray] = []
+    floors_n: list[float] = []
+    stages: list[dict[str, object]] = []
+    res, start = None, None
+    for n, k in enumerate(active):
+        left = time_limit_s - (time.perf_counter() - t0)
+        floors = (sparse.csr_matrix(np.column_stack(floors_m)), np.array(floors_n)) if floors_m else None
+        res = solve_cover(
+            coverage,
+            cost,
+            weights[:, k],
+            budget=budget,
+            floors=floors,
+            start=start,
+            time_limit_s=max(1.0, left / (len(active) - n)),
+            mip_rel_gap=mip_rel_gap,
+            seed=seed,
+        )
+        stages.append(
+            {"class": k, "covered_weight": res.covered_weight, "bound": res.bound, "gap": res.gap, "status": res.status}
+        )
+        floors_m.append(weights[:, k])
+        floors_n.append(res.covered_weight * (1 - 1e-9))
+        start = res.selected
+    if res is None:  # nothing has weight
+        res = solve_cover(coverage, cost, np.zeros(coverage.shape[0]), budget=budget, time_limit_s=1.0)
+    covered = res.covered
+    status: Status = "optimal" if all(st["status"] == "optimal" for st in stages) else "feasible"
+    return CoverResult(
+        selected=res.selected,
+        covered=covered,
+        cost=res.cost,
+        covered_weight=float(weights.sum(axis=1)[covered].sum()),
+        bound=res.bound,
+        gap=max((float(st["gap"]) for st in stages), default=0.0),
+        status=status,
+        method="+".join(dict.fromkeys(str(r) for r in [res.method])),
+        seconds=time.perf_counter() - t0,
+        reductions=res.reductions,
+        stages=stages,
+    )

@@ -19,38 +19,32 @@ import numpy as np
 from scipy import sparse
 
 from planning.plan.highs import solve_milp
+from planning.plan.needs import EPS, Needs
 
 logger = logging.getLogger(__name__)
 
 
 def reduce_cover(
-    a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, must: np.ndarray, *, set_cover: bool
-) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    a: sparse.csr_matrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    must: np.ndarray,
+    *,
+    set_cover: bool,
+    needs: Needs | None = None,
+) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray, np.ndarray, dict[str, int], Needs | None]:
     """Merge identical demands, drop dominated candidates (and implied must-cover rows in set cover).
 
-    Returns the reduced matrix, weights and must flags per reduced demand, the kept candidate indices and the
-    sizes before and after each step.
+    Returns the reduced matrix, weights and must flags per reduced demand, the kept candidate indices, the sizes
+    before and after each step, and ``needs`` on the reduced demands (merged rows' members add up). Demands no
+    candidate covers are set aside: they cannot add to a need.
     """
     n_d, n_c = a.shape
     stats = {"demands": n_d, "candidates": n_c}
     coverable = np.diff(a.indptr) > 0
     rows = np.flatnonzero(coverable)
     stats["coverable_demands"] = len(rows)
-    cols = np.arange(n_c)
-    # dominated candidates: N(j) inside N(k) and cost_k <= cost_j (equal sets and costs: keep the lower index)
-    for _ in range(2):
-        sub = a[rows][:, cols].tocsc().astype(np.float64)
-        size = np.diff(sub.indptr)
-        overlap = (sub.T @ sub).tocoo()
-        j, k, ov = overlap.row, overlap.col, overlap.data
-        c = cost[cols]
-        dom = (j != k) & (ov == size[j]) & ((c[k] < c[j]) | ((c[k] == c[j]) & ((size[k] > size[j]) | (k < j))))
-        drop = np.zeros(len(cols), dtype=bool)
-        drop[np.unique(j[dom])] = True
-        drop |= size == 0
-        if not drop.any():
-            break
-        cols = cols[~drop]
+    cols = _undominated(a, cost, rows)
     stats["candidates_after_dominance"] = len(cols)
     sub = a[rows][:, cols].tocsr()
     sub.sort_indices()
@@ -65,6 +59,7 @@ def reduce_cover(
     red = sub[first]
     w = np.bincount(group, weights=weight[rows], minlength=len(uniq))
     m = np.bincount(group, weights=must[rows].astype(float), minlength=len(uniq)) > 0
+    red_needs = needs.rows(rows).merged(group, len(uniq)) if needs is not None else None
     stats["demands_after_merge"] = red.shape[0]
     keep_row = np.ones(red.shape[0], dtype=bool)
     if set_cover and red.shape[0] <= 20_000:
@@ -77,7 +72,29 @@ def reduce_cover(
         keep_row[np.unique(i[implied])] = False
     red = red[keep_row]
     stats["demands_after_implied"] = red.shape[0]
-    return red.tocsr(), w[keep_row], m[keep_row], cols, stats
+    if red_needs is not None:
+        red_needs = red_needs.rows(np.flatnonzero(keep_row))
+    return red.tocsr(), w[keep_row], m[keep_row], cols, stats, red_needs
+
+
+def _undominated(a: sparse.csr_matrix, cost: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Candidates kept: N(j) inside N(k) with cost_k <= cost_j drops j (equal sets and costs: the lower index
+    stays); candidates covering nothing drop."""
+    cols = np.arange(a.shape[1])
+    for _ in range(2):
+        sub = a[rows][:, cols].tocsc().astype(np.float64)
+        size = np.diff(sub.indptr)
+        overlap = (sub.T @ sub).tocoo()
+        j, k, ov = overlap.row, overlap.col, overlap.data
+        c = cost[cols]
+        dom = (j != k) & (ov == size[j]) & ((c[k] < c[j]) | ((c[k] == c[j]) & ((size[k] > size[j]) | (k < j))))
+        drop = np.zeros(len(cols), dtype=bool)
+        drop[np.unique(j[dom])] = True
+        drop |= size == 0
+        if not drop.any():
+            break
+        cols = cols[~drop]
+    return cols
 
 
 def greedy_cover(
@@ -87,37 +104,47 @@ def greedy_cover(
     must: np.ndarray,
     *,
     budget: float | None,
-    need_weight: float | None,
+    needs: Needs | None,
 ) -> np.ndarray:
-    """Greedy by covered weight per cost (must-cover demands first), then drop redundant picks."""
+    """Greedy by value per cost (must-cover demands first), then drop redundant picks.
+
+    The value of a demand is its weight in budget mode; in cover mode, what it adds to the groups of ``needs`` still
+    short. Cover mode stops when every must demand is covered and every need met; budget mode when nothing
+    affordable adds value.
+    """
     csc = a.tocsc()
     n_d, n_c = a.shape
     covered = np.zeros(n_d, dtype=bool)
     chosen = np.zeros(n_c, dtype=bool)
     spent = 0.0
-    big = weight.sum() + 1.0
+    big = weight.sum() + (needs.member.sum() if needs is not None else 0.0) + 1.0
 
     def gains() -> np.ndarray:
-        val = np.where(covered, 0.0, weight + np.where(must, big, 0.0))
-        return csc.T @ val
+        base = weight if budget is not None or needs is None else needs.value(covered)
+        return csc.T @ np.where(covered, 0.0, base + np.where(must, big, 0.0))
 
     while True:
-        if budget is None:
-            done = (covered | ~must).all() and (need_weight is None or weight[covered].sum() >= need_weight - 1e-9)
-            if done:
-                break
+        if budget is None and (covered | ~must).all() and (needs is None or needs.met(covered)):
+            break
         g = gains()
         ok = ~chosen & (g > 0)
         if budget is not None:
             ok &= cost <= budget - spent + 1e-9
         if not ok.any():
             break
-        ratio = np.where(ok, g / np.maximum(cost, 1e-12), -1.0)
-        j = int(np.argmax(ratio))
+        j = int(np.argmax(np.where(ok, g / np.maximum(cost, 1e-12), -1.0)))
         chosen[j] = True
         spent += cost[j]
         covered[csc.indices[csc.indptr[j] : csc.indptr[j + 1]]] = True
-    # redundant picks, dearest first
+    return _drop_redundant(a, cost, must, chosen, needs=needs if budget is None else None)
+
+
+def _drop_redundant(
+    a: sparse.csr_matrix, cost: np.ndarray, must: np.ndarray, chosen: np.ndarray, *, needs: Needs | None
+) -> np.ndarray:
+    """Drop picks, dearest first, whose demands all stay covered, or (cover mode) whose loss keeps every need
+    met and covers no must demand alone."""
+    csc = a.tocsc()
     sel = np.flatnonzero(chosen)
     cnt = np.asarray(a[:, sel].sum(axis=1)).ravel()
     for j in sel[np.argsort(-cost[sel])]:
@@ -125,10 +152,9 @@ def greedy_cover(
         if (cnt[rows] >= 2).all():
             chosen[j] = False
             cnt[rows] -= 1
-        elif budget is None and need_weight is not None and not must[rows].any():
+        elif needs is not None and not must[rows].any():
             lost = rows[cnt[rows] == 1]
-            cov_w = weight[cnt > 0].sum()
-            if cov_w - weight[lost].sum() >= need_weight - 1e-9:
+            if needs.met_without(needs.covered(cnt > 0), lost):
                 chosen[j] = False
                 cnt[rows] -= 1
     return np.flatnonzero(chosen)
@@ -142,7 +168,7 @@ class _Cover:
     cost: np.ndarray
     weight: np.ndarray
     must: np.ndarray
-    need_weight: float
+    needs: Needs
 
     def rows_of(self, j: int) -> np.ndarray:
         return self.csc.indices[self.csc.indptr[j] : self.csc.indptr[j + 1]]
@@ -153,20 +179,21 @@ class _Cover:
 
     def feasible(self, cnt: np.ndarray) -> bool:
         cov = cnt > 0
-        return bool((cov | ~self.must).all() and self.weight[cov].sum() >= self.need_weight - 1e-9)
+        return bool((cov | ~self.must).all() and self.needs.met(cov))
 
     def prune(self, chosen: np.ndarray, cnt: np.ndarray) -> None:
-        """Drop picks, dearest first, while every must demand stays covered and the covered weight stays enough
-        (in place); the check is local: only the rows a pick alone covers are lost."""
-        cov_w = float(self.weight[cnt > 0].sum())
+        """Drop picks, dearest first, while every must demand stays covered and every need stays met (in place);
+        the check is local: only the rows a pick alone covers are lost."""
+        amount = self.needs.covered(cnt > 0)
         for j in np.flatnonzero(chosen)[np.argsort(-self.cost[chosen], kind="stable")]:
             rows = self.rows_of(j)
             lost = rows[cnt[rows] == 1]
-            if self.must[lost].any() or cov_w - self.weight[lost].sum() < self.need_weight - 1e-9:
+            if self.must[lost].any() or not self.needs.met_without(amount, lost):
                 continue
             chosen[j] = False
             cnt[rows] -= 1
-            cov_w -= float(self.weight[lost].sum())
+            if len(lost) and self.needs.n_groups:
+                amount = amount - np.asarray(self.needs.member[lost].sum(axis=0)).ravel()
 
 
 def round_lp(
@@ -176,33 +203,35 @@ def round_lp(
     must: np.ndarray,
     xs: np.ndarray,
     *,
-    need_weight: float,
+    needs: Needs | None,
     deadline: float = math.inf,
 ) -> np.ndarray:
     """Cover solution from an LP optimum: take candidates by decreasing x*, complete greedily, then improve.
 
     Improvement: drop the dearest redundant picks; then for each pick (dearest first) try removing it and
-    repairing by greedy cost-effectiveness, keeping the change when the total cost falls; this pass stops at
+    repairing by greedy value per cost, keeping the change when the total cost falls; this pass stops at
     ``deadline`` (``time.perf_counter()``), as it is quadratic in the number of picks.
     """
-    p = _Cover(a.tocsc(), cost, weight, must, need_weight)
+    needs = needs if needs is not None else Needs.none(a.shape[0])
+    p = _Cover(a.tocsc(), cost, weight, must, needs)
     chosen = np.zeros(a.shape[1], dtype=bool)
     chosen[xs >= 0.5 - 1e-9] = True
     cnt = p.count(chosen)
-    cov_w = float(weight[cnt > 0].sum())
+    amount = needs.covered(cnt > 0)
     must_left = int((must & (cnt == 0)).sum())
-    for j in np.argsort(-xs, kind="stable"):
-        if must_left == 0 and cov_w >= need_weight - 1e-9:
+    for j in np.argsort(-xs, kind="stable"):  # the state is tracked incrementally: no full check per candidate
+        if must_left == 0 and (amount >= needs.need - EPS).all():
             break
         if not chosen[j] and xs[j] > 1e-6:
             chosen[j] = True
             rows = p.rows_of(j)
             new = rows[cnt[rows] == 0]
             cnt[rows] += 1
-            cov_w += float(weight[new].sum())
-            must_left -= int(must[new].sum())
+            if len(new):
+                amount = amount + np.asarray(needs.member[new].sum(axis=0)).ravel()
+                must_left -= int(must[new].sum())
     if not p.feasible(cnt):
-        extra = greedy_cover(a, cost, weight, must, budget=None, need_weight=need_weight)
+        extra = greedy_cover(a, cost, weight, must, budget=None, needs=needs)
         chosen[extra] = True
         cnt = p.count(chosen)
     p.prune(chosen, cnt)
@@ -212,7 +241,7 @@ def round_lp(
 def _drop_and_repair(p: _Cover, chosen: np.ndarray, cnt: np.ndarray, *, deadline: float) -> np.ndarray:
     """For each pick, dearest first: remove it, repair greedily by cost-effectiveness (the removed one banned),
     prune, and keep the change when the cost falls; until ``deadline``."""
-    big = p.weight.sum() + 1.0
+    big = p.needs.member.sum() + 1.0
     best_cost = float(p.cost[chosen].sum())
     for j in np.flatnonzero(chosen)[np.argsort(-p.cost[chosen], kind="stable")]:
         if time.perf_counter() > deadline:
@@ -227,7 +256,7 @@ def _drop_and_repair(p: _Cover, chosen: np.ndarray, cnt: np.ndarray, *, deadline
         ban = np.zeros(len(chosen), dtype=bool)
         ban[j] = True
         while not p.feasible(tcnt):
-            val = np.where(tcnt > 0, 0.0, p.weight + np.where(p.must, big, 0.0))
+            val = np.where(tcnt > 0, 0.0, p.needs.value(tcnt > 0) + np.where(p.must, big, 0.0))
             gain = p.csc.T @ val
             ok = ~trial & ~ban & (gain > 0)
             if not ok.any():
@@ -275,7 +304,7 @@ def neighbourhood_search(
     must: np.ndarray,
     sel: np.ndarray,
     *,
-    need_weight: float,
+    needs: Needs | None,
     set_cover: bool,
     deadline: float,
     size: int = 500,
@@ -290,7 +319,7 @@ def neighbourhood_search(
 
     Each step frees ``size`` candidates in ``balls`` neighbourhoods, each grown from a chosen candidate through
     the demands they share (breadth first), keeps the rest of the solution fixed, and re-solves the freed part
-    exactly with HiGHS (the demands the fixed part does not cover; the weight still needed), started from the
+    exactly with HiGHS (the demands the fixed part does not cover; what each need still lacks), started from the
     current choice; a cheaper answer replaces it. Several separate balls let one step move the uncovered
     weight a partial cover may leave from one area to another (one ball must keep its own area's coverage):
     on the 40k x 6k bench, 45 s from the same start, one ball ended at 293.1-294.3 M CNY over four seeds,
@@ -333,7 +362,9 @@ def neighbourhood_search(
         rows = np.flatnonzero((np.diff(sub.indptr) > 0) & (cnt == 0))
         if not len(rows):
             continue
-        need_sub = None if set_cover else need_weight - float(weight[cnt > 0].sum())
+        sub_needs = None
+        if not set_cover and needs is not None:
+            sub_needs = Needs(needs.member[rows], needs.remaining(needs.covered(cnt > 0)))
         start = np.flatnonzero(best[fc])
         current = float(cost[fc[start]].sum())
         limit = min(sub_limit_s, deadline - time.perf_counter())
@@ -345,7 +376,7 @@ def neighbourhood_search(
             weight[rows],
             must[rows],
             budget=None,
-            need_weight=None if need_sub is None else max(need_sub, 0.0),
+            needs=sub_needs,
             set_cover=set_cover,
             time_limit_s=limit,
             mip_rel_gap=sub_gap,

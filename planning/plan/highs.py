@@ -20,6 +20,8 @@ import highspy
 import numpy as np
 from scipy import sparse
 
+from planning.plan.needs import Needs
+
 logger = logging.getLogger(__name__)
 
 _BANNER_LOCK = threading.Lock()
@@ -51,7 +53,7 @@ def build_model(
     must: np.ndarray,
     *,
     budget: float | None,
-    need_weight: float | None,
+    needs: Needs | None,
     set_cover: bool,
     time_limit_s: float,
     mip_rel_gap: float,
@@ -59,43 +61,79 @@ def build_model(
     relax: bool = False,
     y_binary: bool = True,
 ) -> Any:
-    """A ``highspy.Highs`` holding the model (candidates are its first columns), not yet run; ``y_binary``:
-    the demand columns of a partial cover or budget model binary (else continuous; see below)."""
+    """A ``highspy.Highs`` holding the model (candidates are its first columns), not yet run.
 
+    Set cover: min cost, every demand covered. Otherwise x (candidates, binary), y (demands): y_i <= sum_j a_ij x_j,
+    one row per group of ``needs`` (sum_i member_ig y_i >= need_g: the weight or counts to serve, or a budget
+    stage's floors) and, with ``budget``, sum c x <= budget and the objective max sum w y (else min cost).
+    ``y_binary``: the demand columns binary (else continuous; see the comment below).
+    """
     quiet_banner()
-
     n_d, n_c = a.shape
     af = a.astype(np.float64).tocsc()
+    needs = needs if needs is not None else Needs.none(n_d)
     if set_cover:
-        mat = af
-        col_cost = cost
+        mat, col_cost = af, cost
         col_lo, col_hi = np.zeros(n_c), np.ones(n_c)
         row_lo, row_hi = np.ones(n_d), np.full(n_d, np.inf)
         integer = np.ones(n_c, dtype=bool)
     else:
-        # x (candidates, binary), y (demands, in [0, 1]): y_i - sum_j a_ij x_j <= 0, and one row for the budget
-        # (sum c x <= B) or the weight to cover (sum w y >= need). y binary or continuous gives the same optimum
-        # (with x binary, y_i can reach 1 exactly when i is covered), but not the same search: with continuous y,
-        # HiGHS's path separator aggregates the weight row (one entry per demand) with the link rows, and on the
-        # 40k x 6k bench spent 83 % of its time there, 6-7 s per round of root cuts (bound 291.6 M CNY at 58 s);
-        # with binary y the rounds are short and the bound reaches 292.3 M (optimum 292.67 M). The small
-        # neighbourhood sub-MIPs of the search do better with continuous y (they stop at their gap sooner with
-        # binary y, on 293.3 M against 293.1 M after 45 s, three seeds)
+        # y binary or continuous gives the same optimum (with x binary, y_i can reach 1 exactly when i is covered),
+        # but not the same search: with continuous y, HiGHS's path separator aggregates a weight row (one entry per
+        # demand) with the link rows, and on the 40k x 6k bench spent 83 % of its time there, 6-7 s per round of
+        # root cuts (bound 291.6 M CNY at 58 s); with binary y the rounds are short and the bound reaches 292.3 M
+        # (optimum 292.67 M). The small neighbourhood sub-MIPs of the search do better with continuous y (they stop
+        # at their gap sooner with binary y, on 293.3 M against 293.1 M after 45 s, three seeds)
         link = sparse.hstack([-af, sparse.eye(n_d, format="csc")], format="csc")
+        groups = sparse.hstack([sparse.csc_matrix((needs.n_groups, n_c)), needs.member.T.tocsc()], format="csc")
+        rows = [link, groups]
+        row_lo = np.r_[np.full(n_d, -np.inf), needs.need]
+        row_hi = np.r_[np.zeros(n_d), np.full(needs.n_groups, np.inf)]
         if budget is not None:
-            extra = sparse.csc_matrix(np.r_[cost, np.zeros(n_d)][None, :])
+            rows.append(sparse.csc_matrix(np.r_[cost, np.zeros(n_d)][None, :]))
+            row_lo, row_hi = np.r_[row_lo, -np.inf], np.r_[row_hi, budget]
             col_cost = np.r_[np.zeros(n_c), -weight]
-            extra_lo, extra_hi = -np.inf, budget
         else:
-            extra = sparse.csc_matrix(np.r_[np.zeros(n_c), weight][None, :])
             col_cost = np.r_[cost, np.zeros(n_d)]
-            extra_lo, extra_hi = need_weight, np.inf
-        mat = sparse.vstack([link, extra], format="csc")
+        mat = sparse.vstack(rows, format="csc")
         col_lo = np.r_[np.zeros(n_c), np.where(must, 1.0, 0.0)]
         col_hi = np.ones(n_c + n_d)
-        row_lo = np.r_[np.full(n_d, -np.inf), extra_lo]
-        row_hi = np.r_[np.zeros(n_d), extra_hi]
         integer = np.r_[np.ones(n_c, dtype=bool), np.full(n_d, y_binary)]
+    h = _highs(
+        mat,
+        col_cost,
+        col_lo,
+        col_hi,
+        row_lo,
+        row_hi,
+        None if relax else integer,
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
+    )
+    if start is not None:
+        x0 = np.zeros(n_c)
+        x0[start] = 1.0
+        if not set_cover:
+            x0 = np.r_[x0, np.minimum(1.0, af @ x0)]
+        sol = highspy.HighsSolution()
+        sol.col_value = list(x0)
+        h.setSolution(sol)
+    return h
+
+
+def _highs(
+    mat: sparse.csc_matrix,
+    col_cost: np.ndarray,
+    col_lo: np.ndarray,
+    col_hi: np.ndarray,
+    row_lo: np.ndarray,
+    row_hi: np.ndarray,
+    integer: np.ndarray | None,
+    *,
+    time_limit_s: float,
+    mip_rel_gap: float,
+) -> Any:
+    """A ``highspy.Highs`` with the model passed (``integer`` None: the LP relaxation), one thread, quiet."""
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = mat.shape[1], mat.shape[0]
@@ -108,7 +146,7 @@ def build_model(
     lp.a_matrix_.start_ = mat.indptr
     lp.a_matrix_.index_ = mat.indices
     lp.a_matrix_.value_ = mat.data
-    if not relax:
+    if integer is not None:
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integer]
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(int(os.environ.get("COVERPLAN_HIGHS_LOG", "0"))))
@@ -116,15 +154,6 @@ def build_model(
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("threads", 1)
     h.passModel(lp)
-    if start is not None:
-        x0 = np.zeros(n_c)
-        x0[start] = 1.0
-        if not set_cover:
-            y0 = np.minimum(1.0, af @ x0)
-            x0 = np.r_[x0, y0]
-        sol = highspy.HighsSolution()
-        sol.col_value = list(x0)
-        h.setSolution(sol)
     return h
 
 
@@ -135,7 +164,7 @@ def solve_milp(
     must: np.ndarray,
     *,
     budget: float | None,
-    need_weight: float | None,
+    needs: Needs | None,
     set_cover: bool,
     time_limit_s: float,
     mip_rel_gap: float,
@@ -160,7 +189,7 @@ def solve_milp(
         weight,
         must,
         budget=budget,
-        need_weight=need_weight,
+        needs=needs,
         set_cover=set_cover,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,

@@ -14,7 +14,8 @@ yearly batches. This module holds the pieces that know about provinces:
   solver status and gap, and the target shares before and after the plan (from the per-county counts).
 
 In budget mode a national budget is split across provinces in proportion to their demand weight (stated in the
-run summary); in target mode each province is held to the target share, as the programmes are.
+run summary); in target mode each province is held to the KPI targets of its own counties, as the programmes
+count them.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from scipy import sparse
 from gis.admin import ONE_PROVINCE
 from planning.plan.candidates import CandidateSet
 from planning.plan.cover import CoverResult
-from planning.status.gaps import REGION, share
+from planning.status.kpi import KPIS, REGION, share
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def merge_plans(
         method="+".join(sorted({p.result.method for p in plans})),
         seconds=float(sum(p.result.seconds for p in plans)),
         reductions={"provinces": len(plans)},
+        stages=_merged_stages(plans),
     )
     prices = np.concatenate([p.prices_cny for p in plans])
     routes = [r.assign(province=p.province) for p in plans if (r := p.routes) is not None and len(r)]
@@ -115,6 +117,25 @@ def merge_plans(
         coverage=mat,
     )
     return merged, result, prices, merged_routes, rounds
+
+
+def _merged_stages(plans: list[ProvincePlan]) -> list[dict[str, Any]]:
+    """Budget mode's stages of the nation: per class, the provinces' covered weights summed, the largest gap,
+    ``optimal`` when every province's is."""
+    by_class: dict[int, list[dict[str, Any]]] = {}
+    for p in plans:
+        for st in p.result.stages:
+            by_class.setdefault(int(st["class"]), []).append(st)
+    return [
+        {
+            "class": k,
+            "covered_weight": float(sum(float(s["covered_weight"]) for s in sts)),
+            "bound": float(sum(float(s["bound"]) for s in sts)),
+            "gap": max(float(s["gap"]) for s in sts),
+            "status": "optimal" if all(s["status"] == "optimal" for s in sts) else "feasible",
+        }
+        for k, sts in sorted(by_class.items())
+    ]
 
 
 def split_budget(budget: float, weight_by_province: pd.Series) -> pd.Series:
@@ -139,7 +160,7 @@ def province_table(
     Parameters
     ----------
     before, after : DataFrame
-        Target tables per county (:func:`planning.status.gaps.target_table`) before and after the plan.
+        KPI tables per county (:func:`planning.status.kpi.kpi_table`) before and after the plan.
     province_of_county : Series
         Province by county name.
     interventions, demands : DataFrame
@@ -152,16 +173,17 @@ def province_table(
     -------
     DataFrame
         ``province``, ``demands``, ``demands_served``, ``interventions``, ``cost_cny``, ``status``, ``gap``,
-        ``poor_villages``, ``poor_broadband_share_before/after``, ``schools``, ``schools_outlet_share_before/
-        after``; shares from the summed per-county counts.
+        ``poor_villages``, ``schools``, and per KPI ``{key}_before`` / ``{key}_after`` (shares from the summed
+        per-county counts) and ``counties_short`` (counties with a KPI target still short after the plan).
     """
+    count_cols = ["poor_villages", "schools", *(f"{k.key}_{x}" for k in KPIS for x in ("n", "have"))]
 
     def counts(table: pd.DataFrame) -> pd.DataFrame:
         t = table[table["county"] != REGION]
         prov = t["county"].map(province_of_county).fillna(ONE_PROVINCE)
-        return t.groupby(prov.to_numpy())[
-            ["poor_villages", "poor_with_broadband", "schools", "schools_outlet_ok"]
-        ].sum()
+        out = t.groupby(prov.to_numpy())[count_cols].sum()
+        out["counties_short"] = (~t["meets_all"]).groupby(prov.to_numpy()).sum()
+        return out
 
     b, a = counts(before), counts(after)
     res = {p.province: p.result for p in plans}
@@ -173,21 +195,20 @@ def province_table(
         d = demands if is_nation else demands[demands["province"] == prov]
         i = interventions if is_nation else interventions[interventions["province"] == prov]
         r = nation if is_nation else res[prov]
-        rows.append(
-            {
-                "province": prov,
-                "demands": len(d),
-                "demands_served": int(d["served"].sum()),
-                "interventions": len(i),
-                "cost_cny": round(float(i["cost_cny"].sum())),
-                "status": r.status,
-                "gap": r.gap,
-                "poor_villages": int(bb["poor_villages"]),
-                "poor_broadband_share_before": share(bb["poor_with_broadband"], bb["poor_villages"]),
-                "poor_broadband_share_after": share(aa["poor_with_broadband"], aa["poor_villages"]),
-                "schools": int(bb["schools"]),
-                "schools_outlet_share_before": share(bb["schools_outlet_ok"], bb["schools"]),
-                "schools_outlet_share_after": share(aa["schools_outlet_ok"], aa["schools"]),
-            }
-        )
+        row: dict[str, Any] = {
+            "province": prov,
+            "demands": len(d),
+            "demands_served": int(d["served"].sum()),
+            "interventions": len(i),
+            "cost_cny": round(float(i["cost_cny"].sum())),
+            "status": r.status,
+            "gap": r.gap,
+            "poor_villages": int(bb["poor_villages"]),
+            "schools": int(bb["schools"]),
+        }
+        for k in KPIS:
+            row[f"{k.key}_before"] = share(bb[f"{k.key}_have"], bb[f"{k.key}_n"])
+            row[f"{k.key}_after"] = share(aa[f"{k.key}_have"], aa[f"{k.key}_n"])
+        row["counties_short"] = int(aa["counties_short"])
+        rows.append(row)
     return pd.DataFrame(rows)

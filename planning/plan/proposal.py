@@ -1,7 +1,9 @@
 """The universal-service proposal: interventions chosen by the optimiser, fibre shared, phased by year.
 
 :func:`propose` composes :mod:`planning.plan.candidates` (demands, candidates, coverage matrix),
-:func:`planning.plan.cover.solve_cover` and :func:`planning.plan.phasing.phase`.
+:mod:`planning.plan.goals` (what is asked: every KPI target in every county, or the programme's priorities within
+a budget), :mod:`planning.plan.cover` (the optimiser) and :mod:`planning.plan.outcome` (batches, KPIs after the
+plan, the ledger's plan rows).
 
 Fibre costs are not additive: routes to neighbouring villages share trenches. They are handled by re-pricing
 rounds (at most ``[optimise] fibre_rounds``):
@@ -11,19 +13,21 @@ rounds (at most ``[optimise] fibre_rounds``):
    (:func:`planning.fibre.plan_routes`): the true cost of the selection is its site costs plus the tree's cost;
 3. re-price: a chosen extension costs its share of the tree (each segment split equally among the points it
    serves), an unchosen one the cheaper of its own route and the extension from the nearest node of the tree;
-4. stop when the selection repeats; keep the round with the best true cost (within the budget, if any).
+4. stop when the selection repeats; keep the best round: in target mode the cheapest true cost, in budget mode
+   the most served class by class (within the budget at its true cost).
 
 The reported cost is always the true cost of the kept selection (shared trenches counted once).
 
 A region of several provinces is solved province by province (:func:`province_plan`, as dask tasks with
 ``coverplan run --dask``) and merged (:mod:`planning.plan.national`); the merged plan is phased nationally and the
-proposal carries the national summary table (``provinces``).
+proposal carries the national summary table (``provinces``). :func:`cost_curve` re-runs the same model (the same
+rounds, the same budget split) at other budgets: each of its points is a real budget run.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -38,37 +42,30 @@ from gis.terrain import Dem
 from planning.fibre import RoadNetwork, connect_points, extension_cost_from, fibre_reach, plan_routes
 from planning.fibre.stage import FibreResult
 from planning.jobs import Job, MapJobs, in_turn
-from planning.plan.candidates import CandidateSet, build_candidates, demand_table
-from planning.plan.cover import CoverResult, solve_cover
+from planning.plan.candidates import CandidateSet, build_candidates, demand_table, unit_table
+from planning.plan.cover import CoverResult, solve_cover, solve_priorities
+from planning.plan.goals import CLASS_NAMES, Goal, class_weights, target_goal
 from planning.plan.national import ProvincePlan, merge_plans, province_table, split_budget
-from planning.plan.phasing import phase
-from planning.status.gaps import REGION, target_table
+from planning.plan.outcome import (
+    Proposal,
+    batch_table,
+    chosen_table,
+    demands_served,
+    first_year_of,
+    kpis_after,
+    ledger_plan,
+    region_shares,
+    short_after,
+    totals_of,
+)
 from planning.status.stage import GapsResult
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["Proposal", "cost_curve", "propose", "province_plan"]
+
 #: A province's demands take candidate hosts (existing sites) within this distance of their bounding box.
 PROVINCE_SITE_BUFFER_M = 80_000.0
-#: Candidate technologies that bring 4G/5G coverage (fibre and satellite candidates do not).
-RADIO_TECHS = ("4g", "5g")
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """A proposal: chosen interventions (with batch), demands (served or not), shared fibre routes, batches,
-    targets after the plan, the optimiser result and the re-pricing rounds."""
-
-    interventions: gpd.GeoDataFrame
-    demands: gpd.GeoDataFrame
-    routes: gpd.GeoDataFrame
-    batches: pd.DataFrame
-    targets_after: pd.DataFrame
-    result: CoverResult
-    totals: dict[str, Any]
-    rounds: list[dict[str, Any]] = field(default_factory=list)
-    candidates: CandidateSet | None = None
-    prices_cny: np.ndarray | None = None
-    provinces: pd.DataFrame | None = None
 
 
 def propose(
@@ -79,10 +76,10 @@ def propose(
     fibre: FibreResult | None,
     gaps: GapsResult,
     budget_cny: float | None = None,
-    target_share: float | None = None,
     map_jobs: MapJobs = in_turn,
 ) -> Proposal:
-    """Choose and phase the interventions that close the gaps at the lowest cost.
+    """Choose and phase the interventions that close the gaps: every KPI target in every county at the least cost,
+    or the programme's priorities within a budget (:mod:`planning.plan.goals`).
 
     A region of several provinces (see :func:`gis.admin.province_of_areas`) is solved per province and merged
     (one job per province, run by ``map_jobs``: in turn, or as dask tasks; the result is the same); the
@@ -96,111 +93,151 @@ def propose(
     fibre : FibreResult or None
         The fibre stage output (reach and the network with points joined).
     gaps : GapsResult
-        The gap stage output.
-    budget_cny, target_share : float, optional
-        Override ``[optimise] budget_cny`` / ``target_share`` (exactly one mode is used: a budget > 0 wins). A
-        budget is split across provinces in proportion to their demand weight.
+        The gap stage output (status frames and the KPI table).
+    budget_cny : float, optional
+        Override ``[optimise] budget_cny`` (> 0: budget mode; 0: target mode). A budget is split across provinces
+        in proportion to their demand weight.
     map_jobs : MapJobs
         Runs the provinces' jobs (:func:`planning.jobs.in_turn` by default).
     """
-    opt = project.optimise
-    budget = opt.budget_cny if budget_cny is None else budget_cny
-    share = opt.target_share if target_share is None else target_share
-    use_budget = budget is not None and budget > 0
-    layers = inputs.layers
-    v, s = layers["villages"], layers["schools"]
-    demands = demand_table(gaps.villages, gaps.schools, v.geometry, s.geometry, v["population"], settings=opt)
-    goal = _Goal(budget=budget if use_budget else None, share=None if use_budget else share)
-    cov_idx = coverage.assign(key=coverage["layer"] + ":" + coverage["point_id"].astype(str)).set_index("key")
-    existing = cov_idx.reindex(demands["demand_id"])[["4g_rsrp_dbm", "5g_rsrp_dbm"]].reset_index(drop=True)
-    fibre_cost_of = None
-    if fibre is not None:
-        r = fibre.reach
-        ext = r[r["reach"] == "extension"]
-        fibre_cost_of = pd.Series(ext["fibre_cost_cny"].to_numpy(), index=ext["layer"] + ":" + ext["point_id"])
-    province = point_provinces(demands, layers["admin"])
+    budget = project.optimise.budget_cny if budget_cny is None else budget_cny
+    demands = _demands(project, inputs, gaps)
+    rsrp = _rsrp_by_unit(coverage)
+    fibre_cost_of = _fibre_cost_of(fibre)
+    province = point_provinces(demands, inputs.layers["admin"])
     names = sorted(province.unique())
+    use_budget = budget is not None and budget > 0
     if len(names) > 1:
-        return _propose_provinces(
-            project, inputs, gaps, demands, existing, fibre, fibre_cost_of, province, goal, map_jobs=map_jobs
+        plans, budgets = _province_plans(
+            project,
+            inputs,
+            gaps,
+            demands,
+            rsrp,
+            fibre,
+            fibre_cost_of,
+            province,
+            budget=budget if use_budget else None,
+            map_jobs=map_jobs,
+        )
+        return _national(
+            project, inputs, gaps, demands, province, plans, budgets, budget=budget if use_budget else None
         )
     name = names[0] if names else ONE_PROVINCE
+    goal = Goal(budget_cny=float(budget)) if use_budget else target_goal(demands, gaps.targets)
     plan = province_plan(
         project,
         demands,
-        existing,
-        sites=layers["sites"],
-        given=layers.get("candidates"),
+        rsrp,
+        sites=inputs.layers["sites"],
+        given=inputs.layers.get("candidates"),
         fibre_cost_of=fibre_cost_of,
         net=_network_of(fibre, name),
         dem=inputs.dem,
-        budget=goal.budget,
-        share=goal.share,
+        goal=goal,
         province=name,
     )
-    return _assemble(
-        project, gaps, plan.candidates, plan.result, plan.prices_cny, plan.routes, plan.rounds, budget=goal.budget
+    return assemble(
+        project, gaps, plan.candidates, plan.result, plan.prices_cny, plan.routes, plan.rounds, goal=goal, plans=(plan,)
     )
 
 
-@dataclass(frozen=True)
-class _Goal:
-    """The optimiser's goal: a budget (CNY) or a share of the coverable weight to serve; exactly one is set."""
+def _demands(project: Project, inputs: Inputs, gaps: GapsResult) -> gpd.GeoDataFrame:
+    v, s = inputs.layers["villages"], inputs.layers["schools"]
+    return demand_table(
+        gaps.villages,
+        gaps.schools,
+        v.geometry,
+        s.geometry,
+        v["population"],
+        settings=project.optimise,
+        priority=v.get("priority", None),
+    )
 
-    budget: float | None
-    share: float | None
+
+def _rsrp_by_unit(coverage: pd.DataFrame) -> pd.DataFrame:
+    """Current best 4G/5G RSRP (dBm) by ``layer:id``."""
+    key = coverage["layer"] + ":" + coverage["point_id"].astype(str)
+    return coverage[["4g_rsrp_dbm", "5g_rsrp_dbm"]].set_axis(key.to_numpy())
 
 
-def _propose_provinces(
+def _fibre_cost_of(fibre: FibreResult | None) -> pd.Series | None:
+    """Fibre extension cost (CNY) by ``layer:id`` of the points the fibre stage can extend to."""
+    if fibre is None:
+        return None
+    r = fibre.reach
+    ext = r[r["reach"] == "extension"]
+    return pd.Series(ext["fibre_cost_cny"].to_numpy(), index=ext["layer"] + ":" + ext["point_id"].astype(str))
+
+
+def _province_plans(
     project: Project,
     inputs: Inputs,
     gaps: GapsResult,
     demands: gpd.GeoDataFrame,
-    existing: pd.DataFrame,
+    rsrp: pd.DataFrame,
     fibre: FibreResult | None,
     fibre_cost_of: pd.Series | None,
     province: pd.Series,
-    goal: _Goal,
     *,
+    budget: float | None,
     map_jobs: MapJobs,
-) -> Proposal:
-    """One plan per province (jobs on ``map_jobs``), merged into the national proposal with its summary table."""
+) -> tuple[list[ProvincePlan], pd.Series | None]:
+    """One plan per province (jobs on ``map_jobs``): its demands, the sites near them, its budget share or its
+    counties' count rows."""
     layers = inputs.layers
     sites, given = layers["sites"], layers.get("candidates")
     site_prov = point_provinces(sites, layers["admin"]).to_numpy()
     given_prov = point_provinces(given, layers["admin"]).to_numpy() if given is not None else None
-    budgets = None
-    if goal.budget is not None:
-        budgets = split_budget(goal.budget, demands.groupby(province.to_numpy())["weight"].sum())
+    budgets = split_budget(budget, demands.groupby(province.to_numpy())["weight"].sum()) if budget else None
     sxy = shapely.get_coordinates(np.asarray(sites.geometry.values))
     jobs = []
     for name in sorted(province.unique()):
-        mine = (province == name).to_numpy()
-        d = demands[mine]
+        d = demands[(province == name).to_numpy()]
         xy = shapely.get_coordinates(np.asarray(d.geometry.values))
         (x0, y0), (x1, y1) = xy.min(axis=0) - PROVINCE_SITE_BUFFER_M, xy.max(axis=0) + PROVINCE_SITE_BUFFER_M
         near = (sxy[:, 0] >= x0) & (sxy[:, 0] <= x1) & (sxy[:, 1] >= y0) & (sxy[:, 1] <= y1)
+        goal = Goal(budget_cny=float(budgets[name])) if budgets is not None else target_goal(d, gaps.targets)
         kwargs = {
             "demands": d,
-            "existing": existing[mine],
+            "rsrp": rsrp,
             "sites": sites[near],
             "hosts": site_prov[near] == name,
             "net": _network_of(fibre, name),
             "given": given[given_prov == name] if given is not None else None,
-            "budget": float(budgets[name]) if budgets is not None else None,
+            "goal": goal,
             "province": name,
-            "share": goal.share,
         }
-        jobs.append(Job(f"optimise-{name}", province_plan, (project,), kwargs))
+        jobs.append(Job(f"optimise-{name}", _plan_job, (project,), kwargs))
     plans = map_jobs(jobs, shared={"fibre_cost_of": fibre_cost_of, "dem": inputs.dem})
-    cset, result, prices, routes, rounds = merge_plans(plans, n_demands=len(demands), budget=goal.budget)
-    prop = _assemble(project, gaps, cset, result, prices, routes, rounds, budget=goal.budget)
+    return plans, budgets
+
+
+def _plan_job(project: Project, *, demands: gpd.GeoDataFrame, rsrp: pd.DataFrame, **kwargs: Any) -> ProvincePlan:
+    return province_plan(project, demands, rsrp, **kwargs)
+
+
+def _national(
+    project: Project,
+    inputs: Inputs,
+    gaps: GapsResult,
+    demands: gpd.GeoDataFrame,
+    province: pd.Series,
+    plans: list[ProvincePlan],
+    budgets: pd.Series | None,
+    *,
+    budget: float | None,
+) -> Proposal:
+    """The provinces' plans merged into the national proposal, with its summary table."""
+    cset, result, prices, routes, rounds = merge_plans(plans, n_demands=len(demands), budget=budget)
+    goal = Goal(budget_cny=float(budget)) if budget is not None else target_goal(demands, gaps.targets)
+    prop = assemble(project, gaps, cset, result, prices, routes, rounds, goal=goal, plans=tuple(plans))
     inter = prop.interventions
     by_id = pd.Series(cset.candidates["province"].to_numpy(), index=cset.candidates["candidate_id"].to_numpy())
     inter["province"] = inter["candidate_id"].map(by_id).to_numpy()
     dem = prop.demands
     dem["province"] = province.reindex(dem.index).to_numpy()
-    county_prov = _county_provinces(gaps, layers["admin"])
+    county_prov = _county_provinces(gaps, inputs.layers["admin"])
     table = province_table(gaps.targets, prop.targets_after, county_prov, inter, dem, plans, result)
     prop.totals["provinces"] = len(plans)
     if budgets is not None:
@@ -224,22 +261,22 @@ def _county_provinces(gaps: GapsResult, admin: gpd.GeoDataFrame) -> pd.Series:
 def province_plan(
     project: Project,
     demands: gpd.GeoDataFrame,
-    existing: pd.DataFrame,
+    rsrp: pd.DataFrame,
     *,
     sites: gpd.GeoDataFrame,
     given: gpd.GeoDataFrame | None,
     fibre_cost_of: pd.Series | None,
     net: RoadNetwork | None,
     dem: Dem | None,
-    budget: float | None,
-    share: float | None,
+    goal: Goal,
     province: str = ONE_PROVINCE,
     hosts: np.ndarray | None = None,
 ) -> ProvincePlan:
     """Candidates and the optimiser (with fibre re-pricing rounds) for one province's demands.
 
-    ``existing``: current 4G/5G RSRP per demand (aligned); ``net``: the fibre network with the points joined
-    (None: no fibre); ``hosts``: per site, may host an upgrade or share (default all).
+    ``rsrp``: current best 4G/5G RSRP by ``layer:id``; ``net``: the fibre network with the points joined (None:
+    no fibre); ``goal``: this province's budget or count rows (:mod:`planning.plan.goals`); ``hosts``: per site,
+    may host an upgrade or share (default all).
     """
     site_fibre_cost = None
     if net is not None:
@@ -253,68 +290,74 @@ def province_plan(
             reach = fibre_reach(net, drop_m=project.fibre.drop_m)
             return reach.loc[keys, "fibre_cost_cny"].to_numpy()
 
+    units = unit_table(demands)
+    existing = rsrp.reindex(units["demand_id"].to_numpy()).reset_index(drop=True)
+    opt = project.optimise
     cset = build_candidates(
         demands,
         sites=sites,
         given=given,
-        existing=existing.reset_index(drop=True),
+        existing=existing,
         fibre_cost_of=fibre_cost_of,
         site_fibre_cost=site_fibre_cost,
         dem=dem,
         radio=project.radio,
         costs=project.costs,
-        school_outlet_mbps=project.targets.school_outlet_mbps,
-        operator=project.optimise.operator,
-        satellite_school_mbps=project.optimise.satellite_school_mbps,
+        targets=project.targets,
+        operator=opt.operator,
+        satellite_school_mbps=opt.satellite_school_mbps,
         hosts=hosts,
     )
-    result, prices, routes, rounds = _solve_rounds(cset, net, project, budget=budget, share=share)
+    result, prices, routes, rounds = solve_rounds(cset, net, project, goal=goal, time_limit_s=opt.time_limit_s)
     return ProvincePlan(
         province=province, candidates=cset, result=result, prices_cny=prices, routes=routes, rounds=rounds
     )
 
 
-def _solve_rounds(
-    cset: CandidateSet, net: RoadNetwork | None, project: Project, *, budget: float | None, share: float | None
+def _solve(cset: CandidateSet, prices: np.ndarray, goal: Goal, *, time_limit_s: float) -> CoverResult:
+    """One optimiser run at these prices: the priorities within the budget, or the cheapest plan meeting the
+    count rows (none: nothing to do)."""
+    if goal.is_budget:
+        return solve_priorities(
+            cset.coverage, prices, class_weights(cset.demands), budget=float(goal.budget_cny), time_limit_s=time_limit_s
+        )
+    weight = cset.demands["weight"].to_numpy(dtype=float)
+    if goal.member is None or not goal.member.shape[1]:
+        return solve_cover(cset.coverage, prices, weight, budget=0.0, time_limit_s=1.0)
+    return solve_cover(cset.coverage, prices, weight, groups=(goal.member, goal.need), time_limit_s=time_limit_s)
+
+
+def _rank(goal: Goal, res: CoverResult, true_cost: float) -> tuple[float, ...]:
+    """Order of rounds (larger is better): budget mode by the classes' served weights in order, then cheaper;
+    target mode by cost, then served weight."""
+    if goal.is_budget:
+        return (*(round(float(s["covered_weight"]), 9) for s in res.stages), -true_cost)
+    return (-true_cost, res.covered_weight)
+
+
+def solve_rounds(
+    cset: CandidateSet, net: RoadNetwork | None, project: Project, *, goal: Goal, time_limit_s: float
 ) -> tuple[CoverResult, np.ndarray, gpd.GeoDataFrame | None, list[dict[str, Any]]]:
-    opt = project.optimise
-    cands, demands = cset.candidates, cset.demands
+    """The optimiser with fibre re-pricing rounds (module docstring): (result, prices, routes, rounds)."""
+    cands = cset.candidates
     base = cands["cost_cny"].to_numpy(dtype=float)
     prices = base.copy()
     is_fib = (cands["kind"] == "fibre").to_numpy()
-    weight = demands["weight"].to_numpy(dtype=float)
-    must = demands["must"].to_numpy(dtype=bool)
-    coverable = np.diff(cset.coverage.tocsr().indptr) > 0
-    must = must & coverable  # a school no candidate serves is reported, not made infeasible
     best: tuple | None = None
     rounds: list[dict[str, Any]] = []
     seen: set[tuple[int, ...]] = set()
-    for k in range(max(1, int(opt.fibre_rounds))):
-        res = solve_cover(
-            cset.coverage,
-            prices,
-            weight,
-            budget=budget,
-            min_share=share,
-            must_cover=must,
-            time_limit_s=opt.time_limit_s,
-        )
+    n_rounds = max(1, int(project.optimise.fibre_rounds))
+    for k in range(n_rounds):
+        res = _solve(cset, prices, goal, time_limit_s=time_limit_s / (1 if k == 0 else 2))
         sel = res.selected
         fib_sel = sel[is_fib[sel]]
-        routes = None
-        true_fibre = 0.0
-        alloc = pd.Series(dtype=float)
-        plan = None
+        plan, routes, alloc = None, None, pd.Series(dtype=float)
+        true_fibre = float(base[fib_sel].sum())
         if net is not None and len(fib_sel):
-            labels = cands["source"].iloc[fib_sel].tolist()
-            plan = plan_routes(net, labels, time_limit_s=opt.time_limit_s)
-            true_fibre = plan.total_cost_cny
-            alloc = plan.allocated_cost_cny()
-            routes = plan.routes
-        else:
-            true_fibre = float(base[fib_sel].sum())
+            plan = plan_routes(net, cands["source"].iloc[fib_sel].tolist(), time_limit_s=project.optimise.time_limit_s)
+            true_fibre, alloc, routes = plan.total_cost_cny, plan.allocated_cost_cny(), plan.routes
         true_cost = float(base[sel[~is_fib[sel]]].sum()) + true_fibre
-        ok = budget is None or true_cost <= budget + 1e-6
+        ok = not goal.is_budget or true_cost <= float(goal.budget_cny) + 1e-6
         rounds.append(
             {
                 "round": k + 1,
@@ -334,32 +377,28 @@ def _solve_rounds(
             res.cost,
             true_cost,
         )
-        key = (res.covered_weight, -true_cost) if budget is not None else (-true_cost, res.covered_weight)
+        priced = base.copy()
+        if len(alloc):
+            priced[fib_sel] = alloc.reindex(cands["source"].iloc[fib_sel]).to_numpy()
+        key = _rank(goal, res, true_cost)
         if ok and (best is None or key > best[0]):
-            p = base.copy()
-            if len(alloc):
-                p[fib_sel] = alloc.reindex(cands["source"].iloc[fib_sel]).to_numpy()
-            best = (key, res, p, routes, true_cost)
+            best = (key, res, priced, routes)
         sig = tuple(sel.tolist())
         if sig in seen or net is None or not is_fib.any():
             break
         seen.add(sig)
-        # re-price for the next round
-        new = base.copy()
-        if len(alloc):
-            new[fib_sel] = alloc.reindex(cands["source"].iloc[fib_sel]).to_numpy()
         rest = np.flatnonzero(is_fib & ~np.isin(np.arange(len(cands)), fib_sel))
         if len(rest) and plan is not None:
             marginal = extension_cost_from(net, plan.tree_nodes, cands["source"].iloc[rest].tolist()).to_numpy()
-            new[rest] = np.minimum(base[rest], marginal)
-        prices = new
-    if best is None:  # no round within the budget: keep the last (reported as over budget)
-        best = (None, res, prices, routes, true_cost)
-    _, res, p, routes, true_cost = best
+            priced[rest] = np.minimum(base[rest], marginal)
+        prices = priced
+    if best is None:  # no round within the budget at its true cost: keep the last (reported as over budget)
+        best = (None, res, prices, routes)
+    _, res, p, routes = best
     return res, p, routes, rounds
 
 
-def _assemble(
+def assemble(
     project: Project,
     gaps: GapsResult,
     cset: CandidateSet,
@@ -368,178 +407,152 @@ def _assemble(
     routes: gpd.GeoDataFrame | None,
     rounds: list[dict[str, Any]],
     *,
-    budget: float | None,
+    goal: Goal,
+    plans: tuple[ProvincePlan, ...] = (),
 ) -> Proposal:
-    cands, demands, mat = cset.candidates, cset.demands, cset.coverage.tocsc()
+    """The :class:`~planning.plan.outcome.Proposal` of a chosen plan (:mod:`planning.plan.outcome`)."""
     opt = project.optimise
-    sel = res.selected
-    weight = demands["weight"].to_numpy(dtype=float)
-    ph = phase(cset.coverage, prices, weight, sel, yearly_budget=opt.yearly_budget_cny) if len(sel) else None
-    chosen = cands.iloc[sel].copy()
-    chosen["cost_cny"] = prices[sel]
-    chosen["batch"] = ph.batch if ph is not None else []
-    serves, n_served, w_served = [], [], []
-    for j in sel:
-        rows = mat.indices[mat.indptr[j] : mat.indptr[j + 1]]
-        serves.append(";".join(demands["demand_id"].iloc[rows]))
-        n_served.append(len(rows))
-        w_served.append(float(weight[rows].sum()))
-    chosen["serves"] = serves
-    chosen["n_served"] = n_served
-    chosen["weight_served"] = w_served
-    chosen = chosen.sort_values(["batch", "cost_cny"]).reset_index(drop=True)
-    # each demand: first batch that serves it, and by which intervention
-    d_batch = np.full(len(demands), 0, dtype=np.int64)
-    d_by = np.full(len(demands), "", dtype=object)
-    position = {did: i for i, did in enumerate(demands["demand_id"])}
-    for _, row in chosen.iterrows():
-        for did in str(row["serves"]).split(";") if row["serves"] else []:
-            i = position[did]
-            if d_batch[i] == 0 or row["batch"] < d_batch[i]:
-                d_batch[i] = row["batch"]
-                d_by[i] = row["candidate_id"]
-    dem = demands.copy()
-    dem["served"] = d_batch > 0
-    dem["batch"] = d_batch
-    dem["by"] = d_by
-    dem["coverable"] = np.diff(cset.coverage.tocsr().indptr) > 0
-    # targets before/after each batch
-    batches = []
-    n_batches = int(d_batch.max()) if len(d_batch) else 0
-    for b in range(n_batches + 1):
-        served_ids = set(dem.loc[(dem["batch"] > 0) & (dem["batch"] <= b), "demand_id"])
-        t = _targets_after(project, gaps, served_ids, radio_ids=_radio_served(chosen[chosen["batch"] <= b]))
-        region = t[t["county"] == REGION].iloc[0]
-        batches.append(
-            {
-                "batch": b,
-                "cost_cny": float(chosen.loc[chosen["batch"] == b, "cost_cny"].sum()),
-                "cumulative_cost_cny": float(chosen.loc[chosen["batch"] <= b, "cost_cny"].sum()),
-                "interventions": int((chosen["batch"] == b).sum()),
-                "poor_broadband_share": float(region["poor_broadband_share"]),
-                "schools_outlet_share": float(region["schools_outlet_share"]),
-                "villages_with_broadband": int(region["villages_with_broadband"]),
-            }
-        )
-    batch_table = pd.DataFrame(batches)
-    after = _targets_after(project, gaps, set(dem.loc[dem["served"], "demand_id"]), radio_ids=_radio_served(chosen))
-    before = gaps.targets[gaps.targets["county"] == REGION].iloc[0]
-    reg = after[after["county"] == REGION].iloc[0]
-    totals = {
-        "mode": "budget" if budget is not None else "target",
-        "budget_cny": budget,
-        "target_share": None if budget is not None else project.optimise.target_share,
-        "status": res.status,
-        "method": res.method,
-        "gap": round(res.gap, 5),
-        "cost_cny": round(float(chosen["cost_cny"].sum())),
-        "interventions": {str(k): int(n) for k, n in chosen["kind"].value_counts().sort_index().items()},
-        "demands": len(dem),
-        "demands_served": int(dem["served"].sum()),
-        "demands_not_coverable": int((~dem["coverable"]).sum()),
-        "poor_broadband_share_before": round(float(before["poor_broadband_share"]), 4),
-        "poor_broadband_share_after": round(float(reg["poor_broadband_share"]), 4),
-        "schools_outlet_share_before": round(float(before["schools_outlet_share"]), 4),
-        "schools_outlet_share_after": round(float(reg["schools_outlet_share"]), 4),
-        "batches": n_batches,
-        "seconds": round(res.seconds, 2),
-        "fibre_rounds": len(rounds),
-    }
+    first_year = first_year_of(opt.first_year)
+    chosen = chosen_table(cset, res, prices, yearly_budget=opt.yearly_budget_cny, first_year=first_year)
+    dem = demands_served(cset.demands, chosen, cset.coverage.tocsr())
+    batches = batch_table(project.targets, gaps, dem, chosen, first_year=first_year)
+    after = kpis_after(
+        project.targets, gaps, dem, dem["served"].to_numpy(), by_fibre=(dem["by_kind"] == "fibre").to_numpy()
+    )
+    short = short_after(after, dem)
+    totals = totals_of(
+        goal,
+        res,
+        chosen,
+        dem,
+        gaps.targets,
+        after,
+        short,
+        n_batches=int(dem["batch"].to_numpy().max(initial=0)),
+        first_year=first_year,
+        rounds=len(rounds),
+    )
     if routes is None:
-        routes = gpd.GeoDataFrame({"segment_id": []}, geometry=[], crs=demands.crs)
+        routes = gpd.GeoDataFrame({"segment_id": []}, geometry=[], crs=cset.demands.crs)
     return Proposal(
-        interventions=gpd.GeoDataFrame(chosen, geometry="geometry", crs=cands.crs),
+        interventions=chosen,
         demands=dem,
         routes=routes,
-        batches=batch_table,
+        batches=batches,
         targets_after=after,
+        short=short,
+        ledger_plan=ledger_plan(dem, chosen),
         result=res,
         totals=totals,
         rounds=rounds,
         candidates=cset,
         prices_cny=prices,
+        plans=plans,
     )
 
 
+def budget_run(
+    project: Project,
+    gaps: GapsResult,
+    proposal: Proposal,
+    budget_cny: float,
+    *,
+    fibre: FibreResult | None,
+    time_limit_s: float | None = None,
+) -> tuple[CandidateSet, CoverResult, pd.DataFrame, float]:
+    """The proposal's model run in budget mode at ``budget_cny``: every province with its share of the budget
+    (split as :func:`propose` splits it), its own fibre re-pricing rounds on its network (``fibre``: the fibre
+    stage output the proposal was made with). Returns the (merged) candidate set and result, the KPI table after
+    it and its true cost (CNY)."""
+    plans = proposal.plans
+    if not plans:
+        msg = "the proposal carries no province plans to re-run (made by `propose`?)"
+        raise ValueError(msg)
+    limit = project.optimise.time_limit_s if time_limit_s is None else time_limit_s
+    if len(plans) == 1:
+        budgets = pd.Series([budget_cny], index=[plans[0].province])
+    else:
+        w = pd.Series({p.province: float(p.candidates.demands["weight"].sum()) for p in plans})
+        budgets = split_budget(budget_cny, w)
+    runs = []
+    for p in plans:
+        goal = Goal(budget_cny=float(budgets[p.province]))
+        res, prices, routes, rounds = solve_rounds(
+            p.candidates, _network_of(fibre, p.province), project, goal=goal, time_limit_s=limit
+        )
+        runs.append(replace(p, result=res, prices_cny=prices, routes=routes, rounds=rounds))
+    if len(runs) == 1:
+        cset, res, prices = runs[0].candidates, runs[0].result, runs[0].prices_cny
+    else:
+        n = sum(len(p.candidates.demands) for p in runs)
+        cset, res, prices, _, _ = merge_plans(runs, n_demands=n, budget=budget_cny)
+    after = kpis_after(
+        project.targets, gaps, cset.demands, np.asarray(res.covered, dtype=bool), by_fibre=_by_fibre(cset, res)
+    )
+    return cset, res, after, float(prices[res.selected].sum())
+
+
+def _by_fibre(cset: CandidateSet, res: CoverResult) -> np.ndarray:
+    """Per demand row: served by a chosen fibre extension."""
+    fib = res.selected[(cset.candidates["kind"].to_numpy()[res.selected] == "fibre")]
+    return np.asarray(cset.coverage.tocsc()[:, fib].sum(axis=1)).ravel() > 0
+
+
 def cost_curve(
-    project: Project, gaps: GapsResult, proposal: Proposal, *, budgets_cny: np.ndarray | None = None, points: int = 8
+    project: Project,
+    gaps: GapsResult,
+    proposal: Proposal,
+    *,
+    fibre: FibreResult | None,
+    budgets_cny: np.ndarray | None = None,
+    points: int = 6,
 ) -> pd.DataFrame:
-    """The optimiser run at several budgets: what each budget buys (cost vs coverage curve).
+    """What each budget buys: the proposal's model re-run in budget mode at several budgets
+    (:func:`budget_run`: each point is a real budget run, fibre re-pricing included).
 
     Parameters
     ----------
     project, gaps : the project and the gap stage output
     proposal : Proposal
-        A proposal from :func:`propose`; its candidates are re-solved in budget mode.
+        A proposal from :func:`propose`.
+    fibre : FibreResult or None
+        The fibre stage output the proposal was made with.
     budgets_cny : array, optional
         Budgets in CNY; default ``points`` budgets evenly from 1/``points`` of the proposal's cost up to it.
 
     Returns
     -------
     DataFrame
-        One row per budget: ``budget_cny``, ``cost_cny`` (priced), ``weight_share`` (covered share of the coverable
-        demand weight), ``poor_broadband_share``, ``schools_outlet_share`` (region, after the plan), ``gap`` and
-        ``status`` of the solve. Fibre candidates keep the prices of the proposal's last re-pricing round (their
-        share of the proposal's shared trenches), so the curve is an estimate between the solves, exact at the
-        proposal's own cost. Each solve gets ``time_limit_s / points`` seconds (at least 2); its gap is
-        reported. An empty frame when the proposal has nothing to choose from.
+        One row per budget: ``budget_cny``, ``cost_cny`` (true cost), per class the share of its weight served
+        (``{class}_share``: unconnected_schools, poor_villages, rest; NaN for a class without demand), every KPI's
+        region share after it (``{kpi}_share``), ``gap`` and ``status``. Each run gets ``time_limit_s / points``
+        seconds (at least 5). An empty frame when the proposal has nothing to choose from.
     """
-    cset = proposal.candidates
-    cols = ["budget_cny", "cost_cny", "weight_share", "poor_broadband_share", "schools_outlet_share", "gap", "status"]
-    if cset is None or proposal.prices_cny is None or not cset.coverage.shape[1]:
-        return pd.DataFrame(columns=cols)
+    cols = ["budget_cny", "cost_cny", *(f"{c}_share" for c in CLASS_NAMES)]
+    if not proposal.plans or not sum(p.candidates.coverage.shape[1] for p in proposal.plans):
+        return pd.DataFrame(columns=[*cols, "gap", "status"])
     total = float(proposal.totals["cost_cny"])
     if budgets_cny is None:
         budgets_cny = total * np.arange(1, points + 1) / points if total > 0 else np.array([])
-    weight = cset.demands["weight"].to_numpy(dtype=float)
-    coverable = np.diff(cset.coverage.tocsr().indptr) > 0
-    reach = float(weight[coverable].sum())
-    by_candidate = cset.coverage.tocsc()
-    radio_cand = cset.candidates["tech"].isin(RADIO_TECHS).to_numpy()
+    limit = max(5.0, project.optimise.time_limit_s / max(len(budgets_cny), 1))
     rows = []
     for b in np.asarray(budgets_cny, dtype=float):
-        res = solve_cover(
-            cset.coverage,
-            proposal.prices_cny,
-            weight,
-            budget=float(b),
-            time_limit_s=max(2.0, project.optimise.time_limit_s / max(len(budgets_cny), 1)),
-        )
-        served = set(cset.demands["demand_id"].to_numpy()[res.covered])
-        radio = by_candidate[:, res.selected[radio_cand[res.selected]]]
-        radio_ids = set(cset.demands["demand_id"].to_numpy()[np.diff(radio.tocsr().indptr) > 0])
-        region = _targets_after(project, gaps, served, radio_ids=radio_ids)
-        region = region[region["county"] == REGION].iloc[0]
+        cset, res, after, cost = budget_run(project, gaps, proposal, float(b), fibre=fibre, time_limit_s=limit)
+        weights = class_weights(cset.demands)
+        served = np.asarray(res.covered, dtype=bool)
+        total_w = weights.sum(axis=0)
+        shares = {
+            f"{c}_share": float(weights[served, k].sum() / total_w[k]) if total_w[k] > 0 else float("nan")
+            for k, c in enumerate(CLASS_NAMES)
+        }
         rows.append(
             {
                 "budget_cny": float(b),
-                "cost_cny": res.cost,
-                "weight_share": res.covered_weight / reach if reach else 1.0,
-                "poor_broadband_share": float(region["poor_broadband_share"]),
-                "schools_outlet_share": float(region["schools_outlet_share"]),
+                "cost_cny": cost,
+                **shares,
+                **region_shares(after),
                 "gap": res.gap,
                 "status": res.status,
             }
         )
-    return pd.DataFrame(rows, columns=cols)
-
-
-def _radio_served(chosen: pd.DataFrame) -> set[str]:
-    """Demands served by a chosen radio site (new, upgraded or shared: they gain 4G/5G, not only broadband)."""
-    radio = chosen[chosen["tech"].isin(RADIO_TECHS)]
-    return {x for s in radio["serves"] for x in str(s).split(";") if x}
-
-
-def _targets_after(
-    project: Project, gaps: GapsResult, served_ids: set[str], *, radio_ids: set[str] = frozenset()
-) -> pd.DataFrame:
-    """The target table once the demands in ``served_ids`` are served (``radio_ids`` by a 4G/5G site)."""
-    v = gaps.villages.copy()
-    s = gaps.schools.copy()
-    vs = ("villages:" + v["village_id"]).isin(served_ids).to_numpy()
-    v.loc[vs, "has_broadband"] = True
-    v.loc[("villages:" + v["village_id"]).isin(radio_ids).to_numpy(), "has_4g"] = True
-    ss = ("schools:" + s["school_id"]).isin(served_ids).to_numpy()
-    s.loc[ss, "connected"] = True
-    s.loc[ss, "meets_outlet"] = True
-    return target_table(pd.DataFrame(v), pd.DataFrame(s), targets=project.targets)
+    return pd.DataFrame(rows)

@@ -86,15 +86,49 @@ LABELS: dict[str, tuple[str, str]] = {
     # report
     "report_title": ("电信普遍服务试点建设方案", "Universal telecom service pilot proposal"),
     "generated": ("生成日期", "Generated"),
-    "mode_target": ("目标模式：以最低投资达到覆盖目标", "Target mode: lowest cost that reaches the target"),
-    "mode_budget": ("预算模式：在预算内最大化覆盖", "Budget mode: most coverage within the budget"),
+    "mode_target": (
+        "目标模式：以最低投资使每个区县达到各项指标目标",
+        "Target mode: lowest cost that reaches every KPI target in every county",
+    ),
+    "mode_budget": (
+        "预算模式：预算内依次优先解决未联网学校、贫困村，再解决其余需求",
+        "Budget mode: within the budget, unconnected schools first, then poor villages, then the rest",
+    ),
     "sec_region": ("一、全区目标完成情况（方案前后）", "1. Region against the targets, before and after the plan"),
     "sec_curve": ("二、投资与覆盖关系", "2. Cost vs coverage"),
     "sec_provinces": ("分省汇总（全国）", "By province (national summary)"),
     "sec_county": ("三、分区县情况", "3. By county"),
     "sec_batches": ("四、分批建设内容与投资", "4. Interventions by batch, with costs"),
-    "sec_ledger": ("五、未通台账（方案实施后仍未解决）", "5. Ledger: what stays unconnected after the plan"),
+    "sec_ledger": (
+        "五、台账（每点的方案措施、批次与年份；方案后仍未解决者在前）",
+        "5. Ledger: each row's remedy, batch and year; what stays unserved after the plan first",
+    ),
     "sec_notes": ("说明", "Notes"),
+    "sec_short": ("未达标指标（方案实施后）", "KPI targets still short after the plan"),
+    "sec_ledger_changes": ("台账变更（本次运行）", "Ledger changes written by this run"),
+    "sec_verify": ("待核实清单（上报与模型不一致）", "To verify in the field (report and model disagree)"),
+    "note_verify": (
+        "上报状态优先于模型预测；下列村庄和学校的上报与模型不一致或缺少上报，请实地核实。",
+        "Reported status wins over the model's prediction; these villages and schools have a report the "
+        "model disagrees with, or no report: check them in the field.",
+    ),
+    "note_evidence": (
+        "指标按证据优先级统计：验收实测 > 上报 > 模型预测；学校联网率与出口带宽按已开通线路统计。",
+        "KPIs count the evidence in order: measured at acceptance > reported > predicted by the "
+        "models; schools count as connected and at the outlet target by their subscribed line.",
+    ),
+    "n": ("统计数", "Counted"),
+    "counties_short": ("未达标区县数", "Counties short"),
+    "budget_left": (
+        "预算内未能解决：未联网学校 {schools} 所（其中 {schools_dead} 所无可行方案），贫困村需求 {poor} 项；"
+        "剩余预算 {money:,} 元。",
+        "Left unserved within the budget: {schools} unconnected school(s) ({schools_dead} with no "
+        "feasible remedy), {poor} poor-village need(s); {money:,} CNY of the budget unspent.",
+    ),
+    "class_schools": ("未联网学校解决率", "Unconnected schools served"),
+    "class_poor": ("贫困村需求解决率", "Poor-village needs served"),
+    "ind_village_5g": ("行政村 5G 通达率", "Administrative villages with 5G"),
+    "ind_tp_conn": ("教学点联网率", "Teaching points connected"),
     "indicator": ("指标", "Indicator"),
     "target": ("目标", "Target"),
     "before": ("方案前", "Before"),
@@ -127,9 +161,9 @@ LABELS: dict[str, tuple[str, str]] = {
         "and its cost is shared among the points it serves.",
     ),
     "note_curve": (
-        "投资-覆盖曲线在各预算下重新求解；光纤项目采用本方案共享管道后的分摊价格，故为估算，在本方案投资处精确。",
-        "The curve re-solves at each budget with fibre priced at its share of this plan's trenches: an "
-        "estimate between points, exact at this plan's cost.",
+        "投资-覆盖曲线的每一点都是一次完整的预算模式求解（含光缆共享管道重新定价），与以该预算单独运行的结果相同。",
+        "Each point of the cost curve is a full budget-mode run (fibre trenches re-priced as in the plan): the "
+        "same answer as a run with that budget.",
     ),
     "note_gap": ("求解状态：{status}，最优性差距 {gap}。", "Solver status: {status}, optimality gap {gap}."),
 }

@@ -30,12 +30,23 @@ from gis.project import Project
 from gis.writers import write_csv, write_xlsx
 from planning.plan.proposal import Proposal
 from planning.present.labels import Language, label, point_names, served_text
-from planning.status.gaps import REGION
+from planning.status.kpi import KPIS, REGION
 from planning.status.stage import GapsResult
 
 logger = logging.getLogger(__name__)
 
-TABLES = ("region", "provinces", "counties", "batches", "interventions", "ledger", "cost_curve")
+TABLES = (
+    "region",
+    "provinces",
+    "counties",
+    "short",
+    "batches",
+    "interventions",
+    "ledger",
+    "ledger_changes",
+    "verification",
+    "cost_curve",
+)
 _CJK_FONTS = (
     "WenQuanYi Micro Hei",
     "WenQuanYi Zen Hei",
@@ -54,69 +65,71 @@ def _as_float(x: Any) -> float:
     return float(x) if x is not None and np.isfinite(float(x)) else float("nan")
 
 
+#: The label key of each KPI's indicator line.
+KPI_LABELS = {
+    "poor_broadband": "ind_poor_bb",
+    "poor_4g": "ind_poor_4g",
+    "village_5g": "ind_village_5g",
+    "school_connected": "ind_school_conn",
+    "school_outlet": "ind_school_outlet",
+    "tp_connected": "ind_tp_conn",
+}
+
+
 def region_table(project: Project, before: pd.DataFrame, after: pd.DataFrame, *, language: Language) -> pd.DataFrame:
-    """Region indicators against the targets: ``indicator``, ``target``, ``before``, ``after``, ``met``."""
+    """Every KPI of the region (README, "KPIs"): ``indicator``, ``n`` (counted), ``target`` (None: no target),
+    ``before``, ``after``, ``met`` (None without a target), ``counties_short`` (counties still short after)."""
     b = before[before["county"] == REGION].iloc[0]
     a = after[after["county"] == REGION].iloc[0]
-    t = project.targets
-    rows = [
-        ("ind_poor_bb", {}, "poor_broadband_share", t.poor_village_broadband_share),
-        ("ind_poor_4g", {}, "poor_4g_share", None),
-        ("ind_school_conn", {}, "schools_connected_share", t.school_connected_share),
-        ("ind_school_outlet", {"mbps": t.school_outlet_mbps}, "schools_outlet_share", t.school_connected_share),
-    ]
+    counties = after[after["county"] != REGION]
     out = []
-    for key, fmt, col, target in rows:
-        after_v = _as_float(a[col])
+    for kpi in KPIS:
+        target = kpi.target(project.targets)
         out.append(
             {
-                "indicator": label(key, language, **fmt),
-                "target": target,
-                "before": _as_float(b[col]),
-                "after": after_v,
-                "met": None if target is None else bool(after_v >= target - 1e-12),
+                "indicator": label(KPI_LABELS[kpi.key], language, mbps=project.targets.school_outlet_mbps),
+                "n": int(b[f"{kpi.key}_n"]),
+                "target": target if target > 0 else None,
+                "before": _as_float(b[f"{kpi.key}_share"]),
+                "after": _as_float(a[f"{kpi.key}_share"]),
+                "met": bool(a[f"{kpi.key}_met"]) if target > 0 else None,
+                "counties_short": int((counties[f"{kpi.key}_shortfall"] > 0).sum()) if target > 0 else None,
             }
         )
     return pd.DataFrame(out)
 
 
-def county_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    """Per county (and the region): poor broadband and school outlet shares and shortfalls, before and after."""
-    keep = [
-        "county",
-        "villages",
-        "poor_villages",
-        "poor_broadband_share",
-        "poor_broadband_shortfall",
-        "schools",
-        "schools_outlet_share",
-        "schools_outlet_shortfall",
-        "meets_all",
-    ]
-    b = before[keep].set_index("county")
-    a = after[keep].set_index("county").reindex(b.index)
-    out = pd.DataFrame({"villages": b["villages"], "poor_villages": b["poor_villages"], "schools": b["schools"]})
-    for col in (
-        "poor_broadband_share",
-        "poor_broadband_shortfall",
-        "schools_outlet_share",
-        "schools_outlet_shortfall",
-        "meets_all",
-    ):
-        out[f"{col}_before"] = b[col]
-        out[f"{col}_after"] = a[col]
+def targeted_kpis(project: Project) -> list[str]:
+    """The KPIs with a target (> 0), and poor villages' 4G ("4G first") in any case."""
+    return [k.key for k in KPIS if k.target(project.targets) > 0 or k.key == "poor_4g"]
+
+
+def county_table(project: Project, before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Per county (and the region): counts, and for each targeted KPI its share before and after and its
+    shortfall after; whether every target is met before and after."""
+    keys = targeted_kpis(project)
+    b = before.set_index("county")
+    a = after.set_index("county").reindex(b.index)
+    out = b[["villages", "poor_villages", "schools", "teaching_points"]].copy()
+    for k in keys:
+        out[f"{k}_before"] = b[f"{k}_share"]
+        out[f"{k}_after"] = a[f"{k}_share"]
+        out[f"{k}_shortfall_after"] = a[f"{k}_shortfall"]
+    out["meets_all_before"] = b["meets_all"]
+    out["meets_all_after"] = a["meets_all"]
     return out.reset_index()
 
 
 def intervention_table(proposal: Proposal, names: Mapping[str, str]) -> pd.DataFrame:
-    """Chosen interventions by batch: id, kind, backhaul, cost (CNY), what each serves (names and ids)."""
+    """Chosen interventions by batch: batch, year, id, kind, backhaul, cost (CNY), what each serves."""
     inter = proposal.interventions
+    cols = ["batch", "year", "candidate_id", "kind", "backhaul", "cost_cny", "n_served", "serves"]
     if not len(inter):
-        return pd.DataFrame(columns=["batch", "candidate_id", "kind", "backhaul", "cost_cny", "n_served", "serves"])
-
+        return pd.DataFrame(columns=cols)
     out = pd.DataFrame(
         {
             "batch": inter["batch"].to_numpy(),
+            "year": inter["year"].to_numpy(),
             "candidate_id": inter["candidate_id"].to_numpy(),
             "kind": inter["kind"].to_numpy(),
             "backhaul": inter["backhaul"].to_numpy() if "backhaul" in inter else "",
@@ -129,12 +142,17 @@ def intervention_table(proposal: Proposal, names: Mapping[str, str]) -> pd.DataF
 
 
 def remaining_ledger(ledger: pd.DataFrame, proposal: Proposal) -> pd.DataFrame:
-    """The ledger rows with the batch that closes each (0 = still unconnected after the plan), remaining first."""
+    """The ledger rows with the plan's remedy, cost share, batch and year; ``closed_in_batch``: the batch after
+    which the row lacks nothing (0: something stays unserved after the plan); remaining rows first."""
     dem = proposal.demands
-    batch = pd.Series(dem["batch"].to_numpy(), index=dem["demand_id"].to_numpy())
-    key = ledger["id"].astype(str)  # ledger ids are "layer:point_id", as demand ids
+    unserved = set(dem.loc[~dem["served"], "unit"])
+    plan = proposal.ledger_plan
     out = pd.DataFrame(ledger.drop(columns="geometry", errors="ignore")).copy()
-    out["closed_in_batch"] = key.map(batch).fillna(0).astype(int).to_numpy()
+    key = out["id"].astype(str)
+    for col in ("remedy", "remedy_id", "remedy_cost_cny", "batch", "year"):
+        out[col] = key.map(plan[col]).to_numpy() if len(plan) else None
+    closed = key.isin(plan.index) & ~key.isin(unserved)
+    out["closed_in_batch"] = np.where(closed, pd.to_numeric(out["batch"], errors="coerce").fillna(0), 0).astype(int)
     out["remaining"] = out["closed_in_batch"] == 0
     cols = [
         "id",
@@ -144,8 +162,12 @@ def remaining_ledger(ledger: pd.DataFrame, proposal: Proposal) -> pd.DataFrame:
         "kind",
         "lacks",
         "access",
+        "evidence",
         "remedy",
+        "remedy_id",
         "remedy_cost_cny",
+        "batch",
+        "year",
         "closed_in_batch",
         "remaining",
     ]
@@ -155,10 +177,30 @@ def remaining_ledger(ledger: pd.DataFrame, proposal: Proposal) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def ledger_change_table(changes: pd.DataFrame | None) -> pd.DataFrame:
+    """The run's ledger events summed up: per field and new value, how many rows (``field``, ``old``, ``new``,
+    ``rows``); status changes first."""
+    cols = ["field", "old", "new", "rows"]
+    if changes is None or not len(changes):
+        return pd.DataFrame(columns=cols)
+    part = changes[changes["field"].isin(["status", "remedy", "batch"])]
+    out = part.groupby(["field", "old", "new"], dropna=False).size().rename("rows").reset_index()
+    if len(out) > 40:  # remedies and batches vary by row: keep the status moves and the biggest of the rest
+        out = pd.concat([out[out["field"] == "status"], out[out["field"] != "status"].nlargest(20, "rows")])
+    order = out["field"].map({"status": 0, "batch": 1, "remedy": 2})
+    return out.iloc[np.lexsort((-out["rows"].to_numpy(), order.to_numpy()))].reset_index(drop=True)[cols]
+
+
 def report_tables(
-    project: Project, gaps: GapsResult, proposal: Proposal, *, curve: pd.DataFrame | None = None
+    project: Project,
+    gaps: GapsResult,
+    proposal: Proposal,
+    *,
+    curve: pd.DataFrame | None = None,
+    ledger_changes: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """All report tables: ``region``, ``counties``, ``batches``, ``interventions``, ``ledger``, ``cost_curve``, and
+    """All report tables: ``region``, ``counties``, ``short`` (KPIs still short after the plan, with why),
+    ``batches``, ``interventions``, ``ledger``, ``ledger_changes``, ``verification``, ``cost_curve``, and
     ``provinces`` (the national summary) when the region holds several provinces."""
     lang: Language = project.language
     names = point_names(gaps.villages, gaps.schools)
@@ -166,10 +208,13 @@ def report_tables(
     return {
         "region": region_table(project, gaps.targets, proposal.targets_after, language=lang),
         **({"provinces": provinces.copy()} if provinces is not None else {}),
-        "counties": county_table(gaps.targets, proposal.targets_after),
+        "counties": county_table(project, gaps.targets, proposal.targets_after),
+        "short": proposal.short.copy(),
         "batches": proposal.batches.copy(),
         "interventions": intervention_table(proposal, names),
         "ledger": remaining_ledger(gaps.ledger, proposal),
+        "ledger_changes": ledger_change_table(ledger_changes),
+        "verification": gaps.verification.copy(),
         "cost_curve": curve if curve is not None else pd.DataFrame(),
     }
 
@@ -206,9 +251,10 @@ def charts(tables: Mapping[str, pd.DataFrame], *, language: Language) -> dict[st
             x = curve["cost_cny"].to_numpy() / 1e4
             order = np.argsort(x)
             for col, key in (
-                ("weight_share", "weight_share"),
+                ("unconnected_schools_share", "class_schools"),
+                ("poor_villages_share", "class_poor"),
                 ("poor_broadband_share", "ind_poor_bb"),
-                ("schools_outlet_share", "ind_school_outlet"),
+                ("school_outlet_share", "ind_school_outlet"),
             ):
                 ax.plot(
                     x[order],
@@ -231,8 +277,8 @@ def charts(tables: Mapping[str, pd.DataFrame], *, language: Language) -> dict[st
             fig = Figure(figsize=(max(5, 0.6 * len(c) + 2), 4), dpi=110)
             ax = fig.subplots()
             pos = np.arange(len(c))
-            ax.bar(pos - 0.2, c["poor_broadband_share_before"], width=0.4, label=label("before", lang), color="#d7191c")
-            ax.bar(pos + 0.2, c["poor_broadband_share_after"], width=0.4, label=label("after", lang), color="#1a9641")
+            ax.bar(pos - 0.2, c["poor_broadband_before"], width=0.4, label=label("before", lang), color="#d7191c")
+            ax.bar(pos + 0.2, c["poor_broadband_after"], width=0.4, label=label("after", lang), color="#1a9641")
             ax.axhline(0.98, color="grey", ls="--", lw=1)
             ax.set_xticks(
                 pos,
@@ -310,6 +356,58 @@ _ZH_COLUMNS = {
     "schools_outlet_shortfall_after": "学校缺口（后）",
     "meets_all_before": "全部达标（前）",
     "meets_all_after": "全部达标（后）",
+    "teaching_points": "教学点数",
+    "year": "年度",
+    "remedy_id": "措施编号",
+    "evidence": "依据",
+    "what": "需核实内容",
+    "kpi": "指标",
+    "have": "已达",
+    "n": "统计数",
+    "target": "目标",
+    "shortfall": "缺口",
+    "not_coverable": "无可行方案数",
+    "field": "字段",
+    "old": "原值",
+    "new": "新值",
+    "rows": "行数",
+    "unconnected_schools_share": "未联网学校解决率",
+    "poor_villages_share": "贫困村需求解决率",
+    "rest_share": "其余需求解决率",
+    **{
+        f"{k}_{x}": f"{name}（{w}）"
+        for k, name in (
+            ("poor_broadband", "贫困村宽带通达率"),
+            ("poor_4g", "贫困村4G覆盖率"),
+            ("village_5g", "行政村5G通达率"),
+            ("school_connected", "学校联网率"),
+            ("school_outlet", "学校出口带宽达标率"),
+            ("tp_connected", "教学点联网率"),
+        )
+        for x, w in (("before", "前"), ("after", "后"))
+    },
+    **{
+        f"{k}_share": name
+        for k, name in (
+            ("poor_broadband", "贫困村宽带通达率"),
+            ("poor_4g", "贫困村4G覆盖率"),
+            ("village_5g", "行政村5G通达率"),
+            ("school_connected", "学校联网率"),
+            ("school_outlet", "学校出口带宽达标率"),
+            ("tp_connected", "教学点联网率"),
+        )
+    },
+    **{
+        f"{k}_shortfall_after": f"{name}缺口（后）"
+        for k, name in (
+            ("poor_broadband", "贫困村宽带"),
+            ("poor_4g", "贫困村4G"),
+            ("village_5g", "行政村5G"),
+            ("school_connected", "学校联网"),
+            ("school_outlet", "学校出口带宽"),
+            ("tp_connected", "教学点联网"),
+        )
+    },
 }
 
 
@@ -343,6 +441,52 @@ img { max-width: 100%; }
 """
 
 
+def _shares(frame: pd.DataFrame) -> tuple[str, ...]:
+    """Columns shown as percentages: shares, KPI values before/after, gaps (not counts nor flags)."""
+    return tuple(
+        c
+        for c in frame.columns
+        if c.endswith(("_share", "_before", "_after", "gap"))
+        and not c.startswith(("meets_all", "counties_short"))
+        and "shortfall" not in c
+    )
+
+
+def _section(key: str, lang: Language, frame: pd.DataFrame | None, *, table_id: str, note: str = "") -> list[str]:
+    """A heading, an optional note and the table (nothing when the table is absent or empty, except the
+    "none" line)."""
+    if frame is None:
+        return []
+    head = [f"<h2>{html.escape(label(key, lang))}</h2>"] + ([f"<p>{html.escape(note)}</p>"] if note else [])
+    if not len(frame):
+        return [*head, f"<p>{html.escape(label('none_left', lang))}</p>"]
+    return [*head, html_table(frame, table_id=table_id, language=lang, share_cols=_shares(frame))]
+
+
+def _headline(project: Project, proposal: Proposal, lang: Language) -> list[str]:
+    t = proposal.totals
+    parts = [
+        '<div id="kpis">',
+        f'<span class="kpi"><b>{t.get("cost_cny", 0):,.0f}</b>{html.escape(label("total_cost", lang))}</span>',
+        f'<span class="kpi"><b>{sum((t.get("interventions") or {}).values())}</b>'
+        f"{html.escape(label('n_interventions', lang))}</span>",
+        f'<span class="kpi"><b>{t.get("batches", 0)}</b>{html.escape(label("batch_no", lang))}</span>',
+        f'<span class="kpi"><b>{t.get("counties_short", 0)}</b>{html.escape(label("counties_short", lang))}</span>',
+        "</div>",
+    ]
+    if t.get("mode") == "budget":
+        left = label(
+            "budget_left",
+            lang,
+            schools=t.get("unconnected_schools_left", 0),
+            schools_dead=t.get("unconnected_schools_not_coverable", 0),
+            poor=t.get("poor_villages_left", 0),
+            money=t.get("budget_left_cny", 0),
+        )
+        parts.append(f'<p id="budget-left">{html.escape(left)}</p>')
+    return parts
+
+
 def render_html(
     project: Project,
     tables: Mapping[str, pd.DataFrame],
@@ -355,18 +499,17 @@ def render_html(
     lang: Language = project.language
     t = proposal.totals
     mode = label("mode_budget" if t.get("mode") == "budget" else "mode_target", lang)
-    pct = ("target", "before", "after")
 
     def img(key: str) -> str:
         if key not in pngs:
             return ""
         return f'<img id="chart-{key}" alt="{key}" src="data:image/png;base64,{base64.b64encode(pngs[key]).decode()}">'
 
-    region = tables["region"].rename(
-        columns={c: label(c, lang) for c in ("indicator", "target", "before", "after", "met")}
+    keys = ("indicator", "n", "target", "before", "after", "met", "counties_short")
+    region = tables["region"].rename(columns={c: label(c, lang) for c in keys})
+    reg_html = html_table(
+        region, table_id="region", share_cols=tuple(label(c, lang) for c in ("target", "before", "after"))
     )
-    share_cols = tuple(label(c, lang) for c in pct)
-    reg_html = html_table(region, table_id="region", share_cols=share_cols)
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f"<title>{html.escape(label('report_title', lang))} – {html.escape(project.name)}</title>",
@@ -374,57 +517,30 @@ def render_html(
         f"<h1>{html.escape(label('report_title', lang))}: {html.escape(project.name)}</h1>",
         f"<p>{html.escape(label('generated', lang))}: {(date or dt.date.today()).isoformat()} · "
         f"{html.escape(mode)}</p>",
-        '<div id="kpis">',
-        f'<span class="kpi"><b>{t.get("cost_cny", 0):,.0f}</b>{html.escape(label("total_cost", lang))}</span>',
-        f'<span class="kpi"><b>{sum((t.get("interventions") or {}).values())}</b>'
-        f"{html.escape(label('n_interventions', lang))}</span>",
-        f'<span class="kpi"><b>{t.get("batches", 0)}</b>{html.escape(label("batch_no", lang))}</span></div>',
+        *_headline(project, proposal, lang),
         f"<h2>{html.escape(label('sec_region', lang))}</h2>",
         reg_html,
+        *_section("sec_short", lang, tables.get("short"), table_id="short"),
         f"<h2>{html.escape(label('sec_curve', lang))}</h2>",
         img("cost_curve"),
-        html_table(
-            tables["cost_curve"],
-            table_id="cost_curve",
-            language=lang,
-            share_cols=("weight_share", "poor_broadband_share", "schools_outlet_share", "gap"),
-        )
+        html_table(tables["cost_curve"], table_id="cost_curve", language=lang, share_cols=_shares(tables["cost_curve"]))
         if len(tables["cost_curve"])
         else "",
-        *(
-            (
-                f"<h2>{html.escape(label('sec_provinces', lang))}</h2>",
-                html_table(
-                    tables["provinces"],
-                    table_id="provinces",
-                    language=lang,
-                    share_cols=tuple(
-                        c for c in tables["provinces"].columns if c.endswith(("share_before", "share_after", "gap"))
-                    ),
-                ),
-            )
-            if "provinces" in tables
-            else ()
-        ),
+        *_section("sec_provinces", lang, tables.get("provinces"), table_id="provinces"),
         f"<h2>{html.escape(label('sec_county', lang))}</h2>",
         img("county_coverage"),
-        html_table(
-            tables["counties"],
-            table_id="counties",
-            language=lang,
-            share_cols=tuple(c for c in tables["counties"].columns if c.endswith(("share_before", "share_after"))),
-        ),
+        html_table(tables["counties"], table_id="counties", language=lang, share_cols=_shares(tables["counties"])),
         f"<h2>{html.escape(label('sec_batches', lang))}</h2>",
-        html_table(
-            tables["batches"],
-            table_id="batches",
-            language=lang,
-            share_cols=("poor_broadband_share", "schools_outlet_share"),
-        ),
+        html_table(tables["batches"], table_id="batches", language=lang, share_cols=_shares(tables["batches"])),
         html_table(tables["interventions"], table_id="interventions", language=lang),
         f"<h2>{html.escape(label('sec_ledger', lang))}</h2>",
         html_table(tables["ledger"], table_id="ledger", language=lang),
+        *_section("sec_ledger_changes", lang, tables.get("ledger_changes"), table_id="ledger_changes"),
+        *_section(
+            "sec_verify", lang, tables.get("verification"), table_id="verification", note=label("note_verify", lang)
+        ),
         f"<h2>{html.escape(label('sec_notes', lang))}</h2><ul>",
+        f"<li>{html.escape(label('note_evidence', lang))}</li>",
         f"<li>{html.escape(label('note_fibre', lang))}</li>",
         f"<li>{html.escape(label('note_curve', lang))}</li>",
         f"<li>{html.escape(label('note_gap', lang, status=t.get('status'), gap=t.get('gap')))}</li></ul>",

@@ -188,9 +188,16 @@ def distributed_coverage(
 
 
 def distributed_status(
-    project: Project, inputs: Inputs, *, coverage: pd.DataFrame | None, reach: pd.DataFrame | None, client: Any
+    project: Project,
+    inputs: Inputs,
+    *,
+    coverage: pd.DataFrame | None,
+    reach: pd.DataFrame | None,
+    client: Any,
+    measured: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Village and school status per county on dask (as :func:`planning.status.stage.point_status` for the region).
+    """Village and school status per county on dask (as :func:`planning.status.stage.point_status` for the region;
+    ``measured``: the ledger's evidence, sent to every task).
 
     Each county task gets its villages and schools with their coverage and reach rows; the status of a point
     depends on its own rows only, so the merged frames (back in the layers' order) equal the single-process ones.
@@ -205,6 +212,7 @@ def distributed_status(
         return None if part is None else part[mask]
 
     admin_f = client.scatter(admin, broadcast=True)
+    measured_f = client.scatter(measured, broadcast=True) if measured is not None else None
     futures = []
     for area in admin["area_id"].astype(str):
         masks = {k: area_of[k] == area for k in frames}
@@ -221,6 +229,7 @@ def distributed_status(
                 coverage=pd.concat(cov) if cov else None,
                 reach=pd.concat(rch) if rch else None,
                 admin=admin_f,
+                measured=measured_f,
                 key=f"status-{area}",
                 pure=False,
             )

@@ -10,16 +10,21 @@ and writes files):
    shared-trench plan (Steiner tree from existing fibre) for the villages and schools not yet connected
    (:mod:`planning.fibre`); ``fibre.gpkg`` (layers ``reach`` and ``routes``), ``fibre_repairs.csv``,
    ``fibre_components.csv``.
-4. ``gaps``: status of every village and school against the targets, the per-county target table and the
-   ledger (台账) of what is still unconnected (:mod:`planning.status.gaps`, :mod:`planning.status.ledger`);
-   ``gaps.gpkg`` (layers ``villages``, ``schools``), ``county_targets.csv``, ``ledger.gpkg``.
+4. ``gaps``: status of every village and school from its evidence (the project's ledger, the layers' reports,
+   the models), every KPI per county, the verification list and the rows the ledger (台账) must hold
+   (:mod:`planning.status`); ``gaps.gpkg`` (layers ``villages``, ``schools``), ``county_targets.csv``,
+   ``verification.csv``.
 5. ``optimise``: candidate interventions, the optimiser's choice with shared fibre, and yearly batches
    (:mod:`planning.plan.proposal`); ``proposal.gpkg`` (layers ``interventions``, ``demands``, ``fibre_routes``),
-   ``proposal.csv``, ``batches.csv``, ``county_targets_after.csv``.
-6. ``report``: the proposal report (:mod:`planning.present.report`) with the cost vs coverage curve
-   (:func:`planning.plan.proposal.cost_curve`); ``report.html``, ``report.xlsx``, ``report_<table>.csv``, charts.
-7. ``map``: the planner's folium map (:func:`planning.present.maps.build_map`); ``map.html``.
-8. ``summary``: counts and totals of the region, written as ``summary.json`` and ``summary.md``.
+   ``proposal.csv``, ``batches.csv``, ``county_targets_after.csv``, ``kpis_short.csv``.
+6. ``ledger``: the project's ledger (``[ledger] path``; a new one without it) copied into the outputs and the
+   plan written into the copy as dated events (:func:`planning.status.ledger.record_plan`); ``ledger.gpkg``,
+   ``ledger_changes.csv``. The project's own ledger is never written by a run.
+7. ``report``: the proposal report (:mod:`planning.present.report`) with the cost vs coverage curve
+   (:func:`planning.plan.proposal.cost_curve`: real budget runs); ``report.html``, ``report.xlsx``,
+   ``report_<table>.csv``, charts.
+8. ``map``: the planner's folium map (:func:`planning.present.maps.build_map`); ``map.html``.
+9. ``summary``: counts and totals of the region, written as ``summary.json`` and ``summary.md``.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ from planning.radio.coverage import coverage_raster, write_raster
 from planning.radio.stage import coverage_stage
 from planning.run.distributed import dask_client, dask_map, distributed_coverage, distributed_status
 from planning.run.summary import summarise, summarise_coverage, summarise_fibre, summarise_gaps, summary_markdown
-from planning.status.ledger import create_ledger
+from planning.status.ledger import copy_ledger, create_ledger, ledger_evidence, record_plan
 from planning.status.stage import GapsResult, gaps_stage, point_status
 
 logger = logging.getLogger(__name__)
@@ -84,6 +89,8 @@ def input_paths(project: Project) -> list[Path]:
     paths = [project.path, project.root, *(src.path for src in project.layers.values())]
     if project.terrain is not None:
         paths.append(project.terrain)
+    if project.ledger is not None:
+        paths.append(project.ledger)
     return [Path(p) for p in paths]
 
 
@@ -97,7 +104,8 @@ def write_proposal(prop: Proposal, out: Path) -> list[Path]:
     write_csv(table, out / "proposal.csv")
     write_csv(prop.batches, out / "batches.csv")
     write_csv(prop.targets_after, out / "county_targets_after.csv")
-    names = ["proposal.gpkg", "proposal.csv", "batches.csv", "county_targets_after.csv"]
+    write_csv(prop.short, out / "kpis_short.csv")
+    names = ["proposal.gpkg", "proposal.csv", "batches.csv", "county_targets_after.csv", "kpis_short.csv"]
     if prop.provinces is not None:
         write_csv(prop.provinces, out / "provinces.csv")
         names.append("provinces.csv")
@@ -112,7 +120,6 @@ def run_pipeline(
     progress: Progress | None = None,
     ledger_date: dt.date | None = None,
     budget_cny: float | None = None,
-    target_share: float | None = None,
     offline: bool | None = None,
     dask: str | bool | None = None,
 ) -> RunResult:
@@ -120,11 +127,12 @@ def run_pipeline(
 
     Files written: ``layers.gpkg`` (validated layers in the metric CRS, point layers with ``ground_m``),
     ``coverage.gpkg``, ``coverage.tif``, ``fibre.gpkg``, ``fibre_repairs.csv``, ``fibre_components.csv``,
-    ``gaps.gpkg``, ``county_targets.csv``, ``ledger.gpkg`` (its rows dated ``ledger_date``, default today),
-    ``proposal.gpkg``, ``proposal.csv``, ``batches.csv``, ``county_targets_after.csv``, ``provinces.csv`` (the
-    national summary, when the region holds several provinces), ``report.html``,
+    ``gaps.gpkg``, ``county_targets.csv``, ``verification.csv``, ``proposal.gpkg``, ``proposal.csv``,
+    ``batches.csv``, ``county_targets_after.csv``, ``kpis_short.csv``, ``provinces.csv`` (the national summary,
+    when the region holds several provinces), ``ledger.gpkg`` and ``ledger_changes.csv`` (the plan's events,
+    dated ``ledger_date``, default today), ``report.html``,
     ``report.xlsx``, ``report_<table>.csv``, ``chart_*.png``, ``map.html``, ``summary.json`` and ``summary.md``.
-    ``budget_cny``/``target_share`` override the project's ``[optimise]`` settings, ``offline`` its
+    ``budget_cny`` overrides the project's ``[optimise] budget_cny`` (0: target mode), ``offline`` its
     ``[map] offline``. ``dask``: compute coverage per county and the optimiser per province on
     dask.distributed (True: a LocalCluster; a string: that scheduler's address), see :mod:`planning.run.distributed`;
     the outputs are the same.
@@ -151,7 +159,6 @@ def run_pipeline(
         "progress": progress,
         "ledger_date": ledger_date,
         "budget_cny": budget_cny,
-        "target_share": target_share,
         "offline": offline,
     }
     with staged_output(out, overwrite=overwrite, protected=protected) as tmp:
@@ -199,7 +206,6 @@ def _run(
     progress: Progress | None,
     ledger_date: dt.date | None,
     budget_cny: float | None,
-    target_share: float | None,
     offline: bool | None,
     client: Any,
 ) -> RunResult:
@@ -225,26 +231,25 @@ def _run(
         if fib is not None:
             _write_fibre(fib, out)
             run.wrote("fibre.gpkg", "fibre_repairs.csv", "fibre_components.csv")
-    with run.stage("gaps", "gaps and ledger"):
-        gaps = _gaps(project, inputs, cov, fib, client)
+    with run.stage("gaps", "gaps"):
+        measured = ledger_evidence(project.ledger) if project.ledger is not None else None
+        gaps = _gaps(project, inputs, cov, fib, client, measured=measured)
         write_layers({"villages": gaps.villages, "schools": gaps.schools}, out / "gaps.gpkg")
         write_csv(gaps.targets, out / "county_targets.csv")
-        create_ledger(gaps.ledger, out / "ledger.gpkg", date=ledger_date or dt.date.today(), source="coverplan run")
-        run.wrote("gaps.gpkg", "county_targets.csv", "ledger.gpkg")
+        write_csv(gaps.verification, out / "verification.csv")
+        run.wrote("gaps.gpkg", "county_targets.csv", "verification.csv")
     with run.stage("optimise", "optimise"):
         prop = propose(
-            project,
-            inputs,
-            coverage=cov,
-            fibre=fib,
-            gaps=gaps,
-            budget_cny=budget_cny,
-            target_share=target_share,
-            map_jobs=run.map_jobs,
+            project, inputs, coverage=cov, fibre=fib, gaps=gaps, budget_cny=budget_cny, map_jobs=run.map_jobs
         )
         run.files += write_proposal(prop, out)
+    with run.stage("ledger", "ledger"):
+        changes = write_ledger(project, gaps, prop, out, date=ledger_date or dt.date.today())
+        run.wrote("ledger.gpkg", "ledger_changes.csv")
     with run.stage("report", "report"):
-        tables = report_tables(project, gaps, prop, curve=cost_curve(project, gaps, prop))
+        tables = report_tables(
+            project, gaps, prop, curve=cost_curve(project, gaps, prop, fibre=fib), ledger_changes=changes
+        )
         run.files += write_report(project, tables, prop, out, date=ledger_date)
     with run.stage("map", "map"):
         fmap = map_stage(project, inputs, gaps=gaps, proposal=prop, coverage_bands=(bands, transform), offline=offline)
@@ -266,17 +271,49 @@ def _run(
     )
 
 
-def _gaps(project: Project, inputs: Inputs, cov: gpd.GeoDataFrame, fib: FibreResult | None, client: Any) -> GapsResult:
+def _gaps(
+    project: Project,
+    inputs: Inputs,
+    cov: gpd.GeoDataFrame,
+    fib: FibreResult | None,
+    client: Any,
+    *,
+    measured: pd.DataFrame | None,
+) -> GapsResult:
     """The gaps stage, its point status computed per county on dask when there is a client."""
     reach = fib.reach if fib is not None else None
     layers = inputs.layers
     if client is not None:
-        status = distributed_status(project, inputs, coverage=cov, reach=reach, client=client)
+        status = distributed_status(project, inputs, coverage=cov, reach=reach, client=client, measured=measured)
     else:
         status = point_status(
-            project, layers["villages"], layers["schools"], coverage=cov, reach=reach, admin=layers["admin"]
+            project,
+            layers["villages"],
+            layers["schools"],
+            coverage=cov,
+            reach=reach,
+            admin=layers["admin"],
+            measured=measured,
         )
     return gaps_stage(project, inputs, coverage=cov, fibre=fib, status=status)
+
+
+def write_ledger(project: Project, gaps: GapsResult, prop: Proposal, out: Path, *, date: dt.date) -> pd.DataFrame:
+    """``ledger.gpkg``: a copy of the project's ledger (a new one when it has none) with this run's gaps and plan
+    recorded as events dated ``date``; ``ledger_changes.csv``: those events. Returns the events."""
+    target = out / "ledger.gpkg"
+    created = pd.DataFrame(columns=["id", "field", "old", "new"])
+    if project.ledger is not None:
+        copy_ledger(project.ledger, target)
+    else:
+        create_ledger(gaps.ledger, target, date=date, source="coverplan run")
+        created = pd.DataFrame(
+            {"id": gaps.ledger["id"].to_numpy(), "field": "status", "old": "", "new": gaps.ledger["status"].to_numpy()}
+        )
+    events = record_plan(target, gaps.ledger, prop.ledger_plan, date=date, source="coverplan run")
+    events = pd.concat([created, events], ignore_index=True)
+    write_csv(events, out / "ledger_changes.csv")
+    return events
 
 
 def _write_fibre(fib: FibreResult, out: Path) -> None:

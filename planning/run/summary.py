@@ -12,7 +12,7 @@ from gis.inputs import Inputs
 from gis.project import Project
 from planning.fibre.stage import FibreResult
 from planning.radio.coverage import TECHS
-from planning.status.gaps import REGION
+from planning.status.kpi import KPIS, REGION
 from planning.status.stage import GapsResult
 
 
@@ -75,33 +75,26 @@ def summarise(project: Project, inputs: Inputs) -> dict[str, Any]:
 
 
 def summarise_gaps(result: GapsResult) -> dict[str, Any]:
-    """The region row of the target table, and the ledger size by what is lacking."""
-    region = result.targets[result.targets["county"] == REGION].iloc[0]
-    keys = [
-        "poor_villages",
-        "poor_with_broadband",
-        "poor_broadband_share",
-        "poor_broadband_shortfall",
-        "poor_4g_share",
-        "schools",
-        "schools_connected",
-        "schools_connected_share",
-        "schools_connected_shortfall",
-        "schools_outlet_ok",
-        "schools_outlet_share",
-        "schools_outlet_shortfall",
-        "meets_all",
-    ]
-    out: dict[str, Any] = {}
-    for k in keys:
-        val = region[k]
-        out[k] = (
-            bool(val)
-            if isinstance(val, bool | np.bool_)
-            else (round(float(val), 4) if isinstance(val, float) else int(val))
-        )
-    out["counties_meeting_all"] = int(result.targets.loc[result.targets["county"] != REGION, "meets_all"].sum())
-    out["counties"] = int((result.targets["county"] != REGION).sum())
+    """The region's KPIs (counted, having, share, target, shortfall each), the counties meeting every target, the
+    evidence behind the statuses, the verification list and the ledger rows by what is lacking."""
+    t = result.targets
+    region = t[t["county"] == REGION].iloc[0]
+    out: dict[str, Any] = {k: int(region[k]) for k in ("villages", "poor_villages", "schools", "teaching_points")}
+    for kpi in KPIS:
+        share = float(region[f"{kpi.key}_share"])
+        out[kpi.key] = {
+            "n": int(region[f"{kpi.key}_n"]),
+            "have": int(region[f"{kpi.key}_have"]),
+            "share": round(share, 4) if np.isfinite(share) else None,
+            "target": float(region[f"{kpi.key}_target"]),
+            "shortfall": int(region[f"{kpi.key}_shortfall"]),
+            "counties_short": int((t.loc[t["county"] != REGION, f"{kpi.key}_shortfall"] > 0).sum()),
+        }
+    out["meets_all"] = bool(region["meets_all"])
+    out["counties_meeting_all"] = int(t.loc[t["county"] != REGION, "meets_all"].sum())
+    out["counties"] = int((t["county"] != REGION).sum())
+    out["school_evidence"] = {str(k): int(n) for k, n in result.schools["evidence"].value_counts().sort_index().items()}
+    out["to_verify"] = len(result.verification)
     out["ledger_rows"] = len(result.ledger)
     out["ledger_by_lacks"] = {str(k): int(n) for k, n in result.ledger["lacks"].value_counts().sort_index().items()}
     return out

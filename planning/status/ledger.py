@@ -2,22 +2,27 @@
 
 Storage: one GeoPackage (SQLite) file.
 
-* ``ledger`` (feature table): one row per village/school that lacks something, with ``id`` (``layer:id``),
-  ``layer``, ``name``, ``county``, ``kind``, ``lacks``, ``access``, ``remedy``, ``remedy_cost_cny``, ``status``,
-  ``status_date``, ``note`` and the point geometry.
+* ``ledger`` (feature table): one row per village/school that lacks something (or did: rows are never deleted),
+  with ``id`` (``layer:id``), ``layer``, ``name``, ``county``, ``kind``, ``lacks``, ``access`` (as reported),
+  ``evidence`` (what its status rests on: measured, reported, predicted, unknown), the plan's ``remedy`` (kind of
+  the chosen intervention), ``remedy_id``, ``remedy_cost_cny``, ``batch``, ``year``, ``funding``, the ``status``
+  and its ``status_date``, ``note``, the acceptance test's ``measured_mbps`` and an exclusion's ``reason``, and
+  the point geometry.
 * ``ledger_history`` (attribute table): every change as a dated event (``event_id``, ``id``, ``event_date``,
   ``field``, ``old``, ``new``, ``note``, ``source``, ``recorded_at``). Creation is an event too, so the ledger at
   any past date is rebuilt by replaying the events up to that date (:func:`state_at`) and two dates compared
   (:func:`diff`).
 
-Updates (:func:`apply_updates`) take field reports (``id``, ``status``, ``date``, ``note``) and run in one
-SQLite transaction opened with ``BEGIN IMMEDIATE``: every row is checked against the ledger as it stands inside
-that transaction; one bad row (unknown id, status going backwards without ``force``, malformed date, a date
-before the row's last event) rejects the whole file with the list of bad rows and the ledger is unchanged. A
-crash mid-update leaves the previous state (SQLite's rollback journal); concurrent updates wait for the write
-lock (``timeout_s``) and apply one after the other.
+The lifecycle, as pilots run it: ``unconnected`` < ``planned`` (纳入第N批试点: batch, year, remedy, funding) <
+``under_construction`` < ``completed`` (竣工) < ``accepted`` (验收, with the measured Mbps and the date); and
+``excluded`` with a reason: ``relocated`` (易地扶贫搬迁: the village or school moved; it leaves the KPIs),
+``merged`` (撤并: it leaves the KPIs), ``other_programme`` (served by another programme: out of this plan, still
+counted). ``connected`` and ``verified`` (earlier names) are read as ``completed`` and ``accepted``.
 
-Status order: unconnected < planned < under_construction < connected < verified.
+A run writes its plan into the ledger as dated events (:func:`record_plan`): rows newly lacking something are
+added; rows the plan serves get their remedy, cost, batch and year and move from ``unconnected`` to
+``planned``; a planned row the plan no longer serves goes back to ``unconnected``; every change is an event.
+Field reports go through :mod:`planning.status.ledger_updates`.
 """
 
 from __future__ import annotations
@@ -28,9 +33,9 @@ import logging
 import os
 import shutil
 import sqlite3
+import struct
 import tempfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -44,12 +49,20 @@ from gis.readers import read_csv_text
 
 logger = logging.getLogger(__name__)
 
-STATUSES: tuple[str, ...] = ("unconnected", "planned", "under_construction", "connected", "verified")
-_RANK = {s: i for i, s in enumerate(STATUSES)}
-UPDATE_COLUMNS = ("id", "status", "date", "note")
+#: The lifecycle in order; ``excluded`` stands outside it.
+STATUSES: tuple[str, ...] = ("unconnected", "planned", "under_construction", "completed", "accepted")
+EXCLUDED = "excluded"
+#: Earlier status names still accepted in field reports.
+STATUS_ALIASES = {"connected": "completed", "verified": "accepted"}
+#: Why a row may be excluded (see the module docstring).
+EXCLUSION_REASONS: tuple[str, ...] = ("relocated", "merged", "other_programme")
+RANK = {s: i for i, s in enumerate(STATUSES)}
 _TABLE = "ledger"
 _HISTORY = "ledger_history"
-_LEDGER_COLUMNS = [
+#: Fields that change over a row's life; each change is an event.
+TRACKED = ("lacks", "remedy", "remedy_id", "remedy_cost_cny", "batch", "year", "funding", "measured_mbps", "reason")
+_NUMERIC = ("remedy_cost_cny", "batch", "year", "measured_mbps")
+LEDGER_COLUMNS = [
     "id",
     "layer",
     "name",
@@ -57,12 +70,29 @@ _LEDGER_COLUMNS = [
     "kind",
     "lacks",
     "access",
+    "evidence",
     "remedy",
+    "remedy_id",
     "remedy_cost_cny",
+    "batch",
+    "year",
+    "funding",
     "status",
     "status_date",
     "note",
+    "measured_mbps",
+    "reason",
 ]
+#: The link technology a remedy kind gives (for an accepted row's status).
+REMEDY_ACCESS = {
+    "fibre": "fibre",
+    "line_upgrade": "fibre",
+    "satellite": "satellite",
+    "new_site": "4g",
+    "share": "4g",
+    "upgrade_5g": "5g",
+    "share_5g": "5g",
+}
 
 
 class LedgerError(CoverplanError, ValueError):
@@ -132,6 +162,18 @@ def _open(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[sq
         con.close()
 
 
+def add_missing_columns(con: sqlite3.Connection) -> list[str]:
+    """Add the lifecycle columns a ledger written by an earlier coverplan lacks (empty), inside the caller's
+    write transaction; returns their names."""
+    have = {r[1] for r in con.execute(f"PRAGMA table_info({_TABLE})")}
+    added = [c for c in LEDGER_COLUMNS if c not in have]
+    for col in added:
+        con.execute(f"ALTER TABLE {_TABLE} ADD COLUMN {col} {'REAL' if col in _NUMERIC else 'TEXT'}")
+    if added:
+        logger.info("ledger: added the columns %s (written by an earlier coverplan)", added)
+    return added
+
+
 def _gpkg_geometry(blob: bytes | None) -> shapely.Geometry | None:
     """A GeoPackage geometry blob (GPKG header, then WKB; GeoPackage 1.3 §2.1.3) as a shapely geometry."""
     if blob is None:
@@ -171,7 +213,7 @@ def parse_date(value: object) -> dt.date | None:
 
 
 def create_ledger(rows: gpd.GeoDataFrame, path: str | Path, *, date: dt.date, source: str = "coverplan run") -> Path:
-    """Write a new ledger file from :func:`planning.status.gaps.ledger_rows` (refuses to replace an existing file).
+    """Write a new ledger file from :func:`ledger_rows` (refuses to replace an existing file).
 
     Each row's creation is recorded as a ``status`` event (``old`` empty, ``new`` its status) dated ``date``.
     """
@@ -183,14 +225,16 @@ def create_ledger(rows: gpd.GeoDataFrame, path: str | Path, *, date: dt.date, so
     if len(dup):
         msg = f"ledger rows have duplicate `id` values {list(dup[:10])}; expected unique ids"
         raise LedgerError(msg)
-    bad = sorted(set(rows["status"]) - set(STATUSES))
+    bad = sorted(set(rows["status"]) - {*STATUSES, EXCLUDED})
     if bad:
-        msg = f"ledger rows have `status` {bad}; expected one of {list(STATUSES)}"
+        msg = f"ledger rows have `status` {bad}; expected one of {[*STATUSES, EXCLUDED]}"
         raise LedgerError(msg)
     frame = rows.copy()
     frame["status_date"] = date.isoformat()
-    frame["note"] = frame.get("note", "")
-    frame = frame[[*_LEDGER_COLUMNS, "geometry"]]
+    for col in LEDGER_COLUMNS:
+        if col not in frame:
+            frame[col] = np.nan if col in _NUMERIC else ""
+    frame = gpd.GeoDataFrame(frame[[*LEDGER_COLUMNS, "geometry"]], geometry="geometry", crs=rows.crs)
     folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))  # ours alone: removed at the end
     try:
         tmp = folder / path.name
@@ -202,6 +246,24 @@ def create_ledger(rows: gpd.GeoDataFrame, path: str | Path, *, date: dt.date, so
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     logger.info("ledger %s: %d rows", path, len(frame))
+    return path
+
+
+def copy_ledger(source: str | Path, path: str | Path) -> Path:
+    """A consistent copy of the ledger ``source`` at the new file ``path`` (SQLite's online backup: a copy taken
+    while another process writes is the state before or after that write, never half of it)."""
+    path = Path(path)
+    if path.exists():
+        msg = f"ledger `{path}` already exists; expected a new file for the copy"
+        raise LedgerError(msg)
+    with _open(source) as con:
+        dst = sqlite3.connect(str(path))
+        try:
+            con.backup(dst)
+        except sqlite3.Error as exc:
+            raise _db_error(Path(source), exc) from exc
+        finally:
+            dst.close()
     return path
 
 
@@ -234,9 +296,15 @@ def _write_new(frame: gpd.GeoDataFrame, tmp: Path, *, date: dt.date, source: str
 
 
 def read_ledger(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> gpd.GeoDataFrame:
-    """The ledger as it stands now (waiting up to ``timeout_s`` for a writer's lock)."""
+    """The ledger as it stands now (waiting up to ``timeout_s`` for a writer's lock); a ledger written before the
+    lifecycle fields existed gets them empty, and its earlier status names read as today's."""
     with _open(path, timeout_s=timeout_s) as con:
-        return _read_table(con, Path(path))
+        table = _read_table(con, Path(path))
+    for col in LEDGER_COLUMNS:
+        if col not in table:
+            table[col] = np.nan if col in _NUMERIC else ""
+    table["status"] = table["status"].replace(STATUS_ALIASES)
+    return table
 
 
 def read_history(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> pd.DataFrame:
@@ -262,21 +330,34 @@ def _snapshot(path: str | Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
 
 
 def state_at(path: str | Path, date: dt.date) -> pd.DataFrame:
-    """The ledger as it stood at the end of ``date``: rows created by then, with their status and note.
+    """The ledger as it stood at the end of ``date``: rows created by then, with their status, note and every
+    tracked field (remedy, batch ...) as it was then.
 
     Returns
     -------
     DataFrame
-        Index ``id``; ``status``, ``status_date``, ``note`` and the row's fixed attributes.
+        Index ``id``; ``status``, ``status_date``, ``note``, the tracked fields and the row's fixed attributes.
     """
     table, hist = _snapshot(path)
+    day = date.isoformat()
     fixed = table.drop(columns=["status", "status_date", "note", "geometry"]).set_index("id")
-    hist = hist[hist["event_date"] <= date.isoformat()].sort_values(["event_date", "event_id"])
-    status = hist[hist["field"] == "status"].groupby("id").last()
+    hist = hist.sort_values(["event_date", "event_id"], kind="stable")
+    upto = hist[hist["event_date"] <= day]
+    status = upto[upto["field"] == "status"].groupby("id").last()
     out = fixed.loc[fixed.index.intersection(status.index)].copy()
     out["status"] = status["new"].reindex(out.index)
     out["status_date"] = status["event_date"].reindex(out.index)
     out["note"] = status["note"].reindex(out.index)
+    for field in TRACKED:
+        if field not in out:
+            continue
+        events = hist[hist["field"] == field]
+        before = events[events["event_date"] <= day].groupby("id")["new"].last()
+        after = events[events["event_date"] > day].groupby("id")["old"].first()
+        value = before.reindex(out.index).where(before.reindex(out.index).notna(), after.reindex(out.index))
+        changed = out.index.isin(before.index) | out.index.isin(after.index)
+        restored = pd.to_numeric(value, errors="coerce") if field in _NUMERIC else value.fillna("")
+        out[field] = np.where(changed, restored, out[field])
     return out
 
 
@@ -293,16 +374,10 @@ def diff(path: str | Path, date_from: dt.date, date_to: dt.date) -> pd.DataFrame
     return pd.concat([out[changed], rest]).sort_index()
 
 
-@dataclass(frozen=True)
-class UpdateResult:
-    """What an update did: rows applied, rows that changed nothing, events written."""
-
-    applied: int
-    unchanged: int
-    events: int
+# ---------------------------------------------------------------- rows, evidence, the plan as events
 
 
-def _read_csv(path: Path, layer: str) -> pd.DataFrame:
+def read_csv_file(path: Path, layer: str) -> pd.DataFrame:
     """A CSV of text cells (UTF-8 or GBK, see :func:`gis.readers.read_csv_text`); LedgerError naming the file."""
     try:
         return read_csv_text(path, layer=layer)
@@ -310,257 +385,246 @@ def _read_csv(path: Path, layer: str) -> pd.DataFrame:
         raise LedgerError(f"{path}: cannot be used", exc.problems) from exc
 
 
-def read_updates(path: str | Path) -> pd.DataFrame:
-    """A field-report CSV (``id``, ``status``, ``date``, optional ``note``), all columns as text."""
-    path = Path(path)
-    if not path.is_file():
-        msg = f"update file `{path}` does not exist"
-        raise LedgerError(msg)
-    frame = _read_csv(path, "ledger_update")
-    missing = [c for c in ("id", "status", "date") if c not in frame.columns]
-    if missing:
-        msg = f"{path}: missing column(s) {missing}; expected columns {list(UPDATE_COLUMNS)} (note optional)"
-        raise LedgerError(msg)
-    if "note" not in frame:
-        frame["note"] = ""
-    return frame
+def ledger_rows(
+    villages: pd.DataFrame, schools: pd.DataFrame, *, geometry_villages: gpd.GeoSeries, geometry_schools: gpd.GeoSeries
+) -> gpd.GeoDataFrame:
+    """Rows for the ledger (台账): every village or school that lacks something (status frames of
+    :mod:`planning.status.evidence`), ``unconnected``, no remedy yet (the plan fills it, :func:`record_plan`).
 
-
-def apply_updates(
-    ledger: str | Path,
-    updates: pd.DataFrame,
-    *,
-    force: bool = False,
-    source: str = "",
-    timeout_s: float = LOCK_TIMEOUT_S,
-    today: dt.date | None = None,
-) -> UpdateResult:
-    """Apply field reports to the ledger in one transaction, or reject them all.
-
-    Parameters
-    ----------
-    ledger : path
-        The ledger GeoPackage.
-    updates : DataFrame
-        Columns ``id`` (``layer:id``, or the plain id when it is unique in the ledger), ``status``, ``date``
-        (``YYYY-MM-DD``), ``note``; rows apply in order.
-    force : bool
-        Allow a status to go backwards (e.g. ``connected`` back to ``planned``).
-    source : str
-        Recorded with each event (the update file's name).
-    timeout_s : float
-        How long to wait for another writer's lock.
-    today : date, optional
-        Reports dated after it are refused (a typo such as 2099 would lock the row forever); default today.
-
-    Returns
-    -------
-    UpdateResult
-
-    Raises
-    ------
-    LedgerError
-        Listing every bad row (file row number, id, column, what was expected); nothing is written then.
+    ``evidence`` is ``reported`` (or ``measured``) when every lacking attribute rests on a report, ``predicted``
+    when one rests on the model alone, ``unknown`` without evidence.
     """
-    path = Path(ledger)
-    with _open(path, timeout_s=timeout_s) as con:
-        try:
-            con.execute("BEGIN IMMEDIATE")  # the write lock first: checks see the ledger as it will be changed
-        except sqlite3.Error as exc:
-            raise _db_error(path, exc) from exc
-        try:
-            result = _apply(con, updates, force=force, source=source or "update", today=today or dt.date.today())
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    logger.info("ledger %s: %d rows updated, %d unchanged", path, result.applied, result.unchanged)
-    return result
-
-
-def _apply(con: sqlite3.Connection, updates: pd.DataFrame, *, force: bool, source: str, today: dt.date) -> UpdateResult:
-    current = {r[0]: [r[1], r[2], r[3]] for r in con.execute(f"SELECT id, status, status_date, note FROM {_TABLE}")}
-    last_event = dict(con.execute(f"SELECT id, MAX(event_date) FROM {_HISTORY} GROUP BY id").fetchall())
-    plain: dict[str, list[str]] = {}
-    for full in current:
-        plain.setdefault(full.split(":", 1)[-1], []).append(full)
-    problems: list[Problem] = []
-    plan: list[tuple[str, str, str, str]] = []
-    unchanged = 0
-    state = {k: list(v) for k, v in current.items()}
-    last = dict(last_event)
-
-    def bad(row: int, rid: str, column: str, message: str) -> None:
-        problems.append(Problem("ledger_update", message, file=source, row=row, row_id=rid or None, column=column))
-
-    for i, rec in enumerate(updates.itertuples(index=False), start=1):
-        raw_id = str(rec.id).strip()
-        status = str(rec.status).strip().lower()
-        date = parse_date(rec.date)
-        note = str(rec.note) if rec.note is not None else ""
-        rid = raw_id if raw_id in state else None
-        if rid is None:
-            hits = plain.get(raw_id, [])
-            if len(hits) == 1:
-                rid = hits[0]
-            elif len(hits) > 1:
-                bad(i, raw_id, "id", f"`{raw_id}` matches {hits}; expected a `layer:id` that names one row")
-                continue
-            else:
-                bad(i, raw_id, "id", f"unknown id `{raw_id}`; expected an id in the ledger")
-                continue
-        ok = True
-        if status not in _RANK:
-            bad(i, raw_id, "status", f"`{rec.status}` is not a status; expected one of {list(STATUSES)}")
-            ok = False
-        if date is None:
-            bad(i, raw_id, "date", f"`{rec.date}` is not a date; expected YYYY-MM-DD")
-            ok = False
-        if date is not None and date > today:
-            bad(
-                i,
-                raw_id,
-                "date",
-                f"{date.isoformat()} is in the future (today is {today.isoformat()}); expected the "
-                "date the change happened",
-            )
-            ok = False
-        if not ok:
-            continue
-        old_status = state[rid][0]
-        if last.get(rid) and date.isoformat() < last[rid]:
-            bad(
-                i,
-                raw_id,
-                "date",
-                f"{date.isoformat()} is before this row's last recorded change ({last[rid]}); "
-                "expected events in date order",
-            )
-            continue
-        if _RANK[status] < _RANK[old_status] and not force:
-            bad(
-                i,
-                raw_id,
-                "status",
-                f"`{old_status}` -> `{status}` goes backwards; expected a later status "
-                f"(order {' < '.join(STATUSES)}) or --force",
-            )
-            continue
-        if status == old_status and note == (state[rid][2] or ""):
-            unchanged += 1
-            continue
-        plan.append((rid, status, date.isoformat(), note))
-        state[rid] = [status, date.isoformat(), note]
-        last[rid] = date.isoformat()
-    if problems:
-        msg = f"{len(problems)} bad row(s) in the update; nothing was applied"
-        raise LedgerError(msg, problems)
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    old_of = {k: v[0] for k, v in current.items()}
-    events = 0
-    for rid, status, date_s, note in plan:
-        _write_event(con, rid, status, date_s, note, old_of[rid], source, now)
-        old_of[rid] = status
-        events += 1
-    return UpdateResult(applied=len(plan), unchanged=unchanged, events=events)
-
-
-def _write_event(
-    con: sqlite3.Connection, rid: str, status: str, date_s: str, note: str, old: str, source: str, now: str
-) -> None:
-    """One row's change: the ledger row and its history event (inside the caller's transaction)."""
-    con.execute(f"UPDATE {_TABLE} SET status = ?, status_date = ?, note = ? WHERE id = ?", (status, date_s, note, rid))
-    con.execute(
-        f"INSERT INTO {_HISTORY} (id, event_date, field, old, new, note, source, recorded_at) "
-        "VALUES (?, ?, 'status', ?, ?, ?, ?, ?)",
-        (rid, date_s, old, status, note, source, now),
-    )
-
-
-# ---------------------------------------------------------------- reconciliation with official counts
-
-_SUFFIXES = ("自治县", "市", "县", "区")
-
-
-def county_key(name: str) -> str:
-    """Name key for matching counties across tables: trimmed, without a 市/县/区/自治县 suffix (when at least
-    two characters remain), so 临江市 matches 临江 and 龙潭区 matches 龙潭."""
-    name = str(name).strip()
-    for suf in _SUFFIXES:
-        if name.endswith(suf) and len(name) - len(suf) >= 2:
-            return name[: -len(suf)]
-    return name
-
-
-def read_official_counts(path: str | Path) -> pd.DataFrame:
-    """An official table of unconnected schools per county (``city``, ``county``, ``unconnected_schools``).
-
-    A row with an empty ``county`` is a unit directly under the province (e.g. 梅河口, 公主岭): its ``city``
-    names it. Raises LedgerError naming each bad row.
-    """
-    path = Path(path)
-    if not path.is_file():
-        msg = f"counts file `{path}` does not exist"
-        raise LedgerError(msg)
-    frame = _read_csv(path, "counts")
-    need = ["city", "county", "unconnected_schools"]
-    missing = [c for c in need if c not in frame]
-    if missing:
-        msg = f"{path}: missing column(s) {missing}; expected {need}"
-        raise LedgerError(msg)
-    problems = []
-    counts = pd.to_numeric(frame["unconnected_schools"], errors="coerce")
-    for i in np.flatnonzero(counts.isna() | (counts < 0) | (counts % 1 != 0)):
-        problems.append(
-            Problem(
-                "counts",
-                f"`{frame['unconnected_schools'].iloc[i]}` is not a count; expected an integer >= 0",
-                file=str(path),
-                row=int(i) + 1,
-                row_id=frame["county"].iloc[i] or frame["city"].iloc[i],
-                column="unconnected_schools",
-            )
+    parts = []
+    for layer, frame, geom, id_col in (
+        ("villages", villages, geometry_villages, "village_id"),
+        ("schools", schools, geometry_schools, "school_id"),
+    ):
+        need = frame[frame["lacks"] != ""]
+        part = pd.DataFrame(
+            {
+                "id": (layer + ":" + need[id_col]).to_numpy(),
+                "layer": layer,
+                "name": need["name"].to_numpy(),
+                "county": need["county"].to_numpy(),
+                "kind": need["kind"].to_numpy()
+                if "kind" in need
+                else np.where(need["is_poor"], "poor_village", "village"),
+                "lacks": need["lacks"].to_numpy(),
+                "access": (
+                    need["reported_access"].fillna("").to_numpy()
+                    if "reported_access" in need
+                    else need["broadband"].to_numpy()
+                ),
+                "evidence": _row_evidence(need, layer),
+            }
         )
-    if problems:
-        msg = f"{path}: {len(problems)} bad row(s)"
-        raise LedgerError(msg, problems)
-    out = frame[need].copy()
-    out["unconnected_schools"] = counts.astype(int)
-    out["unit"] = np.where(out["county"].str.strip() == "", out["city"], out["county"])
-    out["key"] = out["unit"].map(county_key)
-    dup = out["key"][out["key"].duplicated()]
-    if len(dup):
-        msg = f"{path}: counties {sorted(set(dup))} appear twice; expected one row per county"
-        raise LedgerError(msg)
+        part["geometry"] = geom.loc[need.index].to_numpy()
+        parts.append(part)
+    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=geometry_villages.crs)
+    for col in ("remedy", "remedy_id", "funding", "note", "reason"):
+        out[col] = ""
+    for col in _NUMERIC:
+        out[col] = np.nan
+    out["status"] = "unconnected"
     return out
 
 
-def ledger_school_counts(path: str | Path, *, at: dt.date | None = None) -> pd.Series:
-    """Unconnected schools per county in the ledger (lacking a connection, status before ``connected``)."""
-    frame = state_at(path, at) if at is not None else read_ledger(path)
-    s = frame[
-        (frame["layer"] == "schools")
-        & frame["lacks"].str.contains("connection")
-        & frame["status"].isin(["unconnected", "planned", "under_construction"])
-    ]
-    return s.groupby("county").size()
+def _row_evidence(frame: pd.DataFrame, layer: str) -> np.ndarray:
+    if layer == "schools":
+        return frame["evidence"].to_numpy()
+    out = []
+    for _, r in frame.iterrows():
+        attrs = [{"broadband": "fibre", "4g": "4g", "5g": "5g"}[x] for x in r["lacks"].split(";") if x]
+        ev = {r[f"evidence_{a}"] for a in attrs}
+        out.append(
+            "unknown"
+            if "unknown" in ev
+            else "predicted"
+            if "predicted" in ev
+            else "measured"
+            if ev == {"measured"}
+            else "reported"
+        )
+    return np.array(out, dtype=object)
 
 
-def reconcile(ledger_counts: pd.Series, official: pd.DataFrame) -> pd.DataFrame:
-    """Per-county comparison of the ledger's counts with an official table.
+def ledger_evidence(path: str | Path) -> pd.DataFrame:
+    """What the ledger proves, by ``layer:id``: ``status``, ``lacks``, ``measured_mbps``, ``reason``, ``access``
+    (the link of an accepted row, from its remedy; NA when unknown). Rows ``accepted`` close what they lacked;
+    rows ``excluded`` leave the plan (and, relocated or merged, the KPIs)."""
+    table = read_ledger(path)
+    out = pd.DataFrame(
+        {
+            "status": table["status"].replace(STATUS_ALIASES).to_numpy(),
+            "lacks": table["lacks"].fillna("").to_numpy(),
+            "measured_mbps": pd.to_numeric(table.get("measured_mbps"), errors="coerce").to_numpy()
+            if "measured_mbps" in table
+            else np.nan,
+            "reason": table["reason"].fillna("").to_numpy() if "reason" in table else "",
+            "access": table["remedy"].map(remedy_access).to_numpy() if "remedy" in table else pd.NA,
+        },
+        index=table["id"].to_numpy(),
+    )
+    return out
+
+
+def remedy_access(remedy: object) -> object:
+    """The best link a remedy gives (``;``-joined kinds: fibre before 5G, 4G, satellite); NA when unknown."""
+    kinds = {REMEDY_ACCESS.get(k.strip()) for k in str(remedy or "").split(";")} - {None}
+    return next((a for a in ("fibre", "5g", "4g", "satellite") if a in kinds), pd.NA)
+
+
+def record_plan(
+    path: str | Path, rows: gpd.GeoDataFrame, plan: pd.DataFrame, *, date: dt.date, source: str = "coverplan run"
+) -> pd.DataFrame:
+    """The run's gaps and plan written into an existing ledger as dated events, in one transaction.
+
+    Parameters
+    ----------
+    path : path
+        The ledger (a copy of the project's, or a new one) to change.
+    rows : GeoDataFrame
+        The rows lacking something now (:func:`ledger_rows`): new ids are added, the ``lacks`` of known ids kept
+        current.
+    plan : DataFrame
+        Index ``layer:id``; ``remedy``, ``remedy_id``, ``remedy_cost_cny``, ``batch``, ``year``, ``funding`` of
+        every row the plan serves.
+    date : date
+        The events' date.
 
     Returns
     -------
     DataFrame
-        ``city``, ``county`` (official name, or the ledger's for counties the table lacks), ``official``,
-        ``ledger``, ``difference`` (ledger - official); counties in only one of the two have the other empty.
+        One row per event written: ``id``, ``field``, ``old``, ``new`` (the planner sees every change).
     """
-    led = pd.DataFrame({"ledger_name": ledger_counts.index.astype(str), "ledger": ledger_counts.to_numpy()})
-    led["key"] = led["ledger_name"].map(county_key)
-    led = led.groupby("key", as_index=False).agg(ledger_name=("ledger_name", "first"), ledger=("ledger", "sum"))
-    merged = official.merge(led, on="key", how="outer")
-    merged["county"] = merged["unit"].fillna(merged["ledger_name"])
-    merged["official"] = merged["unconnected_schools"].astype("Int64")
-    merged["ledger"] = merged["ledger"].astype("Int64")
-    merged["difference"] = merged["ledger"].fillna(0) - merged["official"].fillna(0)
-    return merged[["city", "county", "official", "ledger", "difference"]].reset_index(drop=True)
+    path = Path(path)
+    with _open(path) as con:
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            add_missing_columns(con)
+            events = _plan_events(con, rows, plan, date=date.isoformat(), source=source)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    logger.info("ledger %s: %d event(s) from the plan", path, len(events))
+    return pd.DataFrame(events, columns=["id", "field", "old", "new"])
+
+
+def _plan_events(
+    con: sqlite3.Connection, rows: gpd.GeoDataFrame, plan: pd.DataFrame, *, date: str, source: str
+) -> list[tuple[str, str, str, str]]:
+    cols = ["id", "status", *TRACKED]
+    current = {r[0]: dict(zip(cols, r, strict=True)) for r in con.execute(f"SELECT {', '.join(cols)} FROM {_TABLE}")}
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    events: list[tuple[str, str, str, str]] = []
+    new = rows[~rows["id"].isin(current)]
+    _insert_rows(con, new, date=date, source=source, now=now)
+    events += [(i, "status", "", "unconnected") for i in new["id"]]
+    lacks_of = dict(zip(rows["id"], rows["lacks"], strict=True))
+    for rid, row in current.items():
+        if row["status"] == EXCLUDED:
+            continue
+        want: dict[str, object] = {"lacks": lacks_of.get(rid, "")}
+        if rid in plan.index:
+            want.update(
+                {k: plan.at[rid, k] for k in ("remedy", "remedy_id", "remedy_cost_cny", "batch", "year", "funding")}
+            )
+            if row["status"] == "unconnected":
+                want["status"] = "planned"
+        elif row["status"] == "planned":  # dropped from the plan: back to unconnected, remedy cleared
+            want.update(
+                {
+                    "status": "unconnected",
+                    "remedy": "",
+                    "remedy_id": "",
+                    "remedy_cost_cny": None,
+                    "batch": None,
+                    "year": None,
+                    "funding": "",
+                }
+            )
+        events += _set_fields(con, rid, row, want, date=date, source=source, now=now)
+    for rid in plan.index[plan.index.isin(new["id"])]:  # new rows the plan serves
+        row = {"status": "unconnected", **dict.fromkeys(TRACKED)}
+        row["lacks"] = new.loc[new["id"] == rid, "lacks"].iloc[0]
+        want = {k: plan.at[rid, k] for k in ("remedy", "remedy_id", "remedy_cost_cny", "batch", "year", "funding")}
+        events += _set_fields(con, rid, row, {**want, "status": "planned"}, date=date, source=source, now=now)
+    return events
+
+
+def _same(old: object, new: object) -> bool:
+    def norm(v: object) -> object:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v == "":
+            return None
+        return round(float(v), 6) if isinstance(v, int | float | np.integer | np.floating) else str(v)
+
+    return norm(old) == norm(new)
+
+
+def _set_fields(
+    con: sqlite3.Connection,
+    rid: str,
+    row: Mapping[str, object],
+    want: Mapping[str, object],
+    *,
+    date: str,
+    source: str,
+    now: str,
+) -> list[tuple[str, str, str, str]]:
+    """Change a row's fields to ``want`` (status last), an event per changed field."""
+    events = []
+    for field in [*(f for f in want if f != "status"), *(["status"] if "status" in want else [])]:
+        old, new = row.get(field), want[field]
+        if _same(old, new):
+            continue
+        value = None if new is None or (isinstance(new, float) and np.isnan(new)) else new
+        if isinstance(value, np.generic):
+            value = value.item()
+        if field == "status":
+            con.execute(f"UPDATE {_TABLE} SET status = ?, status_date = ? WHERE id = ?", (value, date, rid))
+        else:
+            con.execute(f"UPDATE {_TABLE} SET {field} = ? WHERE id = ?", (value, rid))
+        con.execute(
+            f"INSERT INTO {_HISTORY} (id, event_date, field, old, new, note, source, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (rid, date, field, _text(old), _text(value), "plan", source, now),
+        )
+        events.append((rid, field, _text(old), _text(value)))
+    return events
+
+
+def _text(v: object) -> str:
+    """An event's value as text ('' for empty)."""
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+def _gpkg_blob(geom: shapely.Geometry, srs_id: int) -> bytes:
+    """A GeoPackage geometry blob: header (little endian, no envelope) and WKB (GeoPackage 1.3 §2.1.3)."""
+    return b"GP" + bytes([0, 1]) + struct.pack("<i", srs_id) + shapely.to_wkb(geom, byte_order=1)
+
+
+def _insert_rows(con: sqlite3.Connection, rows: gpd.GeoDataFrame, *, date: str, source: str, now: str) -> None:
+    if not len(rows):
+        return
+    geom_col, srs_id = con.execute(
+        "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (_TABLE,)
+    ).fetchone()
+    have = {r[1] for r in con.execute(f"PRAGMA table_info({_TABLE})")}
+    cols = [c for c in LEDGER_COLUMNS if c in have]
+    for _, r in rows.iterrows():
+        values = {c: r.get(c) for c in cols}
+        values.update(status="unconnected", status_date=date, note="")
+        vals = [
+            None if (isinstance(v, float) and np.isnan(v)) else (v.item() if isinstance(v, np.generic) else v)
+            for v in (values[c] for c in cols)
+        ]
+        con.execute(
+            f"INSERT INTO {_TABLE} ({', '.join(cols)}, {geom_col}) VALUES ({', '.join('?' * len(cols))}, ?)",
+            [*vals, _gpkg_blob(r.geometry, srs_id)],
+        )
+        con.execute(
+            f"INSERT INTO {_HISTORY} (id, event_date, field, old, new, note, source, recorded_at) "
+            "VALUES (?, ?, 'status', NULL, 'unconnected', 'created', ?, ?)",
+            (r["id"], date, source, now),
+        )

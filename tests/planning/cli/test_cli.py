@@ -170,6 +170,41 @@ def test_bad_project_file_exits_2(tmp_path: Path):
     assert "does not exist" in res.output
 
 
+def _check_ledger_and_proposal(out: Path, summary: dict, gaps_v: pd.DataFrame) -> None:
+    """The run's ledger holds every gap, the plan's rows planned with their interventions; the proposal adds up."""
+    led = pyogrio.read_dataframe(out / "ledger.gpkg", layer="ledger")
+    assert len(led) == summary["gaps"]["ledger_rows"]
+    assert (
+        len(led)
+        == (gaps_v["lacks"].fillna("") != "").sum()
+        + (pyogrio.read_dataframe(out / "gaps.gpkg", layer="schools")["lacks"].fillna("") != "").sum()
+    )
+    prop = summary["proposal"]
+    inter = pyogrio.read_dataframe(out / "proposal.gpkg", layer="interventions")
+    # every ledger row the plan serves is planned with the interventions that serve it, their batch and year
+    assert set(led["status"]) == {"unconnected", "planned"}
+    planned = led[led["status"] == "planned"]
+    by_id = inter.set_index("candidate_id")
+    for row in planned.itertuples():
+        ids = row.remedy_id.split(";")
+        assert set(ids) <= set(by_id.index)
+        assert row.remedy == ";".join(by_id.loc[ids, "kind"])
+        assert row.batch == by_id.loc[ids, "batch"].max()
+        assert row.year == prop["first_year"] + row.batch - 1
+        assert all(row.id in by_id.loc[i, "serves"].split(";") for i in ids)
+    assert led.loc[led["status"] == "unconnected", "remedy"].fillna("").eq("").all()
+    assert inter["cost_cny"].sum() == pytest.approx(prop["cost_cny"], abs=1.0)
+    assert prop["poor_broadband_after"] >= prop["poor_broadband_before"]
+    assert prop["school_outlet_after"] >= prop["school_outlet_before"]
+    routes_p = pyogrio.read_dataframe(out / "proposal.gpkg", layer="fibre_routes")
+    # shared trenches: the fibre interventions are priced at their share of the planned routes
+    assert routes_p["cost_cny"].sum() == pytest.approx(inter.loc[inter["kind"] == "fibre", "cost_cny"].sum(), rel=1e-6)
+    batches = pd.read_csv(out / "batches.csv", encoding="utf-8-sig")
+    for kpi in ("poor_broadband", "poor_4g", "school_connected", "school_outlet"):
+        assert (batches[f"{kpi}_share"].diff().dropna() >= -1e-12).all()
+    assert batches["cumulative_cost_cny"].iloc[-1] == pytest.approx(prop["cost_cny"], abs=1.0)
+
+
 def test_run_writes_outputs_and_guards_overwrite(tmp_path: Path):
     out = tmp_path / "out"
     res = invoke("run", DEMO / "project.toml", "--out", out)
@@ -205,29 +240,12 @@ def test_run_writes_outputs_and_guards_overwrite(tmp_path: Path):
     assert 0.0 <= region["poor_broadband_share"] <= 1.0
     gaps_v = pyogrio.read_dataframe(out / "gaps.gpkg", layer="villages")
     poor = gaps_v[gaps_v["is_poor"]]
-    assert region["poor_with_broadband"] == poor["has_broadband"].sum()
+    assert region["poor_broadband_have"] == poor["has_broadband"].sum()
+    assert region["poor_4g_have"] == poor["has_4g"].sum()
     # the fibre-connected villages of the reach layer are broadband by fibre in the gap layer
     fib_ids = set(reach.loc[(reach["layer"] == "villages") & reach["connected"], "point_id"])
     assert set(gaps_v.loc[gaps_v["broadband"] == "fibre", "village_id"]) == fib_ids
-    led = pyogrio.read_dataframe(out / "ledger.gpkg", layer="ledger")
-    assert len(led) == summary["gaps"]["ledger_rows"]
-    assert (
-        len(led)
-        == (gaps_v["lacks"].fillna("") != "").sum()
-        + (pyogrio.read_dataframe(out / "gaps.gpkg", layer="schools")["lacks"].fillna("") != "").sum()
-    )
-    assert set(led["status"]) == {"unconnected"}
-    prop = summary["proposal"]
-    inter = pyogrio.read_dataframe(out / "proposal.gpkg", layer="interventions")
-    assert inter["cost_cny"].sum() == pytest.approx(prop["cost_cny"], abs=1.0)
-    assert prop["poor_broadband_share_after"] >= prop["poor_broadband_share_before"]
-    assert prop["schools_outlet_share_after"] >= prop["schools_outlet_share_before"]
-    routes_p = pyogrio.read_dataframe(out / "proposal.gpkg", layer="fibre_routes")
-    # shared trenches: the fibre interventions are priced at their share of the planned routes
-    assert routes_p["cost_cny"].sum() == pytest.approx(inter.loc[inter["kind"] == "fibre", "cost_cny"].sum(), rel=1e-6)
-    batches = pd.read_csv(out / "batches.csv", encoding="utf-8-sig")
-    assert (batches["poor_broadband_share"].diff().dropna() >= -1e-12).all()
-    assert batches["cumulative_cost_cny"].iloc[-1] == pytest.approx(prop["cost_cny"], abs=1.0)
+    _check_ledger_and_proposal(out, summary, gaps_v)
     again = invoke("run", DEMO / "project.toml", "--out", out)
     assert again.exit_code == 2
     assert "--overwrite" in again.output
@@ -241,11 +259,17 @@ def test_optimise_within_budget(tmp_path: Path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     prop = summary["proposal"]
     assert prop["mode"] == "budget"
+    assert prop["status"] != "infeasible"
     assert prop["cost_cny"] <= 1_000_000
     assert "proposal (budget 1,000,000 CNY)" in res.output
+    # schools first: the demo's 5 unconnected schools cost far less than 1 M CNY, so none is left
+    assert prop["unconnected_schools_left"] == 0
+    assert prop["stages"][0]["class"] == "unconnected_schools"
     table = pd.read_csv(out / "proposal.csv", encoding="utf-8-sig")
     assert {"candidate_id", "kind", "cost_cny", "batch", "serves", "lon", "lat"} <= set(table.columns)
     assert invoke("optimise", DEMO / "project.toml", "--out", tmp_path / "x").exit_code == 2
+    both = invoke("optimise", DEMO / "project.toml", "--out", tmp_path / "y", "--targets", "--budget-cny", "5")
+    assert both.exit_code == 2
 
 
 def test_failed_run_writes_nothing(demo_copy: Path, tmp_path: Path):

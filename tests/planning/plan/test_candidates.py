@@ -9,8 +9,15 @@ import pytest
 import shapely
 
 from gis.errors import LayerError
-from gis.project import CostSettings, OptimiseSettings, RadioSettings
-from planning.plan.candidates import build_candidates, candidate_sites, demand_table, radio_links, site_costs
+from gis.project import CostSettings, OptimiseSettings, RadioSettings, TargetSettings
+from planning.plan.candidates import (
+    build_candidates,
+    candidate_sites,
+    demand_table,
+    radio_links,
+    site_costs,
+    unit_table,
+)
 from tests.conftest import CRS_M
 
 COSTS = CostSettings()
@@ -29,27 +36,37 @@ def _status() -> tuple[pd.DataFrame, pd.DataFrame, gpd.GeoSeries, gpd.GeoSeries]
     )
     s = pd.DataFrame(
         {
-            "school_id": ["S1", "S2"],
-            "name": ["d", "e"],
-            "kind": ["teaching_point", "primary"],
-            "county": ["X", "X"],
-            "lacks": ["outlet_target", ""],
+            "school_id": ["S1", "S2", "S3"],
+            "name": ["d", "e", "f"],
+            "kind": ["teaching_point", "primary", "primary"],
+            "county": ["X", "X", "X"],
+            "lacks": ["outlet_target", "", "connection;outlet_target"],
+            "reported_access": ["4g", "fibre", "none"],
         },
-        index=[0, 1],
+        index=[0, 1, 2],
     )
     gv = gpd.GeoSeries(shapely.points([0.0, 5000.0, 40_000.0], [0.0, 0.0, 0.0]), index=v.index, crs=CRS_M)
-    gs = gpd.GeoSeries(shapely.points([300.0, 9000.0], [0.0, 0.0]), index=s.index, crs=CRS_M)
+    gs = gpd.GeoSeries(shapely.points([300.0, 9000.0, 80_000.0], [0.0, 0.0, 0.0]), index=s.index, crs=CRS_M)
     return v, s, gv, gs
 
 
-def test_demand_weights() -> None:
+def test_demand_rows_one_per_need_with_weights_and_classes() -> None:
     v, s, gv, gs = _status()
     pop = pd.Series([2000, 500, 1000], index=v.index)
-    d = demand_table(v, s, gv, gs, pop, settings=OptimiseSettings())
-    assert list(d["demand_id"]) == ["villages:V1", "villages:V3", "schools:S1"]
-    # V1: (1 + 2000/1000) x 3 (poor); V3: 1 + 1 = 2; S1: 5 x 1.5 (teaching point)
-    np.testing.assert_allclose(d["weight"], [9.0, 2.0, 7.5])
-    assert list(d["must"]) == [False, False, True]
+    d = demand_table(v, s, gv, gs, pop, settings=OptimiseSettings(), priority=pd.Series([1.0, 1.0, 2.0], index=v.index))
+    assert list(d["demand_id"]) == [
+        "schools:S1/outlet",
+        "schools:S3/connection",
+        "schools:S3/outlet",
+        "villages:V1/broadband",
+        "villages:V1/4g",  # "4G first": a need of its own
+        "villages:V3/broadband",
+    ]
+    # S1: 5 x 1.5 (teaching point); S3: 5; V1: (1 + 2000/1000) x 3 (poor); V3: (1 + 1) x 2 (its priority)
+    np.testing.assert_allclose(d["weight"], [7.5, 5.0, 5.0, 9.0, 9.0, 4.0])
+    # 1 unconnected schools, 2 poor villages, 3 the rest
+    assert list(d["priority_class"]) == [3, 1, 3, 2, 2, 3]
+    assert list(unit_table(d)["demand_id"]) == ["schools:S1", "schools:S3", "villages:V1", "villages:V3"]
 
 
 def test_backhaul_is_the_cheapest_option() -> None:
@@ -92,11 +109,11 @@ def test_radio_links_near_and_far() -> None:
     assert 2 in high
 
 
-def test_build_candidates_fibre_costs_come_from_reach() -> None:
+def test_build_candidates_serve_needs_not_points() -> None:
     v, s, gv, gs = _status()
     d = demand_table(v, s, gv, gs, pd.Series([100, 100, 100], index=v.index), settings=OptimiseSettings())
     fibre_cost = pd.Series({"villages:V1": 20_000.0, "villages:V3": np.inf, "schools:S1": 4_500.0})
-    existing = pd.DataFrame({"4g_rsrp_dbm": [np.nan] * 3, "5g_rsrp_dbm": [np.nan] * 3})
+    existing = pd.DataFrame({"4g_rsrp_dbm": [np.nan] * 4, "5g_rsrp_dbm": [np.nan] * 4})
     cs = build_candidates(
         d,
         sites=gpd.GeoDataFrame({"site_id": [], "tech": [], "band_mhz": [], "height_m": []}, geometry=[], crs=CRS_M),
@@ -107,18 +124,49 @@ def test_build_candidates_fibre_costs_come_from_reach() -> None:
         dem=None,
         radio=RadioSettings(),
         costs=COSTS,
-        school_outlet_mbps=100.0,
+        targets=TargetSettings(),
+        satellite_school_mbps=100.0,
     )
-    fib = cs.candidates[cs.candidates["kind"] == "fibre"].set_index("source")
-    assert fib.loc["villages:V1", "cost_cny"] == pytest.approx(20_000.0)
-    assert "villages:V3" not in fib.index  # no fibre route: no fibre candidate
-    mat = cs.coverage.toarray()
-    j = int(np.flatnonzero(cs.candidates["candidate_id"] == "FX-villages:V1")[0])
-    assert mat[:, j].tolist() == [True, False, False]
-    # a new site at each unserved village: V3's own site serves V3 (no fibre: satellite backhaul)
-    ns = cs.candidates.set_index("candidate_id").loc["NS-villages:V3"]
-    assert ns["backhaul"] == "satellite"
-    assert mat[1, cs.candidates.index[cs.candidates["candidate_id"] == "NS-villages:V3"][0]]
+    cands = cs.candidates.set_index("candidate_id")
+    assert cands.loc["FX-villages:V1", "cost_cny"] == pytest.approx(20_000.0)
+    assert "FX-villages:V3" not in cands.index  # no fibre route: no fibre candidate
+    mat = pd.DataFrame(cs.coverage.toarray(), index=d["demand_id"], columns=cs.candidates["candidate_id"])
+    # fibre to a poor village gives broadband, not 4G
+    assert list(mat.index[mat["FX-villages:V1"]]) == ["villages:V1/broadband"]
+    # V3's own site (satellite backhaul, no fibre) gives broadband; V1's site gives broadband and 4G
+    assert cands.loc["NS-villages:V3", "backhaul"] == "satellite"
+    assert bool(mat.loc["villages:V3/broadband", "NS-villages:V3"])
+    assert mat.loc[["villages:V1/broadband", "villages:V1/4g"], "NS-villages:V1"].all()
+    # fibre to the teaching point S1 (reports 4G below the target) brings its outlet to the fibre tier
+    assert list(mat.index[mat["FX-schools:S1"]]) == ["schools:S1/outlet"]
+    # a satellite link connects S3 but does not count for the outlet (not by default policy)
+    assert list(mat.index[mat["SAT-schools:S3"]]) == ["schools:S3/connection"]
+    assert cands.loc["SAT-schools:S3", "cost_cny"] == pytest.approx(30_000.0 + 5 * 36_000.0)
+
+
+def test_satellite_outlet_policy_and_line_upgrades() -> None:
+    v, s, gv, gs = _status()
+    s.loc[1, ["lacks", "reported_access"]] = ["outlet_target", "fibre"]  # S2: fibre at 50 Mbps
+    d = demand_table(v, s, gv, gs, pd.Series([100, 100, 100], index=v.index), settings=OptimiseSettings())
+    sites = gpd.GeoDataFrame({"site_id": [], "tech": [], "band_mhz": [], "height_m": []}, geometry=[], crs=CRS_M)
+    cs = build_candidates(
+        d,
+        sites=sites,
+        given=None,
+        existing=pd.DataFrame({"4g_rsrp_dbm": [np.nan] * 5, "5g_rsrp_dbm": [np.nan] * 5}),
+        fibre_cost_of=pd.Series({"schools:S2": 9_000.0}),
+        site_fibre_cost=None,
+        dem=None,
+        radio=RadioSettings(),
+        costs=COSTS,
+        targets=TargetSettings(satellite_outlet=True),
+        satellite_school_mbps=100.0,
+    )
+    mat = pd.DataFrame(cs.coverage.toarray(), index=d["demand_id"], columns=cs.candidates["candidate_id"])
+    assert list(mat.index[mat["SAT-schools:S3"]]) == ["schools:S3/connection", "schools:S3/outlet"]
+    # a school on fibre below the target: a faster tier on its line, not a second fibre route
+    assert list(mat.index[mat["LU-schools:S2"]]) == ["schools:S2/outlet"]
+    assert "FX-schools:S2" not in set(cs.candidates["candidate_id"])
 
 
 def _two_operator_sites() -> gpd.GeoDataFrame:
@@ -178,14 +226,14 @@ def test_operator_needs_the_operator_column() -> None:
         candidate_sites(demands, sites, None, dem=None, radio=RadioSettings(), operator="CMCC")
 
 
-def test_satellite_connects_schools_only_at_the_outlet_target() -> None:
+def test_satellite_serves_the_outlet_only_at_the_target_and_by_policy() -> None:
     v, s, gv, gs = _status()
     d = demand_table(v, s, gv, gs, pd.Series([100, 100, 100], index=v.index), settings=OptimiseSettings())
-    existing = pd.DataFrame({"4g_rsrp_dbm": [np.nan] * 3, "5g_rsrp_dbm": [np.nan] * 3})
+    existing = pd.DataFrame({"4g_rsrp_dbm": [np.nan] * 4, "5g_rsrp_dbm": [np.nan] * 4})
     no_sites = gpd.GeoDataFrame({"site_id": [], "tech": [], "band_mhz": [], "height_m": []}, geometry=[], crs=CRS_M)
 
     def build(mbps: float):
-        return build_candidates(
+        cs = build_candidates(
             d,
             sites=no_sites,
             given=None,
@@ -195,15 +243,16 @@ def test_satellite_connects_schools_only_at_the_outlet_target() -> None:
             dem=None,
             radio=RadioSettings(),
             costs=COSTS,
-            school_outlet_mbps=100.0,
+            targets=TargetSettings(satellite_outlet=True),
             satellite_school_mbps=mbps,
         )
+        mat = pd.DataFrame(cs.coverage.toarray(), index=d["demand_id"], columns=cs.candidates["candidate_id"])
+        return cs, mat
 
-    cs = build(100.0)
+    cs, mat = build(100.0)
     sat = cs.candidates[cs.candidates["kind"] == "satellite"]
-    assert list(sat["candidate_id"]) == ["SAT-schools:S1"]  # the one school in the gap, no village
-    assert sat["cost_cny"].iloc[0] == pytest.approx(30_000.0 + 5 * 36_000.0)
-    j = int(sat.index[0])
-    assert cs.coverage.toarray()[:, j].tolist() == [False, False, True]
-    # a 50 Mbps terminal does not reach the 100 Mbps outlet target: not offered
-    assert not (build(50.0).candidates["kind"] == "satellite").any()
+    assert list(sat["candidate_id"]) == ["SAT-schools:S3"]  # the one unconnected school, no village
+    assert list(mat.index[mat["SAT-schools:S3"]]) == ["schools:S3/connection", "schools:S3/outlet"]
+    # a 50 Mbps terminal connects the school but does not bring it to the 100 Mbps target
+    _, mat = build(50.0)
+    assert list(mat.index[mat["SAT-schools:S3"]]) == ["schools:S3/connection"]

@@ -17,6 +17,7 @@ from scipy import sparse
 from planning.plan.cover import solve_cover
 from planning.plan.heuristics import greedy_cover, lp_dive, neighbourhood_search, round_lp
 from planning.plan.highs import build_model, read_result, solve_milp
+from planning.plan.needs import Needs
 from planning.plan.phasing import phase
 from tests.conftest import ROOT
 from tests.reference.orlib import read_orlib_scp
@@ -135,7 +136,7 @@ def test_model_with_binary_or_continuous_demand_columns_has_the_same_optimum(
             weight,
             must,
             budget=budget,
-            need_weight=need,
+            needs=None if need is None else Needs.share(weight, need),
             set_cover=False,
             time_limit_s=10,
             mip_rel_gap=1e-9,
@@ -216,7 +217,7 @@ def test_neighbourhood_search_improves_a_poor_start_and_stays_feasible(share: fl
     set_cover = share == 1.0
     need = share * w.sum()
     must = np.ones(a.shape[0], dtype=bool) if set_cover else np.zeros(a.shape[0], dtype=bool)
-    start = greedy_cover(a.tocsr(), cost, w, must, budget=None, need_weight=None if set_cover else need)
+    start = greedy_cover(a.tocsr(), cost, w, must, budget=None, needs=None if set_cover else Needs.share(w, need))
     # the worst start: every candidate chosen
     every = np.arange(a.shape[1])
     for sel0 in (start, every):
@@ -226,7 +227,7 @@ def test_neighbourhood_search_improves_a_poor_start_and_stays_feasible(share: fl
             w,
             must,
             sel0,
-            need_weight=need,
+            needs=None if set_cover else Needs.share(w, need),
             set_cover=set_cover,
             size=60,
             deadline=time.perf_counter() + 4.0,
@@ -268,7 +269,7 @@ def test_neighbourhood_search_moves_the_uncovered_weight_between_areas() -> None
             w,
             must,
             start,
-            need_weight=15.0,
+            needs=Needs.share(w, 15.0),
             set_cover=False,
             size=4,
             balls=balls,
@@ -293,7 +294,7 @@ def test_lp_dive_fixes_towards_a_cover_no_cheaper_than_the_lp(share: float) -> N
         w,
         must,
         budget=None,
-        need_weight=need,
+        needs=None if need is None else Needs.share(w, need),
         set_cover=set_cover,
         time_limit_s=30,
         mip_rel_gap=1e-3,
@@ -306,7 +307,7 @@ def test_lp_dive_fixes_towards_a_cover_no_cheaper_than_the_lp(share: float) -> N
     assert ((x > 1e-6) & (x < 1 - 1e-6)).sum() <= 5
     assert (x > 1 - 1e-6).sum() > fixed_before  # it fixed something
     assert x @ cost >= lp_bound - 1e-6  # fixing only raises the LP
-    sel = round_lp(a, cost, w, must, x, need_weight=need or 0.0)
+    sel = round_lp(a, cost, w, must, x, needs=None if need is None else Needs.share(w, need))
     covered = np.asarray(a[:, sel].sum(axis=1)).ravel() > 0
     assert covered.all() if set_cover else w[covered].sum() >= need - 1e-6
     assert cost[sel].sum() >= lp_bound - 1e-6
@@ -327,7 +328,7 @@ def test_partial_cover_stopped_by_the_time_limit_reports_a_true_bound() -> None:
         w,
         np.zeros(a.shape[0], dtype=bool),
         budget=None,
-        need_weight=need,
+        needs=Needs.share(w, need),
         set_cover=False,
         time_limit_s=30,
         mip_rel_gap=1e-3,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from planning.present.report import TABLES, html_table
-from planning.status.gaps import REGION
+from planning.status.kpi import REGION
 
 
 class _Tables(HTMLParser):
@@ -58,17 +58,28 @@ def report(demo_run):
 def test_report_html_has_every_table_with_the_proposal_rows(report):
     result, _, html = report
     prop = result.proposal
-    assert set(html.tables) == {"region", "cost_curve", "counties", "batches", "interventions", "ledger"}
+    assert set(html.tables) == {
+        "region",
+        "cost_curve",
+        "counties",
+        "batches",
+        "interventions",
+        "ledger",
+        "ledger_changes",
+        "verification",
+    }  # no KPI short after the demo's target plan
     assert len(html.tables["interventions"]) == 1 + len(prop.interventions)  # heading + one row each
     assert len(html.tables["ledger"]) == 1 + len(result.gaps.ledger)
     assert len(html.tables["batches"]) == 1 + len(prop.batches)
     assert len(html.tables["counties"]) == 1 + len(result.gaps.targets)
+    assert len(html.tables["verification"]) == 1 + len(result.gaps.verification)
     assert {"chart-cost_curve", "chart-county_coverage"} <= set(html.images)
-    # region row: poor villages with broadband, before/after as the proposal's totals say
+    # one region row per KPI; poor villages with broadband before/after as the proposal's totals say
+    assert len(html.tables["region"]) == 1 + 6
     poor = html.tables["region"][1]
     t = prop.totals
-    assert poor[2] == f"{t['poor_broadband_share_before']:.1%}"
-    assert poor[3] == f"{t['poor_broadband_share_after']:.1%}"
+    assert poor[3] == f"{t['poor_broadband_before']:.1%}"
+    assert poor[4] == f"{t['poor_broadband_after']:.1%}"
 
 
 def test_tables_add_up(report):
@@ -80,23 +91,28 @@ def test_tables_add_up(report):
     assert batches["cost_cny"].sum() == pytest.approx(prop.totals["cost_cny"], rel=1e-9, abs=1)
     assert np.all(np.diff(batches["cumulative_cost_cny"]) >= 0)
     ledger = pd.read_csv(out / "report_ledger.csv", dtype={"id": str})
-    remaining = ledger[ledger["remaining"]]
-    assert len(remaining) == int((~prop.demands["served"]).sum()) < len(ledger)
-    served_batch = dict(zip(prop.demands["demand_id"], prop.demands["batch"], strict=True))
+    dem = prop.demands
+    open_units = set(dem.loc[~dem["served"], "unit"])
+    last_batch = dem[dem["served"]].groupby("unit")["batch"].max()
     for row in ledger.itertuples():
-        assert row.closed_in_batch == served_batch.get(row.id, 0)
+        closed = row.id in last_batch.index and row.id not in open_units
+        assert row.closed_in_batch == (last_batch[row.id] if closed else 0)
+        assert row.remaining == (not closed)
+    assert 0 < int(ledger["remaining"].sum()) < len(ledger)
     counties = pd.read_csv(out / "report_counties.csv")
     region = counties[counties["county"] == REGION].iloc[0]
-    assert region["poor_broadband_share_after"] >= region["poor_broadband_share_before"]
+    assert region["poor_broadband_after"] >= region["poor_broadband_before"]
 
 
-def test_cost_curve_grows_with_the_budget_and_never_exceeds_it(report):
+def test_cost_curve_points_are_budget_runs_within_their_budget(report):
     _, out, _ = report
     curve = pd.read_csv(out / "report_cost_curve.csv")
-    assert len(curve) == 8
+    assert len(curve) == 6
     assert (curve["cost_cny"] <= curve["budget_cny"] + 1e-6).all()
-    assert np.all(np.diff(curve["weight_share"]) >= -1e-9)
-    assert curve["weight_share"].between(0, 1).all()
+    assert set(curve["status"]) == {"optimal"}
+    # unconnected schools come first: their share never falls as the budget grows
+    assert np.all(np.diff(curve["unconnected_schools_share"]) >= -1e-9)
+    assert curve["unconnected_schools_share"].between(0, 1).all()
 
 
 def test_xlsx_has_one_sheet_per_table(report):

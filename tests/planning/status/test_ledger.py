@@ -20,18 +20,9 @@ import shapely
 from click.testing import CliRunner
 
 from planning.cli import cli
-from planning.status.ledger import (
-    LedgerError,
-    apply_updates,
-    create_ledger,
-    diff,
-    ledger_school_counts,
-    read_history,
-    read_ledger,
-    read_official_counts,
-    reconcile,
-    state_at,
-)
+from planning.status.ledger import LedgerError, create_ledger, diff, read_history, read_ledger, state_at
+from planning.status.ledger_updates import apply_updates
+from planning.status.reconcile import ledger_school_counts, read_official_counts, reconcile
 from tests.conftest import CRS_M, ROOT
 
 JILIN = ROOT / "data" / "official" / "jilin_unconnected_schools_2019.csv"
@@ -97,7 +88,7 @@ def test_updates_replay_and_diff(ledger: Path) -> None:
         upd(("villages:V1", "connected", "2026-05-01", "光纤到村"), ("schools:S2", "connected", "2026-05-20", "")),
     )
     now = read_ledger(ledger).set_index("id")
-    assert now.loc["villages:V1", "status"] == "connected"
+    assert now.loc["villages:V1", "status"] == "completed"  # an earlier name, read as today's
     assert now.loc["villages:V1", "note"] == "光纤到村"
     past = state_at(ledger, dt.date(2026, 3, 15))
     assert past.loc["villages:V1", "status"] == "planned"
@@ -107,7 +98,7 @@ def test_updates_replay_and_diff(ledger: Path) -> None:
     d = diff(ledger, dt.date(2026, 2, 15), dt.date(2026, 5, 31))
     assert sorted(d.index) == ["schools:S2", "villages:V1"]
     assert d.loc["villages:V1", "status_from"] == "planned"
-    assert d.loc["villages:V1", "status_to"] == "connected"
+    assert d.loc["villages:V1", "status_to"] == "completed"
     assert d.loc["schools:S2", "status_from"] == "unconnected"
     # a date that is replayed the same way in both states: no difference
     assert diff(ledger, dt.date(2026, 6, 1), dt.date(2026, 7, 1)).empty
@@ -140,7 +131,7 @@ def test_force_allows_going_backwards(ledger: Path) -> None:
     assert read_ledger(ledger).set_index("id").loc["villages:V2", "status"] == "planned"
     hist = read_history(ledger)
     last = hist[hist["id"] == "villages:V2"].iloc[-1]
-    assert (last["old"], last["new"]) == ("connected", "planned")
+    assert (last["old"], last["new"]) == ("completed", "planned")
 
 
 def test_ambiguous_plain_id_is_refused(tmp_path: Path) -> None:
@@ -165,15 +156,16 @@ def _child(ledger: Path, script: str, *args: str) -> subprocess.Popen:
 _KILL_SCRIPT = """
 import os, signal, sys
 import pandas as pd
-import planning.status.ledger as L
+import planning.status.ledger_updates as L
 calls = []
-real = L._write_event
+real = L._write
 def dying(*a, **k):
-    real(*a, **k)
+    n = real(*a, **k)
     calls.append(1)
     if len(calls) == 3:
         os.kill(os.getpid(), signal.SIGKILL)   # die mid-transaction, after three rows were written
-L._write_event = dying
+    return n
+L._write = dying
 ids = ["villages:V1", "villages:V2", "schools:S1", "schools:S2", "schools:S3"]
 L.apply_updates(sys.argv[1], pd.DataFrame({"id": ids, "status": "planned", "date": "2026-06-01", "note": "x"}))
 """
@@ -195,13 +187,13 @@ _SLOW_SCRIPT = """
 import sys, time
 from pathlib import Path
 import pandas as pd
-import planning.status.ledger as L
-real = L._write_event
+import planning.status.ledger_updates as L
+real = L._write
 def slow(*a, **k):
     Path(sys.argv[2]).touch()     # the write lock is held from here on
     time.sleep(0.3)
-    real(*a, **k)
-L._write_event = slow
+    return real(*a, **k)
+L._write = slow
 ids = sys.argv[3].split(",")
 L.apply_updates(sys.argv[1], pd.DataFrame({"id": ids, "status": "planned", "date": "2026-06-01", "note": sys.argv[4]}))
 """
@@ -209,7 +201,7 @@ L.apply_updates(sys.argv[1], pd.DataFrame({"id": ids, "status": "planned", "date
 _PLAIN_SCRIPT = """
 import sys
 import pandas as pd
-import planning.status.ledger as L
+import planning.status.ledger_updates as L
 ids = sys.argv[2].split(",")
 L.apply_updates(sys.argv[1], pd.DataFrame({"id": ids, "status": "planned", "date": "2026-06-02", "note": "second"}))
 """

@@ -1,0 +1,294 @@
+"""What a chosen plan gives: interventions with their batch and year, the demands each serves, the KPIs after each
+batch, the KPIs still short, and the ledger's plan rows (remedy, cost share, batch and year per village or
+school).
+
+The KPIs after the plan are counted from the status frames of the gap stage with the served needs set: a
+served ``broadband`` need gives broadband (and fibre when a fibre extension serves it), ``4g`` gives 4G, ``5g``
+gives 5G (a 5G site does not give 4G), ``connection`` connects a school and ``outlet`` brings it to the target.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planning.plan.candidates import CandidateSet
+from planning.plan.cover import CoverResult
+from planning.plan.goals import CLASS_NAMES, Goal, kpi_members, phasing_priority
+from planning.plan.national import ProvincePlan
+from planning.plan.phasing import phase
+from planning.status.kpi import KPIS, REGION, kpi_table, short_kpis
+from planning.status.stage import GapsResult
+
+#: Status columns a served need sets (villages, schools).
+NEED_SETS = {
+    "broadband": ("has_broadband",),
+    "4g": ("has_4g",),
+    "5g": ("has_5g",),
+    "connection": ("connected",),
+    "outlet": ("meets_outlet",),
+}
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposal: the chosen interventions (with batch and year), the demand rows (served or not, by which
+    intervention), shared fibre routes, the batches, the KPI table after the plan, the KPIs still short, the
+    ledger's plan rows, the optimiser result and the fibre re-pricing rounds.
+
+    ``plans`` keeps each province's candidates and result, so that :func:`planning.plan.proposal.cost_curve` can
+    re-run the same model at other budgets.
+    """
+
+    interventions: gpd.GeoDataFrame
+    demands: gpd.GeoDataFrame
+    routes: gpd.GeoDataFrame
+    batches: pd.DataFrame
+    targets_after: pd.DataFrame
+    short: pd.DataFrame
+    ledger_plan: pd.DataFrame
+    result: CoverResult
+    totals: dict[str, Any]
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    candidates: CandidateSet | None = None
+    prices_cny: np.ndarray | None = None
+    provinces: pd.DataFrame | None = None
+    plans: tuple[ProvincePlan, ...] = ()
+
+
+def first_year_of(setting: int, *, today: dt.date | None = None) -> int:
+    """Calendar year of batch 1: ``[optimise] first_year``, or the year after ``today`` when it is 0."""
+    return int(setting) if setting else (today or dt.date.today()).year + 1
+
+
+def status_after(
+    gaps: GapsResult, demands: pd.DataFrame, served: np.ndarray, *, by_fibre: np.ndarray | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The village and school status frames once the demand rows ``served`` (bool per row) are served
+    (``by_fibre``: per row, served by a fibre extension: the village then has fibre)."""
+    v = pd.DataFrame(gaps.villages.drop(columns="geometry"))
+    s = pd.DataFrame(gaps.schools.drop(columns="geometry"))
+    keys = {"villages": "villages:" + v["village_id"].astype(str), "schools": "schools:" + s["school_id"].astype(str)}
+    frames = {"villages": v, "schools": s}
+    for need, columns in NEED_SETS.items():
+        rows = served & (demands["need"] == need).to_numpy()
+        for layer, frame in frames.items():
+            units = set(demands["unit"].to_numpy()[rows & (demands["layer"] == layer).to_numpy()])
+            hit = keys[layer].isin(units).to_numpy()
+            for col in columns:
+                if col in frame:
+                    frame.loc[hit, col] = True
+    if by_fibre is not None:
+        rows = served & by_fibre & (demands["layer"] == "villages").to_numpy()
+        v.loc[keys["villages"].isin(set(demands["unit"].to_numpy()[rows])).to_numpy(), "has_fibre"] = True
+    return v, s
+
+
+def kpis_after(
+    project_targets: Any,
+    gaps: GapsResult,
+    demands: pd.DataFrame,
+    served: np.ndarray,
+    *,
+    by_fibre: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """The KPI table (:func:`planning.status.kpi.kpi_table`) once the demand rows ``served`` are served."""
+    v, s = status_after(gaps, demands, served, by_fibre=by_fibre)
+    return kpi_table(v, s, targets=project_targets)
+
+
+def region_shares(table: pd.DataFrame) -> dict[str, float]:
+    """Every KPI's share for the region (``{key}_share``) and the villages with broadband."""
+    r = table[table["county"] == REGION].iloc[0]
+    out = {f"{k.key}_share": float(r[f"{k.key}_share"]) for k in KPIS}
+    out["villages_with_broadband"] = int(r["villages_with_broadband"])
+    return out
+
+
+def short_after(after: pd.DataFrame, demands: pd.DataFrame) -> pd.DataFrame:
+    """The KPIs with a target still short after the plan (:func:`planning.status.kpi.short_kpis`), with
+    ``not_coverable``: how many of the demands the KPI counts there no candidate can serve (why it is short)."""
+    short = short_kpis(after)
+    if not len(short):
+        return short.assign(not_coverable=pd.Series(dtype=int))
+    dead = ~demands["coverable"].to_numpy(dtype=bool)
+    county = demands["county"].to_numpy()
+    counts = []
+    for row in short.itertuples():
+        members = kpi_members(demands, row.kpi) & dead
+        counts.append(int(members.sum() if row.county == REGION else (members & (county == row.county)).sum()))
+    return short.assign(not_coverable=counts)
+
+
+def chosen_table(
+    cset: CandidateSet, res: CoverResult, prices: np.ndarray, *, yearly_budget: float, first_year: int
+) -> gpd.GeoDataFrame:
+    """The chosen candidates with their price (share of shared trenches), batch, year and what each serves:
+    ``serves`` (villages and schools, ``layer:id``), ``serves_needs`` (demand ids), ``n_served`` (units),
+    ``weight_served``."""
+    cands, demands, mat = cset.candidates, cset.demands, cset.coverage.tocsc()
+    sel = res.selected
+    weight = demands["weight"].to_numpy(dtype=float)
+    prio = phasing_priority(demands)
+    ph = phase(cset.coverage, prices, weight, sel, yearly_budget=yearly_budget, priority=prio) if len(sel) else None
+    chosen = cands.iloc[sel].copy()
+    chosen["cost_cny"] = prices[sel]
+    chosen["batch"] = ph.batch if ph is not None else np.zeros(0, dtype=np.int64)
+    chosen["year"] = first_year + chosen["batch"] - 1
+    serves, needs, n_served, w_served = [], [], [], []
+    unit = demands["unit"].to_numpy()
+    for j in sel:
+        rows = mat.indices[mat.indptr[j] : mat.indptr[j + 1]]
+        units = list(dict.fromkeys(unit[rows]))
+        serves.append(";".join(units))
+        needs.append(";".join(demands["demand_id"].iloc[rows]))
+        n_served.append(len(units))
+        w_served.append(float(weight[rows].sum()))
+    chosen["serves"] = serves
+    chosen["serves_needs"] = needs
+    chosen["n_served"] = n_served
+    chosen["weight_served"] = w_served
+    chosen = chosen.sort_values(["batch", "cost_cny"], kind="stable").reset_index(drop=True)
+    return gpd.GeoDataFrame(chosen, geometry="geometry", crs=cands.crs)
+
+
+def demands_served(demands: gpd.GeoDataFrame, chosen: pd.DataFrame, coverage_csr: Any) -> gpd.GeoDataFrame:
+    """Each demand row: ``served``, ``batch`` (the first that serves it; 0 not served), ``by`` (that
+    intervention), ``by_kind``, ``coverable`` (some candidate could serve it)."""
+    d_batch = np.zeros(len(demands), dtype=np.int64)
+    d_by = np.full(len(demands), "", dtype=object)
+    d_kind = np.full(len(demands), "", dtype=object)
+    position = {did: i for i, did in enumerate(demands["demand_id"])}
+    for row in chosen.itertuples():
+        for did in str(row.serves_needs).split(";") if row.serves_needs else []:
+            i = position[did]
+            if d_batch[i] == 0 or row.batch < d_batch[i]:
+                d_batch[i], d_by[i], d_kind[i] = row.batch, row.candidate_id, row.kind
+    dem = demands.copy()
+    dem["served"] = d_batch > 0
+    dem["batch"] = d_batch
+    dem["by"] = d_by
+    dem["by_kind"] = d_kind
+    dem["coverable"] = np.diff(coverage_csr.indptr) > 0
+    return dem
+
+
+def batch_table(
+    project_targets: Any, gaps: GapsResult, dem: pd.DataFrame, chosen: pd.DataFrame, *, first_year: int
+) -> pd.DataFrame:
+    """Per batch (0: before the plan): year, cost, cumulative cost, interventions and every KPI's region share
+    after it."""
+    rows = []
+    n_batches = int(dem["batch"].max()) if len(dem) else 0
+    by_fibre = (dem["by_kind"] == "fibre").to_numpy()
+    for b in range(n_batches + 1):
+        served = (dem["batch"].to_numpy() > 0) & (dem["batch"].to_numpy() <= b)
+        t = kpis_after(project_targets, gaps, dem, served, by_fibre=by_fibre)
+        rows.append(
+            {
+                "batch": b,
+                "year": first_year + b - 1 if b else None,
+                "cost_cny": float(chosen.loc[chosen["batch"] == b, "cost_cny"].sum()),
+                "cumulative_cost_cny": float(chosen.loc[chosen["batch"] <= b, "cost_cny"].sum()),
+                "interventions": int((chosen["batch"] == b).sum()),
+                **region_shares(t),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def ledger_plan(dem: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
+    """The ledger's plan rows, by ``layer:id``: every village or school the plan serves (a need or more), with
+    ``remedy`` (the kinds of the interventions that serve it, ``;``-joined), ``remedy_id``, ``remedy_cost_cny``
+    (its share of each: an intervention's cost split equally among the villages and schools it serves),
+    ``batch`` and ``year`` (the last batch it waits for) and ``funding`` (empty: set by the funding plan)."""
+    cols = ["remedy", "remedy_id", "remedy_cost_cny", "batch", "year", "funding", "serves"]
+    served = dem[dem["served"]]
+    if not len(served):
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="id"))
+    info = chosen.set_index("candidate_id")
+    share = info["cost_cny"] / info["n_served"].clip(lower=1)
+    rows = {}
+    for unit, part in served.groupby("unit", sort=True):
+        ids = list(dict.fromkeys(part["by"]))
+        batch = int(info.loc[ids, "batch"].max())
+        rows[unit] = {
+            "remedy": ";".join(info.loc[ids, "kind"].astype(str)),
+            "remedy_id": ";".join(ids),
+            "remedy_cost_cny": round(float(share.loc[ids].sum()), 2),
+            "batch": batch,
+            "year": int(info.loc[ids, "year"].max()),
+            "funding": "",
+            "serves": ";".join(part["need"]),
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")[cols]
+    out.index.name = "id"
+    return out
+
+
+def class_left(dem: pd.DataFrame) -> dict[str, int]:
+    """Per priority class: how many demand rows the plan leaves unserved (and of them, how many no candidate can
+    serve)."""
+    out = {}
+    for k, name in enumerate(CLASS_NAMES, start=1):
+        part = dem[dem["priority_class"] == k]
+        out[f"{name}_left"] = int((~part["served"]).sum())
+        out[f"{name}_not_coverable"] = int((~part["coverable"]).sum())
+    return out
+
+
+def totals_of(
+    goal: Goal,
+    res: CoverResult,
+    chosen: pd.DataFrame,
+    dem: pd.DataFrame,
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    short: pd.DataFrame,
+    *,
+    n_batches: int,
+    first_year: int,
+    rounds: int,
+) -> dict[str, Any]:
+    """The proposal's headline numbers (see README, "Proposal")."""
+    b, a = region_shares(before), region_shares(after)
+    totals: dict[str, Any] = {
+        "mode": "budget" if goal.is_budget else "target",
+        "budget_cny": goal.budget_cny,
+        "status": res.status,
+        "method": res.method,
+        "gap": round(res.gap, 5),
+        "cost_cny": round(float(chosen["cost_cny"].sum())),
+        "interventions": {str(k): int(n) for k, n in chosen["kind"].value_counts().sort_index().items()},
+        "demands": len(dem),
+        "demands_served": int(dem["served"].sum()),
+        "demands_not_coverable": int((~dem["coverable"]).sum()),
+        **{f"{k.key}_before": round(b[f"{k.key}_share"], 4) for k in KPIS},
+        **{f"{k.key}_after": round(a[f"{k.key}_share"], 4) for k in KPIS},
+        "kpis_short": len(short[short["county"] != REGION]),
+        "counties_short": int(short.loc[short["county"] != REGION, "county"].nunique()),
+        "batches": n_batches,
+        "first_year": first_year,
+        "seconds": round(res.seconds, 2),
+        "fibre_rounds": rounds,
+    }
+    if goal.is_budget:
+        totals["budget_left_cny"] = round(float(goal.budget_cny - chosen["cost_cny"].sum()))
+        totals.update(class_left(dem))
+        totals["stages"] = [
+            {
+                "class": CLASS_NAMES[int(s["class"])],
+                "covered_weight": round(float(s["covered_weight"]), 3),
+                "gap": round(float(s["gap"]), 5),
+                "status": s["status"],
+            }
+            for s in res.stages
+        ]
+    else:
+        totals["count_rows"] = len(goal.labels)
+    return totals

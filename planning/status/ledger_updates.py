@@ -1,0 +1,330 @@
+"""Field reports applied to the ledger (台账): all or nothing, in date order, as the pilots' lifecycle allows.
+
+A report file (CSV, UTF-8 or GBK) has ``id``, ``status``, ``date`` (``YYYY-MM-DD``) and optional ``note``,
+``measured_mbps`` and ``reason``:
+
+* the status follows the lifecycle ``unconnected < planned < under_construction < completed < accepted``;
+  going back needs ``force``; ``connected``/``verified`` are read as ``completed``/``accepted``;
+* ``accepted`` (验收) of a school needs the acceptance test's ``measured_mbps`` (a finite number, 0-100,000);
+  a village's is optional;
+* ``excluded`` needs a ``reason``: ``relocated`` (易地扶贫搬迁), ``merged`` (撤并) or ``other_programme``; an
+  excluded row comes back only with ``force``;
+* a date may not be in the future, nor before the row's last recorded change.
+
+Every report runs in one SQLite transaction opened with ``BEGIN IMMEDIATE``: each row is checked against the
+ledger as it stands inside that transaction; one bad row rejects the whole file with the list of bad rows, and the
+ledger is unchanged. A crash mid-update leaves the previous state (SQLite's rollback journal); concurrent updates
+wait for the write lock (``timeout_s``) and apply one after the other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from gis.errors import Problem
+from planning.status.ledger import (
+    _HISTORY,
+    _TABLE,
+    EXCLUDED,
+    EXCLUSION_REASONS,
+    LOCK_TIMEOUT_S,
+    RANK,
+    STATUS_ALIASES,
+    STATUSES,
+    LedgerError,
+    _db_error,
+    _open,
+    add_missing_columns,
+    parse_date,
+    read_csv_file,
+)
+
+logger = logging.getLogger(__name__)
+
+UPDATE_COLUMNS = ("id", "status", "date", "note", "measured_mbps", "reason")
+#: Largest measured outlet an acceptance may record (Mbps): 100 Gbit/s.
+MAX_MEASURED_MBPS = 100_000.0
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """What an update did: rows applied, rows that changed nothing, events written."""
+
+    applied: int
+    unchanged: int
+    events: int
+
+
+def read_updates(path: str | Path) -> pd.DataFrame:
+    """A field-report CSV (``id``, ``status``, ``date``; optional ``note``, ``measured_mbps``, ``reason``), all
+    columns as text."""
+    path = Path(path)
+    if not path.is_file():
+        msg = f"update file `{path}` does not exist"
+        raise LedgerError(msg)
+    frame = read_csv_file(path, "ledger_update")
+    missing = [c for c in ("id", "status", "date") if c not in frame.columns]
+    if missing:
+        msg = f"{path}: missing column(s) {missing}; expected columns {list(UPDATE_COLUMNS)} (the last three optional)"
+        raise LedgerError(msg)
+    for col in ("note", "measured_mbps", "reason"):
+        if col not in frame:
+            frame[col] = ""
+    return frame
+
+
+def apply_updates(
+    ledger: str | Path,
+    updates: pd.DataFrame,
+    *,
+    force: bool = False,
+    source: str = "",
+    timeout_s: float = LOCK_TIMEOUT_S,
+    today: dt.date | None = None,
+) -> UpdateResult:
+    """Apply field reports to the ledger in one transaction, or reject them all (see the module docstring).
+
+    Parameters
+    ----------
+    ledger : path
+        The ledger GeoPackage.
+    updates : DataFrame
+        Columns ``id`` (``layer:id``, or the plain id when it is unique in the ledger), ``status``, ``date``,
+        optional ``note``, ``measured_mbps``, ``reason``; rows apply in order.
+    force : bool
+        Allow a status to go backwards, or an excluded row to come back.
+    source : str
+        Recorded with each event (the update file's name).
+    timeout_s : float
+        How long to wait for another writer's lock.
+    today : date, optional
+        Reports dated after it are refused (a typo such as 2099 would lock the row forever); default today.
+
+    Raises
+    ------
+    LedgerError
+        Listing every bad row (file row number, id, column, what was expected); nothing is written then.
+    """
+    path = Path(ledger)
+    updates = updates.copy()
+    for col in ("note", "measured_mbps", "reason"):
+        if col not in updates:
+            updates[col] = ""
+    with _open(path, timeout_s=timeout_s) as con:
+        try:
+            con.execute("BEGIN IMMEDIATE")  # the write lock first: checks see the ledger as it will be changed
+            add_missing_columns(con)
+        except sqlite3.Error as exc:
+            raise _db_error(path, exc) from exc
+        try:
+            result = _apply(con, updates, force=force, source=source or "update", today=today or dt.date.today())
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    logger.info("ledger %s: %d rows updated, %d unchanged", path, result.applied, result.unchanged)
+    return result
+
+
+@dataclass
+class _Checker:
+    """The ledger as an update changes it, row by row, and the problems found."""
+
+    state: dict[str, dict[str, str]]
+    last: dict[str, str]
+    plain: dict[str, list[str]]
+    force: bool
+    today: dt.date
+    source: str
+    problems: list[Problem]
+
+    def bad(self, row: int, rid: str, column: str, message: str) -> None:
+        self.problems.append(
+            Problem("ledger_update", message, file=self.source, row=row, row_id=rid or None, column=column)
+        )
+
+    def resolve(self, i: int, raw_id: str) -> str | None:
+        if raw_id in self.state:
+            return raw_id
+        hits = self.plain.get(raw_id, [])
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            self.bad(i, raw_id, "id", f"`{raw_id}` matches {hits}; expected a `layer:id` that names one row")
+        else:
+            self.bad(i, raw_id, "id", f"unknown id `{raw_id}`; expected an id in the ledger")
+        return None
+
+
+def _apply(con: sqlite3.Connection, updates: pd.DataFrame, *, force: bool, source: str, today: dt.date) -> UpdateResult:
+    rows = con.execute(f"SELECT id, status, status_date, note, measured_mbps, reason, layer FROM {_TABLE}")
+    state = {
+        r[0]: {
+            "status": STATUS_ALIASES.get(r[1], r[1]),
+            "date": r[2],
+            "note": r[3] or "",
+            "measured_mbps": "" if r[4] is None else str(r[4]),
+            "reason": r[5] or "",
+            "layer": r[6],
+        }
+        for r in rows
+    }
+    plain: dict[str, list[str]] = {}
+    for full in state:
+        plain.setdefault(full.split(":", 1)[-1], []).append(full)
+    chk = _Checker(
+        state=state,
+        last=dict(con.execute(f"SELECT id, MAX(event_date) FROM {_HISTORY} GROUP BY id")),
+        plain=plain,
+        force=force,
+        today=today,
+        source=source,
+        problems=[],
+    )
+    old = {k: dict(v) for k, v in state.items()}
+    plan: list[tuple[str, dict[str, str]]] = []
+    unchanged = 0
+    for i, rec in enumerate(updates.itertuples(index=False), start=1):
+        change = _check_row(chk, i, rec)
+        if change is None:
+            continue
+        rid, new = change
+        if all(new[k] == (chk.state[rid][k] or "") for k in ("status", "note", "measured_mbps", "reason")):
+            unchanged += 1
+            continue
+        plan.append((rid, new))
+        chk.state[rid] = {**chk.state[rid], **new}
+        chk.last[rid] = new["date"]
+    if chk.problems:
+        msg = f"{len(chk.problems)} bad row(s) in the update; nothing was applied"
+        raise LedgerError(msg, chk.problems)
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    events = 0
+    for rid, new in plan:
+        events += _write(con, rid, old[rid], new, source=source, now=now)
+        old[rid] = {**old[rid], **new}
+    return UpdateResult(applied=len(plan), unchanged=unchanged, events=events)
+
+
+def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str]] | None:
+    """The checked change of one report row, or None (a problem recorded)."""
+    raw_id = str(rec.id).strip()
+    rid = chk.resolve(i, raw_id)
+    if rid is None:
+        return None
+    status = STATUS_ALIASES.get(str(rec.status).strip().lower(), str(rec.status).strip().lower())
+    date = parse_date(rec.date)
+    n_before = len(chk.problems)
+    if status not in RANK and status != EXCLUDED:
+        chk.bad(i, raw_id, "status", f"`{rec.status}` is not a status; expected one of {[*STATUSES, EXCLUDED]}")
+    if date is None:
+        chk.bad(i, raw_id, "date", f"`{rec.date}` is not a date; expected YYYY-MM-DD")
+    elif date > chk.today:
+        chk.bad(
+            i,
+            raw_id,
+            "date",
+            f"{date.isoformat()} is in the future (today is {chk.today.isoformat()}); "
+            "expected the date the change happened",
+        )
+    elif chk.last.get(rid) and date.isoformat() < chk.last[rid]:
+        chk.bad(
+            i,
+            raw_id,
+            "date",
+            f"{date.isoformat()} is before this row's last recorded change ({chk.last[rid]}); "
+            "expected events in date order",
+        )
+    mbps, reason = _measured(chk, i, raw_id, rec, status, chk.state[rid]["layer"]), _reason(chk, i, raw_id, rec, status)
+    if len(chk.problems) == n_before:
+        _order(chk, i, raw_id, chk.state[rid]["status"], status)
+    if len(chk.problems) > n_before:
+        return None
+    note = "" if rec.note is None or (isinstance(rec.note, float) and math.isnan(rec.note)) else str(rec.note)
+    return rid, {"status": status, "date": date.isoformat(), "note": note, "measured_mbps": mbps, "reason": reason}
+
+
+def _order(chk: _Checker, i: int, raw_id: str, old: str, new: str) -> None:
+    """Backwards moves and returns from ``excluded`` need ``force``."""
+    if chk.force or new in (EXCLUDED, old):
+        return
+    if old == EXCLUDED:
+        chk.bad(i, raw_id, "status", f"`{old}` -> `{new}`: the row was excluded; expected --force to bring it back")
+    elif RANK[new] < RANK[old]:
+        chk.bad(
+            i,
+            raw_id,
+            "status",
+            f"`{old}` -> `{new}` goes backwards; expected a later status (order {' < '.join(STATUSES)}) or --force",
+        )
+
+
+def _measured(chk: _Checker, i: int, raw_id: str, rec: object, status: str, layer: str) -> str:
+    """The measured outlet (text): required for an accepted school, a finite number within range when given."""
+    text = str(getattr(rec, "measured_mbps", "") or "").strip()
+    if not text:
+        if status == "accepted" and layer == "schools":
+            chk.bad(
+                i,
+                raw_id,
+                "measured_mbps",
+                "is empty; expected the acceptance test's outlet (Mbps) of an accepted school",
+            )
+        return ""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not 0.0 <= value <= MAX_MEASURED_MBPS:
+        chk.bad(
+            i,
+            raw_id,
+            "measured_mbps",
+            f"`{text}` is not a speed; expected a number from 0 to {MAX_MEASURED_MBPS:,.0f} Mbps",
+        )
+        return ""
+    return f"{value:g}"
+
+
+def _reason(chk: _Checker, i: int, raw_id: str, rec: object, status: str) -> str:
+    """An exclusion's reason: required with ``excluded``, one of :data:`EXCLUSION_REASONS`."""
+    text = str(getattr(rec, "reason", "") or "").strip().lower()
+    if status == EXCLUDED and text not in EXCLUSION_REASONS:
+        chk.bad(
+            i,
+            raw_id,
+            "reason",
+            f"`{text}` is not a reason; expected one of {list(EXCLUSION_REASONS)} with status excluded",
+        )
+        return ""
+    return text if status == EXCLUDED else ""
+
+
+def _write(
+    con: sqlite3.Connection, rid: str, old: dict[str, str], new: dict[str, str], *, source: str, now: str
+) -> int:
+    """One row's change: the ledger row and an event per changed field (status last)."""
+    measured = float(new["measured_mbps"]) if new["measured_mbps"] else None
+    con.execute(
+        f"UPDATE {_TABLE} SET status = ?, status_date = ?, note = ?, measured_mbps = COALESCE(?, "
+        f"measured_mbps), reason = ? WHERE id = ?",
+        (new["status"], new["date"], new["note"], measured, new["reason"], rid),
+    )
+    events = 0
+    for field in ("measured_mbps", "reason", "status"):
+        if field != "status" and (new[field] == (old[field] or "") or (field == "measured_mbps" and not new[field])):
+            continue
+        con.execute(
+            f"INSERT INTO {_HISTORY} (id, event_date, field, old, new, note, source, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (rid, new["date"], field, old[field] or None, new[field], new["note"], source, now),
+        )
+        events += 1
+    return events

@@ -1,0 +1,91 @@
+"""The proposal on the demo region: KPIs before the plan are the reported ones, target mode meets every KPI target
+(or names it short), budget mode serves schools first and spends the budget, cost-curve points are budget runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gis.project import load_project
+from planning.plan.proposal import budget_run, cost_curve, propose
+from planning.status.kpi import KPIS, REGION
+from tests.conftest import DEMO
+
+
+@pytest.fixture(scope="module")
+def demo(demo_run):
+    result, _ = demo_run
+    return load_project(DEMO / "project.toml"), result
+
+
+def _propose(demo, budget: float):
+    project, r = demo
+    return propose(project, r.inputs, coverage=r.coverage, fibre=r.fibre, gaps=r.gaps, budget_cny=budget)
+
+
+def test_before_the_plan_school_kpis_are_what_the_schools_report(demo) -> None:
+    _, r = demo
+    layer = pd.read_csv(DEMO / "schools.csv")
+    connected = (layer["access"] != "none").sum()
+    # at target: fibre at >= 100 Mbps, or 4G/5G at >= 100 Mbps for a teaching point; satellite never
+    wireless_ok = layer["access"].isin(["4g", "5g"]) & (layer["kind"] == "teaching_point")
+    at_target = ((layer["bandwidth_mbps"] >= 100) & ((layer["access"] == "fibre") | wireless_ok)).sum()
+    region = r.gaps.targets.set_index("county").loc[REGION]
+    assert (region["school_connected_have"], region["school_connected_n"]) == (connected, len(layer)) == (105, 110)
+    assert region["school_outlet_have"] == at_target == 60
+    t = r.proposal.totals
+    assert t["school_connected_before"] == round(105 / 110, 4)
+    assert t["school_outlet_before"] == round(60 / 110, 4)
+    assert set(r.gaps.schools["evidence"]) == {"reported"}
+
+
+def test_target_mode_meets_every_kpi_target_per_county_or_names_it_short(demo) -> None:
+    project, r = demo
+    prop = r.proposal
+    assert prop.totals["mode"] == "target"
+    after = prop.targets_after
+    for kpi in KPIS:
+        target = kpi.target(project.targets)
+        for row in after.itertuples():
+            met = getattr(row, f"{kpi.key}_have") >= np.ceil(target * getattr(row, f"{kpi.key}_n") - 1e-9)
+            named = ((prop.short["county"] == row.county) & (prop.short["kpi"] == kpi.key)).any()
+            assert met or named, (row.county, kpi.key)
+    assert prop.totals["kpis_short"] == 0
+    # "4G first": the poor villages' 4G target is met on its own, not through broadband
+    region = after.set_index("county").loc[REGION]
+    assert region["poor_4g_have"] >= np.ceil(0.98 * region["poor_4g_n"])
+
+
+def test_budget_below_the_cost_of_all_schools_is_never_infeasible_and_spends_it(demo) -> None:
+    prop = _propose(demo, 250_000.0)
+    t = prop.totals
+    assert t["status"] != "infeasible"
+    assert t["cost_cny"] <= 250_000
+    assert t["unconnected_schools_left"] > 0  # the budget cannot connect all 5 schools ...
+    dem = prop.demands
+    schools = dem[dem["priority_class"] == 1]
+    assert schools["served"].any()  # ... but connects what it can first
+    # spent: no candidate left out would fit in what is left and serve anything still unserved
+    cset, res = prop.candidates, prop.result
+    left = 250_000.0 - res.cost
+    unserved = ~np.asarray(res.covered, dtype=bool)
+    csc = cset.coverage.tocsc()
+    chosen = set(res.selected.tolist())
+    for j in range(csc.shape[1]):
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        if j not in chosen and unserved[rows].any():
+            assert prop.prices_cny[j] > left + 1e-6
+
+
+def test_cost_curve_points_equal_separate_budget_runs(demo) -> None:
+    project, r = demo
+    b = 400_000.0
+    curve = cost_curve(project, r.gaps, r.proposal, fibre=r.fibre, budgets_cny=np.array([b]))
+    run = _propose(demo, b)
+    assert curve["cost_cny"].iloc[0] == pytest.approx(run.totals["cost_cny"], abs=1.0)
+    stages = {s["class"]: s["covered_weight"] for s in run.totals["stages"]}
+    _, res, _, _ = budget_run(project, r.gaps, r.proposal, b, fibre=r.fibre)
+    assert [round(float(s["covered_weight"]), 3) for s in res.stages] == list(stages.values())
+    for kpi in KPIS:
+        assert curve[f"{kpi.key}_share"].iloc[0] == pytest.approx(run.totals[f"{kpi.key}_after"], abs=5e-5)
