@@ -12,10 +12,16 @@ Each case runs in its own child process (peak memory is its own):
 * ``budget``: maximise the weight served with a budget of 150 million CNY (about half of what serving 98 %
   would cost);
 * ``target``: minimise cost to serve 98 % of the coverable weight;
+* ``counties``: what coverplan's target mode solves: the province cut into 64 counties (an 8 x 8 grid of
+  37.5 km squares); a tenth of the demands are schools, a fifth registered poor villages; per county two count
+  rows: at least ceil(0.98 n) of its schools and of its poor villages served (n counted, capped at what the
+  candidates can serve, as :func:`planning.plan.cover.solve_cover` caps a need), 128 rows in all;
+* ``priorities``: coverplan's budget mode (150 million CNY): schools first, then poor villages, then the rest,
+  lexicographic (:func:`planning.plan.cover.solve_priorities`, three stages sharing the time limit);
 
-each by ``solve_cover`` (reductions, greedy start; cover: background MILP, LP dive, neighbourhood search, one
-row per ``--seeds`` value) and by a plain MILP of the same model without reductions or start (HiGHS, same time
-limit). Prints seconds, status, gap, objective, bound and peak memory.
+each by coverplan (reductions, greedy start; cover: background MILP, LP dive, neighbourhood search, one
+row per ``--seeds`` value) and, but for ``priorities``, by a plain MILP of the same model without reductions or
+start (HiGHS, same time limit). Prints seconds, status, gap, objective, bound and peak memory.
 Not part of the test run.
 """
 
@@ -54,20 +60,67 @@ def instance(n_d: int, n_c: int, seed: int = 0):
     return a, cost, weight
 
 
+def county_rows(a, seed: int = 0):
+    """(kind per demand: 0 school, 1 poor village, 2 other; member matrix; need) of the ``counties`` mode."""
+    import numpy as np
+    from scipy import sparse
+
+    rng = np.random.default_rng(seed + 1)
+    n_d = a.shape[0]
+    kind = rng.choice(3, n_d, p=[0.1, 0.2, 0.7])
+    # the demands' locations are not kept by instance(): counties from a second draw of the same clusters
+    rng0 = np.random.default_rng(seed)
+    centers = rng0.uniform(0, 300_000, (400, 2))
+    d = centers[rng0.integers(0, 400, n_d)] + rng0.normal(0, 6000, (n_d, 2))
+    cell = np.clip((d // 37_500).astype(int), 0, 7)
+    county = cell[:, 0] * 8 + cell[:, 1]
+    cols, need = [], []
+    for c in range(64):
+        for k in (0, 1):
+            rows = np.flatnonzero((county == c) & (kind == k))
+            if len(rows):
+                cols.append(rows)
+                need.append(float(np.ceil(0.98 * len(rows) - 1e-9)))
+    idx = np.concatenate(cols)
+    member = sparse.csc_matrix(
+        (np.ones(len(idx)), idx, np.cumsum([0, *map(len, cols)])), shape=(n_d, len(cols))
+    ).tocsr()
+    return kind, member, np.array(need)
+
+
 def child(method: str, mode: str, n_d: int, n_c: int, limit: float, report: str, seed: int) -> None:
     import numpy as np
 
-    from planning import optimise
+    from planning.plan.cover import solve_cover, solve_priorities
     from planning.plan.highs import solve_milp
+    from planning.plan.needs import Needs
 
     a, cost, weight = instance(n_d, n_c)
-    budget = 150e6 if mode == "budget" else None
+    budget = 150e6 if mode in ("budget", "priorities") else None
     share = 0.98 if mode == "target" else None
+    groups = None
+    if mode in ("counties", "priorities"):
+        kind, member, need = county_rows(a)
+        coverable = np.diff(a.indptr) > 0
+        need = np.minimum(need, np.asarray(member.T @ coverable.astype(float)).ravel())
+        groups = (member, need) if mode == "counties" else None
     t0 = time.perf_counter()
     if method == "coverplan":
-        res = optimise.solve_cover(
-            a, cost, weight, budget=budget, min_share=share, time_limit_s=limit, mip_rel_gap=1e-3, seed=seed
-        )
+        if mode == "priorities":
+            w = np.column_stack([np.where(kind == k, weight, 0.0) for k in range(3)])
+            res = solve_priorities(a, cost, w, budget=budget, time_limit_s=limit, mip_rel_gap=1e-3, seed=seed)
+        else:
+            res = solve_cover(
+                a,
+                cost,
+                weight,
+                budget=budget,
+                min_share=share,
+                groups=groups,
+                time_limit_s=limit,
+                mip_rel_gap=1e-3,
+                seed=seed,
+            )
         out = {
             "status": res.status,
             "method": res.method,
@@ -76,17 +129,25 @@ def child(method: str, mode: str, n_d: int, n_c: int, limit: float, report: str,
             "covered_weight": res.covered_weight,
             "bound": res.bound,
             "reductions": res.reductions,
+            "stages": [{k: (float(v) if k != "status" else v) for k, v in st.items()} for st in res.stages],
         }
+        if groups is not None:
+            out["rows_met"] = int((member.T @ res.covered.astype(float) >= groups[1] - 1e-9).sum())
+            out["rows"] = len(groups[1])
     else:
         coverable = np.diff(a.indptr) > 0
-        need = None if share is None else share * float(weight[coverable].sum())
+        needs = None
+        if share is not None:
+            needs = Needs.share(weight, share * float(weight[coverable].sum()))
+        elif groups is not None:
+            needs = Needs.groups(*groups)
         sel, bound, status = solve_milp(
             a.tocsr(),
             cost,
             weight,
             np.zeros(n_d, dtype=bool),
             budget=budget,
-            need_weight=need,
+            needs=needs,
             set_cover=False,
             time_limit_s=limit,
             mip_rel_gap=1e-3,
@@ -113,7 +174,7 @@ def main() -> None:
     ap.add_argument("--demands", type=int, default=40_000)
     ap.add_argument("--candidates", type=int, default=6_000)
     ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--modes", nargs="+", default=["budget", "target"])
+    ap.add_argument("--modes", nargs="+", default=["budget", "target", "counties", "priorities"])
     ap.add_argument(
         "--seeds",
         type=int,
@@ -135,7 +196,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for mode in args.modes:
-            runs = [("coverplan", s) for s in (args.seeds if mode == "target" else [0])] + [("plain_milp", 0)]
+            runs = [("coverplan", s) for s in (args.seeds if mode == "target" else [0])]
+            runs += [("plain_milp", 0)] if mode != "priorities" else []
             for method, seed in runs:
                 rep = Path(tmp) / f"{mode}-{method}-{seed}.json"
                 _, peak = run_measured(
@@ -155,7 +217,8 @@ def main() -> None:
                 r = json.loads(rep.read_text())
                 name = f"{method} (seed {seed})" if method == "coverplan" and mode == "target" else method
                 # the bound: on cost (M CNY) for a target, on covered weight for a budget
-                bound = f"{r['bound'] / 1e6:.1f}" if mode == "target" else f"{r['bound']:.0f}"
+                cover = mode in ("target", "counties")
+                bound = f"{r['bound'] / 1e6:.1f}" if cover else f"{r['bound']:.0f}"
                 print(
                     f"| {mode} | {name} | {r['seconds']:.1f} | {r['status']} | {r['gap']:.2%} | "
                     f"{r['cost'] / 1e6:.1f} | {bound} | {r['covered_weight']:.0f} | {peak:.0f} |",
@@ -163,6 +226,14 @@ def main() -> None:
                 )
                 if "reductions" in r and seed == 0:
                     print(f"|  | reductions: {r['reductions']} | | | | | | | |", flush=True)
+                if "rows" in r:
+                    print(f"|  | count rows met: {r['rows_met']} of {r['rows']} | | | | | | | |", flush=True)
+                for st in r.get("stages", []):
+                    print(
+                        f"|  | stage {int(st['class'])}: weight {st['covered_weight']:.0f}, gap {st['gap']:.2%}, "
+                        f"{st['status']} | | | | | | | |",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":
