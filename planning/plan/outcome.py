@@ -16,12 +16,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from planning.plan.candidates import CandidateSet
 from planning.plan.cover import CoverResult
 from planning.plan.goals import CLASS_NAMES, Goal, kpi_members, phasing_priority
 from planning.plan.national import ProvincePlan
-from planning.plan.phasing import phase
+from planning.plan.phasing import Phase, phase
 from planning.status.kpi import KPIS, REGION, kpi_table, short_kpis
 from planning.status.stage import GapsResult
 
@@ -125,8 +126,49 @@ def short_after(after: pd.DataFrame, demands: pd.DataFrame) -> pd.DataFrame:
     return short.assign(not_coverable=counts)
 
 
+def segment_matrix(cset: CandidateSet, routes: gpd.GeoDataFrame | None) -> sparse.csr_matrix:
+    """Segment x candidate: the trench segments of ``routes`` each fibre extension needs (those whose ``serves``
+    holds its village or school: its path from existing fibre)."""
+    n_c = len(cset.candidates)
+    if routes is None or not len(routes):
+        return sparse.csr_matrix((0, n_c), dtype=bool)
+    fib = cset.candidates["kind"].to_numpy() == "fibre"
+    col = pd.Series(np.flatnonzero(fib), index=cset.candidates["source"].to_numpy()[fib])
+    col = col[~col.index.duplicated()]
+    r, c = [], []
+    for i, serves in enumerate(routes["serves"].astype(str)):
+        js = col.reindex(serves.split(";")).dropna().to_numpy(dtype=np.int64)
+        r += [i] * len(js)
+        c += js.tolist()
+    return sparse.csr_matrix((np.ones(len(r), dtype=bool), (r, c)), shape=(len(routes), n_c))
+
+
+def phase_plan(
+    cset: CandidateSet, res: CoverResult, prices: np.ndarray, routes: gpd.GeoDataFrame | None, *, yearly_budget: float
+) -> Phase | None:
+    """The yearly batches of the chosen candidates (:func:`planning.plan.phasing.phase`): fibre extensions at
+    the true spend of their segments, priority classes first (None when nothing is chosen)."""
+    if not len(res.selected):
+        return None
+    seg = segment_matrix(cset, routes)
+    own = np.asarray(prices, dtype=float).copy()
+    own[np.asarray(seg.sum(axis=0)).ravel() > 0] = 0.0  # their spend is their segments
+    d = cset.demands
+    return phase(
+        cset.coverage,
+        own,
+        d["weight"].to_numpy(dtype=float),
+        res.selected,
+        yearly_budget=yearly_budget,
+        priority=phasing_priority(d),
+        priority_class=d["priority_class"].to_numpy(),
+        segments=seg,
+        segment_cost=routes["cost_cny"].to_numpy(dtype=float) if seg.shape[0] else None,
+    )
+
+
 def chosen_table(
-    cset: CandidateSet, res: CoverResult, prices: np.ndarray, *, yearly_budget: float, first_year: int
+    cset: CandidateSet, res: CoverResult, prices: np.ndarray, ph: Phase | None, *, first_year: int
 ) -> gpd.GeoDataFrame:
     """The chosen candidates with their price (share of shared trenches), batch, year and what each serves:
     ``serves`` (villages and schools, ``layer:id``), ``serves_needs`` (demand ids), ``n_served`` (units),
@@ -134,8 +176,6 @@ def chosen_table(
     cands, demands, mat = cset.candidates, cset.demands, cset.coverage.tocsc()
     sel = res.selected
     weight = demands["weight"].to_numpy(dtype=float)
-    prio = phasing_priority(demands)
-    ph = phase(cset.coverage, prices, weight, sel, yearly_budget=yearly_budget, priority=prio) if len(sel) else None
     chosen = cands.iloc[sel].copy()
     chosen["cost_cny"] = prices[sel]
     chosen["batch"] = ph.batch if ph is not None else np.zeros(0, dtype=np.int64)
@@ -179,13 +219,23 @@ def demands_served(demands: gpd.GeoDataFrame, chosen: pd.DataFrame, coverage_csr
 
 
 def batch_table(
-    project_targets: Any, gaps: GapsResult, dem: pd.DataFrame, chosen: pd.DataFrame, *, first_year: int
+    project_targets: Any,
+    gaps: GapsResult,
+    dem: pd.DataFrame,
+    chosen: pd.DataFrame,
+    ph: Phase | None,
+    *,
+    first_year: int,
+    yearly_budget: float,
 ) -> pd.DataFrame:
-    """Per batch (0: before the plan): year, cost, cumulative cost, interventions and every KPI's region share
-    after it."""
+    """Per batch (0: before the plan): ``year``; ``cost_cny``, the true spend (non-fibre interventions and the
+    trench segments first built in it); ``cumulative_cost_cny``; ``allocated_cost_cny`` (the interventions' prices:
+    fibre at its share of trenches it may share with later batches); ``over_budget``; ``interventions``; every
+    KPI's region share after it."""
     rows = []
-    n_batches = int(dem["batch"].max()) if len(dem) else 0
+    n_batches = len(ph.batch_cost) if ph is not None else 0
     by_fibre = (dem["by_kind"] == "fibre").to_numpy()
+    spend = np.r_[0.0, ph.batch_cost] if ph is not None else np.zeros(1)
     for b in range(n_batches + 1):
         served = (dem["batch"].to_numpy() > 0) & (dem["batch"].to_numpy() <= b)
         t = kpis_after(project_targets, gaps, dem, served, by_fibre=by_fibre)
@@ -193,8 +243,11 @@ def batch_table(
             {
                 "batch": b,
                 "year": first_year + b - 1 if b else None,
-                "cost_cny": float(chosen.loc[chosen["batch"] == b, "cost_cny"].sum()),
-                "cumulative_cost_cny": float(chosen.loc[chosen["batch"] <= b, "cost_cny"].sum()),
+                "cost_cny": float(spend[b]),
+                "cumulative_cost_cny": float(spend[: b + 1].sum()),
+                "allocated_cost_cny": float(chosen.loc[chosen["batch"] == b, "cost_cny"].sum()),
+                "budget_cny": yearly_budget if b else None,
+                "over_budget": bool(ph.over_budget[b - 1]) if b else False,
                 "interventions": int((chosen["batch"] == b).sum()),
                 **region_shares(t),
             }

@@ -54,6 +54,7 @@ from planning.plan.outcome import (
     first_year_of,
     kpis_after,
     ledger_plan,
+    phase_plan,
     region_shares,
     short_after,
     totals_of,
@@ -413,9 +414,12 @@ def assemble(
     """The :class:`~planning.plan.outcome.Proposal` of a chosen plan (:mod:`planning.plan.outcome`)."""
     opt = project.optimise
     first_year = first_year_of(opt.first_year)
-    chosen = chosen_table(cset, res, prices, yearly_budget=opt.yearly_budget_cny, first_year=first_year)
+    ph = phase_plan(cset, res, prices, routes, yearly_budget=opt.yearly_budget_cny)
+    chosen = chosen_table(cset, res, prices, ph, first_year=first_year)
     dem = demands_served(cset.demands, chosen, cset.coverage.tocsr())
-    batches = batch_table(project.targets, gaps, dem, chosen, first_year=first_year)
+    batches = batch_table(
+        project.targets, gaps, dem, chosen, ph, first_year=first_year, yearly_budget=opt.yearly_budget_cny
+    )
     after = kpis_after(
         project.targets, gaps, dem, dem["served"].to_numpy(), by_fibre=(dem["by_kind"] == "fibre").to_numpy()
     )
@@ -434,6 +438,9 @@ def assemble(
     )
     if routes is None:
         routes = gpd.GeoDataFrame({"segment_id": []}, geometry=[], crs=cset.demands.crs)
+    routes = routes.assign(batch=ph.segment_batch if ph is not None and len(routes) else 0)
+    if len(routes):
+        routes["year"] = first_year + routes["batch"] - 1
     return Proposal(
         interventions=chosen,
         demands=dem,

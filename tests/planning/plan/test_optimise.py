@@ -18,7 +18,6 @@ from planning.plan.cover import solve_cover
 from planning.plan.heuristics import greedy_cover, lp_dive, neighbourhood_search, round_lp
 from planning.plan.highs import build_model, read_result, solve_milp
 from planning.plan.needs import Needs
-from planning.plan.phasing import phase
 from tests.conftest import ROOT
 from tests.reference.orlib import read_orlib_scp
 
@@ -191,22 +190,6 @@ def test_uncoverable_demands_are_reported_not_required() -> None:
     res = solve_cover(a, np.array([1.0, 1.0]), np.array([1.0, 1.0, 5.0]), min_share=1.0)
     assert list(res.covered) == [True, True, False]
     assert res.reductions["coverable_demands"] == 2
-
-
-def test_phase_respects_yearly_budget_and_priority() -> None:
-    a = sparse.csr_matrix(np.eye(5, dtype=bool))
-    cost = np.array([4.0, 3.0, 3.0, 8.0, 1.0])
-    weight = np.array([1.0, 9.0, 3.0, 2.0, 1.0])
-    ph = phase(a, cost, weight, np.arange(5), yearly_budget=6.0)
-    # most weight per cost first: c1 (3.0/CNY), c4 (1.0), c2 (1.0) ...
-    assert ph.batch[1] == 1
-    assert ph.batch[3] not in (ph.batch[1],)
-    for b, c in enumerate(ph.batch_cost, start=1):
-        assert c <= 6.0 or (ph.over_budget[b - 1] and (ph.batch == b).sum() == 1)
-    assert ph.over_budget.sum() == 1  # the 8-CNY candidate alone exceeds a year
-    assert np.all(np.diff(ph.covered_weight_after) >= 0)
-    assert ph.covered_weight_after[-1] == pytest.approx(weight.sum())
-    assert ph.batch_cost.sum() == pytest.approx(cost.sum())
 
 
 @pytest.mark.parametrize("share", [1.0, 0.9])

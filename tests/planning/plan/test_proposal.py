@@ -89,3 +89,23 @@ def test_cost_curve_points_equal_separate_budget_runs(demo) -> None:
     assert [round(float(s["covered_weight"]), 3) for s in res.stages] == list(stages.values())
     for kpi in KPIS:
         assert curve[f"{kpi.key}_share"].iloc[0] == pytest.approx(run.totals[f"{kpi.key}_after"], abs=5e-5)
+
+
+def test_years_hold_their_budget_at_true_spend_and_schools_come_first(demo) -> None:
+    project, r = demo
+    prop = r.proposal
+    b = prop.batches[prop.batches["batch"] > 0]
+    assert (b["cost_cny"] <= project.optimise.yearly_budget_cny + 1e-6).all()
+    assert not b["over_budget"].any()
+    assert b["cost_cny"].sum() == pytest.approx(prop.totals["cost_cny"], abs=1.0)
+    # every school without a connection is served in the first year
+    dem = prop.demands
+    conn = dem[dem["need"] == "connection"]
+    assert len(conn) == 5
+    assert (conn["batch"] == 1).all()
+    # a trench segment is built in the year of the first extension that needs it
+    inter = prop.interventions
+    fib = inter[inter["kind"] == "fibre"].set_index("source")
+    for seg in prop.routes.itertuples():
+        users = [u for u in seg.serves.split(";") if u in fib.index]
+        assert seg.batch == fib.loc[users, "batch"].min()
