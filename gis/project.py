@@ -211,6 +211,9 @@ class OptimiseSettings:
         gap is offered a direct satellite connection (terminal + 5 years of fees).
     first_year : int
         Calendar year of batch 1 (the ledger records each planned row's year); 0: the year after the run date.
+    tender_lots : int
+        Tender lots (标段) the plan is cut into: that many geographically compact lots of similar cost; 0 (default):
+        one lot per county (:mod:`planning.plan.lots`).
     """
 
     budget_cny: float = _num(0.0, 0.0, _MAX_CNY, unit="CNY")
@@ -223,6 +226,7 @@ class OptimiseSettings:
     operator: str = ""
     satellite_school_mbps: float = _num(100.0, 0.0, 100_000.0, unit="Mbps", low_open=True)
     first_year: int = _num(0, 0, 2100, integer=True)
+    tender_lots: int = _num(0, 0, 1000, integer=True)
 
 
 @dataclass(frozen=True)

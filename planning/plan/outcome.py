@@ -16,11 +16,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy import sparse
 
 from planning.plan.candidates import CandidateSet
 from planning.plan.cover import CoverResult
 from planning.plan.goals import CLASS_NAMES, Goal, kpi_members, phasing_priority
+from planning.plan.lots import lot_table, tender_lots
 from planning.plan.national import ProvincePlan
 from planning.plan.phasing import Phase, phase
 from planning.status.kpi import KPIS, REGION, kpi_table, short_kpis
@@ -60,6 +62,7 @@ class Proposal:
     prices_cny: np.ndarray | None = None
     provinces: pd.DataFrame | None = None
     plans: tuple[ProvincePlan, ...] = ()
+    lots: pd.DataFrame | None = None
 
 
 def first_year_of(setting: int, *, today: dt.date | None = None) -> int:
@@ -253,6 +256,23 @@ def batch_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def with_lots(chosen: gpd.GeoDataFrame, dem: pd.DataFrame, *, n_lots: int) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The interventions with their tender lot (``lot``) and ``county`` (of the first village or school each
+    serves), and the lot table (:func:`planning.plan.lots.lot_table`)."""
+    county_of = dem.drop_duplicates("unit").set_index("unit")["county"]
+    first = chosen["serves"].astype(str).str.split(";").str[0]
+    out = chosen.copy()
+    out["county"] = first.map(county_of).fillna("").to_numpy()
+    xy = shapely.get_coordinates(np.asarray(out.geometry.values))
+    out["lot"] = tender_lots(
+        xy[:, 0], xy[:, 1], out["cost_cny"].to_numpy(dtype=float), n_lots=n_lots, county=out["county"].to_numpy()
+    )
+    frame = pd.DataFrame(
+        {"lot": out["lot"], "x_m": xy[:, 0], "y_m": xy[:, 1], "cost_cny": out["cost_cny"], "county": out["county"]}
+    )
+    return out, lot_table(frame)
 
 
 def ledger_plan(dem: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:

@@ -58,6 +58,7 @@ from planning.plan.outcome import (
     region_shares,
     short_after,
     totals_of,
+    with_lots,
 )
 from planning.status.stage import GapsResult
 
@@ -417,6 +418,7 @@ def assemble(
     ph = phase_plan(cset, res, prices, routes, yearly_budget=opt.yearly_budget_cny)
     chosen = chosen_table(cset, res, prices, ph, first_year=first_year)
     dem = demands_served(cset.demands, chosen, cset.coverage.tocsr())
+    chosen, lots = with_lots(chosen, dem, n_lots=opt.tender_lots)
     batches = batch_table(
         project.targets, gaps, dem, chosen, ph, first_year=first_year, yearly_budget=opt.yearly_budget_cny
     )
@@ -455,6 +457,7 @@ def assemble(
         candidates=cset,
         prices_cny=prices,
         plans=plans,
+        lots=lots,
     )
 
 

@@ -104,6 +104,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "5. Ledger: each row's remedy, batch and year; what stays unserved after the plan first",
     ),
     "sec_notes": ("说明", "Notes"),
+    "sec_lots": ("标段划分（地理集中、投资相近）", "Tender lots (compact, of similar cost)"),
     "sec_short": ("未达标指标（方案实施后）", "KPI targets still short after the plan"),
     "sec_ledger_changes": ("台账变更（本次运行）", "Ledger changes written by this run"),
     "sec_verify": ("待核实清单（上报与模型不一致）", "To verify in the field (report and model disagree)"),

@@ -42,6 +42,7 @@ TABLES = (
     "short",
     "batches",
     "interventions",
+    "lots",
     "ledger",
     "ledger_changes",
     "verification",
@@ -123,13 +124,14 @@ def county_table(project: Project, before: pd.DataFrame, after: pd.DataFrame) ->
 def intervention_table(proposal: Proposal, names: Mapping[str, str]) -> pd.DataFrame:
     """Chosen interventions by batch: batch, year, id, kind, backhaul, cost (CNY), what each serves."""
     inter = proposal.interventions
-    cols = ["batch", "year", "candidate_id", "kind", "backhaul", "cost_cny", "n_served", "serves"]
+    cols = ["batch", "year", "lot", "candidate_id", "kind", "backhaul", "cost_cny", "n_served", "serves"]
     if not len(inter):
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame(
         {
             "batch": inter["batch"].to_numpy(),
             "year": inter["year"].to_numpy(),
+            "lot": inter["lot"].to_numpy() if "lot" in inter else 0,
             "candidate_id": inter["candidate_id"].to_numpy(),
             "kind": inter["kind"].to_numpy(),
             "backhaul": inter["backhaul"].to_numpy() if "backhaul" in inter else "",
@@ -212,6 +214,7 @@ def report_tables(
         "short": proposal.short.copy(),
         "batches": proposal.batches.copy(),
         "interventions": intervention_table(proposal, names),
+        "lots": proposal.lots.copy() if proposal.lots is not None else pd.DataFrame(),
         "ledger": remaining_ledger(gaps.ledger, proposal),
         "ledger_changes": ledger_change_table(ledger_changes),
         "verification": gaps.verification.copy(),
@@ -371,6 +374,9 @@ _ZH_COLUMNS = {
     "old": "原值",
     "new": "新值",
     "rows": "行数",
+    "lot": "标段",
+    "extent_km": "范围（公里）",
+    "counties": "区县",
     "unconnected_schools_share": "未联网学校解决率",
     "poor_villages_share": "贫困村需求解决率",
     "rest_share": "其余需求解决率",
@@ -533,6 +539,7 @@ def render_html(
         f"<h2>{html.escape(label('sec_batches', lang))}</h2>",
         html_table(tables["batches"], table_id="batches", language=lang, share_cols=_shares(tables["batches"])),
         html_table(tables["interventions"], table_id="interventions", language=lang),
+        *_section("sec_lots", lang, tables.get("lots"), table_id="lots"),
         f"<h2>{html.escape(label('sec_ledger', lang))}</h2>",
         html_table(tables["ledger"], table_id="ledger", language=lang),
         *_section("sec_ledger_changes", lang, tables.get("ledger_changes"), table_id="ledger_changes"),

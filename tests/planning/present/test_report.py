@@ -64,10 +64,12 @@ def test_report_html_has_every_table_with_the_proposal_rows(report):
         "counties",
         "batches",
         "interventions",
+        "lots",
         "ledger",
         "ledger_changes",
         "verification",
     }  # no KPI short after the demo's target plan
+    assert len(html.tables["lots"]) == 1 + 1  # the demo is one county: one lot
     assert len(html.tables["interventions"]) == 1 + len(prop.interventions)  # heading + one row each
     assert len(html.tables["ledger"]) == 1 + len(result.gaps.ledger)
     assert len(html.tables["batches"]) == 1 + len(prop.batches)
