@@ -49,6 +49,7 @@ from planning.present.labels import (
     SITE_COLOURS,
     STATUS_COLOURS,
     Language,
+    code_text,
     label,
     point_names,
     served_text,
@@ -664,8 +665,8 @@ def _network_layers(ctx: _MapContext, fibre: gpd.GeoDataFrame | None, sites: gpd
                     gcj02=ctx.gcj02,
                     language=lang,
                     facts=[
-                        (label("kind", lang), _col(fibre, "kind", "")),
-                        (label("operator", lang), _col(fibre, "operator", "")),
+                        (label("kind", lang), _codes(_col(fibre, "kind", ""), "kind", lang)),
+                        (label("operator", lang), _codes(_col(fibre, "operator", ""), "operator", lang)),
                         (label("length_km", lang), length_km),
                     ],
                     style=[{"color": FIBRE_COLOUR, "weight": 2, "opacity": 0.9}] * len(fibre),
@@ -688,7 +689,7 @@ def _network_layers(ctx: _MapContext, fibre: gpd.GeoDataFrame | None, sites: gpd
                         (label("tech", lang), tech.str.upper()),
                         (label("band_mhz", lang), sites["band_mhz"]),
                         (label("height_m", lang), sites["height_m"]),
-                        (label("operator", lang), _col(sites, "operator", "")),
+                        (label("operator", lang), _codes(_col(sites, "operator", ""), "operator", lang)),
                     ],
                     marker=[
                         {
@@ -730,6 +731,11 @@ def _col(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:
     return frame[name] if name in frame else pd.Series(default, index=frame.index, dtype=object)
 
 
+def _codes(values: pd.Series, codes: str, lang: Language) -> pd.Series:
+    """The planner's words for a column of codes (``broadband;4g`` -> 宽带、4G), empty where there is none."""
+    return pd.Series([code_text(v, codes, lang) for v in values], index=values.index, dtype=object)
+
+
 def _village_features(v: gpd.GeoDataFrame, lang: Language, *, gcj02: bool) -> dict[str, Any]:
     status = _col(v, "broadband", "unknown").fillna("unknown").astype(str)
     poor = _col(v, "is_poor", False).fillna(False).astype(bool)
@@ -757,7 +763,7 @@ def _village_features(v: gpd.GeoDataFrame, lang: Language, *, gcj02: bool) -> di
             (label("population", lang), _col(v, "population")),
             (label("status", lang), status_text),
             (label("is_poor", lang), poor),
-            (label("lacks", lang), _col(v, "lacks", "")),
+            (label("lacks", lang), _codes(_col(v, "lacks", ""), "lacks", lang)),
         ],
     )
 
@@ -803,7 +809,7 @@ def _school_features(s: gpd.GeoDataFrame, lang: Language, *, gcj02: bool, target
             (label("kind", lang), kind_text),
             (label("county", lang), _col(s, "county")),
             (label("students", lang), _col(s, "students")),
-            (label("access", lang), _col(s, "access")),
+            (label("access", lang), _codes(_col(s, "access"), "access", lang)),
             (label("outlet_mbps", lang), pd.to_numeric(_col(s, "outlet_mbps", np.nan), errors="coerce").round(1)),
             (label("status", lang), cls.map(lambda c: label(c, lang))),
         ],
