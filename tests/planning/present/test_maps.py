@@ -154,7 +154,11 @@ def test_online_amap_shifts_to_gcj02_and_labels_in_chinese():
     m = build_map(**layers, language="zh", offline=False, basemap="amap")
     page = m.get_root().render()
     assert "autonavi.com" in page
-    assert "cdn.jsdelivr.net/npm/leaflet@1.9.4" in page
+    # Leaflet is inlined online too: no script or style from a CDN, and the page falls back to the hillshade
+    assert not re.search(r"""<(script|link)[^>]*(src|href)\s*=\s*["']?(https?:)?//""", page), "a remote asset"
+    assert "window.L=" in page.replace(" ", "")
+    assert "coverplanTileFallback(" in page
+    assert "在线底图无法加载" in page
     assert "村庄（按接入状态）" in page
     data = features(layers["villages"], title=layers["villages"]["name"], facts=[], gcj02=True)
     lon, lat = data["features"][0]["geometry"]["coordinates"]
