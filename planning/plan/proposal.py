@@ -42,6 +42,7 @@ from planning.plan.candidates import CandidateSet, build_candidates, demand_tabl
 from planning.plan.cover import CoverResult, solve_cover
 from planning.plan.national import ProvincePlan, merge_plans, province_table, split_budget
 from planning.plan.phasing import phase
+from planning.progress import log_progress
 from planning.status.gaps import REGION, target_table
 from planning.status.stage import GapsResult
 
@@ -334,6 +335,7 @@ def _solve_rounds(
             res.cost,
             true_cost,
         )
+        log_progress(logger, "optimiser rounds", k + 1, max(1, int(opt.fibre_rounds)))
         key = (res.covered_weight, -true_cost) if budget is not None else (-true_cost, res.covered_weight)
         if ok and (best is None or key > best[0]):
             p = base.copy()
@@ -497,7 +499,7 @@ def cost_curve(
     by_candidate = cset.coverage.tocsc()
     radio_cand = cset.candidates["tech"].isin(RADIO_TECHS).to_numpy()
     rows = []
-    for b in np.asarray(budgets_cny, dtype=float):
+    for i, b in enumerate(np.asarray(budgets_cny, dtype=float)):
         res = solve_cover(
             cset.coverage,
             proposal.prices_cny,
@@ -521,6 +523,7 @@ def cost_curve(
                 "status": res.status,
             }
         )
+        log_progress(logger, "cost curve budgets", i + 1, len(budgets_cny))
     return pd.DataFrame(rows, columns=cols)
 
 

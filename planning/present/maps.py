@@ -591,21 +591,7 @@ def build_map(
         tile_wait_ms=tile_wait_ms,
     )
     _backgrounds(ctx, dem, offline=offline, basemap=basemap, tianditu_key=tianditu_key)
-    ctx.add(
-        GeoJsonLayer(
-            "admin",
-            features(
-                admin,
-                title=admin["name"],
-                facts=[(label("id", language), admin["area_id"])],
-                search=None,
-                gcj02=ctx.gcj02,
-                language=language,
-                style=[{"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"}] * len(admin),
-            ),
-            name=label("admin", language),
-        )
-    )
+    _admin_layer(ctx, admin)
     if coverage is not None:
         _coverage_overlays(ctx, coverage, rsrp_threshold_dbm)
     _network_layers(ctx, fibre, sites)
@@ -615,6 +601,25 @@ def build_map(
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     m.coverplan_layers = {layer.key: layer.n_features for layer in ctx.layers}  # type: ignore[attr-defined]
     return m
+
+
+def _admin_layer(ctx: _MapContext, admin: gpd.GeoDataFrame) -> None:
+    """The admin areas as dashed outlines."""
+    ctx.add(
+        GeoJsonLayer(
+            "admin",
+            features(
+                admin,
+                title=admin["name"],
+                facts=[(label("id", ctx.lang), admin["area_id"])],
+                search=None,
+                gcj02=ctx.gcj02,
+                language=ctx.lang,
+                style=[{"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"}] * len(admin),
+            ),
+            name=label("admin", ctx.lang),
+        )
+    )
 
 
 def _check_crs(**frames: gpd.GeoDataFrame | None) -> None:
