@@ -152,6 +152,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "Online tiles cannot be loaded (no network or an intranet): showing the local hillshade background.",
     ),
     "layers_button": ("图层", "Layers"),
+    "region_row": ("全区合计", "Region total"),
 }
 
 #: Sheet names of the report workbook (Excel allows 31 characters); a table not listed keeps its key.

@@ -356,15 +356,23 @@ def html_table(
     metadata (:func:`planning.present.labels.column_meta` of ``table``, default ``table_id``), codes translated;
     ``share_cols`` are shown as percentages whatever their metadata says."""
     metas = _metas(frame, table=table or table_id, share_cols=share_cols)
-    head = "".join(f"<th>{html.escape(metas[c].heading(language))}</th>" for c in frame.columns)
+    left = {c: ' class="t"' if metas[c].kind in ("text", "code") else "" for c in frame.columns}
+    head = "".join(f"<th{left[c]}>{html.escape(metas[c].heading(language))}</th>" for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = "".join(
-            f"<td>{html.escape(format_value(v, metas[c], language))}</td>"
+            f"<td{left[c]}>{html.escape(_shown(v, metas[c], language))}</td>"
             for c, v in zip(frame.columns, row, strict=True)
         )
         body.append(f"<tr>{cells}</tr>")
     return f'<table id="{html.escape(table_id)}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _shown(value: Any, meta: ColumnMeta, language: Language, *, flag_marks: bool = True) -> str:
+    """:func:`format_value`, with the region's own row (``(region)`` in a county column) named in ``language``."""
+    if isinstance(value, str) and value == REGION:
+        return label("region_row", language)
+    return format_value(value, meta, language, flag_marks=flag_marks)
 
 
 def _metas(frame: pd.DataFrame, *, table: str, share_cols: tuple[str, ...] = ()) -> dict[str, ColumnMeta]:
@@ -387,13 +395,15 @@ def workbook_sheet(frame: pd.DataFrame, *, table: str, language: Language) -> tu
         if meta.kind in ("code", "flag"):
             shown = (format_value(v, meta, language, flag_marks=False) for v in col)
             values[c] = [None if t == "–" else t for t in shown]
+        elif meta.kind == "text":
+            values[c] = [label("region_row", language) if v == REGION else v for v in col]
         else:
             values[c] = col.to_numpy()
         headers[c] = meta.heading(language)
         fmt = excel_format(meta)
         if fmt:
             formats[c] = fmt
-        shown = [format_value(v, meta, language, flag_marks=False) for v in col.iloc[:500]]
+        shown = [_shown(v, meta, language, flag_marks=False) for v in col.iloc[:500]]
         longest = max([_display_width(headers[c]), *map(_display_width, shown)])
         widths[c] = float(min(max(longest + 4, 8), 50))  # room for the header's filter button
     return values, headers, formats, widths
@@ -416,7 +426,7 @@ body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-s
 h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; }
-th { background: #f0f0f0; } td:first-child, th:first-child { text-align: left; }
+th { background: #f0f0f0; } td:first-child, th:first-child, td.t, th.t { text-align: left; }
 .kpi { display: inline-block; margin: 4px 18px 4px 0; } .kpi b { font-size: 18px; display: block; }
 img { max-width: 100%; }
 """

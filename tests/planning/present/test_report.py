@@ -157,8 +157,11 @@ def test_zh_workbook_has_chinese_headers_and_planner_formats(report):
     widths = {c: inter.column_dimensions[openpyxl.utils.get_column_letter(i)].width for c, i in head.items()}
     assert widths["服务对象"] == 50
     assert 8 <= widths["批次"] < 13
+    counties = wb["分区县"]
+    assert [counties.cell(row=r, column=1).value for r in range(2, counties.max_row + 1)][-1] == "全区合计"
     # no code a planner would have to look up is left in any text cell of the workbook
     codes = {"new_site", "upgrade_5g", "broadband;4g", "microwave", "fibre_extension", "optimal", "outlet_target"}
+    codes.add(REGION)
     texts = {c.value for ws in wb for row in ws.iter_rows(min_row=2) for c in row if c.data_type == "s"}
     assert not codes & texts
 
