@@ -173,3 +173,14 @@ def test_online_amap_shifts_to_gcj02_and_labels_in_chinese():
     osm = build_map(**layers, offline=False, basemap="osm", language="en").get_root().render()
     assert "tile.openstreetmap.org" in osm
     assert "autonavi" not in osm
+
+
+def test_popups_show_the_planners_words_for_codes():
+    layers = small_run()
+    page = build_map(**layers, language="zh", offline=True).get_root().render()
+    assert "broadband;4g" not in page
+    assert '["缺口","宽带、4G"]' in page
+    assert '["接入方式","无"]' in page  # school access `none`
+    assert '["类型","光纤延伸"]' in page  # the fibre extension of batch 1
+    en = build_map(**layers, language="en", offline=True).get_root().render()
+    assert '["Lacks","Broadband, 4G"]' in en
