@@ -77,7 +77,7 @@ _TILES = {
     "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "abc", "&copy; OpenStreetMap contributors"),
 }
 _TIANDITU = (
-    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
+    "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
     "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 )
 

@@ -184,3 +184,22 @@ def test_popups_show_the_planners_words_for_codes():
     assert '["类型","光纤延伸"]' in page  # the fibre extension of batch 1
     en = build_map(**layers, language="en", offline=True).get_root().render()
     assert '["Lacks","Broadband, 4G"]' in en
+
+
+def test_every_online_basemap_falls_back_to_the_local_background():
+    layers = small_run()
+    for basemap, n_tiles in (("amap", 1), ("osm", 1), ("tianditu", 2)):
+        page = (
+            build_map(**layers, language="zh", offline=False, basemap=basemap, tianditu_key="abc123", tile_wait_ms=5000)
+            .get_root()
+            .render()
+        )
+        call = re.search(r"coverplanTileFallback\((\w+), (\w+), \[([\w, ]+)\], (\w+), (\"[^\"]*\"), (\d+)\);", page)
+        assert call, basemap
+        assert len(call.group(3).split(", ")) == n_tiles  # the error events of every tile layer are watched
+        assert json.loads(call.group(5)).startswith("在线底图无法加载")
+        assert call.group(6) == "5000"
+    offline = build_map(**layers, language="zh", offline=True).get_root().render()
+    assert not re.search(r"coverplanTileFallback\(map_", offline)  # the function is there, never called
+    none = build_map(**layers, language="zh", offline=False, basemap="none").get_root().render()
+    assert not re.search(r"coverplanTileFallback\(map_", none)
