@@ -15,6 +15,7 @@ def test_coverage_in_blocks_equals_one_call(caplog):
     inputs = load_inputs(project)
     whole = coverage_stage(project, inputs, chunk_points=10**6)
     with caplog.at_level("INFO", logger="planning.radio.stage"):
+        caplog.clear()  # the whole call's records, where an earlier test left the loggers at INFO
         blocks = coverage_stage(project, inputs, chunk_points=64)
     pd.testing.assert_frame_equal(pd.DataFrame(blocks), pd.DataFrame(whole))
     lines = [r.getMessage() for r in caplog.records if r.name == "planning.radio.stage"]
