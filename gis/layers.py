@@ -1,7 +1,8 @@
 """Reading, validating and projecting the planning layers.
 
-Formats (through pyogrio / GDAL): GeoPackage, GeoJSON, Shapefile, GeoParquet (via pyarrow), and CSV with
-longitude/latitude columns. Every layer is checked against its schema (:mod:`gis.validation`), GCJ-02
+Formats (through pyogrio / GDAL): GeoPackage, GeoJSON, Shapefile, GeoParquet (via pyarrow), and CSV or Excel
+workbooks (.xlsx, a sheet named in the layer's ``sheet``) with longitude/latitude columns, read as text cells
+(:mod:`gis.readers`) and validated alike. Every layer is checked against its schema (:mod:`gis.validation`), GCJ-02
 coordinates are converted to WGS84 when the project says so, and all layers are projected to the project's
 metric CRS. Problems across all layers are collected and raised together as one :class:`LayerError`.
 """
@@ -23,13 +24,16 @@ from pyproj import CRS
 from gis.crs import gcj02_geometries_to_wgs84, parse_crs, source_crs_problem, utm_crs_for
 from gis.errors import LayerError, Problem, raise_if_errors
 from gis.project import LAYER_NAMES, LayerSource, Project
-from gis.readers import read_csv_text
+from gis.readers import read_csv_text, read_xlsx_text
 from gis.schema import SCHEMAS
 from gis.validation import check_lonlat, outside_area_warnings, validate_frame
 
 logger = logging.getLogger(__name__)
 
 _PARQUET = (".parquet", ".geoparquet")
+_XLSX = (".xlsx", ".xlsm")
+#: Tables with lon/lat columns (text cells, a declared CRS).
+_TABLES = (".csv", *_XLSX)
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,11 @@ class Layers:
         return shapely.union_all(np.asarray(self.frames["admin"].geometry.values))
 
 
-def _read_csv(path: Path, source: LayerSource, name: str) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+def _read_table(path: Path, source: LayerSource, name: str) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """A CSV or .xlsx layer: text cells, points from its lon/lat columns in the CRS its entry declares."""
     file = str(path)
-    df = read_csv_text(path, layer=name)
+    spreadsheet = path.suffix.lower() in _XLSX
+    df = read_xlsx_text(path, layer=name, sheet=source.sheet) if spreadsheet else read_csv_text(path, layer=name)
     problems = []
     for c in (source.lon, source.lat):
         if c not in df.columns:
@@ -90,7 +96,8 @@ def _read_csv(path: Path, source: LayerSource, name: str) -> tuple[gpd.GeoDataFr
             [
                 Problem(
                     name,
-                    "CSV layer has no CRS; expected `crs` (e.g. 'EPSG:4326' or 'EPSG:4490') in its [layers] entry",
+                    f"{'XLSX' if spreadsheet else 'CSV'} layer has no CRS; expected `crs` (e.g. 'EPSG:4326' or "
+                    "'EPSG:4490') in its [layers] entry",
                     file=file,
                 )
             ]
@@ -135,8 +142,11 @@ def read_layer(source: LayerSource, name: str) -> tuple[gpd.GeoDataFrame, list[P
         raise LayerError([Problem(name, "file does not exist", file=file)])
     problems: list[Problem] = []
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        frame, problems = _read_csv(path, source, name)
+    if suffix in _TABLES:
+        frame, problems = _read_table(path, source, name)
+    elif suffix == ".xls":
+        msg = "is an Excel 97-2003 workbook (.xls); expected .xlsx (save it as an Excel Workbook) or CSV"
+        raise LayerError([Problem(name, msg, file=file)])
     elif suffix in _PARQUET:
         try:
             frame = gpd.read_parquet(path)
@@ -170,7 +180,7 @@ def read_layer(source: LayerSource, name: str) -> tuple[gpd.GeoDataFrame, list[P
     declared = parse_crs(source.crs, what=f"layers.{name}.crs") if source.crs else None
     if frame.crs is None and declared is not None:
         frame = frame.set_crs(declared)
-    elif frame.crs is not None and declared is not None and not frame.crs.equals(declared) and suffix != ".csv":
+    elif frame.crs is not None and declared is not None and not frame.crs.equals(declared) and suffix not in _TABLES:
         problems.append(
             Problem(
                 name,

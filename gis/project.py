@@ -69,14 +69,17 @@ class LayerSource:
     Attributes
     ----------
     path : Path
-        File (GeoPackage, GeoJSON, Shapefile, GeoParquet, or CSV with lon/lat columns).
+        File (GeoPackage, GeoJSON, Shapefile, GeoParquet, or CSV or .xlsx with lon/lat columns).
     layer : str or None
         Layer inside a multi-layer file (GeoPackage); default: the layer named like the coverplan layer
         if the file has one, else the file's only layer.
     crs : str or None
-        CRS to assume when the file carries none (required for CSV).
+        CRS to assume when the file carries none (required for CSV and .xlsx).
     lon, lat : str
-        Column names of a CSV's coordinates.
+        Column names of a CSV's or a workbook's coordinates.
+    sheet : str or None
+        Sheet of an .xlsx workbook; default: the sheet named like the coverplan layer if there is one, else the
+        workbook's only sheet with data.
     """
 
     path: Path
@@ -84,6 +87,7 @@ class LayerSource:
     crs: str | None = None
     lon: str = "lon"
     lat: str = "lat"
+    sheet: str | None = None
 
 
 def _num(
@@ -422,8 +426,8 @@ def _layer_source(name: str, raw: Any, *, path: Path) -> LayerSource:
     if not isinstance(raw, Mapping) or "path" not in raw:
         msg = f"{path}: [layers] `{name}` = {raw!r}; expected a path or a table with `path`"
         raise ProjectError(msg)
-    _unknown(raw, {"path", "layer", "crs", "lon", "lat"}, where=f"layers.{name}", path=path)
-    for key in ("path", "layer", "crs", "lon", "lat"):
+    _unknown(raw, {"path", "layer", "crs", "lon", "lat", "sheet"}, where=f"layers.{name}", path=path)
+    for key in ("path", "layer", "crs", "lon", "lat", "sheet"):
         val = raw.get(key)
         if val is not None and (not isinstance(val, str) or not val.strip()):
             msg = f"{path}: [layers.{name}] `{key}` = {val!r}; expected a non-empty text"
@@ -442,6 +446,7 @@ def _layer_source(name: str, raw: Any, *, path: Path) -> LayerSource:
         crs=crs,
         lon=str(raw.get("lon", "lon")),
         lat=str(raw.get("lat", "lat")),
+        sheet=raw.get("sheet"),
     )
 
 

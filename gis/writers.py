@@ -91,7 +91,7 @@ def write_xlsx(
     widths : mapping of sheet name to {column: width in characters}, optional
         Default: fitted to the longest value (a CJK character counts two).
 
-    The header row is frozen and bold.
+    The header row is bold, frozen and has filter buttons.
     """
 
     path = Path(path)
@@ -117,6 +117,8 @@ def write_xlsx(
             width = wid.get(col) or _fit_width([str(head.get(col, col)), *(str(x) for x in frame[col].tolist()[:500])])
             ws.column_dimensions[get_column_letter(j)].width = width
         ws.freeze_panes = "A2"
+        if len(frame.columns):
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{max(len(frame), 1) + 1}"
     wb.save(path)
     return path
 

@@ -28,11 +28,14 @@ from planning.cli.synth import synth
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     """coverplan: rural telecom coverage gaps, fibre reach and universal-service pilot planning."""
-    level = logging.WARNING - 10 * verbose + 10 * quiet
+    level = max(logging.DEBUG, min(logging.WARNING - 10 * verbose + 10 * quiet, logging.CRITICAL))
+    # the handler shows what -v/-q asks for; the loggers pass INFO on, so progress records reach the progress
+    # display (planning.cli.common.Steps) and the INFO lines of other libraries (dask.distributed's ~30 when
+    # --dask starts a cluster) stay hidden without -v
     logging.basicConfig(
-        level=max(logging.DEBUG, min(level, logging.CRITICAL)),
+        level=min(level, logging.INFO),
         format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False)],
+        handlers=[RichHandler(console=console, show_path=False, level=level)],
         force=True,
     )
     logging.getLogger("pyogrio").setLevel(max(logging.WARNING, level))

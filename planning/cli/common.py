@@ -1,17 +1,20 @@
-"""What every command shares: the error console, problem tables, exit code 2 for bad input, step display."""
+"""What every command shares: the error console, problem tables, exit code 2 for bad input, progress display."""
 
 from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import NoReturn
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gis.errors import Problem
+from planning.progress import progress_of
 
 logger = logging.getLogger(__name__)
 
@@ -38,15 +41,22 @@ def problem_table(problems: list[Problem], *, title: str) -> Table:
 
 
 def report_problems(problems: list[Problem]) -> None:
+    """Errors and warnings, once: as tables on a terminal, as ``ERROR ...``/``WARNING ...`` lines (for logs and
+    grep) when stderr is piped or written to a file."""
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
-    if errors:
-        console.print(problem_table(errors, title=f"{len(errors)} error(s)"))
-    if warnings:
-        console.print(problem_table(warnings[:100], title=f"{len(warnings)} warning(s)"))
-    # plain lines too, for logs and grep
+    if console.is_terminal:
+        if errors:
+            console.print(problem_table(errors, title=f"{len(errors)} error(s)"))
+        if warnings:
+            console.print(problem_table(warnings[:100], title=f"{len(warnings)} warning(s)"))
+        return
     for p in errors:
         click.echo(f"ERROR {p}", err=True)
+    for p in warnings[:100]:
+        click.echo(f"WARNING {p}", err=True)
+    if len(warnings) > 100:
+        click.echo(f"WARNING ... and {len(warnings) - 100} more warning(s)", err=True)
 
 
 def fail(message: str) -> NoReturn:
@@ -55,23 +65,106 @@ def fail(message: str) -> NoReturn:
 
 
 class Steps:
-    """A rich progress display of named steps (progress bars only in the CLI)."""
+    """What a long run shows on the command line: the stages the runner starts (its ``progress`` callback) and
+    the items its stages report (:func:`planning.progress.log_progress`, caught from the logging records; library
+    code only logs).
 
-    def __init__(self, enabled: bool) -> None:
+    On a terminal a rich progress display: a line per stage with a spinner, and for stages that report items a
+    bar, ``done/total`` and the time spent. Piped or written to a log: plain lines on stderr, one when a stage
+    starts and one per 25 % of a stage's items, each with the seconds since the start. Nothing when disabled
+    (``-q``).
+    """
+
+    def __init__(self, enabled: bool, *, live: bool | None = None) -> None:
         self.enabled = enabled
-        self.status = None
+        self.live = enabled and (console.is_terminal if live is None else live)
+        self.display: Progress | None = None
+        self.task: TaskID | None = None
+        self.stage = ""
+        self.started = time.perf_counter()
+        self.shown: dict[str, int] = {}
+        self.handler = _ProgressRecords(self)
 
     def __enter__(self) -> Steps:
         if self.enabled:
-            self.status = console.status("starting")
-            self.status.__enter__()
+            logging.getLogger().addHandler(self.handler)
+        if self.live:
+            self.display = Progress(
+                SpinnerColumn(finished_text="✓"),
+                TextColumn("{task.description}"),
+                BarColumn(bar_width=30),
+                TextColumn("{task.fields[count]}"),
+                TimeElapsedColumn(),
+                console=console,
+            )
+            self.display.start()
         return self
 
     def __call__(self, step: str) -> None:
-        if self.status is not None:
-            self.status.update(f"[bold]{step}[/bold]")
+        """A stage started."""
         logger.info("step: %s", step)
+        if not self.enabled:
+            return
+        if self.display is None:
+            self._line(step)
+            self.stage = step
+            return
+        head = step.split(":", maxsplit=1)[0]
+        if self.task is not None and head == self.stage.split(":", maxsplit=1)[0]:  # a part (inputs: villages)
+            self.display.update(self.task, description=step)
+        else:
+            self._finish_task()
+            self.task = self.display.add_task(step, total=None, count="")
+        self.stage = step
+
+    def items(self, task: str, done: int, total: int) -> None:
+        """``done`` of ``total`` items of ``task`` (within the current stage) are finished."""
+        if not self.enabled:
+            return
+        if self.display is not None and self.task is not None:
+            head = self.stage.split(" (", maxsplit=1)[0].split(":", maxsplit=1)[0]
+            self.display.update(
+                self.task,
+                total=max(total, 1),
+                completed=done,
+                description=task if task.startswith(head) else f"{head}: {task}",
+                count=f"{done:,}/{total:,}",
+            )
+            return
+        quarter = 4 * done // total if total > 0 else 4
+        if quarter > self.shown.get(task, 0):
+            self.shown[task] = quarter
+            self._line(f"{task}: {done:,}/{total:,} ({done / total if total else 1:.0%})")
+
+    def _finish_task(self) -> None:
+        if self.display is not None and self.task is not None:
+            task = self.display.tasks[self.task]
+            total = task.total or 1
+            name = self.stage.split(":", maxsplit=1)[0]
+            self.display.update(
+                self.task, total=total, completed=total, description=task.description if task.fields["count"] else name
+            )
+            self.display.stop_task(self.task)
+
+    def _line(self, text: str) -> None:
+        click.echo(f"coverplan [{time.perf_counter() - self.started:6.1f} s] {text}", err=True)
 
     def __exit__(self, *exc: object) -> None:
-        if self.status is not None:
-            self.status.__exit__(*exc)
+        logging.getLogger().removeHandler(self.handler)
+        if self.display is not None:
+            if exc[0] is None:
+                self._finish_task()
+            self.display.stop()
+
+
+class _ProgressRecords(logging.Handler):
+    """Hands the progress records of :func:`planning.progress.log_progress` to a :class:`Steps`."""
+
+    def __init__(self, steps: Steps) -> None:
+        super().__init__(level=logging.INFO)
+        self.steps = steps
+
+    def emit(self, record: logging.LogRecord) -> None:
+        found = progress_of(record)
+        if found is not None:
+            self.steps.items(*found)

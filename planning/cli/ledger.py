@@ -48,13 +48,18 @@ def ledger_show(ledger_file: Path, at: str | None) -> None:
     except LedgerError as exc:
         _ledgerfail(exc)
     counts = frame.groupby(["county", "status"]).size().unstack(fill_value=0)
-    table = Table(title=f"{ledger_file.name}{' at ' + at if at else ''}: {len(frame)} rows")
-    table.add_column("county")
-    for c in counts.columns:
-        table.add_column(str(c), justify="right")
-    for county, row in counts.iterrows():
-        table.add_row(str(county), *(str(int(x)) for x in row))
-    Console().print(table)
+    title = f"{ledger_file.name}{' at ' + at if at else ''}: {len(frame)} rows"
+    out = Console()
+    if out.is_terminal:  # a table on a terminal, plain lines (for grep and logs) otherwise: never both
+        table = Table(title=title)
+        table.add_column("county")
+        for c in counts.columns:
+            table.add_column(str(c), justify="right")
+        for county, row in counts.iterrows():
+            table.add_row(str(county), *(str(int(x)) for x in row))
+        out.print(table)
+        return
+    click.echo(title)
     for county, row in counts.iterrows():
         click.echo(f"{county}: " + ", ".join(f"{c} {int(x)}" for c, x in row.items()))
 
@@ -121,20 +126,23 @@ def ledger_reconcile(ledger_file: Path, counts_file: Path, at: str | None) -> No
         rec = reconcile(ledger_school_counts(ledger_file, at=_date_arg(at, "--at") if at else None), official)
     except LedgerError as exc:
         _ledgerfail(exc)
-    table = Table(title=f"unconnected schools: ledger vs {counts_file.name}")
-    for col in ("city", "county", "official", "ledger", "difference"):
-        table.add_column(col, justify="right" if col in ("official", "ledger", "difference") else "left")
-    for _, r in rec.iterrows():
-        table.add_row(
-            *("" if pd.isna(r[c]) else str(r[c]) for c in ("city", "county", "official", "ledger", "difference"))
-        )
-    Console().print(table)
-    for _, r in rec[rec["difference"] != 0].iterrows():
-        click.echo(
-            f"DIFF {'' if pd.isna(r['city']) else r['city']} {r['county']}: official "
-            f"{'-' if pd.isna(r['official']) else r['official']}, ledger "
-            f"{'-' if pd.isna(r['ledger']) else r['ledger']} ({int(r['difference']):+d})"
-        )
+    out = Console()
+    if out.is_terminal:  # the table on a terminal, the differing rows as lines otherwise: never both
+        table = Table(title=f"unconnected schools: ledger vs {counts_file.name}")
+        for col in ("city", "county", "official", "ledger", "difference"):
+            table.add_column(col, justify="right" if col in ("official", "ledger", "difference") else "left")
+        for _, r in rec.iterrows():
+            table.add_row(
+                *("" if pd.isna(r[c]) else str(r[c]) for c in ("city", "county", "official", "ledger", "difference"))
+            )
+        out.print(table)
+    else:
+        for _, r in rec[rec["difference"] != 0].iterrows():
+            click.echo(
+                f"DIFF {'' if pd.isna(r['city']) else r['city']} {r['county']}: official "
+                f"{'-' if pd.isna(r['official']) else r['official']}, ledger "
+                f"{'-' if pd.isna(r['ledger']) else r['ledger']} ({int(r['difference']):+d})"
+            )
     by_city = rec.groupby(rec["city"].fillna("(not in table)"))[["official", "ledger"]].sum()
     for city, r in by_city.iterrows():
         click.echo(f"city {city}: official {int(r['official'])}, ledger {int(r['ledger'])}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -67,7 +66,7 @@ def _run(
 ) -> None:
     try:
         project = load_project(project_file)
-        with Steps(enabled=not quiet and sys.stderr.isatty()) as steps:
+        with Steps(enabled=not quiet) as steps:
             result = run_pipeline(
                 project,
                 out,

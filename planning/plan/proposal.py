@@ -60,6 +60,7 @@ from planning.plan.outcome import (
     totals_of,
     with_lots,
 )
+from planning.progress import log_progress
 from planning.status.stage import GapsResult
 
 logger = logging.getLogger(__name__)
@@ -383,6 +384,7 @@ def solve_rounds(
         if len(alloc):
             priced[fib_sel] = alloc.reindex(cands["source"].iloc[fib_sel]).to_numpy()
         key = _rank(goal, res, true_cost)
+        log_progress(logger, "optimiser rounds", k + 1, n_rounds)
         if ok and (best is None or key > best[0]):
             best = (key, res, priced, routes)
         sig = tuple(sel.tolist())
@@ -546,7 +548,7 @@ def cost_curve(
         budgets_cny = total * np.arange(1, points + 1) / points if total > 0 else np.array([])
     limit = max(5.0, project.optimise.time_limit_s / max(len(budgets_cny), 1))
     rows = []
-    for b in np.asarray(budgets_cny, dtype=float):
+    for i, b in enumerate(np.asarray(budgets_cny, dtype=float)):
         cset, res, after, cost = budget_run(project, gaps, proposal, float(b), fibre=fibre, time_limit_s=limit)
         weights = class_weights(cset.demands)
         served = np.asarray(res.covered, dtype=bool)
@@ -565,4 +567,5 @@ def cost_curve(
                 "status": res.status,
             }
         )
+        log_progress(logger, "cost curve budgets", i + 1, len(budgets_cny))
     return pd.DataFrame(rows)

@@ -1,15 +1,30 @@
-"""Bilingual labels (zh, en) and colours of the folium map and the report.
+"""Bilingual labels (zh, en), column metadata, code names and colours of the map, the report and the workbook.
 
-Every text a planner reads on the map or in the report comes from :data:`LABELS`, so both languages stay
-complete: :func:`label` raises on a key missing here rather than showing a raw key.
+Every text a planner reads on the map or in the report comes from here, so both languages stay complete:
+
+* :data:`LABELS` and :func:`label`: layer names, legend, popup facts, report headings (a missing key raises
+  rather than showing a raw key);
+* :data:`COLUMNS` and :func:`column_meta`: one table of column metadata (heading in Chinese and English, kind:
+  ``share``, ``cny``, ``km``, ``m``, ``count``, ``number``, ``flag``, ``code``, ``text``) used by ``report.html``,
+  ``report.xlsx`` (headings, number formats, widths) and the map's popups. A column it does not know is still
+  shown: its heading is its name and its kind follows the unit in the name (``_share``, ``_cny``, ``_km``,
+  ``_m``, ``n_``) or its dtype;
+* :data:`CODES` and :func:`code_text`: the planner's words for the codes in the data (``new_site`` 新建基站,
+  ``broadband;4g`` 宽带、4G, ``microwave`` 微波回传 ...); an unknown code is shown as it is.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+import numpy as np
+import pandas as pd
+
 Language = Literal["zh", "en"]
+ColumnKind = Literal["share", "cny", "km", "m", "count", "year", "number", "flag", "code", "text"]
 
 LABELS: dict[str, tuple[str, str]] = {
     # layers
@@ -167,6 +182,267 @@ LABELS: dict[str, tuple[str, str]] = {
         "same answer as a run with that budget.",
     ),
     "note_gap": ("求解状态：{status}，最优性差距 {gap}。", "Solver status: {status}, optimality gap {gap}."),
+    "tiles_failed": (
+        "在线底图无法加载（无网络或内网），已切换为本地地形晕渲底图。",
+        "Online tiles cannot be loaded (no network or an intranet): showing the local hillshade background.",
+    ),
+    "layers_button": ("图层", "Layers"),
+    "region_row": ("全区合计", "Region total"),
+}
+
+#: Sheet names of the report workbook (Excel allows 31 characters); a table not listed keeps its key.
+TABLE_TITLES: dict[str, tuple[str, str]] = {
+    "region": ("全区指标", "Region"),
+    "provinces": ("分省汇总", "Provinces"),
+    "counties": ("分区县", "Counties"),
+    "batches": ("分批建设", "Batches"),
+    "short": ("未达标指标", "KPIs short"),
+    "interventions": ("建设项目", "Interventions"),
+    "lots": ("标段", "Tender lots"),
+    "ledger": ("台账", "Ledger"),
+    "ledger_changes": ("台账变更", "Ledger changes"),
+    "verification": ("待核实清单", "To verify"),
+    "cost_curve": ("投资与覆盖", "Cost vs coverage"),
+}
+
+
+@dataclass(frozen=True)
+class ColumnMeta:
+    """How a planner reads one column: its heading in Chinese and English, its kind, and for ``code`` columns the
+    code list (:data:`CODES`; default: the column's name) that names its values; ``decimals`` overrides the
+    kind's decimals."""
+
+    zh: str
+    en: str
+    kind: ColumnKind = "text"
+    codes: str | None = None
+    decimals: int | None = None
+
+    def heading(self, language: Language) -> str:
+        """The heading in ``language``."""
+        return self.zh if language == "zh" else self.en
+
+
+def _c(
+    zh: str, en: str, kind: ColumnKind = "text", codes: str | None = None, decimals: int | None = None
+) -> ColumnMeta:
+    return ColumnMeta(zh, en, kind, codes, decimals)
+
+
+#: Column metadata of every table a planner reads (report, workbook, popups). A key ``table.column`` overrides
+#: ``column`` for that table only.
+#: The KPIs' names (planning.status.kpi.KPIS), for their columns' headings.
+_KPI_NAMES = (
+    ("poor_broadband", "贫困村宽带通达率", "Poor villages with broadband"),
+    ("poor_4g", "贫困村4G覆盖率", "Poor villages with 4G"),
+    ("village_5g", "行政村5G通达率", "Villages with 5G"),
+    ("school_connected", "学校联网率", "Schools connected"),
+    ("school_outlet", "学校出口带宽达标率", "Schools at the outlet target"),
+    ("tp_connected", "教学点联网率", "Teaching points connected"),
+)
+COLUMNS: dict[str, ColumnMeta] = {
+    # region
+    "indicator": _c("指标", "Indicator"),
+    "target": _c("目标", "Target", "share"),
+    "before": _c("方案前", "Before", "share"),
+    "after": _c("方案后", "After", "share"),
+    "met": _c("是否达标", "Met", "flag"),
+    # counties and provinces
+    "province": _c("省份", "Province"),
+    "county": _c("区县", "County"),
+    "villages": _c("村庄数", "Villages", "count"),
+    "poor_villages": _c("贫困村数", "Poor villages", "count"),
+    "schools": _c("学校数", "Schools", "count"),
+    "demands": _c("需求点数", "Demands", "count"),
+    "demands_served": _c("已满足需求点数", "Demands served", "count"),
+    "poor_broadband_share": _c("贫困村宽带通达率", "Poor villages with broadband", "share"),
+    "poor_broadband_share_before": _c("贫困村宽带通达率（前）", "Poor villages with broadband, before", "share"),
+    "poor_broadband_share_after": _c("贫困村宽带通达率（后）", "Poor villages with broadband, after", "share"),
+    "poor_broadband_shortfall_before": _c("贫困村缺口（前）", "Poor villages short, before", "count"),
+    "poor_broadband_shortfall_after": _c("贫困村缺口（后）", "Poor villages short, after", "count"),
+    "schools_outlet_share": _c("学校出口带宽达标率", "Schools at outlet target", "share"),
+    "schools_outlet_share_before": _c("学校带宽达标率（前）", "Schools at outlet target, before", "share"),
+    "schools_outlet_share_after": _c("学校带宽达标率（后）", "Schools at outlet target, after", "share"),
+    "schools_outlet_shortfall_before": _c("学校缺口（前）", "Schools short, before", "count"),
+    "schools_outlet_shortfall_after": _c("学校缺口（后）", "Schools short, after", "count"),
+    "meets_all_before": _c("全部达标（前）", "All targets met, before", "flag"),
+    "meets_all_after": _c("全部达标（后）", "All targets met, after", "flag"),
+    # batches
+    "batch": _c("批次", "Batch", "count"),
+    "cost_cny": _c("投资（元）", "Cost (CNY)", "cny"),
+    "cumulative_cost_cny": _c("累计投资（元）", "Cumulative cost (CNY)", "cny"),
+    "interventions": _c("项目数", "Interventions", "count"),
+    "villages_with_broadband": _c("通宽带村数", "Villages with broadband", "count"),
+    # interventions
+    "candidate_id": _c("项目编号", "Intervention ID"),
+    "kind": _c("类型", "Kind", "code"),
+    "backhaul": _c("回传", "Backhaul", "code"),
+    "n_served": _c("服务点数", "Points served", "count"),
+    "serves": _c("服务对象", "Serves"),
+    "weight_served": _c("服务加权需求", "Weighted demand served", "number"),
+    # ledger
+    "id": _c("编号", "ID"),
+    "layer": _c("类别", "Layer", "code"),
+    "name": _c("名称", "Name"),
+    "lacks": _c("缺口", "Lacks", "code"),
+    "access": _c("接入方式", "Access", "code"),
+    "remedy": _c("建议措施", "Remedy", "code"),
+    "remedy_cost_cny": _c("估算投资（元）", "Estimated cost (CNY)", "cny"),
+    "closed_in_batch": _c("解决批次", "Closed in batch", "count"),
+    "remaining": _c("仍未解决", "Remaining", "flag"),
+    "status": _c("状态", "Status", "code"),
+    "status_date": _c("状态日期", "Status date"),
+    "note": _c("备注", "Note"),
+    # cost curve
+    "budget_cny": _c("预算（元）", "Budget (CNY)", "cny"),
+    "weight_share": _c("加权需求满足率", "Weighted demand served", "share"),
+    "gap": _c("最优性差距", "Optimality gap", "share", decimals=2),
+    "cost_curve.status": _c("求解状态", "Solver status", "code"),
+    # popups and other outputs
+    "population": _c("人口", "Population", "count"),
+    "students": _c("学生数", "Students", "count"),
+    "operator": _c("运营商", "Operator", "code"),
+    "tech": _c("制式", "Technology", "code"),
+    "length_km": _c("长度（公里）", "Length (km)", "km"),
+    "length_m": _c("长度（米）", "Length (m)", "m"),
+    "fibre_distance_m": _c("新建光缆距离（米）", "New fibre to build (m)", "m"),
+    "outlet_mbps": _c("出口带宽（Mbps）", "Outlet (Mbps)", "number"),
+    # KPIs, evidence, plan (issue 18)
+    "n": _c("统计数", "Counted", "count"),
+    "counties_short": _c("未达标区县数", "Counties short", "count"),
+    "teaching_points": _c("教学点数", "Teaching points", "count"),
+    "year": _c("年度", "Year", "year"),
+    "remedy_id": _c("措施编号", "Intervention IDs"),
+    "evidence": _c("依据", "Evidence", "code"),
+    "what": _c("需核实内容", "To check"),
+    "kpi": _c("指标", "KPI", "code"),
+    "have": _c("已达", "Have", "count"),
+    "shortfall": _c("缺口", "Shortfall", "count"),
+    "not_coverable": _c("无可行方案数", "With no remedy", "count"),
+    "field": _c("字段", "Field", "code"),
+    "old": _c("原值", "Old"),
+    "new": _c("新值", "New"),
+    "rows": _c("行数", "Rows", "count"),
+    "lot": _c("标段", "Lot", "count"),
+    "extent_km": _c("范围（公里）", "Extent (km)", "km"),
+    "counties": _c("区县", "Counties"),
+    "allocated_cost_cny": _c("分摊投资（元）", "Allocated cost (CNY)", "cny"),
+    "over_budget": _c("超出年度预算", "Over the yearly budget", "flag"),
+    "unconnected_schools_share": _c("未联网学校解决率", "Unconnected schools served", "share"),
+    "poor_villages_share": _c("贫困村需求解决率", "Poor-village needs served", "share"),
+    "rest_share": _c("其余需求解决率", "Other needs served", "share"),
+    "ledger_changes.old": _c("原状态", "From", "code", codes="status"),
+    "ledger_changes.new": _c("新状态", "To", "code", codes="status"),
+    **{
+        f"{k}_{x}": _c(f"{zh}（{wz}）", f"{en}, {we}", "share")
+        for k, zh, en in _KPI_NAMES
+        for x, wz, we in (("before", "前", "before"), ("after", "后", "after"))
+    },
+    **{f"{k}_share": _c(zh, en, "share") for k, zh, en in _KPI_NAMES},
+    **{f"{k}_shortfall_after": _c(f"{zh}缺口（后）", f"{en}: short after", "count") for k, zh, en in _KPI_NAMES},
+}
+
+#: The planner's words for the codes of each code list (a ``;``-joined value names several codes).
+CODES: dict[str, dict[str, tuple[str, str]]] = {
+    "kind": {
+        "fibre": ("光纤延伸", "Fibre extension"),
+        "new_site": ("新建基站", "New site"),
+        "upgrade_5g": ("5G 升级", "5G upgrade"),
+        "share": ("共享铁塔（4G）", "Shared tower (4G)"),
+        "share_5g": ("共享铁塔（5G）", "Shared tower (5G)"),
+        "satellite": ("卫星接入", "Satellite connection"),
+        "line_upgrade": ("线路提速", "Faster line tier"),
+        "village": ("行政村", "Village"),
+        "poor_village": ("贫困村", "Poor village"),
+        "primary": ("小学", "Primary school"),
+        "secondary": ("中学", "Secondary school"),
+        "teaching_point": ("教学点", "Teaching point"),
+        "backbone": ("干线光缆", "Backbone"),
+        "distribution": ("配线光缆", "Distribution"),
+        "upgrade": ("升级", "Upgrade"),
+    },
+    "backhaul": {
+        "fibre": ("光纤回传", "Fibre backhaul"),
+        "microwave": ("微波回传", "Microwave backhaul"),
+        "satellite": ("卫星回传", "Satellite backhaul"),
+        "existing": ("原有回传", "Existing backhaul"),
+    },
+    "access": {
+        "fibre": ("光纤", "Fibre"),
+        "4g": ("4G", "4G"),
+        "5g": ("5G", "5G"),
+        "satellite": ("卫星", "Satellite"),
+        "none": ("无", "None"),
+        "unknown": ("未知", "Unknown"),
+    },
+    "lacks": {
+        "broadband": ("宽带", "Broadband"),
+        "4g": ("4G", "4G"),
+        "5g": ("5G", "5G"),
+        "connection": ("未联网", "Connection"),
+        "outlet_target": ("出口带宽不达标", "Outlet below target"),
+    },
+    "remedy": {
+        "fibre_extension": ("光纤延伸", "Fibre extension"),
+        "fibre": ("光纤延伸", "Fibre extension"),
+        "line_upgrade": ("线路提速", "Faster line tier"),
+        "new_site": ("新建基站", "New site"),
+        "upgrade_5g": ("5G 升级", "5G upgrade"),
+        "share": ("共享铁塔（4G）", "Shared tower (4G)"),
+        "share_5g": ("共享铁塔（5G）", "Shared tower (5G)"),
+        "satellite": ("卫星接入", "Satellite connection"),
+    },
+    "evidence": {
+        "measured": ("验收实测", "Measured"),
+        "reported": ("上报", "Reported"),
+        "predicted": ("模型预测", "Predicted"),
+        "unknown": ("未知", "Unknown"),
+    },
+    "kpi": {k: (zh, en) for k, zh, en in _KPI_NAMES},
+    "field": {
+        "status": ("状态", "Status"),
+        "remedy": ("措施", "Remedy"),
+        "remedy_id": ("措施编号", "Intervention IDs"),
+        "remedy_cost_cny": ("估算投资", "Estimated cost"),
+        "batch": ("批次", "Batch"),
+        "year": ("年度", "Year"),
+        "funding": ("资金来源", "Funding"),
+        "lacks": ("缺口", "Lacks"),
+        "measured_mbps": ("实测带宽", "Measured Mbps"),
+        "reason": ("核减原因", "Exclusion reason"),
+    },
+    "status": {
+        "optimal": ("最优", "Optimal"),
+        "feasible": ("可行（未证明最优）", "Feasible (not proven optimal)"),
+        "infeasible": ("不可行", "Infeasible"),
+        "unconnected": ("未通", "Unconnected"),
+        "planned": ("已规划", "Planned"),
+        "under_construction": ("在建", "Under construction"),
+        "connected": ("已通", "Connected"),
+        "verified": ("已核验", "Verified"),
+        "completed": ("已竣工", "Completed"),
+        "accepted": ("已验收", "Accepted"),
+        "excluded": ("已核减", "Excluded"),
+    },
+    "layer": {"villages": ("村庄", "Village"), "schools": ("学校", "School")},
+    "operator": {
+        "CMCC": ("中国移动", "China Mobile"),
+        "CUCC": ("中国联通", "China Unicom"),
+        "CTCC": ("中国电信", "China Telecom"),
+        "CBN": ("中国广电", "China Broadcasting Network"),
+    },
+    "tech": {"4g": ("4G", "4G"), "5g": ("5G", "5G"), "fibre": ("光纤", "Fibre")},
+}
+
+#: Excel number format of each column kind (``decimals`` of a column override the share/number/km decimals).
+EXCEL_FORMATS: dict[ColumnKind, str] = {
+    "share": "0.0%",
+    "cny": "#,##0",
+    "km": "#,##0.0",
+    "m": "#,##0",
+    "count": "#,##0",
+    "year": "0",
+    "number": "#,##0.0",
 }
 
 #: Village broadband status colours (fill).
@@ -213,3 +489,124 @@ def served_text(serves: str, names: Mapping[str, str], *, limit: int | None = No
     shown = items if limit is None else items[:limit]
     text = sep.join(f"{names.get(x, x)} ({x.split(':', 1)[-1]})" for x in shown)
     return text + (f" … +{len(items) - len(shown)}" if len(items) > len(shown) else "")
+
+
+def column_meta(column: str, *, table: str | None = None, dtype: Any = None) -> ColumnMeta:
+    """The metadata of ``column`` (``table.column`` first); for a column :data:`COLUMNS` does not know, its name
+    as heading and a kind from the unit in its name (``_share``, ``_cny``, ``_km``, ``_m``, ``n_``), else from
+    ``dtype`` (bool: flag, integer: count, float: number, else text)."""
+    found = COLUMNS.get(f"{table}.{column}") if table else None
+    found = found or COLUMNS.get(column)
+    if found is not None:
+        return replace(found, codes=column) if found.kind == "code" and found.codes is None else found
+    return ColumnMeta(column, column, _guess_kind(column, dtype))
+
+
+def known_column(column: str, *, table: str | None = None) -> bool:
+    """Whether :data:`COLUMNS` has metadata for ``column`` (of ``table``)."""
+    return column in COLUMNS or (table is not None and f"{table}.{column}" in COLUMNS)
+
+
+def _guess_kind(column: str, dtype: Any) -> ColumnKind:
+    name = column.lower()
+    by_unit: tuple[tuple[tuple[str, ...], ColumnKind], ...] = (
+        (("_share", "_share_before", "_share_after"), "share"),
+        (("_cny",), "cny"),
+        (("_km",), "km"),
+        (("_m",), "m"),
+    )
+    for suffixes, kind in by_unit:
+        if name.endswith(suffixes) or name == suffixes[0].lstrip("_"):
+            return kind
+    if name.startswith("n_"):
+        return "count"
+    kind_name = getattr(dtype, "kind", None)
+    if kind_name == "b" or str(dtype) == "boolean":
+        return "flag"
+    if kind_name in ("i", "u") or str(dtype) in ("Int64", "Int32"):
+        return "count"
+    if kind_name == "f":
+        return "number"
+    return "text"
+
+
+def code_text(value: Any, codes: str, language: Language) -> str:
+    """The planner's words for a code (or several, ``;``-joined) of the code list ``codes``; unknown codes stay
+    as they are, an empty value is empty."""
+    if _missing(value):
+        return ""
+    names = CODES.get(codes, {})
+    parts = [p for p in str(value).split(";") if p]
+    words = [names[p][0 if language == "zh" else 1] if p in names else p for p in parts]
+    return ("、" if language == "zh" else ", ").join(words)
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN, NaT or pd.NA (a list or array is not missing)."""
+    if value is None:
+        return True
+    try:
+        out = pd.isna(value)
+    except (TypeError, ValueError):
+        return False
+    return bool(out) if isinstance(out, bool | np.bool_) else False
+
+
+def format_value(value: Any, meta: ColumnMeta, language: Language, *, flag_marks: bool = True) -> str:
+    """The text a planner reads for one value: shares as ``98.8%``, CNY as ``1,234,567``, km with one decimal,
+    counts with thousands separators, codes translated, flags as ✓/✗ (or 是/否 with ``flag_marks=False``);
+    an empty value as ``–``."""
+    if _missing(value) or (isinstance(value, str) and not value and meta.kind != "text"):
+        return "–"
+    if meta.kind == "flag":
+        yes = _truthy(value)
+        if flag_marks:
+            return "✓" if yes else "✗"
+        return label("yes" if yes else "no", language)
+    if meta.kind == "code":
+        return code_text(value, meta.codes or "", language) if meta.codes else str(value)
+    if isinstance(value, bool | np.bool_):
+        return label("yes" if value else "no", language)
+    number = _as_number(value)
+    if number is None or meta.kind == "text":
+        return str(value)
+    return _format_number(number, meta)
+
+
+def _format_number(number: float, meta: ColumnMeta) -> str:
+    if not math.isfinite(number):
+        return "–"
+    if meta.kind == "share":
+        return f"{number:.{1 if meta.decimals is None else meta.decimals}%}"
+    if meta.kind in ("cny", "m", "count"):
+        return f"{number:,.0f}"
+    if meta.kind == "year":
+        return f"{number:.0f}"
+    if meta.kind == "number" and meta.decimals is None:
+        return f"{number:,.0f}" if abs(number) >= 100 else f"{number:.4g}"
+    return f"{number:,.{1 if meta.decimals is None else meta.decimals}f}"
+
+
+def excel_format(meta: ColumnMeta) -> str | None:
+    """The Excel number format of a column (None for text, codes and flags)."""
+    base = EXCEL_FORMATS.get(meta.kind)
+    if base is None or meta.decimals is None or meta.kind not in ("share", "number", "km"):
+        return base
+    zeros = "0" * meta.decimals
+    point = f".{zeros}" if zeros else ""
+    return f"0{point}%" if meta.kind == "share" else f"#,##0{point}"
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "y", "是")
+    return bool(value)
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

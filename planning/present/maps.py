@@ -6,12 +6,19 @@ operators) reaches the page only as JSON data with ``<``, ``>`` and ``&`` escape
 search results with ``textContent``: a village called ``<script>alert(1)</script>`` shows as that text.
 
 Backgrounds
-    ``offline=True`` inlines Leaflet 1.9.4 (vendored from the npm package ``leaflet``, BSD-2-Clause, in
-    ``gis/_assets/leaflet``) and the map's own script and style, and draws only a hillshade rendered from the
-    DEM plus the admin boundaries: the file opens with no network at all (intranets). Online, Leaflet comes
-    from the jsDelivr CDN and a tile background is added: AMap (高德, GCJ-02 tiles: every layer and the hillshade
-    are shifted from WGS84 to GCJ-02 so they sit on the streets), Tianditu (天地图, CGCS2000 ~ WGS84, needs a
-    token; Chinese or English annotation by language) or OpenStreetMap, with the hillshade as an alternative.
+    Leaflet 1.9.4 (vendored from the npm package ``leaflet``, BSD-2-Clause, in ``planning/present/_assets/leaflet``)
+    and the map's own script and style are always inlined: the page never loads code from a CDN. ``offline=True``
+    draws only a hillshade rendered from the DEM plus the admin boundaries: the file opens with no network at
+    all (intranets). Online a tile background is added: AMap (高德, GCJ-02 tiles: every layer and the hillshade are
+    shifted from WGS84 to GCJ-02 so they sit on the streets), Tianditu (天地图, CGCS2000 ~ WGS84, needs a token;
+    Chinese or English annotation by language) or OpenStreetMap, with the hillshade as an alternative. When the
+    tiles cannot load (no network, an intranet: tile errors, or no tile within :data:`TILE_WAIT_MS`) the page
+    switches to the hillshade by itself and says so in a visible note.
+
+Layout
+    The layer control and the legend stack in the top-right corner under the title, each with a header that
+    collapses it; their lists are sized to the window and scroll (``coverplanPanels`` in ``coverplan_map.js``),
+    so they never overlap, at 1366 x 768 as at 1920 x 1080 (tested in headless Chromium).
 
 Rasters (hillshade, 4G/5G best-server RSRP) are warped to Web Mercator with rasterio before they are laid on
 the map, so they line up with the vectors at every zoom.
@@ -49,6 +56,7 @@ from planning.present.labels import (
     SITE_COLOURS,
     STATUS_COLOURS,
     Language,
+    code_text,
     label,
     point_names,
     served_text,
@@ -58,7 +66,8 @@ logger = logging.getLogger(__name__)
 
 Basemap = Literal["amap", "tianditu", "osm", "none"]
 ASSETS = Path(__file__).parent / "_assets"
-LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist"
+#: An online map whose tiles have not loaded after this long (ms) switches to the local hillshade.
+TILE_WAIT_MS = 8000
 _TILES = {
     "amap": (
         "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
@@ -68,7 +77,7 @@ _TILES = {
     "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "abc", "&copy; OpenStreetMap contributors"),
 }
 _TIANDITU = (
-    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
+    "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
     "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 )
 
@@ -373,12 +382,55 @@ class _HtmlControl(_RawScript):
         )
 
 
+class _TileFallback(_RawScript):
+    """Switches an online map to the local hillshade, with a visible note, when its tiles cannot load."""
+
+    def __init__(
+        self,
+        tiles: tuple[folium.map.Layer, list[folium.TileLayer]],
+        local: folium.map.Layer,
+        note: str,
+        *,
+        wait_ms: int,
+    ):
+        super().__init__()
+        self._name = "CoverplanTileFallback"
+        self.base, self.parts = tiles
+        self.local, self.note, self.wait_ms = local, note, int(wait_ms)
+
+    def script(self) -> str:
+        parts = ", ".join(t.get_name() for t in self.parts)
+        return (
+            f"coverplanTileFallback({self._parent.get_name()}, {self.base.get_name()}, [{parts}], "
+            f"{self.local.get_name()}, {json_for_script(self.note)}, {self.wait_ms});"
+        )
+
+
+class _Panels(_RawScript):
+    """Collapsible headers for the layer control and legend, and their heights fitted to the window."""
+
+    def __init__(self, layers_title: str):
+        super().__init__()
+        self._name = "CoverplanPanels"
+        self.layers_title = layers_title
+
+    def script(self) -> str:
+        return f"coverplanPanels({self._parent.get_name()}, {json_for_script(self.layers_title)});"
+
+
 # ---------------------------------------------------------------- the map
+
+
+#: Outlines of the proposal's star and diamond markers (as ``coverplanPoint`` draws them), for the legend.
+_SHAPES = {
+    "star": "0,-10 2.4,-3.1 9.5,-3.1 3.8,1.2 5.9,8.1 0,3.8 -5.9,8.1 -3.8,1.2 -9.5,-3.1 -2.4,-3.1",
+    "diamond": "0,-9 9,0 0,9 -9,0",
+}
 
 
 def _legend_html(language: Language, *, title: str, sections: list[tuple[str, list[tuple[str, str, str]]]]) -> str:
     """Legend rows: (kind: dot|ring|line|box|star, colour, text)."""
-    parts = [f"<h4>{html.escape(title)}</h4>"]
+    parts = [f'<div class="cp-toggle">{html.escape(title)}</div><div class="cp-body">']
     for head, rows in sections:
         parts.append(f'<div class="cp-sec">{html.escape(head)}</div>')
         for kind, colour, text in rows:
@@ -391,13 +443,15 @@ def _legend_html(language: Language, *, title: str, sections: list[tuple[str, li
                 sw = f'<span class="cp-sw" style="border:2px solid #000;background:{c}"></span>'
             elif kind == "line":
                 sw = f'<span class="cp-line" style="border-color:{c}"></span>'
-            elif kind == "star":
-                sw = f'<span style="color:{c};font-size:14px">&#9733;</span>'
-            elif kind == "diamond":
-                sw = f'<span style="color:{c};font-size:13px">&#9670;</span>'
+            elif kind in _SHAPES:
+                sw = (
+                    f'<svg class="cp-shape" width="14" height="14" viewBox="-10 -10 20 20">'
+                    f'<polygon points="{_SHAPES[kind]}" fill="{c}" stroke="#222" stroke-width="1.5"/></svg>'
+                )
             else:
                 sw = f'<span class="cp-box" style="background:{c}"></span>'
             parts.append(f'<div class="cp-row">{sw}<span>{html.escape(text)}</span></div>')
+    parts.append("</div>")
     return "".join(parts)
 
 
@@ -423,28 +477,38 @@ def _own_assets(m: folium.Map) -> None:
     header.add_child(_Raw(f"<script>{js}</script>"), name="coverplan_js")
 
 
-def _basemaps(m: folium.Map, basemap: Basemap, *, language: Language, tianditu_key: str) -> None:
+def _basemaps(
+    m: folium.Map, basemap: Basemap, *, language: Language, tianditu_key: str
+) -> tuple[folium.map.Layer, list[folium.TileLayer]] | None:
+    """The tile background (the base layer and its tile layers), or None for ``basemap = "none"``."""
     if basemap in _TILES:
         url, subs, attr = _TILES[basemap]
-        folium.TileLayer(
+        tiles = folium.TileLayer(
             url, attr=attr, name=label(f"basemap_{basemap}", language), subdomains=subs, max_zoom=18, overlay=False
-        ).add_to(m)
-    elif basemap == "tianditu":
+        )
+        tiles.add_to(m)
+        return tiles, [tiles]
+    if basemap == "tianditu":
         if not tianditu_key:
             msg = "`basemap` = 'tianditu' needs `tianditu_key`; expected a Tianditu token"
             raise ValueError(msg)
         name = label("basemap_tianditu", language)
         base = folium.FeatureGroup(name=name, overlay=False)
+        parts = []
         for layer in ("vec", "cva" if language == "zh" else "eva"):
-            folium.TileLayer(
+            tiles = folium.TileLayer(
                 _TIANDITU.format(layer=layer, key=tianditu_key),
                 attr="&copy; 天地图 Tianditu",
                 subdomains="01234567",
                 max_zoom=18,
                 name=f"{name} {layer}",
                 control=False,
-            ).add_to(base)
+            )
+            tiles.add_to(base)
+            parts.append(tiles)
         base.add_to(m)
+        return base, parts
+    return None
 
 
 def build_map(
@@ -466,6 +530,7 @@ def build_map(
     outlet_target_mbps: float = 100.0,
     rsrp_threshold_dbm: tuple[float, float] = (-110.0, -105.0),
     hillshade_max_px: int = 1600,
+    tile_wait_ms: int = TILE_WAIT_MS,
 ) -> folium.Map:
     """The folium map of a run.
 
@@ -491,13 +556,15 @@ def build_map(
     language : {"zh", "en"}
         Labels of layers, legend, popups and search.
     offline : bool
-        Inline Leaflet and use the hillshade as the only background (no network request at all).
+        The hillshade as the only background (no network request at all). Leaflet is inlined either way.
     basemap : {"amap", "tianditu", "osm", "none"}
         Tile background when online; ``amap`` shifts all layers to GCJ-02.
     outlet_target_mbps : float
         School outlet target that splits "at target" from "below".
     rsrp_threshold_dbm : (float, float)
         4G and 5G coverage thresholds; weaker cells stay clear.
+    tile_wait_ms : int
+        Online: with no tile loaded after this long the page switches to the hillshade (as on a tile error).
 
     All layers must be in a CRS (projected metric in a run); the map is in Web Mercator.
 
@@ -521,23 +588,10 @@ def build_map(
         lang=language,
         gcj02=(not offline) and basemap == "amap",
         max_px=hillshade_max_px,
+        tile_wait_ms=tile_wait_ms,
     )
     _backgrounds(ctx, dem, offline=offline, basemap=basemap, tianditu_key=tianditu_key)
-    ctx.add(
-        GeoJsonLayer(
-            "admin",
-            features(
-                admin,
-                title=admin["name"],
-                facts=[(label("id", language), admin["area_id"])],
-                search=None,
-                gcj02=ctx.gcj02,
-                language=language,
-                style=[{"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"}] * len(admin),
-            ),
-            name=label("admin", language),
-        )
-    )
+    _admin_layer(ctx, admin)
     if coverage is not None:
         _coverage_overlays(ctx, coverage, rsrp_threshold_dbm)
     _network_layers(ctx, fibre, sites)
@@ -547,6 +601,25 @@ def build_map(
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     m.coverplan_layers = {layer.key: layer.n_features for layer in ctx.layers}  # type: ignore[attr-defined]
     return m
+
+
+def _admin_layer(ctx: _MapContext, admin: gpd.GeoDataFrame) -> None:
+    """The admin areas as dashed outlines."""
+    ctx.add(
+        GeoJsonLayer(
+            "admin",
+            features(
+                admin,
+                title=admin["name"],
+                facts=[(label("id", ctx.lang), admin["area_id"])],
+                search=None,
+                gcj02=ctx.gcj02,
+                language=ctx.lang,
+                style=[{"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"}] * len(admin),
+            ),
+            name=label("admin", ctx.lang),
+        )
+    )
 
 
 def _check_crs(**frames: gpd.GeoDataFrame | None) -> None:
@@ -592,14 +665,16 @@ def _status_and_proposal_layers(
 
 @dataclass
 class _MapContext:
-    """The map being built: its language, whether layers are shifted to GCJ-02, the raster size limit, and the
-    GeoJSON layers added so far."""
+    """The map being built: its language, whether layers are shifted to GCJ-02, the raster size limit, the
+    GeoJSON layers added so far and the tile background (online)."""
 
     m: folium.Map
     lang: Language
     gcj02: bool
     max_px: int
+    tile_wait_ms: int = TILE_WAIT_MS
     layers: list[GeoJsonLayer] = field(default_factory=list)
+    tiles: Any = None
 
     def add(self, layer: GeoJsonLayer) -> None:
         layer.add_to(self.m)
@@ -607,30 +682,31 @@ class _MapContext:
 
 
 def _backgrounds(ctx: _MapContext, dem: Raster | None, *, offline: bool, basemap: Basemap, tianditu_key: str) -> None:
-    """Leaflet (inlined offline, CDN online), the tile background online, the hillshade from the DEM."""
+    """Leaflet inlined, the tile background online (with its fallback to the hillshade), the hillshade."""
     m = ctx.m
     m.default_js, m.default_css = [], []
-    if offline:
-        _inline_assets(m)
-    else:
-        m.default_js = [("leaflet", f"{LEAFLET_CDN}/leaflet.js")]
-        m.default_css = [("leaflet_css", f"{LEAFLET_CDN}/leaflet.css")]
-        _basemaps(m, basemap, language=ctx.lang, tianditu_key=tianditu_key)
+    _inline_assets(m)
     _own_assets(m)
+    if not offline:
+        ctx.tiles = _basemaps(m, basemap, language=ctx.lang, tianditu_key=tianditu_key)
+    local: folium.map.Layer
     if dem is not None:
         rgba, b = hillshade_rgba(dem, max_px=ctx.max_px)
         if ctx.gcj02:
             b = _shift_bounds(b)
-        folium.raster_layers.ImageOverlay(
+        local = folium.raster_layers.ImageOverlay(
             rgba,
             bounds=b,
             name=label("hillshade", ctx.lang),
             overlay=False,
-            show=offline or basemap == "none",
+            show=offline or ctx.tiles is None,
             z_index=1,
-        ).add_to(m)
-    elif offline:
-        folium.FeatureGroup(name=label("hillshade", ctx.lang), overlay=False).add_to(m)
+        )
+    else:
+        local = folium.FeatureGroup(name=label("hillshade", ctx.lang), overlay=False, show=ctx.tiles is None)
+    local.add_to(m)
+    if ctx.tiles is not None:
+        _TileFallback(ctx.tiles, local, label("tiles_failed", ctx.lang), wait_ms=ctx.tile_wait_ms).add_to(m)
 
 
 def _coverage_overlays(ctx: _MapContext, coverage: Raster, thresholds_dbm: tuple[float, float]) -> None:
@@ -664,8 +740,8 @@ def _network_layers(ctx: _MapContext, fibre: gpd.GeoDataFrame | None, sites: gpd
                     gcj02=ctx.gcj02,
                     language=lang,
                     facts=[
-                        (label("kind", lang), _col(fibre, "kind", "")),
-                        (label("operator", lang), _col(fibre, "operator", "")),
+                        (label("kind", lang), _codes(_col(fibre, "kind", ""), "kind", lang)),
+                        (label("operator", lang), _codes(_col(fibre, "operator", ""), "operator", lang)),
                         (label("length_km", lang), length_km),
                     ],
                     style=[{"color": FIBRE_COLOUR, "weight": 2, "opacity": 0.9}] * len(fibre),
@@ -688,7 +764,7 @@ def _network_layers(ctx: _MapContext, fibre: gpd.GeoDataFrame | None, sites: gpd
                         (label("tech", lang), tech.str.upper()),
                         (label("band_mhz", lang), sites["band_mhz"]),
                         (label("height_m", lang), sites["height_m"]),
-                        (label("operator", lang), _col(sites, "operator", "")),
+                        (label("operator", lang), _codes(_col(sites, "operator", ""), "operator", lang)),
                     ],
                     marker=[
                         {
@@ -708,17 +784,19 @@ def _network_layers(ctx: _MapContext, fibre: gpd.GeoDataFrame | None, sites: gpd
 
 
 def _controls(ctx: _MapContext, coverage: Raster | None, title: str) -> None:
-    """Legend, title, search box and layer control."""
+    """Title, search box, layer control and legend; the layer control and legend stack under the title in the
+    top-right corner, collapsible and sized to the window (``coverplanPanels``)."""
     lang = ctx.lang
-    _HtmlControl(
-        _legend_html(lang, title=label("legend", lang), sections=_legend_sections(lang, coverage)),
-        css_class="coverplan-legend",
-        position="bottomright",
-    ).add_to(ctx.m)
     if title:
         _TextControl(title, css_class="coverplan-title", position="topright").add_to(ctx.m)
     _Search(label("search", lang), label("no_match", lang)).add_to(ctx.m)
     folium.LayerControl(collapsed=False, position="topright").add_to(ctx.m)
+    _HtmlControl(
+        _legend_html(lang, title=label("legend", lang), sections=_legend_sections(lang, coverage)),
+        css_class="coverplan-legend",
+        position="topright",
+    ).add_to(ctx.m)
+    _Panels(label("layers_button", lang)).add_to(ctx.m)
 
 
 def _shift_bounds(b: list[list[float]]) -> list[list[float]]:
@@ -728,6 +806,11 @@ def _shift_bounds(b: list[list[float]]) -> list[list[float]]:
 
 def _col(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:
     return frame[name] if name in frame else pd.Series(default, index=frame.index, dtype=object)
+
+
+def _codes(values: pd.Series, codes: str, lang: Language) -> pd.Series:
+    """The planner's words for a column of codes (``broadband;4g`` -> 宽带、4G), empty where there is none."""
+    return pd.Series([code_text(v, codes, lang) for v in values], index=values.index, dtype=object)
 
 
 def _village_features(v: gpd.GeoDataFrame, lang: Language, *, gcj02: bool) -> dict[str, Any]:
@@ -757,7 +840,7 @@ def _village_features(v: gpd.GeoDataFrame, lang: Language, *, gcj02: bool) -> di
             (label("population", lang), _col(v, "population")),
             (label("status", lang), status_text),
             (label("is_poor", lang), poor),
-            (label("lacks", lang), _col(v, "lacks", "")),
+            (label("lacks", lang), _codes(_col(v, "lacks", ""), "lacks", lang)),
         ],
     )
 
@@ -803,7 +886,7 @@ def _school_features(s: gpd.GeoDataFrame, lang: Language, *, gcj02: bool, target
             (label("kind", lang), kind_text),
             (label("county", lang), _col(s, "county")),
             (label("students", lang), _col(s, "students")),
-            (label("access", lang), _col(s, "access")),
+            (label("access", lang), _codes(_col(s, "access"), "access", lang)),
             (label("outlet_mbps", lang), pd.to_numeric(_col(s, "outlet_mbps", np.nan), errors="coerce").round(1)),
             (label("status", lang), cls.map(lambda c: label(c, lang))),
         ],

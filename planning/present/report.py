@@ -5,8 +5,14 @@ Excel workbook.
 :func:`report_tables` builds the tables (plain DataFrames, testable without files), :func:`charts` draws them
 with matplotlib (PNG bytes), :func:`write_report` writes ``report.html`` (charts inlined as data URIs, so the
 file travels alone), ``report.xlsx`` (one sheet per table) and ``report_<table>.csv`` (UTF-8 with BOM, which
-Excel opens correctly in Chinese). Labels follow the project's language; chart labels fall back to English
-where matplotlib finds no CJK font.
+Excel opens correctly in Chinese).
+
+What a planner reads follows the project's language and one table of column metadata
+(:data:`planning.present.labels.COLUMNS`): ``report.html`` and ``report.xlsx`` carry its headings, formats
+(shares as %, CNY with thousands separators, km with one decimal) and the planner's words for codes
+(``new_site`` 新建基站); the workbook also gets Excel number formats, column widths from the longest shown text,
+and a frozen, filterable header row. The CSVs are for scripts: machine column names and codes, the same in
+every language. Charts find a CJK font by its file (:func:`cjk_font`); without one their labels are English.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import datetime as dt
 import html
 import io
 import logging
+import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +33,24 @@ import numpy as np
 import pandas as pd
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
+from matplotlib.ticker import PercentFormatter
 
 from gis.project import Project
 from gis.writers import write_csv, write_xlsx
 from planning.plan.proposal import Proposal
-from planning.present.labels import Language, label, point_names, served_text
+from planning.present.labels import (
+    TABLE_TITLES,
+    ColumnMeta,
+    Language,
+    code_text,
+    column_meta,
+    excel_format,
+    format_value,
+    label,
+    point_names,
+    served_text,
+)
 from planning.status.kpi import KPIS, REGION
 from planning.status.stage import GapsResult
 
@@ -60,6 +81,22 @@ _CJK_FONTS = (
     "Heiti SC",
     "AR PL UMing CN",
 )
+#: Font files with Chinese glyphs where Linux distributions, macOS and Windows install them. They are registered
+#: with matplotlib by path (:func:`cjk_font`): matplotlib's font cache, built on its first run, does not list a
+#: font installed after it.
+CJK_FONT_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",  # Debian/Ubuntu fonts-wqy-microhei
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",  # Debian/Ubuntu fonts-wqy-zenhei
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",  # Debian/Ubuntu fonts-noto-cjk
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",  # Arch noto-fonts-cjk
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",  # Fedora google-noto-sans-cjk-fonts
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",  # Fedora wqy-microhei-fonts
+    "/System/Library/Fonts/PingFang.ttc",  # macOS
+    "/System/Library/Fonts/STHeiti Medium.ttc",  # macOS
+    "C:/Windows/Fonts/msyh.ttc",  # Windows: Microsoft YaHei
+    "C:/Windows/Fonts/simhei.ttf",  # Windows: SimHei
+)
+_REGISTERED: set[str] = set()
 
 
 def _as_float(x: Any) -> float:
@@ -180,17 +217,16 @@ def remaining_ledger(ledger: pd.DataFrame, proposal: Proposal) -> pd.DataFrame:
 
 
 def ledger_change_table(changes: pd.DataFrame | None) -> pd.DataFrame:
-    """The run's ledger events summed up: per field and new value, how many rows (``field``, ``old``, ``new``,
-    ``rows``); status changes first."""
+    """The run's ledger events summed up: the status moves (``field`` status, ``old`` -> ``new``, ``rows``), then
+    per other field how many rows it changed (``old``/``new`` empty)."""
     cols = ["field", "old", "new", "rows"]
     if changes is None or not len(changes):
         return pd.DataFrame(columns=cols)
-    part = changes[changes["field"].isin(["status", "remedy", "batch"])]
-    out = part.groupby(["field", "old", "new"], dropna=False).size().rename("rows").reset_index()
-    if len(out) > 40:  # remedies and batches vary by row: keep the status moves and the biggest of the rest
-        out = pd.concat([out[out["field"] == "status"], out[out["field"] != "status"].nlargest(20, "rows")])
-    order = out["field"].map({"status": 0, "batch": 1, "remedy": 2})
-    return out.iloc[np.lexsort((-out["rows"].to_numpy(), order.to_numpy()))].reset_index(drop=True)[cols]
+    status = changes[changes["field"] == "status"].fillna("")
+    moves = status.groupby(["old", "new"], sort=True).size().rename("rows").reset_index().assign(field="status")
+    other = changes[changes["field"] != "status"]
+    fields = other.groupby("field", sort=True)["id"].nunique().rename("rows").reset_index().assign(old="", new="")
+    return pd.concat([moves[cols], fields[cols]], ignore_index=True)
 
 
 def report_tables(
@@ -225,215 +261,212 @@ def report_tables(
 # ---------------------------------------------------------------- charts
 
 
-def cjk_font() -> str | None:
-    """Name of an installed font with Chinese glyphs that matplotlib can use, or None."""
+def find_cjk_font_file(
+    *, candidates: tuple[str, ...] = CJK_FONT_FILES, env: Mapping[str, str] | None = None
+) -> Path | None:
+    """The first font file with Chinese glyphs: ``$COVERPLAN_CJK_FONT``, then the known install paths
+    (:data:`CJK_FONT_FILES`), then any font matplotlib already lists under a known CJK family name."""
+    env = os.environ if env is None else env
+    paths = [env["COVERPLAN_CJK_FONT"]] if env.get("COVERPLAN_CJK_FONT") else []
+    paths += list(candidates)
+    listed = {f.name: f.fname for f in font_manager.fontManager.ttflist}
+    paths += [listed[name] for name in _CJK_FONTS if name in listed]
+    return next((Path(p) for p in paths if _has_chinese(Path(p))), None)
 
-    have = {f.name for f in font_manager.fontManager.ttflist}
-    return next((f for f in _CJK_FONTS if f in have), None)
+
+def _has_chinese(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        return FT2Font(str(path)).get_char_index(ord("县")) > 0
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def cjk_font() -> str | None:
+    """The family name of a font with Chinese glyphs, registered with matplotlib by its file (so a font cache
+    built before the font was installed does not hide it), or None when there is none (see
+    :func:`find_cjk_font_file`)."""
+    path = find_cjk_font_file()
+    if path is None:
+        return None
+    if str(path) not in _REGISTERED:
+        font_manager.fontManager.addfont(str(path))
+        _REGISTERED.add(str(path))
+    return font_manager.FontProperties(fname=str(path)).get_name()
+
+
+def _chart_rc(language: Language) -> tuple[dict[str, Any], Language]:
+    """matplotlib settings of the charts and the language of their labels (English when no CJK font exists;
+    names from the data are drawn as they are either way: a CJK font is the fallback of English labels)."""
+    font = cjk_font()
+    if font is None:
+        logger.warning(
+            "no font with Chinese glyphs for the charts (install fonts-wqy-microhei or fonts-noto-cjk, or set "
+            "COVERPLAN_CJK_FONT to a font file): chart labels in English, Chinese names drawn as boxes"
+        )
+    lang: Language = language if (language == "en" or font) else "en"
+    families = ["DejaVu Sans"]
+    if font:
+        families = [font, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", font]
+    rc = {
+        "font.family": families,  # concrete names: a figure drawn later, outside these settings, keeps them
+        "axes.unicode_minus": False,
+        "text.parse_math": False,  # a county called "$\\frac$" stays text
+    }
+    return rc, lang
+
+
+def cost_curve_chart(curve: pd.DataFrame, *, language: Language, outlet_mbps: float = 100.0) -> Figure:
+    """Shares served against cost (10k CNY) at each budget of the cost curve."""
+    rc, lang = _chart_rc(language)
+    with matplotlib.rc_context(rc):
+        fig = Figure(figsize=(7, 4), dpi=110)
+        ax = fig.subplots()
+        x = curve["cost_cny"].to_numpy() / 1e4
+        order = np.argsort(x)
+        for col, key in (
+            ("unconnected_schools_share", "class_schools"),
+            ("poor_villages_share", "class_poor"),
+            ("poor_broadband_share", "ind_poor_bb"),
+            ("school_outlet_share", "ind_school_outlet"),
+        ):
+            ax.plot(x[order], curve[col].to_numpy()[order], marker="o", label=label(key, lang, mbps=outlet_mbps))
+        ax.axhline(0.98, color="grey", ls="--", lw=1)
+        ax.set_xlabel(label("chart_curve_x", lang))
+        ax.set_ylabel(label("chart_curve_y", lang))
+        ax.set_ylim(0, 1.02)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
+def county_chart(counties: pd.DataFrame, *, language: Language) -> Figure:
+    """Poor villages with broadband before and after, per county (the region row only when it is the only one);
+    every county is labelled with its own name."""
+    rc, lang = _chart_rc(language)
+    c = counties[counties["county"] != REGION]
+    if not len(c):
+        c = counties
+    with matplotlib.rc_context(rc):
+        fig = Figure(figsize=(max(5, 0.6 * len(c) + 2), 4), dpi=110)
+        ax = fig.subplots()
+        pos = np.arange(len(c))
+        ax.bar(pos - 0.2, c["poor_broadband_before"], width=0.4, label=label("before", lang), color="#d7191c")
+        ax.bar(pos + 0.2, c["poor_broadband_after"], width=0.4, label=label("after", lang), color="#1a9641")
+        ax.axhline(0.98, color="grey", ls="--", lw=1)
+        ax.set_xticks(pos, [str(x) for x in c["county"]], rotation=30, ha="right")
+        ax.set_ylabel(label("chart_county_y", lang))
+        ax.set_ylim(0, 1.05)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+    return fig
 
 
 def charts(tables: Mapping[str, pd.DataFrame], *, language: Language) -> dict[str, bytes]:
     """PNG charts: ``cost_curve`` (shares against cost) and ``county_coverage`` (poor broadband by county)."""
-
-    font = cjk_font()
-    lang: Language = language if (language == "en" or font) else "en"
-    if lang != language:
-        logger.info("no CJK font for matplotlib: chart labels in English")
-    rc = {
-        "font.family": "sans-serif",
-        "font.sans-serif": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
-        "axes.unicode_minus": False,
-        "text.parse_math": False,
-    }  # a county called "$\\frac$" stays text
     out: dict[str, bytes] = {}
-    with matplotlib.rc_context(rc):
-        curve = tables.get("cost_curve")
-        if curve is not None and len(curve):
-            fig = Figure(figsize=(7, 4), dpi=110)
-            ax = fig.subplots()
-            x = curve["cost_cny"].to_numpy() / 1e4
-            order = np.argsort(x)
-            for col, key in (
-                ("unconnected_schools_share", "class_schools"),
-                ("poor_villages_share", "class_poor"),
-                ("poor_broadband_share", "ind_poor_bb"),
-                ("school_outlet_share", "ind_school_outlet"),
-            ):
-                ax.plot(
-                    x[order],
-                    curve[col].to_numpy()[order],
-                    marker="o",
-                    label=label(key, lang, mbps=100) if key == "ind_school_outlet" else label(key, lang),
-                )
-            ax.axhline(0.98, color="grey", ls="--", lw=1)
-            ax.set_xlabel(label("chart_curve_x", lang))
-            ax.set_ylabel(label("chart_curve_y", lang))
-            ax.set_ylim(0, 1.02)
-            ax.grid(alpha=0.3)
-            ax.legend(loc="lower right", fontsize=8)
-            out["cost_curve"] = _png(fig)
-        counties = tables.get("counties")
-        if counties is not None and len(counties):
-            c = counties[counties["county"] != REGION]
-            if not len(c):
-                c = counties
-            fig = Figure(figsize=(max(5, 0.6 * len(c) + 2), 4), dpi=110)
-            ax = fig.subplots()
-            pos = np.arange(len(c))
-            ax.bar(pos - 0.2, c["poor_broadband_before"], width=0.4, label=label("before", lang), color="#d7191c")
-            ax.bar(pos + 0.2, c["poor_broadband_after"], width=0.4, label=label("after", lang), color="#1a9641")
-            ax.axhline(0.98, color="grey", ls="--", lw=1)
-            ax.set_xticks(
-                pos,
-                [str(x) if lang == language else f"#{k + 1}" for k, x in enumerate(c["county"])],
-                rotation=30,
-                ha="right",
-            )
-            ax.set_ylabel(label("chart_county_y", lang))
-            ax.set_ylim(0, 1.05)
-            ax.legend(fontsize=8)
-            out["county_coverage"] = _png(fig)
+    curve = tables.get("cost_curve")
+    if curve is not None and len(curve):
+        out["cost_curve"] = _png(cost_curve_chart(curve, language=language))
+    counties = tables.get("counties")
+    if counties is not None and len(counties):
+        out["county_coverage"] = _png(county_chart(counties, language=language))
     return out
 
 
 def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
-    fig.tight_layout()
     fig.savefig(buf, format="png")
     return buf.getvalue()
 
 
-# ---------------------------------------------------------------- HTML
+# ---------------------------------------------------------------- tables as planners read them
 
 
-def _cell(v: Any) -> str:
-    if v is None or (isinstance(v, float) and not np.isfinite(v)):
-        return "–"
-    if isinstance(v, bool | np.bool_):
-        return "✓" if v else "✗"
-    if isinstance(v, float | np.floating):
-        return f"{v:.1%}" if 0 <= v <= 1.0000001 and v != int(v) else f"{v:,.0f}"
-    if isinstance(v, int | np.integer):
-        return f"{int(v):,}"
-    return html.escape(str(v))
-
-
-#: Column headings of the report tables in Chinese (English keeps the column names, which carry the units).
-_ZH_COLUMNS = {
-    "county": "区县",
-    "villages": "村庄数",
-    "poor_villages": "贫困村数",
-    "schools": "学校数",
-    "batch": "批次",
-    "cost_cny": "投资（元）",
-    "cumulative_cost_cny": "累计投资（元）",
-    "interventions": "项目数",
-    "poor_broadband_share": "贫困村宽带通达率",
-    "schools_outlet_share": "学校出口带宽达标率",
-    "villages_with_broadband": "通宽带村数",
-    "candidate_id": "项目编号",
-    "kind": "类型",
-    "backhaul": "回传",
-    "n_served": "服务点数",
-    "serves": "服务对象",
-    "budget_cny": "预算（元）",
-    "weight_share": "加权需求满足率",
-    "gap": "最优性差距",
-    "status": "求解状态",
-    "id": "编号",
-    "layer": "类别",
-    "name": "名称",
-    "lacks": "缺口",
-    "access": "接入方式",
-    "remedy": "建议措施",
-    "remedy_cost_cny": "估算投资（元）",
-    "closed_in_batch": "解决批次",
-    "remaining": "仍未解决",
-    "poor_broadband_share_before": "贫困村宽带通达率（前）",
-    "poor_broadband_share_after": "贫困村宽带通达率（后）",
-    "poor_broadband_shortfall_before": "贫困村缺口（前）",
-    "poor_broadband_shortfall_after": "贫困村缺口（后）",
-    "schools_outlet_share_before": "学校带宽达标率（前）",
-    "schools_outlet_share_after": "学校带宽达标率（后）",
-    "schools_outlet_shortfall_before": "学校缺口（前）",
-    "schools_outlet_shortfall_after": "学校缺口（后）",
-    "meets_all_before": "全部达标（前）",
-    "meets_all_after": "全部达标（后）",
-    "teaching_points": "教学点数",
-    "year": "年度",
-    "remedy_id": "措施编号",
-    "evidence": "依据",
-    "what": "需核实内容",
-    "kpi": "指标",
-    "have": "已达",
-    "n": "统计数",
-    "target": "目标",
-    "shortfall": "缺口",
-    "not_coverable": "无可行方案数",
-    "field": "字段",
-    "old": "原值",
-    "new": "新值",
-    "rows": "行数",
-    "lot": "标段",
-    "extent_km": "范围（公里）",
-    "counties": "区县",
-    "unconnected_schools_share": "未联网学校解决率",
-    "poor_villages_share": "贫困村需求解决率",
-    "rest_share": "其余需求解决率",
-    **{
-        f"{k}_{x}": f"{name}（{w}）"
-        for k, name in (
-            ("poor_broadband", "贫困村宽带通达率"),
-            ("poor_4g", "贫困村4G覆盖率"),
-            ("village_5g", "行政村5G通达率"),
-            ("school_connected", "学校联网率"),
-            ("school_outlet", "学校出口带宽达标率"),
-            ("tp_connected", "教学点联网率"),
-        )
-        for x, w in (("before", "前"), ("after", "后"))
-    },
-    **{
-        f"{k}_share": name
-        for k, name in (
-            ("poor_broadband", "贫困村宽带通达率"),
-            ("poor_4g", "贫困村4G覆盖率"),
-            ("village_5g", "行政村5G通达率"),
-            ("school_connected", "学校联网率"),
-            ("school_outlet", "学校出口带宽达标率"),
-            ("tp_connected", "教学点联网率"),
-        )
-    },
-    **{
-        f"{k}_shortfall_after": f"{name}缺口（后）"
-        for k, name in (
-            ("poor_broadband", "贫困村宽带"),
-            ("poor_4g", "贫困村4G"),
-            ("village_5g", "行政村5G"),
-            ("school_connected", "学校联网"),
-            ("school_outlet", "学校出口带宽"),
-            ("tp_connected", "教学点联网"),
-        )
-    },
-}
+def _display_width(text: str) -> int:
+    """Characters a spreadsheet column needs for ``text`` (a CJK or full-width character counts two)."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
 def html_table(
-    frame: pd.DataFrame, *, table_id: str, share_cols: tuple[str, ...] = (), language: Language = "en"
+    frame: pd.DataFrame,
+    *,
+    table_id: str,
+    share_cols: tuple[str, ...] = (),
+    language: Language = "en",
+    table: str | None = None,
 ) -> str:
-    """An escaped HTML table (``id`` = ``table_id``); values in ``share_cols`` as percentages; headings in
-    Chinese for ``language = "zh"``."""
-    names = _ZH_COLUMNS if language == "zh" else {}
-    head = "".join(f"<th>{html.escape(str(names.get(c, c)))}</th>" for c in frame.columns)
+    """An escaped HTML table (``id`` = ``table_id``) as a planner reads it: headings and formats from the column
+    metadata (:func:`planning.present.labels.column_meta` of ``table``, default ``table_id``), codes translated;
+    ``share_cols`` are shown as percentages whatever their metadata says."""
+    metas = _metas(frame, table=table or table_id, share_cols=share_cols)
+    left = {c: ' class="t"' if metas[c].kind in ("text", "code") else "" for c in frame.columns}
+    head = "".join(f"<th{left[c]}>{html.escape(metas[c].heading(language))}</th>" for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
-        cells = []
-        for col, v in zip(frame.columns, row, strict=True):
-            if col in share_cols and isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v):
-                cells.append(f"<td>{v:.1%}</td>")
-            else:
-                cells.append(f"<td>{_cell(v)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        cells = "".join(
+            f"<td{left[c]}>{html.escape(_shown(v, metas[c], language))}</td>"
+            for c, v in zip(frame.columns, row, strict=True)
+        )
+        body.append(f"<tr>{cells}</tr>")
     return f'<table id="{html.escape(table_id)}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _shown(value: Any, meta: ColumnMeta, language: Language, *, flag_marks: bool = True) -> str:
+    """:func:`format_value`, with the region's own row (``(region)`` in a county column) named in ``language``."""
+    if isinstance(value, str) and value == REGION:
+        return label("region_row", language)
+    return format_value(value, meta, language, flag_marks=flag_marks)
+
+
+def _metas(frame: pd.DataFrame, *, table: str, share_cols: tuple[str, ...] = ()) -> dict[str, ColumnMeta]:
+    out = {}
+    for c in frame.columns:
+        meta = column_meta(str(c), table=table, dtype=frame[c].dtype)
+        out[c] = replace(meta, kind="share") if c in share_cols else meta
+    return out
+
+
+def workbook_sheet(frame: pd.DataFrame, *, table: str, language: Language) -> tuple[pd.DataFrame, dict, dict, dict]:
+    """One report table as its workbook sheet: values (codes translated, flags as 是/否 or yes/no, numbers left
+    as numbers), and per column its heading, Excel number format and width (from the longest shown text)."""
+    metas = _metas(frame, table=table)
+    values = pd.DataFrame(index=frame.index)
+    headers, formats, widths = {}, {}, {}
+    for c in frame.columns:
+        meta = metas[c]
+        col = frame[c]
+        if meta.kind in ("code", "flag"):
+            shown = (format_value(v, meta, language, flag_marks=False) for v in col)
+            values[c] = [None if t == "–" else t for t in shown]
+        elif meta.kind == "text":
+            values[c] = [label("region_row", language) if v == REGION else v for v in col]
+        else:
+            values[c] = col.to_numpy()
+        headers[c] = meta.heading(language)
+        fmt = excel_format(meta)
+        if fmt:
+            formats[c] = fmt
+        shown = [_shown(v, meta, language, flag_marks=False) for v in col.iloc[:500]]
+        longest = max([_display_width(headers[c]), *map(_display_width, shown)])
+        widths[c] = float(min(max(longest + 4, 8), 50))  # room for the header's filter button
+    return values, headers, formats, widths
+
+
+def write_workbook(tables: Mapping[str, pd.DataFrame], path: str | Path, *, language: Language) -> Path:
+    """``report.xlsx``: one sheet per table (sheet names and headings in ``language``), number formats, widths,
+    frozen and filterable header row; text cells are strings, never formulas (:func:`gis.writers.write_xlsx`)."""
+    sheets, headers, formats, widths = {}, {}, {}, {}
+    for key, frame in tables.items():
+        title = TABLE_TITLES.get(key, (key, key))[0 if language == "zh" else 1]
+        sheets[title], headers[title], formats[title], widths[title] = workbook_sheet(
+            frame, table=key, language=language
+        )
+    return write_xlsx(sheets, path, headers=headers, formats=formats, widths=widths)
 
 
 _CSS = """
@@ -441,7 +474,7 @@ body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-s
 h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; }
-th { background: #f0f0f0; } td:first-child, th:first-child { text-align: left; }
+th { background: #f0f0f0; } td:first-child, th:first-child, td.t, th.t { text-align: left; }
 .kpi { display: inline-block; margin: 4px 18px 4px 0; } .kpi b { font-size: 18px; display: block; }
 img { max-width: 100%; }
 """
@@ -511,11 +544,9 @@ def render_html(
             return ""
         return f'<img id="chart-{key}" alt="{key}" src="data:image/png;base64,{base64.b64encode(pngs[key]).decode()}">'
 
-    keys = ("indicator", "n", "target", "before", "after", "met", "counties_short")
-    region = tables["region"].rename(columns={c: label(c, lang) for c in keys})
-    reg_html = html_table(
-        region, table_id="region", share_cols=tuple(label(c, lang) for c in ("target", "before", "after"))
-    )
+    reg_html = html_table(tables["region"], table_id="region", language=lang)
+    gap = format_value(t.get("gap"), column_meta("gap"), lang)
+    status = code_text(t.get("status"), "status", lang)
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f"<title>{html.escape(label('report_title', lang))} – {html.escape(project.name)}</title>",
@@ -550,7 +581,7 @@ def render_html(
         f"<li>{html.escape(label('note_evidence', lang))}</li>",
         f"<li>{html.escape(label('note_fibre', lang))}</li>",
         f"<li>{html.escape(label('note_curve', lang))}</li>",
-        f"<li>{html.escape(label('note_gap', lang, status=t.get('status'), gap=t.get('gap')))}</li></ul>",
+        f"<li>{html.escape(label('note_gap', lang, status=status, gap=gap))}</li></ul>",
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)
@@ -574,10 +605,9 @@ def write_report(
         files.append(out / f"chart_{key}.png")
     (out / "report.html").write_text(render_html(project, tables, pngs, proposal, date=date), encoding="utf-8")
     files.append(out / "report.html")
-    write_xlsx({key: tables[key] for key in TABLES if tables.get(key) is not None}, out / "report.xlsx")
-    files.append(out / "report.xlsx")
-    for key in TABLES:
-        frame = tables.get(key)
-        if frame is not None:
-            files.append(write_csv(frame, out / f"report_{key}.csv"))
+    ordered = {key: tables[key] for key in TABLES if tables.get(key) is not None}
+    ordered.update({key: frame for key, frame in tables.items() if key not in ordered and frame is not None})
+    files.append(write_workbook(ordered, out / "report.xlsx", language=project.language))
+    for key, frame in ordered.items():
+        files.append(write_csv(frame, out / f"report_{key}.csv"))
     return files

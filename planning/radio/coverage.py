@@ -707,7 +707,11 @@ def site_ranges_m(
     return np.asarray(ctx.ranges, dtype=float)
 
 
-_RASTER_BUDGET = LinkBudget(max_sites_per_point=4, screen_sites_per_point=16)
+#: The raster's screening, per cell and technology: the 12 nearest sites ranked on flat earth, the 6 strongest of
+#: them on a 150 m terrain profile, the 2 strongest of those on the project's profile step (a map overlay: the
+#: analysis of villages and schools is :func:`coverage`).
+_RASTER_BUDGET = LinkBudget(max_sites_per_point=2, screen_sites_per_point=12, screen_step_m=150.0)
+_RASTER_COARSE_SITES = 6
 
 
 def coverage_raster(
@@ -718,17 +722,18 @@ def coverage_raster(
     radio: RadioSettings,
     dem: Dem | None = None,
     resolution_m: float | None = None,
-    max_cells: int = 50_000,
+    max_cells: int = 30_000,
     budget: LinkBudget = _RASTER_BUDGET,
 ) -> tuple[np.ndarray, Affine]:
     """Best-server RSRP (dBm) of a handheld on a grid over ``area`` (metric CRS ``crs``).
 
     The cell size is ``resolution_m`` (default the project's ``raster_resolution_m``), coarsened where the
     area would need more than ``max_cells`` cells (a map layer, not an analysis: the analysis is per point).
-    Only the best server matters here, so fewer sites per cell are modelled than for points.
+    Only the best server matters here, so each cell is screened cheaply (:func:`raster_best_rsrp`).
 
     Returns an array of shape (2, rows, cols): band 0 is 4G, band 1 is 5G; NaN outside the area, off the
-    DEM or where no site is in range; and the grid's affine transform.
+    DEM or where no site reaches the interference floor (threshold - ``budget.interference_margin_db``); and
+    the grid's affine transform.
     """
     res = float(resolution_m or radio.raster_resolution_m)
     if not np.isfinite(res) or res <= 0:
@@ -746,13 +751,103 @@ def coverage_raster(
     cy = maxy - (np.arange(rows) + 0.5) * res
     gx, gy = np.meshgrid(cx, cy)
     inside = shapely.contains_xy(area, gx, gy)
-    pts = gpd.GeoDataFrame(geometry=shapely.points(gx[inside], gy[inside]), crs=crs)
-    cov = coverage(pts, sites, radio=radio, dem=dem, budget=budget)
-    out = np.full((2, rows, cols), np.nan, dtype=np.float32)
-    for b, tech in enumerate(TECHS):
-        band = out[b]
-        band[inside] = cov[f"{tech}_rsrp_dbm"].to_numpy(dtype=np.float32)
+    if dem is not None and not dem.crs.equals(crs):
+        dem = reproject_dem(dem, crs)
+    best = raster_best_rsrp(gx[inside], gy[inside], sites, radio=radio, dem=dem, budget=budget)
+    out = np.full((len(TECHS), rows, cols), np.nan, dtype=np.float32)
+    for b in range(len(TECHS)):
+        out[b][inside] = best[b]
     return out, transform
+
+
+def raster_best_rsrp(
+    px: np.ndarray,
+    py: np.ndarray,
+    sites: gpd.GeoDataFrame,
+    *,
+    radio: RadioSettings,
+    dem: Dem | None = None,
+    budget: LinkBudget = _RASTER_BUDGET,
+    coarse_sites: int = _RASTER_COARSE_SITES,
+) -> np.ndarray:
+    """Best-server RSRP (dBm) of a handheld at points ``px``/``py`` (the sites' metric CRS), screened for a map.
+
+    Per technology and point: the ``budget.screen_sites_per_point`` nearest sites within ``budget.max_range_m``
+    ranked by flat-earth RSRP; the ``coarse_sites`` strongest of them on a terrain profile at
+    ``budget.screen_step_m``; the ``budget.max_sites_per_point`` strongest of those on the project's
+    ``profile_step_m`` (:func:`pair_loss_db`; ``itm`` is screened with Hata). The best is kept where it reaches
+    the interference floor (the threshold - ``budget.interference_margin_db``).
+
+    Returns an array (2, points): 4G and 5G; NaN off the DEM or below the floor.
+    """
+    n = len(px)
+    out = np.full((len(TECHS), n), np.nan)
+    if n == 0 or len(sites) == 0:
+        return out
+    st = site_table(sites, radio)
+    on_dem = np.isfinite(sample_heights(dem, px, py)) if dem is not None else np.ones(n, dtype=bool)
+    stages = [(coarse_sites, budget.screen_step_m), (budget.max_sites_per_point, radio.profile_step_m)]
+    for b, tech in enumerate(TECHS):
+        idx = np.flatnonzero(st.tech == tech)
+        if not len(idx):
+            continue
+        si, pi = _raster_nearest(st, idx, px, py, on_dem, budget=budget)
+        rsrp = _raster_rsrp(st, si, pi, px, py, None, radio=radio, budget=budget, step_m=0.0)
+        for keep_sites, step_m in stages if dem is not None else []:
+            keep = _strongest(pi, rsrp, st.tech[si], k=max(int(keep_sites), 1))
+            si, pi = si[keep], pi[keep]
+            rsrp = _raster_rsrp(st, si, pi, px, py, dem, radio=radio, budget=budget, step_m=step_m)
+        best = np.full(n, -np.inf)
+        np.maximum.at(best, pi, np.nan_to_num(rsrp, nan=-np.inf))
+        threshold = radio.lte_rsrp_threshold_dbm if tech == "4g" else radio.nr_rsrp_threshold_dbm
+        out[b] = np.where(best >= threshold - budget.interference_margin_db, best, np.nan)
+    return out
+
+
+def _raster_nearest(
+    st: SiteTable, idx: np.ndarray, px: np.ndarray, py: np.ndarray, on_dem: np.ndarray, *, budget: LinkBudget
+) -> tuple[np.ndarray, np.ndarray]:
+    """(site, point) pairs of each point on the DEM and its ``screen_sites_per_point`` nearest sites of ``idx``
+    within ``max_range_m``."""
+    k = min(budget.screen_sites_per_point, len(idx))
+    dist, nn = cKDTree(np.column_stack([st.x[idx], st.y[idx]])).query(
+        np.column_stack([px, py]), k=k, distance_upper_bound=budget.max_range_m
+    )
+    dist, nn = dist.reshape(len(px), k), nn.reshape(len(px), k)
+    rows, cols = np.nonzero(np.isfinite(dist) & on_dem[:, None])
+    return idx[nn[rows, cols]], rows
+
+
+def _raster_rsrp(
+    st: SiteTable,
+    si: np.ndarray,
+    pi: np.ndarray,
+    px: np.ndarray,
+    py: np.ndarray,
+    dem: Dem | None,
+    *,
+    radio: RadioSettings,
+    budget: LinkBudget,
+    step_m: float,
+) -> np.ndarray:
+    """Handheld RSRP of pairs (site ``si``, point ``pi``): terrain at ``step_m`` with a DEM, else flat earth."""
+    x, y = px[pi], py[pi]
+    loss, _ = pair_loss_db(
+        dem,
+        st.x[si],
+        st.y[si],
+        x,
+        y,
+        st.band_mhz[si],
+        st.height_m[si],
+        np.full(len(si), radio.ue_height_m),
+        model="hata" if radio.model == "itm" else radio.model,
+        environment=radio.environment,
+        step_m=step_m,
+    )
+    return pair_rsrp_dbm(
+        st, si, x, y, loss, radio=radio, budget=budget, rx_gain_dbi=budget.ue_gain_dbi, body_loss_db=budget.body_loss_db
+    )
 
 
 def write_raster(

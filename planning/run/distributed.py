@@ -35,10 +35,9 @@ import shapely
 from gis.admin import assign_areas
 from gis.inputs import Inputs
 from gis.project import Project
-from gis.terrain import reproject_dem, sample_heights
 from planning.jobs import Job, MapJobs
 from planning.radio.coverage import coverage, site_ranges_m
-from planning.radio.stage import COVERAGE_RECEIVERS, coverage_frame
+from planning.radio.stage import COVERAGE_RECEIVERS, coverage_frame, reference_ground
 from planning.status.stage import per_layer, point_status
 
 logger = logging.getLogger(__name__)
@@ -52,23 +51,6 @@ class Partition:
     villages: gpd.GeoDataFrame
     schools: gpd.GeoDataFrame
     sites: gpd.GeoDataFrame
-
-
-def reference_ground(inputs: Inputs) -> dict[str, float | None]:
-    """Per receiver layer, the 5th percentile of the points' ground (m), as the single-process run takes it."""
-    out: dict[str, float | None] = {}
-    dem = inputs.dem
-    for layer in COVERAGE_RECEIVERS:
-        pts = inputs.layers[layer]
-        if dem is None or not len(pts):
-            out[layer] = None
-            continue
-        if not dem.crs.equals(pts.crs):
-            dem = reproject_dem(dem, pts.crs)
-        geoms = np.asarray(pts.geometry.values)
-        g = sample_heights(dem, shapely.get_x(geoms), shapely.get_y(geoms))
-        out[layer] = float(np.nanpercentile(g, 5)) if np.isfinite(g).any() else None
-    return out
 
 
 def county_partitions(project: Project, inputs: Inputs, *, refs: dict[str, float | None]) -> list[Partition]:

@@ -35,7 +35,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,7 @@ from planning.present.maps import save_map
 from planning.present.report import report_tables, write_report
 from planning.present.stage import map_stage
 from planning.radio.coverage import coverage_raster, write_raster
-from planning.radio.stage import coverage_stage
+from planning.radio.stage import coverage_stage, terrain_kernels_cold
 from planning.run.distributed import dask_client, dask_map, distributed_coverage, distributed_status
 from planning.run.summary import summarise, summarise_coverage, summarise_fibre, summarise_gaps, summary_markdown
 from planning.status.ledger import copy_ledger, create_ledger, ledger_evidence, record_plan
@@ -161,12 +161,14 @@ def run_pipeline(
         "budget_cny": budget_cny,
         "offline": offline,
     }
-    with staged_output(out, overwrite=overwrite, protected=protected) as tmp:
+    with staged_output(out, overwrite=overwrite, protected=protected) as tmp, _stage_warnings() as logged:
         if not dask:
-            result = _run(project, tmp, client=None, **options)
+            result = _run(project, tmp, client=None, stage_warnings=logged, **options)
         else:
+            if progress:
+                progress("dask: connecting" if isinstance(dask, str) else "dask: starting a local cluster")
             with dask_client(dask if isinstance(dask, str) else None) as client:
-                result = _run(project, tmp, client=client, **options)
+                result = _run(project, tmp, client=client, stage_warnings=logged, **options)
     final = Path(os.path.abspath(out))
     result.files = [final / f.relative_to(tmp) for f in result.files]
     return result
@@ -208,15 +210,18 @@ def _run(
     budget_cny: float | None,
     offline: bool | None,
     client: Any,
+    stage_warnings: list[str],
 ) -> RunResult:
-    """The stages of :func:`run_pipeline` (``client``: dask.distributed for coverage, status and provinces)."""
+    """The stages of :func:`run_pipeline` (``client``: dask.distributed for coverage, status and provinces;
+    ``stage_warnings``: what the stages have logged as warnings, filled while they run)."""
     run = _Run(out=out, progress=progress, client=client)
-    with run.stage("inputs"):
-        inputs = load_inputs(project, progress=progress)
+    with run.stage("inputs", "inputs"):
+        inputs = load_inputs(project, progress=(lambda name: progress(f"inputs: {name}")) if progress else None)
     with run.stage("write_layers", "write layers"):
         write_layers(inputs.layers.frames, out / "layers.gpkg")
         run.wrote("layers.gpkg")
-    with run.stage("coverage", "coverage"):
+    cold = inputs.dem is not None and terrain_kernels_cold()
+    with run.stage("coverage", "coverage" + (" (first run: numba compiles the terrain kernels)" if cold else "")):
         cov = distributed_coverage(project, inputs, client=client) if client else coverage_stage(project, inputs)
         write_layers({"coverage": cov}, out / "coverage.gpkg")
         run.wrote("coverage.gpkg")
@@ -255,7 +260,7 @@ def _run(
         fmap = map_stage(project, inputs, gaps=gaps, proposal=prop, coverage_bands=(bands, transform), offline=offline)
         run.files.append(save_map(fmap, out / "map.html"))
     with run.stage("summary"):
-        summary = _summary(project, inputs, cov, fib, gaps, prop)
+        summary = _summary(project, inputs, cov, fib, gaps, prop, stage_warnings=stage_warnings)
     _write_summary(summary, run.seconds, out)
     run.wrote("summary.json", "summary.md")
     logger.info("wrote %s", ", ".join(f.name for f in run.files))
@@ -326,7 +331,14 @@ def _write_fibre(fib: FibreResult, out: Path) -> None:
 
 
 def _summary(
-    project: Project, inputs: Inputs, cov: gpd.GeoDataFrame, fib: FibreResult | None, gaps: GapsResult, prop: Proposal
+    project: Project,
+    inputs: Inputs,
+    cov: gpd.GeoDataFrame,
+    fib: FibreResult | None,
+    gaps: GapsResult,
+    prop: Proposal,
+    *,
+    stage_warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
     summary = summarise(project, inputs)
     summary["coverage"] = summarise_coverage(cov, project)
@@ -335,8 +347,37 @@ def _summary(
     if prop.provinces is not None:
         summary["provinces"] = json.loads(prop.provinces.to_json(orient="records", force_ascii=False))
     summary["fibre"] = summarise_fibre(fib) if fib is not None else {"skipped": "no roads or fibre layer"}
-    summary["warnings_list"] = [str(w) for w in inputs.warnings[:200]]
+    listed = [str(w) for w in inputs.warnings[:200]]
+    skipped = [w for w in dict.fromkeys(stage_warnings) if w not in listed]  # a stage skipped, a fallback taken
+    summary["warnings_list"] = listed + skipped
+    summary["warnings"] = summary.get("warnings", 0) + len(skipped)
     return summary
+
+
+class _WarningLog(logging.Handler):
+    """Collects the warnings coverplan's own modules log (``gis.*``, ``planning.*``) during a run."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _stage_warnings() -> Iterator[list[str]]:
+    """The warnings logged by ``gis`` and ``planning`` while the block runs (a skipped stage, say), for the
+    summary."""
+    handler = _WarningLog()
+    loggers = [logging.getLogger(name) for name in ("gis", "planning")]
+    for lg in loggers:
+        lg.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        for lg in loggers:
+            lg.removeHandler(handler)
 
 
 def _write_summary(summary: dict[str, Any], seconds: dict[str, float], out: Path) -> None:

@@ -115,3 +115,115 @@ function coverplanControl(map, position, cssClass, content, isHtml) {
   ctl.addTo(map);
   return ctl;
 }
+
+function coverplanTileFallback(map, base, tiles, local, note, waitMs) {
+  // Online tiles that cannot load (no network, an intranet): the local hillshade instead, and a visible note.
+  var loaded = false, failed = 0, done = false;
+  function fallback() {
+    if (done || loaded) { return; }
+    done = true;
+    if (map.hasLayer(base)) { map.removeLayer(base); }
+    if (local && !map.hasLayer(local)) { map.addLayer(local); }
+    var ctl = L.control({position: 'topleft'});
+    ctl.onAdd = function () {
+      var div = L.DomUtil.create('div', 'coverplan-note');
+      div.setAttribute('role', 'status');
+      var text = document.createElement('span');
+      text.textContent = note;
+      var close = document.createElement('button');
+      close.type = 'button';
+      close.className = 'cp-close';
+      close.textContent = '\u00d7';
+      close.setAttribute('aria-label', 'close');
+      close.addEventListener('click', function () { ctl.remove(); });
+      div.appendChild(text);
+      div.appendChild(close);
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    ctl.addTo(map);
+    window.coverplanTilesFailed = true;
+  }
+  tiles.forEach(function (t) {
+    t.on('tileload', function () { loaded = true; });
+    t.on('tileerror', function () {
+      failed += 1;
+      if (failed >= 2) { fallback(); }
+    });
+  });
+  window.setTimeout(function () { if (map.hasLayer(base)) { fallback(); } }, waitMs);
+}
+
+function coverplanPanels(map, layersTitle) {
+  // The layer control and the legend stack under the title in the top-right corner: each gets a header that
+  // collapses it, and their lists share the height of the window (scrolling inside), so they never overlap.
+  var box = map.getContainer();
+  var corner = box.querySelector('.leaflet-top.leaflet-right');
+  var panels = [];
+  var layers = corner && corner.querySelector('.leaflet-control-layers');
+  if (layers) {
+    L.DomUtil.addClass(layers, 'leaflet-control-layers-expanded');
+    L.DomUtil.addClass(layers, 'cp-panel');
+    var head = document.createElement('div');
+    head.className = 'cp-toggle';
+    head.textContent = layersTitle;
+    layers.insertBefore(head, layers.firstChild);
+    L.DomUtil.addClass(layers.querySelector('.leaflet-control-layers-list'), 'cp-body');
+    panels.push(layers);
+  }
+  var legend = corner && corner.querySelector('.coverplan-legend');
+  if (legend) {
+    L.DomUtil.addClass(legend, 'cp-panel');
+    panels.push(legend);
+  }
+  function bottomOf(el) { return el.getBoundingClientRect().bottom - box.getBoundingClientRect().top; }
+  function sameWidth() {
+    panels.forEach(function (p) { p.style.width = ''; });
+    var widest = Math.max.apply(null, panels.map(function (p) { return p.getBoundingClientRect().width; }));
+    panels.forEach(function (p) { p.style.width = Math.ceil(widest) + 'px'; p.style.boxSizing = 'border-box'; });
+  }
+  function layout() {
+    var open = panels.filter(function (p) { return !L.DomUtil.hasClass(p, 'cp-collapsed'); });
+    var bodies = open.map(function (p) { return p.querySelector('.cp-body'); });
+    bodies.forEach(function (b) { b.style.height = ''; b.style.maxHeight = 'none'; });
+    if (!panels.length) { return; }
+    var below = box.querySelector('.leaflet-bottom.leaflet-right');
+    var limit = map.getSize().y - (below ? below.offsetHeight : 0) - 10;
+    var excess = bottomOf(panels[panels.length - 1]) - limit;
+    if (excess <= 0 || !bodies.length) { return; }
+    var natural = bodies.map(function (b) { return b.scrollHeight; });
+    var room = natural.reduce(function (a, b) { return a + b; }, 0) - excess;
+    if (room < 60 * bodies.length && open.length > 1 && !legend.cpUserOpened) {
+      L.DomUtil.addClass(legend, 'cp-collapsed');  // too small for both: the legend folds, its header stays
+      layout();
+      return;
+    }
+    // share the room: the layer toggles first (all they need, up to 60 %), the legend the rest (at least 40 px)
+    var left = room;
+    bodies.forEach(function (b, i) {
+      var rest = natural.slice(i + 1).reduce(function (a, n) { return a + n; }, 0);
+      var share = i === bodies.length - 1 ? left : Math.min(natural[i], Math.max(0.6 * left, left - rest));
+      share = Math.max(share, 40);
+      b.style.maxHeight = Math.floor(share) + 'px';
+      left -= share;
+    });
+  }
+  panels.forEach(function (p) {
+    var head = p.querySelector('.cp-toggle');
+    head.setAttribute('role', 'button');
+    head.setAttribute('tabindex', '0');
+    L.DomEvent.on(head, 'click', function (e) {
+      L.DomEvent.stop(e);
+      var folding = !L.DomUtil.hasClass(p, 'cp-collapsed');
+      if (folding) { L.DomUtil.addClass(p, 'cp-collapsed'); } else { L.DomUtil.removeClass(p, 'cp-collapsed'); }
+      if (p === legend) { legend.cpUserOpened = !folding; }
+      layout();
+    });
+  });
+  map.on('resize', layout);
+  window.addEventListener('load', function () { sameWidth(); layout(); });
+  sameWidth();
+  layout();
+  window.coverplanLayout = layout;
+  return layout;
+}

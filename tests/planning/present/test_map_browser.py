@@ -1,7 +1,10 @@
 """The demo map in real headless Chromium (Debian's chromium + chromium-driver, installed by .ci/run): it loads
-offline, shows its layers and legend, requests nothing from the network, and shows hostile names as text.
+offline, shows its layers and legend, requests nothing from the network, and shows hostile names as text; its
+legend and layer control never overlap at laptop and desktop sizes; an online map opened with the network blocked
+shows its layers on the local hillshade with a visible note.
 
-A screenshot is saved as outputs/screenshots/demo_map.png.
+Screenshots are saved under outputs/screenshots/ (demo_map.png, demo_map_<W>x<H>.png, online_map_no_network.png,
+online_map_silent_proxy.png).
 """
 
 from __future__ import annotations
@@ -9,17 +12,21 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
 import pytest
+from affine import Affine
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from planning.present.maps import build_map, save_map
+from planning.present.labels import label
+from planning.present.maps import Raster, build_map, save_map
 from tests.conftest import ROOT
-from tests.planning.present.test_maps import EVIL, EVIL_IMG, small_run
+from tests.planning.present.test_maps import CRS, EVIL, EVIL_IMG, X0, Y0, small_run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -31,9 +38,11 @@ pytestmark = pytest.mark.skipif(
 LOCAL_SCHEMES = {"file", "data", "about", "blob"}
 
 
-@pytest.fixture(scope="module")
-def browser():
+SHOTS = ROOT / "outputs" / "screenshots"
 
+
+def _chromium(*extra: str):
+    """A headless Chromium (``extra``: its network settings) that logs every request the page makes."""
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
     for arg in (
@@ -47,12 +56,28 @@ def browser():
         "--disable-component-update",
         "--disable-sync",
         "--window-size=1400,1000",
+        *extra,
     ):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = _chromium()
     yield driver
     driver.quit()
+
+
+def _requests(driver) -> list[str]:
+    """The URLs the page requested since the last call."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg["method"] == "Network.requestWillBeSent":
+            urls.append(msg["params"]["request"]["url"])
+    return urls
 
 
 def _open(driver, page: Path) -> list[str]:
@@ -62,16 +87,12 @@ def _open(driver, page: Path) -> list[str]:
     driver.get(page.resolve().as_uri())
     WebDriverWait(driver, 30).until(
         lambda d: d.execute_script(
-            "return !!(window.coverplanLayers && window.coverplanLayers.villages"
-            " && document.querySelector('.coverplan-legend') && document.querySelector('.leaflet-control-layers'))"
+            "return document.readyState === 'complete' && !!(window.coverplanLayers"
+            " && window.coverplanLayers.villages && document.querySelector('.coverplan-legend')"
+            " && document.querySelector('.leaflet-control-layers'))"
         )
     )
-    urls = []
-    for entry in driver.get_log("performance"):
-        msg = json.loads(entry["message"])["message"]
-        if msg["method"] == "Network.requestWillBeSent":
-            urls.append(msg["params"]["request"]["url"])
-    return urls
+    return _requests(driver)
 
 
 def test_demo_map_offline_in_chromium(browser, demo_run):
@@ -110,10 +131,9 @@ def test_demo_map_offline_in_chromium(browser, demo_run):
     # the hillshade and the coverage overlay are drawn, the scale bar is there
     assert browser.execute_script("return document.querySelectorAll('img.leaflet-image-layer').length;") >= 2
     assert browser.execute_script("return !!document.querySelector('.leaflet-control-scale');")
-    shots = ROOT / "outputs" / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
-    assert browser.save_screenshot(str(shots / "demo_map.png"))
-    assert (shots / "demo_map.png").stat().st_size > 10_000
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(SHOTS / "demo_map.png"))
+    assert (SHOTS / "demo_map.png").stat().st_size > 10_000
 
 
 def test_search_and_hostile_names_show_as_text(browser, tmp_path: Path):
@@ -171,3 +191,145 @@ def test_template_payloads_are_literal_text_in_the_dom(browser, tmp_path: Path, 
     shown = browser.execute_script("return document.body.innerText;")
     assert "{{ 7 * 7 }}" in shown
     assert not re.search(r"\b49\b", shown)
+
+
+_BOXES = """
+function box(sel) {
+  var e = document.querySelector(sel);
+  if (!e) { return null; }
+  var r = e.getBoundingClientRect();
+  return [r.left, r.top, r.right, r.bottom];
+}
+return {layers: box('.leaflet-control-layers'), legend: box('.coverplan-legend'), title: box('.coverplan-title'),
+        search: box('.cp-search'), view: [0, 0, window.innerWidth, window.innerHeight]};
+"""
+
+#: Each layer toggle and legend row, scrolled into view inside its panel: those that another element covers.
+_COVERED = """
+var out = [];
+document.querySelectorAll('.leaflet-control-layers label, .coverplan-legend .cp-row').forEach(function (el) {
+  el.scrollIntoView({block: 'nearest'});
+  var r = el.getBoundingClientRect();
+  var hit = document.elementFromPoint(r.left + Math.min(r.width / 2, 24), r.top + r.height / 2);
+  if (!hit || !el.contains(hit)) { out.push(el.textContent.trim()); }
+});
+return out;
+"""
+
+
+def _overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (1366, 625), (1920, 1080)])
+def test_legend_and_layer_control_never_overlap(browser, demo_run, width: int, height: int):
+    """1366 x 768 (a laptop screen), 1366 x 625 (the same laptop's browser window under tabs and toolbars),
+    1920 x 1080: the layer control and legend stay apart and inside the window, and every layer toggle and legend
+    row can be seen and clicked (scrolled to inside its panel)."""
+    result, out = demo_run
+    n_batches = int(result.proposal.interventions["batch"].max())
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        _open(browser, out / "map.html")
+        b = browser.execute_script(_BOXES)
+        assert b["view"] == [0, 0, width, height]
+        assert not _overlap(b["layers"], b["legend"]), b
+        assert not _overlap(b["title"], b["layers"]), b
+        assert not _overlap(b["search"], b["layers"]), b
+        for key in ("layers", "legend", "title"):
+            left, top, right, bottom = b[key]
+            assert min(left, top) >= 0, (key, b)
+            assert right <= width, (key, b)
+            assert bottom <= height, (key, b)
+        labels = browser.execute_script(
+            "return Array.from(document.querySelectorAll('.leaflet-control-layers label')).length;"
+        )
+        assert labels == 8 + n_batches  # hillshade, admin, 4G, 5G, villages, schools, sites, fibre; the batches
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        assert browser.save_screenshot(str(SHOTS / f"demo_map_{width}x{height}.png"))  # as the page opens
+        assert browser.execute_script(_COVERED) == []
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_legend_and_layer_control_fold_and_unfold(browser, demo_run):
+    _, out = demo_run
+    _open(browser, out / "map.html")
+    heads = browser.find_elements(By.CSS_SELECTOR, ".cp-panel .cp-toggle")
+    assert [h.text for h in heads] == ["图层", "图例"]
+    body = "return getComputedStyle(document.querySelector('.coverplan-legend .cp-body')).display;"
+    assert browser.execute_script(body) != "none"
+    heads[1].click()
+    assert browser.execute_script(body) == "none"
+    assert browser.find_element(By.CSS_SELECTOR, ".leaflet-control-layers-list").is_displayed()
+    heads[1].click()
+    assert browser.execute_script(body) != "none"
+    heads[0].click()
+    assert not browser.find_element(By.CSS_SELECTOR, ".leaflet-control-layers-list").is_displayed()
+
+
+def _online_map(tmp_path: Path, **options) -> Path:
+    """The small run as an online (AMap) map over a hill, as ``coverplan synth`` projects are by default."""
+    rows, cols = np.mgrid[0:120, 0:120]
+    height_m = 300.0 + 250.0 * np.exp(-((rows - 60.0) ** 2 + (cols - 50.0) ** 2) / 900.0)
+    dem = Raster(height_m.astype(np.float32), Affine(100.0, 0, X0 - 6000, 0, -100.0, Y0 + 6000), CRS)
+    m = build_map(**small_run(), dem=dem, language="zh", offline=False, basemap="amap", **options)
+    return save_map(m, tmp_path / "online.html")
+
+
+def _check_fallback(driver, page: Path, shot: str) -> list[str]:
+    """Open an online map whose tiles cannot load: it switches to the local hillshade, shows the note, and draws
+    its layers; returns the remote URLs it tried."""
+    urls = _open(driver, page)
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return !!window.coverplanTilesFailed;"))
+    note = driver.find_element(By.CSS_SELECTOR, ".coverplan-note")
+    assert note.is_displayed()
+    assert note.text.startswith(label("tiles_failed", "zh"))
+    checked = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.leaflet-control-layers-base input'))"
+        ".filter(function (i) { return i.checked; }).map(function (i) { return i.parentNode.textContent.trim(); });"
+    )
+    assert checked == [label("hillshade", "zh")]
+    assert driver.execute_script("return document.querySelectorAll('img.leaflet-image-layer').length;") == 1
+    counts = driver.execute_script(
+        "var o = {}; Object.keys(window.coverplanLayers).forEach(function (k) {"
+        " o[k] = window.coverplanLayers[k].getLayers().length; }); return o;"
+    )
+    assert counts == {"admin": 1, "villages": 5, "schools": 3, "batch_1": 2}
+    on_map = driver.execute_script(
+        "return Object.keys(window.coverplanLayers).filter(function (k) { return !!window.coverplanLayers[k]._map; });"
+    )
+    assert sorted(on_map) == ["admin", "batch_1", "schools", "villages"]
+    assert driver.find_elements(By.CSS_SELECTOR, ".leaflet-overlay-pane canvas")  # drawn (prefer_canvas)
+    b = driver.execute_script(_BOXES.replace("box('.cp-search')", "box('.coverplan-note')"))
+    assert not _overlap(b["search"], b["layers"]), b  # the note stacks under the search box, clear of the panels
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(SHOTS / shot))
+    urls += _requests(driver)
+    remote = [u for u in urls if urlparse(u).scheme not in LOCAL_SCHEMES]
+    # nothing but tiles was asked of the network: Leaflet and the map's code are in the page
+    assert remote, "the tiles were never tried"
+    assert all(re.fullmatch(r"webrd0[1-4]\.is\.autonavi\.com", urlparse(u).hostname or "") for u in remote), remote
+    return remote
+
+
+def test_online_map_with_no_network_shows_layers_on_the_hillshade_with_a_note(tmp_path: Path):
+    """Every host name unresolvable (as on an intranet without DNS to the outside): tile errors."""
+    driver = _chromium("--host-resolver-rules=MAP * ~NOTFOUND")
+    try:
+        _check_fallback(driver, _online_map(tmp_path), "online_map_no_network.png")
+    finally:
+        driver.quit()
+
+
+def test_online_map_behind_a_silent_proxy_falls_back_after_the_wait(tmp_path: Path):
+    """A proxy that accepts connections and never answers (a firewall that drops): no tile error ever comes, the
+    page falls back when no tile has loaded within ``tile_wait_ms``."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        driver = _chromium(f"--proxy-server=http://127.0.0.1:{silent.getsockname()[1]}")
+        try:
+            page = _online_map(tmp_path, tile_wait_ms=1500)
+            _check_fallback(driver, page, "online_map_silent_proxy.png")
+        finally:
+            driver.quit()

@@ -154,7 +154,11 @@ def test_online_amap_shifts_to_gcj02_and_labels_in_chinese():
     m = build_map(**layers, language="zh", offline=False, basemap="amap")
     page = m.get_root().render()
     assert "autonavi.com" in page
-    assert "cdn.jsdelivr.net/npm/leaflet@1.9.4" in page
+    # Leaflet is inlined online too: no script or style from a CDN, and the page falls back to the hillshade
+    assert not re.search(r"""<(script|link)[^>]*(src|href)\s*=\s*["']?(https?:)?//""", page), "a remote asset"
+    assert "window.L=" in page.replace(" ", "")
+    assert "coverplanTileFallback(" in page
+    assert "在线底图无法加载" in page
     assert "村庄（按接入状态）" in page
     data = features(layers["villages"], title=layers["villages"]["name"], facts=[], gcj02=True)
     lon, lat = data["features"][0]["geometry"]["coordinates"]
@@ -169,3 +173,33 @@ def test_online_amap_shifts_to_gcj02_and_labels_in_chinese():
     osm = build_map(**layers, offline=False, basemap="osm", language="en").get_root().render()
     assert "tile.openstreetmap.org" in osm
     assert "autonavi" not in osm
+
+
+def test_popups_show_the_planners_words_for_codes():
+    layers = small_run()
+    page = build_map(**layers, language="zh", offline=True).get_root().render()
+    assert "broadband;4g" not in page
+    assert '["缺口","宽带、4G"]' in page
+    assert '["接入方式","无"]' in page  # school access `none`
+    assert '["类型","光纤延伸"]' in page  # the fibre extension of batch 1
+    en = build_map(**layers, language="en", offline=True).get_root().render()
+    assert '["Lacks","Broadband, 4G"]' in en
+
+
+def test_every_online_basemap_falls_back_to_the_local_background():
+    layers = small_run()
+    for basemap, n_tiles in (("amap", 1), ("osm", 1), ("tianditu", 2)):
+        page = (
+            build_map(**layers, language="zh", offline=False, basemap=basemap, tianditu_key="abc123", tile_wait_ms=5000)
+            .get_root()
+            .render()
+        )
+        call = re.search(r"coverplanTileFallback\((\w+), (\w+), \[([\w, ]+)\], (\w+), (\"[^\"]*\"), (\d+)\);", page)
+        assert call, basemap
+        assert len(call.group(3).split(", ")) == n_tiles  # the error events of every tile layer are watched
+        assert json.loads(call.group(5)).startswith("在线底图无法加载")
+        assert call.group(6) == "5000"
+    offline = build_map(**layers, language="zh", offline=True).get_root().render()
+    assert not re.search(r"coverplanTileFallback\(map_", offline)  # the function is there, never called
+    none = build_map(**layers, language="zh", offline=False, basemap="none").get_root().render()
+    assert not re.search(r"coverplanTileFallback\(map_", none)

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import io
+import warnings
 from html.parser import HTMLParser
 
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from matplotlib import font_manager
 
-from planning.present.report import TABLES, html_table
+from planning.present.labels import TABLE_TITLES, known_column
+from planning.present.report import (
+    TABLES,
+    cjk_font,
+    county_chart,
+    find_cjk_font_file,
+    html_table,
+    workbook_sheet,
+    write_workbook,
+)
 from planning.status.kpi import REGION
 
 
@@ -120,11 +132,101 @@ def test_cost_curve_points_are_budget_runs_within_their_budget(report):
 def test_xlsx_has_one_sheet_per_table(report):
     _, out, _ = report
     wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
-    # the demo is one province: no national summary sheet
-    assert wb.sheetnames == [t for t in TABLES if t != "provinces"]
+    # the demo is one province: no national summary sheet; the demo is a zh project: Chinese sheet names
+    assert wb.sheetnames == [TABLE_TITLES[t][0] for t in TABLES if t != "provinces"]
+    assert wb.sheetnames[:2] == ["全区指标", "分区县"]
     assert not (out / "report_provinces.csv").exists()
-    inter = pd.read_excel(out / "report.xlsx", sheet_name="interventions")
+    inter = pd.read_excel(out / "report.xlsx", sheet_name="建设项目")
     assert len(inter) == len(pd.read_csv(out / "report_interventions.csv"))
+
+
+def _header(ws) -> dict[str, int]:
+    return {c.value: c.column for c in ws[1]}
+
+
+def test_zh_workbook_has_chinese_headers_and_planner_formats(report):
+    result, out, _ = report
+    wb = openpyxl.load_workbook(out / "report.xlsx")
+    inter = wb["建设项目"]
+    assert inter["A1"].value == "批次"
+    assert inter.freeze_panes == "A2"
+    head = _header(inter)
+    assert {"项目编号", "类型", "回传", "投资（元）", "服务点数", "服务对象"} <= set(head)
+    cost = inter.cell(row=2, column=head["投资（元）"])
+    assert isinstance(cost.value, int | float)
+    assert cost.number_format == "#,##0"
+    kinds = {inter.cell(row=r, column=head["类型"]).value for r in range(2, inter.max_row + 1)}
+    assert "新建基站" in kinds
+    assert kinds <= {"新建基站", "光纤延伸", "5G 升级", "共享铁塔（4G）", "共享铁塔（5G）", "卫星接入", "线路提速"}
+    backhaul = {inter.cell(row=r, column=head["回传"]).value for r in range(2, inter.max_row + 1)}
+    assert "微波回传" in backhaul
+    region = wb["全区指标"]
+    assert [c.value for c in region[1]] == ["指标", "统计数", "目标", "方案前", "方案后", "是否达标", "未达标区县数"]
+    before = region.cell(row=2, column=4)
+    t = result.proposal.totals
+    assert before.value == pytest.approx(t["poor_broadband_before"], abs=5e-5)  # totals keep 4 decimals
+    assert before.number_format == "0.0%"
+    assert region.cell(row=2, column=6).value in ("是", "否")
+    ledger = wb["台账"]
+    lhead = _header(ledger)
+    lacks = {ledger.cell(row=r, column=lhead["缺口"]).value for r in range(2, ledger.max_row + 1)}
+    assert "宽带、4G" in lacks
+    # column widths fitted to what is shown (the default is 13): the names served are wide, shares narrow
+    widths = {c: inter.column_dimensions[openpyxl.utils.get_column_letter(i)].width for c, i in head.items()}
+    assert widths["服务对象"] == 50
+    assert 8 <= widths["批次"] < 13
+    counties = wb["分区县"]
+    assert [counties.cell(row=r, column=1).value for r in range(2, counties.max_row + 1)][-1] == "全区合计"
+    # no code a planner would have to look up is left in any text cell of the workbook
+    codes = {"new_site", "upgrade_5g", "broadband;4g", "microwave", "fibre_extension", "optimal", "outlet_target"}
+    codes.add(REGION)
+    texts = {c.value for ws in wb for row in ws.iter_rows(min_row=2) for c in row if c.data_type == "s"}
+    assert not codes & texts
+
+
+def test_report_html_shows_no_codes_in_a_zh_project(report):
+    _, _, html = report
+    cells = {c for rows in html.tables.values() for row in rows for c in row}
+    assert not {"new_site", "fibre", "microwave", "broadband;4g", "fibre_extension", "optimal"} & cells
+    assert {"新建基站", "微波回传", "宽带、4G", "光纤延伸"} <= cells
+    assert html.tables["interventions"][0][:5] == ["批次", "年度", "标段", "项目编号", "类型"]
+
+
+def test_every_column_of_the_demo_report_tables_has_metadata(report):
+    """A column the metadata does not know is still written (heading = its name); this lists any, so a new table
+    column gets its Chinese heading and format in planning/present/labels.py COLUMNS."""
+    _, out, _ = report
+    unknown = []
+    for key in TABLES:
+        path = out / f"report_{key}.csv"
+        if path.exists():
+            columns = pd.read_csv(path, nrows=0).columns
+            unknown += [f"{key}.{c}" for c in columns if not known_column(c, table=key)]
+    assert unknown == []
+
+
+def test_an_unknown_column_is_written_with_its_name_and_the_format_of_its_unit(tmp_path):
+    frame = pd.DataFrame({"route_km": [12.345], "extra_cost_cny": [1234567.8], "served_share": [0.5], "mystery": ["x"]})
+    _, headers, formats, _ = workbook_sheet(frame, table="new_table", language="zh")
+    assert headers == {c: c for c in frame.columns}
+    assert formats == {"route_km": "#,##0.0", "extra_cost_cny": "#,##0", "served_share": "0.0%"}
+    path = write_workbook({"new_table": frame}, tmp_path / "r.xlsx", language="zh")
+    ws = openpyxl.load_workbook(path)["new_table"]
+    assert [c.value for c in ws[1]] == ["route_km", "extra_cost_cny", "served_share", "mystery"]
+    assert ws["A2"].number_format == "#,##0.0"
+    assert ws["A2"].value == pytest.approx(12.345)
+    assert html_table(frame, table_id="t", language="zh").count("12.3<") == 1
+
+
+def test_en_workbook_has_english_headings_and_words(tmp_path):
+    frame = pd.DataFrame({"kind": ["new_site", "fibre"], "cost_cny": [350000.0, 1234.5], "lacks": ["broadband;4g", ""]})
+    path = write_workbook({"interventions": frame}, tmp_path / "r.xlsx", language="en")
+    ws = openpyxl.load_workbook(path)["Interventions"]
+    assert [c.value for c in ws[1]] == ["Kind", "Cost (CNY)", "Lacks"]
+    assert [ws["A2"].value, ws["A3"].value] == ["New site", "Fibre extension"]
+    assert ws["C2"].value == "Broadband, 4G"
+    assert ws["C3"].value is None
+    assert ws["B2"].number_format == "#,##0"
 
 
 def test_html_table_escapes_and_formats():
@@ -135,3 +237,41 @@ def test_html_table_escapes_and_formats():
     assert "98.8%" in text
     assert "1,234,567" in text
     assert "✓" in text
+
+
+def _counties(names: list[str]) -> pd.DataFrame:
+    n = len(names)
+    return pd.DataFrame(
+        {
+            "county": [*names, REGION],
+            "poor_broadband_before": np.linspace(0.5, 0.9, n + 1),
+            "poor_broadband_after": np.ones(n + 1),
+        }
+    )
+
+
+@pytest.mark.skipif(find_cjk_font_file() is None, reason="no font with Chinese glyphs installed (fonts-wqy-microhei)")
+def test_charts_find_the_cjk_font_by_its_file_even_when_the_font_cache_misses_it(monkeypatch):
+    # a font cache built before the font was installed: matplotlib lists no CJK font at all
+    stale = [f for f in font_manager.fontManager.ttflist if f.fname != str(find_cjk_font_file())]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    monkeypatch.setattr("planning.present.report._REGISTERED", set())
+    names = ["临江市", "浑江区", "抚松县"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" would fail here
+        fig = county_chart(_counties(names), language="zh")
+        png = fig.savefig(io.BytesIO(), format="png")
+    assert png is None
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == names  # the names themselves, never "#1"
+    assert ax.get_ylabel() == "贫困村宽带通达率"
+    family = ax.get_xticklabels()[0].get_fontfamily()
+    assert family[0] == cjk_font()
+
+
+def test_en_charts_have_english_labels_and_county_names_as_they_are():
+    fig = county_chart(_counties(["临江市", "$\\frac$"]), language="en")
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "Poor villages with broadband"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["临江市", "$\\frac$"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Before", "After"]
