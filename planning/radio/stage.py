@@ -1,17 +1,33 @@
-"""The coverage stage: 4G/5G coverage of every village (handheld UE) and school (fixed-wireless CPE)."""
+"""The coverage stage: 4G/5G coverage of every village (handheld UE) and school (fixed-wireless CPE), downlink and
+uplink, with the busy-hour load of the cells applied (:mod:`planning.radio.capacity`)."""
 
 from __future__ import annotations
 
+import logging
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from gis.inputs import Inputs
-from gis.project import Project
+from gis.project import Project, RadioSettings
 from gis.schema import SCHEMAS
-from planning.radio.coverage import coverage
+from planning.radio.capacity import busy_hour
+from planning.radio.clutter import PointClutter, point_clutter, read_clutter, sample_classes
+from planning.radio.coverage import Receiver, coverage, market_shares
+
+logger = logging.getLogger(__name__)
 
 #: Point layers of the coverage stage and their receiver (handheld UE in villages, CPE at schools).
 COVERAGE_RECEIVERS = {"villages": "handheld", "schools": "cpe"}
+
+
+def receiver_for(layer: str, radio: RadioSettings) -> Receiver:
+    """The receiver of a coverage layer: handheld in villages; at schools an outdoor or indoor CPE
+    (``[radio] school_cpe``)."""
+    if layer == "schools" and radio.school_cpe == "indoor":
+        return "indoor_cpe"
+    return COVERAGE_RECEIVERS[layer]  # type: ignore[return-value]
 
 
 def coverage_frame(layer: str, points: gpd.GeoDataFrame, cov: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -23,15 +39,62 @@ def coverage_frame(layer: str, points: gpd.GeoDataFrame, cov: pd.DataFrame) -> g
     return gpd.GeoDataFrame(pd.concat([head, cov], axis=1), geometry=points.geometry.values, crs=points.crs)
 
 
+def layer_clutter(project: Project, points: gpd.GeoDataFrame) -> PointClutter | None:
+    """Clutter of ``points`` from ``[radio] clutter_path`` (relative to project.toml), or None when there is none."""
+    if not project.radio.clutter_path or not len(points):
+        return None
+    path = (project.root / project.radio.clutter_path).resolve()
+    x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
+    bounds = (float(x.min()) - 100.0, float(y.min()) - 100.0, float(x.max()) + 100.0, float(y.max()) + 100.0)
+    grid = read_clutter(path, crs=points.crs, bounds=bounds)
+    return point_clutter(sample_classes(grid, x, y), project.radio.clutter)
+
+
+def with_busy_hour(project: Project, inputs: Inputs, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The coverage rows (villages then schools, in the layers' order) with the busy hour applied
+    (:func:`planning.radio.capacity.busy_hour`): ``demand_mbps``, ``{t}_cell_load`` and ``{t}_throughput_mbps`` as
+    the sustained rate."""
+    layers = inputs.layers
+    vil, sch = layers["villages"], layers["schools"]
+    is_v = (frame["layer"] == "villages").to_numpy()
+    if is_v.sum() != len(vil) or (~is_v).sum() != len(sch):
+        msg = f"coverage rows: {is_v.sum()} villages and {(~is_v).sum()} schools; expected {len(vil)} and {len(sch)}"
+        raise ValueError(msg)
+    sites = layers["sites"]
+    ops = sites["operator"].astype(object).to_numpy() if "operator" in sites else np.full(len(sites), None, object)
+    share = pd.Series(market_shares(ops, project.radio), index=sites["site_id"].astype(object).to_numpy())
+    share = share[~share.index.duplicated()]
+    v, s = busy_hour(
+        pd.DataFrame(frame[is_v]),
+        pd.DataFrame(frame[~is_v]),
+        population=vil["population"].fillna(0).to_numpy(dtype=float),
+        students=sch["students"].fillna(0).to_numpy(dtype=float),
+        share_of_site=share,
+        capacity=project.radio.capacity,
+        outlet_mbps=project.targets.school_outlet_mbps,
+    )
+    out = pd.concat([v, s]).loc[frame.index]
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=frame.crs)
+
+
 def coverage_stage(project: Project, inputs: Inputs) -> gpd.GeoDataFrame:
     """Coverage of villages (handheld UE) and schools (fixed-wireless CPE) as one point layer.
 
-    Columns: ``layer`` (villages/schools), ``point_id``, ``name``, then the per-tech coverage columns of
-    :func:`planning.radio.coverage.coverage`; geometry in the project's metric CRS.
+    Columns: ``layer`` (villages/schools), ``point_id``, ``name``, the per-tech coverage columns of
+    :func:`planning.radio.coverage.coverage`, with the busy hour applied (:func:`with_busy_hour`); geometry in the
+    project's metric CRS.
     """
     parts = []
-    for layer, receiver in COVERAGE_RECEIVERS.items():
+    for layer in COVERAGE_RECEIVERS:
         frame = inputs.layers[layer]
-        cov = coverage(frame, inputs.layers["sites"], radio=project.radio, dem=inputs.dem, receiver=receiver)
+        cov = coverage(
+            frame,
+            inputs.layers["sites"],
+            radio=project.radio,
+            dem=inputs.dem,
+            receiver=receiver_for(layer, project.radio),
+            clutter=layer_clutter(project, frame),
+        )
         parts.append(coverage_frame(layer, frame, cov))
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=inputs.layers.crs)
+    merged = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=inputs.layers.crs)
+    return with_busy_hour(project, inputs, merged)

@@ -38,7 +38,7 @@ from gis.project import Project
 from gis.terrain import reproject_dem, sample_heights
 from planning.jobs import Job, MapJobs
 from planning.radio.coverage import coverage, site_ranges_m
-from planning.radio.stage import COVERAGE_RECEIVERS, coverage_frame
+from planning.radio.stage import COVERAGE_RECEIVERS, coverage_frame, receiver_for, with_busy_hour
 from planning.status.stage import per_layer, point_status
 
 logger = logging.getLogger(__name__)
@@ -103,10 +103,11 @@ def county_partitions(project: Project, inputs: Inputs, *, refs: dict[str, float
 
 def _partition_coverage(part: Partition, radio: Any, dem: Any, refs: dict[str, float | None]) -> pd.DataFrame:
     frames = []
-    for layer, receiver in COVERAGE_RECEIVERS.items():
+    for layer in COVERAGE_RECEIVERS:
         pts = getattr(part, layer)
         if not len(pts):
             continue
+        receiver = receiver_for(layer, radio)
         cov = coverage(pts, part.sites, radio=radio, dem=dem, receiver=receiver, reference_ground_m=refs[layer])
         frames.append(coverage_frame(layer, pts, cov))
     return pd.concat(frames)
@@ -184,7 +185,8 @@ def distributed_coverage(
             msg = f"dask coverage: {len(part)} rows for the {len(frame)} {layer}; every point must be in one partition"
             raise RuntimeError(msg)
         out.append(part.reindex(frame.index))
-    return gpd.GeoDataFrame(pd.concat(out, ignore_index=True), geometry="geometry", crs=inputs.layers.crs)
+    merged_all = gpd.GeoDataFrame(pd.concat(out, ignore_index=True), geometry="geometry", crs=inputs.layers.crs)
+    return with_busy_hour(project, inputs, merged_all)  # cells' busy-hour load needs every partition's villages
 
 
 def distributed_status(
