@@ -112,7 +112,8 @@ def propose(
     demands = demand_table(gaps.villages, gaps.schools, v.geometry, s.geometry, v["population"], settings=opt)
     goal = _Goal(budget=budget if use_budget else None, share=None if use_budget else share)
     cov_idx = coverage.assign(key=coverage["layer"] + ":" + coverage["point_id"].astype(str)).set_index("key")
-    existing = cov_idx.reindex(demands["demand_id"])[["4g_rsrp_dbm", "5g_rsrp_dbm"]].reset_index(drop=True)
+    wanted = [c for c in ("4g_rsrp_dbm", "5g_rsrp_dbm", "demand_mbps") if c in cov_idx]  # busy-hour demand: radio_links
+    existing = cov_idx.reindex(demands["demand_id"])[wanted].reset_index(drop=True)
     fibre_cost_of = None
     if fibre is not None:
         r = fibre.reach
