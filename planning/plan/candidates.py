@@ -11,19 +11,24 @@ Candidates:
 
 * ``fibre``: fibre extension to one village or school (cost from the fibre reach model, shared trenches are
   re-priced by :mod:`planning.plan.proposal`); serves that point (broadband; a school at the fibre tier).
-* ``new_site``: a 4G macro site at a given candidate point (``candidates`` layer, ``kind = new_site``), at each
-  unserved village (``village``) and at the highest DEM point within 3 km of unserved demand (``high_point``),
-  with backhaul by fibre (when the extension costs less than a microwave hop), microwave (an existing site within
-  40 km) or satellite (terminal + 5 years of fees); serves villages where its RSRP clears the 4G threshold and
-  schools where its fixed-wireless throughput reaches the outlet target.
-* ``upgrade_5g``: 5G (the project's first NR band) added to an existing 4G site (or a given ``upgrade`` candidate);
-  serves the same way with the 5G threshold. With ``[optimise] operator`` set, only the planner's own 4G sites.
-* ``share`` / ``share_5g``: with ``[optimise] operator`` set, the planner's 4G (its LTE band) or 5G (first NR band)
-  equipment on another operator's existing tower (one per tower location, at the tower's height, none where the
+* ``new_site``: a 4G macro site (on the planner's first LTE band, ``RadioSettings.operators``) at a given candidate
+  point (``candidates`` layer, ``kind = new_site``), at each unserved village (``village``) and at the highest DEM
+  point within 3 km of unserved demand (``high_point``), with the cheapest backhaul of fibre, microwave (a clear path
+  on the DEM to a hub with fibre, directly or through one relay: :mod:`planning.radio.backhaul`) and satellite
+  (terminal + 5 years of fees, ``satellite_backhaul_mbps``); serves villages where the link meets the coverage
+  criteria (downlink and uplink at the edge location probability, SINR) and schools where its fixed-wireless
+  **busy-hour** rate reaches the school's demand.
+* ``upgrade_5g``: 5G added to an existing 4G site (or a given ``upgrade`` candidate), one candidate per NR band the
+  operator rules allow and the tower lacks (China Mobile n28/n41, China Telecom and China Unicom n78/NR 2.1 GHz);
+  serves the same way with the 5G thresholds. With ``[optimise] operator`` set, only the planner's and its RAN
+  partners' 4G sites.
+* ``share`` / ``share_5g``: with ``[optimise] operator`` set, the planner's 4G (its first LTE band) or 5G (first NR
+  band) equipment on a tower outside its RAN group (one per tower location, at the tower's height, none where the
   planner already has a site within 50 m); cost ``share_site_cny`` plus backhaul: nothing more where the tower has
   fibre, otherwise the cheapest of fibre, microwave and satellite as for a new site.
 * ``satellite``: a direct satellite connection of a school in the gap (terminal + 5 years of the school plan's
-  fee), offered when ``[optimise] satellite_school_mbps`` reaches the outlet target; serves that school.
+  fee), offered when ``[optimise] satellite_school_mbps`` reaches the outlet target or ``[radio.backhaul]
+  satellite_school_meets_outlet`` says so; serves that school.
 
 A new site's signal is judged against noise plus the current best server of the same technology at the point
 (at the link budget's load), so a candidate fills gaps rather than re-serving covered ground.
