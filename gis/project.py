@@ -811,13 +811,27 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
         coordinates=coordinates,
         metric_crs=metric_crs,
         terrain=terrain,
-        radio=_number_section(RadioSettings, doc.get("radio", {}), where="radio", path=path),
+        radio=_radio_section(doc.get("radio", {}), path=path),
         costs=_number_section(CostSettings, doc.get("costs", {}), where="costs", path=path),
         targets=_number_section(TargetSettings, doc.get("targets", {}), where="targets", path=path),
         fibre=_number_section(FibreSettings, doc.get("fibre", {}), where="fibre", path=path),
         optimise=_number_section(OptimiseSettings, doc.get("optimise", {}), where="optimise", path=path),
         map=_map_section(doc.get("map", {}), path=path),
     )
+
+
+def _radio_section(table: Mapping[str, Any], *, path: Path) -> RadioSettings:
+    """[radio] with ``clutter_path`` made absolute (relative to the project file) and checked to exist."""
+    radio = _number_section(RadioSettings, table, where="radio", path=path)
+    if radio.clutter_path:
+        clutter = (path.parent / radio.clutter_path).resolve()
+        if not clutter.is_file():
+            msg = (
+                f"{path}: [radio] `clutter_path` = {radio.clutter_path!r}: {clutter} does not exist; expected a GeoTIFF"
+            )
+            raise ProjectError(msg)
+        radio = replace(radio, clutter_path=str(clutter))
+    return radio
 
 
 def _map_section(table: Mapping[str, Any], *, path: Path) -> MapSettings:

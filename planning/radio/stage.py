@@ -39,15 +39,15 @@ def coverage_frame(layer: str, points: gpd.GeoDataFrame, cov: pd.DataFrame) -> g
     return gpd.GeoDataFrame(pd.concat([head, cov], axis=1), geometry=points.geometry.values, crs=points.crs)
 
 
-def layer_clutter(project: Project, points: gpd.GeoDataFrame) -> PointClutter | None:
-    """Clutter of ``points`` from ``[radio] clutter_path`` (relative to project.toml), or None when there is none."""
-    if not project.radio.clutter_path or not len(points):
+def layer_clutter(radio: RadioSettings, points: gpd.GeoDataFrame) -> PointClutter | None:
+    """Clutter of ``points`` from ``[radio] clutter_path`` (made absolute by :func:`gis.project.load_project`), or
+    None when there is none."""
+    if not radio.clutter_path or not len(points):
         return None
-    path = (project.root / project.radio.clutter_path).resolve()
     x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
     bounds = (float(x.min()) - 100.0, float(y.min()) - 100.0, float(x.max()) + 100.0, float(y.max()) + 100.0)
-    grid = read_clutter(path, crs=points.crs, bounds=bounds)
-    return point_clutter(sample_classes(grid, x, y), project.radio.clutter)
+    grid = read_clutter(radio.clutter_path, crs=points.crs, bounds=bounds)
+    return point_clutter(sample_classes(grid, x, y), radio.clutter)
 
 
 def with_busy_hour(project: Project, inputs: Inputs, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -93,7 +93,7 @@ def coverage_stage(project: Project, inputs: Inputs) -> gpd.GeoDataFrame:
             radio=project.radio,
             dem=inputs.dem,
             receiver=receiver_for(layer, project.radio),
-            clutter=layer_clutter(project, frame),
+            clutter=layer_clutter(project.radio, frame),
         )
         parts.append(coverage_frame(layer, frame, cov))
     merged = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=inputs.layers.crs)

@@ -38,7 +38,7 @@ from gis.project import Project
 from gis.terrain import reproject_dem, sample_heights
 from planning.jobs import Job, MapJobs
 from planning.radio.coverage import coverage, site_ranges_m
-from planning.radio.stage import COVERAGE_RECEIVERS, coverage_frame, receiver_for, with_busy_hour
+from planning.radio.stage import COVERAGE_RECEIVERS, coverage_frame, layer_clutter, receiver_for, with_busy_hour
 from planning.status.stage import per_layer, point_status
 
 logger = logging.getLogger(__name__)
@@ -107,8 +107,10 @@ def _partition_coverage(part: Partition, radio: Any, dem: Any, refs: dict[str, f
         pts = getattr(part, layer)
         if not len(pts):
             continue
-        receiver = receiver_for(layer, radio)
-        cov = coverage(pts, part.sites, radio=radio, dem=dem, receiver=receiver, reference_ground_m=refs[layer])
+        receiver, clutter = receiver_for(layer, radio), layer_clutter(radio, pts)
+        cov = coverage(
+            pts, part.sites, radio=radio, dem=dem, receiver=receiver, reference_ground_m=refs[layer], clutter=clutter
+        )
         frames.append(coverage_frame(layer, pts, cov))
     return pd.concat(frames)
 

@@ -130,6 +130,10 @@ def test_nested_radio_settings_are_read_and_checked(tmp_path):
         ),
         ("[radio]\nequipment = 3\n", r"`equipment` = 3; expected a non-empty array of tables"),
         ("[[radio.backhaul.microwave]]\nfreq_ghz = 300\n", r"`freq_ghz` = 300 is out of range"),
+        (
+            "[radio]\nclutter_path = 'landcover.tif'\n",
+            r"`clutter_path` = 'landcover.tif': .*landcover.tif does not exist",
+        ),
     ],
 )
 def test_nested_radio_settings_refuse_bad_values(tmp_path, text, message):

@@ -105,3 +105,28 @@ def test_calibration_on_terrain_reduces_the_error():
     assert cal.slope_db_per_decade == pytest.approx(6.0, abs=2.0)
     assert cal.after_std_db < cal.before_std_db
     assert cal.after_std_db == pytest.approx(4.0, abs=0.6)
+
+
+def test_demo_radio_outputs(demo_run):
+    """On the demo: SINR bounded, downlink, uplink, busy-hour and location-probability columns written, no school at
+    the outlet target by wireless on its peak rate alone, every chosen microwave hop clear."""
+    result, out = demo_run
+    cov = gpd.read_file(out / "coverage.gpkg", layer="coverage")
+    for t in ("4g", "5g"):
+        for col in TECH_COLUMNS:
+            assert f"{t}_{col}" in cov
+        assert cov[f"{t}_sinr_db"].max() <= 30.0
+        assert cov[f"{t}_location_probability"].between(0.0, 1.0).all()
+        covered = cov[f"{t}_covered"].astype(bool)
+        assert (cov.loc[covered, f"{t}_location_probability"] >= 0.75 - 1e-4).all()
+    gaps = gpd.read_file(out / "gaps.gpkg", layer="schools")
+    wireless = gaps[gaps["access"].isin(["4g", "5g"]) & gaps["meets_outlet"].astype(bool)]
+    sch = cov[cov["layer"] == "schools"].set_index("point_id")
+    busy = sch[["4g_throughput_mbps", "5g_throughput_mbps"]].max(axis=1).reindex(wireless["school_id"])
+    assert (busy >= 100.0).all()  # at target by wireless only on the busy-hour rate
+    peak_only = sch[["4g_peak_mbps", "5g_peak_mbps"]].max(axis=1) >= 100.0
+    assert peak_only.sum() > (sch[["4g_throughput_mbps", "5g_throughput_mbps"]].max(axis=1) >= 100.0).sum()
+    inter = result.proposal.interventions
+    mw = inter[inter["backhaul"] == "microwave"]
+    assert (mw["backhaul_clearance_f1"] >= 0.6).all()
+    assert (mw["backhaul_hub"] != "").all()
