@@ -55,6 +55,7 @@ from planning.radio.capacity import cell_load, sustained_rate_mbps
 from planning.radio.coverage import (
     LinkBudget,
     Receiver,
+    ReceiverSpec,
     SiteTable,
     link_margins_db,
     max_range_m,
@@ -336,6 +337,50 @@ class _Links:
     sector: np.ndarray
 
 
+def _pair_rsrp(
+    st: SiteTable,
+    si: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    rx: ReceiverSpec,
+    radio: RadioSettings,
+    dem: Dem | None,
+    budget: LinkBudget,
+    step_m: float,
+) -> np.ndarray:
+    """RSRP (dBm) of candidate sites ``si`` at receivers ``x``/``y``: terrain loss at ``step_m``, building entry for
+    an indoor CPE, antenna pattern towards the receiver's antenna height above sea level."""
+    loss, _ = pair_loss_db(
+        dem,
+        st.x[si],
+        st.y[si],
+        x,
+        y,
+        st.band_mhz[si],
+        st.height_m[si],
+        np.full(len(si), rx.height_m),
+        model=radio.model,
+        environment=radio.environment,
+        step_m=step_m,
+    )
+    if rx.indoor:
+        loss = loss + o2i_loss_db(st.band_mhz[si])
+    ground = np.nan_to_num(sample_heights(dem, x, y), nan=0.0) if dem is not None else 0.0
+    return pair_rsrp_dbm(
+        st,
+        si,
+        x,
+        y,
+        loss,
+        radio=radio,
+        budget=budget,
+        rx_gain_dbi=rx.gain_dbi,
+        body_loss_db=rx.body_loss_db,
+        rx_z_m=ground + rx.height_m,
+    )
+
+
 def _candidate_links(
     st: SiteTable,
     rows: np.ndarray,
@@ -363,38 +408,13 @@ def _candidate_links(
         budget=budget,
     )
     pi, si = site_point_pairs(px, py, st, ranges)
+    margin = shadow_margin_db(radio.shadow_sigma_db, radio.edge_probability)
+    kw = {"rx": rx, "radio": radio, "dem": dem, "budget": budget}
     if not len(pi):
         empty = np.zeros(0, np.int64)
         return _Links(empty, empty, np.zeros(0, bool), np.zeros(0), empty)
     x, y = px[pi], py[pi]
-    loss, _ = pair_loss_db(
-        dem,
-        st.x[si],
-        st.y[si],
-        x,
-        y,
-        st.band_mhz[si],
-        st.height_m[si],
-        np.full(len(pi), rx.height_m),
-        model=radio.model,
-        environment=radio.environment,
-        step_m=radio.profile_step_m,
-    )
-    if rx.indoor:
-        loss = loss + o2i_loss_db(st.band_mhz[si])
-    ground = np.nan_to_num(sample_heights(dem, x, y), nan=0.0) if dem is not None else 0.0
-    rsrp = pair_rsrp_dbm(
-        st,
-        si,
-        x,
-        y,
-        loss,
-        radio=radio,
-        budget=budget,
-        rx_gain_dbi=rx.gain_dbi,
-        body_loss_db=rx.body_loss_db,
-        rx_z_m=ground + rx.height_m,
-    )
+    rsrp = _pair_rsrp(st, si, x, y, step_m=radio.profile_step_m, **kw)
     cur = np.where(
         st.tech[si] == "4g",
         existing["4g_rsrp_dbm"].to_numpy(dtype=float)[rows][pi],
@@ -406,7 +426,6 @@ def _candidate_links(
     sinr = capped_sinr_db(sinr, radio.sinr_cap_db)
     dl_m, ul_m, _ = link_margins_db(st, si, rsrp, radio=radio, budget=budget, power_dbm=rx.power_dbm)
     sinr_thr = np.where(st.tech[si] == "4g", radio.lte_sinr_threshold_db, radio.nr_sinr_threshold_db)
-    margin = shadow_margin_db(radio.shadow_sigma_db, radio.edge_probability)
     ok = np.isfinite(rsrp) & (np.minimum(dl_m, ul_m) >= margin) & (sinr >= sinr_thr)
     peak = np.where(ok, peak_mbps(st, si, sinr, budget=budget), 0.0)
     return _Links(rows[pi], si, ok, peak, sector_of(st, si, x, y))

@@ -15,7 +15,8 @@ Far ends (:func:`backhaul_hubs`): sites with fibre backhaul of the planner's RAN
 of anyone (``"any_fibre"``), and fibre nodes. Relays (:func:`relay_points`): existing towers (every tower is taken
 as a China Tower site the planner may lease on, ``relays_on_towers``) and the highest DEM cell of every
 ``relay_spacing_m`` square (a new mast). :func:`plan_backhaul` gives each candidate its cheapest clear path: one
-hop to a hub, or two through one relay.
+hop to a hub, or two through one relay. To bound the work on a province, a candidate tries its 16 nearest hubs, and
+the 32 highest of its 256 nearest relays; a relay it sees tries its 16 nearest hubs.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from gis.project import BackhaulSettings, CostSettings, RadioSettings
-from gis.terrain import Dem
+from gis.terrain import Dem, sample_heights
 from planning.radio._terrain_kernel import hop_clearance
 from planning.radio.operators import same_ran
 
@@ -247,18 +248,49 @@ class _Hops:
     clearance_f1: np.ndarray
 
 
-def _clear_hops(dem: Dem | None, ends_a: Endpoints, ends_b: Endpoints, settings: BackhaulSettings) -> _Hops:
-    """Every clear hop from ``ends_a`` to ``ends_b`` within the longest band's reach (KD-tree pairs, one kernel
-    call for all)."""
+#: Hops tried per candidate (and per relay towards the hubs): the nearest hubs; relays: the highest of the nearest.
+HUBS_PER_END = 16
+RELAYS_NEAREST = 256
+RELAYS_PER_CANDIDATE = 32
+
+
+def _near_pairs(
+    ends_a: Endpoints, ends_b: Endpoints, reach: float, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, distance) of the ``k`` nearest ``ends_b`` within ``reach`` of each of ``ends_a`` (not on one tower)."""
+    k = min(k, len(ends_b))
+    dist, idx = cKDTree(np.column_stack([ends_b.x, ends_b.y])).query(
+        np.column_stack([ends_a.x, ends_a.y]), k=k, distance_upper_bound=reach
+    )
+    dist, idx = dist.reshape(len(ends_a), k), idx.reshape(len(ends_a), k)
+    ok = (idx < len(ends_b)) & (dist >= SAME_TOWER_M)
+    a = np.broadcast_to(np.arange(len(ends_a))[:, None], idx.shape)[ok]
+    return a.astype(np.int64), idx[ok].astype(np.int64), dist[ok]
+
+
+def _clear_hops(
+    dem: Dem | None,
+    ends_a: Endpoints,
+    ends_b: Endpoints,
+    settings: BackhaulSettings,
+    *,
+    nearest: int,
+    keep_highest: int | None = None,
+) -> _Hops:
+    """Clear hops from each of ``ends_a`` to its ``nearest`` ``ends_b`` within the longest band's reach (of which only
+    the ``keep_highest`` highest antennas above sea level, when given), one kernel call for all."""
     empty = np.zeros(0, dtype=np.int64)
     reach = max((b.max_hop_m for b in settings.microwave), default=0.0)
     if not len(ends_a) or not len(ends_b) or reach <= 0:
         return _Hops(empty, empty, np.zeros(0), empty, np.zeros(0))
-    ta = cKDTree(np.column_stack([ends_a.x, ends_a.y]))
-    tb = cKDTree(np.column_stack([ends_b.x, ends_b.y]))
-    mat = ta.sparse_distance_matrix(tb, reach, output_type="ndarray")
-    ok = mat["v"] >= SAME_TOWER_M
-    a, b, length = mat["i"][ok].astype(np.int64), mat["j"][ok].astype(np.int64), mat["v"][ok]
+    a, b, length = _near_pairs(ends_a, ends_b, reach, nearest)
+    if keep_highest is not None and len(a):
+        ground = np.nan_to_num(sample_heights(dem, ends_b.x, ends_b.y), nan=0.0) if dem is not None else 0.0
+        top = -(ground + ends_b.height_m)[b]
+        order = np.lexsort((top, a))
+        rank = np.arange(len(order)) - np.searchsorted(a[order], a[order])
+        sel = np.sort(order[rank < keep_highest])
+        a, b, length = a[sel], b[sel], length[sel]
     ref = hop_clearance_f1(
         dem,
         ends_a.x[a],
@@ -295,14 +327,16 @@ def plan_backhaul(
         ``length_m`` (longest hop), ``band_ghz`` (its band), ``clearance_f1`` (least over the hops, F1 radii at
         each hop's band), ``capacity_mbps`` (least over the hops), ``path`` (readable hops).
     """
-    direct = _clear_hops(dem, cands, hubs, settings)
+    direct = _clear_hops(dem, cands, hubs, settings, nearest=HUBS_PER_END)
     out = plan_backhaul_empty(len(cands))
     _take_direct(out, direct, cands, hubs, settings, hop_cny)
     todo = np.flatnonzero(~np.isfinite(out["cost_cny"].to_numpy()))
     if len(todo) and len(relays):
-        onward = _clear_hops(dem, relays, hubs, settings)
-        sub = Endpoints(cands.ids[todo], cands.x[todo], cands.y[todo], cands.height_m[todo], cands.cost_cny[todo])
-        first = _clear_hops(dem, sub, relays, settings)
+        sub = _subset(cands, todo)
+        first = _clear_hops(dem, sub, relays, settings, nearest=RELAYS_NEAREST, keep_highest=RELAYS_PER_CANDIDATE)
+        useful = np.unique(first.b)  # relays some candidate sees: only these look for a hub
+        onward = _clear_hops(dem, _subset(relays, useful), hubs, settings, nearest=HUBS_PER_END)
+        onward = _Hops(useful[onward.a], onward.b, onward.length_m, onward.band, onward.clearance_f1)
         _take_relayed(out, todo, first, onward, cands, hubs, relays, settings, hop_cny)
     logger.info(
         "microwave backhaul: %d candidates, %d direct, %d through a relay, %d with no clear path (%d hubs, %d relays)",
@@ -314,6 +348,10 @@ def plan_backhaul(
         len(relays),
     )
     return out
+
+
+def _subset(ends: Endpoints, rows: np.ndarray) -> Endpoints:
+    return Endpoints(ends.ids[rows], ends.x[rows], ends.y[rows], ends.height_m[rows], ends.cost_cny[rows])
 
 
 def plan_backhaul_empty(n: int) -> pd.DataFrame:
@@ -337,6 +375,13 @@ def _hop_text(a: str, b: str, length_m: float, band_ghz: float, clearance: float
     return f"{a} -[{band_ghz:g} GHz {length_m / 1000.0:.1f} km {clearance:.2f} F1]-> {b}"
 
 
+def _assign(out: pd.DataFrame, rows: list[int], values: dict[str, list]) -> None:
+    """Set ``values`` (column -> one value per row) at ``rows`` of ``out``, one column at a time."""
+    if rows:
+        for col, vals in values.items():
+            out.loc[rows, col] = vals
+
+
 def _take_direct(
     out: pd.DataFrame, hops: _Hops, cands: Endpoints, hubs: Endpoints, settings: BackhaulSettings, hop_cny: float
 ) -> None:
@@ -345,21 +390,27 @@ def _take_direct(
         return
     order = np.lexsort((hops.length_m, hops.a))
     first = order[np.r_[True, np.diff(hops.a[order]) != 0]]
-    bands = settings.microwave
-    for k in first:
-        i, band = int(hops.a[k]), bands[int(hops.band[k])]
-        out.loc[i, ["cost_cny", "hub", "hops", "length_m", "band_ghz", "clearance_f1", "capacity_mbps", "path"]] = [
-            hop_cny,
-            str(hubs.ids[hops.b[k]]),
-            1,
-            float(hops.length_m[k]),
-            band.freq_ghz,
-            float(hops.clearance_f1[k]),
-            band.capacity_mbps,
-            _hop_text(
-                str(cands.ids[i]), str(hubs.ids[hops.b[k]]), hops.length_m[k], band.freq_ghz, hops.clearance_f1[k]
-            ),
-        ]
+    bands = [settings.microwave[int(b)] for b in hops.band[first]]
+    rows = hops.a[first].astype(int).tolist()
+    hub = [str(h) for h in hubs.ids[hops.b[first]]]
+    length, clear = hops.length_m[first], hops.clearance_f1[first]
+    _assign(
+        out,
+        rows,
+        {
+            "cost_cny": [hop_cny] * len(rows),
+            "hub": hub,
+            "hops": [1] * len(rows),
+            "length_m": length.tolist(),
+            "band_ghz": [b.freq_ghz for b in bands],
+            "clearance_f1": clear.tolist(),
+            "capacity_mbps": [b.capacity_mbps for b in bands],
+            "path": [
+                _hop_text(str(cands.ids[i]), h, n, b.freq_ghz, c)
+                for i, h, n, b, c in zip(rows, hub, length, bands, clear, strict=True)
+            ],
+        },
+    )
 
 
 def _take_relayed(
@@ -379,34 +430,40 @@ def _take_relayed(
         return
     best_on = pd.DataFrame({"r": onward.a, "k": np.arange(len(onward.a)), "len": onward.length_m})
     best_on = best_on.sort_values(["r", "len"]).drop_duplicates("r").set_index("r")["k"]
-    has = np.isin(first.b, best_on.index.to_numpy())
-    if not has.any():
+    f = np.flatnonzero(np.isin(first.b, best_on.index.to_numpy()))
+    if not len(f):
         return
-    f = np.flatnonzero(has)
     on = best_on.reindex(first.b[f]).to_numpy(dtype=np.int64)
     cost = 2.0 * hop_cny + relays.cost_cny[first.b[f]]
     longest = np.maximum(first.length_m[f], onward.length_m[on])
     order = np.lexsort((longest, cost, first.a[f]))
     pick = order[np.r_[True, np.diff(first.a[f][order]) != 0]]
-    bands = settings.microwave
-    for k in pick:
-        i = int(todo[first.a[f][k]])
-        h1, h2 = int(f[k]), int(on[k])
-        b1, b2 = bands[int(first.band[h1])], bands[int(onward.band[h2])]
-        long1 = first.length_m[h1] >= onward.length_m[h2]
-        relay, hub = str(relays.ids[first.b[h1]]), str(hubs.ids[onward.b[h2]])
-        text = _hop_text(str(cands.ids[i]), relay, first.length_m[h1], b1.freq_ghz, first.clearance_f1[h1])
-        text += "; " + _hop_text(relay, hub, onward.length_m[h2], b2.freq_ghz, onward.clearance_f1[h2])
-        out.loc[
-            i, ["cost_cny", "hub", "relay", "hops", "length_m", "band_ghz", "clearance_f1", "capacity_mbps", "path"]
-        ] = [
-            float(cost[k]),
-            hub,
-            relay,
-            2,
-            float(max(first.length_m[h1], onward.length_m[h2])),
-            b1.freq_ghz if long1 else b2.freq_ghz,
-            float(min(first.clearance_f1[h1], onward.clearance_f1[h2])),
-            min(b1.capacity_mbps, b2.capacity_mbps),
-            text,
-        ]
+    h1, h2 = f[pick], on[pick]
+    b1 = [settings.microwave[int(b)] for b in first.band[h1]]
+    b2 = [settings.microwave[int(b)] for b in onward.band[h2]]
+    rows = todo[first.a[h1]].astype(int).tolist()
+    relay = [str(r) for r in relays.ids[first.b[h1]]]
+    hub = [str(h) for h in hubs.ids[onward.b[h2]]]
+    l1, l2 = first.length_m[h1], onward.length_m[h2]
+    c1, c2 = first.clearance_f1[h1], onward.clearance_f1[h2]
+    path = [
+        _hop_text(str(cands.ids[i]), r, l1[k], b1[k].freq_ghz, c1[k])
+        + "; "
+        + _hop_text(r, h, l2[k], b2[k].freq_ghz, c2[k])
+        for k, (i, r, h) in enumerate(zip(rows, relay, hub, strict=True))
+    ]
+    _assign(
+        out,
+        rows,
+        {
+            "cost_cny": cost[pick].tolist(),
+            "hub": hub,
+            "relay": relay,
+            "hops": [2] * len(rows),
+            "length_m": np.maximum(l1, l2).tolist(),
+            "band_ghz": [x.freq_ghz if a >= b else y.freq_ghz for x, y, a, b in zip(b1, b2, l1, l2, strict=True)],
+            "clearance_f1": np.minimum(c1, c2).tolist(),
+            "capacity_mbps": [min(x.capacity_mbps, y.capacity_mbps) for x, y in zip(b1, b2, strict=True)],
+            "path": path,
+        },
+    )
