@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/coverage.py [--points 2000 20000 200000]
 
-For each size a region is made with `coverplan synth` (points = villages + schools), then coverage runs in a
-child process so that its peak memory is its own. Prints seconds, peak memory and the growth exponent
+For each size a region is made with `coverplan synth` (points = villages + schools), then the coverage stage
+(downlink and uplink budgets, location probability, busy-hour capacity) runs in a child process so that its peak
+memory is its own. Prints seconds, peak memory and the growth exponent
 between sizes, and the speed of the Longley-Rice (itmlogic) path per profile. Target: 20k points with DEM
 profiles at 30 m in under 60 s on 2 cores. Not part of the test run.
 """
@@ -32,7 +33,7 @@ def one(project_file: str, report: str) -> None:
 
     from gis.inputs import load_inputs
     from gis.project import load_project
-    from planning.radio.coverage import coverage
+    from planning.radio.stage import coverage_stage
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     t0 = time.perf_counter()
@@ -40,14 +41,9 @@ def one(project_file: str, report: str) -> None:
     inputs = load_inputs(project)
     t_load = time.perf_counter() - t0
     t0 = time.perf_counter()
-    n = 0
-    covered = 0
-    for layer, receiver in (("villages", "handheld"), ("schools", "cpe")):
-        cov = coverage(
-            inputs.layers[layer], inputs.layers["sites"], radio=project.radio, dem=inputs.dem, receiver=receiver
-        )
-        n += len(cov)
-        covered += int(cov["4g_covered"].sum())
+    cov = coverage_stage(project, inputs)  # downlink, uplink, location probability, then the busy hour
+    n = len(cov)
+    covered = int(cov["4g_covered"].sum())
     t_cov = time.perf_counter() - t0
     Path(report).write_text(
         json.dumps(

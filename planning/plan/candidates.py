@@ -16,15 +16,19 @@ Candidates:
 
 * ``fibre``: fibre extension to one village or school (cost from the fibre reach model, shared trenches are
   re-priced by :mod:`planning.plan.proposal`); serves that point (broadband; a school at the fibre tier).
-* ``new_site``: a 4G macro site at a given candidate point (``candidates`` layer, ``kind = new_site``), at each
-  unserved village (``village``) and at the highest DEM point within 3 km of unserved demand (``high_point``),
-  with backhaul by fibre (when the extension costs less than a microwave hop), microwave (an existing site within
-  40 km) or satellite (terminal + 5 years of fees); serves villages where its RSRP clears the 4G threshold and
-  schools where its fixed-wireless throughput reaches the outlet target.
-* ``upgrade_5g``: 5G (the project's first NR band) added to an existing 4G site (or a given ``upgrade`` candidate);
-  serves the same way with the 5G threshold. With ``[optimise] operator`` set, only the planner's own 4G sites.
-* ``share`` / ``share_5g``: with ``[optimise] operator`` set, the planner's 4G (its LTE band) or 5G (first NR band)
-  equipment on another operator's existing tower (one per tower location, at the tower's height, none where the
+* ``new_site``: a 4G macro site (on the planner's first LTE band, ``RadioSettings.operators``) at a given candidate
+  point (``candidates`` layer, ``kind = new_site``), at each unserved village (``village``) and at the highest DEM
+  point within 3 km of unserved demand (``high_point``), with the cheapest backhaul of fibre, microwave (a clear path
+  on the DEM to a hub with fibre, directly or through one relay: :mod:`planning.radio.backhaul`) and satellite
+  (terminal + 5 years of fees, ``satellite_backhaul_mbps``); serves villages where the link meets the coverage
+  criteria (downlink and uplink at the edge location probability, SINR) and schools where its fixed-wireless
+  **busy-hour** rate reaches the school's demand.
+* ``upgrade_5g``: 5G added to an existing 4G site (or a given ``upgrade`` candidate), one candidate per NR band the
+  operator rules allow and the tower lacks (China Mobile n28/n41, China Telecom and China Unicom n78/NR 2.1 GHz);
+  serves the same way with the 5G thresholds. With ``[optimise] operator`` set, only the planner's and its RAN
+  partners' 4G sites.
+* ``share`` / ``share_5g``: with ``[optimise] operator`` set, the planner's 4G (its first LTE band) or 5G (first NR
+  band) equipment on a tower outside its RAN group (one per tower location, at the tower's height, none where the
   planner already has a site within 50 m); cost ``share_site_cny`` plus backhaul: nothing more where the tower has
   fibre, otherwise the cheapest of fibre, microwave and satellite as for a new site.
 * ``satellite``: a direct satellite connection of a school without one (terminal + 5 years of the school plan's
@@ -58,21 +62,29 @@ from scipy.spatial import cKDTree
 from gis.errors import LayerError
 from gis.project import CostSettings, OptimiseSettings, RadioSettings, TargetSettings
 from gis.terrain import Dem, sample_heights
+from planning.radio.backhaul import Endpoints, backhaul_hubs, plan_backhaul, plan_backhaul_empty, relay_points
+from planning.radio.capacity import cell_load, sustained_rate_mbps
 from planning.radio.coverage import (
     LinkBudget,
-    is_tdd,
+    Receiver,
+    ReceiverSpec,
+    SiteTable,
+    link_margins_db,
     max_range_m,
     pair_loss_db,
     pair_rsrp_dbm,
+    peak_mbps,
+    receiver_of,
+    sector_of,
     site_point_pairs,
     site_table,
-    throughput_mbps,
 )
+from planning.radio.linkbudget import capped_sinr_db, o2i_loss_db, shadow_margin_db
+from planning.radio.operators import operator_rule, same_ran
 
 logger = logging.getLogger(__name__)
 
 SATELLITE_YEARS = 5
-MICROWAVE_REACH_M = 40_000.0
 #: Sites closer than this are one tower.
 SAME_TOWER_M = 50.0
 SITE_COLUMNS = [
@@ -84,6 +96,7 @@ SITE_COLUMNS = [
     "height_m",
     "given_cost_cny",
     "host_backhaul",
+    "operator",
     "geometry",
 ]
 
@@ -226,12 +239,18 @@ def candidate_sites(
     operator: str = "",
     hosts: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
-    """New-site, 5G-upgrade and tower-sharing candidates (before costs).
+    """New-site, 5G-upgrade and tower-sharing candidates (before costs), on the bands the operator rules allow.
 
-    Columns: candidate_id, kind, source, tech, band_mhz, height_m, given_cost_cny, host_backhaul (the shared
-    tower's ``backhaul``, else empty), point. ``operator``: the planner (see the module docstring); empty means
-    every existing site is the planner's. ``hosts``: per site, whether it may host an upgrade or a share
-    (default all; a province's own sites when the nation is solved per province).
+    Columns: candidate_id, kind, source, tech, band_mhz, height_m, given_cost_cny, host_backhaul (the shared or
+    upgraded tower's ``backhaul``, else empty), operator (the planner; for an upgrade without a planner, the
+    site's), point. ``operator``: the planner (see the module docstring); empty means every existing site is the
+    planner's. ``hosts``: per site, whether it may host an upgrade or a share (default all; a province's own sites
+    when the nation is solved per province).
+
+    Bands (``RadioSettings.operators``, :func:`planning.radio.operators.operator_rule`): new sites and 4G shares on
+    the planner's first LTE band; a 4G site of the planner's RAN group gets one upgrade per NR band of its rule that
+    its tower does not carry yet (``UP-<site>`` for the first band, ``UP-<site>-<band>`` for the others); 5G shares
+    on the planner's first NR band. So China Telecom and China Unicom are never offered n28 700 MHz.
 
     Raises
     ------
@@ -239,34 +258,16 @@ def candidate_sites(
         ``operator`` is given but the sites layer has no ``operator`` column.
     """
     crs = demands.crs
-    rows = []
+    rule = operator_rule(radio, operator)
+    rows: list[dict] = []
 
-    def add(
-        cid: str,
-        kind: str,
-        source: str,
-        tech: str,
-        height_m: float,
-        geom: shapely.Point,
-        *,
-        given_cost: float = np.nan,
-        host_backhaul: str = "",
-    ) -> None:
-        band = radio.nr_bands_mhz[0] if tech == "5g" else radio.lte_band_mhz
-        rows.append(
-            {
-                "candidate_id": cid,
-                "kind": kind,
-                "source": source,
-                "tech": tech,
-                "band_mhz": band,
-                "height_m": height_m,
-                "given_cost_cny": given_cost,
-                "host_backhaul": host_backhaul,
-                "geometry": geom,
-            }
-        )
+    def add(cid: str, kind: str, source: str, band: float, height_m: float, geom: shapely.Point, **extra) -> None:
+        row = {"candidate_id": cid, "kind": kind, "source": source, "tech": "5g" if "5g" in kind else "4g"}
+        row.update(band_mhz=band, height_m=height_m, given_cost_cny=np.nan, host_backhaul="", operator=operator)
+        row.update(geometry=geom, **extra)
+        rows.append(row)
 
+    lte_band, nr_band = rule.lte_bands_mhz[0], rule.nr_bands_mhz[0]
     if given is not None and len(given):
         for _, g in given.iterrows():
             upgrade = str(g.get("kind") or "new_site") == "upgrade"
@@ -274,47 +275,61 @@ def candidate_sites(
                 str(g["candidate_id"]),
                 "upgrade_5g" if upgrade else "new_site",
                 "given",
-                "5g" if upgrade else "4g",
+                nr_band if upgrade else lte_band,
                 float(g["height_m"]) if pd.notna(g.get("height_m")) else radio.tower_height_m,
                 g.geometry,
-                given_cost=float(g["cost_cny"]) if pd.notna(g.get("cost_cny")) else np.nan,
+                given_cost_cny=float(g["cost_cny"]) if pd.notna(g.get("cost_cny")) else np.nan,
             )
     for _, d in demands[demands["layer"] == "villages"].iterrows():
-        add(f"NS-{d['demand_id']}", "new_site", "village", "4g", radio.tower_height_m, d.geometry)
+        add(f"NS-{d['demand_id']}", "new_site", "village", lte_band, radio.tower_height_m, d.geometry)
     dxy = shapely.get_coordinates(np.asarray(demands.geometry.values))
     for k, (x, y) in enumerate(high_points(dem, dxy)):
-        add(f"HP{k + 1:05d}", "new_site", "high_point", "4g", radio.tower_height_m, shapely.Point(x, y))
-    own = _own_sites(sites, operator)
+        add(f"HP{k + 1:05d}", "new_site", "high_point", lte_band, radio.tower_height_m, shapely.Point(x, y))
+    own = _own_sites(sites, operator, radio)
     host = np.ones(len(sites), dtype=bool) if hosts is None else np.asarray(hosts, dtype=bool)
-    lte = sites[own & host & (sites["tech"] == "4g").to_numpy()]
-    nr = sites[own & (sites["tech"] == "5g").to_numpy()]
-    if len(lte):
-        lxy = shapely.get_coordinates(np.asarray(lte.geometry.values))
-        has_nr = np.zeros(len(lte), dtype=bool)
-        if len(nr):
-            d, _ = cKDTree(shapely.get_coordinates(np.asarray(nr.geometry.values))).query(lxy)
-            has_nr = d < SAME_TOWER_M
-        for (_, srow), hn in zip(lte.iterrows(), has_nr, strict=True):
-            if not hn:
-                add(f"UP-{srow['site_id']}", "upgrade_5g", "existing_4g", "5g", float(srow["height_m"]), srow.geometry)
+    for up in _upgrades(sites, own & host, operator=operator, radio=radio):
+        add(**up)
     for tower in _shareable_towers(sites, own, host).itertuples():
-        for tech in ("4g", "5g"):
-            add(
-                f"SH{'5' if tech == '5g' else '4'}-{tower.site_id}",
-                "share" if tech == "4g" else "share_5g",
-                f"tower of {tower.operator}",
-                tech,
-                float(tower.height_m),
-                tower.geometry,
-                host_backhaul=tower.backhaul,
-            )
-    if not rows:
-        return gpd.GeoDataFrame(columns=SITE_COLUMNS, geometry="geometry", crs=crs)
+        for tech, band in (("4g", lte_band), ("5g", nr_band)):
+            kind = "share" if tech == "4g" else "share_5g"
+            cid = f"SH{'5' if tech == '5g' else '4'}-{tower.site_id}"
+            add(cid, kind, f"tower of {tower.operator}", band, float(tower.height_m), tower.geometry)
+            rows[-1]["host_backhaul"] = tower.backhaul
     return gpd.GeoDataFrame(rows, columns=SITE_COLUMNS, geometry="geometry", crs=crs)
 
 
-def _own_sites(sites: gpd.GeoDataFrame, operator: str) -> np.ndarray:
-    """Per site: the planner's own (all of them when ``operator`` is empty)."""
+def _upgrades(sites: gpd.GeoDataFrame, may: np.ndarray, *, operator: str, radio: RadioSettings) -> list[dict]:
+    """One 5G upgrade per NR band allowed to each 4G site in ``may`` that its tower lacks (arguments of ``add``)."""
+    lte = sites[may & (sites["tech"] == "4g").to_numpy()]
+    if not len(lte):
+        return []
+    nr = sites[(sites["tech"] == "5g").to_numpy()]
+    lxy = shapely.get_coordinates(np.asarray(lte.geometry.values))
+    present: list[set[float]] = [set() for _ in range(len(lte))]
+    if len(nr):
+        nxy = shapely.get_coordinates(np.asarray(nr.geometry.values))
+        nband = nr["band_mhz"].to_numpy(dtype=float)
+        for i, near in enumerate(cKDTree(nxy).query_ball_point(lxy, SAME_TOWER_M)):
+            present[i] = {float(nband[j]) for j in near}
+    has_backhaul = "backhaul" in lte
+    out = []
+    for i, srow in enumerate(lte.itertuples()):
+        site_op = getattr(srow, "operator", None) if "operator" in lte else None
+        rule = operator_rule(radio, operator or site_op)
+        bands = [b for b in rule.nr_bands_mhz if b not in present[i]]
+        for k, band in enumerate(bands):
+            cid = f"UP-{srow.site_id}" if k == 0 else f"UP-{srow.site_id}-{band:g}"
+            backhaul = srow.backhaul if has_backhaul and isinstance(srow.backhaul, str) else ""
+            up = {"cid": cid, "kind": "upgrade_5g", "source": "existing_4g", "band": band}
+            up.update(height_m=float(srow.height_m), geom=srow.geometry, host_backhaul=backhaul)
+            if not operator and isinstance(site_op, str):
+                up["operator"] = site_op
+            out.append(up)
+    return out
+
+
+def _own_sites(sites: gpd.GeoDataFrame, operator: str, radio: RadioSettings) -> np.ndarray:
+    """Per site: the planner's own or a RAN-sharing partner's (all of them when ``operator`` is empty)."""
     if not operator:
         return np.ones(len(sites), dtype=bool)
     if "operator" not in sites:
@@ -323,7 +338,7 @@ def _own_sites(sites: gpd.GeoDataFrame, operator: str) -> np.ndarray:
             "expected the operator of each site to tell own sites from towers to share"
         )
         raise LayerError(msg)
-    own = (sites["operator"].astype(object) == operator).to_numpy(dtype=bool)
+    own = same_ran(radio, sites["operator"].astype(object).to_numpy(), operator)
     if len(sites) and not own.any():
         logger.warning(
             "no site of operator %r in the sites layer (operators: %s): every tower is offered for sharing",
@@ -376,6 +391,112 @@ def _shareable_towers(sites: gpd.GeoDataFrame, own: np.ndarray, host: np.ndarray
     return pd.DataFrame(out, columns=["site_id", "operator", "height_m", "backhaul", "geometry"])
 
 
+@dataclass(frozen=True)
+class _Links:
+    """Candidate-demand pairs of one receiver kind: demand row (into ``demands``), candidate, whether the link
+    closes (coverage criteria), single-user peak rate (Mbps) and the candidate's sector serving it."""
+
+    d: np.ndarray
+    c: np.ndarray
+    ok: np.ndarray
+    peak_mbps: np.ndarray
+    sector: np.ndarray
+
+
+def _pair_rsrp(
+    st: SiteTable,
+    si: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    rx: ReceiverSpec,
+    radio: RadioSettings,
+    dem: Dem | None,
+    budget: LinkBudget,
+    step_m: float,
+) -> np.ndarray:
+    """RSRP (dBm) of candidate sites ``si`` at receivers ``x``/``y``: terrain loss at ``step_m``, building entry for
+    an indoor CPE, antenna pattern towards the receiver's antenna height above sea level."""
+    loss, _ = pair_loss_db(
+        dem,
+        st.x[si],
+        st.y[si],
+        x,
+        y,
+        st.band_mhz[si],
+        st.height_m[si],
+        np.full(len(si), rx.height_m),
+        model=radio.model,
+        environment=radio.environment,
+        step_m=step_m,
+    )
+    if rx.indoor:
+        loss = loss + o2i_loss_db(st.band_mhz[si])
+    ground = np.nan_to_num(sample_heights(dem, x, y), nan=0.0) if dem is not None else 0.0
+    return pair_rsrp_dbm(
+        st,
+        si,
+        x,
+        y,
+        loss,
+        radio=radio,
+        budget=budget,
+        rx_gain_dbi=rx.gain_dbi,
+        body_loss_db=rx.body_loss_db,
+        rx_z_m=ground + rx.height_m,
+    )
+
+
+def _candidate_links(
+    st: SiteTable,
+    rows: np.ndarray,
+    demands: gpd.GeoDataFrame,
+    existing: pd.DataFrame,
+    *,
+    receiver: Receiver,
+    radio: RadioSettings,
+    dem: Dem | None,
+    budget: LinkBudget,
+) -> _Links:
+    """The coverage criteria of :func:`planning.radio.coverage.coverage` for candidate sites at demands ``rows``:
+    downlink and uplink margins at the cell-edge location probability and SINR against noise plus the current
+    best server of that tech (``existing``) at the link budget's load."""
+    rx = receiver_of(receiver, radio, budget)
+    g = np.asarray(demands.geometry.values)[rows]
+    px, py = shapely.get_x(g), shapely.get_y(g)
+    ranges = max_range_m(
+        st,
+        radio,
+        model=radio.model,
+        environment=radio.environment,
+        rx_height_m=rx.height_m,
+        rx_gain_dbi=rx.gain_dbi,
+        budget=budget,
+    )
+    pi, si = site_point_pairs(px, py, st, ranges)
+    margin = shadow_margin_db(radio.shadow_sigma_db, radio.edge_probability)
+    kw = {"rx": rx, "radio": radio, "dem": dem, "budget": budget}
+    if not len(pi):
+        empty = np.zeros(0, np.int64)
+        return _Links(empty, empty, np.zeros(0, bool), np.zeros(0), empty)
+    x, y = px[pi], py[pi]
+    rsrp = _pair_rsrp(st, si, x, y, step_m=radio.profile_step_m, **kw)
+    cur = np.where(
+        st.tech[si] == "4g",
+        existing["4g_rsrp_dbm"].to_numpy(dtype=float)[rows][pi],
+        existing["5g_rsrp_dbm"].to_numpy(dtype=float)[rows][pi],
+    )
+    interf = budget.load * np.where(np.isfinite(cur), 10.0 ** (np.nan_to_num(cur, nan=-300.0) / 10.0), 0.0)
+    noise = 10.0 ** ((-174.0 + 10.0 * np.log10(st.scs_khz[si] * 1e3) + budget.noise_figure_db) / 10.0)
+    sinr = 10.0 * np.log10(10.0 ** (np.nan_to_num(rsrp, nan=-300.0) / 10.0) / (noise + interf))
+    sinr = capped_sinr_db(sinr, radio.sinr_cap_db)
+    dl_m, ul_m, _ = link_margins_db(st, si, rsrp, radio=radio, budget=budget, power_dbm=rx.power_dbm)
+    sinr_thr = np.where(st.tech[si] == "4g", radio.lte_sinr_threshold_db, radio.nr_sinr_threshold_db)
+    ok = np.isfinite(rsrp) & (np.minimum(dl_m, ul_m) >= margin) & (sinr >= sinr_thr)
+    peak = np.where(ok, peak_mbps(st, si, sinr, budget=budget), 0.0)
+    return _Links(rows[pi], si, ok, peak, sector_of(st, si, x, y))
+
+
 def radio_links(
     demands: gpd.GeoDataFrame,
     cands: gpd.GeoDataFrame,
@@ -388,110 +509,144 @@ def radio_links(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which demands each site candidate serves: (demand index, candidate index) pairs.
 
-    Villages: RSRP >= the tech's threshold (handheld). Schools: fixed-wireless CPE throughput >= the outlet
-    target, with SINR against noise plus the current best server of that tech at the point (``existing``: the
-    coverage columns ``{tech}_rsrp_dbm`` per demand, NaN where none) at the link budget's load.
+    A link must meet the coverage criteria of :func:`planning.radio.coverage.coverage` (downlink RSRP and uplink
+    at the cell-edge location probability, SINR against noise plus the current best server of that tech at the
+    point at the link budget's load; ``existing``: the coverage columns ``{tech}_rsrp_dbm`` per demand, NaN where
+    none). Villages: handheld. Schools: fixed-wireless CPE (``[radio] school_cpe``) whose **busy-hour** rate
+    reaches the school's demand: the peak rate (at most the candidate's ``backhaul_mbps``) times what the
+    candidate's sector has left after the village demands it serves
+    (:func:`planning.radio.capacity.sustained_rate_mbps`), shared by the schools it serves in that sector, at least
+    ``max(school_outlet_mbps, existing["demand_mbps"])``. A village's load is ``existing["demand_mbps"]`` (its
+    busy-hour traffic, all operators) x the candidate operator's subscriber share (x ``nr_traffic_share`` on 5G) /
+    its peak rate; without that column villages load nothing.
     """
     budget = budget or LinkBudget()
     if not len(cands) or not len(demands):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    sites = cands.rename(columns={"candidate_id": "site_id"})
-    st = site_table(sites, radio)
-    px = shapely.get_x(np.asarray(demands.geometry.values))
-    py = shapely.get_y(np.asarray(demands.geometry.values))
+    st = site_table(cands.rename(columns={"candidate_id": "site_id"}), radio, dem=dem)
     is_school = (demands["layer"] == "schools").to_numpy()
-    out_d, out_c = [], []
-    for school in (False, True):
-        rx_h = budget.cpe_height_m if school else radio.ue_height_m
-        gain = budget.cpe_gain_dbi if school else budget.ue_gain_dbi
-        body = 0.0 if school else budget.body_loss_db
-        sel = np.flatnonzero(is_school == school)
-        if not len(sel):
-            continue
-        ranges = max_range_m(
-            st,
-            radio,
-            model=radio.model,
-            environment=radio.environment,
-            rx_height_m=rx_h,
-            rx_gain_dbi=gain,
-            budget=budget,
-        )
-        pi, si = site_point_pairs(px[sel], py[sel], st, ranges)
-        if not len(pi):
-            continue
-        loss, _ = pair_loss_db(
-            dem,
-            st.x[si],
-            st.y[si],
-            px[sel][pi],
-            py[sel][pi],
-            st.band_mhz[si],
-            st.height_m[si],
-            np.full(len(pi), rx_h),
-            model=radio.model,
-            environment=radio.environment,
-            step_m=radio.profile_step_m,
-        )
-        rsrp = pair_rsrp_dbm(
-            st, si, px[sel][pi], py[sel][pi], loss, radio=radio, budget=budget, rx_gain_dbi=gain, body_loss_db=body
-        )
-        threshold = np.where(st.tech[si] == "4g", radio.lte_rsrp_threshold_dbm, radio.nr_rsrp_threshold_dbm)
-        ok = np.isfinite(rsrp) & (rsrp >= threshold)
-        if school:
-            cur = np.where(
-                st.tech[si] == "4g",
-                existing["4g_rsrp_dbm"].to_numpy(dtype=float)[sel][pi],
-                existing["5g_rsrp_dbm"].to_numpy(dtype=float)[sel][pi],
-            )
-            interf = budget.load * np.where(np.isfinite(cur), 10.0 ** (np.nan_to_num(cur, nan=-300.0) / 10.0), 0.0)
-            noise = 10.0 ** ((-174.0 + 10.0 * np.log10(st.scs_khz[si] * 1e3) + budget.noise_figure_db) / 10.0)
-            sinr = 10.0 * np.log10(10.0 ** (np.nan_to_num(rsrp, nan=-300.0) / 10.0) / (noise + interf))
-            layers = np.where(st.tech[si] == "4g", budget.lte_mimo_layers, budget.nr_mimo_layers)
-            dl = np.where(is_tdd(st.band_mhz[si]), budget.tdd_dl_fraction, 1.0)
-            thr = throughput_mbps(sinr, st.bandwidth_mhz[si], layers=layers, dl_fraction=dl, budget=budget)
-            ok &= thr >= school_outlet_mbps
-        out_d.append(sel[pi[ok]])
-        out_c.append(si[ok])
-    if not out_d:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(out_d), np.concatenate(out_c)
+    school_rx: Receiver = "indoor_cpe" if radio.school_cpe == "indoor" else "cpe"
+    kw = {"radio": radio, "dem": dem, "budget": budget}
+    v = _candidate_links(st, np.flatnonzero(~is_school), demands, existing, receiver="handheld", **kw)
+    s = _candidate_links(st, np.flatnonzero(is_school), demands, existing, receiver=school_rx, **kw)
+    demand = existing["demand_mbps"].to_numpy(dtype=float) if "demand_mbps" in existing else np.zeros(len(demands))
+    demand = np.nan_to_num(demand, nan=0.0)
+    nr = np.where(st.tech == "5g", radio.capacity.nr_traffic_share, 1.0)
+    offered = demand[v.d] * st.market_share[v.c] * nr[v.c]
+    load = cell_load(_cell_keys(v.c, v.sector)[v.ok], offered[v.ok], v.peak_mbps[v.ok])
+    keys = _cell_keys(s.c, s.sector)
+    own = pd.Series(keys).map(load).fillna(0.0).to_numpy(dtype=float)
+    on = pd.Series(np.where(s.ok, keys, None), dtype=object)
+    users = on.map(on.value_counts()).fillna(1.0).to_numpy(dtype=float)
+    need = np.maximum(school_outlet_mbps, demand[s.d])
+    s_ok = s.ok & (sustained_rate_mbps(s.peak_mbps, own, users) >= need)
+    return np.concatenate([v.d[v.ok], s.d[s_ok]]), np.concatenate([v.c[v.ok], s.c[s_ok]])
+
+
+def _cell_keys(c: np.ndarray, sector: np.ndarray) -> np.ndarray:
+    """One key per candidate sector (``candidate * 4 + sector``)."""
+    return np.asarray(c, dtype=np.int64) * 4 + np.asarray(sector, dtype=np.int64)
 
 
 def site_costs(
-    cands: gpd.GeoDataFrame, fibre_cost_cny: np.ndarray, sites: gpd.GeoDataFrame, *, costs: CostSettings
+    cands: gpd.GeoDataFrame,
+    fibre_cost_cny: np.ndarray,
+    sites: gpd.GeoDataFrame,
+    *,
+    costs: CostSettings,
+    radio: RadioSettings | None = None,
+    dem: Dem | None = None,
+    operator: str = "",
+    fibre_nodes: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
-    """Capex per site candidate: equipment plus the cheapest backhaul (fibre, microwave hop, or satellite).
+    """Capex per site candidate: equipment plus the cheapest backhaul (fibre, microwave, or satellite).
 
-    A 5G upgrade keeps its site's backhaul; equipment on a shared tower with fibre uses that fibre.
+    A 5G upgrade keeps its site's backhaul; equipment on a shared tower with fibre uses that fibre. Microwave is a
+    clear path on the DEM (:func:`planning.radio.backhaul.plan_backhaul`): one hop (``microwave_hop_cny``) to a
+    hub with fibre (:func:`planning.radio.backhaul.backhaul_hubs`: the planner's RAN group's fibre sites by
+    default, and ``fibre_nodes``), or two through a relay on an existing tower (+ ``relay_lease_cny``) or a high
+    point (+ ``relay_tower_cny``). Satellite: terminal and 5 years of fees, ``satellite_backhaul_mbps``.
+
+    Returns
+    -------
+    DataFrame
+        ``equipment_cny``, ``backhaul`` (``existing``, ``fibre``, ``microwave``, ``satellite``), ``backhaul_cny``,
+        ``cost_cny``; for microwave ``backhaul_hub`` (far end with fibre), ``backhaul_relay``, ``backhaul_hops``,
+        ``backhaul_length_m`` (longest hop), ``backhaul_band_ghz``, ``backhaul_clearance_f1`` (least clearance in
+        first-Fresnel-zone radii), ``backhaul_path``; ``backhaul_mbps`` (capacity; empty for fibre).
     """
+    radio = radio or RadioSettings()
+    bh = radio.backhaul
     n = len(cands)
     kind = cands["kind"].to_numpy()
     shared = np.isin(kind, ["share", "share_5g"])
     equip = np.select([kind == "upgrade_5g", shared], [costs.upgrade_5g_cny, costs.share_site_cny], costs.new_site_cny)
     given = cands["given_cost_cny"].to_numpy(dtype=float)
     equip = np.where(np.isfinite(given), given, equip)
-    cxy = shapely.get_coordinates(np.asarray(cands.geometry.values))
-    d_site = np.full(n, np.inf)
-    if len(sites):
-        # the hop goes to another tower: sites on the candidate's own tower (a shared one) do not count
-        k = min(len(sites), 8)
-        dist, _ = cKDTree(shapely.get_coordinates(np.asarray(sites.geometry.values))).query(cxy, k=k)
-        dist = np.where(dist.reshape(n, k) >= SAME_TOWER_M, dist.reshape(n, k), np.inf)
-        d_site = dist.min(axis=1)
-    sat = costs.satellite_terminal_cny + SATELLITE_YEARS * costs.satellite_fee_cny_per_year
-    fib = np.nan_to_num(np.asarray(fibre_cost_cny, dtype=float), nan=np.inf, posinf=np.inf)
-    mw = np.where(d_site <= MICROWAVE_REACH_M, costs.microwave_hop_cny, np.inf)
     host = cands["host_backhaul"].fillna("").to_numpy() if "host_backhaul" in cands else np.full(n, "")
     existing = (kind == "upgrade_5g") | (shared & (host == "fibre"))
-    options = np.column_stack([fib, mw, np.full(n, sat)])
+    mw = _microwave(
+        cands, ~existing, sites, radio=radio, costs=costs, dem=dem, operator=operator, fibre_nodes=fibre_nodes
+    )
+    sat = costs.satellite_terminal_cny + SATELLITE_YEARS * costs.satellite_fee_cny_per_year
+    fib = np.nan_to_num(np.asarray(fibre_cost_cny, dtype=float), nan=np.inf, posinf=np.inf)
+    options = np.column_stack([fib, mw["cost_cny"].to_numpy(dtype=float), np.full(n, sat)])
     pick = np.argmin(options, axis=1)
     back_cost = np.where(existing, 0.0, options[np.arange(n), pick])
     back = np.where(existing, "existing", np.array(["fibre", "microwave", "satellite"])[pick])
-    return pd.DataFrame(
+    is_mw = back == "microwave"
+    host_mbps = np.select(
+        [host == "microwave", host == "satellite"], [bh.microwave_mbps, bh.satellite_backhaul_mbps], np.nan
+    )
+    mbps = np.select(
+        [back == "existing", is_mw, back == "satellite"],
+        [host_mbps, mw["capacity_mbps"].to_numpy(dtype=float), bh.satellite_backhaul_mbps],
+        np.nan,
+    )
+    out = pd.DataFrame(
         {"equipment_cny": equip, "backhaul": back, "backhaul_cny": back_cost, "cost_cny": equip + back_cost},
         index=cands.index,
     )
+    for col in ("hub", "relay", "hops", "length_m", "band_ghz", "clearance_f1", "path"):
+        values = mw[col].to_numpy()
+        blank = "" if values.dtype == object else (0 if col == "hops" else np.nan)
+        out[f"backhaul_{col}"] = np.where(is_mw, values, blank)
+    out["backhaul_mbps"] = mbps
+    return out
+
+
+def _microwave(
+    cands: gpd.GeoDataFrame,
+    need: np.ndarray,
+    sites: gpd.GeoDataFrame,
+    *,
+    radio: RadioSettings,
+    costs: CostSettings,
+    dem: Dem | None,
+    operator: str,
+    fibre_nodes: gpd.GeoDataFrame | None,
+) -> pd.DataFrame:
+    """:func:`planning.radio.backhaul.plan_backhaul` for the candidates in ``need`` (rows aligned with ``cands``;
+    the others get no path)."""
+    idx = np.flatnonzero(need)
+    out = plan_backhaul_empty(len(cands))
+    if not len(idx):
+        return out
+    cxy = shapely.get_coordinates(np.asarray(cands.geometry.values))[idx]
+    raw = cands["height_m"] if "height_m" in cands else pd.Series(np.nan, index=cands.index)
+    height = pd.to_numeric(raw, errors="coerce").fillna(radio.tower_height_m).to_numpy(dtype=float)[idx]
+    ends = Endpoints(
+        cands["candidate_id"].astype(str).to_numpy(dtype=object)[idx], cxy[:, 0], cxy[:, 1], height, np.zeros(len(idx))
+    )
+    hubs = backhaul_hubs(sites, operator=operator, radio=radio, fibre_nodes=fibre_nodes)
+    reach = max((b.max_hop_m for b in radio.backhaul.microwave), default=0.0)
+    allxy = np.vstack([cxy, np.column_stack([hubs.x, hubs.y])])
+    lo, hi = allxy.min(axis=0) - reach, allxy.max(axis=0) + reach
+    relays = relay_points(sites, dem, bounds=(lo[0], lo[1], hi[0], hi[1]), radio=radio, costs=costs)
+    plan = plan_backhaul(ends, hubs, relays, dem, settings=radio.backhaul, hop_cny=costs.microwave_hop_cny)
+    plan.index = idx
+    out.loc[idx] = plan
+    return out
 
 
 def build_candidates(
@@ -519,8 +674,8 @@ def build_candidates(
     sites, given : GeoDataFrame
         Existing sites; the project's ``candidates`` layer (or None).
     existing : DataFrame
-        Current coverage (``4g_rsrp_dbm``, ``5g_rsrp_dbm``) of each village and school of the demands, aligned
-        with :func:`unit_table`.
+        Current coverage (``4g_rsrp_dbm``, ``5g_rsrp_dbm``) and busy-hour ``demand_mbps`` of each village and
+        school of the demands, aligned with :func:`unit_table` (see :func:`radio_links`).
     fibre_cost_of : Series, optional
         Fibre extension cost (CNY) by ``layer:id``; inf/NaN: no fibre route.
     site_fibre_cost : callable, optional
@@ -546,7 +701,7 @@ def build_candidates(
     cs = candidate_sites(units, sites, given, dem=dem, radio=radio, operator=operator, hosts=hosts)
     if len(cs):
         fcost = site_fibre_cost(cs) if site_fibre_cost is not None else np.full(len(cs), np.inf)
-        priced = site_costs(cs, fcost, sites, costs=costs)
+        priced = site_costs(cs, fcost, sites, costs=costs, radio=radio, dem=dem, operator=operator)
         cs = gpd.GeoDataFrame(
             pd.concat([cs.drop(columns=["given_cost_cny", "host_backhaul"]), priced], axis=1),
             geometry="geometry",
@@ -639,11 +794,16 @@ def _radio_pairs(
     targets: TargetSettings,
 ) -> pd.DataFrame:
     """(unit, cand, need) of site candidates: a village's broadband (4G/5G when broadband counts them), 4G or 5G
-    where the candidate covers it; a school's connection where its CPE rate reaches MIN_CONNECTION_MBPS, its outlet
-    where the rate reaches the target and fixed wireless counts for that school."""
+    where the candidate covers it; a school's connection where its busy-hour CPE rate reaches MIN_CONNECTION_MBPS,
+    its outlet where the rate reaches the target (and the school's demand, ``existing["demand_mbps"]``) and fixed
+    wireless counts for that school."""
     tech = cs["tech"].to_numpy()
-    d, c = radio_links(units, cs, existing, radio=radio, dem=dem, school_outlet_mbps=MIN_CONNECTION_MBPS)
     is_school = (units["layer"] == "schools").to_numpy()
+    # a connection needs MIN_CONNECTION_MBPS at the busy hour, not the school's whole demand (the outlet's test)
+    connect = existing.copy()
+    if "demand_mbps" in connect:
+        connect["demand_mbps"] = np.where(is_school, 0.0, connect["demand_mbps"].to_numpy(dtype=float))
+    d, c = radio_links(units, cs, connect, radio=radio, dem=dem, school_outlet_mbps=MIN_CONNECTION_MBPS)
     rows = []
     for u, k in zip(d.tolist(), c.tolist(), strict=True):
         if is_school[u]:

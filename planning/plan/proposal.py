@@ -159,9 +159,11 @@ def _demands(project: Project, inputs: Inputs, gaps: GapsResult) -> gpd.GeoDataF
 
 
 def _rsrp_by_unit(coverage: pd.DataFrame) -> pd.DataFrame:
-    """Current best 4G/5G RSRP (dBm) by ``layer:id``."""
+    """Current best 4G/5G RSRP (dBm) and busy-hour ``demand_mbps`` (when the coverage stage gives it) by
+    ``layer:id``: what a candidate's radio links are judged against (:func:`planning.plan.candidates.radio_links`)."""
     key = coverage["layer"] + ":" + coverage["point_id"].astype(str)
-    return coverage[["4g_rsrp_dbm", "5g_rsrp_dbm"]].set_axis(key.to_numpy())
+    wanted = [c for c in ("4g_rsrp_dbm", "5g_rsrp_dbm", "demand_mbps") if c in coverage]
+    return coverage[wanted].set_axis(key.to_numpy())
 
 
 def _fibre_cost_of(fibre: FibreResult | None) -> pd.Series | None:
@@ -386,7 +388,7 @@ def solve_rounds(
         key = _rank(goal, res, true_cost)
         log_progress(logger, "optimiser rounds", k + 1, n_rounds)
         if ok and (best is None or key > best[0]):
-            best = (key, res, priced, routes)
+            best = (key, res, priced.copy(), routes)  # priced changes below (the next round's marginal prices)
         sig = tuple(sel.tolist())
         if sig in seen or net is None or not is_fib.any():
             break

@@ -1,20 +1,31 @@
-"""Link budget and 4G/5G coverage of points: best server, RSRP, SINR, throughput and a covered flag per tech.
+"""Link budget and 4G/5G coverage of points: best server, RSRP, SINR, uplink, location probability, peak rate and a
+covered flag per tech.
 
 For every point only the sites within a model-dependent maximum range are evaluated (KD-tree pairs,
 never the full N x M matrix); each site-point path gets a DEM profile and the terrain-aware loss of
 :mod:`planning.radio.propagation`. Per point and technology:
 
-* RSRP (dBm per resource element) = EIRP per sector - 10 log10(subcarriers) + horizontal antenna pattern
-  (3GPP TR 38.901 Table 7.3-1: -min(12 (phi/65°)², 30) for 3-sector sites, 0 dB omni) + receive gain -
-  body and cable losses - path loss;
-* the best server is the site with the highest RSRP; SINR = S / (N + load x sum of co-channel RSRP of
-  the other sites in range), noise per RE = -174 dBm/Hz + 10 log10(subcarrier spacing) + noise figure;
-* throughput (Mbps) from SINR by the attenuated Shannon bound of 3GPP TR 36.942 Annex A
-  (alpha = 0.6, SINR_min = -10 dB, at most 4.4 bit/s/Hz per layer), times the MIMO layers when SINR is
-  high enough for full rank, times the bandwidth and the downlink share of a TDD carrier;
-* covered = RSRP >= the project's threshold (4G -110 dBm, 5G -105 dBm by default).
+* RSRP (SS-RSRP for NR; dBm per resource element) = EIRP of the reference-signal port or beam (per-band
+  equipment, ``RadioSettings.equipment``, unless the sites layer gives ``eirp_dbm``) - 10 log10(subcarriers) +
+  antenna pattern (horizontal TR 38.901 Table 7.3-1 for 3-sector sites, 0 dB omni; vertical with tilt, TR 36.814
+  Table A.2.1.1-2) + receive gain - body, cable, building-entry (indoor CPE) and clutter losses - path loss;
+* the best server is the site with the highest RSRP; SINR = S / (N + load x sum of co-channel RSRP of the other
+  sites in range), noise per RE = -174 dBm/Hz + 10 log10(subcarrier spacing) + noise figure, limited by EVM
+  (``sinr_cap_db``, :func:`planning.radio.linkbudget.capped_sinr_db`);
+* uplink: the UE (23 dBm handheld, 26 dBm CPE) over the same path to the base station's receive gain, noise
+  figure and noise rise; the edge rate's sensitivity (:func:`planning.radio.linkbudget.ul_required_dbm`) gives the
+  uplink margin, :func:`planning.radio.linkbudget.ul_rate_mbps` the rate;
+* location probability = Phi(min(downlink RSRP margin, uplink margin) / sigma) (one shadowing on both links);
+  covered = both margins >= sigma x Q^-1(1 - p_edge) and SINR >= the tech's SINR threshold (4G RSRP >= -110 dBm,
+  SINR >= -3 dB; 5G SS-RSRP >= -105 dBm, SS-SINR >= -3 dB by default);
+* peak rate (Mbps, one user alone in the cell) from SINR by the attenuated Shannon bound of TR 36.942 Annex A
+  (alpha = 0.6, SINR_min = -10 dB, at most 4.4 bit/s/Hz per layer), times the equipment's MIMO layers when SINR
+  is high enough for full rank, times the bandwidth and the downlink share of a TDD carrier, at most the site's
+  backhaul capacity; 0 where not covered.
 
-Schools can be evaluated as fixed-wireless CPE (outdoor antenna at 6 m, 10 dBi).
+``{t}_throughput_mbps`` is the busy-hour rate: :func:`coverage` alone knows no load and gives the peak there;
+the coverage stage (:mod:`planning.radio.stage`) applies each cell's busy-hour load
+(:mod:`planning.radio.capacity`). Schools are evaluated as fixed-wireless CPE (outdoor at 6 m, 10 dBi; or indoor).
 """
 
 from __future__ import annotations
@@ -36,6 +47,19 @@ from gis.errors import LayerError, Problem
 from gis.project import RadioSettings
 from gis.terrain import Dem, profiles, reproject_dem, sample_heights
 from planning.radio._terrain_kernel import pair_terrain
+from planning.radio.clutter import PointClutter
+from planning.radio.linkbudget import (
+    antenna_pattern_db,
+    capped_sinr_db,
+    elevation_deg,
+    equipment_index,
+    location_probability,
+    o2i_loss_db,
+    shadow_margin_db,
+    ul_rate_mbps,
+    ul_required_dbm,
+    vertical_gain_db,
+)
 from planning.radio.propagation import Environment, Model, base_loss_db, terrain_loss_db
 
 logger = logging.getLogger(__name__)
@@ -45,25 +69,34 @@ __all__ = [
     "Calibration",
     "LinkBudget",
     "Receiver",
+    "ReceiverSpec",
     "SiteTable",
     "antenna_gain_db",
     "calibrate",
     "coverage",
     "coverage_raster",
     "is_tdd",
+    "link_margins_db",
+    "market_shares",
     "max_range_m",
     "pair_loss_db",
     "pair_rsrp_dbm",
+    "pattern_gain_db",
+    "peak_mbps",
+    "receiver_of",
     "resource_blocks",
+    "sector_of",
     "site_point_pairs",
     "site_ranges_m",
     "site_table",
     "subcarrier_spacing_khz",
     "throughput_mbps",
+    "uplink_dbm",
     "write_raster",
 ]
 
-Receiver = Literal["handheld", "cpe"]
+#: Receivers: a handheld UE, an outdoor fixed-wireless CPE, an indoor CPE (building entry loss).
+Receiver = Literal["handheld", "cpe", "indoor_cpe"]
 TECHS: tuple[str, ...] = ("4g", "5g")
 
 # 3GPP TS 36.101 Table 5.6-1 (LTE) and TS 38.101-1 Table 5.3.2-1 (NR FR1): resource blocks per bandwidth.
@@ -87,7 +120,12 @@ _NR_RB_30K = {
 
 @dataclass(frozen=True)
 class LinkBudget:
-    """Receiver and air-interface parameters of the link budget (dB, dBi, dBm; sources in the module doc)."""
+    """Receiver and air-interface parameters of the link budget (dB, dBi, dBm; sources in the module doc).
+
+    Downlink rates by TR 36.942 Annex A (``alpha``, ``sinr_min_db``, ``se_max_bps_hz``); uplink rates by its uplink
+    row (``ul_alpha`` 0.4, ``ul_sinr_min_db`` -10 dB, ``ul_se_max_bps_hz`` 2.0). MIMO layers come from the site's
+    equipment (``RadioSettings.equipment``); the project's radio settings hold the thresholds and the uplink.
+    """
 
     noise_figure_db: float = 7.0
     ue_gain_dbi: float = 0.0
@@ -97,8 +135,9 @@ class LinkBudget:
     alpha: float = 0.6
     sinr_min_db: float = -10.0
     se_max_bps_hz: float = 4.4
-    lte_mimo_layers: int = 2
-    nr_mimo_layers: int = 4
+    ul_alpha: float = 0.4
+    ul_sinr_min_db: float = -10.0
+    ul_se_max_bps_hz: float = 2.0
     full_rank_sinr_db: float = 10.0
     tdd_dl_fraction: float = 0.75
     beamwidth_deg: float = 65.0
@@ -111,6 +150,32 @@ class LinkBudget:
     screen_sites_per_point: int = 64
     chunk_points: int = 4000
     screen_step_m: float = 150.0
+
+
+@dataclass(frozen=True)
+class ReceiverSpec:
+    """What a receiver kind means in the link budget: antenna height (m) and gain (dBi), body loss and building
+    entry (indoor), transmit power on the uplink (dBm)."""
+
+    height_m: float
+    gain_dbi: float
+    body_loss_db: float
+    indoor: bool
+    power_dbm: float
+
+
+def receiver_of(receiver: Receiver, radio: RadioSettings, budget: LinkBudget) -> ReceiverSpec:
+    """The link-budget figures of ``receiver``: handheld (UE height and gain, body loss, ``ue_power_dbm``), outdoor
+    CPE (``budget.cpe_height_m``/``cpe_gain_dbi``, ``cpe_power_dbm``) or indoor CPE (the UE height, the CPE's gain
+    and power, TR 38.901 building entry loss)."""
+    if receiver == "cpe":
+        return ReceiverSpec(budget.cpe_height_m, budget.cpe_gain_dbi, 0.0, False, radio.cpe_power_dbm)
+    if receiver == "indoor_cpe":
+        return ReceiverSpec(radio.ue_height_m, budget.cpe_gain_dbi, 0.0, True, radio.cpe_power_dbm)
+    if receiver == "handheld":
+        return ReceiverSpec(radio.ue_height_m, budget.ue_gain_dbi, budget.body_loss_db, False, radio.ue_power_dbm)
+    msg = f"`receiver` = {receiver!r}; expected one of ['handheld', 'cpe', 'indoor_cpe']"
+    raise ValueError(msg)
 
 
 def is_tdd(band_mhz: np.ndarray) -> np.ndarray:
@@ -173,7 +238,13 @@ def throughput_mbps(
 
 @dataclass(frozen=True)
 class SiteTable:
-    """Sites as arrays (metric CRS), defaults filled from the project."""
+    """Sites as arrays (metric CRS), defaults filled from the project and the per-band equipment.
+
+    ``eirp_dbm`` is the reference-signal port's (or SSB beam's) EIRP over the carrier, ``ul_gain_db`` the uplink
+    receive gain net of feeder loss, ``ground_m`` the terrain under the site (0 without a DEM), ``backhaul_mbps``
+    what the site's backhaul carries (inf for fibre or unknown), ``market_share`` the share of subscribers its
+    operator's RAN group carries.
+    """
 
     site_id: np.ndarray
     x: np.ndarray
@@ -186,37 +257,90 @@ class SiteTable:
     azimuth_deg: np.ndarray
     subcarriers: np.ndarray
     scs_khz: np.ndarray
+    ul_gain_db: np.ndarray
+    dl_layers: np.ndarray
+    vertical_beamwidth_deg: np.ndarray
+    tilt_deg: np.ndarray
+    ground_m: np.ndarray
+    backhaul_mbps: np.ndarray
+    market_share: np.ndarray
 
 
-def site_table(sites: gpd.GeoDataFrame, radio: RadioSettings) -> SiteTable:
-    """Arrays of a validated ``sites`` layer; missing EIRP/bandwidth take the project's defaults."""
+def _numeric(sites: pd.DataFrame, name: str, default: np.ndarray) -> np.ndarray:
+    """Column ``name`` of ``sites`` as floats, ``default`` where missing or empty."""
+    if name not in sites:
+        return default
+    v = pd.to_numeric(sites[name], errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isnan(v), default, v)
+
+
+def _backhaul_mbps(sites: pd.DataFrame, radio: RadioSettings) -> np.ndarray:
+    """Capacity of each site's backhaul: a ``backhaul_mbps`` column, else by ``backhaul`` kind (fibre or unknown:
+    unlimited; microwave and satellite: ``[radio.backhaul]``)."""
+    n = len(sites)
+    kind = sites["backhaul"].astype(object).to_numpy() if "backhaul" in sites else np.full(n, None, dtype=object)
+    bh = radio.backhaul
+    cap = np.select([kind == "microwave", kind == "satellite"], [bh.microwave_mbps, bh.satellite_backhaul_mbps], np.inf)
+    return _numeric(sites, "backhaul_mbps", cap)
+
+
+def site_table(sites: gpd.GeoDataFrame, radio: RadioSettings, *, dem: Dem | None = None) -> SiteTable:
+    """Arrays of a validated ``sites`` layer.
+
+    EIRP: the layer's ``eirp_dbm``, else the matching equipment row's, else ``radio.eirp_dbm``; bandwidth: the
+    layer's, else the equipment's, else the project's (NR below 1 GHz at most 30 MHz). Ground heights from
+    ``dem`` (in the sites' CRS) when given. Operator (for the subscriber share) from an ``operator`` column.
+    """
     n = len(sites)
     tech = sites["tech"].to_numpy(dtype=object)
     band = sites["band_mhz"].to_numpy(dtype=float)
+    eq = equipment_index(tech, band, radio.equipment)  # -1 (no row) picks the fallback appended last
 
-    def col(name: str, default: np.ndarray) -> np.ndarray:
-        if name not in sites:
-            return default
-        v = pd.to_numeric(sites[name], errors="coerce").to_numpy(dtype=float)
-        return np.where(np.isnan(v), default, v)
+    def per(attr: str, fallback: float) -> np.ndarray:
+        return np.array([getattr(r, attr) for r in radio.equipment] + [fallback], dtype=float)[eq]
 
     nr_bw = np.where(band < 1000.0, np.minimum(radio.nr_bandwidth_mhz, 30.0), radio.nr_bandwidth_mhz)
-    bw = col("bandwidth_mhz", np.where(tech == "4g", radio.lte_bandwidth_mhz, nr_bw))
+    eq_bw = per("bandwidth_mhz", 0.0)
+    bw = _numeric(
+        sites, "bandwidth_mhz", np.where(eq_bw > 0, eq_bw, np.where(tech == "4g", radio.lte_bandwidth_mhz, nr_bw))
+    )
     scs = subcarrier_spacing_khz(tech, band)
     geoms = np.asarray(sites.geometry.values)
+    x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+    ground = np.zeros(n) if dem is None or not n else np.nan_to_num(sample_heights(dem, x, y), nan=0.0)
+    ops = sites["operator"].astype(object).to_numpy() if "operator" in sites else np.full(n, None, dtype=object)
     return SiteTable(
         site_id=sites["site_id"].to_numpy(dtype=object),
-        x=shapely.get_x(geoms),
-        y=shapely.get_y(geoms),
+        x=x,
+        y=y,
         tech=tech,
         band_mhz=band,
         height_m=sites["height_m"].to_numpy(dtype=float),
-        eirp_dbm=col("eirp_dbm", np.full(n, radio.eirp_dbm)),
+        eirp_dbm=_numeric(sites, "eirp_dbm", per("eirp_dbm", radio.eirp_dbm)),
         bandwidth_mhz=bw,
-        azimuth_deg=col("azimuth_deg", np.full(n, np.nan)),
+        azimuth_deg=_numeric(sites, "azimuth_deg", np.full(n, np.nan)),
         subcarriers=12.0 * resource_blocks(tech, bw, scs),
         scs_khz=scs,
+        ul_gain_db=per("ul_gain_dbi", 18.0) - per("feeder_loss_db", 0.0),
+        dl_layers=per("dl_layers", 2.0).astype(np.int64),
+        vertical_beamwidth_deg=per("vertical_beamwidth_deg", 10.0),
+        tilt_deg=per("tilt_deg", 3.0),
+        ground_m=ground,
+        backhaul_mbps=_backhaul_mbps(sites, radio),
+        market_share=market_shares(ops, radio),
     )
+
+
+def market_shares(operators: np.ndarray, radio: RadioSettings) -> np.ndarray:
+    """Share of subscribers a cell of each operator carries: the sum over its RAN group (``RadioSettings.operators``;
+    an operator without a row takes the ``*`` row, else 1)."""
+    group: dict[str, float] = {}
+    for r in radio.operators:
+        if r.ran_group:
+            group[r.ran_group] = group.get(r.ran_group, 0.0) + r.market_share
+    share = {r.operator: min(group[r.ran_group] if r.ran_group else r.market_share, 1.0) for r in radio.operators}
+    default = share.get("*", 1.0)
+    return pd.Series(operators, dtype=object).map(share).fillna(default).to_numpy(dtype=float)
 
 
 def max_range_m(
@@ -274,6 +398,24 @@ def site_point_pairs(
     return mat["j"][keep].astype(np.int64), mat["i"][keep].astype(np.int64)
 
 
+def pattern_gain_db(
+    st: SiteTable, si: np.ndarray, px: np.ndarray, py: np.ndarray, rx_z_m: np.ndarray | float, *, budget: LinkBudget
+) -> np.ndarray:
+    """Antenna pattern (dB, <= 0) of site ``si`` towards receivers at ``px``/``py`` whose antennas stand at
+    ``rx_z_m`` metres above sea level: horizontal (3 sectors from ``azimuth_deg``, omni when empty) and vertical
+    (the equipment's tilt and beamwidth) combined, at most ``budget.max_attenuation_db``."""
+    dx, dy = px - st.x[si], py - st.y[si]
+    horizontal = antenna_gain_db(
+        np.degrees(np.arctan2(dx, dy)) % 360.0,
+        st.azimuth_deg[si],
+        beamwidth_deg=budget.beamwidth_deg,
+        max_attenuation_db=budget.max_attenuation_db,
+    )
+    theta = elevation_deg(st.ground_m[si] + st.height_m[si], rx_z_m, np.hypot(dx, dy))
+    vertical = vertical_gain_db(theta, st.tilt_deg[si], st.vertical_beamwidth_deg[si])
+    return antenna_pattern_db(horizontal, vertical, max_attenuation_db=budget.max_attenuation_db)
+
+
 def pair_rsrp_dbm(
     st: SiteTable,
     si: np.ndarray,
@@ -285,20 +427,17 @@ def pair_rsrp_dbm(
     budget: LinkBudget,
     rx_gain_dbi: float,
     body_loss_db: float,
+    rx_z_m: np.ndarray | float | None = None,
 ) -> np.ndarray:
     """RSRP (dBm per resource element) of site ``si`` at points ``px``/``py`` given the path loss.
 
-    EIRP per sector - 10 log10(subcarriers) + horizontal pattern + receive gain - body and cable losses -
-    path loss - the project's calibration (offset + slope x log10(d_km)).
+    EIRP - 10 log10(subcarriers) + antenna pattern (:func:`pattern_gain_db`) + receive gain - body and cable
+    losses - path loss - the project's calibration (offset + slope x log10(d_km)). ``rx_z_m``: receive antennas'
+    height above sea level (default: the UE height over ground at 0 m, as the sites without a DEM).
     """
-    dx, dy = px - st.x[si], py - st.y[si]
-    d_km = np.maximum(np.hypot(dx, dy), 10.0) / 1000.0
-    gain = antenna_gain_db(
-        np.degrees(np.arctan2(dx, dy)) % 360.0,
-        st.azimuth_deg[si],
-        beamwidth_deg=budget.beamwidth_deg,
-        max_attenuation_db=budget.max_attenuation_db,
-    )
+    rx_z = radio.ue_height_m if rx_z_m is None else rx_z_m
+    d_km = np.maximum(np.hypot(px - st.x[si], py - st.y[si]), 10.0) / 1000.0
+    gain = pattern_gain_db(st, si, px, py, rx_z, budget=budget)
     cal = radio.calibration_offset_db + radio.calibration_slope_db_per_decade * np.log10(d_km)
     return (
         st.eirp_dbm[si]
@@ -339,7 +478,7 @@ def pair_loss_db(
     rx_height_m: np.ndarray,
     *,
     model: Model,
-    environment: Environment,
+    environment: Environment | np.ndarray,
     step_m: float = 30.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Path loss (dB) and completeness (profile fully on the DEM) per site-point pair.
@@ -347,19 +486,13 @@ def pair_loss_db(
     With a DEM (which must be in the pairs' metric CRS) each pair gets its terrain profile at ``step_m``:
     the compiled kernel of :mod:`planning.radio._terrain_kernel` for the Hata/RMa/UMa/free-space models, and
     itmlogic on :func:`gis.terrain.profiles` for ``itm``. Without one, the flat-earth base model.
+    ``environment``: one Hata environment, or one per pair (clutter).
     """
     n = len(sx)
     dist = np.hypot(px - sx, py - sy)
     if dem is None or n == 0:
-        loss = base_loss_db(
-            "free_space" if model == "itm" else model,
-            dist,
-            freq_mhz,
-            tx_height_m,
-            rx_height_m,
-            los=False,
-            environment=environment,
-        )
+        flat: Model = "free_space" if model == "itm" else model
+        loss = _base_loss(flat, dist, freq_mhz, tx_height_m, rx_height_m, False, environment)
         return loss, np.ones(n, dtype=bool)
     if model == "itm":
         res = terrain_loss_db(
@@ -386,8 +519,31 @@ def pair_loss_db(
         3,
     )
     hb = np.clip(heff, 10.0, 300.0) if model == "hata" else tx_height_m
-    base = base_loss_db(model, dist, freq_mhz, hb, rx_height_m, los=los, environment=environment)
+    base = _base_loss(model, dist, freq_mhz, hb, rx_height_m, los, environment)
     return np.where(complete, base + diff, np.nan), complete
+
+
+def _base_loss(
+    model: Model,
+    dist: np.ndarray,
+    freq_mhz: np.ndarray,
+    tx_height_m: np.ndarray,
+    rx_height_m: np.ndarray,
+    los: np.ndarray | bool,
+    environment: Environment | np.ndarray,
+) -> np.ndarray:
+    """:func:`planning.radio.propagation.base_loss_db` with one environment or one per pair."""
+    if isinstance(environment, str):
+        return base_loss_db(model, dist, freq_mhz, tx_height_m, rx_height_m, los=los, environment=environment)
+    env = np.asarray(environment, dtype=object)
+    n = len(dist)
+    f, ht, hr = (np.broadcast_to(np.asarray(a, dtype=float), (n,)) for a in (freq_mhz, tx_height_m, rx_height_m))
+    lo = np.broadcast_to(np.asarray(los, dtype=bool), (n,))
+    out = np.empty(n)
+    for e in np.unique(env):
+        m = env == e
+        out[m] = base_loss_db(model, dist[m], f[m], ht[m], hr[m], los=lo[m], environment=e)
+    return out
 
 
 @dataclass(frozen=True)
@@ -401,9 +557,30 @@ class _Ctx:
     budget: LinkBudget
     model: Model
     environment: Environment
-    rx_height_m: float
-    rx_gain_dbi: float
-    body_loss_db: float
+    rx: ReceiverSpec
+
+
+@dataclass(frozen=True)
+class _Points:
+    """A block of points: coordinates, on-DEM mask, receive antennas' height above sea level (m), clutter, index."""
+
+    px: np.ndarray
+    py: np.ndarray
+    on_dem: np.ndarray
+    rx_z_m: np.ndarray
+    clutter: PointClutter | None
+    index: pd.Index
+
+    def block(self, lo: int, hi: int) -> _Points:
+        """Points ``lo:hi``."""
+        return _Points(
+            self.px[lo:hi],
+            self.py[lo:hi],
+            self.on_dem[lo:hi],
+            self.rx_z_m[lo:hi],
+            None if self.clutter is None else self.clutter.take(slice(lo, hi)),
+            self.index[lo:hi],
+        )
 
 
 @dataclass(frozen=True)
@@ -418,16 +595,16 @@ class _Pairs:
     extra_rsrp: np.ndarray
 
 
+def _environment(ctx: _Ctx, pts: _Points, pi: np.ndarray) -> Environment | np.ndarray:
+    """The project's environment, or per pair the clutter class's where it names one."""
+    if pts.clutter is None:
+        return ctx.environment
+    env = pts.clutter.environment[pi]
+    return np.where(env == "", ctx.environment, env)
+
+
 def _evaluate(
-    ctx: _Ctx,
-    px: np.ndarray,
-    py: np.ndarray,
-    pi: np.ndarray,
-    si: np.ndarray,
-    step_m: float,
-    model: Model,
-    *,
-    terrain: bool = True,
+    ctx: _Ctx, pts: _Points, pi: np.ndarray, si: np.ndarray, step_m: float, model: Model, *, terrain: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """Path loss and profile completeness of the pairs (:func:`pair_loss_db`)."""
     st = ctx.st
@@ -435,32 +612,37 @@ def _evaluate(
         ctx.dem if terrain else None,
         st.x[si],
         st.y[si],
-        px[pi],
-        py[pi],
+        pts.px[pi],
+        pts.py[pi],
         st.band_mhz[si],
         st.height_m[si],
-        np.full(len(pi), ctx.rx_height_m),
+        np.full(len(pi), ctx.rx.height_m),
         model=model,
-        environment=ctx.environment,
+        environment=_environment(ctx, pts, pi),
         step_m=step_m,
     )
 
 
-def _rsrp_of(ctx: _Ctx, px: np.ndarray, py: np.ndarray, pi: np.ndarray, si: np.ndarray, loss: np.ndarray) -> np.ndarray:
+def _rsrp_of(ctx: _Ctx, pts: _Points, pi: np.ndarray, si: np.ndarray, loss: np.ndarray) -> np.ndarray:
+    """RSRP of the pairs with the receiver's gains and the losses at it (building entry, clutter)."""
+    extra = o2i_loss_db(ctx.st.band_mhz[si]) if ctx.rx.indoor else 0.0
+    if pts.clutter is not None:
+        extra = extra + pts.clutter.extra_loss_db[pi]
     return pair_rsrp_dbm(
         ctx.st,
         si,
-        px[pi],
-        py[pi],
-        loss,
+        pts.px[pi],
+        pts.py[pi],
+        loss + extra,
         radio=ctx.radio,
         budget=ctx.budget,
-        rx_gain_dbi=ctx.rx_gain_dbi,
-        body_loss_db=ctx.body_loss_db,
+        rx_gain_dbi=ctx.rx.gain_dbi,
+        body_loss_db=ctx.rx.body_loss_db,
+        rx_z_m=pts.rx_z_m[pi],
     )
 
 
-def _screen(ctx: _Ctx, px: np.ndarray, py: np.ndarray, pi: np.ndarray, si: np.ndarray) -> _Pairs:
+def _screen(ctx: _Ctx, pts: _Points, pi: np.ndarray, si: np.ndarray) -> _Pairs:
     """The pairs to model finely: with a DEM, the strongest ``screen_sites_per_point`` per point and tech on flat
     earth, screened on a coarse terrain profile, of which the strongest ``max_sites_per_point`` are kept; the
     others keep their screened RSRP as interference."""
@@ -468,48 +650,57 @@ def _screen(ctx: _Ctx, px: np.ndarray, py: np.ndarray, pi: np.ndarray, si: np.nd
     none = np.zeros(0, np.int64)
     if not (budget.max_sites_per_point and ctx.dem is not None):
         return _Pairs(pi, si, none, none, np.zeros(0))
-    flat, _ = _evaluate(ctx, px, py, pi, si, 0.0, ctx.model, terrain=False)
-    keep = _strongest(pi, _rsrp_of(ctx, px, py, pi, si, flat), ctx.st.tech[si], k=budget.screen_sites_per_point)
+    flat, _ = _evaluate(ctx, pts, pi, si, 0.0, ctx.model, terrain=False)
+    keep = _strongest(pi, _rsrp_of(ctx, pts, pi, si, flat), ctx.st.tech[si], k=budget.screen_sites_per_point)
     pi, si = pi[keep], si[keep]
     coarse_model: Model = "hata" if ctx.model == "itm" else ctx.model
-    screen, _ = _evaluate(ctx, px, py, pi, si, budget.screen_step_m, coarse_model)
-    est = _rsrp_of(ctx, px, py, pi, si, screen)
+    screen, _ = _evaluate(ctx, pts, pi, si, budget.screen_step_m, coarse_model)
+    est = _rsrp_of(ctx, pts, pi, si, screen)
     keep = _strongest(pi, est, ctx.st.tech[si], k=budget.max_sites_per_point)
     fin = ~keep & np.isfinite(est)
     return _Pairs(pi[keep], si[keep], pi[fin], si[fin], est[fin])
 
 
-def _coverage_block(ctx: _Ctx, px: np.ndarray, py: np.ndarray, on_dem: np.ndarray, index: pd.Index) -> pd.DataFrame:
+def _coverage_block(ctx: _Ctx, pts: _Points) -> pd.DataFrame:
     """Coverage of one block of points (see :func:`coverage`); blocks bound the memory of the pair arrays."""
     st = ctx.st
-    pi, si = site_point_pairs(px, py, st, ctx.ranges)
-    keep = on_dem[pi]
+    pi, si = site_point_pairs(pts.px, pts.py, st, ctx.ranges)
+    keep = pts.on_dem[pi]
     pi, si = pi[keep], si[keep]
     n_range = len(pi)
-    pairs = _screen(ctx, px, py, pi, si)
+    pairs = _screen(ctx, pts, pi, si)
     pi, si = pairs.pi, pairs.si
-    logger.info("coverage: %d points x %d sites: %d pairs in range, %d modelled", len(px), len(st.x), n_range, len(pi))
-    loss, complete = _evaluate(ctx, px, py, pi, si, ctx.radio.profile_step_m, ctx.model)
-    rsrp = _rsrp_of(ctx, px, py, pi, si, loss)
-    out = pd.DataFrame(index=index)
-    n_pts = len(px)
+    n_pts = len(pts.px)
+    logger.info("coverage: %d points x %d sites: %d pairs in range, %d modelled", n_pts, len(st.x), n_range, len(pi))
+    loss, complete = _evaluate(ctx, pts, pi, si, ctx.radio.profile_step_m, ctx.model)
+    rsrp = _rsrp_of(ctx, pts, pi, si, loss)
+    out = pd.DataFrame(index=pts.index)
     incomplete = np.zeros(n_pts, dtype=bool)
     np.logical_or.at(incomplete, pi, ~complete)
     out["sites_in_range"] = np.bincount(pi, minlength=n_pts)
-    out["terrain"] = np.where(~on_dem, "off_dem", np.where(incomplete, "partial", "ok"))
+    out["terrain"] = np.where(~pts.on_dem, "off_dem", np.where(incomplete, "partial", "ok"))
     valid = np.isfinite(rsrp)
     for tech in TECHS:
         sel = valid & (st.tech[si] == tech)
-        for col, values in _best_server(ctx, tech, pi[sel], si[sel], rsrp[sel], pairs, n_pts).items():
+        served = _serving(ctx, tech, pi[sel], si[sel], rsrp[sel], pairs, n_pts)
+        for col, values in _tech_columns(ctx, tech, served, pts).items():
             out[col] = values
     return out
 
 
-def _best_server(
-    ctx: _Ctx, tech: str, p: np.ndarray, s: np.ndarray, r: np.ndarray, pairs: _Pairs, n_pts: int
-) -> dict[str, np.ndarray]:
-    """Per point, the ``tech`` columns of its best server: site, RSRP, SINR against noise and the co-channel
-    sites (modelled and screened) at the link budget's load, throughput, covered."""
+@dataclass(frozen=True)
+class _Served:
+    """Per point with a server of one technology (``has``): serving site, RSRP and SINR (dB, EVM-capped)."""
+
+    has: np.ndarray
+    site: np.ndarray
+    rsrp_dbm: np.ndarray
+    sinr_db: np.ndarray
+
+
+def _serving(ctx: _Ctx, tech: str, p: np.ndarray, s: np.ndarray, r: np.ndarray, pairs: _Pairs, n_pts: int) -> _Served:
+    """Per point, its best server of ``tech`` (highest RSRP) and the SINR against noise and the co-channel sites
+    (modelled and screened) at the link budget's load, limited by ``sinr_cap_db``."""
     st, budget = ctx.st, ctx.budget
     best = np.full(n_pts, -np.inf)
     np.maximum.at(best, p, r)
@@ -532,25 +723,95 @@ def _best_server(
     sig = lin[bp]
     interf = budget.load * np.maximum(same_band_sum[has] - sig, 0.0)
     noise_dbm = -174.0 + 10.0 * np.log10(st.scs_khz[bsite] * 1e3) + budget.noise_figure_db
-    sinr = 10.0 * np.log10(sig / (10.0 ** (noise_dbm / 10.0) + interf))
-    layers = np.where(tech == "4g", budget.lte_mimo_layers, budget.nr_mimo_layers)
-    dl = np.where(is_tdd(st.band_mhz[bsite]), budget.tdd_dl_fraction, 1.0)
-    thr = throughput_mbps(sinr, st.bandwidth_mhz[bsite], layers=np.full(len(bp), layers), dl_fraction=dl, budget=budget)
-    threshold = ctx.radio.lte_rsrp_threshold_dbm if tech == "4g" else ctx.radio.nr_rsrp_threshold_dbm
-    site_col = np.full(n_pts, None, dtype=object)
-    site_col[has] = st.site_id[bsite]
-    rs = np.full(n_pts, np.nan)
-    rs[has] = r[bp]
-    si_db = np.full(n_pts, np.nan)
-    si_db[has] = sinr
-    th = np.zeros(n_pts)
-    th[has] = thr
+    sinr = capped_sinr_db(10.0 * np.log10(sig / (10.0 ** (noise_dbm / 10.0) + interf)), ctx.radio.sinr_cap_db)
+    return _Served(has=has, site=bsite, rsrp_dbm=r[bp], sinr_db=sinr)
+
+
+def uplink_dbm(st: SiteTable, si: np.ndarray, rsrp_dbm: np.ndarray, *, power_dbm: float) -> np.ndarray:
+    """Total power (dBm) site ``si`` receives from a UE at ``power_dbm`` over the path whose downlink RSRP is
+    ``rsrp_dbm``: the same path loss, pattern and UE gain, the site's uplink gain instead of its EIRP."""
+    return rsrp_dbm + 10.0 * np.log10(st.subcarriers[si]) - st.eirp_dbm[si] + power_dbm + st.ul_gain_db[si]
+
+
+def link_margins_db(
+    st: SiteTable,
+    si: np.ndarray,
+    rsrp_dbm: np.ndarray,
+    *,
+    radio: RadioSettings,
+    budget: LinkBudget,
+    power_dbm: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(downlink RSRP margin, uplink margin, uplink rate in Mbps) of site ``si`` at its receivers.
+
+    The downlink margin is RSRP minus the tech's threshold; the uplink margin the received power
+    (:func:`uplink_dbm`) minus the sensitivity for the tech's edge rate
+    (:func:`planning.radio.linkbudget.ul_required_dbm`), both in dB at the median.
+    """
+    lte = st.tech[si] == "4g"
+    ul_share = np.where(is_tdd(st.band_mhz[si]), 1.0 - budget.tdd_dl_fraction, 1.0)
+    common = {
+        "noise_figure_db": radio.bs_noise_figure_db,
+        "interference_margin_db": radio.ul_interference_margin_db,
+        "alpha": budget.ul_alpha,
+        "sinr_min_db": budget.ul_sinr_min_db,
+        "se_max_bps_hz": budget.ul_se_max_bps_hz,
+    }
+    n_rb, scs = st.subcarriers[si] / 12.0, st.scs_khz[si]
+    edge = np.where(lte, radio.lte_ul_edge_mbps, radio.nr_ul_edge_mbps)
+    ul_rx = uplink_dbm(st, si, rsrp_dbm, power_dbm=power_dbm)
+    ul_margin = ul_rx - ul_required_dbm(edge, n_rb, scs, ul_share, **common)
+    dl_margin = rsrp_dbm - np.where(lte, radio.lte_rsrp_threshold_dbm, radio.nr_rsrp_threshold_dbm)
+    return dl_margin, ul_margin, ul_rate_mbps(ul_rx, n_rb, scs, ul_share, **common)
+
+
+def peak_mbps(st: SiteTable, si: np.ndarray, sinr_db: np.ndarray, *, budget: LinkBudget) -> np.ndarray:
+    """One user's downlink rate alone in the cell of site ``si`` (Mbps): :func:`throughput_mbps` with the site's
+    bandwidth, MIMO layers and TDD share, at most the site's backhaul capacity."""
+    dl = np.where(is_tdd(st.band_mhz[si]), budget.tdd_dl_fraction, 1.0)
+    air = throughput_mbps(sinr_db, st.bandwidth_mhz[si], layers=st.dl_layers[si], dl_fraction=dl, budget=budget)
+    return np.minimum(air, st.backhaul_mbps[si])
+
+
+def sector_of(st: SiteTable, si: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """Sector (1-3, nearest boresight of a 3-sector site; 0 for an omni site) of site ``si`` serving each point."""
+    bearing = np.degrees(np.arctan2(px - st.x[si], py - st.y[si])) % 360.0
+    az = st.azimuth_deg[si]
+    k = np.round(((bearing - np.nan_to_num(az)) % 360.0) / 120.0).astype(np.int64) % 3 + 1
+    return np.where(np.isnan(az), 0, k)
+
+
+def _tech_columns(ctx: _Ctx, tech: str, sv: _Served, pts: _Points) -> dict[str, np.ndarray]:
+    """The ``tech`` columns of every point from its server (NaN, None, 0 or False where it has none)."""
+    st, radio, has = ctx.st, ctx.radio, sv.has
+    n_pts = len(has)
+    p = np.flatnonzero(has)
+    dl_m, ul_m, ul_rate = link_margins_db(
+        st, sv.site, sv.rsrp_dbm, radio=radio, budget=ctx.budget, power_dbm=ctx.rx.power_dbm
+    )
+    link = np.minimum(dl_m, ul_m)
+    sinr_ok = sv.sinr_db >= (radio.lte_sinr_threshold_db if tech == "4g" else radio.nr_sinr_threshold_db)
+    ok = (link >= shadow_margin_db(radio.shadow_sigma_db, radio.edge_probability)) & sinr_ok
+    peak = np.where(ok, peak_mbps(st, sv.site, sv.sinr_db, budget=ctx.budget), 0.0)
+    cells = pd.Series(st.site_id[sv.site], dtype=object).astype(str) + "/"
+    cells += sector_of(st, sv.site, pts.px[p], pts.py[p]).astype(str)
+
+    def full(values: np.ndarray, fill: object, dtype: object = float) -> np.ndarray:
+        arr = np.full(n_pts, fill, dtype=dtype)
+        arr[p] = values
+        return arr
+
     return {
-        f"{tech}_site_id": site_col,
-        f"{tech}_rsrp_dbm": np.round(rs, 2),
-        f"{tech}_sinr_db": np.round(si_db, 2),
-        f"{tech}_throughput_mbps": np.round(np.where(rs >= threshold, th, 0.0), 2),
-        f"{tech}_covered": rs >= threshold,
+        f"{tech}_site_id": full(st.site_id[sv.site], None, object),
+        f"{tech}_cell_id": full(cells.to_numpy(dtype=object), None, object),
+        f"{tech}_rsrp_dbm": np.round(full(sv.rsrp_dbm, np.nan), 2),
+        f"{tech}_sinr_db": np.round(full(sv.sinr_db, np.nan), 2),
+        f"{tech}_ul_margin_db": np.round(full(ul_m, np.nan), 2),
+        f"{tech}_ul_mbps": np.round(full(ul_rate, 0.0), 3),
+        f"{tech}_location_probability": np.round(full(location_probability(link, radio.shadow_sigma_db), 0.0), 4),
+        f"{tech}_peak_mbps": np.round(full(peak, 0.0), 2),
+        f"{tech}_throughput_mbps": np.round(full(peak, 0.0), 2),
+        f"{tech}_covered": full(ok, False, bool),
     }
 
 
@@ -565,33 +826,39 @@ def coverage(
     model: Model | None = None,
     environment: Environment | None = None,
     reference_ground_m: float | None = None,
+    clutter: PointClutter | None = None,
 ) -> pd.DataFrame:
-    """4G and 5G coverage of every point from its best server.
+    """4G and 5G coverage of every point from its best server, downlink and uplink.
 
     Parameters
     ----------
     points, sites : GeoDataFrame
         Validated layers in the same metric CRS.
     radio : RadioSettings
-        Thresholds, default EIRP/bandwidth, UE height, model, environment, profile step and calibration.
+        Thresholds, equipment, uplink, shadowing, model, environment, profile step and calibration.
     dem : Dem, optional
-        Terrain; without it the flat-earth model is used (RMa/UMa in their NLOS branch).
-    receiver : {"handheld", "cpe"}
-        Handheld UE at ``radio.ue_height_m`` with ``budget.ue_gain_dbi``, or a fixed-wireless CPE at
-        ``budget.cpe_height_m`` with ``budget.cpe_gain_dbi`` (schools).
+        Terrain; without it the flat-earth model is used (RMa/UMa in their NLOS branch) over ground at 0 m.
+    receiver : {"handheld", "cpe", "indoor_cpe"}
+        Handheld UE at ``radio.ue_height_m`` with ``budget.ue_gain_dbi``, a fixed-wireless CPE outdoors at
+        ``budget.cpe_height_m`` with ``budget.cpe_gain_dbi``, or the same CPE indoors (UE height, building entry
+        loss); see :func:`receiver_of`.
     reference_ground_m : float, optional
         Ground height (m) that Hata's effective antenna height is measured from; default the 5th percentile
         of the points' ground. Partitioned runs pass the value of all points so every partition agrees.
+    clutter : PointClutter, optional
+        Per point (aligned with ``points``): environment and extra loss from a land-cover raster.
 
     Returns
     -------
     DataFrame
-        Index of ``points``; per tech ``{t}_site_id``, ``{t}_rsrp_dbm``, ``{t}_sinr_db``,
-        ``{t}_throughput_mbps``, ``{t}_covered``; ``sites_in_range`` and ``terrain`` ("ok", "off_dem": the
-        point is outside the DEM and gets no coverage value, "partial": some paths leave the DEM and only
-        the others were evaluated).
+        Index of ``points``; per tech ``{t}_site_id``, ``{t}_cell_id`` (``site/sector``), ``{t}_rsrp_dbm``,
+        ``{t}_sinr_db``, ``{t}_ul_margin_db`` (uplink margin over the edge rate's sensitivity, dB, median),
+        ``{t}_ul_mbps`` (uplink rate of one user, median), ``{t}_location_probability``, ``{t}_peak_mbps``,
+        ``{t}_throughput_mbps`` (equal to the peak here: the stage applies the busy hour), ``{t}_covered``;
+        ``sites_in_range`` and ``terrain`` ("ok", "off_dem": the point is outside the DEM and gets no coverage
+        value, "partial": some paths leave the DEM and only the others were evaluated).
     """
-    ctx, px, py, on_dem = _context(
+    ctx, pts = _context(
         points,
         sites,
         radio=radio,
@@ -601,17 +868,16 @@ def coverage(
         model=model,
         environment=environment,
         reference_ground_m=reference_ground_m,
+        clutter=clutter,
     )
     step = max(int(budget.chunk_points), 1)
-    blocks = [
-        _coverage_block(
-            ctx, px[lo : lo + step], py[lo : lo + step], on_dem[lo : lo + step], points.index[lo : lo + step]
-        )
-        for lo in range(0, len(px), step)
-    ]
+    blocks = [_coverage_block(ctx, pts.block(lo, lo + step)) for lo in range(0, len(pts.px), step)]
     if not blocks:
-        return _coverage_block(ctx, px, py, on_dem, points.index)
+        return _coverage_block(ctx, pts)
     return pd.concat(blocks)
+
+
+_OPTIMISM: tuple[Environment, ...] = ("rural", "suburban", "urban", "urban_large")
 
 
 def _context(
@@ -625,57 +891,44 @@ def _context(
     model: Model | None,
     environment: Environment | None,
     reference_ground_m: float | None,
-) -> tuple[_Ctx, np.ndarray, np.ndarray, np.ndarray]:
-    """The sites, their ranges and the receiver of one coverage call; point coordinates and on-DEM mask."""
+    clutter: PointClutter | None = None,
+) -> tuple[_Ctx, _Points]:
+    """The sites, their ranges and the receiver of one coverage call; the points."""
     if points.crs is None or not points.crs.is_projected or (len(sites) and not points.crs.equals(sites.crs)):
         msg = f"`points` and `sites` must share one projected CRS; got {points.crs} and {sites.crs}"
         raise ValueError(msg)
     model = model or radio.model  # type: ignore[assignment]
     environment = environment or radio.environment  # type: ignore[assignment]
-    if receiver == "cpe":
-        rx_h, rx_gain, body = budget.cpe_height_m, budget.cpe_gain_dbi, 0.0
-    else:
-        rx_h, rx_gain, body = radio.ue_height_m, budget.ue_gain_dbi, budget.body_loss_db
+    rx = receiver_of(receiver, radio, budget)
     geoms = np.asarray(points.geometry.values)
     px, py = shapely.get_x(geoms), shapely.get_y(geoms)
-    st = site_table(sites, radio)
     if dem is not None and not dem.crs.equals(points.crs):
         dem = reproject_dem(dem, points.crs)
-    on_dem = np.ones(len(px), dtype=bool)
+    st = site_table(sites, radio, dem=dem)
+    pz = np.zeros(len(px))
     bonus = None
     if dem is not None:
         pz = sample_heights(dem, px, py)
-        on_dem = np.isfinite(pz)
-        sz = sample_heights(dem, st.x, st.y)
         low = (
             reference_ground_m
             if reference_ground_m is not None
-            else (np.nanpercentile(pz, 5) if on_dem.any() else np.nan)
+            else (np.nanpercentile(pz, 5) if np.isfinite(pz).any() else np.nan)
         )
-        bonus = np.clip(np.nan_to_num(sz - low, nan=0.0), 0.0, None) if model == "hata" else None
+        bonus = np.clip(np.nan_to_num(st.ground_m - low, nan=0.0), 0.0, None) if model == "hata" else None
+    present = {environment} | ({str(e) for e in clutter.environment if e} if clutter is not None else set())
+    widest = next(e for e in _OPTIMISM if e in present) if present <= set(_OPTIMISM) else environment
     ranges = max_range_m(
         st,
         radio,
         model=model,
-        environment=environment,
-        rx_height_m=rx_h,
-        rx_gain_dbi=rx_gain,
+        environment=widest,
+        rx_height_m=rx.height_m,
+        rx_gain_dbi=rx.gain_dbi,
         budget=budget,
         height_bonus_m=bonus,
     )
-    ctx = _Ctx(
-        st=st,
-        ranges=ranges,
-        dem=dem,
-        radio=radio,
-        budget=budget,
-        model=model,
-        environment=environment,
-        rx_height_m=rx_h,
-        rx_gain_dbi=rx_gain,
-        body_loss_db=body,
-    )
-    return ctx, px, py, on_dem
+    ctx = _Ctx(st=st, ranges=ranges, dem=dem, radio=radio, budget=budget, model=model, environment=environment, rx=rx)
+    return ctx, _Points(px, py, np.isfinite(pz), pz + rx.height_m, clutter, points.index)
 
 
 def site_ranges_m(
@@ -693,7 +946,7 @@ def site_ranges_m(
     A partition of the points gets the same coverage as the whole when it is given every site within this
     range of it (and the same ``reference_ground_m``).
     """
-    ctx, _, _, _ = _context(
+    ctx, _ = _context(
         points,
         sites,
         radio=radio,
@@ -784,19 +1037,21 @@ def raster_best_rsrp(
     out = np.full((len(TECHS), n), np.nan)
     if n == 0 or len(sites) == 0:
         return out
-    st = site_table(sites, radio)
-    on_dem = np.isfinite(sample_heights(dem, px, py)) if dem is not None else np.ones(n, dtype=bool)
+    st = site_table(sites, radio, dem=dem)
+    pz = sample_heights(dem, px, py) if dem is not None else np.zeros(n)
+    on_dem = np.isfinite(pz)
+    rx_z = np.nan_to_num(pz, nan=0.0) + radio.ue_height_m  # as coverage(): the vertical pattern sees the ground
     stages = [(coarse_sites, budget.screen_step_m), (budget.max_sites_per_point, radio.profile_step_m)]
     for b, tech in enumerate(TECHS):
         idx = np.flatnonzero(st.tech == tech)
         if not len(idx):
             continue
         si, pi = _raster_nearest(st, idx, px, py, on_dem, budget=budget)
-        rsrp = _raster_rsrp(st, si, pi, px, py, None, radio=radio, budget=budget, step_m=0.0)
+        rsrp = _raster_rsrp(st, si, pi, px, py, rx_z, None, radio=radio, budget=budget, step_m=0.0)
         for keep_sites, step_m in stages if dem is not None else []:
             keep = _strongest(pi, rsrp, st.tech[si], k=max(int(keep_sites), 1))
             si, pi = si[keep], pi[keep]
-            rsrp = _raster_rsrp(st, si, pi, px, py, dem, radio=radio, budget=budget, step_m=step_m)
+            rsrp = _raster_rsrp(st, si, pi, px, py, rx_z, dem, radio=radio, budget=budget, step_m=step_m)
         best = np.full(n, -np.inf)
         np.maximum.at(best, pi, np.nan_to_num(rsrp, nan=-np.inf))
         threshold = radio.lte_rsrp_threshold_dbm if tech == "4g" else radio.nr_rsrp_threshold_dbm
@@ -824,13 +1079,16 @@ def _raster_rsrp(
     pi: np.ndarray,
     px: np.ndarray,
     py: np.ndarray,
+    rx_z: np.ndarray,
     dem: Dem | None,
     *,
     radio: RadioSettings,
     budget: LinkBudget,
     step_m: float,
 ) -> np.ndarray:
-    """Handheld RSRP of pairs (site ``si``, point ``pi``): terrain at ``step_m`` with a DEM, else flat earth."""
+    """Handheld RSRP of pairs (site ``si``, point ``pi``; ``rx_z`` the points' antenna height above sea level, m):
+    terrain at ``step_m`` with a DEM, else flat earth; the receiver's figures as :func:`coverage` takes them."""
+    rx = receiver_of("handheld", radio, budget)
     x, y = px[pi], py[pi]
     loss, _ = pair_loss_db(
         dem,
@@ -840,13 +1098,22 @@ def _raster_rsrp(
         y,
         st.band_mhz[si],
         st.height_m[si],
-        np.full(len(si), radio.ue_height_m),
+        np.full(len(si), rx.height_m),
         model="hata" if radio.model == "itm" else radio.model,
         environment=radio.environment,
         step_m=step_m,
     )
     return pair_rsrp_dbm(
-        st, si, x, y, loss, radio=radio, budget=budget, rx_gain_dbi=budget.ue_gain_dbi, body_loss_db=budget.body_loss_db
+        st,
+        si,
+        x,
+        y,
+        loss,
+        radio=radio,
+        budget=budget,
+        rx_gain_dbi=rx.gain_dbi,
+        body_loss_db=rx.body_loss_db,
+        rx_z_m=rx_z[pi],
     )
 
 
@@ -961,11 +1228,12 @@ def calibrate(
     plain = replace(radio, calibration_offset_db=0.0, calibration_slope_db_per_decade=0.0)
     model = model or plain.model  # type: ignore[assignment]
     environment = environment or plain.environment  # type: ignore[assignment]
-    st = site_table(sites, plain)
     if dem is not None and not dem.crs.equals(sites.crs):
         dem = reproject_dem(dem, sites.crs)
+    st = site_table(sites, plain, dem=dem)
     geoms = np.asarray(measurements.geometry.values)
     px, py = shapely.get_x(geoms), shapely.get_y(geoms)
+    ground = sample_heights(dem, px, py) if dem is not None else np.zeros(len(px))
     loss, complete = pair_loss_db(
         dem,
         st.x[si],
@@ -989,6 +1257,7 @@ def calibrate(
         budget=budget,
         rx_gain_dbi=budget.ue_gain_dbi,
         body_loss_db=budget.body_loss_db,
+        rx_z_m=ground + plain.ue_height_m,
     )
     ok = np.isfinite(pred) & complete
     if ok.sum() < 3:

@@ -37,7 +37,14 @@ from gis.inputs import Inputs
 from gis.project import Project
 from planning.jobs import Job, MapJobs
 from planning.radio.coverage import coverage, site_ranges_m
-from planning.radio.stage import COVERAGE_RECEIVERS, coverage_frame, reference_ground
+from planning.radio.stage import (
+    COVERAGE_RECEIVERS,
+    coverage_frame,
+    layer_clutter,
+    receiver_for,
+    reference_ground,
+    with_busy_hour,
+)
 from planning.status.stage import per_layer, point_status
 
 logger = logging.getLogger(__name__)
@@ -85,11 +92,14 @@ def county_partitions(project: Project, inputs: Inputs, *, refs: dict[str, float
 
 def _partition_coverage(part: Partition, radio: Any, dem: Any, refs: dict[str, float | None]) -> pd.DataFrame:
     frames = []
-    for layer, receiver in COVERAGE_RECEIVERS.items():
+    for layer in COVERAGE_RECEIVERS:
         pts = getattr(part, layer)
         if not len(pts):
             continue
-        cov = coverage(pts, part.sites, radio=radio, dem=dem, receiver=receiver, reference_ground_m=refs[layer])
+        receiver, clutter = receiver_for(layer, radio), layer_clutter(radio, pts)
+        cov = coverage(
+            pts, part.sites, radio=radio, dem=dem, receiver=receiver, reference_ground_m=refs[layer], clutter=clutter
+        )
         frames.append(coverage_frame(layer, pts, cov))
     return pd.concat(frames)
 
@@ -166,7 +176,8 @@ def distributed_coverage(
             msg = f"dask coverage: {len(part)} rows for the {len(frame)} {layer}; every point must be in one partition"
             raise RuntimeError(msg)
         out.append(part.reindex(frame.index))
-    return gpd.GeoDataFrame(pd.concat(out, ignore_index=True), geometry="geometry", crs=inputs.layers.crs)
+    merged_all = gpd.GeoDataFrame(pd.concat(out, ignore_index=True), geometry="geometry", crs=inputs.layers.crs)
+    return with_busy_hour(project, inputs, merged_all)  # cells' busy-hour load needs every partition's villages
 
 
 def distributed_status(

@@ -79,11 +79,26 @@ def test_backhaul_is_the_cheapest_option() -> None:
         geometry=shapely.points([0.0, 0.0, 100_000.0, 0.0], [0.0, 0.0, 0.0, 0.0]),
         crs=CRS_M,
     )
-    sites = gpd.GeoDataFrame({"site_id": ["T1"]}, geometry=[shapely.Point(10_000.0, 0.0)], crs=CRS_M)
+    # T1: a site with fibre 10 km away (every site is the planner's without an operator); no DEM: smooth earth
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["T1"], "height_m": [35.0], "backhaul": ["fibre"]},
+        geometry=[shapely.Point(10_000.0, 0.0)],
+        crs=CRS_M,
+    )
     out = site_costs(cands, np.array([50_000.0, np.inf, np.inf, np.inf]), sites, costs=COSTS)
     assert list(out["backhaul"]) == ["fibre", "microwave", "satellite", "existing"]
     np.testing.assert_allclose(out["backhaul_cny"], [50_000.0, 80_000.0, 30_000.0 + 5 * 12_000.0, 0.0])
     np.testing.assert_allclose(out["cost_cny"], [400_000.0, 430_000.0, 590_000.0, 150_000.0])
+    # the hop: 10 km to T1 on 23 GHz (the highest band reaching 10 km), clear of the earth bulge
+    assert (out.loc[1, "backhaul_hub"], out.loc[1, "backhaul_hops"], out.loc[1, "backhaul_band_ghz"]) == ("T1", 1, 23.0)
+    assert out.loc[1, "backhaul_length_m"] == pytest.approx(10_000.0)
+    bulge = 5000.0**2 / (2 * 4 / 3 * 6_371_000.0)
+    assert out.loc[1, "backhaul_clearance_f1"] == pytest.approx(
+        (35.0 - bulge) / np.sqrt(299_792_458.0 / 23e9 * 5000.0 * 5000.0 / 10_000.0), rel=1e-6
+    )
+    assert out.loc[0, "backhaul_hub"] == ""
+    assert np.isnan(out.loc[0, "backhaul_mbps"])  # fibre: not limiting
+    assert out.loc[2, "backhaul_mbps"] == 10.0  # satellite VSAT plan
 
 
 def test_radio_links_near_and_far() -> None:
@@ -195,9 +210,10 @@ def test_tower_sharing_candidates_and_costs() -> None:
     sites = _two_operator_sites()
     cs = candidate_sites(demands, sites, None, dem=None, radio=radio, operator="CMCC")
     by_id = cs.set_index("candidate_id")
-    # own 4G without 5G gets an upgrade; other operators' 4G does not
-    assert "UP-T2" in by_id.index
-    assert not {"UP-T1", "UP-T3", "UP-T4", "UP-T5"} & set(by_id.index)
+    # own 4G gets one upgrade per China Mobile NR band its tower lacks (T1's tower carries 3.5 GHz, not a CMCC band);
+    # other operators' 4G does not
+    ups = cs[cs["kind"] == "upgrade_5g"].set_index("candidate_id")["band_mhz"].to_dict()
+    assert ups == {"UP-T1": 700.0, "UP-T1-2600": 2600.0, "UP-T2": 700.0, "UP-T2-2600": 2600.0}
     # one 4G and one 5G share per other-operator tower, at the tallest site's height; none beside own T2
     shared = cs[cs["kind"].isin(["share", "share_5g"])]
     assert sorted(shared["candidate_id"]) == ["SH4-T3N", "SH4-T5", "SH5-T3N", "SH5-T5"]
@@ -214,7 +230,19 @@ def test_tower_sharing_candidates_and_costs() -> None:
     # without an operator every site is the planner's: upgrades for all 4G sites lacking 5G, nothing shared
     plain = candidate_sites(demands, sites, None, dem=None, radio=radio)
     assert not plain["kind"].isin(["share", "share_5g"]).any()
-    assert sorted(plain.loc[plain["kind"] == "upgrade_5g", "candidate_id"]) == ["UP-T2", "UP-T4", "UP-T5"]
+    # each site on its own operator's bands it lacks: CMCC n28 + n41, CTCC/CUCC n78 + NR 2.1 GHz (T3's tower has
+    # n78 already), unknown operator (T5) n78
+    ups = plain[plain["kind"] == "upgrade_5g"].set_index("candidate_id")["band_mhz"].to_dict()
+    assert ups == {
+        "UP-T1": 700.0,
+        "UP-T1-2600": 2600.0,
+        "UP-T2": 700.0,
+        "UP-T2-2600": 2600.0,
+        "UP-T3": 2100.0,
+        "UP-T4": 3500.0,
+        "UP-T4-2100": 2100.0,
+        "UP-T5": 3500.0,
+    }
 
 
 def test_operator_needs_the_operator_column() -> None:
@@ -256,3 +284,58 @@ def test_satellite_serves_the_outlet_only_at_the_target_and_by_policy() -> None:
     # a 50 Mbps terminal connects the school but does not bring it to the 100 Mbps target
     _, mat = build(50.0)
     assert list(mat.index[mat["SAT-schools:S3"]]) == ["schools:S3/connection"]
+
+
+def test_operator_band_rules_no_n28_for_telecom_and_unicom() -> None:
+    radio = RadioSettings()
+    demands = gpd.GeoDataFrame(
+        {"demand_id": ["villages:V1"], "layer": ["villages"]}, geometry=[shapely.Point(15_000.0, 0.0)], crs=CRS_M
+    )
+    sites = _two_operator_sites()
+    for planner in ("CTCC", "CUCC"):
+        cs = candidate_sites(demands, sites, None, dem=None, radio=radio, operator=planner).set_index("candidate_id")
+        assert 700.0 not in set(cs.loc[cs["tech"] == "5g", "band_mhz"])
+        # RAN sharing: China Unicom's T4 and China Telecom's T3 are one network's sites: both upgradable, no share
+        ups = cs[cs["kind"] == "upgrade_5g"]["band_mhz"].to_dict()
+        assert ups == {"UP-T3": 2100.0, "UP-T4": 3500.0, "UP-T4-2100": 2100.0}
+        shared = sorted(cs.index[cs["kind"].isin(["share", "share_5g"])])
+        assert shared == ["SH4-T1", "SH4-T5", "SH5-T1", "SH5-T5"]  # China Mobile's tower (T1, 35 m) and the unknown one
+        assert cs.loc["SH5-T5", "band_mhz"] == 3500.0
+        assert (cs["operator"] == planner).all()
+    cmcc = candidate_sites(demands, sites, None, dem=None, radio=radio, operator="CMCC").set_index("candidate_id")
+    assert cmcc.loc["SH5-T5", "band_mhz"] == 700.0  # China Mobile builds 700 MHz with China Broadcasting Network
+    assert cmcc.loc["NS-villages:V1", "band_mhz"] == 1800.0
+
+
+def test_school_link_needs_the_busy_hour_rate_not_the_peak() -> None:
+    """A school 200 m from a new CMCC LTE site has a 176 Mbps peak (SINR at the 30 dB cap, 2 x 4.4 bit/s/Hz x
+    20 MHz); two villages as close use 2 x 100 x 0.57 / 176 = 65 % of the cell at the busy hour: 62 Mbps left."""
+    radio = RadioSettings()
+    demands = gpd.GeoDataFrame(
+        {"layer": ["villages", "villages", "schools"]},
+        geometry=shapely.points([0.0, -200.0, 200.0], [200.0, 0.0, 0.0]),
+        crs=CRS_M,
+    )
+    cands = gpd.GeoDataFrame(
+        {"candidate_id": ["N1"], "tech": ["4g"], "band_mhz": [1800.0], "height_m": [35.0], "operator": ["CMCC"]},
+        geometry=[shapely.Point(0.0, 0.0)],
+        crs=CRS_M,
+    )
+
+    def links(village_mbps: float) -> set[int]:
+        existing = pd.DataFrame(
+            {"4g_rsrp_dbm": [np.nan] * 3, "5g_rsrp_dbm": [np.nan] * 3, "demand_mbps": [village_mbps] * 2 + [100.0]}
+        )
+        d, _ = radio_links(demands, cands, existing, radio=radio, dem=None)
+        return set(d.tolist())
+
+    load = 2 * 100.0 * 0.57 / 176.0
+    assert 176.0 * (1 - load) < 100.0
+    assert links(100.0) == {0, 1}  # villages covered; the school not at the busy hour
+    assert 176.0 * (1 - 2 * 20.0 * 0.57 / 176.0) >= 100.0
+    assert links(20.0) == {0, 1, 2}
+    # a large school asking more than the outlet target (students x Mbps per student) is not served either
+    existing = pd.DataFrame(
+        {"4g_rsrp_dbm": [np.nan] * 3, "5g_rsrp_dbm": [np.nan] * 3, "demand_mbps": [0.0, 0.0, 180.0]}
+    )
+    assert 2 not in radio_links(demands, cands, existing, radio=radio, dem=None)[0]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
+from statistics import NormalDist
 
 import geopandas as gpd
 import numpy as np
@@ -23,6 +25,7 @@ from planning.radio.coverage import (
     pair_loss_db,
     throughput_mbps,
 )
+from planning.radio.linkbudget import capped_sinr_db, location_probability, o2i_loss_db, shadow_margin_db
 from planning.radio.propagation import free_space_loss_db, terrain_loss_db
 
 CRS = "EPSG:32652"
@@ -56,24 +59,147 @@ def points_frame(xy, index=None):
 RADIO = replace(RadioSettings(), model="free_space")
 
 
+def _vertical_db(dz_m: float, d_m: float, *, tilt: float = 3.0, bw: float = 10.0) -> float:
+    """TR 36.814 vertical pattern by hand: -min(12 ((theta - tilt) / bw)^2, 20)."""
+    theta = math.degrees(math.atan2(dz_m, d_m))
+    return -min(12.0 * ((theta - tilt) / bw) ** 2, 20.0)
+
+
+def _capped(sinr_db: float, cap_db: float = 30.0) -> float:
+    return -10 * math.log10(10 ** (-sinr_db / 10) + 10 ** (-cap_db / 10))
+
+
 def test_link_budget_hand_computed_single_site():
     site = (X0 + 5000.0, Y0 - 5000.0)
     pt = (X0 + 5000.0 + 3000.0, Y0 - 5000.0 - 4000.0)  # 5 km
     cov = coverage(points_frame([pt]), sites_frame([site]), radio=RADIO, dem=None)
-    # free space over the 3-D distance, 61 dBm EIRP over 1200 subcarriers (20 MHz LTE = 100 RB)
-    fs = float(free_space_loss_db(np.hypot(5000.0, 35.0 - 1.5), 1800.0))
-    rsrp = 61.0 - 10 * np.log10(1200.0) - fs
+    # LTE 4T4R macro: 43 dBm per port + 18 dBi - 0.5 dB jumper = 60.5 dBm over 1200 subcarriers (20 MHz, 100 RB);
+    # omni, vertical pattern at 0.38 degrees below the horizon with 3 degrees of tilt; free space over the 3-D distance
+    fs = float(free_space_loss_db(math.hypot(5000.0, 35.0 - 1.5), 1800.0))
+    av = _vertical_db(35.0 - 1.5, 5000.0)
+    assert av == pytest.approx(-0.8213, abs=1e-4)
+    rsrp = 60.5 - 10 * math.log10(1200.0) + av - fs
     assert cov.loc[0, "4g_rsrp_dbm"] == pytest.approx(rsrp, abs=0.01)
-    noise = -174.0 + 10 * np.log10(15e3) + 7.0  # per 15 kHz resource element, NF 7 dB
-    sinr = rsrp - noise
+    noise = -174.0 + 10 * math.log10(15e3) + 7.0  # per 15 kHz resource element, NF 7 dB
+    sinr = _capped(rsrp - noise)  # EVM cap at 30 dB
     assert cov.loc[0, "4g_sinr_db"] == pytest.approx(sinr, abs=0.01)
-    se = min(0.6 * np.log2(1 + 10 ** (sinr / 10)), 4.4)
-    assert cov.loc[0, "4g_throughput_mbps"] == pytest.approx(20.0 * se * 2, abs=0.01)  # 2x2 MIMO at high SINR
+    se = min(0.6 * math.log2(1 + 10 ** (sinr / 10)), 4.4)
+    assert cov.loc[0, "4g_peak_mbps"] == pytest.approx(20.0 * se * 2, abs=0.01)  # 2x2 MIMO at high SINR
+    assert cov.loc[0, "4g_throughput_mbps"] == pytest.approx(20.0 * se * 2, abs=0.01)  # no load without the stage
+    # uplink: 23 dBm handheld, the same path, 21 dBi receive gain - 0.5 dB jumper at the eNodeB
+    ul_rx = rsrp + 10 * math.log10(1200.0) - 60.5 + 23.0 + 20.5
+    n0 = -174.0 + 10 * math.log10(15e3) + 3.0 + 2.0  # NF 3 dB, 2 dB noise rise
+    se_min = 0.4 * math.log2(1.0 + 0.1)  # TR 36.942 uplink at SINR_min = -10 dB
+    sens = n0 - 10.0 + 10 * math.log10(0.5e6 / (15e3 * se_min))  # 0.5 Mbps edge, 50.5 RB at SINR_min
+    assert sens == pytest.approx(-109.41, abs=0.01)
+    assert cov.loc[0, "4g_ul_margin_db"] == pytest.approx(ul_rx - sens, abs=0.01)
+    assert 10 ** ((ul_rx - n0 + 10.0) / 10.0) / 12.0 > 100  # strong enough to fill the carrier above SINR_min
+    ul_sinr = ul_rx - 10 * math.log10(1200.0) - n0
+    ul_se = min(0.4 * math.log2(1 + 10 ** (ul_sinr / 10)), 2.0)
+    assert cov.loc[0, "4g_ul_mbps"] == pytest.approx(1200 * 15e3 * ul_se / 1e6, abs=0.001)
+    # location probability: the weaker of the two links, lognormal 8 dB
+    margin = min(rsrp + 110.0, ul_rx - sens)
+    assert cov.loc[0, "4g_location_probability"] == pytest.approx(NormalDist().cdf(margin / 8.0), abs=1e-4)
     assert bool(cov.loc[0, "4g_covered"])
     assert cov.loc[0, "4g_site_id"] == "T0"
+    assert cov.loc[0, "4g_cell_id"] == "T0/0"  # omni: one cell
     assert np.isnan(cov.loc[0, "5g_rsrp_dbm"])
     assert not bool(cov.loc[0, "5g_covered"])
     assert cov.loc[0, "5g_throughput_mbps"] == 0.0
+
+
+def test_shadow_margin_decides_coverage_at_the_edge():
+    """RSRP 3 dB above the threshold: covered by the median, not at a 75 % edge probability (margin 5.40 dB)."""
+    assert shadow_margin_db(8.0, 0.75) == pytest.approx(8.0 * 0.674490, abs=1e-5)
+    assert shadow_margin_db(8.0, 0.9) == pytest.approx(10.2524, abs=1e-4)
+    assert location_probability(np.array([0.0, 5.396, np.nan]), 8.0) == pytest.approx([0.5, 0.75, 0.0], abs=1e-4)
+    xy = (X0 + 5000.0, Y0 - 5000.0)
+    pt = points_frame([(X0 + 10_000.0, Y0 - 5000.0)])
+    # an EIRP (sites layer) that puts the free-space RSRP at 5 km at -107 dBm
+    fs = float(free_space_loss_db(math.hypot(5000.0, 33.5), 1800.0))
+    eirp = -107.0 + 10 * math.log10(1200.0) - _vertical_db(33.5, 5000.0) + fs
+    site = sites_frame([xy]).assign(eirp_dbm=eirp)
+    cov = coverage(pt, site, radio=RADIO)
+    assert cov.loc[0, "4g_rsrp_dbm"] == pytest.approx(-107.0, abs=0.02)
+    assert cov.loc[0, "4g_location_probability"] == pytest.approx(NormalDist().cdf(3.0 / 8.0), abs=0.002)
+    assert not bool(cov.loc[0, "4g_covered"])
+    assert cov.loc[0, "4g_peak_mbps"] == 0.0
+    median = coverage(pt, site, radio=replace(RADIO, edge_probability=0.5))
+    assert bool(median.loc[0, "4g_covered"])
+
+
+def test_sinr_is_capped_by_evm():
+    assert capped_sinr_db(np.array([30.0, 84.0, 0.0]), 30.0) == pytest.approx([26.9897, 30.0, -0.0043], abs=1e-4)
+    # 100 m from the site, no other site: raw SINR ~ 80 dB, reported at the cap
+    cov = coverage(points_frame([(X0 + 5100.0, Y0 - 5000.0)]), sites_frame([(X0 + 5000.0, Y0 - 5000.0)]), radio=RADIO)
+    assert 29.9 < cov.loc[0, "4g_sinr_db"] <= 30.0
+
+
+def test_uplink_limited_point_is_not_covered():
+    """n78 AAU, handheld: the downlink closes with room to spare, the uplink for a 5 Mbps edge rate does not."""
+    radio = replace(RADIO, nr_ul_edge_mbps=5.0)
+    site = sites_frame([(X0 + 5000.0, Y0 - 5000.0)], tech=("5g",), band=(3500.0,))
+    pt = points_frame([(X0 + 5000.0 + 45_000.0, Y0 - 5000.0)])
+    cov = coverage(pt, site, radio=radio, budget=LinkBudget(max_range_m=100_000.0))
+    rsrp = cov.loc[0, "5g_rsrp_dbm"]
+    # AAU: 53 dBm + 24 dBi over 273 RB x 12 (100 MHz at 30 kHz); uplink gain 24 dBi, no feeder; TDD: 25 % uplink
+    ul_rx = rsrp + 10 * math.log10(3276.0) - 77.0 + 23.0 + 24.0
+    n0 = -174.0 + 10 * math.log10(30e3) + 5.0
+    se_min = 0.4 * math.log2(1.1)
+    need_rb = 5e6 / (12 * 30e3 * se_min * 0.25)
+    assert need_rb > 273  # 5 Mbps needs more than SINR_min over the whole carrier
+    se_req = 5e6 / (12 * 273 * 30e3 * 0.25)
+    sens = 10 * math.log10(2 ** (se_req / 0.4) - 1) + 10 * math.log10(12 * 273) + n0
+    assert cov.loc[0, "5g_ul_margin_db"] == pytest.approx(ul_rx - sens, abs=0.01)
+    assert rsrp + 105.0 > 8.0  # downlink margin well over the 5.4 dB shadow margin
+    assert cov.loc[0, "5g_ul_margin_db"] < 5.4
+    assert not bool(cov.loc[0, "5g_covered"])
+    assert cov.loc[0, "5g_location_probability"] == pytest.approx(
+        NormalDist().cdf(cov.loc[0, "5g_ul_margin_db"] / 8.0), abs=2e-4
+    )
+    ok = coverage(pt, site, radio=RADIO, budget=LinkBudget(max_range_m=100_000.0))  # 1 Mbps edge: closes
+    assert bool(ok.loc[0, "5g_covered"])
+
+
+def test_massive_mimo_equipment_and_layer_eirp():
+    """Per-band equipment: the n78 AAU's SS-RSRP is 16.5 dB over a 4T4R n28 carrier's per RE before path loss;
+    a sites-layer EIRP overrides the equipment."""
+    pts = points_frame([(X0 + 6000.0, Y0 - 5000.0)])
+    xy = [(X0 + 5000.0, Y0 - 5000.0)]
+    n78 = coverage(pts, sites_frame(xy, tech=("5g",), band=(3500.0,)), radio=RADIO)
+    n28 = coverage(pts, sites_frame(xy, tech=("5g",), band=(700.0,)), radio=RADIO)
+    per_re_78 = 53.0 + 24.0 - 10 * math.log10(3276.0)
+    per_re_28 = 46.0 + 15.0 - 0.5 - 10 * math.log10(1920.0)  # 30 MHz at 15 kHz: 160 RB
+    fs = lambda f: float(free_space_loss_db(math.hypot(1000.0, 33.5), f))  # noqa: E731
+    v10 = _vertical_db(33.5, 1000.0, bw=12.0)
+    v14 = _vertical_db(33.5, 1000.0, bw=14.0)
+    assert n78.loc[0, "5g_rsrp_dbm"] == pytest.approx(per_re_78 + v10 - fs(3500.0), abs=0.01)
+    assert n28.loc[0, "5g_rsrp_dbm"] == pytest.approx(per_re_28 + v14 - fs(700.0), abs=0.01)
+    assert n78.loc[0, "5g_peak_mbps"] == pytest.approx(100 * 4.4 * 4 * 0.75, abs=0.01)  # 4 layers, 75 % downlink
+    layer = sites_frame(xy, tech=("5g",), band=(3500.0,)).assign(eirp_dbm=61.0)
+    given = coverage(pts, layer, radio=RADIO)
+    assert given.loc[0, "5g_rsrp_dbm"] == pytest.approx(n78.loc[0, "5g_rsrp_dbm"] - 16.0, abs=0.01)
+
+
+def test_indoor_cpe_pays_building_entry_loss():
+    site = sites_frame([(X0 + 5000.0, Y0 - 5000.0)])
+    pts = points_frame([(X0 + 7000.0, Y0 - 5000.0)])
+    out = coverage(pts, site, radio=RADIO, receiver="cpe")
+    ins = coverage(pts, site, radio=RADIO, receiver="indoor_cpe")
+    # TR 38.901 low-loss O2I at 1.8 GHz: L_glass = 2.36, L_concrete = 12.2 dB, + 0.5 x 10/3 m indoors
+    o2i = 5 - 10 * math.log10(0.3 * 10 ** (-2.36 / 10) + 0.7 * 10 ** (-12.2 / 10)) + 5.0 / 3.0
+    assert float(o2i_loss_db(np.array([1800.0]))[0]) == pytest.approx(o2i, abs=1e-9)
+    assert 10.0 < o2i < 15.0
+    # outdoor CPE at 6 m, indoor at 1.5 m (same 10 dBi): free space and the vertical pattern differ slightly too
+    geo = float(free_space_loss_db(math.hypot(2000.0, 35.0 - 1.5), 1800.0)) - float(
+        free_space_loss_db(math.hypot(2000.0, 35.0 - 6.0), 1800.0)
+    )
+    geo += _vertical_db(29.0, 2000.0) - _vertical_db(33.5, 2000.0)
+    assert out.loc[0, "4g_rsrp_dbm"] - ins.loc[0, "4g_rsrp_dbm"] == pytest.approx(o2i + geo, abs=0.01)
+    # the CPE transmits at 26 dBm (power class 2): 3 dB more uplink than a handheld at the same spot
+    hand = coverage(pts, site, radio=RADIO)
+    cpe_ul = out.loc[0, "4g_ul_margin_db"] - (out.loc[0, "4g_rsrp_dbm"] - hand.loc[0, "4g_rsrp_dbm"])
+    assert cpe_ul - hand.loc[0, "4g_ul_margin_db"] == pytest.approx(3.0, abs=0.01)
 
 
 def test_throughput_tr36942_mapping():
@@ -119,9 +245,12 @@ def test_cochannel_interference_lowers_sinr_and_other_band_does_not():
     )
     assert both.loc[0, "4g_site_id"] == "T0"
     assert both.loc[0, "4g_sinr_db"] < alone.loc[0, "4g_sinr_db"] - 3.0
-    # interferer at 4 km vs server at 2 km, free space: I = S - 20 log10(2) dB, half load
-    i_rel = 10 ** (-20 * np.log10(4000 / 2000) / 10) * 0.5
-    assert both.loc[0, "4g_sinr_db"] == pytest.approx(-10 * np.log10(i_rel), abs=0.1)
+    # interferer at 4 km vs server at 2 km, free space: I = S - 20 log10(2) dB (and the vertical pattern at each
+    # angle), half load; noise is 30 dB below, the EVM cap far above
+    s_db = _vertical_db(33.5, 2000.0) - float(free_space_loss_db(math.hypot(2000.0, 33.5), 1800.0))
+    i_db = _vertical_db(33.5, 4000.0) - float(free_space_loss_db(math.hypot(4000.0, 33.5), 1800.0))
+    sir = s_db - i_db - 10 * math.log10(0.5)
+    assert both.loc[0, "4g_sinr_db"] == pytest.approx(_capped(sir), abs=0.05)
     assert other.loc[0, "4g_sinr_db"] == pytest.approx(alone.loc[0, "4g_sinr_db"], abs=1e-6)
 
 
@@ -171,8 +300,9 @@ def test_ridge_shadows_points_behind_it():
     flat = flat_dem(size_km=40.0)
     site = sites_frame([(X0 + 15000.0, Y0 - 10000.0)])
     pts = points_frame([(X0 + 18000.0, Y0 - 10000.0), (X0 + 25000.0, Y0 - 10000.0)])  # before / behind the ridge
-    ridge = coverage(pts, site, radio=RadioSettings(), dem=dem)
-    plain = coverage(pts, site, radio=RadioSettings(), dem=flat)
+    radio = replace(RadioSettings(), environment="rural")  # Hata's open area: the point behind stays in range
+    ridge = coverage(pts, site, radio=radio, dem=dem)
+    plain = coverage(pts, site, radio=radio, dem=flat)
     assert ridge.loc[0, "4g_rsrp_dbm"] == pytest.approx(plain.loc[0, "4g_rsrp_dbm"], abs=0.01)
     assert ridge.loc[1, "4g_rsrp_dbm"] < plain.loc[1, "4g_rsrp_dbm"] - 20.0
 
@@ -210,9 +340,15 @@ def test_raster_matches_point_coverage():
     bands, transform = coverage_raster(sites, area, crs=CRS, radio=RadioSettings(), dem=dem, resolution_m=1000.0)
     assert bands.shape == (2, 16, 16)
     assert np.isnan(bands[1]).all()  # no 5G site
-    cx, cy = transform.c + 3.5 * transform.a, transform.f + 7.5 * transform.e
-    pt = coverage(points_frame([(cx, cy)]), sites, radio=RadioSettings(), dem=dem)
-    assert bands[0, 7, 3] == pytest.approx(pt.loc[0, "4g_rsrp_dbm"], abs=0.01)
+    # along row 7: the cell values equal the point model at the cells' centres, empty below the interference floor
+    cols = np.arange(16)
+    cx, cy = transform.c + (cols + 0.5) * transform.a, transform.f + 7.5 * transform.e
+    pt = coverage(points_frame([(x, cy) for x in cx]), sites, radio=RadioSettings(), dem=dem)["4g_rsrp_dbm"]
+    floor = RadioSettings().lte_rsrp_threshold_dbm - LinkBudget().interference_margin_db
+    above = pt.to_numpy() >= floor
+    assert 2 <= above.sum() < 16  # some cells above the floor, some below
+    np.testing.assert_allclose(bands[0, 7, above], pt.to_numpy()[above], atol=0.01)
+    assert np.isnan(bands[0, 7, ~above]).all()
     # the brightest cells surround the site
     r, c = np.unravel_index(np.nanargmax(bands[0]), bands[0].shape)
     assert abs(r - 7.5) <= 1
@@ -224,7 +360,7 @@ def test_calibration_recovers_offset_and_slope():
     rng = np.random.default_rng(4)
     sites = sites_frame([(X0 + 20000.0, Y0 - 20000.0)])
     ang = rng.uniform(0, 2 * np.pi, 400)
-    dist = rng.uniform(500.0, 12000.0, 400)
+    dist = rng.uniform(500.0, 5000.0, 400)  # within a suburban 1800 MHz site's reach
     xy = np.column_stack([X0 + 20000.0 + dist * np.cos(ang), Y0 - 20000.0 + dist * np.sin(ang)])
     radio = RadioSettings()
     pred = coverage(points_frame(xy), sites, radio=radio, dem=dem, budget=LinkBudget(max_sites_per_point=0))

@@ -1,13 +1,137 @@
-"""The coverage stage in blocks (for its progress lines) computes exactly what one call over all points does."""
+"""The coverage stage: busy hour applied, demand and load columns, clutter from a land-cover raster, blocks (for
+its progress lines) equal to one call."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pytest
+import rasterio
+import shapely
+from affine import Affine
 
 from gis.inputs import load_inputs
-from gis.project import load_project
+from gis.project import RadioSettings, load_project
+from gis.synthetic import synthesize
+from planning.radio.capacity import busy_hour_mbps_per_subscriber
+from planning.radio.coverage import LinkBudget, calibrate, coverage
 from planning.radio.stage import coverage_stage
-from tests.conftest import DEMO
+from tests.conftest import CRS_M, DEMO, X0, Y0
+
+TECH_COLUMNS = (
+    "site_id",
+    "cell_id",
+    "rsrp_dbm",
+    "sinr_db",
+    "ul_margin_db",
+    "ul_mbps",
+    "location_probability",
+    "peak_mbps",
+    "throughput_mbps",
+    "cell_load",
+    "covered",
+)
+
+
+def test_stage_columns_and_busy_hour(tiny_project):
+    project = load_project(tiny_project)
+    cov = coverage_stage(project, load_inputs(project))
+    for t in ("4g", "5g"):
+        for col in TECH_COLUMNS:
+            assert f"{t}_{col}" in cov
+        assert (cov[f"{t}_throughput_mbps"] <= cov[f"{t}_peak_mbps"] + 1e-9).all()
+        assert (cov[f"{t}_sinr_db"].dropna() <= 30.0).all()
+    v = cov[cov["layer"] == "villages"]
+    per_sub = busy_hour_mbps_per_subscriber(19.0, 0.08)
+    np.testing.assert_allclose(v["demand_mbps"], np.array([1200, 800, 450, 2300, 150]) * 0.66 * per_sub, atol=1e-3)
+    s = cov[cov["layer"] == "schools"]
+    assert s["demand_mbps"].tolist() == [100.0, 100.0, 100.0]  # 640 students x 0.1 Mbps < 100 Mbps
+    # the five villages load T1's cell (one omni 4G site): each village keeps peak x (1 - load)
+    load = v["4g_cell_load"].to_numpy()
+    assert np.allclose(load, load[0])
+    assert load[0] > 0.0
+    np.testing.assert_allclose(
+        v["4g_throughput_mbps"], np.round(v["4g_peak_mbps"] * max(1 - load[0], 0.0), 2), atol=0.011
+    )
+
+
+def test_clutter_raster_sets_environment_and_foliage_loss(tiny_project):
+    # WorldCover classes over the tiny DEM: tree cover (10) west of x0 + 500 m, cropland (40) east of it
+    classes = np.where(np.arange(10)[None, :] < 5, 10, 40).repeat(10, axis=0).astype(np.uint8)
+    path = tiny_project.parent / "landcover.tif"
+    with rasterio.open(
+        path, "w", driver="GTiff", width=10, height=10, count=1, dtype="uint8", crs=CRS_M,
+        transform=Affine(100.0, 0, X0, 0, -100.0, Y0), nodata=0,
+    ) as dst:  # fmt: skip
+        dst.write(classes, 1)
+    plain = load_project(tiny_project)
+    text = tiny_project.read_text(encoding="utf-8") + '\n[radio]\nclutter_path = "landcover.tif"\n'
+    tiny_project.write_text(text, encoding="utf-8")
+    with_clutter = load_project(tiny_project)
+    inputs = load_inputs(plain)
+    a = coverage_stage(plain, inputs).set_index("point_id")
+    b = coverage_stage(with_clutter, inputs).set_index("point_id")
+    # V1 (x0 + 150 m) and V2 (x0 + 350 m) stand in trees: suburban as by default, 8 dB of foliage
+    for vid in ("V1", "V2"):
+        assert b.loc[vid, "4g_rsrp_dbm"] == pytest.approx(a.loc[vid, "4g_rsrp_dbm"] - 8.0, abs=0.011)
+    # V3-V5 in cropland: Hata's open area, less loss than suburban (or free space at these short ranges)
+    for vid in ("V3", "V4", "V5"):
+        assert b.loc[vid, "4g_rsrp_dbm"] >= a.loc[vid, "4g_rsrp_dbm"] - 1e-9
+
+
+def test_calibration_on_terrain_reduces_the_error():
+    """A synthetic drive test on the synthetic region's hills (vertical pattern, terrain): measured = model - 5 dB
+    - 6 dB/decade + N(0, 4 dB); calibrating recovers the offset and slope and shrinks the spread."""
+    r = synthesize(villages=120, seed=11)
+    rng = np.random.default_rng(8)
+    site = r.sites[r.sites["tech"] == "4g"].iloc[[0]]
+    sx, sy = site.geometry.x.iloc[0], site.geometry.y.iloc[0]
+    ang, dist = rng.uniform(0, 2 * np.pi, 300), rng.uniform(300.0, 2500.0, 300)
+    pts = gpd.GeoDataFrame(geometry=shapely.points(sx + dist * np.cos(ang), sy + dist * np.sin(ang)), crs=r.sites.crs)
+    radio = replace(RadioSettings(), environment="suburban")
+    pred = coverage(pts, site, radio=radio, dem=r.dem, budget=LinkBudget(max_sites_per_point=0))["4g_rsrp_dbm"]
+    ok = np.isfinite(pred.to_numpy())
+    measured = pred.to_numpy()[ok] - 5.0 - 6.0 * np.log10(dist[ok] / 1000.0) + rng.normal(0, 4.0, ok.sum())
+    heard = measured > -140.0  # a drive test logs what a phone still decodes
+    meas = gpd.GeoDataFrame(
+        {"rsrp_dbm": measured[heard], "site_id": site["site_id"].iloc[0]},
+        geometry=pts.geometry.to_numpy()[ok][heard],
+        crs=r.sites.crs,
+    )
+    cal = calibrate(meas, site, radio=radio, dem=r.dem)
+    assert cal.n >= 250
+    assert cal.offset_db == pytest.approx(5.0, abs=1.0)
+    assert cal.slope_db_per_decade == pytest.approx(6.0, abs=2.0)
+    assert cal.after_std_db < cal.before_std_db
+    assert cal.after_std_db == pytest.approx(4.0, abs=0.6)
+
+
+def test_demo_radio_outputs(demo_run):
+    """On the demo: SINR bounded, downlink, uplink, busy-hour and location-probability columns written, no school at
+    the outlet target by wireless on its peak rate alone, every chosen microwave hop clear."""
+    result, out = demo_run
+    cov = gpd.read_file(out / "coverage.gpkg", layer="coverage")
+    for t in ("4g", "5g"):
+        for col in TECH_COLUMNS:
+            assert f"{t}_{col}" in cov
+        assert cov[f"{t}_sinr_db"].max() <= 30.0
+        assert cov[f"{t}_location_probability"].between(0.0, 1.0).all()
+        covered = cov[f"{t}_covered"].astype(bool)
+        assert (cov.loc[covered, f"{t}_location_probability"] >= 0.75 - 1e-4).all()
+    gaps = gpd.read_file(out / "gaps.gpkg", layer="schools")
+    wireless = gaps[gaps["access"].isin(["4g", "5g"]) & gaps["meets_outlet"].astype(bool)]
+    sch = cov[cov["layer"] == "schools"].set_index("point_id")
+    busy = sch[["4g_throughput_mbps", "5g_throughput_mbps"]].max(axis=1).reindex(wireless["school_id"])
+    assert (busy >= 100.0).all()  # at target by wireless only on the busy-hour rate
+    peak_only = sch[["4g_peak_mbps", "5g_peak_mbps"]].max(axis=1) >= 100.0
+    assert peak_only.sum() > (sch[["4g_throughput_mbps", "5g_throughput_mbps"]].max(axis=1) >= 100.0).sum()
+    inter = result.proposal.interventions
+    mw = inter[inter["backhaul"] == "microwave"]
+    assert (mw["backhaul_clearance_f1"] >= 0.6).all()
+    assert (mw["backhaul_hub"] != "").all()
 
 
 def test_coverage_in_blocks_equals_one_call(caplog):
