@@ -46,7 +46,7 @@ import pandas as pd
 
 from gis.inputs import Inputs, load_inputs
 from gis.layers import write_layers
-from gis.outdir import check_output_dir, staged_output
+from gis.outdir import check_output_dir, record_written, staged_output
 from gis.project import Project
 from gis.writers import write_csv
 from planning.fibre.stage import FibreResult, fibre_stage
@@ -190,6 +190,7 @@ class _Run:
         t0 = time.perf_counter()
         yield
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+        record_written(self.out, self.files)  # a killed run's finished files are known to be coverplan's
 
     def wrote(self, *names: str) -> None:
         self.files += [self.out / n for n in names]
