@@ -88,7 +88,7 @@ def _duplicate_columns(header: list[str], *, file: str, layer: str) -> list[Prob
 
 
 def read_csv_text(path: str | Path, *, layer: str) -> pd.DataFrame:
-    """A CSV as a table of text cells (no value converted; empty cells are empty strings, never NaN).
+    """A CSV as a table of text cells (no value converted; empty and missing cells are empty strings, never NaN).
 
     The delimiter is a comma, or a tab for UTF-16 files (Excel's "Unicode text"). Raises LayerError for a file
     that is missing or not a regular file (a named pipe would make the read wait forever), empty, not decodable,
@@ -132,5 +132,6 @@ def read_csv_text(path: str | Path, *, layer: str) -> pd.DataFrame:
     except pd.errors.EmptyDataError as exc:
         raise LayerError([Problem(layer, "has no columns; expected a header row", file=file)]) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.fillna("")  # a row with fewer fields than the header: its missing cells are empty, as written
     logger.info("%s: read as %s, %d rows", path.name, encoding, len(frame))
     return frame
