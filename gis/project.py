@@ -103,7 +103,8 @@ def _num(
 
 
 #: Largest money amount a project may state (CNY): ten trillion, beyond any national programme.
-_MAX_CNY = 1e13
+MAX_CNY = 1e13
+_MAX_CNY = MAX_CNY
 #: 3GPP RSRP reporting range (TS 36.133 §9.1.4, TS 38.133 §10.1.6): thresholds outside it cannot be measured.
 _RSRP = (-156.0, -31.0)
 

@@ -35,7 +35,7 @@ def _ledgerfail(exc: Exception, *, outcome: str = "") -> NoReturn:
     if isinstance(exc, LedgerError) and exc.problems:
         report_problems(list(exc.problems))
         first = str(exc).split("\n", 1)[0]
-        fail(f"{first}; {len(exc.problems)} problem(s)" + (f"; {outcome}" if outcome else ""))
+        fail(first + (f"; {outcome}" if outcome else ""))
     fail(str(exc))
 
 
@@ -76,7 +76,7 @@ def ledger_update(ledger_file: Path, updates_file: Path, force: bool) -> None:
     try:
         res = apply_updates(ledger_file, read_updates(updates_file), force=force, source=updates_file.name)
     except LedgerError as exc:
-        _ledgerfail(exc, outcome="nothing was applied, the ledger is unchanged")
+        _ledgerfail(exc, outcome="the ledger is unchanged")
     click.echo(
         f"{ledger_file}: {res.applied} row(s) updated, {res.unchanged} unchanged, {res.events} event(s) recorded"
     )

@@ -340,9 +340,24 @@ def _summary(
     return summary
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite number (NaN: a share of 0 of 0, infinity) as None: JSON has neither, and
+    ``NaN``/``Infinity`` make a file other readers refuse."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def _write_summary(summary: dict[str, Any], seconds: dict[str, float], out: Path) -> None:
     (out / "summary.json").write_text(
-        json.dumps({**summary, "seconds": seconds}, ensure_ascii=False, indent=2), encoding="utf-8"
+        json.dumps(json_safe({**summary, "seconds": seconds}), ensure_ascii=False, indent=2, allow_nan=False),
+        encoding="utf-8",
     )
     (out / "summary.md").write_text(
         summary_markdown({k: v for k, v in summary.items() if k != "warnings_list"}, seconds), encoding="utf-8"
