@@ -68,7 +68,7 @@ def _bad_row(text: str, sep: str) -> tuple[int, int, str] | None:
     return None
 
 
-def _duplicate_columns(header: list[str], *, file: str, layer: str) -> list[Problem]:
+def duplicate_columns(header: list[str], *, file: str, layer: str) -> list[Problem]:
     """A problem per column name that appears more than once in the header (after trimming spaces), naming the
     positions: pandas would silently rename the second one (``name.1``)."""
     where: dict[str, list[int]] = {}
@@ -114,7 +114,7 @@ def read_csv_text(path: str | Path, *, layer: str) -> pd.DataFrame:
         msg = f"is not a readable CSV: {reason} at line {line} (an unclosed quote, or a cell over 128 kB?)"
         raise LayerError([Problem(layer, msg, file=file, row=row or None)])
     header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
-    dups = _duplicate_columns(header, file=file, layer=layer)
+    dups = duplicate_columns(header, file=file, layer=layer)
     if dups:
         raise LayerError(dups)
     try:

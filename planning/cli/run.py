@@ -15,6 +15,7 @@ from planning.cli.common import Steps, fail, report_problems
 from planning.demo import demo_project
 from planning.run.distributed import SchedulerError
 from planning.run.runner import run_pipeline
+from planning.status.ledger import LedgerError, read_ledger
 
 
 def _share(value: object, digits: int = 1) -> str:
@@ -55,11 +56,16 @@ def validate(project_file: Path) -> None:
     try:
         project = load_project(project_file)
         inputs = load_inputs(project)
+        if project.ledger is not None:
+            read_ledger(project.ledger)  # its statuses are checked: a run would refuse it
     except ProjectError as exc:
         fail(str(exc))
     except LayerError as exc:
         report_problems(list(exc.problems))
         fail(f"{project_file}: {sum(p.severity == 'error' for p in exc.problems)} error(s)")
+    except LedgerError as exc:  # the project's [ledger]
+        report_problems(list(exc.problems))
+        fail(f"{project_file}: [ledger] {str(exc).splitlines()[0]}")
     if inputs.warnings:
         report_problems(list(inputs.warnings))
     counts = ", ".join(f"{len(f)} {n}" for n, f in inputs.layers.frames.items())
@@ -93,6 +99,9 @@ def _run(
     except LayerError as exc:
         report_problems(list(exc.problems))
         fail(f"{project_file}: {sum(p.severity == 'error' for p in exc.problems)} error(s); nothing written")
+    except LedgerError as exc:  # the project's [ledger]
+        report_problems(list(exc.problems))
+        fail(f"{project_file}: [ledger] {str(exc).splitlines()[0]}; nothing written")
     except (OutputError, SchedulerError) as exc:
         fail(str(exc))
     total = sum(result.seconds.values())

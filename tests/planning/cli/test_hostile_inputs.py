@@ -9,6 +9,7 @@ import html
 import json
 import os
 import re
+import sqlite3
 from pathlib import Path
 
 import geopandas as gpd
@@ -403,3 +404,26 @@ def test_synth_makes_one_admin_area_per_boundary_feature(tmp_path: Path):
     assert admin[["area_id", "name"]].to_numpy().tolist() == [["220681", "临江市"], ["220622", "靖宇县"]]
     villages = pyogrio.read_dataframe(out / "layers.gpkg", layer="villages")
     assert villages["admin_code"].str.fullmatch(r"(220681|220622)\d{6}").all()
+
+
+def test_a_project_ledger_with_a_bad_status_or_missing_exits_2(tiny_project: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    assert invoke("run", tiny_project, "--out", out).exit_code == 0
+    ledger = tiny_project.parent / "ledger.gpkg"
+    ledger.write_bytes((out / "ledger.gpkg").read_bytes())
+    con = sqlite3.connect(ledger)
+    con.execute("UPDATE ledger SET status = 'lost' WHERE id = 'schools:S3'")
+    con.commit()
+    con.close()
+    tiny_project.write_text(
+        tiny_project.read_text(encoding="utf-8") + '\n[ledger]\npath = "ledger.gpkg"\n', encoding="utf-8"
+    )
+    for args in (["validate", tiny_project], ["run", tiny_project, "--out", tmp_path / "o2"]):
+        res = invoke_caught(*args)
+        assert res.exit_code == 2, res.output
+        assert "status 'lost' is not a ledger status" in res.output
+    ledger.unlink()
+    res = invoke_caught("run", tiny_project, "--out", tmp_path / "o2")
+    assert res.exit_code == 2, res.output
+    assert "ledger.gpkg` does not exist" in res.output
+    assert not (tmp_path / "o2").exists()
