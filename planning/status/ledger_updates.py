@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from gis.errors import Problem
+from gis.files import not_a_regular_file
 from gis.text import text_problem
 from planning.status.ledger import (
     _HISTORY,
@@ -68,8 +69,9 @@ def read_updates(path: str | Path) -> pd.DataFrame:
     """A field-report CSV (``id``, ``status``, ``date``; optional ``note``, ``measured_mbps``, ``reason``), all
     columns as text."""
     path = Path(path)
-    if not path.is_file():
-        msg = f"update file `{path}` does not exist"
+    why = not_a_regular_file(path)
+    if why:
+        msg = f"update file `{path}` {why}"
         raise LedgerError(msg)
     frame = read_csv_file(path, "ledger_update")
     missing = [c for c in ("id", "status", "date") if c not in frame.columns]

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import Problem
+from gis.files import not_a_regular_file
 from gis.text import text_problem
 from planning.status.ledger import LedgerError, read_csv_file, read_ledger, state_at
 
@@ -81,8 +82,9 @@ def read_official_counts(path: str | Path) -> pd.DataFrame:
     names it. Counts are whole numbers 0..:data:`MAX_COUNT`. Raises LedgerError naming each bad row.
     """
     path = Path(path)
-    if not path.is_file():
-        msg = f"counts file `{path}` does not exist"
+    why = not_a_regular_file(path)
+    if why:
+        msg = f"counts file `{path}` {why}"
         raise LedgerError(msg)
     frame = read_csv_file(path, "counts")
     need = ["city", "county", "unconnected_schools"]

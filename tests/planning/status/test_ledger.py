@@ -521,10 +521,16 @@ def test_an_update_row_with_missing_fields_says_empty(ledger: Path, tmp_path: Pa
     assert "nan" not in res.output
 
 
-def test_show_of_a_folder_says_it_is_a_folder(tmp_path: Path) -> None:
+def test_show_of_a_folder_says_it_is_a_folder_and_a_pipe_never_hangs(ledger: Path, tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["ledger", "show", str(tmp_path)])
     assert res.exit_code == 2
     assert "is a directory; expected a ledger .gpkg file" in res.output
+    fifo = tmp_path / "updates.csv"
+    os.mkfifo(fifo)
+    for args in (["update", str(ledger), str(fifo)], ["reconcile", str(ledger), str(fifo)]):
+        res = CliRunner().invoke(cli, ["ledger", *args])
+        assert res.exit_code == 2, res.output
+        assert "is a named pipe (FIFO); expected a regular file" in res.output
 
 
 @pytest.mark.parametrize(
