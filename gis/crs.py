@@ -14,8 +14,8 @@ from typing import Literal
 
 import numpy as np
 import shapely
-from pyproj import CRS
-from pyproj.exceptions import CRSError
+from pyproj import CRS, Proj
+from pyproj.exceptions import CRSError, ProjError
 
 logger = logging.getLogger(__name__)
 
@@ -148,3 +148,32 @@ def utm_crs_for(lon: float, lat: float) -> CRS:
 def is_metric(crs: CRS | None) -> bool:
     """True for a projected CRS whose axes are in metres."""
     return crs is not None and crs.is_projected and source_crs_problem(crs) is None
+
+
+#: Largest point scale error a declared metric CRS may have over the region: 1 % (a distance, a radio range, a
+#: fibre length off by more than that is a wrong projection, e.g. Web Mercator at 42° N: 35 %).
+MAX_SCALE_ERROR = 0.01
+
+
+def scale_error(crs: CRS, lon: np.ndarray, lat: np.ndarray) -> float:
+    """The largest point scale error ``|k - 1|`` of ``crs`` at the points (degrees), ``k`` the largest and the
+    smallest scale in any direction (Tissot's semi-axes, pyproj ``Proj.get_factors``); inf where undefined."""
+    try:
+        with np.errstate(all="ignore"):
+            f = Proj(crs).get_factors(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), errcheck=False)
+    except (ProjError, CRSError):
+        return float("inf")
+    k = np.concatenate([np.ravel(f.tissot_semimajor), np.ravel(f.tissot_semiminor)])
+    if not len(k) or not np.isfinite(k).all():
+        return float("inf")
+    return float(np.max(np.abs(k - 1.0)))
+
+
+def metric_units_problem(crs: CRS) -> str | None:
+    """Why ``crs`` cannot be the project's metric CRS (geographic, not projected, axes not in metres), or None."""
+    if not crs.is_projected:
+        return "is not projected; expected a projected CRS in metres"
+    units = sorted({ax.unit_name for ax in crs.axis_info})
+    if not set(units) <= {"metre", "meter"}:
+        return f"has axes in {units}; expected metres (e.g. a UTM zone such as EPSG:32652)"
+    return None

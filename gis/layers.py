@@ -19,10 +19,19 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from pyarrow import ArrowException
 from pyproj import CRS
 
-from gis.crs import gcj02_geometries_to_wgs84, parse_crs, source_crs_problem, utm_crs_for
+from gis.crs import (
+    MAX_SCALE_ERROR,
+    gcj02_geometries_to_wgs84,
+    parse_crs,
+    scale_error,
+    source_crs_problem,
+    utm_crs_for,
+)
 from gis.errors import LayerError, Problem, raise_if_errors
+from gis.files import FORMAT_NAMES, not_a_regular_file, sniff
 from gis.project import LAYER_NAMES, LayerSource, Project
 from gis.readers import read_csv_text, read_xlsx_text
 from gis.schema import SCHEMAS
@@ -30,10 +39,9 @@ from gis.validation import check_lonlat, outside_area_warnings, validate_frame
 
 logger = logging.getLogger(__name__)
 
-_PARQUET = (".parquet", ".geoparquet")
 _XLSX = (".xlsx", ".xlsm")
-#: Tables with lon/lat columns (text cells, a declared CRS).
-_TABLES = (".csv", *_XLSX)
+#: Table kinds: lon/lat columns in text cells, a declared CRS (:func:`_read_table`).
+_TABLES = ("csv", "xlsx")
 
 
 @dataclass(frozen=True)
@@ -128,59 +136,105 @@ def _read_table(path: Path, source: LayerSource, name: str) -> tuple[gpd.GeoData
     return frame, problems
 
 
+#: Formats a layer file may have (by its signature, :func:`gis.files.sniff`) and the GDAL driver that must read it.
+_VECTOR_DRIVERS = {"gpkg": "GPKG", "geojson": "GeoJSON", "shapefile": "ESRI Shapefile"}
+
+
+def _layer_problem(name: str, message: str, file: str, column: str | None = None) -> LayerError:
+    return LayerError([Problem(name, message, file=file, column=column)])
+
+
+def _check_file(path: Path, name: str) -> str:
+    """The format of a layer file (:func:`gis.files.sniff`; ``csv`` by its suffix, ``xlsx`` a zip named .xlsx), or
+    LayerError when it is not a regular file of a format the README lists: no other reader, GDAL's above all, ever
+    sees it."""
+    file = str(path)
+    why = not_a_regular_file(path)
+    if why:
+        raise _layer_problem(name, f"layer file {why}", file)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix == ".xls":
+        msg = "is an Excel 97-2003 workbook (.xls); expected .xlsx (save it as an Excel Workbook) or CSV"
+        raise _layer_problem(name, msg, file)
+    kind = sniff(path)
+    if suffix in _XLSX and kind == "zip":
+        return "xlsx"  # a zip archive named .xlsx: openpyxl reads it (no GDAL); a broken one is refused there
+    if kind not in (*_VECTOR_DRIVERS, "parquet"):
+        msg = (
+            f"is not a GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV or XLSX file: the file is "
+            f"{FORMAT_NAMES.get(kind, FORMAT_NAMES[None])}; expected one of those (a CSV named .csv, a workbook "
+            ".xlsx)"
+        )
+        raise _layer_problem(name, msg, file)
+    if kind == "shapefile":
+        for sibling in (path.with_suffix(s) for s in (".shx", ".dbf", ".prj", ".cpg")):
+            if sibling.exists() and not_a_regular_file(sibling):
+                raise _layer_problem(name, f"`{sibling.name}` beside it {not_a_regular_file(sibling)}", file)
+    return kind
+
+
+def _read_gdal(path: Path, source: LayerSource, name: str, kind: str) -> gpd.GeoDataFrame:
+    """A GeoPackage, GeoJSON or Shapefile layer through pyogrio, refused unless GDAL read it with the driver its
+    signature says."""
+    file = str(path)
+    layer = source.layer
+    try:
+        if layer is None:
+            available = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+            if name in available:
+                layer = name
+            elif len(available) == 1:
+                layer = available[0]
+            else:
+                msg = f"file has layers {available} and none is named `{name}`; set `layer` in project.toml"
+                raise _layer_problem(name, msg, file)
+        driver = pyogrio.read_info(path, layer=layer)["driver"]
+        if driver != _VECTOR_DRIVERS[kind]:
+            msg = f"was read by GDAL's {driver} driver; expected {FORMAT_NAMES[kind]} ({_VECTOR_DRIVERS[kind]})"
+            raise _layer_problem(name, msg, file)
+        frame = pyogrio.read_dataframe(path, layer=layer)
+    except LayerError:
+        raise
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError) as exc:
+        raise _layer_problem(name, f"cannot read layer {layer!r}: {exc}", file) from exc
+    if not isinstance(frame, gpd.GeoDataFrame):
+        msg = f"layer {layer!r} is a table without geometry; expected a spatial layer (or a CSV with lon/lat)"
+        raise _layer_problem(name, msg, file, column="geometry")
+    return frame
+
+
 def read_layer(source: LayerSource, name: str) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Read one layer file as it is (source CRS), with problems found while reading.
 
     Raises
     ------
     LayerError
-        The file is missing or unreadable, has several layers and none is named, or has no CRS.
+        The file is missing, not a regular file, not of a listed format (by its signature: :mod:`gis.files`),
+        unreadable, has several layers and none is named, has no geometry, or has no CRS.
     """
     path = Path(source.path)
     file = str(path)
-    if not path.exists():
-        raise LayerError([Problem(name, "file does not exist", file=file)])
+    kind = _check_file(path, name)
     problems: list[Problem] = []
-    suffix = path.suffix.lower()
-    if suffix in _TABLES:
+    try:
+        declared = parse_crs(source.crs, what=f"layers.{name}.crs") if source.crs else None
+    except ValueError as exc:
+        raise _layer_problem(name, str(exc), file, column="geometry") from exc
+    if kind in _TABLES:
         frame, problems = _read_table(path, source, name)
-    elif suffix == ".xls":
-        msg = "is an Excel 97-2003 workbook (.xls); expected .xlsx (save it as an Excel Workbook) or CSV"
-        raise LayerError([Problem(name, msg, file=file)])
-    elif suffix in _PARQUET:
+    elif kind == "parquet":
         try:
             frame = gpd.read_parquet(path)
-        except (OSError, ValueError) as exc:
-            raise LayerError([Problem(name, f"cannot read GeoParquet: {exc}", file=file)]) from exc
+        except (OSError, ValueError, TypeError, ArrowException) as exc:
+            raise _layer_problem(name, f"cannot read GeoParquet: {exc}", file) from exc
     else:
-        layer = source.layer
-        try:
-            if layer is None:
-                available = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
-                if name in available:
-                    layer = name
-                elif len(available) == 1:
-                    layer = available[0]
-                else:
-                    raise LayerError(
-                        [
-                            Problem(
-                                name,
-                                f"file has layers {available} and none is named `{name}`; set `layer` in project.toml",
-                                file=file,
-                            )
-                        ]
-                    )
-            frame = pyogrio.read_dataframe(path, layer=layer)
-        except LayerError:
-            raise
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError) as exc:
-            raise LayerError([Problem(name, f"cannot read layer {layer!r}: {exc}", file=file)]) from exc
+        frame = _read_gdal(path, source, name, kind)
 
-    declared = parse_crs(source.crs, what=f"layers.{name}.crs") if source.crs else None
     if frame.crs is None and declared is not None:
         frame = frame.set_crs(declared)
-    elif frame.crs is not None and declared is not None and not frame.crs.equals(declared) and suffix not in _TABLES:
+    elif frame.crs is not None and declared is not None and not frame.crs.equals(declared) and kind not in _TABLES:
         problems.append(
             Problem(
                 name,
@@ -192,7 +246,29 @@ def read_layer(source: LayerSource, name: str) -> tuple[gpd.GeoDataFrame, list[P
     why = source_crs_problem(frame.crs)
     if why:
         raise LayerError([*problems, Problem(name, f"layer {why}", file=file, column="geometry")])
+    hint = _degrees_in_metres(frame, kind)
+    if hint:
+        raise LayerError([*problems, Problem(name, hint, file=file, column="geometry")])
     return frame, problems
+
+
+def _degrees_in_metres(frame: gpd.GeoDataFrame, kind: str) -> str | None:
+    """One problem instead of hundreds ("outside the DEM") for a layer in a projected CRS whose coordinates all
+    look like longitude/latitude degrees."""
+    if not frame.crs.is_projected or not len(frame):
+        return None
+    geoms = np.asarray(frame.geometry.values)
+    usable = ~shapely.is_missing(geoms)
+    usable[usable] = ~shapely.is_empty(geoms[usable])
+    b = shapely.bounds(geoms[usable])
+    b = b[np.isfinite(b).all(axis=1)]
+    if not len(b) or np.abs(b[:, [0, 2]]).max() > 180.0 or np.abs(b[:, [1, 3]]).max() > 90.0:
+        return None
+    fix = "declare crs = 'EPSG:4326' in its [layers] entry" if kind == "csv" else "set the file's CRS to EPSG:4326"
+    return (
+        f"every coordinate lies within +-180/+-90 but the layer's CRS {frame.crs.to_string()} is in metres: the "
+        f"values look like longitude/latitude degrees; {fix}"
+    )
 
 
 def load_layer(
@@ -233,13 +309,96 @@ def load_layer(
     return frame, problems
 
 
+def _region_lonlat(admin: gpd.GeoDataFrame, max_points: int = 2000) -> tuple[np.ndarray, np.ndarray, shapely.Point]:
+    """Longitudes and latitudes of the admin areas' vertices (at most ``max_points``, evenly picked) and their
+    centroid (WGS84 degrees)."""
+    ll = np.asarray(admin.to_crs(4326).geometry.values)
+    xy = shapely.get_coordinates(ll)
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if len(xy) > max_points:
+        xy = xy[np.linspace(0, len(xy) - 1, max_points).astype(np.int64)]
+    c = shapely.union_all(ll).centroid
+    return np.append(xy[:, 0], c.x), np.append(xy[:, 1], c.y), c
+
+
+def _crs_problem(project: Project, message: str, severity: str = "error") -> Problem:
+    return Problem("project", message, file=str(project.path), column="metric_crs", severity=severity)
+
+
 def project_metric_crs(project: Project, admin: gpd.GeoDataFrame) -> CRS:
-    """The project's metric CRS: ``metric_crs`` from the file, else UTM of the admin areas' centroid."""
+    """The project's metric CRS: ``metric_crs`` from the file, else UTM of the admin areas' centroid.
+
+    Raises
+    ------
+    LayerError
+        A declared ``metric_crs`` whose point scale error over the admin areas is above
+        :data:`gis.crs.MAX_SCALE_ERROR` (1 %) and above that of the UTM zone coverplan would pick (a region too
+        large for any one projection keeps the better one); without ``metric_crs``, a region outside UTM's
+        latitudes.
+    """
+    lon, lat, c = _region_lonlat(admin)
+    try:
+        utm = utm_crs_for(float(c.x), float(c.y))
+    except ValueError:
+        utm = None
+    if not project.metric_crs:
+        if utm is None:
+            msg = (
+                f"the admin areas' centroid ({c.x:.4f}, {c.y:.4f}) lies outside UTM's latitudes (-80..84); "
+                "expected `metric_crs` in [project] (e.g. a polar stereographic CRS)"
+            )
+            raise LayerError([_crs_problem(project, msg)])
+        return utm
+    crs = parse_crs(project.metric_crs, what="project.metric_crs")
+    err = scale_error(crs, lon, lat)
+    if err > MAX_SCALE_ERROR and (utm is None or err > scale_error(utm, lon, lat)):
+        found = f"is {err:.1%}" if np.isfinite(err) else "is undefined (the region is beyond its domain)"
+        msg = (
+            f"`metric_crs` = {project.metric_crs!r}: its scale error over the admin areas {found}; expected at most "
+            f"{MAX_SCALE_ERROR:.0%} (a conformal or equidistant projection centred on the region"
+            + (f", e.g. {utm.to_string()}, the UTM zone coverplan picks when `metric_crs` is omitted)" if utm else ")")
+        )
+        raise LayerError([_crs_problem(project, msg)])
+    return crs
+
+
+def _metric_crs_warnings(project: Project, crs: CRS, admin: gpd.GeoDataFrame) -> list[Problem]:
+    """A warning when the UTM zone coverplan picked distorts distances by more than 1 % over a wide region."""
     if project.metric_crs:
-        return parse_crs(project.metric_crs, what="project.metric_crs")
-    ll = admin.to_crs(4326)
-    c = shapely.union_all(np.asarray(ll.geometry.values)).centroid
-    return utm_crs_for(float(c.x), float(c.y))
+        return []
+    lon, lat, _ = _region_lonlat(admin)
+    err = scale_error(crs, lon, lat)
+    if err <= MAX_SCALE_ERROR:
+        return []
+    msg = (
+        f"the UTM zone picked for the region ({crs.to_string()}) distorts distances by up to {err:.1%} over the "
+        "admin areas; set `metric_crs` in [project] to a projection fitting the region (e.g. a Lambert conformal "
+        "conic with standard parallels across it)"
+    )
+    return [_crs_problem(project, msg, severity="warning")]
+
+
+def _operator_problems(project: Project, sites: gpd.GeoDataFrame | None) -> list[Problem]:
+    """``[optimise] operator`` set: an error when the sites have no ``operator`` column, a warning when no site is
+    that operator's (then every tower is offered for sharing)."""
+    operator = project.optimise.operator
+    if not operator or sites is None:
+        return []
+    file = str(project.layers["sites"].path)
+    if "operator" not in sites.columns:
+        msg = (
+            f"`[optimise] operator` = {operator!r} is set but the layer has no `operator` column; expected the "
+            "operator of each site to tell own sites from towers to share"
+        )
+        return [Problem("sites", msg, file=file, column="operator")]
+    ops = sorted(sites["operator"].dropna().astype(str).unique())
+    if operator in ops:
+        return []
+    msg = (
+        f"no site is of `[optimise] operator` = {operator!r} (operators: {ops[:10]}): every tower is offered for "
+        "sharing and no 5G upgrade; expected one of the operators"
+    )
+    return [Problem("sites", msg, file=file, column="operator", severity="warning")]
 
 
 def load_layers(project: Project, *, progress: Callable[[str], None] | None = None) -> Layers:
@@ -266,9 +425,11 @@ def load_layers(project: Project, *, progress: Callable[[str], None] | None = No
         problems.extend(probs)
         if not any(p.severity == "error" for p in probs):
             raw[name] = frame
+    problems.extend(_operator_problems(project, raw.get("sites")))
     raise_if_errors(problems)
 
     crs = project_metric_crs(project, raw["admin"])
+    problems.extend(_metric_crs_warnings(project, crs, raw["admin"]))
     frames = {name: frame.to_crs(crs) for name, frame in raw.items()}
     region = shapely.union_all(np.asarray(frames["admin"].geometry.values))
     warnings = [p for p in problems if p.severity == "warning"]

@@ -13,16 +13,28 @@ A command that writes a folder (``coverplan run``, ``demo``, ``optimise``, ``syn
    leaves any earlier output as it was. Only when the run has finished is the folder renamed into place: the
    earlier output (checked again under the lock) is first renamed aside, then removed file by file from its
    marker's list, never following a symbolic link.
+
+The marker records each file's size, modification time (ns) and SHA-256. ``--overwrite`` refuses a folder where
+a listed file changed since coverplan wrote it (a ledger updated with ``coverplan ledger update``, a report
+annotated in Excel) or is now something else (a folder, a link): nothing is removed then. A file whose size and
+modification time are as recorded is unchanged; one whose time differs is compared by its SHA-256. A marker of an
+earlier coverplan (names only) counts a file as changed when it was modified after the marker was written.
+
+Disk full (ENOSPC, a quota) while a run writes is an :class:`OutputError` ("no space left on device writing X;
+nothing written"): the temporary folder is removed as for any other error.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -61,16 +73,90 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def _own_files(folder: Path) -> set[str] | None:
-    """The relative paths coverplan wrote into ``folder`` (from its marker), or None without a marker."""
+def _marker(folder: Path) -> dict | None:
+    """The marker of ``folder`` as read, or None without a usable one."""
     marker = folder / MARKER
     if marker.is_symlink() or not marker.is_file():
         return None
     try:
-        listed = json.loads(marker.read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    return {str(f) for f in listed if isinstance(f, str)}
+    return data if isinstance(data, dict) and isinstance(data.get("files"), list) else None
+
+
+def _own_files(folder: Path) -> set[str] | None:
+    """The relative paths coverplan wrote into ``folder`` (from its marker), or None without a marker."""
+    data = _marker(folder)
+    if data is None:
+        return None
+    return {str(f) for f in data["files"] if isinstance(f, str)}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _record(path: Path, known: object = None) -> dict[str, object]:
+    """What the marker keeps of a file coverplan wrote: size, modification time (ns), SHA-256; of a link, its
+    target. ``known``: the record taken earlier in this run (:func:`record_written`), reused when the size and
+    modification time are the same."""
+    if path.is_symlink():
+        return {"link": os.readlink(path)}
+    st = os.lstat(path)
+    if isinstance(known, dict) and known.get("size") == st.st_size and known.get("mtime_ns") == st.st_mtime_ns:
+        return known
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": _sha256(path)}
+
+
+def _kind_change(st: os.stat_result) -> str | None:
+    """How a listed regular file is now something else, or None while it is a regular file."""
+    if stat.S_ISREG(st.st_mode):
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        return "is now a symbolic link"
+    return "is now a folder" if stat.S_ISDIR(st.st_mode) else "is now not a regular file"
+
+
+def _change(folder: Path, rel: str, record: object, marker_mtime_ns: int) -> str | None:
+    """How the listed file ``rel`` changed since coverplan wrote it (see the module docstring), or None."""
+    target = folder / rel
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        return None  # gone: nothing to lose
+    if isinstance(record, dict) and "link" in record:
+        same = stat.S_ISLNK(st.st_mode) and os.readlink(target) == record["link"]
+        return None if same else "is no longer the link coverplan wrote"
+    why = _kind_change(st)
+    if why or record is None:  # record None: a marker of an earlier coverplan, names only
+        return why or ("was modified after coverplan wrote it" if st.st_mtime_ns > marker_mtime_ns else None)
+    if not isinstance(record, dict) or st.st_size != record.get("size"):
+        return "changed size since coverplan wrote it" if isinstance(record, dict) else "is not in the marker"
+    if st.st_mtime_ns == record.get("mtime_ns") or _sha256(target) == record.get("sha256"):
+        return None
+    return "changed since coverplan wrote it"
+
+
+def changed_files(folder: Path) -> list[str]:
+    """The files listed in ``folder``'s marker that changed since coverplan wrote them, each with how (see the
+    module docstring); [] without a marker."""
+    data = _marker(folder)
+    if data is None:
+        return []
+    stats = data.get("stats")
+    marker_mtime_ns = os.lstat(folder / MARKER).st_mtime_ns
+    out = []
+    for rel in sorted(str(f) for f in data["files"] if isinstance(f, str)):
+        record = stats.get(rel, False) if isinstance(stats, dict) else None  # None: a marker without records
+        why = _change(folder, rel, record, marker_mtime_ns)
+        if why:
+            out.append(f"{rel} ({why})")
+    return out
 
 
 def _contents(folder: Path) -> list[str]:
@@ -109,6 +195,7 @@ def check_output_dir(out: str | Path, *, overwrite: bool, protected: Iterable[st
         msg = "`--out` is empty: it would be the current folder; expected a new or coverplan-written folder"
         raise OutputRefusedError(msg)
     path = Path(os.path.abspath(text))
+    _check_writable_path(path, text)
     if path.is_symlink():
         msg = f"`--out` = {text!r} is a symbolic link; expected a real folder (coverplan never replaces a link)"
         raise OutputRefusedError(msg)
@@ -140,16 +227,53 @@ def check_output_dir(out: str | Path, *, overwrite: bool, protected: Iterable[st
                 "it is not replaced: move them or choose another --out"
             )
             raise OutputRefusedError(msg)
+        changed = changed_files(path) if present else []
+        if changed:
+            listed = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+            msg = (
+                f"output folder `{path}` holds {len(changed)} file(s) changed since coverplan wrote them ({listed}); "
+                "it is not replaced: move them out of the folder (a ledger updated there belongs in the project: "
+                "copy it to the file `[ledger] path` of project.toml names, so that the next run builds on it) "
+                "or choose another --out"
+            )
+            raise OutputRefusedError(msg)
     return path
+
+
+#: Longest file name most file systems allow (bytes); an output folder's name leaves room for the lock's and the
+#: temporary folder's names beside it (``.NAME.coverplan-lock``, ``.NAME.partial-XXXXXXXX``).
+_NAME_MAX = 255
+_NAME_ROOM = len(".") + len(".partial-XXXXXXXX")
+
+
+def _check_writable_path(path: Path, text: str) -> None:
+    """Refuse an ``--out`` that can never be a folder: a name too long, a part of the path that is a file."""
+    for part in path.parts[1:]:
+        if len(os.fsencode(part)) > _NAME_MAX - (_NAME_ROOM if part == path.name else 0):
+            msg = (
+                f"`--out` = {text!r}: the name `{part[:40]}...` is {len(os.fsencode(part))} bytes long; expected "
+                f"at most {_NAME_MAX - _NAME_ROOM} bytes for the output folder (file systems allow {_NAME_MAX})"
+            )
+            raise OutputRefusedError(msg)
+    for parent in path.parents:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                msg = f"`--out` = {text!r}: `{parent}` is a file, not a folder; expected a path of folders"
+                raise OutputRefusedError(msg)
+            break
 
 
 @contextlib.contextmanager
 def _lock(path: Path) -> Iterator[None]:
     """An exclusive ``flock`` on ``.NAME.coverplan-lock`` beside ``path``; refused at once when held."""
     lock = path.parent / f".{path.name}.coverplan-lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
     while True:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            msg = f"cannot write the output folder `{path}`: {exc.strerror or exc} ({exc.filename or lock})"
+            raise OutputRefusedError(msg) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -172,11 +296,59 @@ def _lock(path: Path) -> Iterator[None]:
 
 
 def write_marker(folder: Path) -> None:
-    """List every file now in ``folder`` in its marker (the files coverplan wrote there)."""
+    """List every file now in ``folder`` in its marker (the files coverplan wrote there), each with its size,
+    modification time and SHA-256."""
     files = [p for p in _contents(folder) if p != MARKER]
+    known = (_marker(folder) or {}).get("stats")
+    known = known if isinstance(known, dict) else {}
+    stats = {p: _record(folder / p, known.get(p)) for p in files}
     (folder / MARKER).write_text(
-        json.dumps({"written_by": "coverplan", "files": files}, ensure_ascii=False, indent=1), encoding="utf-8"
+        json.dumps({"written_by": "coverplan", "files": files, "stats": stats}, ensure_ascii=False, indent=1),
+        encoding="utf-8",
     )
+
+
+def record_written(folder: Path, paths: Iterable[str | Path]) -> None:
+    """Add files just written into a temporary output folder to its marker (as :func:`write_marker` lists them),
+    so that what a killed run leaves is known to be coverplan's and is removed by the next run to the same
+    ``--out``; a file being written when the run was killed is not listed, and its folder is left (a warning)."""
+    data = _marker(folder) or {"written_by": "coverplan", "files": []}
+    files = [str(f) for f in data["files"] if isinstance(f, str)]
+    stats = data.get("stats") if isinstance(data.get("stats"), dict) else {}
+    for p in paths:
+        rel = str(Path(p).relative_to(folder)) if Path(p).is_absolute() else str(p)
+        target = folder / rel
+        if rel == MARKER or not (target.is_file() or target.is_symlink()):
+            continue
+        if rel not in files:
+            files.append(rel)
+        stats[rel] = _record(target, stats.get(rel))
+    text = json.dumps({"written_by": "coverplan", "files": files, "stats": stats}, ensure_ascii=False, indent=1)
+    tmp = folder / f"{MARKER}.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, folder / MARKER)  # a kill mid-write leaves the previous marker
+
+
+def _remove_listed(folder: Path) -> list[str]:
+    """Remove the files ``folder``'s marker lists and that did not change (never a link's target), then the
+    folders left empty, the marker and ``folder`` itself when nothing else is left; returns what is left."""
+    own = _own_files(folder) or set()
+    changed = {c.rsplit(" (", 1)[0] for c in changed_files(folder)}
+    for rel in _contents(folder):
+        target = folder / rel
+        if rel in own and rel not in changed and (target.is_symlink() or target.is_file()):
+            target.unlink()
+    left = [p for p in _contents(folder) if p != MARKER]
+    if left:
+        return left
+    (folder / MARKER).unlink(missing_ok=True)
+    for root, dirs, _ in os.walk(folder, topdown=False):  # deepest first: each folder is empty by then
+        for name in dirs:
+            with contextlib.suppress(OSError):  # a folder coverplan did not make, left non-empty: kept
+                (Path(root) / name).rmdir()
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+    return _contents(folder) if folder.exists() else []
 
 
 def remove_own(folder: Path) -> None:
@@ -185,30 +357,63 @@ def remove_own(folder: Path) -> None:
     Raises
     ------
     OutputRefusedError
-        ``folder`` has no marker or holds something the marker does not list (nothing is removed then).
+        ``folder`` has no marker, holds something the marker does not list, or a listed file changed since
+        coverplan wrote it (nothing is removed then).
     """
     own = _own_files(folder)
     present = [p for p in _contents(folder) if p != MARKER]
     if own is None or any(p not in own for p in present):
         msg = f"`{folder}` holds files coverplan did not write; it is not removed"
         raise OutputRefusedError(msg)
-    for rel in present:
-        target = folder / rel
-        if target.is_symlink() or target.is_file():
-            target.unlink()
-    (folder / MARKER).unlink()
-    for root, dirs, _ in os.walk(folder, topdown=False):  # deepest first: each folder is empty by then
-        for name in dirs:
-            (Path(root) / name).rmdir()
-    folder.rmdir()
+    changed = changed_files(folder)
+    if changed:
+        msg = f"`{folder}` holds files changed since coverplan wrote them ({', '.join(changed[:5])}); it is not removed"
+        raise OutputRefusedError(msg)
+    _remove_listed(folder)
 
 
 def _clear_stale(path: Path) -> None:
-    """Remove temporary folders of earlier runs to ``path`` that were killed (under the lock: none is running)."""
+    """Remove what temporary folders of earlier runs to ``path`` that were killed hold of coverplan's (under the
+    lock: none is running): the files their marker lists; a folder holding anything else is left, with a warning."""
     for stale in path.parent.glob(f".{path.name}.partial-*"):
         if stale.is_dir() and not stale.is_symlink() and (stale / MARKER).is_file():
-            shutil.rmtree(stale)
-            logger.info("removed %s, left by an interrupted run", stale)
+            left = _remove_listed(stale)
+            if left:
+                logger.warning(
+                    "left %s (an interrupted run's temporary folder): it holds %d file(s) its marker does not list "
+                    "(%s); remove it yourself when nothing there is yours",
+                    stale,
+                    len(left),
+                    ", ".join(left[:5]),
+                )
+            else:
+                logger.info("removed %s, left by an interrupted run", stale)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """True when ``exc`` (or an error it came from) says the disk or the quota is full."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(e)
+        if "No space left on device" in text or "database or disk is full" in text or "Disk quota exceeded" in text:
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
+def _umask() -> int:
+    """The process's umask (read from /proc where it can be, without changing it)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -229,29 +434,44 @@ def staged_output(out: str | Path, *, overwrite: bool, protected: Iterable[str |
     path = check_output_dir(out, overwrite=overwrite, protected=protected)
     with _lock(path):
         _clear_stale(path)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
-        (tmp / MARKER).write_text(json.dumps({"written_by": "coverplan", "files": []}), encoding="utf-8")
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+            (tmp / MARKER).write_text(json.dumps({"written_by": "coverplan", "files": []}), encoding="utf-8")
+        except OSError as exc:
+            msg = f"cannot write the output folder `{path}`: {exc.strerror or exc}"
+            raise OutputRefusedError(msg) from exc
         try:
             yield tmp
             write_marker(tmp)
             check_output_dir(path, overwrite=overwrite, protected=protected)  # again, under the lock
             _replace(tmp, path)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, Exception) and _disk_full(exc):
+                name = getattr(exc, "filename", None) or path
+                msg = f"no space left on device writing {name}; nothing written (`{path}` is as it was)"
+                raise OutputError(msg) from exc
             raise
 
 
 def _replace(tmp: Path, path: Path) -> None:
     """Rename ``tmp`` to ``path``; an existing coverplan folder there is renamed aside first, then removed."""
+    mode = 0o777 & ~_umask()  # mkdtemp made it 0700: give the folder the mode a plain mkdir would
     if not path.exists():
         os.rename(tmp, path)
+        os.chmod(path, mode)
         return
     if not any(path.iterdir()):
         path.rmdir()
         os.rename(tmp, path)
+        os.chmod(path, mode)
         return
     old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
     old.rmdir()
     os.rename(path, old)
     os.rename(tmp, path)
-    remove_own(old)
+    os.chmod(path, mode)
+    try:
+        remove_own(old)
+    except OutputRefusedError as exc:  # changed in the moment between the check and the rename: kept
+        logger.warning("the earlier output was kept as %s: %s", old, exc)

@@ -31,15 +31,16 @@ import difflib
 import math
 import re
 import tomllib
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
-from gis.crs import parse_crs
+from gis.crs import metric_units_problem, parse_crs
 from gis.errors import ProjectError
+from gis.files import not_a_regular_file
+from gis.text import text_problem
 
 LayerName = Literal["villages", "schools", "sites", "fibre", "fibre_nodes", "roads", "candidates", "admin"]
 LAYER_NAMES: tuple[str, ...] = get_args(LayerName)
@@ -114,7 +115,8 @@ def _num(
 
 
 #: Largest money amount a project may state (CNY): ten trillion, beyond any national programme.
-_MAX_CNY = 1e13
+MAX_CNY = 1e13
+_MAX_CNY = MAX_CNY
 #: 3GPP RSRP reporting range (TS 36.133 §9.1.4, TS 38.133 §10.1.6): thresholds outside it cannot be measured.
 _RSRP = (-156.0, -31.0)
 
@@ -706,19 +708,23 @@ def _number(raw: object, f: Any, *, where: str, path: Path) -> float | int:
     """One numeric setting: a finite number (a whole one for integer settings) in its physical range."""
     meta = f.metadata
     expected = _expected(meta)
+    if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) >= 2**63:  # TOML integers are 64-bit
+        msg = f"{path}: [{where}] `{f.name}` = an integer of {len(str(abs(raw)))} digits; expected {expected}"
+        raise ProjectError(msg)
     if not isinstance(raw, int | float) or isinstance(raw, bool) or not math.isfinite(raw):
         msg = f"{path}: [{where}] `{f.name}` = {raw!r}; expected {expected}"
         raise ProjectError(msg)
-    if meta.get("integer"):
-        if float(raw) != int(raw):
-            msg = f"{path}: [{where}] `{f.name}` = {raw!r} is not a whole number; expected {expected}"
-            raise ProjectError(msg)
-        raw = int(raw)
+    shown = f"{raw:g}" if abs(raw) >= 1e15 else repr(raw)  # 1e+300, not an integer of 300 digits
+    if meta.get("integer") and float(raw) != int(raw):
+        msg = f"{path}: [{where}] `{f.name}` = {shown} is not a whole number; expected {expected}"
+        raise ProjectError(msg)
     low, high = meta.get("low"), meta.get("high")
     below = low is not None and (raw <= low if meta.get("low_open") else raw < low)
     if below or (high is not None and raw > high):
-        msg = f"{path}: [{where}] `{f.name}` = {raw!r} is out of range; expected {expected}"
+        msg = f"{path}: [{where}] `{f.name}` = {shown} is out of range; expected {expected}"
         raise ProjectError(msg)
+    if meta.get("integer"):
+        raw = int(raw)
     return raw if meta.get("integer") else float(raw)
 
 
@@ -735,15 +741,23 @@ def _expected(meta: Mapping[str, Any]) -> str:
 
 
 def check_text(value: str, *, what: str, path: Path) -> str:
-    """``value`` when it holds no control character (NUL, line breaks, escapes ...); else ProjectError."""
-    bad = [ch for ch in value if unicodedata.category(ch) == "Cc"]
-    if bad:
-        msg = (
-            f"{path}: {what} = {value!r} holds control character(s) {sorted({hex(ord(c)) for c in bad})}; "
-            "expected printable text"
-        )
+    """``value`` when it is printable text (no control character, noncharacter or surrogate: :mod:`gis.text`);
+    else ProjectError."""
+    why = text_problem(value)
+    if why:
+        msg = f"{path}: {what} = {why}"
         raise ProjectError(msg)
     return value
+
+
+def _resolve(path: Path, *, what: str, project: Path | None = None) -> Path:
+    """``path`` made absolute with its symbolic links resolved; ProjectError for a link loop."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:  # Python < 3.13 raises RuntimeError on a symbolic link loop
+        where = f"{project}: " if project else ""
+        msg = f"{where}{what} `{path}` is a symbolic link loop ({exc}); expected a file"
+        raise ProjectError(msg) from exc
 
 
 def _layer_source(name: str, raw: Any, *, path: Path) -> LayerSource:
@@ -767,7 +781,7 @@ def _layer_source(name: str, raw: Any, *, path: Path) -> LayerSource:
         except ValueError as exc:
             raise ProjectError(f"{path}: {exc}") from exc
     return LayerSource(
-        path=(path.parent / str(raw["path"])).resolve(),
+        path=_resolve(path.parent / str(raw["path"]), what=f"[layers.{name}] `path`", project=path),
         layer=raw.get("layer"),
         crs=crs,
         lon=str(raw.get("lon", "lon")),
@@ -799,15 +813,12 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
         Unreadable TOML, unknown keys (with a suggestion), missing required layers, values of the wrong
         type or out of range; the message names the file, section and key.
     """
-    path = Path(path).resolve()
-    if not path.is_file():
-        msg = f"project file `{path}` does not exist"
+    path = _resolve(Path(path), what="project file")
+    why = not_a_regular_file(path)
+    if why:
+        msg = f"project file `{path}` {why}"
         raise ProjectError(msg)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        msg = f"{path}: not valid TOML: {exc}"
-        raise ProjectError(msg) from exc
+    doc = _read_toml(path)
     _unknown(
         doc,
         {"project", "layers", "terrain", "ledger", "radio", "costs", "targets", "fibre", "optimise", "map"},
@@ -835,8 +846,9 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
             crs = parse_crs(metric_crs, what="project.metric_crs")
         except ValueError as exc:
             raise ProjectError(f"{path}: {exc}") from exc
-        if not crs.is_projected:
-            msg = f"{path}: [project] `metric_crs` = {metric_crs!r} is not projected; expected a metric CRS"
+        why = metric_units_problem(crs)
+        if why:
+            msg = f"{path}: [project] `metric_crs` = {metric_crs!r} {why}"
             raise ProjectError(msg)
 
     raw_layers = doc.get("layers", {})
@@ -878,6 +890,25 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
     )
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The TOML document of the project file (a UTF-8 byte-order mark, as Windows editors write, is skipped)."""
+    try:
+        text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
+        return tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        msg = f"{path}: not UTF-8 text ({exc}); expected a project.toml saved as UTF-8"
+        raise ProjectError(msg) from exc
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{path}: not valid TOML: {exc}"
+        raise ProjectError(msg) from exc
+    except RecursionError as exc:
+        msg = f"{path}: not a usable TOML file: its tables or arrays are nested too deeply; expected a project.toml"
+        raise ProjectError(msg) from exc
+    except OSError as exc:
+        msg = f"{path}: cannot be read ({exc.strerror or exc})"
+        raise ProjectError(msg) from exc
+
+
 def _file_section(doc: Mapping[str, Any], section: str, *, path: Path, what: str) -> Path | None:
     """The absolute path of a ``[section] path = "..."`` table (relative to the project file), or None."""
     if section not in doc:
@@ -888,7 +919,7 @@ def _file_section(doc: Mapping[str, Any], section: str, *, path: Path, what: str
         msg = f"{path}: [{section}] `path` = {t.get('path')!r}; expected {what}"
         raise ProjectError(msg)
     check_text(t["path"], what=f"[{section}] `path`", path=path)
-    return (path.parent / str(t["path"])).resolve()
+    return _resolve(path.parent / str(t["path"]), what=f"[{section}] `path`", project=path)
 
 
 def _radio_section(table: Mapping[str, Any], *, path: Path) -> RadioSettings:

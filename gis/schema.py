@@ -90,7 +90,8 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("county", "text"),
             Column("admin_code", "admin_code"),
             Column("households", "int", low=0, high=MAX_VILLAGE_POPULATION),
-            Column("is_poor", "bool"),
+            # registered poor (建档立卡贫困村): all or none, an empty cell would silently count as not poor
+            Column("is_poor", "bool", complete=True),
             Column("priority", "float", low=0, high=1e6),
             # reported status (the village's own report: it beats the model's prediction)
             Column("fibre_connected", "bool"),

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -35,12 +37,18 @@ from scipy.sparse import csgraph
 from scipy.spatial import Delaunay, Voronoi, cKDTree
 
 from gis.crs import utm_crs_for
+from gis.errors import Problem
 from gis.layers import write_layers
 from gis.terrain import Dem, dem_from_array, sample_heights, write_dem
 
 logger = logging.getLogger(__name__)
 
 KM2_PER_VILLAGE = 10.0
+#: Smallest area a boundary may give each village (km²): real counties give 5-10; below ~0.1 the villages do not
+#: fit between the towns.
+MIN_KM2_PER_VILLAGE = 1.0
+#: Smallest admin area of a boundary (km²).
+MIN_AREA_KM2 = 1.0
 VILLAGES_PER_TOWN = 25
 VILLAGES_PER_COUNTY = 300
 
@@ -243,14 +251,57 @@ class _Towns:
     names: np.ndarray | None = None
 
 
+def boundary_problems(admin: gpd.GeoDataFrame, *, villages: int, file: str | None = None) -> list[Problem]:
+    """Why a (validated) admin layer cannot be filled by :func:`synthesize`: an ``area_id`` that is not a 6-digit
+    GB/T 2260 county code (the villages' 12-digit ``admin_code`` is built from it), a feature outside UTM's
+    latitudes (-80..84), smaller than :data:`MIN_AREA_KM2`, overlapping another, or a region smaller than
+    :data:`MIN_KM2_PER_VILLAGE` per village. Each feature is one admin area of the region."""
+    problems: list[Problem] = []
+
+    def bad(message: str, row: int | None = None, column: str | None = "geometry") -> None:
+        rid = f"area_id={admin['area_id'].iloc[row]}" if row is not None else None
+        problems.append(
+            Problem("admin", message, file=file, row=None if row is None else row + 1, row_id=rid, column=column)
+        )
+
+    for i, code in enumerate(admin["area_id"].astype(str)):
+        if not re.fullmatch(r"[1-9]\d{5}", code):
+            bad(
+                f"{code!r} is not a 6-digit GB/T 2260 county code (e.g. '220681'); expected one: the villages' "
+                "12-digit admin codes start with it",
+                i,
+                "area_id",
+            )
+    ll = admin.to_crs(4326)
+    for i, (_, lat0, _, lat1) in enumerate(ll.geometry.bounds.itertuples(index=False)):
+        if lat0 < -80.0 or lat1 > 84.0:
+            bad(f"lies at latitudes {lat0:.2f}..{lat1:.2f}; expected -80..84 (a UTM zone must hold it)", i)
+    if problems:
+        return problems
+    c = shapely.union_all(np.asarray(ll.geometry.values)).centroid
+    metric = admin.to_crs(utm_crs_for(c.x, c.y))
+    areas = metric.geometry.area.to_numpy() / 1e6
+    for i in np.flatnonzero(areas < MIN_AREA_KM2):
+        bad(f"is {areas[i]:.3g} km²; expected an admin area of at least {MIN_AREA_KM2:g} km²", int(i))
+    union = shapely.area(shapely.union_all(np.asarray(metric.geometry.values))) / 1e6
+    if union < 0.99 * areas.sum():
+        bad(f"the features overlap ({areas.sum() - union:.3g} km² twice); expected admin areas side by side")
+    if union < MIN_KM2_PER_VILLAGE * villages:
+        bad(
+            f"the region is {union:.3g} km²; expected at least {MIN_KM2_PER_VILLAGE:g} km² per village "
+            f"({MIN_KM2_PER_VILLAGE * villages:g} km² for {villages} villages)"
+        )
+    return problems
+
+
 def synthesize(
     *,
     villages: int = 300,
     seed: int = 0,
-    boundary: shapely.Geometry | None = None,
+    boundary: shapely.Geometry | Sequence[shapely.Geometry] | None = None,
     boundary_crs: CRS | str | int | None = None,
-    boundary_name: str = "县001",
-    boundary_code: str = "220001",
+    boundary_name: str | Sequence[str] = "县001",
+    boundary_code: str | Sequence[str] = "220001",
     center_lonlat: tuple[float, float] = (126.5, 43.5),
     dem_res_m: float | None = None,
     base_m: float = 180.0,
@@ -264,13 +315,15 @@ def synthesize(
         Number of administrative villages (>= 10). Area is ~10 km² per village unless ``boundary`` is given.
     seed : int
         Random seed; the same seed and arguments give the same region.
-    boundary : shapely geometry, optional
-        A real boundary (one county) to fill; in ``boundary_crs``. Default: a square centred at
-        ``center_lonlat`` cut into counties of ~300 villages.
+    boundary : shapely geometry or sequence of them, optional
+        A real boundary to fill, in ``boundary_crs``: one county, or several (one admin area each). Default: a
+        square centred at ``center_lonlat`` cut into counties of ~300 villages. Check a boundary read from a
+        file with :func:`boundary_problems` first.
     boundary_crs : CRS, optional
         CRS of ``boundary`` (required with it).
-    boundary_name, boundary_code : str
-        Name and 6-digit division code of the boundary county.
+    boundary_name, boundary_code : str or sequence of str
+        Name and 6-digit GB/T 2260 division code of each boundary county (the villages' 12-digit codes start
+        with it).
     dem_res_m : float, optional
         DEM cell size in metres; default 90 m (SRTM-like), coarser for very large regions (<= 16 M cells).
     base_m : float
@@ -336,11 +389,17 @@ def _region_area(
         if boundary_crs is None:
             msg = "`boundary_crs` is required with `boundary`"
             raise ValueError(msg)
-        b = gpd.GeoSeries([boundary], crs=boundary_crs)
-        c = b.to_crs(4326).iloc[0].centroid
+        geoms = [boundary] if isinstance(boundary, shapely.Geometry) else list(boundary)
+        names = [boundary_name] if isinstance(boundary_name, str) else list(boundary_name)
+        codes = [boundary_code] if isinstance(boundary_code, str) else list(boundary_code)
+        if not len(geoms) == len(names) == len(codes):
+            msg = f"`boundary` has {len(geoms)} parts, {len(names)} names and {len(codes)} codes; expected as many"
+            raise ValueError(msg)
+        b = gpd.GeoSeries(geoms, crs=boundary_crs)
+        c = shapely.union_all(np.asarray(b.to_crs(4326).values)).centroid
         crs = utm_crs_for(c.x, c.y)
-        area = shapely.make_valid(b.to_crs(crs).iloc[0])
-        return _Area(crs, area, [area], [boundary_name], [boundary_code])
+        polys = [shapely.make_valid(g) for g in b.to_crs(crs)]
+        return _Area(crs, shapely.union_all(polys), polys, names, codes)
     crs = utm_crs_for(*center_lonlat)
     side = np.sqrt(villages * KM2_PER_VILLAGE) * 1000.0
     cx, cy = Transformer.from_crs(4326, crs, always_xy=True).transform(*center_lonlat)
@@ -397,8 +456,11 @@ def _towns(rng: np.random.Generator, region: _Area, cand: np.ndarray, valley: np
     for ci in range(len(region.polys)):
         if not (town_county == ci).any():
             members = np.flatnonzero(cand_county == ci)
-            best = members[np.argmax(valley[members])]
-            towns = np.vstack([towns, cand[best]])
+            if len(members):
+                seat_xy = cand[members[np.argmax(valley[members])]]
+            else:  # a county too small to have drawn a candidate: its seat at a point inside it
+                seat_xy = shapely.get_coordinates(shapely.point_on_surface(region.polys[ci]))[0]
+            towns = np.vstack([towns, seat_xy])
             town_county = np.append(town_county, ci)
             seat = np.append(seat, True)
     return _Towns(xy=towns, county=town_county, seat=seat, spacing_m=float(spacing))
@@ -420,6 +482,12 @@ def _villages(
     near = np.exp(-d_town / (1.2 * towns.spacing_m))
     w = valley * (0.25 + near)
     w = np.where(d_town < 800.0, 0.0, w)  # the town itself is not a village point
+    if np.count_nonzero(w) < villages:
+        msg = (
+            f"the region is too small for {villages} villages ({shapely.area(region.area) / 1e6:.3g} km²); expected "
+            f"at least {MIN_KM2_PER_VILLAGE:g} km² per village"
+        )
+        raise ValueError(msg)
     pick = rng.choice(len(cand), size=villages, replace=False, p=w / w.sum())
     vxy = cand[pick]
     v_dtown, _ = ttree.query(vxy)

@@ -21,7 +21,9 @@ from rasterio.errors import RasterioIOError, WindowError
 from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 from rasterio.windows import Window, from_bounds
 
+from gis.crs import source_crs_problem
 from gis.errors import Problem, TerrainError
+from gis.files import FORMAT_NAMES, gdal_message, not_a_regular_file, open_geotiff, sniff
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +113,8 @@ def _terrain_error(message: str, file: str) -> TerrainError:
 
 
 def check_dem_file(path: str | Path) -> None:
-    """Check a DEM GeoTIFF's header (exists, readable, has a CRS, north-up) without reading its cells.
+    """Check a DEM GeoTIFF's header without reading its cells: a regular file, a GeoTIFF by its signature (opened
+    by the GTiff driver only: :mod:`gis.files`), a CRS coverplan accepts, a north-up grid, a band of real numbers.
 
     Raises
     ------
@@ -120,18 +123,41 @@ def check_dem_file(path: str | Path) -> None:
     """
     path = Path(path)
     file = str(path)
-    if not path.exists():
-        raise _terrain_error("DEM file does not exist", file)
+    why = not_a_regular_file(path)
+    if why:
+        raise _terrain_error(f"DEM file {why}", file)
+    kind = sniff(path)
+    if kind != "gtiff":
+        msg = f"DEM is not a GeoTIFF: the file is {FORMAT_NAMES.get(kind, FORMAT_NAMES[None])}; expected a GeoTIFF"
+        raise _terrain_error(msg, file)
     try:
-        with rasterio.open(path) as src:
-            if src.crs is None:
-                raise _terrain_error("DEM has no CRS; expected a georeferenced GeoTIFF", file)
-            if src.transform.b != 0 or src.transform.d != 0:
-                raise _terrain_error("DEM grid is rotated; expected a north-up grid", file)
-            if src.count < 1:
-                raise _terrain_error("DEM has no band; expected heights in band 1", file)
+        with open_geotiff(path) as src:
+            _check_header(src, file)
     except RasterioIOError as exc:
-        raise _terrain_error(f"cannot read DEM: {exc}", file) from exc
+        raise _terrain_error(f"cannot read DEM: {gdal_message(exc)}", file) from exc
+
+
+def _check_header(src: rasterio.DatasetReader, file: str) -> None:
+    if src.crs is None:
+        raise _terrain_error("DEM has no CRS; expected a georeferenced GeoTIFF", file)
+    crs = CRS.from_wkt(src.crs.to_wkt())
+    why = source_crs_problem(crs.sub_crs_list[0] if crs.is_compound else crs)  # heights: a vertical CRS too
+    if why:
+        raise _terrain_error(f"DEM {why}", file)
+    t = src.transform
+    if t.b != 0 or t.d != 0:
+        raise _terrain_error("DEM grid is rotated; expected a north-up grid", file)
+    if t.e > 0 or t.a < 0:
+        msg = (
+            f"DEM grid is {'south-up (rows run south to north)' if t.e > 0 else 'mirrored (columns run east to west)'}"
+            "; expected a north-up GeoTIFF (e.g. `gdalwarp in.tif out.tif` writes one)"
+        )
+        raise _terrain_error(msg, file)
+    if src.count < 1:
+        raise _terrain_error("DEM has no band; expected heights in band 1", file)
+    dtype = np.dtype(src.dtypes[0])
+    if dtype.kind not in "iuf":
+        raise _terrain_error(f"DEM band 1 holds {dtype.name} values; expected real heights in metres", file)
 
 
 def _cell_sides_m(transform: Affine, crs: CRS, lat_deg: float) -> tuple[float, float]:
@@ -194,7 +220,7 @@ def open_dem(
     file = str(path)
     check_dem_file(path)
     try:
-        with rasterio.open(path) as src:
+        with open_geotiff(path) as src:
             win = _window(src, bounds, crs, file)
             cells = int(win.width) * int(win.height)
             if cells > max_cells:
@@ -209,12 +235,28 @@ def open_dem(
             dem_crs = CRS.from_wkt(src.crs.to_wkt())
             data = src.read(1, window=win, masked=True)
     except RasterioIOError as exc:
-        raise _terrain_error(f"cannot read DEM: {exc}", file) from exc
+        raise _terrain_error(f"cannot read DEM: {gdal_message(exc)}", file) from exc
+    _check_finite(data, (row0, col0), file)
     arr = np.ma.filled(data.astype(np.float32), np.nan)
     _check_heights(arr, transform, dem_crs, file)
     dem = dem_from_array(arr, transform, dem_crs, path=path)
     logger.info("DEM %s: %d x %d cells read", path.name, *dem.shape)
     return dem
+
+
+def _check_finite(data: np.ma.MaskedArray, offset: tuple[int, int], file: str) -> None:
+    """Refuse +-infinity among the cells that are not nodata (NaN counts as nodata: GDAL's float nodata)."""
+    values = np.ma.getdata(data)
+    if values.dtype.kind != "f":
+        return
+    bad = np.isinf(values) & ~np.ma.getmaskarray(data)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        msg = (
+            f"DEM has {int(bad.sum()):,} non-finite heights, e.g. {values[r, c]} at row {int(r) + offset[0]} col "
+            f"{int(c) + offset[1]}; expected metres or the declared nodata"
+        )
+        raise _terrain_error(msg, file)
 
 
 def _check_heights(arr: np.ndarray, transform: Affine, crs: CRS, file: str) -> None:

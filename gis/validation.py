@@ -10,8 +10,6 @@ enum values.
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from collections.abc import Callable, Sequence
 
 import geopandas as gpd
@@ -21,12 +19,13 @@ import shapely
 
 from gis.errors import Problem
 from gis.schema import SCHEMAS, Column, LayerSchema
+from gis.text import text_problem
 
 logger = logging.getLogger(__name__)
 
-#: NUL and C0 controls other than tab, line feed and carriage return: they truncate GeoPackage text and break
-#: XLSX writers (any text column; the schema's text columns refuse every control character).
-_NUL_C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Characters an extra text column (not in the schema) may hold beyond printable text: tab and line breaks (a note
+#: in several lines); the schema's text columns refuse them too (:mod:`gis.text`).
+_EXTRA_ALLOWED = "\t\n\r"
 _TRUE = {"true", "t", "yes", "y", "1", "是", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "0.0"}
 
@@ -36,14 +35,6 @@ def _row_ids(frame: pd.DataFrame, schema: LayerSchema) -> list[str | None]:
     if col not in frame.columns:
         return [None] * len(frame)
     return [None if _isnull(v) else f"{col}={v}" for v in frame[col].tolist()]
-
-
-def _control_chars(v: object) -> str:
-    """The Unicode control characters (category Cc) in ``v`` as hex codes, or '' when there are none."""
-    if not isinstance(v, str):
-        return ""
-    found = sorted({hex(ord(ch)) for ch in v if unicodedata.category(ch) == "Cc"})
-    return ", ".join(found)
 
 
 def _isnull(v: object) -> bool:
@@ -175,9 +166,9 @@ def _coerce_text(
     values: pd.Series, raw: list, null: np.ndarray, col: Column, bad: Callable[[int, str], None]
 ) -> pd.Series:
     for i, v in enumerate(raw):
-        ctrl = _control_chars(v) if not null[i] else ""
-        if ctrl:
-            bad(i, f"{v!r} holds control character(s) {ctrl} (NUL, line breaks, escapes); expected printable text")
+        why = text_problem(v) if not null[i] else None
+        if why:
+            bad(i, why)
     return pd.Series(
         [None if null[i] else (_id_text(v) if col.kind == "id" else str(v).strip()) for i, v in enumerate(raw)],
         index=values.index,
@@ -258,10 +249,8 @@ def _coerce_number(
         neg = " is negative;" if col.low == 0 and arr[i] < 0 else " is out of range;"
         bad(i, f"{raw[i]!r}{neg} expected {col.expected()}")
     if col.kind == "int":
-        ints = pd.array(
-            [None if not ok[i] or np.floor(arr[i]) != arr[i] else int(arr[i]) for i in range(len(arr))],
-            dtype="Int64",
-        )
+        good = checks & ~out_of_range  # a refused value (out of range, beyond int64) is not carried
+        ints = pd.array([int(arr[i]) if good[i] else None for i in range(len(arr))], dtype="Int64")
         if not pd.isna(ints).any():
             return pd.Series(np.asarray(ints, dtype=np.int64), index=values.index)
         return pd.Series(ints, index=values.index)
@@ -318,11 +307,12 @@ def validate_frame(
         if name in known or name == out.geometry.name or pd.api.types.is_numeric_dtype(out[name]):
             continue
         for i, v in enumerate(out[name].tolist()):
-            if isinstance(v, str) and _NUL_C0.search(v):
+            why = text_problem(v, allow=_EXTRA_ALLOWED)
+            if why:
                 problems.append(
                     Problem(
                         schema.name,
-                        f"{v!r} holds a NUL or control character (other than tab and line breaks); expected text",
+                        why,
                         file=file,
                         row=i + 1,
                         row_id=ids[i],

@@ -13,6 +13,7 @@ CSV or XLSX in Excel or WPS. Here:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -123,8 +124,16 @@ def write_xlsx(
     return path
 
 
+#: Characters XML 1.0 cannot hold (C0 controls but tab and line breaks, surrogates, U+FFFE, U+FFFF): in a cell they
+#: make the workbook not well-formed (openpyxl refuses C0 controls, writes U+FFFE/U+FFFF as they are).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text_cell(cell: Any, text: str) -> Any:
-    """Set ``cell`` to ``text`` as a string (never a formula); a formula-like text also gets Excel's quote prefix."""
+    """Set ``cell`` to ``text`` as a string (never a formula); a formula-like text also gets Excel's quote prefix.
+    Characters XML cannot hold become U+FFFD (validation refuses them in inputs; this guards text from elsewhere,
+    e.g. an old ledger's note)."""
+    text = _XML_ILLEGAL.sub("\ufffd", text)
     cell.value = text
     cell.data_type = "s"
     if text.startswith(FORMULA_START):

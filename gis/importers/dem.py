@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import rasterio
 import shapely
 from affine import Affine
 from pyproj import CRS
@@ -39,6 +38,7 @@ from scipy import ndimage, sparse
 from scipy.sparse.linalg import spsolve
 
 from gis.errors import Problem, TerrainError
+from gis.files import gdal_message, not_a_regular_file, open_geotiff, sniff
 from gis.importers.common import WGS84, ImportReport, Region, affine_apply
 from gis.terrain import Dem, dem_from_array, reproject_dem
 
@@ -153,8 +153,10 @@ def _zip_tile(path: Path) -> Tile:
 
 def _geotiff_tile(path: Path) -> Tile:
     file = str(path)
+    if sniff(path) != "gtiff":
+        raise _fail(file, "not a GeoTIFF (by its first bytes: a VRT or another format named .tif); expected a GeoTIFF")
     try:
-        with rasterio.open(path) as src:
+        with open_geotiff(path) as src:
             if src.crs is None or not CRS.from_wkt(src.crs.to_wkt()).is_geographic:
                 raise _fail(
                     file,
@@ -166,7 +168,7 @@ def _geotiff_tile(path: Path) -> Tile:
             h = np.ma.filled(src.read(1, masked=True).astype(np.float32), np.nan)
             transform, crs = src.transform, CRS.from_wkt(src.crs.to_wkt())
     except RasterioIOError as exc:
-        raise _fail(file, f"cannot read as GeoTIFF ({exc})") from exc
+        raise _fail(file, f"cannot read as GeoTIFF ({gdal_message(exc)})") from exc
     _check_heights(h, transform, file=file)
     return Tile(h, transform, crs, file, int(np.isnan(h).sum()))
 
@@ -181,8 +183,9 @@ def read_tile(path: str | Path) -> Tile:
     """
     path = Path(path)
     file = str(path)
-    if not path.is_file():
-        raise _fail(file, "tile file does not exist")
+    why = not_a_regular_file(path)
+    if why:
+        raise _fail(file, f"tile file {why}")
     suffix = path.suffix.lower()
     if suffix == ".hgt":
         return hgt_tile(path.read_bytes(), path.name, file=file)

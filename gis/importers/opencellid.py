@@ -39,6 +39,7 @@ from pyproj import Transformer
 from gis.errors import LayerError, Problem
 from gis.importers.bands import USUAL_BAND_MHZ, earfcn_to_dl_mhz, nr_arfcn_to_mhz
 from gis.importers.common import WGS84, ImportReport, Region, beyond
+from gis.readers import duplicate_columns
 from gis.validation import validate_frame
 
 logger = logging.getLogger(__name__)
@@ -130,6 +131,9 @@ def _header(path: Path) -> bool:
         raise LayerError([Problem("opencellid", f"cannot read: {exc}", file=file)]) from exc
     fields = [f.strip().strip('"') for f in first.split(",")]
     if fields and fields[0].lower() == "radio":
+        dups = duplicate_columns(fields, file=file, layer="opencellid")  # pandas would rename the second
+        if dups:
+            raise LayerError(dups)
         return True
     if fields and fields[0].upper() in RADIOS and len(fields) >= 13:
         return False

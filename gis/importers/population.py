@@ -18,7 +18,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import rasterio
 import shapely
 from affine import Affine
 from pyproj import CRS, Transformer
@@ -27,6 +26,7 @@ from rasterio.windows import Window
 from scipy.spatial import cKDTree
 
 from gis.errors import LayerError, Problem
+from gis.files import gdal_message, not_a_regular_file, open_geotiff, sniff
 from gis.importers.common import ImportReport, Region, affine_apply, to_crs_geometry
 from gis.validation import validate_frame
 
@@ -56,10 +56,13 @@ def read_population(path: str | Path, region: Region) -> tuple[np.ndarray, Affin
     """
     path = Path(path)
     file = str(path)
-    if not path.is_file():
-        raise _fail(file, "file does not exist")
+    why = not_a_regular_file(path)
+    if why:
+        raise _fail(file, f"file {why}")
+    if sniff(path) != "gtiff":
+        raise _fail(file, "not a GeoTIFF (by its first bytes: a VRT or another format); expected a GeoTIFF of people")
     try:
-        with rasterio.open(path) as src:
+        with open_geotiff(path) as src:
             if src.crs is None:
                 raise _fail(file, "raster has no CRS; expected a georeferenced GeoTIFF (WorldPop: EPSG:4326)")
             t = src.transform
@@ -72,7 +75,8 @@ def read_population(path: str | Path, region: Region) -> tuple[np.ndarray, Affin
             data = src.read(1, window=window, masked=True)
             wt = src.window_transform(window)
     except RasterioIOError as exc:
-        raise _fail(file, f"cannot read as a raster ({exc}); expected a GeoTIFF of people per pixel") from exc
+        msg = f"cannot read as a raster ({gdal_message(exc)}); expected a GeoTIFF of people per pixel"
+        raise _fail(file, msg) from exc
     people = np.ma.filled(data.astype(np.float64), np.nan)
     _check_people(np.ma.getdata(data).astype(np.float64), np.ma.getmaskarray(data), wt, file=file)
     return people, wt, crs

@@ -10,6 +10,7 @@ that may not be written, 1 an unexpected failure (a bug).
 from __future__ import annotations
 
 import logging
+import sys
 
 import click
 from rich.logging import RichHandler
@@ -21,8 +22,39 @@ from planning.cli.ledger import ledger
 from planning.cli.run import demo, optimise, run, validate
 from planning.cli.synth import synth
 
+#: Exit status of a command stopped by Ctrl-C (SIGINT): 128 + 2, as shells report it.
+EXIT_INTERRUPTED = 130
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+def _from_interrupt(exc: BaseException) -> bool:
+    """True when ``exc`` is, or was raised while handling, a KeyboardInterrupt (numba's compiled functions turn
+    one into ``SystemError: CPUDispatcher(...) returned a result with an exception set``)."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
+
+
+class _Commands(click.Group):
+    """The command group; Ctrl-C anywhere ends a command with exit 130 and one line, never a traceback. Nothing is
+    left half-written: runs write a temporary folder removed on the way out, ledger updates roll back, imports
+    replace their file only when whole."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (KeyboardInterrupt, SystemError) as exc:
+            if not _from_interrupt(exc):
+                raise
+            click.echo("coverplan: interrupted; nothing written", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 @click.option("-q", "--quiet", count=True, help="Less output (errors only).")
 @click.pass_context

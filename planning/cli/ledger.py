@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import pandas as pd
@@ -29,11 +30,12 @@ def _date_arg(value: str, name: str) -> dt.date:
     return d
 
 
-def _ledgerfail(exc: Exception) -> None:
-
+def _ledgerfail(exc: Exception, *, outcome: str = "") -> NoReturn:
+    """Exit 2 with the problems of ``exc``; ``outcome`` says what that left (an update: nothing applied)."""
     if isinstance(exc, LedgerError) and exc.problems:
         report_problems(list(exc.problems))
-        fail(f"{len(exc.problems)} bad row(s); nothing was applied, the ledger is unchanged")
+        first = str(exc).split("\n", 1)[0]
+        fail(first + (f"; {outcome}" if outcome else ""))
     fail(str(exc))
 
 
@@ -79,7 +81,7 @@ def ledger_update(ledger_file: Path, updates_file: Path, force: bool) -> None:
     try:
         res = apply_updates(ledger_file, read_updates(updates_file), force=force, source=updates_file.name)
     except LedgerError as exc:
-        _ledgerfail(exc)
+        _ledgerfail(exc, outcome="the ledger is unchanged")
     click.echo(
         f"{ledger_file}: {res.applied} row(s) updated, {res.unchanged} unchanged, {res.events} event(s) recorded"
     )

@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
 
 from gis.errors import LayerError, OutputError, ProjectError
 from gis.inputs import load_inputs
-from gis.project import load_project
+from gis.project import MAX_CNY, load_project
 from planning.cli.common import Steps, fail, report_problems
 from planning.demo import demo_project
+from planning.run.distributed import SchedulerError
 from planning.run.runner import run_pipeline
+from planning.status.ledger import LedgerError, read_ledger
+
+
+def _share(value: object, digits: int = 1) -> str:
+    """A share as a percentage, or ``n/a`` where there is none (no poor village in the region: 0 of 0)."""
+    if isinstance(value, int | float) and math.isfinite(value):
+        return f"{value:.{digits}%}"
+    return "n/a"
 
 
 def proposal_line(t: dict) -> str:
     """The proposal's headline for the terminal: goal, cost, batches, solver, KPIs before -> after, what is short."""
     goal = f"budget {t['budget_cny']:,.0f} CNY" if t["mode"] == "budget" else "every KPI target in every county"
+
+    def move(key: str) -> str:
+        return f"{_share(t.get(f'{key}_before'))} -> {_share(t.get(f'{key}_after'))}"
+
     line = (
         f"proposal ({goal}): {sum(t['interventions'].values())} interventions, {t['cost_cny']:,} CNY in "
-        f"{t['batches']} yearly batch(es), {t['status']} (gap {t['gap']:.2%}); poor villages with broadband "
-        f"{t['poor_broadband_before']:.1%} -> {t['poor_broadband_after']:.1%}, with 4G {t['poor_4g_before']:.1%} -> "
-        f"{t['poor_4g_after']:.1%}; schools connected {t['school_connected_before']:.1%} -> "
-        f"{t['school_connected_after']:.1%}, at the outlet target {t['school_outlet_before']:.1%} -> "
-        f"{t['school_outlet_after']:.1%}"
+        f"{t['batches']} yearly batch(es), {t['status']} (gap {_share(t['gap'], 2)}); poor villages with broadband "
+        f"{move('poor_broadband')}, with 4G {move('poor_4g')}; schools connected {move('school_connected')}, at the "
+        f"outlet target {move('school_outlet')}"
     )
     if t["mode"] == "budget":
         line += (
@@ -43,11 +55,16 @@ def validate(project_file: Path) -> None:
     try:
         project = load_project(project_file)
         inputs = load_inputs(project)
+        if project.ledger is not None:
+            read_ledger(project.ledger)  # its statuses are checked: a run would refuse it
     except ProjectError as exc:
         fail(str(exc))
     except LayerError as exc:
         report_problems(list(exc.problems))
         fail(f"{project_file}: {sum(p.severity == 'error' for p in exc.problems)} error(s)")
+    except LedgerError as exc:  # the project's [ledger]
+        report_problems(list(exc.problems))
+        fail(f"{project_file}: [ledger] {str(exc).splitlines()[0]}")
     if inputs.warnings:
         report_problems(list(inputs.warnings))
     counts = ", ".join(f"{len(f)} {n}" for n, f in inputs.layers.frames.items())
@@ -81,7 +98,10 @@ def _run(
     except LayerError as exc:
         report_problems(list(exc.problems))
         fail(f"{project_file}: {sum(p.severity == 'error' for p in exc.problems)} error(s); nothing written")
-    except OutputError as exc:
+    except LedgerError as exc:  # the project's [ledger]
+        report_problems(list(exc.problems))
+        fail(f"{project_file}: [ledger] {str(exc).splitlines()[0]}; nothing written")
+    except (OutputError, SchedulerError) as exc:
         fail(str(exc))
     total = sum(result.seconds.values())
     click.echo(f"coverplan: {project.name}: wrote {len(result.files)} files to {out} in {total:.1f} s")
@@ -142,13 +162,22 @@ def demo(ctx: click.Context, out: Path, overwrite: bool, offline: bool | None) -
     _run(demo_project(), out, overwrite, ctx.obj["quiet"], offline=offline)
 
 
+def _budget(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """``--budget-cny``: a finite amount above 0 and at most 10^13 CNY (NaN passes a FloatRange: checked here)."""
+    if value is not None and not (math.isfinite(value) and 0 < value <= MAX_CNY):
+        msg = f"{value!r}; expected a finite amount > 0 and <= {MAX_CNY:g} CNY"
+        raise click.BadParameter(msg, ctx=ctx, param=param)
+    return value
+
+
 @click.command()
 @click.argument("project_file", type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
 @click.option(
     "--budget-cny",
     "budget_cny",
-    type=click.FloatRange(min=0, min_open=True),
+    type=float,
+    callback=_budget,
     default=None,
     help="Budget mode: serve unconnected schools first, then poor villages, then the rest within this budget (CNY).",
 )

@@ -4,41 +4,54 @@ from __future__ import annotations
 
 import sys
 import time
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
-import shapely
 
 from gis.errors import LayerError, OutputError
 from gis.layers import read_layer
 from gis.outdir import staged_output
 from gis.project import LayerSource
-from gis.synthetic import synthesize, write_region
+from gis.synthetic import boundary_problems, synthesize, write_region
+from gis.text import text_problem
 from gis.validation import validate_frame
 from planning.cli.common import Steps, fail, report_problems
 
 
 def _synthesize(villages: int, seed: int, area: Any) -> Any:
-
+    """The region: a square, or each feature of the boundary ``area`` as one admin area (its name and code)."""
     if area is None:
         return synthesize(villages=villages, seed=seed)
-
     return synthesize(
         villages=villages,
         seed=seed,
-        boundary=shapely.union_all(np.asarray(area.geometry.values)),
+        boundary=list(area.geometry.values),
         boundary_crs=area.crs,
-        boundary_name=str(area["name"].iloc[0]),
-        boundary_code=str(area["area_id"].iloc[0]),
+        boundary_name=[str(n) for n in area["name"]],
+        boundary_code=[str(c) for c in area["area_id"]],
     )
+
+
+def _read_boundary(boundary: Path, villages: int) -> Any:
+    """The validated boundary layer, or exit 2 with every problem (file, row, column)."""
+    try:
+        frame, problems = read_layer(LayerSource(path=boundary), "admin")
+        frame, more = validate_frame(frame, "admin", file=str(boundary))
+    except LayerError as exc:
+        problems, more = list(exc.problems), []
+    problems = [*problems, *more]
+    if not any(p.severity == "error" for p in problems):
+        problems += boundary_problems(frame, villages=villages, file=str(boundary))
+    if any(p.severity == "error" for p in problems):
+        report_problems(problems)
+        fail(f"{boundary}: not a usable boundary")
+    return frame
 
 
 @click.command()
 @click.option("--villages", type=click.IntRange(min=10), required=True, help="Number of villages.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed (>= 0).")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
 @click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
 @click.option("--name", default=None, help="Project name (default: synthetic-N-sSEED).")
@@ -46,25 +59,18 @@ def _synthesize(villages: int, seed: int, area: Any) -> Any:
     "--boundary",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
-    help="Fill this county boundary (one polygon layer with `name` and `area_id`) instead of a square.",
+    help="Fill this boundary (a polygon layer with `name` and a 6-digit GB/T 2260 `area_id`; each feature one "
+    "admin area) instead of a square.",
 )
 def synth(villages: int, seed: int, out: Path, overwrite: bool, name: str | None, boundary: Path | None) -> None:
     """Write a synthetic region of any size (layers, DEM, project.toml) into --out."""
 
-    if name is not None and (not name.strip() or any(unicodedata.category(c) == "Cc" for c in name)):
-        fail(f"`--name` = {name!r}; expected a non-empty name without control characters")
-
-    area = None
-    if boundary is not None:
-        try:
-            frame, problems = read_layer(LayerSource(path=boundary), "admin")
-            frame, more = validate_frame(frame, "admin", file=str(boundary))
-        except LayerError as exc:
-            problems, more = list(exc.problems), []
-        if any(p.severity == "error" for p in [*problems, *more]):
-            report_problems([*problems, *more])
-            fail(f"{boundary}: not a usable boundary")
-        area = frame
+    if name is not None and not name.strip():
+        fail(f"`--name` = {name!r}; expected a non-empty name")
+    why = text_problem(name) if name is not None else None
+    if why:  # invalid UTF-8 in argv arrives as surrogates
+        fail(f"`--name` = {why}")
+    area = _read_boundary(boundary, villages) if boundary is not None else None
     t0 = time.perf_counter()
     try:
         with (

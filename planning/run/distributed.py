@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ import pandas as pd
 import shapely
 
 from gis.admin import assign_areas
+from gis.errors import CoverplanError
 from gis.inputs import Inputs
 from gis.project import Project
 from planning.jobs import Job, MapJobs
@@ -48,6 +50,15 @@ from planning.radio.stage import (
 from planning.status.stage import per_layer, point_status
 
 logger = logging.getLogger(__name__)
+
+#: A scheduler address ``--dask`` accepts: a protocol, a host (name, IPv4 or [IPv6]) and a port.
+_ADDRESS = re.compile(r"(tcp|tls|ucx|ws|wss)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}")
+#: How long ``--dask ADDRESS`` waits for the scheduler to answer (s).
+CONNECT_TIMEOUT_S = 10.0
+
+
+class SchedulerError(CoverplanError):
+    """A dask scheduler address that is malformed or does not answer."""
 
 
 @dataclass(frozen=True)
@@ -109,12 +120,28 @@ def dask_client(address: str | None = None, *, n_workers: int | None = None) -> 
     """A dask.distributed client: of the scheduler at ``address``, else of a LocalCluster closed on exit.
 
     The LocalCluster has ``n_workers`` single-threaded worker processes (default: the CPU count).
+
+    Raises
+    ------
+    SchedulerError
+        ``address`` is not a scheduler address (``tcp://host:port``), or no scheduler answers there within
+        :data:`CONNECT_TIMEOUT_S`.
     """
+    if address and not _ADDRESS.fullmatch(address):
+        msg = f"`--dask` = {address!r} is not a scheduler address; expected e.g. tcp://host:8786 (or no address)"
+        raise SchedulerError(msg)
     from distributed import Client, LocalCluster  # noqa: PLC0415 (only --dask runs pay for importing it)
 
     cluster = None
     if address:
-        client = Client(address)
+        try:
+            client = Client(address, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, ValueError) as exc:  # TimeoutError is an OSError
+            msg = (
+                f"cannot reach the dask scheduler at {address} ({exc}); expected a running scheduler there, or "
+                "--dask without an address for a local cluster"
+            )
+            raise SchedulerError(msg) from exc
     else:
         cluster = LocalCluster(
             n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None

@@ -46,7 +46,7 @@ import pandas as pd
 
 from gis.inputs import Inputs, load_inputs
 from gis.layers import write_layers
-from gis.outdir import check_output_dir, staged_output
+from gis.outdir import check_output_dir, record_written, staged_output
 from gis.project import Project
 from gis.writers import write_csv
 from planning.fibre.stage import FibreResult, fibre_stage
@@ -192,6 +192,7 @@ class _Run:
         t0 = time.perf_counter()
         yield
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+        record_written(self.out, self.files)  # a killed run's finished files are known to be coverplan's
 
     def wrote(self, *names: str) -> None:
         self.files += [self.out / n for n in names]
@@ -380,9 +381,24 @@ def _stage_warnings() -> Iterator[list[str]]:
             lg.removeHandler(handler)
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite number (NaN: a share of 0 of 0, infinity) as None: JSON has neither, and
+    ``NaN``/``Infinity`` make a file other readers refuse."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def _write_summary(summary: dict[str, Any], seconds: dict[str, float], out: Path) -> None:
     (out / "summary.json").write_text(
-        json.dumps({**summary, "seconds": seconds}, ensure_ascii=False, indent=2), encoding="utf-8"
+        json.dumps(json_safe({**summary, "seconds": seconds}), ensure_ascii=False, indent=2, allow_nan=False),
+        encoding="utf-8",
     )
     (out / "summary.md").write_text(
         summary_markdown({k: v for k, v in summary.items() if k != "warnings_list"}, seconds), encoding="utf-8"

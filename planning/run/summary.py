@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import geopandas as gpd
@@ -50,8 +51,9 @@ def summarise(project: Project, inputs: Inputs) -> dict[str, Any]:
         },
         "warnings": len(inputs.warnings),
     }
-    if "access" in s:
-        out["schools"]["by_access"] = {str(k): int(n) for k, n in s["access"].value_counts().sort_index().items()}
+    if "access" in s:  # an empty access is unknown (the models' prediction fills it): counted, never dropped
+        access = s["access"].astype(object).where(s["access"].notna(), "unknown")
+        out["schools"]["by_access"] = {str(k): int(n) for k, n in access.value_counts().sort_index().items()}
     for name in ("roads", "fibre"):
         frame = layers.get(name)
         if frame is not None:
@@ -139,15 +141,23 @@ def summarise_coverage(cov: gpd.GeoDataFrame, project: Project) -> dict[str, Any
     return out
 
 
+def _md(value: object) -> str:
+    """Text for a Markdown table cell: HTML special characters escaped (a renderer shows ``<script>`` as text), ``|``
+    escaped (it would start a new cell), backticks and line breaks neutralised."""
+    text = html.escape(str(value), quote=False).replace("|", "\\|").replace("`", "&#96;")
+    return " ".join(text.splitlines())
+
+
 def summary_markdown(summary: dict[str, Any], seconds: dict[str, float]) -> str:
-    lines = [f"# coverplan run: {summary['project']}", "", "| item | value |", "|---|---|"]
+    """``summary.md``: the summary as a Markdown table (data text escaped: names are never markup)."""
+    lines = [f"# coverplan run: {_md(summary['project'])}", "", "| item | value |", "|---|---|"]
 
     def walk(prefix: str, obj: Any) -> None:
         if isinstance(obj, dict):
             for k, val in obj.items():
-                walk(f"{prefix}.{k}" if prefix else k, val)
+                walk(f"{prefix}.{k}" if prefix else str(k), val)
         else:
-            lines.append(f"| {prefix} | {obj} |")
+            lines.append(f"| {_md(prefix)} | {_md(obj)} |")
 
     walk("", summary)
     lines += ["", "| stage | seconds |", "|---|---|"]

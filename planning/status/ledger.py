@@ -45,6 +45,7 @@ import pyogrio
 import shapely
 
 from gis.errors import CoverplanError, LayerError, Problem
+from gis.files import not_a_regular_file
 from gis.readers import read_csv_text
 
 logger = logging.getLogger(__name__)
@@ -139,8 +140,9 @@ def _db_error(path: Path, exc: sqlite3.Error) -> LedgerError:
 def _open(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[sqlite3.Connection]:
     """A connection to an existing coverplan ledger; LedgerError (file named) for anything else."""
     path = Path(path)
-    if not path.is_file():
-        msg = f"ledger `{path}` does not exist"
+    why = not_a_regular_file(path)
+    if why:
+        msg = f"ledger `{path}` {why.replace('expected a regular file', 'expected a ledger .gpkg file')}"
         raise LedgerError(msg)
     try:
         con = _connect(path, timeout_s=timeout_s)
@@ -200,6 +202,35 @@ def _read_table(con: sqlite3.Connection, path: Path) -> gpd.GeoDataFrame:
     frame = frame.drop(columns=["fid"], errors="ignore")
     crs = wkt[0] if wkt and wkt[0] and wkt[0] != "undefined" else None
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=crs)
+
+
+#: Every status a ledger row may hold: the lifecycle, ``excluded`` and the earlier names.
+KNOWN_STATUSES = (*STATUSES, EXCLUDED, *STATUS_ALIASES)
+
+
+def check_statuses(
+    ids: Iterable[object], statuses: Iterable[object], path: str | Path, *, rows: Iterable[int] | None = None
+) -> None:
+    """Raise LedgerError naming the file, each row (``rows``, default the position from 1, and its id) and its value
+    when a status is not one of :data:`KNOWN_STATUSES` (NULL included): such a row can be neither counted nor
+    updated."""
+    ids, statuses = list(ids), list(statuses)
+    problems = [
+        Problem(
+            "ledger",
+            f"{f'status {status!r} is not a ledger status' if isinstance(status, str) else 'status is empty (NULL)'}"
+            f"; expected one of {list(KNOWN_STATUSES)}",
+            file=str(path),
+            row=int(row),
+            row_id=str(rid),
+            column="status",
+        )
+        for row, rid, status in zip(rows if rows is not None else range(1, len(ids) + 1), ids, statuses, strict=True)
+        if not isinstance(status, str) or status not in KNOWN_STATUSES
+    ]
+    if problems:
+        msg = f"ledger `{path}`: {len(problems)} row(s) with an unknown status; nothing was read"
+        raise LedgerError(msg, problems)
 
 
 def parse_date(value: object) -> dt.date | None:
@@ -300,6 +331,7 @@ def read_ledger(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> gpd.G
     lifecycle fields existed gets them empty, and its earlier status names read as today's."""
     with _open(path, timeout_s=timeout_s) as con:
         table = _read_table(con, Path(path))
+    check_statuses(table["id"], table["status"], path)
     for col in LEDGER_COLUMNS:
         if col not in table:
             table[col] = np.nan if col in _NUMERIC else ""
@@ -326,6 +358,9 @@ def _snapshot(path: str | Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
             con.execute("COMMIT")
         except sqlite3.Error as exc:
             raise _db_error(Path(path), exc) from exc
+    check_statuses(table["id"], table["status"], path)
+    events = hist[hist["field"] == "status"]
+    check_statuses(events["id"], events["new"], f"{path} (table {_HISTORY}, row = event_id)", rows=events["event_id"])
     return table, hist
 
 
@@ -345,7 +380,7 @@ def state_at(path: str | Path, date: dt.date) -> pd.DataFrame:
     upto = hist[hist["event_date"] <= day]
     status = upto[upto["field"] == "status"].groupby("id").last()
     out = fixed.loc[fixed.index.intersection(status.index)].copy()
-    out["status"] = status["new"].reindex(out.index)
+    out["status"] = status["new"].reindex(out.index).replace(STATUS_ALIASES)
     out["status_date"] = status["event_date"].reindex(out.index)
     out["note"] = status["note"].reindex(out.index)
     for field in TRACKED:

@@ -29,6 +29,8 @@ from pathlib import Path
 import pandas as pd
 
 from gis.errors import Problem
+from gis.files import not_a_regular_file
+from gis.text import text_problem
 from planning.status.ledger import (
     _HISTORY,
     _TABLE,
@@ -42,6 +44,7 @@ from planning.status.ledger import (
     _db_error,
     _open,
     add_missing_columns,
+    check_statuses,
     parse_date,
     read_csv_file,
 )
@@ -66,8 +69,9 @@ def read_updates(path: str | Path) -> pd.DataFrame:
     """A field-report CSV (``id``, ``status``, ``date``; optional ``note``, ``measured_mbps``, ``reason``), all
     columns as text."""
     path = Path(path)
-    if not path.is_file():
-        msg = f"update file `{path}` does not exist"
+    why = not_a_regular_file(path)
+    if why:
+        msg = f"update file `{path}` {why}"
         raise LedgerError(msg)
     frame = read_csv_file(path, "ledger_update")
     missing = [c for c in ("id", "status", "date") if c not in frame.columns]
@@ -124,7 +128,9 @@ def apply_updates(
         except sqlite3.Error as exc:
             raise _db_error(path, exc) from exc
         try:
-            result = _apply(con, updates, force=force, source=source or "update", today=today or dt.date.today())
+            result = _apply(
+                con, updates, force=force, source=source or "update", today=today or dt.date.today(), path=path
+            )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -163,8 +169,11 @@ class _Checker:
         return None
 
 
-def _apply(con: sqlite3.Connection, updates: pd.DataFrame, *, force: bool, source: str, today: dt.date) -> UpdateResult:
-    rows = con.execute(f"SELECT id, status, status_date, note, measured_mbps, reason, layer FROM {_TABLE}")
+def _apply(
+    con: sqlite3.Connection, updates: pd.DataFrame, *, force: bool, source: str, today: dt.date, path: Path
+) -> UpdateResult:
+    rows = con.execute(f"SELECT id, status, status_date, note, measured_mbps, reason, layer FROM {_TABLE}").fetchall()
+    check_statuses([r[0] for r in rows], [r[1] for r in rows], path)
     state = {
         r[0]: {
             "status": STATUS_ALIASES.get(r[1], r[1]),
@@ -213,19 +222,46 @@ def _apply(con: sqlite3.Connection, updates: pd.DataFrame, *, force: bool, sourc
     return UpdateResult(applied=len(plan), unchanged=unchanged, events=events)
 
 
+def _cell(value: object) -> str:
+    """A report cell as text: '' for an empty one (a missing field reads as NaN or None)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _text_cells(chk: _Checker, i: int, raw_id: str, rec: object) -> bool:
+    """Record a problem per cell holding a control character, noncharacter or surrogate (GDAL truncates text at a
+    NUL; an escape sequence would reach the terminal); True when every cell is printable text."""
+    ok = True
+    for col in UPDATE_COLUMNS:
+        why = text_problem(_cell(getattr(rec, col, "")))
+        if why:
+            chk.bad(i, raw_id, col, why)
+            ok = False
+    return ok
+
+
 def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str]] | None:
     """The checked change of one report row, or None (a problem recorded)."""
-    raw_id = str(rec.id).strip()
+    raw_id = _cell(rec.id).strip()
+    if not _text_cells(chk, i, raw_id if not text_problem(raw_id) else "", rec):
+        return None
+    if not raw_id:
+        chk.bad(i, "", "id", "is empty; expected the `layer:id` (or the plain id) of a ledger row")
+        return None
     rid = chk.resolve(i, raw_id)
     if rid is None:
         return None
-    status = STATUS_ALIASES.get(str(rec.status).strip().lower(), str(rec.status).strip().lower())
-    date = parse_date(rec.date)
+    raw_status, raw_date = _cell(rec.status).strip(), _cell(rec.date).strip()
+    status = STATUS_ALIASES.get(raw_status.lower(), raw_status.lower())
+    date = parse_date(raw_date)
     n_before = len(chk.problems)
     if status not in RANK and status != EXCLUDED:
-        chk.bad(i, raw_id, "status", f"`{rec.status}` is not a status; expected one of {[*STATUSES, EXCLUDED]}")
+        what = f"`{raw_status}` is not a status" if raw_status else "is empty"
+        chk.bad(i, raw_id, "status", f"{what}; expected one of {[*STATUSES, EXCLUDED]}")
     if date is None:
-        chk.bad(i, raw_id, "date", f"`{rec.date}` is not a date; expected YYYY-MM-DD")
+        what = f"`{raw_date}` is not a date" if raw_date else "is empty"
+        chk.bad(i, raw_id, "date", f"{what}; expected YYYY-MM-DD")
     elif date > chk.today:
         chk.bad(
             i,
@@ -247,7 +283,7 @@ def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str]]
         _order(chk, i, raw_id, chk.state[rid]["status"], status)
     if len(chk.problems) > n_before:
         return None
-    note = "" if rec.note is None or (isinstance(rec.note, float) and math.isnan(rec.note)) else str(rec.note)
+    note = _cell(rec.note)
     return rid, {"status": status, "date": date.isoformat(), "note": note, "measured_mbps": mbps, "reason": reason}
 
 
@@ -268,7 +304,7 @@ def _order(chk: _Checker, i: int, raw_id: str, old: str, new: str) -> None:
 
 def _measured(chk: _Checker, i: int, raw_id: str, rec: object, status: str, layer: str) -> str:
     """The measured outlet (text): required for an accepted school, a finite number within range when given."""
-    text = str(getattr(rec, "measured_mbps", "") or "").strip()
+    text = _cell(getattr(rec, "measured_mbps", "")).strip()
     if not text:
         if status == "accepted" and layer == "schools":
             chk.bad(
@@ -295,7 +331,7 @@ def _measured(chk: _Checker, i: int, raw_id: str, rec: object, status: str, laye
 
 def _reason(chk: _Checker, i: int, raw_id: str, rec: object, status: str) -> str:
     """An exclusion's reason: required with ``excluded``, one of :data:`EXCLUSION_REASONS`."""
-    text = str(getattr(rec, "reason", "") or "").strip().lower()
+    text = _cell(getattr(rec, "reason", "")).strip().lower()
     if status == EXCLUDED and text not in EXCLUSION_REASONS:
         chk.bad(
             i,

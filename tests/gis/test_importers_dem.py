@@ -106,6 +106,12 @@ def test_hostile_tiles_are_refused(tmp_path: Path):
         read_tile(bad_zip)
     bad_tif = tmp_path / "tile.tif"
     bad_tif.write_text("hello", encoding="utf-8")
+    with pytest.raises(TerrainError, match="not a GeoTIFF"):
+        read_tile(bad_tif)
+    bad_tif.write_text('<VRTDataset rasterXSize="1" rasterYSize="1"></VRTDataset>', encoding="utf-8")
+    with pytest.raises(TerrainError, match=r"not a GeoTIFF \(by its first bytes: a VRT"):
+        read_tile(bad_tif)
+    bad_tif.write_bytes(b"II*\x00" + b"\x00" * 16)
     with pytest.raises(TerrainError, match="cannot read as GeoTIFF"):
         read_tile(bad_tif)
     (tmp_path / "N41E127.dem").write_bytes(b"x")

@@ -158,6 +158,10 @@ def test_out_of_range_values_are_refused(tmp_path: Path, region: Region):
         ('{"type": "FeatureCollection", "features": []}\n', "not an OpenCelliD CSV"),
         ("radio,mcc,lon,lat\nLTE,460,127,41.5\n", r"columns \['net', 'cell', 'range', 'samples'\] are missing"),
         ("", "not an OpenCelliD CSV"),
+        (
+            "radio,mcc,net,area,cell,lon,lat,lon,range,samples\nLTE,460,0,1,1,127,41.5,127,1,1\n",
+            r"the header has column `lon` 2 times \(columns 6, 8",
+        ),
     ],
 )
 def test_wrong_formats_are_refused(tmp_path: Path, text: str, match: str):

@@ -107,6 +107,9 @@ def test_raster_that_misses_the_area_or_is_not_a_raster(tmp_path: Path, metric_r
         read_population(small, metric_region)
     text = tmp_path / "ppp.tif"
     text.write_text("not a raster", encoding="utf-8")
+    with pytest.raises(LayerError, match="not a GeoTIFF"):
+        read_population(text, metric_region)
+    text.write_bytes(b"MM\x00*" + b"\x00" * 16)
     with pytest.raises(LayerError, match="cannot read as a raster"):
         read_population(text, metric_region)
     with pytest.raises(LayerError, match="does not exist"):

@@ -119,3 +119,55 @@ def test_load_layers_keeps_order_and_uses_metric_crs(tiny_project: Path):
     assert layers.warnings == ()
     with pytest.raises(KeyError, match="candidates"):
         layers["candidates"]
+
+
+def test_a_csv_in_degrees_declared_in_metres_gets_one_hint(tmp_path: Path):
+    path = tmp_path / "v.csv"
+    path.write_text("village_id,name,population,lon,lat\nV1,a,10,127.1,41.8\nV2,b,5,127.2,41.9\n", encoding="utf-8")
+    with pytest.raises(LayerError) as info:
+        read_layer(LayerSource(path=path, crs="EPSG:32652"), "villages")
+    (p,) = info.value.problems
+    assert p.column == "geometry"
+    assert "look like longitude/latitude degrees; declare crs = 'EPSG:4326'" in p.message
+
+
+def _with_project_lines(project: Path, text: str) -> Path:
+    body = project.read_text(encoding="utf-8")
+    section = text.partition("\n")[0]
+    if section in body:
+        body = body.replace(section + "\n", text + "\n")
+    else:
+        body += "\n" + text + "\n"
+    project.write_text(body, encoding="utf-8")
+    return project
+
+
+@pytest.mark.parametrize(
+    ("crs", "match"),
+    [
+        ("EPSG:3857", r"`metric_crs` = 'EPSG:3857': its scale error over the admin areas is 3[45]\.\d%; expected at "),
+        ("EPSG:32601", r"`metric_crs` = 'EPSG:32601': its scale error over the admin areas is \d+\.\d%"),
+    ],
+)
+def test_a_metric_crs_that_distorts_distances_over_the_region_is_refused(tiny_project: Path, crs: str, match: str):
+    _with_project_lines(tiny_project, f'[project]\nmetric_crs = "{crs}"')
+    with pytest.raises(LayerError, match=match) as info:
+        load_layers(load_project(tiny_project))
+    (p,) = info.value.problems
+    assert (p.layer, p.column, p.file) == ("project", "metric_crs", str(tiny_project))
+    assert "e.g. EPSG:32652, the UTM zone coverplan picks" in p.message
+
+
+def test_a_fitting_metric_crs_is_used(tiny_project: Path):
+    _with_project_lines(tiny_project, '[project]\nmetric_crs = "EPSG:4586"')  # CGCS2000 / 3-degree GK CM 126E
+    layers = load_layers(load_project(tiny_project))
+    assert layers.crs.to_epsg() == 4586
+    assert layers.warnings == ()
+
+
+def test_an_operator_without_sites_is_a_validation_warning(tiny_project: Path):
+    _with_project_lines(tiny_project, '[optimise]\noperator = "CUCC"')
+    layers = load_layers(load_project(tiny_project))
+    (w,) = layers.warnings
+    assert (w.layer, w.column, w.severity) == ("sites", "operator", "warning")
+    assert "no site is of `[optimise] operator` = 'CUCC' (operators: ['CMCC', 'CTCC'])" in w.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -11,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from gis.errors import OutputError
 from gis.outdir import (
     MARKER,
     OutputBusyError,
     OutputExistsError,
     OutputRefusedError,
     check_output_dir,
+    record_written,
     remove_own,
     staged_output,
 )
@@ -160,9 +163,10 @@ def test_the_lock_holds_across_processes_and_a_killed_run_leaves_nothing_behind(
     out = tmp_path / "out"
     script = textwrap.dedent(f"""
         import os, sys, time
-        from gis.outdir import staged_output
+        from gis.outdir import record_written, staged_output
         with staged_output({str(out)!r}, overwrite=False) as tmp:
             (tmp / "half.txt").write_text("x")
+            record_written(tmp, [tmp / "half.txt"])  # a stage finished: its files are known to be coverplan's
             print("ready", flush=True)
             time.sleep(60)
     """)
@@ -183,3 +187,121 @@ def test_the_lock_holds_across_processes_and_a_killed_run_leaves_nothing_behind(
     assert (out / "summary.json").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.partial-")]
     assert os.listdir(tmp_path) == ["out"]
+
+
+def test_overwrite_refuses_files_changed_since_coverplan_wrote_them(tmp_path: Path):
+    out = tmp_path / "out"
+    _write_run(out, text="first")
+    listed = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    assert set(listed["stats"]) == {"summary.json", "sub/a.csv"}
+    assert listed["stats"]["summary.json"]["size"] == 5
+    # an edit of the same size (a ledger updated in place, a report annotated): refused, nothing removed
+    (out / "summary.json").write_text("FIRST", encoding="utf-8")
+    with pytest.raises(OutputRefusedError, match=r"1 file\(s\) changed since coverplan wrote them \(summary.json") as e:
+        _write_run(out, overwrite=True, text="second")
+    assert "[ledger] path" in str(e.value)
+    assert (out / "summary.json").read_text(encoding="utf-8") == "FIRST"
+    assert (out / "sub" / "a.csv").exists()
+    with pytest.raises(OutputRefusedError, match="changed since"):
+        remove_own(out)
+    assert (out / "summary.json").exists()
+
+
+def test_overwrite_replaces_touched_but_unchanged_files(tmp_path: Path):
+    out = tmp_path / "out"
+    _write_run(out, text="first")
+    os.utime(out / "summary.json", ns=(1, 1))  # a copy that kept the bytes but not the time: same SHA-256
+    _write_run(out, overwrite=True, text="second")
+    assert (out / "summary.json").read_text(encoding="utf-8") == "second"
+
+
+def test_a_listed_file_that_became_a_folder_or_a_link_is_refused(tmp_path: Path):
+    out = tmp_path / "out"
+    _write_run(out)
+    (out / "summary.json").unlink()
+    (out / "summary.json").mkdir()
+    with pytest.raises(OutputRefusedError, match=r"summary.json \(is now a folder\)"):
+        _write_run(out, overwrite=True)
+    (out / "summary.json").rmdir()
+    (out / "summary.json").symlink_to(tmp_path)
+    with pytest.raises(OutputRefusedError, match=r"summary.json \(is now a symbolic link\)"):
+        _write_run(out, overwrite=True)
+
+
+def test_an_old_marker_without_records_counts_files_modified_after_it(tmp_path: Path):
+    out = tmp_path / "out"
+    _write_run(out, text="first")
+    marker = out / MARKER
+    marker.write_text(json.dumps({"written_by": "coverplan", "files": ["summary.json", "sub/a.csv"]}), "utf-8")
+    t = marker.stat().st_mtime_ns
+    for f in ("summary.json", "sub/a.csv"):
+        os.utime(out / f, ns=(t - 10**9, t - 10**9))
+    _write_run(out, overwrite=True, text="second")  # untouched since the marker: replaced
+    marker.write_text(json.dumps({"written_by": "coverplan", "files": ["summary.json", "sub/a.csv"]}), "utf-8")
+    t = marker.stat().st_mtime_ns
+    os.utime(out / "sub" / "a.csv", ns=(t - 10**9, t - 10**9))
+    os.utime(out / "summary.json", ns=(t + 10**9, t + 10**9))
+    with pytest.raises(OutputRefusedError, match=r"summary.json \(was modified after coverplan wrote it\)"):
+        _write_run(out, overwrite=True, text="third")
+    assert (out / "summary.json").read_text(encoding="utf-8") == "second"
+
+
+def test_a_stale_temporary_folder_keeps_what_its_marker_does_not_list(tmp_path: Path, caplog):
+    out = tmp_path / "out"
+    stale = tmp_path / ".out.partial-abc"
+    stale.mkdir()
+    (stale / MARKER).write_text(json.dumps({"written_by": "coverplan", "files": []}), encoding="utf-8")
+    (stale / "ours.csv").write_text("x", encoding="utf-8")
+    record_written(stale, [stale / "ours.csv"])
+    (stale / "mine.docx").write_text("keep me", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="gis.outdir"):
+        _write_run(out)
+    assert (stale / "mine.docx").read_text(encoding="utf-8") == "keep me"
+    assert not (stale / "ours.csv").exists()
+    assert f"left {stale}" in caplog.text
+    assert "mine.docx" in caplog.text
+
+
+def test_the_output_folder_gets_the_mode_of_a_plain_folder(tmp_path: Path):
+    old = os.umask(0o027)
+    try:
+        _write_run(tmp_path / "out")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o750
+
+
+@pytest.mark.parametrize(
+    ("where", "match"),
+    [
+        ("file_in_path", r"is a file, not a folder; expected a path of folders"),
+        ("long_name", r"is 300 bytes long; expected at most"),
+        ("proc", r"cannot write the output folder `/proc/coverplan-x"),
+    ],
+)
+def test_an_out_that_can_never_be_a_folder_is_an_output_error(tmp_path: Path, where: str, match: str):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "file.csv").write_text("x", encoding="utf-8")
+    out = {
+        "file_in_path": tmp_path / "base" / "file.csv" / "sub",
+        "long_name": tmp_path / ("x" * 300),
+        "proc": Path("/proc/coverplan-x"),
+    }[where]
+    with pytest.raises(OutputRefusedError, match=match):
+        _write_run(out)
+    assert sorted(p.name for p in (tmp_path / "base").iterdir()) == ["file.csv"]
+
+
+def test_disk_full_while_writing_is_an_output_error_and_nothing_is_written(tmp_path: Path):
+    out = tmp_path / "out"
+    _write_run(out, text="earlier")
+
+    def write_until_full() -> None:
+        with staged_output(out, overwrite=True) as tmp:
+            (tmp / "layers.gpkg").write_bytes(b"half")
+            raise OSError(errno.ENOSPC, "No space left on device", str(tmp / "coverage.gpkg"))
+
+    with pytest.raises(OutputError, match=r"no space left on device writing .*coverage.gpkg; nothing written"):
+        write_until_full()
+    assert (out / "summary.json").read_text(encoding="utf-8") == "earlier"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,54 @@ def test_map_section_is_read(tmp_path):
     p = load_project(_write(tmp_path, '[map]\nbasemap = "tianditu"\ntianditu_key = "abc12345"\noffline = true\n'))
     assert (p.map.basemap, p.map.tianditu_key, p.map.offline) == ("tianditu", "abc12345", True)
     assert load_project(_write(tmp_path, "")).map.offline is False
+
+
+def test_a_byte_order_mark_is_skipped(tmp_path):
+    path = _write(tmp_path, '[project]\nname = "临江"\n')
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_project(path).name == "临江"
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            '[project]\nmetric_crs = "EPSG:2263"\n',
+            r"`metric_crs` = 'EPSG:2263' has axes in \['US survey foot'\]; expected",
+        ),
+        ('[project]\nmetric_crs = "+proj=utm +zone=52 +units=km"\n', r"has axes in \['kilometre'\]; expected metres"),
+        ('[project]\nmetric_crs = "EPSG:4326"\n', r"`metric_crs` = 'EPSG:4326' is not projected"),
+        ("[optimise]\nfibre_rounds = 1e300\n", r"`fibre_rounds` = 1e\+300 is out of range; expected a whole number"),
+        ("[optimise]\nfibre_rounds = 1" + "0" * 300 + "\n", r"`fibre_rounds` = an integer of 301 digits; expected"),
+        (
+            '[project]\nname = "a\\uffffb"\n',
+            r"`name` = 'a\\uffffb' holds noncharacter or unassigned character\(s\) U\+FFFF",
+        ),
+        ('[project]\nname = "a\\ufdd0"\n', r"U\+FDD0"),
+    ],
+)
+def test_more_bad_values_name_the_key(tmp_path, text, match):
+    with pytest.raises(ProjectError, match=match):
+        load_project(_write(tmp_path, text))
+
+
+def test_a_deeply_nested_project_file_is_refused(tmp_path):
+    path = _write(tmp_path, "x = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ProjectError, match="nested too deeply"):
+        load_project(path)
+
+
+def test_symlink_loops_and_pipes_are_refused(tmp_path):
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop)
+    with pytest.raises(ProjectError, match="symbolic link loop"):
+        load_project(loop)
+    (tmp_path / "v.gpkg").symlink_to(tmp_path / "v.gpkg")
+    path = tmp_path / "project.toml"
+    path.write_text('[layers]\nvillages = "v.gpkg"\nschools = "a"\nsites = "a"\nadmin = "a"\n', encoding="utf-8")
+    with pytest.raises(ProjectError, match=r"\[layers.villages\] `path` `.*v.gpkg` is a symbolic link loop"):
+        load_project(path)
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ProjectError, match=r"is a named pipe \(FIFO\); expected a regular file"):
+        load_project(fifo)

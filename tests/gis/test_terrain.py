@@ -112,8 +112,13 @@ def test_coverage_problems(tiny_dem_path: Path):
 def test_unreadable_and_crs_less_dem(tmp_path: Path):
     bad = tmp_path / "x.tif"
     bad.write_bytes(b"not a tiff")
-    with pytest.raises(TerrainError, match="cannot read DEM"):
+    with pytest.raises(TerrainError, match="DEM is not a GeoTIFF: the file is a file of an unknown format"):
         open_dem(bad)
+    whole = _dem_file(tmp_path, tiny_heights() + 100.0, name="whole.tif").read_bytes()
+    bad.write_bytes(whole[: len(whole) // 2])  # cut short: GDAL's own reason follows rasterio's "Read failed"
+    with pytest.raises(TerrainError, match=r"cannot read DEM: .*band 1: IReadBlock failed.*TIFF") as err:
+        open_dem(bad)
+    assert "See previous exception" not in str(err.value)
 
     with rasterio.open(
         tmp_path / "nocrs.tif",

@@ -1,3 +1,5 @@
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -196,3 +198,70 @@ def test_non_numeric_band(value):
     sites.loc[0, "band_mhz"] = value
     probs = problems_of(sites, "sites")
     assert [p.column for p in probs] == ["band_mhz"]
+
+
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [
+        ("石河\uffff村", "noncharacter or unassigned character(s) U+FFFF"),
+        ("\ufffe", "noncharacter or unassigned character(s) U+FFFE"),
+        ("a\udcffb", "surrogate character(s) U+DCFF"),
+        ("a\U000e0080", "noncharacter or unassigned character(s) U+E0080"),
+    ],
+)
+def test_noncharacters_surrogates_and_unassigned_code_points_are_refused(name, what):
+    v = tiny_layers()["villages"]
+    v["name"] = v["name"].astype(object)  # an arrow string column cannot even hold a surrogate
+    v.loc[2, "name"] = name
+    (p,) = problems_of(v, "villages")
+    assert (p.row, p.row_id, p.column) == (3, "village_id=V3", "name")
+    assert what in p.message
+    v = tiny_layers()["villages"].assign(note=pd.Series(["a", "b", "c", "d", name], dtype=object))  # extra column
+    (p,) = problems_of(v, "villages")
+    assert (p.row, p.column) == (5, "note")
+
+
+def test_private_use_characters_are_ordinary_text():
+    v = tiny_layers()["villages"]
+    v.loc[0, "name"] = "\ue000村"  # a private-use character: legal in XML, shown by local fonts
+    assert problems_of(v, "villages") == []
+
+
+def test_an_empty_is_poor_cell_is_refused_when_the_column_is_given():
+    v = tiny_layers()["villages"]
+    v["is_poor"] = pd.Series([True, None, False, "", True], dtype=object)
+    problems = problems_of(v, "villages")
+    assert [(p.row, p.row_id, p.column) for p in problems] == [
+        (2, "village_id=V2", "is_poor"),
+        (4, "village_id=V4", "is_poor"),
+    ]
+    assert "is empty; expected true/false (also 1/0, yes/no, 是/否) in every row when the column is given" in (
+        problems[0].message
+    )
+    assert problems_of(tiny_layers()["villages"].drop(columns="is_poor"), "villages") == []
+
+
+def test_an_empty_school_access_is_unknown_not_an_error():
+    s = tiny_layers()["schools"]
+    s["access"] = pd.Series(["fibre", None, ""], dtype=object)
+    cleaned, problems = validate_frame(s, "schools")
+    assert problems == []
+    assert cleaned["access"].tolist() == ["fibre", None, None]
+
+
+@pytest.mark.parametrize(
+    ("layer", "column", "value"),
+    [
+        ("schools", "students", "99999999999999999999999"),
+        ("villages", "population", 2**63 - 1),
+        ("villages", "households", -(2**63)),
+    ],
+)
+def test_integers_beyond_int64_are_range_errors(layer, column, value):
+    frame = tiny_layers()[layer]
+    if isinstance(value, str):
+        frame[column] = frame[column].astype(object)
+    frame.loc[frame.index[1], column] = value
+    (p,) = problems_of(frame, layer)
+    assert (p.row, p.column) == (2, column)
+    assert re.search(r"(out of range|is negative); expected an integer >= 0", p.message)

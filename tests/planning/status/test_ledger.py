@@ -464,3 +464,100 @@ def test_reconcile_reads_gbk_and_refuses_broken_counts(
         assert expected in res.output
         assert str(counts) in res.output
         assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("bad", ["lost", None])
+def test_a_row_with_an_unknown_or_null_status_is_named_by_show_and_update(ledger: Path, tmp_path: Path, bad) -> None:
+    con = sqlite3.connect(ledger)
+    con.execute("UPDATE ledger SET status = ? WHERE id = 'schools:S2'", (bad,))
+    con.commit()
+    con.close()
+    with pytest.raises(LedgerError, match="1 row") as info:
+        read_ledger(ledger)
+    (p,) = info.value.problems
+    assert (p.file, p.row, p.row_id, p.column) == (str(ledger), 4, "schools:S2", "status")
+    assert (f"status {bad!r} is not a ledger status" if bad else "status is empty (NULL)") in p.message
+    before = digest_raw(ledger)
+    updates = tmp_path / "u.csv"
+    updates.write_text("id,status,date\nS1,planned,2026-02-01\n", encoding="utf-8")
+    runner = CliRunner()
+    for args in (
+        ["show", str(ledger)],
+        ["update", str(ledger), str(updates)],
+        ["show", str(ledger), "--at", "2026-02-01"],
+    ):
+        res = runner.invoke(cli, ["ledger", *args])
+        assert res.exit_code == 2, (args, res.output)
+        assert "schools:S2" in res.output
+        assert "Traceback" not in res.output
+    assert digest_raw(ledger) == before
+
+
+def digest_raw(path: Path) -> list:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("SELECT id, status, note FROM ledger ORDER BY id").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("note", ["批次\x00一", "esc\x1b[31m", "bad\uffff"])
+def test_control_characters_in_an_update_are_refused(ledger: Path, note: str) -> None:
+    before = digest(ledger)
+    with pytest.raises(LedgerError) as info:
+        apply_updates(ledger, upd(("S1", "planned", "2026-02-01", note)))
+    (p,) = info.value.problems
+    assert (p.row, p.row_id, p.column) == (1, "S1", "note")
+    assert "expected printable text" in p.message
+    assert digest(ledger) == before
+
+
+def test_an_update_row_with_missing_fields_says_empty(ledger: Path, tmp_path: Path) -> None:
+    f = tmp_path / "u.csv"
+    f.write_text("id,status,date,note\nS1,planned\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["ledger", "update", str(ledger), str(f)])
+    assert res.exit_code == 2, res.output
+    assert "column `date`: is empty; expected YYYY-MM-DD" in res.output
+    assert "nan" not in res.output
+
+
+def test_show_of_a_folder_says_it_is_a_folder_and_a_pipe_never_hangs(ledger: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli, ["ledger", "show", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "is a directory; expected a ledger .gpkg file" in res.output
+    fifo = tmp_path / "updates.csv"
+    os.mkfifo(fifo)
+    for args in (["update", str(ledger), str(fifo)], ["reconcile", str(ledger), str(fifo)]):
+        res = CliRunner().invoke(cli, ["ledger", *args])
+        assert res.exit_code == 2, res.output
+        assert "is a named pipe (FIFO); expected a regular file" in res.output
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [("1e300", "`1e300` is not a count"), ("100000000000000000000000", "is not a count"), ("1000001", "not a count")],
+)
+def test_reconcile_refuses_counts_beyond_any_province(ledger: Path, tmp_path: Path, count: str, shown: str) -> None:
+    counts = tmp_path / "counts.csv"
+    counts.write_text(f"city,county,unconnected_schools\n白山,临江,{count}\n白山,抚松,3\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["ledger", "reconcile", str(ledger), str(counts)])
+    assert res.exit_code == 2, res.output
+    assert shown in res.output
+    assert "expected a whole number from 0 to 1,000,000" in res.output
+    assert "nothing was applied" not in res.output
+    assert "total:" not in res.output  # refused: no overflowed negative total printed
+
+
+def test_reconcile_names_short_rows_and_duplicate_units(ledger: Path, tmp_path: Path) -> None:
+    counts = tmp_path / "counts.csv"
+    counts.write_text("city,county,unconnected_schools\n白山,临江\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["ledger", "reconcile", str(ledger), str(counts)])
+    assert res.exit_code == 2, res.output
+    assert "column `unconnected_schools`: is empty" in res.output
+    counts.write_text("city,county,unconnected_schools\n,,3\n白山,临江,1\n,,4\n", encoding="utf-8")
+    with pytest.raises(LedgerError) as info:
+        read_official_counts(counts)
+    assert [(p.row, p.column) for p in info.value.problems] == [(1, "county"), (3, "county")]
+    counts.write_text("city,county,unconnected_schools\n白山,临江,3\n白山,抚松,1\n白山,临江市,4\n", encoding="utf-8")
+    with pytest.raises(LedgerError, match=r"counties appear twice \(`临江` in rows 1, 3\)"):
+        read_official_counts(counts)
