@@ -54,6 +54,9 @@ BASEMAPS: tuple[str, ...] = ("amap", "tianditu", "osm", "none")
 #: What counts as a village with broadband (``[targets] broadband``) and where FWA counts for the outlet target.
 BROADBAND_DEFINITIONS: tuple[str, ...] = ("fibre_or_4g", "fibre")
 FWA_OUTLET: tuple[str, ...] = ("teaching_points", "all", "none")
+#: What the optimiser minimises in target mode (``[economics] objective``); how a school's line is rented.
+OBJECTIVES: tuple[str, ...] = ("lifecycle", "capex", "subsidy")
+SCHOOL_LINES: tuple[str, ...] = ("broadband", "leased_line")
 #: Schools' fixed-wireless CPE (planning.radio.coverage): outdoor (on the roof) or indoor (building entry loss).
 SCHOOL_CPE: tuple[str, ...] = ("outdoor", "indoor")
 TECH_CHOICES: tuple[str, ...] = ("4g", "5g")
@@ -65,6 +68,8 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "basemap": BASEMAPS,
     "broadband": BROADBAND_DEFINITIONS,
     "fwa_outlet": FWA_OUTLET,
+    "objective": OBJECTIVES,
+    "school_line": SCHOOL_LINES,
     "school_cpe": SCHOOL_CPE,
     "tech": TECH_CHOICES,
     "hubs": HUB_RULES,
@@ -441,6 +446,16 @@ class CostSettings:
     ``fibre_line_upgrade_cny`` is the one-off cost of a faster tier on a school's existing fibre line: no
     construction (the GPON/XG-PON port and the ONT already carry 100 Mbps and more), so 0 by default; the dearer
     tariff is a yearly cost.
+
+    Running costs and the split of capex (:mod:`planning.plan.economics`; README, "Lifecycle cost and funding",
+    gives every default's source): ``ran_equipment_cny`` is the radio equipment within ``new_site_cny`` (renewed
+    every ``[economics] equipment_life_years``; the rest is the tower and civil works), ``grid_connection_cny`` a
+    new site's power line (市电引入); a share of another operator's tower pays China Tower's lease
+    ``tower_lease_cny_per_year`` less ``tower_share_discount``; every site pays electricity (``site_power_*_kw``
+    around the clock at ``electricity_cny_per_kwh``) and maintenance (``maintenance_share_per_year`` of its capex,
+    fibre ``fibre_maintenance_share_per_year``); a microwave hop its frequency fee; a school its line at the
+    outlet target (``school_line``: ``broadband`` at ``broadband_cny_per_mbps_month`` or ``leased_line`` at
+    ``leased_line_cny_per_mbps_month``).
     """
 
     fibre_aerial_cny_per_km: float = _num(15_000.0, 0.0, _MAX_CNY, unit="CNY/km")
@@ -455,6 +470,65 @@ class CostSettings:
     fibre_line_upgrade_cny: float = _num(0.0, 0.0, _MAX_CNY, unit="CNY")
     relay_tower_cny: float = _num(200_000.0, 0.0, _MAX_CNY, unit="CNY")
     relay_lease_cny: float = _num(30_000.0, 0.0, _MAX_CNY, unit="CNY")
+    # running costs (README, "Lifecycle cost and funding")
+    ran_equipment_cny: float = _num(150_000.0, 0.0, _MAX_CNY, unit="CNY")
+    grid_connection_cny: float = _num(50_000.0, 0.0, _MAX_CNY, unit="CNY")
+    tower_lease_cny_per_year: float = _num(30_000.0, 0.0, _MAX_CNY, unit="CNY/year")
+    tower_share_discount: float = _num(0.30, 0.0, 1.0)
+    electricity_cny_per_kwh: float = _num(0.65, 0.0, 100.0, unit="CNY/kWh")
+    site_power_4g_kw: float = _num(1.2, 0.0, 100.0, unit="kW")
+    site_power_5g_kw: float = _num(3.5, 0.0, 100.0, unit="kW")
+    maintenance_share_per_year: float = _num(0.03, 0.0, 1.0)
+    fibre_maintenance_share_per_year: float = _num(0.01, 0.0, 1.0)
+    microwave_fee_cny_per_year: float = _num(3_000.0, 0.0, _MAX_CNY, unit="CNY/year")
+    school_line: str = "broadband"
+    broadband_cny_per_mbps_month: float = _num(0.24, 0.0, 1e6, unit="CNY/Mbps/month")
+    leased_line_cny_per_mbps_month: float = _num(5.75, 0.0, 1e6, unit="CNY/Mbps/month")
+
+
+@dataclass(frozen=True)
+class EconomicsSettings:
+    """Lifecycle cost (:mod:`planning.plan.economics`).
+
+    Attributes
+    ----------
+    horizon_years : int
+        Years of opex counted (and of equipment renewal), 10.
+    discount_rate : float
+        Yearly discount rate, 0.08 (the social discount rate of 国家发展改革委、建设部《建设项目经济评价方法与参数》
+        第三版, 2006).
+    equipment_life_years : int
+        Life of radio equipment, terminals and microwave radios before renewal, 8 (Chinese operators depreciate
+        network equipment over 5-10 years).
+    objective : {"lifecycle", "capex", "subsidy"}
+        What target mode minimises: the present value of capex and opex over the horizon (default), capex alone,
+        or the central subsidy (the eligible capex x ``[funding] central_share``).
+    """
+
+    horizon_years: int = _num(10, 1, 100, integer=True, unit="years")
+    discount_rate: float = _num(0.08, 0.0, 1.0)
+    equipment_life_years: int = _num(8, 1, 100, integer=True, unit="years")
+    objective: str = "lifecycle"
+
+
+@dataclass(frozen=True)
+class FundingSettings:
+    """Who pays the capex (:func:`planning.plan.economics.funding_split`): "中央资金引导、地方协调支持、企业为主推进".
+
+    Attributes
+    ----------
+    central_share : float
+        Central finance's share of the eligible investment, 0.30 (unified at 30 % from the 2018 4G pilots; earlier
+        batches had 15/20/30/35 % for east/central/west/autonomous regions; domain review §3.5).
+    central_share_by_batch : list of float
+        Per batch (1, 2, ...) a rate that replaces ``central_share`` (empty: none).
+    local_share : float
+        The province's or county's share of the eligible investment, 0.
+    """
+
+    central_share: float = _num(0.30, 0.0, 1.0)
+    central_share_by_batch: tuple[float, ...] = _num((), 0.0, 1.0)
+    local_share: float = _num(0.0, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -621,6 +695,8 @@ class Project:
     ledger: Path | None = None
     radio: RadioSettings = field(default_factory=RadioSettings)
     costs: CostSettings = field(default_factory=CostSettings)
+    economics: EconomicsSettings = field(default_factory=EconomicsSettings)
+    funding: FundingSettings = field(default_factory=FundingSettings)
     targets: TargetSettings = field(default_factory=TargetSettings)
     fibre: FibreSettings = field(default_factory=FibreSettings)
     optimise: OptimiseSettings = field(default_factory=OptimiseSettings)
@@ -821,7 +897,8 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
     doc = _read_toml(path)
     _unknown(
         doc,
-        {"project", "layers", "terrain", "ledger", "radio", "costs", "targets", "fibre", "optimise", "map"},
+        {"project", "layers", "terrain", "ledger", "radio", "costs", "economics", "funding", "targets", "fibre"}
+        | {"optimise", "map"},
         where="top level",
         path=path,
     )
@@ -831,25 +908,7 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
             msg = f"{path}: `{section}` = {value!r}; expected a [{section}] table"
             raise ProjectError(msg)
     meta = doc.get("project", {})
-    _unknown(meta, {"name", "language", "coordinates", "metric_crs"}, where="project", path=path)
-    language = meta.get("language", "zh")
-    if language not in get_args(Language):
-        msg = f"{path}: [project] `language` = {language!r}; expected 'zh' or 'en'"
-        raise ProjectError(msg)
-    coordinates = meta.get("coordinates", "wgs84")
-    if coordinates not in ("wgs84", "gcj02"):
-        msg = f"{path}: [project] `coordinates` = {coordinates!r}; expected 'wgs84' or 'gcj02'"
-        raise ProjectError(msg)
-    metric_crs = meta.get("metric_crs")
-    if metric_crs is not None:
-        try:
-            crs = parse_crs(metric_crs, what="project.metric_crs")
-        except ValueError as exc:
-            raise ProjectError(f"{path}: {exc}") from exc
-        why = metric_units_problem(crs)
-        if why:
-            msg = f"{path}: [project] `metric_crs` = {metric_crs!r} {why}"
-            raise ProjectError(msg)
+    language, coordinates, metric_crs = _project_meta(meta, path=path)
 
     raw_layers = doc.get("layers", {})
     _unknown(raw_layers, set(LAYER_NAMES), where="layers", path=path)
@@ -883,11 +942,37 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
         ledger=ledger,
         radio=_radio_section(doc.get("radio", {}), path=path),
         costs=_number_section(CostSettings, doc.get("costs", {}), where="costs", path=path),
+        economics=_number_section(EconomicsSettings, doc.get("economics", {}), where="economics", path=path),
+        funding=_funding_section(doc.get("funding", {}), path=path),
         targets=_number_section(TargetSettings, doc.get("targets", {}), where="targets", path=path),
         fibre=_number_section(FibreSettings, doc.get("fibre", {}), where="fibre", path=path),
         optimise=_number_section(OptimiseSettings, doc.get("optimise", {}), where="optimise", path=path),
         map=_map_section(doc.get("map", {}), path=path),
     )
+
+
+def _project_meta(meta: Mapping[str, Any], *, path: Path) -> tuple[Any, Any, Any]:
+    """[project]: (language, coordinates, metric_crs), each checked."""
+    _unknown(meta, {"name", "language", "coordinates", "metric_crs"}, where="project", path=path)
+    language = meta.get("language", "zh")
+    if language not in get_args(Language):
+        msg = f"{path}: [project] `language` = {language!r}; expected 'zh' or 'en'"
+        raise ProjectError(msg)
+    coordinates = meta.get("coordinates", "wgs84")
+    if coordinates not in ("wgs84", "gcj02"):
+        msg = f"{path}: [project] `coordinates` = {coordinates!r}; expected 'wgs84' or 'gcj02'"
+        raise ProjectError(msg)
+    metric_crs = meta.get("metric_crs")
+    if metric_crs is not None:
+        try:
+            crs = parse_crs(metric_crs, what="project.metric_crs")
+        except ValueError as exc:
+            raise ProjectError(f"{path}: {exc}") from exc
+        why = metric_units_problem(crs)
+        if why:
+            msg = f"{path}: [project] `metric_crs` = {metric_crs!r} {why}"
+            raise ProjectError(msg)
+    return language, coordinates, metric_crs
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -907,6 +992,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         msg = f"{path}: cannot be read ({exc.strerror or exc})"
         raise ProjectError(msg) from exc
+
+
+def _funding_section(table: Mapping[str, Any], *, path: Path) -> FundingSettings:
+    """[funding], checked: the central and local shares of any batch add up to at most 1."""
+    funding = _number_section(FundingSettings, table, where="funding", path=path)
+    worst = max([funding.central_share, *funding.central_share_by_batch])
+    if worst + funding.local_share > 1.0 + 1e-12:
+        msg = (
+            f"{path}: [funding] central share {worst:g} and `local_share` = {funding.local_share:g} add up to more "
+            "than 1; expected at most the whole investment"
+        )
+        raise ProjectError(msg)
+    return funding
 
 
 def _file_section(doc: Mapping[str, Any], section: str, *, path: Path, what: str) -> Path | None:

@@ -20,7 +20,7 @@ Candidates:
   point (``candidates`` layer, ``kind = new_site``), at each unserved village (``village``) and at the highest DEM
   point within 3 km of unserved demand (``high_point``), with the cheapest backhaul of fibre, microwave (a clear path
   on the DEM to a hub with fibre, directly or through one relay: :mod:`planning.radio.backhaul`) and satellite
-  (terminal + 5 years of fees, ``satellite_backhaul_mbps``); serves villages where the link meets the coverage
+  (the terminal; its fee is opex; ``satellite_backhaul_mbps``); serves villages where the link meets the coverage
   criteria (downlink and uplink at the edge location probability, SINR) and schools where its fixed-wireless
   **busy-hour** rate reaches the school's demand.
 * ``upgrade_5g``: 5G added to an existing 4G site (or a given ``upgrade`` candidate), one candidate per NR band the
@@ -31,8 +31,8 @@ Candidates:
   band) equipment on a tower outside its RAN group (one per tower location, at the tower's height, none where the
   planner already has a site within 50 m); cost ``share_site_cny`` plus backhaul: nothing more where the tower has
   fibre, otherwise the cheapest of fibre, microwave and satellite as for a new site.
-* ``satellite``: a direct satellite connection of a school without one (terminal + 5 years of the school plan's
-  fee); serves its connection, and its outlet only where ``[targets] satellite_outlet`` allows and
+* ``satellite``: a direct satellite connection of a school without one (capex: the terminal; the school plan's
+  yearly fee is opex); serves its connection, and its outlet only where ``[targets] satellite_outlet`` allows and
   ``[optimise] satellite_school_mbps`` reaches the target.
 * ``line_upgrade``: a faster tier on a school's existing fibre line (``[costs] fibre_line_upgrade_cny``); serves the
   outlet of a school that reports fibre below the target.
@@ -60,8 +60,9 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from gis.errors import LayerError
-from gis.project import CostSettings, OptimiseSettings, RadioSettings, TargetSettings
+from gis.project import CostSettings, EconomicsSettings, OptimiseSettings, RadioSettings, TargetSettings
 from gis.terrain import Dem, sample_heights
+from planning.plan.economics import backhaul_lifecycle, intervention_costs
 from planning.radio.backhaul import Endpoints, backhaul_hubs, plan_backhaul, plan_backhaul_empty, relay_points
 from planning.radio.capacity import cell_load, sustained_rate_mbps
 from planning.radio.coverage import (
@@ -84,7 +85,6 @@ from planning.radio.operators import operator_rule, same_ran
 
 logger = logging.getLogger(__name__)
 
-SATELLITE_YEARS = 5
 #: Sites closer than this are one tower.
 SAME_TOWER_M = 50.0
 SITE_COLUMNS = [
@@ -558,14 +558,18 @@ def site_costs(
     dem: Dem | None = None,
     operator: str = "",
     fibre_nodes: gpd.GeoDataFrame | None = None,
+    econ: EconomicsSettings | None = None,
 ) -> pd.DataFrame:
-    """Capex per site candidate: equipment plus the cheapest backhaul (fibre, microwave, or satellite).
+    """Capex per site candidate: equipment (a new site with its power line, ``grid_connection_cny``) plus the
+    backhaul: the terrestrial link (fibre or microwave) that is cheapest over its life
+    (:func:`planning.plan.economics.backhaul_lifecycle`, ``econ``: default settings), satellite only where there
+    is none.
 
     A 5G upgrade keeps its site's backhaul; equipment on a shared tower with fibre uses that fibre. Microwave is a
     clear path on the DEM (:func:`planning.radio.backhaul.plan_backhaul`): one hop (``microwave_hop_cny``) to a
     hub with fibre (:func:`planning.radio.backhaul.backhaul_hubs`: the planner's RAN group's fibre sites by
     default, and ``fibre_nodes``), or two through a relay on an existing tower (+ ``relay_lease_cny``) or a high
-    point (+ ``relay_tower_cny``). Satellite: terminal and 5 years of fees, ``satellite_backhaul_mbps``.
+    point (+ ``relay_tower_cny``). Satellite: the terminal (its yearly fee is opex), ``satellite_backhaul_mbps``.
 
     Returns
     -------
@@ -580,7 +584,8 @@ def site_costs(
     n = len(cands)
     kind = cands["kind"].to_numpy()
     shared = np.isin(kind, ["share", "share_5g"])
-    equip = np.select([kind == "upgrade_5g", shared], [costs.upgrade_5g_cny, costs.share_site_cny], costs.new_site_cny)
+    new_site = costs.new_site_cny + costs.grid_connection_cny
+    equip = np.select([kind == "upgrade_5g", shared], [costs.upgrade_5g_cny, costs.share_site_cny], new_site)
     given = cands["given_cost_cny"].to_numpy(dtype=float)
     equip = np.where(np.isfinite(given), given, equip)
     host = cands["host_backhaul"].fillna("").to_numpy() if "host_backhaul" in cands else np.full(n, "")
@@ -588,11 +593,18 @@ def site_costs(
     mw = _microwave(
         cands, ~existing, sites, radio=radio, costs=costs, dem=dem, operator=operator, fibre_nodes=fibre_nodes
     )
-    sat = costs.satellite_terminal_cny + SATELLITE_YEARS * costs.satellite_fee_cny_per_year
     fib = np.nan_to_num(np.asarray(fibre_cost_cny, dtype=float), nan=np.inf, posinf=np.inf)
-    options = np.column_stack([fib, mw["cost_cny"].to_numpy(dtype=float), np.full(n, sat)])
-    pick = np.argmin(options, axis=1)
-    back_cost = np.where(existing, 0.0, options[np.arange(n), pick])
+    mw_cny = mw["cost_cny"].to_numpy(dtype=float)
+    capex = np.column_stack([fib, mw_cny, np.full(n, costs.satellite_terminal_cny)])
+    pv = backhaul_lifecycle(
+        fib, mw_cny, mw["hops"].to_numpy(dtype=float), costs=costs, econ=econ or EconomicsSettings()
+    )
+    # the cheapest terrestrial link over its life (fibre, or a clear microwave path: a hop's radios and fee count);
+    # satellite (a few Mbps) only where neither exists, as operators plan a site's backhaul
+    terrestrial = np.isfinite(pv[:, :2]).any(axis=1)
+    pv[terrestrial, 2] = np.inf
+    pick = np.argmin(pv, axis=1)
+    back_cost = np.where(existing, 0.0, capex[np.arange(n), pick])
     back = np.where(existing, "existing", np.array(["fibre", "microwave", "satellite"])[pick])
     is_mw = back == "microwave"
     host_mbps = np.select(
@@ -664,6 +676,7 @@ def build_candidates(
     operator: str = "",
     satellite_school_mbps: float = 0.0,
     hosts: np.ndarray | None = None,
+    econ: EconomicsSettings | None = None,
 ) -> CandidateSet:
     """All candidates and the coverage matrix (demand row x candidate) for ``demands``.
 
@@ -689,7 +702,12 @@ def build_candidates(
         Downlink of a school satellite terminal (Mbps).
     hosts : ndarray of bool, optional
         Per site: may host an upgrade or a share (default all).
+    econ : EconomicsSettings, optional
+        Horizon, discount rate and renewal of the lifecycle cost (default settings): the candidates get
+        ``civil_cny``, ``renewed_cny``, ``opex_cny_per_year``, ``lc_alpha``, ``lc_beta``
+        (:func:`planning.plan.economics.intervention_costs`), and a site's backhaul is the cheapest over its life.
     """
+    econ = econ or EconomicsSettings()
     units = unit_table(demands)
     unit_pos = pd.Series(np.arange(len(units)), index=units["demand_id"].to_numpy())
     row_unit = unit_pos.reindex(demands["unit"].to_numpy()).to_numpy()
@@ -701,7 +719,7 @@ def build_candidates(
     cs = candidate_sites(units, sites, given, dem=dem, radio=radio, operator=operator, hosts=hosts)
     if len(cs):
         fcost = site_fibre_cost(cs) if site_fibre_cost is not None else np.full(len(cs), np.inf)
-        priced = site_costs(cs, fcost, sites, costs=costs, radio=radio, dem=dem, operator=operator)
+        priced = site_costs(cs, fcost, sites, costs=costs, radio=radio, dem=dem, operator=operator, econ=econ)
         cs = gpd.GeoDataFrame(
             pd.concat([cs.drop(columns=["given_cost_cny", "host_backhaul"]), priced], axis=1),
             geometry="geometry",
@@ -709,7 +727,14 @@ def build_candidates(
         )
         pairs = _radio_pairs(units, cs, existing, radio=radio, dem=dem, targets=targets)
         parts.append((cs, pairs))
-    return _candidate_set(demands, row_unit, parts)
+    cset = _candidate_set(demands, row_unit, parts)
+    money = intervention_costs(cset.candidates, costs=costs, econ=econ, school_outlet_mbps=targets.school_outlet_mbps)
+    cands = pd.concat([cset.candidates.drop(columns=money.columns, errors="ignore"), money], axis=1)
+    return CandidateSet(
+        demands=cset.demands,
+        candidates=gpd.GeoDataFrame(cands, geometry="geometry", crs=demands.crs),
+        coverage=cset.coverage,
+    )
 
 
 def _one_point_parts(
@@ -754,7 +779,7 @@ def _one_point_parts(
         )
     sch = np.flatnonzero(school & np.array(["connection" in n for n in needs_of]))
     if len(sch):
-        fee = costs.satellite_terminal_cny + SATELLITE_YEARS * costs.satellite_school_fee_cny_per_year
+        fee = costs.satellite_terminal_cny  # the capex: the school plan's yearly fee is opex
         at_target = targets.satellite_outlet and satellite_school_mbps >= targets.school_outlet_mbps
         serves = np.array([("connection", "outlet") if at_target else ("connection",)] * len(sch), dtype=object)
         parts.append(

@@ -432,6 +432,8 @@ def _better_start(
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """Use ``start`` (original candidate indices) as the incumbent when it fits the budget and the floors and
     covers more weight than the greedy answer."""
+    if status == "optimal":  # nothing left to decide after the reductions: the greedy answer is proven
+        return g_sel, best_sel, status
     pos = {c: k for k, c in enumerate(cols.tolist())}
     s_sel = np.array(sorted({pos[c] for c in np.asarray(start).tolist() if c in pos}), dtype=np.int64)
     covered = np.asarray(red[:, s_sel].sum(axis=1)).ravel() > 0 if len(s_sel) else np.zeros(red.shape[0], bool)

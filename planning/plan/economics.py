@@ -23,6 +23,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from gis.project import CostSettings, EconomicsSettings
+
 
 def annuity_factor(discount_rate: float, years: int) -> float:
     """Present value of 1 CNY paid at the end of each of ``years`` years at ``discount_rate``."""
@@ -103,3 +105,142 @@ def funding_split(
     central = np.where(ok, rate * capex, 0.0)
     local = np.where(ok, local_share * capex, 0.0)
     return pd.DataFrame({"central_cny": central, "local_cny": local, "operator_cny": capex - central - local})
+
+
+# ---------------------------------------------------------------- the interventions' costs
+
+
+#: Hours in a year (a site draws its power around the clock).
+HOURS_PER_YEAR = 8760.0
+
+
+def site_power_cny_per_year(tech: np.ndarray, costs: CostSettings) -> np.ndarray:
+    """A site's electricity per year: its average draw (``site_power_4g_kw`` / ``site_power_5g_kw``) around the
+    clock at ``electricity_cny_per_kwh``."""
+    kw = np.where(np.asarray(tech) == "5g", costs.site_power_5g_kw, costs.site_power_4g_kw)
+    return kw * HOURS_PER_YEAR * costs.electricity_cny_per_kwh
+
+
+def school_line_cny_per_year(mbps: float, costs: CostSettings) -> float:
+    """A school's line at ``mbps`` per year: broadband or a leased line (``school_line``) at the province's tariff
+    per Mbps and month."""
+    per = (
+        costs.broadband_cny_per_mbps_month if costs.school_line == "broadband" else costs.leased_line_cny_per_mbps_month
+    )
+    return float(mbps) * per * 12.0
+
+
+def backhaul_lifecycle(
+    fibre_cny: np.ndarray,
+    microwave_cny: np.ndarray,
+    microwave_hops: np.ndarray,
+    *,
+    costs: CostSettings,
+    econ: EconomicsSettings,
+) -> np.ndarray:
+    """Present value (CNY) of each backhaul option per site (columns fibre, microwave, satellite): fibre is civil
+    work (kept up at ``fibre_maintenance_share_per_year``); microwave radios are renewed and pay a frequency fee
+    per hop; a satellite terminal is renewed and pays its yearly fee. Infinite where an option does not exist."""
+    a = annuity_factor(econ.discount_rate, econ.horizon_years)
+    r = renewal_factor(econ.discount_rate, econ.horizon_years, econ.equipment_life_years)
+    m = costs.maintenance_share_per_year
+    fib = np.asarray(fibre_cny, dtype=float) * (1.0 + costs.fibre_maintenance_share_per_year * a)
+    mw_c = np.asarray(microwave_cny, dtype=float)
+    hops = np.nan_to_num(np.asarray(microwave_hops, dtype=float), nan=0.0)
+    mw = mw_c * (r + m * a) + hops * costs.microwave_fee_cny_per_year * a
+    sat_c = costs.satellite_terminal_cny
+    sat = np.full(len(fib), sat_c * (r + m * a) + costs.satellite_fee_cny_per_year * a)
+    return np.column_stack([fib, np.where(np.isfinite(mw_c), mw, np.inf), sat])
+
+
+def intervention_costs(
+    cands: pd.DataFrame, *, costs: CostSettings, econ: EconomicsSettings, school_outlet_mbps: float
+) -> pd.DataFrame:
+    """Capex split, opex and lifecycle of every candidate, as coefficients: lifecycle = ``lc_alpha`` x capex +
+    ``lc_beta`` (a fibre extension's capex is re-priced by the shared trenches; the others' is fixed, alpha 0).
+
+    Parameters
+    ----------
+    cands : DataFrame
+        Candidates with ``kind``, ``tech``, ``layer`` of the unit a one-point candidate serves (``source``:
+        ``layer:id``), ``equipment_cny``, ``backhaul``, ``backhaul_cny``, ``backhaul_hops``, ``cost_cny``.
+
+    Returns
+    -------
+    DataFrame
+        Same index: ``civil_cny`` (built once), ``renewed_cny`` (equipment renewed every
+        ``equipment_life_years``), ``opex_cny_per_year``, ``lc_alpha``, ``lc_beta``.
+    """
+    a = annuity_factor(econ.discount_rate, econ.horizon_years)
+    r = renewal_factor(econ.discount_rate, econ.horizon_years, econ.equipment_life_years)
+    m, fm = costs.maintenance_share_per_year, costs.fibre_maintenance_share_per_year
+    kind = cands["kind"].astype(str).to_numpy()
+    tech = cands["tech"].astype(str).to_numpy() if "tech" in cands else np.full(len(cands), "")
+    capex = cands["cost_cny"].to_numpy(dtype=float)
+    equip = cands["equipment_cny"].to_numpy(dtype=float) if "equipment_cny" in cands else np.zeros(len(cands))
+    back = cands["backhaul"].astype(str).to_numpy() if "backhaul" in cands else np.full(len(cands), "")
+    back_cny = np.nan_to_num(cands["backhaul_cny"].to_numpy(dtype=float)) if "backhaul_cny" in cands else 0.0
+    hops = np.nan_to_num(pd.to_numeric(cands.get("backhaul_hops", 0), errors="coerce")) * np.ones(len(cands))
+    school = cands["source"].astype(str).str.startswith("schools:").to_numpy() if "source" in cands else False
+    site = np.isin(kind, ["new_site", "upgrade_5g", "share", "share_5g"])
+    shared = np.isin(kind, ["share", "share_5g"])
+    line = school_line_cny_per_year(school_outlet_mbps, costs)
+    # capex split: a new site's tower and civil works (and its power line) are built once, its radios renewed
+    ran = np.where(kind == "new_site", np.minimum(costs.ran_equipment_cny, equip), equip)
+    back_civil = np.where(back == "fibre", back_cny, 0.0)
+    civil = np.select([kind == "fibre", site], [capex, equip - ran + back_civil], 0.0)
+    renewed = np.select([kind == "fibre", site], [0.0, ran + back_cny - back_civil], capex)
+    opex = np.zeros(len(cands))
+    opex += np.where(site, site_power_cny_per_year(tech, costs), 0.0)
+    opex += np.where(shared, costs.tower_lease_cny_per_year * (1.0 - costs.tower_share_discount), 0.0)
+    opex += np.where(back == "microwave", hops * costs.microwave_fee_cny_per_year, 0.0)
+    opex += np.where(back == "satellite", costs.satellite_fee_cny_per_year, 0.0)
+    opex += np.where(kind == "satellite", costs.satellite_school_fee_cny_per_year, 0.0)
+    opex += np.where(np.isin(kind, ["fibre", "line_upgrade"]) & school, line, 0.0)
+    opex_fixed = opex.copy()
+    fibre = kind == "fibre"
+    fibre_civil = np.where(fibre, civil, back_civil)
+    opex += m * (civil - fibre_civil + renewed) + fm * fibre_civil
+    alpha = np.where(fibre, 1.0 + fm * a, 0.0)
+    beta = np.where(fibre, opex_fixed * a, civil + renewed * r + opex * a)
+    return pd.DataFrame(
+        {
+            "civil_cny": civil,
+            "renewed_cny": renewed,
+            "opex_cny_per_year": opex,
+            "opex_fixed_cny_per_year": opex_fixed,
+            "lc_alpha": alpha,
+            "lc_beta": beta,
+        },
+        index=cands.index,
+    )
+
+
+def priced_money(frame: pd.DataFrame, prices: np.ndarray, *, costs: CostSettings) -> pd.DataFrame:
+    """Capex, civil part, opex and lifecycle of interventions at ``prices`` (capex, CNY: a fibre extension at its
+    share of the shared trenches), from their :func:`intervention_costs` columns."""
+    p = np.asarray(prices, dtype=float)
+    fibre = (frame["kind"] == "fibre").to_numpy()
+    civil = np.where(fibre, p, frame["civil_cny"].to_numpy(dtype=float))
+    opex = np.where(
+        fibre,
+        costs.fibre_maintenance_share_per_year * p + frame["opex_fixed_cny_per_year"].to_numpy(dtype=float),
+        frame["opex_cny_per_year"].to_numpy(dtype=float),
+    )
+    life = frame["lc_alpha"].to_numpy(dtype=float) * p + frame["lc_beta"].to_numpy(dtype=float)
+    return pd.DataFrame(
+        {"capex_cny": p, "civil_cny": civil, "opex_cny_per_year": opex, "lifecycle_cny": life}, index=frame.index
+    )
+
+
+def objective_cost(
+    prices: np.ndarray, coefficients: pd.DataFrame, *, objective: str, central_share: float
+) -> np.ndarray:
+    """What target mode minimises per candidate at ``prices`` (capex, CNY): the lifecycle cost, the capex, or the
+    central subsidy (``central_share`` x capex)."""
+    p = np.asarray(prices, dtype=float)
+    if objective == "capex":
+        return p
+    if objective == "subsidy":
+        return central_share * p
+    return coefficients["lc_alpha"].to_numpy(dtype=float) * p + coefficients["lc_beta"].to_numpy(dtype=float)

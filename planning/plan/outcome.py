@@ -19,8 +19,10 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
+from gis.project import CostSettings, FundingSettings
 from planning.plan.candidates import CandidateSet
 from planning.plan.cover import CoverResult
+from planning.plan.economics import central_rate, funding_split, priced_money
 from planning.plan.goals import CLASS_NAMES, Goal, kpi_members, phasing_priority
 from planning.plan.lots import lot_table, tender_lots
 from planning.plan.national import ProvincePlan
@@ -28,6 +30,8 @@ from planning.plan.phasing import Phase, phase
 from planning.status.kpi import KPIS, REGION, kpi_table, short_kpis
 from planning.status.stage import GapsResult
 
+#: Money columns of the interventions summed in the totals (CNY; opex per year).
+MONEY_TOTALS = ("capex_cny", "opex_cny_per_year", "lifecycle_cny", "central_cny", "local_cny", "operator_cny")
 #: Status columns a served need sets (villages, schools).
 NEED_SETS = {
     "broadband": ("has_broadband",),
@@ -171,9 +175,18 @@ def phase_plan(
 
 
 def chosen_table(
-    cset: CandidateSet, res: CoverResult, prices: np.ndarray, ph: Phase | None, *, first_year: int
+    cset: CandidateSet,
+    res: CoverResult,
+    prices: np.ndarray,
+    ph: Phase | None,
+    *,
+    first_year: int,
+    costs: CostSettings,
+    funding: FundingSettings,
 ) -> gpd.GeoDataFrame:
-    """The chosen candidates with their price (share of shared trenches), batch, year and what each serves:
+    """The chosen candidates with their price (``cost_cny`` = ``capex_cny``: a fibre extension at its share of the
+    shared trenches), batch, year, money (``civil_cny``, ``opex_cny_per_year``, ``lifecycle_cny``; who pays:
+    ``central_cny``, ``local_cny``, ``operator_cny``, :mod:`planning.plan.economics`) and what each serves:
     ``serves`` (villages and schools, ``layer:id``), ``serves_needs`` (demand ids), ``n_served`` (units),
     ``weight_served``."""
     cands, demands, mat = cset.candidates, cset.demands, cset.coverage.tocsc()
@@ -192,6 +205,16 @@ def chosen_table(
         needs.append(";".join(demands["demand_id"].iloc[rows]))
         n_served.append(len(units))
         w_served.append(float(weight[rows].sum()))
+    money = priced_money(chosen, prices[sel], costs=costs)
+    chosen[money.columns] = money
+    fund = funding_split(
+        money["capex_cny"].to_numpy(),
+        chosen["batch"].to_numpy(),
+        central_share=funding.central_share,
+        local_share=funding.local_share,
+        central_share_by_batch=funding.central_share_by_batch,
+    )
+    chosen[fund.columns] = fund.set_axis(chosen.index)
     chosen["serves"] = serves
     chosen["serves_needs"] = needs
     chosen["n_served"] = n_served
@@ -230,18 +253,24 @@ def batch_table(
     *,
     first_year: int,
     yearly_budget: float,
+    funding: FundingSettings,
 ) -> pd.DataFrame:
     """Per batch (0: before the plan): ``year``; ``cost_cny``, the true spend (non-fibre interventions and the
     trench segments first built in it); ``cumulative_cost_cny``; ``allocated_cost_cny`` (the interventions' prices:
-    fibre at its share of trenches it may share with later batches); ``over_budget``; ``interventions``; every
-    KPI's region share after it."""
+    fibre at its share of trenches it may share with later batches); who pays the year's spend (``central_cny``
+    at the batch's rate, ``local_cny``, ``operator_cny``); ``opex_cny_per_year`` (the running cost of everything
+    built by then); ``over_budget``; ``interventions``; every KPI's region share after it."""
     rows = []
     n_batches = len(ph.batch_cost) if ph is not None else 0
     by_fibre = (dem["by_kind"] == "fibre").to_numpy()
     spend = np.r_[0.0, ph.batch_cost] if ph is not None else np.zeros(1)
+    rate = central_rate(
+        np.arange(n_batches + 1), central_share=funding.central_share, by_batch=funding.central_share_by_batch
+    )
     for b in range(n_batches + 1):
         served = (dem["batch"].to_numpy() > 0) & (dem["batch"].to_numpy() <= b)
         t = kpis_after(project_targets, gaps, dem, served, by_fibre=by_fibre)
+        central, local = rate[b] * spend[b], funding.local_share * spend[b]
         rows.append(
             {
                 "batch": b,
@@ -249,6 +278,10 @@ def batch_table(
                 "cost_cny": float(spend[b]),
                 "cumulative_cost_cny": float(spend[: b + 1].sum()),
                 "allocated_cost_cny": float(chosen.loc[chosen["batch"] == b, "cost_cny"].sum()),
+                "central_cny": float(central),
+                "local_cny": float(local),
+                "operator_cny": float(spend[b] - central - local),
+                "opex_cny_per_year": float(chosen.loc[chosen["batch"].between(1, b), "opex_cny_per_year"].sum()),
                 "budget_cny": yearly_budget if b else None,
                 "over_budget": bool(ph.over_budget[b - 1]) if b else False,
                 "interventions": int((chosen["batch"] == b).sum()),
@@ -337,6 +370,7 @@ def totals_of(
         "method": res.method,
         "gap": round(res.gap, 5),
         "cost_cny": round(float(chosen["cost_cny"].sum())),
+        **{k: round(float(chosen[k].sum())) for k in MONEY_TOTALS if k in chosen},
         "interventions": {str(k): int(n) for k, n in chosen["kind"].value_counts().sort_index().items()},
         "demands": len(dem),
         "demands_served": int(dem["served"].sum()),

@@ -44,6 +44,7 @@ from planning.fibre.stage import FibreResult
 from planning.jobs import Job, MapJobs, in_turn
 from planning.plan.candidates import CandidateSet, build_candidates, demand_table, unit_table
 from planning.plan.cover import CoverResult, solve_cover, solve_priorities
+from planning.plan.economics import objective_cost
 from planning.plan.goals import CLASS_NAMES, Goal, class_weights, target_goal
 from planning.plan.national import ProvincePlan, merge_plans, province_table, split_budget
 from planning.plan.outcome import (
@@ -312,6 +313,7 @@ def province_plan(
         operator=opt.operator,
         satellite_school_mbps=opt.satellite_school_mbps,
         hosts=hosts,
+        econ=project.economics,
     )
     result, prices, routes, rounds = solve_rounds(cset, net, project, goal=goal, time_limit_s=opt.time_limit_s)
     return ProvincePlan(
@@ -319,25 +321,35 @@ def province_plan(
     )
 
 
-def _solve(cset: CandidateSet, prices: np.ndarray, goal: Goal, *, time_limit_s: float) -> CoverResult:
-    """One optimiser run at these prices: the priorities within the budget, or the cheapest plan meeting the
-    count rows (none: nothing to do)."""
+def _solve(
+    cset: CandidateSet, prices: np.ndarray, goal: Goal, *, objective: np.ndarray, time_limit_s: float
+) -> CoverResult:
+    """One optimiser run at these prices (capex, CNY): the priorities within the budget (a capex budget), or the
+    plan meeting the count rows at the least ``objective`` (per candidate: lifecycle cost, capex or central subsidy
+    at these prices; none: nothing to do)."""
     if goal.is_budget:
         return solve_priorities(
             cset.coverage, prices, class_weights(cset.demands), budget=float(goal.budget_cny), time_limit_s=time_limit_s
         )
     weight = cset.demands["weight"].to_numpy(dtype=float)
     if goal.member is None or not goal.member.shape[1]:
-        return solve_cover(cset.coverage, prices, weight, budget=0.0, time_limit_s=1.0)
-    return solve_cover(cset.coverage, prices, weight, groups=(goal.member, goal.need), time_limit_s=time_limit_s)
+        return solve_cover(cset.coverage, objective, weight, budget=0.0, time_limit_s=1.0)
+    return solve_cover(cset.coverage, objective, weight, groups=(goal.member, goal.need), time_limit_s=time_limit_s)
 
 
-def _rank(goal: Goal, res: CoverResult, true_cost: float) -> tuple[float, ...]:
+def _objective(project: Project, cset: CandidateSet, prices: np.ndarray) -> np.ndarray:
+    """Per candidate, what target mode minimises at ``prices`` (``[economics] objective``)."""
+    return objective_cost(
+        prices, cset.candidates, objective=project.economics.objective, central_share=project.funding.central_share
+    )
+
+
+def _rank(goal: Goal, res: CoverResult, true_cost: float, true_objective: float) -> tuple[float, ...]:
     """Order of rounds (larger is better): budget mode by the classes' served weights in order, then cheaper;
-    target mode by cost, then served weight."""
+    target mode by the objective (at the true shares of the trenches), then served weight."""
     if goal.is_budget:
         return (*(round(float(s["covered_weight"]), 9) for s in res.stages), -true_cost)
-    return (-true_cost, res.covered_weight)
+    return (-true_objective, res.covered_weight)
 
 
 def solve_rounds(
@@ -353,7 +365,13 @@ def solve_rounds(
     seen: set[tuple[int, ...]] = set()
     n_rounds = max(1, int(project.optimise.fibre_rounds))
     for k in range(n_rounds):
-        res = _solve(cset, prices, goal, time_limit_s=time_limit_s / (1 if k == 0 else 2))
+        res = _solve(
+            cset,
+            prices,
+            goal,
+            objective=_objective(project, cset, prices),
+            time_limit_s=time_limit_s / (1 if k == 0 else 2),
+        )
         sel = res.selected
         fib_sel = sel[is_fib[sel]]
         plan, routes, alloc = None, None, pd.Series(dtype=float)
@@ -385,7 +403,9 @@ def solve_rounds(
         priced = base.copy()
         if len(alloc):
             priced[fib_sel] = alloc.reindex(cands["source"].iloc[fib_sel]).to_numpy()
-        key = _rank(goal, res, true_cost)
+        true_objective = float(_objective(project, cset, priced)[sel].sum())
+        rounds[-1]["true_objective_cny"] = true_objective
+        key = _rank(goal, res, true_cost, true_objective)
         log_progress(logger, "optimiser rounds", k + 1, n_rounds)
         if ok and (best is None or key > best[0]):
             best = (key, res, priced.copy(), routes)  # priced changes below (the next round's marginal prices)
@@ -420,11 +440,18 @@ def assemble(
     opt = project.optimise
     first_year = first_year_of(opt.first_year)
     ph = phase_plan(cset, res, prices, routes, yearly_budget=opt.yearly_budget_cny)
-    chosen = chosen_table(cset, res, prices, ph, first_year=first_year)
+    chosen = chosen_table(cset, res, prices, ph, first_year=first_year, costs=project.costs, funding=project.funding)
     dem = demands_served(cset.demands, chosen, cset.coverage.tocsr())
     chosen, lots = with_lots(chosen, dem, n_lots=opt.tender_lots)
     batches = batch_table(
-        project.targets, gaps, dem, chosen, ph, first_year=first_year, yearly_budget=opt.yearly_budget_cny
+        project.targets,
+        gaps,
+        dem,
+        chosen,
+        ph,
+        first_year=first_year,
+        yearly_budget=opt.yearly_budget_cny,
+        funding=project.funding,
     )
     after = kpis_after(
         project.targets, gaps, dem, dem["served"].to_numpy(), by_fibre=(dem["by_kind"] == "fibre").to_numpy()

@@ -64,6 +64,7 @@ TABLES = (
     "batches",
     "interventions",
     "lots",
+    "application",
     "ledger",
     "ledger_changes",
     "verification",
@@ -161,7 +162,21 @@ def county_table(project: Project, before: pd.DataFrame, after: pd.DataFrame) ->
 def intervention_table(proposal: Proposal, names: Mapping[str, str]) -> pd.DataFrame:
     """Chosen interventions by batch: batch, year, id, kind, backhaul, cost (CNY), what each serves."""
     inter = proposal.interventions
-    cols = ["batch", "year", "lot", "candidate_id", "kind", "backhaul", "cost_cny", "n_served", "serves"]
+    cols = [
+        "batch",
+        "year",
+        "lot",
+        "candidate_id",
+        "kind",
+        "backhaul",
+        "cost_cny",
+        "opex_cny_per_year",
+        "lifecycle_cny",
+        "central_cny",
+        "operator_cny",
+        "n_served",
+        "serves",
+    ]
     if not len(inter):
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame(
@@ -173,6 +188,11 @@ def intervention_table(proposal: Proposal, names: Mapping[str, str]) -> pd.DataF
             "kind": inter["kind"].to_numpy(),
             "backhaul": inter["backhaul"].to_numpy() if "backhaul" in inter else "",
             "cost_cny": inter["cost_cny"].to_numpy().round(0),
+            **{
+                k: inter[k].to_numpy().round(0)
+                for k in ("opex_cny_per_year", "lifecycle_cny", "central_cny", "operator_cny")
+                if k in inter
+            },
             "n_served": inter["n_served"].to_numpy(),
             "serves": inter["serves"].map(lambda s: served_text(s, names)).to_numpy(),
         }
@@ -229,6 +249,55 @@ def ledger_change_table(changes: pd.DataFrame | None) -> pd.DataFrame:
     return pd.concat([moves[cols], fields[cols]], ignore_index=True)
 
 
+#: Site kinds counted in the application table.
+SITE_KINDS = ("new_site", "upgrade_5g", "share", "share_5g", "satellite", "line_upgrade")
+
+
+def _of_county(frame: pd.DataFrame, county_col: pd.Series, county: str) -> pd.DataFrame:
+    """The rows of ``county`` (all of them for the region)."""
+    return frame if county == REGION else frame[(county_col == county).to_numpy()]
+
+
+def application_table(project: Project, gaps: GapsResult, proposal: Proposal) -> pd.DataFrame:
+    """The 试点申报 summary per county (and the region): the villages and schools the plan serves (counts and
+    names), new cable length (光缆皮长, km) aerial and buried (``[fibre] buried_share``), fibre extensions and sites
+    by kind, capex, opex per year, lifecycle cost, and who pays (central subsidy, local, operator)."""
+    inter, dem, routes = proposal.interventions, proposal.demands, proposal.routes
+    names = point_names(gaps.villages, gaps.schools)
+    served = dem[dem["served"]].drop_duplicates("unit")
+    county_of = dem.drop_duplicates("unit").set_index("unit")["county"]
+    seg_county = (
+        routes["serves"].astype(str).str.split(";").str[0].map(county_of) if len(routes) else pd.Series(dtype=object)
+    )
+    b = project.fibre.buried_share
+    rows = []
+    counties = sorted(set(inter.get("county", pd.Series(dtype=object)).dropna()) | set(served["county"]))
+    for county in [*counties, REGION]:
+        i = _of_county(inter, inter["county"] if "county" in inter else pd.Series("", index=inter.index), county)
+        u = _of_county(served, served["county"], county)
+        km = float(_of_county(routes, seg_county, county)["length_m"].sum()) / 1000.0 if len(routes) else 0.0
+        row = {
+            "county": county,
+            "villages": int((u["layer"] == "villages").sum()),
+            "schools": int((u["layer"] == "schools").sum()),
+            "village_names": "、".join(names.get(x, x) for x in u.loc[u["layer"] == "villages", "unit"]),
+            "school_names": "、".join(names.get(x, x) for x in u.loc[u["layer"] == "schools", "unit"]),
+            "cable_km": round(km, 2),
+            "aerial_km": round(km * (1 - b), 2),
+            "buried_km": round(km * b, 2),
+            "fibre_extensions": int((i["kind"] == "fibre").sum()),
+        }
+        row.update({f"{k}_count": int((i["kind"] == k).sum()) for k in SITE_KINDS})
+        row.update(
+            {
+                k: float(i[k].sum()) if k in i else 0.0
+                for k in ("capex_cny", "opex_cny_per_year", "lifecycle_cny", "central_cny", "local_cny", "operator_cny")
+            }
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def report_tables(
     project: Project,
     gaps: GapsResult,
@@ -251,6 +320,7 @@ def report_tables(
         "batches": proposal.batches.copy(),
         "interventions": intervention_table(proposal, names),
         "lots": proposal.lots.copy() if proposal.lots is not None else pd.DataFrame(),
+        "application": application_table(project, gaps, proposal),
         "ledger": remaining_ledger(gaps.ledger, proposal),
         "ledger_changes": ledger_change_table(ledger_changes),
         "verification": gaps.verification.copy(),
@@ -571,6 +641,13 @@ def render_html(
         html_table(tables["batches"], table_id="batches", language=lang, share_cols=_shares(tables["batches"])),
         html_table(tables["interventions"], table_id="interventions", language=lang),
         *_section("sec_lots", lang, tables.get("lots"), table_id="lots"),
+        *_section(
+            "sec_application",
+            lang,
+            tables.get("application"),
+            table_id="application",
+            note=label("note_application", lang),
+        ),
         f"<h2>{html.escape(label('sec_ledger', lang))}</h2>",
         html_table(tables["ledger"], table_id="ledger", language=lang),
         *_section("sec_ledger_changes", lang, tables.get("ledger_changes"), table_id="ledger_changes"),

@@ -87,8 +87,9 @@ def test_backhaul_is_the_cheapest_option() -> None:
     )
     out = site_costs(cands, np.array([50_000.0, np.inf, np.inf, np.inf]), sites, costs=COSTS)
     assert list(out["backhaul"]) == ["fibre", "microwave", "satellite", "existing"]
-    np.testing.assert_allclose(out["backhaul_cny"], [50_000.0, 80_000.0, 30_000.0 + 5 * 12_000.0, 0.0])
-    np.testing.assert_allclose(out["cost_cny"], [400_000.0, 430_000.0, 590_000.0, 150_000.0])
+    # capex: a satellite terminal (its fee is opex); a new site with its 50k power line; a given cost as given
+    np.testing.assert_allclose(out["backhaul_cny"], [50_000.0, 80_000.0, 30_000.0, 0.0])
+    np.testing.assert_allclose(out["cost_cny"], [450_000.0, 480_000.0, 530_000.0, 150_000.0])
     # the hop: 10 km to T1 on 23 GHz (the highest band reaching 10 km), clear of the earth bulge
     assert (out.loc[1, "backhaul_hub"], out.loc[1, "backhaul_hops"], out.loc[1, "backhaul_band_ghz"]) == ("T1", 1, 23.0)
     assert out.loc[1, "backhaul_length_m"] == pytest.approx(10_000.0)
@@ -156,7 +157,8 @@ def test_build_candidates_serve_needs_not_points() -> None:
     assert list(mat.index[mat["FX-schools:S1"]]) == ["schools:S1/outlet"]
     # a satellite link connects S3 but does not count for the outlet (not by default policy)
     assert list(mat.index[mat["SAT-schools:S3"]]) == ["schools:S3/connection"]
-    assert cands.loc["SAT-schools:S3", "cost_cny"] == pytest.approx(30_000.0 + 5 * 36_000.0)
+    assert cands.loc["SAT-schools:S3", "cost_cny"] == pytest.approx(30_000.0)  # the terminal: its fee is opex
+    assert cands.loc["SAT-schools:S3", "opex_cny_per_year"] == pytest.approx(36_000.0 + 0.03 * 30_000.0)
 
 
 def test_satellite_outlet_policy_and_line_upgrades() -> None:
@@ -225,7 +227,7 @@ def test_tower_sharing_candidates_and_costs() -> None:
     assert out.loc["SH4-T3N", "backhaul"] == "existing"
     assert out.loc["SH4-T3N", "cost_cny"] == pytest.approx(200_000.0)
     assert out.loc["SH5-T5", "backhaul"] == "satellite"
-    assert out.loc["SH5-T5", "cost_cny"] == pytest.approx(200_000.0 + 30_000.0 + 5 * 12_000.0)
+    assert out.loc["SH5-T5", "cost_cny"] == pytest.approx(200_000.0 + 30_000.0)  # the terminal: its fee is opex
     assert out.loc["UP-T2", "cost_cny"] == pytest.approx(150_000.0)
     # without an operator every site is the planner's: upgrades for all 4G sites lacking 5G, nothing shared
     plain = candidate_sites(demands, sites, None, dem=None, radio=radio)

@@ -4,9 +4,19 @@ horizon."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from planning.plan.economics import annuity_factor, funding_split, present_value, renewal_factor
+from gis.project import CostSettings, EconomicsSettings
+from planning.plan.economics import (
+    annuity_factor,
+    funding_split,
+    intervention_costs,
+    objective_cost,
+    present_value,
+    priced_money,
+    renewal_factor,
+)
 
 
 def test_annuity_and_renewal_by_hand() -> None:
@@ -72,3 +82,60 @@ def test_funding_split_adds_up_by_batch_and_eligibility() -> None:
     np.testing.assert_allclose(f.sum(axis=1), capex)
     with pytest.raises(ValueError, match="more than 1"):
         funding_split(capex, np.ones(3), central_share=0.95, local_share=0.10)
+
+
+def test_intervention_costs_lease_against_new_site_flips_with_the_horizon() -> None:
+    # a new site (350k + 50k power line, of which 150k radios renewed every 8 years) on fibre backhaul already
+    # there, against the same radios on China Tower's tower (200k of equipment, 30k lease less 30 %); both draw
+    # 1.2 kW at 0.65 CNY/kWh and pay 3 % of their capex a year in maintenance
+    cands = pd.DataFrame(
+        {
+            "kind": ["new_site", "share"],
+            "tech": ["4g", "4g"],
+            "source": ["", ""],
+            "equipment_cny": [400_000.0, 200_000.0],
+            "backhaul": ["existing", "existing"],
+            "backhaul_cny": [0.0, 0.0],
+            "cost_cny": [400_000.0, 200_000.0],
+        }
+    )
+    costs = CostSettings()
+    power = 1.2 * 8760 * 0.65
+    short = EconomicsSettings(horizon_years=10)
+    m = intervention_costs(cands, costs=costs, econ=short, school_outlet_mbps=100.0)
+    assert list(m["civil_cny"]) == [250_000.0, 0.0]
+    assert list(m["renewed_cny"]) == [150_000.0, 200_000.0]
+    np.testing.assert_allclose(m["opex_cny_per_year"], [power + 0.03 * 400_000, power + 21_000 + 0.03 * 200_000])
+    a10 = annuity_factor(0.08, 10)
+    r10 = 1 + 1.08**-8  # the radios bought again in year 8
+    life = objective_cost(cands["cost_cny"], m, objective="lifecycle", central_share=0.3)
+    np.testing.assert_allclose(
+        life, [250_000 + 150_000 * r10 + (power + 12_000) * a10, 200_000 * r10 + (power + 27_000) * a10]
+    )
+    assert life[1] < life[0]  # 10 years: the lease is cheaper
+    long = intervention_costs(cands, costs=costs, econ=EconomicsSettings(horizon_years=30), school_outlet_mbps=100.0)
+    life30 = objective_cost(cands["cost_cny"], long, objective="lifecycle", central_share=0.3)
+    assert life30[0] < life30[1]  # 30 years: the tower pays for itself
+    assert list(objective_cost(cands["cost_cny"], m, objective="capex", central_share=0.3)) == [400_000.0, 200_000.0]
+    assert list(objective_cost(cands["cost_cny"], m, objective="subsidy", central_share=0.3)) == [120_000.0, 60_000.0]
+
+
+def test_a_fibre_extension_is_priced_at_its_share_and_a_school_pays_its_line() -> None:
+    cands = pd.DataFrame(
+        {
+            "kind": ["fibre", "fibre"],
+            "tech": ["fibre", "fibre"],
+            "source": ["villages:V1", "schools:S1"],
+            "cost_cny": [90_000.0, 60_000.0],
+        }
+    )
+    costs = CostSettings()
+    econ = EconomicsSettings()
+    m = intervention_costs(cands, costs=costs, econ=econ, school_outlet_mbps=100.0)
+    a = annuity_factor(0.08, 10)
+    line = 100 * 0.24 * 12  # 100 Mbps of broadband at 0.24 CNY/Mbps/month (Anhui 2021)
+    # re-priced at the shared-trench shares 40k and 25k: lifecycle = capex x (1 + 1 % x A) + line x A
+    money = priced_money(cands.join(m), np.array([40_000.0, 25_000.0]), costs=costs)
+    np.testing.assert_allclose(money["lifecycle_cny"], [40_000 * (1 + 0.01 * a), 25_000 * (1 + 0.01 * a) + line * a])
+    np.testing.assert_allclose(money["opex_cny_per_year"], [400.0, 250.0 + line])
+    assert list(money["civil_cny"]) == [40_000.0, 25_000.0]

@@ -77,6 +77,7 @@ def test_report_html_has_every_table_with_the_proposal_rows(report):
         "batches",
         "interventions",
         "lots",
+        "application",
         "ledger",
         "ledger_changes",
         "verification",

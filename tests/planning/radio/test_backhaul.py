@@ -153,10 +153,11 @@ def test_ridge_blocks_the_hop_and_a_relay_on_the_ridge_carries_it():
     assert one["backhaul_cny"] == pytest.approx(costs.microwave_hop_cny)
 
 
-def test_satellite_when_a_relay_costs_more():
-    """At the default prices (a VSAT plan of 10 Mbps for 12,000 CNY a year) satellite beats two hops and a mast."""
+def test_satellite_only_where_no_terrestrial_link_exists():
+    """A site's backhaul is terrestrial where a clear path exists, even through a relay mast (a VSAT plan of about
+    10 Mbps does not carry a cell); satellite only where there is none (here: no site of the planner's with fibre)."""
     costs = CostSettings()
-    out = site_costs(
+    relay = site_costs(
         _candidate(),
         np.array([np.inf]),
         _sites(),
@@ -164,10 +165,21 @@ def test_satellite_when_a_relay_costs_more():
         radio=RadioSettings(),
         dem=_ridge_dem(),
         operator="CMCC",
+    ).iloc[0]
+    assert (relay["backhaul"], relay["backhaul_hops"]) == ("microwave", 2)
+    no_hub = _sites().assign(backhaul="microwave")
+    out = site_costs(
+        _candidate(),
+        np.array([np.inf]),
+        no_hub,
+        costs=costs,
+        radio=RadioSettings(),
+        dem=_ridge_dem(),
+        operator="CMCC",
     )
     row = out.iloc[0]
     assert row["backhaul"] == "satellite"
-    assert row["backhaul_cny"] == pytest.approx(30_000.0 + 5 * 12_000.0)
+    assert row["backhaul_cny"] == pytest.approx(30_000.0)  # the terminal: the yearly fee is opex
     assert row["backhaul_mbps"] == 10.0  # what that plan carries, not fibre capacity
     assert row["backhaul_hub"] == ""
     assert row["backhaul_hops"] == 0
