@@ -16,6 +16,9 @@ Each case runs in its own child process (peak memory is its own):
   37.5 km squares); a tenth of the demands are schools, a fifth registered poor villages; per county two count
   rows: at least ceil(0.98 n) of its schools and of its poor villages served (n counted, capped at what the
   candidates can serve, as :func:`planning.plan.cover.solve_cover` caps a need), 128 rows in all;
+* ``lifecycle``: the ``counties`` rows with each candidate at a lifecycle cost instead of its capex (capex x
+  1.2-1.8 for renewals and maintenance, plus 0-150,000 CNY of discounted fees and leases, seeded): the cost
+  vector of ``[economics] objective = "lifecycle"``;
 * ``priorities``: coverplan's budget mode (150 million CNY): schools first, then poor villages, then the rest,
   lexicographic (:func:`planning.plan.cover.solve_priorities`, three stages sharing the time limit);
 
@@ -96,14 +99,17 @@ def child(method: str, mode: str, n_d: int, n_c: int, limit: float, report: str,
     from planning.plan.needs import Needs
 
     a, cost, weight = instance(n_d, n_c)
+    if mode == "lifecycle":
+        rng = np.random.default_rng(11)
+        cost = cost * rng.uniform(1.2, 1.8, len(cost)) + rng.uniform(0.0, 150_000.0, len(cost))
     budget = 150e6 if mode in ("budget", "priorities") else None
     share = 0.98 if mode == "target" else None
     groups = None
-    if mode in ("counties", "priorities"):
+    if mode in ("counties", "lifecycle", "priorities"):
         kind, member, need = county_rows(a)
         coverable = np.diff(a.indptr) > 0
         need = np.minimum(need, np.asarray(member.T @ coverable.astype(float)).ravel())
-        groups = (member, need) if mode == "counties" else None
+        groups = (member, need) if mode in ("counties", "lifecycle") else None
     t0 = time.perf_counter()
     if method == "coverplan":
         if mode == "priorities":
@@ -174,7 +180,7 @@ def main() -> None:
     ap.add_argument("--demands", type=int, default=40_000)
     ap.add_argument("--candidates", type=int, default=6_000)
     ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--modes", nargs="+", default=["budget", "target", "counties", "priorities"])
+    ap.add_argument("--modes", nargs="+", default=["budget", "target", "counties", "lifecycle", "priorities"])
     ap.add_argument(
         "--seeds",
         type=int,
@@ -217,7 +223,7 @@ def main() -> None:
                 r = json.loads(rep.read_text())
                 name = f"{method} (seed {seed})" if method == "coverplan" and mode == "target" else method
                 # the bound: on cost (M CNY) for a target, on covered weight for a budget
-                cover = mode in ("target", "counties")
+                cover = mode in ("target", "counties", "lifecycle")
                 bound = f"{r['bound'] / 1e6:.1f}" if cover else f"{r['bound']:.0f}"
                 print(
                     f"| {mode} | {name} | {r['seconds']:.1f} | {r['status']} | {r['gap']:.2%} | "

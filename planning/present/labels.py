@@ -127,6 +127,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "lease, power, maintenance, frequency fees, satellite service, school lines); lifecycle the present value; "
         "the central subsidy at each batch's rate, the rest the operator's own funds.",
     ),
+    "sec_townships": ("试点申报明细（分乡镇）", "Pilot application by township"),
     "sec_lots": ("标段划分（地理集中、投资相近）", "Tender lots (compact, of similar cost)"),
     "sec_short": ("未达标指标（方案实施后）", "KPI targets still short after the plan"),
     "sec_ledger_changes": ("台账变更（本次运行）", "Ledger changes written by this run"),
@@ -208,6 +209,7 @@ TABLE_TITLES: dict[str, tuple[str, str]] = {
     "interventions": ("建设项目", "Interventions"),
     "lots": ("标段", "Tender lots"),
     "application": ("试点申报汇总", "Application summary"),
+    "townships": ("分乡镇明细", "By township"),
     "ledger": ("台账", "Ledger"),
     "ledger_changes": ("台账变更", "Ledger changes"),
     "verification": ("待核实清单", "To verify"),
@@ -339,6 +341,7 @@ COLUMNS: dict[str, ColumnMeta] = {
     "over_budget": _c("超出年度预算", "Over the yearly budget", "flag"),
     "unconnected_schools_share": _c("未联网学校解决率", "Unconnected schools served", "share"),
     "village_names": _c("行政村名单", "Villages"),
+    "township": _c("乡镇代码", "Township code"),
     "school_names": _c("学校名单", "Schools"),
     "cable_km": _c("新建光缆皮长（公里）", "New cable (km)", "km"),
     "aerial_km": _c("其中架空（公里）", "Aerial (km)", "km"),

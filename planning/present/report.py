@@ -31,10 +31,12 @@ from typing import Any
 import matplotlib
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import PercentFormatter
+from scipy.spatial import cKDTree
 
 from gis.project import Project
 from gis.writers import write_csv, write_xlsx
@@ -65,6 +67,7 @@ TABLES = (
     "interventions",
     "lots",
     "application",
+    "townships",
     "ledger",
     "ledger_changes",
     "verification",
@@ -249,52 +252,73 @@ def ledger_change_table(changes: pd.DataFrame | None) -> pd.DataFrame:
     return pd.concat([moves[cols], fields[cols]], ignore_index=True)
 
 
+#: Money columns of the application table (summed over the interventions of an area).
+MONEY_COLUMNS = ("capex_cny", "opex_cny_per_year", "lifecycle_cny", "central_cny", "local_cny", "operator_cny")
 #: Site kinds counted in the application table.
 SITE_KINDS = ("new_site", "upgrade_5g", "share", "share_5g", "satellite", "line_upgrade")
 
 
-def _of_county(frame: pd.DataFrame, county_col: pd.Series, county: str) -> pd.DataFrame:
-    """The rows of ``county`` (all of them for the region)."""
-    return frame if county == REGION else frame[(county_col == county).to_numpy()]
+def township_of_units(gaps: GapsResult) -> pd.Series:
+    """Township (乡镇) code of every village and school by ``layer:id``: the first 9 digits of a village's 12-digit
+    ``admin_code`` (GB/T 2260 and its township extension), a school's nearest village's; empty without codes."""
+    v, s = gaps.villages, gaps.schools
+    if "admin_code" not in v or not len(v):
+        return pd.Series(dtype=object)
+    code = v["admin_code"].astype(str).str[:9].where(v["admin_code"].notna(), "")
+    out = pd.Series(code.to_numpy(), index=("villages:" + v["village_id"].astype(str)).to_numpy())
+    if len(s):
+        vxy = shapely.get_coordinates(np.asarray(v.geometry.values))
+        _, nearest = cKDTree(vxy).query(shapely.get_coordinates(np.asarray(s.geometry.values)))
+        out = pd.concat(
+            [out, pd.Series(code.to_numpy()[nearest], index=("schools:" + s["school_id"].astype(str)).to_numpy())]
+        )
+    return out
 
 
-def application_table(project: Project, gaps: GapsResult, proposal: Proposal) -> pd.DataFrame:
-    """The 试点申报 summary per county (and the region): the villages and schools the plan serves (counts and
-    names), new cable length (光缆皮长, km) aerial and buried (``[fibre] buried_share``), fibre extensions and sites
-    by kind, capex, opex per year, lifecycle cost, and who pays (central subsidy, local, operator)."""
+def _area_row(
+    project: Project, names: Mapping[str, str], inter: pd.DataFrame, units: pd.DataFrame, km: float
+) -> dict[str, Any]:
+    """One row of the application table: villages and schools (counts, names), cable, sites by kind, money."""
+    b = project.fibre.buried_share
+    row: dict[str, Any] = {
+        "villages": int((units["layer"] == "villages").sum()),
+        "schools": int((units["layer"] == "schools").sum()),
+        "village_names": "、".join(names.get(x, x) for x in units.loc[units["layer"] == "villages", "unit"]),
+        "school_names": "、".join(names.get(x, x) for x in units.loc[units["layer"] == "schools", "unit"]),
+        "cable_km": round(km, 2),
+        "aerial_km": round(km * (1 - b), 2),
+        "buried_km": round(km * b, 2),
+        "fibre_extensions": int((inter["kind"] == "fibre").sum()),
+    }
+    row.update({f"{k}_count": int((inter["kind"] == k).sum()) for k in SITE_KINDS})
+    row.update({k: float(inter[k].sum()) if k in inter else 0.0 for k in MONEY_COLUMNS})
+    return row
+
+
+def application_table(project: Project, gaps: GapsResult, proposal: Proposal, *, by: str = "county") -> pd.DataFrame:
+    """The 试点申报 summary per county (``by = "county"``, with the region last) or per county and township
+    (``"township"``): the villages and schools the plan serves (counts and names), new cable length (光缆皮长,
+    km) aerial and buried (``[fibre] buried_share``), fibre extensions and sites by kind, capex, opex per year,
+    lifecycle cost, and who pays (central subsidy, local, operator). An intervention and a trench segment belong
+    to the area of the first village or school they serve."""
     inter, dem, routes = proposal.interventions, proposal.demands, proposal.routes
     names = point_names(gaps.villages, gaps.schools)
     served = dem[dem["served"]].drop_duplicates("unit")
-    county_of = dem.drop_duplicates("unit").set_index("unit")["county"]
-    seg_county = (
-        routes["serves"].astype(str).str.split(";").str[0].map(county_of) if len(routes) else pd.Series(dtype=object)
-    )
-    b = project.fibre.buried_share
+    units = dem.drop_duplicates("unit").set_index("unit")
+    area_of = units["county"].astype(str)
+    if by == "township":
+        area_of = area_of + "|" + township_of_units(gaps).reindex(units.index).fillna("")
+    first = inter["serves"].astype(str).str.split(";").str[0] if len(inter) else pd.Series(dtype=object)
+    i_area = first.map(area_of)
+    s_area = routes["serves"].astype(str).str.split(";").str[0].map(area_of) if len(routes) else None
+    u_area = served["unit"].map(area_of)
     rows = []
-    counties = sorted(set(inter.get("county", pd.Series(dtype=object)).dropna()) | set(served["county"]))
-    for county in [*counties, REGION]:
-        i = _of_county(inter, inter["county"] if "county" in inter else pd.Series("", index=inter.index), county)
-        u = _of_county(served, served["county"], county)
-        km = float(_of_county(routes, seg_county, county)["length_m"].sum()) / 1000.0 if len(routes) else 0.0
-        row = {
-            "county": county,
-            "villages": int((u["layer"] == "villages").sum()),
-            "schools": int((u["layer"] == "schools").sum()),
-            "village_names": "、".join(names.get(x, x) for x in u.loc[u["layer"] == "villages", "unit"]),
-            "school_names": "、".join(names.get(x, x) for x in u.loc[u["layer"] == "schools", "unit"]),
-            "cable_km": round(km, 2),
-            "aerial_km": round(km * (1 - b), 2),
-            "buried_km": round(km * b, 2),
-            "fibre_extensions": int((i["kind"] == "fibre").sum()),
-        }
-        row.update({f"{k}_count": int((i["kind"] == k).sum()) for k in SITE_KINDS})
-        row.update(
-            {
-                k: float(i[k].sum()) if k in i else 0.0
-                for k in ("capex_cny", "opex_cny_per_year", "lifecycle_cny", "central_cny", "local_cny", "operator_cny")
-            }
-        )
-        rows.append(row)
+    areas = sorted(set(i_area.dropna()) | set(u_area.dropna()))
+    for area in [*areas, *([REGION] if by == "county" else [])]:
+        pick = lambda col, a=area: np.ones(len(col), bool) if a == REGION else (col == a).to_numpy()  # noqa: E731
+        km = float(routes.loc[pick(s_area), "length_m"].sum()) / 1000.0 if s_area is not None else 0.0
+        head = {"county": area} if by == "county" else dict(zip(("county", "township"), area.split("|"), strict=True))
+        rows.append({**head, **_area_row(project, names, inter[pick(i_area)], served[pick(u_area)], km)})
     return pd.DataFrame(rows)
 
 
@@ -321,6 +345,7 @@ def report_tables(
         "interventions": intervention_table(proposal, names),
         "lots": proposal.lots.copy() if proposal.lots is not None else pd.DataFrame(),
         "application": application_table(project, gaps, proposal),
+        "townships": application_table(project, gaps, proposal, by="township"),
         "ledger": remaining_ledger(gaps.ledger, proposal),
         "ledger_changes": ledger_change_table(ledger_changes),
         "verification": gaps.verification.copy(),
@@ -648,6 +673,7 @@ def render_html(
             table_id="application",
             note=label("note_application", lang),
         ),
+        *_section("sec_townships", lang, tables.get("townships"), table_id="townships"),
         f"<h2>{html.escape(label('sec_ledger', lang))}</h2>",
         html_table(tables["ledger"], table_id="ledger", language=lang),
         *_section("sec_ledger_changes", lang, tables.get("ledger_changes"), table_id="ledger_changes"),

@@ -149,6 +149,8 @@ def village_status(
         out[f"reported_{a}"], out[f"predicted_{a}"] = reported[a], predicted[a]
         out[f"status_{a}"], out[f"evidence_{a}"] = _precedence(m, reported[a], predicted[a])
         verify = _disagreements(verify, a, reported[a], predicted[a], coverage, reach)
+    if "admin_code" in villages:  # the township (乡镇) is its first 9 digits: the application lists by township
+        out["admin_code"] = villages["admin_code"].astype(object).to_numpy()
     return _village_needs(out, targets, verify, meas)
 
 

@@ -68,7 +68,7 @@ def report(demo_run):
 
 
 def test_report_html_has_every_table_with_the_proposal_rows(report):
-    result, _, html = report
+    result, out, html = report
     prop = result.proposal
     assert set(html.tables) == {
         "region",
@@ -78,11 +78,25 @@ def test_report_html_has_every_table_with_the_proposal_rows(report):
         "interventions",
         "lots",
         "application",
+        "townships",
         "ledger",
         "ledger_changes",
         "verification",
     }  # no KPI short after the demo's target plan
     assert len(html.tables["lots"]) == 1 + 1  # the demo is one county: one lot
+    # the application adds up: per township and for the county, what the proposal holds
+    app = pd.read_csv(out / "report_application.csv")
+    towns = pd.read_csv(out / "report_townships.csv", dtype={"township": str})
+    t = prop.totals
+    for table in (app[app["county"] == REGION], towns):
+        assert table["capex_cny"].sum() == pytest.approx(t["capex_cny"], abs=len(towns) + 1)
+        assert table["central_cny"].sum() + table["local_cny"].sum() + table["operator_cny"].sum() == pytest.approx(
+            table["capex_cny"].sum(), rel=1e-9
+        )
+    served = prop.demands[prop.demands["served"]].drop_duplicates("unit")
+    assert towns["villages"].sum() + towns["schools"].sum() == len(served)
+    assert (towns["township"].str.len() == 9).all()
+    assert towns["cable_km"].sum() == pytest.approx(prop.routes["length_m"].sum() / 1000.0, abs=0.01 * len(towns))
     assert len(html.tables["interventions"]) == 1 + len(prop.interventions)  # heading + one row each
     assert len(html.tables["ledger"]) == 1 + len(result.gaps.ledger)
     assert len(html.tables["batches"]) == 1 + len(prop.batches)
