@@ -334,6 +334,7 @@ def test_calibrate_recovers_the_offset_of_the_sample_drive_test():
     assert float(after.split("std ")[1].split(" dB")[0]) == pytest.approx(6.0, abs=0.8)
     assert "meets the usual acceptance" in res.output
 
+
 def test_calibrate_command_fits_drive_test(tmp_path: Path):
 
     project = load_project(DEMO / "project.toml")
