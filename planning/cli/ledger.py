@@ -75,7 +75,9 @@ def ledger_update(ledger_file: Path, updates_file: Path, force: bool) -> None:
 
     CSV columns: id, status (unconnected, planned, under_construction, completed, accepted, excluded), date
     (YYYY-MM-DD), optional note, measured_mbps (required to accept a school: the acceptance test's outlet) and
-    reason (required to exclude: relocated, merged, other_programme).
+    reason (required to exclude: relocated, merged, other_programme). Dates follow each row's last change, except
+    that a row's first report may be dated before the row was entered in the ledger (a back-fill: the row then
+    holds that status from that date).
     """
 
     try:
