@@ -742,6 +742,14 @@ def _setting(f: Any, raw: object, *, where: str, path: Path) -> Any:
             msg = f"{path}: [{where}] `{f.name}` = {raw!r}; expected a non-empty array of tables [[{where}.{f.name}]]"
             raise ProjectError(msg)
         item = f.metadata["items"]
+        empty = [i + 1 for i, r in enumerate(raw) if not r]
+        if empty:  # a header left with its keys commented out would replace the defaults by rows of defaults
+            msg = (
+                f"{path}: [[{where}.{f.name}]] row(s) {empty} have no key; an array of tables replaces the whole "
+                f"default list, so expected every row's keys ({', '.join(x.name for x in fields(item))}), or no "
+                f"[[{where}.{f.name}]] header to keep the defaults"
+            )
+            raise ProjectError(msg)
         return tuple(_number_section(item, r, where=f"{where}.{f.name}[{i}]", path=path) for i, r in enumerate(raw))
     if isinstance(f.default, bool):
         if not isinstance(raw, bool):

@@ -75,7 +75,9 @@ def ledger_update(ledger_file: Path, updates_file: Path, force: bool) -> None:
 
     CSV columns: id, status (unconnected, planned, under_construction, completed, accepted, excluded), date
     (YYYY-MM-DD), optional note, measured_mbps (required to accept a school: the acceptance test's outlet) and
-    reason (required to exclude: relocated, merged, other_programme).
+    reason (required to exclude: relocated, merged, other_programme). Dates follow each row's last change, except
+    that a row's first report may be dated before the row was entered in the ledger (a back-fill: the row then
+    holds that status from that date).
     """
 
     try:
@@ -102,13 +104,27 @@ def ledger_diff(ledger_file: Path, date_from: str, date_to: str) -> None:
     except LedgerError as exc:
         _ledgerfail(exc)
     click.echo(f"{ledger_file}: {len(d)} row(s) changed between {date_from} and {date_to}")
-    for rid, row in d.iterrows():
-        before = row["status_from"] if isinstance(row["status_from"], str) else "(new)"
-        after = row["status_to"] if isinstance(row["status_to"], str) else "(gone)"
-        click.echo(f"{rid}\t{row['name']}\t{row['county']}\t{before} -> {after}")
-    if len(d):
-        moves = d.fillna("(none)").groupby(["status_from", "status_to"]).size()
-        click.echo("; ".join(f"{a} -> {b}: {n}" for (a, b), n in moves.items()))
+    if not len(d):
+        return
+    # a row not in the ledger yet on the first date is "(new)", one gone by the second "(gone)": never "nan"
+    shown = pd.DataFrame(
+        {
+            "name": d["name"].map(_text),
+            "county": d["county"].map(_text),
+            "status_from": d["status_from"].map(lambda v: _text(v) or "(new)"),
+            "status_to": d["status_to"].map(lambda v: _text(v) or "(gone)"),
+        },
+        index=d.index,
+    )
+    for rid, row in shown.iterrows():
+        click.echo(f"{rid}\t{row['name']}\t{row['county']}\t{row['status_from']} -> {row['status_to']}")
+    moves = shown.groupby(["status_from", "status_to"]).size()
+    click.echo("; ".join(f"{a} -> {b}: {n}" for (a, b), n in moves.items()))
+
+
+def _text(value: object) -> str:
+    """A ledger cell as text: '' for an empty one (None, NaN)."""
+    return value if isinstance(value, str) else ""
 
 
 @ledger.command("reconcile")

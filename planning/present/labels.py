@@ -16,6 +16,7 @@ Every text a planner reads on the map or in the report comes from here, so both 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -300,6 +301,9 @@ COLUMNS: dict[str, ColumnMeta] = {
     "remedy": _c("建议措施", "Remedy", "code"),
     "remedy_cost_cny": _c("估算投资（元）", "Estimated cost (CNY)", "cny"),
     "closed_in_batch": _c("解决批次", "Closed in batch", "count"),
+    "connected_batch": _c("联网批次", "Connected in batch", "count"),
+    "connected_year": _c("联网年度", "Connected in year", "year"),
+    "outlet_batch": _c("出口带宽达标批次", "Outlet at target in batch", "count"),
     "remaining": _c("仍未解决", "Remaining", "flag"),
     "status": _c("状态", "Status", "code"),
     "status_date": _c("状态日期", "Status date"),
@@ -325,7 +329,7 @@ COLUMNS: dict[str, ColumnMeta] = {
     "year": _c("年度", "Year", "year"),
     "remedy_id": _c("措施编号", "Intervention IDs"),
     "evidence": _c("依据", "Evidence", "code"),
-    "what": _c("需核实内容", "To check"),
+    "what": _c("需核实内容", "To check", "code", codes="verify"),
     "kpi": _c("指标", "KPI", "code"),
     "have": _c("已达", "Have", "count"),
     "shortfall": _c("缺口", "Shortfall", "count"),
@@ -465,6 +469,65 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
     "tech": {"4g": ("4G", "4G"), "5g": ("5G", "5G"), "fibre": ("光纤", "Fibre")},
 }
 
+#: The field-check notes of the verification list (:func:`planning.status.evidence.verification_list`, ``what``) in
+#: Chinese: (pattern of the English note, Chinese). Each part of a ``; ``-joined note is matched on its own; a part no
+#: pattern matches stays as it is.
+VERIFY_NOTES: tuple[tuple[str, str], ...] = (
+    (
+        r"access: reported fibre, model finds no fibre within the drop distance \((?P<d>[\d,.]+) m along roads\)",
+        "上报光纤接入，模型在引入距离内未找到光缆（沿道路 {d} 米）",
+    ),
+    (
+        r"access: reported fibre, model finds no fibre within the drop distance \(none in its road network\)",
+        "上报光纤接入，模型在其道路网内未找到光缆",
+    ),
+    (r"access: reported (?P<t>4g|5g), model finds no (?P=t) coverage", "上报 {T} 接入，模型预测无 {T} 覆盖"),
+    (
+        r"bandwidth_mbps: not reported \(outlet unknown, not counted at target\)",
+        "未上报出口带宽（带宽未知，不计入达标）",
+    ),
+    (r"access: not reported, status from the model only", "未上报接入方式，状态仅依据模型预测"),
+    (
+        r"(?P<a>fibre|4g|5g): reported (?P<r>yes|no), model (?P<m>yes|no)(?: \((?P<why>[^)]*)\))?",
+        "{A}：上报{R}，模型{M}{why}",
+    ),
+    # the reasons given in brackets after a village's disagreement
+    (r"fibre (?P<d>[\d,.]+) m away along roads", "沿道路 {d} 米有光缆"),
+    (r"no fibre in its road network", "其道路网内无光缆"),
+    (r"RSRP (?P<r>-?[\d.]+) dBm", "RSRP {r} dBm"),
+    (r"no site in range", "覆盖范围内无基站"),
+)
+_TECH_ZH = {"fibre": "光纤", "4g": "4G", "5g": "5G"}
+
+
+def verify_text(value: Any, language: Language) -> str:
+    """A field-check note (:data:`VERIFY_NOTES`) in ``language`` (English notes are written in English); an empty
+    value is empty."""
+    if _missing(value):
+        return ""
+    if language != "zh":
+        return str(value)
+    return "；".join(_verify_zh(part.strip()) for part in str(value).split("; ") if part.strip())
+
+
+def _verify_zh(part: str) -> str:
+    for pattern, zh in VERIFY_NOTES:
+        m = re.fullmatch(pattern, part)
+        if m is None:
+            continue
+        g = {k: v or "" for k, v in m.groupdict().items()}
+        return zh.format(
+            d=g.get("d", ""),
+            r=g.get("r", ""),
+            T=g.get("t", "").upper(),
+            A=_TECH_ZH.get(g.get("a", ""), ""),
+            R="有" if g.get("r") == "yes" else "无",
+            M="有" if g.get("m") == "yes" else "无",
+            why=f"（{_verify_zh(g['why'])}）" if g.get("why") else "",
+        )
+    return part
+
+
 #: Excel number format of each column kind (``decimals`` of a column override the share/number/km decimals).
 EXCEL_FORMATS: dict[ColumnKind, str] = {
     "share": "0.0%",
@@ -566,6 +629,8 @@ def code_text(value: Any, codes: str, language: Language) -> str:
     as they are, an empty value is empty."""
     if _missing(value):
         return ""
+    if codes == "verify":
+        return verify_text(value, language)
     names = CODES.get(codes, {})
     parts = [p for p in str(value).split(";") if p]
     words = [names[p][0 if language == "zh" else 1] if p in names else p for p in parts]

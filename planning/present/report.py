@@ -575,7 +575,7 @@ img { max-width: 100%; }
 """
 
 
-def _shares(frame: pd.DataFrame) -> tuple[str, ...]:
+def share_columns(frame: pd.DataFrame) -> tuple[str, ...]:
     """Columns shown as percentages: shares, KPI values before/after, gaps (not counts nor flags)."""
     return tuple(
         c
@@ -594,7 +594,7 @@ def _section(key: str, lang: Language, frame: pd.DataFrame | None, *, table_id: 
     head = [f"<h2>{html.escape(label(key, lang))}</h2>"] + ([f"<p>{html.escape(note)}</p>"] if note else [])
     if not len(frame):
         return [*head, f"<p>{html.escape(label('none_left', lang))}</p>"]
-    return [*head, html_table(frame, table_id=table_id, language=lang, share_cols=_shares(frame))]
+    return [*head, html_table(frame, table_id=table_id, language=lang, share_cols=share_columns(frame))]
 
 
 def _headline(project: Project, proposal: Proposal, lang: Language) -> list[str]:
@@ -655,15 +655,19 @@ def render_html(
         *_section("sec_short", lang, tables.get("short"), table_id="short"),
         f"<h2>{html.escape(label('sec_curve', lang))}</h2>",
         img("cost_curve"),
-        html_table(tables["cost_curve"], table_id="cost_curve", language=lang, share_cols=_shares(tables["cost_curve"]))
+        html_table(
+            tables["cost_curve"], table_id="cost_curve", language=lang, share_cols=share_columns(tables["cost_curve"])
+        )
         if len(tables["cost_curve"])
         else "",
         *_section("sec_provinces", lang, tables.get("provinces"), table_id="provinces"),
         f"<h2>{html.escape(label('sec_county', lang))}</h2>",
         img("county_coverage"),
-        html_table(tables["counties"], table_id="counties", language=lang, share_cols=_shares(tables["counties"])),
+        html_table(
+            tables["counties"], table_id="counties", language=lang, share_cols=share_columns(tables["counties"])
+        ),
         f"<h2>{html.escape(label('sec_batches', lang))}</h2>",
-        html_table(tables["batches"], table_id="batches", language=lang, share_cols=_shares(tables["batches"])),
+        html_table(tables["batches"], table_id="batches", language=lang, share_cols=share_columns(tables["batches"])),
         html_table(tables["interventions"], table_id="interventions", language=lang),
         *_section("sec_lots", lang, tables.get("lots"), table_id="lots"),
         *_section(

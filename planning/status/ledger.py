@@ -12,6 +12,12 @@ Storage: one GeoPackage (SQLite) file.
   ``field``, ``old``, ``new``, ``note``, ``source``, ``recorded_at``). Creation is an event too, so the ledger at
   any past date is rebuilt by replaying the events up to that date (:func:`state_at`) and two dates compared
   (:func:`diff`).
+* A **back-fill**: a row's first field report may be dated before the row was entered (a school connected in
+  2025-06, reported against a ledger created in 2026-01). Its status event is dated when the change happened,
+  with an empty ``old`` (the row exists from that date), and it supersedes the status events the runs recorded
+  before it (creation, planned and back: written while the field state was unknown), so a replay gives the
+  reported status from its date on (:func:`superseded_events`). A status event dated before its row's creation
+  event is a back-fill; only :mod:`planning.status.ledger_updates` writes one.
 
 The lifecycle, as pilots run it: ``unconnected`` < ``planned`` (纳入第N批试点: batch, year, remedy, funding) <
 ``under_construction`` < ``completed`` (竣工) < ``accepted`` (验收, with the measured Mbps and the date); and
@@ -60,6 +66,8 @@ EXCLUSION_REASONS: tuple[str, ...] = ("relocated", "merged", "other_programme")
 RANK = {s: i for i, s in enumerate(STATUSES)}
 _TABLE = "ledger"
 _HISTORY = "ledger_history"
+#: Notes of the events a run writes (a row's creation, the plan's changes); any other event is a field report.
+RUN_NOTES = ("created", "plan")
 #: Fields that change over a row's life; each change is an event.
 TRACKED = ("lacks", "remedy", "remedy_id", "remedy_cost_cny", "batch", "year", "funding", "measured_mbps", "reason")
 _NUMERIC = ("remedy_cost_cny", "batch", "year", "measured_mbps")
@@ -364,9 +372,32 @@ def _snapshot(path: str | Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     return table, hist
 
 
+def creation_dates(hist: pd.DataFrame) -> pd.Series:
+    """The date each row was entered in the ledger (its first recorded status event), by ``id``."""
+    status = hist[hist["field"] == "status"].sort_values("event_id", kind="stable")
+    return status.groupby("id")["event_date"].first()
+
+
+def superseded_events(hist: pd.DataFrame) -> pd.Series:
+    """Per event of ``hist`` (aligned on its index): True when its row was back-filled later (a status event dated
+    before the row's creation date, see the module docstring) and the event was recorded before that back-fill.
+
+    Such events were all written by runs (a back-fill is always the row's first field report); their status is
+    superseded by the back-fill, and their dates do not order later reports.
+    """
+    if not len(hist):
+        return pd.Series(False, index=hist.index)
+    created = hist["id"].map(creation_dates(hist))
+    backfill = (hist["field"] == "status") & (hist["event_date"] < created)
+    first = hist[backfill].groupby("id")["event_id"].min()
+    cut = hist["id"].map(first)
+    return (cut.notna() & (hist["event_id"] < cut)).astype(bool)
+
+
 def state_at(path: str | Path, date: dt.date) -> pd.DataFrame:
     """The ledger as it stood at the end of ``date``: rows created by then, with their status, note and every
-    tracked field (remedy, batch ...) as it was then.
+    tracked field (remedy, batch ...) as it was then. A back-filled row exists from its back-fill's date, with the
+    reported status from then on (the run's status events it supersedes are not replayed; module docstring).
 
     Returns
     -------
@@ -376,6 +407,7 @@ def state_at(path: str | Path, date: dt.date) -> pd.DataFrame:
     table, hist = _snapshot(path)
     day = date.isoformat()
     fixed = table.drop(columns=["status", "status_date", "note", "geometry"]).set_index("id")
+    hist = hist[~(superseded_events(hist) & (hist["field"] == "status"))]
     hist = hist.sort_values(["event_date", "event_id"], kind="stable")
     upto = hist[hist["event_date"] <= day]
     status = upto[upto["field"] == "status"].groupby("id").last()

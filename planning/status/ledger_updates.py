@@ -9,7 +9,13 @@ A report file (CSV, UTF-8 or GBK) has ``id``, ``status``, ``date`` (``YYYY-MM-DD
   a village's is optional;
 * ``excluded`` needs a ``reason``: ``relocated`` (易地扶贫搬迁), ``merged`` (撤并) or ``other_programme``; an
   excluded row comes back only with ``force``;
-* a date may not be in the future, nor before the row's last recorded change.
+* a date may not be in the future, nor before the row's last recorded change, except for a **back-fill**: the
+  row's first field report may be dated before the row was entered in the ledger (a school connected in 2025-06,
+  reported against a ledger created in 2026-01). It is recorded as a dated event with an empty ``old`` (the row
+  exists from that date) that supersedes the run's status events before it, so the ledger says ``completed`` since
+  2025-06 now and at every date since (:func:`planning.status.ledger.state_at`), and its status is what the next
+  run's evidence reads. The lifecycle checks apply as for any report (from the row's current status), and later
+  reports follow the back-fill in date order.
 
 Every report runs in one SQLite transaction opened with ``BEGIN IMMEDIATE``: each row is checked against the
 ledger as it stands inside that transaction; one bad row rejects the whole file with the list of bad rows, and the
@@ -38,6 +44,7 @@ from planning.status.ledger import (
     EXCLUSION_REASONS,
     LOCK_TIMEOUT_S,
     RANK,
+    RUN_NOTES,
     STATUS_ALIASES,
     STATUSES,
     LedgerError,
@@ -45,8 +52,10 @@ from planning.status.ledger import (
     _open,
     add_missing_columns,
     check_statuses,
+    creation_dates,
     parse_date,
     read_csv_file,
+    superseded_events,
 )
 
 logger = logging.getLogger(__name__)
@@ -145,6 +154,8 @@ class _Checker:
 
     state: dict[str, dict[str, str]]
     last: dict[str, str]
+    created: dict[str, str]
+    reported: set[str]
     plain: dict[str, list[str]]
     force: bool
     today: dt.date
@@ -188,9 +199,14 @@ def _apply(
     plain: dict[str, list[str]] = {}
     for full in state:
         plain.setdefault(full.split(":", 1)[-1], []).append(full)
+    hist = pd.read_sql_query(f"SELECT event_id, id, event_date, field, note FROM {_HISTORY}", con)
+    live = hist[~superseded_events(hist)]
+    status_events = hist[hist["field"] == "status"]
     chk = _Checker(
         state=state,
-        last=dict(con.execute(f"SELECT id, MAX(event_date) FROM {_HISTORY} GROUP BY id")),
+        last=live.groupby("id")["event_date"].max().to_dict(),
+        created=creation_dates(hist).to_dict(),
+        reported=set(status_events.loc[~status_events["note"].isin(RUN_NOTES), "id"]),
         plain=plain,
         force=force,
         today=today,
@@ -198,26 +214,28 @@ def _apply(
         problems=[],
     )
     old = {k: dict(v) for k, v in state.items()}
-    plan: list[tuple[str, dict[str, str]]] = []
+    plan: list[tuple[str, dict[str, str], bool]] = []
     unchanged = 0
     for i, rec in enumerate(updates.itertuples(index=False), start=1):
         change = _check_row(chk, i, rec)
         if change is None:
             continue
-        rid, new = change
-        if all(new[k] == (chk.state[rid][k] or "") for k in ("status", "note", "measured_mbps", "reason")):
+        rid, new, backfill = change
+        same = all(new[k] == (chk.state[rid][k] or "") for k in ("status", "note", "measured_mbps", "reason"))
+        if same and not backfill:  # a back-fill always says something new: since when
             unchanged += 1
             continue
-        plan.append((rid, new))
+        plan.append((rid, new, backfill))
         chk.state[rid] = {**chk.state[rid], **new}
         chk.last[rid] = new["date"]
+        chk.reported.add(rid)
     if chk.problems:
         msg = f"{len(chk.problems)} bad row(s) in the update; nothing was applied"
         raise LedgerError(msg, chk.problems)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     events = 0
-    for rid, new in plan:
-        events += _write(con, rid, old[rid], new, source=source, now=now)
+    for rid, new, backfill in plan:
+        events += _write(con, rid, old[rid], new, source=source, now=now, backfill=backfill)
         old[rid] = {**old[rid], **new}
     return UpdateResult(applied=len(plan), unchanged=unchanged, events=events)
 
@@ -241,8 +259,8 @@ def _text_cells(chk: _Checker, i: int, raw_id: str, rec: object) -> bool:
     return ok
 
 
-def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str]] | None:
-    """The checked change of one report row, or None (a problem recorded)."""
+def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str], bool] | None:
+    """The checked change of one report row and whether it is a back-fill, or None (a problem recorded)."""
     raw_id = _cell(rec.id).strip()
     if not _text_cells(chk, i, raw_id if not text_problem(raw_id) else "", rec):
         return None
@@ -256,6 +274,7 @@ def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str]]
     status = STATUS_ALIASES.get(raw_status.lower(), raw_status.lower())
     date = parse_date(raw_date)
     n_before = len(chk.problems)
+    backfill = False
     if status not in RANK and status != EXCLUDED:
         what = f"`{raw_status}` is not a status" if raw_status else "is empty"
         chk.bad(i, raw_id, "status", f"{what}; expected one of {[*STATUSES, EXCLUDED]}")
@@ -271,20 +290,31 @@ def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str]]
             "expected the date the change happened",
         )
     elif chk.last.get(rid) and date.isoformat() < chk.last[rid]:
-        chk.bad(
-            i,
-            raw_id,
-            "date",
-            f"{date.isoformat()} is before this row's last recorded change ({chk.last[rid]}); "
-            "expected events in date order",
-        )
+        backfill = _backfill(chk, i, raw_id, rid, date.isoformat())
     mbps, reason = _measured(chk, i, raw_id, rec, status, chk.state[rid]["layer"]), _reason(chk, i, raw_id, rec, status)
     if len(chk.problems) == n_before:
         _order(chk, i, raw_id, chk.state[rid]["status"], status)
     if len(chk.problems) > n_before:
         return None
     note = _cell(rec.note)
-    return rid, {"status": status, "date": date.isoformat(), "note": note, "measured_mbps": mbps, "reason": reason}
+    new = {"status": status, "date": date.isoformat(), "note": note, "measured_mbps": mbps, "reason": reason}
+    return rid, new, backfill
+
+
+def _backfill(chk: _Checker, i: int, raw_id: str, rid: str, day: str) -> bool:
+    """A report dated before the row's last change: a back-fill (True) when the row has no field report yet and the
+    date is before the row was entered in the ledger; else a problem."""
+    created = chk.created.get(rid, "")
+    if rid not in chk.reported and day < created:
+        return True
+    why = (
+        f"this row has field reports already: a report dated before the row was entered ({created}) is accepted "
+        "only as its first"
+        if rid in chk.reported and day < created
+        else "expected events in date order"
+    )
+    chk.bad(i, raw_id, "date", f"{day} is before this row's last recorded change ({chk.last[rid]}); {why}")
+    return False
 
 
 def _order(chk: _Checker, i: int, raw_id: str, old: str, new: str) -> None:
@@ -344,9 +374,17 @@ def _reason(chk: _Checker, i: int, raw_id: str, rec: object, status: str) -> str
 
 
 def _write(
-    con: sqlite3.Connection, rid: str, old: dict[str, str], new: dict[str, str], *, source: str, now: str
+    con: sqlite3.Connection,
+    rid: str,
+    old: dict[str, str],
+    new: dict[str, str],
+    *,
+    source: str,
+    now: str,
+    backfill: bool = False,
 ) -> int:
-    """One row's change: the ledger row and an event per changed field (status last)."""
+    """One row's change: the ledger row and an event per changed field (status last; a back-fill's status event has
+    an empty ``old``: the row exists from its date)."""
     measured = float(new["measured_mbps"]) if new["measured_mbps"] else None
     con.execute(
         f"UPDATE {_TABLE} SET status = ?, status_date = ?, note = ?, measured_mbps = COALESCE(?, "
@@ -357,10 +395,11 @@ def _write(
     for field in ("measured_mbps", "reason", "status"):
         if field != "status" and (new[field] == (old[field] or "") or (field == "measured_mbps" and not new[field])):
             continue
+        before = None if backfill and field == "status" else old[field] or None
         con.execute(
             f"INSERT INTO {_HISTORY} (id, event_date, field, old, new, note, source, recorded_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (rid, new["date"], field, old[field] or None, new[field], new["note"], source, now),
+            (rid, new["date"], field, before, new[field], new["note"], source, now),
         )
         events += 1
     return events

@@ -211,3 +211,14 @@ def test_symlink_loops_and_pipes_are_refused(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(ProjectError, match=r"is a named pipe \(FIFO\); expected a regular file"):
         load_project(fifo)
+
+
+@pytest.mark.parametrize("table", ["radio.equipment", "radio.operators", "radio.clutter", "radio.backhaul.microwave"])
+def test_an_array_of_tables_row_with_no_key_is_refused(tmp_path, table):
+    """A `[[radio.equipment]]` header whose keys are commented out would replace the default list by one row of
+    defaults (every band on one 4T4R row, one operator rule ...): refused, naming the header."""
+    text = f"[[{table}]]\n# name = ...\n"
+    match = rf"\[\[{table}\]\] row\(s\) \[1\] have no key; .*or no \[\[{table}\]\] header"
+    with pytest.raises(ProjectError, match=match):
+        load_project(_write(tmp_path, text))
+    assert load_project(_write(tmp_path, f"# [[{table}]]\n# name = ...\n")).radio == RadioSettings()

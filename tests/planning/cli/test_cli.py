@@ -20,7 +20,7 @@ from gis.project import load_project
 from gis.terrain import dem_from_array, open_dem, write_dem
 from planning.cli import cli
 from planning.radio.coverage import coverage
-from tests.conftest import DEMO
+from tests.conftest import DEMO, ROOT
 
 
 def invoke(*args: str):
@@ -312,6 +312,27 @@ def test_console_script_runs():
         [str(exe), "validate", str(DEMO / "project.toml")], capture_output=True, text=True, check=False
     )
     assert res.returncode == 0, res.stderr
+
+
+def test_calibrate_recovers_the_offset_of_the_sample_drive_test():
+    """data/drive_test_demo.csv (data/scripts/make_drive_test.py, seed 2021): the demo model's own prediction - 4 dB
+    + N(0, 6 dB). `calibrate` must find an extra loss of 4 dB (within 1 dB: about three standard errors of a mean of
+    318 measurements with 6 dB spread), no slope to speak of, and a spread left at the added 6 dB."""
+    drive = ROOT / "data" / "drive_test_demo.csv"
+    table = pd.read_csv(drive)
+    assert list(table.columns) == ["lon", "lat", "rsrp_dbm", "site_id"]
+    assert (len(table), table["site_id"].nunique()) == (318, 8)
+    res = invoke("calibrate", DEMO / "project.toml", drive)
+    assert res.exit_code == 0, res.output
+    fitted = {
+        key: float(value)
+        for key, value in (line.split(" = ") for line in res.output.splitlines() if line.startswith("calibration_"))
+    }
+    assert fitted["calibration_offset_db"] == pytest.approx(4.0, abs=1.0)
+    assert fitted["calibration_slope_db_per_decade"] == pytest.approx(0.0, abs=3.0)
+    after = next(line for line in res.output.splitlines() if line.startswith("after:"))
+    assert float(after.split("std ")[1].split(" dB")[0]) == pytest.approx(6.0, abs=0.8)
+    assert "meets the usual acceptance" in res.output
 
 
 def test_calibrate_command_fits_drive_test(tmp_path: Path):

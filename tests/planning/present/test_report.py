@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from html.parser import HTMLParser
 
@@ -12,7 +13,7 @@ import pandas as pd
 import pytest
 from matplotlib import font_manager
 
-from planning.present.labels import TABLE_TITLES, known_column
+from planning.present.labels import TABLE_TITLES, known_column, verify_text
 from planning.present.report import (
     TABLES,
     cjk_font,
@@ -290,3 +291,47 @@ def test_en_charts_have_english_labels_and_county_names_as_they_are():
     assert ax.get_ylabel() == "Poor villages with broadband"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["临江市", "$\\frac$"]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Before", "After"]
+
+
+def test_verification_notes_are_in_the_planners_words_in_a_zh_report(report):
+    """The field-check notes (planning.status.evidence) are English sentences with numbers; a zh report shows them
+    in Chinese, numbers kept, in the HTML and the workbook (the CSV keeps the notes as written)."""
+    result, out, html = report
+    rows = html.tables["verification"]
+    col = rows[0].index("需核实内容")
+    notes = [r[col] for r in rows[1:]]
+    assert len(notes) == len(result.gaps.verification) > 0
+    leftover = [n for n in notes if re.search(r"\b(reported|model|access|fibre)\b", n)]
+    assert leftover == []
+    first = result.gaps.verification["what"].iloc[0]
+    distance = re.search(r"\(([\d,]+) m along roads\)", first)
+    if distance:
+        assert f"沿道路 {distance.group(1)} 米" in notes[0]
+    wb = openpyxl.load_workbook(out / "report.xlsx")
+    sheet = wb["待核实清单"]
+    head = _header(sheet)
+    assert sheet.cell(row=2, column=head["需核实内容"]).value == notes[0]
+    assert pd.read_csv(out / "report_verification.csv")["what"].iloc[0] == first
+
+
+@pytest.mark.parametrize(
+    ("note", "zh"),
+    [
+        (
+            "fibre: reported no, model yes (fibre 1,120 m away along roads)",
+            "光纤：上报无，模型有（沿道路 1,120 米有光缆）",
+        ),
+        ("4g: reported yes, model no (RSRP -115.3 dBm)", "4G：上报有，模型无（RSRP -115.3 dBm）"),
+        ("5g: reported yes, model no (no site in range)", "5G：上报有，模型无（覆盖范围内无基站）"),
+        ("access: reported 5g, model finds no 5g coverage", "上报 5G 接入，模型预测无 5G 覆盖"),
+        (
+            "bandwidth_mbps: not reported (outlet unknown, not counted at target); access: not reported, status from "
+            "the model only",
+            "未上报出口带宽（带宽未知，不计入达标）；未上报接入方式，状态仅依据模型预测",
+        ),
+        ("a note no pattern knows", "a note no pattern knows"),
+    ],
+)
+def test_verification_notes_translate_part_by_part(note, zh):
+    assert verify_text(note, "zh") == zh
+    assert verify_text(note, "en") == note

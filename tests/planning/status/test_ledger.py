@@ -561,3 +561,26 @@ def test_reconcile_names_short_rows_and_duplicate_units(ledger: Path, tmp_path: 
     counts.write_text("city,county,unconnected_schools\n白山,临江,3\n白山,抚松,1\n白山,临江市,4\n", encoding="utf-8")
     with pytest.raises(LedgerError, match=r"counties appear twice \(`临江` in rows 1, 3\)"):
         read_official_counts(counts)
+
+
+def test_cli_back_fill_and_diff_over_it(ledger: Path, tmp_path: Path) -> None:
+    """`ledger update` back-fills a first report dated before the ledger; `ledger diff` over that date shows the row
+    as new, reversed dates exit 2, and no line says `nan`."""
+    runner = CliRunner()
+    report = tmp_path / "report.csv"
+    report.write_text("id,status,date,note\nS1,completed,2025-06-15,已开通\n", encoding="utf-8")
+    res = runner.invoke(cli, ["ledger", "update", str(ledger), str(report)])
+    assert res.exit_code == 0, res.output
+    assert "1 row(s) updated" in res.output
+    res = runner.invoke(cli, ["ledger", "diff", str(ledger), "--from", "2025-06-01", "--to", "2026-02-01"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert "schools:S1\tn2\t临江市\t(new) -> completed" in lines
+    assert "(new) -> completed: 1; (new) -> unconnected: 5" in lines
+    assert "nan" not in res.output
+    res = runner.invoke(cli, ["ledger", "diff", str(ledger), "--from", "2026-02-01", "--to", "2025-06-01"])
+    assert res.exit_code == 2
+    assert "`--from` 2026-02-01 is after `--to` 2025-06-01" in res.output
+    res = runner.invoke(cli, ["ledger", "show", str(ledger), "--at", "2025-12-31"])
+    assert res.exit_code == 0, res.output
+    assert "临江市: completed 1" in res.output

@@ -17,6 +17,7 @@ from planning.status.ledger import (
     LedgerError,
     copy_ledger,
     create_ledger,
+    diff,
     ledger_evidence,
     read_history,
     read_ledger,
@@ -24,6 +25,7 @@ from planning.status.ledger import (
     state_at,
 )
 from planning.status.ledger_updates import apply_updates
+from planning.status.reconcile import ledger_school_counts
 from tests.conftest import CRS_M
 
 D0 = dt.date(2026, 1, 10)
@@ -231,3 +233,95 @@ def test_a_ledger_from_an_earlier_coverplan_gets_the_new_columns(ledger: Path, t
     assert read_ledger(old).set_index("id").loc["villages:V1", "year"] == 2027
     with pytest.raises(LedgerError, match="already exists"):
         copy_ledger(ledger, old)
+
+
+TODAY = dt.date(2026, 3, 1)
+PLAN_S1 = {
+    "schools__S1": {
+        "remedy": "fibre",
+        "remedy_id": "FX-schools:S1",
+        "remedy_cost_cny": 99_789.53,
+        "batch": 1,
+        "year": 2027,
+        "funding": "",
+    }
+}
+
+
+def test_a_first_field_report_back_fills_history_before_the_ledger_existed(ledger: Path) -> None:
+    """A school connected in 2025-06, reported in 2026-03 against a ledger created on 2026-01-10 (and planned by
+    that run): completed since 2025-06 now and at every date since, in the replay, the diff and the evidence."""
+    record_plan(ledger, rows(), plan(**PLAN_S1), date=D0)
+    counts_before = ledger_school_counts(ledger, at=dt.date(2026, 2, 1))
+    res = apply_updates(
+        ledger,
+        upd({"id": "schools:S1", "status": "completed", "date": "2025-06-15", "note": "2025年6月已开通"}),
+        today=TODAY,
+    )
+    assert (res.applied, res.events) == (1, 1)
+    now = read_ledger(ledger).set_index("id")
+    assert now.loc["schools:S1", ["status", "status_date", "remedy_id"]].tolist() == [
+        "completed",
+        "2025-06-15",
+        "FX-schools:S1",
+    ]
+    event = read_history(ledger).iloc[-1]
+    assert (event["id"], event["event_date"], event["new"]) == ("schools:S1", "2025-06-15", "completed")
+    assert pd.isna(event["old"])  # the row exists from this date
+    # the row exists from its back-filled date, completed from then on (the run's unconnected/planned superseded)
+    assert state_at(ledger, dt.date(2025, 6, 14)).empty
+    assert state_at(ledger, dt.date(2025, 6, 15))["status"].to_dict() == {"schools:S1": "completed"}
+    for day in (D0, dt.date(2026, 2, 1), TODAY):
+        at = state_at(ledger, day)
+        assert at.loc["schools:S1", "status"] == "completed"
+        assert at.loc["schools:S1", "status_date"] == "2025-06-15"
+        assert at.loc["schools:S2", "status"] == "unconnected"
+    assert state_at(ledger, dt.date(2026, 2, 1)).loc["schools:S1", "remedy_id"] == "FX-schools:S1"
+    d = diff(ledger, dt.date(2025, 6, 1), dt.date(2025, 7, 1))
+    assert d["status_to"].to_dict() == {"schools:S1": "completed"}
+    assert d["status_from"].isna().all()  # new on that date
+    d = diff(ledger, dt.date(2025, 7, 1), dt.date(2026, 2, 1))
+    assert "schools:S1" not in d.index  # completed on both dates
+    assert set(d.index) == {"villages:V1", "villages:V2", "schools:S2"}  # entered on 2026-01-10
+    # the reconciliation no longer counts it as unconnected, on any date since 2025-06-15
+    assert counts_before.to_dict() == {"临江市": 1}
+    assert ledger_school_counts(ledger, at=dt.date(2026, 2, 1)).to_dict() == {}
+    # later reports follow the back-fill in date order, also before the ledger's creation
+    apply_updates(
+        ledger,
+        upd({"id": "schools:S1", "status": "accepted", "date": "2025-09-01", "measured_mbps": "300"}),
+        today=TODAY,
+    )
+    assert state_at(ledger, dt.date(2025, 8, 31)).loc["schools:S1", "status"] == "completed"
+    assert state_at(ledger, dt.date(2025, 9, 1)).loc["schools:S1", "status"] == "accepted"
+    evidence = ledger_evidence(ledger).loc["schools:S1"]
+    assert (evidence["status"], evidence["measured_mbps"], evidence["access"]) == ("accepted", 300.0, "fibre")
+    with pytest.raises(LedgerError, match="before this row's last recorded change \\(2025-09-01\\)"):
+        apply_updates(ledger, upd({"id": "schools:S1", "status": "accepted", "date": "2025-08-01"}), today=TODAY)
+
+
+def test_only_the_first_field_report_may_back_fill_and_a_bad_row_rejects_the_file(ledger: Path) -> None:
+    apply_updates(ledger, upd({"id": "villages:V1", "status": "under_construction", "date": "2026-02-01"}), today=TODAY)
+    before = (read_ledger(ledger).drop(columns="geometry").to_dict("records"), read_history(ledger).to_dict("records"))
+    bad = upd(
+        {"id": "villages:V2", "status": "completed", "date": "2025-11-01"},  # a fine back-fill on its own
+        {"id": "villages:V1", "status": "completed", "date": "2025-12-01"},  # V1 has a report already
+        {"id": "schools:S2", "status": "unconnected", "date": "2025-12-01", "note": "x"},  # fine: same status
+        {"id": "schools:S1", "status": "completed", "date": "2026-01-09", "note": "是"},  # fine
+        {"id": "schools:S1", "status": "completed", "date": "2025-12-01"},  # before row 4's back-fill
+    )
+    with pytest.raises(LedgerError) as err:
+        apply_updates(ledger, bad, today=TODAY)
+    problems = [(p.row, p.column) for p in err.value.problems]
+    assert problems == [(2, "date"), (5, "date")]  # V1 reported already; S1's back-fill in this file came first
+    assert "accepted only as its first" in str(err.value)
+    after = (read_ledger(ledger).drop(columns="geometry").to_dict("records"), read_history(ledger).to_dict("records"))
+    assert after == before  # nothing applied, not even the good back-fills
+    # the lifecycle holds for a back-fill too: planned (by the run) -> unconnected goes backwards
+    record_plan(ledger, rows(), plan(**PLAN_S1), date=D0)
+    with pytest.raises(LedgerError, match="goes backwards"):
+        apply_updates(ledger, upd({"id": "schools:S1", "status": "unconnected", "date": "2025-12-01"}), today=TODAY)
+    # a back-fill with the status the row has still says since when
+    res = apply_updates(ledger, upd({"id": "schools:S2", "status": "unconnected", "date": "2025-12-01"}), today=TODAY)
+    assert res.applied == 1
+    assert state_at(ledger, dt.date(2025, 12, 1)).index.tolist() == ["schools:S2"]
