@@ -312,24 +312,32 @@ def ledger_plan(dem: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
     """The ledger's plan rows, by ``layer:id``: every village or school the plan serves (a need or more), with
     ``remedy`` (the kinds of the interventions that serve it, ``;``-joined), ``remedy_id``, ``remedy_cost_cny``
     (its share of each: an intervention's cost split equally among the villages and schools it serves),
-    ``batch`` and ``year`` (the last batch it waits for) and ``funding`` (empty: set by the funding plan)."""
-    cols = ["remedy", "remedy_id", "remedy_cost_cny", "batch", "year", "funding", "serves"]
+    ``batch`` and ``year`` (the last batch it waits for), ``funding`` (who pays its share: central, local,
+    operator, CNY) and ``plan_detail`` (each need's year and intervention: a school may be connected by a site in
+    the first year and reach the outlet target when fibre arrives)."""
+    cols = ["remedy", "remedy_id", "remedy_cost_cny", "batch", "year", "funding", "plan_detail", "serves"]
     served = dem[dem["served"]]
     if not len(served):
         return pd.DataFrame(columns=cols, index=pd.Index([], name="id"))
     info = chosen.set_index("candidate_id")
-    share = info["cost_cny"] / info["n_served"].clip(lower=1)
+    per_unit = info["n_served"].clip(lower=1)
     rows = {}
     for unit, part in served.groupby("unit", sort=True):
         ids = list(dict.fromkeys(part["by"]))
-        batch = int(info.loc[ids, "batch"].max())
+        pays = {
+            k: float((info.loc[ids, f"{k}_cny"] / per_unit.loc[ids]).sum()) if f"{k}_cny" in info else 0.0
+            for k in ("central", "local", "operator")
+        }
         rows[unit] = {
             "remedy": ";".join(info.loc[ids, "kind"].astype(str)),
             "remedy_id": ";".join(ids),
-            "remedy_cost_cny": round(float(share.loc[ids].sum()), 2),
-            "batch": batch,
+            "remedy_cost_cny": round(float((info.loc[ids, "cost_cny"] / per_unit.loc[ids]).sum()), 2),
+            "batch": int(info.loc[ids, "batch"].max()),
             "year": int(info.loc[ids, "year"].max()),
-            "funding": "",
+            "funding": "; ".join(f"{k} {v:,.0f}" for k, v in pays.items()),
+            "plan_detail": "; ".join(
+                f"{r.need}: {int(info.at[r.by, 'year'])} ({info.at[r.by, 'kind']} {r.by})" for r in part.itertuples()
+            ),
             "serves": ";".join(part["need"]),
         }
     out = pd.DataFrame.from_dict(rows, orient="index")[cols]

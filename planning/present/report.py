@@ -211,7 +211,7 @@ def remaining_ledger(ledger: pd.DataFrame, proposal: Proposal) -> pd.DataFrame:
     plan = proposal.ledger_plan
     out = pd.DataFrame(ledger.drop(columns="geometry", errors="ignore")).copy()
     key = out["id"].astype(str)
-    for col in ("remedy", "remedy_id", "remedy_cost_cny", "batch", "year"):
+    for col in ("remedy", "remedy_id", "remedy_cost_cny", "batch", "year", "plan_detail"):
         out[col] = key.map(plan[col]).to_numpy() if len(plan) else None
     closed = key.isin(plan.index) & ~key.isin(unserved)
     out["closed_in_batch"] = np.where(closed, pd.to_numeric(out["batch"], errors="coerce").fillna(0), 0).astype(int)
@@ -230,6 +230,7 @@ def remaining_ledger(ledger: pd.DataFrame, proposal: Proposal) -> pd.DataFrame:
         "remedy_cost_cny",
         "batch",
         "year",
+        "plan_detail",
         "closed_in_batch",
         "remaining",
     ]
@@ -307,7 +308,8 @@ def application_table(project: Project, gaps: GapsResult, proposal: Proposal, *,
     units = dem.drop_duplicates("unit").set_index("unit")
     area_of = units["county"].astype(str)
     if by == "township":
-        area_of = area_of + "|" + township_of_units(gaps).reindex(units.index).fillna("")
+        # joined by a control character: validation refuses those in names, so no county name holds it
+        area_of = area_of + "\x1f" + township_of_units(gaps).reindex(units.index).fillna("")
     first = inter["serves"].astype(str).str.split(";").str[0] if len(inter) else pd.Series(dtype=object)
     i_area = first.map(area_of)
     s_area = routes["serves"].astype(str).str.split(";").str[0].map(area_of) if len(routes) else None
@@ -317,7 +319,9 @@ def application_table(project: Project, gaps: GapsResult, proposal: Proposal, *,
     for area in [*areas, *([REGION] if by == "county" else [])]:
         pick = lambda col, a=area: np.ones(len(col), bool) if a == REGION else (col == a).to_numpy()  # noqa: E731
         km = float(routes.loc[pick(s_area), "length_m"].sum()) / 1000.0 if s_area is not None else 0.0
-        head = {"county": area} if by == "county" else dict(zip(("county", "township"), area.split("|"), strict=True))
+        head = (
+            {"county": area} if by == "county" else dict(zip(("county", "township"), area.split("\x1f"), strict=True))
+        )
         rows.append({**head, **_area_row(project, names, inter[pick(i_area)], served[pick(u_area)], km)})
     return pd.DataFrame(rows)
 

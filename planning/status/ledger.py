@@ -69,7 +69,20 @@ _HISTORY = "ledger_history"
 #: Notes of the events a run writes (a row's creation, the plan's changes); any other event is a field report.
 RUN_NOTES = ("created", "plan")
 #: Fields that change over a row's life; each change is an event.
-TRACKED = ("lacks", "remedy", "remedy_id", "remedy_cost_cny", "batch", "year", "funding", "measured_mbps", "reason")
+TRACKED = (
+    "lacks",
+    "remedy",
+    "remedy_id",
+    "remedy_cost_cny",
+    "batch",
+    "year",
+    "funding",
+    "plan_detail",
+    "measured_mbps",
+    "reason",
+)
+#: The plan's fields of a row (:func:`record_plan`).
+PLAN_FIELDS = ("remedy", "remedy_id", "remedy_cost_cny", "batch", "year", "funding", "plan_detail")
 _NUMERIC = ("remedy_cost_cny", "batch", "year", "measured_mbps")
 LEDGER_COLUMNS = [
     "id",
@@ -86,6 +99,7 @@ LEDGER_COLUMNS = [
     "batch",
     "year",
     "funding",
+    "plan_detail",
     "status",
     "status_date",
     "note",
@@ -488,7 +502,7 @@ def ledger_rows(
         part["geometry"] = geom.loc[need.index].to_numpy()
         parts.append(part)
     out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=geometry_villages.crs)
-    for col in ("remedy", "remedy_id", "funding", "note", "reason"):
+    for col in ("remedy", "remedy_id", "funding", "plan_detail", "note", "reason"):
         out[col] = ""
     for col in _NUMERIC:
         out[col] = np.nan
@@ -594,9 +608,7 @@ def _plan_events(
             continue
         want: dict[str, object] = {"lacks": lacks_of.get(rid, "")}
         if rid in plan.index:
-            want.update(
-                {k: plan.at[rid, k] for k in ("remedy", "remedy_id", "remedy_cost_cny", "batch", "year", "funding")}
-            )
+            want.update({k: plan.at[rid, k] for k in PLAN_FIELDS if k in plan})
             if row["status"] == "unconnected":
                 want["status"] = "planned"
         elif row["status"] == "planned":  # dropped from the plan: back to unconnected, remedy cleared
@@ -609,13 +621,14 @@ def _plan_events(
                     "batch": None,
                     "year": None,
                     "funding": "",
+                    "plan_detail": "",
                 }
             )
         events += _set_fields(con, rid, row, want, date=date, source=source, now=now)
     for rid in plan.index[plan.index.isin(new["id"])]:  # new rows the plan serves
         row = {"status": "unconnected", **dict.fromkeys(TRACKED)}
         row["lacks"] = new.loc[new["id"] == rid, "lacks"].iloc[0]
-        want = {k: plan.at[rid, k] for k in ("remedy", "remedy_id", "remedy_cost_cny", "batch", "year", "funding")}
+        want = {k: plan.at[rid, k] for k in PLAN_FIELDS if k in plan}
         events += _set_fields(con, rid, row, {**want, "status": "planned"}, date=date, source=source, now=now)
     return events
 
