@@ -56,6 +56,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "outlet_ok": ("出口带宽达标", "Outlet at target"),
     "outlet_low": ("出口带宽不达标", "Outlet below target"),
     "not_connected": ("未接入", "Not connected"),
+    "meets_outlet": ("出口带宽计入达标", "Outlet counts at target"),
+    "not_counted": ("否（该接入方式按政策不计入）", "no (this access does not count by policy)"),
+    "reported_access": ("上报接入", "Reported access"),
+    "predicted_access": ("模型预测接入", "Predicted access"),
+    "measured_mbps": ("验收实测（Mbps）", "Measured at acceptance (Mbps)"),
+    "evidence": ("依据", "Evidence"),
+    # verification
+    "verify": ("待核实", "To verify"),
+    "verify_row": ("上报与模型不一致或缺少上报", "Report and model disagree, or no report"),
+    "what": ("需核实内容", "To check"),
     # interventions
     "new_site": ("新建基站", "New site"),
     "upgrade_5g": ("5G 升级", "5G upgrade"),

@@ -8,6 +8,7 @@ import re
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from affine import Affine
@@ -76,6 +77,63 @@ def small_run() -> dict[str, gpd.GeoDataFrame]:
     return {"admin": admin, "villages": villages, "schools": schools, "interventions": inter, "routes": routes}
 
 
+def with_evidence(run: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    """Give the small run's villages and schools the evidence columns of ``village_status``/``school_status``
+    (by hand) and return a verification list: V2 (a script in its name and in what to check) and S1 (a 4G
+    school whose CPE reaches 150 Mbps, which fixed wireless may not count for a secondary school)."""
+    v, s = run["villages"], run["schools"]
+    na = pd.NA
+    for a, rep, pre, evi in (
+        (
+            "fibre",
+            [True, False, False, na, na],
+            [True, True, na, False, na],
+            ["reported"] * 3 + ["predicted", "unknown"],
+        ),
+        (
+            "4g",
+            [na, True, False, na, na],
+            [True, True, na, True, na],
+            ["predicted", "reported", "measured", "predicted", "unknown"],
+        ),
+        ("5g", [na] * 5, [False, False, False, True, na], ["predicted"] * 4 + ["unknown"]),
+    ):
+        v[f"reported_{a}"] = pd.array(rep, dtype="boolean")
+        v[f"predicted_{a}"] = pd.array(pre, dtype="boolean")
+        status = pd.array(rep, dtype="boolean")
+        v[f"status_{a}"] = status.fillna(pd.array(pre, dtype="boolean"))
+        v[f"evidence_{a}"] = evi
+    v.loc[2, "status_4g"] = True  # accepted at acceptance: measured wins over the report
+    s["outlet_mbps"] = [1000.0, 150.0, 0.0]
+    s["reported_access"] = ["fibre", "4g", "none"]
+    s["reported_mbps"] = [1000.0, np.nan, 0.0]
+    s["predicted_access"] = ["fibre", "5g", "4g"]
+    s["predicted_mbps"] = [1000.0, 150.0, 12.25]
+    s["measured_mbps"] = [np.nan, np.nan, np.nan]
+    s["evidence"] = ["reported", "reported", "reported"]
+    s["meets_outlet"] = [True, False, False]
+    s["lacks"] = ["", "outlet_target", "connection;outlet_target"]
+    return pd.DataFrame(
+        {
+            "id": ["villages:V2", "schools:S1"],
+            "layer": ["villages", "schools"],
+            "name": [EVIL_IMG, "二中"],
+            "county": ["测试县", "测试县"],
+            "what": [
+                f"fibre: reported no, model yes (fibre 120 m away along roads); name {EVIL}",
+                "bandwidth_mbps: not reported",
+            ],
+        }
+    )
+
+
+def layer_data(page: str, key: str) -> dict:
+    """The GeoJSON a map page hands to ``coverplanLayer(key, ...)`` (decoded from its escaped literal)."""
+    start = page.index(f"coverplanLayer({json.dumps(key)}, ") + len(f"coverplanLayer({json.dumps(key)}, ")
+    data, _ = json.JSONDecoder().raw_decode(page[start:])
+    return data
+
+
 def test_hillshade_flat_and_sloped_by_hand():
     flat = hillshade(np.full((5, 5), 100.0), cell_x_m=30, cell_y_m=30)
     assert np.allclose(flat, np.sin(np.radians(45)))  # sin(altitude)
@@ -120,6 +178,84 @@ def testjson_for_script_cannot_close_the_script_element():
 def test_outlet_classes():
     s = small_run()["schools"]
     assert outlet_class(s, target_mbps=100).tolist() == ["outlet_ok", "outlet_low", "not_connected"]
+    assert outlet_class(s, target_mbps=30).tolist() == ["outlet_ok", "outlet_ok", "not_connected"]
+    # with `meets_outlet` the ring follows the KPI: a 5G CPE at 150 Mbps for a secondary school does not count by
+    # policy, whatever its speed; a teaching point's 4G at 40 Mbps counts where the target is 30
+    s["kind"] = ["primary", "secondary", "teaching_point"]
+    s["access"] = ["fibre", "5g", "4g"]
+    s["outlet_mbps"] = [1000.0, 150.0, 40.0]
+    s["connected"] = [True, True, True]
+    s["meets_outlet"] = [True, False, True]
+    assert outlet_class(s, target_mbps=100).tolist() == ["outlet_ok", "outlet_low", "outlet_ok"]
+    s["connected"] = [True, True, False]
+    assert outlet_class(s, target_mbps=100).tolist()[2] == "not_connected"
+
+
+def test_verification_layer_badges_popups_and_search():
+    run = small_run()
+    verification = with_evidence(run)
+    m = build_map(**run, verification=verification, language="zh", offline=True)
+    page = m.get_root().render()
+    assert m.coverplan_layers == {"admin": 1, "villages": 5, "schools": 3, "verify": 2, "batch_1": 2}
+    assert EVIL not in page
+    assert "<img src=x" not in page
+    data = layer_data(page, "verify")
+    v2, s1 = data["features"]
+    # a badge at the point itself (the script draws it up and to the right), found by the search box, tagged
+    assert v2["geometry"] == layer_data(page, "villages")["features"][2]["geometry"]
+    assert s1["geometry"] == layer_data(page, "schools")["features"][1]["geometry"]
+    assert v2["properties"]["marker"]["shape"] == "badge"
+    assert (v2["properties"]["search"], v2["properties"]["tag"]) == ("V2", "待核实")
+    assert v2["properties"]["title"] == EVIL_IMG  # decoded: the page holds it escaped, the popup sets it as text
+    assert v2["properties"]["note"] == [
+        "需核实内容",
+        f"fibre: reported no, model yes (fibre 120 m away along roads)\nname {EVIL}",
+    ]
+    facts = dict(v2["properties"]["facts"])
+    assert (facts["类别"], facts["编号"], facts["区县"]) == ("村庄", "V2", "测试县")
+    assert facts["光纤"] == "上报 否；模型预测 – → 否（上报）"
+    assert facts["4G"] == "上报 否；模型预测 – → 是（验收实测）"
+    assert facts["5G"] == "上报 –；模型预测 否 → 否（模型预测）"
+    assert facts["缺口"] == "宽带、4G"
+    facts = dict(s1["properties"]["facts"])
+    assert (facts["类别"], facts["编号"]) == ("学校", "S1")
+    assert s1["properties"]["note"] == ["需核实内容", "bandwidth_mbps: not reported"]
+    assert facts["上报接入"] == "4G"  # no bandwidth reported
+    assert facts["模型预测接入"] == "5G，150 Mbps"
+    assert facts["依据"] == "上报"
+    assert facts["出口带宽（Mbps）"] == "150"
+    assert facts["接入状态"] == "出口带宽不达标"  # 150 Mbps over fixed wireless does not count for a secondary school
+    assert facts["出口带宽计入达标"] == "否（该接入方式按政策不计入）"
+    assert facts["缺口"] == "出口带宽不达标"
+    # the schools layer's own popups and rings say the same; the teaching point's predicted link is shown
+    schools = layer_data(page, "schools")["features"]
+    assert [f["properties"]["marker"]["color"] for f in schools] == ["#1a9641", "#fdae61", "#d7191c"]
+    assert dict(schools[2]["properties"]["facts"])["模型预测接入"] == "4G，12.2 Mbps"
+    assert dict(schools[0]["properties"]["facts"])["出口带宽计入达标"] == "是"
+    assert dict(layer_data(page, "villages")["features"][3]["properties"]["facts"])["光纤"] == (
+        "上报 –；模型预测 否 → 否（模型预测）"
+    )
+    # in the legend, in English too, and shown at first (added to the map)
+    assert "上报与模型不一致或缺少上报" in page
+    assert re.search(r"var (\w+) = coverplanLayer\(\"verify\".*\n.*\1\.addTo\(", page)
+    en = build_map(**run, verification=verification, language="en", offline=True).get_root().render()
+    facts = dict(layer_data(en, "verify")["features"][1]["properties"]["facts"])
+    assert facts["Outlet counts at target"] == "no (this access does not count by policy)"
+    assert facts["Predicted access"] == "5G, 150 Mbps"
+    assert layer_data(en, "verify")["features"][0]["properties"]["tag"] == "To verify"
+    assert "Report and model disagree, or no report" in en
+    # no verification list: no layer, no legend row
+    plain = build_map(**small_run(), language="zh", offline=True)
+    assert "verify" not in plain.coverplan_layers
+    assert "上报与模型不一致或缺少上报" not in plain.get_root().render()
+
+
+def test_verification_names_an_unknown_id():
+    run = small_run()
+    verification = with_evidence(run)
+    verification.loc[1, "id"] = "schools:S9"
+    with pytest.raises(ValueError, match=r"`verification` names \['schools:S9'\].*expected ids `villages:ID`"):
+        build_map(**run, verification=verification, offline=True)
 
 
 def test_features_refuse_missing_crs():
