@@ -559,15 +559,11 @@ def build_map(
     ----------
     admin : GeoDataFrame
         Admin areas (``name``); drawn as outlines.
-    villages : GeoDataFrame
-        Village status from :func:`planning.status.evidence.village_status` (``village_id``, ``name``,
-        ``broadband``, ``is_poor``, ``lacks``; optional ``county``, ``population`` and the evidence per attribute,
-        ``reported_*``, ``predicted_*``, ``status_*``, ``evidence_*``, shown in the popups).
-    schools : GeoDataFrame
-        School status from :func:`planning.status.evidence.school_status` (``school_id``, ``name``, ``kind``,
-        ``access``, ``outlet_mbps``, ``connected``; optional ``meets_outlet``, which then decides the outlet
-        class, ``students`` and the evidence: ``reported_access``/``_mbps``, ``predicted_access``/``_mbps``,
-        ``measured_mbps``, ``evidence``, ``lacks``, shown in the popups).
+    villages, schools : GeoDataFrame
+        Village and school status from :func:`planning.status.evidence.village_status` and ``school_status``
+        (``village_id``/``school_id``, ``name``, ``broadband``, ``is_poor``, ``lacks``; ``kind``, ``access``,
+        ``outlet_mbps``, ``connected``, ``meets_outlet`` (the outlet class when present); the popups show what
+        else they have: ``county``, ``population``, ``students`` and the evidence columns).
     sites, fibre : GeoDataFrame, optional
         Existing base stations and fibre lines.
     interventions, routes : GeoDataFrame, optional
