@@ -10,12 +10,15 @@ Every text a planner reads on the map or in the report comes from here, so both 
   shown: its heading is its name and its kind follows the unit in the name (``_share``, ``_cny``, ``_km``,
   ``_m``, ``n_``) or its dtype;
 * :data:`CODES` and :func:`code_text`: the planner's words for the codes in the data (``new_site`` 新建基站,
-  ``broadband;4g`` 宽带、4G, ``microwave`` 微波回传 ...); an unknown code is shown as it is.
+  ``broadband;4g`` 宽带、4G, ``microwave`` 微波回传 ...); an unknown code is shown as it is;
+* :func:`verify_text`: the verification list's notes, one a line, in Chinese where they are the evidence
+  module's own (a note it does not know is shown as it is).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -73,6 +76,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "share_5g": ("共享铁塔（5G）", "Shared tower (5G)"),
     "satellite_link": ("卫星接入", "Satellite connection"),
     "fibre_ext": ("光纤延伸", "Fibre extension"),
+    "line_upgrade": ("线路提速", "Faster line tier"),
     "fibre_backhaul": ("光纤回传", "fibre backhaul"),
     "microwave": ("微波回传", "microwave backhaul"),
     "satellite": ("卫星回传", "satellite backhaul"),
@@ -467,6 +471,7 @@ INTERVENTION_COLOURS = {
     "share_5g": "#b2abd2",
     "fibre": "#e66101",
     "satellite": "#4d4d4d",
+    "line_upgrade": "#e66101",
 }
 SITE_COLOURS = {"4g": "#404040", "5g": "#0571b0"}
 FIBRE_COLOUR = "#f4a582"
@@ -620,3 +625,50 @@ def _as_number(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+#: The verification list's notes (``what`` of :func:`planning.status.evidence.verification_list`, in English) in
+#: Chinese: a pattern of the note and its Chinese form (``{0}``: the first group, in Chinese words); the reason in
+#: brackets after a note likewise. A note no pattern knows stays as it is.
+_VERIFY_ZH: tuple[tuple[str, str], ...] = (
+    (r"(fibre|4g|5g): reported (yes|no), model (yes|no)", "{0}：上报{1}，模型{2}"),
+    (
+        r"access: reported fibre, model finds no fibre within the drop distance",
+        "接入方式：上报光纤，模型在引入距离内未找到光缆",
+    ),
+    (r"access: reported (4g|5g), model finds no (?:4g|5g) coverage", "接入方式：上报 {0}，模型预测无 {0} 覆盖"),
+    (r"bandwidth_mbps: not reported", "带宽：未上报"),
+    (r"access: not reported, status from the model only", "接入方式：未上报，状态仅来自模型预测"),
+)
+_VERIFY_WHY_ZH: tuple[tuple[str, str], ...] = (
+    (r"fibre ([\d,.]+) m away along roads", "沿道路距光缆 {0} 米"),
+    (r"([\d,.]+) m along roads", "沿道路 {0} 米"),
+    (r"no fibre in its road network|none in its road network", "所在道路网无光缆"),
+    (r"RSRP (-?[\d.]+) dBm", "RSRP {0} dBm"),
+    (r"no site in range", "范围内无基站"),
+    (r"outlet unknown, not counted at target", "出口带宽未知，不计入达标"),
+)
+_WORDS_ZH = {"yes": "有", "no": "无", "fibre": "光纤", "4g": "4G", "5g": "5G"}
+
+
+def verify_text(what: str, language: Language) -> str:
+    """A verification note (``what``: notes joined by ``;``) as a planner reads it, one note a line; in Chinese
+    for ``zh`` where the note is one the evidence module writes (``fibre: reported no, model yes (fibre 120 m away
+    along roads)`` -> ``光纤：上报无，模型有（沿道路距光缆 120 米）``), any other note as it is."""
+    notes = [n.strip() for n in str(what).split(";") if n.strip()]
+    return "\n".join(_note_zh(n) if language == "zh" else n for n in notes)
+
+
+def _zh(patterns: tuple[tuple[str, str], ...], text: str) -> str | None:
+    for pattern, zh in patterns:
+        if (match := re.fullmatch(pattern, text)) is not None:
+            return zh.format(*(_WORDS_ZH.get(g, g) for g in match.groups()))
+    return None
+
+
+def _note_zh(note: str) -> str:
+    head, why = re.fullmatch(r"(.*?)(?: \((.*)\))?", note).groups()  # type: ignore[union-attr]
+    text = _zh(_VERIFY_ZH, head)
+    if text is None:
+        return note
+    return text if why is None else f"{text}（{_zh(_VERIFY_WHY_ZH, why) or why}）"

@@ -60,6 +60,7 @@ from planning.present.labels import (
     label,
     point_names,
     served_text,
+    verify_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -1053,7 +1054,7 @@ def _verify_features(
         sel = layers == layer
         pos = known[layer]
         part = frame.iloc[pos.loc[ids[sel]].to_numpy()]
-        what = [str(w).replace("; ", "\n") for w in verification["what"].fillna("").to_numpy()[sel]]
+        what = [verify_text(w, lang) for w in verification["what"].fillna("").to_numpy()[sel]]
         own = _village_facts(part, lang) if layer == "villages" else _school_facts(part, lang, target=target)
         facts = [(label("layer", lang), pd.Series(code_text(layer, "layer", lang), index=part.index, dtype=object))]
         out += features(
@@ -1184,6 +1185,7 @@ def _legend_sections(
                 ("diamond", INTERVENTION_COLOURS["upgrade_5g"], label("upgrade_5g", lang)),
                 ("diamond", INTERVENTION_COLOURS["share"], label("share", lang)),
                 ("diamond", INTERVENTION_COLOURS["share_5g"], label("share_5g", lang)),
+                ("diamond", INTERVENTION_COLOURS["line_upgrade"], label("line_upgrade", lang)),
                 ("ring", INTERVENTION_COLOURS["fibre"], label("fibre_ext", lang)),
                 ("ring", INTERVENTION_COLOURS["satellite"], label("satellite_link", lang)),
                 ("line", ROUTE_COLOUR, label("route", lang)),

@@ -23,7 +23,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from planning.present.labels import label
+from planning.present.labels import label, verify_text
 from planning.present.maps import Raster, build_map, save_map
 from tests.conftest import ROOT
 from tests.planning.present.test_maps import CRS, EVIL, EVIL_IMG, X0, Y0, small_run, with_evidence
@@ -329,7 +329,8 @@ def test_demo_school_to_verify_opens_its_popup_beside_the_panels(browser, demo_r
         cells = browser.execute_script(_CELLS)[0]
         facts = dict(zip(cells[::2], cells[1::2], strict=True))
         note = browser.execute_script("return document.querySelector('.leaflet-popup .cp-popup-note').innerText;")
-        assert note == "需核实内容\n" + row["what"].replace("; ", "\n")
+        assert note == "需核实内容\n" + verify_text(row["what"], "zh")
+        assert "reported" not in note  # the demo's notes read in Chinese
         assert facts["编号"] == school.name
         assert facts["上报接入"].startswith({"fibre": "光纤", "4g": "4G"}[school["reported_access"]])
         assert facts["依据"] == "上报"
