@@ -134,6 +134,8 @@ def test_the_notebook_runs_without_error_warning_or_stderr(executed):
         for k, v in {**o.get("data", {}), "text": o.get("text", "")}.items()
         if k != "image/png"
     ]
+    # the embedded map page is data (its legend draws a warning badge for the 待核实 layer), not an output to check
+    texts = [t for t in texts if not t.startswith('<div class="coverplan-map"')]
     assert [t[:200] for t in texts if re.search(r"warning|warnings\.warn|Traceback", t, flags=re.I)] == []
     assert seconds < 180  # about 25-35 s on 2 shared cores (a cold numba cache adds ~10 s)
     assert (out / "map.html").stat().st_size > 100_000

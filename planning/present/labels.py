@@ -10,7 +10,9 @@ Every text a planner reads on the map or in the report comes from here, so both 
   shown: its heading is its name and its kind follows the unit in the name (``_share``, ``_cny``, ``_km``,
   ``_m``, ``n_``) or its dtype;
 * :data:`CODES` and :func:`code_text`: the planner's words for the codes in the data (``new_site`` 新建基站,
-  ``broadband;4g`` 宽带、4G, ``microwave`` 微波回传 ...); an unknown code is shown as it is.
+  ``broadband;4g`` 宽带、4G, ``microwave`` 微波回传 ...); an unknown code is shown as it is;
+* :func:`verify_text`: the verification list's notes, one a line, in Chinese where they are the evidence
+  module's own (a note it does not know is shown as it is).
 """
 
 from __future__ import annotations
@@ -57,6 +59,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "outlet_ok": ("出口带宽达标", "Outlet at target"),
     "outlet_low": ("出口带宽不达标", "Outlet below target"),
     "not_connected": ("未接入", "Not connected"),
+    "meets_outlet": ("出口带宽计入达标", "Outlet counts at target"),
+    "not_counted": ("否（该接入方式按政策不计入）", "no (this access does not count by policy)"),
+    "reported_access": ("上报接入", "Reported access"),
+    "predicted_access": ("模型预测接入", "Predicted access"),
+    "measured_mbps": ("验收实测（Mbps）", "Measured at acceptance (Mbps)"),
+    "evidence": ("依据", "Evidence"),
+    # verification
+    "verify": ("待核实", "To verify"),
+    "verify_row": ("上报与模型不一致或缺少上报", "Report and model disagree, or no report"),
+    "what": ("需核实内容", "To check"),
     # interventions
     "new_site": ("新建基站", "New site"),
     "upgrade_5g": ("5G 升级", "5G upgrade"),
@@ -64,6 +76,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "share_5g": ("共享铁塔（5G）", "Shared tower (5G)"),
     "satellite_link": ("卫星接入", "Satellite connection"),
     "fibre_ext": ("光纤延伸", "Fibre extension"),
+    "line_upgrade": ("线路提速", "Faster line tier"),
     "fibre_backhaul": ("光纤回传", "fibre backhaul"),
     "microwave": ("微波回传", "microwave backhaul"),
     "satellite": ("卫星回传", "satellite backhaul"),
@@ -472,65 +485,6 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
     "tech": {"4g": ("4G", "4G"), "5g": ("5G", "5G"), "fibre": ("光纤", "Fibre")},
 }
 
-#: The field-check notes of the verification list (:func:`planning.status.evidence.verification_list`, ``what``) in
-#: Chinese: (pattern of the English note, Chinese). Each part of a ``; ``-joined note is matched on its own; a part no
-#: pattern matches stays as it is.
-VERIFY_NOTES: tuple[tuple[str, str], ...] = (
-    (
-        r"access: reported fibre, model finds no fibre within the drop distance \((?P<d>[\d,.]+) m along roads\)",
-        "上报光纤接入，模型在引入距离内未找到光缆（沿道路 {d} 米）",
-    ),
-    (
-        r"access: reported fibre, model finds no fibre within the drop distance \(none in its road network\)",
-        "上报光纤接入，模型在其道路网内未找到光缆",
-    ),
-    (r"access: reported (?P<t>4g|5g), model finds no (?P=t) coverage", "上报 {T} 接入，模型预测无 {T} 覆盖"),
-    (
-        r"bandwidth_mbps: not reported \(outlet unknown, not counted at target\)",
-        "未上报出口带宽（带宽未知，不计入达标）",
-    ),
-    (r"access: not reported, status from the model only", "未上报接入方式，状态仅依据模型预测"),
-    (
-        r"(?P<a>fibre|4g|5g): reported (?P<r>yes|no), model (?P<m>yes|no)(?: \((?P<why>[^)]*)\))?",
-        "{A}：上报{R}，模型{M}{why}",
-    ),
-    # the reasons given in brackets after a village's disagreement
-    (r"fibre (?P<d>[\d,.]+) m away along roads", "沿道路 {d} 米有光缆"),
-    (r"no fibre in its road network", "其道路网内无光缆"),
-    (r"RSRP (?P<r>-?[\d.]+) dBm", "RSRP {r} dBm"),
-    (r"no site in range", "覆盖范围内无基站"),
-)
-_TECH_ZH = {"fibre": "光纤", "4g": "4G", "5g": "5G"}
-
-
-def verify_text(value: Any, language: Language) -> str:
-    """A field-check note (:data:`VERIFY_NOTES`) in ``language`` (English notes are written in English); an empty
-    value is empty."""
-    if _missing(value):
-        return ""
-    if language != "zh":
-        return str(value)
-    return "；".join(_verify_zh(part.strip()) for part in str(value).split("; ") if part.strip())
-
-
-def _verify_zh(part: str) -> str:
-    for pattern, zh in VERIFY_NOTES:
-        m = re.fullmatch(pattern, part)
-        if m is None:
-            continue
-        g = {k: v or "" for k, v in m.groupdict().items()}
-        return zh.format(
-            d=g.get("d", ""),
-            r=g.get("r", ""),
-            T=g.get("t", "").upper(),
-            A=_TECH_ZH.get(g.get("a", ""), ""),
-            R="有" if g.get("r") == "yes" else "无",
-            M="有" if g.get("m") == "yes" else "无",
-            why=f"（{_verify_zh(g['why'])}）" if g.get("why") else "",
-        )
-    return part
-
-
 #: Excel number format of each column kind (``decimals`` of a column override the share/number/km decimals).
 EXCEL_FORMATS: dict[ColumnKind, str] = {
     "share": "0.0%",
@@ -554,6 +508,7 @@ INTERVENTION_COLOURS = {
     "share_5g": "#b2abd2",
     "fibre": "#e66101",
     "satellite": "#4d4d4d",
+    "line_upgrade": "#e66101",
 }
 SITE_COLOURS = {"4g": "#404040", "5g": "#0571b0"}
 FIBRE_COLOUR = "#f4a582"
@@ -633,7 +588,7 @@ def code_text(value: Any, codes: str, language: Language) -> str:
     if _missing(value):
         return ""
     if codes == "verify":
-        return verify_text(value, language)
+        return verify_text(value, language, sep="；" if language == "zh" else "; ")
     names = CODES.get(codes, {})
     parts = [p for p in str(value).split(";") if p]
     words = [names[p][0 if language == "zh" else 1] if p in names else p for p in parts]
@@ -709,3 +664,53 @@ def _as_number(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+#: The verification list's notes (``what`` of :func:`planning.status.evidence.verification_list`, in English) in
+#: Chinese: a pattern of the note and its Chinese form (``{0}``: the first group, in Chinese words); the reason in
+#: brackets after a note likewise. A note no pattern knows stays as it is.
+_VERIFY_ZH: tuple[tuple[str, str], ...] = (
+    (r"(fibre|4g|5g): reported (yes|no), model (yes|no)", "{0}：上报{1}，模型{2}"),
+    (
+        r"access: reported fibre, model finds no fibre within the drop distance",
+        "接入方式：上报光纤，模型在引入距离内未找到光缆",
+    ),
+    (r"access: reported (4g|5g), model finds no (?:4g|5g) coverage", "接入方式：上报 {0}，模型预测无 {0} 覆盖"),
+    (r"bandwidth_mbps: not reported", "带宽：未上报"),
+    (r"access: not reported, status from the model only", "接入方式：未上报，状态仅来自模型预测"),
+)
+_VERIFY_WHY_ZH: tuple[tuple[str, str], ...] = (
+    (r"fibre ([\d,.]+) m away along roads", "沿道路距光缆 {0} 米"),
+    (r"([\d,.]+) m along roads", "沿道路 {0} 米"),
+    (r"no fibre in its road network|none in its road network", "所在道路网无光缆"),
+    (r"RSRP (-?[\d.]+) dBm", "RSRP {0} dBm"),
+    (r"no site in range", "范围内无基站"),
+    (r"outlet unknown, not counted at target", "出口带宽未知，不计入达标"),
+)
+_WORDS_ZH = {"yes": "有", "no": "无", "fibre": "光纤", "4g": "4G", "5g": "5G"}
+
+
+def verify_text(what: Any, language: Language, *, sep: str = "\n") -> str:
+    """A verification note (``what``: notes joined by ``;``) as a planner reads it, the notes joined by ``sep``
+    (one a line by default; the report's tables use ``；``); in Chinese for ``zh`` where the note is one the
+    evidence module writes (``fibre: reported no, model yes (fibre 120 m away along roads)`` -> ``光纤：上报无，
+    模型有（沿道路距光缆 120 米）``), any other note as it is; an empty value is empty."""
+    if _missing(what):
+        return ""
+    notes = [n.strip() for n in str(what).split(";") if n.strip()]
+    return sep.join(_note_zh(n) if language == "zh" else n for n in notes)
+
+
+def _zh(patterns: tuple[tuple[str, str], ...], text: str) -> str | None:
+    for pattern, zh in patterns:
+        if (match := re.fullmatch(pattern, text)) is not None:
+            return zh.format(*(_WORDS_ZH.get(g, g) for g in match.groups()))
+    return None
+
+
+def _note_zh(note: str) -> str:
+    head, why = re.fullmatch(r"(.*?)(?: \((.*)\))?", note).groups()  # type: ignore[union-attr]
+    text = _zh(_VERIFY_ZH, head)
+    if text is None:
+        return note
+    return text if why is None else f"{text}（{_zh(_VERIFY_WHY_ZH, why) or why}）"

@@ -60,6 +60,7 @@ from planning.present.labels import (
     label,
     point_names,
     served_text,
+    verify_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -251,13 +252,17 @@ def features(
     marker: list[dict[str, Any]] | None = None,
     style: list[dict[str, Any]] | None = None,
     search: pd.Series | None = None,
+    tag: str | None = None,
+    note: tuple[str, pd.Series] | None = None,
     gcj02: bool = False,
     language: Language = "zh",
 ) -> dict[str, Any]:
     """A GeoJSON FeatureCollection in WGS84 (or GCJ-02) with the properties the map's script reads.
 
     ``title`` and ``facts`` (label, values) become the popup; ``marker`` (points) and ``style`` (lines,
-    polygons) are Leaflet path options per row; ``search`` is the ID the search box matches besides the title.
+    polygons) are Leaflet path options per row; ``search`` is the ID the search box matches besides the title;
+    ``tag`` is shown after this layer's search hits (``甲村 (V1) · 待核实``), to tell them from another layer's;
+    ``note`` (heading, texts) is a highlighted block above the facts (what to check).
     """
     if frame.crs is None:
         msg = "map layer has no CRS; expected a GeoDataFrame in a projected metric CRS"
@@ -266,6 +271,7 @@ def features(
     cols = [(name, s.to_numpy()) for name, s in facts]
     titles = title.to_numpy()
     ids = search.to_numpy() if search is not None else None
+    notes = note[1].to_numpy() if note is not None else None
     out = []
     for i, geom in enumerate(geoms):
         if geom is None or shapely.is_empty(geom):
@@ -274,12 +280,16 @@ def features(
             "title": _fmt(titles[i], language),
             "facts": [[name, _fmt(vals[i], language)] for name, vals in cols],
         }
+        if note is not None and notes is not None:
+            props["note"] = [note[0], _fmt(notes[i], language)]
         if marker is not None:
             props["marker"] = marker[i]
         if style is not None:
             props["style"] = style[i]
         if ids is not None:
             props["search"] = str(ids[i])
+            if tag:
+                props["tag"] = tag
         out.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)), "properties": props})
     return {"type": "FeatureCollection", "features": out}
 
@@ -428,8 +438,17 @@ _SHAPES = {
 }
 
 
+def _badge_svg(fill: str) -> str:
+    """The warning badge of a point to verify (as ``coverplanPoint`` draws it), in a -10..10 view box."""
+    return (
+        f'<polygon points="0,-9 9.5,8 -9.5,8" fill="{fill}" stroke="#222" stroke-width="1.5" '
+        'stroke-linejoin="round"/><line x1="0" y1="-3.2" x2="0" y2="2.2" stroke="#222" stroke-width="2.4" '
+        'stroke-linecap="round"/><circle cx="0" cy="5.2" r="1.4" fill="#222"/>'
+    )
+
+
 def _legend_html(language: Language, *, title: str, sections: list[tuple[str, list[tuple[str, str, str]]]]) -> str:
-    """Legend rows: (kind: dot|ring|line|box|star, colour, text)."""
+    """Legend rows: (kind: dot|ring|poor|line|box|star|diamond|badge, colour, text)."""
     parts = [f'<div class="cp-toggle">{html.escape(title)}</div><div class="cp-body">']
     for head, rows in sections:
         parts.append(f'<div class="cp-sec">{html.escape(head)}</div>')
@@ -443,6 +462,8 @@ def _legend_html(language: Language, *, title: str, sections: list[tuple[str, li
                 sw = f'<span class="cp-sw" style="border:2px solid #000;background:{c}"></span>'
             elif kind == "line":
                 sw = f'<span class="cp-line" style="border-color:{c}"></span>'
+            elif kind == "badge":
+                sw = f'<svg class="cp-shape" width="14" height="14" viewBox="-10 -10 20 20">{_badge_svg(c)}</svg>'
             elif kind in _SHAPES:
                 sw = (
                     f'<svg class="cp-shape" width="14" height="14" viewBox="-10 -10 20 20">'
@@ -520,6 +541,7 @@ def build_map(
     fibre: gpd.GeoDataFrame | None = None,
     interventions: gpd.GeoDataFrame | None = None,
     routes: gpd.GeoDataFrame | None = None,
+    verification: pd.DataFrame | None = None,
     coverage: Raster | None = None,
     dem: Raster | None = None,
     language: Language = "zh",
@@ -538,17 +560,20 @@ def build_map(
     ----------
     admin : GeoDataFrame
         Admin areas (``name``); drawn as outlines.
-    villages : GeoDataFrame
-        Village status from :func:`planning.status.gaps.village_status` (``village_id``, ``name``, ``broadband``,
-        ``is_poor``, ``lacks``; optional ``county``, ``population``).
-    schools : GeoDataFrame
-        School status from :func:`planning.status.gaps.school_status` (``school_id``, ``name``, ``kind``, ``access``,
-        ``outlet_mbps``, ``connected``, ``meets_outlet``; optional ``students``).
+    villages, schools : GeoDataFrame
+        Village and school status from :func:`planning.status.evidence.village_status` and ``school_status``
+        (``village_id``/``school_id``, ``name``, ``broadband``, ``is_poor``, ``lacks``; ``kind``, ``access``,
+        ``outlet_mbps``, ``connected``, ``meets_outlet`` (the outlet class when present); the popups show what
+        else they have: ``county``, ``population``, ``students`` and the evidence columns).
     sites, fibre : GeoDataFrame, optional
         Existing base stations and fibre lines.
     interventions, routes : GeoDataFrame, optional
         The proposal's chosen interventions (``kind``, ``cost_cny``, ``batch``, ``serves``) and new fibre route
         segments (``serves``, ``length_m``, ``cost_cny``); one layer per batch.
+    verification : DataFrame, optional
+        The verification list (:func:`planning.status.evidence.verification_list`: ``id`` as ``villages:ID`` or
+        ``schools:ID``, ``layer``, ``name``, ``county``, ``what``): a layer 待核实 (To verify), shown at first,
+        an amber badge beside each of these villages and schools, popup with what to check and the evidence.
     coverage : Raster, optional
         Best-server RSRP bands (4G, 5G) in dBm.
     dem : Raster, optional
@@ -560,7 +585,7 @@ def build_map(
     basemap : {"amap", "tianditu", "osm", "none"}
         Tile background when online; ``amap`` shifts all layers to GCJ-02.
     outlet_target_mbps : float
-        School outlet target that splits "at target" from "below".
+        School outlet target that splits "at target" from "below" when ``schools`` has no ``meets_outlet``.
     rsrp_threshold_dbm : (float, float)
         4G and 5G coverage thresholds; weaker cells stay clear.
     tile_wait_ms : int
@@ -572,6 +597,8 @@ def build_map(
     ------
     LayerError
         A layer without a CRS (the layers named).
+    ValueError
+        A ``verification`` id that is in neither ``villages`` nor ``schools``.
     """
     _check_crs(
         admin=admin,
@@ -584,7 +611,7 @@ def build_map(
     )
     bounds = admin.to_crs(4326).total_bounds if len(admin) else villages.to_crs(4326).total_bounds
     ctx = _MapContext(
-        m=folium.Map(tiles=None, control_scale=True, prefer_canvas=True),
+        m=folium.Map(tiles=None, control_scale=True, prefer_canvas=True, font_size="0.75rem"),  # Leaflet's 12 px
         lang=language,
         gcj02=(not offline) and basemap == "amap",
         max_px=hillshade_max_px,
@@ -595,8 +622,10 @@ def build_map(
     if coverage is not None:
         _coverage_overlays(ctx, coverage, rsrp_threshold_dbm)
     _network_layers(ctx, fibre, sites)
-    _status_and_proposal_layers(ctx, villages, schools, interventions, routes, outlet_target_mbps=outlet_target_mbps)
-    _controls(ctx, coverage, title)
+    _status_and_proposal_layers(
+        ctx, villages, schools, interventions, routes, verification, outlet_target_mbps=outlet_target_mbps
+    )
+    _controls(ctx, coverage, title, verify=verification is not None)
     m = ctx.m
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     m.coverplan_layers = {layer.key: layer.n_features for layer in ctx.layers}  # type: ignore[attr-defined]
@@ -636,10 +665,17 @@ def _status_and_proposal_layers(
     schools: gpd.GeoDataFrame,
     interventions: gpd.GeoDataFrame | None,
     routes: gpd.GeoDataFrame | None,
+    verification: pd.DataFrame | None,
     *,
     outlet_target_mbps: float,
 ) -> None:
-    """Villages by access status, schools by outlet, and one layer per yearly batch of the proposal."""
+    """Villages by access status, schools by outlet, those to verify, and one layer per yearly batch of the
+    proposal.
+
+    The layer to verify is shown at first: its rows are statuses the KPIs count on a report the model disagrees
+    with (or on the model alone), which a planner checks before signing the numbers; its badges sit beside the
+    points, so the status colours stay visible, and there are few of them (10 of 410 on the demo).
+    """
     language = ctx.lang
     ctx.add(
         GeoJsonLayer(
@@ -653,6 +689,9 @@ def _status_and_proposal_layers(
             name=label("schools", language),
         )
     )
+    if verification is not None:
+        data = _verify_features(verification, villages, schools, language, gcj02=ctx.gcj02, target=outlet_target_mbps)
+        ctx.add(GeoJsonLayer("verify", data, name=label("verify", language)))
     names = point_names(villages, schools)
     for batch, inter, segs in _batches(interventions, routes):
         data = _proposal_features(inter, segs, language, names=names, gcj02=ctx.gcj02)
@@ -783,7 +822,7 @@ def _network_layers(ctx: _MapContext, fibre: gpd.GeoDataFrame | None, sites: gpd
         )
 
 
-def _controls(ctx: _MapContext, coverage: Raster | None, title: str) -> None:
+def _controls(ctx: _MapContext, coverage: Raster | None, title: str, *, verify: bool = False) -> None:
     """Title, search box, layer control and legend; the layer control and legend stack under the title in the
     top-right corner, collapsible and sized to the window (``coverplanPanels``)."""
     lang = ctx.lang
@@ -792,7 +831,7 @@ def _controls(ctx: _MapContext, coverage: Raster | None, title: str) -> None:
     _Search(label("search", lang), label("no_match", lang)).add_to(ctx.m)
     folium.LayerControl(collapsed=False, position="topright").add_to(ctx.m)
     _HtmlControl(
-        _legend_html(lang, title=label("legend", lang), sections=_legend_sections(lang, coverage)),
+        _legend_html(lang, title=label("legend", lang), sections=_legend_sections(lang, coverage, verify=verify)),
         css_class="coverplan-legend",
         position="topright",
     ).add_to(ctx.m)
@@ -813,6 +852,46 @@ def _codes(values: pd.Series, codes: str, lang: Language) -> pd.Series:
     return pd.Series([code_text(v, codes, lang) for v in values], index=values.index, dtype=object)
 
 
+def _village_facts(v: pd.DataFrame, lang: Language) -> list[tuple[str, pd.Series]]:
+    """Popup facts of villages: id, county, population, access, poor, the evidence per attribute, lacks."""
+    status = _col(v, "broadband", "unknown").fillna("unknown").astype(str)
+    status_text = status.map(lambda s: label(f"bb_{s}" if f"bb_{s}" in _STATUS_KEYS else "bb_unknown", lang))
+    return [
+        (label("id", lang), v["village_id"]),
+        (label("county", lang), _col(v, "county")),
+        (label("population", lang), _col(v, "population")),
+        (label("status", lang), status_text),
+        (label("is_poor", lang), _col(v, "is_poor", False).fillna(False).astype(bool)),
+        *_village_evidence(v, lang),
+        (label("lacks", lang), _codes(_col(v, "lacks", ""), "lacks", lang)),
+    ]
+
+
+#: The village attributes whose evidence a popup shows (``reported_a``, ``predicted_a``, ``status_a``,
+#: ``evidence_a`` of :func:`planning.status.evidence.village_status`).
+_ATTRIBUTES = ("fibre", "4g", "5g")
+
+
+def _village_evidence(v: pd.DataFrame, lang: Language) -> list[tuple[str, pd.Series]]:
+    """Per attribute (fibre, 4G, 5G) with a status: ``上报 是；模型预测 否 → 是（上报）`` (reported, predicted, the
+    status the KPIs count and the evidence it rests on: measured > reported > predicted)."""
+    words = {e: code_text(e, "evidence", lang) for e in ("measured", "reported", "predicted", "unknown")}
+    sep = "；" if lang == "zh" else "; "
+    out = []
+    for a in _ATTRIBUTES:
+        if f"status_{a}" not in v:
+            continue
+        rep, pre, sta = (_col(v, f"{k}_{a}").to_numpy() for k in ("reported", "predicted", "status"))
+        evi = _col(v, f"evidence_{a}", "unknown").fillna("unknown").astype(str).to_numpy()
+        text = [
+            f"{words['reported']} {_fmt(r, lang)}{sep}{words['predicted']} {_fmt(p, lang)} → {_fmt(s, lang)}"
+            + (f"（{words.get(e, e)}）" if lang == "zh" else f" ({words.get(e, e)})")
+            for r, p, s, e in zip(rep, pre, sta, evi, strict=True)
+        ]
+        out.append((code_text(a, "access", lang), pd.Series(text, index=v.index, dtype=object)))
+    return out
+
+
 def _village_features(v: gpd.GeoDataFrame, lang: Language, *, gcj02: bool) -> dict[str, Any]:
     status = _col(v, "broadband", "unknown").fillna("unknown").astype(str)
     poor = _col(v, "is_poor", False).fillna(False).astype(bool)
@@ -826,7 +905,6 @@ def _village_features(v: gpd.GeoDataFrame, lang: Language, *, gcj02: bool) -> di
         }
         for s, p in zip(status, poor, strict=True)
     ]
-    status_text = status.map(lambda s: label(f"bb_{s}" if f"bb_{s}" in _STATUS_KEYS else "bb_unknown", lang))
     return features(
         v,
         title=v["name"],
@@ -834,14 +912,7 @@ def _village_features(v: gpd.GeoDataFrame, lang: Language, *, gcj02: bool) -> di
         gcj02=gcj02,
         language=lang,
         marker=marker,
-        facts=[
-            (label("id", lang), v["village_id"]),
-            (label("county", lang), _col(v, "county")),
-            (label("population", lang), _col(v, "population")),
-            (label("status", lang), status_text),
-            (label("is_poor", lang), poor),
-            (label("lacks", lang), _codes(_col(v, "lacks", ""), "lacks", lang)),
-        ],
+        facts=_village_facts(v, lang),
     )
 
 
@@ -851,13 +922,78 @@ _STATUS_KEYS = {"bb_fibre", "bb_5g", "bb_4g", "bb_none", "bb_unknown"}
 
 
 def outlet_class(schools: pd.DataFrame, *, target_mbps: float) -> pd.Series:
-    """``outlet_ok`` (outlet >= target), ``outlet_low`` (connected, below) or ``not_connected`` per school."""
+    """``outlet_ok`` (the outlet counts at the target), ``outlet_low`` (connected, it does not) or
+    ``not_connected`` per school.
+
+    With a ``meets_outlet`` column (:func:`planning.status.evidence.school_status`) the outlet counts as the KPI
+    counts it, by the programme's policy too: a 5G CPE at 150 Mbps for a primary school where fixed wireless
+    counts only for teaching points is ``outlet_low``. Without one, ``outlet_mbps >= target_mbps``.
+    """
     connected = _col(schools, "connected", False).fillna(False).astype(bool)
-    outlet = pd.to_numeric(_col(schools, "outlet_mbps", np.nan), errors="coerce").fillna(0.0)
+    if "meets_outlet" in schools:
+        ok = schools["meets_outlet"].astype("boolean").fillna(False).astype(bool)
+    else:
+        ok = pd.to_numeric(_col(schools, "outlet_mbps", np.nan), errors="coerce").fillna(0.0) >= target_mbps
     return pd.Series(
-        np.where(~connected, "not_connected", np.where(outlet >= target_mbps, "outlet_ok", "outlet_low")),
-        index=schools.index,
+        np.where(~connected, "not_connected", np.where(ok, "outlet_ok", "outlet_low")), index=schools.index
     )
+
+
+def _school_facts(s: pd.DataFrame, lang: Language, *, target: float) -> list[tuple[str, pd.Series]]:
+    """Popup facts of schools: id, kind, county, students, the access and outlet counted and their evidence,
+    what was reported, what the models predict, the measured outlet, whether the outlet counts, lacks."""
+    kind = s["kind"].astype(str)
+    kind_text = kind.map(lambda k: label(k, lang) if k in ("primary", "secondary", "teaching_point") else k)
+    cls = outlet_class(s, target_mbps=target)
+    facts = [
+        (label("id", lang), s["school_id"]),
+        (label("kind", lang), kind_text),
+        (label("county", lang), _col(s, "county")),
+        (label("students", lang), _col(s, "students")),
+        (label("access", lang), _codes(_col(s, "access"), "access", lang)),
+        (label("outlet_mbps", lang), _mbps(s, "outlet_mbps")),
+        (label("status", lang), cls.map(lambda c: label(c, lang))),
+    ]
+    if "evidence" in s:
+        facts.append((label("evidence", lang), _codes(s["evidence"], "evidence", lang)))
+    for key in ("reported", "predicted"):
+        if f"{key}_access" in s:
+            facts.append((label(f"{key}_access", lang), _link_text(s, key, lang)))
+    if "measured_mbps" in s:
+        facts.append((label("measured_mbps", lang), _mbps(s, "measured_mbps")))
+    if "meets_outlet" in s:
+        facts.append((label("meets_outlet", lang), _counts_text(s, cls, lang, target=target)))
+    if "lacks" in s:
+        facts.append((label("lacks", lang), _codes(s["lacks"], "lacks", lang)))
+    return facts
+
+
+def _mbps(s: pd.DataFrame, column: str) -> pd.Series:
+    return pd.to_numeric(_col(s, column, np.nan), errors="coerce").round(1)
+
+
+def _link_text(s: pd.DataFrame, key: str, lang: Language) -> pd.Series:
+    """``光纤，100 Mbps`` of the reported or predicted link (``{key}_access``, ``{key}_mbps``); ``–`` if none."""
+    sep = "，" if lang == "zh" else ", "
+    mbps = _mbps(s, f"{key}_mbps").to_numpy()
+    out = []
+    for acc, bw in zip(_col(s, f"{key}_access").to_numpy(), mbps, strict=True):
+        word = code_text(acc, "access", lang)
+        out.append((word + (f"{sep}{_fmt(float(bw), lang)} Mbps" if np.isfinite(bw) else "")) if word else "–")
+    return pd.Series(out, index=s.index, dtype=object)
+
+
+def _counts_text(s: pd.DataFrame, cls: pd.Series, lang: Language, *, target: float) -> pd.Series:
+    """Whether the outlet counts at the target; a connected outlet at the target's speed that does not count is
+    said to be ruled out by the policy (fixed wireless or satellite)."""
+    outlet = pd.to_numeric(_col(s, "outlet_mbps", np.nan), errors="coerce").fillna(0.0).to_numpy()
+    keys = np.where(
+        cls.to_numpy() == "outlet_ok",
+        "yes",
+        np.where((cls.to_numpy() == "outlet_low") & (outlet >= target), "not_counted", "no"),
+    )
+    out = [label(str(k), lang) for k in keys]
+    return pd.Series(out, index=s.index, dtype=object)
 
 
 def _school_features(s: gpd.GeoDataFrame, lang: Language, *, gcj02: bool, target: float) -> dict[str, Any]:
@@ -873,7 +1009,6 @@ def _school_features(s: gpd.GeoDataFrame, lang: Language, *, gcj02: bool, target
         }
         for k, c in zip(kind, cls, strict=True)
     ]
-    kind_text = kind.map(lambda k: label(k, lang) if k in ("primary", "secondary", "teaching_point") else k)
     return features(
         s,
         title=s["name"],
@@ -881,16 +1016,59 @@ def _school_features(s: gpd.GeoDataFrame, lang: Language, *, gcj02: bool, target
         gcj02=gcj02,
         language=lang,
         marker=marker,
-        facts=[
-            (label("id", lang), s["school_id"]),
-            (label("kind", lang), kind_text),
-            (label("county", lang), _col(s, "county")),
-            (label("students", lang), _col(s, "students")),
-            (label("access", lang), _codes(_col(s, "access"), "access", lang)),
-            (label("outlet_mbps", lang), pd.to_numeric(_col(s, "outlet_mbps", np.nan), errors="coerce").round(1)),
-            (label("status", lang), cls.map(lambda c: label(c, lang))),
-        ],
+        facts=_school_facts(s, lang, target=target),
     )
+
+
+#: The badge of a village or school to verify: an amber warning triangle up and to the right of the point, so
+#: the point's own marker stays visible and clickable.
+VERIFY_MARKER = {"shape": "badge", "radius": 8, "color": "#222222", "fillColor": "#ffb000"}
+
+
+def _verify_features(
+    verification: pd.DataFrame,
+    villages: gpd.GeoDataFrame,
+    schools: gpd.GeoDataFrame,
+    lang: Language,
+    *,
+    gcj02: bool,
+    target: float,
+) -> dict[str, Any]:
+    """The villages and schools of the verification list as badges: popup with the name, what to check, the id,
+    the county and the row's evidence; found by the search box (tagged 待核实)."""
+    layers = verification["layer"].astype(str).to_numpy()
+    ids = verification["id"].astype(str).to_numpy()
+    known = {}  # position of each `layer:id` in its layer (the first, should an id repeat)
+    for layer, frame, idc in (("villages", villages, "village_id"), ("schools", schools, "school_id")):
+        pos = pd.Series(np.arange(len(frame)), index=(layer + ":" + frame[idc].astype(str)).to_numpy())
+        known[layer] = pos[~pos.index.duplicated()]
+    unknown = [i for i, layer in zip(ids, layers, strict=True) if layer not in known or i not in known[layer].index]
+    if unknown:
+        msg = (
+            f"`verification` names {unknown[:5]} that are not in the villages or schools layers; expected ids "
+            "`villages:ID` / `schools:ID` of these layers (planning.status.evidence.verification_list)"
+        )
+        raise ValueError(msg)
+    out: list[dict[str, Any]] = []
+    for layer, frame, idc in (("villages", villages, "village_id"), ("schools", schools, "school_id")):
+        sel = layers == layer
+        pos = known[layer]
+        part = frame.iloc[pos.loc[ids[sel]].to_numpy()]
+        what = [verify_text(w, lang) for w in verification["what"].fillna("").to_numpy()[sel]]
+        own = _village_facts(part, lang) if layer == "villages" else _school_facts(part, lang, target=target)
+        facts = [(label("layer", lang), pd.Series(code_text(layer, "layer", lang), index=part.index, dtype=object))]
+        out += features(
+            part,
+            title=part["name"],
+            search=part[idc],
+            tag=label("verify", lang),
+            note=(label("what", lang), pd.Series(what, index=part.index, dtype=object)),
+            gcj02=gcj02,
+            language=lang,
+            marker=[VERIFY_MARKER] * len(part),
+            facts=facts + own,
+        )["features"]
+    return {"type": "FeatureCollection", "features": out}
 
 
 def _batches(inter: gpd.GeoDataFrame | None, routes: gpd.GeoDataFrame | None):
@@ -924,7 +1102,9 @@ def _proposal_features(
         return served_text(s, names, limit=8, sep="、")
 
     kinds = inter["kind"].astype(str)
-    kind_text = kinds.map(lambda k: label(_KIND_LABEL.get(k, k), lang) if k in INTERVENTION_COLOURS else k)
+    kind_text = kinds.map(
+        lambda k: label(_KIND_LABEL.get(k, k), lang) if k in INTERVENTION_COLOURS else code_text(k, "kind", lang)
+    )
     back = _col(inter, "backhaul", "").fillna("").astype(str)
     back_text = back.map(
         lambda b: label(b if b in ("microwave", "satellite", "existing") else "fibre_backhaul", lang) if b else "–"
@@ -985,7 +1165,9 @@ def _proposal_features(
     return pts
 
 
-def _legend_sections(lang: Language, coverage: Raster | None) -> list[tuple[str, list[tuple[str, str, str]]]]:
+def _legend_sections(
+    lang: Language, coverage: Raster | None, *, verify: bool = False
+) -> list[tuple[str, list[tuple[str, str, str]]]]:
     sec = [
         (
             label("villages", lang),
@@ -1003,6 +1185,7 @@ def _legend_sections(lang: Language, coverage: Raster | None) -> list[tuple[str,
                 ("diamond", INTERVENTION_COLOURS["upgrade_5g"], label("upgrade_5g", lang)),
                 ("diamond", INTERVENTION_COLOURS["share"], label("share", lang)),
                 ("diamond", INTERVENTION_COLOURS["share_5g"], label("share_5g", lang)),
+                ("diamond", INTERVENTION_COLOURS["line_upgrade"], label("line_upgrade", lang)),
                 ("ring", INTERVENTION_COLOURS["fibre"], label("fibre_ext", lang)),
                 ("ring", INTERVENTION_COLOURS["satellite"], label("satellite_link", lang)),
                 ("line", ROUTE_COLOUR, label("route", lang)),
@@ -1017,6 +1200,8 @@ def _legend_sections(lang: Language, coverage: Raster | None) -> list[tuple[str,
             ],
         ),
     ]
+    if verify:  # after the schools: the badges sit beside villages and schools
+        sec.insert(2, (label("verify", lang), [("badge", VERIFY_MARKER["fillColor"], label("verify_row", lang))]))
     if coverage is not None:
         keys = ("rsrp_good", "rsrp_mid", "rsrp_edge")
         sec.append(

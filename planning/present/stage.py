@@ -42,6 +42,7 @@ def map_stage(
         fibre=layers.get("fibre"),
         interventions=proposal.interventions if proposal is not None else None,
         routes=proposal.routes if proposal is not None else None,
+        verification=gaps.verification,
         coverage=cov,
         dem=dem,
         language=project.language,

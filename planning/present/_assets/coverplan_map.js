@@ -2,6 +2,13 @@
    input data are never parsed as HTML. Layers register themselves in window.coverplanLayers. */
 window.coverplanLayers = window.coverplanLayers || {};
 window.coverplanIndex = window.coverplanIndex || [];
+// Popups keep clear of the panels in the top-right corner: coverplanPanels sets the right padding of the pan that
+// brings a popup into view to the panels' width (Leaflet reads these points when a popup opens).
+window.coverplanPopupOptions = {
+  maxWidth: 380,
+  autoPanPaddingTopLeft: L.point(10, 10),
+  autoPanPaddingBottomRight: L.point(10, 10)
+};
 
 function coverplanPopup(p) {
   var div = document.createElement('div');
@@ -10,6 +17,18 @@ function coverplanPopup(p) {
   h.className = 'cp-popup-title';
   h.textContent = p.title;
   div.appendChild(h);
+  if (p.note) {  // [heading, text]: what to check, above the facts
+    var note = document.createElement('div');
+    note.className = 'cp-popup-note';
+    var head = document.createElement('div');
+    head.className = 'cp-popup-note-head';
+    head.textContent = p.note[0];
+    var body = document.createElement('div');
+    body.textContent = p.note[1];
+    note.appendChild(head);
+    note.appendChild(body);
+    div.appendChild(note);
+  }
   var t = document.createElement('table');
   (p.facts || []).forEach(function (row) {
     var tr = t.insertRow();
@@ -22,8 +41,32 @@ function coverplanPopup(p) {
   return div;
 }
 
+function coverplanBadge(f, latlng, m) {
+  // a warning triangle up and to the right of the point (a point to verify): the point's own marker stays visible
+  var size = 2 * (m.radius || 8);
+  var ns = 'http://www.w3.org/2000/svg';
+  var svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('width', size);
+  svg.setAttribute('height', size);
+  svg.setAttribute('viewBox', '-10 -10 20 20');
+  function part(tag, attrs) {
+    var el = document.createElementNS(ns, tag);
+    Object.keys(attrs).forEach(function (k) { el.setAttribute(k, attrs[k]); });
+    svg.appendChild(el);
+  }
+  part('polygon', {points: '0,-9 9.5,8 -9.5,8', fill: m.fillColor || '#ffb000', stroke: m.color || '#222',
+                   'stroke-width': '1.5', 'stroke-linejoin': 'round'});
+  part('line', {x1: '0', y1: '-3.2', x2: '0', y2: '2.2', stroke: m.color || '#222', 'stroke-width': '2.4',
+                'stroke-linecap': 'round'});
+  part('circle', {cx: '0', cy: '5.2', r: '1.4', fill: m.color || '#222'});
+  var icon = L.divIcon({className: 'cp-icon cp-badge', html: svg, iconSize: [size, size],
+                        iconAnchor: [-4, size + 4], popupAnchor: [4 + size / 2, -4 - size / 2]});
+  return L.marker(latlng, {icon: icon, title: f.properties.title, zIndexOffset: 1000});
+}
+
 function coverplanPoint(f, latlng) {
   var m = f.properties.marker || {};
+  if (m.shape === 'badge') { return coverplanBadge(f, latlng, m); }
   if (m.shape === 'star' || m.shape === 'diamond') {
     var size = 2 * (m.radius || 7);
     var ns = 'http://www.w3.org/2000/svg';
@@ -51,9 +94,10 @@ function coverplanLayer(key, data, map) {
     pointToLayer: coverplanPoint,
     style: function (f) { return f.properties.style || {}; },
     onEachFeature: function (f, lyr) {
-      lyr.bindPopup(function () { return coverplanPopup(f.properties); });
+      lyr.bindPopup(function () { return coverplanPopup(f.properties); }, window.coverplanPopupOptions);
       if (f.properties.search) {
-        window.coverplanIndex.push({name: f.properties.title, id: f.properties.search, layer: lyr, group: key});
+        window.coverplanIndex.push({name: f.properties.title, id: f.properties.search, tag: f.properties.tag,
+                                    layer: lyr, group: key});
       }
     }
   });
@@ -86,11 +130,15 @@ function coverplanSearch(map, placeholder, noMatch) {
       }
       hits.forEach(function (e) {
         var li = document.createElement('li');
-        li.textContent = e.name + ' (' + e.id + ')';
+        li.textContent = e.name + ' (' + e.id + ')' + (e.tag ? ' \u00b7 ' + e.tag : '');
         li.addEventListener('click', function () {
           var group = window.coverplanLayers[e.group];
           if (group && !map.hasLayer(group)) { map.addLayer(group); }
           var ll = e.layer.getLatLng ? e.layer.getLatLng() : e.layer.getBounds().getCenter();
+          map.once('moveend', function () {  // a zoom still animating when the popup opened: bring it into view
+            var popup = e.layer.getPopup();
+            if (popup && popup.isOpen()) { popup.update(); }
+          });
           map.setView(ll, Math.max(map.getZoom(), 13));
           e.layer.openPopup(ll);
         });
@@ -182,7 +230,13 @@ function coverplanPanels(map, layersTitle) {
     var widest = Math.max.apply(null, panels.map(function (p) { return p.getBoundingClientRect().width; }));
     panels.forEach(function (p) { p.style.width = Math.ceil(widest) + 'px'; p.style.boxSizing = 'border-box'; });
   }
+  function popupRoom() {
+    var left = Math.min.apply(null, panels.map(function (p) { return p.getBoundingClientRect().left; }));
+    var right = box.getBoundingClientRect().right;
+    window.coverplanPopupOptions.autoPanPaddingBottomRight.x = Math.max(10, Math.ceil(right - left) + 10);
+  }
   function layout() {
+    popupRoom();
     var open = panels.filter(function (p) { return !L.DomUtil.hasClass(p, 'cp-collapsed'); });
     var bodies = open.map(function (p) { return p.querySelector('.cp-body'); });
     bodies.forEach(function (b) { b.style.height = ''; b.style.maxHeight = 'none'; });

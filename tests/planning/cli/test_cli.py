@@ -330,8 +330,9 @@ def test_calibrate_recovers_the_offset_of_the_sample_drive_test():
     }
     assert fitted["calibration_offset_db"] == pytest.approx(4.0, abs=1.0)
     assert fitted["calibration_slope_db_per_decade"] == pytest.approx(0.0, abs=3.0)
-    after = next(line for line in res.output.splitlines() if line.startswith("after:"))
-    assert float(after.split("std ")[1].split(" dB")[0]) == pytest.approx(6.0, abs=0.8)
+    after = next(line for line in res.output.splitlines() if line.strip().startswith("after"))
+    assert float(after.split()[2]) == pytest.approx(6.0, abs=0.8)  # mean, std, RMS: the std left is the 6 dB added
+    assert "318 of 318 measurements" in res.output
     assert "meets the usual acceptance" in res.output
 
 
@@ -368,9 +369,75 @@ def test_calibrate_command_fits_drive_test(tmp_path: Path):
     )
     assert offset == pytest.approx(5.0, abs=1.5)
     assert "meets the usual acceptance" in res.output
+    assert f"calibration of hata on {len(table)} of {len(table)} measurements" in res.output
+    assert "residual RMS after calibration: " in res.output
+    # a site the layer does not know: that measurement is left out and named, the rest fitted
     table.loc[3, "site_id"] = "NOPE"
     table.to_csv(tmp_path / "drive.csv", index=False)
-    bad = invoke("calibrate", DEMO / "project.toml", tmp_path / "drive.csv")
-    assert bad.exit_code == 2
-    assert "row 4" in bad.output
-    assert "'NOPE' is not in the sites layer" in bad.output
+    res = invoke("calibrate", DEMO / "project.toml", tmp_path / "drive.csv")
+    assert res.exit_code == 0, res.output
+    assert "drive.csv row 4: site 'NOPE' is not in the sites layer" in res.output
+    assert f"on {len(table) - 1} of {len(table)} measurements" in res.output
+
+
+def _drive_csv(path: Path, xy: np.ndarray, rsrp: np.ndarray, site_id: str, crs) -> Path:
+    ll = gpd.GeoSeries(shapely.points(xy), crs=crs).to_crs(4326)
+    pd.DataFrame({"lon": ll.x, "lat": ll.y, "rsrp_dbm": rsrp, "site_id": site_id}).to_csv(path, index=False)
+    return path
+
+
+def test_calibrate_names_what_it_leaves_out_and_refuses_too_few(tmp_path: Path):
+    """QA B11 on the demo: 37 of 40 measurements off the DEM are named and the fit on 3 is refused (exit 2), the
+    list also in --excluded; 200 km from the site is beyond Hata's 20 km, named; 40 measurements at one point fit
+    the offset only, 6 dB when they are 4 and 8 dB below the model."""
+    project = load_project(DEMO / "project.toml")
+    inputs = load_inputs(project)
+    crs = inputs.layers.crs
+    site = inputs.layers["sites"].set_index("site_id").loc[["T000095"]]  # 3.9 km from the DEM's west edge
+    x0, y0 = site.geometry.x.iloc[0], site.geometry.y.iloc[0]
+    west = inputs.dem.transform.c
+    d = np.linspace(600.0, 3000.0, 40)
+    xy = np.column_stack([x0 + d * np.sin(np.arange(40) * 2.4), y0 + d * np.cos(np.arange(40) * 2.4)])
+    pts = gpd.GeoDataFrame(geometry=shapely.points(xy), crs=crs)
+    pred = coverage(pts, site.reset_index(), radio=project.radio, dem=inputs.dem)
+    rsrp = np.clip(pred["4g_rsrp_dbm"].fillna(-130.0).to_numpy() - 6.0, -150.0, -40.0)
+    off = xy.copy()
+    off[3:, 0] = west - 1000.0 - np.arange(37)  # 1 km west of the DEM
+    drive = _drive_csv(tmp_path / "drive.csv", off, rsrp, "T000095", crs)
+    listed = tmp_path / "excluded.csv"
+    res = invoke("calibrate", DEMO / "project.toml", drive, "--excluded", listed)
+    assert res.exit_code == 2, res.output
+    assert "drive.csv: 40 measurements, 3 used, 37 left out (37 off the DEM):" in res.output
+    assert "drive.csv rows 4-40 (37; site T000095, " in res.output
+    assert "3 of 40 measurements usable, fewer than the 20 a calibration needs; nothing fitted" in res.output
+    table = pd.read_csv(listed, encoding="utf-8-sig")
+    assert table.columns.tolist() == ["file", "row", "site_id", "distance_m", "reason", "why"]
+    assert table["row"].tolist() == list(range(4, 41))
+    assert set(table["reason"]) == {"off_dem"}
+    again = invoke("calibrate", DEMO / "project.toml", drive, "--excluded", listed)
+    assert again.exit_code == 2
+    assert "--excluded `" in again.output
+    assert "exists; pass --overwrite to replace it" in again.output
+    clash = invoke("calibrate", DEMO / "project.toml", drive, "--excluded", drive, "--overwrite")
+    assert clash.exit_code == 2
+    assert "is also an input" in clash.output
+    assert "--min-rows" not in clash.output
+    assert invoke("calibrate", DEMO / "project.toml", drive, "--min-rows", "3").exit_code == 0
+    # five rows 200 km east of the site
+    far = np.column_stack([x0 + 200_000.0 + 100.0 * np.arange(5), np.full(5, y0)])
+    drive = _drive_csv(tmp_path / "far.csv", np.vstack([xy, far]), np.r_[rsrp, [-120.0] * 5], "T000095", crs)
+    res = invoke("calibrate", DEMO / "project.toml", drive)
+    assert res.exit_code == 0, res.output
+    assert "far.csv rows 41-45 (5; site T000095, 200.00-200.40 km): beyond hata's range of 20 km" in res.output
+    assert "calibration of hata on 40 of 45 measurements" in res.output
+    assert "offset and slope fitted over " in res.output
+    # 40 measurements at one point, 4 and 8 dB below the model
+    one = np.repeat(xy[[10]], 40, axis=0)
+    rsrp = float(pred["4g_rsrp_dbm"].iloc[10]) - np.tile([4.0, 8.0], 20)
+    res = invoke("calibrate", DEMO / "project.toml", _drive_csv(tmp_path / "one.csv", one, rsrp, "T000095", crs))
+    assert res.exit_code == 0, res.output
+    assert "spread over 0.00 decades, less than the 0.3 a slope needs; the slope stays 0" in res.output
+    assert "calibration_slope_db_per_decade = 0.00" in res.output
+    offset = next(line for line in res.output.splitlines() if line.startswith("calibration_offset_db"))
+    assert float(offset.split("=")[1]) == pytest.approx(6.0, abs=0.02)
+    assert "residual RMS after calibration: 2.00 dB on 40 measurements" in res.output

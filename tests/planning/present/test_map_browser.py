@@ -23,10 +23,10 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from planning.present.labels import label
+from planning.present.labels import label, verify_text
 from planning.present.maps import Raster, build_map, save_map
 from tests.conftest import ROOT
-from tests.planning.present.test_maps import CRS, EVIL, EVIL_IMG, X0, Y0, small_run
+from tests.planning.present.test_maps import CRS, EVIL, EVIL_IMG, X0, Y0, small_run, with_evidence
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -106,6 +106,7 @@ def test_demo_map_offline_in_chromium(browser, demo_run):
     )
     assert counts["villages"] == len(result.gaps.villages) == 300
     assert counts["schools"] == len(result.gaps.schools) == 110
+    assert counts["verify"] == len(result.gaps.verification) == 10
     n_batches = int(result.proposal.interventions["batch"].max())
     assert sum(counts[f"batch_{b}"] for b in range(1, n_batches + 1)) == (
         len(result.proposal.interventions) + len(result.proposal.routes)
@@ -121,12 +122,18 @@ def test_demo_map_offline_in_chromium(browser, demo_run):
         "村庄（按接入状态）",
         "学校（按出口带宽）",
         "现有光缆",
+        "待核实",
         "建设方案 · 第 1 批",
     ):
         assert expected in labels, labels
+    shown = browser.execute_script(
+        "return Object.keys(window.coverplanLayers).filter(function (k) { return !!window.coverplanLayers[k]._map; });"
+    )
+    assert "verify" in shown  # on at first: the statuses a planner checks before signing the numbers
     legend = browser.execute_script("return document.querySelector('.coverplan-legend').textContent;")
     assert "图例" in legend
     assert "未通宽带" in legend
+    assert "上报与模型不一致或缺少上报" in legend
     assert "教学点" not in legend
     # the hillshade and the coverage overlay are drawn, the scale bar is there
     assert browser.execute_script("return document.querySelectorAll('img.leaflet-image-layer').length;") >= 2
@@ -136,8 +143,20 @@ def test_demo_map_offline_in_chromium(browser, demo_run):
     assert (SHOTS / "demo_map.png").stat().st_size > 10_000
 
 
+#: The cells of each open popup's table.
+_CELLS = """
+return Array.from(document.querySelectorAll('.leaflet-popup')).map(function (p) {
+  return Array.from(p.querySelectorAll('.cp-popup td')).map(function (c) { return c.textContent; });
+});
+"""
+
+
 def test_search_and_hostile_names_show_as_text(browser, tmp_path: Path):
-    page = save_map(build_map(**small_run(), language="en", offline=True, title=EVIL), tmp_path / "evil.html")
+    run = small_run()
+    verification = with_evidence(run)
+    page = save_map(
+        build_map(**run, verification=verification, language="en", offline=True, title=EVIL), tmp_path / "evil.html"
+    )
     urls = _open(browser, page)
     assert all(urlparse(u).scheme in LOCAL_SCHEMES for u in urls), urls  # `<img src=x>` never became a request
     assert browser.execute_script("return window.__xss === undefined;")
@@ -148,12 +167,23 @@ def test_search_and_hostile_names_show_as_text(browser, tmp_path: Path):
     box = browser.find_element(By.CSS_SELECTOR, ".cp-search input")
     box.send_keys("onerror")
     hits = browser.find_elements(By.CSS_SELECTOR, ".cp-search li")
-    assert [h.text for h in hits] == [f"{EVIL_IMG} (V2)"]
+    assert [h.text for h in hits] == [f"{EVIL_IMG} (V2)", f"{EVIL_IMG} (V2) · To verify"]
     hits[0].click()
     popup = browser.execute_script("var p = document.querySelector('.cp-popup-title'); return p && p.textContent;")
     assert popup == EVIL_IMG
     assert browser.execute_script("return window.__xss === undefined;")
     assert not browser.execute_script("return document.querySelector('.leaflet-popup img');")
+    # the same village in the layer to verify: what to check (with a script in it) is text, line by line
+    browser.find_elements(By.CSS_SELECTOR, ".cp-search li")[1].click()
+    WebDriverWait(browser, 10).until(lambda d: len(d.execute_script(_CELLS)) == 1)  # the village's popup fades out
+    cells = browser.execute_script(_CELLS)[0]
+    note = browser.execute_script("return document.querySelector('.leaflet-popup .cp-popup-note').innerText;")
+    assert note == f"To check\nfibre: reported no, model yes (fibre 120 m away along roads)\nname {EVIL}"
+    assert cells[:2] == ["Layer", "Village"]
+    assert "Fibre" in cells
+    assert cells[cells.index("Fibre") + 1] == "Reported no; Predicted – → no (Reported)"
+    assert browser.execute_script("return window.__xss === undefined;")
+    assert not browser.execute_script("return document.querySelector('.leaflet-popup img, .leaflet-popup script');")
 
 
 def test_template_payloads_are_literal_text_in_the_dom(browser, tmp_path: Path, monkeypatch):
@@ -245,10 +275,81 @@ def test_legend_and_layer_control_never_overlap(browser, demo_run, width: int, h
         labels = browser.execute_script(
             "return Array.from(document.querySelectorAll('.leaflet-control-layers label')).length;"
         )
-        assert labels == 8 + n_batches  # hillshade, admin, 4G, 5G, villages, schools, sites, fibre; the batches
+        # hillshade, admin, 4G, 5G, fibre, sites, villages, schools, to verify; the batches
+        assert labels == 9 + n_batches
         SHOTS.mkdir(parents=True, exist_ok=True)
         assert browser.save_screenshot(str(SHOTS / f"demo_map_{width}x{height}.png"))  # as the page opens
         assert browser.execute_script(_COVERED) == []
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+_POPUP = """
+var p = document.querySelector('.leaflet-popup');
+if (!p) { return null; }
+var r = p.getBoundingClientRect();
+return [r.left, r.top, r.right, r.bottom];
+"""
+
+
+#: Open the popup of a village that lies under the panels on the right (at zoom 12); its x on the screen.
+_RIGHT_VILLAGE = """
+var v = window.coverplanLayers.villages, map = v._map, found = null;
+map.closePopup();
+map.setZoom(12, {animate: false});
+var edge = document.querySelector('.leaflet-control-layers').getBoundingClientRect().left;
+v.eachLayer(function (l) {
+  var p = map.latLngToContainerPoint(l.getLatLng());
+  var size = map.getSize();
+  if (!found && p.x > edge + 20 && p.x < size.x - 10 && p.y > 100 && p.y < size.y - 100) { found = l; }
+});
+if (!found) { return -1; }
+found.openPopup();
+return map.latLngToContainerPoint(found.getLatLng()).x;
+"""
+
+
+def test_demo_school_to_verify_opens_its_popup_beside_the_panels(browser, demo_run):
+    """At 1366 x 768: search a school of the verification list by its id, open the hit tagged 待核实: the popup says
+    what to check, reported against predicted and whether the outlet counts, and stays clear of the panels."""
+    result, out = demo_run
+    row = result.gaps.verification.iloc[0]
+    school = result.gaps.schools.set_index("school_id").loc[row["id"].split(":", 1)[1]]
+    metrics = {"width": 1366, "height": 768, "deviceScaleFactor": 1, "mobile": False}
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        _open(browser, out / "map.html")
+        box = browser.find_element(By.CSS_SELECTOR, ".cp-search input")
+        box.send_keys(school.name)
+        hits = [h for h in browser.find_elements(By.CSS_SELECTOR, ".cp-search li") if h.text.endswith("· 待核实")]
+        assert [h.text for h in hits] == [f"{row['name']} ({school.name}) · 待核实"]
+        hits[0].click()
+        settled = "return !document.querySelector('.leaflet-zoom-anim, .leaflet-pan-anim');"
+        WebDriverWait(browser, 10).until(lambda d: len(d.execute_script(_CELLS)) == 1 and d.execute_script(settled))
+        cells = browser.execute_script(_CELLS)[0]
+        facts = dict(zip(cells[::2], cells[1::2], strict=True))
+        note = browser.execute_script("return document.querySelector('.leaflet-popup .cp-popup-note').innerText;")
+        assert note == "需核实内容\n" + verify_text(row["what"], "zh")
+        assert "reported" not in note  # the demo's notes read in Chinese
+        assert facts["编号"] == school.name
+        assert facts["上报接入"].startswith({"fibre": "光纤", "4g": "4G"}[school["reported_access"]])
+        assert facts["依据"] == "上报"
+        assert facts["出口带宽计入达标"] in ("是", "否", "否（该接入方式按政策不计入）")
+        assert (facts["出口带宽计入达标"] == "是") == bool(school["meets_outlet"])
+        popup, b = browser.execute_script(_POPUP), browser.execute_script(_BOXES)
+        for key in ("layers", "legend", "title", "search"):
+            assert not _overlap(popup, b[key]), (key, popup, b)
+        assert min(popup[:2]) >= 0, popup
+        assert popup[2] <= 1366, popup
+        assert popup[3] <= 768, popup
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        assert browser.save_screenshot(str(SHOTS / "demo_map_verify_1366x768.png"))
+        # a village under the panels: its popup pans into view left of them
+        x = browser.execute_script(_RIGHT_VILLAGE)
+        assert x > b["layers"][0], x
+        WebDriverWait(browser, 10).until(lambda d: len(d.execute_script(_CELLS)) == 1 and d.execute_script(settled))
+        popup = browser.execute_script(_POPUP)
+        assert popup[2] <= b["layers"][0], (popup, b)
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 

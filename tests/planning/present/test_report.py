@@ -319,19 +319,19 @@ def test_verification_notes_are_in_the_planners_words_in_a_zh_report(report):
     [
         (
             "fibre: reported no, model yes (fibre 1,120 m away along roads)",
-            "光纤：上报无，模型有（沿道路 1,120 米有光缆）",
+            "光纤：上报无，模型有（沿道路距光缆 1,120 米）",
         ),
         ("4g: reported yes, model no (RSRP -115.3 dBm)", "4G：上报有，模型无（RSRP -115.3 dBm）"),
-        ("5g: reported yes, model no (no site in range)", "5G：上报有，模型无（覆盖范围内无基站）"),
-        ("access: reported 5g, model finds no 5g coverage", "上报 5G 接入，模型预测无 5G 覆盖"),
+        ("5g: reported yes, model no (no site in range)", "5G：上报有，模型无（范围内无基站）"),
+        ("access: reported 5g, model finds no 5g coverage", "接入方式：上报 5G，模型预测无 5G 覆盖"),
         (
             "bandwidth_mbps: not reported (outlet unknown, not counted at target); access: not reported, status from "
             "the model only",
-            "未上报出口带宽（带宽未知，不计入达标）；未上报接入方式，状态仅依据模型预测",
+            "带宽：未上报（出口带宽未知，不计入达标）；接入方式：未上报，状态仅来自模型预测",
         ),
         ("a note no pattern knows", "a note no pattern knows"),
     ],
 )
 def test_verification_notes_translate_part_by_part(note, zh):
-    assert verify_text(note, "zh") == zh
-    assert verify_text(note, "en") == note
+    assert verify_text(note, "zh", sep="；") == zh  # as the report's table shows it
+    assert verify_text(note, "en", sep="; ") == note
