@@ -237,7 +237,7 @@ def main() -> None:
                 for st in r.get("stages", []):
                     print(
                         f"|  | stage {int(st['class'])}: weight {st['covered_weight']:.0f}, gap {st['gap']:.2%}, "
-                        f"{st['status']} | | | | | | | |",
+                        f"{st['status']}, {st.get('seconds', float('nan')):.1f} s | | | | | | | |",
                         flush=True,
                     )
 
