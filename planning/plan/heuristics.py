@@ -193,7 +193,7 @@ class _Cover:
             chosen[j] = False
             cnt[rows] -= 1
             if len(lost) and self.needs.n_groups:
-                amount = amount - np.asarray(self.needs.member[lost].sum(axis=0)).ravel()
+                amount = amount - self.needs.amount(lost)
 
 
 def round_lp(
@@ -228,7 +228,7 @@ def round_lp(
             new = rows[cnt[rows] == 0]
             cnt[rows] += 1
             if len(new):
-                amount = amount + np.asarray(needs.member[new].sum(axis=0)).ravel()
+                amount = amount + needs.amount(new)
                 must_left -= int(must[new].sum())
     if not p.feasible(cnt):
         extra = greedy_cover(a, cost, weight, must, budget=None, needs=needs)
