@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numba import njit
 from scipy import sparse
 
 from planning.plan.highs import solve_milp
@@ -184,16 +185,105 @@ class _Cover:
     def prune(self, chosen: np.ndarray, cnt: np.ndarray) -> None:
         """Drop picks, dearest first, while every must demand stays covered and every need stays met (in place);
         the check is local: only the rows a pick alone covers are lost."""
-        amount = self.needs.covered(cnt > 0)
-        for j in np.flatnonzero(chosen)[np.argsort(-self.cost[chosen], kind="stable")]:
-            rows = self.rows_of(j)
-            lost = rows[cnt[rows] == 1]
-            if self.must[lost].any() or not self.needs.met_without(amount, lost):
-                continue
+        order = np.flatnonzero(chosen)[np.argsort(-self.cost[chosen], kind="stable")]
+        m = self.needs.member
+        _prune_kernel(
+            order.astype(np.int64),
+            self.csc.indptr.astype(np.int64),
+            self.csc.indices.astype(np.int64),
+            cnt,
+            chosen,
+            self.must.astype(np.bool_),
+            m.indptr.astype(np.int64),
+            m.indices.astype(np.int64),
+            m.data.astype(np.float64),
+            self.needs.covered(cnt > 0),
+            self.needs.need.astype(np.float64),
+            EPS,
+        )
+
+
+@njit(cache=True)
+def _lost_amount(
+    j: int,
+    c_indptr: np.ndarray,
+    c_indices: np.ndarray,
+    cnt: np.ndarray,
+    must: np.ndarray,
+    m_indptr: np.ndarray,
+    m_indices: np.ndarray,
+    m_data: np.ndarray,
+    delta: np.ndarray,
+    mark: np.ndarray,
+    touched: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """Per group, what pick ``j`` alone covers (added to ``delta``; the groups listed in ``touched``, flagged in
+    ``mark``). Returns how many groups it touched, or ``-1 - touched`` when a row it alone covers is a must demand
+    (the gathering stops there)."""
+    nt = 0
+    for p in range(c_indptr[j], c_indptr[j + 1]):
+        i = c_indices[p]
+        if cnt[i] != 1:
+            continue
+        if must[i]:
+            return -1 - nt
+        for q in range(m_indptr[i], m_indptr[i + 1]):
+            g = m_indices[q]
+            if not mark[g]:
+                mark[g] = True
+                touched[nt] = g
+                nt += 1
+            delta[g] += m_data[q]
+    return nt
+
+
+@njit(cache=True)
+def _prune_kernel(
+    order: np.ndarray,
+    c_indptr: np.ndarray,
+    c_indices: np.ndarray,
+    cnt: np.ndarray,
+    chosen: np.ndarray,
+    must: np.ndarray,
+    m_indptr: np.ndarray,
+    m_indices: np.ndarray,
+    m_data: np.ndarray,
+    amount: np.ndarray,
+    need: np.ndarray,
+    eps: float,
+) -> None:  # pragma: no cover - compiled
+    """:meth:`_Cover.prune` in one pass (``cnt``, ``chosen``, ``amount`` updated in place). A pick whose lost rows
+    (those it alone covers) hold a must demand, or would leave a group below its need, stays; while a group is
+    short, no pick goes (every group is checked). In Python the pass sliced a few rows per pick, ~250,000 times
+    per rounding on the 40k x 6k bench's 128 count rows (6 of the rounding's 8 s)."""
+    n_g = need.shape[0]
+    short = False
+    for g in range(n_g):
+        if amount[g] < need[g] - eps:
+            short = True
+    delta = np.zeros(n_g)
+    mark = np.zeros(n_g, dtype=np.bool_)
+    touched = np.empty(n_g, dtype=np.int64)
+    for j in order:
+        nt = _lost_amount(j, c_indptr, c_indices, cnt, must, m_indptr, m_indices, m_data, delta, mark, touched)
+        ok = nt >= 0 and not (short and n_g > 0)
+        nt = -1 - nt if nt < 0 else nt
+        if ok:
+            for k in range(nt):
+                g = touched[k]
+                if amount[g] - delta[g] < need[g] - eps:
+                    ok = False
+                    break
+        if ok:
             chosen[j] = False
-            cnt[rows] -= 1
-            if len(lost) and self.needs.n_groups:
-                amount = amount - self.needs.amount(lost)
+            for p in range(c_indptr[j], c_indptr[j + 1]):
+                cnt[c_indices[p]] -= 1
+            for k in range(nt):
+                amount[touched[k]] -= delta[touched[k]]
+        for k in range(nt):
+            g = touched[k]
+            delta[g] = 0.0
+            mark[g] = False
 
 
 def round_lp(

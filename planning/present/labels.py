@@ -172,6 +172,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "target": ("目标", "Target"),
     "before": ("方案前", "Before"),
     "after": ("方案后", "After"),
+    "people_before": ("按人口加权（前）", "Weighted by people, before"),
+    "people_after": ("按人口加权（后）", "Weighted by people, after"),
     "met": ("是否达标", "Met"),
     "ind_poor_bb": ("贫困村宽带通达率", "Poor villages with broadband"),
     "ind_poor_4g": ("贫困村 4G 覆盖率", "Poor villages with 4G"),
@@ -271,6 +273,8 @@ COLUMNS: dict[str, ColumnMeta] = {
     "target": _c("目标", "Target", "share"),
     "before": _c("方案前", "Before", "share"),
     "after": _c("方案后", "After", "share"),
+    "people_before": _c("按人口加权（前）", "Weighted by people, before", "share"),
+    "people_after": _c("按人口加权（后）", "Weighted by people, after", "share"),
     "met": _c("是否达标", "Met", "flag"),
     # counties and provinces
     "province": _c("省份", "Province"),

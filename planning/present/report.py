@@ -120,7 +120,9 @@ KPI_LABELS = {
 
 def region_table(project: Project, before: pd.DataFrame, after: pd.DataFrame, *, language: Language) -> pd.DataFrame:
     """Every KPI of the region (README, "KPIs"): ``indicator``, ``n`` (counted), ``target`` (None: no target),
-    ``before``, ``after``, ``met`` (None without a target), ``counties_short`` (counties still short after)."""
+    ``before``, ``after``, the same weighted by people (``people_before``, ``people_after``: villages by
+    population, schools by students; no target), ``met`` (None without a target), ``counties_short`` (counties
+    still short after)."""
     b = before[before["county"] == REGION].iloc[0]
     a = after[after["county"] == REGION].iloc[0]
     counties = after[after["county"] != REGION]
@@ -134,6 +136,8 @@ def region_table(project: Project, before: pd.DataFrame, after: pd.DataFrame, *,
                 "target": target if target > 0 else None,
                 "before": _as_float(b[f"{kpi.key}_share"]),
                 "after": _as_float(a[f"{kpi.key}_share"]),
+                "people_before": _as_float(b[f"{kpi.key}_people_share"]),
+                "people_after": _as_float(a[f"{kpi.key}_people_share"]),
                 "met": bool(a[f"{kpi.key}_met"]) if target > 0 else None,
                 "counties_short": int((counties[f"{kpi.key}_shortfall"] > 0).sum()) if target > 0 else None,
             }

@@ -84,10 +84,12 @@ def summarise_gaps(result: GapsResult) -> dict[str, Any]:
     out: dict[str, Any] = {k: int(region[k]) for k in ("villages", "poor_villages", "schools", "teaching_points")}
     for kpi in KPIS:
         share = float(region[f"{kpi.key}_share"])
+        people = float(region[f"{kpi.key}_people_share"])
         out[kpi.key] = {
             "n": int(region[f"{kpi.key}_n"]),
             "have": int(region[f"{kpi.key}_have"]),
             "share": round(share, 4) if np.isfinite(share) else None,
+            "people_share": round(people, 4) if np.isfinite(people) else None,
             "target": float(region[f"{kpi.key}_target"]),
             "shortfall": int(region[f"{kpi.key}_shortfall"]),
             "counties_short": int((t.loc[t["county"] != REGION, f"{kpi.key}_shortfall"] > 0).sum()),

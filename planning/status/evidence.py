@@ -121,7 +121,8 @@ def village_status(
         ``reported_a``, ``predicted_a``, ``status_a`` (nullable bool: NA unknown), ``evidence_a``; then
         ``has_fibre``, ``has_4g``, ``has_5g``, ``has_broadband`` (bool, unknown counts as lacking), ``broadband``
         (best access for the map: fibre, 5g, 4g, none, unknown), ``lacks`` (``;``-joined: broadband, 4g, 5g),
-        ``excluded`` (ledger reason or empty), ``verify`` (disagreements between report and model).
+        ``excluded`` (ledger reason or empty), ``verify`` (disagreements between report and model); ``population``
+        and ``admin_code`` when the layer has them.
     """
     idx = villages.index
     coverage = _aligned(coverage, idx, "coverage")
@@ -149,6 +150,8 @@ def village_status(
         out[f"reported_{a}"], out[f"predicted_{a}"] = reported[a], predicted[a]
         out[f"status_{a}"], out[f"evidence_{a}"] = _precedence(m, reported[a], predicted[a])
         verify = _disagreements(verify, a, reported[a], predicted[a], coverage, reach)
+    if "population" in villages:  # for the population-weighted KPI shares
+        out["population"] = villages["population"].to_numpy(dtype=float)
     if "admin_code" in villages:  # the township (乡镇) is its first 9 digits: the application lists by township
         out["admin_code"] = villages["admin_code"].astype(object).to_numpy()
     return _village_needs(out, targets, verify, meas)
@@ -258,7 +261,8 @@ def school_status(
         ``predicted_access`` (the best link the models find: fibre within the drop distance, else the better
         covered of 5G/4G by busy-hour CPE rate, else none), ``predicted_mbps``, ``measured_mbps``; ``access``
         (fibre, 5g, 4g, satellite, none, unknown), ``outlet_mbps`` (NaN unknown), ``evidence``, ``connected``,
-        ``meets_outlet``, ``lacks`` (``;``-joined: connection, outlet_target), ``excluded``, ``verify``.
+        ``meets_outlet``, ``lacks`` (``;``-joined: connection, outlet_target), ``excluded``, ``verify``;
+        ``students`` when the layer has it.
     """
     idx = schools.index
     coverage = _aligned(coverage, idx, "coverage")
@@ -315,6 +319,8 @@ def school_status(
         },
         index=idx,
     )
+    if "students" in schools:  # for the student-weighted KPI shares
+        out["students"] = schools["students"].to_numpy(dtype=float)
     return _school_needs(out, meas, coverage, reach)
 
 

@@ -16,6 +16,12 @@ tp_connected       teaching points connected                     teaching points
                                                                                               connected_share
 =================  ===========================================  ===========================  =====================
 
+Beside each count, the same share weighted by the people concerned (``k_people_share``): villages by their
+``population``, schools and teaching points by their ``students`` (when the layer has the column): the share of
+the people in poor villages who live in one with broadband, of the pupils whose school is connected. The
+programmes' targets count villages and schools, so these shares carry no target; they show whether the villages
+left out are the small ones.
+
 Villages and schools excluded in the ledger as relocated (易地扶贫搬迁) or merged (撤并) leave the counts. A
 target of 0 is no target (always met). The shortfall is how many more must have it to reach the target:
 ``ceil(target x n) - have``, at least 0. :func:`share` is the one rule for every share coverplan reports: NaN
@@ -90,6 +96,18 @@ def counted(frame: pd.DataFrame, kpi: Kpi) -> np.ndarray:
     return keep
 
 
+#: The column weighting each layer's rows by the people concerned.
+PEOPLE = {"villages": "population", "schools": "students"}
+
+
+def _people(frame: pd.DataFrame, kpi: Kpi) -> np.ndarray:
+    """Per row: the people a KPI's row stands for (NaN everywhere when the frame lacks the column)."""
+    col = PEOPLE[kpi.layer]
+    if col not in frame:
+        return np.full(len(frame), np.nan)
+    return frame[col].to_numpy(dtype=float)
+
+
 def kpi_table(villages: pd.DataFrame, schools: pd.DataFrame, *, targets: TargetSettings) -> pd.DataFrame:
     """Every KPI per county and for the region (last row, county :data:`REGION`).
 
@@ -104,7 +122,9 @@ def kpi_table(villages: pd.DataFrame, schools: pd.DataFrame, *, targets: TargetS
     DataFrame
         ``county``, ``villages``, ``poor_villages``, ``schools``, ``teaching_points``, ``villages_with_broadband``
         (all villages, no target); per KPI key k: ``k_n`` (counted), ``k_have``, ``k_share``, ``k_target``,
-        ``k_shortfall``, ``k_met``; ``meets_all`` (every KPI with a target met).
+        ``k_shortfall``, ``k_met``, and weighted by people (villages' ``population``, schools' ``students``; NaN
+        without the column) ``k_people_n``, ``k_people_have``, ``k_people_share``; ``meets_all`` (every KPI with
+        a target met).
     """
     counties = sorted(set(villages["county"]) | set(schools["county"]))
     rows = []
@@ -125,9 +145,12 @@ def kpi_table(villages: pd.DataFrame, schools: pd.DataFrame, *, targets: TargetS
         for kpi in KPIS:
             frame = v if kpi.layer == "villages" else s
             mask = counted(frame, kpi)
-            n, have = int(mask.sum()), int(frame[kpi.have].to_numpy(dtype=bool)[mask].sum())
+            have_mask = frame[kpi.have].to_numpy(dtype=bool)
+            n, have = int(mask.sum()), int(have_mask[mask].sum())
             target = kpi.target(targets)
             short = shortfall(have, n, target)
+            people = _people(frame, kpi)
+            p_n, p_have = float(people[mask].sum()), float(people[mask & have_mask].sum())
             row.update(
                 {
                     f"{kpi.key}_n": n,
@@ -136,6 +159,9 @@ def kpi_table(villages: pd.DataFrame, schools: pd.DataFrame, *, targets: TargetS
                     f"{kpi.key}_target": target,
                     f"{kpi.key}_shortfall": short,
                     f"{kpi.key}_met": short == 0,
+                    f"{kpi.key}_people_n": p_n,
+                    f"{kpi.key}_people_have": p_have,
+                    f"{kpi.key}_people_share": share(p_have, p_n),
                 }
             )
             met &= short == 0

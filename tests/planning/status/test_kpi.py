@@ -121,3 +121,24 @@ def test_short_kpis_lists_each_missed_target() -> None:
     assert set(region.index) == {"poor_broadband", "poor_4g", "school_connected", "tp_connected"}
     assert region.loc["poor_4g", "shortfall"] == 2
     assert "school_outlet" not in set(short["kpi"])
+
+
+def test_people_weighted_shares_hand_values() -> None:
+    # poor villages: A1 1,200 people (broadband, 4G), A2 300 (broadband), B1 500 (nothing, relocated later);
+    # schools: A 400 / 250 / 30 students, B 20 / 600 / 150 (connected: A1, A2, B1, B3)
+    v = status_villages().assign(population=[1200, 300, 800, 500, 2000])
+    s = status_schools().assign(students=[400, 250, 30, 20, 600, 150])
+    t = kpi_table(v, s, targets=TARGETS).set_index("county")
+    assert t.loc[REGION, "poor_broadband_people_share"] == pytest.approx(1500 / 2000)
+    assert t.loc[REGION, "poor_4g_people_share"] == pytest.approx(1200 / 2000)
+    assert t.loc["A", "poor_4g_people_share"] == pytest.approx(1200 / 1500)  # 1 of 2 by count, 80 % by people
+    assert t.loc[REGION, "village_5g_people_share"] == pytest.approx(2000 / 4800)
+    assert t.loc[REGION, "school_connected_people_share"] == pytest.approx((400 + 250 + 20 + 150) / 1450)
+    assert t.loc[REGION, "tp_connected_people_share"] == pytest.approx(20 / 50)
+    assert t.loc["B", "school_outlet_people_n"] == 770
+    # a relocated village leaves the people counts too; a layer without the column gives NaN, never 0
+    v.loc[3, "excluded"] = "relocated"
+    t = kpi_table(v, s.drop(columns="students"), targets=TARGETS).set_index("county")
+    assert t.loc[REGION, "poor_broadband_people_share"] == pytest.approx(1.0)
+    assert np.isnan(t.loc["B", "poor_broadband_people_share"])
+    assert np.isnan(t.loc[REGION, "school_connected_people_share"])
