@@ -50,10 +50,29 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` where a float column of batch numbers, years or lots (``batch``, ``year``, ``lot``, or a
+    name ending ``_batch`` / ``_year``) whose values are all whole is written as whole numbers (2027, not
+    2027.0; empty stays empty): such a column is float only because some rows have no batch."""
+    out = frame.copy()
+    for col in out.columns:
+        name = str(col)
+        if not (name in ("batch", "year", "lot") or name.endswith(("_batch", "_year"))):
+            continue
+        values = out[col]
+        if not pd.api.types.is_float_dtype(values):
+            continue
+        finite = values.dropna()
+        if len(finite) and np.isfinite(finite).all() and (finite == np.round(finite)).all():
+            out[col] = values.astype("Int64")
+    return out
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:
-    """Write ``frame`` as a UTF-8 (BOM) CSV with formula-like text neutralised (see the module docstring)."""
+    """Write ``frame`` as a UTF-8 (BOM) CSV with formula-like text neutralised (see the module docstring) and
+    batch numbers and years as whole numbers (:func:`whole_numbers`)."""
     path = Path(path)
-    data = safe_frame(frame.reset_index() if index else frame)
+    data = whole_numbers(safe_frame(frame.reset_index() if index else frame))
     data.to_csv(path, index=False, encoding="utf-8-sig")
     return path
 

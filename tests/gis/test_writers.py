@@ -6,10 +6,11 @@ import zipfile
 from pathlib import Path
 from xml.dom import minidom
 
+import numpy as np
 import openpyxl
 import pandas as pd
 
-from gis.writers import write_xlsx
+from gis.writers import write_csv, write_xlsx
 
 
 def test_characters_xml_cannot_hold_never_reach_the_workbook(tmp_path: Path):
@@ -24,3 +25,16 @@ def test_characters_xml_cannot_hold_never_reach_the_workbook(tmp_path: Path):
     ws = openpyxl.load_workbook(path)["ledger"]
     assert [c.value for c in ws["A"]] == ["note", "ok\ufffd\ufffd", "nul\ufffdesc\ufffd", "=1+1"]
     assert ws["A4"].data_type == "s"
+
+
+def test_batches_and_years_written_whole(tmp_path: Path):
+    frame = pd.DataFrame(
+        {
+            "batch": [1.0, np.nan, 12.0],
+            "year": [2027.0, np.nan, 2038.0],
+            "cost_cny": [1.0, 2.5, 3.0],
+            "closed_in_batch": [0.5, 1.0, 2.0],  # not whole: left as it is
+        }
+    )
+    text = write_csv(frame, tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert text == ["batch,year,cost_cny,closed_in_batch", "1,2027,1.0,0.5", ",,2.5,1.0", "12,2038,3.0,2.0"]

@@ -177,12 +177,27 @@ def test_zh_workbook_has_chinese_headers_and_planner_formats(report):
     backhaul = {inter.cell(row=r, column=head["回传"]).value for r in range(2, inter.max_row + 1)}
     assert "微波回传" in backhaul
     region = wb["全区指标"]
-    assert [c.value for c in region[1]] == ["指标", "统计数", "目标", "方案前", "方案后", "是否达标", "未达标区县数"]
+    assert [c.value for c in region[1]] == [
+        "指标",
+        "统计数",
+        "目标",
+        "方案前",
+        "方案后",
+        "按人口加权（前）",
+        "按人口加权（后）",
+        "是否达标",
+        "未达标区县数",
+    ]
     before = region.cell(row=2, column=4)
     t = result.proposal.totals
     assert before.value == pytest.approx(t["poor_broadband_before"], abs=5e-5)  # totals keep 4 decimals
     assert before.number_format == "0.0%"
-    assert region.cell(row=2, column=6).value in ("是", "否")
+    assert region.cell(row=2, column=8).value in ("是", "否")
+    people = region.cell(row=2, column=6)  # poor villages with broadband, weighted by population, before
+    reg = result.gaps.targets.set_index("county").loc[REGION]
+    assert people.value == pytest.approx(reg["poor_broadband_people_share"])
+    assert people.value != pytest.approx(reg["poor_broadband_share"])  # a weighting of its own, not the count
+    assert people.number_format == "0.0%"
     ledger = wb["台账"]
     lhead = _header(ledger)
     lacks = {ledger.cell(row=r, column=lhead["缺口"]).value for r in range(2, ledger.max_row + 1)}
