@@ -50,14 +50,20 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Columns of whole numbers that are float only because some rows are empty (no batch yet) or because they are
+#: sums (people counts): ``batch``, ``year``, ``lot``, ``counties_short``, ``backhaul_hops``, names ending
+#: ``_batch``, ``_year`` (not money per year: no ``_cny``), ``_people_n``, ``_people_have``.
+WHOLE_NAMES = ("batch", "year", "lot", "counties_short", "backhaul_hops")
+WHOLE_SUFFIXES = ("_batch", "_year", "_people_n", "_people_have")
+
+
 def whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` where a float column of batch numbers, years or lots (``batch``, ``year``, ``lot``, or a
-    name ending ``_batch`` / ``_year``) whose values are all whole is written as whole numbers (2027, not
-    2027.0; empty stays empty): such a column is float only because some rows have no batch."""
+    """A copy of ``frame`` where a float column of :data:`WHOLE_NAMES` / :data:`WHOLE_SUFFIXES` whose values are
+    all whole is written as whole numbers (2027, not 2027.0; empty stays empty)."""
     out = frame.copy()
     for col in out.columns:
         name = str(col)
-        if not (name in ("batch", "year", "lot") or name.endswith(("_batch", "_year"))):
+        if "_cny" in name or not (name in WHOLE_NAMES or name.endswith(WHOLE_SUFFIXES)):
             continue
         values = out[col]
         if not pd.api.types.is_float_dtype(values):

@@ -351,6 +351,7 @@ COLUMNS: dict[str, ColumnMeta] = {
     "have": _c("已达", "Have", "count"),
     "shortfall": _c("缺口", "Shortfall", "count"),
     "not_coverable": _c("无可行方案数", "With no remedy", "count"),
+    "other_programme": _c("由其他项目解决数", "Left to another programme", "count"),
     "field": _c("字段", "Field", "code"),
     "old": _c("原值", "Old"),
     "new": _c("新值", "New"),

@@ -151,10 +151,21 @@ def village_status(
         out[f"status_{a}"], out[f"evidence_{a}"] = _precedence(m, reported[a], predicted[a])
         verify = _disagreements(verify, a, reported[a], predicted[a], coverage, reach)
     if "population" in villages:  # for the population-weighted KPI shares
-        out["population"] = villages["population"].to_numpy(dtype=float)
+        out["population"] = _people(villages, "population")
     if "admin_code" in villages:  # the township (乡镇) is its first 9 digits: the application lists by township
         out["admin_code"] = villages["admin_code"].astype(object).to_numpy()
     return _village_needs(out, targets, verify, meas)
+
+
+def _people(layer: pd.DataFrame, column: str) -> np.ndarray:
+    """A layer's ``population`` or ``students`` as floats, NaN where its ``{column}_source`` says ``none``: the
+    0 that ``coverplan import osm`` writes as a placeholder is no count of people (a people-weighted share over
+    such rows is unknown, not 100 % of the tagged ones)."""
+    values = layer[column].to_numpy(dtype=float)
+    source = f"{column}_source"
+    if source in layer:
+        values = np.where(layer[source].astype(str).eq("none").to_numpy(), np.nan, values)
+    return values
 
 
 def _predicted_village(
@@ -320,7 +331,7 @@ def school_status(
         index=idx,
     )
     if "students" in schools:  # for the student-weighted KPI shares
-        out["students"] = schools["students"].to_numpy(dtype=float)
+        out["students"] = _people(schools, "students")
     return _school_needs(out, meas, coverage, reach)
 
 

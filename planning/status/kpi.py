@@ -122,9 +122,10 @@ def kpi_table(villages: pd.DataFrame, schools: pd.DataFrame, *, targets: TargetS
     DataFrame
         ``county``, ``villages``, ``poor_villages``, ``schools``, ``teaching_points``, ``villages_with_broadband``
         (all villages, no target); per KPI key k: ``k_n`` (counted), ``k_have``, ``k_share``, ``k_target``,
-        ``k_shortfall``, ``k_met``, and weighted by people (villages' ``population``, schools' ``students``; NaN
-        without the column) ``k_people_n``, ``k_people_have``, ``k_people_share``; ``meets_all`` (every KPI with
-        a target met).
+        ``k_shortfall``, ``k_met``, ``k_other_programme`` (counted, lacking it, left to another programme by the
+        ledger: this plan does not serve them, so they can keep a county short), and weighted by people
+        (villages' ``population``, schools' ``students``; NaN without the column or with a placeholder)
+        ``k_people_n``, ``k_people_have``, ``k_people_share``; ``meets_all`` (every KPI with a target met).
     """
     counties = sorted(set(villages["county"]) | set(schools["county"]))
     rows = []
@@ -151,6 +152,7 @@ def kpi_table(villages: pd.DataFrame, schools: pd.DataFrame, *, targets: TargetS
             short = shortfall(have, n, target)
             people = _people(frame, kpi)
             p_n, p_have = float(people[mask].sum()), float(people[mask & have_mask].sum())
+            elsewhere = frame["excluded"].eq("other_programme").to_numpy() if "excluded" in frame else False
             row.update(
                 {
                     f"{kpi.key}_n": n,
@@ -159,6 +161,7 @@ def kpi_table(villages: pd.DataFrame, schools: pd.DataFrame, *, targets: TargetS
                     f"{kpi.key}_target": target,
                     f"{kpi.key}_shortfall": short,
                     f"{kpi.key}_met": short == 0,
+                    f"{kpi.key}_other_programme": int((mask & ~have_mask & elsewhere).sum()),
                     f"{kpi.key}_people_n": p_n,
                     f"{kpi.key}_people_have": p_have,
                     f"{kpi.key}_people_share": share(p_have, p_n),
@@ -172,7 +175,8 @@ def kpi_table(villages: pd.DataFrame, schools: pd.DataFrame, *, targets: TargetS
 
 def short_kpis(table: pd.DataFrame) -> pd.DataFrame:
     """The KPIs with a target that a table does not meet: ``county``, ``kpi``, ``have``, ``n``, ``target``,
-    ``shortfall`` (the region row included)."""
+    ``shortfall``, ``other_programme`` (of those lacking it, how many the ledger leaves to another programme; the
+    region row included)."""
     rows = []
     for _, r in table.iterrows():
         for kpi in KPIS:
@@ -185,6 +189,7 @@ def short_kpis(table: pd.DataFrame) -> pd.DataFrame:
                         "n": int(r[f"{kpi.key}_n"]),
                         "target": float(r[f"{kpi.key}_target"]),
                         "shortfall": int(r[f"{kpi.key}_shortfall"]),
+                        "other_programme": int(r.get(f"{kpi.key}_other_programme", 0)),
                     }
                 )
-    return pd.DataFrame(rows, columns=["county", "kpi", "have", "n", "target", "shortfall"])
+    return pd.DataFrame(rows, columns=["county", "kpi", "have", "n", "target", "shortfall", "other_programme"])

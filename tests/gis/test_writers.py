@@ -34,7 +34,14 @@ def test_batches_and_years_written_whole(tmp_path: Path):
             "year": [2027.0, np.nan, 2038.0],
             "cost_cny": [1.0, 2.5, 3.0],
             "closed_in_batch": [0.5, 1.0, 2.0],  # not whole: left as it is
+            "opex_cny_per_year": [24233.0, 100.0, 5.0],  # money per year, not a year
+            "poor_4g_people_n": [91123.0, np.nan, 7.0],
         }
     )
     text = write_csv(frame, tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert text == ["batch,year,cost_cny,closed_in_batch", "1,2027,1.0,0.5", ",,2.5,1.0", "12,2038,3.0,2.0"]
+    assert text == [
+        "batch,year,cost_cny,closed_in_batch,opex_cny_per_year,poor_4g_people_n",
+        "1,2027,1.0,0.5,24233.0,91123",
+        ",,2.5,1.0,100.0,",
+        "12,2038,3.0,2.0,5.0,7",
+    ]

@@ -10,6 +10,7 @@ import shapely
 
 from gis.project import TargetSettings
 from planning.status.evidence import school_status, verification_list, village_status
+from planning.status.kpi import REGION, kpi_table
 from tests.conftest import CRS_M
 
 TARGETS = TargetSettings()
@@ -225,3 +226,25 @@ def test_school_acceptance_with_measured_speed_beats_the_report() -> None:
     assert list(st["meets_outlet"]) == [True, False, False]  # a measured 60 Mbps is below the target
     assert list(st["lacks"]) == ["", "outlet_target", ""]
     assert list(st["excluded"]) == ["", "", "merged"]
+
+
+def test_placeholder_population_is_unknown_not_zero() -> None:
+    # `coverplan import osm` writes population 0 with population_source "none" where OSM has no tag: no count of
+    # people, so the people-weighted shares over such villages are unknown rather than those of the tagged ones
+    v = villages(
+        population=[800, 0, 0, 1200],
+        population_source=["osm_tag", "none", "none", "worldpop"],
+        access=["fibre", "none", "none", "none"],
+    )
+    s = village_status(v, targets=TARGETS)
+    assert s["population"].tolist()[0] == 800
+    assert np.isnan(s["population"].tolist()[1:3]).all()
+    assert s["population"].tolist()[3] == 1200
+    no_schools = school_status(schools(access=["fibre"], bandwidth_mbps=[200.0]), targets=TARGETS).iloc[:0]
+    t = kpi_table(s, no_schools, targets=TARGETS).set_index("county")
+    assert t.loc[REGION, "poor_broadband_share"] == pytest.approx(0.25)
+    assert np.isnan(t.loc[REGION, "poor_broadband_people_share"])
+    # filled in (as `coverplan import population` does): a share again
+    s = village_status(v.assign(population=[800, 50, 150, 1200], population_source="worldpop"), targets=TARGETS)
+    t = kpi_table(s, no_schools, targets=TARGETS).set_index("county")
+    assert t.loc[REGION, "poor_broadband_people_share"] == pytest.approx(800 / 2200)

@@ -112,6 +112,13 @@ def test_relocated_and_merged_leave_the_counts_other_programme_stays() -> None:
     assert bool(t.loc["B", "poor_broadband_met"])
     assert t.loc["B", "schools"] == 2
     assert t.loc["A", "schools"] == 3
+    # A's unconnected teaching point is left to another programme: still counted, so A stays short, and the
+    # short list says why
+    assert t.loc["A", "school_connected_other_programme"] == 1
+    assert t.loc["B", "school_connected_other_programme"] == 0
+    short = short_kpis(t.reset_index()).set_index(["county", "kpi"])
+    assert short.loc[("A", "tp_connected"), "other_programme"] == 1
+    assert short.loc[("A", "school_connected"), "shortfall"] == 1
 
 
 def test_short_kpis_lists_each_missed_target() -> None:
