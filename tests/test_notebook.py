@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -23,6 +22,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import DEMO, ROOT
+from tests.html_tables import HtmlTables
 
 NOTEBOOK = ROOT / "notebooks" / "pilot_proposal.ipynb"
 SECTIONS = (
@@ -49,37 +49,6 @@ print("COVERPLAN_CHECK " + _json.dumps({
     "verification_rows": len(tables["verification"]),
 }))
 """
-
-
-class _Tables(HTMLParser):
-    """Rows (lists of cell texts) of each table with an id."""
-
-    def __init__(self):
-        super().__init__()
-        self.tables: dict[str, list[list[str]]] = {}
-        self._id = None
-        self._cell = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "table":
-            self._id = a.get("id")
-            self.tables[self._id] = []
-        elif tag == "tr" and self._id:
-            self.tables[self._id].append([])
-        elif tag in ("td", "th") and self._id:
-            self._cell = ""
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell += data
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self.tables[self._id][-1].append(self._cell)
-            self._cell = None
-        elif tag == "table":
-            self._id = None
 
 
 def column(rows: list[list[str]], heading: str) -> list[str]:
@@ -114,8 +83,8 @@ def shown_html(nb) -> list[str]:
     return [o["data"]["text/html"] for o in outputs(nb) if "text/html" in o.get("data", {})]
 
 
-def parsed(nb) -> _Tables:
-    parser = _Tables()
+def parsed(nb) -> HtmlTables:
+    parser = HtmlTables()
     for text in shown_html(nb):
         if "<iframe" not in text:
             parser.feed(text)

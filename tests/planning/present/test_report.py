@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 import warnings
-from html.parser import HTMLParser
 
 import numpy as np
 import openpyxl
@@ -24,46 +23,13 @@ from planning.present.report import (
     write_workbook,
 )
 from planning.status.kpi import REGION
-
-
-class _Tables(HTMLParser):
-    """Rows (lists of cell texts) of each table with an id."""
-
-    def __init__(self):
-        super().__init__()
-        self.tables: dict[str, list[list[str]]] = {}
-        self._id = None
-        self._cell = None
-        self.images: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "table":
-            self._id = a.get("id")
-            self.tables[self._id] = []
-        elif tag == "tr" and self._id:
-            self.tables[self._id].append([])
-        elif tag in ("td", "th") and self._id:
-            self._cell = ""
-        elif tag == "img":
-            self.images.append(a.get("id", ""))
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell += data
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self.tables[self._id][-1].append(self._cell)
-            self._cell = None
-        elif tag == "table":
-            self._id = None
+from tests.html_tables import HtmlTables
 
 
 @pytest.fixture(scope="module")
 def report(demo_run):
     result, out = demo_run
-    parser = _Tables()
+    parser = HtmlTables()
     parser.feed((out / "report.html").read_text(encoding="utf-8"))
     return result, out, parser
 
