@@ -13,6 +13,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -186,20 +187,34 @@ class _Cover:
         """Drop picks, dearest first, while every must demand stays covered and every need stays met (in place);
         the check is local: only the rows a pick alone covers are lost."""
         order = np.flatnonzero(chosen)[np.argsort(-self.cost[chosen], kind="stable")]
-        m = self.needs.member
+        c_indptr, c_indices, must, m_indptr, m_indices, m_data, need = self._kernel_arrays
         _prune_kernel(
             order.astype(np.int64),
-            self.csc.indptr.astype(np.int64),
-            self.csc.indices.astype(np.int64),
+            c_indptr,
+            c_indices,
             cnt,
             chosen,
+            must,
+            m_indptr,
+            m_indices,
+            m_data,
+            self.needs.covered(cnt > 0),
+            need,
+            EPS,
+        )
+
+    @cached_property
+    def _kernel_arrays(self) -> tuple[np.ndarray, ...]:
+        """The problem in the prune kernel's types, converted once (the prune runs hundreds of times)."""
+        m = self.needs.member
+        return (
+            self.csc.indptr.astype(np.int64),
+            self.csc.indices.astype(np.int64),
             self.must.astype(np.bool_),
             m.indptr.astype(np.int64),
             m.indices.astype(np.int64),
             m.data.astype(np.float64),
-            self.needs.covered(cnt > 0),
             self.needs.need.astype(np.float64),
-            EPS,
         )
 
 
