@@ -270,3 +270,13 @@ def test_a_manual_page_says_who_it_is_for_and_lists_its_sections(page: Path):
     listed = set(re.findall(r"\]\(#([^)]+)\)", head))
     sections_ = [slug(h) for h in re.findall(r"^## (.+)$", prose(page), flags=re.M)]
     assert [s for s in sections_ if s not in listed] == []
+
+
+def test_the_readme_command_table_is_the_one_of_the_cli_page():
+    """README keeps the command table as a summary; docs/cli.md holds the same table, so the two cannot drift."""
+
+    def table(page: Path) -> list[str]:
+        return [b for b in blocks("sh", page) if b.startswith("coverplan validate ")]
+
+    assert len(table(README)) == 1
+    assert table(README) == table(DOCS / "cli.md")
