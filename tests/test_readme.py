@@ -13,15 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gis.project import (
-    CostSettings,
-    FibreSettings,
-    MapSettings,
-    OptimiseSettings,
-    RadioSettings,
-    TargetSettings,
-    load_project,
-)
+from gis.project import load_project
+from gis.settings import CostSettings, FibreSettings, MapSettings, OptimiseSettings, RadioSettings, TargetSettings
 from planning.cli import cli
 from planning.demo import DEMO_DIR
 from tests.conftest import ROOT
