@@ -393,7 +393,7 @@ def _project_meta(meta: Mapping[str, Any], *, path: Path) -> tuple[Any, Any, Any
         msg = f"{path}: [project] `language` = {language!r}; expected 'zh' or 'en'"
         raise ProjectError(msg)
     coordinates = meta.get("coordinates", "wgs84")
-    if coordinates not in ("wgs84", "gcj02"):
+    if coordinates not in get_args(Coordinates):
         msg = f"{path}: [project] `coordinates` = {coordinates!r}; expected 'wgs84' or 'gcj02'"
         raise ProjectError(msg)
     metric_crs = meta.get("metric_crs")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import pytest
 
@@ -33,7 +34,10 @@ FREE_TEXT = {
 def _settings_classes() -> list[type]:
     """The settings class of each project.toml section, and those nested in them (tables and rows)."""
     found: list[type] = []
-    todo = [f.default_factory for f in dataclasses.fields(Project) if f.default_factory is not dataclasses.MISSING]
+    sections = (
+        getattr(Project(path=Path("project.toml"), name="x", layers={}), f.name) for f in dataclasses.fields(Project)
+    )
+    todo: list[type] = [type(s) for s in sections if dataclasses.is_dataclass(s)]
     while todo:
         cls = todo.pop(0)
         if cls in found:
