@@ -22,8 +22,12 @@ from gis.errors import LayerError
 
 logger = logging.getLogger(__name__)
 
-#: The single partition of a region without provinces.
-ONE_PROVINCE = "(region)"
+#: The whole region: the one province (and partition) of a region without provinces, and the region row of the
+#: per-county KPI tables (``county`` column of :func:`planning.status.kpi.kpi_table`).
+REGION = "(region)"
+#: The nation: the last row of the national summary, every province together (``province`` column of
+#: :func:`planning.plan.national.province_table`).
+NATION = "全国"
 #: County of a point with no ``county`` and no admin area to take it from.
 UNKNOWN_COUNTY = "(no county)"
 #: Province-level divisions of GB/T 2260 by their two-digit code.
@@ -106,7 +110,7 @@ def province_of_areas(admin: gpd.GeoDataFrame) -> pd.Series:
 
     The ``province`` column when the layer has one (empty cells are an error), else the GB/T 2260 province of
     ``area_id`` when every id is a 6- or 12-digit division code with a known province prefix, else
-    :data:`ONE_PROVINCE` for every area.
+    :data:`REGION` for every area.
 
     Raises
     ------
@@ -128,14 +132,14 @@ def province_of_areas(admin: gpd.GeoDataFrame) -> pd.Series:
     coded = ids.str.fullmatch(r"\d{6}|\d{12}") & ids.str[:2].isin(list(GB2260_PROVINCES))
     if len(ids) and coded.all():
         return ids.str[:2].map(GB2260_PROVINCES)
-    return pd.Series(ONE_PROVINCE, index=admin.index, dtype=object)
+    return pd.Series(REGION, index=admin.index, dtype=object)
 
 
 def point_provinces(points: gpd.GeoDataFrame, admin: gpd.GeoDataFrame) -> pd.Series:
     """Province of each point: that of the admin area :func:`assign_areas` gives it."""
     prov = province_of_areas(admin)
     if prov.nunique() <= 1 or not len(points):
-        return pd.Series(prov.iloc[0] if len(prov) else ONE_PROVINCE, index=points.index, dtype=object)
+        return pd.Series(prov.iloc[0] if len(prov) else REGION, index=points.index, dtype=object)
     by_area = pd.Series(prov.to_numpy(), index=admin["area_id"].astype(str).to_numpy())
     by_area = by_area[~by_area.index.duplicated()]
     return assign_areas(points, admin).map(by_area)

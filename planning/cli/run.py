@@ -9,7 +9,8 @@ import click
 
 from gis.errors import LayerError, OutputError, ProjectError
 from gis.inputs import load_inputs
-from gis.project import MAX_CNY, load_project
+from gis.project import load_project
+from gis.settings import MAX_CNY
 from planning.cli.common import Steps, fail, report_problems
 from planning.demo import demo_project
 from planning.run.distributed import SchedulerError

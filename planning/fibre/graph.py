@@ -29,8 +29,8 @@ from shapely import ops
 
 from gis.crs import is_metric
 from gis.errors import LayerError, Problem
-from gis.project import CostSettings, FibreSettings
 from gis.schema import SCHEMAS
+from gis.settings import CostSettings, FibreSettings
 from planning.fibre.network import REPAIR_COLUMNS, explode, node_lines
 
 logger = logging.getLogger(__name__)

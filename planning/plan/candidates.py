@@ -60,7 +60,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from gis.errors import LayerError
-from gis.project import CostSettings, EconomicsSettings, OptimiseSettings, RadioSettings, TargetSettings
+from gis.settings import CostSettings, EconomicsSettings, OptimiseSettings, RadioSettings, TargetSettings
 from gis.terrain import Dem, sample_heights
 from planning.plan.economics import backhaul_lifecycle, intervention_costs
 from planning.radio.backhaul import Endpoints, backhaul_hubs, plan_backhaul, plan_backhaul_empty, relay_points

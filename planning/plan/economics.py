@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from gis.project import CostSettings, EconomicsSettings
+from gis.settings import CostSettings, EconomicsSettings
 
 
 def annuity_factor(discount_rate: float, years: int) -> float:

@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from gis.admin import ONE_PROVINCE
+from gis.admin import NATION, REGION
 from planning.plan.candidates import CandidateSet
 from planning.plan.cover import CoverResult
-from planning.status.kpi import KPIS, REGION, share
+from planning.status.kpi import KPIS, share
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,8 @@ def province_table(
     plans: list[ProvincePlan],
     nation: CoverResult,
 ) -> pd.DataFrame:
-    """The national summary: one row per province and a last row for the nation (``province`` = 全国).
+    """The national summary: one row per province and a last row for the nation (``province`` =
+    :data:`gis.admin.NATION`, 全国).
 
     Parameters
     ----------
@@ -180,7 +181,7 @@ def province_table(
 
     def counts(table: pd.DataFrame) -> pd.DataFrame:
         t = table[table["county"] != REGION]
-        prov = t["county"].map(province_of_county).fillna(ONE_PROVINCE)
+        prov = t["county"].map(province_of_county).fillna(REGION)
         out = t.groupby(prov.to_numpy())[count_cols].sum()
         out["counties_short"] = (~t["meets_all"]).groupby(prov.to_numpy()).sum()
         return out
@@ -188,8 +189,8 @@ def province_table(
     b, a = counts(before), counts(after)
     res = {p.province: p.result for p in plans}
     rows = []
-    for prov in [*sorted(res), "全国"]:
-        is_nation = prov == "全国"
+    for prov in [*sorted(res), NATION]:
+        is_nation = prov == NATION
         bb = b.sum() if is_nation else b.reindex([prov]).fillna(0).iloc[0]
         aa = a.sum() if is_nation else a.reindex([prov]).fillna(0).iloc[0]
         d = demands if is_nation else demands[demands["province"] == prov]

@@ -19,7 +19,8 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from gis.project import CostSettings, FundingSettings
+from gis.admin import REGION
+from gis.settings import CostSettings, FundingSettings
 from planning.plan.candidates import CandidateSet
 from planning.plan.cover import CoverResult
 from planning.plan.economics import central_rate, funding_split, priced_money
@@ -27,7 +28,7 @@ from planning.plan.goals import CLASS_NAMES, Goal, kpi_members, phasing_priority
 from planning.plan.lots import lot_table, tender_lots
 from planning.plan.national import ProvincePlan
 from planning.plan.phasing import Phase, phase
-from planning.status.kpi import KPIS, REGION, kpi_table, short_kpis
+from planning.status.kpi import KPIS, kpi_table, short_kpis
 from planning.status.stage import GapsResult
 
 #: Money columns of the interventions summed in the totals (CNY; opex per year).

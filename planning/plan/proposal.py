@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.admin import ONE_PROVINCE, point_provinces
+from gis.admin import REGION, point_provinces
 from gis.inputs import Inputs
 from gis.project import Project
 from gis.terrain import Dem
@@ -127,7 +127,7 @@ def propose(
         return _national(
             project, inputs, gaps, demands, province, plans, budgets, budget=budget if use_budget else None
         )
-    name = names[0] if names else ONE_PROVINCE
+    name = names[0] if names else REGION
     goal = Goal(budget_cny=float(budget)) if use_budget else target_goal(demands, gaps.targets)
     plan = province_plan(
         project,
@@ -275,7 +275,7 @@ def province_plan(
     net: RoadNetwork | None,
     dem: Dem | None,
     goal: Goal,
-    province: str = ONE_PROVINCE,
+    province: str = REGION,
     hosts: np.ndarray | None = None,
 ) -> ProvincePlan:
     """Candidates and the optimiser (with fibre re-pricing rounds) for one province's demands.

@@ -26,7 +26,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-Language = Literal["zh", "en"]
+from gis.project import Language
+
 ColumnKind = Literal["share", "cny", "km", "m", "count", "year", "number", "flag", "code", "text"]
 
 LABELS: dict[str, tuple[str, str]] = {

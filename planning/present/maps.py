@@ -47,6 +47,7 @@ from rasterio.warp import Resampling, reproject, transform_bounds
 
 from gis.crs import wgs84_to_gcj02
 from gis.errors import LayerError
+from gis.settings import Basemap
 from planning.present.labels import (
     FIBRE_COLOUR,
     INTERVENTION_COLOURS,
@@ -65,7 +66,6 @@ from planning.present.labels import (
 
 logger = logging.getLogger(__name__)
 
-Basemap = Literal["amap", "tianditu", "osm", "none"]
 ASSETS = Path(__file__).parent / "_assets"
 #: An online map whose tiles have not loaded after this long (ms) switches to the local hillshade.
 TILE_WAIT_MS = 8000

@@ -38,6 +38,7 @@ from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import PercentFormatter
 from scipy.spatial import cKDTree
 
+from gis.admin import REGION
 from gis.project import Project
 from gis.writers import write_csv, write_xlsx
 from planning.plan.proposal import Proposal
@@ -53,7 +54,7 @@ from planning.present.labels import (
     point_names,
     served_text,
 )
-from planning.status.kpi import KPIS, REGION
+from planning.status.kpi import KPIS
 from planning.status.stage import GapsResult
 
 logger = logging.getLogger(__name__)

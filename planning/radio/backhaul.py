@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from gis.project import BackhaulSettings, CostSettings, RadioSettings
+from gis.settings import BackhaulSettings, CostSettings, RadioSettings
 from gis.terrain import Dem, sample_heights
 from planning.radio._terrain_kernel import hop_clearance
 from planning.radio.operators import same_ran

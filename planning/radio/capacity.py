@@ -23,7 +23,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from gis.project import CapacitySettings
+from gis.settings import CapacitySettings
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from rasterio.errors import RasterioIOError
 from rasterio.warp import Resampling, reproject
 
 from gis.errors import LayerError, Problem
-from gis.project import ClutterClass
+from gis.settings import ClutterClass
 
 logger = logging.getLogger(__name__)
 

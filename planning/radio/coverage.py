@@ -44,7 +44,7 @@ from affine import Affine
 from scipy.spatial import cKDTree
 
 from gis.errors import LayerError, Problem
-from gis.project import RadioSettings
+from gis.settings import RadioSettings
 from gis.terrain import Dem, profiles, reproject_dem, sample_heights
 from planning.radio._terrain_kernel import pair_terrain
 from planning.radio.clutter import PointClutter

@@ -28,7 +28,7 @@ from statistics import NormalDist
 import numpy as np
 from scipy.special import ndtr
 
-from gis.project import BandEquipment
+from gis.settings import BandEquipment
 
 __all__ = [
     "antenna_pattern_db",

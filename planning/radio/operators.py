@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gis.project import OperatorRule, RadioSettings
+from gis.settings import OperatorRule, RadioSettings
 
 __all__ = ["operator_rule", "ran_partners", "same_ran"]
 

@@ -21,7 +21,6 @@ import logging
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from itmlogic.misc.qerfi import qerfi
@@ -29,7 +28,7 @@ from itmlogic.preparatory_subroutines.qlrpfl import qlrpfl
 from itmlogic.preparatory_subroutines.qlrps import qlrps
 from itmlogic.statistics.avar import avar
 
-from gis.project import ENVIRONMENTS, PROPAGATION_MODELS
+from gis.settings import ENVIRONMENTS, PROPAGATION_MODELS, Environment, Model
 from gis.terrain import Profiles
 
 logger = logging.getLogger(__name__)
@@ -55,9 +54,7 @@ __all__ = [
     "uma_loss_db",
 ]
 
-Environment = Literal["urban_large", "urban", "suburban", "rural"]
-Model = Literal["free_space", "hata", "rma", "uma", "itm"]
-MODELS: tuple[str, ...] = PROPAGATION_MODELS
+MODELS: tuple[Model, ...] = PROPAGATION_MODELS
 
 C_M_S = 299_792_458.0
 C_38901_M_S = 3.0e8  # TR 38.901 Table 7.4.1-1 note: c = 3.0 x 10^8 m/s in the breakpoint distances

@@ -11,8 +11,9 @@ import pandas as pd
 import shapely
 
 from gis.inputs import Inputs
-from gis.project import Project, RadioSettings
+from gis.project import Project
 from gis.schema import SCHEMAS
+from gis.settings import RadioSettings
 from gis.terrain import reproject_dem, sample_heights
 from planning.progress import log_progress, numba_cache_cold
 from planning.radio._terrain_kernel import pair_terrain

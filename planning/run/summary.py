@@ -9,11 +9,12 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from gis.admin import REGION
 from gis.inputs import Inputs
 from gis.project import Project
 from planning.fibre.stage import FibreResult
 from planning.radio.coverage import TECHS
-from planning.status.kpi import KPIS, REGION
+from planning.status.kpi import KPIS
 from planning.status.stage import GapsResult
 
 

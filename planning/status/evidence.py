@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from gis.admin import county_of
-from gis.project import TargetSettings
+from gis.settings import TargetSettings
 
 logger = logging.getLogger(__name__)
 

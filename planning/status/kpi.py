@@ -36,10 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gis.project import TargetSettings
+from gis.admin import REGION
+from gis.settings import TargetSettings
 from planning.status.evidence import LEAVES_KPIS
-
-REGION = "(region)"
 
 
 @dataclass(frozen=True)

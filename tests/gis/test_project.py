@@ -1,11 +1,14 @@
+import ast
+import json
 import os
 from pathlib import Path
 
 import pytest
 
 from gis.errors import ProjectError
-from gis.project import CostSettings, RadioSettings, TargetSettings, load_project
-from tests.conftest import DEMO
+from gis.project import load_project
+from gis.settings import CostSettings, RadioSettings, TargetSettings
+from tests.conftest import DEMO, ROOT
 
 
 def test_demo_project_loads_with_design_defaults():
@@ -222,3 +225,50 @@ def test_an_array_of_tables_row_with_no_key_is_refused(tmp_path, table):
     with pytest.raises(ProjectError, match=match):
         load_project(_write(tmp_path, text))
     assert load_project(_write(tmp_path, f"# [[{table}]]\n# name = ...\n")).radio == RadioSettings()
+
+
+def _settings_names() -> set[str]:
+    """Names defined at the top level of the gis.settings modules."""
+    names = set()
+    for path in sorted((ROOT / "gis" / "settings").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef | ast.FunctionDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names.add(node.target.id)
+    return names - {"__all__"}
+
+
+def _sources() -> list[tuple[str, str]]:
+    """(where, python source) of every module, test, bench script and notebook code cell of the repository."""
+    out = []
+    for top in ("gis", "planning", "tests", "bench", "notebooks", "data"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            out.append((str(path.relative_to(ROOT)), path.read_text(encoding="utf-8")))
+        for path in sorted((ROOT / top).rglob("*.ipynb")):
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            code = [c for c in cells if c["cell_type"] == "code"]
+            out += [(f"{path.relative_to(ROOT)} cell {i}", "".join(c["source"])) for i, c in enumerate(code)]
+    return out
+
+
+def test_no_module_takes_a_settings_name_through_gis_project():
+    """Settings classes, tables and choices are imported from gis.settings, their home, never via gis.project."""
+    settings = _settings_names()
+    assert {"RadioSettings", "DEFAULT_EQUIPMENT", "Model", "MAX_CNY", "num"} <= settings
+    wrong = []
+    for where, source in _sources():
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and node.module == "gis.project":
+                wrong += [f"{where}: {a.name}" for a in node.names if a.name in settings]
+            elif isinstance(node, ast.Attribute) and node.attr in settings and ast.unparse(node.value) == "gis.project":
+                wrong.append(f"{where}: gis.project.{node.attr}")
+    assert wrong == []
+
+
+def test_gis_project_defines_no_settings_class():
+    tree = ast.parse((ROOT / "gis" / "project.py").read_text(encoding="utf-8"))
+    classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+    assert classes == {"LayerSource", "Project"}

@@ -18,7 +18,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from gis.errors import LayerError
-from gis.project import CostSettings, FibreSettings
+from gis.settings import CostSettings, FibreSettings
 from planning import fibre
 from planning.fibre.dijkstra import Searcher
 from tests.conftest import CRS_M, ROOT

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from gis.errors import LayerError
-from gis.project import CostSettings, OptimiseSettings, RadioSettings, TargetSettings
+from gis.settings import CostSettings, OptimiseSettings, RadioSettings, TargetSettings
 from planning.plan.candidates import (
     build_candidates,
     candidate_sites,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gis.project import CostSettings, EconomicsSettings
+from gis.settings import CostSettings, EconomicsSettings
 from planning.plan.economics import (
     annuity_factor,
     funding_split,

@@ -12,9 +12,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
+from gis.admin import REGION
 from planning.plan.cover import solve_cover, solve_priorities
 from planning.plan.goals import class_weights, kpi_members, target_goal
-from planning.status.kpi import REGION
 
 
 def _subsets(n: int):

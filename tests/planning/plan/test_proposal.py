@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gis.admin import REGION
 from gis.project import load_project
 from planning.plan.proposal import budget_run, cost_curve, propose
-from planning.status.kpi import KPIS, REGION
+from planning.status.kpi import KPIS
 from tests.conftest import DEMO
 
 

@@ -15,7 +15,7 @@ from affine import Affine
 
 from gis.crs import wgs84_to_gcj02
 from gis.errors import LayerError
-from gis.project import TargetSettings
+from gis.settings import TargetSettings
 from planning.present.labels import verify_text
 from planning.present.maps import Raster, build_map, features, hillshade, json_for_script, outlet_class, to_web_mercator
 from planning.status.evidence import school_status, village_status

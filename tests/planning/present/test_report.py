@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from matplotlib import font_manager
 
+from gis.admin import REGION
 from planning.present.labels import TABLE_TITLES, known_column, verify_text
 from planning.present.report import (
     TABLES,
@@ -22,7 +23,6 @@ from planning.present.report import (
     workbook_sheet,
     write_workbook,
 )
-from planning.status.kpi import REGION
 from tests.html_tables import HtmlTables
 
 

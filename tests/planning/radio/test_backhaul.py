@@ -11,7 +11,7 @@ import pytest
 import shapely
 from affine import Affine
 
-from gis.project import BackhaulSettings, CostSettings, RadioSettings
+from gis.settings import BackhaulSettings, CostSettings, RadioSettings
 from gis.synthetic import synthesize
 from gis.terrain import dem_from_array, profiles
 from planning.plan.candidates import site_costs

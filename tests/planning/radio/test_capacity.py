@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gis.project import CapacitySettings, RadioSettings
+from gis.settings import CapacitySettings, RadioSettings
 from planning.radio.capacity import (
     busy_hour,
     busy_hour_mbps_per_subscriber,

@@ -14,7 +14,7 @@ import shapely
 from affine import Affine
 
 from gis.errors import LayerError
-from gis.project import RadioSettings
+from gis.settings import RadioSettings
 from gis.synthetic import synthesize
 from gis.terrain import dem_from_array, profiles
 from planning.radio.coverage import (

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from gis.errors import ProjectError
-from gis.project import BandEquipment, RadioSettings, load_project
+from gis.project import load_project
+from gis.settings import BandEquipment, RadioSettings
 from planning.radio.linkbudget import (
     antenna_pattern_db,
     elevation_deg,

@@ -8,7 +8,7 @@ import pytest
 import shapely
 from affine import Affine
 
-from gis.project import RadioSettings
+from gis.settings import RadioSettings
 from gis.terrain import dem_from_array
 from planning.radio.coverage import LinkBudget, coverage, coverage_raster, raster_best_rsrp
 

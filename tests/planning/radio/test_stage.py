@@ -14,7 +14,8 @@ import shapely
 from affine import Affine
 
 from gis.inputs import load_inputs
-from gis.project import RadioSettings, load_project
+from gis.project import load_project
+from gis.settings import RadioSettings
 from gis.synthetic import synthesize
 from planning.radio.capacity import busy_hour_mbps_per_subscriber
 from planning.radio.coverage import LinkBudget, calibrate, coverage

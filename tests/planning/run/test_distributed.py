@@ -11,7 +11,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from gis.admin import ONE_PROVINCE, assign_areas, province_of_areas
+from gis.admin import REGION, assign_areas, province_of_areas
 from gis.inputs import load_inputs
 from gis.project import load_project
 from gis.synthetic import synthesize, write_region
@@ -125,7 +125,7 @@ def test_province_of_areas_codes_column_and_errors() -> None:
     coded = gpd.GeoDataFrame({"area_id": ["220681", "210102", "220102001001"]}, geometry=geom, crs=3857)
     assert list(province_of_areas(coded)) == ["吉林省", "辽宁省", "吉林省"]
     plain = gpd.GeoDataFrame({"area_id": ["A", "B", "C"]}, geometry=geom, crs=3857)
-    assert set(province_of_areas(plain)) == {ONE_PROVINCE}
+    assert set(province_of_areas(plain)) == {REGION}
     given = coded.assign(province=["P1", "P2", "P1"])
     assert list(province_of_areas(given)) == ["P1", "P2", "P1"]
     with pytest.raises(ValueError, match=r"layer `admin`: column `province` is empty for area_id \['210102'\]"):

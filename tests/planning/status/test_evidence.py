@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from gis.project import TargetSettings
+from gis.admin import REGION
+from gis.settings import TargetSettings
 from planning.status.evidence import school_status, verification_list, village_status
-from planning.status.kpi import REGION, kpi_table
+from planning.status.kpi import kpi_table
 from tests.conftest import CRS_M
 
 TARGETS = TargetSettings()

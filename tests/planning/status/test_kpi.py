@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gis.project import TargetSettings
-from planning.status.kpi import REGION, kpi_table, share, short_kpis, shortfall
+from gis.admin import REGION
+from gis.settings import TargetSettings
+from planning.status.kpi import kpi_table, share, short_kpis, shortfall
 
 TARGETS = TargetSettings()
 
