@@ -159,8 +159,8 @@ def _check_file(path: Path, name: str) -> str:
         msg = "is an Excel 97-2003 workbook (.xls); expected .xlsx (save it as an Excel Workbook) or CSV"
         raise _layer_problem(name, msg, file)
     kind = sniff(path)
-    if suffix in _XLSX and kind == "zip":
-        return "xlsx"  # a zip archive named .xlsx: openpyxl reads it (no GDAL); a broken one is refused there
+    if suffix in _XLSX:
+        return "xlsx"  # openpyxl reads it (no GDAL) after gis.readers.check_xlsx: an .xls renamed .xlsx gets advice
     if kind not in (*_VECTOR_DRIVERS, "parquet"):
         msg = (
             f"is not a GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV or XLSX file: the file is "
