@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import io
 import logging
+import sqlite3
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -370,3 +371,32 @@ def _frame_of(rows: list[tuple], *, file: str, layer: str, sheet: str) -> pd.Dat
     if dupes:
         raise LayerError([Problem(layer, f"sheet {sheet!r} repeats headings {dupes}; expected each once", file=file)])
     return pd.DataFrame([[r[j] for j in keep] for r in grid[1:]], columns=[heads[j] for j in keep], dtype=str)
+
+
+def gpkg_view_problem(path: str | Path, layer_name: str, *, layer: str) -> Problem | None:
+    """A problem when the GeoPackage table ``layer_name`` is an SQL view (read from ``sqlite_master`` through a
+    read-only connection, before GDAL reads the layer), else None.
+
+    A view is a query run on every read: an endless recursive one hangs the reader, and a view's rows can change
+    with the tables behind it; coverplan reads layers that are tables only.
+    """
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    try:
+        con = sqlite3.connect(uri, uri=True, timeout=5.0)
+        try:
+            found = con.execute(
+                "SELECT type FROM sqlite_master WHERE name = ? COLLATE NOCASE AND type IN ('table', 'view')",
+                (layer_name,),
+            ).fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return Problem(layer, f"cannot read the GeoPackage's table list: {exc}", file=str(path))
+    if any(kind == "view" for (kind,) in found):
+        msg = (
+            f"GeoPackage layer `{layer_name}` is an SQL view, not a table; expected a table (views are queries run "
+            "on every read and are not read: save the view's features as a table, e.g. QGIS Export > Save Features "
+            "As, or ogr2ogr)"
+        )
+        return Problem(layer, msg, file=str(path))
+    return None
