@@ -248,6 +248,8 @@ def check_xlsx(path: str | Path, *, layer: str) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             _check_parts(zf, path, layer)
+    except LayerError:
+        raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, ValueError) as exc:
         msg = f"cannot read the workbook ({exc}); expected an Excel workbook (.xlsx) or CSV"
         raise _xlsx_problem(path, layer, msg) from exc
