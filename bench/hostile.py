@@ -99,8 +99,8 @@ def main() -> None:
         extra_s, extra_mb = seconds - base_s, peak - base_mb
         ok = rc in (0, 2) if name.startswith("baseline") else rc == 2 and extra_s < 5.0 and peak < 500.0
         verdict = "ok" if ok else "MISSED"
-        said = said.replace("|", "/")
-        print(f"| {name} | {rc} | {seconds:.2f} | {peak:.0f} | {extra_s:+.2f}, {extra_mb:+.0f} | {verdict} | {said} |")
+        shown = said.replace("|", "/")
+        print(f"| {name} | {rc} | {seconds:.2f} | {peak:.0f} | {extra_s:+.2f}, {extra_mb:+.0f} | {verdict} | {shown} |")
 
 
 if __name__ == "__main__":
