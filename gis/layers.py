@@ -33,7 +33,7 @@ from gis.crs import (
 from gis.errors import LayerError, Problem, raise_if_errors
 from gis.files import FORMAT_NAMES, not_a_regular_file, sniff
 from gis.project import LAYER_NAMES, LayerSource, Project
-from gis.readers import read_csv_text, read_xlsx_text
+from gis.readers import gpkg_view_problem, read_csv_text, read_xlsx_text
 from gis.schema import SCHEMAS
 from gis.validation import check_lonlat, outside_area_warnings, validate_frame
 
@@ -159,8 +159,8 @@ def _check_file(path: Path, name: str) -> str:
         msg = "is an Excel 97-2003 workbook (.xls); expected .xlsx (save it as an Excel Workbook) or CSV"
         raise _layer_problem(name, msg, file)
     kind = sniff(path)
-    if suffix in _XLSX and kind == "zip":
-        return "xlsx"  # a zip archive named .xlsx: openpyxl reads it (no GDAL); a broken one is refused there
+    if suffix in _XLSX:
+        return "xlsx"  # openpyxl reads it (no GDAL) after gis.readers.check_xlsx: an .xls renamed .xlsx gets advice
     if kind not in (*_VECTOR_DRIVERS, "parquet"):
         msg = (
             f"is not a GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV or XLSX file: the file is "
@@ -190,6 +190,9 @@ def _read_gdal(path: Path, source: LayerSource, name: str, kind: str) -> gpd.Geo
             else:
                 msg = f"file has layers {available} and none is named `{name}`; set `layer` in project.toml"
                 raise _layer_problem(name, msg, file)
+        view = gpkg_view_problem(path, str(layer), layer=name) if kind == "gpkg" else None
+        if view is not None:
+            raise LayerError([view])
         driver = pyogrio.read_info(path, layer=layer)["driver"]
         if driver != _VECTOR_DRIVERS[kind]:
             msg = f"was read by GDAL's {driver} driver; expected {FORMAT_NAMES[kind]} ({_VECTOR_DRIVERS[kind]})"

@@ -17,9 +17,11 @@ import csv
 import datetime as dt
 import io
 import logging
+import sqlite3
 import zipfile
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import pandas as pd
 from charset_normalizer import from_bytes
@@ -36,6 +38,21 @@ logger = logging.getLogger(__name__)
 #: GB2312, the encoding of CSVs saved by Excel or WPS on Chinese Windows).
 FALLBACK_ENCODINGS = ("utf-8", "gb18030")
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+#: Most bytes all parts of a workbook may declare uncompressed together (its zip directory, checked before openpyxl
+#: opens it): openpyxl holds the shared strings and coverplan the sheet's cells in memory, and 100,000 rows x 20
+#: columns of sheet XML are ~100 MB; a workbook declaring more (a 4 GiB shared string) is refused unread.
+MAX_XLSX_BYTES = 256 * 2**20
+#: Largest compression ratio of a workbook part over 1 MiB: spreadsheet XML deflates 5-30x (a very repetitive
+#: sheet ~100x); more is a zip bomb.
+MAX_XLSX_RATIO = 200.0
+#: Most parts a workbook may list (a workbook with 250 sheets has ~600).
+MAX_XLSX_PARTS = 10_000
+#: Bytes of each XML part searched for a document type declaration (one comes before the root element).
+_XML_HEAD_BYTES = 65_536
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File Binary: .xls, or an encrypted .xlsx
+#: What openpyxl raises on a part that is not well-formed XML or uses a feature defusedxml refuses (DTD entities).
+_WORKBOOK_ERRORS = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError, EOFError)
 
 
 def decode_text(data: bytes, *, file: str, layer: str) -> tuple[str, str]:
@@ -182,6 +199,7 @@ def read_xlsx_text(path: str | Path, *, layer: str, sheet: str | None = None) ->
     """
     path = Path(path)
     file = str(path)
+    check_xlsx(path, layer=layer)
     name = _pick_sheet(path, layer=layer, sheet=sheet)
     rows = _sheet_rows(path, name, data_only=True, layer=layer)
     formulas = _unsaved_formulas(path, name, rows, layer=layer)
@@ -200,14 +218,89 @@ def read_xlsx_text(path: str | Path, *, layer: str, sheet: str | None = None) ->
     return frame
 
 
+def _xlsx_problem(path: Path, layer: str, message: str) -> LayerError:
+    return LayerError([Problem(layer, message, file=str(path))])
+
+
+def check_xlsx(path: str | Path, *, layer: str) -> None:
+    """Check a workbook before openpyxl opens it: a regular file, a zip (an old .xls or an encrypted workbook
+    named .xlsx gets advice), at most :data:`MAX_XLSX_PARTS` parts declaring at most :data:`MAX_XLSX_BYTES`
+    uncompressed together, none over :data:`MAX_XLSX_RATIO` compressed, and no XML part declaring a DTD
+    (``<!DOCTYPE``: entity expansion is a memory bomb; Excel never writes one).
+
+    Raises
+    ------
+    LayerError
+        Naming the file, the part and the limit.
+    """
+    path = Path(path)
+    why = not_a_regular_file(path)
+    if why:
+        raise _xlsx_problem(path, layer, f"the file {why}")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head[:4] == _OLE2[:4]:
+        msg = (
+            "is an Excel 97-2003 workbook (.xls) or a password-protected workbook, not an .xlsx; expected .xlsx: "
+            "open it in Excel or WPS and save it as Excel Workbook (.xlsx, no password) or as CSV UTF-8"
+        )
+        raise _xlsx_problem(path, layer, msg)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            _check_parts(zf, path, layer)
+    except LayerError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, ValueError) as exc:
+        msg = f"cannot read the workbook ({exc}); expected an Excel workbook (.xlsx) or CSV"
+        raise _xlsx_problem(path, layer, msg) from exc
+
+
+def _check_parts(zf: zipfile.ZipFile, path: Path, layer: str) -> None:
+    infos = zf.infolist()
+    if len(infos) > MAX_XLSX_PARTS:
+        raise _xlsx_problem(path, layer, f"workbook lists {len(infos):,} parts; expected at most {MAX_XLSX_PARTS:,}")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_XLSX_BYTES:
+        big = max(infos, key=lambda i: i.file_size)
+        msg = (
+            f"workbook parts declare {total:,} bytes uncompressed (largest `{big.filename}`: {big.file_size:,}); "
+            f"expected at most {MAX_XLSX_BYTES:,} (save a smaller workbook or a CSV); nothing was decompressed"
+        )
+        raise _xlsx_problem(path, layer, msg)
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 2**20 and ratio > MAX_XLSX_RATIO:
+            msg = (
+                f"workbook part `{info.filename}` declares {info.file_size:,} bytes compressed into "
+                f"{info.compress_size:,} (ratio {ratio:,.0f}); expected at most {MAX_XLSX_RATIO:g} (a zip bomb)"
+            )
+            raise _xlsx_problem(path, layer, msg)
+    for info in infos:
+        if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            with zf.open(info) as part:
+                text = part.read(_XML_HEAD_BYTES).replace(b"\x00", b"")  # UTF-16 XML too
+            if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
+                msg = (
+                    f"workbook part `{info.filename}` declares a DTD (<!DOCTYPE or <!ENTITY: entity expansion is "
+                    "refused); "
+                    "expected a workbook saved by Excel, WPS or LibreOffice"
+                )
+                raise _xlsx_problem(path, layer, msg)
+
+
 def _open_workbook(path: Path, *, data_only: bool, layer: str) -> Any:
     try:
         return load_workbook(path, read_only=True, data_only=data_only)
     except FileNotFoundError as exc:
         raise LayerError([Problem(layer, "file does not exist", file=str(path))]) from exc
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        msg = f"cannot read the workbook: {exc}; expected an Excel workbook (.xlsx)"
-        raise LayerError([Problem(layer, msg, file=str(path))]) from exc
+    except _WORKBOOK_ERRORS as exc:
+        raise _unreadable(path, layer, exc) from exc
+
+
+def _unreadable(path: Path, layer: str, exc: BaseException) -> LayerError:
+    name = type(exc).__name__
+    msg = f"cannot read the workbook: {name}: {exc}; expected an Excel workbook (.xlsx) saved by Excel or WPS"
+    return _xlsx_problem(path, layer, msg)
 
 
 def _pick_sheet(path: Path, *, layer: str, sheet: str | None) -> str:
@@ -221,9 +314,14 @@ def _pick_sheet(path: Path, *, layer: str, sheet: str | None) -> str:
             return sheet
         if layer in names:
             return layer
-        filled = [
-            n for n in names if any(any(v is not None for v in r) for r in wb[n].iter_rows(max_row=2, values_only=True))
-        ]
+        try:
+            filled = [
+                n
+                for n in names
+                if any(any(v is not None for v in r) for r in wb[n].iter_rows(max_row=2, values_only=True))
+            ]
+        except _WORKBOOK_ERRORS as exc:
+            raise _unreadable(path, layer, exc) from exc
         if len(filled) == 1 or len(names) == 1:
             return (filled or names)[0]
         msg = f"has sheets {filled} with data and none is named `{layer}`; expected `sheet` in its [layers] entry"
@@ -236,6 +334,8 @@ def _sheet_rows(path: Path, sheet: str, *, data_only: bool, layer: str) -> list[
     wb = _open_workbook(path, data_only=data_only, layer=layer)
     try:
         return [tuple(r) for r in wb[sheet].iter_rows(values_only=True)]
+    except _WORKBOOK_ERRORS as exc:
+        raise _unreadable(path, layer, exc) from exc
     finally:
         wb.close()
 
@@ -273,3 +373,32 @@ def _frame_of(rows: list[tuple], *, file: str, layer: str, sheet: str) -> pd.Dat
     if dupes:
         raise LayerError([Problem(layer, f"sheet {sheet!r} repeats headings {dupes}; expected each once", file=file)])
     return pd.DataFrame([[r[j] for j in keep] for r in grid[1:]], columns=[heads[j] for j in keep], dtype=str)
+
+
+def gpkg_view_problem(path: str | Path, layer_name: str, *, layer: str) -> Problem | None:
+    """A problem when the GeoPackage table ``layer_name`` is an SQL view (read from ``sqlite_master`` through a
+    read-only connection, before GDAL reads the layer), else None.
+
+    A view is a query run on every read: an endless recursive one hangs the reader, and a view's rows can change
+    with the tables behind it; coverplan reads layers that are tables only.
+    """
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    try:
+        con = sqlite3.connect(uri, uri=True, timeout=5.0)
+        try:
+            found = con.execute(
+                "SELECT type FROM sqlite_master WHERE name = ? COLLATE NOCASE AND type IN ('table', 'view')",
+                (layer_name,),
+            ).fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return Problem(layer, f"cannot read the GeoPackage's table list: {exc}", file=str(path))
+    if any(kind == "view" for (kind,) in found):
+        msg = (
+            f"GeoPackage layer `{layer_name}` is an SQL view, not a table; expected a table (views are queries run "
+            "on every read and are not read: save the view's features as a table, e.g. QGIS Export > Save Features "
+            "As, or ogr2ogr)"
+        )
+        return Problem(layer, msg, file=str(path))
+    return None

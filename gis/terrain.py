@@ -22,7 +22,7 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject, tr
 from rasterio.windows import Window, from_bounds
 
 from gis.crs import source_crs_problem
-from gis.errors import Problem, TerrainError
+from gis.errors import LayerError, Problem, TerrainError
 from gis.files import FORMAT_NAMES, gdal_message, not_a_regular_file, open_geotiff, sniff
 
 logger = logging.getLogger(__name__)
@@ -106,6 +106,31 @@ MIN_CELLS = 3
 #: Most cells read into memory (float32: 4 bytes each, 800 MB): a larger DEM is read over the region only, or
 #: refused with its size.
 MAX_CELLS = 200_000_000
+#: Largest raster a GeoTIFF header may declare (width x height x bytes per value of band 1), checked before any cell
+#: is read: a national 30 m DEM of China as float32 is ~110 GB; a header declaring more (10^6 x 10^6 cells is 4 TB)
+#: is a forged or broken file, and GDAL would size its block tables from it.
+MAX_RASTER_BYTES = 256 * 2**30
+#: Vertical units a DEM may declare (band 1's unit type, GDAL metadata, or its vertical CRS's axis) -> metres per
+#: unit. Heights in feet are converted to metres (logged); any other unit is refused. No unit declared: metres.
+METRES_PER_UNIT = {
+    "": 1.0,
+    "m": 1.0,
+    "metre": 1.0,
+    "meter": 1.0,
+    "metres": 1.0,
+    "meters": 1.0,
+    "ft": 0.3048,
+    "foot": 0.3048,
+    "feet": 0.3048,
+    "international foot": 0.3048,
+    "us survey foot": 1200.0 / 3937.0,
+    "us_survey_foot": 1200.0 / 3937.0,
+    "ftus": 1200.0 / 3937.0,
+    "foot_us": 1200.0 / 3937.0,
+    "us foot": 1200.0 / 3937.0,
+}
+#: GDAL metadata items (band 1, then the dataset) that may name the vertical unit besides the band's unit type.
+_UNIT_TAGS = ("unittype", "units", "unit", "vertical_units", "vertical_unit", "z_units")
 
 
 def _terrain_error(message: str, file: str) -> TerrainError:
@@ -158,6 +183,80 @@ def _check_header(src: rasterio.DatasetReader, file: str) -> None:
     dtype = np.dtype(src.dtypes[0])
     if dtype.kind not in "iuf":
         raise _terrain_error(f"DEM band 1 holds {dtype.name} values; expected real heights in metres", file)
+    check_raster_size(src, file=file, layer="terrain")
+    vertical_metres_per_unit(src, file=file)
+
+
+def check_raster_size(
+    src: rasterio.DatasetReader, *, file: str, layer: str, limit_bytes: int = MAX_RASTER_BYTES
+) -> None:
+    """Refuse a raster whose header declares more than ``limit_bytes`` (width x height x bytes per value of band 1),
+    before any cell is read (:data:`MAX_RASTER_BYTES`).
+
+    Raises
+    ------
+    TerrainError
+        When ``layer`` is ``terrain``; else LayerError. Both name the file, the declared size and the limit.
+    """
+    declared = int(src.width) * int(src.height) * np.dtype(src.dtypes[0]).itemsize
+    if declared > limit_bytes:
+        msg = (
+            f"raster header declares {src.height:,} x {src.width:,} cells of {src.dtypes[0]} "
+            f"({declared / 2**30:,.1f} GiB); expected at most {limit_bytes / 2**30:,.0f} GiB (a forged or broken "
+            "header, or a raster to clip to the region first, e.g. with gdal_translate -projwin)"
+        )
+        raise (
+            TerrainError([Problem(layer, msg, file=file)])
+            if layer == "terrain"
+            else LayerError([Problem(layer, msg, file=file)])
+        )
+
+
+def _declared_units(src: rasterio.DatasetReader) -> list[tuple[str, str]]:
+    """(where, unit) for each vertical unit the raster declares: band 1's unit type, GDAL metadata, vertical CRS."""
+    out = []
+    units = (src.units or ("",))[0] or ""
+    if units.strip():
+        out.append(("band 1 unit type", units.strip()))
+    for where, tags in (("band 1 metadata", src.tags(1)), ("metadata", src.tags())):
+        for key, value in tags.items():
+            if key.lower() in _UNIT_TAGS and str(value).strip():
+                out.append((f"{where} {key}", str(value).strip()))
+    if src.crs is not None:
+        crs = CRS.from_wkt(src.crs.to_wkt())
+        vertical = [c for c in crs.sub_crs_list if c.is_vertical] if crs.is_compound else []
+        for v in vertical:
+            out.extend(("vertical CRS axis", a.unit_name) for a in v.axis_info)
+    return out
+
+
+def vertical_metres_per_unit(src: rasterio.DatasetReader, *, file: str) -> float:
+    """Metres per unit of the heights in band 1, from the units the raster declares (:data:`METRES_PER_UNIT`):
+    1.0 for metres or no unit, 0.3048 for feet (1200/3937 for US survey feet).
+
+    Raises
+    ------
+    TerrainError
+        A unit that is neither metres nor feet, or declarations that disagree (each named).
+    """
+    declared = _declared_units(src)
+    factors = {}
+    for where, unit in declared:
+        factor = METRES_PER_UNIT.get(unit.lower().replace("-", " ").strip())
+        if factor is None:
+            msg = (
+                f"DEM heights are declared in {unit!r} ({where}); expected metres or feet (converted), e.g. "
+                "`gdal_calc.py --calc=A*0.01` for centimetres, then `gdal_edit.py -units m`"
+            )
+            raise _terrain_error(msg, file)
+        factors[where] = factor
+    if len({round(f, 9) for f in factors.values()}) > 1:
+        shown = ", ".join(f"{w}: {u!r}" for w, u in declared)
+        raise _terrain_error(f"DEM declares different vertical units ({shown}); expected one unit", file)
+    factor = next(iter(factors.values()), 1.0)
+    if factor != 1.0:
+        logger.info("%s: heights declared in %s, converted to metres (x %.6f)", file, declared[0][1], factor)
+    return factor
 
 
 def _cell_sides_m(transform: Affine, crs: CRS, lat_deg: float) -> tuple[float, float]:
@@ -233,11 +332,14 @@ def open_dem(
             col0, row0 = int(win.col_off), int(win.row_off)
             transform = Affine(t.a, t.b, t.c + t.a * col0 + t.b * row0, t.d, t.e, t.f + t.d * col0 + t.e * row0)
             dem_crs = CRS.from_wkt(src.crs.to_wkt())
+            metres_per_unit = vertical_metres_per_unit(src, file=file)
             data = src.read(1, window=win, masked=True)
     except RasterioIOError as exc:
         raise _terrain_error(f"cannot read DEM: {gdal_message(exc)}", file) from exc
     _check_finite(data, (row0, col0), file)
     arr = np.ma.filled(data.astype(np.float32), np.nan)
+    if metres_per_unit != 1.0:
+        arr *= np.float32(metres_per_unit)  # heights declared in feet: metres from here on
     _check_heights(arr, transform, dem_crs, file)
     dem = dem_from_array(arr, transform, dem_crs, path=path)
     logger.info("DEM %s: %d x %d cells read", path.name, *dem.shape)

@@ -40,7 +40,7 @@ from scipy.sparse.linalg import spsolve
 from gis.errors import Problem, TerrainError
 from gis.files import gdal_message, not_a_regular_file, open_geotiff, sniff
 from gis.importers.common import WGS84, ImportReport, Region, affine_apply
-from gis.terrain import Dem, dem_from_array, reproject_dem
+from gis.terrain import Dem, check_raster_size, dem_from_array, reproject_dem, vertical_metres_per_unit
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,18 @@ HEIGHT_MAX_M = 9000.0
 HGT_VOID = -32768
 #: Samples per side of an .hgt tile -> arc-seconds between samples.
 HGT_SIZES = {3601: 1, 1201: 3}
+#: The only byte sizes an .hgt file (or a zip member .hgt) may have: 3601^2 or 1201^2 big-endian int16 samples.
+#: Checked with os.stat (or the zip's declared size) before a byte is read: a sparse or zipped 8 GiB ".hgt"
+#: is refused at once.
+HGT_BYTES = {2 * n * n: n for n in HGT_SIZES}
+#: Largest compression ratio (declared size / compressed size) of a zipped .hgt: real SRTM tiles deflate 1.5-4x,
+#: and even a tile of one height (all sea) stays under deflate's ~1030x; more means another method's bomb.
+MAX_ZIP_RATIO = 1000.0
+#: Most members a tile zip may list (NASA/USGS zips hold one .hgt, sometimes a readme).
+MAX_ZIP_MEMBERS = 100
+#: Most cells of a GeoTIFF tile (band 1), checked against its header before reading: 64 M cells is a 2 x 4 degree
+#: tile at 1 arc-second (256 MB as float32, read whole); larger files are clipped to the region first.
+MAX_TILE_CELLS = 64_000_000
 _HGT_NAME = re.compile(r"^([NS])(\d{2})([EW])(\d{3})", re.IGNORECASE)
 
 
@@ -121,14 +133,9 @@ def hgt_tile(data: bytes, name: str, *, file: str) -> Tile:
         raise _fail(file, f"`{Path(name).name}` is not an SRTM tile name; expected e.g. N41E126.hgt")
     lat = int(m[2]) * (1 if m[1].upper() == "N" else -1)
     lon = int(m[4]) * (1 if m[3].upper() == "E" else -1)
-    sizes = {2 * n * n: n for n in HGT_SIZES}
-    n = sizes.get(len(data))
+    n = HGT_BYTES.get(len(data))
     if n is None:
-        msg = (
-            f"{len(data)} bytes; expected an SRTM .hgt of {2 * 3601 * 3601} bytes (1 arc-second) or "
-            f"{2 * 1201 * 1201} bytes (3 arc-second) of big-endian int16"
-        )
-        raise _fail(file, msg)
+        raise _fail(file, _hgt_size_message(len(data)))
     raw = np.frombuffer(data, dtype=">i2").reshape(n, n)
     void = raw == HGT_VOID
     h = raw.astype(np.float32)
@@ -139,16 +146,57 @@ def hgt_tile(data: bytes, name: str, *, file: str) -> Tile:
     return Tile(h, transform, WGS84, file, int(void.sum()))
 
 
+def _hgt_size_message(size: int) -> str:
+    return (
+        f"{size} bytes; expected an SRTM .hgt of {2 * 3601 * 3601} bytes (1 arc-second) or "
+        f"{2 * 1201 * 1201} bytes (3 arc-second) of big-endian int16 (the only sizes read)"
+    )
+
+
+def _zip_member(zf: zipfile.ZipFile, file: str) -> zipfile.ZipInfo:
+    """The one .hgt member of a tile zip, its declared size and compression ratio checked before reading."""
+    infos = zf.infolist()
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise _fail(file, f"zip lists {len(infos):,} members; expected at most {MAX_ZIP_MEMBERS} (one .hgt)")
+    hgts = [i for i in infos if i.filename.lower().endswith(".hgt")]
+    if len(hgts) != 1:
+        names = [i.filename for i in hgts]
+        raise _fail(file, f"holds {len(hgts)} .hgt files ({names[:5]}); expected exactly one")
+    info = hgts[0]
+    where = f"{file}!{info.filename}"
+    if info.file_size not in HGT_BYTES:
+        raise _fail(where, f"zip member declares {_hgt_size_message(info.file_size)}; nothing was decompressed")
+    ratio = info.file_size / max(info.compress_size, 1)
+    if ratio > MAX_ZIP_RATIO:
+        msg = (
+            f"zip member declares {info.file_size:,} bytes compressed into {info.compress_size:,} (ratio "
+            f"{ratio:,.0f}); expected at most {MAX_ZIP_RATIO:g} (a zip bomb or a broken zip); nothing was decompressed"
+        )
+        raise _fail(where, msg)
+    return info
+
+
 def _zip_tile(path: Path) -> Tile:
     file = str(path)
     try:
         with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if n.lower().endswith(".hgt")]
-            if len(names) != 1:
-                raise _fail(file, f"holds {len(names)} .hgt files ({names[:5]}); expected exactly one")
-            return hgt_tile(zf.read(names[0]), names[0], file=f"{file}!{names[0]}")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+            info = _zip_member(zf, file)
+            data = zf.read(info)  # zipfile stops at the declared size, checked above
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
         raise _fail(file, f"not a readable zip file ({exc}); expected a zipped SRTM .hgt") from exc
+    return hgt_tile(data, info.filename, file=f"{file}!{info.filename}")
+
+
+def _check_tile_size(src: object, file: str) -> None:
+    """Refuse a GeoTIFF tile whose header declares more than :data:`MAX_TILE_CELLS` cells (before reading)."""
+    check_raster_size(src, file=file, layer="terrain")
+    cells = int(src.width) * int(src.height)
+    if cells > MAX_TILE_CELLS:
+        msg = (
+            f"tile header declares {src.height:,} x {src.width:,} cells ({cells:,}); expected at most "
+            f"{MAX_TILE_CELLS:,} per tile (clip it to the region first, e.g. gdal_translate -projwin); nothing read"
+        )
+        raise _fail(file, msg)
 
 
 def _geotiff_tile(path: Path) -> Tile:
@@ -165,7 +213,11 @@ def _geotiff_tile(path: Path) -> Tile:
                 )
             if src.transform.b != 0 or src.transform.d != 0 or src.transform.e >= 0:
                 raise _fail(file, "tile grid is rotated or south-up; expected a north-up grid")
+            _check_tile_size(src, file)
+            metres_per_unit = vertical_metres_per_unit(src, file=file)
             h = np.ma.filled(src.read(1, masked=True).astype(np.float32), np.nan)
+            if metres_per_unit != 1.0:
+                h *= np.float32(metres_per_unit)  # a tile in feet: metres from here on
             transform, crs = src.transform, CRS.from_wkt(src.crs.to_wkt())
     except RasterioIOError as exc:
         raise _fail(file, f"cannot read as GeoTIFF ({gdal_message(exc)})") from exc
@@ -188,6 +240,9 @@ def read_tile(path: str | Path) -> Tile:
         raise _fail(file, f"tile file {why}")
     suffix = path.suffix.lower()
     if suffix == ".hgt":
+        size = path.stat().st_size  # before reading: a sparse 8 GiB file is refused here
+        if size not in HGT_BYTES:
+            raise _fail(file, _hgt_size_message(size))
         return hgt_tile(path.read_bytes(), path.name, file=file)
     if suffix == ".zip":
         return _zip_tile(path)
@@ -380,6 +435,12 @@ def import_dem(
     used = [t for t in tiles if shapely.intersects(shapely.box(*t.bounds), shapely.box(*bounds))]
     report.drop("tiles: outside the admin areas + buffer", len(tiles) - len(used))
     heights, transform = mosaic(used, tuple(bounds))
+    if not np.isfinite(heights).any():
+        msg = (
+            f"the tiles ({len(used)} over the admin areas + {buffer_m:g} m) hold no valid height there: every cell is "
+            "a void or nodata; expected DEM tiles with heights (e.g. SRTM, Copernicus GLO-30)"
+        )
+        raise _fail(source, msg)
     filled, n_filled, n_left = fill_voids(heights, max_void_px=max_void_px)
     report.fill("height_m", "void pixels interpolated from the heights around them (Laplace)", n_filled)
     if n_left:
@@ -389,6 +450,8 @@ def import_dem(
     geo = dem_from_array(filled, transform, used[0].crs)
     dem = reproject_dem(geo, region.crs, resolution_m=resolution_m)
     dem = _crop(dem, tuple(shapely.bounds(region.buffered(buffer_m))))
+    if not np.isfinite(dem.height_m).any():
+        raise _fail(source, "the DEM of the admin areas + buffer has no valid height; expected tiles with heights")
     report.kept["dem cells"] = int(dem.height_m.size)
     res = abs(dem.transform.a)
     report.notes.append(

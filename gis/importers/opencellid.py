@@ -21,12 +21,14 @@ Rules (README "Bringing real data"):
 
 from __future__ import annotations
 
+import codecs
 import copy
 import datetime as dt
 import gzip
 import io
 import logging
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -112,33 +114,65 @@ _CHECKS: tuple[tuple[str, float, float, bool, str], ...] = (
 )
 
 
+def _encoding(path: Path, gz: bool) -> str:
+    """``utf-16`` when the (gunzipped) file starts with a UTF-16 byte-order mark (Excel's "Unicode text"), else
+    ``utf-8-sig`` (UTF-8 with or without a BOM)."""
+    with gzip.open(path, "rb") if gz else open(path, "rb") as fh:
+        head = fh.read(2)
+    return "utf-16" if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
+
+
 def _open_text(path: Path) -> io.TextIOBase:
-    """The file as text, gunzipped when it starts with the gzip magic bytes (whatever its name)."""
+    """The file as text, gunzipped when it starts with the gzip magic bytes (whatever its name), decoded as UTF-16
+    when it starts with a UTF-16 byte-order mark, else as UTF-8."""
     with open(path, "rb") as fh:
         magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+    gz = magic == b"\x1f\x8b"
+    encoding = _encoding(path, gz)
+    if gz:
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding=encoding, newline="")
+    return open(path, encoding=encoding, newline="")
 
 
-def _header(path: Path) -> bool:
-    """True when the file starts with a header row, False for a header-less export; else LayerError."""
+@dataclass(frozen=True)
+class _Layout:
+    """How the CSV is laid out: a header row or not, the separator, and lines to skip first (Excel's ``sep=,``)."""
+
+    header: bool
+    sep: str = ","
+    skip: int = 0
+
+
+def _layout(path: Path) -> _Layout:
+    """The file's :class:`_Layout`, from its first lines; LayerError when it is not an OpenCelliD CSV."""
     file = str(path)
     try:
         with _open_text(path) as fh:
             first = fh.readline(4096).strip()
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+            skip, sep = 0, ","
+            if first.lower().startswith("sep=") and len(first) == 5:  # Excel's separator line
+                skip, sep = 1, first[4]
+                first = fh.readline(4096).strip()
+            elif "\t" in first and "," not in first:  # Excel's "Unicode text" is tab-separated
+                sep = "\t"
+    except UnicodeDecodeError as exc:
+        msg = (
+            f"cannot read the text ({exc.reason} at byte {exc.start}); expected UTF-8 (or UTF-16 with a byte-order "
+            "mark, as Excel's Unicode text): save the file as CSV UTF-8"
+        )
+        raise LayerError([Problem("opencellid", msg, file=file)]) from exc
+    except (OSError, EOFError, zlib.error) as exc:
         raise LayerError([Problem("opencellid", f"cannot read: {exc}", file=file)]) from exc
-    fields = [f.strip().strip('"') for f in first.split(",")]
+    fields = [f.strip().strip('"') for f in first.split(sep)]
     if fields and fields[0].lower() == "radio":
         dups = duplicate_columns(fields, file=file, layer="opencellid")  # pandas would rename the second
         if dups:
             raise LayerError(dups)
-        return True
+        return _Layout(header=True, sep=sep, skip=skip)
     if fields and fields[0].upper() in RADIOS and len(fields) >= 13:
-        return False
+        return _Layout(header=False, sep=sep, skip=skip)
     msg = (
-        f"not an OpenCelliD CSV: first line starts {first[:60]!r}; expected the header "
+        f"not an OpenCelliD CSV: line {skip + 1} starts {first[:60]!r}; expected the header "
         f"{','.join(COLUMNS[:6])},... or a data row starting with one of {list(RADIOS)}"
     )
     raise LayerError([Problem("opencellid", msg, file=file, row=1)])
@@ -216,7 +250,8 @@ def read_opencellid(
     file = str(path)
     if not path.is_file():
         raise LayerError([Problem("opencellid", "file does not exist", file=file)])
-    header = _header(path)
+    layout = _layout(path)
+    header = layout.header
     report = ImportReport(source=file, unit="cells")
     parts: list[pd.DataFrame] = []
     problems: list[Problem] = []
@@ -225,6 +260,8 @@ def read_opencellid(
             reader = pd.read_csv(
                 fh,
                 header=0 if header else None,
+                sep=layout.sep,
+                skiprows=layout.skip,
                 names=None if header else list(COLUMNS),
                 dtype=str,
                 chunksize=chunk_rows,
@@ -244,7 +281,13 @@ def read_opencellid(
                 parts.append(part)
     except LayerError:
         raise
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
+        msg = (
+            f"cannot read the text ({exc.reason}); expected UTF-8 (or UTF-16 with a byte-order mark, as Excel's "
+            "Unicode text): save the file as CSV UTF-8"
+        )
+        raise LayerError([Problem("opencellid", msg, file=file)]) from exc
+    except (OSError, EOFError, zlib.error, pd.errors.ParserError, ValueError) as exc:
         msg = f"cannot read (truncated or corrupt file?): {type(exc).__name__}: {exc}"
         raise LayerError([Problem("opencellid", msg, file=file)]) from exc
     if problems and not skip_bad_rows:
@@ -306,7 +349,8 @@ def _cells_of_chunk(
             "nrarfcn": col("nrarfcn"),
         }
     )
-    lte_big = (cells["radio"].to_numpy() == "LTE") & (np.nan_to_num(cells["cell"].to_numpy()) >= 2**28)
+    cell = cells["cell"].to_numpy(dtype=float)
+    lte_big = (cells["radio"].to_numpy() == "LTE") & np.isfinite(cell) & (cell >= 2**28) & (cell < 2**36)
     problems.extend(
         Problem(
             "opencellid",

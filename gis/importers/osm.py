@@ -397,12 +397,30 @@ def _lines_only(geom: shapely.Geometry) -> shapely.Geometry | None:
     return parts[0] if len(parts) == 1 else shapely.MultiLineString(parts)
 
 
+def _validated(
+    frame: gpd.GeoDataFrame, name: str, report: ImportReport, *, file: str, skip_bad_rows: bool
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """A layer validated; with ``skip_bad_rows`` its rows with an error are left out (counted) and the rest kept."""
+    clean, probs = validate_frame(frame, name, file=file)
+    errors = [p for p in probs if p.severity == "error"]
+    if not errors or not skip_bad_rows or any(p.row is None for p in errors):
+        return clean, errors
+    bad = sorted({p.row - 1 for p in errors if p.row is not None})
+    report.drop(f"{name}: a value the layer refuses, e.g. {errors[0].message[:80]} (--skip-bad-rows)", len(bad))
+    keep = frame.drop(index=frame.index[bad]).reset_index(drop=True)
+    if not len(keep):
+        return keep, []
+    clean, probs = validate_frame(keep, name, file=file)
+    return clean, [p for p in probs if p.severity == "error"]
+
+
 def osm_layers(
     extract: OsmExtract,
     region: Region,
     *,
     buffer_m: float = 10_000.0,
     demand_buffer_m: float = 0.0,
+    skip_bad_rows: bool = False,
 ) -> tuple[dict[str, gpd.GeoDataFrame], ImportReport]:
     """Layers from an OSM extract, clipped to the region.
 
@@ -416,6 +434,9 @@ def osm_layers(
         Roads and masts within this distance (m) of the admin areas are kept (roads cut there).
     demand_buffer_m : float
         Villages and schools within this distance (m) of the admin areas are kept (default: inside them).
+    skip_bad_rows : bool
+        Leave out (and count in the report) objects whose values a layer refuses (a name with a line break or
+        another control character, say) instead of refusing the whole import.
 
     Returns
     -------
@@ -444,9 +465,18 @@ def osm_layers(
         if not len(frame):
             report.notes.append(f"no {name} in the extract within the region: layer not written")
             continue
-        clean, probs = validate_frame(frame, name, file=extract.file)
-        problems.extend(p for p in probs if p.severity == "error")
-        layers[name] = clean
+        clean, probs = _validated(frame, name, report, file=extract.file, skip_bad_rows=skip_bad_rows)
+        problems.extend(probs)
+        report.kept[name] = len(clean)
+        if len(clean):
+            layers[name] = clean
     if problems:
-        raise LayerError(problems)
+        hint = (
+            "pass --skip-bad-rows to leave such objects out (counted in the report), or fix them in OSM"
+            if any(p.row is not None for p in problems)
+            else "fix them in OSM"
+        )
+        raise LayerError(
+            [*problems, Problem("osm", f"{len(problems)} problem(s) in the extract; {hint}", file=extract.file)]
+        )
     return layers, report

@@ -28,11 +28,16 @@ from scipy.spatial import cKDTree
 from gis.errors import LayerError, Problem
 from gis.files import gdal_message, not_a_regular_file, open_geotiff, sniff
 from gis.importers.common import ImportReport, Region, affine_apply, to_crs_geometry
+from gis.terrain import check_raster_size
 from gis.validation import validate_frame
 
 logger = logging.getLogger(__name__)
 
 MAX_PEOPLE_PER_PIXEL = 1_000_000.0
+#: Most pixels of the window over the admin areas read into memory (float64 after reading: 8 bytes each, 400 MB,
+#: checked before the read): WorldPop's 3" grid over a 300 km x 300 km prefecture is ~10 M pixels; more means a
+#: region too large for one raster read, or a forged header.
+MAX_WINDOW_PIXELS = 50_000_000
 SOURCE = "raster_voronoi"
 
 
@@ -70,8 +75,10 @@ def read_population(path: str | Path, region: Region) -> tuple[np.ndarray, Affin
                 raise _fail(file, "raster grid is rotated or south-up; expected a north-up grid")
             crs = CRS.from_wkt(src.crs.to_wkt())
             area = to_crs_geometry(region.area, region.crs, crs, step_m=500.0)
+            check_raster_size(src, file=file, layer="population")
             _check_covers(area, shapely.box(*src.bounds), file=file)
             window = _window(area, t, src.height, src.width)
+            _check_window(window, file=file)
             data = src.read(1, window=window, masked=True)
             wt = src.window_transform(window)
     except RasterioIOError as exc:
@@ -80,6 +87,18 @@ def read_population(path: str | Path, region: Region) -> tuple[np.ndarray, Affin
     people = np.ma.filled(data.astype(np.float64), np.nan)
     _check_people(np.ma.getdata(data).astype(np.float64), np.ma.getmaskarray(data), wt, file=file)
     return people, wt, crs
+
+
+def _check_window(window: Window, *, file: str) -> None:
+    """Refuse a window over the admin areas of more than :data:`MAX_WINDOW_PIXELS` pixels, before reading it."""
+    pixels = int(window.width) * int(window.height)
+    if pixels > MAX_WINDOW_PIXELS:
+        msg = (
+            f"the window over the admin areas is {int(window.height):,} x {int(window.width):,} pixels ({pixels:,}); "
+            f"expected at most {MAX_WINDOW_PIXELS:,} (resample the raster to coarser pixels, or import per county); "
+            "nothing read"
+        )
+        raise _fail(file, msg)
 
 
 def _check_covers(area: shapely.Geometry, footprint: shapely.Geometry, *, file: str) -> None:

@@ -236,7 +236,20 @@ def dem(
     show_default=True,
     help="Keep villages and schools within this distance of the admin areas (m).",
 )
-def osm(extract: Path, project_file: Path, out: Path, overwrite: bool, buffer_m: float, demand_buffer_m: float) -> None:
+@click.option(
+    "--skip-bad-rows",
+    is_flag=True,
+    help="Leave out and count objects with refused values (e.g. a name with a line break).",
+)
+def osm(
+    extract: Path,
+    project_file: Path,
+    out: Path,
+    overwrite: bool,
+    buffer_m: float,
+    demand_buffer_m: float,
+    skip_bad_rows: bool,
+) -> None:
     """OSM EXTRACT (.osm.pbf / .osm) -> roads, villages, schools, candidates layers in --out (.gpkg)."""
 
     _, region = _prepare(
@@ -248,7 +261,9 @@ def osm(extract: Path, project_file: Path, out: Path, overwrite: bool, buffer_m:
         writes=("roads", "villages", "schools", "candidates"),
     )
     try:
-        layers, report = osm_layers(read_osm(extract), region, buffer_m=buffer_m, demand_buffer_m=demand_buffer_m)
+        layers, report = osm_layers(
+            read_osm(extract), region, buffer_m=buffer_m, demand_buffer_m=demand_buffer_m, skip_bad_rows=skip_bad_rows
+        )
     except LayerError as exc:
         _fail_error(exc, str(extract))
     if not layers:
