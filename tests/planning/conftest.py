@@ -1,7 +1,11 @@
-"""A region of two counties in two provinces (synthetic, 600 villages): the county and province splits of the
-stages are compared on it with the whole-region computation."""
+"""A region of two counties in two provinces (synthetic, 600 villages), on which the county and province splits of
+the stages are compared with the whole-region computation; a dask LocalCluster and a MapJobs that records its
+jobs."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -9,6 +13,8 @@ import pytest
 from gis.inputs import load_inputs
 from gis.project import load_project
 from gis.synthetic import synthesize, write_region
+from planning.jobs import Job, in_turn
+from planning.run.distributed import dask_client, dask_map
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +29,26 @@ def two_counties(tmp_path_factory: pytest.TempPathFactory):
     inputs = load_inputs(project)
     assert len(inputs.layers["admin"]) == 2
     return project, inputs
+
+
+@pytest.fixture(scope="session")
+def dask_jobs():
+    """A MapJobs over a LocalCluster of two single-threaded worker processes (closed at the end of the session)."""
+    with dask_client(n_workers=2) as client:
+        yield dask_map(client)
+
+
+class RecordedJobs:
+    """A MapJobs that runs the jobs in turn and keeps their keys (one list per call)."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, jobs: Sequence[Job], *, shared: Mapping[str, Any] | None = None) -> list[Any]:
+        self.calls.append([job.key for job in jobs])
+        return in_turn(jobs, shared=shared)
+
+
+@pytest.fixture
+def recorded_jobs() -> RecordedJobs:
+    return RecordedJobs()
