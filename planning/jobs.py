@@ -62,7 +62,8 @@ def positions_in_order(keys: Sequence[Any] | pd.Index, index: Sequence[Any] | pd
     """
     keys, index = pd.Index(keys), pd.Index(index)
     if not index.is_unique:
-        msg = f"{what}: the table's row {_shown(index[index.duplicated()][0])} is in its index twice; expected unique rows"
+        row = _shown(index[index.duplicated()][0])
+        msg = f"{what}: the table's row {row} is in its index twice; expected unique rows"
         raise RuntimeError(msg)
     twice = keys[keys.duplicated()]
     if len(twice):

@@ -25,9 +25,10 @@ def _tables(out: Path) -> dict[str, pd.DataFrame]:
     for path in sorted(out.glob("*.gpkg")):
         for layer, _ in pyogrio.list_layers(path):
             frame = gpd.read_file(path, layer=layer)
+            table = pd.DataFrame(frame.drop(columns=["geometry", *WALL_CLOCK], errors="ignore"))
             if "geometry" in frame:
-                frame = frame.assign(geometry=frame.geometry.to_wkb())
-            tables[f"{path.name}:{layer}"] = pd.DataFrame(frame).drop(columns=list(WALL_CLOCK), errors="ignore")
+                table["wkb"] = frame.geometry.to_wkb()
+            tables[f"{path.name}:{layer}"] = table
     return tables
 
 
