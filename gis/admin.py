@@ -5,6 +5,8 @@
   outside every area belongs to the nearest one (such points are warned about when the layers are loaded). The
   status of villages and schools, the per-county KPIs, the dask partitions and the provinces all use it, so a
   village is never counted in one county and computed in another.
+* :func:`points_by_area`: per admin area, which points of each layer it holds (the county partitions that the
+  coverage and gaps stages split their work by).
 * :func:`county_of`: a point's own ``county`` column where filled, else the name of its area.
 * :func:`province_of_areas`, :func:`point_provinces`: the province of each area (the layer's ``province``
   column, else the GB/T 2260 code in ``area_id``, else one province for the region) and of each point.
@@ -13,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -90,6 +93,18 @@ def assign_areas(points: gpd.GeoDataFrame, admin: gpd.GeoDataFrame) -> pd.Series
     j = j.sort_values("_order", kind="stable")
     j = j[~j.index.duplicated(keep="first")]  # a point on a shared border: the first area in the layer's order
     return j["area_id"].reindex(points.index).astype(str)
+
+
+def points_by_area(layers: Mapping[str, gpd.GeoDataFrame], admin: gpd.GeoDataFrame) -> dict[str, dict[str, np.ndarray]]:
+    """Per admin area holding any of the points (in the admin layer's order, by ``area_id``), per layer a boolean
+    mask of the layer's points in that area (:func:`assign_areas`): every point is in exactly one area."""
+    area_of = {name: assign_areas(frame, admin).to_numpy() for name, frame in layers.items()}
+    out = {}
+    for area in dict.fromkeys(admin["area_id"].astype(str)):
+        masks = {name: area_of[name] == area for name in layers}
+        if any(m.any() for m in masks.values()):
+            out[area] = masks
+    return out
 
 
 def county_of(points: gpd.GeoDataFrame, admin: gpd.GeoDataFrame | None = None) -> pd.Series:

@@ -18,7 +18,7 @@ from gis.schema import SCHEMAS
 from planning.fibre.graph import RoadNetwork, build_network, connect_points
 from planning.fibre.reach import fibre_reach
 from planning.fibre.routes import RoutePlan, plan_routes
-from planning.jobs import Job, MapJobs, in_turn
+from planning.jobs import Job, MapJobs, in_turn, merge_in_order
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,6 @@ def fibre_partition(
 
 def _merge_fibre(parts: dict[str, FibreResult], points: dict[str, gpd.GeoDataFrame]) -> FibreResult:
     """Per-province fibre results as one: reach in the layers' order, plans, repairs and components stacked."""
-    reach = pd.concat([r.reach.assign(province=name) for name, r in parts.items()], ignore_index=True)
     order = []
     for layer in _POINT_LAYERS:
         id_col = SCHEMAS[layer].id_column
@@ -127,12 +126,12 @@ def _merge_fibre(parts: dict[str, FibreResult], points: dict[str, gpd.GeoDataFra
         if frame is not None:
             order.append(layer + ":" + frame[id_col].astype(str))
     order = pd.concat(order, ignore_index=True) if order else pd.Series([], dtype=str)
-    key = reach["layer"] + ":" + reach["point_id"]
-    if len(key) != len(order) or key.duplicated().any():
-        msg = f"fibre per province: {len(key)} reach rows for {len(order)} points; expected each point once"
-        raise RuntimeError(msg)
+    keyed = [
+        r.reach.assign(province=name).set_axis((r.reach["layer"] + ":" + r.reach["point_id"]).to_numpy())
+        for name, r in parts.items()
+    ]
     reach = gpd.GeoDataFrame(
-        reach.set_index(key.to_numpy()).loc[order.to_numpy()].reset_index(drop=True),
+        merge_in_order(keyed, order.to_numpy(), what="fibre reach per province").reset_index(drop=True),
         geometry="geometry",
         crs=next(iter(parts.values())).reach.crs,
     )

@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import sparse
 
 from gis.admin import NATION, REGION
+from planning.jobs import positions_in_order
 from planning.plan.candidates import CandidateSet
 from planning.plan.cover import CoverResult
 from planning.status.kpi import KPIS, share
@@ -50,22 +51,20 @@ class ProvincePlan:
     rounds: list[dict[str, Any]]
 
 
-def merge_plans(
-    plans: list[ProvincePlan], *, n_demands: int, budget: float | None
-) -> tuple[CandidateSet, CoverResult, np.ndarray, gpd.GeoDataFrame | None, list[dict[str, Any]]]:
-    """Per-province plans as one: the candidate set, result, prices, routes and rounds of the nation.
+def merge_plans(plans: list[ProvincePlan], *, index: pd.Index, budget: float | None) -> ProvincePlan:
+    """Per-province plans as one: the candidate set, result, prices, routes and rounds of the nation (province
+    :data:`gis.admin.NATION`).
 
     The coverage matrix is block-diagonal (a province's candidates serve only its demands); demands come back
-    in the order of their index (that of the demand table all provinces were cut from, ``n_demands`` rows).
-    Candidate and route segment ids that are not unique across provinces get the province as prefix. The
-    bound is the sum of the provinces' bounds (a valid bound for the partitioned problem), the gap is
-    recomputed from it; the status is ``infeasible`` when any province is, ``optimal`` when all are.
+    in the order of ``index`` (that of the demand table all provinces were cut from; each demand in exactly one
+    province, :func:`planning.jobs.positions_in_order`). Candidate and route segment ids that are not unique
+    across provinces get the province as prefix. The bound is the sum of the provinces' bounds (a valid bound for
+    the partitioned problem), the gap is recomputed from it; the status is ``infeasible`` when any province is,
+    ``optimal`` when all are.
     """
-    demands = pd.concat([p.candidates.demands for p in plans])
-    order = np.argsort(demands.index.to_numpy(), kind="stable")
-    if len(demands) != n_demands or demands.index.duplicated().any():
-        msg = f"province plans hold {len(demands)} demand rows for {n_demands} demands; expected each demand once"
-        raise RuntimeError(msg)
+    stacked = pd.concat([p.candidates.demands for p in plans])
+    order = positions_in_order(stacked.index, index, what="demand rows of the province plans")
+    demands = stacked.iloc[order]
     cands = []
     for p in plans:
         c = p.candidates.candidates.copy()
@@ -112,11 +111,13 @@ def merge_plans(
         merged_routes.loc[dup, "segment_id"] = merged_routes.loc[dup, "province"] + ":" + sid[dup]
     rounds = [{"province": p.province, **r} for p in plans for r in p.rounds]
     merged = CandidateSet(
-        demands=demands.iloc[order],
+        demands=demands,
         candidates=gpd.GeoDataFrame(cand, geometry="geometry", crs=plans[0].candidates.demands.crs),
         coverage=mat,
     )
-    return merged, result, prices, merged_routes, rounds
+    return ProvincePlan(
+        province=NATION, candidates=merged, result=result, prices_cny=prices, routes=merged_routes, rounds=rounds
+    )
 
 
 def _merged_stages(plans: list[ProvincePlan]) -> list[dict[str, Any]]:

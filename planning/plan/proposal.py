@@ -141,9 +141,7 @@ def propose(
         goal=goal,
         province=name,
     )
-    return assemble(
-        project, gaps, plan.candidates, plan.result, plan.prices_cny, plan.routes, plan.rounds, goal=goal, plans=(plan,)
-    )
+    return assemble(project, gaps, plan, goal=goal, plans=(plan,))
 
 
 def _demands(project: Project, inputs: Inputs, gaps: GapsResult) -> gpd.GeoDataFrame:
@@ -235,16 +233,17 @@ def _national(
     budget: float | None,
 ) -> Proposal:
     """The provinces' plans merged into the national proposal, with its summary table."""
-    cset, result, prices, routes, rounds = merge_plans(plans, n_demands=len(demands), budget=budget)
+    nation = merge_plans(plans, index=demands.index, budget=budget)
     goal = Goal(budget_cny=float(budget)) if budget is not None else target_goal(demands, gaps.targets)
-    prop = assemble(project, gaps, cset, result, prices, routes, rounds, goal=goal, plans=tuple(plans))
+    prop = assemble(project, gaps, nation, goal=goal, plans=tuple(plans))
     inter = prop.interventions
-    by_id = pd.Series(cset.candidates["province"].to_numpy(), index=cset.candidates["candidate_id"].to_numpy())
+    cands = nation.candidates.candidates
+    by_id = pd.Series(cands["province"].to_numpy(), index=cands["candidate_id"].to_numpy())
     inter["province"] = inter["candidate_id"].map(by_id).to_numpy()
     dem = prop.demands
     dem["province"] = province.reindex(dem.index).to_numpy()
     county_prov = _county_provinces(gaps, inputs.layers["admin"])
-    table = province_table(gaps.targets, prop.targets_after, county_prov, inter, dem, plans, result)
+    table = province_table(gaps.targets, prop.targets_after, county_prov, inter, dem, plans, nation.result)
     prop.totals["provinces"] = len(plans)
     if budgets is not None:
         prop.totals["budget_split_cny"] = {k: round(float(x)) for k, x in budgets.items()}
@@ -315,10 +314,7 @@ def province_plan(
         hosts=hosts,
         econ=project.economics,
     )
-    result, prices, routes, rounds = solve_rounds(cset, net, project, goal=goal, time_limit_s=opt.time_limit_s)
-    return ProvincePlan(
-        province=province, candidates=cset, result=result, prices_cny=prices, routes=routes, rounds=rounds
-    )
+    return solve_rounds(cset, net, project, goal=goal, time_limit_s=opt.time_limit_s, province=province)
 
 
 def _solve(
@@ -353,9 +349,16 @@ def _rank(goal: Goal, res: CoverResult, true_cost: float, true_objective: float)
 
 
 def solve_rounds(
-    cset: CandidateSet, net: RoadNetwork | None, project: Project, *, goal: Goal, time_limit_s: float
-) -> tuple[CoverResult, np.ndarray, gpd.GeoDataFrame | None, list[dict[str, Any]]]:
-    """The optimiser with fibre re-pricing rounds (module docstring): (result, prices, routes, rounds)."""
+    cset: CandidateSet,
+    net: RoadNetwork | None,
+    project: Project,
+    *,
+    goal: Goal,
+    time_limit_s: float,
+    province: str = REGION,
+) -> ProvincePlan:
+    """The optimiser with fibre re-pricing rounds (module docstring) on ``province``'s candidates ``cset``: the
+    plan of the best round (its result, prices in CNY and routes) and every round's figures."""
     cands = cset.candidates
     base = cands["cost_cny"].to_numpy(dtype=float)
     prices = base.copy()
@@ -421,22 +424,16 @@ def solve_rounds(
     if best is None:  # no round within the budget at its true cost: keep the last (reported as over budget)
         best = (None, res, prices, routes)
     _, res, p, routes = best
-    return res, p, routes, rounds
+    return ProvincePlan(province=province, candidates=cset, result=res, prices_cny=p, routes=routes, rounds=rounds)
 
 
 def assemble(
-    project: Project,
-    gaps: GapsResult,
-    cset: CandidateSet,
-    res: CoverResult,
-    prices: np.ndarray,
-    routes: gpd.GeoDataFrame | None,
-    rounds: list[dict[str, Any]],
-    *,
-    goal: Goal,
-    plans: tuple[ProvincePlan, ...] = (),
+    project: Project, gaps: GapsResult, plan: ProvincePlan, *, goal: Goal, plans: tuple[ProvincePlan, ...] = ()
 ) -> Proposal:
-    """The :class:`~planning.plan.outcome.Proposal` of a chosen plan (:mod:`planning.plan.outcome`)."""
+    """The :class:`~planning.plan.outcome.Proposal` of a chosen plan (a province's, or the provinces' merged by
+    :func:`planning.plan.national.merge_plans`) for ``goal``; ``plans``: the provinces' own plans, kept for
+    :func:`cost_curve` (:mod:`planning.plan.outcome`)."""
+    cset, res, prices, routes, rounds = plan.candidates, plan.result, plan.prices_cny, plan.routes, plan.rounds
     opt = project.optimise
     first_year = first_year_of(opt.first_year)
     ph = phase_plan(cset, res, prices, routes, yearly_budget=opt.yearly_budget_cny)
@@ -518,15 +515,14 @@ def budget_run(
     runs = []
     for p in plans:
         goal = Goal(budget_cny=float(budgets[p.province]))
-        res, prices, routes, rounds = solve_rounds(
-            p.candidates, _network_of(fibre, p.province), project, goal=goal, time_limit_s=limit
-        )
-        runs.append(replace(p, result=res, prices_cny=prices, routes=routes, rounds=rounds))
+        net = _network_of(fibre, p.province)
+        runs.append(solve_rounds(p.candidates, net, project, goal=goal, time_limit_s=limit, province=p.province))
     if len(runs) == 1:
-        cset, res, prices = runs[0].candidates, runs[0].result, runs[0].prices_cny
+        run = runs[0]
     else:
-        n = sum(len(p.candidates.demands) for p in runs)
-        cset, res, prices, _, _ = merge_plans(runs, n_demands=n, budget=budget_cny)
+        index = pd.Index(np.sort(np.concatenate([p.candidates.demands.index.to_numpy() for p in runs])))
+        run = merge_plans(runs, index=index, budget=budget_cny)
+    cset, res, prices = run.candidates, run.result, run.prices_cny
     after = kpis_after(
         project.targets, gaps, cset.demands, np.asarray(res.covered, dtype=bool), by_fibre=_by_fibre(cset, res)
     )

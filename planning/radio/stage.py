@@ -1,25 +1,37 @@
 """The coverage stage: 4G/5G coverage of every village (handheld UE) and school (fixed-wireless CPE), downlink and
-uplink, with the busy-hour load of the cells applied (:mod:`planning.radio.capacity`)."""
+uplink, with the busy-hour load of the cells applied (:mod:`planning.radio.capacity`).
+
+Coverage with terrain is the stage whose cost grows with the region (a profile per point and site in range), so
+it is split by county (:func:`county_partitions`): each county is one job with its villages and schools and every
+site within that site's own maximum range of the area's points (a site near the border serves both sides, and a
+point near the border sees the sites across it). All jobs use the reference ground and the clutter of the whole
+region, so a county computes exactly what one call computes for the same points; the rows are merged back in the
+layers' order (:func:`planning.jobs.merge_in_order`). The jobs run in turn, or as dask tasks with ``coverplan run
+--dask`` (:func:`planning.run.distributed.dask_map`); the result is the same.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from gis.admin import points_by_area
 from gis.inputs import Inputs
 from gis.project import Project
 from gis.schema import SCHEMAS
 from gis.settings import RadioSettings
-from gis.terrain import reproject_dem, sample_heights
+from gis.terrain import Dem, reproject_dem, sample_heights
+from planning.jobs import Job, MapJobs, in_turn, merge_in_order
 from planning.progress import log_progress, numba_cache_cold
 from planning.radio._terrain_kernel import pair_terrain
 from planning.radio.capacity import busy_hour
 from planning.radio.clutter import PointClutter, point_clutter, read_clutter, sample_classes
-from planning.radio.coverage import LinkBudget, Receiver, coverage, market_shares
+from planning.radio.coverage import LinkBudget, Receiver, coverage, market_shares, site_ranges_m
 
 logger = logging.getLogger(__name__)
 
@@ -106,36 +118,139 @@ def with_busy_hour(project: Project, inputs: Inputs, frame: gpd.GeoDataFrame) ->
     return gpd.GeoDataFrame(out, geometry="geometry", crs=frame.crs)
 
 
-def coverage_stage(project: Project, inputs: Inputs, *, chunk_points: int | None = None) -> gpd.GeoDataFrame:
+@dataclass(frozen=True)
+class Partition:
+    """One county's points (``villages``, ``schools``) and the sites that can reach them."""
+
+    area_id: str
+    villages: gpd.GeoDataFrame
+    schools: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+
+
+def county_partitions(project: Project, inputs: Inputs, *, refs: dict[str, float | None]) -> list[Partition]:
+    """The points split by admin area (:func:`gis.admin.points_by_area`), each area with the sites within their
+    own range (:func:`planning.radio.coverage.site_ranges_m`) of the bounding box of its points.
+
+    A site near a border serves both sides and is in both partitions; a site no point of the area can see is in
+    none of them. ``refs``: the reference ground of the whole region (:func:`reference_ground`).
+    """
+    layers = inputs.layers
+    sites = layers["sites"]
+    sxy = shapely.get_coordinates(np.asarray(sites.geometry.values))
+    ranges = np.zeros(len(sites))
+    for layer, receiver in COVERAGE_RECEIVERS.items():
+        pts = layers[layer]
+        if len(pts) and len(sites):
+            r = site_ranges_m(
+                pts, sites, radio=project.radio, dem=inputs.dem, receiver=receiver, reference_ground_m=refs[layer]
+            )
+            ranges = np.maximum(ranges, r)
+    parts = []
+    areas = points_by_area({layer: layers[layer] for layer in COVERAGE_RECEIVERS}, layers["admin"])
+    for area, masks in areas.items():
+        v, s = layers["villages"][masks["villages"]], layers["schools"][masks["schools"]]
+        xy = np.vstack([shapely.get_coordinates(np.asarray(f.geometry.values)) for f in (v, s) if len(f)])
+        (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+        dx = np.maximum(np.maximum(x0 - sxy[:, 0], sxy[:, 0] - x1), 0.0)
+        dy = np.maximum(np.maximum(y0 - sxy[:, 1], sxy[:, 1] - y1), 0.0)
+        parts.append(Partition(area_id=area, villages=v, schools=s, sites=sites[np.hypot(dx, dy) <= ranges]))
+    return parts
+
+
+def county_coverage(
+    part: Partition,
+    *,
+    radio: RadioSettings,
+    refs: dict[str, float | None],
+    clutter: dict[str, PointClutter | None],
+    chunk_points: int,
+    done: dict[str, int],
+    totals: dict[str, int],
+    dem: Dem | None,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Coverage rows of one county's points (a job of :func:`coverage_stage`), per layer that has points there.
+
+    ``clutter``: per layer, the clutter of the partition's points (taken from the whole layer's); the points go
+    in blocks of ``chunk_points``, logged as the progress of the whole layer (``done`` of its ``totals`` points
+    before this county).
+    """
+    out = {}
+    for layer in COVERAGE_RECEIVERS:
+        pts: gpd.GeoDataFrame = getattr(part, layer)
+        cl = clutter[layer]
+        blocks = []
+        for lo in range(0, len(pts), chunk_points):
+            hi = min(lo + chunk_points, len(pts))
+            blocks.append(
+                coverage(
+                    pts.iloc[lo:hi],
+                    part.sites,
+                    radio=radio,
+                    dem=dem,
+                    receiver=receiver_for(layer, radio),
+                    reference_ground_m=refs[layer],
+                    clutter=None if cl is None else cl.take(slice(lo, hi)),
+                )
+            )
+            log_progress(logger, f"coverage {layer}", done[layer] + hi, totals[layer])
+        if blocks:
+            out[layer] = coverage_frame(layer, pts, pd.concat(blocks))
+    return out
+
+
+def coverage_stage(
+    project: Project, inputs: Inputs, *, map_jobs: MapJobs = in_turn, chunk_points: int | None = None
+) -> gpd.GeoDataFrame:
     """Coverage of villages (handheld UE) and schools (fixed-wireless CPE) as one point layer.
 
     Columns: ``layer`` (villages/schools), ``point_id``, ``name``, the per-tech coverage columns of
     :func:`planning.radio.coverage.coverage`, with the busy hour applied (:func:`with_busy_hour`); geometry in the
-    project's metric CRS. The points go in blocks of ``chunk_points`` (default the link budget's block), each with
-    the whole layer's reference ground and clutter, so the result is the same as one call; each block is logged as
-    progress (:func:`planning.progress.log_progress`).
+    project's metric CRS; rows in the layers' order.
+
+    The work is one job per county (:func:`county_partitions`: its points and the sites that reach them), run by
+    ``map_jobs`` (:func:`planning.jobs.in_turn`, or dask tasks; the DEM is shared). Every job uses the whole
+    region's reference ground and the clutter sampled for the whole layer, so the merged rows are those of one
+    call. Within a job the points go in blocks of ``chunk_points`` (default the link budget's block), each logged
+    as progress (:func:`planning.progress.log_progress`). The busy hour is applied to the merged rows (a cell's
+    load needs every county's villages).
     """
     step = max(int(chunk_points or LinkBudget().chunk_points), 1)
+    layers = inputs.layers
     refs = reference_ground(inputs)
-    parts = []
+    parts = county_partitions(project, inputs, refs=refs)
+    logger.info("coverage: %d county partitions; sites per partition %s", len(parts), [len(p.sites) for p in parts])
+    clutter = {layer: layer_clutter(project.radio, layers[layer]) for layer in COVERAGE_RECEIVERS}
+    totals = {layer: len(layers[layer]) for layer in COVERAGE_RECEIVERS}
+    done = dict.fromkeys(COVERAGE_RECEIVERS, 0)
+    jobs = []
+    for part in parts:
+        rows = {layer: layers[layer].index.get_indexer(getattr(part, layer).index) for layer in COVERAGE_RECEIVERS}
+        kwargs = {
+            "radio": project.radio,
+            "refs": refs,
+            "clutter": {k: None if c is None else c.take(rows[k]) for k, c in clutter.items()},
+            "chunk_points": step,
+            "done": dict(done),
+            "totals": totals,
+        }
+        jobs.append(Job(f"coverage-{part.area_id}", county_coverage, (part,), kwargs))
+        done = {layer: done[layer] + len(rows[layer]) for layer in COVERAGE_RECEIVERS}
+    results = map_jobs(jobs, shared={"dem": inputs.dem})
+    frames = []
     for layer in COVERAGE_RECEIVERS:
-        frame = inputs.layers[layer]
-        clutter = layer_clutter(project.radio, frame)
-        blocks = []
-        for lo in range(0, max(len(frame), 1), step):
-            part = frame.iloc[lo : lo + step]
-            blocks.append(
-                coverage(
-                    part,
-                    inputs.layers["sites"],
-                    radio=project.radio,
-                    dem=inputs.dem,
-                    receiver=receiver_for(layer, project.radio),
-                    reference_ground_m=refs[layer],
-                    clutter=None if clutter is None else clutter.take(slice(lo, lo + step)),
-                )
-            )
-            log_progress(logger, f"coverage {layer}", min(lo + step, len(frame)), len(frame))
-        parts.append(coverage_frame(layer, frame, pd.concat(blocks)))
-    merged = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=inputs.layers.crs)
+        mine = [r[layer] for r in results if layer in r]
+        what = f"coverage of the {layer} per county"
+        frames.append(
+            merge_in_order(mine, layers[layer].index, what=what) if mine else _no_points(project, layer, inputs)
+        )
+    merged = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=layers.crs)
     return with_busy_hour(project, inputs, merged)
+
+
+def _no_points(project: Project, layer: str, inputs: Inputs) -> gpd.GeoDataFrame:
+    """The coverage rows of a layer without points: none, with the columns."""
+    pts = inputs.layers[layer]
+    sites, radio = inputs.layers["sites"], project.radio
+    cov = coverage(pts, sites, radio=radio, dem=inputs.dem, receiver=receiver_for(layer, radio))
+    return coverage_frame(layer, pts, cov)

@@ -1,3 +1,5 @@
-"""Run: the stage result types (:mod:`planning.run.results`), the stage functions (:mod:`planning.run.stages`),
-the summary (:mod:`planning.run.summary`), dask partitioning (:mod:`planning.run.distributed`) and the runner that
-composes them and writes the outputs folder (:mod:`planning.run.runner`)."""
+"""Run: the runner that composes the stages on one project and writes the outputs folder
+(:mod:`planning.run.runner`), the run summary (:mod:`planning.run.summary`) and the dask.distributed client with the
+:class:`~planning.jobs.MapJobs` that runs the stages' jobs on it (:mod:`planning.run.distributed`). The stages
+and their result types live in their own packages (``planning.radio.stage``, ``planning.fibre.stage``,
+``planning.status.stage``, ``planning.plan.proposal``, ``planning.present.stage``)."""

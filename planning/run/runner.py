@@ -1,7 +1,9 @@
 """The coverplan pipeline: compose the stages on one project and write the outputs folder.
 
-Stages (each a pure function in its own room; this module only composes them, chooses dask or this process,
-and writes files):
+Stages (each a pure function in its own room; this module only composes them, chooses where their jobs run,
+and writes files). Every stage that splits its work (coverage and gaps per county, fibre and the optimiser per
+province) takes the run's one ``map_jobs``: :func:`planning.jobs.in_turn`, or with ``--dask``
+:func:`planning.run.distributed.dask_map` over a client; the outputs are the same. The stages:
 
 1. ``inputs``: read, validate and project all layers; terrain heights (:func:`gis.inputs.load_inputs`).
 2. ``coverage``: 4G/5G best server, RSRP, SINR, throughput of villages (handheld) and schools (fixed-wireless
@@ -57,10 +59,10 @@ from planning.present.report import report_tables, write_report
 from planning.present.stage import map_stage
 from planning.radio.coverage import coverage_raster, write_raster
 from planning.radio.stage import coverage_stage, terrain_kernels_cold
-from planning.run.distributed import dask_client, dask_map, distributed_coverage, distributed_status
+from planning.run.distributed import dask_client, dask_map
 from planning.run.summary import summarise, summarise_coverage, summarise_fibre, summarise_gaps, summary_markdown
 from planning.status.ledger import copy_ledger, create_ledger, ledger_evidence, record_plan
-from planning.status.stage import GapsResult, gaps_stage, point_status
+from planning.status.stage import GapsResult, gaps_stage
 
 logger = logging.getLogger(__name__)
 
@@ -133,9 +135,9 @@ def run_pipeline(
     dated ``ledger_date``, default today), ``report.html``,
     ``report.xlsx``, ``report_<table>.csv``, ``chart_*.png``, ``map.html``, ``summary.json`` and ``summary.md``.
     ``budget_cny`` overrides the project's ``[optimise] budget_cny`` (0: target mode), ``offline`` its
-    ``[map] offline``. ``dask``: compute coverage per county and the optimiser per province on
-    dask.distributed (True: a LocalCluster; a string: that scheduler's address), see :mod:`planning.run.distributed`;
-    the outputs are the same.
+    ``[map] offline``. ``dask``: run the stages' jobs (coverage and gaps per county, fibre
+    and the optimiser per province) on dask.distributed (True: a LocalCluster; a string: that scheduler's
+    address), see :mod:`planning.run.distributed`; the outputs are the same.
 
     The run is written into a temporary folder beside ``out_dir`` and renamed into place only when every stage
     has finished (:func:`gis.outdir.staged_output`): an error or Ctrl-C leaves ``out_dir`` as it was.
@@ -161,26 +163,37 @@ def run_pipeline(
         "budget_cny": budget_cny,
         "offline": offline,
     }
-    with staged_output(out, overwrite=overwrite, protected=protected) as tmp, _stage_warnings() as logged:
-        if not dask:
-            result = _run(project, tmp, client=None, stage_warnings=logged, **options)
-        else:
-            if progress:
-                progress("dask: connecting" if isinstance(dask, str) else "dask: starting a local cluster")
-            with dask_client(dask if isinstance(dask, str) else None) as client:
-                result = _run(project, tmp, client=client, stage_warnings=logged, **options)
+    with (
+        staged_output(out, overwrite=overwrite, protected=protected) as tmp,
+        _stage_warnings() as logged,
+        _jobs_runner(dask, progress) as map_jobs,
+    ):
+        result = _run(project, tmp, map_jobs=map_jobs, stage_warnings=logged, **options)
     final = Path(os.path.abspath(out))
     result.files = [final / f.relative_to(tmp) for f in result.files]
     return result
 
 
+@contextlib.contextmanager
+def _jobs_runner(dask: str | bool | None, progress: Progress | None) -> Iterator[MapJobs]:
+    """Where the stages' jobs run: in turn here, or (``dask``: True or a scheduler address) as tasks on a dask
+    client that is closed after the run."""
+    if not dask:
+        yield in_turn
+        return
+    if progress:
+        progress("dask: connecting" if isinstance(dask, str) else "dask: starting a local cluster")
+    with dask_client(dask if isinstance(dask, str) else None) as client:
+        yield dask_map(client)
+
+
 @dataclass
 class _Run:
-    """One run in progress: where it writes, how its stages are timed and reported, where dask is (if at all)."""
+    """One run in progress: where it writes, how its stages are timed and reported, where its jobs run."""
 
     out: Path
     progress: Progress | None
-    client: Any
+    map_jobs: MapJobs
     files: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -197,10 +210,6 @@ class _Run:
     def wrote(self, *names: str) -> None:
         self.files += [self.out / n for n in names]
 
-    @property
-    def map_jobs(self) -> MapJobs:
-        return in_turn if self.client is None else dask_map(self.client)
-
 
 def _run(
     project: Project,
@@ -210,12 +219,12 @@ def _run(
     ledger_date: dt.date | None,
     budget_cny: float | None,
     offline: bool | None,
-    client: Any,
+    map_jobs: MapJobs,
     stage_warnings: list[str],
 ) -> RunResult:
-    """The stages of :func:`run_pipeline` (``client``: dask.distributed for coverage, status and provinces;
+    """The stages of :func:`run_pipeline` (``map_jobs``: runs the jobs of every stage that splits its work;
     ``stage_warnings``: what the stages have logged as warnings, filled while they run)."""
-    run = _Run(out=out, progress=progress, client=client)
+    run = _Run(out=out, progress=progress, map_jobs=map_jobs)
     with run.stage("inputs", "inputs"):
         inputs = load_inputs(project, progress=(lambda name: progress(f"inputs: {name}")) if progress else None)
     with run.stage("write_layers", "write layers"):
@@ -223,7 +232,7 @@ def _run(
         run.wrote("layers.gpkg")
     cold = inputs.dem is not None and terrain_kernels_cold()
     with run.stage("coverage", "coverage" + (" (first run: numba compiles the terrain kernels)" if cold else "")):
-        cov = distributed_coverage(project, inputs, client=client) if client else coverage_stage(project, inputs)
+        cov = coverage_stage(project, inputs, map_jobs=run.map_jobs)
         write_layers({"coverage": cov}, out / "coverage.gpkg")
         run.wrote("coverage.gpkg")
     with run.stage("coverage_raster", "coverage raster"):
@@ -239,7 +248,7 @@ def _run(
             run.wrote("fibre.gpkg", "fibre_repairs.csv", "fibre_components.csv")
     with run.stage("gaps", "gaps"):
         measured = ledger_evidence(project.ledger) if project.ledger is not None else None
-        gaps = _gaps(project, inputs, cov, fib, client, measured=measured)
+        gaps = gaps_stage(project, inputs, coverage=cov, fibre=fib, measured=measured, map_jobs=run.map_jobs)
         write_layers({"villages": gaps.villages, "schools": gaps.schools}, out / "gaps.gpkg")
         write_csv(gaps.targets, out / "county_targets.csv")
         write_csv(gaps.verification, out / "verification.csv")
@@ -275,33 +284,6 @@ def _run(
         files=run.files,
         seconds=run.seconds,
     )
-
-
-def _gaps(
-    project: Project,
-    inputs: Inputs,
-    cov: gpd.GeoDataFrame,
-    fib: FibreResult | None,
-    client: Any,
-    *,
-    measured: pd.DataFrame | None,
-) -> GapsResult:
-    """The gaps stage, its point status computed per county on dask when there is a client."""
-    reach = fib.reach if fib is not None else None
-    layers = inputs.layers
-    if client is not None:
-        status = distributed_status(project, inputs, coverage=cov, reach=reach, client=client, measured=measured)
-    else:
-        status = point_status(
-            project,
-            layers["villages"],
-            layers["schools"],
-            coverage=cov,
-            reach=reach,
-            admin=layers["admin"],
-            measured=measured,
-        )
-    return gaps_stage(project, inputs, coverage=cov, fibre=fib, status=status)
 
 
 def write_ledger(project: Project, gaps: GapsResult, prop: Proposal, out: Path, *, date: dt.date) -> pd.DataFrame:

@@ -7,11 +7,14 @@ import logging
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
+from gis.admin import points_by_area
 from gis.inputs import Inputs
 from gis.project import Project
 from planning.fibre.stage import FibreResult
+from planning.jobs import Job, MapJobs, in_turn, merge_in_order
 from planning.status.evidence import school_status, verification_list, village_status
 from planning.status.kpi import kpi_table
 from planning.status.ledger import ledger_rows
@@ -74,28 +77,68 @@ def point_status(
     return vs, ss
 
 
+def county_status(
+    project: Project,
+    inputs: Inputs,
+    *,
+    coverage: pd.DataFrame | None,
+    reach: pd.DataFrame | None,
+    measured: pd.DataFrame | None = None,
+    map_jobs: MapJobs = in_turn,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Village and school status (:func:`point_status`), one job per county run by ``map_jobs``.
+
+    Each county job (:func:`gis.admin.points_by_area`) gets its villages and schools with their coverage and reach
+    rows; the admin layer and the ledger's evidence ``measured`` are shared. The status of a point depends on its
+    own rows only, so the merged frames (back in the layers' order, :func:`planning.jobs.merge_in_order`) equal
+    one call's.
+    """
+    layers = inputs.layers
+    frames = {"villages": layers["villages"], "schools": layers["schools"]}
+    areas = points_by_area(frames, layers["admin"]) or {"": {k: np.ones(len(f), bool) for k, f in frames.items()}}
+    rows = {k: (per_layer(coverage, k, f.index), per_layer(reach, k, f.index)) for k, f in frames.items()}
+
+    def stacked(which: int, masks: dict[str, np.ndarray]) -> pd.DataFrame | None:
+        mine = [t[masks[k]] for k in frames if (t := rows[k][which]) is not None]
+        full = [t for t in mine if len(t)] or mine  # empty parts left out: they would turn bool columns to object
+        return pd.concat(full) if full else None
+
+    jobs = [
+        Job(
+            f"status-{area}",
+            point_status,
+            (project, frames["villages"][masks["villages"]], frames["schools"][masks["schools"]]),
+            {"coverage": stacked(0, masks), "reach": stacked(1, masks)},
+        )
+        for area, masks in areas.items()
+    ]
+    parts = map_jobs(jobs, shared={"admin": layers["admin"], "measured": measured})
+    vs = merge_in_order([p[0] for p in parts], frames["villages"].index, what="status of the villages per county")
+    ss = merge_in_order([p[1] for p in parts], frames["schools"].index, what="status of the schools per county")
+    return vs, ss
+
+
 def gaps_stage(
     project: Project,
     inputs: Inputs,
     *,
     coverage: pd.DataFrame | None,
     fibre: FibreResult | None,
-    status: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     measured: pd.DataFrame | None = None,
+    map_jobs: MapJobs = in_turn,
 ) -> GapsResult:
     """Status of villages and schools, the KPIs per county and for the region, the verification list, the ledger
     rows.
 
-    ``status``: the village and school status when the caller computed it already (the runner does, per county
-    on dask, with :func:`planning.run.distributed.distributed_status`); default :func:`point_status` with the
-    ledger's evidence ``measured`` (:func:`planning.status.ledger.ledger_evidence`).
+    The status is computed per county (:func:`county_status`, jobs run by ``map_jobs``: in turn, or as dask tasks;
+    the result is the same) from the coverage and fibre stages' rows and the ledger's evidence ``measured``
+    (:func:`planning.status.ledger.ledger_evidence`); the KPIs, the verification list and the ledger rows from the
+    merged status.
     """
     layers = inputs.layers
     v, s = layers["villages"], layers["schools"]
     reach = fibre.reach if fibre is not None else None
-    if status is None:
-        status = point_status(project, v, s, coverage=coverage, reach=reach, admin=layers["admin"], measured=measured)
-    vs, ss = status
+    vs, ss = county_status(project, inputs, coverage=coverage, reach=reach, measured=measured, map_jobs=map_jobs)
     rows = ledger_rows(vs, ss, geometry_villages=v.geometry, geometry_schools=s.geometry)
     return GapsResult(
         villages=gpd.GeoDataFrame(vs, geometry=v.geometry, crs=v.crs),

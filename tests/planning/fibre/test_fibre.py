@@ -21,6 +21,7 @@ from gis.errors import LayerError
 from gis.settings import CostSettings, FibreSettings
 from planning import fibre
 from planning.fibre.dijkstra import Searcher
+from planning.fibre.stage import FIBRE_PROVINCE_BUFFER_M, fibre_partition, fibre_stage
 from tests.conftest import CRS_M, ROOT
 from tests.reference.steinlib import read_stp
 
@@ -337,3 +338,26 @@ def test_bounded_search_matches_scipy_dijkstra() -> None:
         assert sum(mat[a, b] for a, b in path) == pytest.approx(d)
         hit2, _, _ = search.nearest(src, target, limit=dist[target].min() * 0.99)
         assert hit2 == -1  # nothing within a limit below the true distance
+
+
+def test_fibre_per_province_equals_one_network_within_the_buffer(two_counties):
+    project, inputs = two_counties
+    layers = inputs.layers
+    points = {k: layers[k] for k in ("villages", "schools", "candidates", "fibre_nodes") if layers.get(k) is not None}
+    whole = fibre_partition(project, {"roads": layers.get("roads"), "fibre": layers.get("fibre")}, points).reach
+    split = fibre_stage(project, inputs)
+    assert split.network is None
+    assert sorted(split.networks) == ["吉林省", "辽宁省"]
+    # each province's network is smaller than the whole one
+    n_whole = len(
+        fibre_partition(project, {"roads": layers.get("roads"), "fibre": layers.get("fibre")}, points).network.u
+    )
+    assert all(len(net.u) < n_whole for net in split.networks.values())
+    assert list(split.reach["layer"] + split.reach["point_id"]) == list(whole["layer"] + whole["point_id"])
+    # a shortest path of length d stays within d of its point: within the buffer the province networks are exact
+    near = (whole["fibre_distance_m"] <= FIBRE_PROVINCE_BUFFER_M).to_numpy()
+    assert near.mean() > 0.5
+    np.testing.assert_allclose(
+        split.reach["fibre_distance_m"].to_numpy()[near], whole["fibre_distance_m"].to_numpy()[near], atol=1.0
+    )
+    assert (split.reach["reach"].to_numpy()[near] == whole["reach"].to_numpy()[near]).all()

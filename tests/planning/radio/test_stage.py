@@ -1,5 +1,6 @@
 """The coverage stage: busy hour applied, demand and load columns, clutter from a land-cover raster, blocks (for
-its progress lines) equal to one call."""
+its progress lines) equal to one call; one job per county (its points and the sites that reach them), equal row
+for row to one call over the whole region, in turn or on dask."""
 
 from __future__ import annotations
 
@@ -13,13 +14,23 @@ import rasterio
 import shapely
 from affine import Affine
 
+from gis.admin import assign_areas
 from gis.inputs import load_inputs
 from gis.project import load_project
 from gis.settings import RadioSettings
 from gis.synthetic import synthesize
+from planning.progress import progress_of
 from planning.radio.capacity import busy_hour_mbps_per_subscriber
 from planning.radio.coverage import LinkBudget, calibrate, coverage
-from planning.radio.stage import coverage_stage
+from planning.radio.stage import (
+    county_partitions,
+    coverage_frame,
+    coverage_stage,
+    layer_clutter,
+    receiver_for,
+    reference_ground,
+    with_busy_hour,
+)
 from tests.conftest import CRS_M, DEMO, X0, Y0
 
 TECH_COLUMNS = (
@@ -143,7 +154,81 @@ def test_coverage_in_blocks_equals_one_call(caplog):
         caplog.clear()  # the whole call's records, where an earlier test left the loggers at INFO
         blocks = coverage_stage(project, inputs, chunk_points=64)
     pd.testing.assert_frame_equal(pd.DataFrame(blocks), pd.DataFrame(whole))
-    lines = [r.getMessage() for r in caplog.records if r.name == "planning.radio.stage"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "planning.radio.stage" and progress_of(r)]
     assert lines[:2] == ["coverage villages: 64/300", "coverage villages: 128/300"]
     assert "coverage villages: 300/300" in lines
     assert lines[-1] == "coverage schools: 110/110"
+
+
+def _whole_region(project, inputs) -> gpd.GeoDataFrame:
+    """The coverage stage as one call per layer over the whole region (no county split)."""
+    refs = reference_ground(inputs)
+    radio, layers = project.radio, inputs.layers
+    frames = []
+    for layer in ("villages", "schools"):
+        pts = layers[layer]
+        cov = coverage(
+            pts,
+            layers["sites"],
+            radio=radio,
+            dem=inputs.dem,
+            receiver=receiver_for(layer, radio),
+            reference_ground_m=refs[layer],
+            clutter=layer_clutter(radio, pts),
+        )
+        frames.append(coverage_frame(layer, pts, cov))
+    merged = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=layers.crs)
+    return with_busy_hour(project, inputs, merged)
+
+
+def _assert_same_rows(got: gpd.GeoDataFrame, want: gpd.GeoDataFrame) -> None:
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(got.drop(columns="geometry")), pd.DataFrame(want.drop(columns="geometry")), check_exact=True
+    )
+    assert got.geometry.geom_equals_exact(want.geometry, tolerance=0).all()
+
+
+def test_partitions_cover_every_point_once_and_share_border_sites(two_counties):
+    project, inputs = two_counties
+    parts = county_partitions(project, inputs, refs=reference_ground(inputs))
+    assert len(parts) == 2
+    for layer in ("villages", "schools"):
+        ids = np.concatenate([getattr(p, layer).index.to_numpy() for p in parts])
+        assert sorted(ids) == sorted(inputs.layers[layer].index)
+    # a site of one county within reach of the other's points is in both partitions (the buffer)
+    sites = inputs.layers["sites"]
+    home = assign_areas(sites, inputs.layers["admin"])
+    both = set(parts[0].sites.index) & set(parts[1].sites.index)
+    assert both
+    assert {home[i] for i in both} == {p.area_id for p in parts}  # border sites from both sides
+    # and no partition takes every site (the buffer is each site's own range, not the whole region)
+    assert all(len(p.sites) < len(sites) for p in parts)
+    admin = inputs.layers["admin"].set_index("area_id")
+    for p in parts:
+        inside = shapely.contains_xy(
+            admin.geometry[p.area_id], *shapely.get_coordinates(np.asarray(p.villages.geometry.values)).T
+        )
+        assert inside.all()
+
+
+def test_coverage_is_one_job_per_county_and_equals_the_whole_region(two_counties, recorded_jobs):
+    project, inputs = two_counties
+    split = coverage_stage(project, inputs, map_jobs=recorded_jobs)
+    areas = list(inputs.layers["admin"]["area_id"].astype(str))
+    assert recorded_jobs.calls == [[f"coverage-{a}" for a in areas]]
+    _assert_same_rows(split, _whole_region(project, inputs))
+    _assert_same_rows(coverage_stage(project, inputs), split)  # in turn by default
+    assert split["4g_covered"].any()
+    assert not split["4g_covered"].all()
+
+
+def test_one_county_is_one_job_equal_to_the_whole_region(recorded_jobs):
+    project = load_project(DEMO / "project.toml")
+    inputs = load_inputs(project)
+    _assert_same_rows(coverage_stage(project, inputs, map_jobs=recorded_jobs), _whole_region(project, inputs))
+    assert recorded_jobs.calls == [["coverage-220681"]]
+
+
+def test_dask_coverage_equals_in_turn(two_counties, dask_jobs):
+    project, inputs = two_counties
+    _assert_same_rows(coverage_stage(project, inputs, map_jobs=dask_jobs), coverage_stage(project, inputs))
