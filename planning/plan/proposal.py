@@ -161,7 +161,7 @@ def _demands(project: Project, inputs: Inputs, gaps: GapsResult) -> gpd.GeoDataF
 
 def _rsrp_by_unit(coverage: pd.DataFrame) -> pd.DataFrame:
     """Current best 4G/5G RSRP (dBm) and busy-hour ``demand_mbps`` (when the coverage stage gives it) by
-    ``layer:id``: what a candidate's radio links are judged against (:func:`planning.plan.candidates.radio_links`)."""
+    ``layer:id``: what a candidate's radio links are judged against (:func:`planning.radio.links.radio_links`)."""
     key = coverage["layer"] + ":" + coverage["point_id"].astype(str)
     wanted = [c for c in ("4g_rsrp_dbm", "5g_rsrp_dbm", "demand_mbps") if c in coverage]
     return coverage[wanted].set_axis(key.to_numpy())

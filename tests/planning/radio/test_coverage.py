@@ -17,18 +17,16 @@ from gis.errors import LayerError
 from gis.project import RadioSettings
 from gis.synthetic import synthesize
 from gis.terrain import dem_from_array, profiles
+from planning.radio.calibration import CalibrationRefusedError, calibrate
 from planning.radio.coverage import (
-    CalibrationRefusedError,
-    LinkBudget,
     antenna_gain_db,
-    calibrate,
     coverage,
-    coverage_raster,
     pair_loss_db,
     throughput_mbps,
 )
-from planning.radio.linkbudget import capped_sinr_db, location_probability, o2i_loss_db, shadow_margin_db
+from planning.radio.linkbudget import LinkBudget, capped_sinr_db, location_probability, o2i_loss_db, shadow_margin_db
 from planning.radio.propagation import free_space_loss_db, terrain_loss_db
+from planning.radio.raster import coverage_raster
 
 CRS = "EPSG:32652"
 X0, Y0 = 300_000.0, 4_650_000.0

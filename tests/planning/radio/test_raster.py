@@ -10,7 +10,9 @@ from affine import Affine
 
 from gis.project import RadioSettings
 from gis.terrain import dem_from_array
-from planning.radio.coverage import LinkBudget, coverage, coverage_raster, raster_best_rsrp
+from planning.radio.coverage import coverage
+from planning.radio.linkbudget import LinkBudget
+from planning.radio.raster import coverage_raster, raster_best_rsrp
 
 CRS = "EPSG:32652"
 X0, Y0 = 300_000.0, 4_650_000.0

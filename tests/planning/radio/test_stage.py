@@ -16,8 +16,10 @@ from affine import Affine
 from gis.inputs import load_inputs
 from gis.project import RadioSettings, load_project
 from gis.synthetic import synthesize
+from planning.radio.calibration import calibrate
 from planning.radio.capacity import busy_hour_mbps_per_subscriber
-from planning.radio.coverage import LinkBudget, calibrate, coverage
+from planning.radio.coverage import coverage
+from planning.radio.linkbudget import LinkBudget
 from planning.radio.stage import coverage_stage
 from tests.conftest import CRS_M, DEMO, X0, Y0
 
