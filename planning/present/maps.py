@@ -60,7 +60,7 @@ from planning.present.map_raster import Raster, hillshade_rgba, rsrp_rgba
 from planning.present.popups import (
     VERIFY_MARKER,
     coded,
-    column,
+    column_or,
     features,
     proposal_batches,
     proposal_features,
@@ -589,8 +589,8 @@ def _network_layers(ctx: _MapContext, fibre: gpd.GeoDataFrame | None, sites: gpd
                     gcj02=ctx.gcj02,
                     language=lang,
                     facts=[
-                        (label("kind", lang), coded(column(fibre, "kind", ""), "kind", lang)),
-                        (label("operator", lang), coded(column(fibre, "operator", ""), "operator", lang)),
+                        (label("kind", lang), coded(column_or(fibre, "kind", ""), "kind", lang)),
+                        (label("operator", lang), coded(column_or(fibre, "operator", ""), "operator", lang)),
                         (label("length_km", lang), length_km),
                     ],
                     style=[{"color": FIBRE_COLOUR, "weight": 2, "opacity": 0.9}] * len(fibre),
@@ -613,7 +613,7 @@ def _network_layers(ctx: _MapContext, fibre: gpd.GeoDataFrame | None, sites: gpd
                         (label("tech", lang), tech.str.upper()),
                         (label("band_mhz", lang), sites["band_mhz"]),
                         (label("height_m", lang), sites["height_m"]),
-                        (label("operator", lang), coded(column(sites, "operator", ""), "operator", lang)),
+                        (label("operator", lang), coded(column_or(sites, "operator", ""), "operator", lang)),
                     ],
                     marker=[
                         {

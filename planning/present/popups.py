@@ -34,7 +34,7 @@ from planning.present.labels import (
 __all__ = [
     "VERIFY_MARKER",
     "coded",
-    "column",
+    "column_or",
     "features",
     "outlet_class",
     "proposal_batches",
@@ -119,7 +119,8 @@ def features(
     return {"type": "FeatureCollection", "features": out}
 
 
-def column(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:
+def column_or(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:
+    """Column ``name`` of ``frame``, or ``default`` on every row where the frame has no such column."""
     return frame[name] if name in frame else pd.Series(default, index=frame.index, dtype=object)
 
 
@@ -130,16 +131,16 @@ def coded(values: pd.Series, codes: str, lang: Language) -> pd.Series:
 
 def _village_facts(v: pd.DataFrame, lang: Language) -> list[tuple[str, pd.Series]]:
     """Popup facts of villages: id, county, population, access, poor, the evidence per attribute, lacks."""
-    status = column(v, "broadband", "unknown").fillna("unknown").astype(str)
+    status = column_or(v, "broadband", "unknown").fillna("unknown").astype(str)
     status_text = status.map(lambda s: label(f"bb_{s}" if f"bb_{s}" in _STATUS_KEYS else "bb_unknown", lang))
     return [
         (label("id", lang), v["village_id"]),
-        (label("county", lang), column(v, "county")),
-        (label("population", lang), column(v, "population")),
+        (label("county", lang), column_or(v, "county")),
+        (label("population", lang), column_or(v, "population")),
         (label("status", lang), status_text),
-        (label("is_poor", lang), column(v, "is_poor", False).fillna(False).astype(bool)),
+        (label("is_poor", lang), column_or(v, "is_poor", False).fillna(False).astype(bool)),
         *_village_evidence(v, lang),
-        (label("lacks", lang), coded(column(v, "lacks", ""), "lacks", lang)),
+        (label("lacks", lang), coded(column_or(v, "lacks", ""), "lacks", lang)),
     ]
 
 
@@ -157,8 +158,8 @@ def _village_evidence(v: pd.DataFrame, lang: Language) -> list[tuple[str, pd.Ser
     for a in _ATTRIBUTES:
         if f"status_{a}" not in v:
             continue
-        rep, pre, sta = (column(v, f"{k}_{a}").to_numpy() for k in ("reported", "predicted", "status"))
-        evi = column(v, f"evidence_{a}", "unknown").fillna("unknown").astype(str).to_numpy()
+        rep, pre, sta = (column_or(v, f"{k}_{a}").to_numpy() for k in ("reported", "predicted", "status"))
+        evi = column_or(v, f"evidence_{a}", "unknown").fillna("unknown").astype(str).to_numpy()
         text = [
             f"{words['reported']} {_fmt(r, lang)}{sep}{words['predicted']} {_fmt(p, lang)} → {_fmt(s, lang)}"
             + (f"（{words.get(e, e)}）" if lang == "zh" else f" ({words.get(e, e)})")
@@ -169,8 +170,8 @@ def _village_evidence(v: pd.DataFrame, lang: Language) -> list[tuple[str, pd.Ser
 
 
 def village_features(v: gpd.GeoDataFrame, lang: Language, *, gcj02: bool) -> dict[str, Any]:
-    status = column(v, "broadband", "unknown").fillna("unknown").astype(str)
-    poor = column(v, "is_poor", False).fillna(False).astype(bool)
+    status = column_or(v, "broadband", "unknown").fillna("unknown").astype(str)
+    poor = column_or(v, "is_poor", False).fillna(False).astype(bool)
     marker = [
         {
             "radius": 5,
@@ -205,11 +206,11 @@ def outlet_class(schools: pd.DataFrame, *, target_mbps: float) -> pd.Series:
     counts it, by the programme's policy too: a 5G CPE at 150 Mbps for a primary school where fixed wireless
     counts only for teaching points is ``outlet_low``. Without one, ``outlet_mbps >= target_mbps``.
     """
-    connected = column(schools, "connected", False).fillna(False).astype(bool)
+    connected = column_or(schools, "connected", False).fillna(False).astype(bool)
     if "meets_outlet" in schools:
         ok = schools["meets_outlet"].astype("boolean").fillna(False).astype(bool)
     else:
-        ok = pd.to_numeric(column(schools, "outlet_mbps", np.nan), errors="coerce").fillna(0.0) >= target_mbps
+        ok = pd.to_numeric(column_or(schools, "outlet_mbps", np.nan), errors="coerce").fillna(0.0) >= target_mbps
     return pd.Series(
         np.where(~connected, "not_connected", np.where(ok, "outlet_ok", "outlet_low")), index=schools.index
     )
@@ -224,9 +225,9 @@ def _school_facts(s: pd.DataFrame, lang: Language, *, target: float) -> list[tup
     facts = [
         (label("id", lang), s["school_id"]),
         (label("kind", lang), kind_text),
-        (label("county", lang), column(s, "county")),
-        (label("students", lang), column(s, "students")),
-        (label("access", lang), coded(column(s, "access"), "access", lang)),
+        (label("county", lang), column_or(s, "county")),
+        (label("students", lang), column_or(s, "students")),
+        (label("access", lang), coded(column_or(s, "access"), "access", lang)),
         (label("outlet_mbps", lang), _mbps(s, "outlet_mbps")),
         (label("status", lang), cls.map(lambda c: label(c, lang))),
     ]
@@ -245,7 +246,7 @@ def _school_facts(s: pd.DataFrame, lang: Language, *, target: float) -> list[tup
 
 
 def _mbps(s: pd.DataFrame, column: str) -> pd.Series:
-    return pd.to_numeric(column(s, column, np.nan), errors="coerce").round(1)
+    return pd.to_numeric(column_or(s, column, np.nan), errors="coerce").round(1)
 
 
 def _link_text(s: pd.DataFrame, key: str, lang: Language) -> pd.Series:
@@ -253,7 +254,7 @@ def _link_text(s: pd.DataFrame, key: str, lang: Language) -> pd.Series:
     sep = "，" if lang == "zh" else ", "
     mbps = _mbps(s, f"{key}_mbps").to_numpy()
     out = []
-    for acc, bw in zip(column(s, f"{key}_access").to_numpy(), mbps, strict=True):
+    for acc, bw in zip(column_or(s, f"{key}_access").to_numpy(), mbps, strict=True):
         word = code_text(acc, "access", lang)
         out.append((word + (f"{sep}{_fmt(float(bw), lang)} Mbps" if np.isfinite(bw) else "")) if word else "–")
     return pd.Series(out, index=s.index, dtype=object)
@@ -262,7 +263,7 @@ def _link_text(s: pd.DataFrame, key: str, lang: Language) -> pd.Series:
 def _counts_text(s: pd.DataFrame, cls: pd.Series, lang: Language, *, target: float) -> pd.Series:
     """Whether the outlet counts at the target; a connected outlet at the target's speed that does not count is
     said to be ruled out by the policy (fixed wireless or satellite)."""
-    outlet = pd.to_numeric(column(s, "outlet_mbps", np.nan), errors="coerce").fillna(0.0).to_numpy()
+    outlet = pd.to_numeric(column_or(s, "outlet_mbps", np.nan), errors="coerce").fillna(0.0).to_numpy()
     keys = np.where(
         cls.to_numpy() == "outlet_ok",
         "yes",
@@ -381,7 +382,7 @@ def proposal_features(
     kind_text = kinds.map(
         lambda k: label(_KIND_LABEL.get(k, k), lang) if k in INTERVENTION_COLOURS else code_text(k, "kind", lang)
     )
-    back = column(inter, "backhaul", "").fillna("").astype(str)
+    back = column_or(inter, "backhaul", "").fillna("").astype(str)
     back_text = back.map(
         lambda b: label(b if b in ("microwave", "satellite", "existing") else "fibre_backhaul", lang) if b else "–"
     )
