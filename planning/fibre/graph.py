@@ -30,7 +30,7 @@ from shapely import ops
 from gis.crs import is_metric
 from gis.errors import LayerError, Problem
 from gis.project import CostSettings, FibreSettings
-from gis.schema import SCHEMAS
+from gis.schema import SCHEMAS, unit_key
 from planning.fibre.noding import REPAIR_COLUMNS, Noded, explode, node_lines
 
 logger = logging.getLogger(__name__)
@@ -316,7 +316,7 @@ def connect_points(network: RoadNetwork, layers: Mapping[str, gpd.GeoDataFrame])
     kind = np.concatenate(
         [network.kind[keep], np.array(pieces["kind"], dtype=object), np.full(int(has_drop.sum()), "drop", dtype=object)]
     )
-    p_label = np.array([f"{a}:{b}" for a, b in zip(p_layer, p_id, strict=True)], dtype=object)
+    p_label = unit_key(p_layer, p_id)
     source = np.concatenate([network.source[keep], np.array(pieces["source"], dtype=object), p_label[has_drop]])
     xy = np.vstack([network.xy, split_xy, shapely.get_coordinates(pts[has_drop])])
     pn = pd.DataFrame(

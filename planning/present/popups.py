@@ -19,6 +19,7 @@ import shapely
 
 from gis.crs import wgs84_to_gcj02
 from gis.errors import LayerError
+from gis.schema import unit_key
 from planning.present.labels import (
     INTERVENTION_COLOURS,
     OUTLET_COLOURS,
@@ -317,7 +318,7 @@ def verify_features(
     ids = verification["id"].astype(str).to_numpy()
     known = {}  # position of each `layer:id` in its layer (the first, should an id repeat)
     for layer, frame, idc in (("villages", villages, "village_id"), ("schools", schools, "school_id")):
-        pos = pd.Series(np.arange(len(frame)), index=(layer + ":" + frame[idc].astype(str)).to_numpy())
+        pos = pd.Series(np.arange(len(frame)), index=unit_key(layer, frame[idc]).to_numpy())
         known[layer] = pos[~pos.index.duplicated()]
     unknown = [i for i, layer in zip(ids, layers, strict=True) if layer not in known or i not in known[layer].index]
     if unknown:
