@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, overload
+
+import numpy as np
+import pandas as pd
 
 ColumnKind = Literal["id", "text", "int", "float", "bool", "enum", "admin_code"]
 
@@ -175,3 +178,20 @@ SCHEMAS: dict[str, LayerSchema] = {
         ),
     ),
 }
+
+
+@overload
+def unit_key(layer: str | pd.Series, ids: pd.Series) -> pd.Series: ...
+@overload
+def unit_key(layer: str | np.ndarray, ids: np.ndarray) -> np.ndarray: ...
+def unit_key(layer: str | pd.Series | np.ndarray, ids: pd.Series | np.ndarray) -> pd.Series | np.ndarray:
+    """The ``layer:id`` key that names a row of a point layer across stages (``villages:V001``).
+
+    ``layer`` is one layer name or one per row; ``ids`` the rows' ids (turned to text). A Series of ids gives a
+    Series on its index; an array gives an object array.
+    """
+    if isinstance(ids, pd.Series):
+        return layer + ":" + ids.astype(str)
+    ids = np.asarray(ids, dtype=object)
+    layers = np.broadcast_to(np.asarray(layer, dtype=object), ids.shape)
+    return np.array([f"{a}:{b}" for a, b in zip(layers.tolist(), ids.tolist(), strict=True)], dtype=object)

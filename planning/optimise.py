@@ -1,19 +1,15 @@
-"""The former import path of :mod:`planning.plan.cover`, kept so that scripts and notebooks written against it
-still run; new code imports :mod:`planning.plan.cover` (README, "Architecture")."""
+"""Removed: ``planning.optimise`` was the former import path of :mod:`planning.plan.cover`; it is kept only
+to say where each of its names lives now. Importing it raises an ImportError that lists them (README,
+"Architecture")."""
 
-from planning.plan.cover import (
-    CoverResult,
-    Method,
-    Status,
-    solve_cover,
-)
-from planning.plan.phasing import Phase, phase
-
-__all__ = [
-    "CoverResult",
-    "Method",
-    "Phase",
-    "Status",
-    "phase",
-    "solve_cover",
-]
+_MOVED = {
+    "CoverResult": "planning.plan.cover",
+    "Method": "planning.plan.cover",
+    "Status": "planning.plan.cover",
+    "solve_cover": "planning.plan.cover",
+    "Phase": "planning.plan.phasing",
+    "phase": "planning.plan.phasing",
+}
+_NEW = "\n".join(f"  {name}: from {module} import {name}" for name, module in _MOVED.items())
+msg = f"planning.optimise was removed; import its names from their modules instead:\n{_NEW}"
+raise ImportError(msg, name=__name__)

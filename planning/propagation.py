@@ -1,44 +1,27 @@
-"""The former import path of :mod:`planning.radio.propagation`, kept so that scripts and notebooks written against it
-still run; new code imports :mod:`planning.radio.propagation` (README, "Architecture")."""
+"""Removed: ``planning.propagation`` was the former import path of :mod:`planning.radio.propagation`; it is kept only
+to say where each of its names lives now. Importing it raises an ImportError that lists them (README,
+"Architecture")."""
 
-from planning.radio.propagation import (
-    C_38901_M_S,
-    C_M_S,
-    EARTH_RADIUS_M,
-    FSPL_CONST_DB,
-    MODELS,
-    Environment,
-    ItmParams,
-    Model,
-    TerrainLoss,
-    base_loss_db,
-    free_space_loss_db,
-    hata_loss_db,
-    itm_loss_db,
-    itm_p2p_db,
-    knife_edge_loss_db,
-    rma_loss_db,
-    terrain_loss_db,
-    uma_loss_db,
-)
-
-__all__ = [
-    "C_38901_M_S",
-    "C_M_S",
-    "EARTH_RADIUS_M",
-    "FSPL_CONST_DB",
-    "MODELS",
-    "Environment",
-    "ItmParams",
-    "Model",
-    "TerrainLoss",
-    "base_loss_db",
-    "free_space_loss_db",
-    "hata_loss_db",
-    "itm_loss_db",
-    "itm_p2p_db",
-    "knife_edge_loss_db",
-    "rma_loss_db",
-    "terrain_loss_db",
-    "uma_loss_db",
-]
+_MOVED = {
+    "C_38901_M_S": "planning.radio.propagation",
+    "C_M_S": "planning.radio.propagation",
+    "EARTH_RADIUS_M": "planning.radio.propagation",
+    "FSPL_CONST_DB": "planning.radio.propagation",
+    "MODELS": "planning.radio.propagation",
+    "Environment": "planning.radio.propagation",
+    "ItmParams": "planning.radio.propagation",
+    "Model": "planning.radio.propagation",
+    "TerrainLoss": "planning.radio.propagation",
+    "base_loss_db": "planning.radio.propagation",
+    "free_space_loss_db": "planning.radio.propagation",
+    "hata_loss_db": "planning.radio.propagation",
+    "itm_loss_db": "planning.radio.propagation",
+    "itm_p2p_db": "planning.radio.propagation",
+    "knife_edge_loss_db": "planning.radio.propagation",
+    "rma_loss_db": "planning.radio.propagation",
+    "terrain_loss_db": "planning.radio.propagation",
+    "uma_loss_db": "planning.radio.propagation",
+}
+_NEW = "\n".join(f"  {name}: from {module} import {name}" for name, module in _MOVED.items())
+msg = f"planning.propagation was removed; import its names from their modules instead:\n{_NEW}"
+raise ImportError(msg, name=__name__)

@@ -33,7 +33,8 @@ import shapely
 from gis.inputs import load_inputs
 from gis.project import load_project
 from planning.demo import demo_project
-from planning.radio.coverage import LinkBudget, coverage
+from planning.radio.coverage import coverage
+from planning.radio.linkbudget import LinkBudget
 
 OUT = Path(__file__).resolve().parents[1] / "drive_test_demo.csv"
 SEED = 2021

@@ -24,14 +24,14 @@ from gis.layers import read_layer
 from gis.project import LayerSource, load_project
 from gis.writers import write_csv
 from planning.cli.common import fail, report_problems
-from planning.radio.coverage import (
+from planning.radio.calibration import (
     EXCLUSION_REASONS,
     MIN_CALIBRATION_ROWS,
     MIN_SLOPE_SPREAD_DECADES,
     Calibration,
     CalibrationRefusedError,
 )
-from planning.radio.coverage import calibrate as fit
+from planning.radio.calibration import calibrate as fit
 
 #: The usual acceptance of a calibrated model: standard deviation of measured - predicted at most this (dB).
 ACCEPTANCE_STD_DB = 8.0

@@ -7,10 +7,12 @@
 """
 
 from planning.fibre.graph import RoadNetwork, build_graph, build_network, connect_points, repairs_frame
+from planning.fibre.noding import Noded
 from planning.fibre.reach import fibre_reach
 from planning.fibre.routes import RoutePlan, extension_cost_from, plan_routes, steiner_tree
 
 __all__ = [
+    "Noded",
     "RoadNetwork",
     "RoutePlan",
     "build_graph",

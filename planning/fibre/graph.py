@@ -29,9 +29,9 @@ from shapely import ops
 
 from gis.crs import is_metric
 from gis.errors import LayerError, Problem
-from gis.schema import SCHEMAS
+from gis.schema import SCHEMAS, unit_key
 from gis.settings import CostSettings, FibreSettings
-from planning.fibre.network import REPAIR_COLUMNS, explode, node_lines
+from planning.fibre.noding import REPAIR_COLUMNS, Noded, explode, node_lines
 
 logger = logging.getLogger(__name__)
 
@@ -46,38 +46,37 @@ _ID_COLUMNS = {name: schema.id_column for name, schema in SCHEMAS.items()}
 class RoadNetwork:
     """A noded road and fibre network as arrays (node ``i`` at ``xy[i]``; edge ``k`` joins ``u[k] < v[k]``).
 
+    The nodes and edges are a :class:`planning.fibre.noding.Noded` (``noded``); its arrays read as attributes of
+    the network (``network.xy`` is ``network.noded.xy``).
+
     Attributes
     ----------
-    xy : ndarray (n, 2)
-        Node coordinates, metres.
-    u, v : ndarray (m,)
-        End nodes of each edge.
-    geometry : ndarray of LineString (m,)
-    length_m : ndarray (m,)
-    kind : ndarray of str (m,)
-        ``road``, ``fibre`` (existing fibre, nothing to build) or ``drop`` (straight link of a point).
-    source : ndarray of str (m,)
-        ``layer:row_id`` of the line(s) the edge comes from (``;``-joined when duplicates were merged).
+    noded : Noded
+        Nodes and edges; read through the network: ``xy`` (n, 2) node coordinates in metres; ``u``, ``v`` (m,)
+        the end nodes of each edge; ``geometry`` (LineString) and ``length_m`` of each edge; ``kind`` ``road``,
+        ``fibre`` (existing fibre, nothing to build) or ``drop`` (straight link of a point); ``source``
+        ``layer:row_id`` of the line(s) an edge comes from (``;``-joined when duplicates were merged);
+        ``repairs``, one row per repair: layer, row, row_id, action, detail.
     cny_per_m : float
         Cost of one metre of new fibre.
     crs : pyproj.CRS
-    repairs : DataFrame
-        One row per repair: layer, row, row_id, action, detail.
     point_node : DataFrame
         Points joined by :func:`connect_points`: layer, id, node, drop_m (index: ``layer:id``).
     """
 
-    xy: np.ndarray
-    u: np.ndarray
-    v: np.ndarray
-    geometry: np.ndarray
-    length_m: np.ndarray
-    kind: np.ndarray
-    source: np.ndarray
+    noded: Noded
     cny_per_m: float
     crs: CRS
-    repairs: pd.DataFrame
     point_node: pd.DataFrame
+
+    xy = property(lambda self: self.noded.xy, doc="Node coordinates (n, 2), metres (``noded.xy``).")
+    u = property(lambda self: self.noded.u, doc="Lower end node of each edge (``noded.u``).")
+    v = property(lambda self: self.noded.v, doc="Higher end node of each edge (``noded.v``).")
+    geometry = property(lambda self: self.noded.geometry, doc="Edge lines (``noded.geometry``).")
+    length_m = property(lambda self: self.noded.length_m, doc="Edge lengths, metres (``noded.length_m``).")
+    kind = property(lambda self: self.noded.kind, doc="Edge kinds: road, fibre or drop (``noded.kind``).")
+    source = property(lambda self: self.noded.source, doc="``layer:row_id`` of each edge's lines (``noded.source``).")
+    repairs = property(lambda self: self.noded.repairs, doc="One row per repair (``noded.repairs``).")
 
     @property
     def n_nodes(self) -> int:
@@ -236,16 +235,9 @@ def build_network(
     lines = explode(*cat, repairs)
     noded = node_lines(lines, snap_tolerance_m=settings.snap_tolerance_m, repairs=repairs)
     net = RoadNetwork(
-        xy=noded.xy,
-        u=noded.u,
-        v=noded.v,
-        geometry=noded.geometry,
-        length_m=noded.length_m,
-        kind=noded.kind.astype(object),
-        source=noded.source,
+        noded=replace(noded, kind=noded.kind.astype(object)),
         cny_per_m=settings.cny_per_m(costs),
         crs=CRS.from_user_input(next(iter(crss))),
-        repairs=noded.repairs,
         point_node=pd.DataFrame(columns=["layer", "id", "node", "drop_m"]),
     )
     logger.info("network: %d nodes, %d edges, %d repairs", net.n_nodes, len(net.u), len(net.repairs))
@@ -324,15 +316,14 @@ def connect_points(network: RoadNetwork, layers: Mapping[str, gpd.GeoDataFrame])
     kind = np.concatenate(
         [network.kind[keep], np.array(pieces["kind"], dtype=object), np.full(int(has_drop.sum()), "drop", dtype=object)]
     )
-    p_label = np.array([f"{a}:{b}" for a, b in zip(p_layer, p_id, strict=True)], dtype=object)
+    p_label = unit_key(p_layer, p_id)
     source = np.concatenate([network.source[keep], np.array(pieces["source"], dtype=object), p_label[has_drop]])
     xy = np.vstack([network.xy, split_xy, shapely.get_coordinates(pts[has_drop])])
     pn = pd.DataFrame(
         {"layer": p_layer, "id": p_id, "node": point_node, "drop_m": drop}, index=pd.Index(p_label, name="point")
     )
     pn = pd.concat([network.point_node, pn]) if len(network.point_node) else pn
-    return replace(
-        network,
+    noded = Noded(
         xy=xy,
         u=np.minimum(u, v),
         v=np.maximum(u, v),
@@ -340,8 +331,9 @@ def connect_points(network: RoadNetwork, layers: Mapping[str, gpd.GeoDataFrame])
         length_m=shapely.length(geometry),
         kind=kind,
         source=source,
-        point_node=pn,
+        repairs=network.repairs,
     )
+    return replace(network, noded=noded, point_node=pn)
 
 
 def _joinable_points(

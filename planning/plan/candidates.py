@@ -61,26 +61,10 @@ from scipy.spatial import cKDTree
 
 from gis.errors import LayerError
 from gis.settings import CostSettings, EconomicsSettings, OptimiseSettings, RadioSettings, TargetSettings
-from gis.terrain import Dem, sample_heights
+from gis.terrain import Dem
 from planning.plan.economics import backhaul_lifecycle, intervention_costs
 from planning.radio.backhaul import Endpoints, backhaul_hubs, plan_backhaul, plan_backhaul_empty, relay_points
-from planning.radio.capacity import cell_load, sustained_rate_mbps
-from planning.radio.coverage import (
-    LinkBudget,
-    Receiver,
-    ReceiverSpec,
-    SiteTable,
-    link_margins_db,
-    max_range_m,
-    pair_loss_db,
-    pair_rsrp_dbm,
-    peak_mbps,
-    receiver_of,
-    sector_of,
-    site_point_pairs,
-    site_table,
-)
-from planning.radio.linkbudget import capped_sinr_db, o2i_loss_db, shadow_margin_db
+from planning.radio.links import radio_links
 from planning.radio.operators import operator_rule, same_ran
 
 logger = logging.getLogger(__name__)
@@ -391,163 +375,6 @@ def _shareable_towers(sites: gpd.GeoDataFrame, own: np.ndarray, host: np.ndarray
     return pd.DataFrame(out, columns=["site_id", "operator", "height_m", "backhaul", "geometry"])
 
 
-@dataclass(frozen=True)
-class _Links:
-    """Candidate-demand pairs of one receiver kind: demand row (into ``demands``), candidate, whether the link
-    closes (coverage criteria), single-user peak rate (Mbps) and the candidate's sector serving it."""
-
-    d: np.ndarray
-    c: np.ndarray
-    ok: np.ndarray
-    peak_mbps: np.ndarray
-    sector: np.ndarray
-
-
-def _pair_rsrp(
-    st: SiteTable,
-    si: np.ndarray,
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    rx: ReceiverSpec,
-    radio: RadioSettings,
-    dem: Dem | None,
-    budget: LinkBudget,
-    step_m: float,
-) -> np.ndarray:
-    """RSRP (dBm) of candidate sites ``si`` at receivers ``x``/``y``: terrain loss at ``step_m``, building entry for
-    an indoor CPE, antenna pattern towards the receiver's antenna height above sea level."""
-    loss, _ = pair_loss_db(
-        dem,
-        st.x[si],
-        st.y[si],
-        x,
-        y,
-        st.band_mhz[si],
-        st.height_m[si],
-        np.full(len(si), rx.height_m),
-        model=radio.model,
-        environment=radio.environment,
-        step_m=step_m,
-    )
-    if rx.indoor:
-        loss = loss + o2i_loss_db(st.band_mhz[si])
-    ground = np.nan_to_num(sample_heights(dem, x, y), nan=0.0) if dem is not None else 0.0
-    return pair_rsrp_dbm(
-        st,
-        si,
-        x,
-        y,
-        loss,
-        radio=radio,
-        budget=budget,
-        rx_gain_dbi=rx.gain_dbi,
-        body_loss_db=rx.body_loss_db,
-        rx_z_m=ground + rx.height_m,
-    )
-
-
-def _candidate_links(
-    st: SiteTable,
-    rows: np.ndarray,
-    demands: gpd.GeoDataFrame,
-    existing: pd.DataFrame,
-    *,
-    receiver: Receiver,
-    radio: RadioSettings,
-    dem: Dem | None,
-    budget: LinkBudget,
-) -> _Links:
-    """The coverage criteria of :func:`planning.radio.coverage.coverage` for candidate sites at demands ``rows``:
-    downlink and uplink margins at the cell-edge location probability and SINR against noise plus the current
-    best server of that tech (``existing``) at the link budget's load."""
-    rx = receiver_of(receiver, radio, budget)
-    g = np.asarray(demands.geometry.values)[rows]
-    px, py = shapely.get_x(g), shapely.get_y(g)
-    ranges = max_range_m(
-        st,
-        radio,
-        model=radio.model,
-        environment=radio.environment,
-        rx_height_m=rx.height_m,
-        rx_gain_dbi=rx.gain_dbi,
-        budget=budget,
-    )
-    pi, si = site_point_pairs(px, py, st, ranges)
-    margin = shadow_margin_db(radio.shadow_sigma_db, radio.edge_probability)
-    kw = {"rx": rx, "radio": radio, "dem": dem, "budget": budget}
-    if not len(pi):
-        empty = np.zeros(0, np.int64)
-        return _Links(empty, empty, np.zeros(0, bool), np.zeros(0), empty)
-    x, y = px[pi], py[pi]
-    rsrp = _pair_rsrp(st, si, x, y, step_m=radio.profile_step_m, **kw)
-    cur = np.where(
-        st.tech[si] == "4g",
-        existing["4g_rsrp_dbm"].to_numpy(dtype=float)[rows][pi],
-        existing["5g_rsrp_dbm"].to_numpy(dtype=float)[rows][pi],
-    )
-    interf = budget.load * np.where(np.isfinite(cur), 10.0 ** (np.nan_to_num(cur, nan=-300.0) / 10.0), 0.0)
-    noise = 10.0 ** ((-174.0 + 10.0 * np.log10(st.scs_khz[si] * 1e3) + budget.noise_figure_db) / 10.0)
-    sinr = 10.0 * np.log10(10.0 ** (np.nan_to_num(rsrp, nan=-300.0) / 10.0) / (noise + interf))
-    sinr = capped_sinr_db(sinr, radio.sinr_cap_db)
-    dl_m, ul_m, _ = link_margins_db(st, si, rsrp, radio=radio, budget=budget, power_dbm=rx.power_dbm)
-    sinr_thr = np.where(st.tech[si] == "4g", radio.lte_sinr_threshold_db, radio.nr_sinr_threshold_db)
-    ok = np.isfinite(rsrp) & (np.minimum(dl_m, ul_m) >= margin) & (sinr >= sinr_thr)
-    peak = np.where(ok, peak_mbps(st, si, sinr, budget=budget), 0.0)
-    return _Links(rows[pi], si, ok, peak, sector_of(st, si, x, y))
-
-
-def radio_links(
-    demands: gpd.GeoDataFrame,
-    cands: gpd.GeoDataFrame,
-    existing: pd.DataFrame,
-    *,
-    radio: RadioSettings,
-    dem: Dem | None,
-    budget: LinkBudget | None = None,
-    school_outlet_mbps: float = 100.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Which demands each site candidate serves: (demand index, candidate index) pairs.
-
-    A link must meet the coverage criteria of :func:`planning.radio.coverage.coverage` (downlink RSRP and uplink
-    at the cell-edge location probability, SINR against noise plus the current best server of that tech at the
-    point at the link budget's load; ``existing``: the coverage columns ``{tech}_rsrp_dbm`` per demand, NaN where
-    none). Villages: handheld. Schools: fixed-wireless CPE (``[radio] school_cpe``) whose **busy-hour** rate
-    reaches the school's demand: the peak rate (at most the candidate's ``backhaul_mbps``) times what the
-    candidate's sector has left after the village demands it serves
-    (:func:`planning.radio.capacity.sustained_rate_mbps`), shared by the schools it serves in that sector, at least
-    ``max(school_outlet_mbps, existing["demand_mbps"])``. A village's load is ``existing["demand_mbps"]`` (its
-    busy-hour traffic, all operators) x the candidate operator's subscriber share (x ``nr_traffic_share`` on 5G) /
-    its peak rate; without that column villages load nothing.
-    """
-    budget = budget or LinkBudget()
-    if not len(cands) or not len(demands):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    st = site_table(cands.rename(columns={"candidate_id": "site_id"}), radio, dem=dem)
-    is_school = (demands["layer"] == "schools").to_numpy()
-    school_rx: Receiver = "indoor_cpe" if radio.school_cpe == "indoor" else "cpe"
-    kw = {"radio": radio, "dem": dem, "budget": budget}
-    v = _candidate_links(st, np.flatnonzero(~is_school), demands, existing, receiver="handheld", **kw)
-    s = _candidate_links(st, np.flatnonzero(is_school), demands, existing, receiver=school_rx, **kw)
-    demand = existing["demand_mbps"].to_numpy(dtype=float) if "demand_mbps" in existing else np.zeros(len(demands))
-    demand = np.nan_to_num(demand, nan=0.0)
-    nr = np.where(st.tech == "5g", radio.capacity.nr_traffic_share, 1.0)
-    offered = demand[v.d] * st.market_share[v.c] * nr[v.c]
-    load = cell_load(_cell_keys(v.c, v.sector)[v.ok], offered[v.ok], v.peak_mbps[v.ok])
-    keys = _cell_keys(s.c, s.sector)
-    own = pd.Series(keys).map(load).fillna(0.0).to_numpy(dtype=float)
-    on = pd.Series(np.where(s.ok, keys, None), dtype=object)
-    users = on.map(on.value_counts()).fillna(1.0).to_numpy(dtype=float)
-    need = np.maximum(school_outlet_mbps, demand[s.d])
-    s_ok = s.ok & (sustained_rate_mbps(s.peak_mbps, own, users) >= need)
-    return np.concatenate([v.d[v.ok], s.d[s_ok]]), np.concatenate([v.c[v.ok], s.c[s_ok]])
-
-
-def _cell_keys(c: np.ndarray, sector: np.ndarray) -> np.ndarray:
-    """One key per candidate sector (``candidate * 4 + sector``)."""
-    return np.asarray(c, dtype=np.int64) * 4 + np.asarray(sector, dtype=np.int64)
-
-
 def site_costs(
     cands: gpd.GeoDataFrame,
     fibre_cost_cny: np.ndarray,
@@ -688,7 +515,7 @@ def build_candidates(
         Existing sites; the project's ``candidates`` layer (or None).
     existing : DataFrame
         Current coverage (``4g_rsrp_dbm``, ``5g_rsrp_dbm``) and busy-hour ``demand_mbps`` of each village and
-        school of the demands, aligned with :func:`unit_table` (see :func:`radio_links`).
+        school of the demands, aligned with :func:`unit_table` (see :func:`planning.radio.links.radio_links`).
     fibre_cost_of : Series, optional
         Fibre extension cost (CNY) by ``layer:id``; inf/NaN: no fibre route.
     site_fibre_cost : callable, optional
@@ -901,11 +728,3 @@ def _candidate_set(
     cands["serves"] = np.asarray(mat.sum(axis=0)).ravel().astype(int)
     logger.info("candidates: %d (%s) for %d demands", len(cands), cands["kind"].value_counts().to_dict(), len(demands))
     return CandidateSet(demands=demands, candidates=cands, coverage=mat)
-
-
-def point_heights(dem: Dem | None, points: gpd.GeoDataFrame) -> np.ndarray:
-    """Ground heights (m) of points (NaN off the DEM)."""
-    if dem is None:
-        return np.full(len(points), np.nan)
-    g = np.asarray(points.geometry.values)
-    return sample_heights(dem, shapely.get_x(g), shapely.get_y(g))

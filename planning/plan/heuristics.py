@@ -269,8 +269,8 @@ def _prune_kernel(
 ) -> None:  # pragma: no cover - compiled
     """:meth:`_Cover.prune` in one pass (``cnt``, ``chosen``, ``amount`` updated in place). A pick whose lost rows
     (those it alone covers) hold a must demand, or would leave a group below its need, stays; while a group is
-    short, no pick goes (every group is checked). In Python the pass sliced a few rows per pick, ~250,000 times
-    per rounding on the 40k x 6k bench's 128 count rows (6 of the rounding's 8 s)."""
+    short, no pick goes (every group is checked). Compiled because the pass runs once per pick, hundreds of
+    thousands of times per rounding (bench/RESULTS.md, "Design choices measured")."""
     n_g = need.shape[0]
     short = False
     for g in range(n_g):
@@ -381,8 +381,7 @@ def lp_dive(h: Any, n_c: int, *, deadline: float, share: float = 0.2, stop_at: i
     (the top ``share`` of the fractional ones, at least one) and re-solve (warm, dual simplex) until at most
     ``stop_at`` values are fractional, the LP turns infeasible, or ``deadline`` passes. Returns the last LP
     values of the candidates (the caller rounds them): far closer to an optimal cover than rounding the root LP
-    (on the 40k x 6k bench, rounded and improved: 294.8 M CNY against 302.9 M from the root LP; the dive itself
-    takes about a second after the root).
+    (measured in bench/RESULTS.md, "Design choices measured").
     """
     x = np.asarray(h.getSolution().col_value)[:n_c]
     rounds = 0
@@ -426,11 +425,10 @@ def neighbourhood_search(
     the demands they share (breadth first), keeps the rest of the solution fixed, and re-solves the freed part
     exactly with HiGHS (the demands the fixed part does not cover; what each need still lacks), started from the
     current choice; a cheaper answer replaces it. Several separate balls let one step move the uncovered
-    weight a partial cover may leave from one area to another (one ball must keep its own area's coverage):
-    on the 40k x 6k bench, 45 s from the same start, one ball ended at 293.1-294.3 M CNY over four seeds,
-    three balls at 293.0-293.2 M (optimum 292.67 M). Centres are drawn among the chosen candidates not tried
-    since their neighbourhood last changed, in proportion to ``centre_weight`` (uniformly without it). Stops
-    early when ``stop()`` turns true. Returns the chosen candidates (never dearer than ``sel``).
+    weight a partial cover may leave from one area to another (one ball must keep its own area's coverage;
+    one ball against three: bench/RESULTS.md, "Design choices measured"). Centres are drawn among the chosen
+    candidates not tried since their neighbourhood last changed, in proportion to ``centre_weight`` (uniformly
+    without it). Stops early when ``stop()`` turns true. Returns the chosen candidates (never dearer than ``sel``).
     """
     csc = a.tocsc()
     n_c = a.shape[1]

@@ -80,13 +80,10 @@ def build_model(
     else:
         # y binary or continuous gives the same optimum (with x binary, y_i can reach 1 exactly when i is covered),
         # but not the same search: with continuous y, HiGHS's path separator aggregates a weight row (one entry per
-        # demand) with the link rows, and on the 40k x 6k bench spent 83 % of its time there, 6-7 s per round of
-        # root cuts (bound 291.6 M CNY at 58 s); with binary y the rounds are short and the bound reaches 292.3 M
-        # (optimum 292.67 M). The small neighbourhood sub-MIPs of the search do better with continuous y (they stop
-        # at their gap sooner with binary y, on 293.3 M against 293.1 M after 45 s, three seeds)
+        # demand) with the link rows and spends most of its time there; with binary y the root cut rounds are short
+        # and the bound is tighter. The small neighbourhood sub-MIPs of the search do better with continuous y.
         # Rows are passed unscaled (a budget row in CNY beside link rows of 1): scaling the budget and floor rows to
-        # coefficients of about 1 was tried and measured worse on the 40k x 6k bench (budget 150 M CNY: gap 1.95 %
-        # against 0.06 % optimal unscaled in 60 s; the priorities' second stage 1.11 % against optimal)
+        # coefficients of about 1 was tried and measured worse. Figures: bench/RESULTS.md, "Design choices measured".
         link = sparse.hstack([-af, sparse.eye(n_d, format="csc")], format="csc")
         groups = sparse.hstack([sparse.csc_matrix((needs.n_groups, n_c)), needs.member.T.tocsc()], format="csc")
         rows = [link, groups]

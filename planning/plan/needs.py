@@ -81,8 +81,7 @@ class Needs:
     @cached_property
     def _dense(self) -> np.ndarray | None:
         # LP rounding's prune asks for a few rows' sums hundreds of thousands of times: a row slice of a sparse
-        # matrix costs ~50 us each, a dense one ~1 us (40k x 6k bench: the rounding's improvement pass took
-        # 20 s and stopped unfinished with sparse rows, 5 s with the plain weight vector it replaced)
+        # matrix costs far more than a dense one (bench/RESULTS.md, "Design choices measured")
         n = self.member.shape[0] * self.member.shape[1]
         return self.member.toarray() if n <= _DENSE_MAX else None
 

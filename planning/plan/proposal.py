@@ -38,6 +38,7 @@ import shapely
 from gis.admin import REGION, point_provinces
 from gis.inputs import Inputs
 from gis.project import Project
+from gis.schema import unit_key
 from gis.terrain import Dem
 from planning.fibre import RoadNetwork, connect_points, extension_cost_from, fibre_reach, plan_routes
 from planning.fibre.stage import FibreResult
@@ -159,8 +160,8 @@ def _demands(project: Project, inputs: Inputs, gaps: GapsResult) -> gpd.GeoDataF
 
 def _rsrp_by_unit(coverage: pd.DataFrame) -> pd.DataFrame:
     """Current best 4G/5G RSRP (dBm) and busy-hour ``demand_mbps`` (when the coverage stage gives it) by
-    ``layer:id``: what a candidate's radio links are judged against (:func:`planning.plan.candidates.radio_links`)."""
-    key = coverage["layer"] + ":" + coverage["point_id"].astype(str)
+    ``layer:id``: what a candidate's radio links are judged against (:func:`planning.radio.links.radio_links`)."""
+    key = unit_key(coverage["layer"], coverage["point_id"])
     wanted = [c for c in ("4g_rsrp_dbm", "5g_rsrp_dbm", "demand_mbps") if c in coverage]
     return coverage[wanted].set_axis(key.to_numpy())
 
@@ -171,7 +172,7 @@ def _fibre_cost_of(fibre: FibreResult | None) -> pd.Series | None:
         return None
     r = fibre.reach
     ext = r[r["reach"] == "extension"]
-    return pd.Series(ext["fibre_cost_cny"].to_numpy(), index=ext["layer"] + ":" + ext["point_id"].astype(str))
+    return pd.Series(ext["fibre_cost_cny"].to_numpy(), index=unit_key(ext["layer"], ext["point_id"]))
 
 
 def _province_plans(

@@ -40,6 +40,7 @@ from scipy.spatial import cKDTree
 
 from gis.admin import REGION
 from gis.project import Project
+from gis.settings import TargetSettings
 from gis.writers import write_csv, write_xlsx
 from planning.plan.proposal import Proposal
 from planning.present.labels import (
@@ -55,6 +56,7 @@ from planning.present.labels import (
     served_text,
 )
 from planning.status.kpi import KPIS
+from planning.status.ledger import LEDGER_COLUMNS
 from planning.status.stage import GapsResult
 
 logger = logging.getLogger(__name__)
@@ -208,6 +210,10 @@ def intervention_table(proposal: Proposal, names: Mapping[str, str]) -> pd.DataF
     return out.sort_values(["batch", "cost_cny"], ascending=[True, False]).reset_index(drop=True)
 
 
+#: Ledger columns the remaining-ledger table leaves out: the funding source and what the field reports.
+_LEDGER_FIELD_COLUMNS = frozenset({"funding", "status", "status_date", "note", "measured_mbps", "reason"})
+
+
 def remaining_ledger(ledger: pd.DataFrame, proposal: Proposal) -> pd.DataFrame:
     """The ledger rows with the plan's remedy, cost share, batch and year; ``closed_in_batch``: the batch after
     which the row lacks nothing (0: something stays unserved after the plan); remaining rows first."""
@@ -221,24 +227,7 @@ def remaining_ledger(ledger: pd.DataFrame, proposal: Proposal) -> pd.DataFrame:
     closed = key.isin(plan.index) & ~key.isin(unserved)
     out["closed_in_batch"] = np.where(closed, pd.to_numeric(out["batch"], errors="coerce").fillna(0), 0).astype(int)
     out["remaining"] = out["closed_in_batch"] == 0
-    cols = [
-        "id",
-        "layer",
-        "name",
-        "county",
-        "kind",
-        "lacks",
-        "access",
-        "evidence",
-        "remedy",
-        "remedy_id",
-        "remedy_cost_cny",
-        "batch",
-        "year",
-        "plan_detail",
-        "closed_in_batch",
-        "remaining",
-    ]
+    cols = [*(c for c in LEDGER_COLUMNS if c not in _LEDGER_FIELD_COLUMNS), "closed_in_batch", "remaining"]
     out = out[[c for c in cols if c in out.columns]]
     return out.sort_values(
         ["remaining", "closed_in_batch", "county", "id"], ascending=[False, True, True, True]
@@ -421,8 +410,11 @@ def _chart_rc(language: Language) -> tuple[dict[str, Any], Language]:
     return rc, lang
 
 
-def cost_curve_chart(curve: pd.DataFrame, *, language: Language, outlet_mbps: float = 100.0) -> Figure:
-    """Shares served against cost (10k CNY) at each budget of the cost curve."""
+def cost_curve_chart(
+    curve: pd.DataFrame, *, language: Language, outlet_mbps: float = 100.0, target_shares: tuple[float, ...] = (0.98,)
+) -> Figure:
+    """Shares served against cost (10k CNY) at each budget of the cost curve; a dashed line at each target share
+    (``[targets]``: :func:`chart_targets`)."""
     rc, lang = _chart_rc(language)
     with matplotlib.rc_context(rc):
         fig = Figure(figsize=(7, 4), dpi=110)
@@ -436,7 +428,8 @@ def cost_curve_chart(curve: pd.DataFrame, *, language: Language, outlet_mbps: fl
             ("school_outlet_share", "ind_school_outlet"),
         ):
             ax.plot(x[order], curve[col].to_numpy()[order], marker="o", label=label(key, lang, mbps=outlet_mbps))
-        ax.axhline(0.98, color="grey", ls="--", lw=1)
+        for share in sorted({t for t in target_shares if t > 0}):
+            ax.axhline(share, color="grey", ls="--", lw=1)
         ax.set_xlabel(label("chart_curve_x", lang))
         ax.set_ylabel(label("chart_curve_y", lang))
         ax.set_ylim(0, 1.02)
@@ -447,9 +440,9 @@ def cost_curve_chart(curve: pd.DataFrame, *, language: Language, outlet_mbps: fl
     return fig
 
 
-def county_chart(counties: pd.DataFrame, *, language: Language) -> Figure:
+def county_chart(counties: pd.DataFrame, *, language: Language, target_share: float = 0.98) -> Figure:
     """Poor villages with broadband before and after, per county (the region row only when it is the only one);
-    every county is labelled with its own name."""
+    every county is labelled with its own name; a dashed line at ``target_share`` (none at 0)."""
     rc, lang = _chart_rc(language)
     c = counties[counties["county"] != REGION]
     if not len(c):
@@ -460,7 +453,8 @@ def county_chart(counties: pd.DataFrame, *, language: Language) -> Figure:
         pos = np.arange(len(c))
         ax.bar(pos - 0.2, c["poor_broadband_before"], width=0.4, label=label("before", lang), color="#d7191c")
         ax.bar(pos + 0.2, c["poor_broadband_after"], width=0.4, label=label("after", lang), color="#1a9641")
-        ax.axhline(0.98, color="grey", ls="--", lw=1)
+        if target_share > 0:
+            ax.axhline(target_share, color="grey", ls="--", lw=1)
         ax.set_xticks(pos, [str(x) for x in c["county"]], rotation=30, ha="right")
         ax.set_ylabel(label("chart_county_y", lang))
         ax.set_ylim(0, 1.05)
@@ -470,15 +464,34 @@ def county_chart(counties: pd.DataFrame, *, language: Language) -> Figure:
     return fig
 
 
-def charts(tables: Mapping[str, pd.DataFrame], *, language: Language) -> dict[str, bytes]:
-    """PNG charts: ``cost_curve`` (shares against cost) and ``county_coverage`` (poor broadband by county)."""
+def chart_targets(targets: TargetSettings) -> tuple[float, ...]:
+    """The target shares of the cost curve's series, in its order: unconnected schools (connected share), poor
+    villages and their broadband (poor-village broadband share), school outlets (outlet share)."""
+    return (
+        targets.school_connected_share,
+        targets.poor_village_broadband_share,
+        targets.poor_village_broadband_share,
+        targets.school_outlet_share,
+    )
+
+
+def charts(
+    tables: Mapping[str, pd.DataFrame], *, language: Language, targets: TargetSettings | None = None
+) -> dict[str, bytes]:
+    """PNG charts: ``cost_curve`` (shares against cost) and ``county_coverage`` (poor broadband by county), with
+    the target lines of ``targets`` (the project's ``[targets]``; default: the default targets)."""
+    targets = targets or TargetSettings()
     out: dict[str, bytes] = {}
     curve = tables.get("cost_curve")
     if curve is not None and len(curve):
-        out["cost_curve"] = _png(cost_curve_chart(curve, language=language))
+        chart = cost_curve_chart(
+            curve, language=language, outlet_mbps=targets.school_outlet_mbps, target_shares=chart_targets(targets)
+        )
+        out["cost_curve"] = _png(chart)
     counties = tables.get("counties")
     if counties is not None and len(counties):
-        out["county_coverage"] = _png(county_chart(counties, language=language))
+        chart = county_chart(counties, language=language, target_share=targets.poor_village_broadband_share)
+        out["county_coverage"] = _png(chart)
     return out
 
 
@@ -714,7 +727,7 @@ def write_report(
     """Write ``report.html``, ``report.xlsx``, ``report_<table>.csv`` and the chart PNGs into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    pngs = charts(tables, language=project.language)
+    pngs = charts(tables, language=project.language, targets=project.targets)
     files = []
     for key, data in pngs.items():
         (out / f"chart_{key}.png").write_bytes(data)

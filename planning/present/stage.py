@@ -8,7 +8,8 @@ import numpy as np
 from gis.inputs import Inputs
 from gis.project import Project
 from planning.plan.proposal import Proposal
-from planning.present.maps import Raster, build_map
+from planning.present.map_raster import Raster
+from planning.present.maps import build_map
 from planning.status.stage import GapsResult
 
 

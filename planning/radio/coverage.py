@@ -26,34 +26,35 @@ never the full N x M matrix); each site-point path gets a DEM profile and the te
 ``{t}_throughput_mbps`` is the busy-hour rate: :func:`coverage` alone knows no load and gives the peak there;
 the coverage stage (:mod:`planning.radio.stage`) applies each cell's busy-hour load
 (:mod:`planning.radio.capacity`). Schools are evaluated as fixed-wireless CPE (outdoor at 6 m, 10 dBi; or indoor).
+
+The link budget's parameters are :class:`planning.radio.linkbudget.LinkBudget`; the coverage raster (a map layer)
+is :mod:`planning.radio.raster`, the drive-test calibration :mod:`planning.radio.calibration`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import rasterio
 import shapely
-from affine import Affine
 from scipy.spatial import cKDTree
 
-from gis.errors import LayerError, Problem
 from gis.settings import RadioSettings
 from gis.terrain import Dem, profiles, reproject_dem, sample_heights
 from planning.radio._terrain_kernel import pair_terrain
 from planning.radio.clutter import PointClutter
 from planning.radio.linkbudget import (
+    LinkBudget,
     antenna_pattern_db,
     capped_sinr_db,
     elevation_deg,
     equipment_index,
     location_probability,
+    noise_dbm,
     o2i_loss_db,
     shadow_margin_db,
     ul_rate_mbps,
@@ -65,22 +66,12 @@ from planning.radio.propagation import Environment, Model, base_loss_db, terrain
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "CALIBRATION_MAX_M",
-    "CALIBRATION_MIN_M",
-    "EXCLUSION_REASONS",
-    "MIN_CALIBRATION_ROWS",
-    "MIN_SLOPE_SPREAD_DECADES",
     "TECHS",
-    "Calibration",
-    "CalibrationRefusedError",
-    "LinkBudget",
     "Receiver",
     "ReceiverSpec",
     "SiteTable",
     "antenna_gain_db",
-    "calibrate",
     "coverage",
-    "coverage_raster",
     "is_tdd",
     "link_margins_db",
     "market_shares",
@@ -95,10 +86,10 @@ __all__ = [
     "site_point_pairs",
     "site_ranges_m",
     "site_table",
+    "strongest_pairs",
     "subcarrier_spacing_khz",
     "throughput_mbps",
     "uplink_dbm",
-    "write_raster",
 ]
 
 #: Receivers: a handheld UE, an outdoor fixed-wireless CPE, an indoor CPE (building entry loss).
@@ -122,40 +113,6 @@ _NR_RB_30K = {
     90.0: 245,
     100.0: 273,
 }
-
-
-@dataclass(frozen=True)
-class LinkBudget:
-    """Receiver and air-interface parameters of the link budget (dB, dBi, dBm; sources in the module doc).
-
-    Downlink rates by TR 36.942 Annex A (``alpha``, ``sinr_min_db``, ``se_max_bps_hz``); uplink rates by its uplink
-    row (``ul_alpha`` 0.4, ``ul_sinr_min_db`` -10 dB, ``ul_se_max_bps_hz`` 2.0). MIMO layers come from the site's
-    equipment (``RadioSettings.equipment``); the project's radio settings hold the thresholds and the uplink.
-    """
-
-    noise_figure_db: float = 7.0
-    ue_gain_dbi: float = 0.0
-    body_loss_db: float = 0.0
-    cable_loss_db: float = 0.0
-    load: float = 0.5
-    alpha: float = 0.6
-    sinr_min_db: float = -10.0
-    se_max_bps_hz: float = 4.4
-    ul_alpha: float = 0.4
-    ul_sinr_min_db: float = -10.0
-    ul_se_max_bps_hz: float = 2.0
-    full_rank_sinr_db: float = 10.0
-    tdd_dl_fraction: float = 0.75
-    beamwidth_deg: float = 65.0
-    max_attenuation_db: float = 30.0
-    cpe_height_m: float = 6.0
-    cpe_gain_dbi: float = 10.0
-    interference_margin_db: float = 10.0
-    max_range_m: float = 60_000.0
-    max_sites_per_point: int = 16
-    screen_sites_per_point: int = 64
-    chunk_points: int = 4000
-    screen_step_m: float = 150.0
 
 
 @dataclass(frozen=True)
@@ -457,7 +414,7 @@ def pair_rsrp_dbm(
     )
 
 
-def _strongest(pi: np.ndarray, rsrp_estimate: np.ndarray, tech: np.ndarray, *, k: int) -> np.ndarray:
+def strongest_pairs(pi: np.ndarray, rsrp_estimate: np.ndarray, tech: np.ndarray, *, k: int) -> np.ndarray:
     """Boolean mask of the ``k`` pairs with the highest estimated RSRP per point and technology."""
     keep = np.zeros(len(pi), dtype=bool)
     if len(pi) == 0:
@@ -657,12 +614,12 @@ def _screen(ctx: _Ctx, pts: _Points, pi: np.ndarray, si: np.ndarray) -> _Pairs:
     if not (budget.max_sites_per_point and ctx.dem is not None):
         return _Pairs(pi, si, none, none, np.zeros(0))
     flat, _ = _evaluate(ctx, pts, pi, si, 0.0, ctx.model, terrain=False)
-    keep = _strongest(pi, _rsrp_of(ctx, pts, pi, si, flat), ctx.st.tech[si], k=budget.screen_sites_per_point)
+    keep = strongest_pairs(pi, _rsrp_of(ctx, pts, pi, si, flat), ctx.st.tech[si], k=budget.screen_sites_per_point)
     pi, si = pi[keep], si[keep]
     coarse_model: Model = "hata" if ctx.model == "itm" else ctx.model
     screen, _ = _evaluate(ctx, pts, pi, si, budget.screen_step_m, coarse_model)
     est = _rsrp_of(ctx, pts, pi, si, screen)
-    keep = _strongest(pi, est, ctx.st.tech[si], k=budget.max_sites_per_point)
+    keep = strongest_pairs(pi, est, ctx.st.tech[si], k=budget.max_sites_per_point)
     fin = ~keep & np.isfinite(est)
     return _Pairs(pi[keep], si[keep], pi[fin], si[fin], est[fin])
 
@@ -728,8 +685,8 @@ def _serving(ctx: _Ctx, tech: str, p: np.ndarray, s: np.ndarray, r: np.ndarray, 
     np.add.at(same_band_sum, pairs.extra_p[xco], 10.0 ** (pairs.extra_rsrp[xco] / 10.0))
     sig = lin[bp]
     interf = budget.load * np.maximum(same_band_sum[has] - sig, 0.0)
-    noise_dbm = -174.0 + 10.0 * np.log10(st.scs_khz[bsite] * 1e3) + budget.noise_figure_db
-    sinr = capped_sinr_db(10.0 * np.log10(sig / (10.0 ** (noise_dbm / 10.0) + interf)), ctx.radio.sinr_cap_db)
+    noise = noise_dbm(st.scs_khz[bsite], budget.noise_figure_db)
+    sinr = capped_sinr_db(10.0 * np.log10(sig / (10.0 ** (noise / 10.0) + interf)), ctx.radio.sinr_cap_db)
     return _Served(has=has, site=bsite, rsrp_dbm=r[bp], sinr_db=sinr)
 
 
@@ -964,534 +921,3 @@ def site_ranges_m(
         reference_ground_m=reference_ground_m,
     )
     return np.asarray(ctx.ranges, dtype=float)
-
-
-#: The raster's screening, per cell and technology: the 12 nearest sites ranked on flat earth, the 6 strongest of
-#: them on a 150 m terrain profile, the 2 strongest of those on the project's profile step (a map overlay: the
-#: analysis of villages and schools is :func:`coverage`).
-_RASTER_BUDGET = LinkBudget(max_sites_per_point=2, screen_sites_per_point=12, screen_step_m=150.0)
-_RASTER_COARSE_SITES = 6
-
-
-def coverage_raster(
-    sites: gpd.GeoDataFrame,
-    area: shapely.Geometry,
-    *,
-    crs: object,
-    radio: RadioSettings,
-    dem: Dem | None = None,
-    resolution_m: float | None = None,
-    max_cells: int = 30_000,
-    budget: LinkBudget = _RASTER_BUDGET,
-) -> tuple[np.ndarray, Affine]:
-    """Best-server RSRP (dBm) of a handheld on a grid over ``area`` (metric CRS ``crs``).
-
-    The cell size is ``resolution_m`` (default the project's ``raster_resolution_m``), coarsened where the
-    area would need more than ``max_cells`` cells (a map layer, not an analysis: the analysis is per point).
-    Only the best server matters here, so each cell is screened cheaply (:func:`raster_best_rsrp`).
-
-    Returns an array of shape (2, rows, cols): band 0 is 4G, band 1 is 5G; NaN outside the area, off the
-    DEM or where no site reaches the interference floor (threshold - ``budget.interference_margin_db``); and
-    the grid's affine transform.
-    """
-    res = float(resolution_m or radio.raster_resolution_m)
-    if not np.isfinite(res) or res <= 0:
-        msg = f"`resolution_m` = {resolution_m!r}; expected a positive number of metres"
-        raise ValueError(msg)
-    minx, miny, maxx, maxy = shapely.bounds(area)
-    coarse = float(np.ceil(np.sqrt((maxx - minx) * (maxy - miny) / max(max_cells, 1))))
-    if coarse > res:
-        logger.info("coverage raster: %.0f m cells instead of %.0f m (at most %d cells)", coarse, res, max_cells)
-        res = coarse
-    cols = max(int(np.ceil((maxx - minx) / res)), 1)
-    rows = max(int(np.ceil((maxy - miny) / res)), 1)
-    transform = Affine(res, 0.0, minx, 0.0, -res, maxy)
-    cx = minx + (np.arange(cols) + 0.5) * res
-    cy = maxy - (np.arange(rows) + 0.5) * res
-    gx, gy = np.meshgrid(cx, cy)
-    inside = shapely.contains_xy(area, gx, gy)
-    if dem is not None and not dem.crs.equals(crs):
-        dem = reproject_dem(dem, crs)
-    best = raster_best_rsrp(gx[inside], gy[inside], sites, radio=radio, dem=dem, budget=budget)
-    out = np.full((len(TECHS), rows, cols), np.nan, dtype=np.float32)
-    for b in range(len(TECHS)):
-        out[b][inside] = best[b]
-    return out, transform
-
-
-def raster_best_rsrp(
-    px: np.ndarray,
-    py: np.ndarray,
-    sites: gpd.GeoDataFrame,
-    *,
-    radio: RadioSettings,
-    dem: Dem | None = None,
-    budget: LinkBudget = _RASTER_BUDGET,
-    coarse_sites: int = _RASTER_COARSE_SITES,
-) -> np.ndarray:
-    """Best-server RSRP (dBm) of a handheld at points ``px``/``py`` (the sites' metric CRS), screened for a map.
-
-    Per technology and point: the ``budget.screen_sites_per_point`` nearest sites within ``budget.max_range_m``
-    ranked by flat-earth RSRP; the ``coarse_sites`` strongest of them on a terrain profile at
-    ``budget.screen_step_m``; the ``budget.max_sites_per_point`` strongest of those on the project's
-    ``profile_step_m`` (:func:`pair_loss_db`; ``itm`` is screened with Hata). The best is kept where it reaches
-    the interference floor (the threshold - ``budget.interference_margin_db``).
-
-    Returns an array (2, points): 4G and 5G; NaN off the DEM or below the floor.
-    """
-    n = len(px)
-    out = np.full((len(TECHS), n), np.nan)
-    if n == 0 or len(sites) == 0:
-        return out
-    st = site_table(sites, radio, dem=dem)
-    pz = sample_heights(dem, px, py) if dem is not None else np.zeros(n)
-    on_dem = np.isfinite(pz)
-    rx_z = np.nan_to_num(pz, nan=0.0) + radio.ue_height_m  # as coverage(): the vertical pattern sees the ground
-    stages = [(coarse_sites, budget.screen_step_m), (budget.max_sites_per_point, radio.profile_step_m)]
-    for b, tech in enumerate(TECHS):
-        idx = np.flatnonzero(st.tech == tech)
-        if not len(idx):
-            continue
-        si, pi = _raster_nearest(st, idx, px, py, on_dem, budget=budget)
-        rsrp = _raster_rsrp(st, si, pi, px, py, rx_z, None, radio=radio, budget=budget, step_m=0.0)
-        for keep_sites, step_m in stages if dem is not None else []:
-            keep = _strongest(pi, rsrp, st.tech[si], k=max(int(keep_sites), 1))
-            si, pi = si[keep], pi[keep]
-            rsrp = _raster_rsrp(st, si, pi, px, py, rx_z, dem, radio=radio, budget=budget, step_m=step_m)
-        best = np.full(n, -np.inf)
-        np.maximum.at(best, pi, np.nan_to_num(rsrp, nan=-np.inf))
-        threshold = radio.lte_rsrp_threshold_dbm if tech == "4g" else radio.nr_rsrp_threshold_dbm
-        out[b] = np.where(best >= threshold - budget.interference_margin_db, best, np.nan)
-    return out
-
-
-def _raster_nearest(
-    st: SiteTable, idx: np.ndarray, px: np.ndarray, py: np.ndarray, on_dem: np.ndarray, *, budget: LinkBudget
-) -> tuple[np.ndarray, np.ndarray]:
-    """(site, point) pairs of each point on the DEM and its ``screen_sites_per_point`` nearest sites of ``idx``
-    within ``max_range_m``."""
-    k = min(budget.screen_sites_per_point, len(idx))
-    dist, nn = cKDTree(np.column_stack([st.x[idx], st.y[idx]])).query(
-        np.column_stack([px, py]), k=k, distance_upper_bound=budget.max_range_m
-    )
-    dist, nn = dist.reshape(len(px), k), nn.reshape(len(px), k)
-    rows, cols = np.nonzero(np.isfinite(dist) & on_dem[:, None])
-    return idx[nn[rows, cols]], rows
-
-
-def _raster_rsrp(
-    st: SiteTable,
-    si: np.ndarray,
-    pi: np.ndarray,
-    px: np.ndarray,
-    py: np.ndarray,
-    rx_z: np.ndarray,
-    dem: Dem | None,
-    *,
-    radio: RadioSettings,
-    budget: LinkBudget,
-    step_m: float,
-) -> np.ndarray:
-    """Handheld RSRP of pairs (site ``si``, point ``pi``; ``rx_z`` the points' antenna height above sea level, m):
-    terrain at ``step_m`` with a DEM, else flat earth; the receiver's figures as :func:`coverage` takes them."""
-    rx = receiver_of("handheld", radio, budget)
-    x, y = px[pi], py[pi]
-    loss, _ = pair_loss_db(
-        dem,
-        st.x[si],
-        st.y[si],
-        x,
-        y,
-        st.band_mhz[si],
-        st.height_m[si],
-        np.full(len(si), rx.height_m),
-        model="hata" if radio.model == "itm" else radio.model,
-        environment=radio.environment,
-        step_m=step_m,
-    )
-    return pair_rsrp_dbm(
-        st,
-        si,
-        x,
-        y,
-        loss,
-        radio=radio,
-        budget=budget,
-        rx_gain_dbi=rx.gain_dbi,
-        body_loss_db=rx.body_loss_db,
-        rx_z_m=rx_z[pi],
-    )
-
-
-def write_raster(
-    path: str | Path,
-    bands: np.ndarray,
-    transform: Affine,
-    crs: object,
-    *,
-    descriptions: tuple[str, ...] = ("4g_rsrp_dbm", "5g_rsrp_dbm"),
-) -> None:
-    """Write a float32 multi-band GeoTIFF with NaN as nodata."""
-    count, rows, cols = bands.shape
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=cols,
-        height=rows,
-        count=count,
-        dtype="float32",
-        crs=getattr(crs, "to_wkt", lambda: crs)(),
-        transform=transform,
-        nodata=np.nan,
-        compress="deflate",
-    ) as dst:
-        dst.write(bands.astype(np.float32))
-        for i, d in enumerate(descriptions[:count], start=1):
-            dst.set_band_description(i, d)
-
-
-# ------------------------------------------------------------------------------------------ calibration
-#: Fewest usable measurements a calibration is fitted on; with fewer it is refused.
-MIN_CALIBRATION_ROWS = 20
-#: Least spread of the usable measurements' log10(distance) (10th to 90th percentile, in decades) over which the
-#: slope is fitted; below it only the offset is, and the slope stays 0 (0.3 decades: a factor of 2 in distance).
-MIN_SLOPE_SPREAD_DECADES = 0.3
-#: Nearest distance (m) the models resolve (every model clips distances there): a nearer measurement is excluded.
-CALIBRATION_MIN_M = 10.0
-#: Farthest distance (m) each model is calibrated to: its published validity, Hata 20 km (and TR 38.901 RMa's
-#: 10 km for the carriers above 2000 MHz that coverplan's Hata hands to RMa), RMa 10 km, UMa 5 km; free space and
-#: ITM (valid to 2000 km) to the farthest coverage predicts (``LinkBudget.max_range_m``).
-CALIBRATION_MAX_M = {"hata": 20_000.0, "rma": 10_000.0, "uma": 5_000.0}
-#: Why a measurement is left out of a calibration (the ``reason`` of :attr:`Calibration.excluded`).
-EXCLUSION_REASONS = {
-    "site_unknown": "its site is not in the sites layer",
-    "too_close": "nearer its site than the models resolve",
-    "beyond_range": "beyond the model's range",
-    "site_off_dem": "its site is off the DEM",
-    "off_dem": "off the DEM",
-    "path_off_dem": "the path from its site leaves the DEM or crosses nodata",
-    "no_prediction": "the model gives no prediction",
-}
-_EXCLUDED_COLUMNS = ["file", "row", "site_id", "distance_m", "reason", "why"]
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """Least-squares correction of a model to drive-test measurements.
-
-    The corrected loss is ``loss + offset_db + slope_db_per_decade * log10(d_km)``, i.e. the predicted RSRP
-    falls by that much; ``before_*``/``after_*`` are the mean, standard deviation and root mean square of measured
-    minus predicted RSRP (dB) over the ``n`` measurements used.
-
-    Attributes
-    ----------
-    n, n_rows : int
-        Measurements used, and measurements given (``n_rows - n`` are in ``excluded``).
-    slope_fitted : bool
-        False when the distances vary too little for a slope (``spread_decades`` below the minimum): the offset
-        alone is fitted and ``slope_db_per_decade`` is 0.
-    spread_decades : float
-        10th to 90th percentile of log10(distance) of the measurements used.
-    slope_se_db : float
-        Standard error of the slope (dB per decade); NaN when it was not fitted.
-    distance_range_m : (float, float)
-        Nearest and farthest measurement used.
-    excluded : DataFrame
-        One row per measurement left out: ``file``, ``row`` (1-based), ``site_id``, ``distance_m`` (NaN for an
-        unknown site), ``reason`` (:data:`EXCLUSION_REASONS`) and ``why`` (the sentence a planner reads).
-    """
-
-    n: int
-    n_rows: int
-    offset_db: float
-    slope_db_per_decade: float
-    slope_fitted: bool
-    spread_decades: float
-    slope_se_db: float
-    distance_range_m: tuple[float, float]
-    before_mean_db: float
-    before_std_db: float
-    before_rms_db: float
-    after_mean_db: float
-    after_std_db: float
-    after_rms_db: float
-    excluded: pd.DataFrame
-
-
-class CalibrationRefusedError(LayerError):
-    """Too few usable measurements to fit: ``excluded`` names every measurement left out and why, ``n_rows`` and
-    ``n_used`` count them."""
-
-    def __init__(self, message: str, *, excluded: pd.DataFrame, n_rows: int, n_used: int) -> None:
-        super().__init__(message)
-        self.excluded = excluded
-        self.n_rows = n_rows
-        self.n_used = n_used
-
-
-def _measurements(
-    measurements: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *, file: str | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """(RSRP in dBm, site index or -1 where the ``site_id`` is not in the sites layer) of each drive-test
-    measurement; LayerError naming every row whose RSRP is not a number in the 3GPP reporting range."""
-    problems = []
-    for col in ("rsrp_dbm", "site_id"):
-        if col not in measurements:
-            problems.append(Problem("measurements", "required column is missing", file=file, column=col))
-    if problems:
-        raise LayerError(problems)
-    if not len(measurements):
-        raise LayerError([Problem("measurements", "no measurement; expected rows of a drive test", file=file)])
-    ids = sites["site_id"].astype(str).to_numpy()
-    index = {sid: k for k, sid in enumerate(ids)}
-    rsrp = pd.to_numeric(measurements["rsrp_dbm"], errors="coerce").to_numpy(dtype=float)
-    for i, r in enumerate(rsrp):
-        if not np.isfinite(r) or not -156.0 <= r <= -31.0:  # 3GPP RSRP reporting range (TS 36.133, 38.133)
-            problems.append(
-                Problem(
-                    "measurements",
-                    f"{measurements['rsrp_dbm'].iloc[i]!r} is not an RSRP; expected a number between -156 and -31 dBm",
-                    file=file,
-                    row=i + 1,
-                    column="rsrp_dbm",
-                )
-            )
-    if problems:
-        raise LayerError(problems)
-    m_ids = measurements["site_id"].astype(str).to_numpy()
-    return rsrp, np.array([index.get(s, -1) for s in m_ids], dtype=np.int64)
-
-
-def calibrate(
-    measurements: gpd.GeoDataFrame,
-    sites: gpd.GeoDataFrame,
-    *,
-    radio: RadioSettings,
-    dem: Dem | None = None,
-    budget: LinkBudget = LinkBudget(),
-    model: Model | None = None,
-    environment: Environment | None = None,
-    file: str | None = None,
-    min_rows: int = MIN_CALIBRATION_ROWS,
-    min_spread_decades: float = MIN_SLOPE_SPREAD_DECADES,
-) -> Calibration:
-    """Fit offset and slope of the propagation model to RSRP measurements (``rsrp_dbm``, ``site_id``).
-
-    Each measurement is predicted from the site it names (not the best server), with the project's model
-    and without any earlier calibration. A measurement is left out, and named in ``excluded`` with why, when
-    its site is not in the sites layer, it lies nearer than :data:`CALIBRATION_MIN_M` or beyond the model's
-    range (:data:`CALIBRATION_MAX_M`, at most ``budget.max_range_m``), it or its site is off the DEM, or its path
-    from the site leaves the DEM. The slope is fitted only when the log-distances of the measurements used spread
-    over at least ``min_spread_decades`` (10th to 90th percentile); otherwise only the offset is, and the slope
-    stays 0: a slope from one distance is undefined, from a narrow band it is noise.
-
-    Parameters
-    ----------
-    min_rows : int
-        Fewest usable measurements to fit on (at least 3).
-    min_spread_decades : float
-        Least spread of log10(distance) over which the slope is fitted (>= 0).
-
-    Raises
-    ------
-    LayerError
-        A missing column or an RSRP that is not a number between -156 and -31 dBm (file, row, column).
-    CalibrationRefusedError
-        Fewer than ``min_rows`` usable measurements (every excluded one named in its ``excluded``).
-    ValueError
-        ``min_rows`` below 3 or a negative ``min_spread_decades``.
-    """
-    if int(min_rows) < 3:
-        msg = f"`min_rows` = {min_rows!r}; expected at least 3 (an offset, a slope and a residual)"
-        raise ValueError(msg)
-    if not min_spread_decades >= 0:
-        msg = f"`min_spread_decades` = {min_spread_decades!r}; expected a spread >= 0 decades"
-        raise ValueError(msg)
-    rsrp, si = _measurements(measurements, sites, file=file)
-    plain = replace(radio, calibration_offset_db=0.0, calibration_slope_db_per_decade=0.0)
-    model = model or plain.model  # type: ignore[assignment]
-    environment = environment or plain.environment  # type: ignore[assignment]
-    if dem is not None and not dem.crs.equals(sites.crs):
-        dem = reproject_dem(dem, sites.crs)
-    st = site_table(sites, plain, dem=dem)
-    geoms = np.asarray(measurements.geometry.values)
-    px, py = shapely.get_x(geoms), shapely.get_y(geoms)
-    known = si >= 0
-    k = np.where(known, si, 0)
-    dist = np.where(known, np.hypot(px - st.x[k], py - st.y[k]), np.nan)
-    reason = _range_reasons(dist, known, st.band_mhz[k], model, budget=budget)
-    ground = sample_heights(dem, px, py) if dem is not None else np.zeros(len(px))
-    if dem is not None:
-        site_ground = sample_heights(dem, st.x[k], st.y[k])
-        reason[(reason == "") & ~np.isfinite(site_ground)] = "site_off_dem"
-        reason[(reason == "") & ~np.isfinite(ground)] = "off_dem"
-    pred = np.full(len(px), np.nan)
-    ok = reason == ""
-    if ok.any():
-        pred[ok], complete = _predict(
-            st, si[ok], px[ok], py[ok], ground[ok], dem, plain, budget, model=model, environment=environment
-        )
-        sub = reason[ok]
-        sub[~complete] = "path_off_dem"
-        sub[(sub == "") & ~np.isfinite(pred[ok])] = "no_prediction"
-        reason[ok] = sub
-    excluded = _excluded_table(measurements, reason, dist, st, si, model=model, budget=budget, file=file)
-    used = reason == ""
-    if used.sum() < min_rows:
-        msg = _refusal(len(rsrp), int(used.sum()), min_rows, excluded, file=file)
-        raise CalibrationRefusedError(msg, excluded=excluded, n_rows=len(rsrp), n_used=int(used.sum()))
-    return _fit(rsrp[used] - pred[used], dist[used], min_spread_decades, excluded=excluded, n_rows=len(rsrp))
-
-
-def _predict(
-    st: SiteTable,
-    si: np.ndarray,
-    px: np.ndarray,
-    py: np.ndarray,
-    ground: np.ndarray,
-    dem: Dem | None,
-    radio: RadioSettings,
-    budget: LinkBudget,
-    *,
-    model: Model,
-    environment: Environment,
-) -> tuple[np.ndarray, np.ndarray]:
-    """RSRP (dBm) of site ``si`` at each measurement point with a handheld receiver over ``ground``, and whether
-    its path lies whole on the DEM."""
-    loss, complete = pair_loss_db(
-        dem,
-        st.x[si],
-        st.y[si],
-        px,
-        py,
-        st.band_mhz[si],
-        st.height_m[si],
-        np.full(len(si), radio.ue_height_m),
-        model=model,
-        environment=environment,
-        step_m=radio.profile_step_m,
-    )
-    pred = pair_rsrp_dbm(
-        st,
-        si,
-        px,
-        py,
-        loss,
-        radio=radio,
-        budget=budget,
-        rx_gain_dbi=budget.ue_gain_dbi,
-        body_loss_db=budget.body_loss_db,
-        rx_z_m=ground + radio.ue_height_m,
-    )
-    return pred, complete
-
-
-def _max_range_m(model: str, band_mhz: np.ndarray, budget: LinkBudget) -> np.ndarray:
-    """The farthest distance (m) each pair is calibrated to (:data:`CALIBRATION_MAX_M`)."""
-    top = np.full(len(band_mhz), CALIBRATION_MAX_M.get(model, budget.max_range_m))
-    if model == "hata":  # carriers above Hata's 2000 MHz take RMa (base_loss_db)
-        top = np.where(band_mhz > 2000.0, CALIBRATION_MAX_M["rma"], top)
-    return np.minimum(top, budget.max_range_m)
-
-
-def _range_reasons(
-    dist: np.ndarray, known: np.ndarray, band_mhz: np.ndarray, model: str, *, budget: LinkBudget
-) -> np.ndarray:
-    """Per measurement: ``site_unknown``, ``too_close``, ``beyond_range`` or "" (the first that applies)."""
-    top = _max_range_m(model, band_mhz, budget)
-    with np.errstate(invalid="ignore"):
-        return np.select(
-            [~known, dist < CALIBRATION_MIN_M, dist > top], ["site_unknown", "too_close", "beyond_range"], ""
-        ).astype(object)
-
-
-def _excluded_table(
-    measurements: gpd.GeoDataFrame,
-    reason: np.ndarray,
-    dist: np.ndarray,
-    st: SiteTable,
-    si: np.ndarray,
-    *,
-    model: str,
-    budget: LinkBudget,
-    file: str | None,
-) -> pd.DataFrame:
-    """The measurements left out: file, 1-based row, site_id, distance (m) from that site, reason and why (the
-    sentence a planner reads, without the distance)."""
-    rows = np.flatnonzero(reason != "")
-    ids = measurements["site_id"].astype(str).to_numpy()
-    band = st.band_mhz[np.where(si >= 0, si, 0)]
-    top = _max_range_m(model, band, budget)
-    why = []
-    for i in rows:
-        r = reason[i]
-        if r == "site_unknown":
-            why.append(f"site {ids[i]!r} is not in the sites layer")
-        elif r == "too_close":
-            why.append(f"nearer its site than the {CALIBRATION_MIN_M:g} m the models resolve")
-        elif r == "beyond_range":
-            above = " above 2000 MHz (TR 38.901 RMa)" if model == "hata" and band[i] > 2000.0 else ""
-            why.append(f"beyond {model}'s range of {top[i] / 1000:g} km{above}")
-        else:
-            why.append(EXCLUSION_REASONS[r])
-    return pd.DataFrame(
-        {
-            "file": file or "",
-            "row": rows + 1,
-            "site_id": ids[rows],
-            "distance_m": np.round(dist[rows], 1),
-            "reason": reason[rows].astype(str),
-            "why": why,
-        },
-        columns=_EXCLUDED_COLUMNS,
-    )
-
-
-def _refusal(n_rows: int, n_used: int, min_rows: int, excluded: pd.DataFrame, *, file: str | None) -> str:
-    counts = excluded["reason"].value_counts()
-    parts = ", ".join(f"{n} {EXCLUSION_REASONS[r]}" for r, n in counts.items())
-    hint = ""
-    if counts.get("site_unknown", 0) == n_rows:
-        hint = "; no site_id of the file is in the sites layer (are they cell ids, or another operator's?)"
-    return (
-        f"{file or 'measurements'}: {n_used} of {n_rows} measurements usable, fewer than the {min_rows} a "
-        f"calibration needs; nothing fitted (left out: {parts}){hint}"
-    )
-
-
-def _fit(resid: np.ndarray, dist: np.ndarray, min_spread: float, *, excluded: pd.DataFrame, n_rows: int) -> Calibration:
-    """Least squares of -(measured - predicted) on [1, log10(d_km)], or on the offset alone when the
-    log-distances spread less than ``min_spread`` decades."""
-    n = len(resid)
-    logd = np.log10(np.maximum(dist, CALIBRATION_MIN_M) / 1000.0)
-    p10, p90 = np.percentile(logd, [10, 90])
-    spread = float(p90 - p10)
-    fitted = spread >= min_spread and np.ptp(logd) > 0
-    if fitted:
-        a_mat = np.column_stack([np.ones(n), logd])
-        coef, *_ = np.linalg.lstsq(a_mat, -resid, rcond=None)
-        offset, slope = float(coef[0]), float(coef[1])
-    else:
-        offset, slope = float(-resid.mean()), 0.0
-    after = resid + offset + slope * logd
-    se = np.nan
-    if fitted and n > 2:
-        se = float(np.sqrt((after @ after) / (n - 2) / np.sum((logd - logd.mean()) ** 2)))
-    return Calibration(
-        n=n,
-        n_rows=n_rows,
-        offset_db=offset,
-        slope_db_per_decade=slope,
-        slope_fitted=bool(fitted),
-        spread_decades=spread,
-        slope_se_db=se,
-        distance_range_m=(float(dist.min()), float(dist.max())),
-        before_mean_db=float(resid.mean()),
-        before_std_db=float(resid.std(ddof=1)),
-        before_rms_db=float(np.sqrt(np.mean(resid**2))),
-        after_mean_db=float(after.mean()),
-        after_std_db=float(after.std(ddof=1)),
-        after_rms_db=float(np.sqrt(np.mean(after**2))),
-        excluded=excluded,
-    )

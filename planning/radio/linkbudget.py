@@ -23,6 +23,7 @@ README "Radio propagation and coverage".
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
@@ -31,11 +32,14 @@ from scipy.special import ndtr
 from gis.settings import BandEquipment
 
 __all__ = [
+    "NOISE_DBM_HZ",
+    "LinkBudget",
     "antenna_pattern_db",
     "capped_sinr_db",
     "elevation_deg",
     "equipment_index",
     "location_probability",
+    "noise_dbm",
     "o2i_loss_db",
     "shadow_margin_db",
     "ul_rate_mbps",
@@ -47,6 +51,46 @@ __all__ = [
 NOISE_DBM_HZ = -174.0
 #: Vertical side-lobe level of a macro panel (TR 36.814 Table A.2.1.1-2), dB.
 VERTICAL_SIDELOBE_DB = 20.0
+
+
+def noise_dbm(scs_khz: np.ndarray, noise_figure_db: float | np.ndarray) -> np.ndarray:
+    """Thermal noise (dBm) in one subcarrier of ``scs_khz`` behind a receiver of ``noise_figure_db``:
+    ``-174 dBm/Hz + 10 log10(bandwidth in Hz) + NF``; e.g. 15 kHz and 7 dB give -125.24 dBm."""
+    return NOISE_DBM_HZ + 10.0 * np.log10(np.asarray(scs_khz, dtype=float) * 1e3) + noise_figure_db
+
+
+@dataclass(frozen=True)
+class LinkBudget:
+    """Receiver and air-interface parameters of the link budget (dB, dBi, dBm; sources in the module doc).
+
+    Downlink rates by TR 36.942 Annex A (``alpha``, ``sinr_min_db``, ``se_max_bps_hz``); uplink rates by its uplink
+    row (``ul_alpha`` 0.4, ``ul_sinr_min_db`` -10 dB, ``ul_se_max_bps_hz`` 2.0). MIMO layers come from the site's
+    equipment (``RadioSettings.equipment``); the project's radio settings hold the thresholds and the uplink.
+    """
+
+    noise_figure_db: float = 7.0
+    ue_gain_dbi: float = 0.0
+    body_loss_db: float = 0.0
+    cable_loss_db: float = 0.0
+    load: float = 0.5
+    alpha: float = 0.6
+    sinr_min_db: float = -10.0
+    se_max_bps_hz: float = 4.4
+    ul_alpha: float = 0.4
+    ul_sinr_min_db: float = -10.0
+    ul_se_max_bps_hz: float = 2.0
+    full_rank_sinr_db: float = 10.0
+    tdd_dl_fraction: float = 0.75
+    beamwidth_deg: float = 65.0
+    max_attenuation_db: float = 30.0
+    cpe_height_m: float = 6.0
+    cpe_gain_dbi: float = 10.0
+    interference_margin_db: float = 10.0
+    max_range_m: float = 60_000.0
+    max_sites_per_point: int = 16
+    screen_sites_per_point: int = 64
+    chunk_points: int = 4000
+    screen_step_m: float = 150.0
 
 
 def shadow_margin_db(sigma_db: float, probability: float) -> float:
@@ -110,12 +154,7 @@ def o2i_loss_db(freq_mhz: np.ndarray) -> np.ndarray:
 
 
 def _noise_re_dbm(scs_khz: np.ndarray, noise_figure_db: float, interference_margin_db: float) -> np.ndarray:
-    return (
-        NOISE_DBM_HZ
-        + 10.0 * np.log10(np.asarray(scs_khz, dtype=float) * 1e3)
-        + noise_figure_db
-        + interference_margin_db
-    )
+    return noise_dbm(scs_khz, noise_figure_db) + interference_margin_db
 
 
 def ul_rate_mbps(

@@ -31,7 +31,8 @@ from planning.progress import log_progress, numba_cache_cold
 from planning.radio._terrain_kernel import pair_terrain
 from planning.radio.capacity import busy_hour
 from planning.radio.clutter import PointClutter, point_clutter, read_clutter, sample_classes
-from planning.radio.coverage import LinkBudget, Receiver, coverage, market_shares, site_ranges_m
+from planning.radio.coverage import Receiver, coverage, market_shares, site_ranges_m
+from planning.radio.linkbudget import LinkBudget
 
 logger = logging.getLogger(__name__)
 

@@ -57,7 +57,7 @@ from planning.plan.proposal import Proposal, cost_curve, propose
 from planning.present.maps import save_map
 from planning.present.report import report_tables, write_report
 from planning.present.stage import map_stage
-from planning.radio.coverage import coverage_raster, write_raster
+from planning.radio.raster import coverage_raster, write_raster
 from planning.radio.stage import coverage_stage, terrain_kernels_cold
 from planning.run.distributed import dask_client, dask_map
 from planning.run.summary import summarise, summarise_coverage, summarise_fibre, summarise_gaps, summary_markdown

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from gis.admin import county_of
+from gis.schema import unit_key
 from gis.settings import TargetSettings
 
 logger = logging.getLogger(__name__)
@@ -424,7 +425,7 @@ def verification_list(villages: pd.DataFrame, schools: pd.DataFrame) -> pd.DataF
         rows.append(
             pd.DataFrame(
                 {
-                    "id": (layer + ":" + part[idc]).to_numpy(),
+                    "id": unit_key(layer, part[idc]).to_numpy(),
                     "layer": layer,
                     "name": part["name"].to_numpy(),
                     "county": part["county"].to_numpy(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -24,3 +25,13 @@ def read_orlib_scp(path: str | Path) -> tuple[sparse.csr_matrix, np.ndarray]:
         pos += 1 + k
     rr, cc = np.concatenate(r), np.concatenate(c)
     return sparse.csr_matrix((np.ones(len(rr), dtype=bool), (rr, cc)), shape=(m, n)), cost
+
+
+#: The OR-Library set-cover instances and their published optima (data/reference/orlib_scp).
+ORLIB = Path(__file__).resolve().parents[2] / "data" / "reference" / "orlib_scp"
+
+
+def orlib_optima() -> dict[str, float]:
+    """Published optimum (or best known) cost of each instance in :data:`ORLIB`."""
+    with (ORLIB / "scp_orlib_reference.csv").open(encoding="utf-8") as fh:
+        return {r["instance"]: float(r["published_opt_or_best"]) for r in csv.DictReader(fh)}

@@ -24,7 +24,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from planning.present.labels import label, verify_text
-from planning.present.maps import Raster, build_map, save_map
+from planning.present.map_raster import Raster
+from planning.present.maps import build_map, save_map
 from tests.conftest import ROOT
 from tests.planning.present.test_maps import CRS, EVIL, EVIL_IMG, X0, Y0, small_run, with_evidence
 

@@ -17,7 +17,9 @@ from gis.crs import wgs84_to_gcj02
 from gis.errors import LayerError
 from gis.settings import TargetSettings
 from planning.present.labels import verify_text
-from planning.present.maps import Raster, build_map, features, hillshade, json_for_script, outlet_class, to_web_mercator
+from planning.present.map_raster import Raster, hillshade, to_web_mercator
+from planning.present.maps import build_map, json_for_script
+from planning.present.popups import features, outlet_class
 from planning.status.evidence import school_status, village_status
 
 CRS = "EPSG:32652"  # Linjiang, Jilin: inside China, so GCJ-02 shifts apply

@@ -13,10 +13,13 @@ import pytest
 from matplotlib import font_manager
 
 from gis.admin import REGION
+from gis.settings import TargetSettings
 from planning.present.labels import TABLE_TITLES, known_column, verify_text
 from planning.present.report import (
     TABLES,
+    chart_targets,
     cjk_font,
+    cost_curve_chart,
     county_chart,
     find_cjk_font_file,
     html_table,
@@ -316,3 +319,26 @@ def test_verification_notes_are_in_the_planners_words_in_a_zh_report(report):
 def test_verification_notes_translate_part_by_part(note, zh):
     assert verify_text(note, "zh", sep="；") == zh  # as the report's table shows it
     assert verify_text(note, "en", sep="; ") == note
+
+
+def test_chart_target_lines_come_from_the_project_targets():
+    targets = TargetSettings(school_connected_share=0.9, poor_village_broadband_share=0.95, school_outlet_share=0.0)
+    assert chart_targets(targets) == (0.9, 0.95, 0.95, 0.0)
+
+    def dashed(fig) -> list[float]:
+        lines = fig.axes[0].get_lines()
+        return sorted(float(ln.get_ydata()[0]) for ln in lines if ln.get_linestyle() == "--")
+
+    assert dashed(county_chart(_counties(["a", "b"]), language="en", target_share=0.9)) == [0.9]
+    assert dashed(county_chart(_counties(["a", "b"]), language="en", target_share=0.0)) == []
+    curve = pd.DataFrame(
+        {
+            "cost_cny": [1e5, 2e5],
+            "unconnected_schools_share": [0.5, 1.0],
+            "poor_villages_share": [0.4, 0.9],
+            "poor_broadband_share": [0.4, 0.9],
+            "school_outlet_share": [0.2, 0.6],
+        }
+    )
+    # one line per distinct target set (0: no target), not one per series
+    assert dashed(cost_curve_chart(curve, language="en", target_shares=chart_targets(targets))) == [0.9, 0.95]

@@ -15,6 +15,7 @@ from planning.radio.linkbudget import (
     antenna_pattern_db,
     elevation_deg,
     equipment_index,
+    noise_dbm,
     o2i_loss_db,
     ul_rate_mbps,
     ul_required_dbm,
@@ -139,3 +140,11 @@ def test_nested_radio_settings_are_read_and_checked(tmp_path):
 def test_nested_radio_settings_refuse_bad_values(tmp_path, text, message):
     with pytest.raises(ProjectError, match=message):
         load_project(_write(tmp_path, text))
+
+
+def test_noise_per_subcarrier_is_thermal_noise_plus_the_noise_figure() -> None:
+    # -174 dBm/Hz + 10 log10(15 kHz) = -132.24 dBm; + 7 dB NF. 30 kHz: -129.23 dBm; + 5 dB
+    assert noise_dbm(np.array([15.0]), 7.0)[0] == pytest.approx(-125.239, abs=1e-3)
+    assert noise_dbm(np.array([30.0]), 5.0)[0] == pytest.approx(-124.229, abs=1e-3)
+    # doubling the subcarrier spacing doubles the noise power
+    assert noise_dbm(np.array([60.0]), 7.0)[0] - noise_dbm(np.array([30.0]), 7.0)[0] == pytest.approx(3.0103, abs=1e-4)

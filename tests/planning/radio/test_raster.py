@@ -10,7 +10,10 @@ from affine import Affine
 
 from gis.settings import RadioSettings
 from gis.terrain import dem_from_array
-from planning.radio.coverage import LinkBudget, coverage, coverage_raster, raster_best_rsrp
+from planning.radio.coverage import coverage
+from planning.radio.linkbudget import LinkBudget
+from planning.radio.raster import coverage_raster, raster_best_rsrp
+from tests.planning.radio.test_coverage import flat_dem, points_frame, sites_frame
 
 CRS = "EPSG:32652"
 X0, Y0 = 300_000.0, 4_650_000.0
@@ -97,3 +100,25 @@ def test_raster_best_rsrp_of_no_points_or_no_sites():
         ).loc[0, "4g_rsrp_dbm"],
         abs=0.01,
     )
+
+
+def test_raster_matches_point_coverage():
+    dem = flat_dem(size_km=20.0)
+    sites = sites_frame([(X0 + 10000.0, Y0 - 10000.0)])
+    area = shapely.box(X0 + 2000.0, Y0 - 18000.0, X0 + 18000.0, Y0 - 2000.0)
+    bands, transform = coverage_raster(sites, area, crs=CRS, radio=RadioSettings(), dem=dem, resolution_m=1000.0)
+    assert bands.shape == (2, 16, 16)
+    assert np.isnan(bands[1]).all()  # no 5G site
+    # along row 7: the cell values equal the point model at the cells' centres, empty below the interference floor
+    cols = np.arange(16)
+    cx, cy = transform.c + (cols + 0.5) * transform.a, transform.f + 7.5 * transform.e
+    pt = coverage(points_frame([(x, cy) for x in cx]), sites, radio=RadioSettings(), dem=dem)["4g_rsrp_dbm"]
+    floor = RadioSettings().lte_rsrp_threshold_dbm - LinkBudget().interference_margin_db
+    above = pt.to_numpy() >= floor
+    assert 2 <= above.sum() < 16  # some cells above the floor, some below
+    np.testing.assert_allclose(bands[0, 7, above], pt.to_numpy()[above], atol=0.01)
+    assert np.isnan(bands[0, 7, ~above]).all()
+    # the brightest cells surround the site
+    r, c = np.unravel_index(np.nanargmax(bands[0]), bands[0].shape)
+    assert abs(r - 7.5) <= 1
+    assert abs(c - 7.5) <= 1

@@ -20,8 +20,10 @@ from gis.project import load_project
 from gis.settings import RadioSettings
 from gis.synthetic import synthesize
 from planning.progress import progress_of
+from planning.radio.calibration import calibrate
 from planning.radio.capacity import busy_hour_mbps_per_subscriber
-from planning.radio.coverage import LinkBudget, calibrate, coverage
+from planning.radio.coverage import coverage
+from planning.radio.linkbudget import LinkBudget
 from planning.radio.stage import (
     county_partitions,
     coverage_frame,

@@ -21,6 +21,8 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
+from gis.schema import unit_key
+
 logger = logging.getLogger(__name__)
 
 REPAIR_COLUMNS = ["layer", "row", "row_id", "action", "detail"]
@@ -129,7 +131,7 @@ def node_lines(lines: Lines, *, snap_tolerance_m: float, repairs: list[dict]) ->
     node_xy, lo, hi = _renumber(xy, cluster, u_arr, v_arr)
     length = shapely.length(geoms)
     kind = lines.kind[src_line]
-    source = np.array([f"{lines.layer[i]}:{lines.row_id[i]}" for i in src_line.tolist()], dtype=object)
+    source = unit_key(lines.layer[src_line], lines.row_id[src_line])
     lo, hi, geoms, length, kind, source, src_line = _merge_duplicates(
         lines, lo, hi, geoms, length, kind, source, src_line, repairs=repairs
     )

@@ -1,12 +1,8 @@
-"""Covering optimiser: OR-Library optima, spopt MCLP, brute force on tiny instances, invariants, phasing."""
+"""The covering optimiser (planning.plan.cover): OR-Library optima, spopt MCLP, brute force, invariants."""
 
 from __future__ import annotations
 
-import csv
 import itertools
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
@@ -15,25 +11,16 @@ from hypothesis import strategies as st
 from scipy import sparse
 
 from planning.plan.cover import solve_cover
-from planning.plan.heuristics import greedy_cover, lp_dive, neighbourhood_search, round_lp
-from planning.plan.highs import build_model, read_result, solve_milp
+from planning.plan.highs import solve_milp
 from planning.plan.needs import Needs
-from tests.conftest import ROOT
-from tests.reference.orlib import read_orlib_scp
-
-ORLIB = ROOT / "data" / "reference" / "orlib_scp"
-
-
-def _optima() -> dict[str, float]:
-    with (ORLIB / "scp_orlib_reference.csv").open(encoding="utf-8") as fh:
-        return {r["instance"]: float(r["published_opt_or_best"]) for r in csv.DictReader(fh)}
+from tests.reference.orlib import ORLIB, orlib_optima, read_orlib_scp
 
 
 @pytest.mark.parametrize("name", ["scp41", "scp51", "scp54", "scpa1", "scpa2", "scpb1"])
 def test_orlib_set_cover_optimum(name: str) -> None:
     a, cost = read_orlib_scp(ORLIB / f"{name}.txt")
     res = solve_cover(a, cost, np.ones(a.shape[0]), min_share=1.0, mip_rel_gap=1e-6)
-    assert res.cost == pytest.approx(_optima()[name])
+    assert res.cost == pytest.approx(orlib_optima()[name])
     assert res.status == "optimal"
     assert res.covered.all()
     assert res.bound <= res.cost + 1e-6
@@ -192,112 +179,6 @@ def test_uncoverable_demands_are_reported_not_required() -> None:
     assert res.reductions["coverable_demands"] == 2
 
 
-@pytest.mark.parametrize("share", [1.0, 0.9])
-def test_neighbourhood_search_improves_a_poor_start_and_stays_feasible(share: float) -> None:
-
-    a, cost = read_orlib_scp(ORLIB / "scp41.txt")
-    w = np.random.default_rng(1).uniform(1.0, 3.0, a.shape[0])
-    set_cover = share == 1.0
-    need = share * w.sum()
-    must = np.ones(a.shape[0], dtype=bool) if set_cover else np.zeros(a.shape[0], dtype=bool)
-    start = greedy_cover(a.tocsr(), cost, w, must, budget=None, needs=None if set_cover else Needs.share(w, need))
-    # the worst start: every candidate chosen
-    every = np.arange(a.shape[1])
-    for sel0 in (start, every):
-        sel = neighbourhood_search(
-            a.tocsr(),
-            cost,
-            w,
-            must,
-            sel0,
-            needs=None if set_cover else Needs.share(w, need),
-            set_cover=set_cover,
-            size=60,
-            deadline=time.perf_counter() + 4.0,
-        )
-        covered = np.asarray(a[:, sel].sum(axis=1)).ravel() > 0
-        assert covered.all() if set_cover else w[covered].sum() >= need - 1e-6
-        assert cost[sel].sum() <= cost[sel0].sum()
-        if set_cover:
-            assert cost[sel].sum() >= _optima()["scp41"]
-    # from every column it must find something far cheaper (scp41: 1000 columns, optimum 429)
-    assert cost[sel].sum() < 0.2 * cost.sum()
-
-
-def test_neighbourhood_search_moves_the_uncovered_weight_between_areas() -> None:
-
-    # two areas that share no demand. Area 1: demand a (weight 5) served by cA (cost 10). Area 2: demands b
-    # (weight 5) and d (weight 10); cD serves d (cost 1), cB serves b and d (cost 2). Serve 15 of 20: the start
-    # {cA, cD} (cost 11) leaves b out; the optimum {cB} (cost 2) leaves a out. Re-solving one area with the other
-    # fixed cannot leave a out (area 1 alone must keep its weight) nor pay less in area 2 (cD is its cheapest
-    # way to weight 10), so a neighbourhood inside one area never improves; two balls, one per area, do.
-    a = sparse.csr_matrix(
-        np.array(
-            [
-                [1, 0, 0],  # a: cA
-                [0, 0, 1],  # b: cB
-                [0, 1, 1],
-            ],  # d: cD, cB
-            dtype=bool,
-        )
-    )
-    cost = np.array([10.0, 1.0, 2.0])  # cA, cD, cB
-    w = np.array([5.0, 5.0, 10.0])
-    must = np.zeros(3, dtype=bool)
-    start = np.array([0, 1])
-    for balls, expected in ((1, 11.0), (2, 2.0)):
-        sel = neighbourhood_search(
-            a,
-            cost,
-            w,
-            must,
-            start,
-            needs=Needs.share(w, 15.0),
-            set_cover=False,
-            size=4,
-            balls=balls,
-            deadline=time.perf_counter() + 1.6,
-        )
-        assert cost[sel].sum() == expected
-        assert w[np.asarray(a[:, sel].sum(axis=1)).ravel() > 0].sum() >= 15.0
-
-
-@pytest.mark.parametrize("share", [1.0, 0.95])
-def test_lp_dive_fixes_towards_a_cover_no_cheaper_than_the_lp(share: float) -> None:
-
-    a, cost = read_orlib_scp(ORLIB / "scpa1.txt")
-    a = a.tocsr()
-    w = np.random.default_rng(2).uniform(1.0, 3.0, a.shape[0])
-    set_cover = share == 1.0
-    need = None if set_cover else share * w.sum()
-    must = np.ones(a.shape[0], dtype=bool) if set_cover else np.zeros(a.shape[0], dtype=bool)
-    h = build_model(
-        a,
-        cost,
-        w,
-        must,
-        budget=None,
-        needs=None if need is None else Needs.share(w, need),
-        set_cover=set_cover,
-        time_limit_s=30,
-        mip_rel_gap=1e-3,
-        relax=True,
-    )
-    h.run()
-    x_root, lp_bound, _ = read_result(h, a.shape[1], budget=None, relax=True)
-    fixed_before = int((x_root > 1 - 1e-6).sum())
-    x = lp_dive(h, a.shape[1], deadline=time.perf_counter() + 20, stop_at=5)
-    assert ((x > 1e-6) & (x < 1 - 1e-6)).sum() <= 5
-    assert (x > 1 - 1e-6).sum() > fixed_before  # it fixed something
-    assert x @ cost >= lp_bound - 1e-6  # fixing only raises the LP
-    sel = round_lp(a, cost, w, must, x, needs=None if need is None else Needs.share(w, need))
-    covered = np.asarray(a[:, sel].sum(axis=1)).ravel() > 0
-    assert covered.all() if set_cover else w[covered].sum() >= need - 1e-6
-    assert cost[sel].sum() >= lp_bound - 1e-6
-    if set_cover:
-        assert cost[sel].sum() >= _optima()["scpa1"]
-
-
 def test_partial_cover_stopped_by_the_time_limit_reports_a_true_bound() -> None:
     # scpb1 at 97 %: not proven in 3 s; the bound must be at least the LP bound, at most the cost of the
     # answer, and the gap and status must agree with them
@@ -322,46 +203,3 @@ def test_partial_cover_stopped_by_the_time_limit_reports_a_true_bound() -> None:
     assert lp_bound - 1e-6 <= res.bound <= res.cost + 1e-6
     assert res.gap == pytest.approx((res.cost - res.bound) / res.cost)
     assert (res.status == "optimal") == (res.gap <= 1e-3 * 1.0001)
-
-
-def test_highs_banner_does_not_reach_stdout() -> None:
-    # HiGHS prints a banner from C++ on the first Highs of a process; the CLI's stdout must stay clean
-
-    # in a partial cover the first Highs objects are made by two threads at once (background MILP, LP): that must
-    # not leave stdout on /dev/null (it did: each thread saved and restored fd 1). Eight threads released
-    # together, twenty times over (the cache cleared in between): without the lock it failed in 4 runs of 4
-    code = (
-        "import threading, numpy as np; from scipy import sparse; from planning.plan import cover as optimise\n"
-        "from planning.plan.highs import quiet_banner\nfrom tests.reference.orlib import read_orlib_scp\n"
-        "for _ in range(20):\n"
-        "    quiet_banner.cache_clear(); b = threading.Barrier(8)\n"
-        "    ts = [threading.Thread(target=lambda: (b.wait(), quiet_banner())) for _ in range(8)]\n"
-        "    [t.start() for t in ts]; [t.join() for t in ts]\n"
-        "rng = np.random.default_rng(3); a = sparse.random(120, 30, density=0.08, random_state=4) > 0\n"
-        "r = optimise.solve_cover(a, rng.uniform(1, 2, 30), rng.uniform(0, 1, 120), min_share=0.9)\n"
-        "print('partial', r.status)\n"
-        f"a, c = read_orlib_scp({str(ORLIB / 'scp41.txt')!r})\n"
-        "print('scp41', optimise.solve_cover(a, c, np.ones(a.shape[0]), min_share=1.0).cost)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout == "partial optimal\nscp41 429.0\n"
-
-
-@pytest.mark.parametrize(("n", "g", "density"), [(30, 1, 0.5), (30, 5, 0.5), (2001, 2000, 0.002)])
-def test_needs_sums(n: int, g: int, density: float) -> None:
-    # small member matrices are summed densely, large ones (2001 x 2000 > 4 million cells) sparsely: same sums
-    rng = np.random.default_rng(n + g)
-    member = sparse.random(n, g, density=density, format="csr", random_state=rng) * 5.0
-    dense = member.toarray()
-    need = rng.uniform(0.0, 10.0, g) * density * n
-    nd = Needs.groups(member, need)
-    for _ in range(5):
-        served = rng.random(n) < 0.5
-        rows = np.flatnonzero(rng.random(n) < 0.3)
-        have = dense[served].sum(axis=0)
-        np.testing.assert_allclose(nd.covered(served), have)
-        np.testing.assert_allclose(nd.amount(rows), dense[rows].sum(axis=0))
-        short = (have < need - 1e-9).astype(float)
-        np.testing.assert_allclose(nd.value(served), np.where(served, 0.0, dense @ short))
-        assert nd.met(served) == bool((have >= need - 1e-9).all())
-        assert nd.met_without(have, rows) == bool((have - dense[rows].sum(axis=0) >= need - 1e-9).all())
