@@ -93,6 +93,13 @@ class _Commands(click.Group):
     with exit 141; never a traceback. Nothing is left half-written: runs write a temporary folder removed on the
     way out, ledger updates roll back, imports replace their file only when whole."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:  # --help and --version print while the arguments are parsed
+            return super().parse_args(ctx, args)
+        except BrokenPipeError:
+            _quiet_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             with _sigterm_as_interrupt():

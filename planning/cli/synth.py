@@ -61,9 +61,7 @@ def _read_boundary(boundary: Path, villages: int) -> Any:
     required=True,
     help=f"Number of villages (10 to {MAX_SYNTH_VILLAGES:,}).",
 )
-@click.option(
-    "--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Random seed (>= 0, < 2^63)."
-)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed (>= 0).")
 @out_folder_opt()
 @overwrite_opt()
 @click.option("--name", default=None, help="Project name (default: synthetic-N-sSEED).")
