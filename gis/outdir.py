@@ -36,7 +36,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from gis.errors import OutputError
@@ -199,20 +199,19 @@ def check_output_dir(out: str | Path, *, overwrite: bool, protected: Iterable[st
     if path.is_symlink():
         msg = f"`--out` = {text!r} is a symbolic link; expected a real folder (coverplan never replaces a link)"
         raise OutputRefusedError(msg)
-    real = _real(path)
-    for p in [*default_protected(), *(Path(x) for x in protected)]:
-        rp = _real(Path(os.path.abspath(p)))
-        if _inside(rp, real):
-            what = "is" if rp == real else "contains"
-            msg = (
-                f"`--out` = {text!r} {what} {rp}, which coverplan must not replace (an input, the project "
-                "folder, the current folder, the home folder or /); expected a folder of its own, e.g. "
-                "outputs/NAME"
-            )
-            raise OutputRefusedError(msg)
+    clash = input_clash(path, [*default_protected(), *protected])
+    if clash is not None:
+        rp, what = clash
+        msg = (
+            f"`--out` = {text!r} {what} {rp}, which coverplan must not replace (an input, the project "
+            "folder, the current folder, the home folder or /); expected a folder of its own, e.g. "
+            "outputs/NAME"
+        )
+        raise OutputRefusedError(msg)
     if path.exists() and not path.is_dir():
         msg = f"`--out` = {text!r} is a file; expected a folder"
         raise OutputRefusedError(msg)
+    _check_replaceable(path, overwrite=overwrite)
     if path.is_dir():
         present = [p for p in _contents(path) if p != MARKER]
         if present and not overwrite:
@@ -237,6 +236,122 @@ def check_output_dir(out: str | Path, *, overwrite: bool, protected: Iterable[st
                 "or choose another --out"
             )
             raise OutputRefusedError(msg)
+    return path
+
+
+def input_clash(out: str | Path, reads: Iterable[str | Path]) -> tuple[Path, str] | None:
+    """The one check that a command never writes onto what it read: the first of ``reads`` (input files and
+    folders) that the output path ``out`` is (``"is"``) or, as a folder, contains (``"contains"``), or None.
+
+    Both sides are made absolute and their symbolic links resolved; two existing paths that are the same file
+    (a hard link) count as the same. Used by :func:`check_output_dir` (output folders) and
+    :func:`check_output_file` (single output files).
+    """
+    real = _real(Path(os.path.abspath(out)))
+    for p in reads:
+        rp = _real(Path(os.path.abspath(p)))
+        if _inside(rp, real):
+            return rp, "is" if rp == real else "contains"
+        with contextlib.suppress(OSError):
+            if os.path.samefile(rp, real):
+                return rp, "is"
+    return None
+
+
+def _not_writable(folder: Path) -> str | None:
+    """Why files cannot be created or removed in ``folder`` (a read-only folder or file system), or None."""
+    if os.access(folder, os.W_OK | os.X_OK):
+        return None
+    try:
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    return "on a read-only file system" if read_only else "not writable (permissions)"
+
+
+def _check_replaceable(path: Path, *, overwrite: bool) -> None:
+    """Refuse, before any work, an output folder that could be written but not put in place at the end: the
+    nearest existing folder above it not writable, or (with ``overwrite``) the existing folder or one of its
+    subfolders, whose files would have to be removed, not writable."""
+    above = next((p for p in path.parents if p.is_dir()), None)  # where the lock and temporary folder go
+    folders = [] if above is None else [above]
+    if overwrite and path.is_dir():
+        folders += [path, *(Path(root) / d for root, dirs, _ in os.walk(path) for d in dirs)]
+    for folder in folders:
+        why = _not_writable(folder)
+        if why:
+            msg = (
+                f"cannot write the output folder `{path}`: `{folder}` is {why}, so the output could not be put "
+                "in place (or the earlier one removed) after the run; expected a folder coverplan may write, "
+                "or choose another --out"
+            )
+            raise OutputRefusedError(msg)
+
+
+def check_output_file(
+    out: str | Path,
+    *,
+    reads: Iterable[str | Path],
+    overwrite: bool,
+    others: Mapping[str, str | Path] | None = None,
+    what: str = "--out",
+) -> Path:
+    """Check that the single file ``out`` may be written (replaced with ``overwrite``); return it, absolute.
+
+    Parameters
+    ----------
+    out : path
+        The file to write (an import's layer file, ``calibrate --excluded``'s CSV).
+    reads : paths
+        Every file the command reads (its sources, the project file, every layer file, the DEM, the ledger):
+        ``out`` must be none of them (:func:`input_clash`).
+    overwrite : bool
+        Whether an existing ``out`` may be replaced.
+    others : mapping of str to path, optional
+        Files of the project's layers the command does not write: ``out`` must be none of them, since the
+        whole file is replaced (a GeoPackage holding roads and fibre would lose them).
+    what : str
+        The option named in messages.
+
+    Raises
+    ------
+    OutputRefusedError
+        ``out`` is empty, an input, a file of other layers, a folder, or its folder is missing or not writable.
+    OutputExistsError
+        ``out`` exists and ``overwrite`` is false.
+    """
+    text = str(out)
+    if not text.strip():
+        msg = f"`{what}` is empty; expected a file path"
+        raise OutputRefusedError(msg)
+    path = Path(os.path.abspath(text))
+    clash = input_clash(path, reads)
+    if clash is not None:
+        msg = (
+            f"{what} `{out}` {'is also an input' if clash[1] == 'is' else 'contains an input'} ({clash[0]}); "
+            "expected a new file (a command never replaces what it reads)"
+        )
+        raise OutputRefusedError(msg)
+    held = sorted(name for name, p in (others or {}).items() if input_clash(path, [p]) is not None)
+    if held:
+        msg = (
+            f"{what} `{out}` holds the project's {', '.join(held)} layer(s); expected a file of its own (the "
+            "whole file is replaced)"
+        )
+        raise OutputRefusedError(msg)
+    if path.is_dir():
+        msg = f"{what} `{out}` is a folder; expected a file path"
+        raise OutputRefusedError(msg)
+    if path.exists() and not overwrite:
+        msg = f"{what} `{out}` exists; pass --overwrite to replace it"
+        raise OutputExistsError(msg)
+    if not path.parent.is_dir():
+        msg = f"{what} `{out}`: folder `{path.parent}` does not exist"
+        raise OutputRefusedError(msg)
+    why = _not_writable(path.parent)
+    if why:
+        msg = f"{what} `{out}`: folder `{path.parent}` is {why}; expected a folder the file can be written into"
+        raise OutputRefusedError(msg)
     return path
 
 
@@ -444,7 +559,11 @@ def staged_output(out: str | Path, *, overwrite: bool, protected: Iterable[str |
             yield tmp
             write_marker(tmp)
             check_output_dir(path, overwrite=overwrite, protected=protected)  # again, under the lock
-            _replace(tmp, path)
+            try:
+                _replace(tmp, path)
+            except OSError as exc:
+                msg = f"cannot put the output folder `{path}` in place: {exc.strerror or exc}; nothing written"
+                raise OutputRefusedError(msg) from exc
         except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             if isinstance(exc, Exception) and _disk_full(exc):
@@ -473,5 +592,5 @@ def _replace(tmp: Path, path: Path) -> None:
     os.chmod(path, mode)
     try:
         remove_own(old)
-    except OutputRefusedError as exc:  # changed in the moment between the check and the rename: kept
+    except (OutputRefusedError, OSError) as exc:  # changed between the check and the rename, or not removable: kept
         logger.warning("the earlier output was kept as %s: %s", old, exc)

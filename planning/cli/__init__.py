@@ -4,19 +4,32 @@ Commands: ``validate``, ``run``, ``optimise``, ``demo`` (:mod:`planning.cli.run`
 (:mod:`planning.cli.synth`), ``calibrate`` (:mod:`planning.cli.calibrate`), ``ledger show|update|diff|reconcile``
 (:mod:`planning.cli.ledger`), ``import opencellid|dem|osm|population`` (:mod:`planning.cli.imports`). Exit
 codes: 0 success, 2 bad input (every problem listed: file, layer, row, id, column, what was expected) or an output
-that may not be written, 1 an unexpected failure (a bug).
+that may not be written, 130 Ctrl-C, 143 SIGTERM, 141 a reader that closed the pipe (``| head``), 1 an unexpected
+failure (a bug).
+
+One error door: every coverplan error (:class:`gis.errors.CoverplanError`, any subclass, also one added later) that
+leaves a command is caught once, in :meth:`_Commands.invoke`, which prints its problems and the exit-2 line
+(:func:`planning.cli.common.report_error`) and exits 2; no command catches them to exit itself.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
 import logging
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
 
 import click
 from rich.logging import RichHandler
 
+from gis.errors import CoverplanError
 from planning.cli.calibrate import calibrate
-from planning.cli.common import console
+from planning.cli.common import EXIT_BAD_INPUT, console, current_about, report_error
 from planning.cli.imports import import_group
 from planning.cli.ledger import ledger
 from planning.cli.run import demo, optimise, run, validate
@@ -24,39 +37,111 @@ from planning.cli.synth import synth
 
 #: Exit status of a command stopped by Ctrl-C (SIGINT): 128 + 2, as shells report it.
 EXIT_INTERRUPTED = 130
+#: Exit status of a command stopped by SIGTERM (``kill``, a scheduler's time limit): 128 + 15.
+EXIT_TERMINATED = 143
+#: Exit status when the reader of the output closed the pipe (``coverplan ledger show L | head -1``): 128 + 13
+#: (SIGPIPE), as other tools end then.
+EXIT_BROKEN_PIPE = 141
 
 
-def _from_interrupt(exc: BaseException) -> bool:
-    """True when ``exc`` is, or was raised while handling, a KeyboardInterrupt (numba's compiled functions turn
-    one into ``SystemError: CPUDispatcher(...) returned a result with an exception set``)."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: raised in the main thread like Ctrl-C's KeyboardInterrupt, so every path that cleans up
+    after Ctrl-C (a run's temporary folder, a ledger update's rollback, an import's partial file) does so too."""
+
+
+def _interrupt_of(exc: BaseException) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt (or :class:`Terminated`) that ``exc`` is or was raised while handling, or None (numba's
+    compiled functions turn one into ``SystemError: CPUDispatcher(...) returned a result with an exception set``)."""
     seen: set[int] = set()
     e: BaseException | None = exc
     while e is not None and id(e) not in seen:
         if isinstance(e, KeyboardInterrupt):
-            return True
+            return e
         seen.add(id(e))
         e = e.__cause__ or e.__context__
-    return False
+    return None
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block SIGTERM raises :class:`Terminated` (only the main thread may set a handler)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _quiet_stdout() -> None:
+    """After the reader closed the pipe: point stdout at /dev/null so that the flush at exit raises nothing."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 class _Commands(click.Group):
-    """The command group; Ctrl-C anywhere ends a command with exit 130 and one line, never a traceback. Nothing is
-    left half-written: runs write a temporary folder removed on the way out, ledger updates roll back, imports
-    replace their file only when whole."""
+    """The command group and its one error door: a coverplan error anywhere ends a command with its problems, one
+    line and exit 2; Ctrl-C with exit 130 and SIGTERM with exit 143, one line each; a closed output pipe quietly
+    with exit 141; never a traceback. Nothing is left half-written: runs write a temporary folder removed on the
+    way out, ledger updates roll back, imports replace their file only when whole."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:  # --help and --version print while the arguments are parsed
+            return super().parse_args(ctx, args)
+        except BrokenPipeError:
+            _quiet_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            with _sigterm_as_interrupt():
+                return super().invoke(ctx)
+        except CoverplanError as exc:
+            report_error(exc, current_about(ctx))
+            ctx.exit(EXIT_BAD_INPUT)
         except (KeyboardInterrupt, SystemError) as exc:
-            if not _from_interrupt(exc):
+            interrupt = _interrupt_of(exc)
+            if interrupt is None:
                 raise
+            if isinstance(interrupt, Terminated):
+                click.echo("coverplan: terminated (SIGTERM); nothing written", err=True)
+                ctx.exit(EXIT_TERMINATED)
             click.echo("coverplan: interrupted; nothing written", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            _quiet_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
+
+
+def _version() -> str:
+    """coverplan's version from the installed package's metadata; ``0+unknown`` when it is not installed (run from
+    a source tree through PYTHONPATH)."""
+    try:
+        return importlib.metadata.version("coverplan")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"coverplan {_version()}")
+        ctx.exit()
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 @click.option("-q", "--quiet", count=True, help="Less output (errors only).")
+@click.option(
+    "--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version, help="Show the version."
+)
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     """coverplan: rural telecom coverage gaps, fibre reach and universal-service pilot planning."""

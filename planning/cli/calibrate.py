@@ -17,13 +17,14 @@ import click
 import numpy as np
 import pandas as pd
 
-from gis.errors import LayerError, ProjectError
-from gis.importers.common import check_output
+from gis.errors import LayerError
 from gis.inputs import load_inputs
 from gis.layers import read_layer
+from gis.outdir import check_output_file
 from gis.project import LayerSource, load_project
 from gis.writers import write_csv
-from planning.cli.common import fail, report_problems
+from planning.cli.common import about, fail
+from planning.cli.options import finite, overwrite_opt, project_arg
 from planning.radio.calibration import (
     EXCLUSION_REASONS,
     MIN_CALIBRATION_ROWS,
@@ -32,13 +33,14 @@ from planning.radio.calibration import (
     CalibrationRefusedError,
 )
 from planning.radio.calibration import calibrate as fit
+from planning.run.runner import input_paths
 
 #: The usual acceptance of a calibrated model: standard deviation of measured - predicted at most this (dB).
 ACCEPTANCE_STD_DB = 8.0
 
 
 @click.command()
-@click.argument("project_file", type=click.Path(path_type=Path))
+@project_arg
 @click.argument("measurements", type=click.Path(path_type=Path))
 @click.option("--crs", "crs", default="EPSG:4326", show_default=True, help="CRS of the CSV's lon/lat columns.")
 @click.option(
@@ -56,7 +58,7 @@ ACCEPTANCE_STD_DB = 8.0
 )
 @click.option(
     "--min-spread",
-    type=click.FloatRange(min=0.0),
+    type=finite(0.0, 10.0),
     default=MIN_SLOPE_SPREAD_DECADES,
     show_default=True,
     help="Least spread of log10(distance) (decades, 10th-90th percentile) to fit a slope; below: offset only.",
@@ -68,7 +70,7 @@ ACCEPTANCE_STD_DB = 8.0
     default=None,
     help="Also write the measurements left out (file, row, site_id, distance_m, reason, why) to this CSV.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace the --excluded CSV if it exists.")
+@overwrite_opt("the --excluded CSV if it exists")
 def calibrate(
     project_file: Path,
     measurements: Path,
@@ -80,20 +82,18 @@ def calibrate(
     overwrite: bool,
 ) -> None:
     """Fit the propagation model's offset and slope to drive-test MEASUREMENTS (CSV: lon, lat, rsrp_dbm, site_id)."""
-
-    if excluded_csv is not None:
-        if excluded_csv.suffix.lower() != ".csv":
-            fail(f"--excluded `{excluded_csv}`: expected a file ending in .csv")
-        try:
-            check_output(excluded_csv, inputs=[measurements, project_file], overwrite=overwrite, what="--excluded")
-        except (FileExistsError, ValueError) as exc:
-            fail(str(exc))
+    about(measurements, outcome="nothing fitted", count="problems")
+    if excluded_csv is not None and excluded_csv.suffix.lower() != ".csv":
+        fail(f"--excluded `{excluded_csv}`: expected a file ending in .csv")
+    project = load_project(project_file)
+    if excluded_csv is not None:  # never onto the measurements, the project file, a layer, the DEM, the ledger
+        reads = [measurements, *input_paths(project)]
+        check_output_file(excluded_csv, reads=reads, overwrite=overwrite, what="--excluded")
+    inputs = load_inputs(project)
+    frame, problems = read_layer(LayerSource(path=measurements, crs=crs), "measurements")
+    if any(p.severity == "error" for p in problems):
+        raise LayerError(problems)
     try:
-        project = load_project(project_file)
-        inputs = load_inputs(project)
-        frame, problems = read_layer(LayerSource(path=measurements, crs=crs), "measurements")
-        if any(p.severity == "error" for p in problems):
-            raise LayerError(problems)
         cal = fit(
             frame.to_crs(inputs.layers.crs),
             inputs.layers["sites"],
@@ -104,15 +104,10 @@ def calibrate(
             min_rows=min_rows,
             min_spread_decades=min_spread,
         )
-    except ProjectError as exc:
-        fail(str(exc))
-    except CalibrationRefusedError as exc:
+    except CalibrationRefusedError as exc:  # name what was left out (and write it) before refusing
         _echo_excluded(exc.excluded, n_rows=exc.n_rows, n_used=exc.n_used, file=measurements)
         _write_excluded(exc.excluded, excluded_csv)
         fail(str(exc))
-    except LayerError as exc:
-        report_problems(list(exc.problems))
-        fail(f"{measurements}: {len(exc.problems)} problem(s); nothing fitted")
     _echo_excluded(cal.excluded, n_rows=cal.n_rows, n_used=cal.n, file=measurements)
     _write_excluded(cal.excluded, excluded_csv)
     _echo_fit(cal, model=model or project.radio.model, min_spread=min_spread)

@@ -1,20 +1,22 @@
-"""What every command shares: the error console, problem tables, exit code 2 for bad input, progress display."""
+"""What every command shares: the error console, problem tables, the exit-2 line of coverplan's errors (printed by
+the one error door, ``planning.cli._Commands.invoke``), progress display."""
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Literal, NoReturn
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gis.errors import Problem
+from gis.errors import CoverplanError, LayerError, Problem
 from planning.progress import progress_of
+from planning.status.ledger import LedgerError
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +61,73 @@ def report_problems(problems: list[Problem]) -> None:
         click.echo(f"WARNING ... and {len(warnings) - 100} more warning(s)", err=True)
 
 
+class CommandError(CoverplanError):
+    """A refusal a command makes itself (options that do not go together, nothing to write ...): the error door
+    prints ``coverplan: MESSAGE`` and exits 2."""
+
+
 def fail(message: str) -> NoReturn:
-    click.echo(f"coverplan: {message}", err=True)
-    sys.exit(EXIT_BAD_INPUT)
+    """Refuse with ``message`` (exit 2 through the error door; nothing here exits)."""
+    raise CommandError(message)
+
+
+@dataclass(frozen=True)
+class About:
+    """What a command's errors are about, for the exit-2 line the error door prints.
+
+    Attributes
+    ----------
+    subject : str
+        What the layer problems were found in (the project file, the measurements, the DEM tiles); '' for none.
+    outcome : str
+        What a failure left, added to the line (``nothing written``, ``the ledger is unchanged``).
+    count : {"errors", "problems"}
+        Count the errors among the problems, or all of them.
+    """
+
+    subject: str = ""
+    outcome: str = ""
+    count: Literal["errors", "problems"] = "errors"
+
+
+_ABOUT = "coverplan.about"
+
+
+def about(subject: object = "", *, outcome: str = "", count: Literal["errors", "problems"] = "errors") -> None:
+    """Say what the running command's errors are about (see :class:`About`); a later call replaces it."""
+    click.get_current_context().meta[_ABOUT] = About(str(subject), outcome, count)
+
+
+def current_about(ctx: click.Context) -> About:
+    """What :func:`about` last said in ``ctx`` (or a context below it), or an empty :class:`About`."""
+    found = ctx.meta.get(_ABOUT)
+    return found if isinstance(found, About) else About()
+
+
+def error_line(exc: CoverplanError, about: About) -> str:
+    """The exit-2 line of ``exc`` (without ``coverplan: ``): for layer problems the subject and their count, for a
+    ledger's the project's ``[ledger]`` and the first line, else the error's own message."""
+    problems = list(getattr(exc, "problems", ()) or ())
+    tail = f"; {about.outcome}" if about.outcome else ""
+    if isinstance(exc, LedgerError):
+        text = str(exc).split("\n", 1)[0] if problems else str(exc)
+        return (f"{about.subject}: [ledger] " if about.subject else "") + text + tail
+    if isinstance(exc, LayerError) and problems:
+        n = len(problems) if about.count == "problems" else sum(p.severity == "error" for p in problems)
+        unit = "problem" if about.count == "problems" else "error"
+        return f"{about.subject + ': ' if about.subject else ''}{n} {unit}(s){tail}"
+    if isinstance(exc, LayerError) and about.subject:
+        return f"{about.subject}: {exc}"
+    return str(exc)
+
+
+def report_error(exc: CoverplanError, about: About) -> None:
+    """Print ``exc`` as the error door does: its problems (a table on a terminal, ``ERROR ...`` lines when
+    piped), then ``coverplan: LINE`` (:func:`error_line`)."""
+    problems = list(getattr(exc, "problems", ()) or ())
+    if problems:
+        report_problems(problems)
+    click.echo(f"coverplan: {error_line(exc, about)}", err=True)
 
 
 class Steps:

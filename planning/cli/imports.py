@@ -12,31 +12,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
-from gis.errors import LayerError, Problem, ProjectError
-from gis.importers.common import ImportReport, Region, check_output, load_region, write_dem_atomic, write_gpkg_atomic
+from gis.errors import LayerError
+from gis.importers.common import ImportReport, Region, load_region, write_dem_atomic, write_gpkg_atomic
 from gis.importers.dem import import_dem, read_tile
 from gis.importers.opencellid import cells_to_sites, read_opencellid
 from gis.importers.osm import osm_layers, read_osm
 from gis.importers.population import population_per_village, read_population
 from gis.layers import load_layer
+from gis.outdir import check_output_file
 from gis.project import LayerSource, Project, load_project
-from planning.cli.common import fail, report_problems
+from planning.cli.common import about, fail
+from planning.cli.options import buffer_m_opt, finite, out_file_opt, overwrite_opt, project_opt
+
+#: Largest ``--resolution-m`` of an imported DEM (m).
+MAX_RESOLUTION_M = 10_000.0
 
 
-def _fail_problems(problems: Iterable[Problem], what: str) -> NoReturn:
-    probs = list(problems)
-    report_problems(probs)
-    fail(f"{what}: {len(probs)} problem(s); nothing written")
-
-
-def _fail_error(exc: LayerError, what: str) -> NoReturn:
-    if exc.problems:
-        _fail_problems(exc.problems, what)
-    fail(f"{what}: {exc}")
+def _reading(what: object) -> None:
+    """Layer problems from here on are about ``what``: counted, and the output not written."""
+    about(what, outcome="nothing written", count="problems")
 
 
 def _prepare(
@@ -49,7 +46,7 @@ def _prepare(
     writes: tuple[str, ...],
     reads: tuple[str, ...] = ("admin",),
 ) -> tuple[Project, Region]:
-    """Load the project (admin only required), check ``--out``, read the region; exit 2 on bad input.
+    """Load the project (admin only required), check ``--out``, read the region; bad input raises (exit 2).
 
     ``writes``: the layers (or ``terrain``) the import writes; ``--out`` may be the project's file of those
     (with ``--overwrite``) but not one holding other layers, nor a file the import reads (``sources``, the
@@ -58,41 +55,22 @@ def _prepare(
 
     if out.suffix.lower() not in suffixes:
         fail(f"--out `{out}`: expected a file ending in {' or '.join(suffixes)}")
-    try:
-        project = load_project(project_file, required_layers=("admin",))
-    except ProjectError as exc:
-        fail(str(exc))
+    project = load_project(project_file, required_layers=("admin",))
     files = {name: src.path for name, src in project.layers.items()}
     if project.terrain is not None:
         files["terrain"] = project.terrain
-    inputs = [*sources, project.path, *(files[n] for n in reads if n in files)]
+    ledger = [] if project.ledger is None else [project.ledger]  # never written by an import
+    reads = [*sources, project.path, *ledger, *(files[n] for n in reads if n in files)]
     others = {n: p for n, p in files.items() if n not in writes}
-    try:
-        check_output(out, inputs=inputs, overwrite=overwrite, others=others)
-    except (FileExistsError, ValueError) as exc:
-        fail(str(exc))
-    try:
-        region = load_region(project)
-    except LayerError as exc:
-        _fail_error(exc, f"{project_file}: admin layer")
-    return project, region
+    check_output_file(out, reads=reads, overwrite=overwrite, others=others)
+    _reading(f"{project_file}: admin layer")
+    return project, load_region(project)
 
 
 def _done(name: str, report: ImportReport, out: Path) -> None:
     for line in report.lines():
         click.echo(f"{name}: {line}")
     click.echo(f"coverplan import {name}: wrote {out}")
-
-
-_project = click.option(
-    "--project",
-    "project_file",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="project.toml whose [layers] admin the import is clipped to (other layers optional).",
-)
-_out = click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="File to write.")
-_overwrite = click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
 
 
 @click.group("import")
@@ -102,16 +80,10 @@ def import_group() -> None:
 
 @import_group.command("opencellid")
 @click.argument("cells", type=click.Path(path_type=Path))
-@_project
-@_out
-@_overwrite
-@click.option(
-    "--buffer-m",
-    type=click.FloatRange(min=0),
-    default=10_000.0,
-    show_default=True,
-    help="Keep sites within this distance of the admin areas (m).",
-)
+@project_opt
+@out_file_opt
+@overwrite_opt("--out if it exists")
+@buffer_m_opt("--buffer-m", default=10_000.0, help="Keep sites within this distance of the admin areas (m).")
 @click.option(
     "--gnb-id-bits",
     type=click.IntRange(22, 32),
@@ -121,7 +93,7 @@ def import_group() -> None:
 )
 @click.option(
     "--height-m",
-    type=click.FloatRange(0, 300, min_open=True),
+    type=finite(0, 300, lo_open=True),
     default=None,
     help="Antenna height given to every site (default: the project's [radio] tower_height_m).",
 )
@@ -140,21 +112,19 @@ def opencellid(
 
     project, region = _prepare(project_file, out, [cells], overwrite=overwrite, suffixes=(".gpkg",), writes=("sites",))
     bbox = tuple(float(v) for v in region.lonlat(buffer_m + 5_000.0).bounds)
-    try:
-        frame, report = read_opencellid(cells, bbox_lonlat=bbox, skip_bad_rows=skip_bad_rows)
-        sites, report = cells_to_sites(
-            frame,
-            region,
-            buffer_m=buffer_m,
-            gnb_id_bits=gnb_id_bits,
-            height_m=height_m or project.radio.tower_height_m,
-            lte_default_mhz=project.radio.lte_band_mhz,
-            nr_default_mhz=project.radio.nr_bands_mhz[0],
-            report=report,
-            file=str(cells),
-        )
-    except LayerError as exc:
-        _fail_error(exc, str(cells))
+    _reading(str(cells))
+    frame, report = read_opencellid(cells, bbox_lonlat=bbox, skip_bad_rows=skip_bad_rows)
+    sites, report = cells_to_sites(
+        frame,
+        region,
+        buffer_m=buffer_m,
+        gnb_id_bits=gnb_id_bits,
+        height_m=height_m or project.radio.tower_height_m,
+        lte_default_mhz=project.radio.lte_band_mhz,
+        nr_default_mhz=project.radio.nr_bands_mhz[0],
+        report=report,
+        file=str(cells),
+    )
     if not len(sites):
         fail(
             f"{cells}: no LTE/NR site of a Chinese operator within {buffer_m:g} m of the admin areas; nothing "
@@ -166,19 +136,17 @@ def opencellid(
 
 @import_group.command("dem")
 @click.argument("tiles", type=click.Path(path_type=Path), nargs=-1, required=True)
-@_project
-@_out
-@_overwrite
-@click.option(
+@project_opt
+@out_file_opt
+@overwrite_opt("--out if it exists")
+@buffer_m_opt(
     "--buffer-m",
-    type=click.FloatRange(min=0),
     default=15_000.0,
-    show_default=True,
     help="Terrain kept around the admin areas (m); must reach past every site and candidate.",
 )
 @click.option(
     "--resolution-m",
-    type=click.FloatRange(min=1.0),
+    type=finite(1.0, MAX_RESOLUTION_M),
     default=None,
     help="Cell size of the output (default: the finest tile's spacing).",
 )
@@ -201,40 +169,28 @@ def dem(
     """DEM TILES (SRTM .hgt / .hgt.zip, GeoTIFF) -> one void-filled DEM GeoTIFF of the region in --out (.tif)."""
 
     _, region = _prepare(project_file, out, tiles, overwrite=overwrite, suffixes=(".tif", ".tiff"), writes=("terrain",))
-    try:
-        read = [read_tile(t) for t in tiles]
-        grid, report = import_dem(
-            read,
-            region,
-            buffer_m=buffer_m,
-            resolution_m=resolution_m,
-            max_void_px=max_void_px,
-            source=", ".join(str(t) for t in tiles),
-        )
-    except LayerError as exc:
-        _fail_error(exc, "DEM tiles")
+    _reading("DEM tiles")
+    read = [read_tile(t) for t in tiles]
+    grid, report = import_dem(
+        read,
+        region,
+        buffer_m=buffer_m,
+        resolution_m=resolution_m,
+        max_void_px=max_void_px,
+        source=", ".join(str(t) for t in tiles),
+    )
     write_dem_atomic(grid, out)
     _done("dem", report, out)
 
 
 @import_group.command("osm")
 @click.argument("extract", type=click.Path(path_type=Path))
-@_project
-@_out
-@_overwrite
-@click.option(
-    "--buffer-m",
-    type=click.FloatRange(min=0),
-    default=10_000.0,
-    show_default=True,
-    help="Keep roads and masts within this distance of the admin areas (m).",
-)
-@click.option(
-    "--demand-buffer-m",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    show_default=True,
-    help="Keep villages and schools within this distance of the admin areas (m).",
+@project_opt
+@out_file_opt
+@overwrite_opt("--out if it exists")
+@buffer_m_opt("--buffer-m", default=10_000.0, help="Keep roads and masts within this distance of the admin areas (m).")
+@buffer_m_opt(
+    "--demand-buffer-m", default=0.0, help="Keep villages and schools within this distance of the admin areas (m)."
 )
 @click.option(
     "--skip-bad-rows",
@@ -260,12 +216,10 @@ def osm(
         suffixes=(".gpkg",),
         writes=("roads", "villages", "schools", "candidates"),
     )
-    try:
-        layers, report = osm_layers(
-            read_osm(extract), region, buffer_m=buffer_m, demand_buffer_m=demand_buffer_m, skip_bad_rows=skip_bad_rows
-        )
-    except LayerError as exc:
-        _fail_error(exc, str(extract))
+    _reading(str(extract))
+    layers, report = osm_layers(
+        read_osm(extract), region, buffer_m=buffer_m, demand_buffer_m=demand_buffer_m, skip_bad_rows=skip_bad_rows
+    )
     if not layers:
         fail(f"{extract}: no roads, villages, schools or masts within the admin areas; nothing written")
     write_gpkg_atomic(layers, out)
@@ -274,9 +228,9 @@ def osm(
 
 @import_group.command("population")
 @click.argument("raster", type=click.Path(path_type=Path))
-@_project
-@_out
-@_overwrite
+@project_opt
+@out_file_opt
+@overwrite_opt("--out if it exists")
 @click.option(
     "--villages",
     "villages_file",
@@ -307,15 +261,13 @@ def population(
     source = LayerSource(path=villages_file.resolve()) if villages_file else project.layers.get("villages")
     if source is None:
         fail(f"{project_file}: [layers] has no `villages` and no --villages was given; expected a villages layer")
-    try:
-        villages, problems = load_layer(source, "villages", coordinates=project.coordinates)
-        if any(p.severity == "error" for p in problems):
-            raise LayerError(problems)
-        people, transform, crs = read_population(raster, region)
-        frame, report = population_per_village(
-            villages, people, transform, crs, region, only_missing=only_missing, source=str(raster)
-        )
-    except LayerError as exc:
-        _fail_error(exc, str(raster))
+    _reading(str(raster))
+    villages, problems = load_layer(source, "villages", coordinates=project.coordinates)
+    if any(p.severity == "error" for p in problems):
+        raise LayerError(problems)
+    people, transform, crs = read_population(raster, region)
+    frame, report = population_per_village(
+        villages, people, transform, crs, region, only_missing=only_missing, source=str(raster)
+    )
     write_gpkg_atomic({"villages": frame}, out)
     _done("population", report, out)

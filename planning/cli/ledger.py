@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import NoReturn
 
 import click
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from planning.cli.common import fail, report_problems
-from planning.status.ledger import LedgerError, diff, parse_date, read_ledger, state_at
+from gis.outdir import check_output_file
+from planning.cli.common import about, fail
+from planning.cli.options import at_opt, ledger_arg
+from planning.status.ledger import diff, parse_date, read_ledger, state_at
 from planning.status.ledger_updates import apply_updates, read_updates
 from planning.status.reconcile import ledger_school_counts, read_official_counts, reconcile
 
@@ -30,25 +31,13 @@ def _date_arg(value: str, name: str) -> dt.date:
     return d
 
 
-def _ledgerfail(exc: Exception, *, outcome: str = "") -> NoReturn:
-    """Exit 2 with the problems of ``exc``; ``outcome`` says what that left (an update: nothing applied)."""
-    if isinstance(exc, LedgerError) and exc.problems:
-        report_problems(list(exc.problems))
-        first = str(exc).split("\n", 1)[0]
-        fail(first + (f"; {outcome}" if outcome else ""))
-    fail(str(exc))
-
-
 @ledger.command("show")
-@click.argument("ledger_file", type=click.Path(path_type=Path))
-@click.option("--at", "at", default=None, help="Show the ledger as it stood at this date (YYYY-MM-DD).")
+@ledger_arg
+@at_opt
 def ledger_show(ledger_file: Path, at: str | None) -> None:
     """Counts of LEDGER_FILE by county and status (now, or --at a past date)."""
 
-    try:
-        frame = state_at(ledger_file, _date_arg(at, "--at")) if at else read_ledger(ledger_file)
-    except LedgerError as exc:
-        _ledgerfail(exc)
+    frame = state_at(ledger_file, _date_arg(at, "--at")) if at else read_ledger(ledger_file)
     counts = frame.groupby(["county", "status"]).size().unstack(fill_value=0)
     title = f"{ledger_file.name}{' at ' + at if at else ''}: {len(frame)} rows"
     out = Console()
@@ -67,7 +56,7 @@ def ledger_show(ledger_file: Path, at: str | None) -> None:
 
 
 @ledger.command("update")
-@click.argument("ledger_file", type=click.Path(path_type=Path))
+@ledger_arg
 @click.argument("updates_file", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Allow statuses to go backwards and excluded rows to come back.")
 def ledger_update(ledger_file: Path, updates_file: Path, force: bool) -> None:
@@ -80,17 +69,17 @@ def ledger_update(ledger_file: Path, updates_file: Path, force: bool) -> None:
     holds that status from that date).
     """
 
-    try:
-        res = apply_updates(ledger_file, read_updates(updates_file), force=force, source=updates_file.name)
-    except LedgerError as exc:
-        _ledgerfail(exc, outcome="the ledger is unchanged")
+    about(outcome="the ledger is unchanged")
+    # the ledger is the file updated, the reports an input: never the same file
+    check_output_file(ledger_file, reads=[updates_file], overwrite=True, what="LEDGER_FILE")
+    res = apply_updates(ledger_file, read_updates(updates_file), force=force, source=updates_file.name)
     click.echo(
         f"{ledger_file}: {res.applied} row(s) updated, {res.unchanged} unchanged, {res.events} event(s) recorded"
     )
 
 
 @ledger.command("diff")
-@click.argument("ledger_file", type=click.Path(path_type=Path))
+@ledger_arg
 @click.option("--from", "date_from", required=True, help="First date (YYYY-MM-DD).")
 @click.option("--to", "date_to", required=True, help="Second date (YYYY-MM-DD).")
 def ledger_diff(ledger_file: Path, date_from: str, date_to: str) -> None:
@@ -99,10 +88,7 @@ def ledger_diff(ledger_file: Path, date_from: str, date_to: str) -> None:
     d_from, d_to = _date_arg(date_from, "--from"), _date_arg(date_to, "--to")
     if d_from > d_to:
         fail(f"`--from` {date_from} is after `--to` {date_to}; expected the earlier date first")
-    try:
-        d = diff(ledger_file, d_from, d_to)
-    except LedgerError as exc:
-        _ledgerfail(exc)
+    d = diff(ledger_file, d_from, d_to)
     click.echo(f"{ledger_file}: {len(d)} row(s) changed between {date_from} and {date_to}")
     if not len(d):
         return
@@ -128,9 +114,9 @@ def _text(value: object) -> str:
 
 
 @ledger.command("reconcile")
-@click.argument("ledger_file", type=click.Path(path_type=Path))
+@ledger_arg
 @click.argument("counts_file", type=click.Path(path_type=Path))
-@click.option("--at", "at", default=None, help="Use the ledger as it stood at this date.")
+@at_opt
 def ledger_reconcile(ledger_file: Path, counts_file: Path, at: str | None) -> None:
     """Compare LEDGER_FILE's unconnected schools per county with an official COUNTS_FILE
     (CSV: city, county, unconnected_schools).
@@ -139,11 +125,8 @@ def ledger_reconcile(ledger_file: Path, counts_file: Path, at: str | None) -> No
     department's own count), not yet completed, not excluded.
     """
 
-    try:
-        official = read_official_counts(counts_file)
-        rec = reconcile(ledger_school_counts(ledger_file, at=_date_arg(at, "--at") if at else None), official)
-    except LedgerError as exc:
-        _ledgerfail(exc)
+    official = read_official_counts(counts_file)
+    rec = reconcile(ledger_school_counts(ledger_file, at=_date_arg(at, "--at") if at else None), official)
     out = Console()
     if out.is_terminal:  # the table on a terminal, the differing rows as lines otherwise: never both
         table = Table(title=f"unconnected schools: ledger vs {counts_file.name}")

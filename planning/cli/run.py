@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Literal
 
 import click
 
-from gis.errors import LayerError, OutputError, ProjectError
 from gis.inputs import load_inputs
 from gis.project import load_project
 from gis.settings import MAX_CNY
-from planning.cli.common import Steps, fail, report_problems
+from planning.cli.common import Steps, about, fail, report_problems
+from planning.cli.options import offline_opt, out_folder_opt, overwrite_opt, project_arg
 from planning.demo import demo_project
-from planning.run.distributed import SchedulerError
 from planning.run.runner import run_pipeline
-from planning.status.ledger import LedgerError, read_ledger
+from planning.status.ledger import read_ledger
 
 
 def _share(value: object, digits: int = 1) -> str:
@@ -49,23 +49,14 @@ def proposal_line(t: dict) -> str:
 
 
 @click.command()
-@click.argument("project_file", type=click.Path(path_type=Path))
+@project_arg
 def validate(project_file: Path) -> None:
     """Check every layer and the terrain of PROJECT_FILE; list all problems (exit 2 if any error)."""
-
-    try:
-        project = load_project(project_file)
-        inputs = load_inputs(project)
-        if project.ledger is not None:
-            read_ledger(project.ledger)  # its statuses are checked: a run would refuse it
-    except ProjectError as exc:
-        fail(str(exc))
-    except LayerError as exc:
-        report_problems(list(exc.problems))
-        fail(f"{project_file}: {sum(p.severity == 'error' for p in exc.problems)} error(s)")
-    except LedgerError as exc:  # the project's [ledger]
-        report_problems(list(exc.problems))
-        fail(f"{project_file}: [ledger] {str(exc).splitlines()[0]}")
+    about(project_file)
+    project = load_project(project_file)
+    inputs = load_inputs(project)
+    if project.ledger is not None:
+        read_ledger(project.ledger)  # its statuses are checked: a run would refuse it
     if inputs.warnings:
         report_problems(list(inputs.warnings))
     counts = ", ".join(f"{len(f)} {n}" for n, f in inputs.layers.frames.items())
@@ -78,32 +69,24 @@ def _run(
     overwrite: bool,
     quiet: bool,
     *,
+    goal: Literal["targets"] | None = None,
     budget_cny: float | None = None,
     offline: bool | None = None,
     dask: str | bool | None = None,
 ) -> None:
-    try:
-        project = load_project(project_file)
-        with Steps(enabled=not quiet) as steps:
-            result = run_pipeline(
-                project,
-                out,
-                overwrite=overwrite,
-                progress=steps,
-                budget_cny=budget_cny,
-                offline=offline,
-                dask=dask,
-            )
-    except ProjectError as exc:
-        fail(str(exc))
-    except LayerError as exc:
-        report_problems(list(exc.problems))
-        fail(f"{project_file}: {sum(p.severity == 'error' for p in exc.problems)} error(s); nothing written")
-    except LedgerError as exc:  # the project's [ledger]
-        report_problems(list(exc.problems))
-        fail(f"{project_file}: [ledger] {str(exc).splitlines()[0]}; nothing written")
-    except (OutputError, SchedulerError) as exc:
-        fail(str(exc))
+    about(project_file, outcome="nothing written")
+    project = load_project(project_file)
+    with Steps(enabled=not quiet) as steps:
+        result = run_pipeline(
+            project,
+            out,
+            overwrite=overwrite,
+            progress=steps,
+            goal=goal,
+            budget_cny=budget_cny,
+            offline=offline,
+            dask=dask,
+        )
     total = sum(result.seconds.values())
     click.echo(f"coverplan: {project.name}: wrote {len(result.files)} files to {out} in {total:.1f} s")
     for f in result.files:
@@ -117,16 +100,10 @@ def _run(
 
 
 @click.command()
-@click.argument("project_file", type=click.Path(path_type=Path))
-@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
-@click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
-@click.option(
-    "--offline/--online",
-    "offline",
-    default=None,
-    help="Map with Leaflet inlined and a local hillshade background (no network), or with tiles and CDN; "
-    "default: the project's [map] offline.",
-)
+@project_arg
+@out_folder_opt()
+@overwrite_opt()
+@offline_opt
 @click.option(
     "--dask",
     "dask",
@@ -134,7 +111,8 @@ def _run(
     flag_value="local",
     default=None,
     metavar="[SCHEDULER_ADDRESS]",
-    help="Compute coverage per county and the optimiser per province on dask.distributed: a "
+    help="Run the stages' jobs (coverage and gaps per county, fibre and the optimiser per province) on "
+    "dask.distributed: a "
     "LocalCluster, or the scheduler at the given address (tcp://host:8786). Results are the same "
     "as without it.",
 )
@@ -147,16 +125,9 @@ def run(
 
 
 @click.command()
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(path_type=Path),
-    default=Path("outputs/demo"),
-    show_default=True,
-    help="Output folder.",
-)
-@click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
-@click.option("--offline/--online", "offline", default=None, help="As for `run`.")
+@out_folder_opt(default=Path("outputs/demo"))
+@overwrite_opt()
+@offline_opt
 @click.pass_context
 def demo(ctx: click.Context, out: Path, overwrite: bool, offline: bool | None) -> None:
     """Run the pipeline on the bundled demo region (the package's planning/demo/project.toml)."""
@@ -164,7 +135,8 @@ def demo(ctx: click.Context, out: Path, overwrite: bool, offline: bool | None) -
 
 
 def _budget(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    """``--budget-cny``: a finite amount above 0 and at most 10^13 CNY (NaN passes a FloatRange: checked here)."""
+    """``--budget-cny``: a finite amount above 0 and at most 10^13 CNY (NaN passes a FloatRange: checked here); 0
+    is refused: a budget of nothing plans nothing, and target mode is ``--targets``."""
     if value is not None and not (math.isfinite(value) and 0 < value <= MAX_CNY):
         msg = f"{value!r}; expected a finite amount > 0 and <= {MAX_CNY:g} CNY"
         raise click.BadParameter(msg, ctx=ctx, param=param)
@@ -172,15 +144,16 @@ def _budget(ctx: click.Context, param: click.Parameter, value: float | None) -> 
 
 
 @click.command()
-@click.argument("project_file", type=click.Path(path_type=Path))
-@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@project_arg
+@out_folder_opt()
 @click.option(
     "--budget-cny",
     "budget_cny",
     type=float,
     callback=_budget,
     default=None,
-    help="Budget mode: serve unconnected schools first, then poor villages, then the rest within this budget (CNY).",
+    help="Budget mode: serve unconnected schools first, then poor villages, then the rest within this budget (CNY, "
+    f"> 0 and <= {MAX_CNY:g}).",
 )
 @click.option(
     "--targets",
@@ -188,7 +161,7 @@ def _budget(ctx: click.Context, param: click.Parameter, value: float | None) -> 
     is_flag=True,
     help="Target mode: the least cost that reaches every KPI target of [targets] in every county.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
+@overwrite_opt()
 @click.pass_context
 def optimise(
     ctx: click.Context, project_file: Path, out: Path, budget_cny: float | None, targets: bool, overwrite: bool
@@ -196,4 +169,11 @@ def optimise(
     """Run the pipeline on PROJECT_FILE and propose the interventions (--budget-cny X or --targets)."""
     if (budget_cny is not None) == targets:
         fail("give exactly one of --budget-cny and --targets")
-    _run(project_file, out, overwrite, ctx.obj["quiet"], budget_cny=budget_cny if budget_cny else 0.0)
+    _run(
+        project_file,
+        out,
+        overwrite,
+        ctx.obj["quiet"],
+        goal="targets" if targets else None,
+        budget_cny=budget_cny,
+    )

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gis.errors import LayerError, OutputError
+from gis.errors import LayerError
 from gis.layers import read_layer
 from gis.outdir import staged_output
 from gis.project import LayerSource
@@ -17,6 +17,11 @@ from gis.synthetic import boundary_problems, synthesize, write_region
 from gis.text import text_problem
 from gis.validation import validate_frame
 from planning.cli.common import Steps, fail, report_problems
+from planning.cli.options import out_folder_opt, overwrite_opt
+
+#: Most villages ``synth`` writes: a million, twice China's administrative villages (~490,000); checked when the
+#: option is read, before anything is allocated.
+MAX_SYNTH_VILLAGES = 1_000_000
 
 
 def _synthesize(villages: int, seed: int, area: Any) -> Any:
@@ -50,10 +55,15 @@ def _read_boundary(boundary: Path, villages: int) -> Any:
 
 
 @click.command()
-@click.option("--villages", type=click.IntRange(min=10), required=True, help="Number of villages.")
+@click.option(
+    "--villages",
+    type=click.IntRange(10, MAX_SYNTH_VILLAGES),
+    required=True,
+    help=f"Number of villages (10 to {MAX_SYNTH_VILLAGES:,}).",
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed (>= 0).")
-@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
-@click.option("--overwrite", is_flag=True, help="Replace the contents of an existing output folder.")
+@out_folder_opt()
+@overwrite_opt()
 @click.option("--name", default=None, help="Project name (default: synthetic-N-sSEED).")
 @click.option(
     "--boundary",
@@ -72,17 +82,14 @@ def synth(villages: int, seed: int, out: Path, overwrite: bool, name: str | None
         fail(f"`--name` = {why}")
     area = _read_boundary(boundary, villages) if boundary is not None else None
     t0 = time.perf_counter()
-    try:
-        with (
-            staged_output(out, overwrite=overwrite, protected=[boundary] if boundary else []) as tmp,
-            Steps(enabled=sys.stderr.isatty()) as steps,
-        ):
-            steps("generating region")
-            region = _synthesize(villages, seed, area)
-            steps("writing files")
-            write_region(region, tmp, name=name or f"synthetic-{villages}-s{seed}")
-    except OutputError as exc:
-        fail(str(exc))
+    with (
+        staged_output(out, overwrite=overwrite, protected=[boundary] if boundary else []) as tmp,
+        Steps(enabled=sys.stderr.isatty()) as steps,
+    ):
+        steps("generating region")
+        region = _synthesize(villages, seed, area)
+        steps("writing files")
+        write_region(region, tmp, name=name or f"synthetic-{villages}-s{seed}")
     path = out / "project.toml"
     click.echo(
         f"coverplan: synthetic region ({villages} villages, {len(region.schools)} schools, "

@@ -27,8 +27,9 @@ rounds, the same budget split) at other budgets: each of its points is a real bu
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -67,7 +68,7 @@ from planning.status.stage import GapsResult
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Proposal", "cost_curve", "propose", "province_plan"]
+__all__ = ["Proposal", "asked_budget", "cost_curve", "propose", "province_plan"]
 
 #: A province's demands take candidate hosts (existing sites) within this distance of their bounding box.
 PROVINCE_SITE_BUFFER_M = 80_000.0
@@ -80,6 +81,7 @@ def propose(
     coverage: pd.DataFrame,
     fibre: FibreResult | None,
     gaps: GapsResult,
+    goal: Literal["targets"] | None = None,
     budget_cny: float | None = None,
     map_jobs: MapJobs = in_turn,
 ) -> Proposal:
@@ -99,19 +101,21 @@ def propose(
         The fibre stage output (reach and the network with points joined).
     gaps : GapsResult
         The gap stage output (status frames and the KPI table).
+    goal : {"targets"}, optional
+        Target mode: the least cost that meets every KPI target in every county (see :func:`asked_budget`).
     budget_cny : float, optional
-        Override ``[optimise] budget_cny`` (> 0: budget mode; 0: target mode). A budget is split across provinces
-        in proportion to their demand weight.
+        Budget mode at this amount (CNY, finite and > 0), split across provinces in proportion to their demand
+        weight. With neither ``goal`` nor ``budget_cny`` the project's ``[optimise]`` decides.
     map_jobs : MapJobs
         Runs the provinces' jobs (:func:`planning.jobs.in_turn` by default).
     """
-    budget = project.optimise.budget_cny if budget_cny is None else budget_cny
+    budget = asked_budget(project, goal=goal, budget_cny=budget_cny)
     demands = _demands(project, inputs, gaps)
     rsrp = _rsrp_by_unit(coverage)
     fibre_cost_of = _fibre_cost_of(fibre)
     province = point_provinces(demands, inputs.layers["admin"])
     names = sorted(province.unique())
-    use_budget = budget is not None and budget > 0
+    use_budget = budget is not None
     if len(names) > 1:
         plans, budgets = _province_plans(
             project,
@@ -143,6 +147,44 @@ def propose(
         province=name,
     )
     return assemble(project, gaps, plan, goal=goal, plans=(plan,))
+
+
+def asked_budget(
+    project: Project, *, goal: Literal["targets"] | None = None, budget_cny: float | None = None
+) -> float | None:
+    """The budget a proposal is asked to spend (CNY), or None for target mode.
+
+    Parameters
+    ----------
+    project : Project
+        Its ``[optimise] budget_cny`` decides when neither of the others is given: an amount > 0 is budget mode;
+        the key's default (0, no budget set) is target mode.
+    goal : {"targets"}, optional
+        Target mode, whatever the project says.
+    budget_cny : float, optional
+        Budget mode at this amount (CNY): finite and > 0. A budget of 0 is refused (it would plan nothing; target
+        mode is ``goal="targets"``).
+
+    Raises
+    ------
+    ValueError
+        Both ``goal`` and ``budget_cny`` given, an unknown ``goal``, or a budget that is not finite and > 0.
+    """
+    if goal is not None and goal != "targets":
+        msg = f"goal={goal!r}; expected 'targets' or None (a budget is given as budget_cny)"
+        raise ValueError(msg)
+    if goal is not None and budget_cny is not None:
+        msg = f"goal={goal!r} and budget_cny={budget_cny!r}; expected one of them (target mode or a budget)"
+        raise ValueError(msg)
+    if budget_cny is not None:
+        if not (math.isfinite(budget_cny) and budget_cny > 0):
+            msg = f"budget_cny={budget_cny!r}; expected a finite amount > 0 CNY (target mode is goal='targets')"
+            raise ValueError(msg)
+        return float(budget_cny)
+    if goal == "targets":
+        return None
+    budget = float(project.optimise.budget_cny)
+    return budget if budget > 0 else None  # the project file's default 0: no budget set
 
 
 def _demands(project: Project, inputs: Inputs, gaps: GapsResult) -> gpd.GeoDataFrame:

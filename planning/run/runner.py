@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -53,7 +53,7 @@ from gis.project import Project
 from gis.writers import write_csv
 from planning.fibre.stage import FibreResult, fibre_stage
 from planning.jobs import MapJobs, in_turn
-from planning.plan.proposal import Proposal, cost_curve, propose
+from planning.plan.proposal import Proposal, asked_budget, cost_curve, propose
 from planning.present.maps import save_map
 from planning.present.report import report_tables, write_report
 from planning.present.stage import map_stage
@@ -121,6 +121,7 @@ def run_pipeline(
     overwrite: bool = False,
     progress: Progress | None = None,
     ledger_date: dt.date | None = None,
+    goal: Literal["targets"] | None = None,
     budget_cny: float | None = None,
     offline: bool | None = None,
     dask: str | bool | None = None,
@@ -134,10 +135,12 @@ def run_pipeline(
     when the region holds several provinces), ``ledger.gpkg`` and ``ledger_changes.csv`` (the plan's events,
     dated ``ledger_date``, default today), ``report.html``,
     ``report.xlsx``, ``report_<table>.csv``, ``chart_*.png``, ``map.html``, ``summary.json`` and ``summary.md``.
-    ``budget_cny`` overrides the project's ``[optimise] budget_cny`` (0: target mode), ``offline`` its
-    ``[map] offline``. ``dask``: run the stages' jobs (coverage and gaps per county, fibre
-    and the optimiser per province) on dask.distributed (True: a LocalCluster; a string: that scheduler's
-    address), see :mod:`planning.run.distributed`; the outputs are the same.
+    ``goal="targets"`` asks for every KPI target in every county, ``budget_cny`` (finite, > 0) for the
+    priorities within that budget; with neither the project's ``[optimise] budget_cny`` decides
+    (:func:`planning.plan.proposal.asked_budget`). ``offline`` overrides the project's ``[map] offline``.
+    ``dask``: run the stages' jobs (coverage and gaps per county, fibre and the optimiser per province) on
+    dask.distributed (True: a LocalCluster; a string: that scheduler's address), see
+    :mod:`planning.run.distributed`; the outputs are the same.
 
     The run is written into a temporary folder beside ``out_dir`` and renamed into place only when every stage
     has finished (:func:`gis.outdir.staged_output`): an error or Ctrl-C leaves ``out_dir`` as it was.
@@ -154,12 +157,14 @@ def run_pipeline(
     gis.outdir.OutputBusyError
         Another coverplan process is writing ``out_dir``.
     """
+    asked_budget(project, goal=goal, budget_cny=budget_cny)  # a goal that cannot be: refused before the work
     out = Path(out_dir)
     protected = input_paths(project)
     check_output_dir(out, overwrite=overwrite, protected=protected)  # fail before the work, not after it
     options = {
         "progress": progress,
         "ledger_date": ledger_date,
+        "goal": goal,
         "budget_cny": budget_cny,
         "offline": offline,
     }
@@ -217,6 +222,7 @@ def _run(
     *,
     progress: Progress | None,
     ledger_date: dt.date | None,
+    goal: Literal["targets"] | None,
     budget_cny: float | None,
     offline: bool | None,
     map_jobs: MapJobs,
@@ -255,7 +261,14 @@ def _run(
         run.wrote("gaps.gpkg", "county_targets.csv", "verification.csv")
     with run.stage("optimise", "optimise"):
         prop = propose(
-            project, inputs, coverage=cov, fibre=fib, gaps=gaps, budget_cny=budget_cny, map_jobs=run.map_jobs
+            project,
+            inputs,
+            coverage=cov,
+            fibre=fib,
+            gaps=gaps,
+            goal=goal,
+            budget_cny=budget_cny,
+            map_jobs=run.map_jobs,
         )
         run.files += write_proposal(prop, out)
     with run.stage("ledger", "ledger"):
