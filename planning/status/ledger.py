@@ -186,17 +186,41 @@ def _read_only(path: Path) -> str:
     return ""
 
 
+#: The columns of :data:`HISTORY_TABLE`, in order.
+HISTORY_COLUMNS = ("event_id", "id", "event_date", "field", "old", "new", "note", "source", "recorded_at")
+
+
+def event_key(con: sqlite3.Connection) -> str:
+    """The quoted column that numbers the events: ``event_id``, or in a ledger GDAL saved anew (``ogr2ogr``, QGIS
+    "Save As": the history's key became GDAL's own ``fid``) the table's integer primary key."""
+    info = con.execute(f"PRAGMA table_info({HISTORY_TABLE})").fetchall()
+    if "event_id" in {r[1] for r in info}:
+        return '"event_id"'
+    pk = [str(r[1]) for r in info if r[5] == 1 and str(r[2]).upper() == "INTEGER"]
+    name = pk[0] if len(pk) == 1 else "rowid"
+    return '"' + name.replace('"', '""') + '"'
+
+
+def read_events(con: sqlite3.Connection, columns: Iterable[str] = HISTORY_COLUMNS) -> pd.DataFrame:
+    """The events (``columns`` of :data:`HISTORY_COLUMNS`) in the order they were recorded, read through ``con``."""
+    key = event_key(con)
+    cols = [c for c in columns if c in HISTORY_COLUMNS]
+    sel = ", ".join(f"{key} AS event_id" if c == "event_id" else c for c in cols)
+    return pd.read_sql_query(f"SELECT {sel} FROM {HISTORY_TABLE} ORDER BY {key}", con)
+
+
 def _bookkeeping(con: sqlite3.Connection) -> tuple[int, int, int]:
     """(events, last event_id, rows) the tables hold now."""
-    events, last = con.execute(f"SELECT COUNT(*), COALESCE(MAX(event_id), 0) FROM {HISTORY_TABLE}").fetchone()
-    (rows,) = con.execute(f"SELECT COUNT(*) FROM {LEDGER_TABLE}").fetchone()
+    key = event_key(con)  # counted on the tables themselves (NOT INDEXED): an index may hold the other half
+    events, last = con.execute(f"SELECT COUNT(*), COALESCE(MAX({key}), 0) FROM {HISTORY_TABLE} NOT INDEXED").fetchone()
+    (rows,) = con.execute(f"SELECT COUNT(*) FROM {LEDGER_TABLE} NOT INDEXED").fetchone()
     return int(events), int(last), int(rows)
 
 
 def _check_consistent(con: sqlite3.Connection, path: Path, tables: set[str]) -> None:
     """LedgerError when SQLite finds the file damaged, or its tables disagree with the bookkeeping of its last
     commit (:data:`META_TABLE`; a ledger without it, written by an earlier coverplan, is not checked so)."""
-    check = [r[0] for r in con.execute("PRAGMA quick_check(5)")]
+    check = [r[0] for r in con.execute("PRAGMA integrity_check(5)")]  # indexes against their tables too
     if check != ["ok"]:
         msg = f"ledger `{path}` is damaged (SQLite: {'; '.join(map(str, check))}): {_COPIED_MIDWAY}"
         raise LedgerError(msg)
@@ -280,6 +304,7 @@ class LedgerWriter:
     #: When the transaction's events were recorded (UTC, ISO seconds).
     recorded_at: str
     _next_event_id: int
+    _event_key: str = '"event_id"'
 
     def set_fields(self, rid: str, values: Mapping[str, object]) -> None:
         """Set the columns ``values`` of the row ``rid`` (None: empty)."""
@@ -296,7 +321,8 @@ class LedgerWriter:
     def add_event(self, rid: str, *, date: str, field: str, old: object, new: object, note: str, source: str) -> None:
         """Record one dated event (``event_id`` numbered here: a GIS tool's copy may have lost its autoincrement)."""
         self.con.execute(
-            f"INSERT INTO {HISTORY_TABLE} (event_id, id, event_date, field, old, new, note, source, recorded_at) "
+            f"INSERT INTO {HISTORY_TABLE} ({self._event_key}, id, event_date, field, old, new, note, source, "
+            "recorded_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (self._next_event_id, rid, date, field, old, new, note, source, self.recorded_at),
         )
@@ -319,12 +345,13 @@ def ledger_transaction(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -
         try:
             con.execute("BEGIN IMMEDIATE")
             add_missing_columns(con)
-            (last,) = con.execute(f"SELECT COALESCE(MAX(event_id), 0) FROM {HISTORY_TABLE}").fetchone()
+            key = event_key(con)
+            (last,) = con.execute(f"SELECT COALESCE(MAX({key}), 0) FROM {HISTORY_TABLE}").fetchone()
         except sqlite3.Error as exc:
             raise ledger_error(path, exc, writing=True) from exc
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         try:
-            yield LedgerWriter(con, path, now, int(last) + 1)
+            yield LedgerWriter(con, path, now, int(last) + 1, key)
             _stamp(con)
             con.execute("COMMIT")
         except BaseException as exc:
@@ -514,7 +541,7 @@ def read_history(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> pd.D
     """All events, in the order they were recorded."""
     with open_ledger(path, timeout_s=timeout_s) as con:
         try:
-            return pd.read_sql_query(f"SELECT * FROM {HISTORY_TABLE} ORDER BY event_id", con)
+            return read_events(con)
         except sqlite3.Error as exc:
             raise ledger_error(Path(path), exc) from exc
 
@@ -525,7 +552,7 @@ def _snapshot(path: str | Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
         try:
             con.execute("BEGIN")
             table = _read_table(con, Path(path))
-            hist = pd.read_sql_query(f"SELECT * FROM {HISTORY_TABLE} ORDER BY event_id", con)
+            hist = read_events(con)
             con.execute("COMMIT")
         except sqlite3.Error as exc:
             raise ledger_error(Path(path), exc) from exc

@@ -9,7 +9,9 @@ A report file (CSV, UTF-8 or GBK) has ``id``, ``status``, ``date`` (``YYYY-MM-DD
   a village's is optional;
 * ``excluded`` needs a ``reason``: ``relocated`` (易地扶贫搬迁), ``merged`` (撤并) or ``other_programme``; an
   excluded row comes back only with ``force``;
-* a date may not be in the future, nor before the row's last recorded change, except for a **back-fill**: the
+* a date may not be in the future, nor before the programme's first year (:data:`FIRST_REPORT_DATE`: the
+  universal telecom service pilot began with MoF and MIIT's 2015 notice 关于开展电信普遍服务试点工作的通知),
+  nor before the row's last recorded change, except for a **back-fill**: the
   row's first field report may be dated before the row was entered in the ledger (a school connected in 2025-06,
   reported against a ledger created in 2026-01). It is recorded as a dated event with an empty ``old`` (the row
   exists from that date) that supersedes the run's status events before it, so the ledger says ``completed`` since
@@ -39,7 +41,6 @@ from gis.text import text_problem
 from planning.status.ledger import (
     EXCLUDED,
     EXCLUSION_REASONS,
-    HISTORY_TABLE,
     LEDGER_TABLE,
     LOCK_TIMEOUT_S,
     RANK,
@@ -53,12 +54,17 @@ from planning.status.ledger import (
     ledger_transaction,
     parse_date,
     read_csv_file,
+    read_events,
     superseded_events,
 )
 
 logger = logging.getLogger(__name__)
 
 UPDATE_COLUMNS = ("id", "status", "date", "note", "measured_mbps", "reason")
+#: The first day a field report may be dated: the year the programme began. The universal telecom service pilot
+#: (电信普遍服务试点) began with 财政部、工业和信息化部《关于开展电信普遍服务试点工作的通知》 (MoF and MIIT, 2015);
+#: a link that existed before then is the layers' reported access, not a report on this ledger.
+FIRST_REPORT_DATE = dt.date(2015, 1, 1)
 #: Largest measured outlet an acceptance may record (Mbps): 100 Gbit/s.
 MAX_MEASURED_MBPS = 100_000.0
 
@@ -189,7 +195,7 @@ def _apply(
     plain: dict[str, list[str]] = {}
     for full in state:
         plain.setdefault(full.split(":", 1)[-1], []).append(full)
-    hist = pd.read_sql_query(f"SELECT event_id, id, event_date, field, note FROM {HISTORY_TABLE}", con)
+    hist = read_events(con, ("event_id", "id", "event_date", "field", "note"))
     live = hist[~superseded_events(hist)]
     status_events = hist[hist["field"] == "status"]
     chk = _Checker(
@@ -270,6 +276,15 @@ def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str],
     if date is None:
         what = f"`{raw_date}` is not a date" if raw_date else "is empty"
         chk.bad(i, raw_id, "date", f"{what}; expected YYYY-MM-DD")
+    elif date < FIRST_REPORT_DATE:
+        chk.bad(
+            i,
+            raw_id,
+            "date",
+            f"{date.isoformat()} is before the programme began ({FIRST_REPORT_DATE.isoformat()}: the universal "
+            "telecom service pilot, MoF/MIIT 2015); expected the date the change happened (a link older than that "
+            "belongs in the layer's reported access)",
+        )
     elif date > chk.today:
         chk.bad(
             i,
