@@ -25,6 +25,7 @@ from gis.gpkg_sql import blob_bounds, blob_is_empty, register_gpkg_functions
 from gis.layers import write_layers
 from gis.terrain import dem_from_array, write_dem
 from planning.cli import cli
+from planning.status import ledger_updates
 from planning.status.ledger import (
     HISTORY_TABLE,
     LEDGER_TABLE,
@@ -142,7 +143,9 @@ def rtree_matches(path: Path) -> int:
     for fid, g in geoms.items():
         x0, y0, x1, y1 = g.bounds
         minx, maxx, miny, maxy = tree[fid]
-        assert minx <= x0 <= maxx and miny <= y0 <= maxy and x1 <= maxx and y1 <= maxy
+        assert (minx, miny) <= (x0, y0)
+        assert minx <= x0 <= x1 <= maxx
+        assert miny <= y0 <= y1 <= maxy
         assert max(x0 - minx, maxx - x1, y0 - miny, maxy - y1) < 0.1  # float32 at 10^6 m: a few cm
     return len(geoms)
 
@@ -267,7 +270,8 @@ def test_read_only_ledger_is_refused_unchanged(ledger: Path, tmp_path: Path, wha
     finally:
         target.chmod(stat.S_IMODE(mode))
     assert res.exit_code == 2, res.output
-    assert "read-only" in res.output and str(ledger) in res.output.replace("\n", "")
+    assert "read-only" in res.output
+    assert str(ledger) in res.output.replace("\n", "")
     assert "nothing was changed" in res.output
     assert sha(ledger) == before
 
@@ -311,7 +315,8 @@ def test_a_copy_taken_in_mid_update_is_named(ledger: Path, tmp_path: Path, stale
         assert res.exit_code == 2, res.output
         text = res.output.replace("\n", " ")
         assert "copied or changed in the middle of an update" in text
-        assert "-journal" in text and str(ledger) in text
+        assert "-journal" in text
+        assert str(ledger) in text
 
 
 def test_events_deleted_outside_coverplan_are_named(ledger: Path) -> None:
@@ -337,10 +342,15 @@ def test_damaged_ledger_is_refused(ledger: Path) -> None:
 
 def test_failed_write_rolls_back_and_keeps_the_bookkeeping(ledger: Path) -> None:
     before = sha(ledger)
-    with pytest.raises(RuntimeError), ledger_transaction(ledger) as tx:
-        tx.set_fields("villages:V2", {"note": "half"})
-        tx.add_event("villages:V2", date="2026-02-01", field="note", old="", new="half", note="", source="t")
-        raise RuntimeError
+
+    def half_then_fail() -> None:
+        with ledger_transaction(ledger) as tx:
+            tx.set_fields("villages:V2", {"note": "half"})
+            tx.add_event("villages:V2", date="2026-02-01", field="note", old="", new="half", note="", source="t")
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        half_then_fail()
     assert read_ledger(ledger).set_index("id").loc["villages:V2", "note"] in ("", None)
     assert len(read_history(ledger)) == 3
     assert sha(ledger) == before
@@ -366,8 +376,8 @@ def test_report_dated_before_the_programme_is_refused(ledger: Path, tmp_path: Pa
     res = invoke("ledger", "update", ledger, updates)
     assert res.exit_code == 2, res.output
     text = res.output.replace("\n", " ")
-    assert "u.csv" in text and "row 2" in text and "date" in text and date in text
-    assert FIRST_REPORT_DATE.isoformat() in text and "2015" in text
+    for part in ("u.csv", "row 2", "date", date, FIRST_REPORT_DATE.isoformat(), "2015"):
+        assert part in text
     assert sha(ledger) == before
 
 
@@ -384,13 +394,12 @@ def test_report_date_not_a_past_date_is_refused(ledger: Path, tmp_path: Path, da
         "ledger", "update", ledger, report_csv(tmp_path / "u.csv", {"id": "V2", "status": "planned", "date": date})
     )
     assert res.exit_code == 2, res.output
-    assert "row 1" in res.output and "date" in res.output
+    assert "row 1" in res.output
+    assert "date" in res.output
 
 
 def test_ledger_store_names_are_public() -> None:
-    import planning.status.ledger_updates as updates
-
-    source = Path(updates.__file__).read_text(encoding="utf-8")
+    source = Path(ledger_updates.__file__).read_text(encoding="utf-8")
     imported = source.split("from planning.status.ledger import (", 1)[1].split(")", 1)[0]
     assert not [n for n in imported.replace(",", " ").split() if n.startswith("_")]
     assert np.all([LEDGER_TABLE == "ledger", HISTORY_TABLE == "ledger_history"])
