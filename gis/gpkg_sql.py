@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import struct
+from collections.abc import Callable
 
 import shapely
 
@@ -81,7 +82,7 @@ def blob_bounds(blob: object) -> tuple[float, float, float, float] | None:
     return bounds if all(math.isfinite(x) for x in bounds) else None  # type: ignore[return-value]
 
 
-def _bound(i: int):
+def _bound(i: int) -> Callable[[object], float | None]:
     def fn(blob: object) -> float | None:
         b = blob_bounds(blob)
         return None if b is None else b[i]

@@ -59,7 +59,6 @@ from planning.status.stage import GapsResult
 logger = logging.getLogger(__name__)
 
 TABLES = (
-    "nothing_to_plan",  # only when the plan is empty: one line saying so (first sheet of the workbook)
     "region",
     "provinces",
     "counties",
@@ -738,7 +737,8 @@ def write_report(
         files.append(out / f"chart_{key}.png")
     (out / "report.html").write_text(render_html(project, tables, pngs, proposal, date=date), encoding="utf-8")
     files.append(out / "report.html")
-    ordered = {key: tables[key] for key in TABLES if tables.get(key) is not None}
+    # an empty plan's one line (``nothing_to_plan``) comes first: the first sheet a planner sees says so
+    ordered = {key: tables[key] for key in ("nothing_to_plan", *TABLES) if tables.get(key) is not None}
     ordered.update({key: frame for key, frame in tables.items() if key not in ordered and frame is not None})
     files.append(write_workbook(ordered, out / "report.xlsx", language=project.language))
     for key, frame in ordered.items():

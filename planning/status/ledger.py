@@ -280,7 +280,11 @@ def open_ledger(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Itera
         try:
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if {LEDGER_TABLE, HISTORY_TABLE} <= tables:
-                _check_consistent(con, path, tables)
+                con.execute("BEGIN")  # one read snapshot: a writer committing meanwhile waits
+                try:
+                    _check_consistent(con, path, tables)
+                finally:
+                    con.execute("COMMIT")
         except sqlite3.Error as exc:
             raise ledger_error(path, exc) from exc
         if not {LEDGER_TABLE, HISTORY_TABLE, "gpkg_contents", "gpkg_geometry_columns"} <= tables:
