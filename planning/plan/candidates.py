@@ -589,7 +589,8 @@ def _one_point_parts(
                 _pairs_of(ok, serves, needs_of),
             )
         )
-    up = np.flatnonzero(on_fibre & np.array(["outlet" in n for n in needs_of]))
+    # dtype bool: with no demand at all (a fully served region) the lists are empty, not float arrays
+    up = np.flatnonzero(on_fibre & np.array(["outlet" in n for n in needs_of], dtype=bool))
     if len(up) and targets.fibre_tier_mbps >= targets.school_outlet_mbps:
         parts.append(
             (
@@ -604,7 +605,7 @@ def _one_point_parts(
                 _pairs_of(up, np.array([("outlet",)] * len(up), dtype=object), needs_of),
             )
         )
-    sch = np.flatnonzero(school & np.array(["connection" in n for n in needs_of]))
+    sch = np.flatnonzero(school & np.array(["connection" in n for n in needs_of], dtype=bool))
     if len(sch):
         fee = costs.satellite_terminal_cny  # the capex: the school plan's yearly fee is opex
         at_target = targets.satellite_outlet and satellite_school_mbps >= targets.school_outlet_mbps

@@ -382,6 +382,8 @@ def totals_of(
         **{k: round(float(chosen[k].sum())) for k in MONEY_TOTALS if k in chosen},
         "interventions": {str(k): int(n) for k, n in chosen["kind"].value_counts().sort_index().items()},
         "demands": len(dem),
+        # no village or school lacks anything: an empty plan is the answer, not a failure
+        "nothing_to_plan": len(dem) == 0,
         "demands_served": int(dem["served"].sum()),
         "demands_not_coverable": int((~dem["coverable"]).sum()),
         **{f"{k.key}_before": round(b[f"{k.key}_share"], 4) for k in KPIS},

@@ -197,6 +197,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart_curve_y": ("比例", "Share"),
     "chart_county_y": ("贫困村宽带通达率", "Poor villages with broadband"),
     "none_left": ("无", "None"),
+    "nothing_to_plan": (
+        "无需建设：没有缺少宽带、4G/5G、联网或出口带宽的村庄和学校，本方案为空（0 项，0 元），各项指标为现状。",
+        "Nothing to plan: no village or school lacks broadband, 4G/5G, a connection or its outlet; the plan is empty "
+        "(0 interventions, 0 CNY) and the KPIs are as they stand.",
+    ),
     "note_fibre": (
         "光缆投资按共享管道计算：同一路段只计一次（Steiner 树），分摊到所服务的各点。",
         "Fibre is costed with shared trenches: each road segment is built and paid once (a Steiner tree) "
@@ -218,6 +223,7 @@ LABELS: dict[str, tuple[str, str]] = {
 
 #: Sheet names of the report workbook (Excel allows 31 characters); a table not listed keeps its key.
 TABLE_TITLES: dict[str, tuple[str, str]] = {
+    "nothing_to_plan": ("无需建设", "Nothing to plan"),
     "region": ("全区指标", "Region"),
     "provinces": ("分省汇总", "Provinces"),
     "counties": ("分区县", "Counties"),

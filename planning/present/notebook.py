@@ -4,6 +4,11 @@ the notebook itself.
 * :func:`table_html`: a table as ``report.html`` shows it (:func:`planning.present.report.html_table`: headings from
   the column metadata in the project's language, shares as %, CNY with thousands separators, codes as the
   planner's words), with a style scoped to it, for ``IPython.display.HTML``;
+* :func:`md_text`: any text from data (a county, an operator, a name, a file name) made inert for the notebook's
+  Markdown: Markdown is also HTML, so ``<>&"'`` become character references, and every Markdown metacharacter
+  (links, images, emphasis, code, tables, headings, LaTeX ``$``) is backslash-escaped; line breaks become spaces.
+  A Markdown cell or ``display(Markdown(...))`` puts data only through it;
+* :func:`nothing_to_plan_text`: the line a notebook shows for an empty plan (nothing lacks anything);
 * :func:`map_iframe`: a whole map page (``map.html``: Leaflet and the data inlined) inside an ``<iframe srcdoc>``,
   so the map travels with the notebook and its HTML export: nothing points at a file that may not be there. The
   page is escaped as one attribute value (``&``, ``<``, ``>`` and both quotes), which the browser decodes back to
@@ -18,8 +23,13 @@ import html
 
 import pandas as pd
 
-from planning.present.labels import Language
+from planning.present.labels import Language, label
 from planning.present.report import html_table, share_columns
+
+#: Characters written as HTML character references (Markdown passes raw HTML through).
+_HTML_REFS = {c: f"&#{ord(c)};" for c in "<>&\"'"}
+#: ASCII punctuation Markdown may read as syntax (CommonMark lets any of it be backslash-escaped).
+_MD_PUNCT = frozenset("\\`*_{}[]()#+-.!|~$:=@%^;,/?")
 
 #: Style of the tables, scoped to their wrapper (``div.coverplan-table``) so the notebook's own style is untouched.
 TABLE_CSS = (
@@ -62,6 +72,26 @@ def table_html(
     shares = share_columns(frame) if share_cols is None else share_cols
     body = html_table(frame, table_id=table_id, language=language, table=table, share_cols=shares)
     return f'<div class="coverplan-table"><style>{TABLE_CSS}</style>{body}</div>'
+
+
+def md_text(value: object) -> str:
+    """``value`` as inert Markdown text that shows exactly as written (see the module docstring)."""
+    out = []
+    for ch in " ".join(str(value).splitlines()):
+        if ch in _HTML_REFS:
+            out.append(_HTML_REFS[ch])
+        elif ch in _MD_PUNCT:
+            out.append("\\" + ch)
+        elif ch.isprintable():
+            out.append(ch)
+        else:  # control characters (NUL, escapes) never reach the page
+            out.append(" ")
+    return "".join(out)
+
+
+def nothing_to_plan_text(totals: dict, *, language: Language) -> str:
+    """The notebook's line for an empty plan (``totals['nothing_to_plan']``), or '' when there is a plan."""
+    return label("nothing_to_plan", language) if totals.get("nothing_to_plan") else ""
 
 
 def map_iframe(page: str, *, height_px: int = MAP_HEIGHT_PX, title: str = "map") -> str:

@@ -328,13 +328,20 @@ def report_tables(
     curve: pd.DataFrame | None = None,
     ledger_changes: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """All report tables: ``region``, ``counties``, ``short`` (KPIs still short after the plan, with why),
+    """All report tables: ``nothing_to_plan`` (one line, only when no village or school lacks anything),
+    ``region``, ``counties``, ``short`` (KPIs still short after the plan, with why),
     ``batches``, ``interventions``, ``ledger``, ``ledger_changes``, ``verification``, ``cost_curve``, and
     ``provinces`` (the national summary) when the region holds several provinces."""
     lang: Language = project.language
     names = point_names(gaps.villages, gaps.schools)
     provinces = getattr(proposal, "provinces", None)
+    empty = (
+        {"nothing_to_plan": pd.DataFrame({"note": [label("nothing_to_plan", lang)]})}
+        if nothing_to_plan(proposal)
+        else {}
+    )
     return {
+        **empty,
         "region": region_table(project, gaps.targets, proposal.targets_after, language=lang),
         **({"provinces": provinces.copy()} if provinces is not None else {}),
         "counties": county_table(project, gaps.targets, proposal.targets_after),
@@ -619,9 +626,19 @@ def _section(key: str, lang: Language, frame: pd.DataFrame | None, *, table_id: 
     return [*head, html_table(frame, table_id=table_id, language=lang, share_cols=share_columns(frame))]
 
 
+def nothing_to_plan(proposal: Proposal) -> bool:
+    """True when no village or school lacks anything: the plan is empty by design (0 interventions, 0 CNY)."""
+    return bool(proposal.totals.get("nothing_to_plan", False))
+
+
 def _headline(project: Project, proposal: Proposal, lang: Language) -> list[str]:
     t = proposal.totals
     parts = [
+        *(
+            [f'<p id="nothing-to-plan"><b>{html.escape(label("nothing_to_plan", lang))}</b></p>']
+            if nothing_to_plan(proposal)
+            else []
+        ),
         '<div id="kpis">',
         f'<span class="kpi"><b>{t.get("cost_cny", 0):,.0f}</b>{html.escape(label("total_cost", lang))}</span>',
         f'<span class="kpi"><b>{sum((t.get("interventions") or {}).values())}</b>'
@@ -734,7 +751,8 @@ def write_report(
         files.append(out / f"chart_{key}.png")
     (out / "report.html").write_text(render_html(project, tables, pngs, proposal, date=date), encoding="utf-8")
     files.append(out / "report.html")
-    ordered = {key: tables[key] for key in TABLES if tables.get(key) is not None}
+    # an empty plan's one line (``nothing_to_plan``) comes first: the first sheet a planner sees says so
+    ordered = {key: tables[key] for key in ("nothing_to_plan", *TABLES) if tables.get(key) is not None}
     ordered.update({key: frame for key, frame in tables.items() if key not in ordered and frame is not None})
     files.append(write_workbook(ordered, out / "report.xlsx", language=project.language))
     for key, frame in ordered.items():

@@ -39,9 +39,11 @@ import logging
 import os
 import shutil
 import sqlite3
+import stat
 import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -52,6 +54,7 @@ import shapely
 
 from gis.errors import CoverplanError, LayerError, Problem
 from gis.files import not_a_regular_file
+from gis.gpkg_sql import register_gpkg_functions
 from gis.readers import read_csv_text
 
 logger = logging.getLogger(__name__)
@@ -64,8 +67,9 @@ STATUS_ALIASES = {"connected": "completed", "verified": "accepted"}
 #: Why a row may be excluded (see the module docstring).
 EXCLUSION_REASONS: tuple[str, ...] = ("relocated", "merged", "other_programme")
 RANK = {s: i for i, s in enumerate(STATUSES)}
-_TABLE = "ledger"
-_HISTORY = "ledger_history"
+#: The feature table (one row per village or school) and the attribute table of its dated events.
+LEDGER_TABLE = "ledger"
+HISTORY_TABLE = "ledger_history"
 #: Notes of the events a run writes (a row's creation, the plan's changes); any other event is a field report.
 RUN_NOTES = ("created", "plan")
 #: Fields that change over a row's life; each change is an event.
@@ -133,24 +137,38 @@ class LedgerError(CoverplanError, ValueError):
 
 #: How long a ledger command waits for another process's lock (s).
 LOCK_TIMEOUT_S = 60.0
+#: The ledger's own bookkeeping (attribute table): the events and rows it holds as of its last commit, written by
+#: every coverplan transaction; a file whose tables disagree with it was copied or changed in mid-update.
+META_TABLE = "ledger_meta"
+_COPIED_MIDWAY = (
+    "the file was copied or changed in the middle of an update (a copy taken without its `-journal` file after a "
+    "crash holds half of that update), or rows or events were added or deleted outside coverplan; nothing was read. "
+    "Expected the original ledger with its `-journal` file next to it (SQLite then rolls the unfinished update "
+    "back), or an earlier backup"
+)
 
 
 def _connect(path: Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> sqlite3.Connection:
-    """A read-write connection that waits ``timeout_s`` for other processes' locks.
+    """A read-write connection that waits ``timeout_s`` for other processes' locks, with the SQL functions GDAL's
+    GeoPackage triggers call (a ledger saved or indexed by ogr2ogr or QGIS: :mod:`gis.gpkg_sql`).
 
     Read-write, also for reading: SQLite then rolls back the journal a killed update left behind (a "hot
     journal") on first access, so the ledger is back at its state before that update; GDAL opens a GeoPackage
     read-only and would fail on it ("readonly database") until something else opened it read-write.
     """
     con = sqlite3.connect(str(path), timeout=timeout_s, isolation_level=None)
+    register_gpkg_functions(con)
     con.execute("PRAGMA foreign_keys = ON")
     return con
 
 
-def _db_error(path: Path, exc: sqlite3.Error) -> LedgerError:
+def ledger_error(path: str | Path, exc: sqlite3.Error, *, writing: bool = False) -> LedgerError:
+    """The LedgerError (file named, reason given) for an SQLite error met reading or (``writing``) changing it."""
     text = str(exc)
     if "locked" in text or "busy" in text:
         why = f"it stayed locked by another process for {LOCK_TIMEOUT_S:g} s"
+    elif "readonly" in text and writing:
+        why = f"it cannot be written ({text}: a read-only file, folder or file system); nothing was changed"
     elif "readonly" in text:
         why = "it is read-only and a killed update left a journal to roll back; expected a writable file"
     else:
@@ -158,9 +176,97 @@ def _db_error(path: Path, exc: sqlite3.Error) -> LedgerError:
     return LedgerError(f"ledger `{path}`: {why}")
 
 
+def _read_only(path: Path) -> str:
+    """Why ``path`` cannot take a write transaction ('' when it can): the file or its folder (where SQLite writes
+    its journal) is read-only, by its mode (refused even for root: someone marked it so) or for this user."""
+    for what, p in (("the file", path), ("its folder", path.parent)):
+        mode = stat.S_IMODE(p.stat().st_mode)
+        if not mode & 0o222 or not os.access(p, os.W_OK):
+            return f"{what} `{p}` is read-only (mode {mode:04o})"
+    return ""
+
+
+#: The columns of :data:`HISTORY_TABLE`, in order.
+HISTORY_COLUMNS = ("event_id", "id", "event_date", "field", "old", "new", "note", "source", "recorded_at")
+
+
+def event_key(con: sqlite3.Connection) -> str:
+    """The quoted column that numbers the events: ``event_id``, or in a ledger GDAL saved anew (``ogr2ogr``, QGIS
+    "Save As": the history's key became GDAL's own ``fid``) the table's integer primary key."""
+    info = con.execute(f"PRAGMA table_info({HISTORY_TABLE})").fetchall()
+    if "event_id" in {r[1] for r in info}:
+        return '"event_id"'
+    pk = [str(r[1]) for r in info if r[5] == 1 and str(r[2]).upper() == "INTEGER"]
+    name = pk[0] if len(pk) == 1 else "rowid"
+    return '"' + name.replace('"', '""') + '"'
+
+
+def read_events(con: sqlite3.Connection, columns: Iterable[str] = HISTORY_COLUMNS) -> pd.DataFrame:
+    """The events (``columns`` of :data:`HISTORY_COLUMNS`) in the order they were recorded, read through ``con``."""
+    key = event_key(con)
+    cols = [c for c in columns if c in HISTORY_COLUMNS]
+    sel = ", ".join(f"{key} AS event_id" if c == "event_id" else c for c in cols)
+    return pd.read_sql_query(f"SELECT {sel} FROM {HISTORY_TABLE} ORDER BY {key}", con)
+
+
+def _bookkeeping(con: sqlite3.Connection) -> tuple[int, int, int]:
+    """(events, last event_id, rows) the tables hold now."""
+    key = event_key(con)  # counted on the tables themselves (NOT INDEXED): an index may hold the other half
+    events, last = con.execute(f"SELECT COUNT(*), COALESCE(MAX({key}), 0) FROM {HISTORY_TABLE} NOT INDEXED").fetchone()
+    (rows,) = con.execute(f"SELECT COUNT(*) FROM {LEDGER_TABLE} NOT INDEXED").fetchone()
+    return int(events), int(last), int(rows)
+
+
+def _check_consistent(con: sqlite3.Connection, path: Path, tables: set[str]) -> None:
+    """LedgerError when SQLite finds the file damaged, or its tables disagree with the bookkeeping of its last
+    commit (:data:`META_TABLE`; a ledger without it, written by an earlier coverplan, is not checked so)."""
+    check = [r[0] for r in con.execute("PRAGMA integrity_check(5)")]  # indexes against their tables too
+    if check != ["ok"]:
+        msg = f"ledger `{path}` is damaged (SQLite: {'; '.join(map(str, check))}): {_COPIED_MIDWAY}"
+        raise LedgerError(msg)
+    if META_TABLE not in tables:
+        return
+    meta = dict(con.execute(f"SELECT key, value FROM {META_TABLE}").fetchall())
+    have = _bookkeeping(con)
+    try:
+        said = tuple(int(meta[k]) for k in ("events", "last_event_id", "rows"))
+    except (KeyError, TypeError, ValueError):
+        said = None
+    if said != have:
+        msg = (
+            f"ledger `{path}`: its last commit recorded {_counts(said)}, the file holds {_counts(have)}: "
+            + _COPIED_MIDWAY
+        )
+        raise LedgerError(msg)
+
+
+def _counts(counts: tuple[int, ...] | None) -> str:
+    if counts is None:
+        return "no readable bookkeeping"
+    return f"{counts[0]} event(s) (last event_id {counts[1]}) and {counts[2]} row(s)"
+
+
+def _stamp(con: sqlite3.Connection) -> None:
+    """Record the bookkeeping of the transaction about to commit (the table created and registered when absent)."""
+    if not con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (META_TABLE,)).fetchone():
+        con.execute(f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        con.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES (?, 'attributes', ?, ?)",
+            (META_TABLE, META_TABLE, "the ledger's counts as of its last commit"),
+        )
+    events, last, rows = _bookkeeping(con)
+    con.execute(f"DELETE FROM {META_TABLE}")  # no ON CONFLICT: a GIS tool's copy may have lost the primary key
+    con.executemany(
+        f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?)",
+        [("events", str(events)), ("last_event_id", str(last)), ("rows", str(rows))],
+    )
+
+
 @contextlib.contextmanager
-def _open(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[sqlite3.Connection]:
-    """A connection to an existing coverplan ledger; LedgerError (file named) for anything else."""
+def open_ledger(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[sqlite3.Connection]:
+    """A connection to an existing coverplan ledger, checked (not damaged, consistent with its last commit);
+    LedgerError (file named, reason given) for anything else. Tables: :data:`LEDGER_TABLE`, :data:`HISTORY_TABLE`.
+    """
     path = Path(path)
     why = not_a_regular_file(path)
     if why:
@@ -169,16 +275,22 @@ def _open(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[sq
     try:
         con = _connect(path, timeout_s=timeout_s)
     except sqlite3.Error as exc:
-        raise _db_error(path, exc) from exc
+        raise ledger_error(path, exc) from exc
     try:
         try:
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if {LEDGER_TABLE, HISTORY_TABLE} <= tables:
+                con.execute("BEGIN")  # one read snapshot: a writer committing meanwhile waits
+                try:
+                    _check_consistent(con, path, tables)
+                finally:
+                    con.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise _db_error(path, exc) from exc
-        if not {_TABLE, _HISTORY, "gpkg_contents", "gpkg_geometry_columns"} <= tables:
+            raise ledger_error(path, exc) from exc
+        if not {LEDGER_TABLE, HISTORY_TABLE, "gpkg_contents", "gpkg_geometry_columns"} <= tables:
             msg = (
-                f"`{path}` is not a coverplan ledger: expected the GeoPackage tables `{_TABLE}` and `{_HISTORY}`, "
-                f"found {sorted(tables)}"
+                f"`{path}` is not a coverplan ledger: expected the GeoPackage tables `{LEDGER_TABLE}` and "
+                f"`{HISTORY_TABLE}`, found {sorted(tables)}"
             )
             raise LedgerError(msg)
         yield con
@@ -186,13 +298,80 @@ def _open(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[sq
         con.close()
 
 
+@dataclass
+class LedgerWriter:
+    """A write transaction on a ledger (:func:`ledger_transaction`): ``con`` reads the ledger as it will be changed;
+    every change goes through :meth:`set_fields` and :meth:`add_event`."""
+
+    con: sqlite3.Connection
+    path: Path
+    #: When the transaction's events were recorded (UTC, ISO seconds).
+    recorded_at: str
+    _next_event_id: int
+    _event_key: str = '"event_id"'
+
+    def set_fields(self, rid: str, values: Mapping[str, object]) -> None:
+        """Set the columns ``values`` of the row ``rid`` (None: empty)."""
+        cols = list(values)
+        for col in cols:
+            if col not in LEDGER_COLUMNS:
+                msg = f"`{col}` is not a ledger column; expected one of {LEDGER_COLUMNS}"
+                raise ValueError(msg)
+        self.con.execute(
+            f"UPDATE {LEDGER_TABLE} SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
+            [*(values[c] for c in cols), rid],
+        )
+
+    def add_event(self, rid: str, *, date: str, field: str, old: object, new: object, note: str, source: str) -> None:
+        """Record one dated event (``event_id`` numbered here: a GIS tool's copy may have lost its autoincrement)."""
+        self.con.execute(
+            f"INSERT INTO {HISTORY_TABLE} ({self._event_key}, id, event_date, field, old, new, note, source, "
+            "recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (self._next_event_id, rid, date, field, old, new, note, source, self.recorded_at),
+        )
+        self._next_event_id += 1
+
+
+@contextlib.contextmanager
+def ledger_transaction(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[LedgerWriter]:
+    """One all-or-nothing write transaction on an existing ledger: refused (LedgerError, nothing changed) when the
+    file or its folder is read-only; ``BEGIN IMMEDIATE`` (the write lock first, waiting ``timeout_s``), the
+    columns an earlier coverplan lacked added, then the caller's changes, the bookkeeping and ``COMMIT`` (or
+    ``ROLLBACK`` on any error)."""
+    path = Path(path)
+    if not not_a_regular_file(path):
+        why = _read_only(path)
+        if why:
+            msg = f"ledger `{path}` cannot be changed: {why}; nothing was changed. Expected a writable ledger"
+            raise LedgerError(msg)
+    with open_ledger(path, timeout_s=timeout_s) as con:
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            add_missing_columns(con)
+            key = event_key(con)
+            (last,) = con.execute(f"SELECT COALESCE(MAX({key}), 0) FROM {HISTORY_TABLE}").fetchone()
+        except sqlite3.Error as exc:
+            raise ledger_error(path, exc, writing=True) from exc
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        try:
+            yield LedgerWriter(con, path, now, int(last) + 1, key)
+            _stamp(con)
+            con.execute("COMMIT")
+        except BaseException as exc:
+            con.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise ledger_error(path, exc, writing=True) from exc
+            raise
+
+
 def add_missing_columns(con: sqlite3.Connection) -> list[str]:
     """Add the lifecycle columns a ledger written by an earlier coverplan lacks (empty), inside the caller's
     write transaction; returns their names."""
-    have = {r[1] for r in con.execute(f"PRAGMA table_info({_TABLE})")}
+    have = {r[1] for r in con.execute(f"PRAGMA table_info({LEDGER_TABLE})")}
     added = [c for c in LEDGER_COLUMNS if c not in have]
     for col in added:
-        con.execute(f"ALTER TABLE {_TABLE} ADD COLUMN {col} {'REAL' if col in _NUMERIC else 'TEXT'}")
+        con.execute(f"ALTER TABLE {LEDGER_TABLE} ADD COLUMN {col} {'REAL' if col in _NUMERIC else 'TEXT'}")
     if added:
         logger.info("ledger: added the columns %s (written by an earlier coverplan)", added)
     return added
@@ -214,13 +393,13 @@ def _read_table(con: sqlite3.Connection, path: Path) -> gpd.GeoDataFrame:
     """The ``ledger`` feature table with its geometry and CRS, read through ``con``."""
     try:
         geom_col, srs_id = con.execute(
-            "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (_TABLE,)
+            "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (LEDGER_TABLE,)
         ).fetchone()
         wkt = con.execute("SELECT definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?", (srs_id,)).fetchone()
-        frame = pd.read_sql_query(f"SELECT * FROM {_TABLE} ORDER BY fid", con)
+        frame = pd.read_sql_query(f"SELECT * FROM {LEDGER_TABLE} ORDER BY fid", con)
         geoms = [_gpkg_geometry(b) for b in frame.pop(geom_col)]
     except (sqlite3.Error, TypeError, ValueError, KeyError, shapely.errors.GEOSException) as exc:
-        raise _db_error(path, sqlite3.DatabaseError(str(exc))) from exc
+        raise ledger_error(path, sqlite3.DatabaseError(str(exc))) from exc
     frame = frame.drop(columns=["fid"], errors="ignore")
     crs = wkt[0] if wkt and wkt[0] and wkt[0] != "undefined" else None
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=crs)
@@ -309,12 +488,12 @@ def copy_ledger(source: str | Path, path: str | Path) -> Path:
     if path.exists():
         msg = f"ledger `{path}` already exists; expected a new file for the copy"
         raise LedgerError(msg)
-    with _open(source) as con:
+    with open_ledger(source) as con:
         dst = sqlite3.connect(str(path))
         try:
             con.backup(dst)
         except sqlite3.Error as exc:
-            raise _db_error(Path(source), exc) from exc
+            raise ledger_error(Path(source), exc) from exc
         finally:
             dst.close()
     return path
@@ -322,27 +501,28 @@ def copy_ledger(source: str | Path, path: str | Path) -> Path:
 
 def _write_new(frame: gpd.GeoDataFrame, tmp: Path, *, date: dt.date, source: str) -> None:
     """The ledger table and its history (the creation events) in a new GeoPackage ``tmp``."""
-    pyogrio.write_dataframe(frame, tmp, layer=_TABLE, driver="GPKG", layer_options={"SPATIAL_INDEX": "NO"})
+    pyogrio.write_dataframe(frame, tmp, layer=LEDGER_TABLE, driver="GPKG", layer_options={"SPATIAL_INDEX": "NO"})
     con = _connect(tmp)
     try:
         con.execute("BEGIN IMMEDIATE")
-        con.execute(f"CREATE UNIQUE INDEX ledger_id ON {_TABLE}(id)")
+        con.execute(f"CREATE UNIQUE INDEX ledger_id ON {LEDGER_TABLE}(id)")
         con.execute(
-            f"CREATE TABLE {_HISTORY} (event_id INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL "
-            f"REFERENCES {_TABLE}(id), event_date TEXT NOT NULL, field TEXT NOT NULL, old TEXT, new TEXT, note TEXT, "
-            "source TEXT, recorded_at TEXT NOT NULL)"
+            f"CREATE TABLE {HISTORY_TABLE} (event_id INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL "
+            f"REFERENCES {LEDGER_TABLE}(id), event_date TEXT NOT NULL, field TEXT NOT NULL, old TEXT, new TEXT, "
+            "note TEXT, source TEXT, recorded_at TEXT NOT NULL)"
         )
-        con.execute(f"CREATE INDEX ledger_history_id ON {_HISTORY}(id, event_date)")
+        con.execute(f"CREATE INDEX ledger_history_id ON {HISTORY_TABLE}(id, event_date)")
         con.execute(
             "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES (?, 'attributes', ?, ?)",
-            (_HISTORY, _HISTORY, "dated events of the ledger"),
+            (HISTORY_TABLE, HISTORY_TABLE, "dated events of the ledger"),
         )
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         con.executemany(
-            f"INSERT INTO {_HISTORY} (id, event_date, field, old, new, note, source, recorded_at) "
+            f"INSERT INTO {HISTORY_TABLE} (id, event_date, field, old, new, note, source, recorded_at) "
             "VALUES (?, ?, 'status', NULL, ?, 'created', ?, ?)",
             [(i, date.isoformat(), s, source, now) for i, s in zip(frame["id"], frame["status"], strict=True)],
         )
+        _stamp(con)
         con.execute("COMMIT")
     finally:
         con.close()
@@ -351,7 +531,7 @@ def _write_new(frame: gpd.GeoDataFrame, tmp: Path, *, date: dt.date, source: str
 def read_ledger(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> gpd.GeoDataFrame:
     """The ledger as it stands now (waiting up to ``timeout_s`` for a writer's lock); a ledger written before the
     lifecycle fields existed gets them empty, and its earlier status names read as today's."""
-    with _open(path, timeout_s=timeout_s) as con:
+    with open_ledger(path, timeout_s=timeout_s) as con:
         table = _read_table(con, Path(path))
     check_statuses(table["id"], table["status"], path)
     for col in LEDGER_COLUMNS:
@@ -363,26 +543,28 @@ def read_ledger(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> gpd.G
 
 def read_history(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> pd.DataFrame:
     """All events, in the order they were recorded."""
-    with _open(path, timeout_s=timeout_s) as con:
+    with open_ledger(path, timeout_s=timeout_s) as con:
         try:
-            return pd.read_sql_query(f"SELECT * FROM {_HISTORY} ORDER BY event_id", con)
+            return read_events(con)
         except sqlite3.Error as exc:
-            raise _db_error(Path(path), exc) from exc
+            raise ledger_error(Path(path), exc) from exc
 
 
 def _snapshot(path: str | Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """The ledger table and its history read in one transaction (a consistent pair)."""
-    with _open(path) as con:
+    with open_ledger(path) as con:
         try:
             con.execute("BEGIN")
             table = _read_table(con, Path(path))
-            hist = pd.read_sql_query(f"SELECT * FROM {_HISTORY} ORDER BY event_id", con)
+            hist = read_events(con)
             con.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise _db_error(Path(path), exc) from exc
+            raise ledger_error(Path(path), exc) from exc
     check_statuses(table["id"], table["status"], path)
     events = hist[hist["field"] == "status"]
-    check_statuses(events["id"], events["new"], f"{path} (table {_HISTORY}, row = event_id)", rows=events["event_id"])
+    check_statuses(
+        events["id"], events["new"], f"{path} (table {HISTORY_TABLE}, row = event_id)", rows=events["event_id"]
+    )
     return table, hist
 
 
@@ -579,28 +761,22 @@ def record_plan(
         One row per event written: ``id``, ``field``, ``old``, ``new`` (the planner sees every change).
     """
     path = Path(path)
-    with _open(path) as con:
-        try:
-            con.execute("BEGIN IMMEDIATE")
-            add_missing_columns(con)
-            events = _plan_events(con, rows, plan, date=date.isoformat(), source=source)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with ledger_transaction(path) as tx:
+        events = _plan_events(tx, rows, plan, date=date.isoformat(), source=source)
     logger.info("ledger %s: %d event(s) from the plan", path, len(events))
     return pd.DataFrame(events, columns=["id", "field", "old", "new"])
 
 
 def _plan_events(
-    con: sqlite3.Connection, rows: gpd.GeoDataFrame, plan: pd.DataFrame, *, date: str, source: str
+    tx: LedgerWriter, rows: gpd.GeoDataFrame, plan: pd.DataFrame, *, date: str, source: str
 ) -> list[tuple[str, str, str, str]]:
     cols = ["id", "status", *TRACKED]
-    current = {r[0]: dict(zip(cols, r, strict=True)) for r in con.execute(f"SELECT {', '.join(cols)} FROM {_TABLE}")}
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    current = {
+        r[0]: dict(zip(cols, r, strict=True)) for r in tx.con.execute(f"SELECT {', '.join(cols)} FROM {LEDGER_TABLE}")
+    }
     events: list[tuple[str, str, str, str]] = []
     new = rows[~rows["id"].isin(current)]
-    _insert_rows(con, new, date=date, source=source, now=now)
+    _insert_rows(tx, new, date=date, source=source)
     events += [(i, "status", "", "unconnected") for i in new["id"]]
     lacks_of = dict(zip(rows["id"], rows["lacks"], strict=True))
     for rid, row in current.items():
@@ -624,12 +800,12 @@ def _plan_events(
                     "plan_detail": "",
                 }
             )
-        events += _set_fields(con, rid, row, want, date=date, source=source, now=now)
+        events += _set_fields(tx, rid, row, want, date=date, source=source)
     for rid in plan.index[plan.index.isin(new["id"])]:  # new rows the plan serves
         row = {"status": "unconnected", **dict.fromkeys(TRACKED)}
         row["lacks"] = new.loc[new["id"] == rid, "lacks"].iloc[0]
         want = {k: plan.at[rid, k] for k in PLAN_FIELDS if k in plan}
-        events += _set_fields(con, rid, row, {**want, "status": "planned"}, date=date, source=source, now=now)
+        events += _set_fields(tx, rid, row, {**want, "status": "planned"}, date=date, source=source)
     return events
 
 
@@ -643,14 +819,13 @@ def _same(old: object, new: object) -> bool:
 
 
 def _set_fields(
-    con: sqlite3.Connection,
+    tx: LedgerWriter,
     rid: str,
     row: Mapping[str, object],
     want: Mapping[str, object],
     *,
     date: str,
     source: str,
-    now: str,
 ) -> list[tuple[str, str, str, str]]:
     """Change a row's fields to ``want`` (status last), an event per changed field."""
     events = []
@@ -661,15 +836,8 @@ def _set_fields(
         value = None if new is None or (isinstance(new, float) and np.isnan(new)) else new
         if isinstance(value, np.generic):
             value = value.item()
-        if field == "status":
-            con.execute(f"UPDATE {_TABLE} SET status = ?, status_date = ? WHERE id = ?", (value, date, rid))
-        else:
-            con.execute(f"UPDATE {_TABLE} SET {field} = ? WHERE id = ?", (value, rid))
-        con.execute(
-            f"INSERT INTO {_HISTORY} (id, event_date, field, old, new, note, source, recorded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (rid, date, field, _text(old), _text(value), "plan", source, now),
-        )
+        tx.set_fields(rid, {"status": value, "status_date": date} if field == "status" else {field: value})
+        tx.add_event(rid, date=date, field=field, old=_text(old), new=_text(value), note="plan", source=source)
         events.append((rid, field, _text(old), _text(value)))
     return events
 
@@ -684,13 +852,14 @@ def _gpkg_blob(geom: shapely.Geometry, srs_id: int) -> bytes:
     return b"GP" + bytes([0, 1]) + struct.pack("<i", srs_id) + shapely.to_wkb(geom, byte_order=1)
 
 
-def _insert_rows(con: sqlite3.Connection, rows: gpd.GeoDataFrame, *, date: str, source: str, now: str) -> None:
+def _insert_rows(tx: LedgerWriter, rows: gpd.GeoDataFrame, *, date: str, source: str) -> None:
     if not len(rows):
         return
+    con = tx.con
     geom_col, srs_id = con.execute(
-        "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (_TABLE,)
+        "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (LEDGER_TABLE,)
     ).fetchone()
-    have = {r[1] for r in con.execute(f"PRAGMA table_info({_TABLE})")}
+    have = {r[1] for r in con.execute(f"PRAGMA table_info({LEDGER_TABLE})")}
     cols = [c for c in LEDGER_COLUMNS if c in have]
     for _, r in rows.iterrows():
         values = {c: r.get(c) for c in cols}
@@ -700,11 +869,7 @@ def _insert_rows(con: sqlite3.Connection, rows: gpd.GeoDataFrame, *, date: str, 
             for v in (values[c] for c in cols)
         ]
         con.execute(
-            f"INSERT INTO {_TABLE} ({', '.join(cols)}, {geom_col}) VALUES ({', '.join('?' * len(cols))}, ?)",
+            f"INSERT INTO {LEDGER_TABLE} ({', '.join(cols)}, {geom_col}) VALUES ({', '.join('?' * len(cols))}, ?)",
             [*vals, _gpkg_blob(r.geometry, srs_id)],
         )
-        con.execute(
-            f"INSERT INTO {_HISTORY} (id, event_date, field, old, new, note, source, recorded_at) "
-            "VALUES (?, ?, 'status', NULL, 'unconnected', 'created', ?, ?)",
-            (r["id"], date, source, now),
-        )
+        tx.add_event(r["id"], date=date, field="status", old=None, new="unconnected", note="created", source=source)

@@ -9,7 +9,9 @@ A report file (CSV, UTF-8 or GBK) has ``id``, ``status``, ``date`` (``YYYY-MM-DD
   a village's is optional;
 * ``excluded`` needs a ``reason``: ``relocated`` (易地扶贫搬迁), ``merged`` (撤并) or ``other_programme``; an
   excluded row comes back only with ``force``;
-* a date may not be in the future, nor before the row's last recorded change, except for a **back-fill**: the
+* a date may not be in the future, nor before the programme's first year (:data:`FIRST_REPORT_DATE`: the
+  universal telecom service pilot began with MoF and MIIT's 2015 notice 关于开展电信普遍服务试点工作的通知),
+  nor before the row's last recorded change, except for a **back-fill**: the
   row's first field report may be dated before the row was entered in the ledger (a school connected in 2025-06,
   reported against a ledger created in 2026-01). It is recorded as a dated event with an empty ``old`` (the row
   exists from that date) that supersedes the run's status events before it, so the ledger says ``completed`` since
@@ -28,7 +30,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,29 +39,32 @@ from gis.errors import Problem
 from gis.files import not_a_regular_file
 from gis.text import text_problem
 from planning.status.ledger import (
-    _HISTORY,
-    _TABLE,
     EXCLUDED,
     EXCLUSION_REASONS,
+    LEDGER_TABLE,
     LOCK_TIMEOUT_S,
     RANK,
     RUN_NOTES,
     STATUS_ALIASES,
     STATUSES,
     LedgerError,
-    _db_error,
-    _open,
-    add_missing_columns,
+    LedgerWriter,
     check_statuses,
     creation_dates,
+    ledger_transaction,
     parse_date,
     read_csv_file,
+    read_events,
     superseded_events,
 )
 
 logger = logging.getLogger(__name__)
 
 UPDATE_COLUMNS = ("id", "status", "date", "note", "measured_mbps", "reason")
+#: The first day a field report may be dated: the year the programme began. The universal telecom service pilot
+#: (电信普遍服务试点) began with 财政部、工业和信息化部《关于开展电信普遍服务试点工作的通知》 (MoF and MIIT, 2015);
+#: a link that existed before then is the layers' reported access, not a report on this ledger.
+FIRST_REPORT_DATE = dt.date(2015, 1, 1)
 #: Largest measured outlet an acceptance may record (Mbps): 100 Gbit/s.
 MAX_MEASURED_MBPS = 100_000.0
 
@@ -130,20 +134,9 @@ def apply_updates(
     for col in ("note", "measured_mbps", "reason"):
         if col not in updates:
             updates[col] = ""
-    with _open(path, timeout_s=timeout_s) as con:
-        try:
-            con.execute("BEGIN IMMEDIATE")  # the write lock first: checks see the ledger as it will be changed
-            add_missing_columns(con)
-        except sqlite3.Error as exc:
-            raise _db_error(path, exc) from exc
-        try:
-            result = _apply(
-                con, updates, force=force, source=source or "update", today=today or dt.date.today(), path=path
-            )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    # the write lock first: checks see the ledger as it will be changed
+    with ledger_transaction(path, timeout_s=timeout_s) as tx:
+        result = _apply(tx, updates, force=force, source=source or "update", today=today or dt.date.today(), path=path)
     logger.info("ledger %s: %d rows updated, %d unchanged", path, result.applied, result.unchanged)
     return result
 
@@ -181,9 +174,12 @@ class _Checker:
 
 
 def _apply(
-    con: sqlite3.Connection, updates: pd.DataFrame, *, force: bool, source: str, today: dt.date, path: Path
+    tx: LedgerWriter, updates: pd.DataFrame, *, force: bool, source: str, today: dt.date, path: Path
 ) -> UpdateResult:
-    rows = con.execute(f"SELECT id, status, status_date, note, measured_mbps, reason, layer FROM {_TABLE}").fetchall()
+    con = tx.con
+    rows = con.execute(
+        f"SELECT id, status, status_date, note, measured_mbps, reason, layer FROM {LEDGER_TABLE}"
+    ).fetchall()
     check_statuses([r[0] for r in rows], [r[1] for r in rows], path)
     state = {
         r[0]: {
@@ -199,7 +195,7 @@ def _apply(
     plain: dict[str, list[str]] = {}
     for full in state:
         plain.setdefault(full.split(":", 1)[-1], []).append(full)
-    hist = pd.read_sql_query(f"SELECT event_id, id, event_date, field, note FROM {_HISTORY}", con)
+    hist = read_events(con, ("event_id", "id", "event_date", "field", "note"))
     live = hist[~superseded_events(hist)]
     status_events = hist[hist["field"] == "status"]
     chk = _Checker(
@@ -232,10 +228,9 @@ def _apply(
     if chk.problems:
         msg = f"{len(chk.problems)} bad row(s) in the update; nothing was applied"
         raise LedgerError(msg, chk.problems)
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     events = 0
     for rid, new, backfill in plan:
-        events += _write(con, rid, old[rid], new, source=source, now=now, backfill=backfill)
+        events += _write(tx, rid, old[rid], new, source=source, backfill=backfill)
         old[rid] = {**old[rid], **new}
     return UpdateResult(applied=len(plan), unchanged=unchanged, events=events)
 
@@ -281,6 +276,15 @@ def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str],
     if date is None:
         what = f"`{raw_date}` is not a date" if raw_date else "is empty"
         chk.bad(i, raw_id, "date", f"{what}; expected YYYY-MM-DD")
+    elif date < FIRST_REPORT_DATE:
+        chk.bad(
+            i,
+            raw_id,
+            "date",
+            f"{date.isoformat()} is before the programme began ({FIRST_REPORT_DATE.isoformat()}: the universal "
+            "telecom service pilot, MoF/MIIT 2015); expected the date the change happened (a link older than that "
+            "belongs in the layer's reported access)",
+        )
     elif date > chk.today:
         chk.bad(
             i,
@@ -374,32 +378,26 @@ def _reason(chk: _Checker, i: int, raw_id: str, rec: object, status: str) -> str
 
 
 def _write(
-    con: sqlite3.Connection,
+    tx: LedgerWriter,
     rid: str,
     old: dict[str, str],
     new: dict[str, str],
     *,
     source: str,
-    now: str,
     backfill: bool = False,
 ) -> int:
     """One row's change: the ledger row and an event per changed field (status last; a back-fill's status event has
     an empty ``old``: the row exists from its date)."""
     measured = float(new["measured_mbps"]) if new["measured_mbps"] else None
-    con.execute(
-        f"UPDATE {_TABLE} SET status = ?, status_date = ?, note = ?, measured_mbps = COALESCE(?, "
-        f"measured_mbps), reason = ? WHERE id = ?",
-        (new["status"], new["date"], new["note"], measured, new["reason"], rid),
-    )
+    values: dict[str, object] = {"status": new["status"], "status_date": new["date"], "note": new["note"]}
+    if measured is not None:  # an empty report keeps the measurement recorded before
+        values["measured_mbps"] = measured
+    tx.set_fields(rid, {**values, "reason": new["reason"]})
     events = 0
     for field in ("measured_mbps", "reason", "status"):
         if field != "status" and (new[field] == (old[field] or "") or (field == "measured_mbps" and not new[field])):
             continue
         before = None if backfill and field == "status" else old[field] or None
-        con.execute(
-            f"INSERT INTO {_HISTORY} (id, event_date, field, old, new, note, source, recorded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (rid, new["date"], field, before, new[field], new["note"], source, now),
-        )
+        tx.add_event(rid, date=new["date"], field=field, old=before, new=new[field], note=new["note"], source=source)
         events += 1
     return events
