@@ -51,9 +51,13 @@ from gis.settings import (
     MapSettings,
     OptimiseSettings,
     RadioSettings,
+    Range,
     TargetSettings,
+    choices,
+    number_range,
+    row_type,
+    section_type,
 )
-from gis.settings.fields import Range, choices, number_range, row_type, section_type
 from gis.text import text_problem
 
 if TYPE_CHECKING:

@@ -9,3 +9,25 @@
 Each reads its source with a function that validates every number it reads, and turns what it read into
 layers with a pure function that also returns an :class:`~gis.importers.common.ImportReport`.
 """
+
+from gis.importers.common import ImportReport, Region, load_region, write_dem_atomic, write_gpkg_atomic
+from gis.importers.dem import import_dem, read_tile
+from gis.importers.opencellid import cells_to_sites, read_opencellid
+from gis.importers.osm import osm_layers, read_osm
+from gis.importers.population import population_per_village, read_population
+
+__all__ = [
+    "ImportReport",
+    "Region",
+    "cells_to_sites",
+    "import_dem",
+    "load_region",
+    "osm_layers",
+    "population_per_village",
+    "read_opencellid",
+    "read_osm",
+    "read_population",
+    "read_tile",
+    "write_dem_atomic",
+    "write_gpkg_atomic",
+]

@@ -13,6 +13,7 @@ Each closed choice is a ``Literal`` type (``Model``) used by its field, with the
 (``PROPAGATION_MODELS = get_args(Model)``).
 """
 
+from gis.settings.fields import Range, choices, number_range, row_type, section_type
 from gis.settings.map import BASEMAPS, Basemap, MapSettings
 from gis.settings.money import (
     MAX_CNY,
@@ -95,8 +96,13 @@ __all__ = [
     "OperatorRule",
     "OptimiseSettings",
     "RadioSettings",
+    "Range",
     "SchoolCpe",
     "SchoolLine",
     "TargetSettings",
     "Tech",
+    "choices",
+    "number_range",
+    "row_type",
+    "section_type",
 ]

@@ -166,3 +166,6 @@ for _command in (validate, run, optimise, demo, synth, calibrate, ledger, import
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="coverplan")
+
+
+__all__ = ["EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "EXIT_TERMINATED", "cli", "main"]

@@ -25,15 +25,15 @@ from gis.project import LayerSource, load_project
 from gis.writers import write_csv
 from planning.cli.common import about, fail
 from planning.cli.options import finite, overwrite_opt, project_arg
-from planning.radio.calibration import (
+from planning.radio import (
     EXCLUSION_REASONS,
     MIN_CALIBRATION_ROWS,
     MIN_SLOPE_SPREAD_DECADES,
     Calibration,
     CalibrationRefusedError,
 )
-from planning.radio.calibration import calibrate as fit
-from planning.run.runner import input_paths
+from planning.radio import calibrate as fit
+from planning.run import input_paths
 
 #: The usual acceptance of a calibrated model: standard deviation of measured - predicted at most this (dB).
 ACCEPTANCE_STD_DB = 8.0

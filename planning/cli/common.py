@@ -16,7 +16,7 @@ from rich.table import Table
 
 from gis.errors import CoverplanError, LayerError, Problem
 from planning.progress import progress_of
-from planning.status.ledger import LedgerError
+from planning.status import LedgerError
 
 logger = logging.getLogger(__name__)
 

@@ -16,11 +16,21 @@ from pathlib import Path
 import click
 
 from gis.errors import LayerError
-from gis.importers.common import ImportReport, Region, load_region, write_dem_atomic, write_gpkg_atomic
-from gis.importers.dem import import_dem, read_tile
-from gis.importers.opencellid import cells_to_sites, read_opencellid
-from gis.importers.osm import osm_layers, read_osm
-from gis.importers.population import population_per_village, read_population
+from gis.importers import (
+    ImportReport,
+    Region,
+    cells_to_sites,
+    import_dem,
+    load_region,
+    osm_layers,
+    population_per_village,
+    read_opencellid,
+    read_osm,
+    read_population,
+    read_tile,
+    write_dem_atomic,
+    write_gpkg_atomic,
+)
 from gis.layers import load_layer
 from gis.outdir import check_output_file
 from gis.project import LayerSource, Project, load_project

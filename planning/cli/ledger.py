@@ -13,9 +13,17 @@ from rich.table import Table
 from gis.outdir import check_output_file
 from planning.cli.common import about, fail
 from planning.cli.options import at_opt, ledger_arg
-from planning.status.ledger import diff, parse_date, read_ledger, state_at
-from planning.status.ledger_updates import apply_updates, read_updates
-from planning.status.reconcile import ledger_school_counts, read_official_counts, reconcile
+from planning.status import (
+    apply_updates,
+    diff,
+    ledger_school_counts,
+    parse_date,
+    read_ledger,
+    read_official_counts,
+    read_updates,
+    reconcile,
+    state_at,
+)
 
 
 @click.group()

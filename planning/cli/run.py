@@ -14,8 +14,8 @@ from gis.settings import MAX_CNY
 from planning.cli.common import Steps, about, fail, report_problems
 from planning.cli.options import offline_opt, out_folder_opt, overwrite_opt, project_arg
 from planning.demo import demo_project
-from planning.run.runner import run_pipeline
-from planning.status.ledger import read_ledger
+from planning.run import run_pipeline
+from planning.status import read_ledger
 
 
 def _share(value: object, digits: int = 1) -> str:

@@ -12,3 +12,6 @@ DEMO_DIR = Path(__file__).resolve().parent
 def demo_project() -> Path:
     """Path of the demo's ``project.toml``."""
     return DEMO_DIR / "project.toml"
+
+
+__all__ = ["DEMO_DIR", "demo_project"]

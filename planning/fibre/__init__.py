@@ -10,8 +10,10 @@ from planning.fibre.graph import RoadNetwork, build_graph, build_network, connec
 from planning.fibre.noding import Noded
 from planning.fibre.reach import fibre_reach
 from planning.fibre.routes import RoutePlan, extension_cost_from, plan_routes, steiner_tree
+from planning.fibre.stage import FibreResult, fibre_stage
 
 __all__ = [
+    "FibreResult",
     "Noded",
     "RoadNetwork",
     "RoutePlan",
@@ -20,6 +22,7 @@ __all__ = [
     "connect_points",
     "extension_cost_from",
     "fibre_reach",
+    "fibre_stage",
     "plan_routes",
     "repairs_frame",
     "steiner_tree",

@@ -63,9 +63,16 @@ from gis.errors import LayerError
 from gis.settings import CostSettings, EconomicsSettings, OptimiseSettings, RadioSettings, TargetSettings
 from gis.terrain import Dem
 from planning.plan.economics import backhaul_lifecycle, intervention_costs
-from planning.radio.backhaul import Endpoints, backhaul_hubs, plan_backhaul, plan_backhaul_empty, relay_points
-from planning.radio.links import radio_links
-from planning.radio.operators import operator_rule, same_ran
+from planning.radio import (
+    Endpoints,
+    backhaul_hubs,
+    operator_rule,
+    plan_backhaul,
+    plan_backhaul_empty,
+    radio_links,
+    relay_points,
+    same_ran,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import sparse
 
 from gis.admin import REGION
-from planning.status.kpi import KPI_NEED, KPIS
+from planning.status import KPI_NEED, KPIS
 
 #: Budget mode's classes in the order they are served (``priority_class`` 1, 2, 3 of the demand table).
 CLASS_NAMES = ("unconnected_schools", "poor_villages", "rest")

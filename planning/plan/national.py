@@ -34,7 +34,7 @@ from gis.admin import NATION, REGION
 from planning.jobs import positions_in_order
 from planning.plan.candidates import CandidateSet
 from planning.plan.cover import CoverResult
-from planning.status.kpi import KPIS, share
+from planning.status import KPIS, share
 
 logger = logging.getLogger(__name__)
 

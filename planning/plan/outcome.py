@@ -28,8 +28,7 @@ from planning.plan.goals import CLASS_NAMES, Goal, kpi_members, phasing_priority
 from planning.plan.lots import lot_table, tender_lots
 from planning.plan.national import ProvincePlan
 from planning.plan.phasing import Phase, phase
-from planning.status.kpi import KPIS, kpi_table, short_kpis
-from planning.status.stage import GapsResult
+from planning.status import KPIS, GapsResult, kpi_table, short_kpis
 
 #: Money columns of the interventions summed in the totals (CNY; opex per year).
 MONEY_TOTALS = ("capex_cny", "opex_cny_per_year", "lifecycle_cny", "central_cny", "local_cny", "operator_cny")

@@ -41,8 +41,7 @@ from gis.inputs import Inputs
 from gis.project import Project
 from gis.schema import unit_key
 from gis.terrain import Dem
-from planning.fibre import RoadNetwork, connect_points, extension_cost_from, fibre_reach, plan_routes
-from planning.fibre.stage import FibreResult
+from planning.fibre import FibreResult, RoadNetwork, connect_points, extension_cost_from, fibre_reach, plan_routes
 from planning.jobs import Job, MapJobs, in_turn
 from planning.plan.candidates import CandidateSet, build_candidates, demand_table, unit_table
 from planning.plan.cover import CoverResult, solve_cover, solve_priorities
@@ -64,7 +63,7 @@ from planning.plan.outcome import (
     with_lots,
 )
 from planning.progress import log_progress
-from planning.status.stage import GapsResult
+from planning.status import GapsResult
 
 logger = logging.getLogger(__name__)
 

@@ -1,3 +1,23 @@
 """Present: the planner's folium map (:mod:`planning.present.maps`, its rasters :mod:`planning.present.map_raster`
 and popups :mod:`planning.present.popups`), the proposal report in HTML, XLSX and CSV (:mod:`planning.present.report`)
 and their bilingual labels (:mod:`planning.present.labels`)."""
+
+from planning.present.labels import code_text, label
+from planning.present.maps import save_map
+from planning.present.notebook import map_iframe, md_text, nothing_to_plan_text, table_html
+from planning.present.report import charts, report_tables, write_report
+from planning.present.stage import map_stage
+
+__all__ = [
+    "charts",
+    "code_text",
+    "label",
+    "map_iframe",
+    "map_stage",
+    "md_text",
+    "nothing_to_plan_text",
+    "report_tables",
+    "save_map",
+    "table_html",
+    "write_report",
+]

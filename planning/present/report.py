@@ -42,7 +42,7 @@ from gis.admin import REGION
 from gis.project import Project
 from gis.settings import TargetSettings
 from gis.writers import write_csv, write_xlsx
-from planning.plan.proposal import Proposal
+from planning.plan import Proposal
 from planning.present.labels import (
     TABLE_TITLES,
     ColumnMeta,
@@ -55,9 +55,7 @@ from planning.present.labels import (
     point_names,
     served_text,
 )
-from planning.status.kpi import KPIS
-from planning.status.ledger import LEDGER_COLUMNS
-from planning.status.stage import GapsResult
+from planning.status import KPIS, LEDGER_COLUMNS, GapsResult
 
 logger = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ import numpy as np
 
 from gis.inputs import Inputs
 from gis.project import Project
-from planning.plan.proposal import Proposal
+from planning.plan import Proposal
 from planning.present.map_raster import Raster
 from planning.present.maps import build_map
-from planning.status.stage import GapsResult
+from planning.status import GapsResult
 
 
 def map_stage(

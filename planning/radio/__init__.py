@@ -3,3 +3,40 @@
 SINR, throughput), the coverage raster (:mod:`planning.radio.raster`), drive-test calibration
 (:mod:`planning.radio.calibration`), candidate sites' links to demands (:mod:`planning.radio.links`), microwave
 backhaul (:mod:`planning.radio.backhaul`) and cell capacity (:mod:`planning.radio.capacity`)."""
+
+from planning.radio.backhaul import Endpoints, backhaul_hubs, plan_backhaul, plan_backhaul_empty, relay_points
+from planning.radio.calibration import (
+    EXCLUSION_REASONS,
+    MIN_CALIBRATION_ROWS,
+    MIN_SLOPE_SPREAD_DECADES,
+    Calibration,
+    CalibrationRefusedError,
+    calibrate,
+)
+from planning.radio.coverage import TECHS
+from planning.radio.links import radio_links
+from planning.radio.operators import operator_rule, same_ran
+from planning.radio.raster import coverage_raster, write_raster
+from planning.radio.stage import coverage_stage, terrain_kernels_cold
+
+__all__ = [
+    "EXCLUSION_REASONS",
+    "MIN_CALIBRATION_ROWS",
+    "MIN_SLOPE_SPREAD_DECADES",
+    "TECHS",
+    "Calibration",
+    "CalibrationRefusedError",
+    "Endpoints",
+    "backhaul_hubs",
+    "calibrate",
+    "coverage_raster",
+    "coverage_stage",
+    "operator_rule",
+    "plan_backhaul",
+    "plan_backhaul_empty",
+    "radio_links",
+    "relay_points",
+    "same_ran",
+    "terrain_kernels_cold",
+    "write_raster",
+]

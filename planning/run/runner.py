@@ -51,18 +51,14 @@ from gis.layers import write_layers
 from gis.outdir import check_output_dir, record_written, staged_output
 from gis.project import Project
 from gis.writers import write_csv
-from planning.fibre.stage import FibreResult, fibre_stage
+from planning.fibre import FibreResult, fibre_stage
 from planning.jobs import MapJobs, in_turn
-from planning.plan.proposal import Proposal, asked_budget, cost_curve, propose
-from planning.present.maps import save_map
-from planning.present.report import report_tables, write_report
-from planning.present.stage import map_stage
-from planning.radio.raster import coverage_raster, write_raster
-from planning.radio.stage import coverage_stage, terrain_kernels_cold
+from planning.plan import Proposal, asked_budget, cost_curve, propose
+from planning.present import map_stage, report_tables, save_map, write_report
+from planning.radio import coverage_raster, coverage_stage, terrain_kernels_cold, write_raster
 from planning.run.distributed import dask_client, dask_map
 from planning.run.summary import summarise, summarise_coverage, summarise_fibre, summarise_gaps, summary_markdown
-from planning.status.ledger import copy_ledger, create_ledger, ledger_evidence, record_plan
-from planning.status.stage import GapsResult, gaps_stage
+from planning.status import GapsResult, copy_ledger, create_ledger, gaps_stage, ledger_evidence, record_plan
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,9 @@ import shapely
 from gis.admin import REGION
 from gis.inputs import Inputs
 from gis.project import Project
-from planning.fibre.stage import FibreResult
-from planning.radio.coverage import TECHS
-from planning.status.kpi import KPIS
-from planning.status.stage import GapsResult
+from planning.fibre import FibreResult
+from planning.radio import TECHS
+from planning.status import KPIS, GapsResult
 
 
 def _length_km(frame) -> float:

@@ -2,3 +2,45 @@
 (:mod:`planning.status.evidence`), the programmes' KPIs per county (:mod:`planning.status.kpi`), and the ledger
 (台账) of what is still unconnected with its dated history (:mod:`planning.status.ledger`, field reports in
 :mod:`planning.status.ledger_updates`, reconciliation with official counts in :mod:`planning.status.reconcile`)."""
+
+from planning.status.kpi import KPI_NEED, KPIS, kpi_table, share, short_kpis
+from planning.status.ledger import (
+    LEDGER_COLUMNS,
+    LedgerError,
+    copy_ledger,
+    create_ledger,
+    diff,
+    ledger_evidence,
+    parse_date,
+    read_ledger,
+    record_plan,
+    state_at,
+)
+from planning.status.ledger_updates import apply_updates, read_updates
+from planning.status.reconcile import ledger_school_counts, read_official_counts, reconcile
+from planning.status.stage import GapsResult, gaps_stage
+
+__all__ = [
+    "KPIS",
+    "KPI_NEED",
+    "LEDGER_COLUMNS",
+    "GapsResult",
+    "LedgerError",
+    "apply_updates",
+    "copy_ledger",
+    "create_ledger",
+    "diff",
+    "gaps_stage",
+    "kpi_table",
+    "ledger_evidence",
+    "ledger_school_counts",
+    "parse_date",
+    "read_ledger",
+    "read_official_counts",
+    "read_updates",
+    "reconcile",
+    "record_plan",
+    "share",
+    "short_kpis",
+    "state_at",
+]

@@ -13,7 +13,7 @@ import pandas as pd
 from gis.admin import points_by_area
 from gis.inputs import Inputs
 from gis.project import Project
-from planning.fibre.stage import FibreResult
+from planning.fibre import FibreResult
 from planning.jobs import Job, MapJobs, in_turn, merge_in_order
 from planning.status.evidence import school_status, verification_list, village_status
 from planning.status.kpi import kpi_table
