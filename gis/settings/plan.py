@@ -61,9 +61,11 @@ class OptimiseSettings:
 
     Attributes
     ----------
-    budget_cny : float
-        Total budget; > 0 serves the programme's priorities within it (unconnected schools first, then registered
-        poor villages, then the rest), 0 minimises cost to reach every KPI target of ``[targets]`` in every county.
+    budget_cny : float or None
+        Total budget (CNY, > 0): serves the programme's priorities within it (unconnected schools first, then
+        registered poor villages, then the rest). Not set (None, the default): target mode, the least cost that
+        reaches every KPI target of ``[targets]`` in every county. A budget of 0 is refused: target mode is asked
+        for by leaving the key out (or ``coverplan optimise --targets``), never by a 0.
     yearly_budget_cny : float
         Budget of one yearly batch when phasing the plan.
     poor_village_weight, teaching_point_weight, school_weight : float
@@ -90,7 +92,7 @@ class OptimiseSettings:
         one lot per county (:mod:`planning.plan.lots`).
     """
 
-    budget_cny: float = num(0.0, 0.0, MAX_CNY, unit="CNY")
+    budget_cny: float | None = num(None, 0.0, MAX_CNY, unit="CNY", low_open=True)
     yearly_budget_cny: float = num(20_000_000.0, 0.0, MAX_CNY, unit="CNY", low_open=True)
     poor_village_weight: float = num(3.0, 0.0, 1e6)
     teaching_point_weight: float = num(1.5, 0.0, 1e6)

@@ -1,7 +1,7 @@
 """What the optimiser is asked for: the programme's KPI targets per county (target mode) or its priorities within
 a budget (budget mode).
 
-Target mode (``[optimise] budget_cny = 0``): for every county and every KPI with a target that the county does
+Target mode (``[optimise] budget_cny`` left out): for every county and every KPI with a target that the county does
 not meet yet, one count row: of the demands that KPI counts there (e.g. the 4G demands of the county's
 registered poor villages), at least the shortfall (``ceil(target x n) - have``, :func:`planning.status.kpi.
 shortfall`) must be served. The optimiser finds the cheapest plan that meets every row at once, so one site that

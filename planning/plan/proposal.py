@@ -156,8 +156,8 @@ def asked_budget(
     Parameters
     ----------
     project : Project
-        Its ``[optimise] budget_cny`` decides when neither of the others is given: an amount > 0 is budget mode;
-        the key's default (0, no budget set) is target mode.
+        Its ``[optimise] budget_cny`` decides when neither of the others is given: an amount (> 0, the loader
+        refuses 0) is budget mode; the key left out (None) is target mode.
     goal : {"targets"}, optional
         Target mode, whatever the project says.
     budget_cny : float, optional
@@ -182,8 +182,8 @@ def asked_budget(
         return float(budget_cny)
     if goal == "targets":
         return None
-    budget = float(project.optimise.budget_cny)
-    return budget if budget > 0 else None  # the project file's default 0: no budget set
+    budget = project.optimise.budget_cny
+    return None if budget is None else float(budget)
 
 
 def _demands(project: Project, inputs: Inputs, gaps: GapsResult) -> gpd.GeoDataFrame:

@@ -101,6 +101,8 @@ def test_missing_required_layer(tmp_path):
         ("[fibre]\ndrop_m = nan\n", r"`drop_m` = nan; expected a finite number >= 0"),
         ("[costs]\nnew_site_cny = nan\n", r"`new_site_cny` = nan; expected a finite number"),
         ("[optimise]\nbudget_cny = inf\n", r"`budget_cny` = inf; expected a finite number"),
+        # target mode is the key left out, never a budget of 0
+        ("[optimise]\nbudget_cny = 0\n", r"`budget_cny` = 0 is out of range; expected a finite number > 0"),
         ("[radio]\nnr_bands_mhz = [700, -inf]\n", r"`nr_bands_mhz` = -inf; expected a finite number >= 300"),
         # whole numbers, and physically absurd values, with the range in the message
         (
@@ -272,3 +274,8 @@ def test_gis_project_defines_no_settings_class():
     tree = ast.parse((ROOT / "gis" / "project.py").read_text(encoding="utf-8"))
     classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
     assert classes == {"LayerSource", "Project"}
+
+
+def test_a_budget_is_set_only_by_the_file_and_target_mode_is_its_absence(tmp_path: Path):
+    assert load_project(_write(tmp_path, "")).optimise.budget_cny is None
+    assert load_project(_write(tmp_path, "[optimise]\nbudget_cny = 2500000\n")).optimise.budget_cny == 2_500_000.0

@@ -72,6 +72,10 @@ def test_every_section_and_nested_table_is_found():
     }
 
 
+#: Numeric settings that may be left out (None): the project file's absence of the key means something.
+OPTIONAL = {("OptimiseSettings", "budget_cny")}
+
+
 @pytest.mark.parametrize(("cls", "f"), FIELDS, ids=[f"{c.__name__}.{f.name}" for c, f in FIELDS])
 def test_every_setting_has_a_documented_kind_and_its_default_is_allowed(cls, f):
     default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
@@ -89,6 +93,9 @@ def test_every_setting_has_a_documented_kind_and_its_default_is_allowed(cls, f):
     assert bounds.low is not None, "a range open below"
     assert bounds.high is not None, "a range open above"
     assert bounds.low < bounds.high
+    if default is None:  # an optional amount: not set unless the file gives it (then in range)
+        assert (cls.__name__, f.name) in OPTIONAL, "a numeric setting defaulting to None that is not listed optional"
+        return
     for value in default if isinstance(default, tuple) else (default,):
         assert math.isfinite(value)
         assert bounds.contains(value), f"default {value} outside {bounds.text()}"
