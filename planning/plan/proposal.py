@@ -40,6 +40,7 @@ from gis.admin import REGION, point_provinces
 from gis.inputs import Inputs
 from gis.project import Project
 from gis.schema import unit_key
+from gis.settings import MAX_CNY
 from gis.terrain import Dem
 from planning.fibre import FibreResult, RoadNetwork, connect_points, extension_cost_from, fibre_reach, plan_routes
 from planning.jobs import Job, MapJobs, in_turn
@@ -176,8 +177,11 @@ def asked_budget(
         msg = f"goal={goal!r} and budget_cny={budget_cny!r}; expected one of them (target mode or a budget)"
         raise ValueError(msg)
     if budget_cny is not None:
-        if not (math.isfinite(budget_cny) and budget_cny > 0):
-            msg = f"budget_cny={budget_cny!r}; expected a finite amount > 0 CNY (target mode is goal='targets')"
+        if not (math.isfinite(budget_cny) and 0 < budget_cny <= MAX_CNY):
+            msg = (
+                f"budget_cny={budget_cny!r}; expected a finite amount > 0 and <= {MAX_CNY:g} CNY (target mode is "
+                "goal='targets')"
+            )
             raise ValueError(msg)
         return float(budget_cny)
     if goal == "targets":

@@ -9,7 +9,7 @@ import pytest
 
 from gis.admin import REGION
 from gis.project import load_project
-from planning.plan.proposal import budget_run, cost_curve, propose
+from planning.plan.proposal import asked_budget, budget_run, cost_curve, propose
 from planning.status.kpi import KPIS
 from tests.conftest import DEMO
 
@@ -110,3 +110,33 @@ def test_years_hold_their_budget_at_true_spend_and_schools_come_first(demo) -> N
     for seg in prop.routes.itertuples():
         users = [u for u in seg.serves.split(";") if u in fib.index]
         assert seg.batch == fib.loc[users, "batch"].min()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({}, None),  # the demo project sets no budget: target mode
+        ({"goal": "targets"}, None),
+        ({"budget_cny": 3_000_000}, 3_000_000.0),
+        ({"budget_cny": 1e13}, 1e13),
+    ],
+)
+def test_the_goal_is_asked_by_name(kwargs, expected):
+    assert asked_budget(load_project(DEMO / "project.toml"), **kwargs) == expected
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"budget_cny": 0.0},
+        {"budget_cny": -1.0},
+        {"budget_cny": float("nan")},
+        {"budget_cny": float("inf")},
+        {"budget_cny": 1.0000001e13},
+        {"goal": "targets", "budget_cny": 1e6},
+        {"goal": "budget"},
+    ],
+)
+def test_a_goal_that_is_not_one_is_refused(kwargs):
+    with pytest.raises(ValueError, match="expected"):
+        asked_budget(load_project(DEMO / "project.toml"), **kwargs)
