@@ -189,7 +189,7 @@ def busy_hour(
 def _apply_load(frame: pd.DataFrame, t: str, load: pd.Series, *, fixed: bool) -> None:
     """Set ``{t}_cell_load`` and the busy-hour ``{t}_throughput_mbps`` of ``frame`` in place: one user on its cell
     (villages), or the schools on the cell sharing what is left (``fixed``), whose uplink must carry their
-    ``ul_demand_mbps`` as well (``{t}_ul_throughput_mbps``, ``{t}_ul_meets``)."""
+    ``ul_demand_mbps`` as well (``{t}_ul_throughput_mbps``, ``{t}_ul_meets``; not tested without ``{t}_ul_mbps``)."""
     cells = frame[f"{t}_cell_id"]
     own = cells.map(load).fillna(0.0).to_numpy(dtype=float)
     users: np.ndarray | float = 1.0
@@ -198,7 +198,7 @@ def _apply_load(frame: pd.DataFrame, t: str, load: pd.Series, *, fixed: bool) ->
         users = on.map(on.value_counts()).fillna(1.0).to_numpy(dtype=float)
     frame[f"{t}_cell_load"] = np.round(np.where(cells.notna(), own, np.nan), 4)
     rate = sustained_rate_mbps(frame[f"{t}_peak_mbps"].to_numpy(dtype=float), own, users)
-    if fixed:
+    if fixed and f"{t}_ul_mbps" in frame:
         ul = sustained_rate_mbps(frame[f"{t}_ul_mbps"].fillna(0.0).to_numpy(dtype=float), 0.0, users)
         ul = np.where(frame[f"{t}_covered"].to_numpy(dtype=bool), ul, 0.0)
         meets = frame[f"{t}_covered"].to_numpy(dtype=bool) & (ul >= frame["ul_demand_mbps"].to_numpy(dtype=float))
