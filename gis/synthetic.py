@@ -696,7 +696,8 @@ def _sites(
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """4G sites (2-4 per town, one near most villages, fewer where remote, on a local high point), 5G co-sited in
     towns (n41/n78) and at some rural sites (n28/NR 2.1 GHz), each on a band its operator holds, EIRP by the
-    default equipment table; returns the sites and the 4G site points."""
+    default equipment table, three sectors at 0/120/240 deg (``azimuth_deg`` 0); returns the sites and the 4G site
+    points."""
     n_t = len(towns.xy)
     site_xy = [towns.xy + rng.normal(0, 400, (n_t, 2))]
     extra_town = rng.integers(1, 4, n_t)
@@ -732,6 +733,7 @@ def _sites(
             "height_m": np.concatenate([height, height[five]]),
             "operator": np.concatenate([op, op[five]]),
             "eirp_dbm": _equipment_eirp_dbm(tech, band),
+            "azimuth_deg": np.zeros(n4 + n5),  # three sectors at 0/120/240 deg, stated rather than assumed
             "bandwidth_mhz": bw,
             "backhaul": np.concatenate([backhaul, backhaul[five]]),
         },
