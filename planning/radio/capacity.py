@@ -76,7 +76,9 @@ def school_uplink_demand_mbps(students: np.ndarray, *, capacity: CapacitySetting
     return np.minimum(classes, float(capacity.live_classes)) * capacity.classroom_stream_mbps
 
 
-def sustained_rate_mbps(peak_mbps: np.ndarray, load_share: np.ndarray, users: np.ndarray | float = 1.0) -> np.ndarray:
+def sustained_rate_mbps(
+    peak_mbps: np.ndarray, load_share: np.ndarray | float, users: np.ndarray | float = 1.0
+) -> np.ndarray:
     """Rate a user can count on at the busy hour (Mbps): ``peak x max(1 - load, 0) / users``.
 
     Parameters
