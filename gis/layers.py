@@ -10,7 +10,7 @@ metric CRS. Problems across all layers are collected and raised together as one 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -404,6 +404,60 @@ def _operator_problems(project: Project, sites: gpd.GeoDataFrame | None) -> list
     return [Problem("sites", msg, file=file, column="operator", severity="warning")]
 
 
+#: Relative tolerance when a site's ``band_mhz`` is matched to an operator's licensed band (nominal figures: 1800,
+#: 1850 and 1860 MHz name the same band; 900 and 850 MHz do not).
+BAND_TOLERANCE = 0.03
+
+
+def _licensed(band_mhz: float, bands: Sequence[float]) -> bool:
+    """Whether ``band_mhz`` is within :data:`BAND_TOLERANCE` of one of ``bands``."""
+    return any(abs(band_mhz - b) <= BAND_TOLERANCE * b for b in bands)
+
+
+def band_licence_warnings(project: Project, sites: gpd.GeoDataFrame | None) -> list[Problem]:
+    """A warning per site row whose operator has its own ``[[radio.operators]]`` row that does not list the row's
+    band (``lte_bands_mhz`` for 4G, ``nr_bands_mhz`` for 5G): the coverage counts it, but the operator does not hold
+    that band. Rows of an operator without a row of its own (``*``) are not checked."""
+    if sites is None or "operator" not in sites.columns or not len(sites):
+        return []
+    rules = {r.operator: r for r in project.radio.operators if r.operator != "*"}
+    file = str(project.layers["sites"].path)
+    out = []
+    ids = sites["site_id"].astype(str).to_numpy()
+    ops = sites["operator"].to_numpy(dtype=object)
+    for i, (sid, op, tech, band) in enumerate(zip(ids, ops, sites["tech"], sites["band_mhz"], strict=True)):
+        rule = rules.get(op) if isinstance(op, str) else None
+        if rule is None:
+            continue
+        bands = rule.lte_bands_mhz if tech == "4g" else rule.nr_bands_mhz
+        if _licensed(float(band), bands):
+            continue
+        held = ", ".join(f"{b:g}" for b in bands)
+        msg = (
+            f"{tech} on {float(band):g} MHz: operator {op!r} does not hold that band in `[[radio.operators]]` "
+            f"({tech} bands {held} MHz); the site is counted as given: check the band or the operator"
+        )
+        out.append(
+            Problem("sites", msg, file=file, row=i + 1, row_id=f"site_id={sid}", column="band_mhz", severity="warning")
+        )
+    return out
+
+
+def sector_split_warnings(project: Project, sites: gpd.GeoDataFrame | None) -> list[Problem]:
+    """One warning counting the site rows without ``azimuth_deg`` that the coverage takes as three sectors at
+    0/120/240 deg (``[radio] missing_azimuth = "three_sectors"``, the default): a stated assumption."""
+    if sites is None or project.radio.missing_azimuth != "three_sectors" or not len(sites):
+        return []
+    n = len(sites) if "azimuth_deg" not in sites.columns else int(sites["azimuth_deg"].isna().sum())
+    if not n:
+        return []
+    msg = (
+        f"{n} of {len(sites)} site row(s) have no azimuth_deg: each is taken as three sectors at 0/120/240 deg "
+        '(`[radio] missing_azimuth = "three_sectors"`); give azimuth_deg, or "omni" for omni cells'
+    )
+    return [Problem("sites", msg, file=str(project.layers["sites"].path), column="azimuth_deg", severity="warning")]
+
+
 def load_layers(project: Project, *, progress: Callable[[str], None] | None = None) -> Layers:
     """Read, validate and project every layer the project names.
 
@@ -429,6 +483,8 @@ def load_layers(project: Project, *, progress: Callable[[str], None] | None = No
         if not any(p.severity == "error" for p in probs):
             raw[name] = frame
     problems.extend(_operator_problems(project, raw.get("sites")))
+    problems.extend(sector_split_warnings(project, raw.get("sites")))
+    problems.extend(band_licence_warnings(project, raw.get("sites")))
     raise_if_errors(problems)
 
     crs = project_metric_crs(project, raw["admin"])

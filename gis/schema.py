@@ -128,6 +128,7 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("eirp_dbm", "float", low=10, high=90, unit="dBm"),
             Column("azimuth_deg", "float", low=0, high=360, high_open=True, unit="deg"),
             Column("bandwidth_mhz", "float", low=0, high=400, low_open=True, unit="MHz"),
+            Column("carriers", "int", low=1, high=8),
             Column("backhaul", "enum", allowed=("fibre", "microwave", "satellite")),
         ),
     ),

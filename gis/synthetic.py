@@ -39,6 +39,7 @@ from scipy.spatial import Delaunay, Voronoi, cKDTree
 from gis.crs import utm_crs_for
 from gis.errors import Problem
 from gis.layers import write_layers
+from gis.settings import DEFAULT_EQUIPMENT
 from gis.terrain import Dem, dem_from_array, sample_heights, write_dem
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,31 @@ _PREFIX = [
 ]
 _CORE = ["河", "沟", "岭", "屯", "岔", "甸子", "泉", "山", "林", "江", "堡", "营", "台", "川", "峰", "岗", "崴子", "洼"]
 _OPERATORS = np.array(["CMCC", "CUCC", "CTCC"])
+#: Bandwidth (MHz) of one carrier on each synthetic band.
+_BANDWIDTH_MHZ = {1800.0: 20.0, 900.0: 10.0, 850.0: 10.0, 3500.0: 100.0, 2600.0: 100.0, 700.0: 30.0, 2100.0: 20.0}
+
+
+def _equipment_eirp_dbm(tech: np.ndarray, band_mhz: np.ndarray) -> np.ndarray:
+    """EIRP (dBm) of the first default equipment row (:data:`gis.settings.DEFAULT_EQUIPMENT`) matching each site's
+    technology and band: 60.5 dBm on the 4T4R rows, 77 dBm on the 64T64R AAU row (n41, n78)."""
+    out = np.full(len(band_mhz), np.nan)
+    for i, (t, b) in enumerate(zip(tech, band_mhz, strict=True)):
+        row = next(r for r in DEFAULT_EQUIPMENT if r.tech == t and r.band_low_mhz <= b <= r.band_high_mhz)
+        out[i] = row.eirp_dbm
+    return out
+
+
+def _lte_band(op: np.ndarray, band4: np.ndarray) -> np.ndarray:
+    """LTE band of each 4G site on a band its operator holds (the default ``[[radio.operators]]``): the low band
+    is 900 MHz for China Mobile and Unicom, 850 MHz for China Telecom."""
+    return np.where((band4 == 900.0) & (op == "CTCC"), 850.0, band4)
+
+
+def _nr_band(op5: np.ndarray, town: np.ndarray) -> np.ndarray:
+    """NR band of each 5G site on a band its operator holds: in towns n41 2.6 GHz (China Mobile) or n78 3.5 GHz
+    (Telecom, Unicom), elsewhere n28 700 MHz (China Mobile) or NR 2.1 GHz (Telecom, Unicom)."""
+    cmcc = op5 == "CMCC"
+    return np.where(town, np.where(cmcc, 2600.0, 3500.0), np.where(cmcc, 700.0, 2100.0))
 
 
 @dataclass(frozen=True)
@@ -669,7 +695,9 @@ def _sites(
     fib: gpd.GeoDataFrame,
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """4G sites (2-4 per town, one near most villages, fewer where remote, on a local high point), 5G co-sited in
-    towns (n78) and at some rural sites (n28); returns the sites and the 4G site points."""
+    towns (n41/n78) and at some rural sites (n28/NR 2.1 GHz), each on a band its operator holds, EIRP by the
+    default equipment table, three sectors at 0/120/240 deg (``azimuth_deg`` 0); returns the sites and the 4G site
+    points."""
     n_t = len(towns.xy)
     site_xy = [towns.xy + rng.normal(0, 400, (n_t, 2))]
     extra_town = rng.integers(1, 4, n_t)
@@ -690,21 +718,22 @@ def _sites(
     )
     five = (dtown4 < 2000.0) | (rng.random(n4) < 0.12)
     n5 = int(five.sum())
-    band5 = np.where(dtown4[five] < 2000.0, 3500.0, 700.0)
     all_xy = np.vstack([sxy, sxy[five]])
-    band = np.concatenate([band4, band5])
-    bw = np.select([band == 1800, band == 900, band == 3500, band == 700], [20.0, 10.0, 100.0, 30.0])
     height = rng.choice([30.0, 35.0, 40.0, 45.0], n4)
     op = _OPERATORS[rng.choice(3, n4, p=[0.55, 0.25, 0.2])]
+    band = np.concatenate([_lte_band(op, band4), _nr_band(op[five], dtown4[five] < 2000.0)])
+    bw = np.array([_BANDWIDTH_MHZ[float(b)] for b in band])
+    tech = np.array(["4g"] * n4 + ["5g"] * n5, dtype=object)
     backhaul = np.where(dfib < 500.0, "fibre", "microwave")
     sites = gpd.GeoDataFrame(
         {
             "site_id": [f"T{i + 1:06d}" for i in range(n4 + n5)],
-            "tech": np.array(["4g"] * n4 + ["5g"] * n5, dtype=object),
+            "tech": tech,
             "band_mhz": band,
             "height_m": np.concatenate([height, height[five]]),
             "operator": np.concatenate([op, op[five]]),
-            "eirp_dbm": np.full(n4 + n5, 61.0),
+            "eirp_dbm": _equipment_eirp_dbm(tech, band),
+            "azimuth_deg": np.zeros(n4 + n5),  # three sectors at 0/120/240 deg, stated rather than assumed
             "bandwidth_mhz": bw,
             "backhaul": np.concatenate([backhaul, backhaul[five]]),
         },

@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_OPERATORS",
     "ENVIRONMENTS",
     "HUB_RULES",
+    "MISSING_AZIMUTH",
     "PROPAGATION_MODELS",
     "RSRP_RANGE_DBM",
     "SCHOOL_CPE",
@@ -29,6 +30,7 @@ __all__ = [
     "Environment",
     "HubRule",
     "MicrowaveBand",
+    "MissingAzimuth",
     "Model",
     "OperatorRule",
     "RadioSettings",
@@ -36,6 +38,10 @@ __all__ = [
     "Tech",
 ]
 
+#: What a sites-layer row without ``azimuth_deg`` is: three sectors at 0/120/240 deg (how operators build macro
+#: sites) or one omni cell.
+MissingAzimuth = Literal["three_sectors", "omni"]
+MISSING_AZIMUTH: tuple[MissingAzimuth, ...] = get_args(MissingAzimuth)
 #: Propagation models a project may name (planning.radio.propagation implements them).
 Model = Literal["free_space", "hata", "rma", "uma", "itm"]
 PROPAGATION_MODELS: tuple[Model, ...] = get_args(Model)
@@ -83,6 +89,9 @@ class BandEquipment:
         below 1 GHz).
     vertical_beamwidth_deg, tilt_deg : float
         Vertical half-power beamwidth and downtilt of the pattern (TR 36.814 Table A.2.1.1-2 form).
+    carriers : int
+        Carriers of ``bandwidth_mhz`` each sector radiates on this band (1..8) where the sites layer gives no
+        ``carriers``: one by default, what a Chinese operator's holding in one band carries (docs/radio.md).
     """
 
     name: str = "4T4R macro"
@@ -97,6 +106,7 @@ class BandEquipment:
     bandwidth_mhz: float = num(0.0, 0.0, 400.0, unit="MHz")
     vertical_beamwidth_deg: float = num(10.0, 1.0, 90.0, unit="deg")
     tilt_deg: float = num(3.0, -10.0, 30.0, unit="deg")
+    carriers: int = num(1, 1, 8, integer=True)
 
     @property
     def eirp_dbm(self) -> float:
@@ -149,9 +159,11 @@ class OperatorRule:
     market_share : float
         Share of mobile subscribers on this operator (the busy-hour load of its cells).
     lte_bands_mhz : tuple of float
-        LTE bands of new sites and 4G shares (the first is used).
+        LTE bands the operator holds: the first is that of its new sites and 4G shares; a 4G site of this
+        operator on another band is warned about (``gis.layers``).
     nr_bands_mhz : tuple of float
-        NR bands the operator may add: one 5G upgrade candidate per band, 5G shares on the first.
+        NR bands the operator may add: one 5G upgrade candidate per band, 5G shares on the first; a 5G site of
+        this operator on another band is warned about.
     """
 
     operator: str = "*"
@@ -164,10 +176,28 @@ class OperatorRule:
 #: Default operator rules (MIIT licences; README gives the sources). Subscriber shares are the operators' mobile
 #: customers at the end of 2024 (annual reports), rounded; ``*`` (an unknown operator) carries every subscriber.
 DEFAULT_OPERATORS: tuple[OperatorRule, ...] = (
-    OperatorRule(operator="CMCC", ran_group="CMCC+CBN", market_share=0.56, nr_bands_mhz=(700.0, 2600.0)),
+    OperatorRule(
+        operator="CMCC",
+        ran_group="CMCC+CBN",
+        market_share=0.56,
+        lte_bands_mhz=(1800.0, 900.0, 1900.0, 2300.0, 2600.0),
+        nr_bands_mhz=(700.0, 2600.0),
+    ),
     OperatorRule(operator="CBN", ran_group="CMCC+CBN", market_share=0.01, nr_bands_mhz=(700.0,)),
-    OperatorRule(operator="CTCC", ran_group="CTCC+CUCC", market_share=0.24, nr_bands_mhz=(3500.0, 2100.0)),
-    OperatorRule(operator="CUCC", ran_group="CTCC+CUCC", market_share=0.19, nr_bands_mhz=(3500.0, 2100.0)),
+    OperatorRule(
+        operator="CTCC",
+        ran_group="CTCC+CUCC",
+        market_share=0.24,
+        lte_bands_mhz=(1800.0, 850.0, 2100.0),
+        nr_bands_mhz=(3500.0, 2100.0),
+    ),
+    OperatorRule(
+        operator="CUCC",
+        ran_group="CTCC+CUCC",
+        market_share=0.19,
+        lte_bands_mhz=(1800.0, 900.0, 2100.0),
+        nr_bands_mhz=(3500.0, 2100.0),
+    ),
     OperatorRule(operator="*"),
 )
 
@@ -219,6 +249,13 @@ class CapacitySettings:
         Share of a village's traffic on 5G where both 4G and 5G cover it.
     mbps_per_student : float
         A school's demand per student; a school asks for max(outlet target, students x this).
+    classroom_stream_mbps : float
+        Uplink of one classroom's live video (同步课堂/专递课堂, 1080p), Mbps.
+    students_per_class : int
+        Students per class: a school has ceil(students / this) classes.
+    live_classes : int
+        Classes of one school that send video up at the same time (at most its classes); a school's uplink
+        demand is ``min(classes, live_classes) x classroom_stream_mbps``.
     """
 
     subscribers_per_person: float = num(0.66, 0.0, 5.0)
@@ -226,6 +263,9 @@ class CapacitySettings:
     busy_hour_share: float = num(0.08, 0.0, 1.0, low_open=True)
     nr_traffic_share: float = num(0.6, 0.0, 1.0)
     mbps_per_student: float = num(0.1, 0.0, 100.0, unit="Mbps")
+    classroom_stream_mbps: float = num(4.0, 0.0, 1000.0, unit="Mbps")
+    students_per_class: int = num(45, 1, 1000, integer=True)
+    live_classes: int = num(1, 0, 100, integer=True)
 
 
 @dataclass(frozen=True)
@@ -313,6 +353,12 @@ class RadioSettings:
     ue_power_dbm, cpe_power_dbm, bs_noise_figure_db, ul_interference_margin_db : float
         Uplink budget: handheld (power class 3) and CPE (power class 2) transmit power, base-station noise figure,
         uplink noise rise.
+    ue_antenna_gain_dbi, ue_body_loss_db : float
+        A handheld's antenna gain (both links) and the loss of the hand and head of the person using it, counted
+        on the uplink (the RSRP thresholds are drive-test criteria, measured without a hand).
+    missing_azimuth : {"three_sectors", "omni"}
+        A sites-layer row without ``azimuth_deg``: three sectors at 0/120/240 deg (counted in the run's warnings
+        and ``summary.json``) or one omni cell.
     lte_ul_edge_mbps, nr_ul_edge_mbps : float
         Uplink rate the cell edge must carry (one user, best allocation).
     school_cpe : {"outdoor", "indoor"}
@@ -339,6 +385,9 @@ class RadioSettings:
     cpe_power_dbm: float = num(26.0, 0.0, 36.0, unit="dBm")
     bs_noise_figure_db: float = num(3.0, 0.0, 20.0, unit="dB")
     ul_interference_margin_db: float = num(2.0, 0.0, 30.0, unit="dB")
+    ue_antenna_gain_dbi: float = num(0.0, -20.0, 20.0, unit="dBi")
+    ue_body_loss_db: float = num(3.0, 0.0, 30.0, unit="dB")
+    missing_azimuth: MissingAzimuth = "three_sectors"
     lte_ul_edge_mbps: float = num(0.5, 0.0, 1000.0, unit="Mbps", low_open=True)
     nr_ul_edge_mbps: float = num(1.0, 0.0, 1000.0, unit="Mbps", low_open=True)
     school_cpe: SchoolCpe = "outdoor"

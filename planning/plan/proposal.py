@@ -204,10 +204,11 @@ def _demands(project: Project, inputs: Inputs, gaps: GapsResult) -> gpd.GeoDataF
 
 
 def _rsrp_by_unit(coverage: pd.DataFrame) -> pd.DataFrame:
-    """Current best 4G/5G RSRP (dBm) and busy-hour ``demand_mbps`` (when the coverage stage gives it) by
-    ``layer:id``: what a candidate's radio links are judged against (:func:`planning.radio.links.radio_links`)."""
+    """Current best 4G/5G RSRP (dBm), busy-hour ``demand_mbps`` and schools' ``ul_demand_mbps`` (when the coverage
+    stage gives them) by ``layer:id``: what a candidate's radio links are judged against
+    (:func:`planning.radio.links.radio_links`)."""
     key = unit_key(coverage["layer"], coverage["point_id"])
-    wanted = [c for c in ("4g_rsrp_dbm", "5g_rsrp_dbm", "demand_mbps") if c in coverage]
+    wanted = [c for c in ("4g_rsrp_dbm", "5g_rsrp_dbm", "demand_mbps", "ul_demand_mbps") if c in coverage]
     return coverage[wanted].set_axis(key.to_numpy())
 
 

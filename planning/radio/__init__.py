@@ -13,7 +13,7 @@ from planning.radio.calibration import (
     CalibrationRefusedError,
     calibrate,
 )
-from planning.radio.coverage import TECHS
+from planning.radio.coverage import TECHS, sectorised
 from planning.radio.links import radio_links
 from planning.radio.operators import operator_rule, same_ran
 from planning.radio.raster import coverage_raster, write_raster
@@ -37,6 +37,7 @@ __all__ = [
     "radio_links",
     "relay_points",
     "same_ran",
+    "sectorised",
     "terrain_kernels_cold",
     "write_raster",
 ]

@@ -83,6 +83,7 @@ __all__ = [
     "receiver_of",
     "resource_blocks",
     "sector_of",
+    "sectorised",
     "site_point_pairs",
     "site_ranges_m",
     "site_table",
@@ -117,26 +118,41 @@ _NR_RB_30K = {
 
 @dataclass(frozen=True)
 class ReceiverSpec:
-    """What a receiver kind means in the link budget: antenna height (m) and gain (dBi), body loss and building
-    entry (indoor), transmit power on the uplink (dBm)."""
+    """What a receiver kind means in the link budget: antenna height (m) and gain (dBi), body loss on both links
+    and building entry (indoor), transmit power on the uplink (dBm) and the losses only the uplink has (the hand
+    and head of a handheld's user, dB)."""
 
     height_m: float
     gain_dbi: float
     body_loss_db: float
     indoor: bool
     power_dbm: float
+    ul_loss_db: float = 0.0
+
+    @property
+    def ul_power_dbm(self) -> float:
+        """Transmit power net of the uplink-only losses (dBm)."""
+        return self.power_dbm - self.ul_loss_db
 
 
 def receiver_of(receiver: Receiver, radio: RadioSettings, budget: LinkBudget) -> ReceiverSpec:
-    """The link-budget figures of ``receiver``: handheld (UE height and gain, body loss, ``ue_power_dbm``), outdoor
-    CPE (``budget.cpe_height_m``/``cpe_gain_dbi``, ``cpe_power_dbm``) or indoor CPE (the UE height, the CPE's gain
-    and power, TR 38.901 building entry loss)."""
+    """The link-budget figures of ``receiver``: handheld (UE height, ``ue_antenna_gain_dbi`` (+ the budget's
+    ``ue_gain_dbi``), ``ue_power_dbm`` and ``ue_body_loss_db`` on the uplink), outdoor CPE
+    (``budget.cpe_height_m``/``cpe_gain_dbi``, ``cpe_power_dbm``) or indoor CPE (the UE height, the CPE's gain and
+    power, TR 38.901 building entry loss)."""
     if receiver == "cpe":
         return ReceiverSpec(budget.cpe_height_m, budget.cpe_gain_dbi, 0.0, False, radio.cpe_power_dbm)
     if receiver == "indoor_cpe":
         return ReceiverSpec(radio.ue_height_m, budget.cpe_gain_dbi, 0.0, True, radio.cpe_power_dbm)
     if receiver == "handheld":
-        return ReceiverSpec(radio.ue_height_m, budget.ue_gain_dbi, budget.body_loss_db, False, radio.ue_power_dbm)
+        return ReceiverSpec(
+            radio.ue_height_m,
+            budget.ue_gain_dbi + radio.ue_antenna_gain_dbi,
+            budget.body_loss_db,
+            False,
+            radio.ue_power_dbm,
+            ul_loss_db=radio.ue_body_loss_db,
+        )
     msg = f"`receiver` = {receiver!r}; expected one of ['handheld', 'cpe', 'indoor_cpe']"
     raise ValueError(msg)
 
@@ -206,7 +222,9 @@ class SiteTable:
     ``eirp_dbm`` is the reference-signal port's (or SSB beam's) EIRP over the carrier, ``ul_gain_db`` the uplink
     receive gain net of feeder loss, ``ground_m`` the terrain under the site (0 without a DEM), ``backhaul_mbps``
     what the site's backhaul carries (inf for fibre or unknown), ``market_share`` the share of subscribers its
-    operator's RAN group carries.
+    operator's RAN group carries, ``carriers`` the carriers each of its sectors radiates on its band (the
+    capacity of a cell is per sector-carrier). ``azimuth_deg`` is NaN only for an omni site (a row without
+    azimuth is three sectors at 0/120/240 deg unless ``[radio] missing_azimuth = "omni"``).
     """
 
     site_id: np.ndarray
@@ -227,6 +245,7 @@ class SiteTable:
     ground_m: np.ndarray
     backhaul_mbps: np.ndarray
     market_share: np.ndarray
+    carriers: np.ndarray
 
 
 def _numeric(sites: pd.DataFrame, name: str, default: np.ndarray) -> np.ndarray:
@@ -251,8 +270,11 @@ def site_table(sites: gpd.GeoDataFrame, radio: RadioSettings, *, dem: Dem | None
     """Arrays of a validated ``sites`` layer.
 
     EIRP: the layer's ``eirp_dbm``, else the matching equipment row's, else ``radio.eirp_dbm``; bandwidth: the
-    layer's, else the equipment's, else the project's (NR below 1 GHz at most 30 MHz). Ground heights from
-    ``dem`` (in the sites' CRS) when given. Operator (for the subscriber share) from an ``operator`` column.
+    layer's, else the equipment's, else the project's (NR below 1 GHz at most 30 MHz); carriers per sector: the
+    layer's ``carriers``, else the equipment's (1 without a row). Azimuth: the layer's; a row without one is three
+    sectors at 0/120/240 deg (:func:`sectorised`), or omni with ``[radio] missing_azimuth = "omni"``. Ground
+    heights from ``dem`` (in the sites' CRS) when given. Operator (for the subscriber share) from an ``operator``
+    column.
     """
     n = len(sites)
     tech = sites["tech"].to_numpy(dtype=object)
@@ -281,7 +303,7 @@ def site_table(sites: gpd.GeoDataFrame, radio: RadioSettings, *, dem: Dem | None
         height_m=sites["height_m"].to_numpy(dtype=float),
         eirp_dbm=_numeric(sites, "eirp_dbm", per("eirp_dbm", radio.eirp_dbm)),
         bandwidth_mhz=bw,
-        azimuth_deg=_numeric(sites, "azimuth_deg", np.full(n, np.nan)),
+        azimuth_deg=_numeric(sites, "azimuth_deg", np.full(n, _missing_azimuth_deg(radio))),
         subcarriers=12.0 * resource_blocks(tech, bw, scs),
         scs_khz=scs,
         ul_gain_db=per("ul_gain_dbi", 18.0) - per("feeder_loss_db", 0.0),
@@ -291,7 +313,23 @@ def site_table(sites: gpd.GeoDataFrame, radio: RadioSettings, *, dem: Dem | None
         ground_m=ground,
         backhaul_mbps=_backhaul_mbps(sites, radio),
         market_share=market_shares(ops, radio),
+        carriers=_numeric(sites, "carriers", per("carriers", 1.0)),
     )
+
+
+def _missing_azimuth_deg(radio: RadioSettings) -> float:
+    """Azimuth (deg) of a site row without one: 0 (three sectors at 0/120/240) or NaN (omni)."""
+    return 0.0 if radio.missing_azimuth == "three_sectors" else np.nan
+
+
+def sectorised(sites: pd.DataFrame, radio: RadioSettings) -> int:
+    """How many rows of ``sites`` have no ``azimuth_deg`` and are taken as three sectors at 0/120/240 deg (0 with
+    ``[radio] missing_azimuth = "omni"``): the stated assumption the run counts in its warnings and summary."""
+    if radio.missing_azimuth != "three_sectors":
+        return 0
+    if "azimuth_deg" not in sites:
+        return len(sites)
+    return int(pd.to_numeric(sites["azimuth_deg"], errors="coerce").isna().sum())
 
 
 def market_shares(operators: np.ndarray, radio: RadioSettings) -> np.ndarray:
@@ -692,7 +730,8 @@ def _serving(ctx: _Ctx, tech: str, p: np.ndarray, s: np.ndarray, r: np.ndarray, 
 
 def uplink_dbm(st: SiteTable, si: np.ndarray, rsrp_dbm: np.ndarray, *, power_dbm: float) -> np.ndarray:
     """Total power (dBm) site ``si`` receives from a UE at ``power_dbm`` over the path whose downlink RSRP is
-    ``rsrp_dbm``: the same path loss, pattern and UE gain, the site's uplink gain instead of its EIRP."""
+    ``rsrp_dbm``: the same path loss, pattern and UE gain, the site's uplink gain instead of its EIRP.
+    ``power_dbm`` is net of the losses only the uplink has (:attr:`ReceiverSpec.ul_power_dbm`)."""
     return rsrp_dbm + 10.0 * np.log10(st.subcarriers[si]) - st.eirp_dbm[si] + power_dbm + st.ul_gain_db[si]
 
 
@@ -750,7 +789,7 @@ def _tech_columns(ctx: _Ctx, tech: str, sv: _Served, pts: _Points) -> dict[str, 
     n_pts = len(has)
     p = np.flatnonzero(has)
     dl_m, ul_m, ul_rate = link_margins_db(
-        st, sv.site, sv.rsrp_dbm, radio=radio, budget=ctx.budget, power_dbm=ctx.rx.power_dbm
+        st, sv.site, sv.rsrp_dbm, radio=radio, budget=ctx.budget, power_dbm=ctx.rx.ul_power_dbm
     )
     link = np.minimum(dl_m, ul_m)
     sinr_ok = sv.sinr_db >= (radio.lte_sinr_threshold_db if tech == "4g" else radio.nr_sinr_threshold_db)

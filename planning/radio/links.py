@@ -42,13 +42,15 @@ __all__ = ["radio_links"]
 @dataclass(frozen=True)
 class _Links:
     """Candidate-demand pairs of one receiver kind: demand row (into ``demands``), candidate, whether the link
-    closes (coverage criteria), single-user peak rate (Mbps) and the candidate's sector serving it."""
+    closes (coverage criteria), single-user peak rate (Mbps), the candidate's sector serving it and the uplink rate
+    of one user (Mbps)."""
 
     d: np.ndarray
     c: np.ndarray
     ok: np.ndarray
     peak_mbps: np.ndarray
     sector: np.ndarray
+    ul_mbps: np.ndarray
 
 
 def _pair_rsrp(
@@ -126,7 +128,7 @@ def _candidate_links(
     kw = {"rx": rx, "radio": radio, "dem": dem, "budget": budget}
     if not len(pi):
         empty = np.zeros(0, np.int64)
-        return _Links(empty, empty, np.zeros(0, bool), np.zeros(0), empty)
+        return _Links(empty, empty, np.zeros(0, bool), np.zeros(0), empty, np.zeros(0))
     x, y = px[pi], py[pi]
     rsrp = _pair_rsrp(st, si, x, y, step_m=radio.profile_step_m, **kw)
     cur = np.where(
@@ -138,11 +140,11 @@ def _candidate_links(
     noise = 10.0 ** (noise_dbm(st.scs_khz[si], budget.noise_figure_db) / 10.0)
     sinr = 10.0 * np.log10(10.0 ** (np.nan_to_num(rsrp, nan=-300.0) / 10.0) / (noise + interf))
     sinr = capped_sinr_db(sinr, radio.sinr_cap_db)
-    dl_m, ul_m, _ = link_margins_db(st, si, rsrp, radio=radio, budget=budget, power_dbm=rx.power_dbm)
+    dl_m, ul_m, ul_rate = link_margins_db(st, si, rsrp, radio=radio, budget=budget, power_dbm=rx.ul_power_dbm)
     sinr_thr = np.where(st.tech[si] == "4g", radio.lte_sinr_threshold_db, radio.nr_sinr_threshold_db)
     ok = np.isfinite(rsrp) & (np.minimum(dl_m, ul_m) >= margin) & (sinr >= sinr_thr)
     peak = np.where(ok, peak_mbps(st, si, sinr, budget=budget), 0.0)
-    return _Links(rows[pi], si, ok, peak, sector_of(st, si, x, y))
+    return _Links(rows[pi], si, ok, peak, sector_of(st, si, x, y), np.where(ok, ul_rate, 0.0))
 
 
 def radio_links(
@@ -164,9 +166,11 @@ def radio_links(
     reaches the school's demand: the peak rate (at most the candidate's ``backhaul_mbps``) times what the
     candidate's sector has left after the village demands it serves
     (:func:`planning.radio.capacity.sustained_rate_mbps`), shared by the schools it serves in that sector, at least
-    ``max(school_outlet_mbps, existing["demand_mbps"])``. A village's load is ``existing["demand_mbps"]`` (its
-    busy-hour traffic, all operators) x the candidate operator's subscriber share (x ``nr_traffic_share`` on 5G) /
-    its peak rate; without that column villages load nothing.
+    ``max(school_outlet_mbps, existing["demand_mbps"])``, and whose uplink rate, shared the same way, carries
+    ``existing["ul_demand_mbps"]`` (its classrooms' video; none without that column). A village's load is
+    ``existing["demand_mbps"]`` (its busy-hour traffic, all operators) x the candidate operator's subscriber share
+    (x ``nr_traffic_share`` on 5G) / its peak rate / the candidate's carriers per sector; without that column
+    villages load nothing.
     """
     budget = budget or LinkBudget()
     if not len(cands) or not len(demands):
@@ -181,13 +185,19 @@ def radio_links(
     demand = np.nan_to_num(demand, nan=0.0)
     nr = np.where(st.tech == "5g", radio.capacity.nr_traffic_share, 1.0)
     offered = demand[v.d] * st.market_share[v.c] * nr[v.c]
-    load = cell_load(_cell_keys(v.c, v.sector)[v.ok], offered[v.ok], v.peak_mbps[v.ok])
+    load = cell_load(_cell_keys(v.c, v.sector)[v.ok], offered[v.ok], v.peak_mbps[v.ok], st.carriers[v.c][v.ok])
     keys = _cell_keys(s.c, s.sector)
     own = pd.Series(keys).map(load).fillna(0.0).to_numpy(dtype=float)
     on = pd.Series(np.where(s.ok, keys, None), dtype=object)
     users = on.map(on.value_counts()).fillna(1.0).to_numpy(dtype=float)
     need = np.maximum(school_outlet_mbps, demand[s.d])
-    s_ok = s.ok & (sustained_rate_mbps(s.peak_mbps, own, users) >= need)
+    ul_need = (
+        np.nan_to_num(existing["ul_demand_mbps"].to_numpy(dtype=float), nan=0.0)
+        if "ul_demand_mbps" in existing
+        else np.zeros(len(demands))
+    )
+    ul_ok = sustained_rate_mbps(s.ul_mbps, 0.0, users) >= ul_need[s.d]
+    s_ok = s.ok & (sustained_rate_mbps(s.peak_mbps, own, users) >= need) & ul_ok
     return np.concatenate([v.d[v.ok], s.d[s_ok]]), np.concatenate([v.c[v.ok], s.c[s_ok]])
 
 

@@ -31,7 +31,7 @@ from planning.progress import log_progress, numba_cache_cold
 from planning.radio._terrain_kernel import pair_terrain
 from planning.radio.capacity import busy_hour
 from planning.radio.clutter import PointClutter, point_clutter, read_clutter, sample_classes
-from planning.radio.coverage import Receiver, coverage, market_shares, site_ranges_m
+from planning.radio.coverage import Receiver, coverage, market_shares, site_ranges_m, site_table
 from planning.radio.linkbudget import LinkBudget
 
 logger = logging.getLogger(__name__)
@@ -95,7 +95,8 @@ def layer_clutter(radio: RadioSettings, points: gpd.GeoDataFrame) -> PointClutte
 def with_busy_hour(project: Project, inputs: Inputs, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The coverage rows (villages then schools, in the layers' order) with the busy hour applied
     (:func:`planning.radio.capacity.busy_hour`): ``demand_mbps``, ``{t}_cell_load`` and ``{t}_throughput_mbps`` as
-    the sustained rate."""
+    the sustained rate (per sector-carrier: each site's ``carriers``); schools also ``ul_demand_mbps``,
+    ``{t}_ul_throughput_mbps`` and ``{t}_ul_meets``."""
     layers = inputs.layers
     vil, sch = layers["villages"], layers["schools"]
     is_v = (frame["layer"] == "villages").to_numpy()
@@ -106,6 +107,9 @@ def with_busy_hour(project: Project, inputs: Inputs, frame: gpd.GeoDataFrame) ->
     ops = sites["operator"].astype(object).to_numpy() if "operator" in sites else np.full(len(sites), None, object)
     share = pd.Series(market_shares(ops, project.radio), index=sites["site_id"].astype(object).to_numpy())
     share = share[~share.index.duplicated()]
+    st = site_table(sites, project.radio)
+    carriers = pd.Series(st.carriers, index=sites["site_id"].astype(object).to_numpy())
+    carriers = carriers[~carriers.index.duplicated()]
     v, s = busy_hour(
         pd.DataFrame(frame[is_v]),
         pd.DataFrame(frame[~is_v]),
@@ -114,6 +118,7 @@ def with_busy_hour(project: Project, inputs: Inputs, frame: gpd.GeoDataFrame) ->
         share_of_site=share,
         capacity=project.radio.capacity,
         outlet_mbps=project.targets.school_outlet_mbps,
+        carriers_of_site=carriers,
     )
     out = pd.concat([v, s]).loc[frame.index]
     return gpd.GeoDataFrame(out, geometry="geometry", crs=frame.crs)

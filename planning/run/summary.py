@@ -13,7 +13,7 @@ from gis.admin import REGION
 from gis.inputs import Inputs
 from gis.project import Project
 from planning.fibre import FibreResult
-from planning.radio import TECHS
+from planning.radio import TECHS, sectorised
 from planning.status import KPIS, GapsResult
 
 
@@ -48,6 +48,7 @@ def summarise(project: Project, inputs: Inputs) -> dict[str, Any]:
             "by_tech_band": {
                 f"{t} {b:g} MHz": int(n) for (t, b), n in sites.groupby(["tech", "band_mhz"]).size().items()
             },
+            "split_into_three_sectors": sectorised(sites, project.radio),
         },
         "warnings": len(inputs.warnings),
     }
@@ -129,16 +130,41 @@ def summarise_fibre(result: FibreResult) -> dict[str, Any]:
     return out
 
 
+def _busy_hour_counts(part: gpd.GeoDataFrame, layer: str, project: Project) -> dict[str, int]:
+    """Per tech: points whose uplink limits (uplink margin below the downlink RSRP margin); for villages the cells
+    serving them at or over capacity at the busy hour and the covered villages left 0 Mbps; for schools those
+    covered whose uplink demand is not met (when the busy hour was applied)."""
+    radio = project.radio
+    out: dict[str, int] = {}
+    for t in TECHS:
+        thr = radio.lte_rsrp_threshold_dbm if t == "4g" else radio.nr_rsrp_threshold_dbm
+        ul = part[f"{t}_ul_margin_db"].to_numpy(dtype=float)
+        dl = part[f"{t}_rsrp_dbm"].to_numpy(dtype=float) - thr
+        out[f"{t}_uplink_limited"] = int((np.isfinite(ul) & (ul < dl)).sum())
+        covered = part[f"{t}_covered"].to_numpy(dtype=bool)
+        if layer == "villages" and f"{t}_cell_load" in part:
+            cells = part.loc[covered, [f"{t}_cell_id", f"{t}_cell_load"]].drop_duplicates(f"{t}_cell_id")
+            out[f"{t}_cells"] = len(cells)
+            out[f"{t}_cells_overloaded"] = int((cells[f"{t}_cell_load"] >= 1.0).sum())
+            out[f"{t}_covered_0_mbps"] = int((covered & (part[f"{t}_throughput_mbps"] <= 0.0).to_numpy()).sum())
+        if layer == "schools" and f"{t}_ul_meets" in part:
+            out[f"{t}_uplink_demand_not_met"] = int((covered & ~part[f"{t}_ul_meets"].to_numpy(dtype=bool)).sum())
+    return out
+
+
 def summarise_coverage(cov: gpd.GeoDataFrame, project: Project) -> dict[str, Any]:
-    """Shares of villages and schools covered per tech, and schools with a wireless outlet >= the target."""
+    """Shares of villages and schools covered per tech, schools with a wireless outlet >= the target, and the busy
+    hour's counts (:func:`_busy_hour_counts`: overloaded cells, covered villages at 0 Mbps, uplink-limited points,
+    schools whose uplink demand is not met)."""
     out: dict[str, Any] = {"model": project.radio.model, "environment": project.radio.environment}
     for layer in ("villages", "schools"):
         part = cov[cov["layer"] == layer]
-        entry = {f"{t}_covered_share": round(float(part[f"{t}_covered"].mean()), 4) for t in TECHS}
+        entry: dict[str, Any] = {f"{t}_covered_share": round(float(part[f"{t}_covered"].mean()), 4) for t in TECHS}
         entry["off_dem"] = int((part["terrain"] == "off_dem").sum())
         if layer == "schools":
             best = part[[f"{t}_throughput_mbps" for t in TECHS]].max(axis=1)
             entry["wireless_outlet_target_share"] = round(float((best >= project.targets.school_outlet_mbps).mean()), 4)
+        entry.update(_busy_hour_counts(part, layer, project))
         out[layer] = entry
     return out
 

@@ -116,7 +116,7 @@ def test_load_layers_keeps_order_and_uses_metric_crs(tiny_project: Path):
     assert layers.crs.to_epsg() == 32652  # UTM zone of the admin centroid
     assert layers["villages"]["village_id"].tolist() == ["V1", "V2", "V3", "V4", "V5"]
     assert layers.get("candidates") is None
-    assert layers.warnings == ()
+    assert _without_sector_split(layers.warnings) == []
     with pytest.raises(KeyError, match="candidates"):
         layers["candidates"]
 
@@ -162,12 +162,40 @@ def test_a_fitting_metric_crs_is_used(tiny_project: Path):
     _with_project_lines(tiny_project, '[project]\nmetric_crs = "EPSG:4586"')  # CGCS2000 / 3-degree GK CM 126E
     layers = load_layers(load_project(tiny_project))
     assert layers.crs.to_epsg() == 4586
-    assert layers.warnings == ()
+    assert _without_sector_split(layers.warnings) == []
 
 
 def test_an_operator_without_sites_is_a_validation_warning(tiny_project: Path):
     _with_project_lines(tiny_project, '[optimise]\noperator = "CUCC"')
     layers = load_layers(load_project(tiny_project))
-    (w,) = layers.warnings
+    (w,) = _without_sector_split(layers.warnings)
     assert (w.layer, w.column, w.severity) == ("sites", "operator", "warning")
     assert "no site is of `[optimise] operator` = 'CUCC' (operators: ['CMCC', 'CTCC'])" in w.message
+
+
+def _without_sector_split(warnings):
+    """The warnings other than the one counting the site rows taken as three sectors (the tiny sites have no
+    azimuth)."""
+    return [w for w in warnings if w.column != "azimuth_deg"]
+
+
+def test_sites_without_azimuth_are_counted_as_split_into_three_sectors(tiny_project: Path):
+    (w,) = [w for w in load_layers(load_project(tiny_project)).warnings if w.column == "azimuth_deg"]
+    assert (w.layer, w.severity) == ("sites", "warning")
+    assert w.message.startswith("2 of 2 site row(s) have no azimuth_deg: each is taken as three sectors at 0/120/240")
+    _with_project_lines(tiny_project, '[radio]\nmissing_azimuth = "omni"')
+    assert load_layers(load_project(tiny_project)).warnings == ()
+
+
+def test_a_site_on_a_band_its_operator_does_not_hold_is_warned_by_row(tiny_project: Path):
+    layers = tiny_layers()
+    layers["sites"] = layers["sites"].assign(band_mhz=[900.0, 700.0], operator=["CTCC", "CTCC"], azimuth_deg=0.0)
+    write_layers(layers, tiny_project.parent / "layers.gpkg")
+    warned = load_layers(load_project(tiny_project)).warnings
+    assert [(w.row_id, w.column, w.severity) for w in warned] == [
+        ("site_id=T1", "band_mhz", "warning"),
+        ("site_id=T2", "band_mhz", "warning"),
+    ]
+    assert warned[0].message.startswith("4g on 900 MHz: operator 'CTCC' does not hold that band")
+    assert "(4g bands 1800, 850, 2100 MHz)" in warned[0].message
+    assert "(5g bands 3500, 2100 MHz)" in warned[1].message

@@ -36,6 +36,14 @@ CHOICES = [
     ),
     (settings.RadioSettings, "school_cpe", settings.SchoolCpe, settings.SCHOOL_CPE, ("outdoor", "indoor"), "radio"),
     (
+        settings.RadioSettings,
+        "missing_azimuth",
+        settings.MissingAzimuth,
+        settings.MISSING_AZIMUTH,
+        ("three_sectors", "omni"),
+        "radio",
+    ),
+    (
         settings.BackhaulSettings,
         "hubs",
         settings.HubRule,

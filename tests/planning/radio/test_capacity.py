@@ -13,6 +13,7 @@ from planning.radio.capacity import (
     cell_load,
     offered_mbps,
     school_demand_mbps,
+    school_uplink_demand_mbps,
     sustained_rate_mbps,
 )
 from planning.radio.coverage import market_shares
@@ -110,3 +111,64 @@ def test_busy_hour_splits_traffic_between_4g_and_5g_and_schools_share_a_cell():
     # two schools on sector 2 share what is left; the school on sector 3 has its sector to itself
     assert s["4g_throughput_mbps"].tolist() == pytest.approx([150 * left / 2, 150 * left / 2, 150.0], abs=0.01)
     assert s["4g_cell_load"].tolist() == pytest.approx([round(1 - left, 4), round(1 - left, 4), 0.0])
+
+
+def test_a_cells_load_from_n_subscribers_per_sector_carrier():
+    """400 people x 0.66 = 264 subscribers, 57 % of them CMCC's: 150.48 x 0.11259 Mbps = 16.94 Mbps at the busy
+    hour; at a 50 Mbps single-user peak that is 33.9 % of one carrier, 16.9 % of two."""
+    offered = offered_mbps(np.array([400.0]), capacity=CAP)[0] * 0.57
+    assert offered == pytest.approx(400 * 0.66 * 0.57 * 19.0 * 8000.0 / 30.0 * 0.08 / 3600.0)
+    assert offered == pytest.approx(16.943, abs=1e-3)
+    one = cell_load(np.array(["T1/2"], dtype=object), np.array([offered]), np.array([50.0]))
+    two = cell_load(np.array(["T1/2"], dtype=object), np.array([offered]), np.array([50.0]), np.array([2.0]))
+    assert one["T1/2"] == pytest.approx(0.33886, abs=1e-5)
+    assert two["T1/2"] == pytest.approx(one["T1/2"] / 2.0)
+    # the stage's path: the site's carriers per sector come by site id; three villages, two sectors
+    villages = _cov(["T1/1", "T1/1", "T1/2"], [50.0, 25.0, 50.0], [True, True, True])
+    schools = _cov(["T1/1"], [150.0], [True])
+    v, _ = busy_hour(
+        villages,
+        schools,
+        population=np.array([400.0, 400.0, 400.0]),
+        students=np.array([30.0]),
+        share_of_site=pd.Series([0.57], index=["T1"]),
+        capacity=CAP,
+        outlet_mbps=100.0,
+        carriers_of_site=pd.Series([2.0], index=["T1"]),
+    )
+    per_village = offered_mbps(np.array([400.0]), capacity=CAP)[0] * 0.57  # rounded demand: within 1e-3 Mbps
+    assert v["4g_cell_load"].tolist() == pytest.approx(
+        [(per_village / 50 + per_village / 25) / 2] * 2 + [per_village / 50 / 2], abs=1e-4
+    )
+
+
+def test_school_uplink_demand_from_classroom_video():
+    # 45 students per class, one live class at 4 Mbps: every school with a student sends 4 Mbps up
+    assert school_uplink_demand_mbps(np.array([0.0, 5.0, 45.0, 900.0]), capacity=CAP) == pytest.approx(
+        [0.0, 4.0, 4.0, 4.0]
+    )
+    two = CapacitySettings(live_classes=2)
+    assert school_uplink_demand_mbps(np.array([5.0, 46.0, 900.0]), capacity=two) == pytest.approx([4.0, 8.0, 8.0])
+
+
+def test_a_school_whose_uplink_demand_is_not_met_has_no_link():
+    """Three schools with a 150 Mbps downlink: one alone on its cell with a 3 Mbps uplink (below the 4 Mbps of one
+    classroom's video), two sharing a cell with 6 Mbps each (3 Mbps each when shared), one alone at 10 Mbps."""
+    villages = _cov(["T1/1"], [100.0], [True])
+    schools = _cov(["T1/1", "T1/2", "T1/2", "T1/3"], [150.0] * 4, [True] * 4).assign(
+        **{"4g_ul_mbps": [3.0, 6.0, 6.0, 10.0], "5g_ul_mbps": [0.0] * 4}
+    )
+    _, s = busy_hour(
+        villages,
+        schools,
+        population=np.array([0.0]),
+        students=np.array([20.0, 20.0, 20.0, 20.0]),
+        share_of_site=pd.Series([1.0], index=["T1"]),
+        capacity=CAP,
+        outlet_mbps=100.0,
+    )
+    assert s["ul_demand_mbps"].tolist() == [4.0] * 4
+    assert s["4g_ul_throughput_mbps"].tolist() == pytest.approx([3.0, 3.0, 3.0, 10.0])
+    assert s["4g_ul_meets"].tolist() == [False, False, False, True]
+    # the downlink alone would carry 150 Mbps (75 shared): a link counts only when both directions carry theirs
+    assert s["4g_throughput_mbps"].tolist() == [0.0, 0.0, 0.0, 150.0]

@@ -19,6 +19,7 @@ from planning.radio.coverage import (
     antenna_gain_db,
     coverage,
     pair_loss_db,
+    sectorised,
     throughput_mbps,
 )
 from planning.radio.linkbudget import LinkBudget, capped_sinr_db, location_probability, o2i_loss_db, shadow_margin_db
@@ -52,7 +53,9 @@ def points_frame(xy, index=None):
     )
 
 
-RADIO = replace(RadioSettings(), model="free_space")
+# these hand-computed budgets are of omni cells (a row without azimuth is three sectors by default: see the
+# sector tests below)
+RADIO = replace(RadioSettings(), model="free_space", missing_azimuth="omni")
 
 
 def _vertical_db(dz_m: float, d_m: float, *, tilt: float = 3.0, bw: float = 10.0) -> float:
@@ -82,8 +85,8 @@ def test_link_budget_hand_computed_single_site():
     se = min(0.6 * math.log2(1 + 10 ** (sinr / 10)), 4.4)
     assert cov.loc[0, "4g_peak_mbps"] == pytest.approx(20.0 * se * 2, abs=0.01)  # 2x2 MIMO at high SINR
     assert cov.loc[0, "4g_throughput_mbps"] == pytest.approx(20.0 * se * 2, abs=0.01)  # no load without the stage
-    # uplink: 23 dBm handheld, the same path, 21 dBi receive gain - 0.5 dB jumper at the eNodeB
-    ul_rx = rsrp + 10 * math.log10(1200.0) - 60.5 + 23.0 + 20.5
+    # uplink: 23 dBm handheld - 3 dB body loss, the same path, 21 dBi receive gain - 0.5 dB jumper at the eNodeB
+    ul_rx = rsrp + 10 * math.log10(1200.0) - 60.5 + 23.0 - 3.0 + 20.5
     n0 = -174.0 + 10 * math.log10(15e3) + 3.0 + 2.0  # NF 3 dB, 2 dB noise rise
     se_min = 0.4 * math.log2(1.0 + 0.1)  # TR 36.942 uplink at SINR_min = -10 dB
     sens = n0 - 10.0 + 10 * math.log10(0.5e6 / (15e3 * se_min))  # 0.5 Mbps edge, 50.5 RB at SINR_min
@@ -139,7 +142,7 @@ def test_uplink_limited_point_is_not_covered():
     cov = coverage(pt, site, radio=radio, budget=LinkBudget(max_range_m=100_000.0))
     rsrp = cov.loc[0, "5g_rsrp_dbm"]
     # AAU: 53 dBm + 24 dBi over 273 RB x 12 (100 MHz at 30 kHz); uplink gain 24 dBi, no feeder; TDD: 25 % uplink
-    ul_rx = rsrp + 10 * math.log10(3276.0) - 77.0 + 23.0 + 24.0
+    ul_rx = rsrp + 10 * math.log10(3276.0) - 77.0 + 23.0 - 3.0 + 24.0  # 3 dB body loss on the uplink
     n0 = -174.0 + 10 * math.log10(30e3) + 5.0
     se_min = 0.4 * math.log2(1.1)
     need_rb = 5e6 / (12 * 30e3 * se_min * 0.25)
@@ -192,10 +195,11 @@ def test_indoor_cpe_pays_building_entry_loss():
     )
     geo += _vertical_db(29.0, 2000.0) - _vertical_db(33.5, 2000.0)
     assert out.loc[0, "4g_rsrp_dbm"] - ins.loc[0, "4g_rsrp_dbm"] == pytest.approx(o2i + geo, abs=0.01)
-    # the CPE transmits at 26 dBm (power class 2): 3 dB more uplink than a handheld at the same spot
+    # the CPE transmits at 26 dBm (power class 2) with no hand on it: 3 dB + the handheld's 3 dB body loss more
+    # uplink than a handheld at the same spot
     hand = coverage(pts, site, radio=RADIO)
     cpe_ul = out.loc[0, "4g_ul_margin_db"] - (out.loc[0, "4g_rsrp_dbm"] - hand.loc[0, "4g_rsrp_dbm"])
-    assert cpe_ul - hand.loc[0, "4g_ul_margin_db"] == pytest.approx(3.0, abs=0.01)
+    assert cpe_ul - hand.loc[0, "4g_ul_margin_db"] == pytest.approx(6.0, abs=0.01)
 
 
 def test_throughput_tr36942_mapping():
@@ -327,3 +331,57 @@ def test_mismatched_crs_is_refused():
     pts = points_frame([(X0, Y0)]).to_crs(4326)
     with pytest.raises(ValueError, match="must share one projected CRS"):
         coverage(pts, sites_frame([(X0, Y0)]), radio=RADIO)
+
+
+def _at(bearing_deg: float, d_m: float, centre=(X0 + 5000.0, Y0 - 5000.0)):
+    b = math.radians(bearing_deg)
+    return (centre[0] + d_m * math.sin(b), centre[1] + d_m * math.cos(b))
+
+
+def test_a_site_without_azimuth_is_three_sectors_each_serving_its_third():
+    """One 4G row, no azimuth: sectors at 0/120/240 deg; a point 2 km away is served by the sector whose boresight
+    is nearest, and pays the TR 38.901 pattern off that boresight (12 (delta / 65)^2 dB)."""
+    radio = replace(RADIO, missing_azimuth="three_sectors")
+    site = sites_frame([(X0 + 5000.0, Y0 - 5000.0)])
+    bearings = [0.0, 10.0, 130.0, 250.0, 300.0, 50.0]
+    cov = coverage(points_frame([_at(b, 2000.0) for b in bearings]), site, radio=radio)
+    assert cov["4g_cell_id"].tolist() == ["T0/1", "T0/1", "T0/2", "T0/3", "T0/3", "T0/1"]
+    assert cov["4g_site_id"].tolist() == ["T0"] * 6
+    # same distance and height: RSRP differs by the horizontal pattern only
+    rel = cov["4g_rsrp_dbm"] - cov.loc[0, "4g_rsrp_dbm"]
+    off = [0.0, 10.0, 10.0, 10.0, 60.0, 50.0]  # degrees off the serving sector's boresight
+    # 60 deg off (the sector border): -10.22 dB
+    assert rel.tolist() == pytest.approx([-12 * (a / 65) ** 2 for a in off], abs=0.02)
+    # the same row as an omni cell: one cell, 0 dB all round
+    omni = coverage(points_frame([_at(b, 2000.0) for b in bearings]), site, radio=RADIO)
+    assert set(omni["4g_cell_id"]) == {"T0/0"}
+    assert omni["4g_rsrp_dbm"].tolist() == pytest.approx([omni.loc[0, "4g_rsrp_dbm"]] * 6, abs=0.01)
+
+
+def test_sectorised_counts_the_rows_without_azimuth():
+    site = sites_frame([(X0, Y0), (X0 + 1.0, Y0), (X0 + 2.0, Y0)], azimuth=[30.0, None, None])
+    assert sectorised(site, RadioSettings()) == 2
+    assert sectorised(site.drop(columns="azimuth_deg"), RadioSettings()) == 3
+    assert sectorised(site, RADIO) == 0  # omni: nothing split
+
+
+def test_uplink_fails_by_body_loss_where_the_downlink_closes():
+    """n78 AAU (77 dBm EIRP), handheld along the boresight: somewhere the downlink closes and the uplink closes
+    without a hand on the phone but not with the 3 dB body loss; there the body loss alone decides coverage."""
+    radio = replace(RADIO, missing_azimuth="three_sectors")
+    site = sites_frame([(X0 + 5000.0, Y0 - 5000.0)], tech=("5g",), band=(3500.0,))
+    pts = points_frame([_at(0.0, d) for d in np.geomspace(20_000.0, 90_000.0, 200)])
+    budget = LinkBudget(max_range_m=100_000.0)
+    hand = coverage(pts, site, radio=radio, budget=budget)
+    bare = coverage(pts, site, radio=replace(radio, ue_body_loss_db=0.0), budget=budget)
+    # the body loss is on the uplink only: same RSRP, uplink margin 3 dB lower everywhere
+    assert hand["5g_rsrp_dbm"].tolist() == pytest.approx(bare["5g_rsrp_dbm"].tolist(), abs=1e-9)
+    assert (bare["5g_ul_margin_db"] - hand["5g_ul_margin_db"]).tolist() == pytest.approx([3.0] * 200, abs=0.011)
+    edge = shadow_margin_db(8.0, 0.75)
+    dl_ok = hand["5g_rsrp_dbm"] + 105.0 >= edge
+    lost = dl_ok & (hand["5g_ul_margin_db"] < edge) & (bare["5g_ul_margin_db"] >= edge)
+    assert lost.sum() > 0
+    assert not hand.loc[lost, "5g_covered"].any()
+    assert bare.loc[lost, "5g_covered"].all()
+    # and the uplink is what limits there (its margin below the downlink's)
+    assert (hand.loc[lost, "5g_ul_margin_db"] < hand.loc[lost, "5g_rsrp_dbm"] + 105.0).all()

@@ -37,8 +37,10 @@ def test_radio_links_near_and_far() -> None:
 
 def test_school_link_needs_the_busy_hour_rate_not_the_peak() -> None:
     """A school 200 m from a new CMCC LTE site has a 176 Mbps peak (SINR at the 30 dB cap, 2 x 4.4 bit/s/Hz x
-    20 MHz); two villages as close use 2 x 100 x 0.57 / 176 = 65 % of the cell at the busy hour: 62 Mbps left."""
-    radio = RadioSettings()
+    20 MHz); two villages as close use 2 x 100 x 0.57 / 176 = 65 % of the cell at the busy hour: 62 Mbps left.
+    One omni cell here; as three sectors (the default for a row without azimuth) the school east of the mast is
+    on another sector than the villages north and west of it, and keeps its sector to itself."""
+    radio = RadioSettings(missing_azimuth="omni")
     demands = gpd.GeoDataFrame(
         {"layer": ["villages", "villages", "schools"]},
         geometry=shapely.points([0.0, -200.0, 200.0], [200.0, 0.0, 0.0]),
@@ -67,3 +69,37 @@ def test_school_link_needs_the_busy_hour_rate_not_the_peak() -> None:
         {"4g_rsrp_dbm": [np.nan] * 3, "5g_rsrp_dbm": [np.nan] * 3, "demand_mbps": [0.0, 0.0, 180.0]}
     )
     assert 2 not in radio_links(demands, cands, existing, radio=radio, dem=None)[0]
+    sectors = RadioSettings()
+    existing = pd.DataFrame({"4g_rsrp_dbm": [np.nan] * 3, "5g_rsrp_dbm": [np.nan] * 3, "demand_mbps": [100.0] * 3})
+    assert set(radio_links(demands, cands, existing, radio=sectors, dem=None)[0].tolist()) == {0, 1, 2}
+    # two 20 MHz carriers per sector halve the villages' load on the one cell: 176 x (1 - 0.65 / 2) = 117 Mbps
+    two = gpd.GeoDataFrame(cands.assign(carriers=2), geometry=cands.geometry, crs=CRS_M)
+    assert 176.0 * (1 - load / 2) >= 100.0
+    assert set(radio_links(demands, two, existing, radio=radio, dem=None)[0].tolist()) == {0, 1, 2}
+
+
+def test_school_link_needs_its_uplink_demand_too() -> None:
+    """The same school, alone on its sector: its CPE uplink (26 dBm, 100 RB at most 2 bit/s/Hz: 36 Mbps) carries
+    4 Mbps of classroom video, not 40 Mbps; a link that fails its uplink demand does not serve the school."""
+    demands = gpd.GeoDataFrame(
+        {"layer": ["villages", "schools"]}, geometry=shapely.points([0.0, 200.0], [200.0, 0.0]), crs=CRS_M
+    )
+    cands = gpd.GeoDataFrame(
+        {"candidate_id": ["N1"], "tech": ["4g"], "band_mhz": [1800.0], "height_m": [35.0], "operator": ["CMCC"]},
+        geometry=[shapely.Point(0.0, 0.0)],
+        crs=CRS_M,
+    )
+
+    def links(ul_mbps: float) -> set[int]:
+        existing = pd.DataFrame(
+            {
+                "4g_rsrp_dbm": [np.nan] * 2,
+                "5g_rsrp_dbm": [np.nan] * 2,
+                "demand_mbps": [10.0, 100.0],
+                "ul_demand_mbps": [np.nan, ul_mbps],
+            }
+        )
+        return set(radio_links(demands, cands, existing, radio=RadioSettings(), dem=None)[0].tolist())
+
+    assert links(4.0) == {0, 1}
+    assert links(40.0) == {0}  # more than 100 RB x 180 kHz x 2 bit/s/Hz = 36 Mbps

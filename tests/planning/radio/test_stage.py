@@ -63,13 +63,20 @@ def test_stage_columns_and_busy_hour(tiny_project):
     np.testing.assert_allclose(v["demand_mbps"], np.array([1200, 800, 450, 2300, 150]) * 0.66 * per_sub, atol=1e-3)
     s = cov[cov["layer"] == "schools"]
     assert s["demand_mbps"].tolist() == [100.0, 100.0, 100.0]  # 640 students x 0.1 Mbps < 100 Mbps
-    # the five villages load T1's cell (one omni 4G site): each village keeps peak x (1 - load)
-    load = v["4g_cell_load"].to_numpy()
-    assert np.allclose(load, load[0])
-    assert load[0] > 0.0
-    np.testing.assert_allclose(
-        v["4g_throughput_mbps"], np.round(v["4g_peak_mbps"] * max(1 - load[0], 0.0), 2), atol=0.011
-    )
+    # the five villages load T1's sectors (a row without azimuth is three sectors): the villages of one sector
+    # share its load, and each keeps peak x (1 - load)
+    assert v["4g_cell_id"].str.startswith("T1/").all()
+    for _, cell in v.groupby("4g_cell_id"):
+        load = cell["4g_cell_load"].to_numpy()
+        assert np.allclose(load, load[0])
+        assert load[0] > 0.0
+        np.testing.assert_allclose(
+            cell["4g_throughput_mbps"], np.round(cell["4g_peak_mbps"] * max(1 - load[0], 0.0), 2), atol=0.011
+        )
+    # schools ask for one live classroom's video up (4 Mbps) and meet it only on a covered link
+    assert s["ul_demand_mbps"].tolist() == [4.0, 4.0, 4.0]
+    for t in ("4g", "5g"):
+        assert (s[f"{t}_ul_meets"] == (s[f"{t}_covered"] & (s[f"{t}_ul_throughput_mbps"] >= 4.0))).all()
 
 
 def test_clutter_raster_sets_environment_and_foliage_loss(tiny_project):
