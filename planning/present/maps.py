@@ -689,7 +689,7 @@ def _legend_sections(
         ),
     ]
     if verify:  # after the schools: the badges sit beside villages and schools
-        sec.insert(2, (label("verify", lang), [("badge", VERIFY_MARKER["fillColor"], label("verify_row", lang))]))
+        sec.insert(2, (label("verify", lang), [("badge", str(VERIFY_MARKER["fillColor"]), label("verify_row", lang))]))
     if coverage is not None:
         keys = ("rsrp_good", "rsrp_mid", "rsrp_edge")
         sec.append(

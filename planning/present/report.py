@@ -563,8 +563,8 @@ def workbook_sheet(frame: pd.DataFrame, *, table: str, language: Language) -> tu
         meta = metas[c]
         col = frame[c]
         if meta.kind in ("code", "flag"):
-            shown = (format_value(v, meta, language, flag_marks=False) for v in col)
-            values[c] = [None if t == "–" else t for t in shown]
+            formatted = (format_value(v, meta, language, flag_marks=False) for v in col)
+            values[c] = [None if t == "–" else t for t in formatted]
         elif meta.kind == "text":
             values[c] = [label("region_row", language) if v == REGION else v for v in col]
         else:

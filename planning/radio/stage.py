@@ -37,7 +37,7 @@ from planning.radio.linkbudget import LinkBudget
 logger = logging.getLogger(__name__)
 
 #: Point layers of the coverage stage and their receiver (handheld UE in villages, CPE at schools).
-COVERAGE_RECEIVERS = {"villages": "handheld", "schools": "cpe"}
+COVERAGE_RECEIVERS: dict[str, Receiver] = {"villages": "handheld", "schools": "cpe"}
 
 
 def receiver_for(layer: str, radio: RadioSettings) -> Receiver:
