@@ -136,7 +136,9 @@ def child(method: str, mode: str, n_d: int, n_c: int, limit: float, report: str,
             "covered_weight": res.covered_weight,
             "bound": res.bound,
             "reductions": res.reductions,
-            "stages": [{k: (float(v) if isinstance(v, int | float) else v) for k, v in st.items()} for st in res.stages],
+            "stages": [
+                {k: (float(v) if isinstance(v, int | float) else v) for k, v in st.items()} for st in res.stages
+            ],
         }
         if groups is not None:
             out["rows_met"] = int((member.T @ res.covered.astype(float) >= groups[1] - 1e-9).sum())

@@ -31,7 +31,9 @@ def _bilinear(h: np.ndarray, x: float, y: float, x0: float, y0: float, res_x: fl
     r1 = min(r0 + 1, rows - 1)
     tc = fc - c0
     tr = fr - r0
-    v: float = h[r0, c0] * (1 - tc) * (1 - tr) + h[r0, c1] * tc * (1 - tr) + h[r1, c0] * (1 - tc) * tr + h[r1, c1] * tc * tr
+    v: float = (
+        h[r0, c0] * (1 - tc) * (1 - tr) + h[r0, c1] * tc * (1 - tr) + h[r1, c0] * (1 - tc) * tr + h[r1, c1] * tc * tr
+    )
     return v
 
 

@@ -45,7 +45,7 @@ def receiver_for(layer: str, radio: RadioSettings) -> Receiver:
     (``[radio] school_cpe``)."""
     if layer == "schools" and radio.school_cpe == "indoor":
         return "indoor_cpe"
-    return COVERAGE_RECEIVERS[layer]  # type: ignore[return-value]
+    return COVERAGE_RECEIVERS[layer]
 
 
 def coverage_frame(layer: str, points: gpd.GeoDataFrame, cov: pd.DataFrame) -> gpd.GeoDataFrame:

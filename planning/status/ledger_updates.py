@@ -30,9 +30,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
