@@ -76,6 +76,15 @@ CoverStage = TypedDict(
 )
 
 
+class _ModelOptions(TypedDict):
+    """The options :func:`_cover_search` gives both the full MILP and its LP relaxation."""
+
+    budget: float | None
+    needs: Needs | None
+    set_cover: bool
+    mip_rel_gap: float
+
+
 @dataclass(frozen=True)
 class CoverResult:
     """Solution of :func:`solve_cover`.
@@ -163,6 +172,7 @@ def _cover_search(
     t0 = time.perf_counter()
     total = deadline - t0
     best, meth, bound = start, "greedy", np.nan
+    options: _ModelOptions = {"budget": None, "needs": needs, "set_cover": set_cover, "mip_rel_gap": mip_rel_gap}
     progress: dict[str, float] = {}
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp")
     try:
@@ -178,27 +188,13 @@ def _cover_search(
             start=start,
             deadline=deadline - 1.0,
             progress=progress,
-            budget=None,
-            needs=needs,
-            set_cover=set_cover,
-            mip_rel_gap=mip_rel_gap,
+            **options,
         )
 
         def solved() -> bool:
             return full.done() and full.result()[2] == "optimal"
 
-        h = build_model(
-            a,
-            cost,
-            weight,
-            must,
-            time_limit_s=max(1.0, total / 3),
-            relax=True,
-            budget=None,
-            needs=needs,
-            set_cover=set_cover,
-            mip_rel_gap=mip_rel_gap,
-        )
+        h = build_model(a, cost, weight, must, time_limit_s=max(1.0, total / 3), relax=True, **options)
         h.run()
         x_root, lp_bound, lp_st = read_result(h, n_c, budget=None, relax=True)
         centre_weight = None
