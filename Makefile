@@ -1,4 +1,5 @@
-# coverplan: `make run` (demo pipeline into outputs/demo) and `make test` (ruff check, ruff format --check, pytest).
+# coverplan: `make run` (demo pipeline into outputs/demo) and `make test` (ruff check, ruff format --check, mypy,
+# pytest).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,9 +23,10 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m mypy
 
 test: lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) outputs/demo .pytest_cache .ruff_cache
+	rm -rf $(VENV) outputs/demo .pytest_cache .ruff_cache .mypy_cache

@@ -113,6 +113,7 @@ def child(method: str, mode: str, n_d: int, n_c: int, limit: float, report: str,
     t0 = time.perf_counter()
     if method == "coverplan":
         if mode == "priorities":
+            assert budget is not None  # priorities: coverplan's budget mode
             w = np.column_stack([np.where(kind == k, weight, 0.0) for k in range(3)])
             res = solve_priorities(a, cost, w, budget=budget, time_limit_s=limit, mip_rel_gap=1e-3, seed=seed)
         else:
@@ -135,7 +136,9 @@ def child(method: str, mode: str, n_d: int, n_c: int, limit: float, report: str,
             "covered_weight": res.covered_weight,
             "bound": res.bound,
             "reductions": res.reductions,
-            "stages": [{k: (float(v) if k != "status" else v) for k, v in st.items()} for st in res.stages],
+            "stages": [
+                {k: (float(v) if isinstance(v, int | float) else v) for k, v in st.items()} for st in res.stages
+            ],
         }
         if groups is not None:
             out["rows_met"] = int((member.T @ res.covered.astype(float) >= groups[1] - 1e-9).sum())
@@ -168,9 +171,9 @@ def child(method: str, mode: str, n_d: int, n_c: int, limit: float, report: str,
             }
         else:
             cov = np.asarray(a[:, sel].sum(axis=1)).ravel() > 0
-            c, w = float(cost[sel].sum()), float(weight[cov].sum())
-            gap = (bound - w) / bound if budget is not None else (c - bound) / c
-            out = {"status": status, "gap": gap, "cost": c, "covered_weight": w, "bound": bound}
+            c, cw = float(cost[sel].sum()), float(weight[cov].sum())
+            gap = (bound - cw) / bound if budget is not None else (c - bound) / c
+            out = {"status": status, "gap": gap, "cost": c, "covered_weight": cw, "bound": bound}
     out["seconds"] = time.perf_counter() - t0
     Path(report).write_text(json.dumps(out))
 

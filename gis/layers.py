@@ -30,7 +30,7 @@ from gis.crs import (
     source_crs_problem,
     utm_crs_for,
 )
-from gis.errors import LayerError, Problem, raise_if_errors
+from gis.errors import LayerError, Problem, Severity, raise_if_errors
 from gis.files import FORMAT_NAMES, not_a_regular_file, sniff
 from gis.project import LAYER_NAMES, LayerSource, Project
 from gis.readers import gpkg_view_problem, read_csv_text, read_xlsx_text
@@ -113,7 +113,7 @@ def _read_table(path: Path, source: LayerSource, name: str) -> tuple[gpd.GeoData
     lon = pd.to_numeric(df[source.lon], errors="coerce").to_numpy(dtype=float)
     lat = pd.to_numeric(df[source.lat], errors="coerce").to_numpy(dtype=float)
     idc = SCHEMAS[name].id_column if name in SCHEMAS else None
-    for i in np.flatnonzero(~np.isfinite(lon) | ~np.isfinite(lat)):
+    for i in np.flatnonzero(~np.isfinite(lon) | ~np.isfinite(lat)).tolist():
         rid = f"{idc}={df[idc].iloc[i]}" if idc and idc in df.columns else None
         col = source.lon if not np.isfinite(lon[i]) else source.lat
         problems.append(
@@ -324,7 +324,7 @@ def _region_lonlat(admin: gpd.GeoDataFrame, max_points: int = 2000) -> tuple[np.
     return np.append(xy[:, 0], c.x), np.append(xy[:, 1], c.y), c
 
 
-def _crs_problem(project: Project, message: str, severity: str = "error") -> Problem:
+def _crs_problem(project: Project, message: str, severity: Severity = "error") -> Problem:
     return Problem("project", message, file=str(project.path), column="metric_crs", severity=severity)
 
 

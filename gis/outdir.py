@@ -429,7 +429,8 @@ def record_written(folder: Path, paths: Iterable[str | Path]) -> None:
     ``--out``; a file being written when the run was killed is not listed, and its folder is left (a warning)."""
     data = _marker(folder) or {"written_by": "coverplan", "files": []}
     files = [str(f) for f in data["files"] if isinstance(f, str)]
-    stats = data.get("stats") if isinstance(data.get("stats"), dict) else {}
+    recorded = data.get("stats")
+    stats = recorded if isinstance(recorded, dict) else {}
     for p in paths:
         rel = str(Path(p).relative_to(folder)) if Path(p).is_absolute() else str(p)
         target = folder / rel

@@ -307,7 +307,7 @@ def boundary_problems(admin: gpd.GeoDataFrame, *, villages: int, file: str | Non
     c = shapely.union_all(np.asarray(ll.geometry.values)).centroid
     metric = admin.to_crs(utm_crs_for(c.x, c.y))
     areas = metric.geometry.area.to_numpy() / 1e6
-    for i in np.flatnonzero(areas < MIN_AREA_KM2):
+    for i in np.flatnonzero(areas < MIN_AREA_KM2).tolist():
         bad(f"is {areas[i]:.3g} km²; expected an admin area of at least {MIN_AREA_KM2:g} km²", int(i))
     union = shapely.area(shapely.union_all(np.asarray(metric.geometry.values))) / 1e6
     if union < 0.99 * areas.sum():
@@ -406,8 +406,8 @@ def _region_area(
     *,
     boundary: shapely.Geometry | None,
     boundary_crs: CRS | str | int | None,
-    boundary_name: str,
-    boundary_code: str,
+    boundary_name: str | Sequence[str],
+    boundary_code: str | Sequence[str],
     center_lonlat: tuple[float, float],
 ) -> _Area:
     """The region (a real boundary, or a square of ~10 km² per village cut into counties) in a UTM CRS."""
@@ -586,7 +586,7 @@ def _roads_and_fibre(
     fibred_node = np.isfinite(dist_min) & (dist_min <= reach_km[np.maximum(source, 0)] * 1000.0)
     fibred_node[:n_t] = True
     dist_edges = np.zeros(len(road_e), dtype=bool)
-    for v in np.flatnonzero(fibred_node[n_t:]) + n_t:
+    for v in (np.flatnonzero(fibred_node[n_t:]) + n_t).tolist():
         p = int(pred_min[v])
         if p >= 0:
             dist_edges[edge_index[(min(p, v), max(p, v))]] = True
@@ -755,6 +755,7 @@ def _schools(
     """Schools: a central primary and a middle school per town (more in county seats), village primary schools
     and teaching points (more where remote); access and bandwidth as reported from fibre and site distance."""
     rows = []
+    assert towns.names is not None  # the towns are named before their schools are placed
     for t in range(len(towns.xy)):
         tn = towns.names[t]
         rows.append((towns.xy[t], f"{tn}中心小学", "primary", int(rng.integers(300, 1200))))

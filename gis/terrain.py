@@ -52,7 +52,7 @@ class Dem:
     @property
     def shape(self) -> tuple[int, int]:
         """(rows, cols)."""
-        return self.height_m.shape  # type: ignore[return-value]
+        return self.height_m.shape
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -268,7 +268,7 @@ def _cell_sides_m(transform: Affine, crs: CRS, lat_deg: float) -> tuple[float, f
 
 
 def _window(
-    src: rasterio.DatasetReader, bounds: tuple[float, float, float, float] | None, crs: CRS | None, file: str
+    src: rasterio.DatasetReader, bounds: tuple[float, float, float, float] | None, crs: object, file: str
 ) -> Window:
     """The window of ``src`` over ``bounds`` (in ``crs``), two cells wider on each side; the whole grid without."""
 
@@ -640,6 +640,6 @@ def point_heights(
             row_id=f"{id_column}={ids[i]}",
             column="geometry",
         )
-        for i in np.flatnonzero(np.isnan(z))
+        for i in np.flatnonzero(np.isnan(z)).tolist()
     ]
     return z, problems

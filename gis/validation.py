@@ -112,7 +112,7 @@ def check_lonlat(frame: gpd.GeoDataFrame, schema: LayerSchema, *, file: str | No
     b[usable] = shapely.bounds(geoms[usable])
     ids = _row_ids(frame, schema)
     problems = []
-    for i in np.flatnonzero(usable):
+    for i in np.flatnonzero(usable).tolist():
         minx, miny, maxx, maxy = b[i]
         if not np.isfinite(b[i]).all():
             continue
@@ -146,7 +146,7 @@ def _coerce_column(
     raw = values.tolist()
     null = np.array([_isnull(v) or (isinstance(v, str) and not v.strip()) for v in raw], dtype=bool)
     if col.required or col.complete:
-        for i in np.flatnonzero(null):
+        for i in np.flatnonzero(null).tolist():
             bad(
                 i,
                 f"is empty; expected {col.expected()}"
@@ -230,13 +230,13 @@ def _coerce_number(
 ) -> pd.Series:
     """A float or int column: finite, whole for ints, within the column's range; NaN only where empty."""
     arr = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
-    for i in np.flatnonzero(~null & ~np.isfinite(arr)):
+    for i in np.flatnonzero(~null & ~np.isfinite(arr)).tolist():
         bad(i, f"{raw[i]!r} is not a finite number; expected {col.expected()}")
     ok = ~null & np.isfinite(arr)
     checks = ok.copy()
     if col.kind == "int":
         frac = ok & (np.floor(np.where(ok, arr, 0.0)) != np.where(ok, arr, 0.0))
-        for i in np.flatnonzero(frac):
+        for i in np.flatnonzero(frac).tolist():
             bad(i, f"{raw[i]!r} is not a whole number; expected {col.expected()}")
         checks &= ~frac
     vals = np.where(checks, arr, 0.0)
@@ -245,7 +245,7 @@ def _coerce_number(
         out_of_range |= checks & ((vals <= col.low) if col.low_open else (vals < col.low))
     if col.high is not None:
         out_of_range |= checks & ((vals >= col.high) if col.high_open else (vals > col.high))
-    for i in np.flatnonzero(out_of_range):
+    for i in np.flatnonzero(out_of_range).tolist():
         neg = " is negative;" if col.low == 0 and arr[i] < 0 else " is out of range;"
         bad(i, f"{raw[i]!r}{neg} expected {col.expected()}")
     if col.kind == "int":
@@ -397,5 +397,5 @@ def outside_area_warnings(
             column="geometry",
             severity="warning",
         )
-        for i in far
+        for i in far.tolist()
     ]

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import rasterio
 import shapely
 from affine import Affine
 from pyproj import CRS
@@ -187,7 +188,7 @@ def _zip_tile(path: Path) -> Tile:
     return hgt_tile(data, info.filename, file=f"{file}!{info.filename}")
 
 
-def _check_tile_size(src: object, file: str) -> None:
+def _check_tile_size(src: rasterio.DatasetReader, file: str) -> None:
     """Refuse a GeoTIFF tile whose header declares more than :data:`MAX_TILE_CELLS` cells (before reading)."""
     check_raster_size(src, file=file, layer="terrain")
     cells = int(src.width) * int(src.height)
@@ -371,11 +372,11 @@ def fill_voids(height_m: np.ndarray, *, max_void_px: int = 250_000) -> tuple[np.
 def _crop(dem: Dem, bounds: tuple[float, float, float, float]) -> Dem:
     """The part of a (north-up) DEM covering ``bounds`` in its CRS, one cell of margin."""
     w, s, e, n = bounds
-    c0, r0 = affine_apply(~dem.transform, w, n)
-    c1, r1 = affine_apply(~dem.transform, e, s)
+    cw, rn = affine_apply(~dem.transform, w, n)
+    ce, rs = affine_apply(~dem.transform, e, s)
     rows, cols = dem.shape
-    c0, r0 = max(math.floor(c0) - 1, 0), max(math.floor(r0) - 1, 0)
-    c1, r1 = min(math.ceil(c1) + 1, cols), min(math.ceil(r1) + 1, rows)
+    c0, r0 = max(math.floor(cw) - 1, 0), max(math.floor(rn) - 1, 0)
+    c1, r1 = min(math.ceil(ce) + 1, cols), min(math.ceil(rs) + 1, rows)
     x0, y0 = affine_apply(dem.transform, c0, r0)
     t = dem.transform
     transform = Affine(t.a, t.b, float(x0), t.d, t.e, float(y0))

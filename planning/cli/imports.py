@@ -70,9 +70,9 @@ def _prepare(
     if project.terrain is not None:
         files["terrain"] = project.terrain
     ledger = [] if project.ledger is None else [project.ledger]  # never written by an import
-    reads = [*sources, project.path, *ledger, *(files[n] for n in reads if n in files)]
+    read_paths = [*sources, project.path, *ledger, *(files[n] for n in reads if n in files)]
     others = {n: p for n, p in files.items() if n not in writes}
-    check_output_file(out, reads=reads, overwrite=overwrite, others=others)
+    check_output_file(out, reads=read_paths, overwrite=overwrite, others=others)
     _reading(f"{project_file}: admin layer")
     return project, load_region(project)
 
@@ -121,7 +121,8 @@ def opencellid(
     """OpenCelliD CELLS (.csv or .csv.gz) -> a `sites` layer (one site per eNodeB/gNodeB) in --out (.gpkg)."""
 
     project, region = _prepare(project_file, out, [cells], overwrite=overwrite, suffixes=(".gpkg",), writes=("sites",))
-    bbox = tuple(float(v) for v in region.lonlat(buffer_m + 5_000.0).bounds)
+    west, south, east, north = region.lonlat(buffer_m + 5_000.0).bounds
+    bbox = (float(west), float(south), float(east), float(north))
     _reading(str(cells))
     frame, report = read_opencellid(cells, bbox_lonlat=bbox, skip_bad_rows=skip_bad_rows)
     sites, report = cells_to_sites(

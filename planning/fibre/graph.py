@@ -213,7 +213,7 @@ def build_network(
     if not problems and not frames:
         problems.append(Problem("roads", "no road or fibre lines; expected at least one line to build a network"))
     crss = {f.crs for f in frames.values()}
-    if not problems and len(crss) > 1:
+    if not problems and len(crss) > 1 and roads is not None and fibre is not None:  # two CRSs: both layers given
         problems.append(Problem("fibre", f"CRS {fibre.crs} differs from the roads' {roads.crs}; expected one CRS"))
     if problems:
         raise LayerError(problems)
@@ -230,9 +230,9 @@ def build_network(
                 ids,
             )
         )
-    cat = [np.concatenate([p[i] for p in parts]) for i in range(5)]
+    geometry, kind, layers, row, row_id = (np.concatenate([p[i] for p in parts]) for i in range(5))
     repairs: list[dict] = []
-    lines = explode(*cat, repairs)
+    lines = explode(geometry, kind, layers, row, row_id, repairs)
     noded = node_lines(lines, snap_tolerance_m=settings.snap_tolerance_m, repairs=repairs)
     net = RoadNetwork(
         noded=replace(noded, kind=noded.kind.astype(object)),

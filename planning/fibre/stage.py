@@ -158,5 +158,5 @@ def _merge_fibre(parts: dict[str, FibreResult], points: dict[str, gpd.GeoDataFra
         repairs=repairs,
         components=components,
         network=None,
-        networks={name: r.network for name, r in parts.items()},
+        networks={name: r.network for name, r in parts.items() if r.network is not None},  # each province has one
     )

@@ -181,7 +181,8 @@ class _Rooted:
 
     def subtree(self, x: int) -> np.ndarray:
         p = self.pos[x]
-        return self.order[p : p + self.size[x]]
+        nodes: np.ndarray = self.order[p : p + self.size[x]]
+        return nodes
 
     def outside(self, x: int) -> np.ndarray:
         p = self.pos[x]

@@ -186,7 +186,9 @@ def unit_table(demands: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(units, geometry="geometry", crs=demands.crs)
 
 
-def high_points(dem: Dem, xy: np.ndarray, *, radius_m: float = 3000.0, min_separation_m: float = 1000.0) -> np.ndarray:
+def high_points(
+    dem: Dem | None, xy: np.ndarray, *, radius_m: float = 3000.0, min_separation_m: float = 1000.0
+) -> np.ndarray:
     """Highest DEM cell within ``radius_m`` of each point, deduplicated to ``min_separation_m`` (x, y)."""
     if dem is None or not len(xy):
         return np.empty((0, 2))
@@ -205,8 +207,7 @@ def high_points(dem: Dem, xy: np.ndarray, *, radius_m: float = 3000.0, min_separ
         win = h[r0:r1, c0:c1]
         if not np.isfinite(win).any():
             continue
-        i = np.nanargmax(win)
-        rr, cc = divmod(int(i), win.shape[1])
+        rr, cc = divmod(int(np.nanargmax(win)), win.shape[1])
         out.append((t.c + (c0 + cc + 0.5) * t.a, t.f + (r0 + rr + 0.5) * t.e))
     if not out:
         return np.empty((0, 2))
@@ -253,7 +254,12 @@ def candidate_sites(
     rows: list[dict] = []
 
     def add(cid: str, kind: str, source: str, band: float, height_m: float, geom: shapely.Point, **extra) -> None:
-        row = {"candidate_id": cid, "kind": kind, "source": source, "tech": "5g" if "5g" in kind else "4g"}
+        row: dict[str, object] = {
+            "candidate_id": cid,
+            "kind": kind,
+            "source": source,
+            "tech": "5g" if "5g" in kind else "4g",
+        }
         row.update(band_mhz=band, height_m=height_m, given_cost_cny=np.nan, host_backhaul="", operator=operator)
         row.update(geometry=geom, **extra)
         rows.append(row)

@@ -32,7 +32,7 @@ import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
 from scipy import sparse
@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "CoverResult",
+    "CoverStage",
     "Method",
     "Status",
     "solve_cover",
@@ -60,6 +61,28 @@ __all__ = [
 
 Status = Literal["optimal", "feasible", "infeasible"]
 Method = Literal["auto", "milp", "greedy"]
+#: One priority class of :func:`solve_priorities` (``CoverResult.stages``): its index, the weight it covers, its
+#: bound, gap and status, and its seconds (absent from the stages of a national merge).
+CoverStage = TypedDict(
+    "CoverStage",
+    {
+        "class": int,
+        "covered_weight": float,
+        "bound": float,
+        "gap": float,
+        "status": Status,
+        "seconds": NotRequired[float],
+    },
+)
+
+
+class _ModelOptions(TypedDict):
+    """The options :func:`_cover_search` gives both the full MILP and its LP relaxation."""
+
+    budget: float | None
+    needs: Needs | None
+    set_cover: bool
+    mip_rel_gap: float
 
 
 @dataclass(frozen=True)
@@ -103,7 +126,7 @@ class CoverResult:
     method: str
     seconds: float
     reductions: dict[str, int] = field(default_factory=dict)
-    stages: list[dict[str, object]] = field(default_factory=list)
+    stages: list[CoverStage] = field(default_factory=list)
 
 
 def _check(coverage: sparse.spmatrix, cost: np.ndarray, weight: np.ndarray) -> sparse.csr_matrix:
@@ -149,7 +172,7 @@ def _cover_search(
     t0 = time.perf_counter()
     total = deadline - t0
     best, meth, bound = start, "greedy", np.nan
-    options = {"budget": None, "needs": needs, "set_cover": set_cover, "mip_rel_gap": mip_rel_gap}
+    options: _ModelOptions = {"budget": None, "needs": needs, "set_cover": set_cover, "mip_rel_gap": mip_rel_gap}
     progress: dict[str, float] = {}
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp")
     try:
@@ -328,7 +351,7 @@ def _search(
     w: np.ndarray,
     m: np.ndarray,
     g_sel: np.ndarray,
-    current: tuple[np.ndarray, float, str, str],
+    current: tuple[np.ndarray, float, Status, str],
     *,
     budget: float | None,
     needs: Needs | None,
@@ -337,7 +360,7 @@ def _search(
     mip_rel_gap: float,
     strict: bool,
     seed: int,
-) -> tuple[np.ndarray, float, str, str]:
+) -> tuple[np.ndarray, float, Status, str]:
     """The exact search on the reduced model: :func:`_cover_search` for a cover, :func:`_budget_search` with a
     budget (``needs`` its floors)."""
     if budget is None:
@@ -426,10 +449,10 @@ def _better_start(
     start: np.ndarray,
     g_sel: np.ndarray,
     best_sel: np.ndarray,
-    status: str,
+    status: Status,
     *,
     budget: float,
-) -> tuple[np.ndarray, np.ndarray, str]:
+) -> tuple[np.ndarray, np.ndarray, Status]:
     """Use ``start`` (original candidate indices) as the incumbent when it fits the budget and the floors and
     covers more weight than the greedy answer."""
     if status == "optimal":  # nothing left to decide after the reductions: the greedy answer is proven
@@ -451,14 +474,15 @@ def _greedy_start(
     *,
     budget: float | None,
     needs: Needs | None,
-) -> tuple[np.ndarray, np.ndarray, float, str, str]:
+) -> tuple[np.ndarray, np.ndarray, float, Status, str]:
     """The greedy answer (the fallback and an incumbent): (greedy choice, best choice, bound, status, method).
 
     In budget mode it is no incumbent when it is over the budget, leaves a must-cover demand out or misses a floor
     (status ``infeasible``); with nothing left to decide after the reductions it is optimal.
     """
     g_sel = greedy_cover(red, rc, w, m, budget=budget, needs=needs if budget is None else None)
-    bound, status = np.nan, "feasible"
+    bound = np.nan
+    status: Status = "feasible"
     if budget is not None:
         covered = np.asarray(red[:, g_sel].sum(axis=1)).ravel() > 0 if len(g_sel) else np.zeros(red.shape[0], bool)
         if rc[g_sel].sum() > budget + 1e-6 or not covered[m].all() or (needs is not None and not needs.met(covered)):
@@ -511,14 +535,14 @@ def _budget_search(
     w: np.ndarray,
     m: np.ndarray,
     g_sel: np.ndarray,
-    current: tuple[np.ndarray, float, str, str],
+    current: tuple[np.ndarray, float, Status, str],
     *,
     budget: float,
     floors: Needs | None,
     time_limit_s: float,
     mip_rel_gap: float,
     strict: bool,
-) -> tuple[np.ndarray, float, str, str]:
+) -> tuple[np.ndarray, float, Status, str]:
     """HiGHS on the budgeted model (with ``floors``) from the incumbent (when there is one); the better of the
     two."""
     best_sel, bound, status, meth = current
@@ -539,7 +563,7 @@ def _budget_search(
     if sel is not None:
         if _covered_weight(red, w, sel) >= _covered_weight(red, w, g_sel) - 1e-9 or status == "infeasible":
             best_sel, meth = sel, "milp"
-        return best_sel, mb, st, meth
+        return best_sel, mb, ("optimal" if st == "optimal" else "feasible"), meth  # a solution: optimal or feasible
     if strict:
         logger.warning("HiGHS found no solution in %.0f s; the greedy solution is returned", time_limit_s)
     return best_sel, bound, status, meth
@@ -573,7 +597,7 @@ def _result(
     weight: np.ndarray,
     chosen: np.ndarray,
     bound: float,
-    status: str,
+    status: Status,
     meth: str,
     *,
     budget: float | None,
@@ -655,7 +679,7 @@ def solve_priorities(
     active = [k for k in range(weights.shape[1]) if weights[:, k].sum() > 0]
     floors_m: list[np.ndarray] = []
     floors_n: list[float] = []
-    stages: list[dict[str, object]] = []
+    stages: list[CoverStage] = []
     res, start = None, None
     for n, k in enumerate(active):
         t_stage = time.perf_counter()

@@ -123,7 +123,8 @@ def greedy_cover(
 
     def gains() -> np.ndarray:
         base = weight if budget is not None or needs is None else needs.value(covered)
-        return csc.T @ np.where(covered, 0.0, base + np.where(must, big, 0.0))
+        g: np.ndarray = csc.T @ np.where(covered, 0.0, base + np.where(must, big, 0.0))
+        return g
 
     while True:
         if budget is None and (covered | ~must).all() and (needs is None or needs.met(covered)):
@@ -173,11 +174,13 @@ class _Cover:
     needs: Needs
 
     def rows_of(self, j: int) -> np.ndarray:
-        return self.csc.indices[self.csc.indptr[j] : self.csc.indptr[j + 1]]
+        rows: np.ndarray = self.csc.indices[self.csc.indptr[j] : self.csc.indptr[j + 1]]
+        return rows
 
     def count(self, chosen: np.ndarray) -> np.ndarray:
         """Per demand: how many chosen candidates cover it."""
-        return self.csc @ chosen.astype(np.float64)
+        counts: np.ndarray = self.csc @ chosen.astype(np.float64)
+        return counts
 
     def feasible(self, cnt: np.ndarray) -> bool:
         cov = cnt > 0

@@ -33,7 +33,7 @@ from scipy import sparse
 from gis.admin import NATION, REGION
 from planning.jobs import positions_in_order
 from planning.plan.candidates import CandidateSet
-from planning.plan.cover import CoverResult
+from planning.plan.cover import CoverResult, CoverStage, Status
 from planning.status import KPIS, share
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,9 @@ def merge_plans(plans: list[ProvincePlan], *, index: pd.Index, budget: float | N
     cw = float(sum(p.result.covered_weight for p in plans))
     bound = float(sum(p.result.bound for p in plans))
     statuses = {p.result.status for p in plans}
-    status = "infeasible" if "infeasible" in statuses else ("optimal" if statuses == {"optimal"} else "feasible")
+    status: Status = (
+        "infeasible" if "infeasible" in statuses else ("optimal" if statuses == {"optimal"} else "feasible")
+    )
     if status == "infeasible":
         gap = math.inf
     elif budget is not None:
@@ -120,10 +122,10 @@ def merge_plans(plans: list[ProvincePlan], *, index: pd.Index, budget: float | N
     )
 
 
-def _merged_stages(plans: list[ProvincePlan]) -> list[dict[str, Any]]:
+def _merged_stages(plans: list[ProvincePlan]) -> list[CoverStage]:
     """Budget mode's stages of the nation: per class, the provinces' covered weights summed, the largest gap,
     ``optimal`` when every province's is."""
-    by_class: dict[int, list[dict[str, Any]]] = {}
+    by_class: dict[int, list[CoverStage]] = {}
     for p in plans:
         for st in p.result.stages:
             by_class.setdefault(int(st["class"]), []).append(st)

@@ -75,7 +75,8 @@ class Needs:
         """Per group: what the demands ``rows`` (indices) add up to."""
         dense = self._dense
         if dense is not None:
-            return dense[rows].sum(axis=0)
+            amount: np.ndarray = dense[rows].sum(axis=0)
+            return amount
         return np.asarray(self.member[rows].sum(axis=0)).ravel()
 
     @cached_property
@@ -83,7 +84,8 @@ class Needs:
         # LP rounding's prune asks for a few rows' sums hundreds of thousands of times: a row slice of a sparse
         # matrix costs far more than a dense one (bench/RESULTS.md, "Design choices measured")
         n = self.member.shape[0] * self.member.shape[1]
-        return self.member.toarray() if n <= _DENSE_MAX else None
+        dense: np.ndarray | None = self.member.toarray() if n <= _DENSE_MAX else None
+        return dense
 
     def value(self, served: np.ndarray) -> np.ndarray:
         """Per demand: how much it adds to the groups still short (0 for served demands)."""
@@ -102,7 +104,8 @@ class Needs:
 
     def remaining(self, covered_amount: np.ndarray) -> np.ndarray:
         """Per group: what is still needed beyond ``covered_amount`` (>= 0)."""
-        return np.maximum(self.need - covered_amount, 0.0)
+        left: np.ndarray = np.maximum(self.need - covered_amount, 0.0)
+        return left
 
     def merged(self, group_of_row: np.ndarray, n_merged: int) -> Needs:
         """Rows merged (``group_of_row[i]``: the merged row of row i): members add up."""

@@ -170,7 +170,7 @@ def phase_plan(
         priority=phasing_priority(d),
         priority_class=d["priority_class"].to_numpy(),
         segments=seg,
-        segment_cost=routes["cost_cny"].to_numpy(dtype=float) if seg.shape[0] else None,
+        segment_cost=routes["cost_cny"].to_numpy(dtype=float) if routes is not None and seg.shape[0] else None,
     )
 
 
@@ -283,7 +283,7 @@ def batch_table(
                 "operator_cny": float(spend[b] - central - local),
                 "opex_cny_per_year": float(chosen.loc[chosen["batch"].between(1, b), "opex_cny_per_year"].sum()),
                 "budget_cny": yearly_budget if b else None,
-                "over_budget": bool(ph.over_budget[b - 1]) if b else False,
+                "over_budget": bool(ph.over_budget[b - 1]) if b and ph is not None else False,
                 "interventions": int((chosen["batch"] == b).sum()),
                 **region_shares(t),
             }

@@ -69,10 +69,12 @@ class _State:
     built: np.ndarray
 
     def rows(self, k: int) -> np.ndarray:
-        return self.a.indices[self.a.indptr[k] : self.a.indptr[k + 1]]
+        rows: np.ndarray = self.a.indices[self.a.indptr[k] : self.a.indptr[k + 1]]
+        return rows
 
     def segments(self, k: int) -> np.ndarray:
-        return self.seg.indices[self.seg.indptr[k] : self.seg.indptr[k + 1]]
+        segs: np.ndarray = self.seg.indices[self.seg.indptr[k] : self.seg.indptr[k + 1]]
+        return segs
 
     def spend(self, k: int) -> float:
         """What building ``k`` now costs: its own cost and the segments of its path not yet built."""

@@ -133,7 +133,7 @@ def propose(
             project, inputs, gaps, demands, province, plans, budgets, budget=budget if use_budget else None
         )
     name = names[0] if names else REGION
-    goal = Goal(budget_cny=float(budget)) if use_budget else target_goal(demands, gaps.targets)
+    plan_goal = Goal(budget_cny=float(budget)) if budget is not None else target_goal(demands, gaps.targets)
     plan = province_plan(
         project,
         demands,
@@ -143,10 +143,10 @@ def propose(
         fibre_cost_of=fibre_cost_of,
         net=_network_of(fibre, name),
         dem=inputs.dem,
-        goal=goal,
+        goal=plan_goal,
         province=name,
     )
-    return assemble(project, gaps, plan, goal=goal, plans=(plan,))
+    return assemble(project, gaps, plan, goal=plan_goal, plans=(plan,))
 
 
 def asked_budget(
@@ -335,6 +335,7 @@ def province_plan(
 
         def site_fibre_cost(cs: gpd.GeoDataFrame) -> np.ndarray:
             nonlocal net
+            assert net is not None  # narrowed outside this closure; it is only ever replaced by a joined network
             keys = "candidates:" + cs["candidate_id"].astype(str)
             # the project's own candidates layer was joined to the network by the fibre stage: join only the rest
             new = ~keys.isin(net.point_node.index).to_numpy()
@@ -370,13 +371,14 @@ def _solve(
     """One optimiser run at these prices (capex, CNY): the priorities within the budget (a capex budget), or the
     plan meeting the count rows at the least ``objective`` (per candidate: lifecycle cost, capex or central subsidy
     at these prices; none: nothing to do)."""
-    if goal.is_budget:
+    if goal.budget_cny is not None:  # goal.is_budget
         return solve_priorities(
             cset.coverage, prices, class_weights(cset.demands), budget=float(goal.budget_cny), time_limit_s=time_limit_s
         )
     weight = cset.demands["weight"].to_numpy(dtype=float)
     if goal.member is None or not goal.member.shape[1]:
         return solve_cover(cset.coverage, objective, weight, budget=0.0, time_limit_s=1.0)
+    assert goal.need is not None  # target mode: ``need`` comes with ``member``
     return solve_cover(cset.coverage, objective, weight, groups=(goal.member, goal.need), time_limit_s=time_limit_s)
 
 
@@ -430,7 +432,7 @@ def solve_rounds(
             plan = plan_routes(net, cands["source"].iloc[fib_sel].tolist(), time_limit_s=project.optimise.time_limit_s)
             true_fibre, alloc, routes = plan.total_cost_cny, plan.allocated_cost_cny(), plan.routes
         true_cost = float(base[sel[~is_fib[sel]]].sum()) + true_fibre
-        ok = not goal.is_budget or true_cost <= float(goal.budget_cny) + 1e-6
+        ok = goal.budget_cny is None or true_cost <= float(goal.budget_cny) + 1e-6
         rounds.append(
             {
                 "round": k + 1,

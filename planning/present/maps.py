@@ -40,7 +40,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 
 from gis.crs import wgs84_to_gcj02
 from gis.errors import LayerError
@@ -122,14 +122,28 @@ class _Raw(Element):
         return self._text
 
 
+def _figure(element: Element) -> Figure:
+    """The figure an element is drawn in (branca types ``get_root`` as any element; a map's root is its figure)."""
+    root = element.get_root()
+    assert isinstance(root, Figure)
+    return root
+
+
+def _parent_name(element: Element) -> str:
+    """The script name of the element's parent (an element is rendered only once added to one)."""
+    assert element._parent is not None
+    return element._parent.get_name()
+
+
 class _RawScript(MacroElement):
     """A map element whose script is built in Python by :meth:`script` and never passes through Jinja."""
 
     def script(self) -> str:
         raise NotImplementedError
 
-    def render(self, **kwargs: Any) -> None:
-        self.get_root().script.add_child(_Raw(self.script()), name=self.get_name())
+    # branca's MacroElement.render returns None (unannotated); its base Element.render is declared `-> str`
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        _figure(self).script.add_child(_Raw(self.script()), name=self.get_name())
         for element in list(self._children.values()):
             element.render(**kwargs)
 
@@ -148,14 +162,15 @@ class GeoJsonLayer(folium.map.Layer):
         self.data_json = json_for_script(data)
         self.n_features = len(data["features"])
 
-    def render(self, **kwargs: Any) -> None:
-        parent = self._parent.get_name()
-        self.get_root().script.add_child(
+    # branca's MacroElement.render returns None (unannotated); its base Element.render is declared `-> str`
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        parent = _parent_name(self)
+        _figure(self).script.add_child(
             _Raw(f"var {self.get_name()} = coverplanLayer({json_for_script(self.key)}, {self.data_json}, {parent});"),
             name=self.get_name(),
         )
         if self.show:
-            self.get_root().script.add_child(_Raw(f"{self.get_name()}.addTo({parent});"), name=self.get_name() + "_add")
+            _figure(self).script.add_child(_Raw(f"{self.get_name()}.addTo({parent});"), name=self.get_name() + "_add")
 
 
 class _Search(_RawScript):
@@ -167,7 +182,7 @@ class _Search(_RawScript):
 
     def script(self) -> str:
         return (
-            f"coverplanSearch({self._parent.get_name()}, {json_for_script(self.placeholder)}, "
+            f"coverplanSearch({_parent_name(self)}, {json_for_script(self.placeholder)}, "
             f"{json_for_script(self.no_match)});"
         )
 
@@ -182,7 +197,7 @@ class _TextControl(_RawScript):
 
     def script(self) -> str:
         return (
-            f"coverplanControl({self._parent.get_name()}, {json_for_script(self.position)}, "
+            f"coverplanControl({_parent_name(self)}, {json_for_script(self.position)}, "
             f"{json_for_script(self.css_class)}, {json_for_script(self.text)}, false);"
         )
 
@@ -197,7 +212,7 @@ class _HtmlControl(_RawScript):
 
     def script(self) -> str:
         return (
-            f"coverplanControl({self._parent.get_name()}, {json_for_script(self.position)}, "
+            f"coverplanControl({_parent_name(self)}, {json_for_script(self.position)}, "
             f"{json_for_script(self.css_class)}, {json_for_script(self.html)}, true);"
         )
 
@@ -221,7 +236,7 @@ class _TileFallback(_RawScript):
     def script(self) -> str:
         parts = ", ".join(t.get_name() for t in self.parts)
         return (
-            f"coverplanTileFallback({self._parent.get_name()}, {self.base.get_name()}, [{parts}], "
+            f"coverplanTileFallback({_parent_name(self)}, {self.base.get_name()}, [{parts}], "
             f"{self.local.get_name()}, {json_for_script(self.note)}, {self.wait_ms});"
         )
 
@@ -235,7 +250,7 @@ class _Panels(_RawScript):
         self.layers_title = layers_title
 
     def script(self) -> str:
-        return f"coverplanPanels({self._parent.get_name()}, {json_for_script(self.layers_title)});"
+        return f"coverplanPanels({_parent_name(self)}, {json_for_script(self.layers_title)});"
 
 
 # ---------------------------------------------------------------- the map
@@ -295,7 +310,7 @@ def _inline_assets(m: folium.Map) -> None:
         css = css.replace(f"url(images/{png.name})", f"url({uri})")
     js = (root / "leaflet.js").read_text(encoding="utf-8")
     js = js.replace("//# sourceMappingURL=leaflet.js.map", "")
-    header = m.get_root().header
+    header = _figure(m).header
     header.add_child(_Raw(f"<style>{css}</style>"), name="leaflet_css_inline")
     header.add_child(_Raw(f"<script>{js}</script>"), name="leaflet_js_inline")
 
@@ -303,7 +318,7 @@ def _inline_assets(m: folium.Map) -> None:
 def _own_assets(m: folium.Map) -> None:
     css = (ASSETS / "coverplan_map.css").read_text(encoding="utf-8")
     js = (ASSETS / "coverplan_map.js").read_text(encoding="utf-8")
-    header = m.get_root().header
+    header = _figure(m).header
     header.add_child(_Raw(f"<style>{css}</style>"), name="coverplan_css")
     header.add_child(_Raw(f"<script>{js}</script>"), name="coverplan_js")
 
@@ -689,7 +704,7 @@ def _legend_sections(
         ),
     ]
     if verify:  # after the schools: the badges sit beside villages and schools
-        sec.insert(2, (label("verify", lang), [("badge", VERIFY_MARKER["fillColor"], label("verify_row", lang))]))
+        sec.insert(2, (label("verify", lang), [("badge", str(VERIFY_MARKER["fillColor"]), label("verify_row", lang))]))
     if coverage is not None:
         keys = ("rsrp_good", "rsrp_mid", "rsrp_edge")
         sec.append(

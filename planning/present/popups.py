@@ -54,7 +54,7 @@ def _fmt(value: Any, language: Language) -> str:
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
     if isinstance(value, float | np.floating):
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
+        return f"{value:,.0f}" if abs(float(value)) >= 100 else f"{value:.4g}"
     return str(value)
 
 
@@ -353,7 +353,7 @@ def proposal_batches(inter: gpd.GeoDataFrame | None, routes: gpd.GeoDataFrame | 
     """(batch, interventions, route segments) per batch; a segment belongs to the first batch that needs it."""
     if inter is None or not len(inter):
         return []
-    batch_of = {}
+    batch_of: dict[str, int] = {}
     for b, serves, kind in zip(inter["batch"], inter["serves"], inter["kind"], strict=True):
         if kind != "fibre" and not str(kind).startswith("new_site"):
             continue
@@ -380,9 +380,11 @@ def proposal_features(
         return served_text(s, names, limit=8, sep="、")
 
     kinds = inter["kind"].astype(str)
-    kind_text = kinds.map(
-        lambda k: label(_KIND_LABEL.get(k, k), lang) if k in INTERVENTION_COLOURS else code_text(k, "kind", lang)
-    )
+
+    def kind_label(k: str) -> str:
+        return label(_KIND_LABEL.get(k, k), lang) if k in INTERVENTION_COLOURS else code_text(k, "kind", lang)
+
+    kind_text = kinds.map(kind_label)
     back = column_or(inter, "backhaul", "").fillna("").astype(str)
     back_text = back.map(
         lambda b: label(b if b in ("microwave", "satellite", "existing") else "fibre_backhaul", lang) if b else "–"

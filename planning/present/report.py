@@ -26,7 +26,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
@@ -56,6 +56,9 @@ from planning.present.labels import (
     served_text,
 )
 from planning.status import KPIS, LEDGER_COLUMNS, GapsResult
+
+if TYPE_CHECKING:  # matplotlib's stubs name the rc keys (matplotlib >= 3.9); nothing imported at run time
+    from matplotlib.typing import RcKeyType
 
 logger = logging.getLogger(__name__)
 
@@ -394,7 +397,7 @@ def cjk_font() -> str | None:
     return font_manager.FontProperties(fname=str(path)).get_name()
 
 
-def _chart_rc(language: Language) -> tuple[dict[str, Any], Language]:
+def _chart_rc(language: Language) -> tuple[dict[RcKeyType, Any], Language]:
     """matplotlib settings of the charts and the language of their labels (English when no CJK font exists;
     names from the data are drawn as they are either way: a CJK font is the fallback of English labels)."""
     font = cjk_font()
@@ -407,7 +410,7 @@ def _chart_rc(language: Language) -> tuple[dict[str, Any], Language]:
     families = ["DejaVu Sans"]
     if font:
         families = [font, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", font]
-    rc = {
+    rc: dict[RcKeyType, Any] = {
         "font.family": families,  # concrete names: a figure drawn later, outside these settings, keeps them
         "axes.unicode_minus": False,
         "text.parse_math": False,  # a county called "$\\frac$" stays text
@@ -563,8 +566,8 @@ def workbook_sheet(frame: pd.DataFrame, *, table: str, language: Language) -> tu
         meta = metas[c]
         col = frame[c]
         if meta.kind in ("code", "flag"):
-            shown = (format_value(v, meta, language, flag_marks=False) for v in col)
-            values[c] = [None if t == "–" else t for t in shown]
+            formatted = (format_value(v, meta, language, flag_marks=False) for v in col)
+            values[c] = [None if t == "–" else t for t in formatted]
         elif meta.kind == "text":
             values[c] = [label("region_row", language) if v == REGION else v for v in col]
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import folium
 import numpy as np
+from affine import Affine
 
 from gis.inputs import Inputs
 from gis.project import Project
@@ -19,7 +20,7 @@ def map_stage(
     *,
     gaps: GapsResult,
     proposal: Proposal | None,
-    coverage_bands: tuple[np.ndarray, object] | None,
+    coverage_bands: tuple[np.ndarray, Affine] | None,
     offline: bool | None = None,
 ) -> folium.Map:
     """The planner's folium map of the run (:func:`planning.present.maps.build_map`) with the project's

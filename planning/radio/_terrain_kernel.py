@@ -31,7 +31,10 @@ def _bilinear(h: np.ndarray, x: float, y: float, x0: float, y0: float, res_x: fl
     r1 = min(r0 + 1, rows - 1)
     tc = fc - c0
     tr = fr - r0
-    return h[r0, c0] * (1 - tc) * (1 - tr) + h[r0, c1] * tc * (1 - tr) + h[r1, c0] * (1 - tc) * tr + h[r1, c1] * tc * tr
+    v: float = (
+        h[r0, c0] * (1 - tc) * (1 - tr) + h[r0, c1] * tc * (1 - tr) + h[r1, c0] * (1 - tc) * tr + h[r1, c1] * tc * tr
+    )
+    return v
 
 
 @njit(cache=True, inline="always")
@@ -91,7 +94,8 @@ def _effective_height(d: np.ndarray, z: np.ndarray, big_d: float, htx: float) ->
             s += z[k]
             c += 1
     avg = s / c if c > 0 else z[0]
-    return z[0] + htx - avg
+    he: float = z[0] + htx - avg
+    return he
 
 
 @njit(cache=True)

@@ -191,8 +191,8 @@ def calibrate(
         raise ValueError(msg)
     rsrp, si = _measurements(measurements, sites, file=file)
     plain = replace(radio, calibration_offset_db=0.0, calibration_slope_db_per_decade=0.0)
-    model = model or plain.model  # type: ignore[assignment]
-    environment = environment or plain.environment  # type: ignore[assignment]
+    model = model or plain.model
+    environment = environment or plain.environment
     if dem is not None and not dem.crs.equals(sites.crs):
         dem = reproject_dem(dem, sites.crs)
     st = site_table(sites, plain, dem=dem)

@@ -39,6 +39,7 @@ from typing import Literal
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
@@ -798,7 +799,7 @@ def _tech_columns(ctx: _Ctx, tech: str, sv: _Served, pts: _Points) -> dict[str, 
     cells = pd.Series(st.site_id[sv.site], dtype=object).astype(str) + "/"
     cells += sector_of(st, sv.site, pts.px[p], pts.py[p]).astype(str)
 
-    def full(values: np.ndarray, fill: object, dtype: object = float) -> np.ndarray:
+    def full(values: np.ndarray, fill: object, dtype: npt.DTypeLike = float) -> np.ndarray:
         arr = np.full(n_pts, fill, dtype=dtype)
         arr[p] = values
         return arr
@@ -899,8 +900,8 @@ def _context(
     if points.crs is None or not points.crs.is_projected or (len(sites) and not points.crs.equals(sites.crs)):
         msg = f"`points` and `sites` must share one projected CRS; got {points.crs} and {sites.crs}"
         raise ValueError(msg)
-    model = model or radio.model  # type: ignore[assignment]
-    environment = environment or radio.environment  # type: ignore[assignment]
+    model = model or radio.model
+    environment = environment or radio.environment
     rx = receiver_of(receiver, radio, budget)
     geoms = np.asarray(points.geometry.values)
     px, py = shapely.get_x(geoms), shapely.get_y(geoms)

@@ -118,7 +118,7 @@ def capped_sinr_db(sinr_db: np.ndarray, cap_db: float) -> np.ndarray:
     return -10.0 * np.log10(10.0 ** (-s / 10.0) + 10.0 ** (-float(cap_db) / 10.0))
 
 
-def elevation_deg(tx_z_m: np.ndarray, rx_z_m: np.ndarray, distance_m: np.ndarray) -> np.ndarray:
+def elevation_deg(tx_z_m: np.ndarray, rx_z_m: np.ndarray | float, distance_m: np.ndarray) -> np.ndarray:
     """Angle (degrees) of the receiver below the transmitter's horizontal (negative: above it); heights are
     antenna heights above sea level, the distance horizontal."""
     return np.degrees(np.arctan2(np.asarray(tx_z_m) - np.asarray(rx_z_m), np.maximum(np.asarray(distance_m), 1.0)))

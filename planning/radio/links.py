@@ -125,12 +125,11 @@ def _candidate_links(
     )
     pi, si = site_point_pairs(px, py, st, ranges)
     margin = shadow_margin_db(radio.shadow_sigma_db, radio.edge_probability)
-    kw = {"rx": rx, "radio": radio, "dem": dem, "budget": budget}
     if not len(pi):
         empty = np.zeros(0, np.int64)
         return _Links(empty, empty, np.zeros(0, bool), np.zeros(0), empty, np.zeros(0))
     x, y = px[pi], py[pi]
-    rsrp = _pair_rsrp(st, si, x, y, step_m=radio.profile_step_m, **kw)
+    rsrp = _pair_rsrp(st, si, x, y, step_m=radio.profile_step_m, rx=rx, radio=radio, dem=dem, budget=budget)
     cur = np.where(
         st.tech[si] == "4g",
         existing["4g_rsrp_dbm"].to_numpy(dtype=float)[rows][pi],
@@ -178,9 +177,12 @@ def radio_links(
     st = site_table(cands.rename(columns={"candidate_id": "site_id"}), radio, dem=dem)
     is_school = (demands["layer"] == "schools").to_numpy()
     school_rx: Receiver = "indoor_cpe" if radio.school_cpe == "indoor" else "cpe"
-    kw = {"radio": radio, "dem": dem, "budget": budget}
-    v = _candidate_links(st, np.flatnonzero(~is_school), demands, existing, receiver="handheld", **kw)
-    s = _candidate_links(st, np.flatnonzero(is_school), demands, existing, receiver=school_rx, **kw)
+    v = _candidate_links(
+        st, np.flatnonzero(~is_school), demands, existing, receiver="handheld", radio=radio, dem=dem, budget=budget
+    )
+    s = _candidate_links(
+        st, np.flatnonzero(is_school), demands, existing, receiver=school_rx, radio=radio, dem=dem, budget=budget
+    )
     demand = existing["demand_mbps"].to_numpy(dtype=float) if "demand_mbps" in existing else np.zeros(len(demands))
     demand = np.nan_to_num(demand, nan=0.0)
     nr = np.where(st.tech == "5g", radio.capacity.nr_traffic_share, 1.0)
@@ -188,7 +190,7 @@ def radio_links(
     load = cell_load(_cell_keys(v.c, v.sector)[v.ok], offered[v.ok], v.peak_mbps[v.ok], st.carriers[v.c][v.ok])
     keys = _cell_keys(s.c, s.sector)
     own = pd.Series(keys).map(load).fillna(0.0).to_numpy(dtype=float)
-    on = pd.Series(np.where(s.ok, keys, None), dtype=object)
+    on = pd.Series(np.where(s.ok, keys, np.array(None, dtype=object)), dtype=object)
     users = on.map(on.value_counts()).fillna(1.0).to_numpy(dtype=float)
     need = np.maximum(school_outlet_mbps, demand[s.d])
     ul_need = (

@@ -527,11 +527,11 @@ def itm_p2p_db(
         ITM profile: ``[n_intervals, step_m, z_0, ..., z_n]`` (heights in metres).
     """
 
-    pfl = [int(pfl[0]), *(float(x) for x in pfl[1:])]
-    npts = int(pfl[0])
-    ja = int(3.0 + 0.1 * pfl[0])
+    profile = [int(pfl[0]), *(float(x) for x in pfl[1:])]  # itmlogic reads a list
+    npts = int(profile[0])
+    ja = int(3.0 + 0.1 * profile[0])
     jb = npts - ja + 6
-    zsys = sum(pfl[j] for j in range(ja - 1, jb)) / (jb - ja + 1)
+    zsys = sum(profile[j] for j in range(ja - 1, jb)) / (jb - ja + 1)
     prop = {
         "hg": [float(tx_height_m), float(rx_height_m)],
         "klimx": 0,
@@ -540,7 +540,7 @@ def itm_p2p_db(
         "mdvar": params.mdvar,
         "lvar": 5,
         "mdp": -1,
-        "pfl": pfl,
+        "pfl": profile,
         "kwx": 0,
     }
     prop["wn"], prop["gme"], prop["ens"], prop["zgnd"] = qlrps(

@@ -15,6 +15,7 @@ import numpy as np
 import rasterio
 import shapely
 from affine import Affine
+from pyproj import CRS
 from scipy.spatial import cKDTree
 
 from gis.settings import RadioSettings
@@ -45,7 +46,7 @@ def coverage_raster(
     sites: gpd.GeoDataFrame,
     area: shapely.Geometry,
     *,
-    crs: object,
+    crs: CRS | str | int,
     radio: RadioSettings,
     dem: Dem | None = None,
     resolution_m: float | None = None,

@@ -37,7 +37,7 @@ from planning.radio.linkbudget import LinkBudget
 logger = logging.getLogger(__name__)
 
 #: Point layers of the coverage stage and their receiver (handheld UE in villages, CPE at schools).
-COVERAGE_RECEIVERS = {"villages": "handheld", "schools": "cpe"}
+COVERAGE_RECEIVERS: dict[str, Receiver] = {"villages": "handheld", "schools": "cpe"}
 
 
 def receiver_for(layer: str, radio: RadioSettings) -> Receiver:
@@ -45,7 +45,7 @@ def receiver_for(layer: str, radio: RadioSettings) -> Receiver:
     (``[radio] school_cpe``)."""
     if layer == "schools" and radio.school_cpe == "indoor":
         return "indoor_cpe"
-    return COVERAGE_RECEIVERS[layer]  # type: ignore[return-value]
+    return COVERAGE_RECEIVERS[layer]
 
 
 def coverage_frame(layer: str, points: gpd.GeoDataFrame, cov: pd.DataFrame) -> gpd.GeoDataFrame:

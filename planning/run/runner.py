@@ -157,19 +157,22 @@ def run_pipeline(
     out = Path(out_dir)
     protected = input_paths(project)
     check_output_dir(out, overwrite=overwrite, protected=protected)  # fail before the work, not after it
-    options = {
-        "progress": progress,
-        "ledger_date": ledger_date,
-        "goal": goal,
-        "budget_cny": budget_cny,
-        "offline": offline,
-    }
     with (
         staged_output(out, overwrite=overwrite, protected=protected) as tmp,
         _stage_warnings() as logged,
         _jobs_runner(dask, progress) as map_jobs,
     ):
-        result = _run(project, tmp, map_jobs=map_jobs, stage_warnings=logged, **options)
+        result = _run(
+            project,
+            tmp,
+            map_jobs=map_jobs,
+            stage_warnings=logged,
+            progress=progress,
+            ledger_date=ledger_date,
+            goal=goal,
+            budget_cny=budget_cny,
+            offline=offline,
+        )
     final = Path(os.path.abspath(out))
     result.files = [final / f.relative_to(tmp) for f in result.files]
     return result

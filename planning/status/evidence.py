@@ -57,7 +57,7 @@ def _nullable(values: object, index: pd.Index) -> pd.Series:
 #: A village's reported best ``access``: what it says about each attribute (True, False, or None: unknown).
 #: The best access rules out the better ones; 5G implies 4G (NR non-standalone rides on an LTE anchor); a
 #: village whose best access is fibre may or may not have 4G/5G.
-ACCESS_IMPLIES = {
+ACCESS_IMPLIES: dict[str, dict[str, bool | None]] = {
     "fibre": {"fibre": True, "4g": None, "5g": None},
     "5g": {"fibre": False, "4g": True, "5g": True},
     "4g": {"fibre": False, "4g": True, "5g": False},

@@ -32,6 +32,7 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -254,8 +255,9 @@ def _text_cells(chk: _Checker, i: int, raw_id: str, rec: object) -> bool:
     return ok
 
 
-def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str], bool] | None:
-    """The checked change of one report row and whether it is a back-fill, or None (a problem recorded)."""
+def _check_row(chk: _Checker, i: int, rec: Any) -> tuple[str, dict[str, str], bool] | None:
+    """The checked change of one report row (a row of ``DataFrame.itertuples``) and whether it is a back-fill, or
+    None (a problem recorded)."""
     raw_id = _cell(rec.id).strip()
     if not _text_cells(chk, i, raw_id if not text_problem(raw_id) else "", rec):
         return None
@@ -301,6 +303,7 @@ def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str],
     if len(chk.problems) > n_before:
         return None
     note = _cell(rec.note)
+    assert date is not None  # a missing or bad date is a problem recorded above
     new = {"status": status, "date": date.isoformat(), "note": note, "measured_mbps": mbps, "reason": reason}
     return rid, new, backfill
 
