@@ -38,24 +38,25 @@ import pandas as pd
 from gis.errors import Problem
 from gis.files import not_a_regular_file
 from gis.text import text_problem
+from planning.status import ledger_pg
 from planning.status.ledger import (
-    EXCLUDED,
-    EXCLUSION_REASONS,
-    LEDGER_TABLE,
-    LOCK_TIMEOUT_S,
-    RANK,
-    RUN_NOTES,
-    STATUS_ALIASES,
-    STATUSES,
-    LedgerError,
     LedgerWriter,
     check_statuses,
     creation_dates,
     ledger_transaction,
     parse_date,
     read_csv_file,
-    read_events,
     superseded_events,
+)
+from planning.status.ledger_base import (
+    EXCLUDED,
+    EXCLUSION_REASONS,
+    LOCK_TIMEOUT_S,
+    RANK,
+    RUN_NOTES,
+    STATUS_ALIASES,
+    STATUSES,
+    LedgerError,
 )
 
 logger = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def apply_updates(
     LedgerError
         Listing every bad row (file row number, id, column, what was expected); nothing is written then.
     """
-    path = Path(ledger)
+    path = ledger if ledger_pg.is_ledger_url(ledger) else Path(ledger)
     updates = updates.copy()
     for col in ("note", "measured_mbps", "reason"):
         if col not in updates:
@@ -174,12 +175,15 @@ class _Checker:
 
 
 def _apply(
-    tx: LedgerWriter, updates: pd.DataFrame, *, force: bool, source: str, today: dt.date, path: Path
+    tx: LedgerWriter | ledger_pg.PgLedgerWriter,
+    updates: pd.DataFrame,
+    *,
+    force: bool,
+    source: str,
+    today: dt.date,
+    path: str | Path,
 ) -> UpdateResult:
-    con = tx.con
-    rows = con.execute(
-        f"SELECT id, status, status_date, note, measured_mbps, reason, layer FROM {LEDGER_TABLE}"
-    ).fetchall()
+    rows = tx.current(("id", "status", "status_date", "note", "measured_mbps", "reason", "layer"))
     check_statuses([r[0] for r in rows], [r[1] for r in rows], path)
     state = {
         r[0]: {
@@ -195,7 +199,7 @@ def _apply(
     plain: dict[str, list[str]] = {}
     for full in state:
         plain.setdefault(full.split(":", 1)[-1], []).append(full)
-    hist = read_events(con, ("event_id", "id", "event_date", "field", "note"))
+    hist = tx.events(("event_id", "id", "event_date", "field", "note"))
     live = hist[~superseded_events(hist)]
     status_events = hist[hist["field"] == "status"]
     chk = _Checker(
@@ -230,7 +234,7 @@ def _apply(
         raise LedgerError(msg, chk.problems)
     events = 0
     for rid, new, backfill in plan:
-        events += _write(tx, rid, old[rid], new, source=source, backfill=backfill)
+        events += _write(tx, rid, old[rid], new, source=source, backfill=backfill, forced=force)
         old[rid] = {**old[rid], **new}
     return UpdateResult(applied=len(plan), unchanged=unchanged, events=events)
 
@@ -378,13 +382,14 @@ def _reason(chk: _Checker, i: int, raw_id: str, rec: object, status: str) -> str
 
 
 def _write(
-    tx: LedgerWriter,
+    tx: LedgerWriter | ledger_pg.PgLedgerWriter,
     rid: str,
     old: dict[str, str],
     new: dict[str, str],
     *,
     source: str,
     backfill: bool = False,
+    forced: bool = False,
 ) -> int:
     """One row's change: the ledger row and an event per changed field (status last; a back-fill's status event has
     an empty ``old``: the row exists from its date)."""
@@ -398,6 +403,15 @@ def _write(
         if field != "status" and (new[field] == (old[field] or "") or (field == "measured_mbps" and not new[field])):
             continue
         before = None if backfill and field == "status" else old[field] or None
-        tx.add_event(rid, date=new["date"], field=field, old=before, new=new[field], note=new["note"], source=source)
+        tx.add_event(
+            rid,
+            date=new["date"],
+            field=field,
+            old=before,
+            new=new[field],
+            note=new["note"],
+            source=source,
+            forced=forced and field == "status",
+        )
         events += 1
     return events
