@@ -40,6 +40,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -55,7 +56,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from gis.errors import CoverplanError, LayerError, Problem
+from gis.errors import LayerError, Problem
 from gis.files import not_a_regular_file
 from gis.gpkg_sql import register_gpkg_functions
 from gis.readers import read_csv_text
@@ -67,9 +68,9 @@ from planning.status.ledger_base import (
     LEDGER_COLUMNS,
     LEDGER_TABLE,
     LOCK_TIMEOUT_S,
+    MIIT_FIXED,
     NUMERIC_COLUMNS,
     PLAN_FIELDS,
-    RANK,
     STATUS_ALIASES,
     STATUSES,
     TRACKED,
@@ -137,8 +138,6 @@ def _read_only(path: Path) -> str:
         if not mode & 0o222 or not os.access(p, os.W_OK):
             return f"{what} `{p}` is read-only (mode {mode:04o})"
     return ""
-
-
 
 
 def event_key(con: sqlite3.Connection) -> str:
@@ -420,12 +419,22 @@ def check_statuses(
         raise LedgerError(msg, problems)
 
 
+#: A date as field reports write it: ISO ``2026-12-05``, Chinese Excel's default ``2026/12/5`` (also with dots or
+#: unpadded dashes) and ``2026年12月5日``; a time after it (``2026/12/5 0:00``, a spreadsheet's date cell) is ignored.
+_DATE = re.compile(r"(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|年(\d{1,2})月(\d{1,2})日)(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
+
+
 def parse_date(value: object) -> dt.date | None:
-    """An ISO ``YYYY-MM-DD`` date, or None when ``value`` is not one."""
-    if not isinstance(value, str) or len(value.strip()) != 10:
+    """A date from ``YYYY-MM-DD``, ``YYYY/M/D`` (Chinese Excel's default), ``YYYY.M.D`` or ``YYYY年M月D日`` (a
+    time after it ignored), or None when ``value`` is not one (or names no day of the calendar)."""
+    if not isinstance(value, str):
         return None
+    m = _DATE.fullmatch(value.strip())
+    if m is None:
+        return None
+    year, month, day = m.group(1), m.group(2) or m.group(4), m.group(3) or m.group(5)
     try:
-        return dt.date.fromisoformat(value.strip())
+        return dt.date(int(year), int(month), int(day))
     except ValueError:
         return None
 
@@ -452,7 +461,8 @@ def create_ledger(rows: gpd.GeoDataFrame, path: str | Path, *, date: dt.date, so
     for col in LEDGER_COLUMNS:
         if col not in frame:
             frame[col] = np.nan if col in NUMERIC_COLUMNS else ""
-    frame = gpd.GeoDataFrame(frame[[*LEDGER_COLUMNS, "geometry"]], geometry="geometry", crs=rows.crs)
+    miit = [c for c in MIIT_FIXED if c in frame]  # the MIIT 台账's fixed fields, when the rows carry them
+    frame = gpd.GeoDataFrame(frame[[*LEDGER_COLUMNS, *miit, "geometry"]], geometry="geometry", crs=rows.crs)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     history = pd.DataFrame(
         {"id": frame["id"], "event_date": date.isoformat(), "field": "status", "old": None, "new": frame["status"]}

@@ -15,6 +15,61 @@ STATUS_ALIASES = {"connected": "completed", "verified": "accepted"}
 #: Why a row may be excluded (see the module docstring).
 EXCLUSION_REASONS: tuple[str, ...] = ("relocated", "merged", "other_programme")
 RANK = {s: i for i, s in enumerate(STATUSES)}
+#: Field reports' statuses in Chinese, as county offices and operators write them in their 台账 (the 2018 MIIT
+#: network poverty-alleviation ledger's words: 规划 planned, 在建 under construction, 竣工 completed, 验收
+#: accepted, 核减 taken off the list).
+STATUS_WORDS_ZH = {
+    "未通": "unconnected",
+    "未开通": "unconnected",
+    "未建": "unconnected",
+    "规划": "planned",
+    "已规划": "planned",
+    "纳入规划": "planned",
+    "计划": "planned",
+    "在建": "under_construction",
+    "建设中": "under_construction",
+    "施工中": "under_construction",
+    "已开工": "under_construction",
+    "竣工": "completed",
+    "已竣工": "completed",
+    "完工": "completed",
+    "已完工": "completed",
+    "建成": "completed",
+    "已建成": "completed",
+    "验收": "accepted",
+    "已验收": "accepted",
+    "通过验收": "accepted",
+    "核减": "excluded",
+    "已核减": "excluded",
+    "剔除": "excluded",
+}
+#: Exclusion reasons in Chinese: 易地扶贫搬迁 relocated, 撤并 merged, another programme serves it.
+REASON_WORDS_ZH = {
+    "易地扶贫搬迁": "relocated",
+    "易地搬迁": "relocated",
+    "搬迁": "relocated",
+    "撤并": "merged",
+    "合并": "merged",
+    "撤销": "merged",
+    "其他项目": "other_programme",
+    "其他渠道": "other_programme",
+}
+
+
+def status_name(text: str) -> str:
+    """The lifecycle's name of a report's status: English (any case), an earlier name, or Chinese
+    (:data:`STATUS_WORDS_ZH`); an unknown word comes back lower-cased (the caller refuses it)."""
+    word = text.strip()
+    word = STATUS_WORDS_ZH.get(word, word.lower())
+    return STATUS_ALIASES.get(word, word)
+
+
+def reason_name(text: str) -> str:
+    """An exclusion reason's name from English or Chinese (:data:`REASON_WORDS_ZH`)."""
+    word = text.strip()
+    return REASON_WORDS_ZH.get(word, word.lower())
+
+
 #: The feature table (one row per village or school) and the attribute table of its dated events.
 LEDGER_TABLE = "ledger"
 HISTORY_TABLE = "ledger_history"

@@ -36,6 +36,7 @@ import pandas as pd
 import psycopg
 import shapely
 
+from gis.project import LEDGER_URL_SCHEMES
 from planning.status.ledger_base import (
     HISTORY_COLUMNS,
     LEDGER_COLUMNS,
@@ -50,7 +51,7 @@ from planning.status.ledger_base import (
 logger = logging.getLogger(__name__)
 
 #: How a ledger URL begins (libpq's URI schemes).
-URL_SCHEMES = ("postgresql://", "postgres://")
+URL_SCHEMES = LEDGER_URL_SCHEMES
 #: Columns of the ``ledger`` view read as the ledger table: the GeoPackage's, then the MIIT fields.
 VIEW_COLUMNS = (*LEDGER_COLUMNS, *MIIT_FIXED, *MIIT_TRACKED)
 _BASE_COLUMNS = ("id", "layer", "name", "county", "kind", "access", "evidence", *MIIT_FIXED, *TRACKED)
@@ -80,7 +81,9 @@ def database_error(url: str, exc: psycopg.Error, *, writing: bool = False) -> Le
     if isinstance(exc, psycopg.errors.LockNotAvailable):
         why = f"it stayed locked by another writer for {LOCK_TIMEOUT_S:g} s"
     elif isinstance(exc, psycopg.errors.InsufficientPrivilege):
-        why = f"refused by the database: {_why(exc)} (an editor adds events only to its own county's or operator's rows)"
+        why = (
+            f"refused by the database: {_why(exc)} (an editor adds events only to its own county's or operator's rows)"
+        )
     elif isinstance(exc, psycopg.errors.IntegrityError):
         why = f"refused by the database: {_why(exc)}"
     elif isinstance(exc, psycopg.OperationalError):
@@ -298,7 +301,9 @@ class PgLedgerWriter:
         """Enter new rows (``unconnected``) with a creation event each (the owner's right)."""
         insert_rows(self.con, rows)
         for rid in rows["id"]:
-            self.add_event(str(rid), date=date, field="status", old=None, new="unconnected", note="created", source=source)
+            self.add_event(
+                str(rid), date=date, field="status", old=None, new="unconnected", note="created", source=source
+            )
 
 
 def _db_text(value: object) -> str | None:

@@ -32,6 +32,7 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -57,6 +58,8 @@ from planning.status.ledger_base import (
     STATUS_ALIASES,
     STATUSES,
     LedgerError,
+    reason_name,
+    status_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -185,14 +188,14 @@ def _apply(
 ) -> UpdateResult:
     rows = tx.current(("id", "status", "status_date", "note", "measured_mbps", "reason", "layer"))
     check_statuses([r[0] for r in rows], [r[1] for r in rows], path)
-    state = {
-        r[0]: {
-            "status": STATUS_ALIASES.get(r[1], r[1]),
-            "date": r[2],
-            "note": r[3] or "",
+    state: dict[str, dict[str, str]] = {
+        str(r[0]): {
+            "status": STATUS_ALIASES.get(str(r[1]), str(r[1])),
+            "date": str(r[2]),
+            "note": str(r[3] or ""),
             "measured_mbps": "" if r[4] is None else str(r[4]),
-            "reason": r[5] or "",
-            "layer": r[6],
+            "reason": str(r[5] or ""),
+            "layer": str(r[6]),
         }
         for r in rows
     }
@@ -258,7 +261,7 @@ def _text_cells(chk: _Checker, i: int, raw_id: str, rec: object) -> bool:
     return ok
 
 
-def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str], bool] | None:
+def _check_row(chk: _Checker, i: int, rec: Any) -> tuple[str, dict[str, str], bool] | None:
     """The checked change of one report row and whether it is a back-fill, or None (a problem recorded)."""
     raw_id = _cell(rec.id).strip()
     if not _text_cells(chk, i, raw_id if not text_problem(raw_id) else "", rec):
@@ -270,7 +273,7 @@ def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str],
     if rid is None:
         return None
     raw_status, raw_date = _cell(rec.status).strip(), _cell(rec.date).strip()
-    status = STATUS_ALIASES.get(raw_status.lower(), raw_status.lower())
+    status = status_name(raw_status)
     date = parse_date(raw_date)
     n_before = len(chk.problems)
     backfill = False
@@ -279,7 +282,7 @@ def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str],
         chk.bad(i, raw_id, "status", f"{what}; expected one of {[*STATUSES, EXCLUDED]}")
     if date is None:
         what = f"`{raw_date}` is not a date" if raw_date else "is empty"
-        chk.bad(i, raw_id, "date", f"{what}; expected YYYY-MM-DD")
+        chk.bad(i, raw_id, "date", f"{what}; expected YYYY-MM-DD (or YYYY/M/D, YYYY年M月D日)")
     elif date < FIRST_REPORT_DATE:
         chk.bad(
             i,
@@ -302,7 +305,7 @@ def _check_row(chk: _Checker, i: int, rec: object) -> tuple[str, dict[str, str],
     mbps, reason = _measured(chk, i, raw_id, rec, status, chk.state[rid]["layer"]), _reason(chk, i, raw_id, rec, status)
     if len(chk.problems) == n_before:
         _order(chk, i, raw_id, chk.state[rid]["status"], status)
-    if len(chk.problems) > n_before:
+    if len(chk.problems) > n_before or date is None:
         return None
     note = _cell(rec.note)
     new = {"status": status, "date": date.isoformat(), "note": note, "measured_mbps": mbps, "reason": reason}
@@ -369,7 +372,7 @@ def _measured(chk: _Checker, i: int, raw_id: str, rec: object, status: str, laye
 
 def _reason(chk: _Checker, i: int, raw_id: str, rec: object, status: str) -> str:
     """An exclusion's reason: required with ``excluded``, one of :data:`EXCLUSION_REASONS`."""
-    text = _cell(getattr(rec, "reason", "")).strip().lower()
+    text = reason_name(_cell(getattr(rec, "reason", "")))
     if status == EXCLUDED and text not in EXCLUSION_REASONS:
         chk.bad(
             i,

@@ -206,9 +206,11 @@ WITH latest AS (
     SELECT id,
         max(new) FILTER (WHERE field = 'status') AS status,
         max(event_date) FILTER (WHERE field = 'status') AS status_date,
-        max(note) FILTER (WHERE field = 'status') AS note,
         jsonb_object_agg(field, new) AS f
     FROM latest GROUP BY id
+), reported AS (  -- the note of the row's last field report (a run's events, `created` and `plan`, carry none)
+    SELECT DISTINCT ON (id) id, note FROM ledger_events
+    WHERE field = 'status' AND COALESCE(note, '') NOT IN ('created', 'plan') ORDER BY id, event_id DESC
 )
 SELECT r.fid, r.id, r.layer, r.name, r.county, r.kind,
     CASE WHEN p.f ? 'lacks' THEN p.f ->> 'lacks' ELSE r.lacks END AS lacks,
@@ -221,7 +223,7 @@ SELECT r.fid, r.id, r.layer, r.name, r.county, r.kind,
     CASE WHEN p.f ? 'year' THEN NULLIF(p.f ->> 'year', '')::double precision ELSE r.year END AS year,
     CASE WHEN p.f ? 'funding' THEN p.f ->> 'funding' ELSE r.funding END AS funding,
     CASE WHEN p.f ? 'plan_detail' THEN p.f ->> 'plan_detail' ELSE r.plan_detail END AS plan_detail,
-    p.status, p.status_date, p.note,
+    p.status, p.status_date, COALESCE(n.note, '') AS note,
     CASE WHEN p.f ? 'measured_mbps' THEN NULLIF(p.f ->> 'measured_mbps', '')::double precision
          ELSE r.measured_mbps END AS measured_mbps,
     CASE WHEN p.f ? 'reason' THEN p.f ->> 'reason' ELSE r.reason END AS reason,
@@ -240,7 +242,7 @@ SELECT r.fid, r.id, r.layer, r.name, r.county, r.kind,
     p.f ->> 'accepted_by' AS accepted_by,
     p.f ->> 'accepted_on' AS accepted_on,
     r.geom
-FROM ledger_rows r JOIN p ON p.id = r.id;
+FROM ledger_rows r JOIN p ON p.id = r.id LEFT JOIN reported n ON n.id = r.id;
 
 -- privileges: editors read their rows and add events to them; the province reads everything; nobody but the
 -- owner adds rows, and nobody changes or deletes an event (the triggers refuse it even to the owner)

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 SUPERUSER = "coverplan_test"
@@ -49,8 +50,6 @@ class PgCluster:
 
     def new_database(self) -> str:
         """A new empty database (its name)."""
-        import psycopg
-
         self._n += 1
         name = f"ledger_{os.getpid()}_{self._n}"
         with psycopg.connect(self.url(), autocommit=True) as con:
@@ -108,12 +107,12 @@ def pg_cluster() -> Iterator[PgCluster]:
                     [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                     capture_output=True,
                     timeout=60,
+                    check=False,
                 )
         shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
 def pg_database(pg_cluster: PgCluster) -> Callable[..., str]:
-    """A new empty database per test: ``pg_database(user=...)`` gives its URL as that role."""
-    name = pg_cluster.new_database()
-    return lambda user=SUPERUSER: pg_cluster.url(name, user)
+    """``pg_database()``: a new empty database, its URL (as the cluster's superuser)."""
+    return lambda: pg_cluster.url(pg_cluster.new_database())
