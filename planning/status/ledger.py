@@ -69,6 +69,7 @@ from planning.status.ledger_base import (
     LEDGER_TABLE,
     LOCK_TIMEOUT_S,
     MIIT_FIXED,
+    MIIT_TRACKED,
     NUMERIC_COLUMNS,
     PLAN_FIELDS,
     STATUS_ALIASES,
@@ -264,9 +265,13 @@ class LedgerWriter:
         """Set the columns ``values`` of the row ``rid`` (None: empty)."""
         cols = list(values)
         for col in cols:
-            if col not in LEDGER_COLUMNS:
-                msg = f"`{col}` is not a ledger column; expected one of {LEDGER_COLUMNS}"
+            if col not in LEDGER_COLUMNS and col not in MIIT_TRACKED:
+                msg = f"`{col}` is not a ledger column; expected one of {[*LEDGER_COLUMNS, *MIIT_TRACKED]}"
                 raise ValueError(msg)
+        have = {r[1] for r in self.con.execute(f"PRAGMA table_info({LEDGER_TABLE})")}
+        for col in (c for c in cols if c not in have):  # a MIIT field's first report adds its column
+            kind = "REAL" if col == "access_mbps" else "TEXT"
+            self.con.execute(f"ALTER TABLE {LEDGER_TABLE} ADD COLUMN {col} {kind}")
         self.con.execute(
             f"UPDATE {LEDGER_TABLE} SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
             [*(values[c] for c in cols), rid],
@@ -297,11 +302,13 @@ class LedgerWriter:
     def current(self, columns: Iterable[str]) -> list[tuple[object, ...]]:
         """The ``columns`` of every row of the ledger table as this transaction sees it."""
         cols = list(columns)
-        bad = [c for c in cols if c not in LEDGER_COLUMNS]
+        bad = [c for c in cols if c not in LEDGER_COLUMNS and c not in MIIT_TRACKED]
         if bad:
-            msg = f"{bad} are not ledger columns; expected some of {LEDGER_COLUMNS}"
+            msg = f"{bad} are not ledger columns; expected some of {[*LEDGER_COLUMNS, *MIIT_TRACKED]}"
             raise ValueError(msg)
-        return [tuple(r) for r in self.con.execute(f"SELECT {', '.join(cols)} FROM {LEDGER_TABLE}").fetchall()]
+        have = {r[1] for r in self.con.execute(f"PRAGMA table_info({LEDGER_TABLE})")}
+        sel = ", ".join(c if c in have else "NULL" for c in cols)  # a MIIT field never reported: empty
+        return [tuple(r) for r in self.con.execute(f"SELECT {sel} FROM {LEDGER_TABLE}").fetchall()]
 
     def events(self, columns: Iterable[str] = HISTORY_COLUMNS) -> pd.DataFrame:
         """The events as this transaction sees them, in the order they were recorded."""

@@ -53,6 +53,7 @@ from planning.status.ledger_base import (
     EXCLUDED,
     EXCLUSION_REASONS,
     LOCK_TIMEOUT_S,
+    MIIT_TRACKED,
     RANK,
     RUN_NOTES,
     STATUS_ALIASES,
@@ -61,6 +62,7 @@ from planning.status.ledger_base import (
     reason_name,
     status_name,
 )
+from planning.status.ledger_miit import HEADERS_ZH, miit_value
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ def read_updates(path: str | Path) -> pd.DataFrame:
         msg = f"update file `{path}` {why}"
         raise LedgerError(msg)
     frame = read_csv_file(path, "ledger_update")
+    frame = frame.rename(columns={c: HEADERS_ZH[c.strip()] for c in frame.columns if c.strip() in HEADERS_ZH})
     missing = [c for c in ("id", "status", "date") if c not in frame.columns]
     if missing:
         msg = f"{path}: missing column(s) {missing}; expected columns {list(UPDATE_COLUMNS)} (the last three optional)"
@@ -158,6 +161,8 @@ class _Checker:
     today: dt.date
     source: str
     problems: list[Problem]
+    #: The MIIT fields the report carries (:mod:`planning.status.ledger_miit`).
+    miit: tuple[str, ...] = ()
 
     def bad(self, row: int, rid: str, column: str, message: str) -> None:
         self.problems.append(
@@ -186,7 +191,8 @@ def _apply(
     today: dt.date,
     path: str | Path,
 ) -> UpdateResult:
-    rows = tx.current(("id", "status", "status_date", "note", "measured_mbps", "reason", "layer"))
+    miit = tuple(c for c in MIIT_TRACKED if c in updates.columns)
+    rows = tx.current(("id", "status", "status_date", "note", "measured_mbps", "reason", "layer", *miit))
     check_statuses([r[0] for r in rows], [r[1] for r in rows], path)
     state: dict[str, dict[str, str]] = {
         str(r[0]): {
@@ -196,6 +202,7 @@ def _apply(
             "measured_mbps": "" if r[4] is None else str(r[4]),
             "reason": str(r[5] or ""),
             "layer": str(r[6]),
+            **{f: _stored(v) for f, v in zip(miit, r[7:], strict=True)},
         }
         for r in rows
     }
@@ -215,6 +222,7 @@ def _apply(
         today=today,
         source=source,
         problems=[],
+        miit=miit,
     )
     old = {k: dict(v) for k, v in state.items()}
     plan: list[tuple[str, dict[str, str], bool]] = []
@@ -224,7 +232,7 @@ def _apply(
         if change is None:
             continue
         rid, new, backfill = change
-        same = all(new[k] == (chk.state[rid][k] or "") for k in ("status", "note", "measured_mbps", "reason"))
+        same = all(new[k] == (chk.state[rid].get(k) or "") for k in new if k != "date")
         if same and not backfill:  # a back-fill always says something new: since when
             unchanged += 1
             continue
@@ -253,7 +261,7 @@ def _text_cells(chk: _Checker, i: int, raw_id: str, rec: object) -> bool:
     """Record a problem per cell holding a control character, noncharacter or surrogate (GDAL truncates text at a
     NUL; an escape sequence would reach the terminal); True when every cell is printable text."""
     ok = True
-    for col in UPDATE_COLUMNS:
+    for col in (*UPDATE_COLUMNS, *chk.miit):
         why = text_problem(_cell(getattr(rec, col, "")))
         if why:
             chk.bad(i, raw_id, col, why)
@@ -303,13 +311,36 @@ def _check_row(chk: _Checker, i: int, rec: Any) -> tuple[str, dict[str, str], bo
     elif chk.last.get(rid) and date.isoformat() < chk.last[rid]:
         backfill = _backfill(chk, i, raw_id, rid, date.isoformat())
     mbps, reason = _measured(chk, i, raw_id, rec, status, chk.state[rid]["layer"]), _reason(chk, i, raw_id, rec, status)
+    extra = _miit_cells(chk, i, raw_id, rec)
     if len(chk.problems) == n_before:
         _order(chk, i, raw_id, chk.state[rid]["status"], status)
     if len(chk.problems) > n_before or date is None:
         return None
     note = _cell(rec.note)
     new = {"status": status, "date": date.isoformat(), "note": note, "measured_mbps": mbps, "reason": reason}
-    return rid, new, backfill
+    return rid, {**new, **extra}, backfill
+
+
+def _stored(value: object) -> str:
+    """A MIIT field's stored value as a report writes it ('' for empty; a number without a trailing ``.0``)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _miit_cells(chk: _Checker, i: int, raw_id: str, rec: Any) -> dict[str, str]:
+    """The report's non-empty MIIT cells, each as the ledger writes it (a problem recorded per bad cell)."""
+    out = {}
+    for field in chk.miit:
+        text = _cell(getattr(rec, field, "")).strip()
+        if not text:
+            continue
+        value, why = miit_value(field, text, parse_date=parse_date, today=chk.today)
+        if why:
+            chk.bad(i, raw_id, field, f"`{text}`: {why}")
+        else:
+            out[field] = value
+    return out
 
 
 def _backfill(chk: _Checker, i: int, raw_id: str, rid: str, day: str) -> bool:
@@ -400,12 +431,15 @@ def _write(
     values: dict[str, object] = {"status": new["status"], "status_date": new["date"], "note": new["note"]}
     if measured is not None:  # an empty report keeps the measurement recorded before
         values["measured_mbps"] = measured
-    tx.set_fields(rid, {**values, "reason": new["reason"]})
+    miit = [f for f in MIIT_TRACKED if f in new and new[f] != (old.get(f) or "")]
+    tx.set_fields(rid, {**values, "reason": new["reason"], **{f: new[f] for f in miit}})
     events = 0
-    for field in ("measured_mbps", "reason", "status"):
-        if field != "status" and (new[field] == (old[field] or "") or (field == "measured_mbps" and not new[field])):
+    for field in (*miit, "measured_mbps", "reason", "status"):
+        if field in ("measured_mbps", "reason") and (
+            new[field] == (old[field] or "") or (field == "measured_mbps" and not new[field])
+        ):
             continue
-        before = None if backfill and field == "status" else old[field] or None
+        before = None if backfill and field == "status" else old.get(field) or None
         tx.add_event(
             rid,
             date=new["date"],

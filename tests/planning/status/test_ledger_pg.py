@@ -28,8 +28,10 @@ from planning.status.ledger import (  # noqa: E402
     read_ledger,
     state_at,
 )
-from planning.status.ledger_updates import apply_updates  # noqa: E402
+from planning.status.ledger_base import MIIT_TRACKED  # noqa: E402
+from planning.status.ledger_updates import apply_updates, read_updates  # noqa: E402
 from tests.planning.status.test_ledger_lifecycle import rows, upd  # noqa: E402
+from tests.planning.status.test_ledger_miit import REPORT, TODAY  # noqa: E402
 
 D0 = dt.date(2026, 1, 10)
 COLS = ["id", "status", "status_date", "note", "measured_mbps", "reason", "lacks"]
@@ -330,3 +332,25 @@ def test_twenty_concurrent_writers_lose_nothing(pg_database: Callable[..., str],
     assert per_row["villages:SHARED"] == 1 + applied  # one event per applied report: none lost, none twice
     assert hist["event_id"].is_unique
     assert set(a.loc[a.index != "villages:SHARED", "status"]) == {"accepted"}
+
+
+def test_a_miit_report_reads_the_same_on_both_backends(url: str, gpkg: Path, tmp_path: Path) -> None:
+    report = tmp_path / "台账更新.csv"
+    report.write_text(REPORT, encoding="utf-8")
+    for location in (gpkg, url):
+        assert apply_updates(location, read_updates(report), today=TODAY).applied == 2
+    a = read_ledger(url).set_index("id").sort_index()
+    b = read_ledger(gpkg).set_index("id").sort_index()  # holds the fields reported so far
+    cols = [c for c in MIIT_TRACKED if c != "access_mbps" and c in b]
+    assert len(cols) == 8
+    assert a[cols].fillna("").astype(str).to_dict() == b[cols].fillna("").astype(str).to_dict()
+    assert (
+        a["access_mbps"].fillna(-1).tolist() == pd.to_numeric(b["access_mbps"]).fillna(-1).tolist() == [120, -1, 8, -1]
+    )
+    assert a.loc["villages:V1", "unconnected_reason"] == "光缆未到村"
+    # the database checks a QGIS edit of a MIIT field too
+    with psycopg.connect(url) as con, pytest.raises(psycopg.errors.CheckViolation, match="is not a status"):
+        con.execute(
+            "INSERT INTO ledger_events (id, event_date, field, new) "
+            "VALUES ('villages:V1', '2026-03-06', 'fibre_status_unicom', 'done')"
+        )
