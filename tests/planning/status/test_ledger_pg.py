@@ -18,7 +18,10 @@ psycopg = pytest.importorskip("psycopg")
 
 from click.testing import CliRunner  # noqa: E402
 
+from gis.layers import write_layers  # noqa: E402
+from gis.project import load_project  # noqa: E402
 from planning.cli import cli  # noqa: E402
+from planning.run.runner import run_pipeline  # noqa: E402
 from planning.status import ledger_pg  # noqa: E402
 from planning.status.ledger import (  # noqa: E402
     LedgerError,
@@ -30,6 +33,7 @@ from planning.status.ledger import (  # noqa: E402
 )
 from planning.status.ledger_base import MIIT_TRACKED  # noqa: E402
 from planning.status.ledger_updates import apply_updates, read_updates  # noqa: E402
+from tests.conftest import PROJECT_TOML, tiny_layers  # noqa: E402
 from tests.planning.status.test_ledger_lifecycle import rows, upd  # noqa: E402
 from tests.planning.status.test_ledger_miit import REPORT, TODAY  # noqa: E402
 
@@ -354,3 +358,18 @@ def test_a_miit_report_reads_the_same_on_both_backends(url: str, gpkg: Path, tmp
             "INSERT INTO ledger_events (id, event_date, field, new) "
             "VALUES ('villages:V1', '2026-03-06', 'fibre_status_unicom', 'done')"
         )
+
+
+def test_a_run_reads_a_database_ledger_and_never_writes_it(url: str, tmp_path: Path, tiny_dem_path: Path) -> None:
+    write_layers(tiny_layers(), tmp_path / "layers.gpkg")
+    toml = tmp_path / "project.toml"
+    toml.write_text(PROJECT_TOML + f'\n[ledger]\npath = "{url}"\n', encoding="utf-8")
+    project = load_project(toml)
+    assert project.ledger == url
+    apply_updates(url, upd({"id": "V1", "status": "在建", "date": "2026/3/5"}))
+    before = read_history(url)
+    run_pipeline(project, tmp_path / "out", overwrite=True, offline=True, ledger_date=dt.date(2026, 9, 1))
+    copy = read_ledger(tmp_path / "out" / "ledger.gpkg").set_index("id")
+    assert copy.loc["villages:V1", "status"] == "under_construction"  # the database's state, in the run's copy
+    assert len(read_history(tmp_path / "out" / "ledger.gpkg")) >= len(before)
+    assert read_history(url).equals(before)  # the database is never written by a run
