@@ -373,3 +373,15 @@ def test_a_run_reads_a_database_ledger_and_never_writes_it(url: str, tmp_path: P
     assert copy.loc["villages:V1", "status"] == "under_construction"  # the database's state, in the run's copy
     assert len(read_history(tmp_path / "out" / "ledger.gpkg")) >= len(before)
     assert read_history(url).equals(before)  # the database is never written by a run
+
+
+def test_a_url_is_told_from_a_file_and_its_password_never_shown() -> None:
+    assert ledger_pg.is_ledger_url("postgresql://a@b/c")
+    assert ledger_pg.is_ledger_url("POSTGRES://a@b/c")
+    assert not ledger_pg.is_ledger_url("ledger.gpkg")
+    assert not ledger_pg.is_ledger_url(Path("postgresql:/a"))
+    assert ledger_pg.shown_url("postgresql://planner:s3cret@db/ledger") == "postgresql://planner:***@db/ledger"
+    with pytest.raises(LedgerError) as err:
+        read_ledger("postgresql://planner:s3cret@/nope?host=/nonexistent-socket-dir&connect_timeout=1")
+    assert "s3cret" not in str(err.value)
+    assert "cannot reach the database" in str(err.value)
