@@ -126,7 +126,7 @@ class Project:
     coordinates: Coordinates = "wgs84"
     metric_crs: str | None = None
     terrain: Path | None = None
-    ledger: Path | None = None
+    ledger: Path | str | None = None
     radio: RadioSettings = field(default_factory=RadioSettings)
     costs: CostSettings = field(default_factory=CostSettings)
     economics: EconomicsSettings = field(default_factory=EconomicsSettings)
@@ -357,7 +357,7 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
     layers = {n: _layer_source(n, raw_layers[n], path=path) for n in LAYER_NAMES if n in raw_layers}
 
     terrain = _file_section(doc, "terrain", path=path, what="the DEM GeoTIFF's path")
-    ledger = _file_section(doc, "ledger", path=path, what="the ledger GeoPackage's path")
+    ledger = _ledger_section(doc, path=path)
     if "target_share" in doc.get("optimise", {}):
         msg = (
             f"{path}: [optimise] `target_share` is replaced by one target per KPI in [targets] (e.g. "
@@ -443,6 +443,20 @@ def _funding_section(table: Mapping[str, Any], *, path: Path) -> FundingSettings
         )
         raise ProjectError(msg)
     return funding
+
+
+#: How a database ledger's location begins (libpq URIs): ``[ledger] path = "postgresql://..."``.
+LEDGER_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def _ledger_section(doc: Mapping[str, Any], *, path: Path) -> Path | str | None:
+    """``[ledger] path``: a GeoPackage's path (relative to the project file), or a PostgreSQL ledger's URL kept as
+    text (a province's ledger in PostGIS)."""
+    raw = doc.get("ledger", {}).get("path") if isinstance(doc.get("ledger"), Mapping) else None
+    if isinstance(raw, str) and raw.strip().lower().startswith(LEDGER_URL_SCHEMES):
+        _unknown(doc["ledger"], {"path"}, where="ledger", path=path)
+        return check_text(raw.strip(), what="[ledger] `path`", path=path)
+    return _file_section(doc, "ledger", path=path, what="the ledger GeoPackage's path or a postgresql:// URL")
 
 
 def _file_section(doc: Mapping[str, Any], section: str, *, path: Path, what: str) -> Path | None:

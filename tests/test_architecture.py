@@ -54,7 +54,9 @@ def _imports(path: Path, module: str) -> set[str]:
             if node.level:
                 pkg = module.split(".")
                 base = ".".join([*pkg[: len(pkg) - node.level + (1 if path.name == "__init__.py" else 0)], base])
-            names = [base, *(f"{base}.{a.name}" for a in node.names)]
+            # `from pkg import module` imports the module (and the package, whose __init__ runs first; a module of
+            # the package itself does not count that as an arrow back); `from pkg import name` the package
+            names = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names]
         for imported in names:
             name = imported
             while name and name not in MODULES:

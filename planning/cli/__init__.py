@@ -1,8 +1,9 @@
 """The ``coverplan`` command line: one module per command group, shared helpers in :mod:`planning.cli.common`.
 
 Commands: ``validate``, ``run``, ``optimise``, ``demo`` (:mod:`planning.cli.run`), ``synth``
-(:mod:`planning.cli.synth`), ``calibrate`` (:mod:`planning.cli.calibrate`), ``ledger show|update|diff|reconcile``
-(:mod:`planning.cli.ledger`), ``import opencellid|dem|osm|population`` (:mod:`planning.cli.imports`). Exit
+(:mod:`planning.cli.synth`), ``calibrate`` (:mod:`planning.cli.calibrate`),
+``ledger init|migrate|show|list|update|diff|reconcile`` (:mod:`planning.cli.ledger`), ``import
+opencellid|dem|osm|population`` (:mod:`planning.cli.imports`). Exit
 codes: 0 success, 2 bad input (every problem listed: file, layer, row, id, column, what was expected) or an output
 that may not be written, 130 Ctrl-C, 143 SIGTERM, 141 a reader that closed the pipe (``| head``), 1 an unexpected
 failure (a bug).

@@ -69,7 +69,7 @@ def _prepare(
     files = {name: src.path for name, src in project.layers.items()}
     if project.terrain is not None:
         files["terrain"] = project.terrain
-    ledger = [] if project.ledger is None else [project.ledger]  # never written by an import
+    ledger = [project.ledger] if isinstance(project.ledger, Path) else []  # never written by an import
     read_paths = [*sources, project.path, *ledger, *(files[n] for n in reads if n in files)]
     others = {n: p for n, p in files.items() if n not in writes}
     check_output_file(out, reads=read_paths, overwrite=overwrite, others=others)

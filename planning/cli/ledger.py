@@ -1,4 +1,5 @@
-"""``coverplan ledger show|update|diff|reconcile``: the ledger (台账) of unconnected villages and schools."""
+"""``coverplan ledger init|migrate|show|list|update|diff|reconcile``: the ledger (台账) of unconnected villages and
+schools, a GeoPackage file or a PostgreSQL + PostGIS database (``postgresql://...``)."""
 
 from __future__ import annotations
 
@@ -14,21 +15,127 @@ from gis.outdir import check_output_file
 from planning.cli.common import about, fail
 from planning.cli.options import at_opt, ledger_arg
 from planning.status import (
+    STATUSES,
     apply_updates,
     diff,
+    import_ledger,
+    is_ledger_url,
     ledger_school_counts,
+    migrate,
     parse_date,
+    read_history,
     read_ledger,
     read_official_counts,
     read_updates,
     reconcile,
+    shown_url,
     state_at,
+    status_name,
 )
 
 
 @click.group()
 def ledger() -> None:
-    """The ledger (台账) of unconnected villages and schools: show, update, diff, reconcile."""
+    """The ledger (台账) of unconnected villages and schools: init, migrate, show, list, update, diff, reconcile.
+
+    LEDGER_FILE is a GeoPackage file or a PostgreSQL ledger's URL (postgresql://user@host/database).
+    """
+
+
+def _name(location: Path | str) -> str:
+    """A ledger's name for messages: the file's name, or the URL with its password masked."""
+    return shown_url(location) if isinstance(location, str) else location.name
+
+
+def _shown(location: Path | str) -> str:
+    """A ledger's location for messages: the file's path, or the URL with its password masked."""
+    return shown_url(location) if isinstance(location, str) else str(location)
+
+
+def _url(location: Path | str, command: str) -> str:
+    if not isinstance(location, str) or not is_ledger_url(location):
+        fail(f"`ledger {command}` takes a PostgreSQL ledger's URL (postgresql://user@host/db); got `{location}`")
+    return str(location)
+
+
+@ledger.command("init")
+@ledger_arg
+@click.option(
+    "--from",
+    "from_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Copy this GeoPackage ledger (rows and its whole history) into the new one.",
+)
+def ledger_init(ledger_file: Path | str, from_file: Path | None) -> None:
+    """Create the ledger schema (PostGIS) in the empty database LEDGER_FILE (a postgresql:// URL), optionally
+    with a GeoPackage ledger's rows and history, in one transaction."""
+
+    url = _url(ledger_file, "init")
+    about(outcome="the database is unchanged")
+    if from_file is None:
+        done = migrate(url, init=True)
+        click.echo(f"{shown_url(url)}: ledger created (schema version {done[-1]})")
+        return
+    table, hist = read_ledger(from_file), read_history(from_file)
+    n = import_ledger(url, table, hist, source=from_file.name)
+    click.echo(f"{shown_url(url)}: ledger created from {from_file.name}: {len(table)} row(s), {n} event(s)")
+
+
+@ledger.command("migrate")
+@ledger_arg
+def ledger_migrate(ledger_file: Path | str) -> None:
+    """Bring the PostgreSQL ledger LEDGER_FILE to this coverplan's schema version (one transaction)."""
+
+    url = _url(ledger_file, "migrate")
+    about(outcome="the database is unchanged")
+    done = migrate(url, init=False)
+    click.echo(f"{shown_url(url)}: " + (f"applied schema version(s) {done}" if done else "schema is current"))
+
+
+@ledger.command("list")
+@ledger_arg
+@at_opt
+@click.option("--county", default=None, help="Only this county (its name with or without 市/县/区).")
+@click.option("--status", "status", default=None, help="Only this status (English or Chinese: 规划, 在建, 竣工 ...).")
+@click.option("--operator", default=None, help="Only rows of this operator (PostgreSQL ledger's `operator`).")
+def ledger_list(
+    ledger_file: Path | str, at: str | None, county: str | None, status: str | None, operator: str | None
+) -> None:
+    """Every row of LEDGER_FILE with its current status (or --at a past date), tab-separated: id, layer, name,
+    county, status, since, batch, remedy."""
+
+    frame = state_at(ledger_file, _date_arg(at, "--at")).reset_index() if at else read_ledger(ledger_file)
+    keep = pd.Series(True, index=frame.index)
+    if county:
+        bare = county.strip().rstrip("市县区")
+        keep &= frame["county"].fillna("").str.rstrip("市县区") == bare
+    if status:
+        name = status_name(status)
+        if name not in (*STATUSES, "excluded"):
+            fail(f"`--status` = {status!r}; expected one of {[*STATUSES, 'excluded']} or its Chinese word")
+        keep &= frame["status"] == name
+    if operator:
+        have = frame["operator"].fillna("") if "operator" in frame else pd.Series("", index=frame.index)
+        keep &= have == operator
+    rows = frame[keep]
+    click.echo(f"{_name(ledger_file)}{' at ' + at if at else ''}: {len(rows)} of {len(frame)} row(s)")
+    for _, r in rows.iterrows():
+        batch = pd.to_numeric(pd.Series([r.get("batch")]), errors="coerce").iloc[0]
+        click.echo(
+            "\t".join(
+                [
+                    str(r["id"]),
+                    _text(r.get("layer")),
+                    _text(r.get("name")),
+                    _text(r.get("county")),
+                    _text(r.get("status")),
+                    _text(r.get("status_date")),
+                    "" if pd.isna(batch) else f"{batch:g}",
+                    _text(r.get("remedy")),
+                ]
+            )
+        )
 
 
 def _date_arg(value: str, name: str) -> dt.date:
@@ -42,12 +149,12 @@ def _date_arg(value: str, name: str) -> dt.date:
 @ledger.command("show")
 @ledger_arg
 @at_opt
-def ledger_show(ledger_file: Path, at: str | None) -> None:
+def ledger_show(ledger_file: Path | str, at: str | None) -> None:
     """Counts of LEDGER_FILE by county and status (now, or --at a past date)."""
 
     frame = state_at(ledger_file, _date_arg(at, "--at")) if at else read_ledger(ledger_file)
     counts = frame.groupby(["county", "status"]).size().unstack(fill_value=0)
-    title = f"{ledger_file.name}{' at ' + at if at else ''}: {len(frame)} rows"
+    title = f"{_name(ledger_file)}{' at ' + at if at else ''}: {len(frame)} rows"
     out = Console()
     if out.is_terminal:  # a table on a terminal, plain lines (for grep and logs) otherwise: never both
         table = Table(title=title)
@@ -67,22 +174,24 @@ def ledger_show(ledger_file: Path, at: str | None) -> None:
 @ledger_arg
 @click.argument("updates_file", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Allow statuses to go backwards and excluded rows to come back.")
-def ledger_update(ledger_file: Path, updates_file: Path, force: bool) -> None:
+def ledger_update(ledger_file: Path | str, updates_file: Path, force: bool) -> None:
     """Apply field reports UPDATES_FILE to LEDGER_FILE, all or nothing.
 
-    CSV columns: id, status (unconnected, planned, under_construction, completed, accepted, excluded), date
-    (YYYY-MM-DD), optional note, measured_mbps (required to accept a school: the acceptance test's outlet) and
-    reason (required to exclude: relocated, merged, other_programme). Dates follow each row's last change, except
-    that a row's first report may be dated before the row was entered in the ledger (a back-fill: the row then
-    holds that status from that date).
-    """
+    CSV columns: id, status (unconnected, planned, under_construction, completed, accepted, excluded, or in
+    Chinese: 未通, 规划, 在建, 竣工, 验收, 核减), date (YYYY-MM-DD, YYYY/M/D or YYYY年M月D日), optional note,
+    measured_mbps (required to accept a school: the acceptance test's outlet) and reason (required to exclude:
+    relocated, merged, other_programme; or 易地扶贫搬迁, 撤并). Dates follow each row's last change, except that a
+    row's first report may be dated before the row was entered in the ledger (a back-fill: the row then holds that
+    status from that date)."""
 
     about(outcome="the ledger is unchanged")
     # the ledger is the file updated, the reports an input: never the same file
-    check_output_file(ledger_file, reads=[updates_file], overwrite=True, what="LEDGER_FILE")
+    if isinstance(ledger_file, Path):
+        check_output_file(ledger_file, reads=[updates_file], overwrite=True, what="LEDGER_FILE")
     res = apply_updates(ledger_file, read_updates(updates_file), force=force, source=updates_file.name)
     click.echo(
-        f"{ledger_file}: {res.applied} row(s) updated, {res.unchanged} unchanged, {res.events} event(s) recorded"
+        f"{_shown(ledger_file)}: {res.applied} row(s) updated, {res.unchanged} unchanged, "
+        f"{res.events} event(s) recorded"
     )
 
 
@@ -90,14 +199,14 @@ def ledger_update(ledger_file: Path, updates_file: Path, force: bool) -> None:
 @ledger_arg
 @click.option("--from", "date_from", required=True, help="First date (YYYY-MM-DD).")
 @click.option("--to", "date_to", required=True, help="Second date (YYYY-MM-DD).")
-def ledger_diff(ledger_file: Path, date_from: str, date_to: str) -> None:
+def ledger_diff(ledger_file: Path | str, date_from: str, date_to: str) -> None:
     """Rows of LEDGER_FILE whose status changed between two dates."""
 
     d_from, d_to = _date_arg(date_from, "--from"), _date_arg(date_to, "--to")
     if d_from > d_to:
         fail(f"`--from` {date_from} is after `--to` {date_to}; expected the earlier date first")
     d = diff(ledger_file, d_from, d_to)
-    click.echo(f"{ledger_file}: {len(d)} row(s) changed between {date_from} and {date_to}")
+    click.echo(f"{_shown(ledger_file)}: {len(d)} row(s) changed between {date_from} and {date_to}")
     if not len(d):
         return
     # a row not in the ledger yet on the first date is "(new)", one gone by the second "(gone)": never "nan"
@@ -125,7 +234,7 @@ def _text(value: object) -> str:
 @ledger_arg
 @click.argument("counts_file", type=click.Path(path_type=Path))
 @at_opt
-def ledger_reconcile(ledger_file: Path, counts_file: Path, at: str | None) -> None:
+def ledger_reconcile(ledger_file: Path | str, counts_file: Path, at: str | None) -> None:
     """Compare LEDGER_FILE's unconnected schools per county with an official COUNTS_FILE
     (CSV: city, county, unconnected_schools).
 

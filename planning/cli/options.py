@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 import click
 
+from gis.project import LEDGER_URL_SCHEMES
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -85,8 +87,20 @@ offline_opt = click.option(
 )
 
 
-#: The ledger file, first argument of every ``ledger`` command.
-ledger_arg = click.argument("ledger_file", type=click.Path(path_type=Path))
+class LedgerLocation(click.ParamType):
+    """A ledger: a GeoPackage file (a :class:`~pathlib.Path`) or a PostgreSQL ledger's URL (``postgresql://...``,
+    kept as text)."""
+
+    name = "ledger"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.strip().lower().startswith(LEDGER_URL_SCHEMES):
+            return value.strip()
+        return Path(value)
+
+
+#: The ledger (a GeoPackage file or a ``postgresql://`` URL), first argument of every ``ledger`` command.
+ledger_arg = click.argument("ledger_file", type=LedgerLocation())
 
 #: ``--at DATE`` of ``ledger show`` and ``ledger reconcile``.
 at_opt = click.option("--at", "at", default=None, help="Use the ledger as it stood at this date (YYYY-MM-DD).")

@@ -87,7 +87,7 @@ def input_paths(project: Project) -> list[Path]:
     paths = [project.path, project.root, *(src.path for src in project.layers.values())]
     if project.terrain is not None:
         paths.append(project.terrain)
-    if project.ledger is not None:
+    if isinstance(project.ledger, Path):  # a database ledger (URL) is no file
         paths.append(project.ledger)
     return [Path(p) for p in paths]
 

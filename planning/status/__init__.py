@@ -12,10 +12,13 @@ from planning.status.ledger import (
     diff,
     ledger_evidence,
     parse_date,
+    read_history,
     read_ledger,
     record_plan,
     state_at,
 )
+from planning.status.ledger_base import STATUSES, status_name
+from planning.status.ledger_pg import import_ledger, is_ledger_url, migrate, shown_url
 from planning.status.ledger_updates import apply_updates, read_updates
 from planning.status.reconcile import ledger_school_counts, read_official_counts, reconcile
 from planning.status.stage import GapsResult, gaps_stage
@@ -24,6 +27,7 @@ __all__ = [
     "KPIS",
     "KPI_NEED",
     "LEDGER_COLUMNS",
+    "STATUSES",
     "GapsResult",
     "LedgerError",
     "apply_updates",
@@ -31,10 +35,14 @@ __all__ = [
     "create_ledger",
     "diff",
     "gaps_stage",
+    "import_ledger",
+    "is_ledger_url",
     "kpi_table",
     "ledger_evidence",
     "ledger_school_counts",
+    "migrate",
     "parse_date",
+    "read_history",
     "read_ledger",
     "read_official_counts",
     "read_updates",
@@ -42,5 +50,7 @@ __all__ = [
     "record_plan",
     "share",
     "short_kpis",
+    "shown_url",
     "state_at",
+    "status_name",
 ]

@@ -1,6 +1,9 @@
 """The ledger (台账) of unconnected and under-served villages and schools, with its full history.
 
-Storage: one GeoPackage (SQLite) file.
+Storage: one GeoPackage (SQLite) file, the embedded default; a province's ledger lives in PostgreSQL + PostGIS
+(:mod:`planning.status.ledger_pg`), and every function here taking a ledger ``path`` takes its URL
+(``postgresql://...``) too. Only the GeoPackage's own plumbing (:func:`open_ledger`, :func:`read_events` on an
+SQLite connection) is file-only.
 
 * ``ledger`` (feature table): one row per village/school that lacks something (or did: rows are never deleted),
   with ``id`` (``layer:id``), ``layer``, ``name``, ``county``, ``kind``, ``lacks``, ``access`` (as reported),
@@ -37,6 +40,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -52,64 +56,30 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from gis.errors import CoverplanError, LayerError, Problem
+from gis.errors import LayerError, Problem
 from gis.files import not_a_regular_file
 from gis.gpkg_sql import register_gpkg_functions
 from gis.readers import read_csv_text
+from planning.status import ledger_pg
+from planning.status.ledger_base import (
+    EXCLUDED,
+    HISTORY_COLUMNS,
+    HISTORY_TABLE,
+    LEDGER_COLUMNS,
+    LEDGER_TABLE,
+    LOCK_TIMEOUT_S,
+    MIIT_FIXED,
+    MIIT_TRACKED,
+    NUMERIC_COLUMNS,
+    PLAN_FIELDS,
+    STATUS_ALIASES,
+    STATUSES,
+    TRACKED,
+    LedgerError,
+)
 
 logger = logging.getLogger(__name__)
 
-#: The lifecycle in order; ``excluded`` stands outside it.
-STATUSES: tuple[str, ...] = ("unconnected", "planned", "under_construction", "completed", "accepted")
-EXCLUDED = "excluded"
-#: Earlier status names still accepted in field reports.
-STATUS_ALIASES = {"connected": "completed", "verified": "accepted"}
-#: Why a row may be excluded (see the module docstring).
-EXCLUSION_REASONS: tuple[str, ...] = ("relocated", "merged", "other_programme")
-RANK = {s: i for i, s in enumerate(STATUSES)}
-#: The feature table (one row per village or school) and the attribute table of its dated events.
-LEDGER_TABLE = "ledger"
-HISTORY_TABLE = "ledger_history"
-#: Notes of the events a run writes (a row's creation, the plan's changes); any other event is a field report.
-RUN_NOTES = ("created", "plan")
-#: Fields that change over a row's life; each change is an event.
-TRACKED = (
-    "lacks",
-    "remedy",
-    "remedy_id",
-    "remedy_cost_cny",
-    "batch",
-    "year",
-    "funding",
-    "plan_detail",
-    "measured_mbps",
-    "reason",
-)
-#: The plan's fields of a row (:func:`record_plan`).
-PLAN_FIELDS = ("remedy", "remedy_id", "remedy_cost_cny", "batch", "year", "funding", "plan_detail")
-_NUMERIC = ("remedy_cost_cny", "batch", "year", "measured_mbps")
-LEDGER_COLUMNS = [
-    "id",
-    "layer",
-    "name",
-    "county",
-    "kind",
-    "lacks",
-    "access",
-    "evidence",
-    "remedy",
-    "remedy_id",
-    "remedy_cost_cny",
-    "batch",
-    "year",
-    "funding",
-    "plan_detail",
-    "status",
-    "status_date",
-    "note",
-    "measured_mbps",
-    "reason",
-]
 #: The link technology a remedy kind gives (for an accepted row's status).
 REMEDY_ACCESS = {
     "fibre": "fibre",
@@ -122,21 +92,6 @@ REMEDY_ACCESS = {
 }
 
 
-class LedgerError(CoverplanError, ValueError):
-    """A ledger file or an update that cannot be used; ``problems`` lists every bad row."""
-
-    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
-        self.problems = tuple(problems)
-        text = message
-        if self.problems:
-            text += "\n" + "\n".join(str(p) for p in self.problems[:100])
-            if len(self.problems) > 100:
-                text += f"\n... and {len(self.problems) - 100} more"
-        super().__init__(text)
-
-
-#: How long a ledger command waits for another process's lock (s).
-LOCK_TIMEOUT_S = 60.0
 #: The ledger's own bookkeeping (attribute table): the events and rows it holds as of its last commit, written by
 #: every coverplan transaction; a file whose tables disagree with it was copied or changed in mid-update.
 META_TABLE = "ledger_meta"
@@ -184,10 +139,6 @@ def _read_only(path: Path) -> str:
         if not mode & 0o222 or not os.access(p, os.W_OK):
             return f"{what} `{p}` is read-only (mode {mode:04o})"
     return ""
-
-
-#: The columns of :data:`HISTORY_TABLE`, in order.
-HISTORY_COLUMNS = ("event_id", "id", "event_date", "field", "old", "new", "note", "source", "recorded_at")
 
 
 def event_key(con: sqlite3.Connection) -> str:
@@ -314,16 +265,32 @@ class LedgerWriter:
         """Set the columns ``values`` of the row ``rid`` (None: empty)."""
         cols = list(values)
         for col in cols:
-            if col not in LEDGER_COLUMNS:
-                msg = f"`{col}` is not a ledger column; expected one of {LEDGER_COLUMNS}"
+            if col not in LEDGER_COLUMNS and col not in MIIT_TRACKED:
+                msg = f"`{col}` is not a ledger column; expected one of {[*LEDGER_COLUMNS, *MIIT_TRACKED]}"
                 raise ValueError(msg)
+        have = {r[1] for r in self.con.execute(f"PRAGMA table_info({LEDGER_TABLE})")}
+        for col in (c for c in cols if c not in have):  # a MIIT field's first report adds its column
+            kind = "REAL" if col == "access_mbps" else "TEXT"
+            self.con.execute(f"ALTER TABLE {LEDGER_TABLE} ADD COLUMN {col} {kind}")
         self.con.execute(
             f"UPDATE {LEDGER_TABLE} SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
             [*(values[c] for c in cols), rid],
         )
 
-    def add_event(self, rid: str, *, date: str, field: str, old: object, new: object, note: str, source: str) -> None:
-        """Record one dated event (``event_id`` numbered here: a GIS tool's copy may have lost its autoincrement)."""
+    def add_event(
+        self,
+        rid: str,
+        *,
+        date: str,
+        field: str,
+        old: object,
+        new: object,
+        note: str,
+        source: str,
+        forced: bool = False,
+    ) -> None:
+        """Record one dated event (``event_id`` numbered here: a GIS tool's copy may have lost its autoincrement);
+        ``forced`` (a step backwards allowed) is the PostgreSQL ledger's, the GeoPackage records none."""
         self.con.execute(
             f"INSERT INTO {HISTORY_TABLE} ({self._event_key}, id, event_date, field, old, new, note, source, "
             "recorded_at) "
@@ -332,13 +299,38 @@ class LedgerWriter:
         )
         self._next_event_id += 1
 
+    def current(self, columns: Iterable[str]) -> list[tuple[object, ...]]:
+        """The ``columns`` of every row of the ledger table as this transaction sees it."""
+        cols = list(columns)
+        bad = [c for c in cols if c not in LEDGER_COLUMNS and c not in MIIT_TRACKED]
+        if bad:
+            msg = f"{bad} are not ledger columns; expected some of {[*LEDGER_COLUMNS, *MIIT_TRACKED]}"
+            raise ValueError(msg)
+        have = {r[1] for r in self.con.execute(f"PRAGMA table_info({LEDGER_TABLE})")}
+        sel = ", ".join(c if c in have else "NULL" for c in cols)  # a MIIT field never reported: empty
+        return [tuple(r) for r in self.con.execute(f"SELECT {sel} FROM {LEDGER_TABLE}").fetchall()]
+
+    def events(self, columns: Iterable[str] = HISTORY_COLUMNS) -> pd.DataFrame:
+        """The events as this transaction sees them, in the order they were recorded."""
+        return read_events(self.con, columns)
+
+    def insert_rows(self, rows: gpd.GeoDataFrame, *, date: str, source: str) -> None:
+        """Enter new rows (``unconnected``) with a creation event each."""
+        _insert_rows(self, rows, date=date, source=source)
+
 
 @contextlib.contextmanager
-def ledger_transaction(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[LedgerWriter]:
+def ledger_transaction(
+    path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S
+) -> Iterator[LedgerWriter | ledger_pg.PgLedgerWriter]:
     """One all-or-nothing write transaction on an existing ledger: refused (LedgerError, nothing changed) when the
     file or its folder is read-only; ``BEGIN IMMEDIATE`` (the write lock first, waiting ``timeout_s``), the
     columns an earlier coverplan lacked added, then the caller's changes, the bookkeeping and ``COMMIT`` (or
-    ``ROLLBACK`` on any error)."""
+    ``ROLLBACK`` on any error). A PostgreSQL ledger's URL: :func:`planning.status.ledger_pg.transaction`."""
+    if ledger_pg.is_ledger_url(path):
+        with ledger_pg.transaction(str(path), timeout_s=timeout_s) as pg:
+            yield pg
+        return
     path = Path(path)
     if not not_a_regular_file(path):
         why = _read_only(path)
@@ -371,7 +363,7 @@ def add_missing_columns(con: sqlite3.Connection) -> list[str]:
     have = {r[1] for r in con.execute(f"PRAGMA table_info({LEDGER_TABLE})")}
     added = [c for c in LEDGER_COLUMNS if c not in have]
     for col in added:
-        con.execute(f"ALTER TABLE {LEDGER_TABLE} ADD COLUMN {col} {'REAL' if col in _NUMERIC else 'TEXT'}")
+        con.execute(f"ALTER TABLE {LEDGER_TABLE} ADD COLUMN {col} {'REAL' if col in NUMERIC_COLUMNS else 'TEXT'}")
     if added:
         logger.info("ledger: added the columns %s (written by an earlier coverplan)", added)
     return added
@@ -434,12 +426,22 @@ def check_statuses(
         raise LedgerError(msg, problems)
 
 
+#: A date as field reports write it: ISO ``2026-12-05``, Chinese Excel's default ``2026/12/5`` (also with dots or
+#: unpadded dashes) and ``2026年12月5日``; a time after it (``2026/12/5 0:00``, a spreadsheet's date cell) is ignored.
+_DATE = re.compile(r"(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|年(\d{1,2})月(\d{1,2})日)(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
+
+
 def parse_date(value: object) -> dt.date | None:
-    """An ISO ``YYYY-MM-DD`` date, or None when ``value`` is not one."""
-    if not isinstance(value, str) or len(value.strip()) != 10:
+    """A date from ``YYYY-MM-DD``, ``YYYY/M/D`` (Chinese Excel's default), ``YYYY.M.D`` or ``YYYY年M月D日`` (a
+    time after it ignored), or None when ``value`` is not one (or names no day of the calendar)."""
+    if not isinstance(value, str):
         return None
+    m = _DATE.fullmatch(value.strip())
+    if m is None:
+        return None
+    year, month, day = m.group(1), m.group(2) or m.group(4), m.group(3) or m.group(5)
     try:
-        return dt.date.fromisoformat(value.strip())
+        return dt.date(int(year), int(month), int(day))
     except ValueError:
         return None
 
@@ -465,19 +467,42 @@ def create_ledger(rows: gpd.GeoDataFrame, path: str | Path, *, date: dt.date, so
     frame["status_date"] = date.isoformat()
     for col in LEDGER_COLUMNS:
         if col not in frame:
-            frame[col] = np.nan if col in _NUMERIC else ""
-    frame = gpd.GeoDataFrame(frame[[*LEDGER_COLUMNS, "geometry"]], geometry="geometry", crs=rows.crs)
+            frame[col] = np.nan if col in NUMERIC_COLUMNS else ""
+    miit = [c for c in MIIT_FIXED if c in frame]  # the MIIT 台账's fixed fields, when the rows carry them
+    frame = gpd.GeoDataFrame(frame[[*LEDGER_COLUMNS, *miit, "geometry"]], geometry="geometry", crs=rows.crs)
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    history = pd.DataFrame(
+        {"id": frame["id"], "event_date": date.isoformat(), "field": "status", "old": None, "new": frame["status"]}
+    ).assign(note="created", source=source, recorded_at=now)
+    _write_whole(frame, history, path)
+    logger.info("ledger %s: %d rows", path, len(frame))
+    return path
+
+
+def _write_whole(frame: gpd.GeoDataFrame, history: pd.DataFrame, path: Path) -> None:
+    """A new ledger file ``path`` written whole (in a private folder, then linked into place: never replacing a
+    file that appeared meanwhile) from its table and history."""
     folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))  # ours alone: removed at the end
     try:
         tmp = folder / path.name
-        _write_new(frame, tmp, date=date, source=source)
+        _write_new(frame, tmp, history)
         os.link(tmp, path)  # never replaces a file that appeared meanwhile (FileExistsError)
     except FileExistsError as exc:
         msg = f"ledger `{path}` already exists; expected a new file (updates go through apply_updates)"
         raise LedgerError(msg) from exc
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    logger.info("ledger %s: %d rows", path, len(frame))
+
+
+def _copy_from_database(url: str, path: Path) -> Path:
+    """A GeoPackage copy of a PostgreSQL ledger (its view's columns, the MIIT fields included, and every event with
+    its id), read in one snapshot: what a run writes its plan into."""
+    table, hist = ledger_pg.snapshot(url)
+    frame = gpd.GeoDataFrame(table.drop(columns="geometry"), geometry=table.geometry.array, crs=table.crs)
+    for col in frame.columns:
+        if frame[col].dtype == object and col != "geometry":
+            frame[col] = frame[col].map(lambda v: v if v is None or isinstance(v, str) else str(v))
+    _write_whole(frame, hist, path)
     return path
 
 
@@ -488,6 +513,8 @@ def copy_ledger(source: str | Path, path: str | Path) -> Path:
     if path.exists():
         msg = f"ledger `{path}` already exists; expected a new file for the copy"
         raise LedgerError(msg)
+    if ledger_pg.is_ledger_url(source):
+        return _copy_from_database(str(source), path)
     with open_ledger(source) as con:
         dst = sqlite3.connect(str(path))
         try:
@@ -499,8 +526,9 @@ def copy_ledger(source: str | Path, path: str | Path) -> Path:
     return path
 
 
-def _write_new(frame: gpd.GeoDataFrame, tmp: Path, *, date: dt.date, source: str) -> None:
-    """The ledger table and its history (the creation events) in a new GeoPackage ``tmp``."""
+def _write_new(frame: gpd.GeoDataFrame, tmp: Path, history: pd.DataFrame) -> None:
+    """The ledger table and its ``history`` (:data:`HISTORY_COLUMNS`, ``event_id`` optional) in a new GeoPackage
+    ``tmp``."""
     pyogrio.write_dataframe(frame, tmp, layer=LEDGER_TABLE, driver="GPKG", layer_options={"SPATIAL_INDEX": "NO"})
     con = _connect(tmp)
     try:
@@ -516,11 +544,13 @@ def _write_new(frame: gpd.GeoDataFrame, tmp: Path, *, date: dt.date, source: str
             "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES (?, 'attributes', ?, ?)",
             (HISTORY_TABLE, HISTORY_TABLE, "dated events of the ledger"),
         )
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        cols = [c for c in HISTORY_COLUMNS if c in history.columns]
         con.executemany(
-            f"INSERT INTO {HISTORY_TABLE} (id, event_date, field, old, new, note, source, recorded_at) "
-            "VALUES (?, ?, 'status', NULL, ?, 'created', ?, ?)",
-            [(i, date.isoformat(), s, source, now) for i, s in zip(frame["id"], frame["status"], strict=True)],
+            f"INSERT INTO {HISTORY_TABLE} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [
+                [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v for v in r]
+                for r in history[cols].itertuples(index=False)
+            ],
         )
         _stamp(con)
         con.execute("COMMIT")
@@ -531,18 +561,23 @@ def _write_new(frame: gpd.GeoDataFrame, tmp: Path, *, date: dt.date, source: str
 def read_ledger(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> gpd.GeoDataFrame:
     """The ledger as it stands now (waiting up to ``timeout_s`` for a writer's lock); a ledger written before the
     lifecycle fields existed gets them empty, and its earlier status names read as today's."""
-    with open_ledger(path, timeout_s=timeout_s) as con:
-        table = _read_table(con, Path(path))
+    if ledger_pg.is_ledger_url(path):
+        table = ledger_pg.read_table(str(path), timeout_s=timeout_s)
+    else:
+        with open_ledger(path, timeout_s=timeout_s) as con:
+            table = _read_table(con, Path(path))
     check_statuses(table["id"], table["status"], path)
     for col in LEDGER_COLUMNS:
         if col not in table:
-            table[col] = np.nan if col in _NUMERIC else ""
+            table[col] = np.nan if col in NUMERIC_COLUMNS else ""
     table["status"] = table["status"].replace(STATUS_ALIASES)
     return table
 
 
 def read_history(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> pd.DataFrame:
     """All events, in the order they were recorded."""
+    if ledger_pg.is_ledger_url(path):
+        return ledger_pg.read_history(str(path), timeout_s=timeout_s)
     with open_ledger(path, timeout_s=timeout_s) as con:
         try:
             return read_events(con)
@@ -552,14 +587,17 @@ def read_history(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> pd.D
 
 def _snapshot(path: str | Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """The ledger table and its history read in one transaction (a consistent pair)."""
-    with open_ledger(path) as con:
-        try:
-            con.execute("BEGIN")
-            table = _read_table(con, Path(path))
-            hist = read_events(con)
-            con.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise ledger_error(Path(path), exc) from exc
+    if ledger_pg.is_ledger_url(path):
+        table, hist = ledger_pg.snapshot(str(path))
+    else:
+        with open_ledger(path) as con:
+            try:
+                con.execute("BEGIN")
+                table = _read_table(con, Path(path))
+                hist = read_events(con)
+                con.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise ledger_error(Path(path), exc) from exc
     check_statuses(table["id"], table["status"], path)
     events = hist[hist["field"] == "status"]
     check_statuses(
@@ -619,7 +657,7 @@ def state_at(path: str | Path, date: dt.date) -> pd.DataFrame:
         after = events[events["event_date"] > day].groupby("id")["old"].first()
         value = before.reindex(out.index).where(before.reindex(out.index).notna(), after.reindex(out.index))
         changed = out.index.isin(before.index) | out.index.isin(after.index)
-        restored = pd.to_numeric(value, errors="coerce") if field in _NUMERIC else value.fillna("")
+        restored = pd.to_numeric(value, errors="coerce") if field in NUMERIC_COLUMNS else value.fillna("")
         out[field] = np.where(changed, restored, out[field])
     return out
 
@@ -686,7 +724,7 @@ def ledger_rows(
     out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=geometry_villages.crs)
     for col in ("remedy", "remedy_id", "funding", "plan_detail", "note", "reason"):
         out[col] = ""
-    for col in _NUMERIC:
+    for col in NUMERIC_COLUMNS:
         out[col] = np.nan
     out["status"] = "unconnected"
     return out
@@ -760,7 +798,6 @@ def record_plan(
     DataFrame
         One row per event written: ``id``, ``field``, ``old``, ``new`` (the planner sees every change).
     """
-    path = Path(path)
     with ledger_transaction(path) as tx:
         events = _plan_events(tx, rows, plan, date=date.isoformat(), source=source)
     logger.info("ledger %s: %d event(s) from the plan", path, len(events))
@@ -768,15 +805,13 @@ def record_plan(
 
 
 def _plan_events(
-    tx: LedgerWriter, rows: gpd.GeoDataFrame, plan: pd.DataFrame, *, date: str, source: str
+    tx: LedgerWriter | ledger_pg.PgLedgerWriter, rows: gpd.GeoDataFrame, plan: pd.DataFrame, *, date: str, source: str
 ) -> list[tuple[str, str, str, str]]:
     cols = ["id", "status", *TRACKED]
-    current = {
-        r[0]: dict(zip(cols, r, strict=True)) for r in tx.con.execute(f"SELECT {', '.join(cols)} FROM {LEDGER_TABLE}")
-    }
+    current = {str(r[0]): dict(zip(cols, r, strict=True)) for r in tx.current(cols)}
     events: list[tuple[str, str, str, str]] = []
     new = rows[~rows["id"].isin(current)]
-    _insert_rows(tx, new, date=date, source=source)
+    tx.insert_rows(new, date=date, source=source)
     events += [(i, "status", "", "unconnected") for i in new["id"]]
     lacks_of = dict(zip(rows["id"], rows["lacks"], strict=True))
     for rid, row in current.items():
@@ -819,7 +854,7 @@ def _same(old: object, new: object) -> bool:
 
 
 def _set_fields(
-    tx: LedgerWriter,
+    tx: LedgerWriter | ledger_pg.PgLedgerWriter,
     rid: str,
     row: Mapping[str, object],
     want: Mapping[str, object],

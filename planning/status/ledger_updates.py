@@ -39,25 +39,30 @@ import pandas as pd
 from gis.errors import Problem
 from gis.files import not_a_regular_file
 from gis.text import text_problem
+from planning.status import ledger_pg
 from planning.status.ledger import (
-    EXCLUDED,
-    EXCLUSION_REASONS,
-    LEDGER_TABLE,
-    LOCK_TIMEOUT_S,
-    RANK,
-    RUN_NOTES,
-    STATUS_ALIASES,
-    STATUSES,
-    LedgerError,
     LedgerWriter,
     check_statuses,
     creation_dates,
     ledger_transaction,
     parse_date,
     read_csv_file,
-    read_events,
     superseded_events,
 )
+from planning.status.ledger_base import (
+    EXCLUDED,
+    EXCLUSION_REASONS,
+    LOCK_TIMEOUT_S,
+    MIIT_TRACKED,
+    RANK,
+    RUN_NOTES,
+    STATUS_ALIASES,
+    STATUSES,
+    LedgerError,
+    reason_name,
+    status_name,
+)
+from planning.status.ledger_miit import HEADERS_ZH, miit_value
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +93,7 @@ def read_updates(path: str | Path) -> pd.DataFrame:
         msg = f"update file `{path}` {why}"
         raise LedgerError(msg)
     frame = read_csv_file(path, "ledger_update")
+    frame = frame.rename(columns={c: HEADERS_ZH[c.strip()] for c in frame.columns if c.strip() in HEADERS_ZH})
     missing = [c for c in ("id", "status", "date") if c not in frame.columns]
     if missing:
         msg = f"{path}: missing column(s) {missing}; expected columns {list(UPDATE_COLUMNS)} (the last three optional)"
@@ -130,7 +136,7 @@ def apply_updates(
     LedgerError
         Listing every bad row (file row number, id, column, what was expected); nothing is written then.
     """
-    path = Path(ledger)
+    path = ledger if ledger_pg.is_ledger_url(ledger) else Path(ledger)
     updates = updates.copy()
     for col in ("note", "measured_mbps", "reason"):
         if col not in updates:
@@ -155,6 +161,8 @@ class _Checker:
     today: dt.date
     source: str
     problems: list[Problem]
+    #: The MIIT fields the report carries (:mod:`planning.status.ledger_miit`).
+    miit: tuple[str, ...] = ()
 
     def bad(self, row: int, rid: str, column: str, message: str) -> None:
         self.problems.append(
@@ -175,28 +183,33 @@ class _Checker:
 
 
 def _apply(
-    tx: LedgerWriter, updates: pd.DataFrame, *, force: bool, source: str, today: dt.date, path: Path
+    tx: LedgerWriter | ledger_pg.PgLedgerWriter,
+    updates: pd.DataFrame,
+    *,
+    force: bool,
+    source: str,
+    today: dt.date,
+    path: str | Path,
 ) -> UpdateResult:
-    con = tx.con
-    rows = con.execute(
-        f"SELECT id, status, status_date, note, measured_mbps, reason, layer FROM {LEDGER_TABLE}"
-    ).fetchall()
+    miit = tuple(c for c in MIIT_TRACKED if c in updates.columns)
+    rows = tx.current(("id", "status", "status_date", "note", "measured_mbps", "reason", "layer", *miit))
     check_statuses([r[0] for r in rows], [r[1] for r in rows], path)
-    state = {
-        r[0]: {
-            "status": STATUS_ALIASES.get(r[1], r[1]),
-            "date": r[2],
-            "note": r[3] or "",
+    state: dict[str, dict[str, str]] = {
+        str(r[0]): {
+            "status": STATUS_ALIASES.get(str(r[1]), str(r[1])),
+            "date": str(r[2]),
+            "note": str(r[3] or ""),
             "measured_mbps": "" if r[4] is None else str(r[4]),
-            "reason": r[5] or "",
-            "layer": r[6],
+            "reason": str(r[5] or ""),
+            "layer": str(r[6]),
+            **{f: _stored(v) for f, v in zip(miit, r[7:], strict=True)},
         }
         for r in rows
     }
     plain: dict[str, list[str]] = {}
     for full in state:
         plain.setdefault(full.split(":", 1)[-1], []).append(full)
-    hist = read_events(con, ("event_id", "id", "event_date", "field", "note"))
+    hist = tx.events(("event_id", "id", "event_date", "field", "note"))
     live = hist[~superseded_events(hist)]
     status_events = hist[hist["field"] == "status"]
     chk = _Checker(
@@ -209,6 +222,7 @@ def _apply(
         today=today,
         source=source,
         problems=[],
+        miit=miit,
     )
     old = {k: dict(v) for k, v in state.items()}
     plan: list[tuple[str, dict[str, str], bool]] = []
@@ -218,7 +232,7 @@ def _apply(
         if change is None:
             continue
         rid, new, backfill = change
-        same = all(new[k] == (chk.state[rid][k] or "") for k in ("status", "note", "measured_mbps", "reason"))
+        same = all(new[k] == (chk.state[rid].get(k) or "") for k in new if k != "date")
         if same and not backfill:  # a back-fill always says something new: since when
             unchanged += 1
             continue
@@ -231,7 +245,7 @@ def _apply(
         raise LedgerError(msg, chk.problems)
     events = 0
     for rid, new, backfill in plan:
-        events += _write(tx, rid, old[rid], new, source=source, backfill=backfill)
+        events += _write(tx, rid, old[rid], new, source=source, backfill=backfill, forced=force)
         old[rid] = {**old[rid], **new}
     return UpdateResult(applied=len(plan), unchanged=unchanged, events=events)
 
@@ -247,7 +261,7 @@ def _text_cells(chk: _Checker, i: int, raw_id: str, rec: object) -> bool:
     """Record a problem per cell holding a control character, noncharacter or surrogate (GDAL truncates text at a
     NUL; an escape sequence would reach the terminal); True when every cell is printable text."""
     ok = True
-    for col in UPDATE_COLUMNS:
+    for col in (*UPDATE_COLUMNS, *chk.miit):
         why = text_problem(_cell(getattr(rec, col, "")))
         if why:
             chk.bad(i, raw_id, col, why)
@@ -268,7 +282,7 @@ def _check_row(chk: _Checker, i: int, rec: Any) -> tuple[str, dict[str, str], bo
     if rid is None:
         return None
     raw_status, raw_date = _cell(rec.status).strip(), _cell(rec.date).strip()
-    status = STATUS_ALIASES.get(raw_status.lower(), raw_status.lower())
+    status = status_name(raw_status)
     date = parse_date(raw_date)
     n_before = len(chk.problems)
     backfill = False
@@ -277,7 +291,7 @@ def _check_row(chk: _Checker, i: int, rec: Any) -> tuple[str, dict[str, str], bo
         chk.bad(i, raw_id, "status", f"{what}; expected one of {[*STATUSES, EXCLUDED]}")
     if date is None:
         what = f"`{raw_date}` is not a date" if raw_date else "is empty"
-        chk.bad(i, raw_id, "date", f"{what}; expected YYYY-MM-DD")
+        chk.bad(i, raw_id, "date", f"{what}; expected YYYY-MM-DD (or YYYY/M/D, YYYY年M月D日)")
     elif date < FIRST_REPORT_DATE:
         chk.bad(
             i,
@@ -298,14 +312,37 @@ def _check_row(chk: _Checker, i: int, rec: Any) -> tuple[str, dict[str, str], bo
     elif chk.last.get(rid) and date.isoformat() < chk.last[rid]:
         backfill = _backfill(chk, i, raw_id, rid, date.isoformat())
     mbps, reason = _measured(chk, i, raw_id, rec, status, chk.state[rid]["layer"]), _reason(chk, i, raw_id, rec, status)
+    extra = _miit_cells(chk, i, raw_id, rec)
     if len(chk.problems) == n_before:
         _order(chk, i, raw_id, chk.state[rid]["status"], status)
-    if len(chk.problems) > n_before:
+    if len(chk.problems) > n_before or date is None:
         return None
     note = _cell(rec.note)
     assert date is not None  # a missing or bad date is a problem recorded above
     new = {"status": status, "date": date.isoformat(), "note": note, "measured_mbps": mbps, "reason": reason}
-    return rid, new, backfill
+    return rid, {**new, **extra}, backfill
+
+
+def _stored(value: object) -> str:
+    """A MIIT field's stored value as a report writes it ('' for empty; a number without a trailing ``.0``)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _miit_cells(chk: _Checker, i: int, raw_id: str, rec: Any) -> dict[str, str]:
+    """The report's non-empty MIIT cells, each as the ledger writes it (a problem recorded per bad cell)."""
+    out = {}
+    for field in chk.miit:
+        text = _cell(getattr(rec, field, "")).strip()
+        if not text:
+            continue
+        value, why = miit_value(field, text, parse_date=parse_date, today=chk.today)
+        if why:
+            chk.bad(i, raw_id, field, f"`{text}`: {why}")
+        else:
+            out[field] = value
+    return out
 
 
 def _backfill(chk: _Checker, i: int, raw_id: str, rid: str, day: str) -> bool:
@@ -368,7 +405,7 @@ def _measured(chk: _Checker, i: int, raw_id: str, rec: object, status: str, laye
 
 def _reason(chk: _Checker, i: int, raw_id: str, rec: object, status: str) -> str:
     """An exclusion's reason: required with ``excluded``, one of :data:`EXCLUSION_REASONS`."""
-    text = _cell(getattr(rec, "reason", "")).strip().lower()
+    text = reason_name(_cell(getattr(rec, "reason", "")))
     if status == EXCLUDED and text not in EXCLUSION_REASONS:
         chk.bad(
             i,
@@ -381,13 +418,14 @@ def _reason(chk: _Checker, i: int, raw_id: str, rec: object, status: str) -> str
 
 
 def _write(
-    tx: LedgerWriter,
+    tx: LedgerWriter | ledger_pg.PgLedgerWriter,
     rid: str,
     old: dict[str, str],
     new: dict[str, str],
     *,
     source: str,
     backfill: bool = False,
+    forced: bool = False,
 ) -> int:
     """One row's change: the ledger row and an event per changed field (status last; a back-fill's status event has
     an empty ``old``: the row exists from its date)."""
@@ -395,12 +433,24 @@ def _write(
     values: dict[str, object] = {"status": new["status"], "status_date": new["date"], "note": new["note"]}
     if measured is not None:  # an empty report keeps the measurement recorded before
         values["measured_mbps"] = measured
-    tx.set_fields(rid, {**values, "reason": new["reason"]})
+    miit = [f for f in MIIT_TRACKED if f in new and new[f] != (old.get(f) or "")]
+    tx.set_fields(rid, {**values, "reason": new["reason"], **{f: new[f] for f in miit}})
     events = 0
-    for field in ("measured_mbps", "reason", "status"):
-        if field != "status" and (new[field] == (old[field] or "") or (field == "measured_mbps" and not new[field])):
+    for field in (*miit, "measured_mbps", "reason", "status"):
+        if field in ("measured_mbps", "reason") and (
+            new[field] == (old[field] or "") or (field == "measured_mbps" and not new[field])
+        ):
             continue
-        before = None if backfill and field == "status" else old[field] or None
-        tx.add_event(rid, date=new["date"], field=field, old=before, new=new[field], note=new["note"], source=source)
+        before = None if backfill and field == "status" else old.get(field) or None
+        tx.add_event(
+            rid,
+            date=new["date"],
+            field=field,
+            old=before,
+            new=new[field],
+            note=new["note"],
+            source=source,
+            forced=forced and field == "status",
+        )
         events += 1
     return events

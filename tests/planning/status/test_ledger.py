@@ -111,7 +111,7 @@ def test_bad_update_rejects_the_whole_file(ledger: Path) -> None:
         ("villages:V1", "planned", "2026-05-01", "fine on its own"),
         ("villages:V9", "planned", "2026-05-01", ""),  # unknown id
         ("villages:V2", "planned", "2026-05-02", ""),  # backwards from connected
-        ("schools:S1", "planned", "2026/05/01", ""),  # malformed date
+        ("schools:S1", "planned", "2026/13/01", ""),  # malformed date (month 13; 2026/5/1 is a date)
         ("schools:S3", "done", "2026-05-01", ""),  # unknown status
         ("villages:V2", "verified", "2026-03-01", ""),  # before the last change of V2
     )
