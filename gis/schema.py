@@ -167,6 +167,30 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("height_m", "float", low=0, high=300, low_open=True, unit="m"),
         ),
     ),
+    # 自然村 points with their households: the 2019 pilot counts 4G in settlements of 20+ households
+    # (docs/programme.md); optional, a programme's fallback applies without it
+    "settlements": LayerSchema(
+        "settlements",
+        POINT,
+        (
+            Column("settlement_id", "id", required=True),
+            Column("village_id", "text", required=True),
+            Column("households", "int", required=True, low=0, high=MAX_VILLAGE_POPULATION),
+            Column("name", "text"),
+        ),
+    ),
+    # the village committee (村委会) and clinic (卫生室) of each administrative village: the 2018 pilot measures
+    # 4G from the committee (docs/programme.md); optional, the village point stands for the committee without it
+    "facilities": LayerSchema(
+        "facilities",
+        POINT,
+        (
+            Column("facility_id", "id", required=True),
+            Column("village_id", "text", required=True),
+            Column("kind", "enum", required=True, allowed=("village_committee", "clinic")),
+            Column("name", "text"),
+        ),
+    ),
     "admin": LayerSchema(
         "admin",
         AREA,

@@ -6,6 +6,7 @@
 * :mod:`gis.settings.money`: ``[costs]``, ``[economics]``, ``[funding]``;
 * :mod:`gis.settings.plan`: ``[fibre]``, ``[optimise]``, ``[targets]``;
 * :mod:`gis.settings.map`: ``[map]``;
+* :mod:`gis.settings.programme`: ``[programme]`` (the programme rule packs of :mod:`gis.rules`, docs/programme.md);
 * :mod:`gis.settings.fields`: the field helpers (a number with its range, an array of tables, a nested table) and
   the closed choices read from a field's ``Literal``.
 
@@ -27,12 +28,14 @@ from gis.settings.money import (
 from gis.settings.plan import (
     BROADBAND_DEFINITIONS,
     FWA_OUTLET,
+    KPI_TARGET_SETTING,
     BroadbandDefinition,
     FibreSettings,
     FwaOutlet,
     OptimiseSettings,
     TargetSettings,
 )
+from gis.settings.programme import Programme
 from gis.settings.radio import (
     DEFAULT_CLUTTER,
     DEFAULT_EQUIPMENT,
@@ -68,6 +71,7 @@ __all__ = [
     "ENVIRONMENTS",
     "FWA_OUTLET",
     "HUB_RULES",
+    "KPI_TARGET_SETTING",
     "MAX_CNY",
     "OBJECTIVES",
     "PROPAGATION_MODELS",
@@ -94,6 +98,7 @@ __all__ = [
     "Objective",
     "OperatorRule",
     "OptimiseSettings",
+    "Programme",
     "RadioSettings",
     "SchoolCpe",
     "SchoolLine",

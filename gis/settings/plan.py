@@ -14,6 +14,7 @@ from gis.settings.money import MAX_CNY, CostSettings
 __all__ = [
     "BROADBAND_DEFINITIONS",
     "FWA_OUTLET",
+    "KPI_TARGET_SETTING",
     "BroadbandDefinition",
     "FibreSettings",
     "FwaOutlet",
@@ -116,6 +117,9 @@ class TargetSettings:
     poor_village_broadband_share, poor_village_4g_share : float
         Registered poor villages with broadband and with 4G: 0.98 each (工信部《关于推进网络扶贫的实施方案
         (2018-2020年)》, 工信部通信〔2018〕83号: 贫困村宽带网络覆盖率和4G网络覆盖率均超过98%).
+    poor_village_fibre_share, village_fibre_share, village_4g_share : float
+        Registered poor villages with fibre, administrative villages with fibre and with 4G: 0 (no target) unless a
+        programme rule pack sets one (docs/programme.md: the 2018 plan's 台账 counts 通光纤 and 4G separately).
     village_5g_share : float
         Administrative villages with 5G: 0 (no target). The 14th Five-Year Plan for information and communication
         (工信部规〔2021〕164号) sets 行政村5G通达率 80 % by 2025: set 0.8 to plan for it.
@@ -140,6 +144,9 @@ class TargetSettings:
     poor_village_broadband_share: float = num(0.98, 0.0, 1.0)
     poor_village_4g_share: float = num(0.98, 0.0, 1.0)
     village_5g_share: float = num(0.0, 0.0, 1.0)
+    poor_village_fibre_share: float = num(0.0, 0.0, 1.0)
+    village_fibre_share: float = num(0.0, 0.0, 1.0)
+    village_4g_share: float = num(0.0, 0.0, 1.0)
     school_connected_share: float = num(0.98, 0.0, 1.0)
     school_outlet_share: float = num(0.98, 0.0, 1.0)
     teaching_point_connected_share: float = num(0.98, 0.0, 1.0)
@@ -147,3 +154,17 @@ class TargetSettings:
     fibre_tier_mbps: float = num(1000.0, 0.0, 100_000.0, unit="Mbps", low_open=True)
     fwa_outlet: FwaOutlet = "teaching_points"
     satellite_outlet: bool = False
+
+
+#: The ``[targets]`` setting that holds each KPI's target (a programme rule pack sets it: docs/programme.md).
+KPI_TARGET_SETTING: dict[str, str] = {
+    "poor_broadband": "poor_village_broadband_share",
+    "poor_4g": "poor_village_4g_share",
+    "poor_fibre": "poor_village_fibre_share",
+    "village_4g": "village_4g_share",
+    "village_fibre": "village_fibre_share",
+    "village_5g": "village_5g_share",
+    "school_connected": "school_connected_share",
+    "school_outlet": "school_outlet_share",
+    "tp_connected": "teaching_point_connected_share",
+}
