@@ -101,6 +101,8 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("covered_4g", "bool"),
             Column("covered_5g", "bool"),
             Column("access", "enum", allowed=("fibre", "5g", "4g", "none")),
+            # broadband access capability as reported (Mbps): below the pack's threshold a village is a 升级村
+            Column("access_mbps", "float", low=0, high=MAX_MBPS, unit="Mbps"),
         ),
     ),
     "schools": LayerSchema(

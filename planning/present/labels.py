@@ -169,6 +169,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "class_poor": ("贫困村需求解决率", "Poor-village needs served"),
     "ind_village_5g": ("行政村 5G 通达率", "Administrative villages with 5G"),
     "ind_tp_conn": ("教学点联网率", "Teaching points connected"),
+    "ind_poor_fibre": ("贫困村通光纤率", "Poor villages with fibre"),
+    "ind_village_fibre": ("行政村通光纤率", "Administrative villages with fibre"),
+    "ind_village_4g": ("行政村 4G 覆盖率（按项目规则）", "Administrative villages with 4G (programme rule)"),
     "indicator": ("指标", "Indicator"),
     "target": ("目标", "Target"),
     "before": ("方案前", "Before"),
@@ -267,6 +270,9 @@ _KPI_NAMES = (
     ("school_connected", "学校联网率", "Schools connected"),
     ("school_outlet", "学校出口带宽达标率", "Schools at the outlet target"),
     ("tp_connected", "教学点联网率", "Teaching points connected"),
+    ("poor_fibre", "贫困村通光纤率", "Poor villages with fibre"),
+    ("village_fibre", "行政村通光纤率", "Villages with fibre"),
+    ("village_4g", "行政村4G覆盖率", "Villages with 4G"),
 )
 COLUMNS: dict[str, ColumnMeta] = {
     # region

@@ -118,6 +118,9 @@ KPI_LABELS = {
     "school_connected": "ind_school_conn",
     "school_outlet": "ind_school_outlet",
     "tp_connected": "ind_tp_conn",
+    "poor_fibre": "ind_poor_fibre",
+    "village_fibre": "ind_village_fibre",
+    "village_4g": "ind_village_4g",
 }
 
 

@@ -14,7 +14,15 @@ school_outlet      schools at >= ``school_outlet_mbps`` (FWA     all schools    
                    and satellite by policy)
 tp_connected       teaching points connected                     teaching points (教学点)      teaching_point_
                                                                                               connected_share
+poor_fibre         villages with fibre                           registered poor villages     poor_village_fibre_
+                                                                                              share
+village_fibre      villages with fibre                           all administrative villages  village_fibre_share
+village_4g         villages with 4G (the programme's rule:       all administrative villages  village_4g_share
+                   docs/programme.md)
 =================  ===========================================  ===========================  =====================
+
+The fibre KPIs are served by the broadband need: a rule pack that targets them counts broadband as fibre
+(``[targets] broadband = "fibre"``), so a 4G site never meets them.
 
 Beside each count, the same share weighted by the people concerned (``k_people_share``): villages by their
 ``population``, schools and teaching points by their ``students`` (when the layer has the column): the share of
@@ -59,6 +67,9 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("poor_broadband", "villages", "poor", "has_broadband", "poor_village_broadband_share"),
     Kpi("poor_4g", "villages", "poor", "has_4g", "poor_village_4g_share"),
     Kpi("village_5g", "villages", "all", "has_5g", "village_5g_share"),
+    Kpi("poor_fibre", "villages", "poor", "has_fibre", "poor_village_fibre_share"),
+    Kpi("village_fibre", "villages", "all", "has_fibre", "village_fibre_share"),
+    Kpi("village_4g", "villages", "all", "has_4g", "village_4g_share"),
     Kpi("school_connected", "schools", "all", "connected", "school_connected_share"),
     Kpi("school_outlet", "schools", "all", "meets_outlet", "school_outlet_share"),
     Kpi("tp_connected", "schools", "teaching_points", "connected", "teaching_point_connected_share"),
@@ -68,6 +79,9 @@ KPI_NEED = {
     "poor_broadband": "broadband",
     "poor_4g": "4g",
     "village_5g": "5g",
+    "poor_fibre": "broadband",
+    "village_fibre": "broadband",
+    "village_4g": "4g",
     "school_connected": "connection",
     "school_outlet": "outlet",
     "tp_connected": "connection",
@@ -145,7 +159,8 @@ def kpi_table(villages: pd.DataFrame, schools: pd.DataFrame, *, targets: TargetS
         for kpi in KPIS:
             frame = v if kpi.layer == "villages" else s
             mask = counted(frame, kpi)
-            have_mask = frame[kpi.have].to_numpy(dtype=bool)
+            # a frame without the column (a status built before the fibre KPIs) has none of it
+            have_mask = frame[kpi.have].to_numpy(dtype=bool) if kpi.have in frame else np.zeros(len(frame), bool)
             n, have = int(mask.sum()), int(have_mask[mask].sum())
             target = kpi.target(targets)
             short = shortfall(have, n, target)
