@@ -439,6 +439,8 @@ def _programme_targets(
             kpis[key] = KpiRule(key, float(getattr(targets, setting)), rule.deadline_year, cite)
         else:
             changes[setting] = rule.target
+    if "slack" not in explicit:
+        changes["slack"] = "exclusion_only"
     if programme.broadband and "broadband" not in explicit:
         changes["broadband"] = programme.broadband
     return replace(programme, kpis=MappingProxyType(kpis)), replace(targets, **changes)

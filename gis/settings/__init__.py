@@ -29,10 +29,12 @@ from gis.settings.plan import (
     BROADBAND_DEFINITIONS,
     FWA_OUTLET,
     KPI_TARGET_SETTING,
+    SLACKS,
     BroadbandDefinition,
     FibreSettings,
     FwaOutlet,
     OptimiseSettings,
+    Slack,
     TargetSettings,
 )
 from gis.settings.programme import Programme
@@ -78,6 +80,7 @@ __all__ = [
     "RSRP_RANGE_DBM",
     "SCHOOL_CPE",
     "SCHOOL_LINES",
+    "SLACKS",
     "TECH_CHOICES",
     "BackhaulSettings",
     "BandEquipment",
@@ -102,6 +105,7 @@ __all__ = [
     "RadioSettings",
     "SchoolCpe",
     "SchoolLine",
+    "Slack",
     "TargetSettings",
     "Tech",
 ]

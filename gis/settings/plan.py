@@ -19,12 +19,16 @@ __all__ = [
     "FibreSettings",
     "FwaOutlet",
     "OptimiseSettings",
+    "Slack",
     "TargetSettings",
 ]
 
 #: What counts as a village with broadband (``[targets] broadband``).
 BroadbandDefinition = Literal["fibre_or_4g", "fibre"]
 BROADBAND_DEFINITIONS: tuple[BroadbandDefinition, ...] = get_args(BroadbandDefinition)
+#: How a target below 100 % may be met short (``[targets] slack``).
+Slack = Literal["share", "exclusion_only"]
+SLACKS: tuple[Slack, ...] = get_args(Slack)
 #: Where 4G/5G fixed wireless counts for the outlet target (``[targets] fwa_outlet``).
 FwaOutlet = Literal["teaching_points", "all", "none"]
 FWA_OUTLET: tuple[FwaOutlet, ...] = get_args(FwaOutlet)
@@ -135,6 +139,10 @@ class TargetSettings:
         Where 4G/5G fixed-wireless (a CPE on a cell) counts towards the outlet target: teaching points only
         (default: provinces accept FWA as the interim remedy of teaching points, domain review §3.2), every
         school, or none. FWA always counts as connected.
+    slack : {"share", "exclusion_only"}
+        How a target below 100 % may be met short: by any rows (``share``, default), or only by rows the ledger
+        excludes with a documented reason (``exclusion_only``: 核减, e.g. ``other_programme``; rows relocated or
+        merged leave the counts anyway). A programme rule pack sets ``exclusion_only`` (docs/programme.md).
     satellite_outlet : bool
         Whether a satellite link counts towards the outlet target (default no: a shared GEO plan of tens of Mbps at
         ~600 ms is connected, not at target; domain review §3.12).
@@ -154,6 +162,7 @@ class TargetSettings:
     fibre_tier_mbps: float = num(1000.0, 0.0, 100_000.0, unit="Mbps", low_open=True)
     fwa_outlet: FwaOutlet = "teaching_points"
     satellite_outlet: bool = False
+    slack: Slack = "share"
 
 
 #: The ``[targets]`` setting that holds each KPI's target (a programme rule pack sets it: docs/programme.md).

@@ -142,6 +142,7 @@ class Programme:
 
     ``border``: the project lies in a key border area (重点边疆; the subsidy counts ``border_opex_years``).
     ``broadband`` / ``upgrade_below_mbps`` carry their citations in ``broadband_citation`` / ``categories_citation``.
+    ``applicants``: each pack's applicant structure (a village pilot and a school campaign apply apart).
     """
 
     packs: tuple[PackInfo, ...] = ()
@@ -152,7 +153,7 @@ class Programme:
     upgrade_below_mbps: float = 0.0
     categories_citation: Citation | None = None
     subsidy: SubsidyRule | None = None
-    applicant: Applicant | None = None
+    applicants: tuple[Applicant, ...] = ()
     border: bool = False
 
     @property
@@ -278,9 +279,10 @@ def _merge_pack(out: Programme, pack_id: str, doc: Mapping[str, Any]) -> Program
         changes["subsidy"] = _subsidy(doc["subsidy"], _citation(pack_id, doc, doc["subsidy"], where=w), where=w)
     if "applicant" in doc:
         t, w = doc["applicant"], f"{pack_id} [applicant]"
-        changes["applicant"] = Applicant(
+        applicant = Applicant(
             _text(t, "applicant", where=w), _text(t, "builders", where=w), _citation(pack_id, doc, t, where=w)
         )
+        changes["applicants"] = (*out.applicants, applicant)
     return replace(out, **changes)
 
 

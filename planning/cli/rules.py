@@ -53,8 +53,7 @@ def programme_lines(programme: Programme) -> list[str]:
             f"subsidy: {s.rate:.0%} x (capex + {s.opex_years} years of opex; {s.border_opex_years} in key border "
             f"areas) on {', '.join(s.eligible)} items; border = {programme.border}{cite}"
         )
-    a = programme.applicant
-    if a is not None:
+    for a in programme.applicants:
         lines.append(f"applicant: {a.applicant}; builders: {a.builders} | {a.citation.text()}")
     return lines
 

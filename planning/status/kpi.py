@@ -93,9 +93,15 @@ def share(have: float, total: float) -> float:
     return float(have) / float(total) if total else float("nan")
 
 
-def shortfall(have: int, total: int, target_share: float) -> int:
-    """How many more must be served to reach ``target_share`` of ``total`` (0 when already met)."""
+def shortfall(have: int, total: int, target_share: float, *, documented: int | None = None) -> int:
+    """How many more must be served to reach ``target_share`` of ``total`` (0 when already met).
+
+    ``documented`` (``[targets] slack = "exclusion_only"``): of those lacking it, how many carry a documented
+    exclusion reason; only they may keep a target below 100 % short, so the need is ``total`` less at most
+    that many (and never below the share's count)."""
     need = math.ceil(target_share * total - 1e-9)
+    if documented is not None and target_share > 0:
+        need = max(need, total - documented)
     return max(0, need - have)
 
 
@@ -107,6 +113,13 @@ def counted(frame: pd.DataFrame, kpi: Kpi) -> np.ndarray:
     elif kpi.among == "teaching_points":
         keep &= (frame["kind"] == "teaching_point").to_numpy()
     return keep
+
+
+def _documented(frame: pd.DataFrame, rows: np.ndarray) -> int:
+    """How many of ``rows`` carry a documented exclusion reason that keeps them counted (``excluded``)."""
+    if "excluded" not in frame:
+        return 0
+    return int((rows & frame["excluded"].fillna("").astype(str).ne("").to_numpy()).sum())
 
 
 #: The column weighting each layer's rows by the people concerned.
@@ -163,10 +176,11 @@ def kpi_table(villages: pd.DataFrame, schools: pd.DataFrame, *, targets: TargetS
             have_mask = frame[kpi.have].to_numpy(dtype=bool) if kpi.have in frame else np.zeros(len(frame), bool)
             n, have = int(mask.sum()), int(have_mask[mask].sum())
             target = kpi.target(targets)
-            short = shortfall(have, n, target)
             people = _people(frame, kpi)
             p_n, p_have = float(people[mask].sum()), float(people[mask & have_mask].sum())
             elsewhere = frame["excluded"].eq("other_programme").to_numpy() if "excluded" in frame else False
+            documented = _documented(frame, mask & ~have_mask) if targets.slack == "exclusion_only" else None
+            short = shortfall(have, n, target, documented=documented)
             row.update(
                 {
                     f"{kpi.key}_n": n,
