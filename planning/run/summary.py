@@ -13,6 +13,7 @@ from gis.admin import REGION
 from gis.inputs import Inputs
 from gis.project import Project
 from planning.fibre.stage import FibreResult
+from planning.plan.outcome import Proposal
 from planning.radio.coverage import TECHS
 from planning.status.kpi import KPIS
 from planning.status.stage import GapsResult
@@ -102,6 +103,32 @@ def summarise_gaps(result: GapsResult) -> dict[str, Any]:
     out["to_verify"] = len(result.verification)
     out["ledger_rows"] = len(result.ledger)
     out["ledger_by_lacks"] = {str(k): int(n) for k, n in result.ledger["lacks"].value_counts().sort_index().items()}
+    return out
+
+
+def summarise_programme(project: Project, gaps: GapsResult, prop: Proposal) -> dict[str, Any]:
+    """The programme's rule packs, the compliance rows (rule, value, met, citation), the fallbacks taken and the
+    five costliest needs left out with why (docs/programme.md)."""
+    out: dict[str, Any] = {"packs": [f"{p.id} {p.version}" for p in project.programme.packs]}
+    out["fallbacks"] = list(gaps.notes)
+    if prop.compliance is not None:
+        out["compliance"] = [
+            {k: (None if v is None or (isinstance(v, float) and not np.isfinite(v)) else v) for k, v in row.items()}
+            for row in prop.compliance.astype(object).to_dict(orient="records")
+        ]
+    if prop.unserved is not None:
+        top = prop.unserved[prop.unserved["why"] != "no target"].head(5)
+        out["unserved"] = len(prop.unserved)
+        out["costliest_left_out"] = [
+            {
+                "unit": str(r.unit),
+                "name": str(r.name),
+                "need": str(r.need),
+                "why": str(r.why),
+                "cheapest_cny": round(float(r.cheapest_cny)) if np.isfinite(r.cheapest_cny) else None,
+            }
+            for r in top.itertuples()
+        ]
     return out
 
 
