@@ -66,11 +66,25 @@ def batch_funding(batches: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def deadline_rows(programme: Programme, batches: pd.DataFrame, *, yearly_budget_cny: float) -> list[dict[str, Any]]:
-    """Per KPI rule of the programme counted by coverplan: ``kpi``, ``target``, ``deadline_year``, ``before``,
-    ``after`` (region shares), ``batch_met`` / ``year_met`` (the first batch whose share reaches the target; None:
-    never), ``met`` (reached by the deadline), ``years_late``, ``budget_to_meet_cny`` (the yearly budget that
-    would build the same spend by the deadline; None when batch 1 starts after it or it is never reached)."""
+def _needed_share(before: pd.DataFrame | None, key: str, target: float) -> float:
+    """The share the region must reach: ``(have + shortfall) / n`` of the KPI table before the plan (with
+    ``[targets] slack = "exclusion_only"`` that is 100 % less the rows excluded with a reason), else ``target``."""
+    if before is None or f"{key}_shortfall" not in before:
+        return target
+    r = before[before["county"] == REGION].iloc[0]
+    n, short = int(r[f"{key}_n"]), int(r[f"{key}_shortfall"])
+    return (int(r[f"{key}_have"]) + short) / n if n and short > 0 else target
+
+
+def deadline_rows(
+    programme: Programme, batches: pd.DataFrame, *, yearly_budget_cny: float, before: pd.DataFrame | None = None
+) -> list[dict[str, Any]]:
+    """Per KPI rule of the programme counted by coverplan: ``kpi``, ``target``, ``needed`` (the share the region
+    must reach: the target, or 100 % less documented exclusions when only they may keep it short; ``before``: the
+    KPI table before the plan), ``deadline_year``, ``before``, ``after`` (region shares), ``batch_met`` /
+    ``year_met`` (the first batch whose share reaches ``needed``; None: never), ``met`` (reached by the deadline),
+    ``years_late``, ``budget_to_meet_cny`` (the yearly budget that would build the same spend by the deadline;
+    None when batch 1 starts after it or it is never reached)."""
     rows = []
     first_year = int(batches.loc[batches["batch"] == 1, "year"].iloc[0]) if (batches["batch"] == 1).any() else None
     for key, rule in programme.kpis.items():
@@ -78,7 +92,8 @@ def deadline_rows(programme: Programme, batches: pd.DataFrame, *, yearly_budget_
         if col not in batches:
             continue
         shares = batches[col].to_numpy(dtype=float)
-        reached = np.flatnonzero(np.nan_to_num(shares, nan=1.0) >= rule.target - 1e-9)
+        needed = _needed_share(before, key, rule.target)
+        reached = np.flatnonzero(np.nan_to_num(shares, nan=1.0) >= needed - 1e-9)
         b: int | None = None
         year: int | None = None
         if len(reached):
@@ -93,6 +108,7 @@ def deadline_rows(programme: Programme, batches: pd.DataFrame, *, yearly_budget_
             {
                 "kpi": key,
                 "target": rule.target,
+                "needed": needed,
                 "deadline_year": rule.deadline_year,
                 "before": float(shares[0]),
                 "after": float(shares[-1]),
@@ -118,10 +134,12 @@ def compliance_table(
     *,
     yearly_budget_cny: float,
     notes: tuple[str, ...] = (),
+    before: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per rule: ``rule``, ``value`` (text), ``met`` (bool or None: not a target), ``citation``."""
+    """One row per rule: ``rule``, ``value`` (text), ``met`` (bool or None: not a target), ``citation``
+    (``before``: the KPI table before the plan, for the share each KPI must reach, :func:`deadline_rows`)."""
     rows: list[dict[str, Any]] = []
-    for d in deadline_rows(programme, batches, yearly_budget_cny=yearly_budget_cny):
+    for d in deadline_rows(programme, batches, yearly_budget_cny=yearly_budget_cny, before=before):
         when = f"reached {d['year_met']}" if d["year_met"] is not None else "not reached by the plan"
         late = f"; {d['years_late']} year(s) after the deadline" if d["years_late"] else ""
         money = ""
@@ -131,9 +149,10 @@ def compliance_table(
                 if d["budget_to_meet_cny"] is not None
                 else f"; no budget meets it: the deadline {d['deadline_year']} is before batch 1"
             )
+        short_only = f" ({d['needed']:.1%}: short only by documented exclusions)" if d["needed"] > d["target"] else ""
         rows.append(
             {
-                "rule": f"{d['kpi']} >= {d['target']:.0%} by end of {d['deadline_year']}",
+                "rule": f"{d['kpi']} >= {d['target']:.0%} by end of {d['deadline_year']}{short_only}",
                 "value": f"{_pct(d['before'])} -> {_pct(d['after'])}, {when}{late}{money}",
                 "met": d["met"],
                 "citation": d["citation"],
@@ -187,7 +206,8 @@ def unserved_table(
     budget_mode: bool,
 ) -> pd.DataFrame:
     """Each need the plan leaves unserved: ``unit``, ``name``, ``need``, ``is_poor``, ``why`` and
-    ``cheapest_cny`` (the cheapest candidate that would serve it; NaN when none), costliest first.
+    ``cheapest_cny`` (the cheapest candidate that would serve it; NaN when none): first the needs a target counts
+    and the plan kept out, costliest first, then the uncoverable, the excluded, and the needs no target counts.
 
     ``status_excluded``: the ledger's exclusion reason by ``layer:id`` (empty: none); ``targeted``: per demand row,
     counted by a KPI with a target (else its why is ``no target``)."""
@@ -203,7 +223,16 @@ def unserved_table(
     )
     part["why"] = np.where(reason != "", "excluded: " + reason, np.where(coverable, kept_out, "not coverable"))
     part["cheapest_cny"] = np.where(coverable, cost, np.nan)
-    return part.sort_values("cheapest_cny", ascending=False, na_position="first", kind="stable").reset_index(drop=True)
+    # the needs a KPI target counts and the plan kept out come first (costliest first), then those no candidate
+    # serves, those excluded with a reason, and last the needs no target counts
+    order = np.select(
+        [part["why"].isin(["over budget", "left out: target below 100 %"]), part["why"].eq("not coverable")],
+        [0, 1],
+        np.where(part["why"].eq("no target"), 3, 2),
+    )
+    part["_order"], part["_cost"] = order, -np.nan_to_num(cost, posinf=0.0)
+    out = part.sort_values(["_order", "_cost"], kind="stable").drop(columns=["_order", "_cost"])
+    return out.reset_index(drop=True)
 
 
 def cheapest_serving(coverage_csr: Any, prices: np.ndarray) -> np.ndarray:

@@ -541,7 +541,12 @@ def assemble(
         plans=plans,
         lots=lots,
         compliance=compliance_table(
-            project.programme, batches, chosen, yearly_budget_cny=opt.yearly_budget_cny, notes=gaps.notes
+            project.programme,
+            batches,
+            chosen,
+            yearly_budget_cny=opt.yearly_budget_cny,
+            notes=gaps.notes,
+            before=gaps.targets,
         ),
         unserved=unserved_table(
             dem,

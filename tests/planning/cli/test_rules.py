@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from planning.cli import cli
 
 
-def invoke(*args: str):
+def invoke(*args: str | Path):
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
+from gis.admin import REGION
 from gis.settings.programme import build_programme
 from planning.plan.compliance import (
     batch_funding,
@@ -121,7 +122,20 @@ def test_every_unserved_need_says_why_costliest_first():
     out = unserved_table(
         demands, excluded, cheapest, targeted=np.array([True, True, True, False, True]), budget_mode=False
     )
-    assert out["unit"].tolist() == ["villages:V2", "villages:V3", "villages:V4", "villages:V1"]
-    assert out["why"].tolist() == ["not coverable", "excluded: relocated", "no target", "left out: target below 100 %"]
+    assert out["unit"].tolist() == ["villages:V1", "villages:V2", "villages:V3", "villages:V4"]
+    assert out["why"].tolist() == ["left out: target below 100 %", "not coverable", "excluded: relocated", "no target"]
     budget = unserved_table(demands, excluded, cheapest, targeted=np.ones(5, dtype=bool), budget_mode=True)
     assert budget.set_index("unit").loc["villages:V1", "why"] == "over budget"
+
+
+def test_with_slack_only_by_exclusion_the_kpi_is_reached_at_its_needed_share():
+    p = build_programme(["poverty-2018"], kpi_overrides={"poor_broadband": {"deadline_year": 2030}})
+    # before the plan 25 of 61 with a shortfall of 36: all 61 are needed (no row excluded with a reason)
+    before = pd.DataFrame(
+        {"county": [REGION], "poor_broadband_n": [61], "poor_broadband_have": [25], "poor_broadband_shortfall": [36]}
+    )
+    batches = _batches([25 / 61, 60 / 61, 1.0], first_year=2029)  # 98.4 % in 2029, 100 % in 2030
+    (row,) = [
+        r for r in deadline_rows(p, batches, yearly_budget_cny=1e6, before=before) if r["kpi"] == "poor_broadband"
+    ]
+    assert (row["needed"], row["batch_met"], row["year_met"], row["met"]) == (1.0, 2, 2030, True)
