@@ -194,7 +194,9 @@ def compliance_table(
             }
         )
     rows += [{"rule": "fallback", "value": n, "met": None, "citation": ""} for n in notes]
-    return pd.DataFrame(rows, columns=["rule", "value", "met", "citation"])
+    out = pd.DataFrame(rows, columns=["rule", "value", "met", "citation"])
+    out["met"] = out["met"].astype("boolean")  # NA (blank) where the rule is no target
+    return out
 
 
 def unserved_table(

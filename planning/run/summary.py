@@ -7,6 +7,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from gis.admin import REGION
@@ -106,6 +107,13 @@ def summarise_gaps(result: GapsResult) -> dict[str, Any]:
     return out
 
 
+def _json_value(v: Any) -> Any:
+    """A table cell for JSON: None for a missing value (NA, NaN, inf), a plain bool for numpy's."""
+    if v is None or v is pd.NA or (isinstance(v, float) and not np.isfinite(v)):
+        return None
+    return bool(v) if isinstance(v, bool | np.bool_) else v
+
+
 def summarise_programme(project: Project, gaps: GapsResult, prop: Proposal) -> dict[str, Any]:
     """The programme's rule packs, the compliance rows (rule, value, met, citation), the fallbacks taken and the
     five costliest needs left out with why (docs/programme.md)."""
@@ -113,7 +121,7 @@ def summarise_programme(project: Project, gaps: GapsResult, prop: Proposal) -> d
     out["fallbacks"] = list(gaps.notes)
     if prop.compliance is not None:
         out["compliance"] = [
-            {k: (None if v is None or (isinstance(v, float) and not np.isfinite(v)) else v) for k, v in row.items()}
+            {k: _json_value(v) for k, v in row.items()}
             for row in prop.compliance.astype(object).to_dict(orient="records")
         ]
     if prop.unserved is not None:

@@ -105,3 +105,12 @@ def test_without_packs_v000189_is_listed_with_its_reason(demo_run):
     assert row["cheapest_cny"] == pytest.approx(760_000.0)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["programme"]["costliest_left_out"][0]["unit"] == "villages:V000189"
+
+
+def test_the_summary_gives_each_rule_met_or_not_and_none_where_no_target(programme_run):
+    _, out = programme_run
+    rows = json.loads((out / "summary.json").read_text(encoding="utf-8"))["programme"]["compliance"]
+    by_rule = {r["rule"].split(" ")[0]: r for r in rows}
+    assert by_rule["tp_connected"]["met"] is False  # 100 % reached in 2027, the deadline was 2020
+    assert by_rule["applicant"]["met"] is None
+    assert "财建〔2018〕226号" in by_rule["central"]["citation"]
