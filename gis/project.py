@@ -43,16 +43,21 @@ from gis.crs import Coordinates, metric_units_problem, parse_crs
 from gis.errors import ProjectError
 from gis.files import not_a_regular_file
 from gis.settings import (
+    KPI_TARGET_SETTING,
     BandEquipment,
+    Citation,
     CostSettings,
     EconomicsSettings,
     FibreSettings,
     FundingSettings,
+    KpiRule,
     MapSettings,
     OptimiseSettings,
+    Programme,
     RadioSettings,
     Range,
     TargetSettings,
+    build_programme,
     choices,
     number_range,
     row_type,
@@ -74,7 +79,9 @@ __all__ = [
     "load_project",
 ]
 
-LayerName = Literal["villages", "schools", "sites", "fibre", "fibre_nodes", "roads", "candidates", "admin"]
+LayerName = Literal[
+    "villages", "schools", "sites", "fibre", "fibre_nodes", "roads", "candidates", "admin", "settlements", "facilities"
+]
 LAYER_NAMES: tuple[str, ...] = get_args(LayerName)
 REQUIRED_LAYERS: tuple[str, ...] = ("villages", "schools", "sites", "admin")
 Language = Literal["zh", "en"]
@@ -135,6 +142,7 @@ class Project:
     fibre: FibreSettings = field(default_factory=FibreSettings)
     optimise: OptimiseSettings = field(default_factory=OptimiseSettings)
     map: MapSettings = field(default_factory=MapSettings)
+    programme: Programme = field(default_factory=Programme)
 
     @property
     def root(self) -> Path:
@@ -336,7 +344,7 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
     _unknown(
         doc,
         {"project", "layers", "terrain", "ledger", "radio", "costs", "economics", "funding", "targets", "fibre"}
-        | {"optimise", "map"},
+        | {"optimise", "map", "programme"},
         where="top level",
         path=path,
     )
@@ -365,6 +373,9 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
         )
         raise ProjectError(msg)
 
+    programme = _programme_section(doc.get("programme", {}), path=path)
+    targets = _number_section(TargetSettings, doc.get("targets", {}), where="targets", path=path)
+    programme, targets = _programme_targets(programme, targets, set(doc.get("targets", {})))
     name = meta.get("name", path.parent.name)
     if not isinstance(name, str) or not name.strip():
         msg = f"{path}: [project] `name` = {name!r}; expected a non-empty text"
@@ -382,11 +393,63 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
         costs=_number_section(CostSettings, doc.get("costs", {}), where="costs", path=path),
         economics=_number_section(EconomicsSettings, doc.get("economics", {}), where="economics", path=path),
         funding=_funding_section(doc.get("funding", {}), path=path),
-        targets=_number_section(TargetSettings, doc.get("targets", {}), where="targets", path=path),
+        targets=targets,
         fibre=_number_section(FibreSettings, doc.get("fibre", {}), where="fibre", path=path),
         optimise=_number_section(OptimiseSettings, doc.get("optimise", {}), where="optimise", path=path),
         map=_map_section(doc.get("map", {}), path=path),
+        programme=programme,
     )
+
+
+def _programme_section(table: Mapping[str, Any], *, path: Path) -> Programme:
+    """[programme]: the rule packs in order (``rules``), ``border`` (a key border area) and the overrides
+    ``[programme.kpi.<key>]`` and ``[programme.subsidy]`` (docs/programme.md)."""
+    _unknown(table, {"rules", "border", "kpi", "subsidy"}, where="programme", path=path)
+    rules = table.get("rules", [])
+    if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
+        msg = f"{path}: [programme] `rules` = {rules!r}; expected a list of rule pack ids (coverplan rules list)"
+        raise ProjectError(msg)
+    border = table.get("border", False)
+    if not isinstance(border, bool):
+        msg = f"{path}: [programme] `border` = {border!r}; expected true or false"
+        raise ProjectError(msg)
+    kpi = table.get("kpi", {})
+    subsidy = table.get("subsidy", {})
+    if not isinstance(kpi, Mapping) or not isinstance(subsidy, Mapping):
+        msg = f"{path}: [programme.kpi] and [programme.subsidy] must be tables"
+        raise ProjectError(msg)
+    if (kpi or subsidy) and not rules:
+        msg = f"{path}: [programme] overrides without `rules`; expected the rule packs they override"
+        raise ProjectError(msg)
+    try:
+        return build_programme(rules, border=border, kpi_overrides=kpi, subsidy_override=subsidy)
+    except ProjectError as exc:
+        raise ProjectError(f"{path}: {exc}") from exc
+
+
+def _programme_targets(
+    programme: Programme, targets: TargetSettings, explicit: set[str]
+) -> tuple[Programme, TargetSettings]:
+    """The targets a programme sets (a ``[targets]`` key the project states itself wins, and the programme's KPI
+    rule then cites the project file) and the broadband definition of its packs."""
+    if not programme.chosen:
+        return programme, targets
+    kpis = dict(programme.kpis)
+    changes: dict[str, Any] = {}
+    for key, rule in programme.kpis.items():
+        setting = KPI_TARGET_SETTING.get(key)
+        if setting is None:
+            continue
+        if setting in explicit:
+            cite = Citation(pack="project", title="project.toml", section=f"[targets] {setting}")
+            kpis[key] = KpiRule(key, float(getattr(targets, setting)), rule.deadline_year, cite)
+        else:
+            changes[setting] = rule.target
+    if "slack" not in explicit:
+        changes["slack"] = "exclusion_only"
+    if programme.broadband and "broadband" not in explicit:
+        changes["broadband"] = programme.broadband
+    return replace(programme, kpis=MappingProxyType(kpis)), replace(targets, **changes)
 
 
 def _project_meta(meta: Mapping[str, Any], *, path: Path) -> tuple[Any, Any, Any]:

@@ -101,6 +101,8 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("covered_4g", "bool"),
             Column("covered_5g", "bool"),
             Column("access", "enum", allowed=("fibre", "5g", "4g", "none")),
+            # broadband access capability as reported (Mbps): below the pack's threshold a village is a 升级村
+            Column("access_mbps", "float", low=0, high=MAX_MBPS, unit="Mbps"),
         ),
     ),
     "schools": LayerSchema(
@@ -166,6 +168,30 @@ SCHEMAS: dict[str, LayerSchema] = {
             Column("kind", "enum", allowed=("new_site", "upgrade")),
             Column("cost_cny", "float", low=0, high=1e10, unit="CNY"),
             Column("height_m", "float", low=0, high=300, low_open=True, unit="m"),
+        ),
+    ),
+    # 自然村 points with their households: the 2019 pilot counts 4G in settlements of 20+ households
+    # (docs/programme.md); optional, a programme's fallback applies without it
+    "settlements": LayerSchema(
+        "settlements",
+        POINT,
+        (
+            Column("settlement_id", "id", required=True),
+            Column("village_id", "text", required=True),
+            Column("households", "int", required=True, low=0, high=MAX_VILLAGE_POPULATION),
+            Column("name", "text"),
+        ),
+    ),
+    # the village committee (村委会) and clinic (卫生室) of each administrative village: the 2018 pilot measures
+    # 4G from the committee (docs/programme.md); optional, the village point stands for the committee without it
+    "facilities": LayerSchema(
+        "facilities",
+        POINT,
+        (
+            Column("facility_id", "id", required=True),
+            Column("village_id", "text", required=True),
+            Column("kind", "enum", required=True, allowed=("village_committee", "clinic")),
+            Column("name", "text"),
         ),
     ),
     "admin": LayerSchema(

@@ -30,6 +30,7 @@ def test_an_installed_wheel_carries_the_demo_and_runs_it_from_any_folder(tmp_pat
         "planning/demo/dem.tif",
         "planning/present/_assets/leaflet/leaflet.js",
         "planning/present/_assets/coverplan_map.js",
+        "gis/rules/usf-2018-pilot.toml",  # the programme rule packs are package data
     ):
         assert name in names, name
     elsewhere = tmp_path / "elsewhere"

@@ -37,6 +37,9 @@ GENERATED = ("outputs/demo/", "outputs/screenshots/", "outputs/pilot_proposal/")
 #: Fields of `Project` that are tables of their own in project.toml ([layers], [terrain] path, [ledger] path);
 #: `path` is where the file itself lies. Every other plain field is a key of [project].
 TABLES = ("layers", "terrain", "ledger")
+#: Fields of `Project` read from the programme rule packs (docs/programme.md documents [programme] and its keys):
+#: not settings sections of the whole example.
+RULES = ("programme",)
 
 
 def name(page: Path) -> str:
@@ -63,13 +66,15 @@ def sections() -> dict[str, type]:
     return {
         f.name: f.default_factory
         for f in dataclasses.fields(Project)
-        if f.default_factory is not dataclasses.MISSING and dataclasses.is_dataclass(f.default_factory)
+        if f.default_factory is not dataclasses.MISSING
+        and dataclasses.is_dataclass(f.default_factory)
+        and f.name not in RULES
     }
 
 
 def project_keys() -> list[str]:
     """The keys of [project]: the plain fields of `Project`."""
-    return [f.name for f in dataclasses.fields(Project) if f.name not in {"path", *TABLES, *sections()}]
+    return [f.name for f in dataclasses.fields(Project) if f.name not in {"path", *TABLES, *RULES, *sections()}]
 
 
 PYTHON = [(page, i, b) for page in PAGES for i, b in enumerate(blocks("python", page))]
@@ -118,7 +123,7 @@ def test_the_project_sections_are_found_from_the_project_class():
 @pytest.mark.parametrize(("page", "block"), TOML, ids=[f"{name(p)}:toml{i + 1}" for i, (p, _) in enumerate(TOML)])
 def test_every_toml_example_parses_and_names_only_known_tables(page: Path, block: str):
     tomllib.loads(block)
-    known = {"project", *TABLES, *sections()}
+    known = {"project", *TABLES, *RULES, *sections()}
     headers = re.findall(r"^\[\[?([\w.]+)\]\]?", block, flags=re.M)
     assert [h for h in headers if h.split(".")[0] not in known] == []
 

@@ -6,6 +6,7 @@
 * :mod:`gis.settings.money`: ``[costs]``, ``[economics]``, ``[funding]``;
 * :mod:`gis.settings.plan`: ``[fibre]``, ``[optimise]``, ``[targets]``;
 * :mod:`gis.settings.map`: ``[map]``;
+* :mod:`gis.settings.programme`: ``[programme]`` (the programme rule packs of :mod:`gis.rules`, docs/programme.md);
 * :mod:`gis.settings.fields`: the field helpers (a number with its range, an array of tables, a nested table) and
   the closed choices read from a field's ``Literal``.
 
@@ -28,12 +29,16 @@ from gis.settings.money import (
 from gis.settings.plan import (
     BROADBAND_DEFINITIONS,
     FWA_OUTLET,
+    KPI_TARGET_SETTING,
+    SLACKS,
     BroadbandDefinition,
     FibreSettings,
     FwaOutlet,
     OptimiseSettings,
+    Slack,
     TargetSettings,
 )
+from gis.settings.programme import Citation, KpiRule, Programme, build_programme, pack_ids, read_pack
 from gis.settings.radio import (
     DEFAULT_CLUTTER,
     DEFAULT_EQUIPMENT,
@@ -71,6 +76,7 @@ __all__ = [
     "ENVIRONMENTS",
     "FWA_OUTLET",
     "HUB_RULES",
+    "KPI_TARGET_SETTING",
     "MAX_CNY",
     "MISSING_AZIMUTH",
     "OBJECTIVES",
@@ -78,12 +84,14 @@ __all__ = [
     "RSRP_RANGE_DBM",
     "SCHOOL_CPE",
     "SCHOOL_LINES",
+    "SLACKS",
     "TECH_CHOICES",
     "BackhaulSettings",
     "BandEquipment",
     "Basemap",
     "BroadbandDefinition",
     "CapacitySettings",
+    "Citation",
     "ClutterClass",
     "CostSettings",
     "EconomicsSettings",
@@ -92,6 +100,7 @@ __all__ = [
     "FundingSettings",
     "FwaOutlet",
     "HubRule",
+    "KpiRule",
     "MapSettings",
     "MicrowaveBand",
     "MissingAzimuth",
@@ -99,14 +108,19 @@ __all__ = [
     "Objective",
     "OperatorRule",
     "OptimiseSettings",
+    "Programme",
     "RadioSettings",
     "Range",
     "SchoolCpe",
     "SchoolLine",
+    "Slack",
     "TargetSettings",
     "Tech",
+    "build_programme",
     "choices",
     "number_range",
+    "pack_ids",
+    "read_pack",
     "row_type",
     "section_type",
 ]

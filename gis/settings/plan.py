@@ -14,16 +14,21 @@ from gis.settings.money import MAX_CNY, CostSettings
 __all__ = [
     "BROADBAND_DEFINITIONS",
     "FWA_OUTLET",
+    "KPI_TARGET_SETTING",
     "BroadbandDefinition",
     "FibreSettings",
     "FwaOutlet",
     "OptimiseSettings",
+    "Slack",
     "TargetSettings",
 ]
 
 #: What counts as a village with broadband (``[targets] broadband``).
 BroadbandDefinition = Literal["fibre_or_4g", "fibre"]
 BROADBAND_DEFINITIONS: tuple[BroadbandDefinition, ...] = get_args(BroadbandDefinition)
+#: How a target below 100 % may be met short (``[targets] slack``).
+Slack = Literal["share", "exclusion_only"]
+SLACKS: tuple[Slack, ...] = get_args(Slack)
 #: Where 4G/5G fixed wireless counts for the outlet target (``[targets] fwa_outlet``).
 FwaOutlet = Literal["teaching_points", "all", "none"]
 FWA_OUTLET: tuple[FwaOutlet, ...] = get_args(FwaOutlet)
@@ -118,6 +123,9 @@ class TargetSettings:
     poor_village_broadband_share, poor_village_4g_share : float
         Registered poor villages with broadband and with 4G: 0.98 each (工信部《关于推进网络扶贫的实施方案
         (2018-2020年)》, 工信部通信〔2018〕83号: 贫困村宽带网络覆盖率和4G网络覆盖率均超过98%).
+    poor_village_fibre_share, village_fibre_share, village_4g_share : float
+        Registered poor villages with fibre, administrative villages with fibre and with 4G: 0 (no target) unless a
+        programme rule pack sets one (docs/programme.md: the 2018 plan's 台账 counts 通光纤 and 4G separately).
     village_5g_share : float
         Administrative villages with 5G: 0 (no target). The 14th Five-Year Plan for information and communication
         (工信部规〔2021〕164号) sets 行政村5G通达率 80 % by 2025: set 0.8 to plan for it.
@@ -133,6 +141,10 @@ class TargetSettings:
         Where 4G/5G fixed-wireless (a CPE on a cell) counts towards the outlet target: teaching points only
         (default: provinces accept FWA as the interim remedy of teaching points, domain review §3.2), every
         school, or none. FWA always counts as connected.
+    slack : {"share", "exclusion_only"}
+        How a target below 100 % may be met short: by any rows (``share``, default), or only by rows the ledger
+        excludes with a documented reason (``exclusion_only``: 核减, e.g. ``other_programme``; rows relocated or
+        merged leave the counts anyway). A programme rule pack sets ``exclusion_only`` (docs/programme.md).
     satellite_outlet : bool
         Whether a satellite link counts towards the outlet target (default no: a shared GEO plan of tens of Mbps at
         ~600 ms is connected, not at target; domain review §3.12).
@@ -142,6 +154,9 @@ class TargetSettings:
     poor_village_broadband_share: float = num(0.98, 0.0, 1.0)
     poor_village_4g_share: float = num(0.98, 0.0, 1.0)
     village_5g_share: float = num(0.0, 0.0, 1.0)
+    poor_village_fibre_share: float = num(0.0, 0.0, 1.0)
+    village_fibre_share: float = num(0.0, 0.0, 1.0)
+    village_4g_share: float = num(0.0, 0.0, 1.0)
     school_connected_share: float = num(0.98, 0.0, 1.0)
     school_outlet_share: float = num(0.98, 0.0, 1.0)
     teaching_point_connected_share: float = num(0.98, 0.0, 1.0)
@@ -149,3 +164,18 @@ class TargetSettings:
     fibre_tier_mbps: float = num(1000.0, 0.0, 100_000.0, unit="Mbps", low_open=True)
     fwa_outlet: FwaOutlet = "teaching_points"
     satellite_outlet: bool = False
+    slack: Slack = "share"
+
+
+#: The ``[targets]`` setting that holds each KPI's target (a programme rule pack sets it: docs/programme.md).
+KPI_TARGET_SETTING: dict[str, str] = {
+    "poor_broadband": "poor_village_broadband_share",
+    "poor_4g": "poor_village_4g_share",
+    "poor_fibre": "poor_village_fibre_share",
+    "village_4g": "village_4g_share",
+    "village_fibre": "village_fibre_share",
+    "village_5g": "village_5g_share",
+    "school_connected": "school_connected_share",
+    "school_outlet": "school_outlet_share",
+    "tp_connected": "teaching_point_connected_share",
+}

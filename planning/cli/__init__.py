@@ -2,8 +2,8 @@
 
 Commands: ``validate``, ``run``, ``optimise``, ``demo`` (:mod:`planning.cli.run`), ``synth``
 (:mod:`planning.cli.synth`), ``calibrate`` (:mod:`planning.cli.calibrate`),
-``ledger init|migrate|show|list|update|diff|reconcile`` (:mod:`planning.cli.ledger`), ``import
-opencellid|dem|osm|population`` (:mod:`planning.cli.imports`). Exit
+``ledger init|migrate|show|list|update|diff|reconcile`` (:mod:`planning.cli.ledger`), ``rules list|show``
+(:mod:`planning.cli.rules`), ``import opencellid|dem|osm|population`` (:mod:`planning.cli.imports`). Exit
 codes: 0 success, 2 bad input (every problem listed: file, layer, row, id, column, what was expected) or an output
 that may not be written, 130 Ctrl-C, 143 SIGTERM, 141 a reader that closed the pipe (``| head``), 1 an unexpected
 failure (a bug).
@@ -33,6 +33,7 @@ from planning.cli.calibrate import calibrate
 from planning.cli.common import EXIT_BAD_INPUT, console, current_about, report_error
 from planning.cli.imports import import_group
 from planning.cli.ledger import ledger
+from planning.cli.rules import rules
 from planning.cli.run import demo, optimise, run, validate
 from planning.cli.synth import synth
 
@@ -160,7 +161,7 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     ctx.obj = {"quiet": quiet > 0}
 
 
-for _command in (validate, run, optimise, demo, synth, calibrate, ledger, import_group):
+for _command in (validate, run, optimise, demo, synth, calibrate, ledger, rules, import_group):
     cli.add_command(_command)
 
 

@@ -112,3 +112,13 @@ MAX_BUFFER_M = 500_000.0
 def buffer_m_opt(name: str, *, default: float, help: str) -> Callable[[F], F]:
     """A buffer distance around the admin areas (m): finite, 0 to :data:`MAX_BUFFER_M`."""
     return click.option(name, type=finite(0, MAX_BUFFER_M), default=default, show_default=True, help=help)
+
+
+#: ``--project`` of ``coverplan rules show``: the rules a project's ``[programme]`` chooses, overrides included.
+programme_project_opt = click.option(
+    "--project",
+    "project_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="project.toml whose [programme] rules (and overrides) to show, merged.",
+)

@@ -67,6 +67,8 @@ class Proposal:
     provinces: pd.DataFrame | None = None
     plans: tuple[ProvincePlan, ...] = ()
     lots: pd.DataFrame | None = None
+    compliance: pd.DataFrame | None = None
+    unserved: pd.DataFrame | None = None
 
 
 def first_year_of(setting: int, *, today: dt.date | None = None) -> int:

@@ -45,9 +45,16 @@ from gis.terrain import Dem
 from planning.fibre import FibreResult, RoadNetwork, connect_points, extension_cost_from, fibre_reach, plan_routes
 from planning.jobs import Job, MapJobs, in_turn
 from planning.plan.candidates import CandidateSet, build_candidates, demand_table, unit_table
+from planning.plan.compliance import (
+    batch_funding,
+    cheapest_serving,
+    compliance_table,
+    programme_funding,
+    unserved_table,
+)
 from planning.plan.cover import CoverResult, solve_cover, solve_priorities
 from planning.plan.economics import objective_cost
-from planning.plan.goals import CLASS_NAMES, Goal, class_weights, target_goal
+from planning.plan.goals import CLASS_NAMES, Goal, class_weights, kpi_members, target_goal
 from planning.plan.national import ProvincePlan, merge_plans, province_table, split_budget
 from planning.plan.outcome import (
     Proposal,
@@ -64,7 +71,7 @@ from planning.plan.outcome import (
     with_lots,
 )
 from planning.progress import log_progress
-from planning.status import GapsResult
+from planning.status import KPIS, GapsResult
 
 logger = logging.getLogger(__name__)
 
@@ -487,6 +494,7 @@ def assemble(
     first_year = first_year_of(opt.first_year)
     ph = phase_plan(cset, res, prices, routes, yearly_budget=opt.yearly_budget_cny)
     chosen = chosen_table(cset, res, prices, ph, first_year=first_year, costs=project.costs, funding=project.funding)
+    chosen = programme_funding(chosen, project.programme, local_share=project.funding.local_share)
     dem = demands_served(cset.demands, chosen, cset.coverage.tocsr())
     chosen, lots = with_lots(chosen, dem, n_lots=opt.tender_lots)
     batches = batch_table(
@@ -499,6 +507,8 @@ def assemble(
         yearly_budget=opt.yearly_budget_cny,
         funding=project.funding,
     )
+    if project.programme.subsidy is not None:
+        batches = batch_funding(batches, chosen)
     after = kpis_after(
         project.targets, gaps, dem, dem["served"].to_numpy(), by_fibre=(dem["by_kind"] == "fibre").to_numpy()
     )
@@ -535,7 +545,42 @@ def assemble(
         prices_cny=prices,
         plans=plans,
         lots=lots,
+        compliance=compliance_table(
+            project.programme,
+            batches,
+            chosen,
+            yearly_budget_cny=opt.yearly_budget_cny,
+            notes=gaps.notes,
+            before=gaps.targets,
+        ),
+        unserved=unserved_table(
+            dem,
+            _excluded_by_unit(gaps),
+            cheapest_serving(cset.coverage.tocsr(), prices),
+            targeted=_targeted(project, dem),
+            budget_mode=goal.is_budget,
+        ),
     )
+
+
+def _targeted(project: Project, dem: pd.DataFrame) -> np.ndarray:
+    """Per demand row: counted by a KPI with a target (> 0)."""
+    out = np.zeros(len(dem), dtype=bool)
+    for kpi in KPIS:
+        if kpi.target(project.targets) > 0:
+            out |= kpi_members(dem, kpi.key)
+    return out
+
+
+def _excluded_by_unit(gaps: GapsResult) -> pd.Series:
+    """The ledger's exclusion reason (核减: relocated, merged, ...) of each village and school by ``layer:id``."""
+    parts = []
+    for layer, frame, col in (("villages", gaps.villages, "village_id"), ("schools", gaps.schools, "school_id")):
+        if "excluded" in frame:
+            parts.append(
+                pd.Series(frame["excluded"].astype(str).to_numpy(), index=layer + ":" + frame[col].astype(str))
+            )
+    return pd.concat(parts) if parts else pd.Series(dtype=object)
 
 
 def budget_run(

@@ -145,6 +145,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "sec_townships": ("试点申报明细（分乡镇）", "Pilot application by township"),
     "sec_lots": ("标段划分（地理集中、投资相近）", "Tender lots (compact, of similar cost)"),
     "sec_short": ("未达标指标（方案实施后）", "KPI targets still short after the plan"),
+    "sec_compliance": (
+        "政策规则符合性（规则、本方案、是否满足、依据）",
+        "Programme rules: rule, this plan, met, source",
+    ),
+    "sec_unserved": ("未解决需求及原因（投资最高者在前）", "Needs left unserved and why (costliest first)"),
     "sec_ledger_changes": ("台账变更（本次运行）", "Ledger changes written by this run"),
     "sec_verify": ("待核实清单（上报与模型不一致）", "To verify in the field (report and model disagree)"),
     "note_verify": (
@@ -169,6 +174,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "class_poor": ("贫困村需求解决率", "Poor-village needs served"),
     "ind_village_5g": ("行政村 5G 通达率", "Administrative villages with 5G"),
     "ind_tp_conn": ("教学点联网率", "Teaching points connected"),
+    "ind_poor_fibre": ("贫困村通光纤率", "Poor villages with fibre"),
+    "ind_village_fibre": ("行政村通光纤率", "Administrative villages with fibre"),
+    "ind_village_4g": ("行政村 4G 覆盖率（按项目规则）", "Administrative villages with 4G (programme rule)"),
     "indicator": ("指标", "Indicator"),
     "target": ("目标", "Target"),
     "before": ("方案前", "Before"),
@@ -229,6 +237,8 @@ TABLE_TITLES: dict[str, tuple[str, str]] = {
     "counties": ("分区县", "Counties"),
     "batches": ("分批建设", "Batches"),
     "short": ("未达标指标", "KPIs short"),
+    "compliance": ("政策规则符合性", "Programme rules"),
+    "unserved": ("未解决需求及原因", "Needs left unserved"),
     "interventions": ("建设项目", "Interventions"),
     "lots": ("标段", "Tender lots"),
     "application": ("试点申报汇总", "Application summary"),
@@ -273,6 +283,9 @@ _KPI_NAMES = (
     ("school_connected", "学校联网率", "Schools connected"),
     ("school_outlet", "学校出口带宽达标率", "Schools at the outlet target"),
     ("tp_connected", "教学点联网率", "Teaching points connected"),
+    ("poor_fibre", "贫困村通光纤率", "Poor villages with fibre"),
+    ("village_fibre", "行政村通光纤率", "Villages with fibre"),
+    ("village_4g", "行政村4G覆盖率", "Villages with 4G"),
 )
 COLUMNS: dict[str, ColumnMeta] = {
     # region
@@ -393,6 +406,15 @@ COLUMNS: dict[str, ColumnMeta] = {
     "civil_cny": _c("其中土建（元）", "Civil works (CNY)", "cny"),
     "poor_villages_share": _c("贫困村需求解决率", "Poor-village needs served", "share"),
     "rest_share": _c("其余需求解决率", "Other needs served", "share"),
+    # programme rules (docs/programme.md)
+    "rule": _c("规则", "Rule"),
+    "value": _c("本方案", "This plan"),
+    "citation": _c("依据（文件、条款）", "Source (document, section)"),
+    "unit": _c("对象", "Village or school"),
+    "need": _c("需求", "Need"),
+    "is_poor": _c("贫困村", "Registered poor", "flag"),
+    "why": _c("未解决原因", "Why not served"),
+    "cheapest_cny": _c("最低可行投资（元）", "Cheapest remedy (CNY)", "cny"),
     "ledger_changes.old": _c("原状态", "From", "code", codes="status"),
     "ledger_changes.new": _c("新状态", "To", "code", codes="status"),
     **{

@@ -67,6 +67,8 @@ TABLES = (
     "provinces",
     "counties",
     "short",
+    "compliance",
+    "unserved",
     "batches",
     "interventions",
     "lots",
@@ -77,6 +79,8 @@ TABLES = (
     "verification",
     "cost_curve",
 )
+#: Rows of the unserved needs the HTML report shows (the costliest; the workbook and CSV hold all).
+UNSERVED_SHOWN = 20
 _CJK_FONTS = (
     "WenQuanYi Micro Hei",
     "WenQuanYi Zen Hei",
@@ -119,6 +123,9 @@ KPI_LABELS = {
     "school_connected": "ind_school_conn",
     "school_outlet": "ind_school_outlet",
     "tp_connected": "ind_tp_conn",
+    "poor_fibre": "ind_poor_fibre",
+    "village_fibre": "ind_village_fibre",
+    "village_4g": "ind_village_4g",
 }
 
 
@@ -347,6 +354,12 @@ def report_tables(
         **({"provinces": provinces.copy()} if provinces is not None else {}),
         "counties": county_table(project, gaps.targets, proposal.targets_after),
         "short": proposal.short.copy(),
+        **(
+            {"compliance": proposal.compliance.copy()}
+            if proposal.compliance is not None and len(proposal.compliance)
+            else {}
+        ),
+        **({"unserved": proposal.unserved.copy()} if proposal.unserved is not None and len(proposal.unserved) else {}),
         "batches": proposal.batches.copy(),
         "interventions": intervention_table(proposal, names),
         "lots": proposal.lots.copy() if proposal.lots is not None else pd.DataFrame(),
@@ -693,6 +706,13 @@ def render_html(
         f"<h2>{html.escape(label('sec_region', lang))}</h2>",
         reg_html,
         *_section("sec_short", lang, tables.get("short"), table_id="short"),
+        *_section("sec_compliance", lang, tables.get("compliance"), table_id="compliance"),
+        *_section(
+            "sec_unserved",
+            lang,
+            tables["unserved"].head(UNSERVED_SHOWN) if "unserved" in tables else None,
+            table_id="unserved",
+        ),
         f"<h2>{html.escape(label('sec_curve', lang))}</h2>",
         img("cost_curve"),
         html_table(

@@ -57,7 +57,14 @@ from planning.plan import Proposal, asked_budget, cost_curve, propose
 from planning.present import map_stage, report_tables, save_map, write_report
 from planning.radio import coverage_raster, coverage_stage, terrain_kernels_cold, write_raster
 from planning.run.distributed import dask_client, dask_map
-from planning.run.summary import summarise, summarise_coverage, summarise_fibre, summarise_gaps, summary_markdown
+from planning.run.summary import (
+    summarise,
+    summarise_coverage,
+    summarise_fibre,
+    summarise_gaps,
+    summarise_programme,
+    summary_markdown,
+)
 from planning.status import GapsResult, copy_ledger, create_ledger, gaps_stage, ledger_evidence, record_plan
 
 logger = logging.getLogger(__name__)
@@ -104,6 +111,10 @@ def write_proposal(prop: Proposal, out: Path) -> list[Path]:
     write_csv(prop.targets_after, out / "county_targets_after.csv")
     write_csv(prop.short, out / "kpis_short.csv")
     names = ["proposal.gpkg", "proposal.csv", "batches.csv", "county_targets_after.csv", "kpis_short.csv"]
+    for name, frame in (("compliance", prop.compliance), ("unserved", prop.unserved)):
+        if frame is not None:  # the programme's rules held against the plan; every need left unserved and why
+            write_csv(frame, out / f"{name}.csv")
+            names.append(f"{name}.csv")
     if prop.provinces is not None:
         write_csv(prop.provinces, out / "provinces.csv")
         names.append("provinces.csv")
@@ -339,6 +350,7 @@ def _summary(
     summary["coverage"] = summarise_coverage(cov, project)
     summary["gaps"] = summarise_gaps(gaps)
     summary["proposal"] = prop.totals
+    summary["programme"] = summarise_programme(project, gaps, prop)
     if prop.provinces is not None:
         summary["provinces"] = json.loads(prop.provinces.to_json(orient="records", force_ascii=False))
     summary["fibre"] = summarise_fibre(fib) if fib is not None else {"skipped": "no roads or fibre layer"}

@@ -7,12 +7,14 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from gis.admin import REGION
 from gis.inputs import Inputs
 from gis.project import Project
 from planning.fibre import FibreResult
+from planning.plan import Proposal
 from planning.radio import TECHS, sectorised
 from planning.status import KPIS, GapsResult
 
@@ -102,6 +104,39 @@ def summarise_gaps(result: GapsResult) -> dict[str, Any]:
     out["to_verify"] = len(result.verification)
     out["ledger_rows"] = len(result.ledger)
     out["ledger_by_lacks"] = {str(k): int(n) for k, n in result.ledger["lacks"].value_counts().sort_index().items()}
+    return out
+
+
+def _json_value(v: Any) -> Any:
+    """A table cell for JSON: None for a missing value (NA, NaN, inf), a plain bool for numpy's."""
+    if v is None or v is pd.NA or (isinstance(v, float) and not np.isfinite(v)):
+        return None
+    return bool(v) if isinstance(v, bool | np.bool_) else v
+
+
+def summarise_programme(project: Project, gaps: GapsResult, prop: Proposal) -> dict[str, Any]:
+    """The programme's rule packs, the compliance rows (rule, value, met, citation), the fallbacks taken and the
+    five costliest needs left out with why (docs/programme.md)."""
+    out: dict[str, Any] = {"packs": [f"{p.id} {p.version}" for p in project.programme.packs]}
+    out["fallbacks"] = list(gaps.notes)
+    if prop.compliance is not None:
+        out["compliance"] = [
+            {k: _json_value(v) for k, v in row.items()}
+            for row in prop.compliance.astype(object).to_dict(orient="records")
+        ]
+    if prop.unserved is not None:
+        top = prop.unserved[prop.unserved["why"] != "no target"].head(5)
+        out["unserved"] = len(prop.unserved)
+        out["costliest_left_out"] = [
+            {
+                "unit": str(r.unit),
+                "name": str(r.name),
+                "need": str(r.need),
+                "why": str(r.why),
+                "cheapest_cny": round(float(r.cheapest_cny)) if np.isfinite(r.cheapest_cny) else None,
+            }
+            for r in top.itertuples()
+        ]
     return out
 
 

@@ -234,8 +234,11 @@ def _village_needs(out: pd.DataFrame, targets: TargetSettings, verify: list[str]
     )
     poor = out["is_poor"].to_numpy(dtype=bool)
     need_5g = targets.village_5g_share > 0
+    all_4g = targets.village_4g_share > 0  # a programme that counts 4G in every administrative village
     out["lacks"] = [
-        ";".join(x for x, lack in (("broadband", not b), ("4g", p and not g), ("5g", need_5g and not f)) if lack)
+        ";".join(
+            x for x, lack in (("broadband", not b), ("4g", (p or all_4g) and not g), ("5g", need_5g and not f)) if lack
+        )
         for b, p, g, f in zip(out["has_broadband"], poor, out["has_4g"], out["has_5g"], strict=True)
     ]
     excluded = np.where(

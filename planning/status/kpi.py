@@ -14,7 +14,15 @@ school_outlet      schools at >= ``school_outlet_mbps`` (FWA     all schools    
                    and satellite by policy)
 tp_connected       teaching points connected                     teaching points (教学点)      teaching_point_
                                                                                               connected_share
+poor_fibre         villages with fibre                           registered poor villages     poor_village_fibre_
+                                                                                              share
+village_fibre      villages with fibre                           all administrative villages  village_fibre_share
+village_4g         villages with 4G (the programme's rule:       all administrative villages  village_4g_share
+                   docs/programme.md)
 =================  ===========================================  ===========================  =====================
+
+The fibre KPIs are served by the broadband need: a rule pack that targets them counts broadband as fibre
+(``[targets] broadband = "fibre"``), so a 4G site never meets them.
 
 Beside each count, the same share weighted by the people concerned (``k_people_share``): villages by their
 ``population``, schools and teaching points by their ``students`` (when the layer has the column): the share of
@@ -59,6 +67,9 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("poor_broadband", "villages", "poor", "has_broadband", "poor_village_broadband_share"),
     Kpi("poor_4g", "villages", "poor", "has_4g", "poor_village_4g_share"),
     Kpi("village_5g", "villages", "all", "has_5g", "village_5g_share"),
+    Kpi("poor_fibre", "villages", "poor", "has_fibre", "poor_village_fibre_share"),
+    Kpi("village_fibre", "villages", "all", "has_fibre", "village_fibre_share"),
+    Kpi("village_4g", "villages", "all", "has_4g", "village_4g_share"),
     Kpi("school_connected", "schools", "all", "connected", "school_connected_share"),
     Kpi("school_outlet", "schools", "all", "meets_outlet", "school_outlet_share"),
     Kpi("tp_connected", "schools", "teaching_points", "connected", "teaching_point_connected_share"),
@@ -68,6 +79,9 @@ KPI_NEED = {
     "poor_broadband": "broadband",
     "poor_4g": "4g",
     "village_5g": "5g",
+    "poor_fibre": "broadband",
+    "village_fibre": "broadband",
+    "village_4g": "4g",
     "school_connected": "connection",
     "school_outlet": "outlet",
     "tp_connected": "connection",
@@ -79,9 +93,15 @@ def share(have: float, total: float) -> float:
     return float(have) / float(total) if total else float("nan")
 
 
-def shortfall(have: int, total: int, target_share: float) -> int:
-    """How many more must be served to reach ``target_share`` of ``total`` (0 when already met)."""
+def shortfall(have: int, total: int, target_share: float, *, documented: int | None = None) -> int:
+    """How many more must be served to reach ``target_share`` of ``total`` (0 when already met).
+
+    ``documented`` (``[targets] slack = "exclusion_only"``): of those lacking it, how many carry a documented
+    exclusion reason; only they may keep a target below 100 % short, so the need is ``total`` less at most
+    that many (and never below the share's count)."""
     need = math.ceil(target_share * total - 1e-9)
+    if documented is not None and target_share > 0:
+        need = max(need, total - documented)
     return max(0, need - have)
 
 
@@ -93,6 +113,13 @@ def counted(frame: pd.DataFrame, kpi: Kpi) -> np.ndarray:
     elif kpi.among == "teaching_points":
         keep &= (frame["kind"] == "teaching_point").to_numpy()
     return keep
+
+
+def _documented(frame: pd.DataFrame, rows: np.ndarray) -> int:
+    """How many of ``rows`` carry a documented exclusion reason that keeps them counted (``excluded``)."""
+    if "excluded" not in frame:
+        return 0
+    return int((rows & frame["excluded"].fillna("").astype(str).ne("").to_numpy()).sum())
 
 
 #: The column weighting each layer's rows by the people concerned.
@@ -145,13 +172,15 @@ def kpi_table(villages: pd.DataFrame, schools: pd.DataFrame, *, targets: TargetS
         for kpi in KPIS:
             frame = v if kpi.layer == "villages" else s
             mask = counted(frame, kpi)
-            have_mask = frame[kpi.have].to_numpy(dtype=bool)
+            # a frame without the column (a status built before the fibre KPIs) has none of it
+            have_mask = frame[kpi.have].to_numpy(dtype=bool) if kpi.have in frame else np.zeros(len(frame), bool)
             n, have = int(mask.sum()), int(have_mask[mask].sum())
             target = kpi.target(targets)
-            short = shortfall(have, n, target)
             people = _people(frame, kpi)
             p_n, p_have = float(people[mask].sum()), float(people[mask & have_mask].sum())
             elsewhere = frame["excluded"].eq("other_programme").to_numpy() if "excluded" in frame else False
+            documented = _documented(frame, mask & ~have_mask) if targets.slack == "exclusion_only" else None
+            short = shortfall(have, n, target, documented=documented)
             row.update(
                 {
                     f"{kpi.key}_n": n,

@@ -18,6 +18,13 @@ from planning.jobs import Job, MapJobs, in_turn, merge_in_order
 from planning.status.evidence import school_status, verification_list, village_status
 from planning.status.kpi import kpi_table
 from planning.status.ledger import ledger_rows
+from planning.status.programme import (
+    apply_village_4g_rule,
+    committee_points,
+    fallbacks,
+    nearest_site_m,
+    village_category,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +39,7 @@ class GapsResult:
     targets: pd.DataFrame
     ledger: gpd.GeoDataFrame
     verification: pd.DataFrame
+    notes: tuple[str, ...] = ()
 
 
 def per_layer(frame: pd.DataFrame | None, layer: str, index: pd.Index) -> pd.DataFrame | None:
@@ -139,6 +147,7 @@ def gaps_stage(
     v, s = layers["villages"], layers["schools"]
     reach = fibre.reach if fibre is not None else None
     vs, ss = county_status(project, inputs, coverage=coverage, reach=reach, measured=measured, map_jobs=map_jobs)
+    vs = programme_status(project, inputs, vs)
     rows = ledger_rows(vs, ss, geometry_villages=v.geometry, geometry_schools=s.geometry)
     return GapsResult(
         villages=gpd.GeoDataFrame(vs, geometry=v.geometry, crs=v.crs),
@@ -146,4 +155,20 @@ def gaps_stage(
         targets=kpi_table(vs, ss, targets=project.targets),
         ledger=rows,
         verification=verification_list(vs, ss),
+        notes=tuple(fallbacks(project.programme, {k: layers.get(k) for k in ("facilities", "settlements")})),
     )
+
+
+def programme_status(project: Project, inputs: Inputs, villages: pd.DataFrame) -> pd.DataFrame:
+    """The village status with the programme's definitions (:mod:`planning.status.programme`): the 4G rule's
+    site clause measured from the village committee (``facilities``; the village point without it) and the
+    call's category (``category``). Without a programme only ``site_4g_m`` and ``category`` are added."""
+    layers = inputs.layers
+    v = layers["villages"]
+    xy = committee_points(v, layers.get("facilities"))
+    site_m = nearest_site_m(xy, layers["sites"], tech="4g")
+    out = apply_village_4g_rule(villages, site_4g_m=site_m, programme=project.programme)
+    if "access_mbps" in v:
+        out["access_mbps"] = v["access_mbps"].to_numpy(dtype=float)
+    out["category"] = village_category(out, upgrade_below_mbps=project.programme.upgrade_below_mbps)
+    return out

@@ -69,6 +69,7 @@ CHOICES = [
         ("teaching_points", "all", "none"),
         "targets",
     ),
+    (settings.TargetSettings, "slack", settings.Slack, settings.SLACKS, ("share", "exclusion_only"), "targets"),
     (
         settings.EconomicsSettings,
         "objective",

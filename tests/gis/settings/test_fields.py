@@ -32,10 +32,13 @@ FREE_TEXT = {
 
 
 def _settings_classes() -> list[type]:
-    """The settings class of each project.toml section, and those nested in them (tables and rows)."""
+    """The settings class of each project.toml section, and those nested in them (tables and rows); the
+    programme (rules read from the packs and checked by gis.settings.programme, docs/programme.md) is not one."""
     found: list[type] = []
     sections = (
-        getattr(Project(path=Path("project.toml"), name="x", layers={}), f.name) for f in dataclasses.fields(Project)
+        getattr(Project(path=Path("project.toml"), name="x", layers={}), f.name)
+        for f in dataclasses.fields(Project)
+        if f.name != "programme"
     )
     todo: list[type] = [type(s) for s in sections if dataclasses.is_dataclass(s)]
     while todo:

@@ -170,6 +170,9 @@ def test_target_goal_one_row_per_short_county_and_kpi() -> None:
                     "school_connected": [1, 1, 2],
                     "school_outlet": [0, 0, 0],
                     "tp_connected": [0, 1, 1],
+                    "poor_fibre": [0, 0, 0],
+                    "village_fibre": [0, 0, 0],
+                    "village_4g": [0, 0, 0],
                 }.items()
             },
         }

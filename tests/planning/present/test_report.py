@@ -52,7 +52,9 @@ def test_report_html_has_every_table_with_the_proposal_rows(report):
         "ledger",
         "ledger_changes",
         "verification",
-    }  # no KPI short after the demo's target plan
+        "unserved",  # V000189, S000050, S000073 and the untargeted needs, each with why
+    }  # no KPI short after the demo's target plan; no programme pack: no compliance table
+    assert html.tables["unserved"][1][0] == "villages:V000189"  # the costliest left out comes first
     assert len(html.tables["lots"]) == 1 + 1  # the demo is one county: one lot
     # the application adds up: per township and for the county, what the proposal holds
     app = pd.read_csv(out / "report_application.csv")
@@ -74,7 +76,7 @@ def test_report_html_has_every_table_with_the_proposal_rows(report):
     assert len(html.tables["verification"]) == 1 + len(result.gaps.verification)
     assert {"chart-cost_curve", "chart-county_coverage"} <= set(html.images)
     # one region row per KPI; poor villages with broadband before/after as the proposal's totals say
-    assert len(html.tables["region"]) == 1 + 6
+    assert len(html.tables["region"]) == 1 + 9  # six KPIs and the fibre (poor, all villages) and village 4G KPIs
     poor = html.tables["region"][1]
     t = prop.totals
     assert poor[3] == f"{t['poor_broadband_before']:.1%}"
@@ -118,7 +120,8 @@ def test_xlsx_has_one_sheet_per_table(report):
     _, out, _ = report
     wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
     # the demo is one province: no national summary sheet; the demo is a zh project: Chinese sheet names
-    assert wb.sheetnames == [TABLE_TITLES[t][0] for t in TABLES if t != "provinces"]
+    # and no programme rule pack: no compliance sheet
+    assert wb.sheetnames == [TABLE_TITLES[t][0] for t in TABLES if t not in ("provinces", "compliance")]
     assert wb.sheetnames[:2] == ["全区指标", "分区县"]
     assert not (out / "report_provinces.csv").exists()
     inter = pd.read_excel(out / "report.xlsx", sheet_name="建设项目")

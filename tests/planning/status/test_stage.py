@@ -9,7 +9,7 @@ from gis.inputs import load_inputs
 from gis.project import load_project
 from planning.fibre.stage import fibre_stage
 from planning.radio.stage import coverage_stage
-from planning.status.stage import gaps_stage, point_status
+from planning.status.stage import gaps_stage, point_status, programme_status
 from tests.conftest import DEMO
 
 
@@ -28,7 +28,8 @@ def test_status_is_one_job_per_county_and_equals_the_whole_region(two_counties, 
     gaps = gaps_stage(project, inputs, coverage=cov, fibre=fib, map_jobs=recorded_jobs)
     areas = list(layers["admin"]["area_id"].astype(str))
     assert recorded_jobs.calls == [[f"status-{a}" for a in areas]]
-    for got, want in ((gaps.villages, whole[0]), (gaps.schools, whole[1])):
+    # the programme's definitions (4G rule, categories) are applied once to the merged status
+    for got, want in ((gaps.villages, programme_status(project, inputs, whole[0])), (gaps.schools, whole[1])):
         pd.testing.assert_frame_equal(pd.DataFrame(got.drop(columns="geometry")), pd.DataFrame(want), check_exact=True)
     # both counties have villages lacking broadband and villages with it: the comparison is not vacuous
     assert set(whole[0]["county"]) == set(layers["admin"]["name"])
