@@ -21,8 +21,8 @@ the 32 highest of its 256 nearest relays; a relay it sees tries its 16 nearest h
 
 from __future__ import annotations
 
-import logging
 import json
+import logging
 from dataclasses import dataclass, field, replace
 
 import geopandas as gpd

@@ -27,6 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from itur.models.itu530 import multipath_loss_for_A
+from itur.models.itu676 import gaseous_attenuation_terrestrial_path
+from itur.models.itu837 import rainfall_rate
+from itur.models.itu838 import rain_specific_attenuation_coefficients
 
 from gis.settings import BackhaulSettings
 
@@ -69,8 +73,6 @@ def clear_by_rule(
 
 def rain_rate_mm_h(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     """Rain rate exceeded 0.01 % of an average year, R0.01 (mm/h, 1-minute integration; ITU-R P.837 maps)."""
-    from itur.models.itu837 import rainfall_rate
-
     lat = np.atleast_1d(np.asarray(lat_deg, dtype=float))
     lon = np.atleast_1d(np.asarray(lon_deg, dtype=float))
     if not lat.size:
@@ -81,8 +83,6 @@ def rain_rate_mm_h(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
 def rain_coefficients(freq_ghz: float, tilt_deg: float) -> tuple[float, float]:
     """ITU-R P.838-3 coefficients (k, alpha) of the specific rain attenuation gamma = k R^alpha (dB/km) on a
     terrestrial path at ``freq_ghz`` and polarisation tilt ``tilt_deg`` (0 horizontal, 90 vertical)."""
-    from itur.models.itu838 import rain_specific_attenuation_coefficients
-
     k, alpha = rain_specific_attenuation_coefficients(float(freq_ghz), 0.0, float(tilt_deg))
     return float(k), float(alpha)
 
@@ -140,8 +140,6 @@ def multipath_occurrence_pct(
 ) -> np.ndarray:
     """Multipath occurrence factor p0 (% of the worst month at 0 dB fade depth; P.530-18 eq. 7 with A = 0): the
     deep-fade tail is p0 x 10^(-A/10). ``h_a_m``, ``h_b_m``: antenna heights above sea level."""
-    from itur.models.itu530 import multipath_loss_for_A
-
     lat = np.atleast_1d(np.asarray(lat_deg, dtype=float))
     if not lat.size:
         return np.zeros(0)
@@ -173,8 +171,6 @@ def dish_gain_dbi(diameter_m: float, freq_ghz: float, efficiency: float) -> floa
 
 def _gas_db_per_km(freq_ghz: float) -> float:
     """Specific attenuation of oxygen and water vapour at ground level (ITU-R P.676, 7.5 g/m3, 1013 hPa, 15 C)."""
-    from itur.models.itu676 import gaseous_attenuation_terrestrial_path
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return float(
