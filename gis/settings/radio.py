@@ -397,7 +397,7 @@ class BackhaulSettings:
     clearance_low_f1: float = num(0.3, -1.0, 2.0)
     k_low_path_km: tuple[float, ...] = num((2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0), 0.1, 1000.0, unit="km")
     k_low: tuple[float, ...] = num((0.5, 0.6, 0.7, 0.8, 0.9, 0.97, 1.0), 0.1, 10.0)
-    hop_step_m: float = num(30.0, 1.0, 1000.0, unit="m")
+    hop_step_m: float = num(10.0, 1.0, 1000.0, unit="m")
     canopy: tuple[CanopyClass, ...] = rows(DEFAULT_CANOPY, CanopyClass)
     canopy_default_m: float = num(0.0, 0.0, 100.0, unit="m")
     relay_masts: tuple[RelayMast, ...] = rows(DEFAULT_RELAY_MASTS, RelayMast)
