@@ -160,7 +160,8 @@ def intervention_costs(
     cands: pd.DataFrame, *, costs: CostSettings, econ: EconomicsSettings, school_outlet_mbps: float
 ) -> pd.DataFrame:
     """Capex split, opex and lifecycle of every candidate, as coefficients: lifecycle = ``lc_alpha`` x capex +
-    ``lc_beta`` (a fibre extension's capex is re-priced by the shared trenches; the others' is fixed, alpha 0).
+    ``lc_beta`` (a fibre extension's capex and a site's fibre backhaul are re-priced by the shared trenches; the
+    others' capex is fixed, alpha 0).
 
     Parameters
     ----------
@@ -206,8 +207,10 @@ def intervention_costs(
     fibre = kind == "fibre"
     fibre_civil = np.where(fibre, civil, np.where(back == "fibre", back_civil, 0.0))
     opex += m * (civil - fibre_civil + renewed) + fm * fibre_civil
-    alpha = np.where(fibre, 1.0 + fm * a, 0.0)
-    beta = np.where(fibre, opex_fixed * a, civil + renewed * r + opex * a)
+    # a fibre extension's price is all trench; a fibre-backhauled site's price moves with its trench share only
+    site_trench = site & ~fibre & (back == "fibre")
+    alpha = np.where(fibre | site_trench, 1.0 + fm * a, 0.0)
+    beta = np.where(fibre, opex_fixed * a, civil + renewed * r + opex * a - np.where(site_trench, alpha * capex, 0.0))
     return pd.DataFrame(
         {
             "civil_cny": civil,
@@ -223,14 +226,22 @@ def intervention_costs(
 
 def priced_money(frame: pd.DataFrame, prices: np.ndarray, *, costs: CostSettings) -> pd.DataFrame:
     """Capex, civil part, opex and lifecycle of interventions at ``prices`` (capex, CNY: a fibre extension at its
-    share of the shared trenches), from their :func:`intervention_costs` columns."""
+    share of the shared trenches, a fibre-backhauled site at its equipment plus its share), from their
+    :func:`intervention_costs` columns."""
     p = np.asarray(prices, dtype=float)
     fibre = (frame["kind"] == "fibre").to_numpy()
-    civil = np.where(fibre, p, frame["civil_cny"].to_numpy(dtype=float))
+    # a site whose fibre backhaul the trench plan re-priced: the change is all trench (civil, fibre upkeep)
+    back = frame["backhaul"].astype(str).to_numpy() if "backhaul" in frame else np.full(len(frame), "")
+    site_trench = ~fibre & (back == "fibre")
+    equip = np.nan_to_num(frame["equipment_cny"].to_numpy(dtype=float)) if "equipment_cny" in frame else 0.0
+    back_cny = np.nan_to_num(frame["backhaul_cny"].to_numpy(dtype=float)) if "backhaul_cny" in frame else 0.0
+    delta = np.where(site_trench, p - equip - back_cny, 0.0)
+    fm = costs.fibre_maintenance_share_per_year
+    civil = np.where(fibre, p, frame["civil_cny"].to_numpy(dtype=float) + delta)
     opex = np.where(
         fibre,
-        costs.fibre_maintenance_share_per_year * p + frame["opex_fixed_cny_per_year"].to_numpy(dtype=float),
-        frame["opex_cny_per_year"].to_numpy(dtype=float),
+        fm * p + frame["opex_fixed_cny_per_year"].to_numpy(dtype=float),
+        frame["opex_cny_per_year"].to_numpy(dtype=float) + fm * delta,
     )
     life = frame["lc_alpha"].to_numpy(dtype=float) * p + frame["lc_beta"].to_numpy(dtype=float)
     return pd.DataFrame(
