@@ -104,9 +104,18 @@ def test_years_hold_their_budget_at_true_spend_and_schools_come_first(demo) -> N
     conn = dem[dem["need"] == "connection"]
     assert len(conn) == 5
     assert (conn["batch"] == 1).all()
-    # a trench segment is built in the year of the first extension that needs it
+    # a trench segment is built in the year of the first extension or fibre-backhauled site that needs it
     inter = prop.interventions
-    fib = inter[inter["kind"] == "fibre"].set_index("source")
+    fib = inter[inter["kind"] == "fibre"]
+    site = inter[(inter["kind"] != "fibre") & (inter["backhaul"] == "fibre")]
+    batch_of = pd.concat(
+        [
+            pd.Series(fib["batch"].to_numpy(), index=fib["source"].to_numpy()),
+            pd.Series(site["batch"].to_numpy(), index=("candidates:" + site["candidate_id"]).to_numpy()),
+        ]
+    )
+    assert prop.routes["serves"].str.contains("candidates:").any()  # site backhaul is in the trench plan
     for seg in prop.routes.itertuples():
-        users = [u for u in seg.serves.split(";") if u in fib.index]
-        assert seg.batch == fib.loc[users, "batch"].min()
+        users = [u for u in seg.serves.split(";") if u in batch_of.index]
+        assert users
+        assert seg.batch == batch_of.loc[users].min()
