@@ -354,7 +354,7 @@ def proposal_batches(inter: gpd.GeoDataFrame | None, routes: gpd.GeoDataFrame | 
     ``batch`` from the phasing when the routes carry one)."""
     if inter is None or not len(inter):
         return []
-    batch_of = {}
+    batch_of: dict[str, int] = {}
     cids = column_or(inter, "candidate_id", "")
     for b, serves, kind, cid in zip(inter["batch"], inter["serves"], inter["kind"], cids, strict=True):
         if kind != "fibre" and not str(kind).startswith("new_site"):
