@@ -66,7 +66,7 @@ from planning.plan.outcome import (
     totals_of,
     with_lots,
 )
-from planning.plan.trenches import trench_base_cny, trench_labels
+from planning.plan.trenches import trench_base_cny, trench_labels, trench_of_site
 from planning.progress import log_progress
 from planning.status.stage import GapsResult
 
@@ -567,7 +567,7 @@ def budget_run(
     runs = []
     for p in plans:
         goal = Goal(budget_cny=float(budgets[p.province]))
-        net = _network_of(fibre, p.province)
+        net = _with_site_points(_network_of(fibre, p.province), p.candidates.candidates)
         runs.append(solve_rounds(p.candidates, net, project, goal=goal, time_limit_s=limit, province=p.province))
     if len(runs) == 1:
         run = runs[0]
@@ -579,6 +579,18 @@ def budget_run(
         project.targets, gaps, cset.demands, np.asarray(res.covered, dtype=bool), by_fibre=_by_fibre(cset, res)
     )
     return cset, res, after, float(prices[res.selected].sum())
+
+
+def _with_site_points(net: RoadNetwork | None, cands: pd.DataFrame) -> RoadNetwork | None:
+    """``net`` with the fibre-backhauled site candidates joined (``candidates:<id>``), as :func:`province_plan`
+    joined them when it priced their backhaul, so that a re-run plans their trenches with the others."""
+    if net is None or not isinstance(cands, gpd.GeoDataFrame):
+        return net
+    site = cands[trench_of_site(cands)]
+    new = ~("candidates:" + site["candidate_id"].astype(str)).isin(net.point_node.index).to_numpy()
+    if not new.any():
+        return net
+    return connect_points(net, {"candidates": site.loc[new, ["candidate_id", "geometry"]]})
 
 
 def _by_fibre(cset: CandidateSet, res: CoverResult) -> np.ndarray:
