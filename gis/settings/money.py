@@ -39,9 +39,9 @@ class CostSettings:
     the tower's fibre is shared, other backhaul priced as for a new site): an assumption, override it with the
     local China Tower co-location price. ``satellite_school_fee_cny_per_year`` is the yearly fee of a school's
     satellite plan at ``[optimise] satellite_school_mbps`` (dearer than a site's backhaul link).
-    ``microwave_hop_cny`` is one hop (two radios and dishes); a backhaul through a relay pays two hops plus
-    ``relay_tower_cny`` (a new mast with power on a high point, no RAN) or ``relay_lease_cny`` (the relay's dishes
-    on an existing tower: installation and lease; an assumption to replace with the local China Tower price).
+    A microwave hop is priced by its radios and dishes (``[radio.backhaul]``); a relay's new mast by
+    ``[[radio.backhaul.relay_masts]]``, its dishes on an existing tower by ``relay_lease_cny`` (installation and
+    lease; an assumption to replace with the local China Tower price).
     ``fibre_line_upgrade_cny`` is the one-off cost of a faster tier on a school's existing fibre line: no
     construction (the GPON/XG-PON port and the ONT already carry 100 Mbps and more), so 0 by default; the dearer
     tariff is a yearly cost.
@@ -61,13 +61,11 @@ class CostSettings:
     fibre_buried_cny_per_km: float = num(60_000.0, 0.0, MAX_CNY, unit="CNY/km")
     new_site_cny: float = num(350_000.0, 0.0, MAX_CNY, unit="CNY")
     upgrade_5g_cny: float = num(150_000.0, 0.0, MAX_CNY, unit="CNY")
-    microwave_hop_cny: float = num(80_000.0, 0.0, MAX_CNY, unit="CNY")
     satellite_terminal_cny: float = num(30_000.0, 0.0, MAX_CNY, unit="CNY")
     satellite_fee_cny_per_year: float = num(12_000.0, 0.0, MAX_CNY, unit="CNY/year")
     satellite_school_fee_cny_per_year: float = num(36_000.0, 0.0, MAX_CNY, unit="CNY/year")
     share_site_cny: float = num(200_000.0, 0.0, MAX_CNY, unit="CNY")
     fibre_line_upgrade_cny: float = num(0.0, 0.0, MAX_CNY, unit="CNY")
-    relay_tower_cny: float = num(200_000.0, 0.0, MAX_CNY, unit="CNY")
     relay_lease_cny: float = num(30_000.0, 0.0, MAX_CNY, unit="CNY")
     # running costs (README, "Lifecycle cost and funding")
     ran_equipment_cny: float = num(150_000.0, 0.0, MAX_CNY, unit="CNY")

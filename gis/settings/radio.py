@@ -12,10 +12,14 @@ from typing import Literal, get_args
 from gis.settings.fields import num, rows, section
 
 __all__ = [
+    "DEFAULT_CANOPY",
     "DEFAULT_CLUTTER",
+    "DEFAULT_DISHES",
     "DEFAULT_EQUIPMENT",
     "DEFAULT_MICROWAVE",
+    "DEFAULT_MODULATIONS",
     "DEFAULT_OPERATORS",
+    "DEFAULT_RELAY_MASTS",
     "ENVIRONMENTS",
     "HUB_RULES",
     "MISSING_AZIMUTH",
@@ -25,15 +29,19 @@ __all__ = [
     "TECH_CHOICES",
     "BackhaulSettings",
     "BandEquipment",
+    "CanopyClass",
     "CapacitySettings",
     "ClutterClass",
     "Environment",
     "HubRule",
     "MicrowaveBand",
+    "MicrowaveDish",
+    "MicrowaveModulation",
     "MissingAzimuth",
     "Model",
     "OperatorRule",
     "RadioSettings",
+    "RelayMast",
     "SchoolCpe",
     "Tech",
 ]
@@ -270,36 +278,143 @@ class CapacitySettings:
 
 @dataclass(frozen=True)
 class MicrowaveBand:
-    """One microwave band: carrier, longest hop it is planned for and the capacity of one hop."""
+    """One microwave band: carrier, longest hop searched, the radio (transmit power, channel widths, price of one
+    end's ODU and IDU), the receiver's threshold offset from the table of :class:`MicrowaveModulation` and the
+    smallest dish offered in the band."""
 
     freq_ghz: float = num(7.0, 1.0, 100.0, unit="GHz")
     max_hop_m: float = num(50_000.0, 100.0, 200_000.0, unit="m")
-    capacity_mbps: float = num(200.0, 1.0, 100_000.0, unit="Mbps")
+    tx_power_dbm: float = num(26.0, -10.0, 40.0, unit="dBm")
+    channels_mhz: tuple[float, ...] = num((7.0, 14.0, 28.0), 1.0, 5000.0, unit="MHz")
+    radio_cny: float = num(15_000.0, 0.0, 1e9, unit="CNY")
+    threshold_offset_db: float = num(0.0, -20.0, 20.0, unit="dB")
+    min_dish_m: float = num(0.3, 0.0, 5.0, unit="m")
 
 
-#: Microwave bands and planned hop lengths (ITU-R channel plans F.385/F.497/F.636/F.595/F.637/F.2006; hop lengths
-#: for ~99.99 % availability in a moderate rain climate, ITU-R P.530; README gives the sources).
+#: Microwave bands (ITU-R channel plans F.385 (7 GHz), F.497 (13 GHz), F.636 (15 GHz), F.595 (18 GHz), F.637
+#: (23 GHz), F.2006 (71-86 GHz)); transmit power and channels of current split-mount radios (Ericsson MINI-LINK
+#: 6352/6363, Huawei OptiX RTN XMC ODU datasheets); radio price per end an assumption (docs/radio.md).
 DEFAULT_MICROWAVE: tuple[MicrowaveBand, ...] = (
-    MicrowaveBand(freq_ghz=7.0, max_hop_m=50_000.0, capacity_mbps=200.0),
-    MicrowaveBand(freq_ghz=13.0, max_hop_m=25_000.0, capacity_mbps=400.0),
-    MicrowaveBand(freq_ghz=15.0, max_hop_m=20_000.0, capacity_mbps=400.0),
-    MicrowaveBand(freq_ghz=18.0, max_hop_m=15_000.0, capacity_mbps=400.0),
-    MicrowaveBand(freq_ghz=23.0, max_hop_m=10_000.0, capacity_mbps=400.0),
-    MicrowaveBand(freq_ghz=80.0, max_hop_m=4_000.0, capacity_mbps=10_000.0),
+    MicrowaveBand(freq_ghz=7.0, max_hop_m=50_000.0, tx_power_dbm=26.0, channels_mhz=(14.0, 28.0), min_dish_m=0.6),
+    MicrowaveBand(freq_ghz=13.0, max_hop_m=30_000.0, tx_power_dbm=24.0, channels_mhz=(28.0, 56.0)),
+    MicrowaveBand(freq_ghz=15.0, max_hop_m=25_000.0, tx_power_dbm=24.0, channels_mhz=(28.0, 56.0)),
+    MicrowaveBand(freq_ghz=18.0, max_hop_m=20_000.0, tx_power_dbm=22.0, channels_mhz=(28.0, 56.0)),
+    MicrowaveBand(freq_ghz=23.0, max_hop_m=15_000.0, tx_power_dbm=20.0, channels_mhz=(28.0, 56.0)),
+    MicrowaveBand(
+        freq_ghz=80.0,
+        max_hop_m=5_000.0,
+        tx_power_dbm=15.0,
+        channels_mhz=(250.0, 500.0),
+        radio_cny=30_000.0,
+        threshold_offset_db=6.0,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class MicrowaveModulation:
+    """One modulation of the radios: capacity per MHz of channel and the receiver threshold (BER 1e-6) in a
+    28 MHz channel (it moves by 10 log10(channel / 28 MHz) with the channel)."""
+
+    name: str = "256QAM"
+    mbps_per_mhz: float = num(6.4, 0.1, 50.0, unit="Mbps/MHz")
+    threshold_28mhz_dbm: float = num(-68.0, -120.0, -20.0, unit="dBm")
+
+
+#: Modulations and thresholds of current split-mount radios (typical of Ericsson MINI-LINK 6352 and Huawei OptiX
+#: RTN 905/950 datasheets, BER 1e-6, L1 capacity without compression).
+DEFAULT_MODULATIONS: tuple[MicrowaveModulation, ...] = (
+    MicrowaveModulation(name="QPSK", mbps_per_mhz=1.5, threshold_28mhz_dbm=-87.0),
+    MicrowaveModulation(name="16QAM", mbps_per_mhz=3.0, threshold_28mhz_dbm=-80.0),
+    MicrowaveModulation(name="64QAM", mbps_per_mhz=4.6, threshold_28mhz_dbm=-74.0),
+    MicrowaveModulation(name="256QAM", mbps_per_mhz=6.4, threshold_28mhz_dbm=-68.0),
+    MicrowaveModulation(name="1024QAM", mbps_per_mhz=8.0, threshold_28mhz_dbm=-62.0),
+)
+
+
+@dataclass(frozen=True)
+class MicrowaveDish:
+    """A parabolic antenna size and the price of one (with its mount); its gain follows from the diameter, the
+    band and ``BackhaulSettings.dish_efficiency``."""
+
+    diameter_m: float = num(0.6, 0.1, 5.0, unit="m")
+    cost_cny: float = num(6_000.0, 0.0, 1e9, unit="CNY")
+
+
+#: Dish sizes (CommScope VHLP / Huawei A-series single-polarised catalogue sizes); prices an assumption.
+DEFAULT_DISHES: tuple[MicrowaveDish, ...] = (
+    MicrowaveDish(diameter_m=0.3, cost_cny=3_000.0),
+    MicrowaveDish(diameter_m=0.6, cost_cny=6_000.0),
+    MicrowaveDish(diameter_m=1.2, cost_cny=15_000.0),
+    MicrowaveDish(diameter_m=1.8, cost_cny=30_000.0),
+)
+
+
+@dataclass(frozen=True)
+class RelayMast:
+    """A new relay mast of one height with its civil work, power and price (built once; its radios are priced
+    with the hops)."""
+
+    height_m: float = num(30.0, 5.0, 150.0, unit="m")
+    cost_cny: float = num(180_000.0, 0.0, 1e10, unit="CNY")
+
+
+#: Relay masts (China Tower 通信铁塔 of 20-50 m; prices an assumption around the former flat 200,000 at 35 m).
+DEFAULT_RELAY_MASTS: tuple[RelayMast, ...] = (
+    RelayMast(height_m=20.0, cost_cny=150_000.0),
+    RelayMast(height_m=30.0, cost_cny=180_000.0),
+    RelayMast(height_m=40.0, cost_cny=220_000.0),
+    RelayMast(height_m=50.0, cost_cny=270_000.0),
+)
+
+
+@dataclass(frozen=True)
+class CanopyClass:
+    """Height of the clutter (trees, buildings) of one land-cover class that a microwave hop must clear."""
+
+    code: int = num(10, 0, 65535, integer=True)
+    height_m: float = num(0.0, 0.0, 100.0, unit="m")
+
+
+#: Clutter heights of the ESA WorldCover classes for hop clearance (ITU-R P.452-17 Table 4 / P.1812-6 Table 2
+#: representative heights: forest 15 m, suburban 9 m; mangroves as forest; shrubland 2 m an assumption; the
+#: others open ground, 0 m).
+DEFAULT_CANOPY: tuple[CanopyClass, ...] = (
+    CanopyClass(code=10, height_m=15.0),
+    CanopyClass(code=20, height_m=2.0),
+    CanopyClass(code=50, height_m=9.0),
+    CanopyClass(code=95, height_m=15.0),
 )
 
 
 @dataclass(frozen=True)
 class BackhaulSettings:
-    """Microwave hops on the DEM, relays and satellite (planning.radio.backhaul).
+    """Microwave hops on the DEM, relays and satellite (planning.radio.backhaul, planning.radio.microwave).
 
     Attributes
     ----------
     k_factor, clearance_f1 : float
-        A hop is clear when every point of the terrain (with earth bulge at effective radius k x 6371 km) stays
-        ``clearance_f1`` of the first Fresnel zone below the line between the antennas.
+        ITU-R P.530-18 §2.2.2.1 step 2: at the median effective earth-radius factor ``k_factor`` (4/3) the line
+        between the antennas clears the terrain and clutter by ``clearance_f1`` (1.0) of the first Fresnel zone.
+    clearance_low_f1, k_low_path_km, k_low : float
+        Step 3: at the k_e exceeded 99.9 % of the worst month (``k_low`` at path lengths ``k_low_path_km``, read
+        from P.530-18 Figure 3, log-linear in between) the clearance is at least ``clearance_low_f1`` (0.3: an
+        obstruction extended along the path; 0.0 for a single isolated one).
     hop_step_m : float
         Terrain profile step of a hop.
+    canopy, canopy_default_m : tuple of CanopyClass, float
+        Clutter height per land-cover class of ``[radio] clutter_path``, and where there is no raster or no row.
+    relay_masts : tuple of RelayMast
+        Heights of a new relay mast, each with its price: a relay takes the lowest that clears its hops.
+    availability_pct : float
+        Yearly availability each hop must reach (rain + multipath outage, ITU-R P.530), 99.99 %.
+    polarisation_tilt_deg : float
+        Polarisation of the hops for P.838 (90: vertical, the usual choice on rain-limited hops).
+    branching_loss_db, dish_efficiency, hop_install_cny : float
+        Losses of both ends' feeders and branching, the aperture efficiency of the dishes and the installation,
+        alignment and survey of one hop (both ends).
+    needed_4g_mbps, needed_5g_mbps : float
+        Capacity a new 4G or 5G site's backhaul must carry.
     hubs : {"own_fibre", "any_fibre"}
         Far ends: the planner's (and its RAN partners') sites with fibre backhaul, plus fibre nodes; or any site with
         fibre (a tower company that sells transmission).
@@ -307,8 +422,9 @@ class BackhaulSettings:
         Existing towers may carry a relay (every tower is taken as a China Tower site the planner may lease on).
     relay_spacing_m : float
         One high-point relay candidate (the highest DEM cell) per square of this side.
-    microwave : tuple of MicrowaveBand
-        Bands, the longest hop each is planned for and their capacity; a hop takes the highest band that reaches.
+    microwave, modulations, dishes : tuples
+        Bands (with the longest hop searched), modulations and dish sizes: a hop takes the cheapest band, dish,
+        channel and modulation that clears, carries the site and reaches the availability.
     microwave_mbps : float
         Capacity assumed for an existing site's microwave backhaul.
     satellite_backhaul_mbps, satellite_rtt_ms : float
@@ -317,12 +433,27 @@ class BackhaulSettings:
     """
 
     k_factor: float = num(4.0 / 3.0, 0.3, 10.0)
-    clearance_f1: float = num(0.6, 0.0, 2.0)
-    hop_step_m: float = num(50.0, 1.0, 1000.0, unit="m")
+    clearance_f1: float = num(1.0, 0.0, 2.0)
+    clearance_low_f1: float = num(0.3, -1.0, 2.0)
+    k_low_path_km: tuple[float, ...] = num((2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0), 0.1, 1000.0, unit="km")
+    k_low: tuple[float, ...] = num((0.5, 0.6, 0.7, 0.8, 0.9, 0.97, 1.0), 0.1, 10.0)
+    hop_step_m: float = num(10.0, 1.0, 1000.0, unit="m")
+    canopy: tuple[CanopyClass, ...] = rows(DEFAULT_CANOPY, CanopyClass)
+    canopy_default_m: float = num(0.0, 0.0, 100.0, unit="m")
+    relay_masts: tuple[RelayMast, ...] = rows(DEFAULT_RELAY_MASTS, RelayMast)
+    availability_pct: float = num(99.99, 90.0, 99.99999, unit="%")
+    polarisation_tilt_deg: float = num(90.0, 0.0, 90.0, unit="deg")
+    branching_loss_db: float = num(2.0, 0.0, 30.0, unit="dB")
+    dish_efficiency: float = num(0.55, 0.1, 1.0)
+    hop_install_cny: float = num(20_000.0, 0.0, 1e9, unit="CNY")
+    needed_4g_mbps: float = num(150.0, 1.0, 100_000.0, unit="Mbps")
+    needed_5g_mbps: float = num(500.0, 1.0, 100_000.0, unit="Mbps")
     hubs: HubRule = "own_fibre"
     relays_on_towers: bool = True
     relay_spacing_m: float = num(3000.0, 100.0, 100_000.0, unit="m")
     microwave: tuple[MicrowaveBand, ...] = rows(DEFAULT_MICROWAVE, MicrowaveBand)
+    modulations: tuple[MicrowaveModulation, ...] = rows(DEFAULT_MODULATIONS, MicrowaveModulation)
+    dishes: tuple[MicrowaveDish, ...] = rows(DEFAULT_DISHES, MicrowaveDish)
     microwave_mbps: float = num(400.0, 1.0, 100_000.0, unit="Mbps")
     satellite_backhaul_mbps: float = num(10.0, 0.1, 100_000.0, unit="Mbps")
     satellite_rtt_ms: float = num(600.0, 0.0, 5000.0, unit="ms")

@@ -3,12 +3,13 @@ optimiser (:mod:`planning.plan.cover`, with :mod:`~planning.plan.heuristics` and
 yearly phasing (:mod:`planning.plan.phasing`), the proposal with shared fibre (:mod:`planning.plan.proposal`) and
 the national merge of provinces (:mod:`planning.plan.national`)."""
 
-from planning.plan.outcome import Proposal
-from planning.plan.proposal import asked_budget, cost_curve, propose
+from planning.plan.hops import backhaul_layer
+from planning.plan.proposal import Proposal, asked_budget, cost_curve, propose
 
 __all__ = [
     "Proposal",
     "asked_budget",
+    "backhaul_layer",
     "cost_curve",
     "propose",
 ]

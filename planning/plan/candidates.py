@@ -65,7 +65,9 @@ from gis.terrain import Dem
 from planning.plan.economics import backhaul_lifecycle, intervention_costs
 from planning.radio import (
     Endpoints,
+    Terrain,
     backhaul_hubs,
+    canopy_grid,
     operator_rule,
     plan_backhaul,
     plan_backhaul_empty,
@@ -406,18 +408,21 @@ def site_costs(
     is none.
 
     A 5G upgrade keeps its site's backhaul; equipment on a shared tower with fibre uses that fibre. Microwave is a
-    clear path on the DEM (:func:`planning.radio.backhaul.plan_backhaul`): one hop (``microwave_hop_cny``) to a
-    hub with fibre (:func:`planning.radio.backhaul.backhaul_hubs`: the planner's RAN group's fibre sites by
-    default, and ``fibre_nodes``), or two through a relay on an existing tower (+ ``relay_lease_cny``) or a high
-    point (+ ``relay_tower_cny``). Satellite: the terminal (its yearly fee is opex), ``satellite_backhaul_mbps``.
+    path on the DEM that clears ITU-R P.530's rule over terrain and clutter and carries the site (``needed_4g_mbps``
+    or ``needed_5g_mbps``) at the availability target (:func:`planning.radio.backhaul.plan_backhaul`): one hop to
+    a hub with fibre (:func:`planning.radio.backhaul.backhaul_hubs`: the planner's RAN group's fibre sites by
+    default, and ``fibre_nodes``), or two through a relay on an existing tower (+ ``relay_lease_cny``) or a new
+    mast on a high point (+ the mast of ``relay_masts`` that clears); each hop at its cheapest radio, dish and
+    modulation. Satellite: the terminal (its yearly fee is opex), ``satellite_backhaul_mbps``.
 
     Returns
     -------
     DataFrame
         ``equipment_cny``, ``backhaul`` (``existing``, ``fibre``, ``microwave``, ``satellite``), ``backhaul_cny``,
-        ``cost_cny``; for microwave ``backhaul_hub`` (far end with fibre), ``backhaul_relay``, ``backhaul_hops``,
-        ``backhaul_length_m`` (longest hop), ``backhaul_band_ghz``, ``backhaul_clearance_f1`` (least clearance in
-        first-Fresnel-zone radii), ``backhaul_path``; ``backhaul_mbps`` (capacity; empty for fibre).
+        ``cost_cny``; for microwave the :data:`MICROWAVE_COLUMNS` as ``backhaul_<name>`` (hub, relay with its
+        WGS84 position, mast height and price, hops, longest hop and its band, least clearance at the median k in
+        F1 radii, least availability, largest dish, readable path, every hop as JSON); ``backhaul_mbps``
+        (capacity; empty for fibre).
     """
     radio = radio or RadioSettings()
     bh = radio.backhaul
@@ -435,11 +440,17 @@ def site_costs(
     )
     fib = np.nan_to_num(np.asarray(fibre_cost_cny, dtype=float), nan=np.inf, posinf=np.inf)
     mw_cny = mw["cost_cny"].to_numpy(dtype=float)
+    mw_civil = np.nan_to_num(mw["relay_cny"].to_numpy(dtype=float))
     capex = np.column_stack([fib, mw_cny, np.full(n, costs.satellite_terminal_cny)])
     pv = backhaul_lifecycle(
-        fib, mw_cny, mw["hops"].to_numpy(dtype=float), costs=costs, econ=econ or EconomicsSettings()
+        fib,
+        mw_cny,
+        mw["hops"].to_numpy(dtype=float),
+        costs=costs,
+        econ=econ or EconomicsSettings(),
+        microwave_civil_cny=mw_civil,
     )
-    # the cheapest terrestrial link over its life (fibre, or a clear microwave path: a hop's radios and fee count);
+    # the cheapest terrestrial link over its life (fibre, or a microwave path: a hop's radios and fee count);
     # satellite (a few Mbps) only where neither exists, as operators plan a site's backhaul
     terrestrial = np.isfinite(pv[:, :2]).any(axis=1)
     pv[terrestrial, 2] = np.inf
@@ -459,12 +470,31 @@ def site_costs(
         {"equipment_cny": equip, "backhaul": back, "backhaul_cny": back_cost, "cost_cny": equip + back_cost},
         index=cands.index,
     )
-    for col in ("hub", "relay", "hops", "length_m", "band_ghz", "clearance_f1", "path"):
+    for col in MICROWAVE_COLUMNS:
         values = mw[col].to_numpy()
         blank = "" if values.dtype == object else (0 if col == "hops" else np.nan)
         out[f"backhaul_{col}"] = np.where(is_mw, values, blank)
     out["backhaul_mbps"] = mbps
     return out
+
+
+#: Columns of :func:`planning.radio.backhaul.plan_backhaul` a site candidate carries (as ``backhaul_<name>``).
+MICROWAVE_COLUMNS = (
+    "hub",
+    "relay",
+    "relay_lon",
+    "relay_lat",
+    "relay_height_m",
+    "relay_cny",
+    "hops",
+    "length_m",
+    "band_ghz",
+    "clearance_f1",
+    "availability_pct",
+    "dish_m",
+    "path",
+    "hops_json",
+)
 
 
 def _microwave(
@@ -479,25 +509,35 @@ def _microwave(
     fibre_nodes: gpd.GeoDataFrame | None,
 ) -> pd.DataFrame:
     """:func:`planning.radio.backhaul.plan_backhaul` for the candidates in ``need`` (rows aligned with ``cands``;
-    the others get no path)."""
+    the others get no path), each to carry ``needed_4g_mbps`` or ``needed_5g_mbps`` by its ``tech``; the relay's
+    position in WGS84 (``relay_lon``, ``relay_lat``)."""
     idx = np.flatnonzero(need)
     out = plan_backhaul_empty(len(cands))
+    out["relay_lon"] = np.nan
+    out["relay_lat"] = np.nan
     if not len(idx):
         return out
+    bh = radio.backhaul
     cxy = shapely.get_coordinates(np.asarray(cands.geometry.values))[idx]
     raw = cands["height_m"] if "height_m" in cands else pd.Series(np.nan, index=cands.index)
     height = pd.to_numeric(raw, errors="coerce").fillna(radio.tower_height_m).to_numpy(dtype=float)[idx]
     ends = Endpoints(
         cands["candidate_id"].astype(str).to_numpy(dtype=object)[idx], cxy[:, 0], cxy[:, 1], height, np.zeros(len(idx))
     )
+    tech = cands["tech"].astype(str).to_numpy()[idx] if "tech" in cands else np.full(len(idx), "4g")
+    needed = np.where(tech == "5g", bh.needed_5g_mbps, bh.needed_4g_mbps)
     hubs = backhaul_hubs(sites, operator=operator, radio=radio, fibre_nodes=fibre_nodes)
-    reach = max((b.max_hop_m for b in radio.backhaul.microwave), default=0.0)
+    reach = max((b.max_hop_m for b in bh.microwave), default=0.0)
     allxy = np.vstack([cxy, np.column_stack([hubs.x, hubs.y])])
     lo, hi = allxy.min(axis=0) - reach, allxy.max(axis=0) + reach
     relays = relay_points(sites, dem, bounds=(lo[0], lo[1], hi[0], hi[1]), radio=radio, costs=costs)
-    plan = plan_backhaul(ends, hubs, relays, dem, settings=radio.backhaul, hop_cny=costs.microwave_hop_cny)
+    terrain = Terrain(dem, canopy_grid(dem, radio), crs=cands.crs)
+    plan = plan_backhaul(ends, hubs, relays, terrain, settings=bh, needed_mbps=needed)
+    lon, lat = terrain.lonlat(plan["relay_x"].to_numpy(dtype=float), plan["relay_y"].to_numpy(dtype=float))
+    plan["relay_lon"] = np.where(plan["relay"] != "", lon, np.nan)
+    plan["relay_lat"] = np.where(plan["relay"] != "", lat, np.nan)
     plan.index = idx
-    out.loc[idx] = plan
+    out.loc[idx] = plan[out.columns]
     return out
 
 

@@ -137,17 +137,20 @@ def backhaul_lifecycle(
     *,
     costs: CostSettings,
     econ: EconomicsSettings,
+    microwave_civil_cny: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """Present value (CNY) of each backhaul option per site (columns fibre, microwave, satellite): fibre is civil
     work (kept up at ``fibre_maintenance_share_per_year``); microwave radios are renewed and pay a frequency fee
-    per hop; a satellite terminal is renewed and pays its yearly fee. Infinite where an option does not exist."""
+    per hop, the relay's mast or installation (``microwave_civil_cny``, part of ``microwave_cny``) is built once;
+    a satellite terminal is renewed and pays its yearly fee. Infinite where an option does not exist."""
     a = annuity_factor(econ.discount_rate, econ.horizon_years)
     r = renewal_factor(econ.discount_rate, econ.horizon_years, econ.equipment_life_years)
     m = costs.maintenance_share_per_year
     fib = np.asarray(fibre_cny, dtype=float) * (1.0 + costs.fibre_maintenance_share_per_year * a)
     mw_c = np.asarray(microwave_cny, dtype=float)
+    mw_civil = np.minimum(np.nan_to_num(np.asarray(microwave_civil_cny, dtype=float)), mw_c)
     hops = np.nan_to_num(np.asarray(microwave_hops, dtype=float), nan=0.0)
-    mw = mw_c * (r + m * a) + hops * costs.microwave_fee_cny_per_year * a
+    mw = mw_civil + (mw_c - mw_civil) * r + mw_c * m * a + hops * costs.microwave_fee_cny_per_year * a
     sat_c = costs.satellite_terminal_cny
     sat = np.full(len(fib), sat_c * (r + m * a) + costs.satellite_fee_cny_per_year * a)
     return np.column_stack([fib, np.where(np.isfinite(mw_c), mw, np.inf), sat])
@@ -157,7 +160,8 @@ def intervention_costs(
     cands: pd.DataFrame, *, costs: CostSettings, econ: EconomicsSettings, school_outlet_mbps: float
 ) -> pd.DataFrame:
     """Capex split, opex and lifecycle of every candidate, as coefficients: lifecycle = ``lc_alpha`` x capex +
-    ``lc_beta`` (a fibre extension's capex is re-priced by the shared trenches; the others' is fixed, alpha 0).
+    ``lc_beta`` (a fibre extension's capex and a site's fibre backhaul are re-priced by the shared trenches; the
+    others' capex is fixed, alpha 0).
 
     Parameters
     ----------
@@ -181,13 +185,15 @@ def intervention_costs(
     back = cands["backhaul"].astype(str).to_numpy() if "backhaul" in cands else np.full(len(cands), "")
     back_cny = np.nan_to_num(cands["backhaul_cny"].to_numpy(dtype=float)) if "backhaul_cny" in cands else 0.0
     hops = np.nan_to_num(pd.to_numeric(cands.get("backhaul_hops", 0), errors="coerce")) * np.ones(len(cands))
+    relay = np.nan_to_num(pd.to_numeric(cands.get("backhaul_relay_cny", 0), errors="coerce")) * np.ones(len(cands))
     school = cands["source"].astype(str).str.startswith("schools:").to_numpy() if "source" in cands else False
     site = np.isin(kind, ["new_site", "upgrade_5g", "share", "share_5g"])
     shared = np.isin(kind, ["share", "share_5g"])
     line = school_line_cny_per_year(school_outlet_mbps, costs)
     # capex split: a new site's tower and civil works (and its power line) are built once, its radios renewed
     ran = np.where(kind == "new_site", np.minimum(costs.ran_equipment_cny, equip), equip)
-    back_civil = np.where(back == "fibre", back_cny, 0.0)
+    # fibre backhaul is a trench; a microwave relay's mast (or its installation on a leased tower) is built once
+    back_civil = np.select([back == "fibre", back == "microwave"], [back_cny, np.minimum(relay, back_cny)], 0.0)
     civil = np.select([kind == "fibre", site], [capex, equip - ran + back_civil], 0.0)
     renewed = np.select([kind == "fibre", site], [0.0, ran + back_cny - back_civil], capex)
     opex = np.zeros(len(cands))
@@ -199,10 +205,12 @@ def intervention_costs(
     opex += np.where(np.isin(kind, ["fibre", "line_upgrade"]) & school, line, 0.0)
     opex_fixed = opex.copy()
     fibre = kind == "fibre"
-    fibre_civil = np.where(fibre, civil, back_civil)
+    fibre_civil = np.where(fibre, civil, np.where(back == "fibre", back_civil, 0.0))
     opex += m * (civil - fibre_civil + renewed) + fm * fibre_civil
-    alpha = np.where(fibre, 1.0 + fm * a, 0.0)
-    beta = np.where(fibre, opex_fixed * a, civil + renewed * r + opex * a)
+    # a fibre extension's price is all trench; a fibre-backhauled site's price moves with its trench share only
+    site_trench = site & ~fibre & (back == "fibre")
+    alpha = np.where(fibre | site_trench, 1.0 + fm * a, 0.0)
+    beta = np.where(fibre, opex_fixed * a, civil + renewed * r + opex * a - np.where(site_trench, alpha * capex, 0.0))
     return pd.DataFrame(
         {
             "civil_cny": civil,
@@ -218,14 +226,22 @@ def intervention_costs(
 
 def priced_money(frame: pd.DataFrame, prices: np.ndarray, *, costs: CostSettings) -> pd.DataFrame:
     """Capex, civil part, opex and lifecycle of interventions at ``prices`` (capex, CNY: a fibre extension at its
-    share of the shared trenches), from their :func:`intervention_costs` columns."""
+    share of the shared trenches, a fibre-backhauled site at its equipment plus its share), from their
+    :func:`intervention_costs` columns."""
     p = np.asarray(prices, dtype=float)
     fibre = (frame["kind"] == "fibre").to_numpy()
-    civil = np.where(fibre, p, frame["civil_cny"].to_numpy(dtype=float))
+    # a site whose fibre backhaul the trench plan re-priced: the change is all trench (civil, fibre upkeep)
+    back = frame["backhaul"].astype(str).to_numpy() if "backhaul" in frame else np.full(len(frame), "")
+    site_trench = ~fibre & (back == "fibre")
+    equip = np.nan_to_num(frame["equipment_cny"].to_numpy(dtype=float)) if "equipment_cny" in frame else 0.0
+    back_cny = np.nan_to_num(frame["backhaul_cny"].to_numpy(dtype=float)) if "backhaul_cny" in frame else 0.0
+    delta = np.where(site_trench, p - equip - back_cny, 0.0)
+    fm = costs.fibre_maintenance_share_per_year
+    civil = np.where(fibre, p, frame["civil_cny"].to_numpy(dtype=float) + delta)
     opex = np.where(
         fibre,
-        costs.fibre_maintenance_share_per_year * p + frame["opex_fixed_cny_per_year"].to_numpy(dtype=float),
-        frame["opex_cny_per_year"].to_numpy(dtype=float),
+        fm * p + frame["opex_fixed_cny_per_year"].to_numpy(dtype=float),
+        frame["opex_cny_per_year"].to_numpy(dtype=float) + fm * delta,
     )
     life = frame["lc_alpha"].to_numpy(dtype=float) * p + frame["lc_beta"].to_numpy(dtype=float)
     return pd.DataFrame(

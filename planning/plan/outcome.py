@@ -28,6 +28,7 @@ from planning.plan.goals import CLASS_NAMES, Goal, kpi_members, phasing_priority
 from planning.plan.lots import lot_table, tender_lots
 from planning.plan.national import ProvincePlan
 from planning.plan.phasing import Phase, phase
+from planning.plan.trenches import trench_of_site
 from planning.status import KPIS, GapsResult, kpi_table, short_kpis
 
 #: Money columns of the interventions summed in the totals (CNY; opex per year).
@@ -136,13 +137,16 @@ def short_after(after: pd.DataFrame, demands: pd.DataFrame) -> pd.DataFrame:
 
 
 def segment_matrix(cset: CandidateSet, routes: gpd.GeoDataFrame | None) -> sparse.csr_matrix:
-    """Segment x candidate: the trench segments of ``routes`` each fibre extension needs (those whose ``serves``
-    holds its village or school: its path from existing fibre)."""
+    """Segment x candidate: the trench segments of ``routes`` each fibre extension or fibre-backhauled site needs
+    (those whose ``serves`` holds its village, school or ``candidates:<id>``: its path from existing fibre)."""
     n_c = len(cset.candidates)
     if routes is None or not len(routes):
         return sparse.csr_matrix((0, n_c), dtype=bool)
-    fib = cset.candidates["kind"].to_numpy() == "fibre"
-    col = pd.Series(np.flatnonzero(fib), index=cset.candidates["source"].to_numpy()[fib])
+    cands = cset.candidates
+    fib = cands["kind"].to_numpy() == "fibre"
+    site = trench_of_site(cands)
+    keys = np.r_[cands["source"].to_numpy()[fib], "candidates:" + cands["candidate_id"].astype(str).to_numpy()[site]]
+    col = pd.Series(np.r_[np.flatnonzero(fib), np.flatnonzero(site)], index=keys)
     col = col[~col.index.duplicated()]
     r, c = [], []
     for i, serves in enumerate(routes["serves"].astype(str)):
@@ -156,12 +160,16 @@ def phase_plan(
     cset: CandidateSet, res: CoverResult, prices: np.ndarray, routes: gpd.GeoDataFrame | None, *, yearly_budget: float
 ) -> Phase | None:
     """The yearly batches of the chosen candidates (:func:`planning.plan.phasing.phase`): fibre extensions at
-    the true spend of their segments, priority classes first (None when nothing is chosen)."""
+    the true spend of their segments, fibre-backhauled sites at their equipment plus theirs, priority classes
+    first (None when nothing is chosen)."""
     if not len(res.selected):
         return None
     seg = segment_matrix(cset, routes)
     own = np.asarray(prices, dtype=float).copy()
-    own[np.asarray(seg.sum(axis=0)).ravel() > 0] = 0.0  # their spend is their segments
+    needs = np.asarray(seg.sum(axis=0)).ravel() > 0
+    cands = cset.candidates
+    equip = cands["equipment_cny"].to_numpy(dtype=float) if "equipment_cny" in cands else np.zeros(len(own))
+    own[needs] = np.where(trench_of_site(cands)[needs], np.nan_to_num(equip[needs]), 0.0)  # + their segments
     d = cset.demands
     return phase(
         cset.coverage,

@@ -16,7 +16,10 @@ rounds (at most ``[optimise] fibre_rounds``):
 4. stop when the selection repeats; keep the best round: in target mode the cheapest true cost, in budget mode
    the most served class by class (within the budget at its true cost).
 
-The reported cost is always the true cost of the kept selection (shared trenches counted once).
+The reported cost is always the true cost of the kept selection (shared trenches counted once). A new site's
+fibre backhaul (:mod:`planning.plan.trenches`) joins the same tree: its trench is planned and shared with the
+schools' and villages' extensions, and the site is re-priced at its equipment plus its share, so no trench is paid
+twice and 光缆皮长 counts every segment.
 
 A region of several provinces is solved province by province (:func:`province_plan`, as dask tasks with
 ``coverplan run --dask``) and merged (:mod:`planning.plan.national`); the merged plan is phased nationally and the
@@ -70,6 +73,7 @@ from planning.plan.outcome import (
     totals_of,
     with_lots,
 )
+from planning.plan.trenches import trench_base_cny, trench_labels, trench_of_site
 from planning.progress import log_progress
 from planning.status import KPIS, GapsResult
 
@@ -419,6 +423,10 @@ def solve_rounds(
     base = cands["cost_cny"].to_numpy(dtype=float)
     prices = base.copy()
     is_fib = (cands["kind"] == "fibre").to_numpy()
+    # one trench plan: fibre extensions and the fibre backhaul of sites (their trench part re-priced together)
+    label = trench_labels(cands, None if net is None else net.point_node.index)
+    trench = trench_base_cny(cands, label)
+    has_trench = label != ""
     best: tuple | None = None
     rounds: list[dict[str, Any]] = []
     seen: set[tuple[int, ...]] = set()
@@ -433,12 +441,13 @@ def solve_rounds(
         )
         sel = res.selected
         fib_sel = sel[is_fib[sel]]
+        t_sel = sel[has_trench[sel]]
         plan, routes, alloc = None, None, pd.Series(dtype=float)
-        true_fibre = float(base[fib_sel].sum())
-        if net is not None and len(fib_sel):
-            plan = plan_routes(net, cands["source"].iloc[fib_sel].tolist(), time_limit_s=project.optimise.time_limit_s)
+        true_fibre = float(trench[t_sel].sum())
+        if net is not None and len(t_sel):
+            plan = plan_routes(net, label[t_sel].tolist(), time_limit_s=project.optimise.time_limit_s)
             true_fibre, alloc, routes = plan.total_cost_cny, plan.allocated_cost_cny(), plan.routes
-        true_cost = float(base[sel[~is_fib[sel]]].sum()) + true_fibre
+        true_cost = float((base[sel] - trench[sel]).sum()) + true_fibre
         ok = goal.budget_cny is None or true_cost <= float(goal.budget_cny) + 1e-6
         rounds.append(
             {
@@ -461,7 +470,7 @@ def solve_rounds(
         )
         priced = base.copy()
         if len(alloc):
-            priced[fib_sel] = alloc.reindex(cands["source"].iloc[fib_sel]).to_numpy()
+            priced[t_sel] = base[t_sel] - trench[t_sel] + alloc.reindex(label[t_sel]).to_numpy()
         true_objective = float(_objective(project, cset, priced)[sel].sum())
         rounds[-1]["true_objective_cny"] = true_objective
         key = _rank(goal, res, true_cost, true_objective)
@@ -469,13 +478,13 @@ def solve_rounds(
         if ok and (best is None or key > best[0]):
             best = (key, res, priced.copy(), routes)  # priced changes below (the next round's marginal prices)
         sig = tuple(sel.tolist())
-        if sig in seen or net is None or not is_fib.any():
+        if sig in seen or net is None or not has_trench.any():
             break
         seen.add(sig)
-        rest = np.flatnonzero(is_fib & ~np.isin(np.arange(len(cands)), fib_sel))
+        rest = np.flatnonzero(has_trench & ~np.isin(np.arange(len(cands)), t_sel))
         if len(rest) and plan is not None:
-            marginal = extension_cost_from(net, plan.tree_nodes, cands["source"].iloc[rest].tolist()).to_numpy()
-            priced[rest] = np.minimum(base[rest], marginal)
+            marginal = extension_cost_from(net, plan.tree_nodes, label[rest].tolist()).to_numpy()
+            priced[rest] = base[rest] - trench[rest] + np.minimum(trench[rest], marginal)
         prices = priced
     if best is None:  # no round within the budget at its true cost: keep the last (reported as over budget)
         best = (None, res, prices, routes)
@@ -609,7 +618,7 @@ def budget_run(
     runs = []
     for p in plans:
         goal = Goal(budget_cny=float(budgets[p.province]))
-        net = _network_of(fibre, p.province)
+        net = _with_site_points(_network_of(fibre, p.province), p.candidates.candidates)
         runs.append(solve_rounds(p.candidates, net, project, goal=goal, time_limit_s=limit, province=p.province))
     if len(runs) == 1:
         run = runs[0]
@@ -621,6 +630,18 @@ def budget_run(
         project.targets, gaps, cset.demands, np.asarray(res.covered, dtype=bool), by_fibre=_by_fibre(cset, res)
     )
     return cset, res, after, float(prices[res.selected].sum())
+
+
+def _with_site_points(net: RoadNetwork | None, cands: pd.DataFrame) -> RoadNetwork | None:
+    """``net`` with the fibre-backhauled site candidates joined (``candidates:<id>``), as :func:`province_plan`
+    joined them when it priced their backhaul, so that a re-run plans their trenches with the others."""
+    if net is None or not isinstance(cands, gpd.GeoDataFrame):
+        return net
+    site = cands[trench_of_site(cands)]
+    new = ~("candidates:" + site["candidate_id"].astype(str)).isin(net.point_node.index).to_numpy()
+    if not new.any():
+        return net
+    return connect_points(net, {"candidates": site.loc[new, ["candidate_id", "geometry"]]})
 
 
 def _by_fibre(cset: CandidateSet, res: CoverResult) -> np.ndarray:

@@ -82,6 +82,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "microwave": ("微波回传", "microwave backhaul"),
     "satellite": ("卫星回传", "satellite backhaul"),
     "existing": ("原有回传", "existing backhaul"),
+    "backhaul_layer": ("微波回传链路与中继", "Microwave hops and relays"),
+    "relay": ("中继站", "Relay"),
+    "hop": ("微波链路", "Microwave hop"),
+    "band_ghz": ("频段（GHz）", "Band (GHz)"),
+    "clearance_f1": ("余隙（F1，k=4/3）", "Clearance (F1, k=4/3)"),
+    "availability_pct": ("年可用度（%）", "Yearly availability (%)"),
+    "dish_m": ("天线口径（米）", "Dish (m)"),
+    "capacity_mbps": ("容量（Mbps）", "Capacity (Mbps)"),
+    "lonlat": ("经度, 纬度", "Lon, lat"),
     # popup facts
     "id": ("编号", "ID"),
     "name": ("名称", "Name"),
@@ -546,6 +555,8 @@ INTERVENTION_COLOURS = {
 }
 SITE_COLOURS = {"4g": "#404040", "5g": "#0571b0"}
 FIBRE_COLOUR = "#f4a582"
+#: Microwave hops and relays of the proposal.
+MICROWAVE_COLOUR = "#7b3294"
 ROUTE_COLOUR = "#e66101"
 #: RSRP classes of the coverage overlay: (lower bound dBm or None for the threshold, RGBA).
 RSRP_CLASSES = ((-90.0, (26, 150, 65, 150)), (-100.0, (166, 217, 106, 140)), (None, (255, 255, 191, 130)))

@@ -45,9 +45,11 @@ from branca.element import Element, Figure, MacroElement
 from gis.crs import wgs84_to_gcj02
 from gis.errors import LayerError
 from gis.settings import Basemap
+from planning.plan import backhaul_layer
 from planning.present.labels import (
     FIBRE_COLOUR,
     INTERVENTION_COLOURS,
+    MICROWAVE_COLOUR,
     OUTLET_COLOURS,
     ROUTE_COLOUR,
     RSRP_CLASSES,
@@ -450,6 +452,8 @@ def build_map(
     _status_and_proposal_layers(
         ctx, villages, schools, interventions, routes, verification, outlet_target_mbps=outlet_target_mbps
     )
+    if interventions is not None:
+        _backhaul_layer(ctx, backhaul_layer(interventions))
     _controls(ctx, coverage, title, verify=verification is not None)
     m = ctx.m
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
@@ -645,6 +649,48 @@ def _network_layers(ctx: _MapContext, fibre: gpd.GeoDataFrame | None, sites: gpd
                 show=False,
             )
         )
+
+
+def _backhaul_layer(ctx: _MapContext, hops: gpd.GeoDataFrame) -> None:
+    """The proposal's microwave hops (lines) and relays (points, with their WGS84 position to survey)."""
+    if not len(hops):
+        return
+    lang = ctx.lang
+    relay = (hops["feature"] == "relay").to_numpy()
+    lonlat = [f"{x:.6f}, {y:.6f}" if r else "" for x, y, r in zip(hops["lon"], hops["lat"], relay, strict=True)]
+    title = pd.Series(
+        np.where(relay, label("relay", lang) + " " + hops["hop_id"], label("hop", lang) + " " + hops["hop_id"]),
+        index=hops.index,
+    )
+    style = {"color": MICROWAVE_COLOUR, "weight": 2, "opacity": 0.9, "dashArray": "6 4"}
+    marker = {"radius": 5, "color": MICROWAVE_COLOUR, "weight": 2, "fillOpacity": 0.9, "fillColor": "#ffffff"}
+    ctx.add(
+        GeoJsonLayer(
+            "backhaul",
+            features(
+                hops,
+                title=title,
+                search=hops["hop_id"].where(relay, ""),
+                gcj02=ctx.gcj02,
+                language=lang,
+                facts=[
+                    (label("serves", lang), hops["candidate_id"]),
+                    (label("band_ghz", lang), hops["band_ghz"]),
+                    (label("length_km", lang), (hops["length_m"] / 1000.0).round(2)),
+                    (label("clearance_f1", lang), hops["clearance_f1"]),
+                    (label("availability_pct", lang), hops["availability_pct"]),
+                    (label("dish_m", lang), hops["dish_m"]),
+                    (label("capacity_mbps", lang), hops["capacity_mbps"]),
+                    (label("height_m", lang), hops["relay_height_m"]),
+                    (label("cost_cny", lang), hops["cost_cny"].fillna(hops["relay_cny"])),
+                    (label("lonlat", lang), pd.Series(lonlat, index=hops.index)),
+                ],
+                style=[style] * len(hops),
+                marker=[marker] * len(hops),
+            ),
+            name=label("backhaul_layer", lang),
+        )
+    )
 
 
 def _controls(ctx: _MapContext, coverage: Raster | None, title: str, *, verify: bool = False) -> None:

@@ -350,17 +350,22 @@ def verify_features(
 
 
 def proposal_batches(inter: gpd.GeoDataFrame | None, routes: gpd.GeoDataFrame | None):
-    """(batch, interventions, route segments) per batch; a segment belongs to the first batch that needs it."""
+    """(batch, interventions, route segments) per batch; a segment belongs to the first batch that needs it (its
+    ``batch`` from the phasing when the routes carry one)."""
     if inter is None or not len(inter):
         return []
     batch_of: dict[str, int] = {}
-    for b, serves, kind in zip(inter["batch"], inter["serves"], inter["kind"], strict=True):
+    cids = column_or(inter, "candidate_id", "")
+    for b, serves, kind, cid in zip(inter["batch"], inter["serves"], inter["kind"], cids, strict=True):
         if kind != "fibre" and not str(kind).startswith("new_site"):
             continue
-        for label_ in str(serves).split(";"):
+        # a site's fibre backhaul trench serves the site itself (``candidates:<id>``)
+        for label_ in [*str(serves).split(";"), f"candidates:{cid}"]:
             batch_of[label_] = min(int(b), batch_of.get(label_, 10**9))
     seg_batch = pd.Series(dtype=float)
-    if routes is not None and len(routes):
+    if routes is not None and len(routes) and "batch" in routes:
+        seg_batch = routes["batch"].astype(float)
+    elif routes is not None and len(routes):
         seg_batch = (
             routes["serves"]
             .astype(str)

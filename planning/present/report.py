@@ -303,7 +303,7 @@ def application_table(project: Project, gaps: GapsResult, proposal: Proposal, *,
     (``"township"``): the villages and schools the plan serves (counts and names), new cable length (光缆皮长,
     km) aerial and buried (``[fibre] buried_share``), fibre extensions and sites by kind, capex, opex per year,
     lifecycle cost, and who pays (central subsidy, local, operator). An intervention and a trench segment belong
-    to the area of the first village or school they serve."""
+    to the area of the first village, school or site they serve (a site's backhaul trench is in the cable)."""
     inter, dem, routes = proposal.interventions, proposal.demands, proposal.routes
     names = point_names(gaps.villages, gaps.schools)
     served = dem[dem["served"]].drop_duplicates("unit")
@@ -314,6 +314,10 @@ def application_table(project: Project, gaps: GapsResult, proposal: Proposal, *,
         area_of = area_of + "\x1f" + township_of_units(gaps).reindex(units.index).fillna("")
     first = inter["serves"].astype(str).str.split(";").str[0] if len(inter) else pd.Series(dtype=object)
     i_area = first.map(area_of)
+    if len(inter):  # a site's fibre backhaul trench (``candidates:<id>``) belongs to the site's area
+        site_labels = "candidates:" + inter["candidate_id"].astype(str)
+        area_of = pd.concat([area_of, pd.Series(i_area.to_numpy(), index=site_labels.to_numpy())])
+        area_of = area_of[~area_of.index.duplicated()]
     s_area = routes["serves"].astype(str).str.split(";").str[0].map(area_of) if len(routes) else None
     u_area = served["unit"].map(area_of)
     rows = []

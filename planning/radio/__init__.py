@@ -4,7 +4,15 @@ SINR, throughput), the coverage raster (:mod:`planning.radio.raster`), drive-tes
 (:mod:`planning.radio.calibration`), candidate sites' links to demands (:mod:`planning.radio.links`), microwave
 backhaul (:mod:`planning.radio.backhaul`) and cell capacity (:mod:`planning.radio.capacity`)."""
 
-from planning.radio.backhaul import Endpoints, backhaul_hubs, plan_backhaul, plan_backhaul_empty, relay_points
+from planning.radio.backhaul import (
+    Endpoints,
+    Terrain,
+    backhaul_hubs,
+    canopy_grid,
+    plan_backhaul,
+    plan_backhaul_empty,
+    relay_points,
+)
 from planning.radio.calibration import (
     EXCLUSION_REASONS,
     MIN_CALIBRATION_ROWS,
@@ -27,8 +35,10 @@ __all__ = [
     "Calibration",
     "CalibrationRefusedError",
     "Endpoints",
+    "Terrain",
     "backhaul_hubs",
     "calibrate",
+    "canopy_grid",
     "coverage_raster",
     "coverage_stage",
     "operator_rule",

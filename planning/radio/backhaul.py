@@ -21,18 +21,22 @@ the 32 highest of its 256 nearest relays; a relay it sees tries its 16 nearest h
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from gis.settings import BackhaulSettings, CostSettings, RadioSettings
 from gis.terrain import Dem, sample_heights
 from planning.radio._terrain_kernel import hop_clearance
+from planning.radio.clutter import read_clutter, sample_classes
+from planning.radio.microwave import HopRadio, choose_radio, clear_by_rule, k_low
 from planning.radio.operators import same_ran
 
 logger = logging.getLogger(__name__)
@@ -40,8 +44,10 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "REF_FREQ_MHZ",
     "Endpoints",
+    "Terrain",
     "backhaul_hubs",
-    "hop_band",
+    "canopy_grid",
+    "choose_radio_empty",
     "hop_clearance_f1",
     "plan_backhaul",
     "plan_backhaul_empty",
@@ -58,13 +64,19 @@ SAME_TOWER_M = 50.0
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Ends of hops: id, position (metric CRS), antenna height above ground (m) and cost of using one (CNY)."""
+    """Ends of hops: id, position (metric CRS), antenna height above ground (m), cost of using one (CNY) and
+    whether it is a new mast (its height then chosen from ``relay_masts``; default none)."""
 
     ids: np.ndarray
     x: np.ndarray
     y: np.ndarray
     height_m: np.ndarray
     cost_cny: np.ndarray
+    new_mast: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def __post_init__(self) -> None:
+        if len(self.new_mast) != len(self.ids):
+            object.__setattr__(self, "new_mast", np.zeros(len(self.ids), dtype=bool))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -108,24 +120,6 @@ def hop_clearance_f1(
     return ratio.min(axis=1)
 
 
-def hop_band(length_m: np.ndarray, clearance_ref: np.ndarray, settings: BackhaulSettings) -> np.ndarray:
-    """Index into ``settings.microwave`` of the band each hop takes (-1: none reaches with clearance).
-
-    Highest frequency first: a band qualifies when its ``max_hop_m`` reaches ``length_m`` and the clearance
-    scaled from :data:`REF_FREQ_MHZ` (``clearance_ref x sqrt(f / f_ref)``) is at least ``clearance_f1``.
-    """
-    length = np.asarray(length_m, dtype=float)
-    ref = np.asarray(clearance_ref, dtype=float)
-    out = np.full(len(length), -1, dtype=np.int64)
-    order = sorted(range(len(settings.microwave)), key=lambda k: -settings.microwave[k].freq_ghz)
-    for k in order:
-        band = settings.microwave[k]
-        with np.errstate(invalid="ignore"):
-            clear = ref * np.sqrt(band.freq_ghz * 1000.0 / REF_FREQ_MHZ) >= settings.clearance_f1  # NaN: not clear
-        out[(out < 0) & (length <= band.max_hop_m) & clear] = k
-    return out
-
-
 def backhaul_hubs(
     sites: gpd.GeoDataFrame,
     *,
@@ -165,12 +159,15 @@ def relay_points(
 ) -> Endpoints:
     """Relay candidates inside ``bounds``: existing towers (``T:<site_id>``, at the tallest site's height, leased at
     ``relay_lease_cny``) when ``relays_on_towers``, and the highest DEM cell of every ``relay_spacing_m`` square
-    (``R<row>_<col>``, a new ``tower_height_m`` mast at ``relay_tower_cny``)."""
+    of a grid aligned on the CRS origin (a new mast whose height is chosen from ``relay_masts``; id
+    ``R<x>_<y>``: the cell centre's projected coordinates in whole metres, so that neither the id nor the square
+    depends on the DEM window)."""
     bh = radio.backhaul
     ids: list[str] = []
     xy: list[np.ndarray] = []
     h: list[np.ndarray] = []
     cost: list[np.ndarray] = []
+    mast: list[np.ndarray] = []
     minx, miny, maxx, maxy = bounds
     if bh.relays_on_towers and len(sites):
         sxy = shapely.get_coordinates(np.asarray(sites.geometry.values))
@@ -180,13 +177,16 @@ def relay_points(
         xy.append(sxy[keep])
         h.append(sites["height_m"].to_numpy(dtype=float)[keep])
         cost.append(np.full(len(keep), costs.relay_lease_cny))
+        mast.append(np.zeros(len(keep), dtype=bool))
     if dem is not None:
-        hp_ids, hp_xy = _block_maxima(dem, bounds, bh.relay_spacing_m)
-        ids += hp_ids
+        hp_xy = _block_maxima(dem, bounds, bh.relay_spacing_m)
+        ids += [f"R{round(x):d}_{round(y):d}" for x, y in hp_xy]
         xy.append(hp_xy)
-        h.append(np.full(len(hp_ids), radio.tower_height_m))
-        cost.append(np.full(len(hp_ids), costs.relay_tower_cny))
-    return _endpoints(ids, xy, h, np.concatenate(cost) if cost else np.zeros(0))
+        h.append(np.full(len(hp_xy), np.nan))
+        cost.append(np.zeros(len(hp_xy)))
+        mast.append(np.ones(len(hp_xy), dtype=bool))
+    ends = _endpoints(ids, xy, h, np.concatenate(cost) if cost else np.zeros(0))
+    return replace(ends, new_mast=np.concatenate(mast) if mast else np.zeros(0, dtype=bool))
 
 
 def _endpoints(ids: list[str], xy: list[np.ndarray], h: list[np.ndarray], cost: np.ndarray) -> Endpoints:
@@ -214,44 +214,154 @@ def _one_per_tower(xy: np.ndarray, height_m: np.ndarray) -> np.ndarray:
     return np.sort(np.asarray(keep, dtype=np.int64))
 
 
-def _block_maxima(
-    dem: Dem, bounds: tuple[float, float, float, float], spacing_m: float
-) -> tuple[list[str], np.ndarray]:
-    """The highest DEM cell (its centre) of every ``spacing_m`` square of the grid inside ``bounds``."""
+def _block_maxima(dem: Dem, bounds: tuple[float, float, float, float], spacing_m: float) -> np.ndarray:
+    """The highest DEM cell (its centre) of every ``spacing_m`` square, squares aligned on the CRS origin, among
+    the cells whose centre lies inside ``bounds``."""
     t = dem.transform
     rows, cols = dem.shape
     minx, miny, maxx, maxy = bounds
     c0, c1 = max(int((minx - t.c) / t.a), 0), min(int(np.ceil((maxx - t.c) / t.a)), cols)
     r0, r1 = max(int((maxy - t.f) / t.e), 0), min(int(np.ceil((miny - t.f) / t.e)), rows)
-    step = max(round(spacing_m / abs(t.a)), 1)
-    ids, out = [], []
-    for r in range(r0, r1, step):
-        for c in range(c0, c1, step):
-            win = dem.height_m[r : min(r + step, r1), c : min(c + step, c1)]
-            if not win.size or not np.isfinite(win).any():
-                continue
-            k = int(np.nanargmax(win))
-            rr, cc = divmod(k, win.shape[1])
-            ids.append(f"R{r + rr}_{c + cc}")
-            out.append((t.c + (c + cc + 0.5) * t.a, t.f + (r + rr + 0.5) * t.e))
-    return ids, np.asarray(out, dtype=float).reshape(-1, 2)
+    if c1 <= c0 or r1 <= r0:
+        return np.zeros((0, 2))
+    cx = t.c + (np.arange(c0, c1) + 0.5) * t.a
+    cy = t.f + (np.arange(r0, r1) + 0.5) * t.e
+    gx, gy = np.meshgrid(cx, cy)
+    z = dem.height_m[r0:r1, c0:c1].astype(float).ravel()
+    gx, gy = gx.ravel(), gy.ravel()
+    ok = np.isfinite(z) & (gx >= minx) & (gx <= maxx) & (gy >= miny) & (gy <= maxy)
+    gx, gy, z = gx[ok], gy[ok], z[ok]
+    key = np.floor(gx / spacing_m) * 1e7 + np.floor(gy / spacing_m)
+    order = np.lexsort((gy, gx, -z, key))  # per square: highest, then west-most, south-most
+    first = order[np.r_[True, np.diff(key[order]) != 0]] if len(order) else order
+    return np.column_stack([gx[first], gy[first]])
 
 
 @dataclass(frozen=True)
 class _Hops:
-    """Clear hops between two sets of ends: indices, length (m), band index, clearance at the band (F1 radii)."""
+    """Hops between two sets of ends that some band may take: indices, length (m), antenna heights above ground
+    at the a and b ends (m; a new mast at the lowest height that clears), least clearance at 1 GHz at the median
+    k and at k_e 99.9 % (F1 radii, clutter included) and the radio chosen (:class:`HopRadio`)."""
 
     a: np.ndarray
     b: np.ndarray
     length_m: np.ndarray
-    band: np.ndarray
-    clearance_f1: np.ndarray
+    height_a_m: np.ndarray
+    height_b_m: np.ndarray
+    median_ref: np.ndarray
+    low_ref: np.ndarray
+    radio: pd.DataFrame
+
+    def take(self, rows: np.ndarray) -> _Hops:
+        return _Hops(
+            self.a[rows],
+            self.b[rows],
+            self.length_m[rows],
+            self.height_a_m[rows],
+            self.height_b_m[rows],
+            self.median_ref[rows],
+            self.low_ref[rows],
+            self.radio.iloc[rows].reset_index(drop=True),
+        )
+
+    def clearance_f1(self, rows: np.ndarray) -> np.ndarray:
+        """Least clearance at the median k in F1 radii at each hop's band."""
+        return self.median_ref[rows] * np.sqrt(self.radio["band_ghz"].to_numpy(dtype=float)[rows])
 
 
 #: Hops tried per candidate (and per relay towards the hubs): the nearest hubs; relays: the highest of the nearest.
 HUBS_PER_END = 16
 RELAYS_NEAREST = 256
 RELAYS_PER_CANDIDATE = 32
+
+
+@dataclass(frozen=True)
+class Terrain:
+    """What a hop's profile crosses: the DEM (None: a smooth earth) and the clutter height on its grid (None:
+    none), and the metric CRS of the ends (for the midpoints' latitude and longitude; None: the DEM's)."""
+
+    dem: Dem | None
+    canopy: Dem | None = None
+    crs: object = None
+
+    def surface(self) -> Dem | None:
+        """The DEM with the clutter on top."""
+        if self.dem is None or self.canopy is None:
+            return self.dem
+        return replace(self.dem, height_m=self.dem.height_m + self.canopy.height_m)
+
+    def canopy_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Clutter height under points (bilinear, as the profile kernel samples it; 0 off the grid)."""
+        if self.canopy is None:
+            return np.zeros(len(x))
+        return np.nan_to_num(sample_heights(self.canopy, x, y), nan=0.0)
+
+    def ground_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if self.dem is None:
+            return np.zeros(len(x))
+        return np.nan_to_num(sample_heights(self.dem, x, y), nan=0.0)
+
+    def lonlat(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        crs = self.crs if self.crs is not None else (self.dem.crs if self.dem is not None else None)
+        if crs is None or not len(x):
+            return np.full(len(x), 41.8), np.full(len(x), 127.2)
+        lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(x, y)
+        return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+
+def canopy_grid(dem: Dem | None, radio: RadioSettings) -> Dem | None:
+    """Clutter height (m) on the DEM's grid for hop clearance: each cell's class in ``[radio] clutter_path``
+    through ``[radio.backhaul] canopy`` (no raster, no class or no row: ``canopy_default_m``); None without a DEM
+    or when every height is 0."""
+    bh = radio.backhaul
+    if dem is None:
+        return None
+    heights = np.full(dem.shape, bh.canopy_default_m, dtype=np.float32)
+    if radio.clutter_path:
+        rows, cols = dem.shape
+        t = dem.transform
+        cx = t.c + (np.arange(cols) + 0.5) * t.a
+        cy = t.f + (np.arange(rows) + 0.5) * t.e
+        gx, gy = np.meshgrid(cx, cy)
+        grid = read_clutter(radio.clutter_path, crs=dem.crs, bounds=dem.bounds, resolution_m=abs(t.a))
+        classes = sample_classes(grid, gx.ravel(), gy.ravel())
+        table = {c.code: c.height_m for c in bh.canopy}
+        mapped = pd.Series(classes).map(table).to_numpy(dtype=float)
+        heights = np.where(np.isnan(mapped), bh.canopy_default_m, mapped).reshape(dem.shape).astype(np.float32)
+    if not np.any(heights > 0):
+        return None
+    return replace(dem, height_m=heights)
+
+
+def _ref_clearances(
+    terrain: Terrain,
+    surface: Dem | None,
+    a: tuple[np.ndarray, np.ndarray, np.ndarray],
+    b: tuple[np.ndarray, np.ndarray, np.ndarray],
+    length_m: np.ndarray,
+    settings: BackhaulSettings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Least clearance at 1 GHz (F1 radii) over terrain and clutter at the median k and at k_e 99.9 % (grouped by
+    k_e to 0.01), antenna heights above ground (the kernel stands them on the clutter: it is taken off)."""
+    (ax, ay, ha), (bx, by, hb) = a, b
+    ha = ha - terrain.canopy_at(ax, ay)
+    hb = hb - terrain.canopy_at(bx, by)
+    kw = {"step_m": settings.hop_step_m}
+    med = hop_clearance_f1(surface, ax, ay, ha, bx, by, hb, k_factor=settings.k_factor, **kw)
+    low = np.full(len(ax), np.nan)
+    ke = np.round(k_low(length_m, settings), 2)
+    for k in np.unique(ke):
+        r = np.flatnonzero(ke == k)
+        low[r] = hop_clearance_f1(surface, ax[r], ay[r], ha[r], bx[r], by[r], hb[r], k_factor=float(k), **kw)
+    return med, low
+
+
+def _band_ok(length_m: np.ndarray, med: np.ndarray, low: np.ndarray, settings: BackhaulSettings) -> np.ndarray:
+    """(hops, bands): within the band's reach and clear by P.530's rule at its frequency."""
+    cols = [
+        (length_m <= band.max_hop_m) & clear_by_rule(med, low, band.freq_ghz, settings) for band in settings.microwave
+    ]
+    return np.column_stack(cols) if cols else np.zeros((len(length_m), 0), dtype=bool)
 
 
 def _near_pairs(
@@ -268,78 +378,132 @@ def _near_pairs(
     return a.astype(np.int64), idx[ok].astype(np.int64), dist[ok]
 
 
-def _clear_hops(
-    dem: Dem | None,
-    ends_a: Endpoints,
-    ends_b: Endpoints,
-    settings: BackhaulSettings,
-    *,
-    nearest: int,
-    keep_highest: int | None = None,
-) -> _Hops:
-    """Clear hops from each of ``ends_a`` to its ``nearest`` ``ends_b`` within the longest band's reach (of which only
-    the ``keep_highest`` highest antennas above sea level, when given), one kernel call for all."""
-    empty = np.zeros(0, dtype=np.int64)
-    reach = max((b.max_hop_m for b in settings.microwave), default=0.0)
-    if not len(ends_a) or not len(ends_b) or reach <= 0:
-        return _Hops(empty, empty, np.zeros(0), empty, np.zeros(0))
+def _pairs(
+    terrain: Terrain, ends_a: Endpoints, ends_b: Endpoints, reach: float, nearest: int, keep_highest: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs to try: each of ``ends_a`` with its ``nearest`` ``ends_b`` within ``reach`` (of which only the
+    ``keep_highest`` highest above sea level, when given)."""
     a, b, length = _near_pairs(ends_a, ends_b, reach, nearest)
     if keep_highest is not None and len(a):
-        ground = np.nan_to_num(sample_heights(dem, ends_b.x, ends_b.y), nan=0.0) if dem is not None else 0.0
-        top = -(ground + ends_b.height_m)[b]
+        top = -(terrain.ground_at(ends_b.x, ends_b.y) + np.nan_to_num(ends_b.height_m, nan=0.0))[b]
         order = np.lexsort((top, a))
         rank = np.arange(len(order)) - np.searchsorted(a[order], a[order])
         sel = np.sort(order[rank < keep_highest])
         a, b, length = a[sel], b[sel], length[sel]
-    ref = hop_clearance_f1(
-        dem,
-        ends_a.x[a],
-        ends_a.y[a],
-        ends_a.height_m[a],
-        ends_b.x[b],
-        ends_b.y[b],
-        ends_b.height_m[b],
-        k_factor=settings.k_factor,
-        step_m=settings.hop_step_m,
-    )
-    band = hop_band(length, ref, settings)
-    keep = band >= 0
-    freq = np.array([m.freq_ghz for m in settings.microwave])[band[keep]]
-    clearance = ref[keep] * np.sqrt(freq * 1000.0 / REF_FREQ_MHZ)
-    return _Hops(a[keep], b[keep], length[keep], band[keep], clearance)
+    return a, b, length
+
+
+def _clear_hops(
+    terrain: Terrain,
+    ends_a: Endpoints,
+    ends_b: Endpoints,
+    settings: BackhaulSettings,
+    *,
+    needed_mbps: np.ndarray,
+    nearest: int,
+    keep_highest: int | None = None,
+) -> _Hops:
+    """Hops from each of ``ends_a`` to its ``nearest`` ``ends_b`` within the longest band's reach that clear P.530's
+    rule (a new mast at the lowest of ``relay_masts`` that clears) and carry ``needed_mbps`` (per end of a) at the
+    availability target, with the cheapest radio of each."""
+    empty = np.zeros(0, dtype=np.int64)
+    reach = max((b.max_hop_m for b in settings.microwave), default=0.0)
+    if not len(ends_a) or not len(ends_b) or reach <= 0:
+        return _Hops(empty, empty, *(np.zeros(0),) * 5, choose_radio_empty())
+    a, b, length = _pairs(terrain, ends_a, ends_b, reach, nearest, keep_highest)
+    surface = terrain.surface()
+    mast = ends_a.new_mast[a] | ends_b.new_mast[b]
+    heights = sorted(m.height_m for m in settings.relay_masts) or [np.nan]
+    ha, hb = ends_a.height_m[a].copy(), ends_b.height_m[b].copy()
+    med, low = np.full(len(a), np.nan), np.full(len(a), np.nan)
+    todo = np.arange(len(a))
+    for k, h in enumerate(heights):
+        ha[todo] = np.where(ends_a.new_mast[a[todo]], h, ha[todo])
+        hb[todo] = np.where(ends_b.new_mast[b[todo]], h, hb[todo])
+        pa = (ends_a.x[a[todo]], ends_a.y[a[todo]], ha[todo])
+        pb = (ends_b.x[b[todo]], ends_b.y[b[todo]], hb[todo])
+        med[todo], low[todo] = _ref_clearances(terrain, surface, pa, pb, length[todo], settings)
+        ok = _band_ok(length[todo], med[todo], low[todo], settings).any(axis=1)
+        todo = todo[~ok & mast[todo]] if k + 1 < len(heights) else todo[:0]
+        if not len(todo):
+            break
+    band_ok = _band_ok(length, med, low, settings)
+    keep = np.flatnonzero(band_ok.any(axis=1))
+    a, b, length, ha, hb, med, low = (v[keep] for v in (a, b, length, ha, hb, med, low))
+    mx, my = (ends_a.x[a] + ends_b.x[b]) / 2.0, (ends_a.y[a] + ends_b.y[b]) / 2.0
+    lon, lat = terrain.lonlat(mx, my)
+    za = terrain.ground_at(ends_a.x[a], ends_a.y[a]) + ha
+    zb = terrain.ground_at(ends_b.x[b], ends_b.y[b]) + hb
+    radio = choose_radio(
+        length,
+        band_ok[keep],
+        np.asarray(needed_mbps, dtype=float)[a],
+        lat_deg=lat,
+        lon_deg=lon,
+        h_a_asl_m=za,
+        h_b_asl_m=zb,
+        settings=settings,
+    ).frame()
+    hops = _Hops(a, b, length, ha, hb, med, low, radio)
+    return hops.take(np.flatnonzero(np.isfinite(radio["cost_cny"].to_numpy())))
+
+
+def choose_radio_empty() -> pd.DataFrame:
+    """The radio table of no hop."""
+    return HopRadio(*(np.zeros(0),) * 3, np.zeros(0, dtype=object), *(np.zeros(0),) * 5).frame()
 
 
 def plan_backhaul(
     cands: Endpoints,
     hubs: Endpoints,
     relays: Endpoints,
-    dem: Dem | None,
+    terrain: Terrain,
     *,
     settings: BackhaulSettings,
-    hop_cny: float,
+    needed_mbps: np.ndarray,
+    mast_cny: dict[float, float] | None = None,
 ) -> pd.DataFrame:
-    """The cheapest clear microwave path of each candidate: one hop to a hub, else two through one relay.
+    """The cheapest microwave path of each candidate that clears P.530's rule (terrain and clutter) and carries
+    ``needed_mbps`` at the availability target: one hop to a hub, else two through one relay.
 
     Returns
     -------
     DataFrame
-        One row per candidate: ``cost_cny`` (inf: no clear path), ``hub``, ``relay`` ("" when direct), ``hops``,
-        ``length_m`` (longest hop), ``band_ghz`` (its band), ``clearance_f1`` (least over the hops, F1 radii at
-        each hop's band), ``capacity_mbps`` (least over the hops), ``path`` (readable hops).
+        One row per candidate (:func:`plan_backhaul_empty`): ``cost_cny`` (inf: no path; radios, dishes,
+        installation and the relay), ``hub``, ``relay`` ("" when direct) with ``relay_x``/``relay_y`` (metric CRS),
+        ``relay_height_m`` and ``relay_cny`` (its mast or lease), ``hops``, ``length_m`` (longest hop),
+        ``band_ghz`` (its band), ``clearance_f1`` (least over the hops at the median k, F1 radii at each hop's
+        band), ``availability_pct`` (least), ``capacity_mbps`` (least), ``dish_m`` (largest), ``path`` (readable
+        hops) and ``hops_json`` (every hop: ends, positions, heights, band, dish, channel, modulation, length,
+        clearances, fade margin, availability, capacity, price).
     """
-    direct = _clear_hops(dem, cands, hubs, settings, nearest=HUBS_PER_END)
+    masts = mast_cny if mast_cny is not None else {m.height_m: m.cost_cny for m in settings.relay_masts}
+    need = np.broadcast_to(np.asarray(needed_mbps, dtype=float), (len(cands),))
+    direct = _clear_hops(terrain, cands, hubs, settings, needed_mbps=need, nearest=HUBS_PER_END)
     out = plan_backhaul_empty(len(cands))
-    _take_direct(out, direct, cands, hubs, settings, hop_cny)
+    _take_direct(out, direct, cands, hubs)
     todo = np.flatnonzero(~np.isfinite(out["cost_cny"].to_numpy()))
     if len(todo) and len(relays):
         sub = _subset(cands, todo)
-        first = _clear_hops(dem, sub, relays, settings, nearest=RELAYS_NEAREST, keep_highest=RELAYS_PER_CANDIDATE)
-        useful = np.unique(first.b)  # relays some candidate sees: only these look for a hub
-        onward = _clear_hops(dem, _subset(relays, useful), hubs, settings, nearest=HUBS_PER_END)
-        onward = _Hops(useful[onward.a], onward.b, onward.length_m, onward.band, onward.clearance_f1)
-        _take_relayed(out, todo, first, onward, cands, hubs, relays, settings, hop_cny)
+        first = _clear_hops(
+            terrain,
+            sub,
+            relays,
+            settings,
+            needed_mbps=need[todo],
+            nearest=RELAYS_NEAREST,
+            keep_highest=RELAYS_PER_CANDIDATE,
+        )
+        for level in np.unique(need[todo][first.a]) if len(first.a) else []:
+            mine = np.flatnonzero(need[todo][first.a] == level)
+            useful = np.unique(first.b[mine])  # relays some candidate sees: only these look for a hub
+            onward = _clear_hops(
+                terrain, _subset(relays, useful), hubs, settings, needed_mbps=np.full(len(useful), level), nearest=16
+            )
+            onward = replace(onward, a=useful[onward.a])
+            _take_relayed(out, todo, first.take(mine), onward, cands, hubs, relays, masts)
     logger.info(
-        "microwave backhaul: %d candidates, %d direct, %d through a relay, %d with no clear path (%d hubs, %d relays)",
+        "microwave backhaul: %d candidates, %d direct, %d through a relay, %d with no path (%d hubs, %d relays)",
         len(cands),
         int((out["hops"] == 1).sum()),
         int((out["hops"] == 2).sum()),
@@ -351,28 +515,75 @@ def plan_backhaul(
 
 
 def _subset(ends: Endpoints, rows: np.ndarray) -> Endpoints:
-    return Endpoints(ends.ids[rows], ends.x[rows], ends.y[rows], ends.height_m[rows], ends.cost_cny[rows])
+    return Endpoints(
+        ends.ids[rows], ends.x[rows], ends.y[rows], ends.height_m[rows], ends.cost_cny[rows], ends.new_mast[rows]
+    )
+
+
+_NUM_COLS = (
+    "relay_x",
+    "relay_y",
+    "relay_height_m",
+    "relay_cny",
+    "length_m",
+    "band_ghz",
+    "clearance_f1",
+    "availability_pct",
+    "capacity_mbps",
+    "dish_m",
+)
 
 
 def plan_backhaul_empty(n: int) -> pd.DataFrame:
     """The frame of :func:`plan_backhaul` for ``n`` candidates none of which has a path."""
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "cost_cny": np.full(n, np.inf),
             "hub": np.full(n, "", dtype=object),
             "relay": np.full(n, "", dtype=object),
             "hops": np.zeros(n, dtype=np.int64),
-            "length_m": np.full(n, np.nan),
-            "band_ghz": np.full(n, np.nan),
-            "clearance_f1": np.full(n, np.nan),
-            "capacity_mbps": np.full(n, np.nan),
-            "path": np.full(n, "", dtype=object),
         }
     )
+    for col in _NUM_COLS:
+        out[col] = np.full(n, np.nan)
+    out["path"] = np.full(n, "", dtype=object)
+    out["hops_json"] = np.full(n, "", dtype=object)
+    return out
 
 
-def _hop_text(a: str, b: str, length_m: float, band_ghz: float, clearance: float) -> str:
-    return f"{a} -[{band_ghz:g} GHz {length_m / 1000.0:.1f} km {clearance:.2f} F1]-> {b}"
+def _hop_record(hops: _Hops, k: int, ends_a: Endpoints, ends_b: Endpoints, i: int, j: int) -> dict[str, object]:
+    """One hop as plain values (for ``hops_json`` and the map)."""
+    r = hops.radio.iloc[k]
+    f = float(r["band_ghz"])
+    return {
+        "from": str(ends_a.ids[i]),
+        "to": str(ends_b.ids[j]),
+        "x0": round(float(ends_a.x[i]), 1),
+        "y0": round(float(ends_a.y[i]), 1),
+        "x1": round(float(ends_b.x[j]), 1),
+        "y1": round(float(ends_b.y[j]), 1),
+        "height_from_m": float(hops.height_a_m[k]),
+        "height_to_m": float(hops.height_b_m[k]),
+        "band_ghz": f,
+        "length_m": round(float(hops.length_m[k]), 1),
+        "clearance_f1": round(float(hops.median_ref[k] * np.sqrt(f)), 3),
+        "clearance_low_f1": round(float(hops.low_ref[k] * np.sqrt(f)), 3),
+        "dish_m": float(r["dish_m"]),
+        "channel_mhz": float(r["channel_mhz"]),
+        "modulation": str(r["modulation"]),
+        "capacity_mbps": round(float(r["capacity_mbps"]), 1),
+        "margin_db": round(float(r["margin_db"]), 2),
+        "rain001_db": round(float(r["rain001_db"]), 2),
+        "availability_pct": round(float(r["availability_pct"]), 5),
+        "cost_cny": float(r["cost_cny"]),
+    }
+
+
+def _hop_text(rec: dict[str, object]) -> str:
+    return (
+        f"{rec['from']} -[{rec['band_ghz']:g} GHz {float(rec['length_m']) / 1000.0:.1f} km "  # type: ignore[arg-type]
+        f"{rec['clearance_f1']:.2f} F1 {rec['dish_m']:g} m {rec['availability_pct']:.3f} %]-> {rec['to']}"
+    )
 
 
 def _assign(out: pd.DataFrame, rows: list[int], values: dict[str, list]) -> None:
@@ -382,35 +593,34 @@ def _assign(out: pd.DataFrame, rows: list[int], values: dict[str, list]) -> None
             out.loc[rows, col] = vals
 
 
-def _take_direct(
-    out: pd.DataFrame, hops: _Hops, cands: Endpoints, hubs: Endpoints, settings: BackhaulSettings, hop_cny: float
-) -> None:
-    """Fill ``out`` with each candidate's shortest clear hop to a hub."""
+def _summary(recs: list[dict[str, object]]) -> dict[str, object]:
+    """Per-path columns from its hops' records."""
+    longest = max(recs, key=lambda r: float(r["length_m"]))  # type: ignore[arg-type]
+    return {
+        "hops": len(recs),
+        "length_m": float(longest["length_m"]),  # type: ignore[arg-type]
+        "band_ghz": float(longest["band_ghz"]),  # type: ignore[arg-type]
+        "clearance_f1": min(float(r["clearance_f1"]) for r in recs),  # type: ignore[arg-type]
+        "availability_pct": min(float(r["availability_pct"]) for r in recs),  # type: ignore[arg-type]
+        "capacity_mbps": min(float(r["capacity_mbps"]) for r in recs),  # type: ignore[arg-type]
+        "dish_m": max(float(r["dish_m"]) for r in recs),  # type: ignore[arg-type]
+        "path": "; ".join(_hop_text(r) for r in recs),
+        "hops_json": json.dumps(recs, ensure_ascii=False),
+    }
+
+
+def _take_direct(out: pd.DataFrame, hops: _Hops, cands: Endpoints, hubs: Endpoints) -> None:
+    """Fill ``out`` with each candidate's cheapest hop to a hub (then the shortest)."""
     if not len(hops.a):
         return
-    order = np.lexsort((hops.length_m, hops.a))
+    cost = hops.radio["cost_cny"].to_numpy(dtype=float)
+    order = np.lexsort((hops.length_m, cost, hops.a))
     first = order[np.r_[True, np.diff(hops.a[order]) != 0]]
-    bands = [settings.microwave[int(b)] for b in hops.band[first]]
     rows = hops.a[first].astype(int).tolist()
-    hub = [str(h) for h in hubs.ids[hops.b[first]]]
-    length, clear = hops.length_m[first], hops.clearance_f1[first]
-    _assign(
-        out,
-        rows,
-        {
-            "cost_cny": [hop_cny] * len(rows),
-            "hub": hub,
-            "hops": [1] * len(rows),
-            "length_m": length.tolist(),
-            "band_ghz": [b.freq_ghz for b in bands],
-            "clearance_f1": clear.tolist(),
-            "capacity_mbps": [b.capacity_mbps for b in bands],
-            "path": [
-                _hop_text(str(cands.ids[i]), h, n, b.freq_ghz, c)
-                for i, h, n, b, c in zip(rows, hub, length, bands, clear, strict=True)
-            ],
-        },
-    )
+    summ = [_summary([_hop_record(hops, k, cands, hubs, int(hops.a[k]), int(hops.b[k]))]) for k in first]
+    values: dict[str, list] = {key: [s[key] for s in summ] for key in summ[0]}
+    values |= {"cost_cny": cost[first].tolist(), "hub": [str(h) for h in hubs.ids[hops.b[first]]]}
+    _assign(out, rows, values)
 
 
 def _take_relayed(
@@ -421,49 +631,42 @@ def _take_relayed(
     cands: Endpoints,
     hubs: Endpoints,
     relays: Endpoints,
-    settings: BackhaulSettings,
-    hop_cny: float,
+    mast_cny: dict[float, float],
 ) -> None:
     """Fill ``out`` for candidates ``todo`` with the cheapest candidate-relay-hub path (then the shortest longest
-    hop)."""
+    hop): both hops' radios and the relay (a new mast at the taller of the two hops' heights, or the lease)."""
     if not len(first.a) or not len(onward.a):
         return
-    best_on = pd.DataFrame({"r": onward.a, "k": np.arange(len(onward.a)), "len": onward.length_m})
-    best_on = best_on.sort_values(["r", "len"]).drop_duplicates("r").set_index("r")["k"]
+    on_cost = onward.radio["cost_cny"].to_numpy(dtype=float)
+    best_on = pd.DataFrame({"r": onward.a, "k": np.arange(len(onward.a)), "c": on_cost, "len": onward.length_m})
+    best_on = best_on.sort_values(["r", "c", "len"]).drop_duplicates("r").set_index("r")["k"]
     f = np.flatnonzero(np.isin(first.b, best_on.index.to_numpy()))
     if not len(f):
         return
     on = best_on.reindex(first.b[f]).to_numpy(dtype=np.int64)
-    cost = 2.0 * hop_cny + relays.cost_cny[first.b[f]]
+    rel = first.b[f]
+    mast_h = np.maximum(first.height_b_m[f], onward.height_a_m[on])
+    relay_cny = np.where(relays.new_mast[rel], [mast_cny.get(float(h), np.inf) for h in mast_h], relays.cost_cny[rel])
+    cost = first.radio["cost_cny"].to_numpy(dtype=float)[f] + on_cost[on] + relay_cny
     longest = np.maximum(first.length_m[f], onward.length_m[on])
     order = np.lexsort((longest, cost, first.a[f]))
     pick = order[np.r_[True, np.diff(first.a[f][order]) != 0]]
-    h1, h2 = f[pick], on[pick]
-    b1 = [settings.microwave[int(b)] for b in first.band[h1]]
-    b2 = [settings.microwave[int(b)] for b in onward.band[h2]]
-    rows = todo[first.a[h1]].astype(int).tolist()
-    relay = [str(r) for r in relays.ids[first.b[h1]]]
-    hub = [str(h) for h in hubs.ids[onward.b[h2]]]
-    l1, l2 = first.length_m[h1], onward.length_m[h2]
-    c1, c2 = first.clearance_f1[h1], onward.clearance_f1[h2]
-    path = [
-        _hop_text(str(cands.ids[i]), r, l1[k], b1[k].freq_ghz, c1[k])
-        + "; "
-        + _hop_text(r, h, l2[k], b2[k].freq_ghz, c2[k])
-        for k, (i, r, h) in enumerate(zip(rows, relay, hub, strict=True))
-    ]
-    _assign(
-        out,
-        rows,
-        {
-            "cost_cny": cost[pick].tolist(),
-            "hub": hub,
-            "relay": relay,
-            "hops": [2] * len(rows),
-            "length_m": np.maximum(l1, l2).tolist(),
-            "band_ghz": [x.freq_ghz if a >= b else y.freq_ghz for x, y, a, b in zip(b1, b2, l1, l2, strict=True)],
-            "clearance_f1": np.minimum(c1, c2).tolist(),
-            "capacity_mbps": [min(x.capacity_mbps, y.capacity_mbps) for x, y in zip(b1, b2, strict=True)],
-            "path": path,
-        },
-    )
+    rows = todo[first.a[f[pick]]].astype(int).tolist()
+    summ = []
+    for p in pick:
+        h1, h2, r = f[p], on[p], int(rel[p])
+        rec1 = _hop_record(first, h1, cands, relays, int(todo[first.a[h1]]), r)
+        rec2 = _hop_record(onward, h2, relays, hubs, r, int(onward.b[h2]))
+        rec1["height_to_m"] = rec2["height_from_m"] = float(mast_h[p])
+        summ.append(_summary([rec1, rec2]))
+    values: dict[str, list] = {key: [s[key] for s in summ] for key in summ[0]}
+    values |= {
+        "cost_cny": cost[pick].tolist(),
+        "hub": [str(hubs.ids[onward.b[on[p]]]) for p in pick],
+        "relay": [str(relays.ids[rel[p]]) for p in pick],
+        "relay_x": relays.x[rel[pick]].tolist(),
+        "relay_y": relays.y[rel[pick]].tolist(),
+        "relay_height_m": mast_h[pick].tolist(),
+        "relay_cny": relay_cny[pick].tolist(),
+    }
+    _assign(out, rows, values)

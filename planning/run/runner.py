@@ -17,7 +17,8 @@ province) takes the run's one ``map_jobs``: :func:`planning.jobs.in_turn`, or wi
    (:mod:`planning.status`); ``gaps.gpkg`` (layers ``villages``, ``schools``), ``county_targets.csv``,
    ``verification.csv``.
 5. ``optimise``: candidate interventions, the optimiser's choice with shared fibre, and yearly batches
-   (:mod:`planning.plan.proposal`); ``proposal.gpkg`` (layers ``interventions``, ``demands``, ``fibre_routes``),
+   (:mod:`planning.plan.proposal`); ``proposal.gpkg`` (layers ``interventions``, ``demands``, ``fibre_routes``,
+   ``backhaul``),
    ``proposal.csv``, ``batches.csv``, ``county_targets_after.csv``, ``kpis_short.csv``.
 6. ``ledger``: the project's ledger (``[ledger] path``; a new one without it) copied into the outputs and the
    plan written into the copy as dated events (:func:`planning.status.ledger.record_plan`); ``ledger.gpkg``,
@@ -53,7 +54,7 @@ from gis.project import Project
 from gis.writers import write_csv
 from planning.fibre import FibreResult, fibre_stage
 from planning.jobs import MapJobs, in_turn
-from planning.plan import Proposal, asked_budget, cost_curve, propose
+from planning.plan import Proposal, asked_budget, backhaul_layer, cost_curve, propose
 from planning.present import map_stage, report_tables, save_map, write_report
 from planning.radio import coverage_raster, coverage_stage, terrain_kernels_cold, write_raster
 from planning.run.distributed import dask_client, dask_map
@@ -102,7 +103,8 @@ def input_paths(project: Project) -> list[Path]:
 def write_proposal(prop: Proposal, out: Path) -> list[Path]:
     """Write the proposal files into ``out``; returns their paths."""
     inter = prop.interventions.copy()
-    write_layers({"interventions": inter, "demands": prop.demands, "fibre_routes": prop.routes}, out / "proposal.gpkg")
+    layers = {"interventions": inter, "demands": prop.demands, "fibre_routes": prop.routes}
+    write_layers({**layers, "backhaul": backhaul_layer(inter)}, out / "proposal.gpkg")
     table = pd.DataFrame(inter.drop(columns="geometry"))
     xy = inter.geometry.to_crs(4326)
     table["lon"], table["lat"] = xy.x.round(6), xy.y.round(6)

@@ -7,7 +7,7 @@ import pytest
 
 from gis.errors import ProjectError
 from gis.project import load_project
-from gis.settings import CostSettings, RadioSettings, TargetSettings
+from gis.settings import BackhaulSettings, CostSettings, RadioSettings, TargetSettings
 from tests.conftest import DEMO, ROOT
 
 
@@ -19,8 +19,8 @@ def test_demo_project_loads_with_design_defaults():
     assert set(p.layers) == {"admin", "villages", "schools", "sites", "fibre", "fibre_nodes", "roads"}
     assert p.layers["villages"].path == (DEMO / "layers.gpkg").resolve()
     assert p.terrain == (DEMO / "dem.tif").resolve()
-    # DESIGN.md defaults
-    assert p.radio == RadioSettings()
+    # DESIGN.md defaults (the demo sets a 15 m canopy under microwave hops: it has no land-cover raster)
+    assert p.radio == RadioSettings(backhaul=BackhaulSettings(canopy_default_m=15.0))
     assert p.radio.lte_band_mhz == 1800.0
     assert p.radio.nr_bands_mhz == (700.0, 2600.0, 3500.0)
     assert p.radio.tower_height_m == 35.0

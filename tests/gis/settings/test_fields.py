@@ -25,6 +25,7 @@ FREE_TEXT = {
     ("OperatorRule", "operator"),
     ("OperatorRule", "ran_group"),
     ("ClutterClass", "name"),
+    ("MicrowaveModulation", "name"),
     ("RadioSettings", "clutter_path"),
     ("OptimiseSettings", "operator"),
     ("MapSettings", "tianditu_key"),
@@ -65,6 +66,10 @@ def test_every_section_and_nested_table_is_found():
         "CapacitySettings",
         "BackhaulSettings",
         "MicrowaveBand",
+        "MicrowaveModulation",
+        "MicrowaveDish",
+        "RelayMast",
+        "CanopyClass",
         "CostSettings",
         "EconomicsSettings",
         "FundingSettings",
@@ -106,7 +111,9 @@ def test_every_setting_has_a_documented_kind_and_its_default_is_allowed(cls, f):
 
 
 def test_the_default_tables_lie_in_their_ranges():
-    for row in (*RadioSettings().equipment, *RadioSettings().operators, *RadioSettings().clutter):
+    bh = RadioSettings().backhaul
+    extra = (*bh.microwave, *bh.modulations, *bh.dishes, *bh.relay_masts, *bh.canopy)
+    for row in (*RadioSettings().equipment, *RadioSettings().operators, *RadioSettings().clutter, *extra):
         for f in dataclasses.fields(row):
             bounds = number_range(f)
             value = getattr(row, f.name)

@@ -197,8 +197,11 @@ def _check_ledger_and_proposal(out: Path, summary: dict, gaps_v: pd.DataFrame) -
     assert prop["poor_broadband_after"] >= prop["poor_broadband_before"]
     assert prop["school_outlet_after"] >= prop["school_outlet_before"]
     routes_p = pyogrio.read_dataframe(out / "proposal.gpkg", layer="fibre_routes")
-    # shared trenches: the fibre interventions are priced at their share of the planned routes
-    assert routes_p["cost_cny"].sum() == pytest.approx(inter.loc[inter["kind"] == "fibre", "cost_cny"].sum(), rel=1e-6)
+    # shared trenches: the fibre interventions and the fibre backhaul of sites are priced at their share of the
+    # planned routes (a site at its equipment plus its share)
+    site = inter[(inter["kind"] != "fibre") & (inter["backhaul"] == "fibre")]
+    shares = inter.loc[inter["kind"] == "fibre", "cost_cny"].sum() + (site["cost_cny"] - site["equipment_cny"]).sum()
+    assert routes_p["cost_cny"].sum() == pytest.approx(shares, rel=1e-6)
     batches = pd.read_csv(out / "batches.csv", encoding="utf-8-sig")
     for kpi in ("poor_broadband", "poor_4g", "school_connected", "school_outlet"):
         assert (batches[f"{kpi}_share"].diff().dropna() >= -1e-12).all()

@@ -23,6 +23,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from planning.plan.hops import backhaul_layer
 from planning.present.labels import label, verify_text
 from planning.present.map_raster import Raster
 from planning.present.maps import build_map, save_map
@@ -112,6 +113,8 @@ def test_demo_map_offline_in_chromium(browser, demo_run):
     assert sum(counts[f"batch_{b}"] for b in range(1, n_batches + 1)) == (
         len(result.proposal.interventions) + len(result.proposal.routes)
     )
+    # every microwave hop and relay of the proposal (the layer of proposal.gpkg) is drawn
+    assert counts["backhaul"] == len(backhaul_layer(result.proposal.interventions)) > 0
     labels = browser.execute_script(
         "return Array.from(document.querySelectorAll('.leaflet-control-layers label'))"
         ".map(function (e) { return e.textContent.trim(); });"
@@ -276,8 +279,8 @@ def test_legend_and_layer_control_never_overlap(browser, demo_run, width: int, h
         labels = browser.execute_script(
             "return Array.from(document.querySelectorAll('.leaflet-control-layers label')).length;"
         )
-        # hillshade, admin, 4G, 5G, fibre, sites, villages, schools, to verify; the batches
-        assert labels == 9 + n_batches
+        # hillshade, admin, 4G, 5G, fibre, sites, villages, schools, to verify; the batches; microwave hops
+        assert labels == 9 + n_batches + 1
         SHOTS.mkdir(parents=True, exist_ok=True)
         assert browser.save_screenshot(str(SHOTS / f"demo_map_{width}x{height}.png"))  # as the page opens
         assert browser.execute_script(_COVERED) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 
@@ -10,12 +11,14 @@ import numpy as np
 import pytest
 import shapely
 from affine import Affine
+from pyproj import Transformer
 
 from gis.settings import BackhaulSettings, CostSettings, RadioSettings
 from gis.synthetic import synthesize
 from gis.terrain import dem_from_array, profiles
 from planning.plan.candidates import site_costs
-from planning.radio.backhaul import hop_band, hop_clearance_f1
+from planning.radio.backhaul import Endpoints, Terrain, hop_clearance_f1, plan_backhaul, relay_points
+from planning.radio.microwave import clear_by_rule
 
 CRS = "EPSG:32652"
 X0, Y0 = 300_000.0, 4_650_000.0
@@ -66,14 +69,41 @@ def test_kernel_clearance_matches_a_numpy_profile():
         assert got[k] == pytest.approx(np.min((line - zz) / np.sqrt(lam * d1 * d2 / big)), abs=1e-9)
 
 
-def test_hop_band_by_length_and_clearance():
-    lengths = np.array([3000.0, 8000.0, 12_000.0, 18_000.0, 30_000.0, 60_000.0])
-    got = hop_band(lengths, np.full(6, np.inf), BH)
-    ghz = [BH.microwave[k].freq_ghz if k >= 0 else None for k in got]
-    assert ghz == [80.0, 23.0, 18.0, 15.0, 7.0, None]  # E-band <= 4 km, 23 GHz <= 10 km ... 7 GHz <= 50 km
-    # 0.2 F1 at 1 GHz is 0.53 at 7 GHz (not clear) and 0.77 at 15 GHz (clear): a 20 km hop takes 15 GHz, 30 km none
-    got = hop_band(np.array([20_000.0, 30_000.0, 20_000.0]), np.array([0.2, 0.2, np.nan]), BH)
-    assert [BH.microwave[got[0]].freq_ghz, got[1], got[2]] == [15.0, -1, -1]
+def test_an_obstruction_that_passes_at_0_6_f1_fails_p530s_1_0_f1():
+    """A 20 km hop over flat ground at 200 m with a 20 m high ridge mid-path, 35 m masts: at 15 GHz and k = 4/3
+    the line clears the ridge top by 35 - 20 - 5.89 (earth bulge) = 9.11 m, 9.11 / F1(15 GHz, 10 km / 10 km) =
+    9.11 / 10.00 = 0.91 F1: clear by the old 0.6 rule, not by P.530's 1.0 at the median k."""
+    h = np.full((30, 250), 200.0, np.float32)
+    h[:, 109:111] = 220.0  # cells 109-110: x 10.9-11.1 km from X0, the hop runs from x = 1 to 21 km
+    dem = dem_from_array(h, Affine(100.0, 0, X0, 0, -100.0, Y0), CRS)
+    ax, ay, bx, by = (np.array([v]) for v in (X0 + 1000.0, Y0 - 1500.0, X0 + 21_000.0, Y0 - 1500.0))
+    med = hop_clearance_f1(dem, ax, ay, 35.0, bx, by, 35.0, k_factor=4 / 3, step_m=10.0)
+    low = hop_clearance_f1(dem, ax, ay, 35.0, bx, by, 35.0, k_factor=0.8, step_m=10.0)
+    f1_15 = math.sqrt(299_792_458.0 / 15e9 * 10_000.0 * 10_000.0 / 20_000.0)
+    assert f1_15 == pytest.approx(9.997, abs=1e-3)
+    assert med[0] * math.sqrt(15.0) == pytest.approx((15.0 - 10_000.0**2 / (2 * 4 / 3 * 6_371_000.0)) / f1_15, abs=0.01)
+    old = replace(BH, clearance_f1=0.6, clearance_low_f1=-10.0)
+    assert clear_by_rule(med, low, 15.0, old)[0]
+    assert not clear_by_rule(med, low, 15.0, BH)[0]  # 1.0 F1 at k = 4/3 (P.530-18 §2.2.2.1)
+
+
+def test_a_canopy_blocks_a_hop_clear_over_bare_earth():
+    """A 20 km hop between 35 m masts over flat ground clears P.530's rule on bare earth; under a 20 m forest
+    (P.452's coniferous trees) the 18 GHz zone (9.13 m at mid-path) is cleared by 35 - 20 - 5.89 (bulge) = 9.11 m,
+    0.998 F1 < 1.0, the lower bands' wider zones by less, and 23 GHz and E-band do not reach: blocked."""
+    dem = dem_from_array(np.full((40, 250), 300.0, np.float32), Affine(100.0, 0, X0, 0, -100.0, Y0), CRS)
+    ids = np.array(["H"], dtype=object), np.array(["C"], dtype=object)
+    hub = Endpoints(ids[0], np.array([X0 + 21_000.0]), np.array([Y0 - 2000.0]), np.array([35.0]), np.zeros(1))
+    cand = Endpoints(ids[1], np.array([X0 + 1000.0]), np.array([Y0 - 2000.0]), np.array([35.0]), np.zeros(1))
+    none = relay_points(_sites().iloc[:0], None, bounds=(0, 0, 1, 1), radio=RadioSettings(), costs=CostSettings())
+    bare = plan_backhaul(cand, hub, none, Terrain(dem, crs=CRS), settings=BH, needed_mbps=np.array([150.0]))
+    assert bare.loc[0, "hops"] == 1
+    assert bare.loc[0, "clearance_f1"] >= 1.0
+    assert bare.loc[0, "availability_pct"] >= 99.99
+    forest = replace(dem, height_m=np.full(dem.shape, 20.0, np.float32))
+    wooded = plan_backhaul(cand, hub, none, Terrain(dem, forest, crs=CRS), settings=BH, needed_mbps=np.array([150.0]))
+    assert wooded.loc[0, "hops"] == 0
+    assert not np.isfinite(wooded.loc[0, "cost_cny"])
 
 
 def _ridge_dem() -> object:
@@ -137,20 +167,35 @@ def test_ridge_blocks_the_hop_and_a_relay_on_the_ridge_carries_it():
     assert out["backhaul_hub"] == "H1"
     assert out["backhaul_hops"] == 2
     assert out["backhaul_relay"].startswith("R")
-    relay_x = X0 + (int(out["backhaul_relay"].split("_")[1]) + 0.5) * 100.0
+    # the relay's id is its projected position in metres (not a cell of a DEM window), also given in WGS84
+    relay_x, relay_y = (int(v) for v in out["backhaul_relay"][1:].split("_"))
     assert X0 + 19_900.0 <= relay_x <= X0 + 20_200.0  # on the ridge
-    assert out["backhaul_cny"] == pytest.approx(2 * costs.microwave_hop_cny + costs.relay_tower_cny)
-    assert out["backhaul_clearance_f1"] >= 0.6
+    assert relay_y == pytest.approx(Y0 - 15_000.0, abs=1600.0)
+    lon, lat = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True).transform(relay_x, relay_y)
+    assert (out["backhaul_relay_lon"], out["backhaul_relay_lat"]) == (
+        pytest.approx(lon, abs=1e-5),
+        pytest.approx(lat, abs=1e-5),
+    )
+    # the cheapest mast that clears the 400 m ridge's top: the lowest of the list (20 m)
+    assert out["backhaul_relay_height_m"] == 20.0
+    assert out["backhaul_relay_cny"] == 150_000.0
+    hops = json.loads(out["backhaul_hops_json"])
+    assert len(hops) == 2
+    assert out["backhaul_cny"] == pytest.approx(150_000.0 + sum(h["cost_cny"] for h in hops))
+    assert all(h["clearance_f1"] >= 1.0 and h["clearance_low_f1"] >= 0.3 for h in hops)
+    assert all(h["availability_pct"] >= 99.99 and h["capacity_mbps"] >= 150.0 for h in hops)
+    assert out["backhaul_clearance_f1"] >= 1.0
     assert 9_800.0 <= out["backhaul_length_m"] <= 10_300.0  # both hops about 10 km
-    assert out["backhaul_band_ghz"] == (23.0 if out["backhaul_length_m"] <= 10_000.0 else 18.0)
-    assert out["backhaul_mbps"] == 400.0
+    assert out["backhaul_mbps"] == min(h["capacity_mbps"] for h in hops)
     assert "-> H1" in out["backhaul_path"]
     # a China Tower site that sells transmission ("any_fibre"): X1 is the hub, one clear 500 m E-band hop
     anyf = RadioSettings(backhaul=replace(BH, hubs="any_fibre"))  # (at the default satellite price)
     one = site_costs(cand, np.array([np.inf]), sites, costs=costs, radio=anyf, dem=dem, operator="CMCC").iloc[0]
-    assert (one["backhaul_hub"], one["backhaul_hops"], one["backhaul_band_ghz"]) == ("X1", 1, 80.0)
+    assert (one["backhaul_hub"], one["backhaul_hops"]) == ("X1", 1)
     assert one["backhaul_length_m"] == pytest.approx(500.0)
-    assert one["backhaul_cny"] == pytest.approx(costs.microwave_hop_cny)
+    # 500 m: the smallest dish and the cheapest band (a tie in price keeps the highest band below E-band's dearer radio)
+    assert (one["backhaul_dish_m"], one["backhaul_band_ghz"]) == (0.3, 23.0)
+    assert one["backhaul_cny"] == pytest.approx(2 * (15_000.0 + 3_000.0) + 20_000.0)
 
 
 def test_satellite_only_where_no_terrestrial_link_exists():

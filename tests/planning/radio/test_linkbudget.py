@@ -98,7 +98,7 @@ def test_nested_radio_settings_are_read_and_checked(tmp_path):
             "[radio]\nedge_probability = 0.9\nschool_cpe = 'indoor'\n"
             "[radio.capacity]\nmbps_per_student = 0.5\n"
             "[radio.backhaul]\nk_factor = 1.0\n"
-            "[[radio.backhaul.microwave]]\nfreq_ghz = 18\nmax_hop_m = 12000\ncapacity_mbps = 300\n"
+            "[[radio.backhaul.microwave]]\nfreq_ghz = 18\nmax_hop_m = 12000\ntx_power_dbm = 22\n"
             "[[radio.operators]]\noperator = 'CUCC'\nnr_bands_mhz = [3500]\n"
             "[[radio.equipment]]\nname = 'any'\ntech = '5g'\nband_low_mhz = 300\nband_high_mhz = 6000\n",
         )
