@@ -20,6 +20,7 @@ from gis.settings import RadioSettings
 from gis.terrain import Dem, reproject_dem, sample_heights
 from planning.radio.coverage import SiteTable, pair_loss_db, pair_rsrp_dbm, site_table
 from planning.radio.linkbudget import LinkBudget
+from planning.radio.pathloss import P1812Params
 from planning.radio.propagation import Environment, Model
 
 __all__ = [
@@ -252,6 +253,7 @@ def _predict(
         model=model,
         environment=environment,
         step_m=radio.profile_step_m,
+        p1812=P1812Params.of(radio),
     )
     pred = pair_rsrp_dbm(
         st,

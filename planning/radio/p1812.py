@@ -700,12 +700,12 @@ def pair_loss_db(
         Lb (dB; NaN off the DEM or for paths under 1 m) and whether the profile lies on the DEM.
     """
     if clutter_grid is None:
-        grid, grid_t, use = np.zeros((1, 1)), (0.0, 0.0, 1.0, 1.0), 0.0
+        grid, grid_t, use = np.zeros((1, 1), dtype=np.float32), (0.0, 0.0, 1.0, 1.0), 0.0
     else:
-        grid, grid_t, use = np.asarray(clutter_grid[0], dtype=float), clutter_grid[1], 1.0
+        grid, grid_t, use = np.asarray(clutter_grid[0], dtype=np.float32), clutter_grid[1], 1.0
     params = np.array([step_m, p_pct, dn, n0, clutter_height_m, float(pol), use])
     return _pairs_kernel(
-        np.ascontiguousarray(dem, dtype=float),
+        np.ascontiguousarray(dem, dtype=np.float32),
         np.asarray(dem_transform, dtype=float),
         np.ascontiguousarray(grid),
         np.asarray(grid_t, dtype=float),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -96,7 +97,7 @@ def test_path_centre_of_a_meridian_path() -> None:
 def test_refuses_outside_its_range() -> None:
     d = np.linspace(0.0, 5.0, 11)
     h = np.zeros(11)
-    kw: dict[str, object] = {"d_km": d, "h_m": h, "r_m": h, "zone": np.full(11, 4), "htg_m": 30.0, "hrg_m": 1.5}
+    kw: dict[str, Any] = {"d_km": d, "h_m": h, "r_m": h, "zone": np.full(11, 4), "htg_m": 30.0, "hrg_m": 1.5}
     kw |= {"pol": 2, "phi_t": 41.8, "phi_r": 41.8, "lam_t": 127.2, "lam_r": 127.3}
     with pytest.raises(ValueError, match="f_ghz"):
         basic_transmission_loss(f_ghz=26.0, p_pct=50.0, **kw)
