@@ -34,7 +34,7 @@ is :mod:`planning.radio.raster`, the drive-test calibration :mod:`planning.radio
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 import geopandas as gpd
@@ -60,6 +60,7 @@ from planning.radio.linkbudget import (
     ul_required_dbm,
     vertical_gain_db,
 )
+from planning.radio.p1812 import pair_loss_db as p1812_pair_loss_db
 from planning.radio.pathloss import P1812Params, PairLoss, pair_loss
 from planning.radio.propagation import Environment, Model, base_loss_db
 
@@ -359,14 +360,13 @@ def _flat_bound_db(
         return fs
     base = fs if model in ("itm", "p1812") else base_loss_db(model, dists, f, ht, hr, los=True, environment=environment)
     ends = np.column_stack([np.zeros(n), np.zeros(n), dists, np.zeros(n)])
-    sphere = pair_loss(
-        None,
-        ends,
-        f,
-        np.column_stack([ht, hr]),
-        model="p1812",
-        params=replace(p1812 or P1812Params(), clutter_grid=None),
-    ).loss_db
+    prm = p1812 or P1812Params()
+    # a smooth Earth sampled every 250 m (at least 5 points), 45 deg latitude (only b0 depends on it)
+    sphere, _ = p1812_pair_loss_db(
+        np.zeros((1, 1), np.float32), (-1.0, 1.0, 2.0 + dists.max(), -2.0), ends, np.column_stack([ht, hr]),
+        f / 1000.0, np.full(n, 45.0), step_m=250.0, p_pct=prm.p_pct, dn=prm.dn, n0=prm.n0,
+        clutter_height_m=prm.clutter_height_m,
+    )  # fmt: skip
     return np.minimum(base, sphere) if model != "p1812" else sphere
 
 

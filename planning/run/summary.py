@@ -133,6 +133,11 @@ def summarise_fibre(result: FibreResult) -> dict[str, Any]:
 def summarise_coverage(cov: gpd.GeoDataFrame, project: Project) -> dict[str, Any]:
     """Shares of villages and schools covered per tech, and schools with a wireless outlet >= the target."""
     out: dict[str, Any] = {"model": project.radio.model, "environment": project.radio.environment}
+    if "paths_p1812_fallback" in cov:
+        # paths modelled per model: the project's inside its range, ITU-R P.1812 outside it (never extrapolated)
+        fallback = int(cov["paths_p1812_fallback"].sum())
+        own = int(cov["sites_in_range"].sum()) - fallback
+        out["propagation"] = {project.radio.model: own, "fallback_p1812": fallback}
     for layer in ("villages", "schools"):
         part = cov[cov["layer"] == layer]
         entry = {f"{t}_covered_share": round(float(part[f"{t}_covered"].mean()), 4) for t in TECHS}
