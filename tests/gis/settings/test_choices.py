@@ -23,7 +23,7 @@ CHOICES = [
         "model",
         settings.Model,
         settings.PROPAGATION_MODELS,
-        ("free_space", "hata", "rma", "uma", "itm"),
+        ("free_space", "hata", "rma", "uma", "itm", "p1812"),
         "radio",
     ),
     (
