@@ -50,8 +50,8 @@ __all__ = [
 #: sites) or one omni cell.
 MissingAzimuth = Literal["three_sectors", "omni"]
 MISSING_AZIMUTH: tuple[MissingAzimuth, ...] = get_args(MissingAzimuth)
-#: Propagation models a project may name (planning.radio.propagation implements them).
-Model = Literal["free_space", "hata", "rma", "uma", "itm"]
+#: Propagation models a project may name (planning.radio.propagation and planning.radio.p1812 implement them).
+Model = Literal["free_space", "hata", "rma", "uma", "itm", "p1812"]
 PROPAGATION_MODELS: tuple[Model, ...] = get_args(Model)
 #: Hata environments (``rural`` is Hata's open area).
 Environment = Literal["urban_large", "urban", "suburban", "rural"]
@@ -212,31 +212,36 @@ DEFAULT_OPERATORS: tuple[OperatorRule, ...] = (
 
 @dataclass(frozen=True)
 class ClutterClass:
-    """One class of a land-cover raster (``RadioSettings.clutter_path``): the Hata environment of points in it and
-    an extra loss (foliage, buildings) at the receiver.
+    """One class of a land-cover raster (``RadioSettings.clutter_path``): the Hata environment of points in it, an
+    extra loss (foliage, buildings) at the receiver, and the representative clutter height ITU-R P.1812 puts on
+    every profile point in it.
 
-    ``environment`` empty keeps the project's. Default rows: ESA WorldCover 10 m v200 class codes.
+    ``environment`` empty keeps the project's. Default rows: ESA WorldCover 10 m v200 class codes. With
+    ``model = "p1812"`` the extra loss is not added (P.1812 counts the clutter through ``height_m``).
     """
 
     code: int = num(0, 0, 65_535, integer=True)
     name: str = ""
     environment: Environment | Literal[""] = ""
     extra_loss_db: float = num(0.0, 0.0, 60.0, unit="dB")
+    height_m: float = num(0.0, 0.0, 100.0, unit="m")
 
 
 #: ESA WorldCover v200 classes; foliage loss of a terminal in woodland from ITU-R P.833-10 §2 (about 20 m of
 #: trees at 1-4 GHz), open land as Hata's open area, settlements as suburban (README gives the sources).
+#: Representative clutter heights from ITU-R P.1812-8 Table 2: water/sea and open/rural 0 m, suburban 10 m,
+#: urban/trees/forest 15 m, dense urban 20 m (built-up taken as suburban, shrubland as suburban-height cover).
 DEFAULT_CLUTTER: tuple[ClutterClass, ...] = (
-    ClutterClass(code=10, name="tree cover", environment="suburban", extra_loss_db=8.0),
-    ClutterClass(code=20, name="shrubland", environment="suburban", extra_loss_db=2.0),
+    ClutterClass(code=10, name="tree cover", environment="suburban", extra_loss_db=8.0, height_m=15.0),
+    ClutterClass(code=20, name="shrubland", environment="suburban", extra_loss_db=2.0, height_m=10.0),
     ClutterClass(code=30, name="grassland", environment="rural"),
     ClutterClass(code=40, name="cropland", environment="rural"),
-    ClutterClass(code=50, name="built-up", environment="suburban"),
+    ClutterClass(code=50, name="built-up", environment="suburban", height_m=10.0),
     ClutterClass(code=60, name="bare / sparse vegetation", environment="rural"),
     ClutterClass(code=70, name="snow and ice", environment="rural"),
     ClutterClass(code=80, name="permanent water", environment="rural"),
     ClutterClass(code=90, name="herbaceous wetland", environment="rural"),
-    ClutterClass(code=95, name="mangroves", environment="suburban", extra_loss_db=8.0),
+    ClutterClass(code=95, name="mangroves", environment="suburban", extra_loss_db=8.0, height_m=15.0),
     ClutterClass(code=100, name="moss and lichen", environment="rural"),
 )
 
@@ -496,6 +501,16 @@ class RadioSettings:
         Schools' fixed-wireless CPE: outdoor at the CPE height, or indoor (building entry loss, TR 38.901 O2I).
     clutter_path : str
         Optional land-cover raster (relative to project.toml); its classes map through ``clutter``.
+    model : {"p1812", "hata", "rma", "uma", "itm", "free_space"}
+        Propagation model of the coverage stage; ITU-R P.1812-8 by default. A path outside another model's validity
+        range (distance, frequency, heights) is computed with P.1812 and counted.
+    p1812_dn, p1812_n0 : float
+        P.1812's average refractivity lapse rate through the lowest 1 km (N-units/km) and sea-level surface
+        refractivity at the path centre; defaults read from the Recommendation's DN50/N050 maps at the demo region
+        (41.8 N 127.2 E): 38.7 and 317.4.
+    p1812_clutter_height_m : float
+        Representative clutter height of profile points without a land-cover class (no ``clutter_path``, off the
+        raster or a class without a row), m.
     """
 
     lte_band_mhz: float = num(1800.0, 300.0, 6000.0, unit="MHz")
@@ -522,8 +537,11 @@ class RadioSettings:
     lte_ul_edge_mbps: float = num(0.5, 0.0, 1000.0, unit="Mbps", low_open=True)
     nr_ul_edge_mbps: float = num(1.0, 0.0, 1000.0, unit="Mbps", low_open=True)
     school_cpe: SchoolCpe = "outdoor"
-    model: Model = "hata"
+    model: Model = "p1812"
     environment: Environment = "suburban"
+    p1812_dn: float = num(38.7, 1.0, 156.0, unit="N-units/km")
+    p1812_n0: float = num(317.4, 250.0, 450.0, unit="N-units")
+    p1812_clutter_height_m: float = num(0.0, 0.0, 100.0, unit="m")
     profile_step_m: float = num(30.0, 1.0, 1000.0, unit="m")
     raster_resolution_m: float = num(500.0, 10.0, 100_000.0, unit="m")
     calibration_offset_db: float = num(0.0, -60.0, 60.0, unit="dB")

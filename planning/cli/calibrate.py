@@ -22,6 +22,7 @@ from gis.inputs import load_inputs
 from gis.layers import read_layer
 from gis.outdir import check_output_file
 from gis.project import LayerSource, load_project
+from gis.settings import PROPAGATION_MODELS
 from gis.writers import write_csv
 from planning.cli.common import about, fail
 from planning.cli.options import finite, overwrite_opt, project_arg
@@ -45,7 +46,7 @@ ACCEPTANCE_STD_DB = 8.0
 @click.option("--crs", "crs", default="EPSG:4326", show_default=True, help="CRS of the CSV's lon/lat columns.")
 @click.option(
     "--model",
-    type=click.Choice(["free_space", "hata", "rma", "uma", "itm"]),
+    type=click.Choice(list(PROPAGATION_MODELS)),
     default=None,
     help="Model to calibrate (default: the project's).",
 )

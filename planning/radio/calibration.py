@@ -20,6 +20,7 @@ from gis.settings import RadioSettings
 from gis.terrain import Dem, reproject_dem, sample_heights
 from planning.radio.coverage import SiteTable, pair_loss_db, pair_rsrp_dbm, site_table
 from planning.radio.linkbudget import LinkBudget
+from planning.radio.pathloss import P1812Params
 from planning.radio.propagation import Environment, Model
 
 __all__ = [
@@ -40,8 +41,8 @@ MIN_CALIBRATION_ROWS = 20
 MIN_SLOPE_SPREAD_DECADES = 0.3
 #: Nearest distance (m) the models resolve (every model clips distances there): a nearer measurement is excluded.
 CALIBRATION_MIN_M = 10.0
-#: Farthest distance (m) each model is calibrated to: its published validity, Hata 20 km (and TR 38.901 RMa's
-#: 10 km for the carriers above 2000 MHz that coverplan's Hata hands to RMa), RMa 10 km, UMa 5 km; free space and
+#: Farthest distance (m) each model is calibrated to: its published validity, Hata 20 km (and 10 km for the carriers
+#: above Hata's 2000 MHz, whose paths ITU-R P.1812 computes), RMa 10 km, UMa 5 km; free space and
 #: ITM (valid to 2000 km) to the farthest coverage predicts (``LinkBudget.max_range_m``).
 CALIBRATION_MAX_M = {"hata": 20_000.0, "rma": 10_000.0, "uma": 5_000.0}
 #: Why a measurement is left out of a calibration (the ``reason`` of :attr:`Calibration.excluded`).
@@ -252,6 +253,7 @@ def _predict(
         model=model,
         environment=environment,
         step_m=radio.profile_step_m,
+        p1812=P1812Params.of(radio),
     )
     pred = pair_rsrp_dbm(
         st,
@@ -271,7 +273,7 @@ def _predict(
 def _max_range_m(model: str, band_mhz: np.ndarray, budget: LinkBudget) -> np.ndarray:
     """The farthest distance (m) each pair is calibrated to (:data:`CALIBRATION_MAX_M`)."""
     top = np.full(len(band_mhz), CALIBRATION_MAX_M.get(model, budget.max_range_m))
-    if model == "hata":  # carriers above Hata's 2000 MHz take RMa (base_loss_db)
+    if model == "hata":  # carriers above Hata's 2000 MHz are P.1812's (planning.radio.pathloss): kept to 10 km
         top = np.where(band_mhz > 2000.0, CALIBRATION_MAX_M["rma"], top)
     return np.minimum(top, budget.max_range_m)
 
@@ -312,7 +314,7 @@ def _excluded_table(
         elif r == "too_close":
             why.append(f"nearer its site than the {CALIBRATION_MIN_M:g} m the models resolve")
         elif r == "beyond_range":
-            above = " above 2000 MHz (TR 38.901 RMa)" if model == "hata" and band[i] > 2000.0 else ""
+            above = " above 2000 MHz (ITU-R P.1812)" if model == "hata" and band[i] > 2000.0 else ""
             why.append(f"beyond {model}'s range of {top[i] / 1000:g} km{above}")
         else:
             why.append(EXCLUSION_REASONS[r])

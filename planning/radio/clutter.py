@@ -25,7 +25,7 @@ from gis.settings import ClutterClass
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ClutterGrid", "PointClutter", "point_clutter", "read_clutter", "sample_classes"]
+__all__ = ["ClutterGrid", "PointClutter", "clutter_heights", "point_clutter", "read_clutter", "sample_classes"]
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,19 @@ class ClutterGrid:
 
 @dataclass(frozen=True)
 class PointClutter:
-    """Per point: Hata environment (``""``: the project's) and extra loss at the receiver (dB)."""
+    """Per point: Hata environment (``""``: the project's) and extra loss at the receiver (dB); and, for ITU-R
+    P.1812's profiles, the representative clutter height (m, NaN where no class row gives one) on the land-cover
+    grid with its transform (x0, y0, res_x, res_y)."""
 
     environment: np.ndarray
     extra_loss_db: np.ndarray
+    height_grid: tuple[np.ndarray, tuple[float, float, float, float]] | None = None
 
     def take(self, rows: np.ndarray | slice) -> PointClutter:
-        """The rows ``rows`` (a block of points or the points of pairs)."""
-        return PointClutter(environment=self.environment[rows], extra_loss_db=self.extra_loss_db[rows])
+        """The rows ``rows`` (a block of points or the points of pairs); the height grid is shared."""
+        return PointClutter(
+            environment=self.environment[rows], extra_loss_db=self.extra_loss_db[rows], height_grid=self.height_grid
+        )
 
 
 def read_clutter(
@@ -96,8 +101,19 @@ def sample_classes(grid: ClutterGrid, x: np.ndarray, y: np.ndarray) -> np.ndarra
     return out
 
 
-def point_clutter(classes: np.ndarray, table: tuple[ClutterClass, ...]) -> PointClutter:
-    """Environment and extra loss of each point from its class (no row: the project's environment, 0 dB)."""
+def clutter_heights(grid: ClutterGrid, table: tuple[ClutterClass, ...]) -> np.ndarray:
+    """Representative clutter height (m) of every cell of ``grid`` from its class row (NaN: no data or no row)."""
+    out = np.full(grid.classes.shape, np.nan, dtype=np.float32)
+    for row in table:
+        out[grid.classes == row.code] = row.height_m
+    return out
+
+
+def point_clutter(
+    classes: np.ndarray, table: tuple[ClutterClass, ...], *, grid: ClutterGrid | None = None
+) -> PointClutter:
+    """Environment and extra loss of each point from its class (no row: the project's environment, 0 dB), and with
+    ``grid`` the clutter heights of its cells (:func:`clutter_heights`)."""
     codes = np.asarray(classes, dtype=np.int64)
     env = np.full(len(codes), "", dtype=object)
     extra = np.zeros(len(codes))
@@ -105,4 +121,8 @@ def point_clutter(classes: np.ndarray, table: tuple[ClutterClass, ...]) -> Point
         hit = codes == row.code
         env[hit] = row.environment
         extra[hit] = row.extra_loss_db
-    return PointClutter(environment=env, extra_loss_db=extra)
+    heights = None
+    if grid is not None:
+        t = grid.transform
+        heights = (clutter_heights(grid, table), (float(t.c), float(t.f), float(t.a), float(t.e)))
+    return PointClutter(environment=env, extra_loss_db=extra, height_grid=heights)

@@ -45,8 +45,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from gis.settings import RadioSettings
-from gis.terrain import Dem, profiles, reproject_dem, sample_heights
-from planning.radio._terrain_kernel import pair_terrain
+from gis.terrain import Dem, reproject_dem, sample_heights
 from planning.radio.clutter import PointClutter
 from planning.radio.linkbudget import (
     LinkBudget,
@@ -62,7 +61,9 @@ from planning.radio.linkbudget import (
     ul_required_dbm,
     vertical_gain_db,
 )
-from planning.radio.propagation import Environment, Model, base_loss_db, terrain_loss_db
+from planning.radio.p1812 import pair_loss_db as p1812_pair_loss_db
+from planning.radio.pathloss import P1812Params, PairLoss, pair_loss
+from planning.radio.propagation import Environment, Model, base_loss_db
 
 logger = logging.getLogger(__name__)
 
@@ -355,36 +356,57 @@ def max_range_m(
     rx_gain_dbi: float,
     budget: LinkBudget,
     height_bonus_m: np.ndarray | None = None,
+    p1812: P1812Params | None = None,
 ) -> np.ndarray:
     """Distance (m) beyond which a site cannot reach the interference floor even on flat open ground.
 
-    The floor is the coverage threshold minus ``budget.interference_margin_db``. Terrain only adds loss to
-    the flat-earth model (Hata's effective height can be raised by ``height_bonus_m``, the site's ground
-    above the lower points), so pairs farther than this are skipped.
+    The floor is the coverage threshold minus ``budget.interference_margin_db``. The bound is the model's
+    flat-earth loss and P.1812 on a smooth Earth (:func:`_flat_bound_db`) with the site raised by
+    ``height_bonus_m`` (its ground above the lower points); pairs farther than this are skipped.
     """
     dists = np.geomspace(50.0, budget.max_range_m, 400)
     threshold = np.where(st.tech == "4g", radio.lte_rsrp_threshold_dbm, radio.nr_rsrp_threshold_dbm)
     floor = threshold - budget.interference_margin_db
     allow = st.eirp_dbm - 10 * np.log10(st.subcarriers) + rx_gain_dbi - floor
     h = st.height_m + (0.0 if height_bonus_m is None else height_bonus_m)
-    if model == "itm":
-        model = "free_space"  # ITM never beats free space by much; a safe bound
     out = np.empty(len(st.x))
     keys = np.round(np.column_stack([st.band_mhz, np.clip(h, 1.0, 300.0), allow]), 1)
     uniq, inv = np.unique(keys, axis=0, return_inverse=True)
     for k, (band, hb, al) in enumerate(uniq):
-        loss = base_loss_db(
-            "free_space" if model == "free_space" else model,
-            dists,
-            np.full(400, band),
-            np.full(400, hb),
-            np.full(400, rx_height_m),
-            los=True,
-            environment=environment,
-        )
+        loss = _flat_bound_db(model, dists, band, hb, rx_height_m, environment=environment, p1812=p1812)
         ok = np.flatnonzero(loss <= al)
         out[inv.ravel() == k] = dists[ok[-1]] if len(ok) else 0.0
     return out
+
+
+def _flat_bound_db(
+    model: Model,
+    dists: np.ndarray,
+    band_mhz: float,
+    tx_height_m: float,
+    rx_height_m: float,
+    *,
+    environment: Environment,
+    p1812: P1812Params | None,
+) -> np.ndarray:
+    """Least loss (dB) a pair at ``dists`` can have on open ground: the model's flat-earth loss (free space for ITM,
+    which never beats it by much), and for every model but free space the lesser of that and P.1812 on a smooth
+    Earth (any model may hand a pair outside its range to P.1812)."""
+    n = len(dists)
+    f, ht, hr = np.full(n, band_mhz), np.full(n, tx_height_m), np.full(n, rx_height_m)
+    fs = base_loss_db("free_space", dists, f, ht, hr)
+    if model == "free_space":
+        return fs
+    base = fs if model in ("itm", "p1812") else base_loss_db(model, dists, f, ht, hr, los=True, environment=environment)
+    ends = np.column_stack([np.zeros(n), np.zeros(n), dists, np.zeros(n)])
+    prm = p1812 or P1812Params()
+    # a smooth Earth sampled every 250 m (at least 5 points), 45 deg latitude (only b0 depends on it)
+    sphere, _ = p1812_pair_loss_db(
+        np.zeros((1, 1), np.float32), (-1.0, 1.0, 2.0 + dists.max(), -2.0), ends, np.column_stack([ht, hr]),
+        f / 1000.0, np.full(n, 45.0), step_m=250.0, p_pct=prm.p_pct, dn=prm.dn, n0=prm.n0,
+        clutter_height_m=prm.clutter_height_m,
+    )  # fmt: skip
+    return np.minimum(base, sphere) if model != "p1812" else sphere
 
 
 def site_point_pairs(
@@ -482,70 +504,46 @@ def pair_loss_db(
     model: Model,
     environment: Environment | np.ndarray,
     step_m: float = 30.0,
+    p1812: P1812Params | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Path loss (dB) and completeness (profile fully on the DEM) per site-point pair.
+    """Path loss (dB) and completeness (profile fully on the DEM) per site-point pair
+    (:func:`planning.radio.pathloss.pair_loss`: ``model`` inside its range, ITU-R P.1812 elsewhere).
 
-    With a DEM (which must be in the pairs' metric CRS) each pair gets its terrain profile at ``step_m``:
-    the compiled kernel of :mod:`planning.radio._terrain_kernel` for the Hata/RMa/UMa/free-space models, and
-    itmlogic on :func:`gis.terrain.profiles` for ``itm``. Without one, the flat-earth base model.
-    ``environment``: one Hata environment, or one per pair (clutter).
+    With a DEM (which must be in the pairs' metric CRS) each pair gets its terrain profile at ``step_m``; without
+    one, flat ground. ``environment``: one Hata environment, or one per pair (clutter); ``p1812``: P.1812's
+    refractivity and clutter (default :class:`planning.radio.pathloss.P1812Params`).
     """
-    n = len(sx)
-    dist = np.hypot(px - sx, py - sy)
-    if dem is None or n == 0:
-        flat: Model = "free_space" if model == "itm" else model
-        loss = _base_loss(flat, dist, freq_mhz, tx_height_m, rx_height_m, False, environment)
-        return loss, np.ones(n, dtype=bool)
-    if model == "itm":
-        res = terrain_loss_db(
-            profiles(dem, sx, sy, px, py, step_m=step_m), freq_mhz, tx_height_m, rx_height_m, model="itm"
-        )
-        return res.loss_db, res.complete
-    t = dem.transform
-    diff, los, complete, heff = pair_terrain(
-        dem.height_m,
-        t.c,
-        t.f,
-        t.a,
-        t.e,
-        np.ascontiguousarray(sx, float),
-        np.ascontiguousarray(sy, float),
-        np.ascontiguousarray(px, float),
-        np.ascontiguousarray(py, float),
-        np.ascontiguousarray(tx_height_m, float),
-        np.ascontiguousarray(rx_height_m, float),
-        np.ascontiguousarray(freq_mhz, float),
-        float(step_m),
-        4.0 / 3.0,
-        0.6,
-        3,
-    )
-    hb = np.clip(heff, 10.0, 300.0) if model == "hata" else tx_height_m
-    base = _base_loss(model, dist, freq_mhz, hb, rx_height_m, los, environment)
-    return np.where(complete, base + diff, np.nan), complete
+    res = _pair_loss(dem, sx, sy, px, py, freq_mhz, tx_height_m, rx_height_m, model, environment, step_m, p1812)
+    return res.loss_db, res.complete
 
 
-def _base_loss(
-    model: Model,
-    dist: np.ndarray,
+def _pair_loss(
+    dem: Dem | None,
+    sx: np.ndarray,
+    sy: np.ndarray,
+    px: np.ndarray,
+    py: np.ndarray,
     freq_mhz: np.ndarray,
     tx_height_m: np.ndarray,
     rx_height_m: np.ndarray,
-    los: np.ndarray | bool,
+    model: Model,
     environment: Environment | np.ndarray,
-) -> np.ndarray:
-    """:func:`planning.radio.propagation.base_loss_db` with one environment or one per pair."""
-    if isinstance(environment, str):
-        return base_loss_db(model, dist, freq_mhz, tx_height_m, rx_height_m, los=los, environment=environment)
-    env = np.asarray(environment, dtype=object)
-    n = len(dist)
-    f, ht, hr = (np.broadcast_to(np.asarray(a, dtype=float), (n,)) for a in (freq_mhz, tx_height_m, rx_height_m))
-    lo = np.broadcast_to(np.asarray(los, dtype=bool), (n,))
-    out = np.empty(n)
-    for e in np.unique(env):
-        m = env == e
-        out[m] = base_loss_db(model, dist[m], f[m], ht[m], hr[m], los=lo[m], environment=e)
-    return out
+    step_m: float,
+    p1812: P1812Params | None,
+) -> PairLoss:
+    n = len(sx)
+    ends = np.column_stack([np.broadcast_to(np.asarray(a, float), (n,)) for a in (sx, sy, px, py)])
+    heights = np.column_stack([np.broadcast_to(np.asarray(a, float), (n,)) for a in (tx_height_m, rx_height_m)])
+    return pair_loss(
+        dem,
+        ends,
+        np.broadcast_to(np.asarray(freq_mhz, float), (n,)),
+        heights,
+        model=model,
+        environment=environment,
+        step_m=step_m,
+        params=p1812 or P1812Params(),
+    )
 
 
 @dataclass(frozen=True)
@@ -609,8 +607,17 @@ def _evaluate(
     ctx: _Ctx, pts: _Points, pi: np.ndarray, si: np.ndarray, step_m: float, model: Model, *, terrain: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """Path loss and profile completeness of the pairs (:func:`pair_loss_db`)."""
+    res = _evaluate_pairs(ctx, pts, pi, si, step_m, model, terrain=terrain)
+    return res.loss_db, res.complete
+
+
+def _evaluate_pairs(
+    ctx: _Ctx, pts: _Points, pi: np.ndarray, si: np.ndarray, step_m: float, model: Model, *, terrain: bool = True
+) -> PairLoss:
+    """Path loss, profile completeness and P.1812 fallback of the pairs (:func:`planning.radio.pathloss.pair_loss`)."""
     st = ctx.st
-    return pair_loss_db(
+    grid = None if pts.clutter is None else pts.clutter.height_grid
+    return _pair_loss(
         ctx.dem if terrain else None,
         st.x[si],
         st.y[si],
@@ -619,16 +626,18 @@ def _evaluate(
         st.band_mhz[si],
         st.height_m[si],
         np.full(len(pi), ctx.rx.height_m),
-        model=model,
-        environment=_environment(ctx, pts, pi),
-        step_m=step_m,
+        model,
+        _environment(ctx, pts, pi),
+        step_m,
+        P1812Params.of(ctx.radio, grid),
     )
 
 
 def _rsrp_of(ctx: _Ctx, pts: _Points, pi: np.ndarray, si: np.ndarray, loss: np.ndarray) -> np.ndarray:
     """RSRP of the pairs with the receiver's gains and the losses at it (building entry, clutter)."""
     extra = o2i_loss_db(ctx.st.band_mhz[si]) if ctx.rx.indoor else 0.0
-    if pts.clutter is not None:
+    if pts.clutter is not None and not (ctx.model == "p1812" and pts.clutter.height_grid is not None):
+        # P.1812 counts the receiver's clutter through the clutter heights of the profile: no extra loss on top
         extra = extra + pts.clutter.extra_loss_db[pi]
     return pair_rsrp_dbm(
         ctx.st,
@@ -674,12 +683,14 @@ def _coverage_block(ctx: _Ctx, pts: _Points) -> pd.DataFrame:
     pi, si = pairs.pi, pairs.si
     n_pts = len(pts.px)
     logger.info("coverage: %d points x %d sites: %d pairs in range, %d modelled", n_pts, len(st.x), n_range, len(pi))
-    loss, complete = _evaluate(ctx, pts, pi, si, ctx.radio.profile_step_m, ctx.model)
+    res = _evaluate_pairs(ctx, pts, pi, si, ctx.radio.profile_step_m, ctx.model)
+    loss, complete = res.loss_db, res.complete
     rsrp = _rsrp_of(ctx, pts, pi, si, loss)
     out = pd.DataFrame(index=pts.index)
     incomplete = np.zeros(n_pts, dtype=bool)
     np.logical_or.at(incomplete, pi, ~complete)
     out["sites_in_range"] = np.bincount(pi, minlength=n_pts)
+    out["paths_p1812_fallback"] = np.bincount(pi, weights=res.fallback, minlength=n_pts).astype(np.int64)
     out["terrain"] = np.where(~pts.on_dem, "off_dem", np.where(incomplete, "partial", "ok"))
     valid = np.isfinite(rsrp)
     for tech in TECHS:
@@ -858,7 +869,8 @@ def coverage(
         ``{t}_sinr_db``, ``{t}_ul_margin_db`` (uplink margin over the edge rate's sensitivity, dB, median),
         ``{t}_ul_mbps`` (uplink rate of one user, median), ``{t}_location_probability``, ``{t}_peak_mbps``,
         ``{t}_throughput_mbps`` (equal to the peak here: the stage applies the busy hour), ``{t}_covered``;
-        ``sites_in_range`` and ``terrain`` ("ok", "off_dem": the point is outside the DEM and gets no coverage
+        ``sites_in_range`` (paths modelled), ``paths_p1812_fallback`` (of those, outside the model's range and
+        computed with ITU-R P.1812) and ``terrain`` ("ok", "off_dem": the point is outside the DEM and gets no coverage
         value, "partial": some paths leave the DEM and only the others were evaluated).
     """
     ctx, pts = _context(
@@ -917,7 +929,7 @@ def _context(
             if reference_ground_m is not None
             else (np.nanpercentile(pz, 5) if np.isfinite(pz).any() else np.nan)
         )
-        bonus = np.clip(np.nan_to_num(st.ground_m - low, nan=0.0), 0.0, None) if model == "hata" else None
+        bonus = np.clip(np.nan_to_num(st.ground_m - low, nan=0.0), 0.0, None)
     present = {environment} | ({str(e) for e in clutter.environment if e} if clutter is not None else set())
     widest = next(e for e in _OPTIMISM if e in present) if present <= set(_OPTIMISM) else environment
     ranges = max_range_m(
@@ -929,6 +941,7 @@ def _context(
         rx_gain_dbi=rx.gain_dbi,
         budget=budget,
         height_bonus_m=bonus,
+        p1812=P1812Params.of(radio),
     )
     ctx = _Ctx(st=st, ranges=ranges, dem=dem, radio=radio, budget=budget, model=model, environment=environment, rx=rx)
     return ctx, _Points(px, py, np.isfinite(pz), pz + rx.height_m, clutter, points.index)

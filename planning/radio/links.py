@@ -35,6 +35,7 @@ from planning.radio.coverage import (
     site_table,
 )
 from planning.radio.linkbudget import LinkBudget, capped_sinr_db, noise_dbm, o2i_loss_db, shadow_margin_db
+from planning.radio.pathloss import P1812Params
 
 __all__ = ["radio_links"]
 
@@ -79,6 +80,7 @@ def _pair_rsrp(
         model=radio.model,
         environment=radio.environment,
         step_m=step_m,
+        p1812=P1812Params.of(radio),
     )
     if rx.indoor:
         loss = loss + o2i_loss_db(st.band_mhz[si])

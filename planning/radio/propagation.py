@@ -7,9 +7,9 @@ Frequencies in MHz, heights in metres, losses in dB.
 * :func:`hata_loss_db` — Okumura-Hata (150-1500 MHz) and COST-231 Hata (1500-2000 MHz).
 * :func:`rma_loss_db`, :func:`uma_loss_db` — 3GPP TR 38.901 Table 7.4.1-1 rural and urban macro.
 * :func:`knife_edge_loss_db` — ITU-R P.526 J(v).
-* :func:`terrain_loss_db` — any of the above along DEM profiles, with k-factor earth curvature,
-  60 % first-Fresnel-zone line-of-sight test and Deygout multiple knife-edge diffraction (up to 3 edges);
-  or ``model="itm"``: Longley-Rice point-to-point through the ``itmlogic`` package.
+* :func:`terrain_loss_db` — any of the above along DEM profiles, with k-factor earth curvature and a
+  60 % first-Fresnel-zone line-of-sight test; free space adds Deygout multiple knife-edge diffraction (up to
+  3 edges), the empirical models none; or ``model="itm"``: Longley-Rice point-to-point through the ``itmlogic`` package.
 
 Inputs outside a model's validity range raise ``ValueError`` naming the parameter and the range, unless
 the caller passes ``extrapolate=True`` (then a ``UserWarning`` says what was extrapolated).
@@ -334,7 +334,7 @@ class TerrainLoss:
     los : ndarray of bool
         True where the path clears 60 % of the first Fresnel zone everywhere.
     diffraction_db : ndarray
-        Deygout diffraction loss added to the base model, dB (0 for ``itm``, which includes its own).
+        Deygout diffraction loss added to free space, dB (0 for the empirical models and ``itm``).
     complete : ndarray of bool
         False where part of the profile is off the DEM or on nodata.
     """
@@ -459,8 +459,9 @@ def terrain_loss_db(
     height above the average terrain 3-15 km out (Okumura's effective height, at least 10 m). The profile
     (with earth bulge for an effective radius ``k_factor`` x 6371 km) decides line of sight (clearance of
     ``fresnel_clearance`` x first Fresnel radius at every sample; ``rma``/``uma`` then use their LOS or NLOS
-    branch) and Deygout's construction adds knife-edge diffraction loss for up to ``max_edges`` edges
-    (the main edge, then the worst edge on each side of it). ``model="itm"`` runs Longley-Rice point to
+    branch). With ``free_space`` only, Deygout's construction adds knife-edge diffraction loss for up to
+    ``max_edges`` edges (the main edge, then the worst edge on each side of it): an empirical model (Hata, RMa,
+    UMa) is never stacked with terrain diffraction. ``model="itm"`` runs Longley-Rice point to
     point on each profile instead (:func:`itm_loss_db`).
 
     Parameters
@@ -472,6 +473,9 @@ def terrain_loss_db(
     """
     if model not in MODELS:
         msg = f"`model` = {model!r}; expected one of {list(MODELS)}"
+        raise ValueError(msg)
+    if model == "p1812":
+        msg = "`model` = 'p1812' runs through planning.radio.pathloss.pair_loss (or planning.radio.p1812)"
         raise ValueError(msg)
     if not 0 < max_edges <= 3:
         msg = f"`max_edges` = {max_edges}; expected 1, 2 or 3"
@@ -487,6 +491,9 @@ def terrain_loss_db(
     los, diff = _deygout(prof, f, ht, hr, k_factor=k_factor, fresnel_clearance=fresnel_clearance, max_edges=max_edges)
     hb = np.clip(_effective_height(prof, ht), 10.0, 300.0) if model == "hata" else ht
     base = base_loss_db(model, prof.length_m, f, hb, hr, los=los, environment=environment)
+    if model != "free_space":
+        # an empirical model already holds its environment's typical obstruction: no knife edges on top
+        diff = np.zeros(n)
     loss = np.where(complete, base + diff, np.nan)
     return TerrainLoss(loss, los, diff, complete)
 

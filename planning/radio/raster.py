@@ -30,6 +30,7 @@ from planning.radio.coverage import (
     strongest_pairs,
 )
 from planning.radio.linkbudget import LinkBudget
+from planning.radio.pathloss import P1812Params
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +178,7 @@ def _raster_rsrp(
         model="hata" if radio.model == "itm" else radio.model,
         environment=radio.environment,
         step_m=step_m,
+        p1812=P1812Params.of(radio),
     )
     return pair_rsrp_dbm(
         st,

@@ -87,9 +87,10 @@ def layer_clutter(radio: RadioSettings, points: gpd.GeoDataFrame) -> PointClutte
     if not radio.clutter_path or not len(points):
         return None
     x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
-    bounds = (float(x.min()) - 100.0, float(y.min()) - 100.0, float(x.max()) + 100.0, float(y.max()) + 100.0)
+    pad = 100.0 if radio.model != "p1812" else 30_000.0  # P.1812 profiles cross the land cover up to the sites
+    bounds = (float(x.min()) - pad, float(y.min()) - pad, float(x.max()) + pad, float(y.max()) + pad)
     grid = read_clutter(radio.clutter_path, crs=points.crs, bounds=bounds)
-    return point_clutter(sample_classes(grid, x, y), radio.clutter)
+    return point_clutter(sample_classes(grid, x, y), radio.clutter, grid=grid if radio.model == "p1812" else None)
 
 
 def with_busy_hour(project: Project, inputs: Inputs, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

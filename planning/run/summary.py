@@ -192,6 +192,11 @@ def summarise_coverage(cov: gpd.GeoDataFrame, project: Project) -> dict[str, Any
     hour's counts (:func:`_busy_hour_counts`: overloaded cells, covered villages at 0 Mbps, uplink-limited points,
     schools whose uplink demand is not met)."""
     out: dict[str, Any] = {"model": project.radio.model, "environment": project.radio.environment}
+    if "paths_p1812_fallback" in cov:
+        # paths modelled per model: the project's inside its range, ITU-R P.1812 outside it (never extrapolated)
+        fallback = int(cov["paths_p1812_fallback"].sum())
+        own = int(cov["sites_in_range"].sum()) - fallback
+        out["propagation"] = {project.radio.model: own, "fallback_p1812": fallback}
     for layer in ("villages", "schools"):
         part = cov[cov["layer"] == layer]
         entry: dict[str, Any] = {f"{t}_covered_share": round(float(part[f"{t}_covered"].mean()), 4) for t in TECHS}

@@ -23,7 +23,7 @@ CHOICES = [
         "model",
         settings.Model,
         settings.PROPAGATION_MODELS,
-        ("free_space", "hata", "rma", "uma", "itm"),
+        ("free_space", "hata", "rma", "uma", "itm", "p1812"),
         "radio",
     ),
     (
@@ -142,7 +142,10 @@ def test_a_bad_model_name_exits_2_with_the_message(tmp_path):
     path = _project(tmp_path, '[radio]\nmodel = "okumura"\n')
     res = CliRunner().invoke(cli, ["validate", str(path)], catch_exceptions=False)
     assert res.exit_code == 2
-    assert "[radio] `model` = 'okumura'; expected one of ['free_space', 'hata', 'rma', 'uma', 'itm']" in res.output
+    assert (
+        "[radio] `model` = 'okumura'; expected one of ['free_space', 'hata', 'rma', 'uma', 'itm', 'p1812']"
+        in res.output
+    )
     assert "project.toml" in res.output
 
 

@@ -320,11 +320,11 @@ def test_console_script_runs():
 def test_calibrate_recovers_the_offset_of_the_sample_drive_test():
     """data/drive_test_demo.csv (data/scripts/make_drive_test.py, seed 2021): the demo model's own prediction - 4 dB
     + N(0, 6 dB). `calibrate` must find an extra loss of 4 dB (within 1 dB: about three standard errors of a mean of
-    300 measurements with 6 dB spread), no slope to speak of, and a spread left at the added 6 dB."""
+    405 measurements with 6 dB spread), no slope to speak of, and a spread left at the added 6 dB."""
     drive = ROOT / "data" / "drive_test_demo.csv"
     table = pd.read_csv(drive)
     assert list(table.columns) == ["lon", "lat", "rsrp_dbm", "site_id"]
-    assert (len(table), table["site_id"].nunique()) == (300, 8)  # 318 before sites became three sectors
+    assert (len(table), table["site_id"].nunique()) == (405, 8)
     res = invoke("calibrate", DEMO / "project.toml", drive)
     assert res.exit_code == 0, res.output
     fitted = {
@@ -335,7 +335,7 @@ def test_calibrate_recovers_the_offset_of_the_sample_drive_test():
     assert fitted["calibration_slope_db_per_decade"] == pytest.approx(0.0, abs=3.0)
     after = next(line for line in res.output.splitlines() if line.strip().startswith("after"))
     assert float(after.split()[2]) == pytest.approx(6.0, abs=0.8)  # mean, std, RMS: the std left is the 6 dB added
-    assert "300 of 300 measurements" in res.output
+    assert "405 of 405 measurements" in res.output
     assert "meets the usual acceptance" in res.output
 
 
@@ -372,7 +372,7 @@ def test_calibrate_command_fits_drive_test(tmp_path: Path):
     )
     assert offset == pytest.approx(5.0, abs=1.5)
     assert "meets the usual acceptance" in res.output
-    assert f"calibration of hata on {len(table)} of {len(table)} measurements" in res.output
+    assert f"calibration of p1812 on {len(table)} of {len(table)} measurements" in res.output
     assert "residual RMS after calibration: " in res.output
     # a site the layer does not know: that measurement is left out and named, the rest fitted
     table.iloc[3, table.columns.get_loc("site_id")] = "NOPE"  # the 4th row (the index is the points')
@@ -431,8 +431,8 @@ def test_calibrate_names_what_it_leaves_out_and_refuses_too_few(tmp_path: Path):
     drive = _drive_csv(tmp_path / "far.csv", np.vstack([xy, far]), np.r_[rsrp, [-120.0] * 5], "T000095", crs)
     res = invoke("calibrate", DEMO / "project.toml", drive)
     assert res.exit_code == 0, res.output
-    assert "far.csv rows 41-45 (5; site T000095, 200.00-200.40 km): beyond hata's range of 20 km" in res.output
-    assert "calibration of hata on 40 of 45 measurements" in res.output
+    assert "far.csv rows 41-45 (5; site T000095, 200.00-200.40 km): beyond p1812's range of 60 km" in res.output
+    assert "calibration of p1812 on 40 of 45 measurements" in res.output
     assert "offset and slope fitted over " in res.output
     # 40 measurements at one point, 4 and 8 dB below the model
     one = np.repeat(xy[[10]], 40, axis=0)

@@ -108,7 +108,9 @@ def test_demo_map_offline_in_chromium(browser, demo_run):
     )
     assert counts["villages"] == len(result.gaps.villages) == 300
     assert counts["schools"] == len(result.gaps.schools) == 110
-    assert counts["verify"] == len(result.gaps.verification) == 10
+    assert (
+        counts["verify"] == len(result.gaps.verification) == 8
+    )  # P.1812 with three-sector sites and the uplink: 7 fibre disagreements and one reported-4G teaching point
     n_batches = int(result.proposal.interventions["batch"].max())
     assert sum(counts[f"batch_{b}"] for b in range(1, n_batches + 1)) == (
         len(result.proposal.interventions) + len(result.proposal.routes)

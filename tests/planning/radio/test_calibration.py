@@ -152,7 +152,10 @@ def test_calibration_names_every_measurement_left_out():
     west = (X0 + 12000.0, Y0 - 30000.0)  # 2 km east of the strip
     edge = (X0 + 61000.0, Y0 - 30000.0)  # 1 km off the DEM's east edge
     sites = sites_frame([centre, west, edge])
-    good = _drive(centre, np.linspace(800.0, 4000.0, 25), radio=RadioSettings(), dem=dem, sites=sites, offset_db=7.0)
+    hata = RadioSettings(model="hata")  # the exclusions by Hata's 20 km range
+    # T0's own RSRP (beyond Hata's 20 km, T1's path is P.1812's and would outshine T0 at the eastern points)
+    t0 = sites.iloc[:1]
+    good = _drive(centre, np.linspace(800.0, 4000.0, 25), radio=hata, dem=dem, sites=t0, offset_db=7.0)
     odd = gpd.GeoDataFrame(
         {
             "rsrp_dbm": -100.0,
@@ -172,7 +175,7 @@ def test_calibration_names_every_measurement_left_out():
         crs=CRS,
     )
     meas = pd.concat([good.iloc[:10], odd, good.iloc[10:]], ignore_index=True)
-    cal = calibrate(meas, sites, radio=RadioSettings(), dem=dem, file="drive.csv")
+    cal = calibrate(meas, sites, radio=hata, dem=dem, file="drive.csv")
     assert (cal.n, cal.n_rows) == (25, 32)
     assert cal.offset_db == pytest.approx(7.0, abs=0.01)
     assert cal.after_rms_db == pytest.approx(0.0, abs=0.01)
@@ -201,9 +204,9 @@ def test_calibration_names_every_measurement_left_out():
     off = gpd.GeoDataFrame(
         {"rsrp_dbm": [-100.0], "site_id": ["T1"]}, geometry=[shapely.Point(X0 - 2000.0, Y0 - 30000.0)], crs=CRS
     )
-    cal = calibrate(pd.concat([good, off], ignore_index=True), sites, radio=RadioSettings(), dem=dem)
+    cal = calibrate(pd.concat([good, off], ignore_index=True), sites, radio=hata, dem=dem)
     assert cal.excluded[["row", "reason", "why"]].values.tolist() == [[26, "off_dem", "off the DEM"]]
-    # 5G at 3500 MHz under Hata: RMa takes over above 2000 MHz, valid to 10 km
+    # 5G at 3500 MHz under Hata: P.1812 takes over above 2000 MHz, calibrated to 10 km
     nr = sites_frame([centre], tech=("5g",), band=(3500.0,))
     far = gpd.GeoDataFrame(
         {"rsrp_dbm": [-110.0] * 21, "site_id": "T0"},
@@ -212,8 +215,8 @@ def test_calibration_names_every_measurement_left_out():
         ),
         crs=CRS,
     )
-    cal = calibrate(far, nr, radio=RadioSettings(), dem=dem, min_rows=20)
-    assert cal.excluded["why"].tolist() == ["beyond hata's range of 10 km above 2000 MHz (TR 38.901 RMa)"]
+    cal = calibrate(far, nr, radio=hata, dem=dem, min_rows=20)
+    assert cal.excluded["why"].tolist() == ["beyond hata's range of 10 km above 2000 MHz (ITU-R P.1812)"]
 
 
 def test_calibration_refuses_too_few_usable_measurements():

@@ -88,8 +88,10 @@ def test_clutter_raster_sets_environment_and_foliage_loss(tiny_project):
         transform=Affine(100.0, 0, X0, 0, -100.0, Y0), nodata=0,
     ) as dst:  # fmt: skip
         dst.write(classes, 1)
+    base = tiny_project.read_text(encoding="utf-8")
+    tiny_project.write_text(base + '\n[radio]\nmodel = "hata"\n', encoding="utf-8")
     plain = load_project(tiny_project)
-    text = tiny_project.read_text(encoding="utf-8") + '\n[radio]\nclutter_path = "landcover.tif"\n'
+    text = base + '\n[radio]\nmodel = "hata"\nclutter_path = "landcover.tif"\n'
     tiny_project.write_text(text, encoding="utf-8")
     with_clutter = load_project(tiny_project)
     inputs = load_inputs(plain)
@@ -210,8 +212,11 @@ def test_partitions_cover_every_point_once_and_share_border_sites(two_counties):
     both = set(parts[0].sites.index) & set(parts[1].sites.index)
     assert both
     assert {home[i] for i in both} == {p.area_id for p in parts}  # border sites from both sides
-    # and no partition takes every site (the buffer is each site's own range, not the whole region)
-    assert all(len(p.sites) < len(sites) for p in parts)
+    # and no partition takes every site (the buffer is each site's own range, not the whole region): shown with
+    # short ranges (a -80 dBm threshold), since P.1812 from the synthetic hills reaches 23-56 km
+    short = replace(project, radio=replace(project.radio, lte_rsrp_threshold_dbm=-80.0, nr_rsrp_threshold_dbm=-80.0))
+    few = county_partitions(short, inputs, refs=reference_ground(inputs))
+    assert all(len(p.sites) < len(sites) for p in few)
     admin = inputs.layers["admin"].set_index("area_id")
     for p in parts:
         inside = shapely.contains_xy(
@@ -241,3 +246,29 @@ def test_one_county_is_one_job_equal_to_the_whole_region(recorded_jobs):
 def test_dask_coverage_equals_in_turn(two_counties, dask_jobs):
     project, inputs = two_counties
     _assert_same_rows(coverage_stage(project, inputs, map_jobs=dask_jobs), coverage_stage(project, inputs))
+
+
+def test_p1812_takes_clutter_heights_not_foliage_loss(tiny_project):
+    # tree cover (10, P.1812 Table 2: 15 m) on the west half, cropland (40, 0 m) on the east half
+    classes = np.where(np.arange(10)[None, :] < 5, 10, 40).repeat(10, axis=0).astype(np.uint8)
+    path = tiny_project.parent / "landcover.tif"
+    with rasterio.open(
+        path, "w", driver="GTiff", width=10, height=10, count=1, dtype="uint8", crs=CRS_M,
+        transform=Affine(100.0, 0, X0, 0, -100.0, Y0), nodata=0,
+    ) as dst:  # fmt: skip
+        dst.write(classes, 1)
+    base = tiny_project.read_text(encoding="utf-8")
+    plain = load_project(tiny_project)
+    assert plain.radio.model == "p1812"
+    tiny_project.write_text(base + '\n[radio]\nclutter_path = "landcover.tif"\n', encoding="utf-8")
+    with_clutter = load_project(tiny_project)
+    inputs = load_inputs(plain)
+    a = coverage_stage(plain, inputs).set_index("point_id")
+    b = coverage_stage(with_clutter, inputs).set_index("point_id")
+    lost = a["4g_rsrp_dbm"] - b["4g_rsrp_dbm"]
+    # V1 and V2 stand among 15 m trees: the profile's clutter next to the handset diffracts the signal (not the
+    # Hata path's flat 8 dB); clutter never helps
+    assert (lost[["V1", "V2"]] > 3.0).all()
+    assert not np.isclose(lost[["V1", "V2"]], 8.0, atol=0.01).any()
+    assert (lost >= -1e-9).all()
+    assert (a["paths_p1812_fallback"] == 0).all()
