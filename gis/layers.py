@@ -76,9 +76,44 @@ class Layers:
         return self.frames.get(name)
 
     @property
+    def limits(self) -> tuple[str, ...]:
+        """What the project's layers cannot plan (:func:`input_limits`)."""
+        return tuple(input_limits(self.frames))
+
+    @property
     def region(self) -> shapely.Geometry:
         """Union of the admin areas (metric CRS)."""
         return shapely.union_all(np.asarray(self.frames["admin"].geometry.values))
+
+
+#: What a run cannot plan without an input: code -> the sentence logged and listed with the warnings.
+LIMITS = {
+    "no_is_poor": (
+        "villages",
+        "is_poor",
+        "the villages have no `is_poor` (the 建档立卡 register): the poor-village KPIs have no base and target mode "
+        "plans nothing for villages; join the register with `coverplan import register` or plan a budget with "
+        "--budget-cny",
+    ),
+    "no_fibre": (
+        "fibre",
+        None,
+        "the project has no fibre layer (fibre / fibre_nodes): no fibre extension can be planned and every fibre "
+        "need is 'not coverable'",
+    ),
+}
+
+
+def input_limits(frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, str]:
+    """Codes of :data:`LIMITS` that hold for these layers, with their sentences: ``no_is_poor`` (villages without
+    an ``is_poor`` value), ``no_fibre`` (neither ``fibre`` nor ``fibre_nodes``)."""
+    out = {}
+    villages = frames.get("villages")
+    if villages is not None and ("is_poor" not in villages or not villages["is_poor"].notna().any()):
+        out["no_is_poor"] = LIMITS["no_is_poor"][2]
+    if frames.get("fibre") is None and frames.get("fibre_nodes") is None:
+        out["no_fibre"] = LIMITS["no_fibre"][2]
+    return out
 
 
 def _read_table(path: Path, source: LayerSource, name: str) -> tuple[gpd.GeoDataFrame, list[Problem]]:
@@ -456,6 +491,9 @@ def load_layers(project: Project, *, progress: Callable[[str], None] | None = No
     frames = {name: frame.to_crs(crs) for name, frame in raw.items()}
     region = shapely.union_all(np.asarray(frames["admin"].geometry.values))
     warnings = [p for p in problems if p.severity == "warning"]
+    for code, sentence in input_limits(frames).items():
+        layer, column, _ = LIMITS[code]
+        warnings.append(Problem(layer, sentence, column=column, severity="warning"))
     for name in ("villages", "schools", "sites", "fibre_nodes", "candidates"):
         if name in frames:
             warnings.extend(outside_area_warnings(frames[name], region, name, file=str(project.layers[name].path)))

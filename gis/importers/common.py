@@ -233,7 +233,9 @@ def write_gpkg_atomic(layers: Mapping[str, gpd.GeoDataFrame], path: Path) -> Non
         for name, frame in layers.items():
             out = frame.copy()
             for c in out.columns:
-                if str(out[c].dtype) in ("boolean", "Int64"):
+                if str(out[c].dtype) == "boolean" and not out[c].isna().any():
+                    out[c] = out[c].astype(bool)  # a GeoPackage boolean field, not the text "True"
+                elif str(out[c].dtype) in ("boolean", "Int64"):
                     out[c] = out[c].astype(object)
             pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG")
 

@@ -1,15 +1,16 @@
 """``coverplan import``: bring real data into coverplan layers.
 
-Commands: ``opencellid``, ``dem``, ``osm``, ``population``. Each reads the project's admin areas (the project
-file needs only ``[layers] admin``), writes one new file clipped to them (plus a buffer) in the project's metric
-CRS, and prints what it kept, dropped and filled and why. Exit codes: 0 written, 2 bad input (file, layer, row,
-column and what was expected) or an ``--out`` that exists without ``--overwrite`` or is one of the inputs; the
-output then is not written (outputs appear whole or not at all).
+Commands: ``opencellid``, ``dem``, ``osm``, ``population``, ``register``. Each reads the project's admin areas
+(the project file needs only ``[layers] admin``), writes one new file clipped to them (plus a buffer) in the
+project's metric CRS, and prints what it kept, dropped and filled and why. Exit codes: 0 written, 2 bad input
+(file, layer, row, column and what was expected) or an ``--out`` that exists without ``--overwrite`` or is one of
+the inputs; the output then is not written (outputs appear whole or not at all).
 
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -31,9 +32,11 @@ from gis.importers import (
     write_dem_atomic,
     write_gpkg_atomic,
 )
+from gis.importers.register import join_register, read_register
 from gis.layers import load_layer
 from gis.outdir import check_output_file
 from gis.project import LayerSource, Project, load_project
+from gis.writers import write_csv
 from planning.cli.common import about, fail
 from planning.cli.options import buffer_m_opt, finite, out_file_opt, overwrite_opt, project_opt
 
@@ -281,3 +284,77 @@ def population(
     )
     write_gpkg_atomic({"villages": frame}, out)
     _done("population", report, out)
+
+
+def _key_options(values: tuple[str, ...]) -> dict[str, str]:
+    """``--column code=村代码`` options as a mapping (bad input exits 2)."""
+    out = {}
+    for v in values:
+        key, sep, heading = v.partition("=")
+        if not sep or key.strip() not in ("code", "name", "township", "county") or not heading.strip():
+            fail(f"--column {v!r}: expected code=HEADING, name=HEADING, township=HEADING or county=HEADING")
+        out[key.strip()] = heading.strip()
+    return out
+
+
+@import_group.command("register")
+@click.argument("register_file", metavar="LIST", type=click.Path(path_type=Path))
+@project_opt
+@out_file_opt
+@overwrite_opt("--out (and its _register.csv) if they exist")
+@click.option("--sheet", default=None, help="Sheet of an .xlsx register (default: its only sheet with data).")
+@click.option(
+    "--villages",
+    "villages_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Villages layer file (e.g. the `import osm` output; default: the project's villages layer).",
+)
+@click.option(
+    "--column",
+    "key_columns",
+    multiple=True,
+    help="Heading of the register's code, name, township or county column, e.g. --column code=村代码.",
+)
+def register(
+    register_file: Path,
+    project_file: Path,
+    out: Path,
+    overwrite: bool,
+    sheet: str | None,
+    villages_file: Path | None,
+    key_columns: tuple[str, ...],
+) -> None:
+    """Village register LIST (.xlsx/.csv, e.g. 建档立卡贫困村名单) joined to the villages -> --out (.gpkg).
+
+    Rows match by 12-digit code, else by name within township/county; every row's outcome (matched, ambiguous,
+    unmatched) is written to <out>_register.csv.
+    """
+
+    keys = _key_options(key_columns)
+    sources = [register_file] + ([villages_file] if villages_file else [])
+    project, region = _prepare(
+        project_file,
+        out,
+        sources,
+        overwrite=overwrite,
+        suffixes=(".gpkg",),
+        writes=("villages",),
+        reads=("admin",) if villages_file else ("admin", "villages"),
+    )
+    table = out.with_name(f"{out.stem}_register.csv")
+    check_output_file(table, reads=[*sources, project.path], overwrite=overwrite, what="the outcome table")
+    source = LayerSource(path=villages_file.resolve()) if villages_file else project.layers.get("villages")
+    if source is None:
+        fail(f"{project_file}: [layers] has no `villages` and no --villages was given; expected a villages layer")
+    _reading(str(source.path))
+    villages, problems = load_layer(source, "villages", coordinates=project.coordinates)
+    if any(p.severity == "error" for p in problems):
+        raise LayerError(problems)
+    _reading(str(register_file))
+    joined = join_register(villages, read_register(register_file, sheet=sheet), file=str(register_file), columns=keys)
+    write_gpkg_atomic({"villages": joined.villages.to_crs(region.crs)}, out)
+    partial = table.with_name(f".{table.name}.partial")
+    os.replace(write_csv(joined.outcomes, partial), table)
+    _done("register", joined.report, out)
+    click.echo(f"coverplan import register: wrote {table} (one row per register row: outcome and village)")

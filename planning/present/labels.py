@@ -219,6 +219,19 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "layers_button": ("图层", "Layers"),
     "region_row": ("全区合计", "Region total"),
+    "cannot_plan_no_is_poor": (
+        "村庄图层没有“是否贫困村”(is_poor)：贫困村各项指标没有基数，目标模式不会为村庄安排建设。请用 "
+        "`coverplan import register` 导入建档立卡贫困村名单，或用 --budget-cny 按预算规划。",
+        "The villages have no `is_poor` (the 建档立卡 register): the poor-village KPIs have no base and target mode "
+        "plans nothing for villages. Join the register with `coverplan import register`, or plan a budget with "
+        "--budget-cny.",
+    ),
+    "cannot_plan_no_fibre": (
+        "项目没有光缆图层（fibre / fibre_nodes）：无法规划光缆延伸，需要光纤的村庄和学校均为“无法覆盖”。请向运营商"
+        "索取光缆路由和节点。",
+        "The project has no fibre layer (fibre / fibre_nodes): no fibre extension can be planned and every fibre "
+        "need is 'not coverable'. Ask the operator for its fibre routes and nodes.",
+    ),
 }
 
 #: Sheet names of the report workbook (Excel allows 31 characters); a table not listed keeps its key.

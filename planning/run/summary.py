@@ -11,6 +11,7 @@ import shapely
 
 from gis.admin import REGION
 from gis.inputs import Inputs
+from gis.layers import input_limits
 from gis.project import Project
 from planning.fibre import FibreResult
 from planning.radio import TECHS
@@ -50,6 +51,8 @@ def summarise(project: Project, inputs: Inputs) -> dict[str, Any]:
             },
         },
         "warnings": len(inputs.warnings),
+        # what the run cannot plan for want of an input (no is_poor, no fibre): code -> sentence
+        "cannot_plan": input_limits(layers.frames),
     }
     if "access" in s:  # an empty access is unknown (the models' prediction fills it): counted, never dropped
         access = s["access"].astype(object).where(s["access"].notna(), "unknown")
