@@ -36,6 +36,7 @@ from gis.importers.register import join_register, read_register
 from gis.layers import load_layer
 from gis.outdir import check_output_file
 from gis.project import LayerSource, Project, load_project
+from gis.terrain import MAX_CELL_M
 from gis.writers import write_csv
 from planning.cli.common import about, fail
 from planning.cli.options import buffer_m_opt, finite, out_file_opt, overwrite_opt, project_opt
@@ -170,6 +171,18 @@ def opencellid(
     show_default=True,
     help="Largest void (pixels) filled by interpolation; larger ones stay nodata.",
 )
+@click.option(
+    "--max-cell-m",
+    type=finite(1.0, MAX_RESOLUTION_M),
+    default=MAX_CELL_M,
+    show_default=True,
+    help="Coarsest source spacing and output cell accepted (m); validate refuses DEMs coarser than 1000 m.",
+)
+@click.option(
+    "--allow-uncovered",
+    is_flag=True,
+    help="Leave parts of the admin areas + buffer that no tile covers nodata (said in the report) instead of failing.",
+)
 def dem(
     tiles: tuple[Path, ...],
     project_file: Path,
@@ -178,6 +191,8 @@ def dem(
     buffer_m: float,
     resolution_m: float | None,
     max_void_px: int,
+    max_cell_m: float,
+    allow_uncovered: bool,
 ) -> None:
     """DEM TILES (SRTM .hgt / .hgt.zip, GeoTIFF) -> one void-filled DEM GeoTIFF of the region in --out (.tif)."""
 
@@ -191,6 +206,8 @@ def dem(
         resolution_m=resolution_m,
         max_void_px=max_void_px,
         source=", ".join(str(t) for t in tiles),
+        max_cell_m=max_cell_m,
+        allow_uncovered=allow_uncovered,
     )
     write_dem_atomic(grid, out)
     _done("dem", report, out)

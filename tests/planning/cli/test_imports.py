@@ -234,7 +234,7 @@ def test_bad_tiles_exit_2(tmp_path: Path, project: Path):
     west, east = write_tiles(tmp_path)
     res = invoke("import", "dem", west, "--project", project, "--out", tmp_path / "dem.tif")
     assert res.exit_code == 2
-    assert "need tile(s) N41E127 (SRTM names)" in res.output
+    assert "in SRTM cell(s) N41E127) on no given tile" in res.output
     east.write_bytes(east.read_bytes()[:-2])
     res = invoke("import", "dem", west, east, "--project", project, "--out", tmp_path / "dem.tif")
     assert res.exit_code == 2
