@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -112,6 +113,13 @@ def import_group() -> None:
     help="Antenna height given to every site (default: the project's [radio] tower_height_m).",
 )
 @click.option("--skip-bad-rows", is_flag=True, help="Drop and count MCC-460 rows with bad values instead of failing.")
+@click.option(
+    "--band-defaults",
+    type=click.Choice(["rural", "urban"]),
+    default="rural",
+    show_default=True,
+    help="Band of a site with no channel number: the operator's rural layer (900/800/700 MHz) or urban band.",
+)
 def opencellid(
     cells: Path,
     project_file: Path,
@@ -121,6 +129,7 @@ def opencellid(
     gnb_id_bits: int,
     height_m: float | None,
     skip_bad_rows: bool,
+    band_defaults: Literal["rural", "urban"],
 ) -> None:
     """OpenCelliD CELLS (.csv or .csv.gz) -> a `sites` layer (one site per eNodeB/gNodeB) in --out (.gpkg)."""
 
@@ -138,6 +147,7 @@ def opencellid(
         nr_default_mhz=project.radio.nr_bands_mhz[0],
         report=report,
         file=str(cells),
+        band_defaults=band_defaults,
     )
     if not len(sites):
         fail(
