@@ -23,17 +23,18 @@ from gis.importers import (
     Region,
     cells_to_sites,
     import_dem,
+    join_register,
     load_region,
     osm_layers,
     population_per_village,
     read_opencellid,
     read_osm,
     read_population,
+    read_register,
     read_tile,
     write_dem_atomic,
     write_gpkg_atomic,
 )
-from gis.importers.register import join_register, read_register
 from gis.layers import load_layer
 from gis.outdir import check_output_file
 from gis.project import LayerSource, Project, load_project
@@ -90,7 +91,7 @@ def _done(name: str, report: ImportReport, out: Path) -> None:
 
 @click.group("import")
 def import_group() -> None:
-    """Bring real data in: OpenCelliD cells, DEM tiles, an OSM extract, a population raster."""
+    """Bring real data in: OpenCelliD cells, DEM tiles, an OSM extract, a population raster, a village register."""
 
 
 @import_group.command("opencellid")
