@@ -497,8 +497,8 @@ def load_layers(project: Project, *, progress: Callable[[str], None] | None = No
     for name in ("villages", "schools", "sites", "fibre_nodes", "candidates"):
         if name in frames:
             warnings.extend(outside_area_warnings(frames[name], region, name, file=str(project.layers[name].path)))
-    for w in warnings:
-        logger.warning("%s", w)
+    for w in warnings:  # shown once, by the caller (validate's table, run's list): logged here for -v only
+        logger.info("%s", w)
     return Layers(
         crs=crs,
         frames=frames,

@@ -30,7 +30,6 @@ from collections.abc import Iterator
 from types import FrameType
 
 import click
-from click.utils import make_default_short_help
 
 #: Command name -> (module, attribute, short help shown by ``coverplan --help``): the module is imported only when the
 #: command runs or shows its own help.
@@ -131,6 +130,19 @@ def _quiet_stdout() -> None:
         os.close(devnull)
 
 
+def _short_help(text: str, limit: int) -> str:
+    """``text`` cut after the last whole word that fits in ``limit`` characters with ``...`` (as click's own)."""
+    if len(text) <= limit:
+        return text
+    words, used = [], 0
+    for word in text.split():
+        if used + len(word) + (1 if words else 0) + 3 > limit:
+            break
+        used += len(word) + (1 if words else 0)
+        words.append(word)
+    return " ".join(words) + "..."
+
+
 class _Commands(click.Group):
     """The command group and its one error door: a coverplan error anywhere ends a command with its problems, one
     line and exit 2; Ctrl-C with exit 130 and SIGTERM with exit 143, one line each; a closed output pipe quietly
@@ -151,7 +163,7 @@ class _Commands(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list from :data:`COMMANDS` without importing a command's module."""
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        rows = [(name, make_default_short_help(COMMANDS[name][2], limit)) for name in sorted(COMMANDS)]
+        rows = [(name, _short_help(COMMANDS[name][2], limit)) for name in sorted(COMMANDS)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

@@ -466,3 +466,12 @@ def test_help_and_version_import_no_command_module():
             [sys.executable, "-c", code.format(arg=arg)], capture_output=True, text=True, check=True, timeout=120
         ).stdout
         assert "HEAVY []" in out, (arg, out[-300:])
+
+
+def test_each_warning_is_printed_once(tiny_project: Path):
+    """A project without a fibre layer: validate says so once (review 2026-12: logged and tabled, twice)."""
+    text = tiny_project.read_text(encoding="utf-8")
+    tiny_project.write_text(text.replace('fibre = "layers.gpkg"\n', ""), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["validate", str(tiny_project)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert res.output.count("no fibre extension can be planned") == 1
