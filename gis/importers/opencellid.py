@@ -646,9 +646,9 @@ def _sites_frame(
     )
     wide = frame["spread_m"].to_numpy() > SPREAD_NOTE_M
     if wide.any():
-        ids = ", ".join(frame.loc[wide, "site_id"].head(5))
+        named = ", ".join(frame.loc[wide, "site_id"].head(5))
         report.notes.append(
-            f"{int(wide.sum())} site(s) ({ids}{' ...' if wide.sum() > 5 else ''}) have cells more than "
+            f"{int(wide.sum())} site(s) ({named}{' ...' if wide.sum() > 5 else ''}) have cells more than "
             f"{SPREAD_NOTE_M / 1000:g} km apart (column spread_m, from the medoid cell): two base stations sharing "
             "an id, or a wrong position (OpenCelliD positions are estimates); check them"
         )

@@ -134,7 +134,8 @@ def _short_help(text: str, limit: int) -> str:
     """``text`` cut after the last whole word that fits in ``limit`` characters with ``...`` (as click's own)."""
     if len(text) <= limit:
         return text
-    words, used = [], 0
+    words: list[str] = []
+    used = 0
     for word in text.split():
         if used + len(word) + (1 if words else 0) + 3 > limit:
             break
