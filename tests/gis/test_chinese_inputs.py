@@ -311,3 +311,22 @@ def test_a_mapped_heading_missing_from_the_file_is_an_error(tmp_path: Path) -> N
     path.write_text(path.read_text(encoding="utf-8").replace('school_id = "学校代码"', 'school_id = "学校编码"'))
     with pytest.raises(LayerError, match="学校编码"):
         load_layers(load_project(path))
+
+
+def test_admin_layers_from_public_boundary_files(tmp_path: Path) -> None:
+    """An AMap/DataV-style boundary (`adcode`, `name`) reads as is; a GADM-style one (`ID_2`, `NAME_2`) through its
+    `columns` entry (review 2026-12: both needed hand edits)."""
+    box = shapely.box(126.9, 41.4, 127.1, 41.6)
+    gpd.GeoDataFrame({"adcode": [220681], "name": ["临江市"]}, geometry=[box], crs=4326).to_file(
+        tmp_path / "amap.geojson"
+    )
+    frame, problems = load_layer(LayerSource(path=tmp_path / "amap.geojson"), "admin")
+    assert problems == []
+    assert frame["area_id"].tolist() == ["220681"]
+    gpd.GeoDataFrame({"ID_2": [7], "NAME_2": ["Clervaux"]}, geometry=[box], crs=4326).to_file(tmp_path / "gadm.geojson")
+    _, problems = load_layer(LayerSource(path=tmp_path / "gadm.geojson"), "admin")
+    assert [p.column for p in problems if p.severity == "error"] == ["area_id", "name"]
+    source = LayerSource(path=tmp_path / "gadm.geojson", columns=(("area_id", "ID_2"), ("name", "NAME_2")))
+    frame, problems = load_layer(source, "admin")
+    assert problems == []
+    assert (frame["area_id"].tolist(), frame["name"].tolist()) == (["7"], ["Clervaux"])

@@ -289,3 +289,24 @@ def test_project_without_admin_exits_2(tmp_path: Path):
     res = invoke("import", "osm", write_osm(tmp_path), "--project", bad, "--out", tmp_path / "osm.gpkg")
     assert res.exit_code == 2
     assert "missing required layer(s) ['admin']" in res.output
+
+
+def test_register_refusals_exit_2_and_write_nothing(tmp_path: Path, project: Path):
+    res = invoke(
+        "import", "osm", write_osm(tmp_path), "--project", project, "--out", tmp_path / "osm.gpkg", "--buffer-m", 0
+    )
+    assert res.exit_code == 0, res.output
+    common = ["--project", project, "--villages", tmp_path / "osm.gpkg", "--out", tmp_path / "poor.gpkg"]
+    (tmp_path / "list.csv").write_text("备注\n甲\n", encoding="utf-8")
+    res = invoke("import", "register", tmp_path / "list.csv", *common)
+    assert res.exit_code == 2
+    assert "has no village code or name column" in res.output
+    (tmp_path / "list.csv").write_text("单位,是否贫困村\n东岭村,也许\n", encoding="utf-8")
+    res = invoke("import", "register", tmp_path / "list.csv", *common, "--column", "village=单位")
+    assert res.exit_code == 2
+    assert "expected code=HEADING, name=HEADING" in res.output
+    res = invoke("import", "register", tmp_path / "list.csv", *common, "--column", "name=单位")
+    assert res.exit_code == 2
+    assert "'也许' is not true/false" in res.output
+    assert not (tmp_path / "poor.gpkg").exists()
+    assert not (tmp_path / "poor_register.csv").exists()
