@@ -37,6 +37,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "schools": ("学校（按出口带宽）", "Schools (by outlet bandwidth)"),
     "sites": ("现有基站", "Existing sites"),
     "fibre": ("现有光缆", "Existing fibre"),
+    "roads": ("道路", "Roads"),
+    "road_class": ("道路等级", "Road class"),
+    "road_surface": ("路面", "Surface"),
     "cov_4g": ("4G 覆盖（RSRP）", "4G coverage (RSRP)"),
     "cov_5g": ("5G 覆盖（SS-RSRP）", "5G coverage (SS-RSRP)"),
     "hillshade": ("地形晕渲（本地）", "Hillshade (local)"),
@@ -537,6 +540,8 @@ INTERVENTION_COLOURS = {
 }
 SITE_COLOURS = {"4g": "#404040", "5g": "#0571b0"}
 FIBRE_COLOUR = "#f4a582"
+#: Roads on the map: a mid grey under the fibre, visible on the hillshade and on tiles.
+ROAD_COLOUR = "#8c8c8c"
 ROUTE_COLOUR = "#e66101"
 #: RSRP classes of the coverage overlay: (lower bound dBm or None for the threshold, RGBA).
 RSRP_CLASSES = ((-90.0, (26, 150, 65, 150)), (-100.0, (166, 217, 106, 140)), (None, (255, 255, 191, 130)))
