@@ -380,8 +380,7 @@ def build_map(
     sites, fibre : GeoDataFrame, optional
         Existing base stations and fibre lines.
     roads : GeoDataFrame, optional
-        The project's roads (``road_id``, ``class``, ``surface``, ``name``), thin grey lines under the fibre, so the
-        offline map shows where the roads run. Village and school names are drawn beside them from zoom 13 on.
+        The project's roads (``road_id``, ``class``, ``surface``, ``name``), thin grey lines under the fibre.
     interventions, routes : GeoDataFrame, optional
         The proposal's chosen interventions (``kind``, ``cost_cny``, ``batch``, ``serves``) and new fibre route
         segments (``serves``, ``length_m``, ``cost_cny``); one layer per batch.
@@ -415,16 +414,8 @@ def build_map(
     ValueError
         A ``verification`` id that is in neither ``villages`` nor ``schools``.
     """
-    _check_crs(
-        admin=admin,
-        villages=villages,
-        schools=schools,
-        sites=sites,
-        fibre=fibre,
-        roads=roads,
-        interventions=interventions,
-        routes=routes,
-    )
+    frames = {"sites": sites, "fibre": fibre, "roads": roads, "interventions": interventions, "routes": routes}
+    _check_crs(admin=admin, villages=villages, schools=schools, **frames)
     bounds = admin.to_crs(4326).total_bounds if len(admin) else villages.to_crs(4326).total_bounds
     ctx = _MapContext(
         m=folium.Map(tiles=None, control_scale=True, prefer_canvas=True, font_size="0.75rem"),  # Leaflet's 12 px
