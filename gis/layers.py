@@ -34,8 +34,8 @@ from gis.errors import LayerError, Problem, Severity, raise_if_errors
 from gis.files import FORMAT_NAMES, not_a_regular_file, sniff
 from gis.project import LAYER_NAMES, LayerSource, Project
 from gis.readers import gpkg_view_problem, read_csv_text, read_xlsx_text
-from gis.schema import SCHEMAS
-from gis.validation import check_lonlat, outside_area_warnings, validate_frame
+from gis.schema import LAT_ALIASES, LON_ALIASES, SCHEMAS, header_key
+from gis.validation import check_lonlat, outside_area_warnings, rename_aliases, validate_frame
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +76,44 @@ class Layers:
         return self.frames.get(name)
 
     @property
+    def limits(self) -> tuple[str, ...]:
+        """What the project's layers cannot plan (:func:`input_limits`)."""
+        return tuple(input_limits(self.frames))
+
+    @property
     def region(self) -> shapely.Geometry:
         """Union of the admin areas (metric CRS)."""
         return shapely.union_all(np.asarray(self.frames["admin"].geometry.values))
+
+
+#: What a run cannot plan without an input: code -> the sentence logged and listed with the warnings.
+LIMITS = {
+    "no_is_poor": (
+        "villages",
+        "is_poor",
+        "the villages have no `is_poor` (the 建档立卡 register): the poor-village KPIs have no base and target mode "
+        "plans nothing for villages; join the register with `coverplan import register` or plan a budget with "
+        "--budget-cny",
+    ),
+    "no_fibre": (
+        "fibre",
+        None,
+        "the project has no fibre layer (fibre / fibre_nodes): no fibre extension can be planned and every fibre "
+        "need is 'not coverable'",
+    ),
+}
+
+
+def input_limits(frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, str]:
+    """Codes of :data:`LIMITS` that hold for these layers, with their sentences: ``no_is_poor`` (villages without
+    an ``is_poor`` value), ``no_fibre`` (neither ``fibre`` nor ``fibre_nodes``)."""
+    out = {}
+    villages = frames.get("villages")
+    if villages is not None and ("is_poor" not in villages or not villages["is_poor"].notna().any()):
+        out["no_is_poor"] = LIMITS["no_is_poor"][2]
+    if frames.get("fibre") is None and frames.get("fibre_nodes") is None:
+        out["no_fibre"] = LIMITS["no_fibre"][2]
+    return out
 
 
 def _read_table(path: Path, source: LayerSource, name: str) -> tuple[gpd.GeoDataFrame, list[Problem]]:
@@ -87,7 +122,8 @@ def _read_table(path: Path, source: LayerSource, name: str) -> tuple[gpd.GeoData
     spreadsheet = path.suffix.lower() in _XLSX
     df = read_xlsx_text(path, layer=name, sheet=source.sheet) if spreadsheet else read_csv_text(path, layer=name)
     problems = []
-    for c in (source.lon, source.lat):
+    lon_col, lat_col = _lonlat_columns(source, list(df.columns))
+    for c in (lon_col, lat_col):
         if c not in df.columns:
             problems.append(
                 Problem(
@@ -110,12 +146,12 @@ def _read_table(path: Path, source: LayerSource, name: str) -> tuple[gpd.GeoData
                 )
             ]
         )
-    lon = pd.to_numeric(df[source.lon], errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(df[source.lat], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(df[lon_col], errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(df[lat_col], errors="coerce").to_numpy(dtype=float)
     idc = SCHEMAS[name].id_column if name in SCHEMAS else None
     for i in np.flatnonzero(~np.isfinite(lon) | ~np.isfinite(lat)).tolist():
         rid = f"{idc}={df[idc].iloc[i]}" if idc and idc in df.columns else None
-        col = source.lon if not np.isfinite(lon[i]) else source.lat
+        col = lon_col if not np.isfinite(lon[i]) else lat_col
         problems.append(
             Problem(
                 name,
@@ -129,11 +165,27 @@ def _read_table(path: Path, source: LayerSource, name: str) -> tuple[gpd.GeoData
     geom = shapely.points(lon, lat)
     geom[~np.isfinite(lon) | ~np.isfinite(lat)] = None
     frame = gpd.GeoDataFrame(
-        df.drop(columns=[source.lon, source.lat]),
+        df.drop(columns=[lon_col, lat_col]),
         geometry=geom,
         crs=parse_crs(source.crs, what=f"layers.{name}.crs"),
     )
     return frame, problems
+
+
+def _lonlat_columns(source: LayerSource, headings: list[str]) -> tuple[str, str]:
+    """The headings of a table's longitude and latitude: its ``columns`` entry's ``lon``/``lat``, else its
+    ``lon``/``lat`` keys, else (when those are left at ``lon``/``lat`` and the table has no such column) the one
+    heading of :data:`gis.schema.LON_ALIASES` / :data:`~gis.schema.LAT_ALIASES` it has (``经度``/``纬度``)."""
+    mapped = dict(source.columns)
+    out = []
+    for key, given, aliases in (("lon", source.lon, LON_ALIASES), ("lat", source.lat, LAT_ALIASES)):
+        col = mapped.get(key, given)
+        if col == key and col not in headings:
+            keys = {header_key(a) for a in aliases}
+            hits = [h for h in headings if header_key(h) in keys]
+            col = hits[0] if len(hits) == 1 else col
+        out.append(col)
+    return out[0], out[1]
 
 
 #: Formats a layer file may have (by its signature, :func:`gis.files.sniff`) and the GDAL driver that must read it.
@@ -298,6 +350,9 @@ def load_layer(
     """
     file = str(source.path)
     frame, problems = read_layer(source, name)
+    frame, aprobs = rename_aliases(frame, name, columns=dict(source.columns), file=file)
+    if aprobs:
+        return frame, [*problems, *aprobs]
     frame, vprobs = validate_frame(frame, name, file=file)
     problems.extend(vprobs)
     if frame.crs.is_geographic and len(frame):
@@ -492,11 +547,14 @@ def load_layers(project: Project, *, progress: Callable[[str], None] | None = No
     frames = {name: frame.to_crs(crs) for name, frame in raw.items()}
     region = shapely.union_all(np.asarray(frames["admin"].geometry.values))
     warnings = [p for p in problems if p.severity == "warning"]
+    for code, sentence in input_limits(frames).items():
+        layer, column, _ = LIMITS[code]
+        warnings.append(Problem(layer, sentence, column=column, severity="warning"))
     for name in ("villages", "schools", "sites", "fibre_nodes", "candidates"):
         if name in frames:
             warnings.extend(outside_area_warnings(frames[name], region, name, file=str(project.layers[name].path)))
-    for w in warnings:
-        logger.warning("%s", w)
+    for w in warnings:  # shown once, by the caller (validate's table, run's list): logged here for -v only
+        logger.info("%s", w)
     return Layers(
         crs=crs,
         frames=frames,

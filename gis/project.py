@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 from gis.crs import Coordinates, metric_units_problem, parse_crs
 from gis.errors import ProjectError
 from gis.files import not_a_regular_file
+from gis.schema import SCHEMAS, operator_code
 from gis.settings import (
     KPI_TARGET_SETTING,
     BandEquipment,
@@ -107,6 +108,10 @@ class LayerSource:
     sheet : str or None
         Sheet of an .xlsx workbook; default: the sheet named like the coverplan layer if there is one, else the
         workbook's only sheet with data.
+    columns : tuple of (str, str)
+        The ``columns`` entry: (schema column, heading in the file) pairs, e.g. ``("school_id", "学校编号")``;
+        ``lon``/``lat`` name a table's coordinates. Headings not named here are matched by
+        :data:`gis.schema.COLUMN_ALIASES`.
     """
 
     path: Path
@@ -115,6 +120,7 @@ class LayerSource:
     lon: str = "lon"
     lat: str = "lat"
     sheet: str | None = None
+    columns: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -288,7 +294,7 @@ def _layer_source(name: str, raw: Any, *, path: Path) -> LayerSource:
     if not isinstance(raw, Mapping) or "path" not in raw:
         msg = f"{path}: [layers] `{name}` = {raw!r}; expected a path or a table with `path`"
         raise ProjectError(msg)
-    _unknown(raw, {"path", "layer", "crs", "lon", "lat", "sheet"}, where=f"layers.{name}", path=path)
+    _unknown(raw, {"path", "layer", "crs", "lon", "lat", "sheet", "columns"}, where=f"layers.{name}", path=path)
     for key in ("path", "layer", "crs", "lon", "lat", "sheet"):
         val = raw.get(key)
         if val is not None and (not isinstance(val, str) or not val.strip()):
@@ -309,7 +315,28 @@ def _layer_source(name: str, raw: Any, *, path: Path) -> LayerSource:
         lon=str(raw.get("lon", "lon")),
         lat=str(raw.get("lat", "lat")),
         sheet=raw.get("sheet"),
+        columns=_column_map(name, raw.get("columns", {}), path=path),
     )
+
+
+def _column_map(name: str, raw: object, *, path: Path) -> tuple[tuple[str, str], ...]:
+    """A layer's ``columns`` table (schema column -> heading in the file), checked: known columns, non-empty
+    printable headings, no heading used twice."""
+    if not isinstance(raw, Mapping):
+        msg = f'{path}: [layers.{name}] `columns` = {raw!r}; expected a table such as {{ school_id = "学校编号" }}'
+        raise ProjectError(msg)
+    known = {c.name for c in SCHEMAS[name].columns} | {"lon", "lat"}
+    _unknown(raw, known, where=f"layers.{name}.columns", path=path)
+    for key, val in raw.items():
+        if not isinstance(val, str) or not val.strip():
+            msg = f"{path}: [layers.{name}.columns] `{key}` = {val!r}; expected the heading of a column in the file"
+            raise ProjectError(msg)
+        check_text(val, what=f"[layers.{name}.columns] `{key}`", path=path)
+    twice = sorted({v for v in raw.values() if list(raw.values()).count(v) > 1})
+    if twice:
+        msg = f"{path}: [layers.{name}.columns] names heading(s) {twice} for several columns; expected each once"
+        raise ProjectError(msg)
+    return tuple((str(k), str(v).strip()) for k, v in raw.items())
 
 
 def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_LAYERS) -> Project:
@@ -395,7 +422,7 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
         funding=_funding_section(doc.get("funding", {}), path=path),
         targets=targets,
         fibre=_number_section(FibreSettings, doc.get("fibre", {}), where="fibre", path=path),
-        optimise=_number_section(OptimiseSettings, doc.get("optimise", {}), where="optimise", path=path),
+        optimise=_optimise_section(doc.get("optimise", {}), path=path),
         map=_map_section(doc.get("map", {}), path=path),
         programme=programme,
     )
@@ -450,6 +477,15 @@ def _programme_targets(
     if programme.broadband and "broadband" not in explicit:
         changes["broadband"] = programme.broadband
     return replace(programme, kpis=MappingProxyType(kpis)), replace(targets, **changes)
+
+
+def _optimise_section(table: object, *, path: Path) -> OptimiseSettings:
+    """[optimise], its ``operator`` as the project's code (``中国移动`` -> ``CMCC``: :func:`gis.schema.operator_code`),
+    as the sites layer's values are read."""
+    settings = _number_section(OptimiseSettings, table, where="optimise", path=path)
+    if settings.operator and operator_code(settings.operator) != settings.operator:
+        settings = replace(settings, operator=operator_code(settings.operator))
+    return settings
 
 
 def _project_meta(meta: Mapping[str, Any], *, path: Path) -> tuple[Any, Any, Any]:

@@ -10,7 +10,9 @@ enum values.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +20,16 @@ import pandas as pd
 import shapely
 
 from gis.errors import Problem
-from gis.schema import SCHEMAS, Column, LayerSchema
+from gis.schema import (
+    COLUMN_ALIASES,
+    SCHEMAS,
+    VALUE_ALIASES,
+    Column,
+    LayerSchema,
+    header_key,
+    school_kind_of_name,
+    value_key,
+)
 from gis.text import text_problem
 
 logger = logging.getLogger(__name__)
@@ -26,8 +37,10 @@ logger = logging.getLogger(__name__)
 #: Characters an extra text column (not in the schema) may hold beyond printable text: tab and line breaks (a note
 #: in several lines); the schema's text columns refuse them too (:mod:`gis.text`).
 _EXTRA_ALLOWED = "\t\n\r"
-_TRUE = {"true", "t", "yes", "y", "1", "是", "1.0"}
-_FALSE = {"false", "f", "no", "n", "0", "否", "0.0"}
+_TRUE = {"true", "t", "yes", "y", "1", "是", "1.0", "有", "√", "对"}
+_FALSE = {"false", "f", "no", "n", "0", "否", "0.0", "无", "×", "x", "没有"}
+#: A number written with thousands separators, as Excel's number format exports it (``1,210`` or ``12,345.5``).
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 def _row_ids(frame: pd.DataFrame, schema: LayerSchema) -> list[str | None]:
@@ -143,6 +156,7 @@ def _coerce_column(
     def bad(i: int, msg: str) -> None:
         problems.append(Problem(schema.name, msg, file=file, row=i + 1, row_id=ids[i], column=col.name))
 
+    values = _mapped_values(values, schema.name, col.name)
     raw = values.tolist()
     null = np.array([_isnull(v) or (isinstance(v, str) and not v.strip()) for v in raw], dtype=bool)
     if col.required or col.complete:
@@ -160,6 +174,71 @@ def _coerce_column(
         "bool": _coerce_bool,
     }.get(col.kind, _coerce_number)
     return coerce(values, raw, null, col, bad), problems
+
+
+def _mapped_values(values: pd.Series, layer: str, column: str) -> pd.Series:
+    """Cells written as a Chinese (or other) word the layer's :data:`gis.schema.VALUE_ALIASES` know, replaced by
+    the schema's value (``小学`` -> ``primary``, ``中国移动`` -> ``CMCC``); other cells as they are."""
+    words = VALUE_ALIASES.get(layer, {}).get(column)
+    if not words:
+        return values
+    if (layer, column) == ("schools", "kind"):  # 九年一贯制学校, 某某村小: the words of a kind inside a longer value
+        return values.map(lambda v: words.get(value_key(v)) or school_kind_of_name(v) or v if isinstance(v, str) else v)
+    return values.map(lambda v: words.get(value_key(v), v) if isinstance(v, str) else v)
+
+
+def _number_text(v: object) -> object:
+    """A text cell as a number parser reads it: full-width digits as ASCII (NFKC), thousands separators dropped."""
+    if not isinstance(v, str):
+        return v
+    s = unicodedata.normalize("NFKC", v).strip()
+    return s.replace(",", "") if _GROUPED.fullmatch(s) else s
+
+
+def rename_aliases(
+    frame: gpd.GeoDataFrame, layer: str, *, columns: Mapping[str, str] | None = None, file: str | None = None
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """The layer with its headings renamed to the schema's column names, and the problems found.
+
+    ``columns`` (a layer's ``columns`` entry in ``[layers]``: schema column -> heading in the file) is applied
+    first; then each schema column missing from the frame takes the one heading among
+    :data:`gis.schema.COLUMN_ALIASES` the frame has (compared by :func:`gis.schema.header_key`). A mapped heading
+    missing from the file, or two headings that both mean a missing column, is an error naming them.
+    """
+    schema = SCHEMAS[layer]
+    problems: list[Problem] = []
+    present = [str(c) for c in frame.columns if c != frame.geometry.name]
+    rename: dict[str, str] = {}
+    for target, heading in (columns or {}).items():
+        if target in ("lon", "lat"):
+            continue
+        found = [c for c in present if c == heading] or [c for c in present if header_key(c) == header_key(heading)]
+        if not found:
+            msg = f"`columns.{target}` = {heading!r} is not a heading of the file; headings: {present}"
+            problems.append(Problem(layer, msg, file=file, column=target))
+        elif target in present and found[0] != target:
+            msg = f"`columns.{target}` = {heading!r}, but the file also has a column `{target}`; expected one of them"
+            problems.append(Problem(layer, msg, file=file, column=target))
+        else:
+            rename[found[0]] = target
+    taken = set(rename) | set(rename.values()) | set(present)
+    keys = {header_key(c): c for c in present if c not in rename}
+    for col in schema.columns:
+        if col.name in taken:
+            continue
+        hits = sorted({keys[k] for k in map(header_key, COLUMN_ALIASES.get(layer, {}).get(col.name, ())) if k in keys})
+        hits = [h for h in hits if h not in rename]
+        if len(hits) > 1:
+            msg = (
+                f"headings {hits} all mean `{col.name}`; expected one (name the one to use in its [layers] entry: "
+                f"columns = {{ {col.name} = {hits[0]!r} }})"
+            )
+            problems.append(Problem(layer, msg, file=file, column=col.name))
+        elif hits:
+            rename[hits[0]] = col.name
+    if rename:
+        logger.info("%s: headings read as %s", layer, ", ".join(f"{a} -> {b}" for a, b in rename.items()))
+    return frame.rename(columns=rename), problems
 
 
 def _coerce_text(
@@ -215,9 +294,9 @@ def _coerce_bool(
             out.append(pd.NA)
         elif isinstance(v, bool | np.bool_):
             out.append(bool(v))
-        elif str(v).strip().lower() in _TRUE:
+        elif value_key(v) in _TRUE:
             out.append(True)
-        elif str(v).strip().lower() in _FALSE:
+        elif value_key(v) in _FALSE:
             out.append(False)
         else:
             bad(i, f"{v!r} is not {col.expected()}")
@@ -229,7 +308,7 @@ def _coerce_number(
     values: pd.Series, raw: list, null: np.ndarray, col: Column, bad: Callable[[int, str], None]
 ) -> pd.Series:
     """A float or int column: finite, whole for ints, within the column's range; NaN only where empty."""
-    arr = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+    arr = pd.to_numeric(values.map(_number_text), errors="coerce").astype(float).to_numpy()
     for i in np.flatnonzero(~null & ~np.isfinite(arr)).tolist():
         bad(i, f"{raw[i]!r} is not a finite number; expected {col.expected()}")
     ok = ~null & np.isfinite(arr)

@@ -80,7 +80,8 @@ NR_BANDS_DL_MHZ: dict[str, tuple[float, float]] = {
     "n77": (3300.0, 4200.0),
 }
 
-#: The operators' usual band when a cell carries no channel number: (operator, tech) -> (MHz, band, source).
+#: The operators' usual (capacity, urban) band when a cell carries no channel number and the import says
+#: ``band_defaults="urban"``: (operator, tech) -> (MHz, band, source).
 USUAL_BAND_MHZ: dict[tuple[str, str], tuple[float, str, str]] = {
     ("CMCC", "4g"): (1890.0, "B39", "China Mobile TD-LTE 1880-1900 MHz, MIIT licence 2013-12-04"),
     ("CUCC", "4g"): (1855.0, "B3", "China Unicom FDD-LTE downlink 1850-1860 MHz, MIIT licence 2015-02-27"),
@@ -89,6 +90,50 @@ USUAL_BAND_MHZ: dict[tuple[str, str], tuple[float, str, str]] = {
     ("CTCC", "5g"): (3450.0, "n78", "China Telecom 5G 3400-3500 MHz, MIIT licence 2018-12-10"),
     ("CUCC", "5g"): (3550.0, "n78", "China Unicom 5G 3500-3600 MHz, MIIT licence 2018-12-10"),
     ("CBN", "5g"): (773.0, "n28", "China Broadcasting Network 700 MHz downlink 758-788 MHz, MIIT 2020"),
+}
+
+
+#: The operators' rural coverage layer, used when a cell carries no channel number and the import is for a rural
+#: area (``band_defaults="rural"``, the default): the low bands the operators build rural and 普遍服务 coverage on.
+#: Downlink centre of each operator's holding in the band.
+RURAL_BAND_MHZ: dict[tuple[str, str], tuple[float, str, str]] = {
+    ("CMCC", "4g"): (
+        941.5,
+        "B8",
+        "China Mobile 900 MHz holding, downlink 934-949 MHz (MIIT 2G licence), refarmed for LTE FDD under its FDD-LTE "
+        "licence of 2018-04-03",
+    ),
+    ("CUCC", "4g"): (
+        957.0,
+        "B8",
+        "China Unicom 900 MHz holding, downlink 954-960 MHz (MIIT 2G licence), refarmed for LTE FDD (licence "
+        "2015-02-27)",
+    ),
+    ("CTCC", "4g"): (
+        875.0,
+        "B5",
+        "China Telecom 800 MHz holding, downlink 870-880 MHz (its CDMA band), refarmed for LTE FDD (licence "
+        "2015-02-27)",
+    ),
+    ("CMCC", "5g"): (
+        773.0,
+        "n28",
+        "700 MHz n28 downlink 758-788 MHz, built by China Mobile with China Broadcasting Network (co-build and "
+        "sharing agreement 2020-05-20; MIIT 700 MHz allocation 2020-03-24)",
+    ),
+    ("CBN", "5g"): (773.0, "n28", "China Broadcasting Network 700 MHz downlink 758-788 MHz, MIIT 2020"),
+    ("CTCC", "5g"): (
+        2120.0,
+        "n1",
+        "China Telecom 2.1 GHz holding, downlink 2110-2130 MHz, shared with China Unicom for 5G NR (co-build "
+        "agreement 2019-09-09)",
+    ),
+    ("CUCC", "5g"): (
+        2142.5,
+        "n1",
+        "China Unicom 2.1 GHz holding, downlink 2130-2155 MHz, shared with China Telecom for 5G NR (co-build "
+        "agreement 2019-09-09)",
+    ),
 }
 
 

@@ -41,7 +41,7 @@ from scipy.sparse.linalg import spsolve
 from gis.errors import Problem, TerrainError
 from gis.files import gdal_message, not_a_regular_file, open_geotiff, sniff
 from gis.importers.common import WGS84, ImportReport, Region, affine_apply
-from gis.terrain import Dem, check_raster_size, dem_from_array, reproject_dem, vertical_metres_per_unit
+from gis.terrain import MAX_CELL_M, Dem, check_raster_size, dem_from_array, reproject_dem, vertical_metres_per_unit
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,11 @@ HGT_BYTES = {2 * n * n: n for n in HGT_SIZES}
 #: Largest compression ratio (declared size / compressed size) of a zipped .hgt: real SRTM tiles deflate 1.5-4x,
 #: and even a tile of one height (all sea) stays under deflate's ~1030x; more means another method's bomb.
 MAX_ZIP_RATIO = 1000.0
+#: Metres per degree of latitude (WGS84 mean; a degree of longitude is this times cos(latitude)), for spacings.
+M_PER_DEG = 111_320.0
+#: An output cell finer than the source spacing divided by this is an upsampling worth a note (bilinear
+#: interpolation adds no terrain: a 0.2-degree grid at 90 m is the same facets, 218 times over).
+UPSAMPLE_NOTE = 2.0
 #: Most members a tile zip may list (NASA/USGS zips hold one .hgt, sometimes a readme).
 MAX_ZIP_MEMBERS = 100
 #: Most cells of a GeoTIFF tile (band 1), checked against its header before reading: 64 M cells is a 2 x 4 degree
@@ -315,7 +320,9 @@ def mosaic(tiles: Sequence[Tile], bounds: tuple[float, float, float, float]) -> 
     return out, transform
 
 
-def fill_voids(height_m: np.ndarray, *, max_void_px: int = 250_000) -> tuple[np.ndarray, int, int]:
+def fill_voids(
+    height_m: np.ndarray, *, max_void_px: int = 250_000, enclosed_only: bool = False
+) -> tuple[np.ndarray, int, int]:
     """Voids (NaN) filled by Laplace interpolation from the heights around them.
 
     Each void pixel takes the mean of its four neighbours, neighbours that are voids too being unknowns of
@@ -328,6 +335,9 @@ def fill_voids(height_m: np.ndarray, *, max_void_px: int = 250_000) -> tuple[np.
         Heights (m) with NaN voids.
     max_void_px : int
         Largest void (4-connected pixels) filled; larger ones, and voids touching no height at all, stay NaN.
+    enclosed_only : bool
+        Fill only voids enclosed by heights: one reaching the array's edge is where the data ends (outside a
+        country's DEM, the sea), not a void, and stays NaN.
 
     Returns
     -------
@@ -344,6 +354,9 @@ def fill_voids(height_m: np.ndarray, *, max_void_px: int = 250_000) -> tuple[np.
     touches = np.zeros(n + 1, dtype=bool)
     touches[labels[ndimage.binary_dilation(~void) & void]] = True
     fill = void & (sizes <= max_void_px)[labels] & touches[labels]
+    if enclosed_only:
+        edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+        fill &= ~np.isin(labels, edge[edge > 0])
     k = int(fill.sum())
     if k:
         index = np.full(h.shape, -1, dtype=np.int64)
@@ -391,6 +404,8 @@ def import_dem(
     resolution_m: float | None = None,
     max_void_px: int = 250_000,
     source: str = "",
+    max_cell_m: float = MAX_CELL_M,
+    allow_uncovered: bool = False,
 ) -> tuple[Dem, ImportReport]:
     """One DEM of the region from tiles: mosaic, void fill, clip to the region + ``buffer_m``, metric CRS.
 
@@ -406,7 +421,15 @@ def import_dem(
     resolution_m : float, optional
         Cell size (m) of the output; default the finest tile's spacing at the region's latitude.
     max_void_px : int
-        Largest void (pixels of the mosaic) filled by interpolation.
+        Largest void (pixels of the mosaic) filled by interpolation. Only voids enclosed by heights are filled;
+        nodata reaching the edge of the tiles' data (a tile cut to a country, the sea) is never made up.
+    max_cell_m : float
+        Coarsest output cell (m, default :data:`gis.terrain.MAX_CELL_M`, the limit ``validate`` enforces): the
+        source spacing and the output's are reported, and an output finer than half the source's is noted as an
+        upsampling.
+    allow_uncovered : bool
+        Leave parts of the admin areas + buffer that no tile covers (or whose tiles hold nodata up to their
+        edge) nodata, said in the report, instead of refusing.
 
     Returns
     -------
@@ -416,7 +439,9 @@ def import_dem(
     Raises
     ------
     TerrainError
-        No tiles, or tiles that leave part of the region + buffer uncovered (named by SRTM tile name).
+        No tiles; output cells coarser than ``max_cell_m``; or (without ``allow_uncovered``) part of the region +
+        buffer on no tile or in nodata reaching the data's edge: its area (km²), its lon/lat box and the SRTM
+        cells it lies in are named.
     """
     report = ImportReport(source=source, unit="tiles", read=len(tiles))
     area = region.lonlat(buffer_m)
@@ -425,13 +450,13 @@ def import_dem(
             source,
             "no tiles given; expected DEM tiles covering " + ", ".join(srtm_name(*c) for c in needed_cells(area)),
         )
-    missing = missing_tiles(tiles, area)
-    if missing:
-        msg = (
-            f"the admin areas + {buffer_m:g} m need tile(s) {', '.join(missing)} (SRTM names) that no given tile "
-            "covers; expected them among the tiles"
-        )
-        raise _fail(source, msg)
+    cover = shapely.union_all([shapely.box(*t.bounds) for t in tiles])
+    outside = shapely.difference(area, cover)
+    if not shapely.is_empty(outside) and shapely.area(outside) > 1e-9 * shapely.area(area):
+        msg = f"the admin areas + {buffer_m:g} m are {_uncovered_text(outside)} on no given tile"
+        if not allow_uncovered:
+            raise _fail(source, f"{msg}; expected tiles covering it (or --allow-uncovered to leave it nodata)")
+        report.notes.append(f"{msg}: left nodata (--allow-uncovered)")
     bounds = shapely.bounds(area)
     used = [t for t in tiles if shapely.intersects(shapely.box(*t.bounds), shapely.box(*bounds))]
     report.drop("tiles: outside the admin areas + buffer", len(tiles) - len(used))
@@ -442,14 +467,24 @@ def import_dem(
             "a void or nodata; expected DEM tiles with heights (e.g. SRTM, Copernicus GLO-30)"
         )
         raise _fail(source, msg)
-    filled, n_filled, n_left = fill_voids(heights, max_void_px=max_void_px)
+    _no_data_checked(heights, transform, area, buffer_m, allow_uncovered, report, source)
+    filled, n_filled, n_left = fill_voids(heights, max_void_px=max_void_px, enclosed_only=True)
     report.fill("height_m", "void pixels interpolated from the heights around them (Laplace)", n_filled)
     if n_left:
         report.notes.append(
             f"{n_left} void pixel(s) in voids over {max_void_px} pixels (or with no height around them) stay nodata"
         )
+    source_m = _spacing_m(transform, area)
+    out_m = resolution_m if resolution_m is not None else source_m
+    if max(out_m, source_m) > max_cell_m:
+        msg = (
+            f"the tiles' spacing is {source_m:,.0f} m and the output's would be {out_m:,.0f} m; expected at most "
+            f'{max_cell_m:,.0f} m (a finer DEM: SRTM 1"/3", Copernicus GLO-30/90)'
+        )
+        raise _fail(source, msg)
     geo = dem_from_array(filled, transform, used[0].crs)
     dem = reproject_dem(geo, region.crs, resolution_m=resolution_m)
+    _spacing_note(report, source_m, abs(dem.transform.a))
     dem = _crop(dem, tuple(shapely.bounds(region.buffered(buffer_m))))
     if not np.isfinite(dem.height_m).any():
         raise _fail(source, "the DEM of the admin areas + buffer has no valid height; expected tiles with heights")
@@ -461,3 +496,62 @@ def import_dem(
         f"{len(used)} tile(s) ({sum(t.voids for t in used)} void pixels in them)"
     )
     return dem, report
+
+
+def _uncovered_text(part: shapely.Geometry) -> str:
+    """``1,234 km² (lon a..b, lat c..d, in SRTM cell(s) ...)`` of a lon/lat area."""
+    w, so, e, n = shapely.bounds(part)
+    lat = (so + n) / 2.0
+    km2 = shapely.area(part) * (M_PER_DEG / 1000.0) ** 2 * math.cos(math.radians(lat))
+    cells = ", ".join(srtm_name(*c) for c in needed_cells(part))
+    return f"{km2:,.1f} km² (lon {w:.3f}..{e:.3f}, lat {so:.3f}..{n:.3f}, in SRTM cell(s) {cells})"
+
+
+def _no_data_checked(
+    heights: np.ndarray,
+    transform: Affine,
+    area: shapely.Geometry,
+    buffer_m: float,
+    allow_uncovered: bool,
+    report: ImportReport,
+    source: str,
+) -> None:
+    """Nodata of the mosaic that reaches its edge (no tile's data there: outside a country's DEM, the sea)
+    is never filled (:func:`fill_voids` with ``enclosed_only``); refused (or, ``allow_uncovered``, reported) where
+    it lies in ``area``."""
+    nodata = np.isnan(heights)
+    labels, n = ndimage.label(nodata)
+    if n == 0:
+        return
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    open_ = np.isin(labels, edge[edge > 0])
+    if not open_.any():
+        return
+    rows, cols = np.nonzero(open_)
+    x, y = affine_apply(transform, cols + 0.5, rows + 0.5)
+    inside = shapely.contains_xy(area, x, y)
+    if inside.any():
+        res = abs(transform.a)
+        boxes = shapely.box(x[inside] - res / 2, y[inside] - res / 2, x[inside] + res / 2, y[inside] + res / 2)
+        part = shapely.intersection(shapely.coverage_union_all(boxes), area)
+        msg = f"the admin areas + {buffer_m:g} m are {_uncovered_text(part)} in nodata reaching the tiles' edge"
+        if not allow_uncovered:
+            raise _fail(source, f"{msg}; expected tiles with heights there (or --allow-uncovered to leave it nodata)")
+        report.notes.append(f"{msg}: left nodata (--allow-uncovered)")
+    report.notes.append(f"{int(open_.sum())} nodata pixel(s) reaching the tiles' edge left nodata, not filled")
+
+
+def _spacing_m(transform: Affine, area: shapely.Geometry) -> float:
+    """The mosaic's spacing in metres at the area's middle latitude (the larger of east-west and north-south)."""
+    lat = shapely.centroid(area).y
+    return max(abs(transform.a) * M_PER_DEG * math.cos(math.radians(lat)), abs(transform.e) * M_PER_DEG)
+
+
+def _spacing_note(report: ImportReport, source_m: float, out_m: float) -> None:
+    note = f"source spacing {source_m:,.1f} m, output cells {out_m:,.1f} m"
+    if out_m * UPSAMPLE_NOTE < source_m:
+        note += (
+            f": upsampled {source_m / out_m:,.0f} times (bilinear); the terrain holds no detail finer than "
+            f"{source_m:,.0f} m"
+        )
+    report.notes.append(note)

@@ -13,9 +13,14 @@ Rules (README "Bringing real data"):
 * LTE cell identity (28 bits) = eNodeB id (20 bits) x 256 + local cell id, so eNodeB = cell // 256; NR cell
   identity (36 bits) = gNodeB id (``gnb_id_bits``, 22..32, default 24) followed by the local cell id;
 * one site per (MNC, technology, base-station id) at the mean of its cells' estimated positions (metric CRS);
-  ``samples`` summed, ``range_m`` the largest cell range, ``spread_m`` the farthest cell from the mean;
+  ``samples`` summed, ``range_m`` the largest cell range, ``spread_m`` the farthest cell from the site's medoid
+  cell (the cell nearest all the others: two cells 8.9 km apart spread 8.9 km, not 4.45), a note above
+  :data:`SPREAD_NOTE_M`; ``area_code`` the LAC/TAC as an integer;
 * ``band_mhz``: the lowest downlink carrier among the site's cells with a channel number (TS 36.101 /
-  TS 38.104, :mod:`gis.importers.bands`), else the operator's usual band (``band_mhz_source`` says which);
+  TS 38.104, :mod:`gis.importers.bands`), else the operator's rural coverage band
+  (:data:`~gis.importers.bands.RURAL_BAND_MHZ`: 900/800 MHz LTE, 700 MHz/2.1 GHz NR; or with
+  ``band_defaults="urban"`` its usual capacity band, :data:`~gis.importers.bands.USUAL_BAND_MHZ`), stated in the
+  report and in ``band_mhz_source``; public OpenCelliD exports carry no channel numbers, so this is every site's;
 * ``height_m``: OpenCelliD has no antenna heights: the project's tower height, ``height_m_source = "default"``.
 """
 
@@ -39,7 +44,7 @@ import shapely
 from pyproj import Transformer
 
 from gis.errors import LayerError, Problem
-from gis.importers.bands import USUAL_BAND_MHZ, earfcn_to_dl_mhz, nr_arfcn_to_mhz
+from gis.importers.bands import RURAL_BAND_MHZ, USUAL_BAND_MHZ, earfcn_to_dl_mhz, nr_arfcn_to_mhz
 from gis.importers.common import WGS84, ImportReport, Region, beyond
 from gis.readers import duplicate_columns
 from gis.validation import validate_frame
@@ -84,6 +89,11 @@ TECH = {"LTE": "4g", "NR": "5g"}
 #: Values of ``band_mhz_source``: the channel number of a cell, or a stated default.
 BandSource = Literal["earfcn", "nrarfcn", "operator_default", "project_default"]
 MAX_PROBLEMS = 1000
+#: A site whose cells lie farther than this from its medoid cell gets a note (m): a macro cell's estimated position
+#: is off by some hundred metres to a few km; beyond 5 km two base stations likely share an id, or a position is
+#: wrong.
+SPREAD_NOTE_M = 5000.0
+BandDefaults = Literal["rural", "urban"]
 _CELL_COLUMNS = [
     "row",
     "radio",
@@ -291,7 +301,11 @@ def read_opencellid(
         msg = f"cannot read (truncated or corrupt file?): {type(exc).__name__}: {exc}"
         raise LayerError([Problem("opencellid", msg, file=file)]) from exc
     if problems and not skip_bad_rows:
-        raise LayerError(problems)
+        hint = (
+            f"{len(problems)}{'+' if len(problems) >= MAX_PROBLEMS else ''} row(s) with a bad value; pass "
+            "--skip-bad-rows to leave them out (counted in the report), as a real export almost always needs"
+        )
+        raise LayerError([*problems, Problem("opencellid", hint, file=file)])
     cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_CELL_COLUMNS)
     return cells, report
 
@@ -425,17 +439,29 @@ def _cell_bands(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _band_defaults(
-    sites: pd.DataFrame, report: ImportReport, *, lte_default_mhz: float, nr_default_mhz: float
+    sites: pd.DataFrame,
+    report: ImportReport,
+    *,
+    lte_default_mhz: float,
+    nr_default_mhz: float,
+    band_defaults: BandDefaults = "rural",
 ) -> pd.DataFrame:
-    """Fill ``band_mhz`` of sites without a channel number from the operator's usual band (else the project's)."""
+    """Fill ``band_mhz`` of sites without a channel number from the operator's rural (or usual urban) band, else
+    the project's."""
     out = sites.copy()
+    table = RURAL_BAND_MHZ if band_defaults == "rural" else USUAL_BAND_MHZ
     source = np.where(out["tech"] == "4g", "earfcn", "nrarfcn").astype(object)
     unknown = out["band_mhz"].isna().to_numpy()
+    if unknown.any():
+        report.notes.append(
+            f"{int(unknown.sum())} of {len(out)} site(s) have no channel number: band_mhz is the operator's "
+            f"{band_defaults} default (band_mhz_source = 'operator_default'); correct it where the real band is known"
+        )
     for (op, tech), idx in out[unknown].groupby(["operator", "tech"]).groups.items():
-        usual = USUAL_BAND_MHZ.get((op, tech))
+        usual = table.get((op, tech))
         if usual is not None:
             mhz, band, cite = usual
-            rule = f"{op} {tech}: operator's usual band {mhz:g} MHz {band} ({cite})"
+            rule = f"{op} {tech}: operator's {band_defaults} band {mhz:g} MHz {band} ({cite})"
             out.loc[idx, ["band_mhz", "band"]] = [mhz, band]
             source[out.index.get_indexer(idx)] = "operator_default"
         else:
@@ -467,10 +493,16 @@ def _group_sites(c: pd.DataFrame, region: Region) -> pd.DataFrame:
         band_mhz=("freq", "min"),
         band=("band", "first"),
     ).reset_index()
-    far = c.merge(sites[[*keys, "x", "y"]], on=keys, suffixes=("", "_site"))
-    far["d"] = np.hypot(far["x"] - far["x_site"], far["y"] - far["y_site"])
-    sites = sites.merge(far.groupby(keys)["d"].max().rename("spread_m").reset_index(), on=keys)
-    return sites
+    spread = g[["x", "y"]].apply(_medoid_spread_m).rename("spread_m").reset_index()
+    return sites.merge(spread, on=keys)
+
+
+def _medoid_spread_m(xy: pd.DataFrame) -> float:
+    """Farthest distance (m) of a site's cells from its medoid cell (the cell with the least summed distance to
+    the others)."""
+    p = xy[["x", "y"]].to_numpy(dtype=float)
+    d = np.hypot(p[:, None, 0] - p[None, :, 0], p[:, None, 1] - p[None, :, 1])
+    return float(d[int(np.argmin(d.sum(axis=1)))].max())
 
 
 def cells_to_sites(
@@ -484,6 +516,7 @@ def cells_to_sites(
     nr_default_mhz: float = 700.0,
     report: ImportReport | None = None,
     file: str = "",
+    band_defaults: BandDefaults = "rural",
 ) -> tuple[gpd.GeoDataFrame, ImportReport]:
     """Group OpenCelliD cells (from :func:`read_opencellid`) into the ``sites`` layer, clipped to the region.
 
@@ -500,7 +533,11 @@ def cells_to_sites(
     height_m : float
         Antenna height (m) given to every site (OpenCelliD has none); ``height_m_source = "default"``.
     lte_default_mhz, nr_default_mhz : float
-        Band (MHz) of a site with no channel number whose operator has no usual band for its technology.
+        Band (MHz) of a site with no channel number whose operator has no default band for its technology.
+    band_defaults : {"rural", "urban"}
+        The operator's band given to a site with no channel number: its rural coverage layer
+        (:data:`~gis.importers.bands.RURAL_BAND_MHZ`, default) or its usual urban band
+        (:data:`~gis.importers.bands.USUAL_BAND_MHZ`).
     report : ImportReport, optional
         Counts from reading (copied, not changed).
 
@@ -549,6 +586,7 @@ def cells_to_sites(
         lte_default_mhz=lte_default_mhz,
         nr_default_mhz=nr_default_mhz,
         file=file,
+        band_defaults=band_defaults,
     )
 
 
@@ -562,6 +600,7 @@ def _sites_frame(
     lte_default_mhz: float,
     nr_default_mhz: float,
     file: str,
+    band_defaults: BandDefaults = "rural",
 ) -> tuple[gpd.GeoDataFrame, ImportReport]:
     """The ``sites`` layer from grouped base stations; validated."""
     if not len(sites):
@@ -569,7 +608,9 @@ def _sites_frame(
         return gpd.GeoDataFrame(
             {"site_id": [], "tech": [], "band_mhz": [], "height_m": []}, geometry=[], crs=region.crs
         ), report
-    sites = _band_defaults(sites, report, lte_default_mhz=lte_default_mhz, nr_default_mhz=nr_default_mhz)
+    sites = _band_defaults(
+        sites, report, lte_default_mhz=lte_default_mhz, nr_default_mhz=nr_default_mhz, band_defaults=band_defaults
+    )
     kind = np.where(sites["tech"] == "4g", "enb", "gnb")
     ids = [f"460-{int(m):02d}-{k}{int(b)}" for m, k, b in zip(sites["mnc"], kind, sites["bs"], strict=True)]
     updated = [
@@ -592,7 +633,9 @@ def _sites_frame(
             "samples": sites["samples"].to_numpy(dtype=np.int64),
             "range_m": sites["range_m"].to_numpy(dtype=float),
             "spread_m": np.round(sites["spread_m"].to_numpy(dtype=float), 1),
-            "area_code": sites["area"].to_numpy(dtype=float),
+            "area_code": pd.array(
+                [int(a) if np.isfinite(a) else None for a in sites["area"].to_numpy(dtype=float)], dtype="Int64"
+            ),
             "updated": updated,
         },
         geometry=pts,
@@ -601,11 +644,13 @@ def _sites_frame(
     report.fill(
         "height_m", f"default {height_m:g} m, the project's tower height (OpenCelliD has no heights)", len(frame)
     )
-    wide = int((frame["spread_m"] > 5000.0).sum())
-    if wide:
+    wide = frame["spread_m"].to_numpy() > SPREAD_NOTE_M
+    if wide.any():
+        named = ", ".join(frame.loc[wide, "site_id"].head(5))
         report.notes.append(
-            f"{wide} site(s) have a cell more than 5 km from their mean position (column spread_m): "
-            "OpenCelliD positions are estimates; check them"
+            f"{int(wide.sum())} site(s) ({named}{' ...' if wide.sum() > 5 else ''}) have cells more than "
+            f"{SPREAD_NOTE_M / 1000:g} km apart (column spread_m, from the medoid cell): two base stations sharing "
+            "an id, or a wrong position (OpenCelliD positions are estimates); check them"
         )
     frame, problems = validate_frame(frame, "sites", file=file)
     if any(p.severity == "error" for p in problems):

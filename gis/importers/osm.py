@@ -10,12 +10,15 @@ layers clipped to the project's region. Rules (README "Bringing real data"):
 * ``villages``: nodes tagged ``place=village|hamlet|town`` with a name, inside the admin areas (+
   ``demand_buffer_m``); ``population`` from the ``population`` tag (``population_source = "osm_tag"``), else 0
   with ``population_source = "none"`` (a placeholder: fill it with ``coverplan import population``);
-* ``schools``: nodes and areas tagged ``amenity=school`` with a name; ``kind`` from ``isced:level`` (0-1 primary,
-  2-3 secondary) or the name (教学点 teaching point, 中学/初中/高中/一贯制 or "middle/high/secondary school"
-  secondary, 小学 or "primary school" primary), ``kind_source`` saying which; a school whose kind neither
+* ``schools``: nodes and areas tagged ``amenity=school`` with a name (``name``, else ``name:zh``, else ``name:en``);
+  ``kind`` from ``isced:level`` (0-1 primary, 2-3 secondary) or the words of ``name``/``name:zh``/``name:en``
+  (:data:`gis.schema.SCHOOL_KIND_WORDS`: 教学点 teaching point; 中学/初中/高中/一贯制/职业技术学校 secondary;
+  小学/中心校/中心学校/完小/村小/民族学校/特殊教育学校 primary; "middle/high/secondary school" secondary,
+  "primary/elementary school" primary), ``kind_source`` saying which; a school whose kind neither
   gives is left out and counted; ``students`` from the ``capacity`` tag (``students_source = "osm_capacity"``),
   else 0 with ``students_source = "none"`` (a placeholder);
-* ``candidates``: ``man_made=mast``, ``man_made=tower`` with ``tower:type=communication`` and anything tagged
+* ``candidates``: ``man_made=mast``, ``man_made=communications_tower``, ``man_made=tower`` with
+  ``tower:type=communication`` and anything tagged
   ``tower:type=communication`` (nodes and areas), as ``new_site`` candidates with ``height_m`` from ``height``.
 """
 
@@ -37,6 +40,7 @@ from osmium.geom import WKBFactory
 
 from gis.errors import LayerError, Problem
 from gis.importers.common import WGS84, ImportReport, Region, beyond
+from gis.schema import school_kind_of_name
 from gis.validation import validate_frame
 
 logger = logging.getLogger(__name__)
@@ -64,9 +68,12 @@ ROAD_CLASSES = frozenset(
     }
 )
 PLACES = ("village", "hamlet", "town")
+#: ``man_made`` values read as masts (candidates): a mast, and a communications tower (a tall TV/telecom tower).
+MAST_MAN_MADE = ("mast", "communications_tower")
 _TAGS = (
     "name",
     "name:zh",
+    "name:en",
     "population",
     "place",
     "highway",
@@ -89,14 +96,24 @@ StudentsSource = Literal["osm_capacity", "none"]
 MAX_HEIGHT_M = 300.0
 
 
+READ_NODES = "nodes"
+READ_WAYS = "ways"
+READ_AREAS = "areas"
+#: Count of highway ways with nodes outside the extract (kept as their located parts): noted, not dropped.
+CUT_WAYS = "ways cut at the extract's edge (nodes outside it): their located parts kept"
+
+
 @dataclass
 class OsmExtract:
-    """What :func:`read_osm` found: candidate features with their tags, lon/lat geometries (WGS84)."""
+    """What :func:`read_osm` found: candidate features with their tags, lon/lat geometries (WGS84); ``counts``:
+    objects read (``nodes``, ``ways``, ``areas``) and those yielding nothing, by why; ``bounds``: the lon/lat box
+    the extract covers (its header's, else that of every location read), None when unknown."""
 
     file: str
     points: list[dict] = field(default_factory=list)
     roads: list[dict] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
+    bounds: tuple[float, float, float, float] | None = None
 
 
 def _kind(tags: dict[str, str]) -> str | None:
@@ -104,7 +121,7 @@ def _kind(tags: dict[str, str]) -> str | None:
         return "place"
     if tags.get("amenity") == "school":
         return "school"
-    if tags.get("man_made") == "mast" or tags.get("tower:type") == "communication":
+    if tags.get("man_made") in MAST_MAN_MADE or tags.get("tower:type") == "communication":
         return "mast"
     return None
 
@@ -147,44 +164,124 @@ def read_osm(path: str | Path) -> OsmExtract:
         raise LayerError(
             [Problem("osm", f"osmium cannot read it ({exc}); expected an OSM XML or PBF extract", file=file)]
         ) from exc
+    out.bounds = _header_bounds(file) or _data_bounds(out)
     return out
 
 
+def _header_bounds(file: str) -> tuple[float, float, float, float] | None:
+    """The lon/lat box the extract's header declares (Geofabrik's and osmium extract's files have one)."""
+    try:
+        reader = osmium.io.Reader(file, osmium.osm.osm_entity_bits.NOTHING)
+        try:
+            box = reader.header().box()
+        finally:
+            reader.close()
+    except RuntimeError:
+        return None
+    if not box.valid():
+        return None
+    return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+
+
+def _data_bounds(out: OsmExtract) -> tuple[float, float, float, float] | None:
+    """The lon/lat box of every location read (for an extract whose header declares none)."""
+    geoms = [r["geometry"] for r in (*out.points, *out.roads)]
+    if not geoms:
+        return None
+    w, s, e, n = shapely.total_bounds(np.asarray(geoms, dtype=object))
+    return (float(w), float(s), float(e), float(n))
+
+
+def _coverage_note(extract: OsmExtract, region: Region, buffer_m: float, report: ImportReport) -> None:
+    """A note when the extract's box leaves part of the admin areas + ``buffer_m`` uncovered (its share, km² and
+    lon/lat box), or says nothing of its extent."""
+    if extract.bounds is None:
+        report.notes.append("the extract declares no bounds and holds no location: its coverage is unknown")
+        return
+    need = region.lonlat(buffer_m)
+    gap = shapely.difference(need, shapely.box(*extract.bounds))
+    share = shapely.area(gap) / max(shapely.area(need), 1e-12)
+    if share <= 0.001:
+        return
+    w, s, e, n = shapely.bounds(gap)
+    lat = (s + n) / 2.0
+    km2 = shapely.area(gap) * 111.32**2 * np.cos(np.radians(lat))
+    report.notes.append(
+        f"the extract (lon {extract.bounds[0]:.3f}..{extract.bounds[2]:.3f}, lat {extract.bounds[1]:.3f}.."
+        f"{extract.bounds[3]:.3f}) leaves {share:.1%} of the admin areas + {buffer_m:g} m uncovered: {km2:,.1f} km² "
+        f"within lon {w:.3f}..{e:.3f}, lat {s:.3f}..{n:.3f}; roads, villages and schools there are missing (use an "
+        "extract that covers the whole region and margin)"
+    )
+
+
 def _read_object(obj: Any, out: OsmExtract, wkb: Any) -> None:
-    """File one OSM object into ``out`` (points of interest, roads, counts)."""
+    """File one OSM object into ``out`` (points of interest, roads), counting every object read in
+    ``out.counts`` as read (``nodes``/``ways``/``areas``) and, when it yields nothing, why."""
 
     tags = obj.tags
     if obj.is_node():
-        out.counts["nodes with tags of interest"] += 1
+        out.counts[READ_NODES] += 1
         kind = _kind(tags)
-        if kind is not None and obj.location.valid():
+        if kind is None:
+            place = tags.get("place")
+            out.counts[f"nodes: place={place} (not a village)" if place else "nodes: not a place, school or mast"] += 1
+        elif not obj.location.valid():
+            out.counts["nodes: no valid location"] += 1
+        else:
             out.points.append(_record(obj, kind, shapely.Point(obj.location.lon, obj.location.lat), "n", obj.id))
     elif obj.is_way():
-        out.counts["ways with tags of interest"] += 1
+        out.counts[READ_WAYS] += 1
         if "highway" not in tags:
+            out.counts["ways: not a road (a school, mast or place outline is read as an area)"] += 1
             return
-        try:
-            coords = [(n.lon, n.lat) for n in obj.nodes]
-        except osmium.InvalidLocationError:
-            out.counts["ways: nodes missing from the extract"] += 1
-            return
-        geom = shapely.LineString(coords) if len(set(coords)) >= 2 else None
-        if geom is None:
-            out.counts["ways: fewer than two distinct points"] += 1
-            return
-        out.roads.append(_record(obj, "road", geom, "w", obj.id))
+        _read_way(obj, out)
     elif obj.is_area():
-        kind = _kind(tags)
-        if kind == "place":
-            out.counts["places mapped as areas (only place nodes are read)"] += 1
-        elif kind in ("school", "mast"):
-            try:
-                poly = shapely.from_wkb(wkb.create_multipolygon(obj))
-            except (RuntimeError, osmium.InvalidLocationError):
-                out.counts["areas: invalid geometry"] += 1
-                return
-            prefix = "w" if obj.from_way() else "r"
-            out.points.append(_record(obj, kind, shapely.point_on_surface(poly), prefix, obj.orig_id()))
+        out.counts[READ_AREAS] += 1
+        _read_area(obj, out, wkb)
+
+
+def _located_runs(nodes: Any) -> tuple[list[list[tuple[float, float]]], int]:
+    """Runs of consecutive nodes with a location (those outside an extract cut at its edge have none), and the
+    number of nodes without one."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    missing = 0
+    for n in nodes:
+        if n.location.valid():
+            runs[-1].append((n.lon, n.lat))
+        else:
+            missing += 1
+            if runs[-1]:
+                runs.append([])
+    return [r for r in runs if len(set(r)) >= 2], missing
+
+
+def _read_way(obj: Any, out: OsmExtract) -> None:
+    """A highway way as a line; one cut at the extract's edge keeps its located parts (a MultiLineString)."""
+    runs, missing = _located_runs(obj.nodes)
+    if not runs:
+        why = "ways: no two located nodes (outside the extract)" if missing else "ways: fewer than two distinct points"
+        out.counts[why] += 1
+        return
+    if missing:
+        out.counts[CUT_WAYS] += 1  # a note, not a drop: the way is kept
+    geom = shapely.LineString(runs[0]) if len(runs) == 1 else shapely.MultiLineString(runs)
+    out.roads.append(_record(obj, "road", geom, "w", obj.id))
+
+
+def _read_area(obj: Any, out: OsmExtract, wkb: Any) -> None:
+    kind = _kind(obj.tags)
+    if kind == "place":
+        out.counts["areas: places mapped as areas (only place nodes are read)"] += 1
+    elif kind in ("school", "mast"):
+        try:
+            poly = shapely.from_wkb(wkb.create_multipolygon(obj))
+        except (RuntimeError, osmium.InvalidLocationError):
+            out.counts["areas: invalid geometry or nodes missing from the extract"] += 1
+            return
+        prefix = "w" if obj.from_way() else "r"
+        out.points.append(_record(obj, kind, shapely.point_on_surface(poly), prefix, obj.orig_id()))
+    else:
+        out.counts["areas: not a school or mast"] += 1
 
 
 def _int_tag(value: object, *, high: float) -> int | None:
@@ -223,15 +320,14 @@ def school_kind(tags: dict) -> tuple[SchoolKind | None, KindSource | Literal[""]
         return "primary", "isced_level"
     if levels & {2, 3}:
         return "secondary", "isced_level"
-    name = " ".join(str(tags.get(k) or "") for k in ("name", "name:zh"))
-    low = name.lower()
-    if "教学点" in name:
-        return "teaching_point", "name"
-    if any(w in name for w in ("中学", "初中", "高中", "一贯制")) or any(
-        w in low for w in ("middle school", "high school", "secondary school")
-    ):
+    for key in ("name", "name:zh", "name:en"):
+        kind = school_kind_of_name(str(tags.get(key) or ""))
+        if kind is not None:
+            return kind, "name"  # type: ignore[return-value]
+    low = " ".join(str(tags.get(k) or "") for k in ("name", "name:en")).lower()
+    if any(w in low for w in ("middle school", "high school", "secondary school", "vocational")):
         return "secondary", "name"
-    if "小学" in name or "primary school" in low:
+    if "primary school" in low or "elementary school" in low:
         return "primary", "name"
     return None, ""
 
@@ -253,7 +349,7 @@ def _points(
     near = shapely.intersects(region.buffered(buffer_m), geoms) if len(df) else np.zeros(0, bool)
     report.drop(f"{what}: {beyond(buffer_m)}", int((~near).sum()))
     df = df.assign(geometry=geoms)[near]
-    name = _text(df["name"]).fillna(_text(df["name:zh"]))
+    name = _text(df["name"]).fillna(_text(df["name:zh"])).fillna(_text(df["name:en"]))
     report.drop(f"{what}: no name", int(name.isna().sum()))
     return df.assign(name=name)[name.notna()].reset_index(drop=True)
 
@@ -289,12 +385,13 @@ def _villages(ext: OsmExtract, region: Region, buffer_m: float, report: ImportRe
 def _schools(ext: OsmExtract, region: Region, buffer_m: float, report: ImportReport) -> gpd.GeoDataFrame:
     df = _points(ext, "school", region, buffer_m, report, "schools")
     df = _dedupe_schools(df, report)
-    tags = df[["name", "name:zh", "isced:level"]].astype(object)
+    tags = df[["name", "name:zh", "name:en", "isced:level"]].astype(object)
     kinds = [school_kind(r) for r in tags.where(tags.notna(), None).to_dict("records")]
     kind = np.array([k for k, _ in kinds], dtype=object)
     unknown = np.array([k is None for k in kind], dtype=bool)
     report.drop(
-        "schools: kind unknown (no isced:level tag; name has no 小学/中学/初中/高中/教学点)", int(unknown.sum())
+        "schools: kind unknown (no isced:level tag; the name holds no school word of gis.schema.SCHOOL_KIND_WORDS)",
+        int(unknown.sum()),
     )
     for k, src in sorted({(k, s) for k, s in kinds if k is not None}):
         n = sum(1 for kk, ss in kinds if (kk, ss) == (k, src))
@@ -444,14 +541,20 @@ def osm_layers(
         ``roads``, ``villages``, ``schools``, ``candidates`` in the metric CRS (each valid as its layer when it
         has rows; empty layers are left out of ``layers``), and what was kept, dropped and filled.
     """
+    read = {k: extract.counts[k] for k in (READ_NODES, READ_WAYS, READ_AREAS)}
     report = ImportReport(
         source=extract.file,
-        unit="OSM objects tagged highway, place, amenity, man_made or tower:type",
-        read=sum(extract.counts[k] for k in ("nodes with tags of interest", "ways with tags of interest")),
+        unit="OSM objects tagged highway, place, amenity, man_made or tower:type ("
+        + ", ".join(f"{n} {k}" for k, n in read.items())
+        + ")",
+        read=sum(read.values()),
     )
     for why, n in extract.counts.items():
-        if why not in ("nodes with tags of interest", "ways with tags of interest"):
+        if why == CUT_WAYS:
+            report.notes.append(f"{n} {why}")
+        elif why not in read:
             report.drop(why, n)
+    _coverage_note(extract, region, buffer_m, report)
     frames = {
         "roads": _roads(extract, region, buffer_m, report),
         "villages": _villages(extract, region, demand_buffer_m, report),

@@ -8,6 +8,10 @@ codes: 0 success, 2 bad input (every problem listed: file, layer, row, id, colum
 that may not be written, 130 Ctrl-C, 143 SIGTERM, 141 a reader that closed the pipe (``| head``), 1 an unexpected
 failure (a bug).
 
+Start-up is lazy: ``coverplan --help`` and ``--version`` import no command module (the short help of each command
+is kept in :data:`COMMANDS`; a test checks it against the command's own), and a command's module (with pandas,
+geopandas, the models) is imported only when that command runs or shows its help.
+
 One error door: every coverplan error (:class:`gis.errors.CoverplanError`, any subclass, also one added later) that
 leaves a command is caught once, in :meth:`_Commands.invoke`, which prints its problems and the exit-2 line
 (:func:`planning.cli.common.report_error`) and exits 2; no command catches them to exit itself.
@@ -16,6 +20,7 @@ leaves a command is caught once, in :meth:`_Commands.invoke`, which prints its p
 from __future__ import annotations
 
 import contextlib
+import importlib
 import importlib.metadata
 import logging
 import os
@@ -26,16 +31,58 @@ from collections.abc import Iterator
 from types import FrameType
 
 import click
-from rich.logging import RichHandler
 
-from gis.errors import CoverplanError
-from planning.cli.calibrate import calibrate
-from planning.cli.common import EXIT_BAD_INPUT, console, current_about, report_error
-from planning.cli.imports import import_group
-from planning.cli.ledger import ledger
-from planning.cli.rules import rules
-from planning.cli.run import demo, optimise, run, validate
-from planning.cli.synth import synth
+#: Command name -> (module, attribute, short help shown by ``coverplan --help``): the module is imported only when the
+#: command runs or shows its own help.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "validate": (
+        "planning.cli.run",
+        "validate",
+        "Check every layer and the terrain of PROJECT_FILE; list all problems (exit 2 if any error).",
+    ),
+    "run": (
+        "planning.cli.run",
+        "run",
+        "Run the whole pipeline on PROJECT_FILE and write the outputs (layers, proposal, map.html, report.html).",
+    ),
+    "optimise": (
+        "planning.cli.run",
+        "optimise",
+        "Run the pipeline on PROJECT_FILE and propose the interventions (--budget-cny X or --targets).",
+    ),
+    "demo": (
+        "planning.cli.run",
+        "demo",
+        "Run the pipeline on the bundled demo region (the package's planning/demo/project.toml).",
+    ),
+    "synth": (
+        "planning.cli.synth",
+        "synth",
+        "Write a synthetic region of any size (layers, DEM, project.toml) into --out.",
+    ),
+    "calibrate": (
+        "planning.cli.calibrate",
+        "calibrate",
+        "Fit the propagation model's offset and slope to drive-test MEASUREMENTS (CSV: lon, lat, rsrp_dbm, site_id).",
+    ),
+    "ledger": (
+        "planning.cli.ledger",
+        "ledger",
+        "The ledger (台账) of unconnected villages and schools: init, migrate, show, list, update, diff, reconcile.",
+    ),
+    "rules": (
+        "planning.cli.rules",
+        "rules",
+        "Programme rule packs: which are shipped, and what a pack or a project's [programme] sets.",
+    ),
+    "import": (
+        "planning.cli.imports",
+        "import_group",
+        "Bring real data in: OpenCelliD cells, DEM tiles, an OSM extract, a population raster, a village register.",
+    ),
+}
+#: Exit status when input is refused (as :data:`planning.cli.common.EXIT_BAD_INPUT`).
+EXIT_BAD_INPUT = 2
 
 #: Exit status of a command stopped by Ctrl-C (SIGINT): 128 + 2, as shells report it.
 EXIT_INTERRUPTED = 130
@@ -89,11 +136,43 @@ def _quiet_stdout() -> None:
         os.close(devnull)
 
 
+def _short_help(text: str, limit: int) -> str:
+    """``text`` cut after the last whole word that fits in ``limit`` characters with ``...`` (as click's own)."""
+    if len(text) <= limit:
+        return text
+    words: list[str] = []
+    used = 0
+    for word in text.split():
+        if used + len(word) + (1 if words else 0) + 3 > limit:
+            break
+        used += len(word) + (1 if words else 0)
+        words.append(word)
+    return " ".join(words) + "..."
+
+
 class _Commands(click.Group):
     """The command group and its one error door: a coverplan error anywhere ends a command with its problems, one
     line and exit 2; Ctrl-C with exit 130 and SIGTERM with exit 143, one line each; a closed output pipe quietly
     with exit 141; never a traceback. Nothing is left half-written: runs write a temporary folder removed on the
-    way out, ledger updates roll back, imports replace their file only when whole."""
+    way out, ledger updates roll back, imports replace their file only when whole.
+
+    Commands are loaded on first use (:data:`COMMANDS`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attr, _ = COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from :data:`COMMANDS` without importing a command's module."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, _short_help(COMMANDS[name][2], limit)) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:  # --help and --version print while the arguments are parsed
@@ -103,10 +182,14 @@ class _Commands(click.Group):
             ctx.exit(EXIT_BROKEN_PIPE)
 
     def invoke(self, ctx: click.Context) -> object:
+        from gis.errors import CoverplanError  # noqa: PLC0415 - imported when a command runs, not for --help
+
         try:
             with _sigterm_as_interrupt():
                 return super().invoke(ctx)
         except CoverplanError as exc:
+            from planning.cli.common import current_about, report_error  # noqa: PLC0415
+
             report_error(exc, current_about(ctx))
             ctx.exit(EXIT_BAD_INPUT)
         except (KeyboardInterrupt, SystemError) as exc:
@@ -147,6 +230,10 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     """coverplan: rural telecom coverage gaps, fibre reach and universal-service pilot planning."""
+    from rich.logging import RichHandler  # noqa: PLC0415 - not needed for --help/--version
+
+    from planning.cli.common import console  # noqa: PLC0415
+
     level = max(logging.DEBUG, min(logging.WARNING - 10 * verbose + 10 * quiet, logging.CRITICAL))
     # the handler shows what -v/-q asks for; the loggers pass INFO on, so progress records reach the progress
     # display (planning.cli.common.Steps) and the INFO lines of other libraries (dask.distributed's ~30 when
@@ -159,10 +246,6 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     )
     logging.getLogger("pyogrio").setLevel(max(logging.WARNING, level))
     ctx.obj = {"quiet": quiet > 0}
-
-
-for _command in (validate, run, optimise, demo, synth, calibrate, ledger, rules, import_group):
-    cli.add_command(_command)
 
 
 def main() -> None:

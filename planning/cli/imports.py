@@ -1,17 +1,19 @@
 """``coverplan import``: bring real data into coverplan layers.
 
-Commands: ``opencellid``, ``dem``, ``osm``, ``population``. Each reads the project's admin areas (the project
-file needs only ``[layers] admin``), writes one new file clipped to them (plus a buffer) in the project's metric
-CRS, and prints what it kept, dropped and filled and why. Exit codes: 0 written, 2 bad input (file, layer, row,
-column and what was expected) or an ``--out`` that exists without ``--overwrite`` or is one of the inputs; the
-output then is not written (outputs appear whole or not at all).
+Commands: ``opencellid``, ``dem``, ``osm``, ``population``, ``register``. Each reads the project's admin areas
+(the project file needs only ``[layers] admin``), writes one new file clipped to them (plus a buffer) in the
+project's metric CRS, and prints what it kept, dropped and filled and why. Exit codes: 0 written, 2 bad input
+(file, layer, row, column and what was expected) or an ``--out`` that exists without ``--overwrite`` or is one of
+the inputs; the output then is not written (outputs appear whole or not at all).
 
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -21,12 +23,14 @@ from gis.importers import (
     Region,
     cells_to_sites,
     import_dem,
+    join_register,
     load_region,
     osm_layers,
     population_per_village,
     read_opencellid,
     read_osm,
     read_population,
+    read_register,
     read_tile,
     write_dem_atomic,
     write_gpkg_atomic,
@@ -34,6 +38,8 @@ from gis.importers import (
 from gis.layers import load_layer
 from gis.outdir import check_output_file
 from gis.project import LayerSource, Project, load_project
+from gis.terrain import MAX_CELL_M
+from gis.writers import write_csv
 from planning.cli.common import about, fail
 from planning.cli.options import buffer_m_opt, finite, out_file_opt, overwrite_opt, project_opt
 
@@ -85,7 +91,7 @@ def _done(name: str, report: ImportReport, out: Path) -> None:
 
 @click.group("import")
 def import_group() -> None:
-    """Bring real data in: OpenCelliD cells, DEM tiles, an OSM extract, a population raster."""
+    """Bring real data in: OpenCelliD cells, DEM tiles, an OSM extract, a population raster, a village register."""
 
 
 @import_group.command("opencellid")
@@ -108,6 +114,13 @@ def import_group() -> None:
     help="Antenna height given to every site (default: the project's [radio] tower_height_m).",
 )
 @click.option("--skip-bad-rows", is_flag=True, help="Drop and count MCC-460 rows with bad values instead of failing.")
+@click.option(
+    "--band-defaults",
+    type=click.Choice(["rural", "urban"]),
+    default="rural",
+    show_default=True,
+    help="Band of a site with no channel number: the operator's rural layer (900/800/700 MHz) or urban band.",
+)
 def opencellid(
     cells: Path,
     project_file: Path,
@@ -117,6 +130,7 @@ def opencellid(
     gnb_id_bits: int,
     height_m: float | None,
     skip_bad_rows: bool,
+    band_defaults: Literal["rural", "urban"],
 ) -> None:
     """OpenCelliD CELLS (.csv or .csv.gz) -> a `sites` layer (one site per eNodeB/gNodeB) in --out (.gpkg)."""
 
@@ -135,6 +149,7 @@ def opencellid(
         nr_default_mhz=project.radio.nr_bands_mhz[0],
         report=report,
         file=str(cells),
+        band_defaults=band_defaults,
     )
     if not len(sites):
         fail(
@@ -168,6 +183,18 @@ def opencellid(
     show_default=True,
     help="Largest void (pixels) filled by interpolation; larger ones stay nodata.",
 )
+@click.option(
+    "--max-cell-m",
+    type=finite(1.0, MAX_RESOLUTION_M),
+    default=MAX_CELL_M,
+    show_default=True,
+    help="Coarsest source spacing and output cell accepted (m); validate refuses DEMs coarser than 1000 m.",
+)
+@click.option(
+    "--allow-uncovered",
+    is_flag=True,
+    help="Leave parts of the admin areas + buffer that no tile covers nodata (said in the report) instead of failing.",
+)
 def dem(
     tiles: tuple[Path, ...],
     project_file: Path,
@@ -176,6 +203,8 @@ def dem(
     buffer_m: float,
     resolution_m: float | None,
     max_void_px: int,
+    max_cell_m: float,
+    allow_uncovered: bool,
 ) -> None:
     """DEM TILES (SRTM .hgt / .hgt.zip, GeoTIFF) -> one void-filled DEM GeoTIFF of the region in --out (.tif)."""
 
@@ -189,6 +218,8 @@ def dem(
         resolution_m=resolution_m,
         max_void_px=max_void_px,
         source=", ".join(str(t) for t in tiles),
+        max_cell_m=max_cell_m,
+        allow_uncovered=allow_uncovered,
     )
     write_dem_atomic(grid, out)
     _done("dem", report, out)
@@ -282,3 +313,77 @@ def population(
     )
     write_gpkg_atomic({"villages": frame}, out)
     _done("population", report, out)
+
+
+def _key_options(values: tuple[str, ...]) -> dict[str, str]:
+    """``--column code=村代码`` options as a mapping (bad input exits 2)."""
+    out = {}
+    for v in values:
+        key, sep, heading = v.partition("=")
+        if not sep or key.strip() not in ("code", "name", "township", "county") or not heading.strip():
+            fail(f"--column {v!r}: expected code=HEADING, name=HEADING, township=HEADING or county=HEADING")
+        out[key.strip()] = heading.strip()
+    return out
+
+
+@import_group.command("register")
+@click.argument("register_file", metavar="LIST", type=click.Path(path_type=Path))
+@project_opt
+@out_file_opt
+@overwrite_opt("--out (and its _register.csv) if they exist")
+@click.option("--sheet", default=None, help="Sheet of an .xlsx register (default: its only sheet with data).")
+@click.option(
+    "--villages",
+    "villages_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Villages layer file (e.g. the `import osm` output; default: the project's villages layer).",
+)
+@click.option(
+    "--column",
+    "key_columns",
+    multiple=True,
+    help="Heading of the register's code, name, township or county column, e.g. --column code=村代码.",
+)
+def register(
+    register_file: Path,
+    project_file: Path,
+    out: Path,
+    overwrite: bool,
+    sheet: str | None,
+    villages_file: Path | None,
+    key_columns: tuple[str, ...],
+) -> None:
+    """Village register LIST (.xlsx/.csv, e.g. 建档立卡贫困村名单) joined to the villages -> --out (.gpkg).
+
+    Rows match by 12-digit code, else by name within township/county; every row's outcome (matched, ambiguous,
+    unmatched) is written to <out>_register.csv.
+    """
+
+    keys = _key_options(key_columns)
+    sources = [register_file] + ([villages_file] if villages_file else [])
+    project, region = _prepare(
+        project_file,
+        out,
+        sources,
+        overwrite=overwrite,
+        suffixes=(".gpkg",),
+        writes=("villages",),
+        reads=("admin",) if villages_file else ("admin", "villages"),
+    )
+    table = out.with_name(f"{out.stem}_register.csv")
+    check_output_file(table, reads=[*sources, project.path], overwrite=overwrite, what="the outcome table")
+    source = LayerSource(path=villages_file.resolve()) if villages_file else project.layers.get("villages")
+    if source is None:
+        fail(f"{project_file}: [layers] has no `villages` and no --villages was given; expected a villages layer")
+    _reading(str(source.path))
+    villages, problems = load_layer(source, "villages", coordinates=project.coordinates)
+    if any(p.severity == "error" for p in problems):
+        raise LayerError(problems)
+    _reading(str(register_file))
+    joined = join_register(villages, read_register(register_file, sheet=sheet), file=str(register_file), columns=keys)
+    write_gpkg_atomic({"villages": joined.villages.to_crs(region.crs)}, out)
+    partial = table.with_name(f".{table.name}.partial")
+    os.replace(write_csv(joined.outcomes, partial), table)
+    _done("register", joined.report, out)
+    click.echo(f"coverplan import register: wrote {table} (one row per register row: outcome and village)")

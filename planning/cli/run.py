@@ -87,6 +87,8 @@ def _run(
             offline=offline,
             dask=dask,
         )
+    if result.inputs.warnings and not quiet:
+        report_problems(list(result.inputs.warnings))  # once: the layers log them at INFO only
     total = sum(result.seconds.values())
     click.echo(f"coverplan: {project.name}: wrote {len(result.files)} files to {out} in {total:.1f} s")
     for f in result.files:

@@ -37,6 +37,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "schools": ("学校（按出口带宽）", "Schools (by outlet bandwidth)"),
     "sites": ("现有基站", "Existing sites"),
     "fibre": ("现有光缆", "Existing fibre"),
+    "roads": ("道路", "Roads"),
+    "road_class": ("道路等级", "Road class"),
+    "road_surface": ("路面", "Surface"),
     "cov_4g": ("4G 覆盖（RSRP）", "4G coverage (RSRP)"),
     "cov_5g": ("5G 覆盖（SS-RSRP）", "5G coverage (SS-RSRP)"),
     "hillshade": ("地形晕渲（本地）", "Hillshade (local)"),
@@ -236,6 +239,19 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "layers_button": ("图层", "Layers"),
     "region_row": ("全区合计", "Region total"),
+    "cannot_plan_no_is_poor": (
+        "村庄图层没有“是否贫困村”(is_poor)：贫困村各项指标没有基数，目标模式不会为村庄安排建设。请用 "
+        "`coverplan import register` 导入建档立卡贫困村名单，或用 --budget-cny 按预算规划。",
+        "The villages have no `is_poor` (the 建档立卡 register): the poor-village KPIs have no base and target mode "
+        "plans nothing for villages. Join the register with `coverplan import register`, or plan a budget with "
+        "--budget-cny.",
+    ),
+    "cannot_plan_no_fibre": (
+        "项目没有光缆图层（fibre / fibre_nodes）：无法规划光缆延伸，需要光纤的村庄和学校均为“无法覆盖”。请向运营商"
+        "索取光缆路由和节点。",
+        "The project has no fibre layer (fibre / fibre_nodes): no fibre extension can be planned and every fibre "
+        "need is 'not coverable'. Ask the operator for its fibre routes and nodes.",
+    ),
 }
 
 #: Sheet names of the report workbook (Excel allows 31 characters); a table not listed keeps its key.
@@ -557,6 +573,8 @@ SITE_COLOURS = {"4g": "#404040", "5g": "#0571b0"}
 FIBRE_COLOUR = "#f4a582"
 #: Microwave hops and relays of the proposal.
 MICROWAVE_COLOUR = "#7b3294"
+#: Roads on the map: a mid grey under the fibre, visible on the hillshade and on tiles.
+ROAD_COLOUR = "#8c8c8c"
 ROUTE_COLOUR = "#e66101"
 #: RSRP classes of the coverage overlay: (lower bound dBm or None for the threshold, RGBA).
 RSRP_CLASSES = ((-90.0, (26, 150, 65, 150)), (-100.0, (166, 217, 106, 140)), (None, (255, 255, 191, 130)))

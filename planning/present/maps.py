@@ -51,6 +51,7 @@ from planning.present.labels import (
     INTERVENTION_COLOURS,
     MICROWAVE_COLOUR,
     OUTLET_COLOURS,
+    ROAD_COLOUR,
     ROUTE_COLOUR,
     RSRP_CLASSES,
     SITE_COLOURS,
@@ -366,6 +367,7 @@ def build_map(
     schools: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame | None = None,
     fibre: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
     interventions: gpd.GeoDataFrame | None = None,
     routes: gpd.GeoDataFrame | None = None,
     verification: pd.DataFrame | None = None,
@@ -394,6 +396,8 @@ def build_map(
         else they have: ``county``, ``population``, ``students`` and the evidence columns).
     sites, fibre : GeoDataFrame, optional
         Existing base stations and fibre lines.
+    roads : GeoDataFrame, optional
+        The project's roads (``road_id``, ``class``, ``surface``, ``name``), thin grey lines under the fibre.
     interventions, routes : GeoDataFrame, optional
         The proposal's chosen interventions (``kind``, ``cost_cny``, ``batch``, ``serves``) and new fibre route
         segments (``serves``, ``length_m``, ``cost_cny``); one layer per batch.
@@ -427,15 +431,8 @@ def build_map(
     ValueError
         A ``verification`` id that is in neither ``villages`` nor ``schools``.
     """
-    _check_crs(
-        admin=admin,
-        villages=villages,
-        schools=schools,
-        sites=sites,
-        fibre=fibre,
-        interventions=interventions,
-        routes=routes,
-    )
+    frames = {"sites": sites, "fibre": fibre, "roads": roads, "interventions": interventions, "routes": routes}
+    _check_crs(admin=admin, villages=villages, schools=schools, **frames)
     bounds = admin.to_crs(4326).total_bounds if len(admin) else villages.to_crs(4326).total_bounds
     ctx = _MapContext(
         m=folium.Map(tiles=None, control_scale=True, prefer_canvas=True, font_size="0.75rem"),  # Leaflet's 12 px
@@ -448,6 +445,7 @@ def build_map(
     _admin_layer(ctx, admin)
     if coverage is not None:
         _coverage_overlays(ctx, coverage, rsrp_threshold_dbm)
+    _roads_layer(ctx, roads)
     _network_layers(ctx, fibre, sites)
     _status_and_proposal_layers(
         ctx, villages, schools, interventions, routes, verification, outlet_target_mbps=outlet_target_mbps
@@ -591,6 +589,35 @@ def _coverage_overlays(ctx: _MapContext, coverage: Raster, thresholds_dbm: tuple
         folium.raster_layers.ImageOverlay(
             rgba, bounds=bb, name=label(key, ctx.lang), overlay=True, show=(b == 0), z_index=2
         ).add_to(ctx.m)
+
+
+def _roads_layer(ctx: _MapContext, roads: gpd.GeoDataFrame | None) -> None:
+    """The project's roads: thin grey lines (popup: name or id, class, surface, length)."""
+    if roads is None or not len(roads):
+        return
+    lang = ctx.lang
+    length_km = pd.Series(shapely.length(np.asarray(roads.geometry.values)) / 1000, index=roads.index).round(2)
+    names = column_or(roads, "name", None)
+    title = names.where(names.notna() & (names.astype(str).str.strip() != ""), roads["road_id"])
+    ctx.add(
+        GeoJsonLayer(
+            "roads",
+            features(
+                roads,
+                title=title,
+                search=None,
+                gcj02=ctx.gcj02,
+                language=lang,
+                facts=[
+                    (label("road_class", lang), column_or(roads, "class", "")),
+                    (label("road_surface", lang), column_or(roads, "surface", "")),
+                    (label("length_km", lang), length_km),
+                ],
+                style=[{"color": ROAD_COLOUR, "weight": 1.5, "opacity": 0.8}] * len(roads),
+            ),
+            name=label("roads", lang),
+        )
+    )
 
 
 def _network_layers(ctx: _MapContext, fibre: gpd.GeoDataFrame | None, sites: gpd.GeoDataFrame | None) -> None:

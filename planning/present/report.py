@@ -23,7 +23,7 @@ import html
 import io
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -685,8 +685,11 @@ def render_html(
     proposal: Proposal,
     *,
     date: dt.date | None = None,
+    limits: Sequence[str] = (),
 ) -> str:
-    """The report as one self-contained HTML page (charts as data URIs)."""
+    """The report as one self-contained HTML page (charts as data URIs). ``limits``: codes of what the run cannot
+    plan for want of an input (:func:`gis.layers.input_limits`: ``no_is_poor``, ``no_fibre``), said under the
+    headline."""
     lang: Language = project.language
     t = proposal.totals
     mode = label("mode_budget" if t.get("mode") == "budget" else "mode_target", lang)
@@ -707,6 +710,10 @@ def render_html(
         f"<p>{html.escape(label('generated', lang))}: {(date or dt.date.today()).isoformat()} · "
         f"{html.escape(mode)}</p>",
         *_headline(project, proposal, lang),
+        *(
+            f'<p class="cannot-plan" id="cannot-plan-{c}"><b>{html.escape(label("cannot_plan_" + c, lang))}</b></p>'
+            for c in limits
+        ),
         f"<h2>{html.escape(label('sec_region', lang))}</h2>",
         reg_html,
         *_section("sec_short", lang, tables.get("short"), table_id="short"),
@@ -765,8 +772,10 @@ def write_report(
     out_dir: str | Path,
     *,
     date: dt.date | None = None,
+    limits: Sequence[str] = (),
 ) -> list[Path]:
-    """Write ``report.html``, ``report.xlsx``, ``report_<table>.csv`` and the chart PNGs into ``out_dir``."""
+    """Write ``report.html``, ``report.xlsx``, ``report_<table>.csv`` and the chart PNGs into ``out_dir``
+    (``limits``: see :func:`render_html`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pngs = charts(tables, language=project.language, targets=project.targets)
@@ -774,7 +783,9 @@ def write_report(
     for key, data in pngs.items():
         (out / f"chart_{key}.png").write_bytes(data)
         files.append(out / f"chart_{key}.png")
-    (out / "report.html").write_text(render_html(project, tables, pngs, proposal, date=date), encoding="utf-8")
+    (out / "report.html").write_text(
+        render_html(project, tables, pngs, proposal, date=date, limits=limits), encoding="utf-8"
+    )
     files.append(out / "report.html")
     # an empty plan's one line (``nothing_to_plan``) comes first: the first sheet a planner sees says so
     ordered = {key: tables[key] for key in ("nothing_to_plan", *TABLES) if tables.get(key) is not None}

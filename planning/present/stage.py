@@ -42,6 +42,7 @@ def map_stage(
         schools=s,
         sites=layers["sites"],
         fibre=layers.get("fibre"),
+        roads=layers.get("roads"),
         interventions=proposal.interventions if proposal is not None else None,
         routes=proposal.routes if proposal is not None else None,
         verification=gaps.verification,

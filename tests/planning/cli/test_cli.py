@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from click.testing import CliRunner
 from gis.inputs import load_inputs
 from gis.project import load_project
 from gis.terrain import dem_from_array, open_dem, write_dem
-from planning.cli import cli
+from planning.cli import COMMANDS, cli
 from planning.radio.coverage import coverage
 from tests.conftest import DEMO, ROOT
 
@@ -444,3 +445,36 @@ def test_calibrate_names_what_it_leaves_out_and_refuses_too_few(tmp_path: Path):
     offset = next(line for line in res.output.splitlines() if line.startswith("calibration_offset_db"))
     assert float(offset.split("=")[1]) == pytest.approx(6.0, abs=0.02)
     assert "residual RMS after calibration: 2.00 dB on 40 measurements" in res.output
+
+
+def test_the_command_list_matches_every_commands_own_help():
+    """`coverplan --help` lists commands from planning.cli.COMMANDS without importing them: the short help kept
+    there is each command's own."""
+    for name, (module, attr, short) in COMMANDS.items():
+        command = getattr(importlib.import_module(module), attr)
+        assert command.get_short_help_str(limit=200) == short, name
+        assert cli.get_command(None, name) is command  # type: ignore[arg-type]
+
+
+def test_help_and_version_import_no_command_module():
+    """Start-up stays light (review 2026-12: --help took 4-6 s importing the whole package): neither --help nor
+    --version imports pandas, geopandas or a command's module."""
+    code = (
+        "import sys\nfrom planning.cli import main\nsys.argv = ['coverplan', '{arg}']\ntry:\n    main()\n"
+        "except SystemExit:\n    pass\nheavy = [m for m in ('pandas', 'geopandas', 'planning.cli.run', "
+        "'planning.cli.common') if m in sys.modules]\nprint('HEAVY', heavy)"
+    )
+    for arg in ("--help", "--version"):
+        out = subprocess.run(
+            [sys.executable, "-c", code.format(arg=arg)], capture_output=True, text=True, check=True, timeout=120
+        ).stdout
+        assert "HEAVY []" in out, (arg, out[-300:])
+
+
+def test_each_warning_is_printed_once(tiny_project: Path):
+    """A project without a fibre layer: validate says so once (review 2026-12: logged and tabled, twice)."""
+    text = tiny_project.read_text(encoding="utf-8")
+    tiny_project.write_text(text.replace('fibre = "layers.gpkg"\n', ""), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["validate", str(tiny_project)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert res.output.count("no fibre extension can be planned") == 1

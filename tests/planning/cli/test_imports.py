@@ -4,9 +4,11 @@ bad inputs exit 2 with a clear message and write nothing."""
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 from click.testing import CliRunner
@@ -102,6 +104,43 @@ def test_imported_project_runs_end_to_end(tmp_path: Path):
     assert res.exit_code == 0, res.output
     for name in ("coverage.gpkg", "fibre.gpkg", "gaps.gpkg", "proposal.gpkg", "report.html", "map.html"):
         assert (tmp_path / "out" / name).exists(), name
+    # no public source has is_poor, none has fibre: the run says what it therefore cannot plan
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert sorted(summary["cannot_plan"]) == ["no_fibre", "no_is_poor"]
+    assert summary["gaps"]["poor_broadband"]["n"] == 0
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert 'id="cannot-plan-no_is_poor"' in report
+    assert "coverplan import register" in report
+    assert 'id="cannot-plan-no_fibre"' in report
+
+    # the county's poor-village register (GBK CSV, by name; one row matches nothing) joined to the villages
+    (tmp_path / "贫困村名单.csv").write_bytes("序号,行政村名称\n1,东岭村委会\n2,石河村\n".encode("gbk"))
+    res = invoke(
+        "import",
+        "register",
+        tmp_path / "贫困村名单.csv",
+        "--project",
+        project,
+        "--villages",
+        tmp_path / "villages.gpkg",
+        "--out",
+        tmp_path / "villages_poor.gpkg",
+    )
+    assert res.exit_code == 0, res.output
+    assert "register: note: 1 row(s) matched by name" in res.output
+    assert "register: note: 1 row(s) unmatched" in res.output
+    outcomes = pd.read_csv(tmp_path / "villages_poor_register.csv", dtype=str, keep_default_na=False)
+    assert outcomes["outcome"].tolist() == ["matched by name", "unmatched"]
+    poor = pyogrio.read_dataframe(tmp_path / "villages_poor.gpkg", layer="villages")
+    assert poor.set_index("name")["is_poor"].astype(bool).to_dict() == {"东岭村": True, "西沟村": False, "南岔": False}
+    project.write_text(FULL_PROJECT.replace('villages = "villages.gpkg"', 'villages = "villages_poor.gpkg"'))
+    res = invoke("run", project, "--out", tmp_path / "out2", "--offline")
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "out2" / "summary.json").read_text(encoding="utf-8"))
+    assert list(summary["cannot_plan"]) == ["no_fibre"]
+    assert summary["villages"]["registered_poor"] == 1
+    assert summary["gaps"]["poor_broadband"]["n"] == 1  # the poor-village KPIs now have their base
+    project.write_text(FULL_PROJECT, encoding="utf-8")
 
     # an import never replaces a file that holds other layers of the project, nor one it reads
     res = invoke(
@@ -195,7 +234,7 @@ def test_bad_tiles_exit_2(tmp_path: Path, project: Path):
     west, east = write_tiles(tmp_path)
     res = invoke("import", "dem", west, "--project", project, "--out", tmp_path / "dem.tif")
     assert res.exit_code == 2
-    assert "need tile(s) N41E127 (SRTM names)" in res.output
+    assert "in SRTM cell(s) N41E127) on no given tile" in res.output
     east.write_bytes(east.read_bytes()[:-2])
     res = invoke("import", "dem", west, east, "--project", project, "--out", tmp_path / "dem.tif")
     assert res.exit_code == 2
@@ -250,3 +289,24 @@ def test_project_without_admin_exits_2(tmp_path: Path):
     res = invoke("import", "osm", write_osm(tmp_path), "--project", bad, "--out", tmp_path / "osm.gpkg")
     assert res.exit_code == 2
     assert "missing required layer(s) ['admin']" in res.output
+
+
+def test_register_refusals_exit_2_and_write_nothing(tmp_path: Path, project: Path):
+    res = invoke(
+        "import", "osm", write_osm(tmp_path), "--project", project, "--out", tmp_path / "osm.gpkg", "--buffer-m", 0
+    )
+    assert res.exit_code == 0, res.output
+    common = ["--project", project, "--villages", tmp_path / "osm.gpkg", "--out", tmp_path / "poor.gpkg"]
+    (tmp_path / "list.csv").write_text("备注\n甲\n", encoding="utf-8")
+    res = invoke("import", "register", tmp_path / "list.csv", *common)
+    assert res.exit_code == 2
+    assert "has no village code or name column" in res.output
+    (tmp_path / "list.csv").write_text("单位,是否贫困村\n东岭村,也许\n", encoding="utf-8")
+    res = invoke("import", "register", tmp_path / "list.csv", *common, "--column", "village=单位")
+    assert res.exit_code == 2
+    assert "expected code=HEADING, name=HEADING" in res.output
+    res = invoke("import", "register", tmp_path / "list.csv", *common, "--column", "name=单位")
+    assert res.exit_code == 2
+    assert "'也许' is not true/false" in res.output
+    assert not (tmp_path / "poor.gpkg").exists()
+    assert not (tmp_path / "poor_register.csv").exists()

@@ -281,8 +281,8 @@ def test_legend_and_layer_control_never_overlap(browser, demo_run, width: int, h
         labels = browser.execute_script(
             "return Array.from(document.querySelectorAll('.leaflet-control-layers label')).length;"
         )
-        # hillshade, admin, 4G, 5G, fibre, sites, villages, schools, to verify; the batches; microwave hops
-        assert labels == 9 + n_batches + 1
+        # hillshade, admin, 4G, 5G, roads, fibre, sites, villages, schools, to verify; the batches; microwave hops
+        assert labels == 10 + n_batches + 1
         SHOTS.mkdir(parents=True, exist_ok=True)
         assert browser.save_screenshot(str(SHOTS / f"demo_map_{width}x{height}.png"))  # as the page opens
         assert browser.execute_script(_COVERED) == []

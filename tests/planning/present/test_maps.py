@@ -421,3 +421,34 @@ def test_every_online_basemap_falls_back_to_the_local_background():
     assert not re.search(r"coverplanTileFallback\(map_", offline)  # the function is there, never called
     none = build_map(**layers, language="zh", offline=False, basemap="none").get_root().render()
     assert not re.search(r"coverplanTileFallback\(map_", none)
+
+
+def test_offline_map_draws_roads_and_labels_names_at_zoom():
+    """The offline map shows the project's roads and, zoomed in, the village and school names (as text: a name
+    with a script stays text)."""
+    layers = small_run()
+    roads = gpd.GeoDataFrame(
+        {
+            "road_id": ["R1", "R2"],
+            "class": ["tertiary", "track"],
+            "surface": [None, "gravel"],
+            "name": ["岭沟路", None],
+        },
+        geometry=[
+            shapely.LineString([(X0 - 4000, Y0 - 100), (X0 + 4000, Y0 - 100)]),
+            shapely.LineString([(X0, Y0 - 4000), (X0, Y0 + 4000)]),
+        ],
+        crs=CRS,
+    )
+    m = build_map(**layers, roads=roads, language="zh", offline=True)
+    page = m.get_root().render()
+    assert m.coverplan_layers == {"admin": 1, "roads": 2, "villages": 5, "schools": 3, "batch_1": 2}
+    data = layer_data(page, "roads")
+    assert [f["properties"]["title"] for f in data["features"]] == ["岭沟路", "R2"]  # the name, else the id
+    assert data["features"][0]["geometry"]["type"] == "LineString"
+    assert "道路" in page
+    # names become labels through textContent, shown from zoom 13 on (a class on the map's container)
+    assert "name.textContent = f.properties.title" in page
+    assert "COVERPLAN_LABEL_ZOOM = 13" in page
+    assert ".cp-zoom-labels .leaflet-tooltip.cp-label { display: block; }" in page
+    assert EVIL not in page
