@@ -644,7 +644,11 @@ def _pairs_kernel(
                     r = rc
             g[k] = h[k] + r
         complete[i] = ok
-        if not ok or big_d < 1.0:
+        if not ok:
+            continue
+        if big_d < 1.0:  # co-located (a candidate mast at the village): line of sight down the mast, free space
+            slant_km = max(abs(heights[i, 0] - heights[i, 1]), 1.0) / 1000.0
+            out[i] = 92.45 + 20.0 * math.log10(f_ghz[i]) + 20.0 * math.log10(slant_km)
             continue
         g[0] = h[0]
         g[ns - 1] = h[ns - 1]
@@ -697,7 +701,8 @@ def pair_loss_db(
     Returns
     -------
     loss_db, complete : ndarray
-        Lb (dB; NaN off the DEM or for paths under 1 m) and whether the profile lies on the DEM.
+        Lb (dB; NaN off the DEM; a path under 1 m, a mast at the point itself, is free space over the height
+        difference) and whether the profile lies on the DEM.
     """
     if clutter_grid is None:
         grid, grid_t, use = np.zeros((1, 1), dtype=np.float32), (0.0, 0.0, 1.0, 1.0), 0.0

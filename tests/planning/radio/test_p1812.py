@@ -137,3 +137,17 @@ def test_pair_kernel_agrees_with_the_public_entry() -> None:
     )  # fmt: skip
     assert lb[0] == pytest.approx(ref, abs=0.05)
     assert lb[0] > 92.4 + 20 * np.log10(1.8 * 19.9) + 10.0  # the ridge diffracts
+
+
+def test_a_mast_at_the_point_itself_is_free_space_down_the_mast() -> None:
+    # a candidate site placed at its own village (0 m apart): line of sight over the 28.5 m height difference
+    dem = np.zeros((20, 20))
+    transform = (0.0, 2000.0, 100.0, -100.0)
+    ends = np.array([[1000.0, 1000.0, 1000.0, 1000.0], [1000.0, 1000.0, 1000.4, 1000.0]])
+    lb, ok = pair_loss_db(
+        dem, transform, ends, np.array([[30.0, 1.5], [30.0, 1.5]]), np.array([1.8, 1.8]), np.array([41.8, 41.8])
+    )
+    by_hand = 92.45 + 20 * np.log10(1.8) + 20 * np.log10(0.0285)  # 66.65 dB
+    assert ok.all()
+    assert lb == pytest.approx([by_hand, by_hand], abs=1e-6)
+    assert lb[0] == pytest.approx(66.65, abs=0.01)
