@@ -598,7 +598,10 @@ def _bilinear(h: np.ndarray, x: float, y: float, x0: float, y0: float, res_x: fl
     return h[r0, c0] * (1 - tc) * (1 - tr) + h[r0, c1] * tc * (1 - tr) + h[r1, c0] * (1 - tc) * tr + h[r1, c1] * tc * tr
 
 
-@njit(parallel=True, cache=True)
+# not cached: a cached parallel caller that misses its cache while its cached callees hit (a dask worker starting
+# while another process writes the cache) fails to save with "no compiled object yet"; compiling it costs ~5 s
+# per process, the P.1812 callees stay cached
+@njit(parallel=True)
 def _pairs_kernel(
     dem: np.ndarray,
     dem_t: np.ndarray,
