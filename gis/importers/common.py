@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,58 +165,6 @@ class ImportReport:
 def beyond(buffer_m: float) -> str:
     """How a record outside the region + buffer is described in a report."""
     return "outside the admin areas" if buffer_m == 0 else f"farther than {buffer_m:g} m from the admin areas"
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    a, b = Path(a), Path(b)
-    return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
-
-
-def check_output(
-    out: Path, *, inputs: Iterable[Path], overwrite: bool, others: Mapping[str, Path] | None = None, what: str = "--out"
-) -> None:
-    """Refuse an output that exists (without ``overwrite``), that is an input, or that holds other layers.
-
-    Parameters
-    ----------
-    out : Path
-        The file to write.
-    inputs : iterable of Path
-        Files the import reads (sources, the project file, the layers it reads).
-    overwrite : bool
-        Whether an existing ``out`` may be replaced.
-    others : mapping of str to Path, optional
-        Files of the project's layers (and terrain) that the import does not write: ``out`` must be none of
-        them, since an import replaces the whole file (a GeoPackage holding roads and fibre would lose them).
-
-    Raises
-    ------
-    FileExistsError
-        ``out`` exists and ``overwrite`` is False.
-    ValueError
-        ``out`` is an input, a file holding other layers of the project, or a folder, or its folder is missing.
-    """
-    out = Path(out)
-    for p in map(Path, inputs):
-        if _same_file(p, out):
-            msg = f"{what} `{out}` is also an input ({p}); expected a new file (an import never replaces its inputs)"
-            raise ValueError(msg)
-    held = sorted(name for name, p in (others or {}).items() if _same_file(p, out))
-    if held:
-        msg = (
-            f"{what} `{out}` holds the project's {', '.join(held)} layer(s); expected a file of its own (an "
-            "import replaces the whole file)"
-        )
-        raise ValueError(msg)
-    if out.is_dir():
-        msg = f"{what} `{out}` is a folder; expected a file path"
-        raise ValueError(msg)
-    if out.exists() and not overwrite:
-        msg = f"{what} `{out}` exists; pass --overwrite to replace it"
-        raise FileExistsError(msg)
-    if not out.parent.is_dir():
-        msg = f"{what} `{out}`: folder `{out.parent}` does not exist"
-        raise ValueError(msg)
 
 
 @contextlib.contextmanager

@@ -29,6 +29,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from planning.radio._terrain_kernel import _bilinear  # the DEM sampler the terrain kernels use
+
 __all__ = ["DN_DEFAULT", "N0_DEFAULT", "basic_transmission_loss", "pair_loss_db", "path_centre"]
 
 #: Defaults for the demo region (Linjiang, Jilin, 41.8 N 127.2 E): ITU-R P.1812-8 / P.452-16 maps DN50 and N050
@@ -578,24 +580,6 @@ def _sample(grid: np.ndarray, x: float, y: float, x0: float, y0: float, res_x: f
     if col < 0 or row < 0 or col >= cols or row >= rows:
         return np.nan
     return grid[row, col]
-
-
-@njit(cache=True)
-def _bilinear(h: np.ndarray, x: float, y: float, x0: float, y0: float, res_x: float, res_y: float) -> float:
-    rows, cols = h.shape
-    col = (x - x0) / res_x
-    row = (y - y0) / res_y
-    if col < 0.0 or row < 0.0 or col > cols or row > rows:
-        return np.nan
-    fc = min(max(col - 0.5, 0.0), cols - 1.0)
-    fr = min(max(row - 0.5, 0.0), rows - 1.0)
-    c0 = min(int(fc), max(cols - 2, 0))
-    r0 = min(int(fr), max(rows - 2, 0))
-    c1 = min(c0 + 1, cols - 1)
-    r1 = min(r0 + 1, rows - 1)
-    tc = fc - c0
-    tr = fr - r0
-    return h[r0, c0] * (1 - tc) * (1 - tr) + h[r0, c1] * tc * (1 - tr) + h[r1, c0] * (1 - tc) * tr + h[r1, c1] * tc * tr
 
 
 # not cached: a cached parallel caller that misses its cache while its cached callees hit (a dask worker starting
