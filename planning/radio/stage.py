@@ -24,7 +24,7 @@ from gis.admin import points_by_area
 from gis.inputs import Inputs
 from gis.project import Project
 from gis.schema import SCHEMAS
-from gis.settings import RadioSettings
+from gis.settings import Model, RadioSettings
 from gis.terrain import Dem, reproject_dem, sample_heights
 from planning.jobs import Job, MapJobs, in_turn, merge_in_order
 from planning.progress import log_progress, numba_cache_cold
@@ -33,6 +33,7 @@ from planning.radio.capacity import busy_hour
 from planning.radio.clutter import PointClutter, point_clutter, read_clutter, sample_classes
 from planning.radio.coverage import Receiver, coverage, market_shares, site_ranges_m, site_table
 from planning.radio.linkbudget import LinkBudget
+from planning.radio.p1812 import _lb_db as p1812_loss_kernel  # its cache tells whether a run compiles P.1812
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +76,10 @@ def reference_ground(inputs: Inputs) -> dict[str, float | None]:
     return out
 
 
-def terrain_kernels_cold() -> bool | None:
-    """Whether the terrain kernel will be compiled by numba on its first call (its cache is empty); None when
-    that cannot be told."""
-    return numba_cache_cold(pair_terrain)
+def terrain_kernels_cold(model: Model = "p1812") -> bool | None:
+    """Whether the terrain kernels of ``model`` will be compiled by numba on their first call (their cache is
+    empty): P.1812's loss chain for ``"p1812"``, the terrain kernel for the others; None when that cannot be told."""
+    return numba_cache_cold(p1812_loss_kernel if model == "p1812" else pair_terrain)
 
 
 def layer_clutter(radio: RadioSettings, points: gpd.GeoDataFrame) -> PointClutter | None:

@@ -248,7 +248,7 @@ def _run(
     with run.stage("write_layers", "write layers"):
         write_layers(inputs.layers.frames, out / "layers.gpkg")
         run.wrote("layers.gpkg")
-    cold = inputs.dem is not None and terrain_kernels_cold()
+    cold = inputs.dem is not None and terrain_kernels_cold(project.radio.model)
     with run.stage("coverage", "coverage" + (" (first run: numba compiles the terrain kernels)" if cold else "")):
         cov = coverage_stage(project, inputs, map_jobs=run.map_jobs)
         write_layers({"coverage": cov}, out / "coverage.gpkg")

@@ -104,11 +104,6 @@ def test_backhaul_is_the_cheapest_option() -> None:
     assert out.loc[2, "backhaul_mbps"] == 10.0  # satellite VSAT plan
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 28: with P.1812 on flat ground (no DEM) V1's candidate site reaches V3, so V3 gets no site of its "
-    "own; the fixture needs new distances (left to the plan owner)",
-)
 def test_build_candidates_serve_needs_not_points() -> None:
     v, s, gv, gs = _status()
     d = demand_table(v, s, gv, gs, pd.Series([100, 100, 100], index=v.index), settings=OptimiseSettings())
