@@ -41,7 +41,7 @@ from gis.project import LayerSource, Project, load_project
 from gis.terrain import MAX_CELL_M
 from gis.writers import write_csv
 from planning.cli.common import about, fail
-from planning.cli.options import buffer_m_opt, finite, out_file_opt, overwrite_opt, project_opt
+from planning.cli.options import buffer_m_opt, finite, out_file_opt, overwrite_opt, project_opt, villages_file_opt
 
 #: Largest ``--resolution-m`` of an imported DEM (m).
 MAX_RESOLUTION_M = 10_000.0
@@ -273,13 +273,7 @@ def osm(
 @project_opt
 @out_file_opt
 @overwrite_opt("--out if it exists")
-@click.option(
-    "--villages",
-    "villages_file",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Villages layer file (e.g. the `import osm` output; default: the project's villages layer).",
-)
+@villages_file_opt
 @click.option(
     "--only-missing",
     is_flag=True,
@@ -332,13 +326,7 @@ def _key_options(values: tuple[str, ...]) -> dict[str, str]:
 @out_file_opt
 @overwrite_opt("--out (and its _register.csv) if they exist")
 @click.option("--sheet", default=None, help="Sheet of an .xlsx register (default: its only sheet with data).")
-@click.option(
-    "--villages",
-    "villages_file",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Villages layer file (e.g. the `import osm` output; default: the project's villages layer).",
-)
+@villages_file_opt
 @click.option(
     "--column",
     "key_columns",

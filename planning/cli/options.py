@@ -58,6 +58,15 @@ project_opt = click.option(
 #: ``--out FILE`` of the importers.
 out_file_opt = click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="File to write.")
 
+#: ``--villages``: the villages layer an import reads instead of the project's (e.g. the `import osm` output).
+villages_file_opt = click.option(
+    "--villages",
+    "villages_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Villages layer file (e.g. the `import osm` output; default: the project's villages layer).",
+)
+
 
 def out_folder_opt(default: Path | None = None) -> Callable[[F], F]:
     """``--out FOLDER`` of the commands that write a folder: required, or with a shown ``default`` (``demo``)."""
