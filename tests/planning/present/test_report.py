@@ -14,7 +14,7 @@ from matplotlib import font_manager
 
 from gis.admin import REGION
 from gis.settings import TargetSettings
-from planning.present.labels import TABLE_TITLES, known_column, verify_text
+from planning.present.labels import TABLE_TITLES, code_text, known_column, verify_text
 from planning.present.report import (
     TABLES,
     chart_targets,
@@ -345,3 +345,17 @@ def test_chart_target_lines_come_from_the_project_targets():
     )
     # one line per distinct target set (0: no target), not one per series
     assert dashed(cost_curve_chart(curve, language="en", target_shares=chart_targets(targets))) == [0.9, 0.95]
+
+
+def test_the_unserved_table_says_why_in_the_reports_language(report):
+    result, _, html = report
+    # every reason the plan gives (besides a ledger's free-text exclusion) has the planner's words in Chinese
+    reasons = set(result.proposal.unserved["why"])
+    fixed = {r for r in reasons if not r.startswith("excluded: ")}
+    assert fixed
+    for reason in fixed:
+        assert code_text(reason, "why", "zh") != reason
+    assert code_text("left out: target below 100 %", "why", "zh") == "目标低于 100%，本方案未纳入"
+    assert code_text("4g", "need", "zh") == "4G 覆盖"
+    shown = {row[5] for row in html.tables["unserved"][1:]}  # the "why" column as the zh report shows it
+    assert shown <= {code_text(r, "why", "zh") for r in reasons}
