@@ -222,3 +222,43 @@ def test_the_embedded_map_shows_in_chromium(executed, tmp_path: Path):
     assert (seen["villages"], seen["schools"]) == (300, 110)
     assert seen["toggles"] >= 10
     assert seen["height"] >= 600
+
+
+def test_the_exported_application_has_no_code_and_shows_in_chromium(executed, tmp_path: Path):
+    """`coverplan notebook export`'s page (planning.present.notebook_html) of the executed notebook: every section,
+    the tables, the two charts as inlined PNGs and the map; not one line of code; in Chromium the map's villages
+    load inside the page's iframe and the page requests nothing but itself and data: URIs."""
+    from planning.present.notebook_html import notebook_html
+
+    nb, *_ = executed
+    text = notebook_html(nb)
+    for heading in SECTIONS:
+        assert f"<h2>{html.escape(heading)}</h2>" in text, heading
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert all(line.strip() not in text for src in code for line in src.splitlines() if len(line.strip()) > 25)
+    assert "import " not in text.split("<iframe", 1)[0]
+    assert text.count('<img alt="" src="data:image/png;base64,') == 2
+    assert '<div class="coverplan-table">' in text
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("Chromium and chromedriver are absent (Debian chromium, chromium-driver)")
+    page = tmp_path / "application.html"
+    page.write_text(text, encoding="utf-8")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1366,900"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    try:
+        driver.get(page.as_uri())
+        script = (
+            "var w = document.querySelector('iframe').contentWindow;"
+            "if (!w.coverplanLayers || !w.coverplanLayers.villages) return null;"
+            "return {villages: w.coverplanLayers.villages.getLayers().length, title: document.title,"
+            " h1: document.querySelector('h1').textContent, code: document.querySelectorAll('pre').length};"
+        )
+        seen = WebDriverWait(driver, 30).until(lambda d: d.execute_script(script))
+    finally:
+        driver.quit()
+    assert seen["villages"] == 300
+    assert seen["title"] == seen["h1"] == "电信普遍服务试点项目申报书"
+    assert seen["code"] == 0  # the notebook prints nothing: no preformatted output, no code

@@ -3,7 +3,8 @@
 Commands: ``validate``, ``run``, ``optimise``, ``demo`` (:mod:`planning.cli.run`), ``synth``
 (:mod:`planning.cli.synth`), ``calibrate`` (:mod:`planning.cli.calibrate`),
 ``ledger init|migrate|show|list|update|diff|reconcile`` (:mod:`planning.cli.ledger`), ``rules list|show``
-(:mod:`planning.cli.rules`), ``import opencellid|dem|osm|population`` (:mod:`planning.cli.imports`). Exit
+(:mod:`planning.cli.rules`), ``import opencellid|dem|osm|population|register`` (:mod:`planning.cli.imports`),
+``notebook export`` (:mod:`planning.cli.notebook`). Exit
 codes: 0 success, 2 bad input (every problem listed: file, layer, row, id, column, what was expected) or an output
 that may not be written, 130 Ctrl-C, 143 SIGTERM, 141 a reader that closed the pipe (``| head``), 1 an unexpected
 failure (a bug).
@@ -79,6 +80,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "planning.cli.imports",
         "import_group",
         "Bring real data in: OpenCelliD cells, DEM tiles, an OSM extract, a population raster, a village register.",
+    ),
+    "notebook": (
+        "planning.cli.notebook",
+        "notebook_group",
+        "Notebooks: the pilot application (申报书) executed and exported as HTML without code.",
     ),
 }
 #: Exit status when input is refused (as :data:`planning.cli.common.EXIT_BAD_INPUT`).
