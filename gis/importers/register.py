@@ -136,6 +136,7 @@ def _attributes(register: pd.DataFrame, keys: dict[str, str], file: str) -> pd.D
             if header_key(h) in {header_key(a) for a in (column, *aliases)}:
                 rename[h] = column
     attrs = register[rest].rename(columns=rename)
+    attrs.attrs["headings"] = {column: h for h, column in rename.items()}
     dup = sorted({c for c in attrs.columns if list(attrs.columns).count(c) > 1})
     if dup:
         msg = f"has several headings meaning {dup}; expected one each"
@@ -204,7 +205,8 @@ def join_register(
     ------
     LayerError
         No code or name column, or the joined villages fail validation (e.g. a register value that is not a
-        boolean in 是否贫困村): every problem named with the register's row.
+        boolean in 是否贫困村): every problem names the register's file, its row (the data row under the heading,
+        as ``row`` in the outcome table) and column, and the village (id and name) the row was joined to.
     """
     keys = _key_columns([str(c) for c in register.columns], columns or {}, file)
     attrs = _attributes(register, keys, file)
@@ -263,7 +265,25 @@ def _joined(
         out.loc[blank, "is_poor"] = False
         report.fill("is_poor", "false: not on the register", int(blank.sum()))
     checked, problems = validate_frame(out, "villages", file=file)
-    errors = [p for p in problems if p.severity == "error"]
+    headings = attrs.attrs.get("headings", {})
+    errors = [_register_problem(p, out, taken, headings, file=file) for p in problems if p.severity == "error"]
     if errors:
         raise LayerError(errors)
     return checked
+
+
+def _register_problem(
+    problem: Problem, villages: pd.DataFrame, taken: dict[int, int], headings: Mapping[str, str], *, file: str
+) -> Problem:
+    """A problem of the joined villages told as the register's: the register row (data row under the heading, as
+    ``row`` in the outcome table) and heading whose value it is, and the village (id and name) it was joined to."""
+    pos = None if problem.row is None else problem.row - 1
+    if pos is None or pos not in taken:
+        return problem
+    vid, name = villages["village_id"].iloc[pos], villages["name"].iloc[pos]
+    column = problem.column
+    if column in headings and headings[column] != column:
+        column = f"{headings[column]} ({column})"
+    return Problem(
+        "register", problem.message, file=file, row=taken[pos] + 1, row_id=f"village {vid} {name}", column=column
+    )

@@ -82,6 +82,23 @@ def test_a_bad_value_and_a_register_without_keys_are_refused(tmp_path: Path) -> 
         read_register(tmp_path / "r.txt")
 
 
+def test_a_bad_value_names_the_register_row_and_the_village() -> None:
+    """A value refused after the join is told as the register's: its file, row (data row, as in the outcome
+    table) and heading, and the village (id and name) the row was joined to, not the village's row."""
+    bad = pd.DataFrame(
+        {"村编码": ["220681100201", "220681100203"], "是否贫困村": ["是", "也许"], "人口": ["5", "-3"]}
+    )
+    with pytest.raises(LayerError) as info:
+        join_register(villages(), bad, file="名单.csv")
+    shown = sorted(str(p) for p in info.value.problems)
+    assert shown == [
+        "名单.csv [register] row 2 (village V3 南岔村) column `人口 (population)`: '-3' is negative; expected an "
+        "integer >= 0 and <= 200000 people",
+        "名单.csv [register] row 2 (village V3 南岔村) column `是否贫困村 (is_poor)`: '也许' is not true/false (also "
+        "1/0, yes/no, 是/否)",
+    ]
+
+
 def test_name_column_named_explicitly() -> None:
     reg = pd.DataFrame({"单位": ["北山村民委员会"], "县": ["临江市"]})
     joined = join_register(villages(), reg, file="r.csv", columns={"name": "单位"})
