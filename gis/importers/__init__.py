@@ -14,11 +14,12 @@ layers with a pure function that also returns an :class:`~gis.importers.common.I
 from gis.importers.common import ImportReport, Region, load_region, write_dem_atomic, write_gpkg_atomic
 from gis.importers.dem import import_dem, read_tile
 from gis.importers.opencellid import cells_to_sites, read_opencellid
-from gis.importers.osm import osm_layers, read_osm
+from gis.importers.osm import MAX_UNCOVERED_SHARE, osm_layers, read_osm
 from gis.importers.population import population_per_village, read_population
 from gis.importers.register import RegisterJoin, join_register, read_register
 
 __all__ = [
+    "MAX_UNCOVERED_SHARE",
     "ImportReport",
     "Region",
     "RegisterJoin",

@@ -107,13 +107,15 @@ CUT_WAYS = "ways cut at the extract's edge (nodes outside it): their located par
 class OsmExtract:
     """What :func:`read_osm` found: candidate features with their tags, lon/lat geometries (WGS84); ``counts``:
     objects read (``nodes``, ``ways``, ``areas``) and those yielding nothing, by why; ``bounds``: the lon/lat box
-    the extract covers (its header's, else that of every location read), None when unknown."""
+    the extract covers (its header's, else that of every feature read), None when unknown; ``bounds_declared``:
+    whether the header declared it (only then does a coverage gap refuse the import)."""
 
     file: str
     points: list[dict] = field(default_factory=list)
     roads: list[dict] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     bounds: tuple[float, float, float, float] | None = None
+    bounds_declared: bool = False
 
 
 def _kind(tags: dict[str, str]) -> str | None:
@@ -164,7 +166,8 @@ def read_osm(path: str | Path) -> OsmExtract:
         raise LayerError(
             [Problem("osm", f"osmium cannot read it ({exc}); expected an OSM XML or PBF extract", file=file)]
         ) from exc
-    out.bounds = _header_bounds(file) or _data_bounds(out)
+    declared = _header_bounds(file)
+    out.bounds, out.bounds_declared = declared or _data_bounds(out), declared is not None
     return out
 
 
@@ -192,25 +195,58 @@ def _data_bounds(out: OsmExtract) -> tuple[float, float, float, float] | None:
     return (float(w), float(s), float(e), float(n))
 
 
-def _coverage_note(extract: OsmExtract, region: Region, buffer_m: float, report: ImportReport) -> None:
-    """A note when the extract's box leaves part of the admin areas + ``buffer_m`` uncovered (its share, km² and
-    lon/lat box), or says nothing of its extent."""
+#: Largest share of the admin areas (without margin) an extract may leave uncovered before the import refuses
+#: (``--max-uncovered-share``): 1 % allows a box drawn a little short of a wiggly border, not a missing township.
+MAX_UNCOVERED_SHARE = 0.01
+
+
+def _uncovered(need: shapely.Geometry, bounds: tuple[float, float, float, float]) -> tuple[float, str]:
+    """(share of ``need`` outside the lon/lat box ``bounds``, its km² and box as words)."""
+    gap = shapely.difference(need, shapely.box(*bounds))
+    share = float(shapely.area(gap) / max(shapely.area(need), 1e-12))
+    if shapely.is_empty(gap):
+        return 0.0, ""
+    w, s, e, n = shapely.bounds(gap)
+    km2 = shapely.area(gap) * 111.32**2 * np.cos(np.radians((s + n) / 2.0))
+    return share, f"{km2:,.1f} km² within lon {w:.3f}..{e:.3f}, lat {s:.3f}..{n:.3f}"
+
+
+def _check_coverage(
+    extract: OsmExtract, region: Region, buffer_m: float, report: ImportReport, *, max_uncovered_share: float
+) -> None:
+    """Refuse an extract whose declared box leaves more than ``max_uncovered_share`` of the admin areas uncovered
+    (the share, km² and lon/lat box of the gap, and how to go on); note a smaller gap, one only in the margin of
+    ``buffer_m``, a gap in a box estimated from the features read (a header without bounds: a sparse extract's
+    features need not reach its edges), or an extract that says nothing of its extent.
+
+    Raises
+    ------
+    LayerError
+        The admin areas' uncovered share is above ``max_uncovered_share``.
+    """
     if extract.bounds is None:
         report.notes.append("the extract declares no bounds and holds no location: its coverage is unknown")
         return
-    need = region.lonlat(buffer_m)
-    gap = shapely.difference(need, shapely.box(*extract.bounds))
-    share = shapely.area(gap) / max(shapely.area(need), 1e-12)
-    if share <= 0.001:
+    box = extract.bounds
+    extent = f"the extract (lon {box[0]:.3f}..{box[2]:.3f}, lat {box[1]:.3f}..{box[3]:.3f})"
+    share, where = _uncovered(region.lonlat(0.0), box)
+    if not extract.bounds_declared:
+        extent += " (its header declares no bounds: the box of the features read; not refused)"
+    elif share > max_uncovered_share:
+        msg = (
+            f"{extent} leaves {share:.1%} of the admin areas uncovered ({where}); expected at most "
+            f"{max_uncovered_share:.1%}: roads, villages and schools there would be missing. Use an extract that "
+            "covers the whole region (e.g. the province's from download.geofabrik.de), or pass "
+            f"--max-uncovered-share {min(1.0, np.ceil(share * 100) / 100):g} to import the covered part only"
+        )
+        raise LayerError([Problem("osm", msg, file=extract.file)])
+    margin_share, margin_where = _uncovered(region.lonlat(buffer_m), box)
+    if margin_share <= 0.001:
         return
-    w, s, e, n = shapely.bounds(gap)
-    lat = (s + n) / 2.0
-    km2 = shapely.area(gap) * 111.32**2 * np.cos(np.radians(lat))
     report.notes.append(
-        f"the extract (lon {extract.bounds[0]:.3f}..{extract.bounds[2]:.3f}, lat {extract.bounds[1]:.3f}.."
-        f"{extract.bounds[3]:.3f}) leaves {share:.1%} of the admin areas + {buffer_m:g} m uncovered: {km2:,.1f} km² "
-        f"within lon {w:.3f}..{e:.3f}, lat {s:.3f}..{n:.3f}; roads, villages and schools there are missing (use an "
-        "extract that covers the whole region and margin)"
+        f"{extent} leaves {margin_share:.1%} of the admin areas + {buffer_m:g} m uncovered ({share:.1%} of the "
+        f"admin areas themselves): {margin_where}; roads, villages and schools there are missing (use an extract "
+        "that covers the whole region and margin)"
     )
 
 
@@ -518,6 +554,7 @@ def osm_layers(
     buffer_m: float = 10_000.0,
     demand_buffer_m: float = 0.0,
     skip_bad_rows: bool = False,
+    max_uncovered_share: float = MAX_UNCOVERED_SHARE,
 ) -> tuple[dict[str, gpd.GeoDataFrame], ImportReport]:
     """Layers from an OSM extract, clipped to the region.
 
@@ -534,6 +571,9 @@ def osm_layers(
     skip_bad_rows : bool
         Leave out (and count in the report) objects whose values a layer refuses (a name with a line break or
         another control character, say) instead of refusing the whole import.
+    max_uncovered_share : float
+        Largest share (0..1) of the admin areas the extract's box may leave uncovered (:data:`MAX_UNCOVERED_SHARE`);
+        above it the import is refused, with the uncovered share, km² and box.
 
     Returns
     -------
@@ -554,7 +594,7 @@ def osm_layers(
             report.notes.append(f"{n} {why}")
         elif why not in read:
             report.drop(why, n)
-    _coverage_note(extract, region, buffer_m, report)
+    _check_coverage(extract, region, buffer_m, report, max_uncovered_share=max_uncovered_share)
     frames = {
         "roads": _roads(extract, region, buffer_m, report),
         "villages": _villages(extract, region, demand_buffer_m, report),

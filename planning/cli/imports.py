@@ -19,6 +19,7 @@ import click
 
 from gis.errors import LayerError
 from gis.importers import (
+    MAX_UNCOVERED_SHARE,
     ImportReport,
     Region,
     cells_to_sites,
@@ -239,6 +240,13 @@ def dem(
     is_flag=True,
     help="Leave out and count objects with refused values (e.g. a name with a line break).",
 )
+@click.option(
+    "--max-uncovered-share",
+    type=finite(0, 1),
+    default=MAX_UNCOVERED_SHARE,
+    show_default=True,
+    help="Refuse an extract whose box leaves more than this share (0..1) of the admin areas uncovered.",
+)
 def osm(
     extract: Path,
     project_file: Path,
@@ -247,6 +255,7 @@ def osm(
     buffer_m: float,
     demand_buffer_m: float,
     skip_bad_rows: bool,
+    max_uncovered_share: float,
 ) -> None:
     """OSM EXTRACT (.osm.pbf / .osm) -> roads, villages, schools, candidates layers in --out (.gpkg)."""
 
@@ -260,7 +269,12 @@ def osm(
     )
     _reading(str(extract))
     layers, report = osm_layers(
-        read_osm(extract), region, buffer_m=buffer_m, demand_buffer_m=demand_buffer_m, skip_bad_rows=skip_bad_rows
+        read_osm(extract),
+        region,
+        buffer_m=buffer_m,
+        demand_buffer_m=demand_buffer_m,
+        skip_bad_rows=skip_bad_rows,
+        max_uncovered_share=max_uncovered_share,
     )
     if not layers:
         fail(f"{extract}: no roads, villages, schools or masts within the admin areas; nothing written")

@@ -206,7 +206,7 @@ def _rural_osm(tmp_path: Path) -> Path:
 def test_rural_chinese_school_names_cut_ways_coverage_and_counts(tmp_path: Path, region: Region):
     extract = read_osm(_rural_osm(tmp_path))
     assert extract.bounds == (126.90, 41.40, 127.00, 41.60)
-    layers, report = osm_layers(extract, region, buffer_m=2000.0)
+    layers, report = osm_layers(extract, region, buffer_m=2000.0, max_uncovered_share=0.7)
     s = layers["schools"].set_index("name")
     assert s["kind"].to_dict() == {**RURAL_SCHOOLS, "Sikai Primary School": "primary"}
     # the motorway keeps its two located parts (node 62 is not in the extract)
@@ -225,6 +225,28 @@ def test_rural_chinese_school_names_cut_ways_coverage_and_counts(tmp_path: Path,
     assert "of the admin areas + 2000 m uncovered" in note
     share = float(note.split("leaves ")[1].split("%")[0])
     assert 40.0 < share < 60.0
+
+
+def test_an_extract_that_leaves_the_region_uncovered_is_refused(tmp_path: Path, region: Region):
+    """The extract's box ends at 127.00 E, west of the county's middle: with the default 1 % the import is refused,
+    naming the uncovered share of the admin areas (hand-computed from the boxes), its km², its box and the option;
+    the share the message suggests (``--max-uncovered-share``) imports the covered part, and the note says both shares."""
+    extract = read_osm(_rural_osm(tmp_path))
+    share = (EAST - 127.0) / (EAST - WEST)  # the county is a lon/lat box: the uncovered share of its area
+    with pytest.raises(LayerError) as info:
+        osm_layers(extract, region, buffer_m=2000.0)
+    (problem,) = info.value.problems
+    assert f"leaves {share:.1%} of the admin areas uncovered" in problem.message
+    assert f"lon 127.000..{EAST:.3f}, lat {SOUTH:.3f}..{NORTH:.3f}" in problem.message
+    assert "expected at most 1.0%" in problem.message
+    suggested = float(problem.message.split("--max-uncovered-share ")[1].split()[0])
+    assert share <= suggested <= share + 0.011
+    km2 = float(problem.message.split("(")[2].split(" km²")[0].replace(",", ""))
+    lat = np.radians((SOUTH + NORTH) / 2)
+    assert km2 == pytest.approx((EAST - 127.0) * (NORTH - SOUTH) * 111.32**2 * np.cos(lat), rel=0.02)
+    _, report = osm_layers(extract, region, buffer_m=2000.0, max_uncovered_share=suggested)
+    (note,) = [n for n in report.notes if "uncovered" in n]
+    assert f"({share:.1%} of the admin areas themselves)" in note
 
 
 def test_the_regions_buffer_is_computed_once(region: Region):

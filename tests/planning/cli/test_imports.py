@@ -307,3 +307,29 @@ def test_register_refusals_exit_2_and_write_nothing(tmp_path: Path, project: Pat
     assert "'也许' is not true/false" in res.output
     assert not (tmp_path / "poor.gpkg").exists()
     assert not (tmp_path / "poor_register.csv").exists()
+
+
+def test_an_osm_extract_that_misses_the_region_exits_2(tmp_path: Path, project: Path):
+    """An extract whose header box covers only the county's western third: exit 2 with the uncovered share and the
+    option, nothing written; with the option the covered part is imported."""
+    from tests.import_inputs import EAST, NORTH, SOUTH, WEST
+
+    east = WEST + (EAST - WEST) / 3
+    xml = tmp_path / "west.osm"
+    xml.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">\n'
+        f'<bounds minlon="{WEST - 0.1}" minlat="{SOUTH - 0.1}" maxlon="{east}" maxlat="{NORTH + 0.1}"/>\n'
+        f'<node id="1" version="1" lat="{(SOUTH + NORTH) / 2}" lon="{WEST + 0.005}">'
+        '<tag k="place" v="village"/><tag k="name" v="东岭村"/></node>\n</osm>\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "osm.gpkg"
+    res = invoke("import", "osm", xml, "--project", project, "--out", out)
+    assert res.exit_code == 2, res.output
+    text = " ".join(res.output.split())
+    assert "leaves 66." in text and "% of the admin areas uncovered" in text
+    assert "--max-uncovered-share 0.67" in text
+    assert not out.exists()
+    res = invoke("import", "osm", xml, "--project", project, "--out", out, "--max-uncovered-share", 0.7)
+    assert res.exit_code == 0, res.output
+    assert "osm: kept 1 villages" in res.output
