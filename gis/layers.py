@@ -35,7 +35,14 @@ from gis.files import FORMAT_NAMES, not_a_regular_file, sniff
 from gis.project import LAYER_NAMES, LayerSource, Project
 from gis.readers import gpkg_view_problem, read_csv_text, read_xlsx_text
 from gis.schema import LAT_ALIASES, LON_ALIASES, SCHEMAS, header_key
-from gis.validation import check_lonlat, outside_area_warnings, rename_aliases, validate_frame
+from gis.validation import (
+    bare_file_problems,
+    check_lonlat,
+    fill_values,
+    outside_area_warnings,
+    rename_aliases,
+    validate_frame,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -351,6 +358,9 @@ def load_layer(
     file = str(source.path)
     frame, problems = read_layer(source, name)
     frame, aprobs = rename_aliases(frame, name, columns=dict(source.columns), file=file)
+    if source.values and not aprobs:
+        frame, aprobs = fill_values(frame, name, dict(source.values), file=file)
+    aprobs = aprobs or bare_file_problems(frame, name, file=file)
     if aprobs:
         return frame, [*problems, *aprobs]
     frame, vprobs = validate_frame(frame, name, file=file)

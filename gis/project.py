@@ -112,6 +112,10 @@ class LayerSource:
         The ``columns`` entry: (schema column, heading in the file) pairs, e.g. ``("school_id", "学校编号")``;
         ``lon``/``lat`` name a table's coordinates. Headings not named here are matched by
         :data:`gis.schema.COLUMN_ALIASES`.
+    values : tuple of (str, str)
+        The ``values`` entry: (schema column, value) pairs for columns the file lacks, given to every feature, e.g.
+        a boundary file without properties (cnmaps' GeoJSON: one MultiPolygon) as
+        ``values = { area_id = "220681", name = "临江市" }`` (:func:`gis.validation.fill_values`).
     """
 
     path: Path
@@ -121,6 +125,7 @@ class LayerSource:
     lat: str = "lat"
     sheet: str | None = None
     columns: tuple[tuple[str, str], ...] = ()
+    values: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -294,7 +299,9 @@ def _layer_source(name: str, raw: Any, *, path: Path) -> LayerSource:
     if not isinstance(raw, Mapping) or "path" not in raw:
         msg = f"{path}: [layers] `{name}` = {raw!r}; expected a path or a table with `path`"
         raise ProjectError(msg)
-    _unknown(raw, {"path", "layer", "crs", "lon", "lat", "sheet", "columns"}, where=f"layers.{name}", path=path)
+    _unknown(
+        raw, {"path", "layer", "crs", "lon", "lat", "sheet", "columns", "values"}, where=f"layers.{name}", path=path
+    )
     for key in ("path", "layer", "crs", "lon", "lat", "sheet"):
         val = raw.get(key)
         if val is not None and (not isinstance(val, str) or not val.strip()):
@@ -316,7 +323,23 @@ def _layer_source(name: str, raw: Any, *, path: Path) -> LayerSource:
         lat=str(raw.get("lat", "lat")),
         sheet=raw.get("sheet"),
         columns=_column_map(name, raw.get("columns", {}), path=path),
+        values=_value_map(name, raw.get("values", {}), path=path),
     )
+
+
+def _value_map(name: str, raw: object, *, path: Path) -> tuple[tuple[str, str], ...]:
+    """A layer's ``values`` table (schema column -> value for every feature), checked: known columns, non-empty
+    printable text (numbers are written as text: ``area_id = "220681"``)."""
+    if not isinstance(raw, Mapping):
+        msg = f'{path}: [layers.{name}] `values` = {raw!r}; expected a table such as {{ area_id = "220681" }}'
+        raise ProjectError(msg)
+    _unknown(raw, {c.name for c in SCHEMAS[name].columns}, where=f"layers.{name}.values", path=path)
+    for key, val in raw.items():
+        if isinstance(val, bool) or not isinstance(val, str | int | float) or not str(val).strip():
+            msg = f"{path}: [layers.{name}.values] `{key}` = {val!r}; expected a value as text, e.g. {key} = \"...\""
+            raise ProjectError(msg)
+        check_text(str(val), what=f"[layers.{name}.values] `{key}`", path=path)
+    return tuple((str(k), str(v).strip()) for k, v in raw.items())
 
 
 def _column_map(name: str, raw: object, *, path: Path) -> tuple[tuple[str, str], ...]:

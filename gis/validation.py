@@ -241,6 +241,63 @@ def rename_aliases(
     return frame.rename(columns=rename), problems
 
 
+def fill_values(
+    frame: gpd.GeoDataFrame, layer: str, values: Mapping[str, str], *, file: str | None = None
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """The layer with the columns of ``values`` (a ``[layers]`` entry's ``values``, or the command line's) given to
+    every feature, and the problems found.
+
+    For a file that lacks these columns, typically a boundary without properties (cnmaps' GeoJSON: one
+    MultiPolygon). A column the file already has is an error (the file's values are not overwritten), and so is a
+    unique column (``area_id``, ``village_id`` ...) given to several features.
+    """
+    schema = SCHEMAS[layer]
+    problems: list[Problem] = []
+    out = frame.copy()
+    for column, value in values.items():
+        if column in out.columns:
+            msg = f"`values.{column}` = {value!r}, but the file has a column `{column}`; expected one of them"
+            problems.append(Problem(layer, msg, file=file, column=column))
+        elif column == schema.id_column and len(out) > 1:
+            msg = (
+                f"`values.{column}` = {value!r} would give all {len(out)} features one {column}; expected a file of "
+                f"one feature, or one with a {column} per feature (its heading in `columns`)"
+            )
+            problems.append(Problem(layer, msg, file=file, column=column))
+        else:
+            out[column] = value
+    return out, problems
+
+
+def bare_file_problems(
+    frame: gpd.GeoDataFrame, layer: str, *, file: str | None = None, how: str | None = None
+) -> list[Problem]:
+    """One problem saying how to give a file without any property column its required columns (``how``; default:
+    ``values`` in its ``[layers]`` entry), or none when the file has some property column or needs none."""
+    schema = SCHEMAS[layer]
+    if any(c != frame.geometry.name for c in frame.columns):
+        return []
+    missing = [c.name for c in schema.columns if c.required]
+    if not missing:
+        return []
+    example = ", ".join(f'{c} = "{_EXAMPLE_VALUES.get(c, "...")}"' for c in missing)
+    if how is None:
+        how = (
+            f"give them in the project's [layers] entry, e.g. {layer} = {{ path = "
+            f'"{file or "FILE"}", values = {{ {example} }} }}'
+            + (" (one feature per file)" if schema.id_column in missing else "")
+        )
+    msg = (
+        f"the file has geometry only ({len(frame)} feature(s), no properties: e.g. a cnmaps GeoJSON); expected the "
+        f"columns {', '.join(f'`{c}`' for c in missing)}: {how}"
+    )
+    return [Problem(layer, msg, file=file, column=", ".join(missing))]
+
+
+#: Example values in :func:`bare_file_problems`' advice (Linjiang, Jilin: GB/T 2260 code 220681).
+_EXAMPLE_VALUES = {"area_id": "220681", "name": "临江市"}
+
+
 def _coerce_text(
     values: pd.Series, raw: list, null: np.ndarray, col: Column, bad: Callable[[int, str], None]
 ) -> pd.Series:

@@ -15,7 +15,7 @@ from gis.outdir import staged_output
 from gis.project import LayerSource
 from gis.synthetic import boundary_problems, synthesize, write_region
 from gis.text import text_problem
-from gis.validation import validate_frame
+from gis.validation import bare_file_problems, fill_values, validate_frame
 from planning.cli.common import Steps, fail, report_problems
 from planning.cli.options import out_folder_opt, overwrite_opt
 
@@ -38,11 +38,17 @@ def _synthesize(villages: int, seed: int, area: Any) -> Any:
     )
 
 
-def _read_boundary(boundary: Path, villages: int) -> Any:
-    """The validated boundary layer, or exit 2 with every problem (file, row, column)."""
+def _read_boundary(boundary: Path, villages: int, values: dict[str, str]) -> Any:
+    """The validated boundary layer (``values``: ``area_id``/``name`` for a file without them), or exit 2 with
+    every problem (file, row, column)."""
+    file = str(boundary)
+    how = "pass them with --boundary-area-id (6 digits, GB/T 2260) and --boundary-name (one feature per file)"
     try:
         frame, problems = read_layer(LayerSource(path=boundary), "admin")
-        frame, more = validate_frame(frame, "admin", file=str(boundary))
+        frame, more = fill_values(frame, "admin", values, file=file)
+        more = more or bare_file_problems(frame, "admin", file=file, how=how)
+        if not more:
+            frame, more = validate_frame(frame, "admin", file=file)
     except LayerError as exc:
         problems, more = list(exc.problems), []
     problems = [*problems, *more]
@@ -72,7 +78,22 @@ def _read_boundary(boundary: Path, villages: int) -> Any:
     help="Fill this boundary (a polygon layer with `name` and a 6-digit GB/T 2260 `area_id`; each feature one "
     "admin area) instead of a square.",
 )
-def synth(villages: int, seed: int, out: Path, overwrite: bool, name: str | None, boundary: Path | None) -> None:
+@click.option(
+    "--boundary-area-id",
+    default=None,
+    help="The area_id (6-digit GB/T 2260 code) of a --boundary file without properties (one feature).",
+)
+@click.option("--boundary-name", default=None, help="The name of a --boundary file without properties (one feature).")
+def synth(
+    villages: int,
+    seed: int,
+    out: Path,
+    overwrite: bool,
+    name: str | None,
+    boundary: Path | None,
+    boundary_area_id: str | None,
+    boundary_name: str | None,
+) -> None:
     """Write a synthetic region of any size (layers, DEM, project.toml) into --out."""
 
     if name is not None and not name.strip():
@@ -80,7 +101,14 @@ def synth(villages: int, seed: int, out: Path, overwrite: bool, name: str | None
     why = text_problem(name) if name is not None else None
     if why:  # invalid UTF-8 in argv arrives as surrogates
         fail(f"`--name` = {why}")
-    area = _read_boundary(boundary, villages) if boundary is not None else None
+    values = {k: v for k, v in (("area_id", boundary_area_id), ("name", boundary_name)) if v is not None}
+    if values and boundary is None:
+        fail("--boundary-area-id and --boundary-name name a --boundary file's area; expected --boundary too")
+    for key, value in values.items():
+        why = text_problem(value) if value.strip() else "empty"
+        if why:
+            fail(f"`--boundary-{key.replace('_', '-')}` = {why}")
+    area = _read_boundary(boundary, villages, values) if boundary is not None else None
     t0 = time.perf_counter()
     with (
         staged_output(out, overwrite=overwrite, protected=[boundary] if boundary else []) as tmp,
