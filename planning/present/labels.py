@@ -38,6 +38,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "sites": ("现有基站", "Existing sites"),
     "fibre": ("现有光缆", "Existing fibre"),
     "roads": ("道路", "Roads"),
+    "network_roads": ("现有网络与道路", "Existing network and roads"),
     "road_class": ("道路等级", "Road class"),
     "road_surface": ("路面", "Surface"),
     "cov_4g": ("4G 覆盖（RSRP）", "4G coverage (RSRP)"),

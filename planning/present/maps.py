@@ -276,7 +276,7 @@ def _badge_svg(fill: str) -> str:
 
 
 def _legend_html(language: Language, *, title: str, sections: list[tuple[str, list[tuple[str, str, str]]]]) -> str:
-    """Legend rows: (kind: dot|ring|poor|line|box|star|diamond|badge, colour, text)."""
+    """Legend rows: (kind: dot|ring|poor|line|thin_line|box|star|diamond|badge, colour, text)."""
     parts = [f'<div class="cp-toggle">{html.escape(title)}</div><div class="cp-body">']
     for head, rows in sections:
         parts.append(f'<div class="cp-sec">{html.escape(head)}</div>')
@@ -290,6 +290,8 @@ def _legend_html(language: Language, *, title: str, sections: list[tuple[str, li
                 sw = f'<span class="cp-sw" style="border:2px solid #000;background:{c}"></span>'
             elif kind == "line":
                 sw = f'<span class="cp-line" style="border-color:{c}"></span>'
+            elif kind == "thin_line":  # a road: 1.5 px on the map
+                sw = f'<span class="cp-line" style="border-color:{c};border-top-width:2px"></span>'
             elif kind == "badge":
                 sw = f'<svg class="cp-shape" width="14" height="14" viewBox="-10 -10 20 20">{_badge_svg(c)}</svg>'
             elif kind in _SHAPES:
@@ -452,7 +454,7 @@ def build_map(
     )
     if interventions is not None:
         _backhaul_layer(ctx, backhaul_layer(interventions))
-    _controls(ctx, coverage, title, verify=verification is not None)
+    _controls(ctx, coverage, title, verify=verification is not None, roads=roads is not None and len(roads) > 0)
     m = ctx.m
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     m.coverplan_layers = {layer.key: layer.n_features for layer in ctx.layers}  # type: ignore[attr-defined]
@@ -720,7 +722,9 @@ def _backhaul_layer(ctx: _MapContext, hops: gpd.GeoDataFrame) -> None:
     )
 
 
-def _controls(ctx: _MapContext, coverage: Raster | None, title: str, *, verify: bool = False) -> None:
+def _controls(
+    ctx: _MapContext, coverage: Raster | None, title: str, *, verify: bool = False, roads: bool = False
+) -> None:
     """Title, search box, layer control and legend; the layer control and legend stack under the title in the
     top-right corner, collapsible and sized to the window (``coverplanPanels``)."""
     lang = ctx.lang
@@ -729,7 +733,9 @@ def _controls(ctx: _MapContext, coverage: Raster | None, title: str, *, verify: 
     _Search(label("search", lang), label("no_match", lang)).add_to(ctx.m)
     folium.LayerControl(collapsed=False, position="topright").add_to(ctx.m)
     _HtmlControl(
-        _legend_html(lang, title=label("legend", lang), sections=_legend_sections(lang, coverage, verify=verify)),
+        _legend_html(
+            lang, title=label("legend", lang), sections=_legend_sections(lang, coverage, verify=verify, roads=roads)
+        ),
         css_class="coverplan-legend",
         position="topright",
     ).add_to(ctx.m)
@@ -742,8 +748,10 @@ def _shift_bounds(b: list[list[float]]) -> list[list[float]]:
 
 
 def _legend_sections(
-    lang: Language, coverage: Raster | None, *, verify: bool = False
+    lang: Language, coverage: Raster | None, *, verify: bool = False, roads: bool = False
 ) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """The legend's sections: (heading, rows of (swatch kind, colour, text)); the roads' row where the map has
+    roads (a thin grey line, as drawn)."""
     sec = [
         (
             label("villages", lang),
@@ -768,11 +776,12 @@ def _legend_sections(
             ],
         ),
         (
-            label("sites", lang),
+            label("network_roads" if roads else "sites", lang),
             [
                 ("dot", SITE_COLOURS["4g"], "4G"),
                 ("dot", SITE_COLOURS["5g"], "5G"),
                 ("line", FIBRE_COLOUR, label("fibre", lang)),
+                *([("thin_line", ROAD_COLOUR, label("roads", lang))] if roads else []),
             ],
         ),
     ]

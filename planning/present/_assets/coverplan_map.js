@@ -89,9 +89,106 @@ function coverplanPoint(f, latlng) {
   return L.circleMarker(latlng, m);
 }
 
-// Layers whose features carry their name as a label once the map is zoomed in (LABEL_ZOOM and closer).
-var COVERPLAN_LABELLED = {villages: true, schools: true};
+// Layers whose features carry their name as a label once the map is zoomed in (LABEL_ZOOM and closer), in the
+// order their labels are placed: a village's name before its school's (which mostly repeats it).
+var COVERPLAN_LABELLED = {villages: 1, schools: 2};
 var COVERPLAN_LABEL_ZOOM = 13;
+var COVERPLAN_MARKER_PX = 7;  // half the size of a point's marker, kept clear of other points' labels
+
+function coverplanBoxesMeet(a, b) {
+  return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+}
+
+function coverplanPointBoxes(map) {
+  // every point marker of every coverplan layer on the map, as a box in container pixels
+  var boxes = [];
+  Object.keys(window.coverplanLayers).forEach(function (key) {
+    var layer = window.coverplanLayers[key];
+    if (!map.hasLayer(layer)) { return; }
+    layer.eachLayer(function (lyr) {
+      if (!lyr.getLatLng) { return; }
+      var p = map.latLngToContainerPoint(lyr.getLatLng());
+      boxes.push({left: p.x - COVERPLAN_MARKER_PX, right: p.x + COVERPLAN_MARKER_PX,
+                  top: p.y - COVERPLAN_MARKER_PX, bottom: p.y + COVERPLAN_MARKER_PX, x: p.x, y: p.y});
+    });
+  });
+  return boxes;
+}
+
+function coverplanPanelBoxes(map, origin) {
+  // the controls (title, layer control, legend, search, zoom, scale): a label under them could not be read
+  return Array.from(map.getContainer().querySelectorAll('.leaflet-control')).map(function (el) {
+    var r = el.getBoundingClientRect();
+    return {left: r.left - origin.left, right: r.right - origin.left, top: r.top - origin.top,
+            bottom: r.bottom - origin.top};
+  }).filter(function (b) { return b.right > b.left && b.bottom > b.top; });
+}
+
+function coverplanLabelItems(map) {
+  var size = map.getSize();
+  var items = [];
+  Object.keys(COVERPLAN_LABELLED).forEach(function (key) {
+    var layer = window.coverplanLayers[key];
+    if (!layer || !map.hasLayer(layer)) { return; }
+    layer.eachLayer(function (lyr) {
+      var tip = lyr.getTooltip && lyr.getTooltip();
+      var el = tip && tip.getElement();
+      if (!el) { return; }
+      var p = map.latLngToContainerPoint(lyr.getLatLng());
+      var inView = p.x >= 0 && p.y >= 0 && p.x <= size.x && p.y <= size.y;
+      items.push({el: el, p: p, rank: COVERPLAN_LABELLED[key], inView: inView});
+    });
+  });
+  items.sort(function (a, b) { return a.rank - b.rank; });
+  return items;
+}
+
+function coverplanDeclutter(map) {
+  // Place the labels of the points in view one by one (villages, then schools): right of the point, else left of it (a side
+  // inside the map first), else hidden (the name is in the point's popup and shows while the pointer is on the
+  // point). A label never covers another label, another point's marker (markers on the point itself, such as a
+  // proposal's ring on its school, do not count) or a control panel.
+  var size = map.getSize();
+  var origin = map.getContainer().getBoundingClientRect();
+  var points = coverplanPointBoxes(map);
+  map.getContainer().setAttribute('data-labels-zoom', String(map.getZoom()));  // placed for this zoom
+  var placed = coverplanPanelBoxes(map, origin);
+  coverplanLabelItems(map).forEach(function (item) {
+    var el = item.el;
+    el.style.marginLeft = '0px';
+    el.classList.remove('cp-label-hidden');
+    if (!item.inView) {  // a point outside the map: no half label at its edge (placed again after a pan)
+      el.classList.add('cp-label-hidden');
+      return;
+    }
+    var r = el.getBoundingClientRect();
+    var right = {left: r.left - origin.left, right: r.right - origin.left, top: r.top - origin.top,
+                 bottom: r.bottom - origin.top};
+    var shift = -(r.width + 2 * 6 + 2 * COVERPLAN_MARKER_PX);  // mirrored to the left of the point
+    var left = {left: right.left + shift, right: right.right + shift, top: right.top, bottom: right.bottom};
+    var sides = [[right, 0], [left, shift]];
+    var inside = function (b) { return b.left >= 0 && b.right <= size.x; };
+    sides = sides.filter(function (c) { return inside(c[0]); }).concat(
+      sides.filter(function (c) { return !inside(c[0]); }));
+    var chosen = null;
+    sides.some(function (c) {
+      var box = c[0];
+      var free = !placed.some(function (q) { return coverplanBoxesMeet(box, q); }) &&
+        !points.some(function (q) {
+          var own = Math.abs(q.x - item.p.x) < 3 && Math.abs(q.y - item.p.y) < 3;
+          return !own && coverplanBoxesMeet(box, q);
+        });
+      if (free) { chosen = c; }
+      return free;
+    });
+    if (chosen) {
+      el.style.marginLeft = chosen[1] + 'px';
+      placed.push(chosen[0]);
+    } else {
+      el.classList.add('cp-label-hidden');
+    }
+  });
+}
 
 function coverplanZoomLabels(map) {  // names shown from COVERPLAN_LABEL_ZOOM on: a class on the map's container
   if (map._coverplanLabels) { return; }
@@ -99,9 +196,13 @@ function coverplanZoomLabels(map) {  // names shown from COVERPLAN_LABEL_ZOOM on
   function toggle() {
     var near = map.getZoom() >= COVERPLAN_LABEL_ZOOM;
     (near ? L.DomUtil.addClass : L.DomUtil.removeClass)(map.getContainer(), 'cp-zoom-labels');
+    if (near) {  // after the event's other handlers: the labels and markers are where this view puts them
+      clearTimeout(map._coverplanDeclutter);
+      map._coverplanDeclutter = setTimeout(function () { coverplanDeclutter(map); }, 0);
+    }
   }
-  map.on('zoomend', toggle);
-  map.whenReady(toggle);
+  map.on('zoomend moveend overlayadd overlayremove resize', toggle);
+  map.whenReady(function () { setTimeout(toggle, 0); });
 }
 
 function coverplanLayer(key, data, map) {
@@ -115,6 +216,14 @@ function coverplanLayer(key, data, map) {
         var name = document.createElement('span');
         name.textContent = f.properties.title;
         lyr.bindTooltip(name, {permanent: true, direction: 'right', offset: [6, 0], className: 'cp-label'});
+        lyr.on('mouseover', function () {  // a label hidden to keep clear of others shows while pointed at
+          var el = lyr.getTooltip().getElement();
+          if (el) { el.classList.add('cp-label-hover'); }
+        });
+        lyr.on('mouseout', function () {
+          var el = lyr.getTooltip().getElement();
+          if (el) { el.classList.remove('cp-label-hover'); }
+        });
       }
       if (f.properties.search) {
         window.coverplanIndex.push({name: f.properties.title, id: f.properties.search, tag: f.properties.tag,

@@ -376,6 +376,81 @@ def test_legend_and_layer_control_fold_and_unfold(browser, demo_run):
     assert not browser.find_element(By.CSS_SELECTOR, ".leaflet-control-layers-list").is_displayed()
 
 
+#: Boxes of the labels shown (in view, visible), of the markers of every point layer and of the controls.
+_LABEL_BOXES = """
+var c = document.querySelector('.leaflet-container').getBoundingClientRect();
+function box(r) { return [r.left - c.left, r.top - c.top, r.right - c.left, r.bottom - c.top]; }
+var shown = Array.from(document.querySelectorAll('.leaflet-tooltip.cp-label')).filter(function (e) {
+  return getComputedStyle(e).display !== 'none' && getComputedStyle(e).visibility === 'visible';
+});
+var map = window.coverplanLayers.villages._map;
+var points = [];
+Object.keys(window.coverplanLayers).forEach(function (k) {
+  var layer = window.coverplanLayers[k];
+  if (!layer._map) { return; }
+  layer.eachLayer(function (l) {
+    if (!l.getLatLng) { return; }
+    var p = map.latLngToContainerPoint(l.getLatLng());
+    points.push([p.x, p.y, l.getTooltip ? (l.getTooltip() ? l.getTooltip().getElement() : null) : null]);
+  });
+});
+return {
+  labels: shown.map(function (e) {
+    var own = points.filter(function (p) { return p[2] === e; })[0];
+    return {box: box(e.getBoundingClientRect()), text: e.textContent, at: own ? [own[0], own[1]] : null};
+  }),
+  points: points.map(function (p) { return [p[0], p[1]]; }),
+  controls: Array.from(document.querySelectorAll('.leaflet-control')).map(function (e) {
+    return box(e.getBoundingClientRect()); }),
+  hidden: document.querySelectorAll('.leaflet-tooltip.cp-label.cp-label-hidden').length,
+  zoom: map.getZoom()
+};
+"""
+
+
+@pytest.mark.parametrize("zoom", [13, 14])
+def test_names_at_zoom_never_cover_each_other_a_marker_or_a_panel(browser, demo_run, zoom: int):
+    """The demo map zoomed in on its villages' middle (the densest part): names show from zoom 13; no two names
+    overlap, no name covers another point's marker (a proposal's ring on the named point itself aside) or a
+    panel, and each name sits beside its own point; the names that found no room are hidden, not stacked. The
+    legend has the roads' row (a thin grey line) under 现有网络与道路."""
+    result, out = demo_run
+    _open(browser, out / "map.html")
+    v = result.gaps.villages.to_crs(4326)
+    lat, lon = float(v.geometry.y.median()), float(v.geometry.x.median())
+    browser.execute_script(
+        f"window.coverplanLayers.villages._map.setView([{lat}, {lon}], {zoom}, {{animate: false}});"
+    )
+    placed = "return document.querySelector('.leaflet-container').getAttribute('data-labels-zoom');"
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(placed) == str(zoom))
+    seen = browser.execute_script(_LABEL_BOXES)
+    labels = seen["labels"]
+    assert len(labels) >= (30 if zoom == 13 else 8), len(labels)
+    for i, a in enumerate(labels):
+        for b in labels[i + 1 :]:
+            assert not _overlap(a["box"], b["box"]), (a, b)
+        for ctl in seen["controls"]:
+            assert not _overlap(a["box"], ctl), (a, ctl)
+        x, y = a["at"]
+        for px, py in seen["points"]:
+            if abs(px - x) < 3 and abs(py - y) < 3:
+                continue  # the named point itself, or a marker drawn on it
+            assert not _overlap(a["box"], [px - 6, py - 6, px + 6, py + 6]), (a, px, py)
+        # beside its point: right of it or left of it, within a few pixels vertically
+        left, top, right, bottom = a["box"]
+        assert top - 2 <= y <= bottom + 2, a
+        assert 0 <= left - x <= 20 or 0 <= x - right <= 20, a
+    if zoom == 13:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        assert browser.save_screenshot(str(SHOTS / "demo_map_labels_z13.png"))
+    legend = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.coverplan-legend .cp-sec, .coverplan-legend .cp-row'))"
+        ".map(function (e) { return e.textContent.trim(); });"
+    )
+    network = legend.index("现有网络与道路")
+    assert legend[network + 1 : network + 5] == ["4G", "5G", "现有光缆", "道路"]
+
+
 def _online_map(tmp_path: Path, **options) -> Path:
     """The small run as an online (AMap) map over a hill, as ``coverplan synth`` projects are by default."""
     rows, cols = np.mgrid[0:120, 0:120]
