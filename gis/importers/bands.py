@@ -12,8 +12,14 @@ Sources
   of each operator's downlink block in the MIIT licences: TD-LTE licences of 2013-12-04 (China Mobile
   1880-1900 MHz, band 39), FDD-LTE licences of 2015-02-27 (China Unicom 1850-1860 MHz and China Telecom
   1860-1875 MHz downlink, band 3), 5G frequency licences of 2018-12-10 (China Mobile 2515-2675 MHz, n41; China
-  Telecom 3400-3500 MHz and China Unicom 3500-3600 MHz, n78) and the 700 MHz allocation to China Broadcasting
-  Network of 2020 (758-788 MHz downlink, n28).
+  Telecom 3400-3500 MHz and China Unicom 3500-3600 MHz, n78) and China Broadcasting Network's 700 MHz (MIIT
+  band plan 工信部无〔2020〕50号 of 2020-04-01: 703-743/758-798 MHz FDD; the 758-788 MHz downlink used is not
+  verified).
+* The rural layer (:data:`RURAL_BAND_MHZ`): the dates checked in 2026-12 against public reports (Reuters
+  2013-12-04 and 2015-02-27 on the TD-LTE and FDD-LTE licences; the Telecom-Unicom agreement of 2019-09-09 as filed
+  with the SEC; the China Mobile-CBN agreement reported 2020-05-21; the 700 MHz notice 工信部无〔2020〕50号 published
+  2020-04-01); what could not be confirmed (the operators' exact 900/800/2100 MHz blocks, MIIT's refarming
+  approvals, the day of China Mobile's April 2018 LTE FDD licence) says "not verified" in its source.
 """
 
 from __future__ import annotations
@@ -89,7 +95,12 @@ USUAL_BAND_MHZ: dict[tuple[str, str], tuple[float, str, str]] = {
     ("CMCC", "5g"): (2595.0, "n41", "China Mobile 5G 2515-2675 MHz, MIIT licence 2018-12-10"),
     ("CTCC", "5g"): (3450.0, "n78", "China Telecom 5G 3400-3500 MHz, MIIT licence 2018-12-10"),
     ("CUCC", "5g"): (3550.0, "n78", "China Unicom 5G 3500-3600 MHz, MIIT licence 2018-12-10"),
-    ("CBN", "5g"): (773.0, "n28", "China Broadcasting Network 700 MHz downlink 758-788 MHz, MIIT 2020"),
+    ("CBN", "5g"): (
+        773.0,
+        "n28",
+        "China Broadcasting Network 700 MHz (MIIT band plan 工信部无〔2020〕50号, published 2020-04-01); downlink "
+        "block 758-788 MHz not verified",
+    ),
 }
 
 
@@ -100,39 +111,48 @@ RURAL_BAND_MHZ: dict[tuple[str, str], tuple[float, str, str]] = {
     ("CMCC", "4g"): (
         941.5,
         "B8",
-        "China Mobile 900 MHz holding, downlink 934-949 MHz (MIIT 2G licence), refarmed for LTE FDD under its FDD-LTE "
-        "licence of 2018-04-03",
+        "China Mobile 900 MHz holding, downlink 934-949 MHz (block not verified), used for LTE FDD under the LTE FDD "
+        "licence MIIT issued in April 2018 (reported; the day not verified), extended to the whole country with the "
+        "5G licences of 2019-06-06; MIIT's approval of 900 MHz for LTE not verified",
     ),
     ("CUCC", "4g"): (
         957.0,
         "B8",
-        "China Unicom 900 MHz holding, downlink 954-960 MHz (MIIT 2G licence), refarmed for LTE FDD (licence "
-        "2015-02-27)",
+        "China Unicom 900 MHz holding, downlink 954-960 MHz (its GSM block; not verified), LTE FDD under the MIIT "
+        "FDD-LTE licences of 2015-02-27; MIIT's approval of 900 MHz for LTE not verified",
     ),
     ("CTCC", "4g"): (
         875.0,
         "B5",
-        "China Telecom 800 MHz holding, downlink 870-880 MHz (its CDMA band), refarmed for LTE FDD (licence "
-        "2015-02-27)",
+        "China Telecom 800 MHz holding, downlink 870-880 MHz (its CDMA block; not verified), LTE FDD under the MIIT "
+        "FDD-LTE licences of 2015-02-27; MIIT's approval of 800 MHz for LTE not verified",
     ),
     ("CMCC", "5g"): (
         773.0,
         "n28",
-        "700 MHz n28 downlink 758-788 MHz, built by China Mobile with China Broadcasting Network (co-build and "
-        "sharing agreement 2020-05-20; MIIT 700 MHz allocation 2020-03-24)",
+        "700 MHz n28, built by China Mobile with China Broadcasting Network: MIIT band plan 工信部无〔2020〕50号 "
+        "(703-743/758-798 MHz FDD, published 2020-04-01), co-build and sharing agreement 2020-05-20, cooperation "
+        "agreements 2021-01-26; the network's downlink block 758-788 MHz not verified",
     ),
-    ("CBN", "5g"): (773.0, "n28", "China Broadcasting Network 700 MHz downlink 758-788 MHz, MIIT 2020"),
+    ("CBN", "5g"): (
+        773.0,
+        "n28",
+        "China Broadcasting Network 700 MHz (5G licence 2019-06-06; MIIT band plan 工信部无〔2020〕50号, published "
+        "2020-04-01); downlink block 758-788 MHz not verified",
+    ),
     ("CTCC", "5g"): (
         2120.0,
         "n1",
-        "China Telecom 2.1 GHz holding, downlink 2110-2130 MHz, shared with China Unicom for 5G NR (co-build "
-        "agreement 2019-09-09)",
+        "China Telecom 2.1 GHz holding, downlink 2110-2130 MHz (its 3G block 2110-2125 MHz; the extension not "
+        "verified), shared with China Unicom for 5G NR (co-build agreement 2019-09-09); MIIT's approval of 2.1 GHz "
+        "for NR not verified",
     ),
     ("CUCC", "5g"): (
         2142.5,
         "n1",
-        "China Unicom 2.1 GHz holding, downlink 2130-2155 MHz, shared with China Telecom for 5G NR (co-build "
-        "agreement 2019-09-09)",
+        "China Unicom 2.1 GHz holding, downlink 2130-2155 MHz (its 3G block 2130-2145 MHz; the extension not "
+        "verified), shared with China Telecom for 5G NR (co-build agreement 2019-09-09); MIIT's approval of 2.1 GHz "
+        "for NR not verified",
     ),
 }
 
