@@ -336,7 +336,7 @@ def _value_map(name: str, raw: object, *, path: Path) -> tuple[tuple[str, str], 
     _unknown(raw, {c.name for c in SCHEMAS[name].columns}, where=f"layers.{name}.values", path=path)
     for key, val in raw.items():
         if isinstance(val, bool) or not isinstance(val, str | int | float) or not str(val).strip():
-            msg = f"{path}: [layers.{name}.values] `{key}` = {val!r}; expected a value as text, e.g. {key} = \"...\""
+            msg = f'{path}: [layers.{name}.values] `{key}` = {val!r}; expected a value as text, e.g. {key} = "..."'
             raise ProjectError(msg)
         check_text(str(val), what=f"[layers.{name}.values] `{key}`", path=path)
     return tuple((str(k), str(v).strip()) for k, v in raw.items())

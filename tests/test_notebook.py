@@ -21,6 +21,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
+from planning.present import notebook_page
 from tests.conftest import DEMO, ROOT
 from tests.html_tables import HtmlTables
 
@@ -228,10 +229,8 @@ def test_the_exported_application_has_no_code_and_shows_in_chromium(executed, tm
     """`coverplan notebook export`'s page (planning.present.notebook_html) of the executed notebook: every section,
     the tables, the two charts as inlined PNGs and the map; not one line of code; in Chromium the map's villages
     load inside the page's iframe and the page requests nothing but itself and data: URIs."""
-    from planning.present.notebook_html import notebook_html
-
     nb, *_ = executed
-    text = notebook_html(nb)
+    text = notebook_page(nb)
     for heading in SECTIONS:
         assert f"<h2>{html.escape(heading)}</h2>" in text, heading
     code = [c.source for c in nb.cells if c.cell_type == "code"]

@@ -282,7 +282,7 @@ def _register_problem(
         return problem
     vid, name = villages["village_id"].iloc[pos], villages["name"].iloc[pos]
     column = problem.column
-    if column in headings and headings[column] != column:
+    if column is not None and column in headings and headings[column] != column:
         column = f"{headings[column]} ({column})"
     return Problem(
         "register", problem.message, file=file, row=taken[pos] + 1, row_id=f"village {vid} {name}", column=column

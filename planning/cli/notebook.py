@@ -1,5 +1,5 @@
 """``coverplan notebook export``: a notebook (the pilot application, ``notebooks/pilot_proposal.ipynb``) executed
-from top to bottom and written as one HTML page without code (:func:`planning.present.notebook_html.notebook_html`).
+from top to bottom and written as one HTML page without code (:func:`planning.present.notebook_html.notebook_page`).
 
 The notebook runs in a fresh ``python3`` kernel (nbclient, local IPC, not TCP) in its own folder. The files it
 writes beside its outputs (report, workbook, map: ``COVERPLAN_NOTEBOOK_OUT``) go to ``--files DIR`` (a new folder,
@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 1800
 
 
-def _read(path: Path) -> object:
+def _read(path: Path) -> Any:
     import nbformat  # noqa: PLC0415 - loaded when the command runs, not for --help
 
     try:
@@ -42,12 +43,11 @@ def _read(path: Path) -> object:
     return nb
 
 
-def _execute(nb: object, path: Path, *, timeout_s: int, files: Path) -> None:
+def _execute(nb: Any, path: Path, *, timeout_s: int, files: Path) -> None:
     """Run every code cell of ``nb`` in a fresh kernel in ``path``'s folder; a failing cell refuses (exit 2)."""
     from jupyter_client.kernelspec import NoSuchKernel  # noqa: PLC0415
     from nbclient import NotebookClient  # noqa: PLC0415
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError  # noqa: PLC0415
-
     from traitlets.config import Config  # noqa: PLC0415
 
     config = Config()
@@ -115,7 +115,7 @@ def notebook_group() -> None:
 def export(notebook: Path, out: Path, overwrite: bool, files_dir: Path | None, timeout_s: int) -> None:
     """Execute NOTEBOOK (e.g. notebooks/pilot_proposal.ipynb) and write it to --out as HTML: its text, tables,
     charts and map, without code."""
-    from planning.present.notebook_html import notebook_html  # noqa: PLC0415
+    from planning.present import notebook_page  # noqa: PLC0415
 
     about(f"notebook {notebook}", outcome="nothing written")
     if out.suffix.lower() not in (".html", ".htm"):
@@ -128,7 +128,7 @@ def export(notebook: Path, out: Path, overwrite: bool, files_dir: Path | None, t
     files.mkdir()
     try:
         _execute(nb, notebook, timeout_s=timeout_s, files=files)
-        page = notebook_html(nb)  # type: ignore[arg-type]
+        page = notebook_page(nb)
         if keep is not None:
             os.rename(files, keep)
     finally:

@@ -79,7 +79,7 @@ def _emphasis(text: str, i: int) -> tuple[str, int] | None:
     close = text.find(mark, inner_start)
     while close != -1 and text[close - 1] == "\\":
         close = text.find(mark, close + 1)
-    if close == -1 or close == inner_start or text[close - 1].isspace():
+    if close in (-1, inner_start) or text[close - 1].isspace():
         return None
     tag = "strong" if len(mark) == 2 else "em"
     return f"<{tag}>{inline_html(text[inner_start:close])}</{tag}>", close + len(mark)
@@ -178,7 +178,7 @@ def markdown_html(text: str) -> str:
     for kind, block in _blocks(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")):
         if kind == "heading":
             m = _HEADING.match(block[0])
-            assert m is not None  # noqa: S101 - _blocks matched it
+            assert m is not None  # _blocks matched it
             level = len(m.group(1))
             parts.append(f"<h{level}>{inline_html(m.group(2))}</h{level}>")
         elif kind == "quote":
@@ -214,27 +214,29 @@ def _png_html(data: object) -> str | None:
     return f'<img alt="" src="data:image/png;base64,{base64.b64encode(decoded).decode("ascii")}">'
 
 
-def output_html(output: Mapping[str, object]) -> str:
-    """One output of a code cell as HTML ('' for stderr, errors and outputs with nothing to show)."""
-    kind = output.get("output_type")
-    if kind == "stream":
-        if output.get("name") != "stdout":
-            return ""
-        return f"<pre>{_literal(_text(output.get('text')))}</pre>"
-    if kind not in ("display_data", "execute_result"):
-        return ""
-    data = output.get("data")
-    if not isinstance(data, Mapping):
-        return ""
+def _data_html(data: Mapping[str, object]) -> str:
+    """A display output's richest safe form (see the module docstring), or ''."""
     page = _text(data.get("text/html"))
     if page.startswith(COVERPLAN_HTML_PREFIXES):
         return page
-    if "image/png" in data and (img := _png_html(data["image/png"])) is not None:
+    img = _png_html(data["image/png"]) if "image/png" in data else None
+    if img is not None:
         return img
     if "text/markdown" in data:
         return markdown_html(_text(data["text/markdown"]))
     if "text/plain" in data:
         return f"<pre>{_literal(_text(data['text/plain']))}</pre>"
+    return ""
+
+
+def output_html(output: Mapping[str, object]) -> str:
+    """One output of a code cell as HTML ('' for stderr, errors and outputs with nothing to show)."""
+    kind = output.get("output_type")
+    data = output.get("data")
+    if kind == "stream" and output.get("name") == "stdout":
+        return f"<pre>{_literal(_text(output.get('text')))}</pre>"
+    if kind in ("display_data", "execute_result") and isinstance(data, Mapping):
+        return _data_html(data)
     return ""
 
 
@@ -250,7 +252,7 @@ def notebook_title(cells: Iterable[Mapping[str, object]], *, default: str = "cov
     return default
 
 
-def notebook_html(notebook: Mapping[str, object], *, language: str = "zh-CN") -> str:
+def notebook_page(notebook: Mapping[str, object], *, language: str = "zh-CN") -> str:
     """The executed ``notebook`` as one HTML page without its code (see the module docstring).
 
     Parameters
@@ -280,5 +282,7 @@ def notebook_html(notebook: Mapping[str, object], *, language: str = "zh-CN") ->
         f'<!DOCTYPE html>\n<html lang="{html.escape(language, quote=True)}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="generator" content="coverplan notebook export">\n'
-        f"<title>{title}</title>\n<style>{PAGE_CSS}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+        f"<title>{title}</title>\n<style>{PAGE_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
     )

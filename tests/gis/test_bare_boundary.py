@@ -63,7 +63,9 @@ def test_values_never_overwrite_a_column_nor_give_several_features_one_id(tmp_pa
     assert "would give all 2 features one area_id" in problems[0].message
     demo = LayerSource(path=DEMO / "layers.gpkg", layer="admin", values=(("name", "别名"),))
     _, problems = load_layer(demo, "admin")
-    assert [p.message for p in problems] == ["`values.name` = '别名', but the file has a column `name`; expected one of them"]
+    assert [p.message for p in problems] == [
+        "`values.name` = '别名', but the file has a column `name`; expected one of them"
+    ]
 
 
 def test_the_demo_with_a_cnmaps_boundary_validates_to_the_same_region(tmp_path: Path):

@@ -228,9 +228,10 @@ def test_rural_chinese_school_names_cut_ways_coverage_and_counts(tmp_path: Path,
 
 
 def test_an_extract_that_leaves_the_region_uncovered_is_refused(tmp_path: Path, region: Region):
-    """The extract's box ends at 127.00 E, west of the county's middle: with the default 1 % the import is refused,
-    naming the uncovered share of the admin areas (hand-computed from the boxes), its km², its box and the option;
-    the share the message suggests (``--max-uncovered-share``) imports the covered part, and the note says both shares."""
+    """The extract's box ends at 127.00 E, west of the county's middle: with the default 1 % the import is
+    refused, naming the uncovered share of the admin areas (hand-computed from the boxes), its km², its box and the
+    option; the share the message suggests (``--max-uncovered-share``) imports the covered part, and the note says
+    both shares."""
     extract = read_osm(_rural_osm(tmp_path))
     share = (EAST - 127.0) / (EAST - WEST)  # the county is a lon/lat box: the uncovered share of its area
     with pytest.raises(LayerError) as info:

@@ -85,9 +85,7 @@ def test_a_bad_value_and_a_register_without_keys_are_refused(tmp_path: Path) -> 
 def test_a_bad_value_names_the_register_row_and_the_village() -> None:
     """A value refused after the join is told as the register's: its file, row (data row, as in the outcome
     table) and heading, and the village (id and name) the row was joined to, not the village's row."""
-    bad = pd.DataFrame(
-        {"村编码": ["220681100201", "220681100203"], "是否贫困村": ["是", "也许"], "人口": ["5", "-3"]}
-    )
+    bad = pd.DataFrame({"村编码": ["220681100201", "220681100203"], "是否贫困村": ["是", "也许"], "人口": ["5", "-3"]})
     with pytest.raises(LayerError) as info:
         join_register(villages(), bad, file="名单.csv")
     shown = sorted(str(p) for p in info.value.problems)

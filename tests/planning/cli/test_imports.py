@@ -17,6 +17,10 @@ from planning.cli import cli
 from tests.import_inputs import (
     CELLS,
     CELLS_HEADER,
+    EAST,
+    NORTH,
+    SOUTH,
+    WEST,
     population_values,
     write_admin,
     write_cells,
@@ -312,8 +316,6 @@ def test_register_refusals_exit_2_and_write_nothing(tmp_path: Path, project: Pat
 def test_an_osm_extract_that_misses_the_region_exits_2(tmp_path: Path, project: Path):
     """An extract whose header box covers only the county's western third: exit 2 with the uncovered share and the
     option, nothing written; with the option the covered part is imported."""
-    from tests.import_inputs import EAST, NORTH, SOUTH, WEST
-
     east = WEST + (EAST - WEST) / 3
     xml = tmp_path / "west.osm"
     xml.write_text(
@@ -327,7 +329,8 @@ def test_an_osm_extract_that_misses_the_region_exits_2(tmp_path: Path, project: 
     res = invoke("import", "osm", xml, "--project", project, "--out", out)
     assert res.exit_code == 2, res.output
     text = " ".join(res.output.split())
-    assert "leaves 66." in text and "% of the admin areas uncovered" in text
+    assert "leaves 66." in text
+    assert "% of the admin areas uncovered" in text
     assert "--max-uncovered-share 0.67" in text
     assert not out.exists()
     res = invoke("import", "osm", xml, "--project", project, "--out", out, "--max-uncovered-share", 0.7)

@@ -44,15 +44,18 @@ def test_export_writes_the_page_without_code_and_files_only_where_asked(tmp_path
     page = out.read_text(encoding="utf-8")
     assert "<title>申报书 &lt;b&gt;x&lt;/b&gt;</title>" in page
     assert "<li><strong>区县</strong>：临江</li>" in page
-    assert '<div class="coverplan-table">' in page and "&lt;i&gt;临江&lt;/i&gt;" in page
+    assert '<div class="coverplan-table">' in page
+    assert "&lt;i&gt;临江&lt;/i&gt;" in page
     assert "<script>" not in page  # HTML not made by coverplan shows as its text
-    assert "table_html(" not in page and "import pandas" not in page
+    assert "table_html(" not in page
+    assert "import pandas" not in page
     assert "<pre>written_to files\n</pre>" in page
     assert (tmp_path / "files" / "report.txt").read_text() == "r"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.html", "app.ipynb", "files"]
     # again without --overwrite: refused; with it: replaced, and without --files nothing else is kept
     res = invoke("notebook", "export", nb, "--out", out)
-    assert res.exit_code == 2 and "pass --overwrite" in res.output
+    assert res.exit_code == 2
+    assert "pass --overwrite" in res.output
     res = invoke("notebook", "export", nb, "--out", out, "--overwrite")
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.html", "app.ipynb", "files"]
@@ -72,7 +75,8 @@ def test_a_failing_cell_refuses_and_writes_nothing(tmp_path: Path, code: str, ex
         assert res.exit_code == 0, res.output
         return
     assert res.exit_code == 2, res.output
-    assert expected in res.output and "nothing written" in res.output
+    assert expected in res.output
+    assert "nothing written" in res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.ipynb"]
 
 
@@ -80,9 +84,12 @@ def test_a_bad_notebook_or_out_is_refused(tmp_path: Path):
     bad = tmp_path / "bad.ipynb"
     bad.write_text("{not json", encoding="utf-8")
     res = invoke("notebook", "export", bad, "--out", tmp_path / "a.html")
-    assert res.exit_code == 2 and "not a readable Jupyter notebook" in res.output
+    assert res.exit_code == 2
+    assert "not a readable Jupyter notebook" in res.output
     res = invoke("notebook", "export", tmp_path / "missing.ipynb", "--out", tmp_path / "a.html")
-    assert res.exit_code == 2 and "does not exist" in res.output
+    assert res.exit_code == 2
+    assert "does not exist" in res.output
     res = invoke("notebook", "export", bad, "--out", tmp_path / "a.pdf")
-    assert res.exit_code == 2 and "ending in .html" in res.output
+    assert res.exit_code == 2
+    assert "ending in .html" in res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.ipynb"]

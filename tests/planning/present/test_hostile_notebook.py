@@ -143,3 +143,58 @@ def test_exported_notebook_page_is_inert_in_chromium(tmp_path: Path) -> None:
         assert len(driver.find_elements(By.CSS_SELECTOR, "p.n")) == len(PAYLOADS)
     finally:
         driver.quit()
+
+
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="Chromium and chromedriver are absent")
+def test_coverplans_own_export_of_a_hostile_notebook_is_inert_in_chromium(tmp_path: Path) -> None:
+    """`coverplan notebook export`'s page (planning.present.notebook_page) of a notebook whose Markdown cell,
+    Markdown output, table and map carry every payload: nothing runs, no element comes from data, every payload
+    shows as written; an HTML output not made by coverplan shows as its text."""
+    import nbformat  # noqa: PLC0415 - only this test needs it
+
+    from planning.present import notebook_page  # noqa: PLC0415
+
+    names = list(PAYLOADS)
+    markdown = f"**区县**：{md_text(', '.join(names))}"
+    table = table_html(pd.DataFrame({"county": names, "villages": range(len(names))}), table_id="c", language="zh")
+    frame = map_iframe(
+        "<!DOCTYPE html><html><body>" + "".join(f"<p class='n'>{md_text(n)}</p>" for n in names) + "</body></html>",
+        title=names[0],
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 申报书\n\n" + markdown), nbformat.v4.new_code_cell("x")]
+    nb.cells[1].outputs = [
+        nbformat.v4.new_output("display_data", data={"text/markdown": markdown, "text/plain": "md"}),
+        nbformat.v4.new_output("display_data", data={"text/html": table, "text/plain": "table"}),
+        nbformat.v4.new_output("display_data", data={"text/html": frame, "text/plain": "map"}),
+        nbformat.v4.new_output("display_data", data={"text/html": names[0], "text/plain": names[0]}),
+    ]
+    page = tmp_path / "application.html"
+    page.write_text(notebook_page(nb), encoding="utf-8")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    try:
+        driver.get(page.as_uri())
+        ran = driver.execute_script(
+            "var f = document.querySelector('iframe');"
+            "return [window.__xss || null, (f && f.contentWindow && f.contentWindow.__xss) || null];"
+        )
+        assert ran == [None, None]
+        text = ("section.md", ".output > p", ".output > pre")
+        tags = ("img", "a", "script", "svg", "em", "iframe")
+        assert driver.find_elements(By.CSS_SELECTOR, ", ".join(f"{t} {g}" for t in text for g in tags)) == []
+        shown = " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, "section.md p, .output p"))
+        for payload in PAYLOADS:
+            assert shown.count(" ".join(payload.splitlines())) == 2  # the cell and the Markdown output
+        cells = " ".join(td.text.replace("\n", " ") for td in driver.find_elements(By.CSS_SELECTOR, "table td"))
+        for payload in PAYLOADS:
+            assert payload.replace("\n", " ") in cells
+        assert driver.find_elements(By.CSS_SELECTOR, "pre")[-1].text == names[0]
+        driver.switch_to.frame(driver.find_element(By.TAG_NAME, "iframe"))
+        assert driver.find_elements(By.CSS_SELECTOR, "img, script, svg, iframe") == []
+        assert len(driver.find_elements(By.CSS_SELECTOR, "p.n")) == len(PAYLOADS)
+    finally:
+        driver.quit()

@@ -418,9 +418,7 @@ def test_names_at_zoom_never_cover_each_other_a_marker_or_a_panel(browser, demo_
     _open(browser, out / "map.html")
     v = result.gaps.villages.to_crs(4326)
     lat, lon = float(v.geometry.y.median()), float(v.geometry.x.median())
-    browser.execute_script(
-        f"window.coverplanLayers.villages._map.setView([{lat}, {lon}], {zoom}, {{animate: false}});"
-    )
+    browser.execute_script(f"window.coverplanLayers.villages._map.setView([{lat}, {lon}], {zoom}, {{animate: false}});")
     placed = "return document.querySelector('.leaflet-container').getAttribute('data-labels-zoom');"
     WebDriverWait(browser, 10).until(lambda d: d.execute_script(placed) == str(zoom))
     seen = browser.execute_script(_LABEL_BOXES)

@@ -10,7 +10,7 @@ import nbformat
 import pandas as pd
 
 from planning.present.notebook import md_text, table_html
-from planning.present.notebook_html import markdown_html, notebook_html, output_html
+from planning.present.notebook_html import markdown_html, notebook_page, output_html
 
 PNG_1PX = base64.b64encode(
     bytes.fromhex(
@@ -26,7 +26,10 @@ def test_the_markdown_subset():
         "<ul><li><strong>村</strong>：3 个</li><li>学校 <code>s.csv</code></li></ul>"
     )
     assert markdown_html("1. 甲\n2. 乙") == "<ol><li>甲</li><li>乙</li></ol>"
-    assert markdown_html("> **说明**：数据\n> 为合成") == "<blockquote><p><strong>说明</strong>：数据为合成</p></blockquote>"
+    assert (
+        markdown_html("> **说明**：数据\n> 为合成")
+        == "<blockquote><p><strong>说明</strong>：数据为合成</p></blockquote>"
+    )
     # a line break inside a Chinese sentence is not a space; between Latin words it is one
     assert markdown_html("沿道路\n光纤") == "<p>沿道路光纤</p>"
     assert markdown_html("fibre\nreach") == "<p>fibre\nreach</p>"
@@ -36,13 +39,17 @@ def test_the_markdown_subset():
 def test_text_from_data_stays_text():
     """Raw HTML, links, images and entities in a cell show as the characters written; md_text's escapes undone
     exactly once."""
-    hostile = '<script>alert(1)</script> [x](javascript:alert(1)) ![i](http://e/x.png) <img src=x onerror=alert(1)>'
+    hostile = "<script>alert(1)</script> [x](javascript:alert(1)) ![i](http://e/x.png) <img src=x onerror=alert(1)>"
     out = markdown_html(hostile)
-    assert "<script" not in out and "<img" not in out and "<a " not in out
+    assert "<script" not in out
+    assert "<img" not in out
+    assert "<a " not in out
     assert "&lt;script&gt;" in out
     for value in (hostile, "A & B **c** `d` &#60;b&#62; \\*", "临江市\n第二行"):
         shown = markdown_html("名称：" + md_text(value))
-        assert "<strong>" not in shown and "<code>" not in shown and "<script" not in shown
+        assert "<strong>" not in shown
+        assert "<code>" not in shown
+        assert "<script" not in shown
         expected = " ".join(value.splitlines())
         assert html.unescape(shown.removeprefix("<p>").removesuffix("</p>")) == "名称：" + expected
 
@@ -71,7 +78,7 @@ def test_the_page_has_no_code_and_its_title_is_the_first_heading():
         nbformat.v4.new_code_cell("secret_code_line = 1\nprint('shown')"),
     ]
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="shown\n")]
-    page = notebook_html(nb)
+    page = notebook_page(nb)
     assert page.startswith("<!DOCTYPE html>")
     assert "<title>试点 &lt;申报书&gt;</title>" in page
     assert "<h1>试点 &lt;申报书&gt;</h1>" in page
