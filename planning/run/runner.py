@@ -66,7 +66,16 @@ from planning.run.summary import (
     summarise_programme,
     summary_markdown,
 )
-from planning.status import GapsResult, copy_ledger, create_ledger, gaps_stage, ledger_evidence, record_plan
+from planning.status import (
+    GapsResult,
+    copy_ledger,
+    create_ledger,
+    gaps_stage,
+    ledger_evidence,
+    read_ledger,
+    record_plan,
+)
+from planning.status.ledger_replan import Replan, commitments, diff_totals, plan_diff, with_commitments
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +143,7 @@ def run_pipeline(
     budget_cny: float | None = None,
     offline: bool | None = None,
     dask: str | bool | None = None,
+    replan: Replan = "none",
 ) -> RunResult:
     """Run every stage on ``project`` and write the outputs into ``out_dir``.
 
@@ -150,6 +160,12 @@ def run_pipeline(
     ``dask``: run the stages' jobs (coverage and gaps per county, fibre and the optimiser per province) on
     dask.distributed (True: a LocalCluster; a string: that scheduler's address), see
     :mod:`planning.run.distributed`; the outputs are the same.
+
+    With a ledger (``[ledger] path``) the run keeps its commitments (:mod:`planning.status.ledger_replan`): rows
+    planned, under construction or completed stay as the ledger holds them (remedy, money, batch, year), the
+    optimiser plans only what they do not close, and ``plan_diff.csv`` lists per row what was kept, added,
+    dropped, moved or replaced (with its reason and money); ``replan="planned"`` re-decides the planned rows too,
+    ``replan="all"`` everything.
 
     The run is written into a temporary folder beside ``out_dir`` and renamed into place only when every stage
     has finished (:func:`gis.outdir.staged_output`): an error or Ctrl-C leaves ``out_dir`` as it was.
@@ -185,6 +201,7 @@ def run_pipeline(
             goal=goal,
             budget_cny=budget_cny,
             offline=offline,
+            replan=replan,
         )
     final = Path(os.path.abspath(out))
     result.files = [final / f.relative_to(tmp) for f in result.files]
@@ -239,6 +256,7 @@ def _run(
     offline: bool | None,
     map_jobs: MapJobs,
     stage_warnings: list[str],
+    replan: Replan = "none",
 ) -> RunResult:
     """The stages of :func:`run_pipeline` (``map_jobs``: runs the jobs of every stage that splits its work;
     ``stage_warnings``: what the stages have logged as warnings, filled while they run)."""
@@ -271,21 +289,35 @@ def _run(
         write_csv(gaps.targets, out / "county_targets.csv")
         write_csv(gaps.verification, out / "verification.csv")
         run.wrote("gaps.gpkg", "county_targets.csv", "verification.csv")
+        before = read_ledger(project.ledger) if project.ledger is not None else None
+        kept = commitments(before, replan=replan) if before is not None else None
+        plan_gaps = gaps  # what the optimiser closes: the gaps less what the ledger's commitments close
+        if kept is not None and len(kept):
+            outlet = project.targets.school_outlet_mbps
+            plan_measured = with_commitments(measured, kept, outlet_mbps=outlet)
+            plan_gaps = gaps_stage(
+                project, inputs, coverage=cov, fibre=fib, measured=plan_measured, map_jobs=run.map_jobs
+            )
     with run.stage("optimise", "optimise"):
         prop = propose(
             project,
             inputs,
             coverage=cov,
             fibre=fib,
-            gaps=gaps,
+            gaps=plan_gaps,
             goal=goal,
             budget_cny=budget_cny,
             map_jobs=run.map_jobs,
         )
         run.files += write_proposal(prop, out)
     with run.stage("ledger", "ledger"):
-        changes = write_ledger(project, gaps, prop, out, date=ledger_date or dt.date.today())
+        keep = kept.index if kept is not None else pd.Index([])
+        changes = write_ledger(project, gaps, prop, out, date=ledger_date or dt.date.today(), keep=keep)
         run.wrote("ledger.gpkg", "ledger_changes.csv")
+        if before is not None and kept is not None:
+            pdiff = plan_diff(before, read_ledger(out / "ledger.gpkg"), kept=kept.index)
+            write_csv(pdiff, out / "plan_diff.csv")
+            run.wrote("plan_diff.csv")
     with run.stage("report", "report"):
         tables = report_tables(
             project, gaps, prop, curve=cost_curve(project, gaps, prop, fibre=fib), ledger_changes=changes
@@ -296,6 +328,14 @@ def _run(
         run.files.append(save_map(fmap, out / "map.html"))
     with run.stage("summary"):
         summary = _summary(project, inputs, cov, fib, gaps, prop, stage_warnings=stage_warnings)
+        if before is not None and kept is not None:
+            summary["commitments"] = {
+                "replan": replan,
+                "rows": len(kept),
+                "committed_cny": round(float(kept["remedy_cost_cny"].sum()), 2),
+                "new_plan_cny": prop.totals.get("cost_cny"),
+                "plan_diff": diff_totals(pdiff),
+            }
     _write_summary(summary, run.seconds, out)
     run.wrote("summary.json", "summary.md")
     logger.info("wrote %s", ", ".join(f.name for f in run.files))
@@ -311,9 +351,12 @@ def _run(
     )
 
 
-def write_ledger(project: Project, gaps: GapsResult, prop: Proposal, out: Path, *, date: dt.date) -> pd.DataFrame:
+def write_ledger(
+    project: Project, gaps: GapsResult, prop: Proposal, out: Path, *, date: dt.date, keep: pd.Index | None = None
+) -> pd.DataFrame:
     """``ledger.gpkg``: a copy of the project's ledger (a new one when it has none) with this run's gaps and plan
-    recorded as events dated ``date``; ``ledger_changes.csv``: those events. Returns the events."""
+    recorded as events dated ``date`` (the commitments ``keep``, ids, left as they are); ``ledger_changes.csv``:
+    those events. Returns the events."""
     target = out / "ledger.gpkg"
     created = pd.DataFrame(columns=["id", "field", "old", "new"])
     if project.ledger is not None:
@@ -323,7 +366,9 @@ def write_ledger(project: Project, gaps: GapsResult, prop: Proposal, out: Path, 
         created = pd.DataFrame(
             {"id": gaps.ledger["id"].to_numpy(), "field": "status", "old": "", "new": gaps.ledger["status"].to_numpy()}
         )
-    events = record_plan(target, gaps.ledger, prop.ledger_plan, date=date, source="coverplan run")
+    events = record_plan(
+        target, gaps.ledger, prop.ledger_plan, date=date, source="coverplan run", keep=() if keep is None else keep
+    )
     events = pd.concat([created, events], ignore_index=True)
     write_csv(events, out / "ledger_changes.csv")
     return events

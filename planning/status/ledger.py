@@ -776,7 +776,13 @@ def remedy_access(remedy: object) -> object:
 
 
 def record_plan(
-    path: str | Path, rows: gpd.GeoDataFrame, plan: pd.DataFrame, *, date: dt.date, source: str = "coverplan run"
+    path: str | Path,
+    rows: gpd.GeoDataFrame,
+    plan: pd.DataFrame,
+    *,
+    date: dt.date,
+    source: str = "coverplan run",
+    keep: Iterable[str] = (),
 ) -> pd.DataFrame:
     """The run's gaps and plan written into an existing ledger as dated events, in one transaction.
 
@@ -792,6 +798,9 @@ def record_plan(
         every row the plan serves.
     date : date
         The events' date.
+    keep : iterable of str
+        Ids of the commitments the run kept (:func:`planning.status.ledger_replan.commitments`): their status and
+        plan fields stay as they are (only ``lacks`` is kept current).
 
     Returns
     -------
@@ -799,13 +808,19 @@ def record_plan(
         One row per event written: ``id``, ``field``, ``old``, ``new`` (the planner sees every change).
     """
     with ledger_transaction(path) as tx:
-        events = _plan_events(tx, rows, plan, date=date.isoformat(), source=source)
+        events = _plan_events(tx, rows, plan, date=date.isoformat(), source=source, keep=frozenset(map(str, keep)))
     logger.info("ledger %s: %d event(s) from the plan", path, len(events))
     return pd.DataFrame(events, columns=["id", "field", "old", "new"])
 
 
 def _plan_events(
-    tx: LedgerWriter | ledger_pg.PgLedgerWriter, rows: gpd.GeoDataFrame, plan: pd.DataFrame, *, date: str, source: str
+    tx: LedgerWriter | ledger_pg.PgLedgerWriter,
+    rows: gpd.GeoDataFrame,
+    plan: pd.DataFrame,
+    *,
+    date: str,
+    source: str,
+    keep: frozenset[str] = frozenset(),
 ) -> list[tuple[str, str, str, str]]:
     cols = ["id", "status", *TRACKED]
     current = {str(r[0]): dict(zip(cols, r, strict=True)) for r in tx.current(cols)}
@@ -818,7 +833,9 @@ def _plan_events(
         if row["status"] == EXCLUDED:
             continue
         want: dict[str, object] = {"lacks": lacks_of.get(rid, "")}
-        if rid in plan.index:
+        if rid in keep:  # a commitment: its plan stays as the ledger holds it
+            pass
+        elif rid in plan.index:
             want.update({k: plan.at[rid, k] for k in PLAN_FIELDS if k in plan})
             if row["status"] == "unconnected":
                 want["status"] = "planned"
