@@ -479,6 +479,33 @@ def create_ledger(rows: gpd.GeoDataFrame, path: str | Path, *, date: dt.date, so
     return path
 
 
+def write_ledger_table(table: gpd.GeoDataFrame, path: str | Path, *, source: str) -> Path:
+    """A new ledger file ``path`` holding ``table`` as it is (its statuses and status dates, plan fields, MIIT
+    fields), each row's status and every filled tracked field entered as an event dated the row's
+    ``status_date`` (note ``imported``); refused when ``path`` exists, written whole or not at all."""
+    path = Path(path)
+    if path.exists():
+        msg = f"ledger `{path}` already exists; expected a new file"
+        raise LedgerError(msg)
+    frame = table.copy()
+    for col in LEDGER_COLUMNS:
+        if col not in frame:
+            frame[col] = np.nan if col in NUMERIC_COLUMNS else ""
+    extra = [c for c in (*MIIT_FIXED, *MIIT_TRACKED) if c in frame]
+    frame = gpd.GeoDataFrame(frame[[*LEDGER_COLUMNS, *extra, "geometry"]], geometry="geometry", crs=table.crs)
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    events = []
+    for rec in frame.drop(columns="geometry").to_dict("records"):
+        for field in ("status", *TRACKED, *(c for c in MIIT_TRACKED if c in frame)):
+            value = _text(rec.get(field))
+            if value or field == "status":
+                events.append((rec["id"], rec["status_date"], field, None, value, "imported", source, now))
+    history = pd.DataFrame(events, columns=list(HISTORY_COLUMNS[1:]))
+    _write_whole(frame, history, path)
+    logger.info("ledger %s: %d rows, %d events", path, len(frame), len(history))
+    return path
+
+
 def _write_whole(frame: gpd.GeoDataFrame, history: pd.DataFrame, path: Path) -> None:
     """A new ledger file ``path`` written whole (in a private folder, then linked into place: never replacing a
     file that appeared meanwhile) from its table and history."""
