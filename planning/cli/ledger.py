@@ -18,7 +18,9 @@ from planning.status import (
     STATUSES,
     apply_updates,
     diff,
+    export_xlsx,
     import_ledger,
+    import_xlsx,
     is_ledger_url,
     ledger_school_counts,
     migrate,
@@ -32,7 +34,6 @@ from planning.status import (
     state_at,
     status_name,
 )
-from planning.status.ledger_xlsx import export_xlsx, import_xlsx
 
 
 @click.group()

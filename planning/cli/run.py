@@ -15,8 +15,7 @@ from planning.cli.common import Steps, about, fail, report_problems
 from planning.cli.options import offline_opt, out_folder_opt, overwrite_opt, project_arg
 from planning.demo import demo_project
 from planning.run import run_pipeline
-from planning.status import read_ledger
-from planning.status.ledger_replan import Replan
+from planning.status import Replan, read_ledger
 
 
 def _share(value: object, digits: int = 1) -> str:

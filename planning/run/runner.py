@@ -68,14 +68,18 @@ from planning.run.summary import (
 )
 from planning.status import (
     GapsResult,
+    Replan,
+    commitments,
     copy_ledger,
     create_ledger,
+    diff_totals,
     gaps_stage,
     ledger_evidence,
+    plan_diff,
     read_ledger,
     record_plan,
+    with_commitments,
 )
-from planning.status.ledger_replan import Replan, commitments, diff_totals, plan_diff, with_commitments
 
 logger = logging.getLogger(__name__)
 
@@ -289,15 +293,9 @@ def _run(
         write_csv(gaps.targets, out / "county_targets.csv")
         write_csv(gaps.verification, out / "verification.csv")
         run.wrote("gaps.gpkg", "county_targets.csv", "verification.csv")
-        before = read_ledger(project.ledger) if project.ledger is not None else None
-        kept = commitments(before, replan=replan) if before is not None else None
-        plan_gaps = gaps  # what the optimiser closes: the gaps less what the ledger's commitments close
-        if kept is not None and len(kept):
-            outlet = project.targets.school_outlet_mbps
-            plan_measured = with_commitments(measured, kept, outlet_mbps=outlet)
-            plan_gaps = gaps_stage(
-                project, inputs, coverage=cov, fibre=fib, measured=plan_measured, map_jobs=run.map_jobs
-            )
+        before, kept, plan_gaps = _planning_gaps(
+            project, inputs, gaps, measured=measured, cov=cov, fib=fib, replan=replan, map_jobs=run.map_jobs
+        )
     with run.stage("optimise", "optimise"):
         prop = propose(
             project,
@@ -314,9 +312,8 @@ def _run(
         keep = kept.index if kept is not None else pd.Index([])
         changes = write_ledger(project, gaps, prop, out, date=ledger_date or dt.date.today(), keep=keep)
         run.wrote("ledger.gpkg", "ledger_changes.csv")
-        if before is not None and kept is not None:
-            pdiff = plan_diff(before, read_ledger(out / "ledger.gpkg"), kept=kept.index)
-            write_csv(pdiff, out / "plan_diff.csv")
+        committed = _write_plan_diff(before, kept, out, replan=replan, prop=prop)
+        if committed is not None:
             run.wrote("plan_diff.csv")
     with run.stage("report", "report"):
         tables = report_tables(
@@ -328,14 +325,8 @@ def _run(
         run.files.append(save_map(fmap, out / "map.html"))
     with run.stage("summary"):
         summary = _summary(project, inputs, cov, fib, gaps, prop, stage_warnings=stage_warnings)
-        if before is not None and kept is not None:
-            summary["commitments"] = {
-                "replan": replan,
-                "rows": len(kept),
-                "committed_cny": round(float(kept["remedy_cost_cny"].sum()), 2),
-                "new_plan_cny": prop.totals.get("cost_cny"),
-                "plan_diff": diff_totals(pdiff),
-            }
+        if committed is not None:
+            summary["commitments"] = committed
     _write_summary(summary, run.seconds, out)
     run.wrote("summary.json", "summary.md")
     logger.info("wrote %s", ", ".join(f.name for f in run.files))
@@ -349,6 +340,48 @@ def _run(
         files=run.files,
         seconds=run.seconds,
     )
+
+
+def _planning_gaps(
+    project: Project,
+    inputs: Inputs,
+    gaps: GapsResult,
+    *,
+    measured: pd.DataFrame | None,
+    cov: gpd.GeoDataFrame,
+    fib: FibreResult | None,
+    replan: Replan,
+    map_jobs: MapJobs,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, GapsResult]:
+    """The project's ledger as the run read it, the commitments it keeps (:mod:`planning.status.ledger_replan`;
+    None without a ledger) and the gaps the optimiser closes: ``gaps`` less what the commitments close."""
+    if project.ledger is None:
+        return None, None, gaps
+    before = read_ledger(project.ledger)
+    kept = commitments(before, replan=replan)
+    if not len(kept):
+        return before, kept, gaps
+    plan_measured = with_commitments(measured, kept, outlet_mbps=project.targets.school_outlet_mbps)
+    plan_gaps = gaps_stage(project, inputs, coverage=cov, fibre=fib, measured=plan_measured, map_jobs=map_jobs)
+    return before, kept, plan_gaps
+
+
+def _write_plan_diff(
+    before: pd.DataFrame | None, kept: pd.DataFrame | None, out: Path, *, replan: Replan, prop: Proposal
+) -> dict[str, Any] | None:
+    """``plan_diff.csv`` (the project's ledger against the run's ``ledger.gpkg``) and the summary's ``commitments``
+    entry; None (nothing written) without a project ledger."""
+    if before is None or kept is None:
+        return None
+    pdiff = plan_diff(before, read_ledger(out / "ledger.gpkg"), kept=kept.index)
+    write_csv(pdiff, out / "plan_diff.csv")
+    return {
+        "replan": replan,
+        "rows": len(kept),
+        "committed_cny": round(float(kept["remedy_cost_cny"].sum()), 2),
+        "new_plan_cny": prop.totals.get("cost_cny"),
+        "plan_diff": diff_totals(pdiff),
+    }
 
 
 def write_ledger(

@@ -162,9 +162,11 @@ def _number(col: str, v: object) -> tuple[float, str]:
     want = f"a number in [{lo:g}, {hi:g}]{' (whole)' if whole else ''}" if col in _RANGES else "a finite number"
     if v is None or (isinstance(v, str) and not v.strip()):
         return math.nan, ("" if col in _RANGES else want)
+    if isinstance(v, bool) or not isinstance(v, int | float | str):
+        return math.nan, want
     try:
-        x = float(v) if not isinstance(v, bool) else math.nan
-    except (TypeError, ValueError):
+        x = float(v)
+    except ValueError:
         return math.nan, want
     if not (math.isfinite(x) and lo <= x <= hi) or (whole and not x.is_integer()):
         return math.nan, want
