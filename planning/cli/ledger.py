@@ -289,13 +289,15 @@ def ledger_export(ledger_file: Path | str, xlsx_file: Path) -> None:
 
 @ledger.command("import")
 @click.argument("xlsx_file", type=click.Path(path_type=Path))
-@click.argument("ledger_file", type=click.Path(path_type=Path))
-def ledger_import(xlsx_file: Path, ledger_file: Path) -> None:
-    """Create the GeoPackage ledger LEDGER_FILE (a new file) from the XLSX 台账 XLSX_FILE (as `ledger export`
-    writes it; Chinese statuses and dates accepted). Every row is checked first: a bad cell (file, sheet, row,
-    column, value, what was expected) stops the import with exit 2 and nothing is written."""
+@ledger_arg
+def ledger_import(xlsx_file: Path, ledger_file: Path | str) -> None:
+    """Create the ledger LEDGER_FILE from the XLSX 台账 XLSX_FILE (as `ledger export` writes it; Chinese statuses
+    and dates accepted): a new GeoPackage file, or a PostgreSQL ledger in an empty database (postgresql://...).
+    Every row is checked first: a bad cell (file, sheet, row, column, value, what was expected) stops the import
+    with exit 2 and nothing is written."""
 
     about(outcome="nothing written")
-    check_output_file(ledger_file, reads=[xlsx_file], overwrite=False, what="LEDGER_FILE")
+    if isinstance(ledger_file, Path):
+        check_output_file(ledger_file, reads=[xlsx_file], overwrite=False, what="LEDGER_FILE")
     import_xlsx(xlsx_file, ledger_file)
-    click.echo(f"{ledger_file}: {len(read_ledger(ledger_file))} row(s) imported from {xlsx_file.name}")
+    click.echo(f"{_shown(ledger_file)}: {len(read_ledger(ledger_file))} row(s) imported from {xlsx_file.name}")

@@ -479,14 +479,10 @@ def create_ledger(rows: gpd.GeoDataFrame, path: str | Path, *, date: dt.date, so
     return path
 
 
-def write_ledger_table(table: gpd.GeoDataFrame, path: str | Path, *, source: str) -> Path:
-    """A new ledger file ``path`` holding ``table`` as it is (its statuses and status dates, plan fields, MIIT
-    fields), each row's status and every filled tracked field entered as an event dated the row's
-    ``status_date`` (note ``imported``); refused when ``path`` exists, written whole or not at all."""
-    path = Path(path)
-    if path.exists():
-        msg = f"ledger `{path}` already exists; expected a new file"
-        raise LedgerError(msg)
+def table_history(table: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """A ledger table as it is (statuses and status dates, plan fields, MIIT fields) and the history that enters it:
+    each row's status (noted with the row's note, ``created`` when it has none) and every filled tracked field
+    (noted ``imported``) as an event dated the row's ``status_date``, numbered from 1."""
     frame = table.copy()
     for col in LEDGER_COLUMNS:
         if col not in frame:
@@ -498,9 +494,24 @@ def write_ledger_table(table: gpd.GeoDataFrame, path: str | Path, *, source: str
     for rec in frame.drop(columns="geometry").to_dict("records"):
         for field in ("status", *TRACKED, *(c for c in MIIT_TRACKED if c in frame)):
             value = _text(rec.get(field))
-            if value or field == "status":
+            if field == "status":  # its note is the row's (the view's note is the last status event's)
+                note = _text(rec.get("note")) or "created"
+                events.append((rec["id"], rec["status_date"], field, None, value, note, source, now))
+            elif value:
                 events.append((rec["id"], rec["status_date"], field, None, value, "imported", source, now))
     history = pd.DataFrame(events, columns=list(HISTORY_COLUMNS[1:]))
+    history.insert(0, "event_id", np.arange(1, len(history) + 1))
+    return frame, history
+
+
+def write_ledger_table(table: gpd.GeoDataFrame, path: str | Path, *, source: str) -> Path:
+    """A new ledger file ``path`` holding ``table`` as it is, entered by :func:`table_history`'s events; refused
+    when ``path`` exists, written whole or not at all."""
+    path = Path(path)
+    if path.exists():
+        msg = f"ledger `{path}` already exists; expected a new file"
+        raise LedgerError(msg)
+    frame, history = table_history(table, source=source)
     _write_whole(frame, history, path)
     logger.info("ledger %s: %d rows, %d events", path, len(frame), len(history))
     return path

@@ -30,7 +30,8 @@ import shapely
 from gis.errors import Problem
 from gis.settings import MAX_CNY
 from gis.writers import write_xlsx
-from planning.status.ledger import parse_date, read_ledger, write_ledger_table
+from planning.status import ledger_pg
+from planning.status.ledger import parse_date, read_ledger, table_history, write_ledger_table
 from planning.status.ledger_base import (
     EXCLUDED,
     EXCLUSION_REASONS,
@@ -263,10 +264,17 @@ def read_xlsx(path: str | Path) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=crs or None)
 
 
-def import_xlsx(path: str | Path, ledger: str | Path, *, source: str = "coverplan ledger import") -> Path:
-    """A new GeoPackage ledger ``ledger`` from the XLSX 台账 ``path`` (refused when ``ledger`` exists; written whole,
-    so a failed import leaves nothing). Each row is entered with its values as events dated its status date."""
+def import_xlsx(path: str | Path, ledger: str | Path, *, source: str = "coverplan ledger import") -> str | Path:
+    """A new ledger from the XLSX 台账 ``path``: a GeoPackage file (refused when it exists; written whole, so a
+    failed import leaves nothing) or a PostgreSQL ledger in an empty database (``postgresql://...``; one
+    transaction, as ``ledger init``). Each row is entered with its values as events dated its status date."""
     table = read_xlsx(path)
-    out = write_ledger_table(table, ledger, source=f"{source} {Path(path).name}")
+    what = f"{source} {Path(path).name}"
+    if ledger_pg.is_ledger_url(ledger):
+        frame, history = table_history(table, source=what)
+        ledger_pg.import_ledger(str(ledger), frame, history, source=what)
+        out: str | Path = str(ledger)
+    else:
+        out = write_ledger_table(table, ledger, source=what)
     logger.info("ledger %s: %d rows imported from %s", ledger, len(table), path)
     return out
