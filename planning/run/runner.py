@@ -78,6 +78,7 @@ from planning.status import (
     plan_diff,
     read_ledger,
     record_plan,
+    shares_before,
     with_commitments,
 )
 
@@ -307,6 +308,8 @@ def _run(
             budget_cny=budget_cny,
             map_jobs=run.map_jobs,
         )
+        if plan_gaps is not gaps:  # planned with the commitments delivered: the KPIs before are the real ones
+            prop.totals.update(shares_before(gaps.targets))
         run.files += write_proposal(prop, out)
     with run.stage("ledger", "ledger"):
         keep = kept.index if kept is not None else pd.Index([])

@@ -21,7 +21,15 @@ from planning.status.ledger import (
 )
 from planning.status.ledger_base import STATUSES, status_name
 from planning.status.ledger_pg import import_ledger, is_ledger_url, migrate, shown_url
-from planning.status.ledger_replan import COMMITTED, Replan, commitments, diff_totals, plan_diff, with_commitments
+from planning.status.ledger_replan import (
+    COMMITTED,
+    Replan,
+    commitments,
+    diff_totals,
+    plan_diff,
+    shares_before,
+    with_commitments,
+)
 from planning.status.ledger_updates import apply_updates, read_updates
 from planning.status.ledger_xlsx import export_xlsx, import_xlsx
 from planning.status.reconcile import ledger_school_counts, read_official_counts, reconcile
@@ -60,6 +68,7 @@ __all__ = [
     "reconcile",
     "record_plan",
     "share",
+    "shares_before",
     "short_kpis",
     "shown_url",
     "state_at",

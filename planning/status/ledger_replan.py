@@ -26,11 +26,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from gis.admin import REGION
+from planning.status.kpi import KPIS
 from planning.status.ledger_base import EXCLUDED, STATUS_ALIASES
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["COMMITTED", "Replan", "commitments", "diff_totals", "plan_diff", "with_commitments"]
+__all__ = ["COMMITTED", "Replan", "commitments", "diff_totals", "plan_diff", "shares_before", "with_commitments"]
 
 #: Statuses that commit money: the plan was adopted (纳入规划), building began (在建) or ended (竣工).
 COMMITTED: tuple[str, ...] = ("planned", "under_construction", "completed")
@@ -250,3 +252,11 @@ def diff_totals(diff: pd.DataFrame) -> dict[str, dict[str, float]]:
             "after_cny": round(float(part["cost_after_cny"].fillna(0).sum()), 2),
         }
     return out
+
+
+def shares_before(targets: pd.DataFrame) -> dict[str, float]:
+    """The region's KPI shares before any plan (``{key}_before``) from the real evidence's KPI table
+    (:func:`planning.status.kpi.kpi_table`): a proposal planned with its commitments delivered reports these as
+    its starting point, not the shares with the commitments counted as built."""
+    row = targets[targets["county"] == REGION].iloc[0]
+    return {f"{k.key}_before": round(float(row[f"{k.key}_share"]), 4) for k in KPIS}

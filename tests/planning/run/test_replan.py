@@ -24,13 +24,13 @@ REPORT_DATE = "2026/6/1"  # Chinese Excel's date, after the demo run's plan (202
 
 
 def _reports(plan: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Four field reports on the demo's planned rows, in Chinese as a county office writes them."""
+    """Four field reports on the demo's planned villages, in Chinese as a county office writes them."""
     planned = plan[plan["status"] == "planned"].sort_values(["batch", "id"])
     fibre1 = planned[(planned["batch"] == 1) & (planned["remedy"] == "fibre")].iloc[0]["id"]
     site = planned[planned["remedy"].str.contains("new_site") & (planned["id"] != fibre1)].iloc[0]["id"]
-    later = planned[(planned["batch"] > 1) & ~planned["id"].isin([site])]
-    found = later[later["layer"] == "villages"].iloc[-1]["id"]
-    cancel = later[~later["id"].isin([found])].iloc[0]["id"]
+    later = planned[(planned["batch"] > 1) & ~planned["id"].isin([site]) & (planned["layer"] == "villages")]
+    found = later.iloc[-1]["id"]
+    cancel = later.iloc[0]["id"]
     ids = {"completed": fibre1, "under_construction": site, "accepted": found, "excluded": cancel}
     rows = [
         {"编号": fibre1, "状态": "竣工", "日期": REPORT_DATE, "备注": "光缆已完工", "核减原因": ""},
@@ -90,6 +90,12 @@ def test_a_rerun_keeps_the_committed_rows_and_writes_the_plan_diff(demo_run, dem
         float(before.at[ids["excluded"], "remedy_cost_cny"]), 2
     )
     assert result.summary["commitments"] == summary
+    # the KPIs before are the real ones (the reports touched no school), not those with the commitments built
+    first = json.loads((run1 / "summary.json").read_text(encoding="utf-8"))["proposal"]
+    again = result.summary["proposal"]
+    for key in ("school_connected_before", "school_outlet_before"):
+        assert again[key] == first[key]
+    assert again["school_outlet_before"] < again["school_outlet_after"]
 
 
 def test_replan_takes_planned_or_all_only(tiny_project: Path) -> None:
