@@ -872,7 +872,13 @@ def _plan_events(
             continue
         want: dict[str, object] = {"lacks": lacks_of.get(rid, "")}
         if rid in keep:  # a commitment: its plan stays as the ledger holds it
-            pass
+            if rid in plan.index:
+                logger.warning(
+                    "ledger %s: the new plan also serves %s (a need its commitment does not close); "
+                    "the commitment is kept in the ledger, the new plan's share is in the proposal",
+                    tx.path,
+                    rid,
+                )
         elif rid in plan.index:
             want.update({k: plan.at[rid, k] for k in PLAN_FIELDS if k in plan})
             if row["status"] == "unconnected":

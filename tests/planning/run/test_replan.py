@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from gis.project import load_project
 from planning.cli import cli
+from planning.cli.run import run
 from planning.run import run_pipeline
 from planning.status import apply_updates, read_ledger, read_updates
 from planning.status.ledger_replan import COMMITTED
@@ -102,3 +103,10 @@ def test_replan_takes_planned_or_all_only(tiny_project: Path) -> None:
     res = CliRunner().invoke(cli, ["run", str(tiny_project), "--out", "x", "--replan", "some"])
     assert res.exit_code == 2
     assert "'planned'" in res.output
+
+
+def test_replan_alone_frees_everything() -> None:
+    assert run.make_context("run", ["p.toml", "--replan", "--out", "o"]).params["replan"] == "all"
+    assert run.make_context("run", ["p.toml", "--out", "o", "--replan"]).params["replan"] == "all"
+    assert run.make_context("run", ["p.toml", "--replan", "planned"]).params["replan"] == "planned"
+    assert run.make_context("run", ["p.toml"]).params["replan"] is None
