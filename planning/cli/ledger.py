@@ -1,5 +1,5 @@
-"""``coverplan ledger init|migrate|show|list|update|diff|reconcile``: the ledger (台账) of unconnected villages and
-schools, a GeoPackage file or a PostgreSQL + PostGIS database (``postgresql://...``)."""
+"""``coverplan ledger init|migrate|show|list|update|diff|reconcile|export|import``: the ledger (台账) of
+unconnected villages and schools, a GeoPackage file or a PostgreSQL + PostGIS database (``postgresql://...``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from planning.status import (
     STATUSES,
     apply_updates,
     diff,
+    export_xlsx,
     import_ledger,
+    import_xlsx,
     is_ledger_url,
     ledger_school_counts,
     migrate,
@@ -268,3 +270,34 @@ def ledger_reconcile(ledger_file: Path | str, counts_file: Path, at: str | None)
         f"total: official {int(rec['official'].sum())}, ledger {int(rec['ledger'].sum())}, "
         f"{int((rec['difference'] != 0).sum())} count(ies) differ"
     )
+
+
+@ledger.command("export")
+@ledger_arg
+@click.argument("xlsx_file", type=click.Path(path_type=Path))
+def ledger_export(ledger_file: Path | str, xlsx_file: Path) -> None:
+    """Write LEDGER_FILE's current state as an XLSX 台账 XLSX_FILE (a new file): sheet 台账 with Chinese headers
+    (编号, 图层, 名称, 状态, 状态日期, 批次 ... and the MIIT fields), the points' metric coordinates, sheet 说明 with
+    their CRS. Text cells are never formulas."""
+
+    about(outcome="nothing written")
+    if isinstance(ledger_file, Path):
+        check_output_file(xlsx_file, reads=[ledger_file], overwrite=False, what="XLSX_FILE")
+    export_xlsx(ledger_file, xlsx_file)
+    click.echo(f"{_shown(ledger_file)}: exported to {xlsx_file}")
+
+
+@ledger.command("import")
+@click.argument("xlsx_file", type=click.Path(path_type=Path))
+@ledger_arg
+def ledger_import(xlsx_file: Path, ledger_file: Path | str) -> None:
+    """Create the ledger LEDGER_FILE from the XLSX 台账 XLSX_FILE (as `ledger export` writes it; Chinese statuses
+    and dates accepted): a new GeoPackage file, or a PostgreSQL ledger in an empty database (postgresql://...).
+    Every row is checked first: a bad cell (file, sheet, row, column, value, what was expected) stops the import
+    with exit 2 and nothing is written."""
+
+    about(outcome="nothing written")
+    if isinstance(ledger_file, Path):
+        check_output_file(ledger_file, reads=[xlsx_file], overwrite=False, what="LEDGER_FILE")
+    import_xlsx(xlsx_file, ledger_file)
+    click.echo(f"{_shown(ledger_file)}: {len(read_ledger(ledger_file))} row(s) imported from {xlsx_file.name}")

@@ -15,7 +15,7 @@ from planning.cli.common import Steps, about, fail, report_problems
 from planning.cli.options import offline_opt, out_folder_opt, overwrite_opt, project_arg
 from planning.demo import demo_project
 from planning.run import run_pipeline
-from planning.status import read_ledger
+from planning.status import Replan, read_ledger
 
 
 def _share(value: object, digits: int = 1) -> str:
@@ -73,6 +73,7 @@ def _run(
     budget_cny: float | None = None,
     offline: bool | None = None,
     dask: str | bool | None = None,
+    replan: Replan = "none",
 ) -> None:
     about(project_file, outcome="nothing written")
     project = load_project(project_file)
@@ -86,6 +87,7 @@ def _run(
             budget_cny=budget_cny,
             offline=offline,
             dask=dask,
+            replan=replan,
         )
     if result.inputs.warnings and not quiet:
         report_problems(list(result.inputs.warnings))  # once: the layers log them at INFO only
@@ -118,12 +120,37 @@ def _run(
     "LocalCluster, or the scheduler at the given address (tcp://host:8786). Results are the same "
     "as without it.",
 )
+@click.option(
+    "--replan",
+    "replan",
+    type=click.Choice(["planned", "all"]),
+    is_flag=False,
+    flag_value="all",
+    default=None,
+    help="Re-decide the ledger's commitments: `planned` frees the planned rows (keeps those under construction or "
+    "completed), `all` (the flag alone) frees everything. Without it a run keeps every row the ledger has planned, "
+    "under construction or completed, and plans only the rest (plan_diff.csv).",
+)
 @click.pass_context
 def run(
-    ctx: click.Context, project_file: Path, out: Path, overwrite: bool, offline: bool | None, dask: str | None
+    ctx: click.Context,
+    project_file: Path,
+    out: Path,
+    overwrite: bool,
+    offline: bool | None,
+    dask: str | None,
+    replan: Literal["planned", "all"] | None,
 ) -> None:
     """Run the whole pipeline on PROJECT_FILE and write the outputs (layers, proposal, map.html, report.html)."""
-    _run(project_file, out, overwrite, ctx.obj["quiet"], offline=offline, dask=True if dask == "local" else dask)
+    _run(
+        project_file,
+        out,
+        overwrite,
+        ctx.obj["quiet"],
+        offline=offline,
+        dask=True if dask == "local" else dask,
+        replan=replan or "none",
+    )
 
 
 @click.command()

@@ -66,7 +66,21 @@ from planning.run.summary import (
     summarise_programme,
     summary_markdown,
 )
-from planning.status import GapsResult, copy_ledger, create_ledger, gaps_stage, ledger_evidence, record_plan
+from planning.status import (
+    GapsResult,
+    Replan,
+    commitments,
+    copy_ledger,
+    create_ledger,
+    diff_totals,
+    gaps_stage,
+    ledger_evidence,
+    plan_diff,
+    read_ledger,
+    record_plan,
+    shares_before,
+    with_commitments,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +148,7 @@ def run_pipeline(
     budget_cny: float | None = None,
     offline: bool | None = None,
     dask: str | bool | None = None,
+    replan: Replan = "none",
 ) -> RunResult:
     """Run every stage on ``project`` and write the outputs into ``out_dir``.
 
@@ -150,6 +165,12 @@ def run_pipeline(
     ``dask``: run the stages' jobs (coverage and gaps per county, fibre and the optimiser per province) on
     dask.distributed (True: a LocalCluster; a string: that scheduler's address), see
     :mod:`planning.run.distributed`; the outputs are the same.
+
+    With a ledger (``[ledger] path``) the run keeps its commitments (:mod:`planning.status.ledger_replan`): rows
+    planned, under construction or completed stay as the ledger holds them (remedy, money, batch, year), the
+    optimiser plans only what they do not close, and ``plan_diff.csv`` lists per row what was kept, added,
+    dropped, moved or replaced (with its reason and money); ``replan="planned"`` re-decides the planned rows too,
+    ``replan="all"`` everything.
 
     The run is written into a temporary folder beside ``out_dir`` and renamed into place only when every stage
     has finished (:func:`gis.outdir.staged_output`): an error or Ctrl-C leaves ``out_dir`` as it was.
@@ -185,6 +206,7 @@ def run_pipeline(
             goal=goal,
             budget_cny=budget_cny,
             offline=offline,
+            replan=replan,
         )
     final = Path(os.path.abspath(out))
     result.files = [final / f.relative_to(tmp) for f in result.files]
@@ -239,6 +261,7 @@ def _run(
     offline: bool | None,
     map_jobs: MapJobs,
     stage_warnings: list[str],
+    replan: Replan = "none",
 ) -> RunResult:
     """The stages of :func:`run_pipeline` (``map_jobs``: runs the jobs of every stage that splits its work;
     ``stage_warnings``: what the stages have logged as warnings, filled while they run)."""
@@ -271,21 +294,30 @@ def _run(
         write_csv(gaps.targets, out / "county_targets.csv")
         write_csv(gaps.verification, out / "verification.csv")
         run.wrote("gaps.gpkg", "county_targets.csv", "verification.csv")
+        before, kept, plan_gaps = _planning_gaps(
+            project, inputs, gaps, measured=measured, cov=cov, fib=fib, replan=replan, map_jobs=run.map_jobs
+        )
     with run.stage("optimise", "optimise"):
         prop = propose(
             project,
             inputs,
             coverage=cov,
             fibre=fib,
-            gaps=gaps,
+            gaps=plan_gaps,
             goal=goal,
             budget_cny=budget_cny,
             map_jobs=run.map_jobs,
         )
+        if plan_gaps is not gaps:  # planned with the commitments delivered: the KPIs before are the real ones
+            prop.totals.update(shares_before(gaps.targets))
         run.files += write_proposal(prop, out)
     with run.stage("ledger", "ledger"):
-        changes = write_ledger(project, gaps, prop, out, date=ledger_date or dt.date.today())
+        keep = kept.index if kept is not None else pd.Index([])
+        changes = write_ledger(project, gaps, prop, out, date=ledger_date or dt.date.today(), keep=keep)
         run.wrote("ledger.gpkg", "ledger_changes.csv")
+        committed = _write_plan_diff(before, kept, out, replan=replan, prop=prop)
+        if committed is not None:
+            run.wrote("plan_diff.csv")
     with run.stage("report", "report"):
         tables = report_tables(
             project, gaps, prop, curve=cost_curve(project, gaps, prop, fibre=fib), ledger_changes=changes
@@ -296,6 +328,8 @@ def _run(
         run.files.append(save_map(fmap, out / "map.html"))
     with run.stage("summary"):
         summary = _summary(project, inputs, cov, fib, gaps, prop, stage_warnings=stage_warnings)
+        if committed is not None:
+            summary["commitments"] = committed
     _write_summary(summary, run.seconds, out)
     run.wrote("summary.json", "summary.md")
     logger.info("wrote %s", ", ".join(f.name for f in run.files))
@@ -311,9 +345,54 @@ def _run(
     )
 
 
-def write_ledger(project: Project, gaps: GapsResult, prop: Proposal, out: Path, *, date: dt.date) -> pd.DataFrame:
+def _planning_gaps(
+    project: Project,
+    inputs: Inputs,
+    gaps: GapsResult,
+    *,
+    measured: pd.DataFrame | None,
+    cov: gpd.GeoDataFrame,
+    fib: FibreResult | None,
+    replan: Replan,
+    map_jobs: MapJobs,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, GapsResult]:
+    """The project's ledger as the run read it, the commitments it keeps (:mod:`planning.status.ledger_replan`;
+    None without a ledger) and the gaps the optimiser closes: ``gaps`` less what the commitments close."""
+    if project.ledger is None:
+        return None, None, gaps
+    before = read_ledger(project.ledger)
+    kept = commitments(before, replan=replan)
+    if not len(kept):
+        return before, kept, gaps
+    plan_measured = with_commitments(measured, kept, outlet_mbps=project.targets.school_outlet_mbps)
+    plan_gaps = gaps_stage(project, inputs, coverage=cov, fibre=fib, measured=plan_measured, map_jobs=map_jobs)
+    return before, kept, plan_gaps
+
+
+def _write_plan_diff(
+    before: pd.DataFrame | None, kept: pd.DataFrame | None, out: Path, *, replan: Replan, prop: Proposal
+) -> dict[str, Any] | None:
+    """``plan_diff.csv`` (the project's ledger against the run's ``ledger.gpkg``) and the summary's ``commitments``
+    entry; None (nothing written) without a project ledger."""
+    if before is None or kept is None:
+        return None
+    pdiff = plan_diff(before, read_ledger(out / "ledger.gpkg"), kept=kept.index)
+    write_csv(pdiff, out / "plan_diff.csv")
+    return {
+        "replan": replan,
+        "rows": len(kept),
+        "committed_cny": round(float(kept["remedy_cost_cny"].sum()), 2),
+        "new_plan_cny": prop.totals.get("cost_cny"),
+        "plan_diff": diff_totals(pdiff),
+    }
+
+
+def write_ledger(
+    project: Project, gaps: GapsResult, prop: Proposal, out: Path, *, date: dt.date, keep: pd.Index | None = None
+) -> pd.DataFrame:
     """``ledger.gpkg``: a copy of the project's ledger (a new one when it has none) with this run's gaps and plan
-    recorded as events dated ``date``; ``ledger_changes.csv``: those events. Returns the events."""
+    recorded as events dated ``date`` (the commitments ``keep``, ids, left as they are); ``ledger_changes.csv``:
+    those events. Returns the events."""
     target = out / "ledger.gpkg"
     created = pd.DataFrame(columns=["id", "field", "old", "new"])
     if project.ledger is not None:
@@ -323,7 +402,9 @@ def write_ledger(project: Project, gaps: GapsResult, prop: Proposal, out: Path, 
         created = pd.DataFrame(
             {"id": gaps.ledger["id"].to_numpy(), "field": "status", "old": "", "new": gaps.ledger["status"].to_numpy()}
         )
-    events = record_plan(target, gaps.ledger, prop.ledger_plan, date=date, source="coverplan run")
+    events = record_plan(
+        target, gaps.ledger, prop.ledger_plan, date=date, source="coverplan run", keep=() if keep is None else keep
+    )
     events = pd.concat([created, events], ignore_index=True)
     write_csv(events, out / "ledger_changes.csv")
     return events

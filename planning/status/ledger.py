@@ -479,6 +479,44 @@ def create_ledger(rows: gpd.GeoDataFrame, path: str | Path, *, date: dt.date, so
     return path
 
 
+def table_history(table: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """A ledger table as it is (statuses and status dates, plan fields, MIIT fields) and the history that enters it:
+    each row's status (noted with the row's note, ``created`` when it has none) and every filled tracked field
+    (noted ``imported``) as an event dated the row's ``status_date``, numbered from 1."""
+    frame = table.copy()
+    for col in LEDGER_COLUMNS:
+        if col not in frame:
+            frame[col] = np.nan if col in NUMERIC_COLUMNS else ""
+    extra = [c for c in (*MIIT_FIXED, *MIIT_TRACKED) if c in frame]
+    frame = gpd.GeoDataFrame(frame[[*LEDGER_COLUMNS, *extra, "geometry"]], geometry="geometry", crs=table.crs)
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    events = []
+    for rec in frame.drop(columns="geometry").to_dict("records"):
+        for field in ("status", *TRACKED, *(c for c in MIIT_TRACKED if c in frame)):
+            value = _text(rec.get(field))
+            if field == "status":  # its note is the row's (the view's note is the last status event's)
+                note = _text(rec.get("note")) or "created"
+                events.append((rec["id"], rec["status_date"], field, None, value, note, source, now))
+            elif value:
+                events.append((rec["id"], rec["status_date"], field, None, value, "imported", source, now))
+    history = pd.DataFrame(events, columns=list(HISTORY_COLUMNS[1:]))
+    history.insert(0, "event_id", np.arange(1, len(history) + 1))
+    return frame, history
+
+
+def write_ledger_table(table: gpd.GeoDataFrame, path: str | Path, *, source: str) -> Path:
+    """A new ledger file ``path`` holding ``table`` as it is, entered by :func:`table_history`'s events; refused
+    when ``path`` exists, written whole or not at all."""
+    path = Path(path)
+    if path.exists():
+        msg = f"ledger `{path}` already exists; expected a new file"
+        raise LedgerError(msg)
+    frame, history = table_history(table, source=source)
+    _write_whole(frame, history, path)
+    logger.info("ledger %s: %d rows, %d events", path, len(frame), len(history))
+    return path
+
+
 def _write_whole(frame: gpd.GeoDataFrame, history: pd.DataFrame, path: Path) -> None:
     """A new ledger file ``path`` written whole (in a private folder, then linked into place: never replacing a
     file that appeared meanwhile) from its table and history."""
@@ -776,7 +814,13 @@ def remedy_access(remedy: object) -> object:
 
 
 def record_plan(
-    path: str | Path, rows: gpd.GeoDataFrame, plan: pd.DataFrame, *, date: dt.date, source: str = "coverplan run"
+    path: str | Path,
+    rows: gpd.GeoDataFrame,
+    plan: pd.DataFrame,
+    *,
+    date: dt.date,
+    source: str = "coverplan run",
+    keep: Iterable[str] = (),
 ) -> pd.DataFrame:
     """The run's gaps and plan written into an existing ledger as dated events, in one transaction.
 
@@ -792,6 +836,9 @@ def record_plan(
         every row the plan serves.
     date : date
         The events' date.
+    keep : iterable of str
+        Ids of the commitments the run kept (:func:`planning.status.ledger_replan.commitments`): their status and
+        plan fields stay as they are (only ``lacks`` is kept current).
 
     Returns
     -------
@@ -799,13 +846,19 @@ def record_plan(
         One row per event written: ``id``, ``field``, ``old``, ``new`` (the planner sees every change).
     """
     with ledger_transaction(path) as tx:
-        events = _plan_events(tx, rows, plan, date=date.isoformat(), source=source)
+        events = _plan_events(tx, rows, plan, date=date.isoformat(), source=source, keep=frozenset(map(str, keep)))
     logger.info("ledger %s: %d event(s) from the plan", path, len(events))
     return pd.DataFrame(events, columns=["id", "field", "old", "new"])
 
 
 def _plan_events(
-    tx: LedgerWriter | ledger_pg.PgLedgerWriter, rows: gpd.GeoDataFrame, plan: pd.DataFrame, *, date: str, source: str
+    tx: LedgerWriter | ledger_pg.PgLedgerWriter,
+    rows: gpd.GeoDataFrame,
+    plan: pd.DataFrame,
+    *,
+    date: str,
+    source: str,
+    keep: frozenset[str] = frozenset(),
 ) -> list[tuple[str, str, str, str]]:
     cols = ["id", "status", *TRACKED]
     current = {str(r[0]): dict(zip(cols, r, strict=True)) for r in tx.current(cols)}
@@ -818,7 +871,15 @@ def _plan_events(
         if row["status"] == EXCLUDED:
             continue
         want: dict[str, object] = {"lacks": lacks_of.get(rid, "")}
-        if rid in plan.index:
+        if rid in keep:  # a commitment: its plan stays as the ledger holds it
+            if rid in plan.index:
+                logger.warning(
+                    "ledger %s: the new plan also serves %s (a need its commitment does not close); "
+                    "the commitment is kept in the ledger, the new plan's share is in the proposal",
+                    tx.path,
+                    rid,
+                )
+        elif rid in plan.index:
             want.update({k: plan.at[rid, k] for k in PLAN_FIELDS if k in plan})
             if row["status"] == "unconnected":
                 want["status"] = "planned"

@@ -55,7 +55,8 @@ URL_SCHEMES = LEDGER_URL_SCHEMES
 #: Columns of the ``ledger`` view read as the ledger table: the GeoPackage's, then the MIIT fields.
 VIEW_COLUMNS = (*LEDGER_COLUMNS, *MIIT_FIXED, *MIIT_TRACKED)
 _BASE_COLUMNS = ("id", "layer", "name", "county", "kind", "access", "evidence", *MIIT_FIXED, *TRACKED)
-_WRITERS_LOCK = "coverplan ledger writers"
+#: The key of the one advisory lock every coverplan writer of a PostgreSQL ledger takes (:func:`lock_writers`).
+WRITERS_LOCK = "coverplan ledger writers"
 
 
 def is_ledger_url(location: object) -> bool:
@@ -142,8 +143,16 @@ def migrate(url: str, *, init: bool) -> list[int]:
             raise database_error(url, exc, writing=True) from exc
 
 
+def lock_writers(con: psycopg.Connection) -> None:
+    """Take the writers' advisory lock (``pg_advisory_xact_lock`` on the one key :data:`WRITERS_LOCK`) for the
+    rest of ``con``'s transaction: every coverplan writer (``ledger update``, ``init``, ``migrate``) takes it
+    first, so two counties' updates queue, one after the other, rather than interleave; a writer waits up to
+    the connection's ``lock_timeout`` (:func:`connect`) and is then refused whole."""
+    con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (WRITERS_LOCK,))
+
+
 def _migrate(con: psycopg.Connection, url: str, *, init: bool) -> list[int]:
-    con.execute("SELECT pg_advisory_xact_lock(hashtext('coverplan ledger migrate'))")
+    lock_writers(con)
     have = schema_version(con)
     steps = migrations()
     newest = steps[-1][0]
@@ -349,7 +358,7 @@ def transaction(url: str, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[PgLe
         try:
             with con.transaction():
                 _check_version(con, url)
-                con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_WRITERS_LOCK,))
+                lock_writers(con)
                 now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
                 yield PgLedgerWriter(con, shown_url(url), now)
         except psycopg.Error as exc:

@@ -22,7 +22,7 @@ from gis.layers import write_layers  # noqa: E402
 from gis.project import load_project  # noqa: E402
 from planning.cli import cli  # noqa: E402
 from planning.run.runner import run_pipeline  # noqa: E402
-from planning.status import ledger_pg  # noqa: E402
+from planning.status import export_xlsx, import_xlsx, ledger_pg  # noqa: E402
 from planning.status.ledger import (  # noqa: E402
     LedgerError,
     copy_ledger,
@@ -385,3 +385,17 @@ def test_a_url_is_told_from_a_file_and_its_password_never_shown() -> None:
         read_ledger("postgresql://planner:s3cret@/nope?host=/nonexistent-socket-dir&connect_timeout=1")
     assert "s3cret" not in str(err.value)
     assert "cannot reach the database" in str(err.value)
+
+
+def test_an_xlsx_ledger_imports_into_postgis_and_exports_the_same(
+    pg_database: Callable[..., str], gpkg: Path, tmp_path: Path
+) -> None:
+    apply_updates(gpkg, upd({"id": "villages:V1", "status": "规划", "date": "2026/3/1", "note": "=1+1"}), today=TODAY)
+    book = export_xlsx(gpkg, tmp_path / "台账.xlsx")
+    u = pg_database()
+    import_xlsx(book, u)
+    pd.testing.assert_frame_equal(current(u), current(gpkg))
+    again = export_xlsx(u, tmp_path / "again.xlsx")  # the database's 台账 exported: the same rows again
+    back = import_xlsx(again, tmp_path / "back.gpkg")
+    assert current(back).equals(current(gpkg))
+    assert current(u).at["villages:V1", "note"] == "=1+1"

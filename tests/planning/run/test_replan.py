@@ -1,0 +1,112 @@
+"""Re-planning keeps commitments (docs/status-ledger.md, "Re-planning"): the demo's plan adopted as the project's
+ledger, four field reports (a fibre line completed, a site under construction, a village found connected, an item
+cancelled), then a re-run: every committed row keeps its remedy, money, batch and year, the optimiser buys nothing
+the commitments already close, and plan_diff.csv says what changed and why."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from gis.project import load_project
+from planning.cli import cli
+from planning.cli.run import run
+from planning.run import run_pipeline
+from planning.status import apply_updates, read_ledger, read_updates
+from planning.status.ledger_replan import COMMITTED
+
+REPORT_DATE = "2026/6/1"  # Chinese Excel's date, after the demo run's plan (2026-01-01)
+
+
+def _reports(plan: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Four field reports on the demo's planned villages, in Chinese as a county office writes them."""
+    planned = plan[plan["status"] == "planned"].sort_values(["batch", "id"])
+    fibre1 = planned[(planned["batch"] == 1) & (planned["remedy"] == "fibre")].iloc[0]["id"]
+    site = planned[planned["remedy"].str.contains("new_site") & (planned["id"] != fibre1)].iloc[0]["id"]
+    later = planned[(planned["batch"] > 1) & ~planned["id"].isin([site]) & (planned["layer"] == "villages")]
+    found = later.iloc[-1]["id"]
+    cancel = later.iloc[0]["id"]
+    ids = {"completed": fibre1, "under_construction": site, "accepted": found, "excluded": cancel}
+    rows = [
+        {"编号": fibre1, "状态": "竣工", "日期": REPORT_DATE, "备注": "光缆已完工", "核减原因": ""},
+        {"编号": site, "状态": "在建", "日期": REPORT_DATE, "备注": "基站开工", "核减原因": ""},
+        {"编号": found, "状态": "验收", "日期": REPORT_DATE, "备注": "运营商自建已通", "核减原因": ""},
+        {"编号": cancel, "状态": "核减", "日期": REPORT_DATE, "备注": "", "核减原因": "撤并"},
+    ]
+    return pd.DataFrame(rows), ids
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_rerun_keeps_the_committed_rows_and_writes_the_plan_diff(demo_run, demo_copy: Path, tmp_path: Path) -> None:
+    _, run1 = demo_run
+    ledger = demo_copy.parent / "ledger.gpkg"
+    shutil.copy(run1 / "ledger.gpkg", ledger)
+    reports, ids = _reports(read_ledger(ledger))
+    reports.to_csv(tmp_path / "reports.csv", index=False)
+    apply_updates(ledger, read_updates(tmp_path / "reports.csv"), today=dt.date(2026, 6, 2))
+    before = read_ledger(ledger).set_index("id")
+    demo_copy.write_text(demo_copy.read_text(encoding="utf-8") + '\n[ledger]\npath = "ledger.gpkg"\n', "utf-8")
+    sha = _sha(ledger)
+
+    out = tmp_path / "run2"
+    result = run_pipeline(load_project(demo_copy), out, offline=True, ledger_date=dt.date(2026, 7, 1))
+
+    assert _sha(ledger) == sha  # the project's ledger is never written by a run
+    diff = pd.read_csv(out / "plan_diff.csv", dtype={"id": str}).set_index("id")
+    after = read_ledger(out / "ledger.gpkg").set_index("id")
+    committed = before[before["status"].isin(COMMITTED)]
+    # every commitment kept as it was: remedy, money, batch, year, status
+    assert (diff.loc[committed.index, "change"] == "kept").all()
+    for col in ("remedy_id", "remedy_cost_cny", "batch", "year", "status"):
+        pd.testing.assert_series_equal(after.loc[committed.index, col], committed[col], check_names=False)
+    # batch 1 of the first plan is kept whole (its one row completed since)
+    batch1 = before[(before["batch"] == 1) & before["status"].isin(COMMITTED)]
+    assert len(batch1) >= 10
+    assert (diff.loc[batch1.index, "change"] == "kept").all()
+    assert after.at[ids["completed"], "status"] == "completed"
+    assert after.at[ids["under_construction"], "status"] == "under_construction"
+    # the two field reports that take rows out of the plan
+    assert diff.at[ids["excluded"], "change"] == "dropped"
+    assert "excluded" in diff.at[ids["excluded"], "reason"]
+    assert diff.at[ids["accepted"], "change"] == "done"
+    # the optimiser buys nothing a commitment already pays for
+    new_ids = set(pd.read_csv(out / "proposal.csv")["candidate_id"].astype(str))
+    kept_ids = {i for r in committed["remedy_id"] for i in str(r).split(";") if i}
+    assert not new_ids & kept_ids
+    # money: the commitments' cost shares, as the summary and the diff say
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))["commitments"]
+    assert summary["rows"] == len(committed)
+    assert summary["committed_cny"] == round(float(committed["remedy_cost_cny"].sum()), 2)
+    assert summary["plan_diff"]["kept"]["after_cny"] == summary["committed_cny"]
+    assert summary["plan_diff"]["dropped"]["before_cny"] == round(
+        float(before.at[ids["excluded"], "remedy_cost_cny"]), 2
+    )
+    assert result.summary["commitments"] == summary
+    # the KPIs before are the real ones (the reports touched no school), not those with the commitments built
+    first = json.loads((run1 / "summary.json").read_text(encoding="utf-8"))["proposal"]
+    again = result.summary["proposal"]
+    for key in ("school_connected_before", "school_outlet_before"):
+        assert again[key] == first[key]
+    assert again["school_outlet_before"] < again["school_outlet_after"]
+
+
+def test_replan_takes_planned_or_all_only(tiny_project: Path) -> None:
+    res = CliRunner().invoke(cli, ["run", str(tiny_project), "--out", "x", "--replan", "some"])
+    assert res.exit_code == 2
+    assert "'planned'" in res.output
+
+
+def test_replan_alone_frees_everything() -> None:
+    assert run.make_context("run", ["p.toml", "--replan", "--out", "o"]).params["replan"] == "all"
+    assert run.make_context("run", ["p.toml", "--out", "o", "--replan"]).params["replan"] == "all"
+    assert run.make_context("run", ["p.toml", "--replan", "planned"]).params["replan"] == "planned"
+    assert run.make_context("run", ["p.toml"]).params["replan"] is None
