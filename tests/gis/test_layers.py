@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -202,8 +203,6 @@ def test_a_site_on_a_band_its_operator_does_not_hold_is_warned_by_row(tiny_proje
 
 
 def test_a_settlement_or_facility_of_an_unknown_village_is_an_error_naming_the_row(tiny_project: Path):
-    import geopandas as gpd
-
     v = tiny_layers()["villages"]
     pts = v.geometry.values[:2]
     extra = {
@@ -227,5 +226,6 @@ def test_a_settlement_or_facility_of_an_unknown_village_is_an_error_naming_the_r
         ("settlements", 2, "settlement_id=S2", "village_id"),
     ]
     s2 = next(p for p in info.value.problems if p.layer == "settlements")
-    assert s2.file is not None and s2.file.endswith("extra.gpkg")
+    assert s2.file is not None
+    assert s2.file.endswith("extra.gpkg")
     assert "`village_id` = 'V9' names no village of the villages layer" in s2.message

@@ -88,7 +88,8 @@ def test_settlements_are_assessed_at_their_own_points_by_the_radio_model():
 
     status, _ = point_status(project, v, layers["schools"], coverage=cov, reach=None, admin=layers["admin"])
     plain = programme_status(project, inputs, status)
-    assert bool(plain["has_4g"].iloc[i]) and plain["site_4g_m"].iloc[i] > 5_000
+    assert bool(plain["has_4g"].iloc[i])
+    assert plain["site_4g_m"].iloc[i] > 5_000
     west = programme_status(project, with_settlements([(x - 2_000, y)], ["V000063"], [25]), status)
     assert not west["has_4g"].iloc[i]
     assert west["has_4g_by"].iloc[i] == ""
@@ -96,7 +97,8 @@ def test_settlements_are_assessed_at_their_own_points_by_the_radio_model():
     assert west["signal_missing"].iloc[i] == "S0"
     assert (west["settlements_20hh"].iloc[i], west["settlements_20hh_4g"].iloc[i]) == (1, 0)
     north = programme_status(project, with_settlements([(x, y + 2_000)], ["V000063"], [25]), status)
-    assert north["has_4g"].iloc[i] and north["has_4g_by"].iloc[i] == "signal"
+    assert north["has_4g"].iloc[i]
+    assert north["has_4g_by"].iloc[i] == "signal"
     small = programme_status(project, with_settlements([(x - 2_000, y)], ["V000063"], [19]), status)
     assert small["has_4g"].iloc[i]  # 19 households: not a settlement the rule counts
     # every other village is as before (no settlement of theirs is given)
