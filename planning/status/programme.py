@@ -4,7 +4,7 @@ every settlement of 20+ households) and the village categories (未通村, 升�
 
 The signal clause is assessed at the rule's own points (:func:`rule_points`): each village committee and clinic of
 the ``facilities`` layer and each settlement of the ``settlements`` layer with at least the rule's households,
-their 4G signal predicted by the project's radio model (:func:`planning.radio.coverage.coverage`, handheld UE, as
+their 4G signal predicted by the project's radio model (:func:`planning.radio.points_coverage`, handheld UE, as
 at the village points). A village has the signal when all of its points have it (:func:`signal_clause`).
 
 Where an optional layer is missing the pack's fallback is used and said (:func:`fallbacks`): without

@@ -15,8 +15,7 @@ from gis.inputs import Inputs
 from gis.project import Project
 from planning.fibre import FibreResult
 from planning.jobs import Job, MapJobs, in_turn, merge_in_order
-from planning.radio.coverage import coverage
-from planning.radio.stage import layer_clutter, receiver_for, reference_ground
+from planning.radio import points_coverage
 from planning.status.evidence import school_status, verification_list, village_status
 from planning.status.kpi import kpi_table
 from planning.status.ledger import ledger_rows
@@ -165,18 +164,9 @@ def gaps_stage(
 
 def rule_point_4g(project: Project, inputs: Inputs, points: gpd.GeoDataFrame) -> np.ndarray:
     """Per point of the 4G rule's signal clause (:func:`planning.status.programme.rule_points`): 4G signal by the
-    project's radio model (:func:`planning.radio.coverage.coverage`: the villages' receiver, handheld UE, the
-    villages' reference ground and the land cover at the points), as the village points get it."""
-    radio = project.radio
-    cov = coverage(
-        points,
-        inputs.layers["sites"],
-        radio=radio,
-        dem=inputs.dem,
-        receiver=receiver_for("villages", radio),
-        reference_ground_m=reference_ground(inputs)["villages"],
-        clutter=layer_clutter(radio, points),
-    )
+    project's radio model (:func:`planning.radio.points_coverage` like the villages: handheld UE, the villages'
+    reference ground and the land cover at the points), as the village points get it."""
+    cov = points_coverage(project, inputs, points, like="villages")
     return cov["4g_covered"].fillna(False).to_numpy(dtype=bool)
 
 
