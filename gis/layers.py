@@ -523,6 +523,39 @@ def sector_split_warnings(project: Project, sites: gpd.GeoDataFrame | None) -> l
     return [Problem("sites", msg, file=str(project.layers["sites"].path), column="azimuth_deg", severity="warning")]
 
 
+#: Layers whose rows belong to an administrative village by ``village_id`` (docs/programme.md).
+VILLAGE_MEMBER_LAYERS = ("facilities", "settlements")
+
+
+def village_id_problems(frames: Mapping[str, gpd.GeoDataFrame], files: Mapping[str, str]) -> list[Problem]:
+    """An error per row of a facilities or settlements layer whose ``village_id`` names no village of the
+    villages layer (file, layer, row, row id, column, the value and what was expected)."""
+    villages = frames.get("villages")
+    if villages is None:
+        return []
+    known = set(villages["village_id"].astype(str).str.strip())
+    out = []
+    for name in VILLAGE_MEMBER_LAYERS:
+        frame = frames.get(name)
+        if frame is None:
+            continue
+        id_col = SCHEMAS[name].id_column
+        refs = frame["village_id"].astype(str).str.strip().to_numpy()
+        for i in np.flatnonzero(~np.isin(refs, list(known))):
+            msg = f"`village_id` = {refs[i]!r} names no village of the villages layer; expected a village_id there"
+            out.append(
+                Problem(
+                    name,
+                    msg,
+                    file=files.get(name),
+                    row=int(i) + 1,
+                    row_id=f"{id_col}={frame[id_col].iloc[i]}",
+                    column="village_id",
+                )
+            )
+    return out
+
+
 def load_layers(project: Project, *, progress: Callable[[str], None] | None = None) -> Layers:
     """Read, validate and project every layer the project names.
 
@@ -550,6 +583,7 @@ def load_layers(project: Project, *, progress: Callable[[str], None] | None = No
     problems.extend(_operator_problems(project, raw.get("sites")))
     problems.extend(sector_split_warnings(project, raw.get("sites")))
     problems.extend(band_licence_warnings(project, raw.get("sites")))
+    problems.extend(village_id_problems(raw, {n: str(project.layers[n].path) for n in raw}))
     raise_if_errors(problems)
 
     crs = project_metric_crs(project, raw["admin"])

@@ -45,6 +45,7 @@ from gis.files import not_a_regular_file
 from gis.schema import SCHEMAS, operator_code
 from gis.settings import (
     KPI_TARGET_SETTING,
+    REGIONS,
     BandEquipment,
     Citation,
     CostSettings,
@@ -442,7 +443,7 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
         radio=_radio_section(doc.get("radio", {}), path=path),
         costs=_number_section(CostSettings, doc.get("costs", {}), where="costs", path=path),
         economics=_number_section(EconomicsSettings, doc.get("economics", {}), where="economics", path=path),
-        funding=_funding_section(doc.get("funding", {}), path=path),
+        funding=_funding_section(doc.get("funding", {}), path=path, programme=programme),
         targets=targets,
         fibre=_number_section(FibreSettings, doc.get("fibre", {}), where="fibre", path=path),
         optimise=_optimise_section(doc.get("optimise", {}), path=path),
@@ -454,7 +455,7 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
 def _programme_section(table: Mapping[str, Any], *, path: Path) -> Programme:
     """[programme]: the rule packs in order (``rules``), ``border`` (a key border area) and the overrides
     ``[programme.kpi.<key>]`` and ``[programme.subsidy]`` (docs/programme.md)."""
-    _unknown(table, {"rules", "border", "kpi", "subsidy"}, where="programme", path=path)
+    _unknown(table, {"rules", "border", "region", "kpi", "subsidy"}, where="programme", path=path)
     rules = table.get("rules", [])
     if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
         msg = f"{path}: [programme] `rules` = {rules!r}; expected a list of rule pack ids (coverplan rules list)"
@@ -462,6 +463,10 @@ def _programme_section(table: Mapping[str, Any], *, path: Path) -> Programme:
     border = table.get("border", False)
     if not isinstance(border, bool):
         msg = f"{path}: [programme] `border` = {border!r}; expected true or false"
+        raise ProjectError(msg)
+    region = table.get("region", "")
+    if region not in ("", *REGIONS):
+        msg = f"{path}: [programme] `region` = {region!r}; expected one of {list(REGIONS)} (东部, 中部, 西部)"
         raise ProjectError(msg)
     kpi = table.get("kpi", {})
     subsidy = table.get("subsidy", {})
@@ -472,7 +477,7 @@ def _programme_section(table: Mapping[str, Any], *, path: Path) -> Programme:
         msg = f"{path}: [programme] overrides without `rules`; expected the rule packs they override"
         raise ProjectError(msg)
     try:
-        return build_programme(rules, border=border, kpi_overrides=kpi, subsidy_override=subsidy)
+        return build_programme(rules, border=border, region=region, kpi_overrides=kpi, subsidy_override=subsidy)
     except ProjectError as exc:
         raise ProjectError(f"{path}: {exc}") from exc
 
@@ -554,9 +559,20 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ProjectError(msg) from exc
 
 
-def _funding_section(table: Mapping[str, Any], *, path: Path) -> FundingSettings:
-    """[funding], checked: the central and local shares of any batch add up to at most 1."""
+def _funding_section(table: Mapping[str, Any], *, path: Path, programme: Programme | None = None) -> FundingSettings:
+    """[funding], checked: the central and local shares of any batch add up to at most 1; under a programme whose
+    pack sets the subsidy, ``central_share_by_batch`` is refused (the pack's rate x (capex + N years of opex) per
+    eligible item sets the central money; a share of each batch's capex has no meaning beside it)."""
     funding = _number_section(FundingSettings, table, where="funding", path=path)
+    if programme is not None and programme.subsidy is not None and funding.central_share_by_batch:
+        packs = ", ".join(p.id for p in programme.packs)
+        msg = (
+            f"{path}: [funding] `central_share_by_batch` = {list(funding.central_share_by_batch)} under the programme "
+            f"rule packs ({packs}), whose [subsidy] sets the central money per eligible item as rate x (capex + N "
+            "years of opex); expected no `central_share_by_batch` (state the rate as [programme.subsidy] rate, or "
+            "[programme] region for a regional rate)"
+        )
+        raise ProjectError(msg)
     worst = max([funding.central_share, *funding.central_share_by_batch])
     if worst + funding.local_share > 1.0 + 1e-12:
         msg = (

@@ -38,7 +38,15 @@ from gis.settings.plan import (
     Slack,
     TargetSettings,
 )
-from gis.settings.programme import Citation, KpiRule, Programme, build_programme, pack_ids, read_pack
+from gis.settings.programme import (
+    REGIONS,
+    Citation,
+    KpiRule,
+    Programme,
+    build_programme,
+    pack_ids,
+    read_pack,
+)
 from gis.settings.radio import (
     DEFAULT_CLUTTER,
     DEFAULT_EQUIPMENT,
@@ -85,6 +93,7 @@ __all__ = [
     "MISSING_AZIMUTH",
     "OBJECTIVES",
     "PROPAGATION_MODELS",
+    "REGIONS",
     "RSRP_RANGE_DBM",
     "SCHOOL_CPE",
     "SCHOOL_LINES",

@@ -21,6 +21,7 @@ from gis.errors import ProjectError
 
 __all__ = [
     "KPI_KEYS",
+    "REGIONS",
     "VILLAGE_4G_RULES",
     "Applicant",
     "Citation",
@@ -28,6 +29,7 @@ __all__ = [
     "KpiRule",
     "PackInfo",
     "Programme",
+    "Region",
     "SubsidyRule",
     "Village4gRule",
     "Village4gRuleName",
@@ -56,6 +58,9 @@ Village4gRuleName = Literal["signal_at_point", "site_within_or_signal"]
 VILLAGE_4G_RULES: tuple[Village4gRuleName, ...] = get_args(Village4gRuleName)
 #: Layers whose items a subsidy rule may fund.
 FUNDED_LAYERS = ("villages", "schools")
+#: The regions central funding rates may differ by (东部, 中部, 西部).
+Region = Literal["east", "central", "west"]
+REGIONS: tuple[Region, ...] = get_args(Region)
 #: Project-file citation of an override.
 PROJECT_DOCUMENT = "project.toml"
 
@@ -111,10 +116,26 @@ class SubsidyRule:
     border_opex_years: int = 0
     eligible: tuple[str, ...] = FUNDED_LAYERS
     citation: Citation | None = None
+    #: per region (east/central/west) the central rate a document states; None: not verified (``rate`` applies)
+    regional_rates: Mapping[str, float | None] = field(default_factory=lambda: MappingProxyType({}))
+    regional_citation: Citation | None = None
+    #: why the terms are assumed (not read from the funding document; "" read from it), said in the compliance table
+    assumed: str = ""
 
     def years(self, *, border: bool) -> int:
         """Years of opex counted in the subsidy base."""
         return self.border_opex_years if border else self.opex_years
+
+    def rate_for(self, region: str) -> tuple[float, str]:
+        """The central rate (0-1) in ``region`` ("": none stated) and a note: the regional rate used, or why the
+        pack's ``rate`` applies (no regional rate, or its number not verified)."""
+        if not region:
+            return self.rate, ""
+        regional = self.regional_rates.get(region)
+        if regional is None:
+            why = "number not verified" if region in self.regional_rates else "none in the pack"
+            return self.rate, f"regional rate for {region}: {why}; the pack's {self.rate:.0%} applies"
+        return regional, f"regional rate for {region}: {regional:.0%}"
 
 
 @dataclass(frozen=True)
@@ -140,7 +161,8 @@ class Programme:
     """The rules of a project's programme, merged from its packs and overrides (empty: no pack chosen, the
     ``[targets]`` and ``[funding]`` settings alone apply).
 
-    ``border``: the project lies in a key border area (重点边疆; the subsidy counts ``border_opex_years``).
+    ``border``: the project lies in a key border area (重点边疆; the subsidy counts ``border_opex_years``);
+    ``region``: its region for the central rate (east/central/west; "": none stated).
     ``broadband`` / ``upgrade_below_mbps`` carry their citations in ``broadband_citation`` / ``categories_citation``.
     ``applicants``: each pack's applicant structure (a village pilot and a school campaign apply apart).
     """
@@ -155,6 +177,7 @@ class Programme:
     subsidy: SubsidyRule | None = None
     applicants: tuple[Applicant, ...] = ()
     border: bool = False
+    region: str = ""
 
     @property
     def chosen(self) -> bool:
@@ -227,7 +250,19 @@ def _kpi_rule(key: str, table: Mapping[str, Any], citation: Citation, *, where: 
     )
 
 
-def _subsidy(table: Mapping[str, Any], citation: Citation | None, *, where: str) -> SubsidyRule:
+def _regional_rates(table: Mapping[str, Any], *, where: str) -> dict[str, float | None]:
+    """``[subsidy.regional]``: per region a rate (0-1), or "" where the number is not verified (None)."""
+    rates = table.get("regional", {})
+    if not isinstance(rates, Mapping) or set(rates) - set(REGIONS) - {"doc", "section"}:
+        msg = f"{where}: `regional` = {rates!r}; expected a table of {list(REGIONS)} rates ('' where not verified)"
+        raise ProjectError(msg)
+    w = f"{where} [subsidy.regional]"
+    return {r: None if rates[r] == "" else _number(rates, r, where=w, low=0.0, high=1.0) for r in REGIONS if r in rates}
+
+
+def _subsidy(
+    table: Mapping[str, Any], citation: Citation | None, *, where: str, regional_citation: Citation | None = None
+) -> SubsidyRule:
     eligible = table.get("eligible", list(FUNDED_LAYERS))
     if not isinstance(eligible, list) or any(e not in FUNDED_LAYERS for e in eligible):
         msg = f"{where}: `eligible` = {eligible!r}; expected a list of {list(FUNDED_LAYERS)}"
@@ -238,6 +273,9 @@ def _subsidy(table: Mapping[str, Any], citation: Citation | None, *, where: str)
         border_opex_years=_number(table, "border_opex_years", where=where, low=0, high=100, integer=True),
         eligible=tuple(eligible),
         citation=citation,
+        regional_rates=MappingProxyType(_regional_rates(table, where=where)),
+        regional_citation=regional_citation,
+        assumed=_text(table, "assumed", where=where, default=""),
     )
 
 
@@ -275,8 +313,10 @@ def _merge_pack(out: Programme, pack_id: str, doc: Mapping[str, Any]) -> Program
         changes["upgrade_below_mbps"] = _number(t, "upgrade_below_mbps", where=w, low=0.0, high=100_000.0)
         changes["categories_citation"] = _citation(pack_id, doc, t, where=w)
     if "subsidy" in doc:
-        w = f"{pack_id} [subsidy]"
-        changes["subsidy"] = _subsidy(doc["subsidy"], _citation(pack_id, doc, doc["subsidy"], where=w), where=w)
+        t, w = doc["subsidy"], f"{pack_id} [subsidy]"
+        reg = t.get("regional")
+        reg_cite = _citation(pack_id, doc, reg, where=f"{w} regional") if isinstance(reg, Mapping) else None
+        changes["subsidy"] = _subsidy(t, _citation(pack_id, doc, t, where=w), where=w, regional_citation=reg_cite)
     if "applicant" in doc:
         t, w = doc["applicant"], f"{pack_id} [applicant]"
         applicant = Applicant(
@@ -294,6 +334,7 @@ def build_programme(
     rules: Sequence[str],
     *,
     border: bool = False,
+    region: str = "",
     kpi_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     subsidy_override: Mapping[str, Any] | None = None,
     where: str = "[programme]",
@@ -307,11 +348,15 @@ def build_programme(
         Pack ids (:func:`pack_ids`).
     border : bool
         The project lies in a key border area (the subsidy counts ``border_opex_years`` of opex).
+    region : str
+        The project's region for the central rate (``east``, ``central``, ``west``; "" none stated): a pack's
+        ``[subsidy.regional]`` rate for it applies where verified (:meth:`SubsidyRule.rate_for`).
     kpi_overrides : mapping, optional
         Per KPI key ``{"target": share, "deadline_year": year}`` (either or both), cited as the project file.
     subsidy_override : mapping, optional
         Keys of a pack's ``[subsidy]`` replacing the packs' (``rate``, ``opex_years``, ``border_opex_years``,
-        ``eligible``).
+        ``eligible``); a ``rate`` stated here replaces the regional rates too (the terms are then the project's,
+        not assumed).
     where : str
         Where the overrides come from, for messages.
 
@@ -320,7 +365,10 @@ def build_programme(
     ProjectError
         An unknown pack, KPI or key, or a number out of range (the message names the pack or the table).
     """
-    out = Programme(border=bool(border))
+    if region not in ("", *REGIONS):
+        msg = f"{where}: `region` = {region!r}; expected one of {list(REGIONS)}"
+        raise ProjectError(msg)
+    out = Programme(border=bool(border), region=region)
     for pack_id in rules:
         out = _merge_pack(out, pack_id, read_pack(pack_id))
     kpis = dict(out.kpis)
@@ -347,5 +395,13 @@ def build_programme(
             "eligible": list(base_sub.eligible),
             **subsidy_override,
         }
-        out = replace(out, subsidy=_subsidy(merged_sub, _override_citation("[programme.subsidy]"), where=w))
+        sub = _subsidy(merged_sub, _override_citation("[programme.subsidy]"), where=w)
+        if "rate" not in subsidy_override:
+            sub = replace(
+                sub,
+                regional_rates=base_sub.regional_rates,
+                regional_citation=base_sub.regional_citation,
+                assumed=base_sub.assumed,
+            )
+        out = replace(out, subsidy=sub)
     return out

@@ -53,6 +53,12 @@ def programme_lines(programme: Programme) -> list[str]:
             f"subsidy: {s.rate:.0%} x (capex + {s.opex_years} years of opex; {s.border_opex_years} in key border "
             f"areas) on {', '.join(s.eligible)} items; border = {programme.border}{cite}"
         )
+        if s.regional_rates:
+            rates = ", ".join(f"{r} {'not verified' if v is None else f'{v:.0%}'}" for r, v in s.regional_rates.items())
+            reg_cite = f" | {s.regional_citation.text()}" if s.regional_citation else ""
+            lines.append(f"subsidy by region: {rates}; region = {programme.region or 'not stated'}{reg_cite}")
+        if s.assumed:
+            lines.append(f"subsidy terms assumed: {s.assumed}")
     for a in programme.applicants:
         lines.append(f"applicant: {a.applicant}; builders: {a.builders} | {a.citation.text()}")
     return lines

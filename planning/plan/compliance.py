@@ -2,9 +2,11 @@
 target and deadline year, and every village or school need the plan leaves unserved with why.
 
 * :func:`programme_funding`: central = ``rate`` x (capex + N x opex per year) of eligible items (N =
-  ``opex_years``, ``border_opex_years`` in a key border area), local = ``local_share`` x capex, the operator the
-  rest of the capex; an item is eligible when it serves a unit of a layer the pack funds (a pilot village), so a
-  school-only line is left to the education programme.
+  ``opex_years``, ``border_opex_years`` in a key border area; ``rate`` the pack's regional rate for ``[programme]
+  region`` where verified), local = ``local_share`` x capex, the operator the rest of the capex; an item is
+  eligible when it serves a unit of a layer the pack funds (a pilot village), so a school-only line is left to the
+  education programme. :func:`subsidy_cny` is the one formula; :func:`subsidy_objective` is what target mode
+  minimises with ``[economics] objective = "subsidy"`` under a pack.
 * :func:`deadline_rows` and :func:`compliance_table`: per KPI rule the value before and after, the batch and year
   the phasing reaches its target, met or missed (by how many years) and the yearly budget that would reach it by
   its deadline; the subsidy rule; the fallbacks.
@@ -30,13 +32,56 @@ __all__ = [
     "compliance_table",
     "deadline_rows",
     "programme_funding",
+    "subsidy_cny",
+    "subsidy_objective",
     "unserved_table",
 ]
 
 
+#: Target mode's tie-break under the subsidy objective: this share of capex is added to each candidate's subsidy,
+#: so an item the programme does not fund (subsidy 0) is not free to the optimiser and, of two plans with the same
+#: subsidy, the one with less capex is chosen.
+SUBSIDY_TIE_BREAK = 1e-3
+
+
+def subsidy_cny(
+    capex_cny: np.ndarray, opex_cny_per_year: np.ndarray, eligible: np.ndarray, programme: Programme
+) -> np.ndarray:
+    """The pack's central subsidy per item (CNY): ``rate`` x (capex + N years of opex) where ``eligible``, else 0
+    (N: ``opex_years``, ``border_opex_years`` in a key border area; the rate the pack's regional rate for the
+    project's region where verified, :meth:`gis.settings.programme.SubsidyRule.rate_for`). Zeros without a
+    subsidy rule."""
+    capex = np.asarray(capex_cny, dtype=float)
+    rule = programme.subsidy
+    if rule is None:
+        return np.zeros(len(capex))
+    rate, _ = rule.rate_for(programme.region)
+    base = capex + rule.years(border=programme.border) * np.asarray(opex_cny_per_year, dtype=float)
+    return np.where(np.asarray(eligible, dtype=bool), rate * base, 0.0)
+
+
+def subsidy_objective(
+    capex_cny: np.ndarray,
+    opex_cny_per_year: np.ndarray,
+    *,
+    demand_layer: np.ndarray,
+    coverage_csr: Any,
+    programme: Programme,
+) -> np.ndarray:
+    """What target mode minimises per candidate with ``[economics] objective = "subsidy"`` under a pack: its
+    :func:`subsidy_cny` (eligible when it serves a demand of a layer the pack funds: ``coverage_csr`` is demand x
+    candidate, ``demand_layer`` each demand's layer) plus :data:`SUBSIDY_TIE_BREAK` x capex (CNY)."""
+    rule = programme.subsidy
+    funded = np.isin(np.asarray(demand_layer, dtype=object), list(rule.eligible if rule else ()))
+    eligible = np.asarray(coverage_csr.astype(np.float64).T @ funded.astype(np.float64)).ravel() > 0
+    capex = np.asarray(capex_cny, dtype=float)
+    return subsidy_cny(capex, opex_cny_per_year, eligible, programme) + SUBSIDY_TIE_BREAK * capex
+
+
 def programme_funding(chosen: pd.DataFrame, programme: Programme, *, local_share: float) -> pd.DataFrame:
-    """``chosen`` with ``central_cny``, ``local_cny``, ``operator_cny``, ``subsidy_base_cny`` (capex + N years of
-    opex) and ``subsidy_eligible`` by the programme's subsidy rule (unchanged without one)."""
+    """``chosen`` with ``central_cny`` (:func:`subsidy_cny`), ``local_cny``, ``operator_cny``,
+    ``subsidy_base_cny`` (capex + N years of opex) and ``subsidy_eligible`` by the programme's subsidy rule
+    (unchanged without one)."""
     rule = programme.subsidy
     if rule is None:
         return chosen
@@ -46,10 +91,9 @@ def programme_funding(chosen: pd.DataFrame, programme: Programme, *, local_share
     opex = out["opex_cny_per_year"].to_numpy(dtype=float)
     layers = out["serves"].astype(str).str.split(";").map(lambda units: {u.split(":")[0] for u in units if u})
     ok = np.array([bool(s & set(rule.eligible)) for s in layers], dtype=bool)
-    base = capex + years * opex
-    out["subsidy_base_cny"] = base
+    out["subsidy_base_cny"] = capex + years * opex
     out["subsidy_eligible"] = ok
-    out["central_cny"] = np.where(ok, rule.rate * base, 0.0)
+    out["central_cny"] = subsidy_cny(capex, opex, ok, programme)
     out["local_cny"] = np.where(ok, local_share * capex, 0.0)
     out["operator_cny"] = capex - out["central_cny"].to_numpy() - out["local_cny"].to_numpy()
     return out
@@ -168,22 +212,7 @@ def compliance_table(
                 "citation": g4.citation.text(),
             }
         )
-    rule = programme.subsidy
-    if rule is not None and "subsidy_base_cny" in chosen:
-        ok = chosen["subsidy_eligible"].to_numpy(dtype=bool)
-        years = rule.years(border=programme.border)
-        rows.append(
-            {
-                "rule": f"central subsidy {rule.rate:.0%} x (capex + {years} years of opex) of "
-                + ", ".join(rule.eligible),
-                "value": (
-                    f"{chosen['central_cny'].sum():,.0f} CNY on {int(ok.sum())} eligible item(s); "
-                    f"{int((~ok).sum())} item(s) ({chosen.loc[~ok, 'capex_cny'].sum():,.0f} CNY capex) funded elsewhere"
-                ),
-                "met": None,
-                "citation": rule.citation.text() if rule.citation else "",
-            }
-        )
+    rows += _subsidy_rows(programme, chosen)
     for a in programme.applicants:
         rows.append(
             {
@@ -197,6 +226,45 @@ def compliance_table(
     out = pd.DataFrame(rows, columns=["rule", "value", "met", "citation"])
     out["met"] = out["met"].astype("boolean")  # NA (blank) where the rule is no target
     return out
+
+
+def _subsidy_rows(programme: Programme, chosen: pd.DataFrame) -> list[dict[str, Any]]:
+    """The compliance rows of the subsidy rule: its formula and total, the regional rate (used, or why not), and
+    the terms marked assumed where the pack says they are not verified."""
+    rule = programme.subsidy
+    if rule is None or "subsidy_base_cny" not in chosen:
+        return []
+    ok = chosen["subsidy_eligible"].to_numpy(dtype=bool)
+    years = rule.years(border=programme.border)
+    rate, regional = rule.rate_for(programme.region)
+    assumed = " (assumed: terms not verified)" if rule.assumed else ""
+    rows: list[dict[str, Any]] = [
+        {
+            "rule": f"central subsidy {rate:.0%} x (capex + {years} years of opex) of {', '.join(rule.eligible)}"
+            + assumed,
+            "value": (
+                f"{chosen['central_cny'].sum():,.0f} CNY on {int(ok.sum())} eligible item(s); "
+                f"{int((~ok).sum())} item(s) ({chosen.loc[~ok, 'capex_cny'].sum():,.0f} CNY capex) funded elsewhere"
+            ),
+            "met": None,
+            "citation": rule.citation.text() if rule.citation else "",
+        }
+    ]
+    if regional:
+        cite = rule.regional_citation.text() if rule.regional_citation else ""
+        rows.append(
+            {"rule": f"central rate by region ({programme.region})", "value": regional, "met": None, "citation": cite}
+        )
+    if rule.assumed:
+        rows.append(
+            {
+                "rule": "subsidy terms assumed",
+                "value": rule.assumed,
+                "met": None,
+                "citation": rule.citation.text() if rule.citation else "",
+            }
+        )
+    return rows
 
 
 def unserved_table(

@@ -53,10 +53,11 @@ from planning.plan.compliance import (
     cheapest_serving,
     compliance_table,
     programme_funding,
+    subsidy_objective,
     unserved_table,
 )
 from planning.plan.cover import CoverResult, solve_cover, solve_priorities
-from planning.plan.economics import objective_cost
+from planning.plan.economics import objective_cost, priced_money
 from planning.plan.goals import CLASS_NAMES, Goal, class_weights, kpi_members, target_goal
 from planning.plan.national import ProvincePlan, merge_plans, province_table, split_budget
 from planning.plan.outcome import (
@@ -394,7 +395,17 @@ def _solve(
 
 
 def _objective(project: Project, cset: CandidateSet, prices: np.ndarray) -> np.ndarray:
-    """Per candidate, what target mode minimises at ``prices`` (``[economics] objective``)."""
+    """Per candidate, what target mode minimises at ``prices`` (``[economics] objective``; ``subsidy`` under a
+    programme pack: the pack's formula, :func:`planning.plan.compliance.subsidy_objective`)."""
+    if project.economics.objective == "subsidy" and project.programme.subsidy is not None:
+        money = priced_money(cset.candidates, prices, costs=project.costs)
+        return subsidy_objective(
+            money["capex_cny"].to_numpy(),
+            money["opex_cny_per_year"].to_numpy(),
+            demand_layer=cset.demands["layer"].to_numpy(),
+            coverage_csr=cset.coverage,
+            programme=project.programme,
+        )
     return objective_cost(
         prices, cset.candidates, objective=project.economics.objective, central_share=project.funding.central_share
     )

@@ -25,7 +25,7 @@ from planning.radio.coverage import TECHS, sectorised
 from planning.radio.links import radio_links
 from planning.radio.operators import operator_rule, same_ran
 from planning.radio.raster import coverage_raster, write_raster
-from planning.radio.stage import coverage_stage, terrain_kernels_cold
+from planning.radio.stage import coverage_stage, points_coverage, terrain_kernels_cold
 
 __all__ = [
     "EXCLUSION_REASONS",
@@ -44,6 +44,7 @@ __all__ = [
     "operator_rule",
     "plan_backhaul",
     "plan_backhaul_empty",
+    "points_coverage",
     "radio_links",
     "relay_points",
     "same_ran",

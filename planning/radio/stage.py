@@ -256,6 +256,25 @@ def coverage_stage(
     return with_busy_hour(project, inputs, merged)
 
 
+def points_coverage(
+    project: Project, inputs: Inputs, points: gpd.GeoDataFrame, *, like: str = "villages"
+) -> pd.DataFrame:
+    """Coverage of other points as the stage computes it for the layer ``like``: its receiver, the region's
+    reference ground of that layer and the land cover at the points (:func:`planning.radio.coverage.coverage`; no
+    busy hour). The programme's 4G rule assesses its settlements and facilities with it
+    (:mod:`planning.status.programme`)."""
+    radio = project.radio
+    return coverage(
+        points,
+        inputs.layers["sites"],
+        radio=radio,
+        dem=inputs.dem,
+        receiver=receiver_for(like, radio),
+        reference_ground_m=reference_ground(inputs)[like],
+        clutter=layer_clutter(radio, points),
+    )
+
+
 def _no_points(project: Project, layer: str, inputs: Inputs) -> gpd.GeoDataFrame:
     """The coverage rows of a layer without points: none, with the columns."""
     pts = inputs.layers[layer]

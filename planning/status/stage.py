@@ -15,6 +15,7 @@ from gis.inputs import Inputs
 from gis.project import Project
 from planning.fibre import FibreResult
 from planning.jobs import Job, MapJobs, in_turn, merge_in_order
+from planning.radio import points_coverage
 from planning.status.evidence import school_status, verification_list, village_status
 from planning.status.kpi import kpi_table
 from planning.status.ledger import ledger_rows
@@ -23,6 +24,8 @@ from planning.status.programme import (
     committee_points,
     fallbacks,
     nearest_site_m,
+    rule_points,
+    signal_clause,
     village_category,
 )
 
@@ -159,6 +162,14 @@ def gaps_stage(
     )
 
 
+def rule_point_4g(project: Project, inputs: Inputs, points: gpd.GeoDataFrame) -> np.ndarray:
+    """Per point of the 4G rule's signal clause (:func:`planning.status.programme.rule_points`): 4G signal by the
+    project's radio model (:func:`planning.radio.points_coverage` like the villages: handheld UE, the villages'
+    reference ground and the land cover at the points), as the village points get it."""
+    cov = points_coverage(project, inputs, points, like="villages")
+    return cov["4g_covered"].fillna(False).to_numpy(dtype=bool)
+
+
 def programme_status(project: Project, inputs: Inputs, villages: pd.DataFrame) -> pd.DataFrame:
     """The village status with the programme's definitions (:mod:`planning.status.programme`): the 4G rule's
     site clause measured from the village committee (``facilities``; the village point without it) and the
@@ -167,7 +178,24 @@ def programme_status(project: Project, inputs: Inputs, villages: pd.DataFrame) -
     v = layers["villages"]
     xy = committee_points(v, layers.get("facilities"))
     site_m = nearest_site_m(xy, layers["sites"], tech="4g")
-    out = apply_village_4g_rule(villages, site_4g_m=site_m, programme=project.programme)
+    signal, counts = None, None
+    g4 = project.programme.village_4g
+    pts = rule_points(layers.get("facilities"), layers.get("settlements"), min_households=g4.settlement_households)
+    if project.programme.chosen and g4.rule == "site_within_or_signal" and len(pts):
+        clause = signal_clause(
+            v["village_id"].to_numpy(),
+            villages["has_4g"].to_numpy(dtype=bool),
+            pts,
+            rule_point_4g(project, inputs, pts),
+        )
+        signal = clause["signal_4g"].to_numpy(dtype=bool)
+        poor = villages["is_poor"].to_numpy(dtype=bool) if "is_poor" in villages else np.zeros(len(v), dtype=bool)
+        excluded = villages["excluded"].fillna("").astype(str).ne("").to_numpy() if "excluded" in villages else False
+        counts = (poor | (project.targets.village_4g_share > 0)) & ~excluded
+        villages = villages.assign(**{c: clause[c].to_numpy() for c in clause.columns if c != "signal_4g"})
+    out = apply_village_4g_rule(
+        villages, site_4g_m=site_m, programme=project.programme, signal=signal, counts_4g=counts
+    )
     if "access_mbps" in v:
         out["access_mbps"] = v["access_mbps"].to_numpy(dtype=float)
     out["category"] = village_category(out, upgrade_below_mbps=project.programme.upgrade_below_mbps)

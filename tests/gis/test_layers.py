@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -199,3 +200,32 @@ def test_a_site_on_a_band_its_operator_does_not_hold_is_warned_by_row(tiny_proje
     assert warned[0].message.startswith("4g on 900 MHz: operator 'CTCC' does not hold that band")
     assert "(4g bands 1800, 850, 2100 MHz)" in warned[0].message
     assert "(5g bands 3500, 2100 MHz)" in warned[1].message
+
+
+def test_a_settlement_or_facility_of_an_unknown_village_is_an_error_naming_the_row(tiny_project: Path):
+    v = tiny_layers()["villages"]
+    pts = v.geometry.values[:2]
+    extra = {
+        "settlements": gpd.GeoDataFrame(
+            {"settlement_id": ["S1", "S2"], "village_id": ["V1", "V9"], "households": [25, 30]}, geometry=pts, crs=v.crs
+        ),
+        "facilities": gpd.GeoDataFrame(
+            {"facility_id": ["F1", "F2"], "village_id": ["V2", "X"], "kind": ["clinic", "village_committee"]},
+            geometry=pts,
+            crs=v.crs,
+        ),
+    }
+    write_layers(extra, tiny_project.parent / "extra.gpkg")
+    _with_project_lines(tiny_project, '[layers]\nsettlements = "extra.gpkg"\nfacilities = "extra.gpkg"')
+    with pytest.raises(LayerError) as info:
+        load_layers(load_project(tiny_project))
+    errors = [p for p in info.value.problems if p.severity == "error"]
+    got = sorted((p.layer, p.row, p.row_id, p.column) for p in errors)
+    assert got == [
+        ("facilities", 2, "facility_id=F2", "village_id"),
+        ("settlements", 2, "settlement_id=S2", "village_id"),
+    ]
+    s2 = next(p for p in info.value.problems if p.layer == "settlements")
+    assert s2.file is not None
+    assert s2.file.endswith("extra.gpkg")
+    assert "`village_id` = 'V9' names no village of the villages layer" in s2.message

@@ -3,6 +3,7 @@ targets, the 4G definition and the subsidy rule (docs/programme.md)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,53 @@ def test_overrides_without_packs_are_refused(demo_copy: Path):
     )
     with pytest.raises(ProjectError, match="overrides without `rules`"):
         load_project(demo_copy)
+
+
+def test_regional_rates_are_carried_and_an_unverified_one_leaves_the_packs_rate():
+    p = build_programme(["usf-2018-pilot"], region="west")
+    rule = p.subsidy
+    assert rule is not None
+    # the pilot's regional rates are not verified from a document that can be cited: empty, and said
+    assert dict(rule.regional_rates) == {"east": None, "central": None, "west": None}
+    assert rule.rate_for("west") == (0.30, "regional rate for west: number not verified; the pack's 30% applies")
+    assert rule.regional_citation is not None
+    assert "number not verified" in rule.regional_citation.text()
+    assert rule.rate_for("") == (0.30, "")
+    # a verified regional rate is used (here stated by hand)
+    verified = dataclasses.replace(rule, regional_rates={"west": 0.5})
+    assert verified.rate_for("west") == (0.5, "regional rate for west: 50%")
+    assert verified.rate_for("east")[0] == 0.30
+    with pytest.raises(ProjectError, match="`region` = 'north'"):
+        build_programme(["usf-2018-pilot"], region="north")
+
+
+def test_the_5g_batch_subsidy_terms_are_marked_assumed():
+    rule = build_programme(["usf-2026-5g"]).subsidy
+    assert rule is not None
+    assert "not verified" in rule.assumed
+    assert build_programme(["usf-2018-pilot"]).subsidy.assumed == ""  # 财建〔2018〕226号: read
+    # a project that states its rate owns the terms
+    assert build_programme(["usf-2026-5g"], subsidy_override={"rate": 0.25}).subsidy.assumed == ""
+
+
+def test_central_share_by_batch_is_refused_under_a_pack_subsidy(demo_copy: Path):
+    demo_copy.write_text(
+        demo_copy.read_text(encoding="utf-8")
+        + '\n[programme]\nrules = ["usf-2018-pilot"]\nregion = "central"\n'
+        + "\n[funding]\ncentral_share_by_batch = [0.3, 0.2]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ProjectError, match=r"`central_share_by_batch` = \[0.3, 0.2\] under the programme rule packs"):
+        load_project(demo_copy)
+
+
+def test_central_share_by_batch_stays_under_packs_without_a_subsidy(demo_copy: Path):
+    demo_copy.write_text(
+        demo_copy.read_text(encoding="utf-8")
+        + '\n[programme]\nrules = ["poverty-2018"]\nregion = "west"\n'
+        + "\n[funding]\ncentral_share_by_batch = [0.3, 0.2]\n",
+        encoding="utf-8",
+    )
+    project = load_project(demo_copy)
+    assert project.funding.central_share_by_batch == (0.3, 0.2)
+    assert project.programme.region == "west"

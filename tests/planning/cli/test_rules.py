@@ -53,3 +53,12 @@ def test_an_unknown_pack_or_both_arguments_exit_2(demo_copy: Path):
     res = invoke("rules", "show", "usf-2018-pilot", "--project", demo_copy)
     assert res.exit_code == 2
     assert "expected exactly one" in res.output
+
+
+def test_rules_show_gives_the_regional_rates_and_assumed_terms():
+    res = invoke("rules", "show", "usf-2018-pilot")
+    assert "subsidy by region: east not verified, central not verified, west not verified; region = not stated" in (
+        res.output
+    )
+    res = invoke("rules", "show", "usf-2026-5g")
+    assert "subsidy terms assumed: rate, opex years and eligibility not verified" in res.output

@@ -3,6 +3,8 @@ county; a school-only line funded elsewhere), a KPI reached after its deadline, 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,8 +18,11 @@ from planning.plan.compliance import (
     compliance_table,
     deadline_rows,
     programme_funding,
+    subsidy_cny,
+    subsidy_objective,
     unserved_table,
 )
+from planning.plan.cover import solve_cover
 
 #: A new site in a village, a fibre line shared by a village and a school, a fibre line to a school alone.
 CHOSEN = pd.DataFrame(
@@ -139,3 +144,65 @@ def test_with_slack_only_by_exclusion_the_kpi_is_reached_at_its_needed_share():
         r for r in deadline_rows(p, batches, yearly_budget_cny=1e6, before=before) if r["kpi"] == "poor_broadband"
     ]
     assert (row["needed"], row["batch_met"], row["year_met"], row["met"]) == (1.0, 2, 2030, True)
+
+
+#: The demands of CHOSEN's three items (coverage: demand x candidate): V1's 4G by NS-V1, V2's broadband and S1's
+#: connection by FX-V2, S2's connection by FX-S2.
+DEMAND_LAYER = np.array(["villages", "villages", "schools", "schools"], dtype=object)
+COVERAGE = sparse.csr_matrix(np.array([[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]], dtype=bool))
+
+
+def test_the_subsidy_objective_is_the_packs_formula_by_hand():
+    capex, opex = CHOSEN["capex_cny"].to_numpy(), CHOSEN["opex_cny_per_year"].to_numpy()
+    got = subsidy_objective(
+        capex, opex, demand_layer=DEMAND_LAYER, coverage_csr=COVERAGE, programme=build_programme(["usf-2018-pilot"])
+    )
+    # 0.3 x (400,000 + 6 x 24,000) + 0.001 x 400,000 = 163,600; 0.3 x (60,000 + 6 x 600) + 60 = 19,140; the
+    # school-only line: 0 + 0.001 x 30,000 = 30 (the tie-break: not free)
+    assert got.tolist() == pytest.approx([163_600.0, 19_140.0, 30.0])
+    border = build_programme(["usf-2018-pilot"], border=True)
+    got = subsidy_objective(capex, opex, demand_layer=DEMAND_LAYER, coverage_csr=COVERAGE, programme=border)
+    assert got.tolist() == pytest.approx([192_400.0, 19_860.0, 30.0])  # 10 years of opex
+    # the items' money agrees: the subsidy without the tie-break
+    assert subsidy_cny(capex, opex, np.array([True, True, False]), border).tolist() == pytest.approx(
+        [192_000.0, 19_800.0, 0.0]
+    )
+
+
+def test_the_subsidy_objective_prefers_what_the_pack_pays_less_for():
+    """Two ways to serve one village's 4G: a new site (400,000 capex, 24,000 opex a year: the pack pays 0.3 x
+    (400,000 + 6 x 24,000) = 163,200) or a dearer one with no running cost (450,000: 135,000). 30 % of capex
+    would choose the first (120,000 < 135,000); the pack's formula chooses the second."""
+    capex, opex = np.array([400_000.0, 450_000.0]), np.array([24_000.0, 0.0])
+    cov = sparse.csr_matrix(np.array([[1, 1]], dtype=bool))
+    obj = subsidy_objective(
+        capex,
+        opex,
+        demand_layer=np.array(["villages"]),
+        coverage_csr=cov,
+        programme=build_programme(["usf-2018-pilot"]),
+    )
+    assert obj.tolist() == pytest.approx([163_600.0, 135_450.0])
+    member = sparse.csr_matrix(np.ones((1, 1)))
+    res = solve_cover(cov, obj, np.ones(1), groups=(member, np.array([1.0])), time_limit_s=10)
+    assert res.selected.tolist() == [1]
+    res = solve_cover(cov, 0.3 * capex, np.ones(1), groups=(member, np.array([1.0])), time_limit_s=10)
+    assert res.selected.tolist() == [0]
+
+
+def test_a_regional_rate_and_assumed_terms_are_in_the_compliance_table():
+    p = build_programme(["usf-2018-pilot"], region="west")
+    verified = dataclasses.replace(p, subsidy=dataclasses.replace(p.subsidy, regional_rates={"west": 0.5}))
+    out = programme_funding(CHOSEN, verified, local_share=0.0)
+    assert out["central_cny"].tolist() == pytest.approx([272_000.0, 31_800.0, 0.0])  # 0.5 x (capex + 6 x opex)
+    batches = pd.DataFrame({"batch": [0, 1], "year": [None, 2027], "cost_cny": [0.0, 1.0]})
+    table = compliance_table(p, batches, programme_funding(CHOSEN, p, local_share=0.0), yearly_budget_cny=1.0)
+    row = table[table["rule"] == "central rate by region (west)"].iloc[0]
+    assert row["value"] == "regional rate for west: number not verified; the pack's 30% applies"
+    g5 = build_programme(["usf-2026-5g"])
+    table = compliance_table(g5, batches, programme_funding(CHOSEN, g5, local_share=0.0), yearly_budget_cny=1.0)
+    assert table["rule"].str.endswith("(assumed: terms not verified)").sum() == 1
+    assert (
+        "not verified in 工信厅联通信函〔2025〕417号"
+        in table.loc[table["rule"] == "subsidy terms assumed", "value"].iloc[0]
+    )

@@ -98,7 +98,8 @@ def test_v000189_is_served_and_the_2020_deadlines_are_missed(programme_run):
     assert "no budget meets it: the deadline 2020 is before batch 1" in poor["value"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["programme"]["packs"][0] == "usf-2018-pilot 2018.1"
-    assert len(summary["programme"]["fallbacks"]) == 2
+    # no facilities, no settlements, and the school not joined to its village
+    assert len(summary["programme"]["fallbacks"]) == 3
     assert (out / "compliance.csv").is_file()
     html = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="compliance"' in html

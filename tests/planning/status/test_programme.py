@@ -14,6 +14,8 @@ from planning.status.programme import (
     committee_points,
     fallbacks,
     nearest_site_m,
+    rule_points,
+    signal_clause,
     village_category,
 )
 
@@ -65,6 +67,62 @@ def test_village_categories():
 
 def test_missing_layers_are_said():
     notes = fallbacks(build_programme(["usf-2018-pilot"]), {"facilities": None, "settlements": None})
-    assert len(notes) == 2
+    assert len(notes) == 3
     assert "village point stands for the village committee" in notes[0]
+    assert "settlements of 20+ households are not assessed" in notes[1]
+    assert "school" in notes[2]
+    given = {"facilities": FACILITIES, "settlements": SETTLEMENTS}
+    assert len(fallbacks(build_programme(["usf-2018-pilot"]), given)) == 1  # the school only
     assert fallbacks(build_programme([]), {}) == []
+
+
+#: V1: two settlements of 20+ households (S1 25, S2 30) and one of 19 (S3, not assessed); V2: a committee and a
+#: clinic; V3: none of the rule's points (its village point stands for the committee)
+SETTLEMENTS = gpd.GeoDataFrame(
+    {"settlement_id": ["S1", "S2", "S3"], "village_id": ["V1", "V1", "V1"], "households": [25, 30, 19]},
+    geometry=shapely.points([(100, 0), (200, 0), (300, 0)]),
+    crs=32652,
+)
+FACILITIES = gpd.GeoDataFrame(
+    {"facility_id": ["F1", "F2"], "village_id": ["V2", "V2"], "kind": ["village_committee", "clinic"]},
+    geometry=shapely.points([(10_100, 0), (10_200, 0)]),
+    crs=32652,
+)
+
+
+def test_the_rule_points_are_the_facilities_and_the_settlements_of_20_households():
+    pts = rule_points(FACILITIES, SETTLEMENTS, min_households=20)
+    assert pts["point_id"].tolist() == ["F1", "F2", "S1", "S2"]  # S3 has 19 households
+    assert pts["what"].tolist() == ["village_committee", "clinic", "settlement", "settlement"]
+    assert pts["village_id"].tolist() == ["V2", "V2", "V1", "V1"]
+    assert len(rule_points(None, None, min_households=20)) == 0
+
+
+def test_the_signal_clause_needs_every_point_of_the_village_by_hand():
+    pts = rule_points(FACILITIES, SETTLEMENTS, min_households=20)
+    # F1 committee has 4G, F2 clinic has 4G, S1 has 4G, S2 has none
+    got = signal_clause(np.array(["V1", "V2", "V3"]), np.array([True, False, True]), pts, np.array([1, 1, 1, 0]))
+    # V1: its point has signal but settlement S2 has none; V2: its point has none, but its committee stands for it
+    # and committee and clinic have signal; V3: no rule point, the village point's signal
+    assert got["signal_4g"].tolist() == [False, True, True]
+    assert got["settlements_20hh"].tolist() == [2, 0, 0]
+    assert got["settlements_20hh_4g"].tolist() == [1, 0, 0]
+    assert got["signal_missing"].tolist() == ["S2", "", ""]
+    # the clinic without signal fails V2 too
+    got = signal_clause(np.array(["V1", "V2", "V3"]), np.array([True, True, True]), pts, np.array([1, 0, 1, 1]))
+    assert got["signal_4g"].tolist() == [True, False, True]
+
+
+def test_a_settlement_without_signal_and_no_site_within_5_km_makes_the_village_lack_4g():
+    status = pd.DataFrame(
+        {"has_4g": [True, True, True], "lacks": ["broadband", "", ""], "is_poor": [True, True, False]}
+    )
+    d = np.array([6_000.0, 4_000.0, 6_000.0])
+    signal = np.array([False, False, False])  # a settlement of each lacks signal
+    counts = np.array([True, True, False])  # the third: no KPI counts its 4G
+    out = apply_village_4g_rule(
+        status, site_4g_m=d, programme=build_programme(["usf-2018-pilot"]), signal=signal, counts_4g=counts
+    )
+    assert out["has_4g"].tolist() == [False, True, False]
+    assert out["has_4g_by"].tolist() == ["", "site_within", ""]
+    assert out["lacks"].tolist() == ["broadband;4g", "", ""]
