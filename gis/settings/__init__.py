@@ -6,6 +6,7 @@
 * :mod:`gis.settings.money`: ``[costs]``, ``[economics]``, ``[funding]``;
 * :mod:`gis.settings.plan`: ``[fibre]``, ``[optimise]``, ``[targets]``;
 * :mod:`gis.settings.map`: ``[map]``;
+* :mod:`gis.settings.application`: ``[application]`` (operators that build, tender lots, township names);
 * :mod:`gis.settings.programme`: ``[programme]`` (the programme rule packs of :mod:`gis.rules`, docs/programme.md);
 * :mod:`gis.settings.fields`: the field helpers (a number with its range, an array of tables, a nested table) and
   the closed choices read from a field's ``Literal``.
@@ -14,6 +15,7 @@ Each closed choice is a ``Literal`` type (``Model``) used by its field, with the
 (``PROPAGATION_MODELS = get_args(Model)``).
 """
 
+from gis.settings.application import BUILDERS, ApplicationSettings, CountyOperator, TownshipName
 from gis.settings.fields import Range, choices, number_range, row_type, section_type
 from gis.settings.map import BASEMAPS, Basemap, MapSettings
 from gis.settings.money import (
@@ -25,6 +27,7 @@ from gis.settings.money import (
     FundingSettings,
     Objective,
     SchoolLine,
+    TowerOwner,
 )
 from gis.settings.plan import (
     BROADBAND_DEFINITIONS,
@@ -73,6 +76,7 @@ from gis.settings.radio import (
 __all__ = [
     "BASEMAPS",
     "BROADBAND_DEFINITIONS",
+    "BUILDERS",
     "DEFAULT_CLUTTER",
     "DEFAULT_EQUIPMENT",
     "DEFAULT_MICROWAVE",
@@ -90,6 +94,7 @@ __all__ = [
     "SCHOOL_LINES",
     "SLACKS",
     "TECH_CHOICES",
+    "ApplicationSettings",
     "BackhaulSettings",
     "BandEquipment",
     "Basemap",
@@ -99,6 +104,7 @@ __all__ = [
     "Citation",
     "ClutterClass",
     "CostSettings",
+    "CountyOperator",
     "EconomicsSettings",
     "Environment",
     "FibreSettings",
@@ -124,6 +130,8 @@ __all__ = [
     "Slack",
     "TargetSettings",
     "Tech",
+    "TowerOwner",
+    "TownshipName",
     "build_programme",
     "choices",
     "number_range",
