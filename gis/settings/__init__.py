@@ -22,6 +22,7 @@ from gis.settings.money import (
     MAX_CNY,
     OBJECTIVES,
     SCHOOL_LINES,
+    TOWER_OWNERS,
     CostSettings,
     EconomicsSettings,
     FundingSettings,
@@ -41,7 +42,7 @@ from gis.settings.plan import (
     Slack,
     TargetSettings,
 )
-from gis.settings.programme import Citation, KpiRule, Programme, build_programme, pack_ids, read_pack
+from gis.settings.programme import Applicant, Citation, KpiRule, Programme, build_programme, pack_ids, read_pack
 from gis.settings.radio import (
     DEFAULT_CLUTTER,
     DEFAULT_EQUIPMENT,
@@ -94,6 +95,8 @@ __all__ = [
     "SCHOOL_LINES",
     "SLACKS",
     "TECH_CHOICES",
+    "TOWER_OWNERS",
+    "Applicant",
     "ApplicationSettings",
     "BackhaulSettings",
     "BandEquipment",

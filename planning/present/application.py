@@ -23,14 +23,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from gis.settings import ApplicationSettings, Citation, Programme
-from gis.settings.programme import Applicant
+from gis.settings import Applicant, ApplicationSettings, Citation, Programme
 from planning.present.labels import Language, code_text
-from planning.status.programme import village_category
 
 __all__ = [
     "DEFAULT_APPLICANT",
-    "DEFAULT_UPGRADE_BELOW_MBPS",
     "applicant_sentence",
     "performance_targets",
     "roles_table",
@@ -52,8 +49,6 @@ DEFAULT_APPLICANT = Applicant(
         section="组织方式（默认：未选择政策规则包）",
     ),
 )
-#: 升级村 threshold when no pack states one (Mbps): the 2018-2020 calls' 12 Mbps (domain review §3.6).
-DEFAULT_UPGRADE_BELOW_MBPS = 12.0
 #: Task words per intervention kind (the task list's ``task``).
 TASK_WORDS = {
     "fibre": "光纤宽带接入（光缆线路）",
@@ -126,16 +121,14 @@ def township_names(villages: pd.DataFrame, settings: ApplicationSettings) -> dic
     return out
 
 
-def _unit_facts(
-    villages: pd.DataFrame, schools: pd.DataFrame, programme: Programme
-) -> tuple[dict[str, str], dict[str, str]]:
-    """By ``layer:id``: the unit's name, and a village's category (a school's kind as 学校/教学点)."""
+def _unit_facts(villages: pd.DataFrame, schools: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """By ``layer:id``: the unit's name, and a village's category (the status stage's ``category``: 未通村,
+    升级村 below the pack's Mbps, 4G无覆盖村; a school's kind as 学校/教学点)."""
     names: dict[str, str] = {}
     category: dict[str, str] = {}
-    below = programme.upgrade_below_mbps or DEFAULT_UPGRADE_BELOW_MBPS
     if len(villages):
         keys = "villages:" + villages["village_id"].astype(str)
-        cats = village_category(villages, upgrade_below_mbps=below) if "has_4g" in villages else [""] * len(keys)
+        cats = villages["category"].fillna("").astype(str) if "category" in villages else [""] * len(keys)
         vnames = villages["name"] if "name" in villages else villages["village_id"]
         names.update(zip(keys, vnames.astype(str), strict=True))
         category.update(zip(keys, cats, strict=True))
@@ -156,7 +149,6 @@ def task_list(
     county_of: Mapping[str, str],
     township_of: Mapping[str, str],
     names_of_township: Mapping[str, str],
-    programme: Programme,
     language: Language,
 ) -> pd.DataFrame:
     """The 任务清单: one row per intervention and village or school it serves, by batch (module docstring).
@@ -167,7 +159,7 @@ def task_list(
         The interventions (``candidate_id``, ``kind``, ``batch``, ``year``, ``serves``, ``capex_cny``,
         ``central_cny``, ``builder``, ``ran_partner``).
     villages, schools : DataFrame
-        The status frames (names, categories).
+        The status frames (names; the villages' ``category`` of :func:`planning.status.stage.programme_status`).
     county_of, township_of : mapping
         County and 9-digit township code by ``layer:id``.
     names_of_township : mapping
@@ -189,7 +181,7 @@ def task_list(
         "candidate_id",
         "unit",
     ]
-    names, category = _unit_facts(villages, schools, programme)
+    names, category = _unit_facts(villages, schools)
     rows = []
     for r in inter.itertuples(index=False):
         units = [u for u in str(r.serves).split(";") if u] or [""]

@@ -350,7 +350,6 @@ def tasks_table(project: Project, gaps: GapsResult, proposal: Proposal) -> pd.Da
         county_of=units.to_dict(),
         township_of=township_of_units(gaps).to_dict(),
         names_of_township=township_names(gaps.villages, project.application),
-        programme=project.programme,
         language=project.language,
     )
 

@@ -56,6 +56,8 @@ def _status() -> tuple[pd.DataFrame, pd.DataFrame]:
             "has_broadband": [False, True, True],
             "has_4g": [True, True, False],
             "access_mbps": [np.nan, 8.0, 50.0],
+            # the status stage's category (planning.status.programme.village_category, 升级村 below 12 Mbps)
+            "category": ["未通村", "升级村", "4G无覆盖村"],
         }
     )
     schools = pd.DataFrame({"school_id": ["S1"], "name": ["中心小学"], "kind": ["primary"]})
@@ -86,7 +88,6 @@ def test_task_list_rows_recompute_to_the_plans_totals() -> None:
         county_of=county,
         township_of=town,
         names_of_township={"220681100": "大栗子街道"},
-        programme=build_programme(["usf-2018-pilot", "poverty-2018"]),
         language="zh",
     )
     assert len(out) == 5
