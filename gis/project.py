@@ -44,7 +44,9 @@ from gis.errors import ProjectError
 from gis.files import not_a_regular_file
 from gis.schema import SCHEMAS, operator_code
 from gis.settings import (
+    BUILDERS,
     KPI_TARGET_SETTING,
+    ApplicationSettings,
     REGIONS,
     BandEquipment,
     Citation,
@@ -155,6 +157,7 @@ class Project:
     optimise: OptimiseSettings = field(default_factory=OptimiseSettings)
     map: MapSettings = field(default_factory=MapSettings)
     programme: Programme = field(default_factory=Programme)
+    application: ApplicationSettings = field(default_factory=ApplicationSettings)
 
     @property
     def root(self) -> Path:
@@ -395,7 +398,7 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
     _unknown(
         doc,
         {"project", "layers", "terrain", "ledger", "radio", "costs", "economics", "funding", "targets", "fibre"}
-        | {"optimise", "map", "programme"},
+        | {"optimise", "map", "programme", "application"},
         where="top level",
         path=path,
     )
@@ -449,7 +452,32 @@ def load_project(path: str | Path, *, required_layers: Sequence[str] = REQUIRED_
         optimise=_optimise_section(doc.get("optimise", {}), path=path),
         map=_map_section(doc.get("map", {}), path=path),
         programme=programme,
+        application=_application_section(doc.get("application", {}), path=path),
     )
+
+
+def _application_section(table: Mapping[str, Any], *, path: Path) -> ApplicationSettings:
+    """[application]: the settings, each county operator one of the building operators and each township code
+    nine digits."""
+    out = _number_section(ApplicationSettings, table, where="application", path=path)
+    for i, row in enumerate(out.county_operators):
+        if operator_code(row.operator) not in BUILDERS or not row.county:
+            msg = (
+                f"{path}: [application.county_operators][{i}] county = {row.county!r}, operator = "
+                f"{row.operator!r}; expected a county name and one of {list(BUILDERS)}"
+            )
+            raise ProjectError(msg)
+    for i, t in enumerate(out.township_names):
+        if not (len(t.code) == 9 and t.code.isdigit()) or not t.name:
+            msg = (
+                f"{path}: [application.township_names][{i}] code = {t.code!r}, name = {t.name!r}; expected a "
+                "9-digit township code and its name"
+            )
+            raise ProjectError(msg)
+    if out.lot_min_cny > out.lot_max_cny:
+        msg = f"{path}: [application] `lot_min_cny` = {out.lot_min_cny:g} is above `lot_max_cny` = {out.lot_max_cny:g}"
+        raise ProjectError(msg)
+    return out
 
 
 def _programme_section(table: Mapping[str, Any], *, path: Path) -> Programme:

@@ -6,6 +6,7 @@
 * :mod:`gis.settings.money`: ``[costs]``, ``[economics]``, ``[funding]``;
 * :mod:`gis.settings.plan`: ``[fibre]``, ``[optimise]``, ``[targets]``;
 * :mod:`gis.settings.map`: ``[map]``;
+* :mod:`gis.settings.application`: ``[application]`` (operators that build, tender lots, township names);
 * :mod:`gis.settings.programme`: ``[programme]`` (the programme rule packs of :mod:`gis.rules`, docs/programme.md);
 * :mod:`gis.settings.fields`: the field helpers (a number with its range, an array of tables, a nested table) and
   the closed choices read from a field's ``Literal``.
@@ -14,17 +15,20 @@ Each closed choice is a ``Literal`` type (``Model``) used by its field, with the
 (``PROPAGATION_MODELS = get_args(Model)``).
 """
 
+from gis.settings.application import BUILDERS, ApplicationSettings, CountyOperator, TownshipName
 from gis.settings.fields import Range, choices, number_range, row_type, section_type
 from gis.settings.map import BASEMAPS, Basemap, MapSettings
 from gis.settings.money import (
     MAX_CNY,
     OBJECTIVES,
     SCHOOL_LINES,
+    TOWER_OWNERS,
     CostSettings,
     EconomicsSettings,
     FundingSettings,
     Objective,
     SchoolLine,
+    TowerOwner,
 )
 from gis.settings.plan import (
     BROADBAND_DEFINITIONS,
@@ -40,6 +44,7 @@ from gis.settings.plan import (
 )
 from gis.settings.programme import (
     REGIONS,
+    Applicant,
     Citation,
     KpiRule,
     Programme,
@@ -81,6 +86,7 @@ from gis.settings.radio import (
 __all__ = [
     "BASEMAPS",
     "BROADBAND_DEFINITIONS",
+    "BUILDERS",
     "DEFAULT_CLUTTER",
     "DEFAULT_EQUIPMENT",
     "DEFAULT_MICROWAVE",
@@ -99,6 +105,9 @@ __all__ = [
     "SCHOOL_LINES",
     "SLACKS",
     "TECH_CHOICES",
+    "TOWER_OWNERS",
+    "Applicant",
+    "ApplicationSettings",
     "BackhaulSettings",
     "BandEquipment",
     "Basemap",
@@ -108,6 +117,7 @@ __all__ = [
     "Citation",
     "ClutterClass",
     "CostSettings",
+    "CountyOperator",
     "EconomicsSettings",
     "Environment",
     "FibreSettings",
@@ -133,6 +143,8 @@ __all__ = [
     "Slack",
     "TargetSettings",
     "Tech",
+    "TowerOwner",
+    "TownshipName",
     "build_programme",
     "choices",
     "number_range",

@@ -14,11 +14,13 @@ __all__ = [
     "MAX_CNY",
     "OBJECTIVES",
     "SCHOOL_LINES",
+    "TOWER_OWNERS",
     "CostSettings",
     "EconomicsSettings",
     "FundingSettings",
     "Objective",
     "SchoolLine",
+    "TowerOwner",
 ]
 
 #: Largest money amount a project may state (CNY): ten trillion, beyond any national programme.
@@ -29,6 +31,9 @@ OBJECTIVES: tuple[Objective, ...] = get_args(Objective)
 #: How a school's line is rented (``[costs] school_line``).
 SchoolLine = Literal["broadband", "leased_line"]
 SCHOOL_LINES: tuple[SchoolLine, ...] = get_args(SchoolLine)
+#: Who owns a new site's tower (``[costs] tower_owner``): China Tower (the operators lease it) or the operator.
+TowerOwner = Literal["china_tower", "operator"]
+TOWER_OWNERS: tuple[TowerOwner, ...] = get_args(TowerOwner)
 
 
 @dataclass(frozen=True)
@@ -50,11 +55,13 @@ class CostSettings:
     gives every default's source): ``ran_equipment_cny`` is the radio equipment within ``new_site_cny`` (renewed
     every ``[economics] equipment_life_years``; the rest is the tower and civil works), ``grid_connection_cny`` a
     new site's power line (市电引入); a share of another operator's tower pays China Tower's lease
-    ``tower_lease_cny_per_year`` less ``tower_share_discount``; every site pays electricity (``site_power_*_kw``
+    ``tower_lease_cny_per_year`` less ``tower_share_discount`` (the second tenant's); a new site's tower
+    (``tower_owner = "china_tower"``) is China Tower's and its one tenant pays the whole lease (``"operator"``:
+    the operator's own tower, no lease); every site pays electricity (``site_power_*_kw``
     around the clock at ``electricity_cny_per_kwh``) and maintenance (``maintenance_share_per_year`` of its capex,
     fibre ``fibre_maintenance_share_per_year``); a microwave hop its frequency fee; a school its line at the
-    outlet target (``school_line``: ``broadband`` at ``broadband_cny_per_mbps_month`` or ``leased_line`` at
-    ``leased_line_cny_per_mbps_month``).
+    outlet target (``school_line``: ``leased_line`` at ``leased_line_cny_per_mbps_month``, the contracted
+    outlet a school's 出口带宽 normally is, or ``broadband`` at ``broadband_cny_per_mbps_month``).
     """
 
     fibre_aerial_cny_per_km: float = num(15_000.0, 0.0, MAX_CNY, unit="CNY/km")
@@ -72,13 +79,14 @@ class CostSettings:
     grid_connection_cny: float = num(50_000.0, 0.0, MAX_CNY, unit="CNY")
     tower_lease_cny_per_year: float = num(30_000.0, 0.0, MAX_CNY, unit="CNY/year")
     tower_share_discount: float = num(0.30, 0.0, 1.0)
+    tower_owner: TowerOwner = "china_tower"
     electricity_cny_per_kwh: float = num(0.65, 0.0, 100.0, unit="CNY/kWh")
     site_power_4g_kw: float = num(1.2, 0.0, 100.0, unit="kW")
     site_power_5g_kw: float = num(3.5, 0.0, 100.0, unit="kW")
     maintenance_share_per_year: float = num(0.03, 0.0, 1.0)
     fibre_maintenance_share_per_year: float = num(0.01, 0.0, 1.0)
     microwave_fee_cny_per_year: float = num(3_000.0, 0.0, MAX_CNY, unit="CNY/year")
-    school_line: SchoolLine = "broadband"
+    school_line: SchoolLine = "leased_line"
     broadband_cny_per_mbps_month: float = num(0.24, 0.0, 1e6, unit="CNY/Mbps/month")
     leased_line_cny_per_mbps_month: float = num(5.75, 0.0, 1e6, unit="CNY/Mbps/month")
 

@@ -7,7 +7,15 @@ discounted at ``discount_rate``:
     PV = civil + equipment x sum_{k >= 0, kL < H} (1 + r)^(-kL) + opex x (1 - (1 + r)^(-H)) / r
 
 No residual value is credited at the horizon (the conservative reading: a plan must not rest on what is left
-after it). With r = 0 the annuity is H.
+after it). With r = 0 the annuity is H. An intervention's lifecycle cost is a present value at the year it is
+built; the plan's is ONE present value at its base year (:func:`plan_present_value`: each intervention's
+discounted by the years between the base year and its own).
+
+**Tower leases** (:func:`tower_lease_cny_per_year`): China Tower owns the towers; a tenant pays the lease less the
+sharing discount of China Tower's pricing for the number of tenants (《商务定价协议》补充协议, 2018: 30 % each for
+two tenants, 40 % for three). A share is the second tenant of an existing tower; a new site's tower is China
+Tower's with one tenant (``[costs] tower_owner``), so its lease enters the opex and the lifecycle comparison
+with a share.
 
 **Funding** (:func:`funding_split`): the universal-service model "中央资金引导、地方协调支持、企业为主推进": central
 finance subsidises a share of the eligible investment (capex; opex is the operator's), the province or county
@@ -72,6 +80,25 @@ def present_value(
         + equip * renewal_factor(discount_rate, horizon_years, equipment_life_years)
         + opex * annuity_factor(discount_rate, horizon_years)
     )
+
+
+def plan_present_value(
+    lifecycle_cny: np.ndarray, year: np.ndarray, *, base_year: int, discount_rate: float
+) -> np.ndarray:
+    """Each intervention's lifecycle cost (a present value at ``year``, the year it is built) as a present value
+    at ``base_year``: ``lifecycle x (1 + r)^-(year - base_year)``; the plan's one present value is their sum."""
+    life = np.asarray(lifecycle_cny, dtype=float)
+    years = np.asarray(year, dtype=float) - float(base_year)
+    return life * (1.0 + discount_rate) ** (-years)
+
+
+def tower_lease_cny_per_year(tenants: np.ndarray, costs: CostSettings) -> np.ndarray:
+    """One tenant's yearly China Tower lease on a tower of ``tenants`` tenants (CNY/year): the single-tenant
+    ``tower_lease_cny_per_year``, less ``tower_share_discount`` with two tenants and 40 % with three or more
+    (China Tower's 2018 sharing discounts); 0 for no tenant."""
+    n = np.asarray(tenants, dtype=np.int64)
+    discount = np.select([n <= 1, n == 2], [0.0, costs.tower_share_discount], max(costs.tower_share_discount, 0.40))
+    return np.where(n >= 1, costs.tower_lease_cny_per_year * (1.0 - discount), 0.0)
 
 
 def central_rate(batch: np.ndarray, *, central_share: float, by_batch: Sequence[float] = ()) -> np.ndarray:
@@ -198,7 +225,9 @@ def intervention_costs(
     renewed = np.select([kind == "fibre", site], [0.0, ran + back_cny - back_civil], capex)
     opex = np.zeros(len(cands))
     opex += np.where(site, site_power_cny_per_year(tech, costs), 0.0)
-    opex += np.where(shared, costs.tower_lease_cny_per_year * (1.0 - costs.tower_share_discount), 0.0)
+    # China Tower's lease: a share is a tower's second tenant, a new site's China Tower tower has one
+    tenants = np.where(shared, 2, np.where((kind == "new_site") & (costs.tower_owner == "china_tower"), 1, 0))
+    opex += tower_lease_cny_per_year(tenants, costs)
     opex += np.where(back == "microwave", hops * costs.microwave_fee_cny_per_year, 0.0)
     opex += np.where(back == "satellite", costs.satellite_fee_cny_per_year, 0.0)
     opex += np.where(kind == "satellite", costs.satellite_school_fee_cny_per_year, 0.0)

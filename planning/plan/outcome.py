@@ -31,8 +31,10 @@ from planning.plan.phasing import Phase, phase
 from planning.plan.trenches import trench_of_site
 from planning.status import KPIS, GapsResult, kpi_table, short_kpis
 
-#: Money columns of the interventions summed in the totals (CNY; opex per year).
-MONEY_TOTALS = ("capex_cny", "opex_cny_per_year", "lifecycle_cny", "central_cny", "local_cny", "operator_cny")
+#: Money columns of the interventions summed in the totals (CNY; opex per year). An intervention's
+#: ``lifecycle_cny`` is a present value at its own year and is not summed: the plan's lifecycle cost is one present
+#: value at the base year (``lifecycle_base_pv_cny``, :func:`planning.plan.economics.plan_present_value`).
+MONEY_TOTALS = ("capex_cny", "opex_cny_per_year", "central_cny", "local_cny", "operator_cny")
 #: Status columns a served need sets (villages, schools).
 NEED_SETS = {
     "broadband": ("has_broadband",),
@@ -70,6 +72,8 @@ class Proposal:
     lots: pd.DataFrame | None = None
     compliance: pd.DataFrame | None = None
     unserved: pd.DataFrame | None = None
+    operators: pd.DataFrame | None = None
+    work_lots: pd.DataFrame | None = None
 
 
 def first_year_of(setting: int, *, today: dt.date | None = None) -> int:

@@ -57,9 +57,11 @@ from planning.plan.compliance import (
     unserved_table,
 )
 from planning.plan.cover import CoverResult, solve_cover, solve_priorities
-from planning.plan.economics import objective_cost, priced_money
+from planning.plan.economics import objective_cost, plan_present_value, priced_money
 from planning.plan.goals import CLASS_NAMES, Goal, class_weights, kpi_members, target_goal
+from planning.plan.lots import work_lots
 from planning.plan.national import ProvincePlan, merge_plans, province_table, split_budget
+from planning.plan.operators import operator_money, with_builders
 from planning.plan.outcome import (
     Proposal,
     batch_table,
@@ -141,9 +143,10 @@ def propose(
             budget=budget if use_budget else None,
             map_jobs=map_jobs,
         )
-        return _national(
+        prop = _national(
             project, inputs, gaps, demands, province, plans, budgets, budget=budget if use_budget else None
         )
+        return with_operators(project, prop, inputs)
     name = names[0] if names else REGION
     plan_goal = Goal(budget_cny=float(budget)) if budget is not None else target_goal(demands, gaps.targets)
     plan = province_plan(
@@ -158,7 +161,40 @@ def propose(
         goal=plan_goal,
         province=name,
     )
-    return assemble(project, gaps, plan, goal=plan_goal, plans=(plan,))
+    return with_operators(project, assemble(project, gaps, plan, goal=plan_goal, plans=(plan,)), inputs)
+
+
+def with_operators(project: Project, prop: Proposal, inputs: Inputs) -> Proposal:
+    """``prop`` with every intervention's building operator and tower owner (:mod:`planning.plan.operators`),
+    and the operators' and China Tower's totals (``totals["operators"]``)."""
+    inter = with_builders(
+        prop.interventions,
+        inputs.layers["sites"],
+        operators=project.radio.operators,
+        settings=project.application,
+        costs=project.costs,
+    )
+    table = operator_money(inter)
+    xy = shapely.get_coordinates(np.asarray(inter.geometry.centroid.values)) if len(inter) else np.zeros((0, 2))
+    app = project.application
+    lots, member = work_lots(
+        inter,
+        xy[:, 0],
+        xy[:, 1],
+        ran_equipment_cny=project.costs.ran_equipment_cny,
+        lot_max_cny=app.lot_max_cny,
+        lot_min_cny=app.lot_min_cny,
+    )
+    inter["work_lots"] = member
+    totals = {
+        **prop.totals,
+        "operators": table.round(4).to_dict(orient="records"),
+        "work_lots": {
+            str(wt): {"lots": len(part), "amount_cny": round(float(part["amount_cny"].sum()))}
+            for wt, part in lots.groupby("work_type", sort=False)
+        },
+    }
+    return replace(prop, interventions=inter, totals=totals, operators=table, work_lots=lots)
 
 
 def asked_budget(
@@ -545,6 +581,17 @@ def assemble(
         first_year=first_year,
         rounds=len(rounds),
     )
+    if len(chosen):
+        chosen["lifecycle_base_pv_cny"] = plan_present_value(
+            chosen["lifecycle_cny"].to_numpy(dtype=float),
+            chosen["year"].to_numpy(dtype=float),
+            base_year=first_year,
+            discount_rate=project.economics.discount_rate,
+        )
+    else:
+        chosen["lifecycle_base_pv_cny"] = pd.Series(dtype=float)
+    totals["lifecycle_base_year"] = first_year
+    totals["lifecycle_base_pv_cny"] = round(float(chosen["lifecycle_base_pv_cny"].sum()))
     if routes is None:
         routes = gpd.GeoDataFrame({"segment_id": []}, geometry=[], crs=cset.demands.crs)
     routes = routes.assign(batch=ph.segment_batch if ph is not None and len(routes) else 0)

@@ -5,12 +5,13 @@ and their bilingual labels (:mod:`planning.present.labels`); an executed noteboo
 
 from planning.present.labels import code_text, label
 from planning.present.maps import save_map
-from planning.present.notebook import map_iframe, md_text, nothing_to_plan_text, table_html
+from planning.present.notebook import applicant_text, map_iframe, md_text, nothing_to_plan_text, table_html
 from planning.present.notebook_html import notebook_page
 from planning.present.report import charts, report_tables, write_report
 from planning.present.stage import map_stage
 
 __all__ = [
+    "applicant_text",
     "charts",
     "code_text",
     "label",

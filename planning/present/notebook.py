@@ -9,6 +9,8 @@ the notebook itself.
   (links, images, emphasis, code, tables, headings, LaTeX ``$``) is backslash-escaped; line breaks become spaces.
   A Markdown cell or ``display(Markdown(...))`` puts data only through it;
 * :func:`nothing_to_plan_text`: the line a notebook shows for an empty plan (nothing lacks anything);
+* :func:`applicant_text`: who applies and who builds, as the chosen rule packs say (with the citation; with no
+  pack the default and its source), as inert Markdown;
 * :func:`map_iframe`: a whole map page (``map.html``: Leaflet and the data inlined) inside an ``<iframe srcdoc>``,
   so the map travels with the notebook and its HTML export: nothing points at a file that may not be there. The
   page is escaped as one attribute value (``&``, ``<``, ``>`` and both quotes), which the browser decodes back to
@@ -23,6 +25,8 @@ import html
 
 import pandas as pd
 
+from gis.settings import Programme
+from planning.present.application import applicant_sentence
 from planning.present.labels import Language, label
 from planning.present.report import html_table, share_columns
 
@@ -92,6 +96,12 @@ def md_text(value: object) -> str:
 def nothing_to_plan_text(totals: dict, *, language: Language) -> str:
     """The notebook's line for an empty plan (``totals['nothing_to_plan']``), or '' when there is a plan."""
     return label("nothing_to_plan", language) if totals.get("nothing_to_plan") else ""
+
+
+def applicant_text(programme: Programme, *, language: Language) -> str:
+    """The notebook's applicant line (:func:`planning.present.application.applicant_sentence`) as inert
+    Markdown."""
+    return md_text(applicant_sentence(programme, language=language))
 
 
 def map_iframe(page: str, *, height_px: int = MAP_HEIGHT_PX, title: str = "map") -> str:

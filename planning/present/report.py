@@ -43,6 +43,7 @@ from gis.project import Project
 from gis.settings import TargetSettings
 from gis.writers import write_csv, write_xlsx
 from planning.plan import Proposal
+from planning.present.application import performance_targets, roles_table, task_list, township_names
 from planning.present.labels import (
     TABLE_TITLES,
     ColumnMeta,
@@ -72,6 +73,11 @@ TABLES = (
     "batches",
     "interventions",
     "lots",
+    "work_lots",
+    "roles",
+    "operators",
+    "tasks",
+    "performance",
     "application",
     "townships",
     "ledger",
@@ -186,6 +192,7 @@ def intervention_table(proposal: Proposal, names: Mapping[str, str]) -> pd.DataF
         "lot",
         "candidate_id",
         "kind",
+        "builder",
         "backhaul",
         "cost_cny",
         "opex_cny_per_year",
@@ -204,6 +211,7 @@ def intervention_table(proposal: Proposal, names: Mapping[str, str]) -> pd.DataF
             "lot": inter["lot"].to_numpy() if "lot" in inter else 0,
             "candidate_id": inter["candidate_id"].to_numpy(),
             "kind": inter["kind"].to_numpy(),
+            "builder": inter["builder"].to_numpy() if "builder" in inter else "",
             "backhaul": inter["backhaul"].to_numpy() if "backhaul" in inter else "",
             "cost_cny": inter["cost_cny"].to_numpy().round(0),
             **{
@@ -256,7 +264,7 @@ def ledger_change_table(changes: pd.DataFrame | None) -> pd.DataFrame:
 
 
 #: Money columns of the application table (summed over the interventions of an area).
-MONEY_COLUMNS = ("capex_cny", "opex_cny_per_year", "lifecycle_cny", "central_cny", "local_cny", "operator_cny")
+MONEY_COLUMNS = ("capex_cny", "opex_cny_per_year", "lifecycle_base_pv_cny", "central_cny", "local_cny", "operator_cny")
 #: Site kinds counted in the application table.
 SITE_KINDS = ("new_site", "upgrade_5g", "share", "share_5g", "satellite", "line_upgrade")
 
@@ -332,6 +340,39 @@ def application_table(project: Project, gaps: GapsResult, proposal: Proposal, *,
     return pd.DataFrame(rows)
 
 
+def tasks_table(project: Project, gaps: GapsResult, proposal: Proposal) -> pd.DataFrame:
+    """The 任务清单 of the plan (:func:`planning.present.application.task_list`)."""
+    units = proposal.demands.drop_duplicates("unit").set_index("unit")["county"].astype(str)
+    return task_list(
+        proposal.interventions,
+        villages=gaps.villages,
+        schools=gaps.schools,
+        county_of=units.to_dict(),
+        township_of=township_of_units(gaps).to_dict(),
+        names_of_township=township_names(gaps.villages, project.application),
+        language=project.language,
+    )
+
+
+def application_tables(project: Project, gaps: GapsResult, proposal: Proposal) -> dict[str, pd.DataFrame]:
+    """The application package's tables: ``work_lots`` (tender lots by work type), ``roles`` (applicant and
+    builders, cited), ``operators`` (each operator's and China Tower's part), ``tasks`` (任务清单),
+    ``performance`` (区域绩效目标表), ``application`` (per county, with the compliance rows of the rule packs
+    after it)."""
+    region = region_table(project, gaps.targets, proposal.targets_after, language=project.language)
+    app = application_table(project, gaps, proposal)
+    if proposal.compliance is not None and len(proposal.compliance):
+        app = pd.concat([app, proposal.compliance.reset_index(drop=True)], ignore_index=True)
+    return {
+        "work_lots": proposal.work_lots.copy() if proposal.work_lots is not None else pd.DataFrame(),
+        "roles": roles_table(project.programme),
+        "operators": proposal.operators.copy() if proposal.operators is not None else pd.DataFrame(),
+        "tasks": tasks_table(project, gaps, proposal),
+        "performance": performance_targets(region, [k.key for k in KPIS], proposal.batches, project.programme),
+        "application": app,
+    }
+
+
 def report_tables(
     project: Project,
     gaps: GapsResult,
@@ -367,7 +408,7 @@ def report_tables(
         "batches": proposal.batches.copy(),
         "interventions": intervention_table(proposal, names),
         "lots": proposal.lots.copy() if proposal.lots is not None else pd.DataFrame(),
-        "application": application_table(project, gaps, proposal),
+        **application_tables(project, gaps, proposal),
         "townships": application_table(project, gaps, proposal, by="township"),
         "ledger": remaining_ledger(gaps.ledger, proposal),
         "ledger_changes": ledger_change_table(ledger_changes),

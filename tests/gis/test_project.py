@@ -279,3 +279,22 @@ def test_gis_project_defines_no_settings_class():
 def test_a_budget_is_set_only_by_the_file_and_target_mode_is_its_absence(tmp_path: Path):
     assert load_project(_write(tmp_path, "")).optimise.budget_cny is None
     assert load_project(_write(tmp_path, "[optimise]\nbudget_cny = 2500000\n")).optimise.budget_cny == 2_500_000.0
+
+
+def test_application_section_is_read_and_checked(tmp_path):
+    text = (
+        "[application]\npresence_radius_m = 3000\nlot_max_cny = 2000000\n"
+        '[[application.county_operators]]\ncounty = "临江市"\noperator = "中国联通"\n'
+        '[[application.township_names]]\ncode = "220681100"\nname = "大栗子街道"\n'
+    )
+    app = load_project(_write(tmp_path, text)).application
+    assert app.presence_radius_m == 3000.0
+    assert app.lot_max_cny == 2_000_000.0
+    assert (app.county_operators[0].county, app.county_operators[0].operator) == ("临江市", "中国联通")
+    assert app.township_names[0].name == "大栗子街道"
+    with pytest.raises(ProjectError, match=r"county_operators\]\[0\].*expected a county name and one of"):
+        load_project(_write(tmp_path, '[[application.county_operators]]\ncounty = "临江市"\noperator = "中国铁塔"\n'))
+    with pytest.raises(ProjectError, match="9-digit township code"):
+        load_project(_write(tmp_path, '[[application.township_names]]\ncode = "2206811"\nname = "x"\n'))
+    with pytest.raises(ProjectError, match="lot_min_cny"):
+        load_project(_write(tmp_path, "[application]\nlot_min_cny = 5000000\nlot_max_cny = 1000000\n"))

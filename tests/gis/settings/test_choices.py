@@ -86,6 +86,14 @@ CHOICES = [
         ("broadband", "leased_line"),
         "costs",
     ),
+    (
+        settings.CostSettings,
+        "tower_owner",
+        settings.TowerOwner,
+        settings.TOWER_OWNERS,
+        ("china_tower", "operator"),
+        "costs",
+    ),
 ]
 IDS = [f"{c[0].__name__}.{c[1]}" for c in CHOICES]
 

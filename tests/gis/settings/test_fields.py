@@ -29,6 +29,10 @@ FREE_TEXT = {
     ("RadioSettings", "clutter_path"),
     ("OptimiseSettings", "operator"),
     ("MapSettings", "tianditu_key"),
+    ("CountyOperator", "county"),
+    ("CountyOperator", "operator"),
+    ("TownshipName", "code"),
+    ("TownshipName", "name"),
 }
 
 
@@ -77,6 +81,9 @@ def test_every_section_and_nested_table_is_found():
         "FibreSettings",
         "OptimiseSettings",
         "MapSettings",
+        "ApplicationSettings",
+        "CountyOperator",
+        "TownshipName",
     }
 
 

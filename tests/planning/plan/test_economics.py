@@ -6,16 +6,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
 from gis.settings import CostSettings, EconomicsSettings
+from planning.plan.cover import solve_cover
 from planning.plan.economics import (
     annuity_factor,
     funding_split,
     intervention_costs,
     objective_cost,
+    plan_present_value,
     present_value,
     priced_money,
     renewal_factor,
+    tower_lease_cny_per_year,
 )
 
 
@@ -84,10 +88,69 @@ def test_funding_split_adds_up_by_batch_and_eligibility() -> None:
         funding_split(capex, np.ones(3), central_share=0.95, local_share=0.10)
 
 
+def _site_and_share() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "kind": ["new_site", "share"],
+            "tech": ["4g", "4g"],
+            "source": ["", ""],
+            "equipment_cny": [400_000.0, 200_000.0],
+            "backhaul": ["existing", "existing"],
+            "backhaul_cny": [0.0, 0.0],
+            "cost_cny": [400_000.0, 200_000.0],
+        }
+    )
+
+
+def test_china_towers_lease_by_tenants() -> None:
+    # the single-tenant lease 30k; China Tower's 2018 sharing discounts: 30 % each for two tenants, 40 % for three
+    costs = CostSettings()
+    np.testing.assert_allclose(tower_lease_cny_per_year(np.array([0, 1, 2, 3]), costs), [0, 30_000, 21_000, 18_000])
+
+
+def test_a_new_china_tower_tower_pays_its_lease_in_opex() -> None:
+    cands = _site_and_share()
+    econ = EconomicsSettings()
+    leased = intervention_costs(cands, costs=CostSettings(), econ=econ, school_outlet_mbps=100.0)
+    owned = intervention_costs(cands, costs=CostSettings(tower_owner="operator"), econ=econ, school_outlet_mbps=100.0)
+    power = 1.2 * 8760 * 0.65
+    # the new site: power + 3 % maintenance of 400k + the single tenant's 30k lease; the share: the 21k lease
+    assert leased["opex_cny_per_year"].iloc[0] == pytest.approx(power + 12_000 + 30_000)
+    assert leased["opex_cny_per_year"].iloc[0] - owned["opex_cny_per_year"].iloc[0] == pytest.approx(30_000)
+    assert leased["opex_cny_per_year"].iloc[1] == owned["opex_cny_per_year"].iloc[1] == pytest.approx(power + 27_000)
+    assert leased["opex_fixed_cny_per_year"].iloc[0] == pytest.approx(power + 30_000)
+
+
+def test_shared_tower_against_new_tower_flips_on_the_lease() -> None:
+    # one village served by either a new site or a share of an existing tower, 30 years at 8 %: on the operator's
+    # own tower (no lease) the new site is cheaper over its life; on China Tower's tower (30k a year) the share is
+    econ = EconomicsSettings(horizon_years=30)
+    cands = _site_and_share()
+    cover = sparse.csr_matrix(np.array([[True, True]]))
+    chosen = {}
+    for owner in ("operator", "china_tower"):
+        m = intervention_costs(cands, costs=CostSettings(tower_owner=owner), econ=econ, school_outlet_mbps=100.0)
+        life = objective_cost(cands["cost_cny"], m, objective="lifecycle", central_share=0.3)
+        res = solve_cover(cover, life, np.ones(1), min_share=1.0, time_limit_s=5.0)
+        chosen[owner] = cands["kind"].iloc[res.selected].tolist()
+    assert chosen == {"operator": ["new_site"], "china_tower": ["share"]}
+
+
+def test_the_plans_lifecycle_is_one_present_value_at_the_base_year() -> None:
+    # three interventions of lifecycle 100k, 200k, 300k (each a PV at its own build year) built 2027, 2028, 2030;
+    # at 8 % their PV at 2027: 100k + 200k / 1.08 + 300k / 1.08^3 = 100,000 + 185,185.19 + 238,149.67
+    pv = plan_present_value(
+        np.array([100_000.0, 200_000.0, 300_000.0]), np.array([2027, 2028, 2030]), base_year=2027, discount_rate=0.08
+    )
+    assert pv.sum() == pytest.approx(100_000 + 200_000 / 1.08 + 300_000 / 1.08**3)
+    assert pv.sum() == pytest.approx(523_334.86, abs=0.01)
+    assert pv.sum() < 600_000.0  # less than the sum of PVs taken at different years
+
+
 def test_intervention_costs_lease_against_new_site_flips_with_the_horizon() -> None:
-    # a new site (350k + 50k power line, of which 150k radios renewed every 8 years) on fibre backhaul already
-    # there, against the same radios on China Tower's tower (200k of equipment, 30k lease less 30 %); both draw
-    # 1.2 kW at 0.65 CNY/kWh and pay 3 % of their capex a year in maintenance
+    # a new site on the operator's own tower (350k + 50k power line, of which 150k radios renewed every 8 years)
+    # on fibre backhaul already there, against the same radios on China Tower's tower (200k of equipment, 30k
+    # lease less 30 %); both draw 1.2 kW at 0.65 CNY/kWh and pay 3 % of their capex a year in maintenance
     cands = pd.DataFrame(
         {
             "kind": ["new_site", "share"],
@@ -99,7 +162,7 @@ def test_intervention_costs_lease_against_new_site_flips_with_the_horizon() -> N
             "cost_cny": [400_000.0, 200_000.0],
         }
     )
-    costs = CostSettings()
+    costs = CostSettings(tower_owner="operator")
     power = 1.2 * 8760 * 0.65
     short = EconomicsSettings(horizon_years=10)
     m = intervention_costs(cands, costs=costs, econ=short, school_outlet_mbps=100.0)
@@ -133,7 +196,7 @@ def test_a_fibre_extension_is_priced_at_its_share_and_a_school_pays_its_line() -
     econ = EconomicsSettings()
     m = intervention_costs(cands, costs=costs, econ=econ, school_outlet_mbps=100.0)
     a = annuity_factor(0.08, 10)
-    line = 100 * 0.24 * 12  # 100 Mbps of broadband at 0.24 CNY/Mbps/month (Anhui 2021)
+    line = 100 * 5.75 * 12  # 100 Mbps of leased line at 5.75 CNY/Mbps/month (Anhui 2021): 6,900 a year
     # re-priced at the shared-trench shares 40k and 25k: lifecycle = capex x (1 + 1 % x A) + line x A
     money = priced_money(cands.join(m), np.array([40_000.0, 25_000.0]), costs=costs)
     np.testing.assert_allclose(money["lifecycle_cny"], [40_000 * (1 + 0.01 * a), 25_000 * (1 + 0.01 * a) + line * a])

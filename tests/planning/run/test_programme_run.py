@@ -131,3 +131,24 @@ def test_the_summary_gives_each_rule_met_or_not_and_none_where_no_target(program
     assert by_rule["tp_connected"]["met"] is False  # 100 % reached in 2027, the deadline was 2020
     assert by_rule["applicant"]["met"] is None
     assert "财建〔2018〕226号" in by_rule["central"]["citation"]
+
+
+def test_the_application_package_follows_the_packs(programme_run):
+    _, out = programme_run
+    roles = pd.read_csv(out / "report_roles.csv", encoding="utf-8-sig")
+    applicants = roles.loc[roles["role"] == "申报单位", "party"].tolist()
+    assert applicants == ["省通信管理局会同省财政厅", "省教育厅会同省通信管理局"]  # the 2018 pilot, the Jilin plan
+    assert not roles["citation"].str.contains("默认").any()
+    # the compliance rows follow the county rows of the application table
+    app = pd.read_csv(out / "report_application.csv", encoding="utf-8-sig")
+    compliance = pd.read_csv(out / "compliance.csv", encoding="utf-8-sig")
+    rules = app[app["rule"].notna()]
+    assert rules["rule"].tolist() == compliance["rule"].tolist()
+    assert app.loc[app["rule"].isna(), "county"].notna().all()
+    # the performance targets carry the packs' deadlines; the task list adds up to the plan's money
+    perf = pd.read_csv(out / "report_performance.csv", encoding="utf-8-sig").set_index("kpi")
+    assert perf.at["village_4g", "deadline_year"] == 2020
+    tasks = pd.read_csv(out / "report_tasks.csv", encoding="utf-8-sig")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))["proposal"]
+    assert tasks["amount_cny"].sum() == pytest.approx(summary["capex_cny"], abs=1.0)
+    assert tasks["subsidy_cny"].sum() == pytest.approx(summary["central_cny"], abs=1.0)
