@@ -24,12 +24,15 @@ materialising the profiles. Tested against WP 3M's validation profiles (tests/re
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
 from numba import njit, prange
 
 from planning.radio._terrain_kernel import _bilinear  # the DEM sampler the terrain kernels use
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["DN_DEFAULT", "N0_DEFAULT", "basic_transmission_loss", "pair_loss_db", "path_centre"]
 
@@ -412,9 +415,39 @@ def _lb_db(
     sigma_l: float,
 ) -> float:
     """Basic transmission loss (dB) of one profile; ``g`` = terrain + representative clutter (terminals bare)."""
+    dtm, dlm, omega = _zone_lengths(d, zone)
+    n = d.shape[0]
+    return _lb_zoned(
+        f, p, d, h, g, htg, hrg, pol, phi_path, dn, n0, dct, dcr, pl, sigma_l, dtm, dlm, omega, zone[n - 1] == 1
+    )
+
+
+@njit(cache=True)
+def _lb_zoned(
+    f: float,
+    p: float,
+    d: np.ndarray,
+    h: np.ndarray,
+    g: np.ndarray,
+    htg: float,
+    hrg: float,
+    pol: int,
+    phi_path: float,
+    dn: float,
+    n0: float,
+    dct: float,
+    dcr: float,
+    pl: float,
+    sigma_l: float,
+    dtm: float,
+    dlm: float,
+    omega: float,
+    rx_at_sea: bool,
+) -> float:
+    """:func:`_lb_db` given the path's zone lengths (``dtm``, ``dlm`` km, sea fraction ``omega``, §3.7) and whether
+    the receiver stands at sea."""
     n = d.shape[0]
     dtot = d[n - 1] - d[0]
-    dtm, dlm, omega = _zone_lengths(d, zone)
     b0 = _beta0(phi_path, dtm, dlm)
     ae = _RE_KM * 157.0 / (157.0 - dn)  # eq. (6), (7a)
     ab = _RE_KM * 3.0  # eq. (7b)
@@ -446,7 +479,7 @@ def _lb_db(
     lbam = lbda + (lminb0p - lbda) * fj  # eq. (62)
     lbs = _troposcatter(dtot, theta, f, p, n0)
     lbc = -5.0 * math.log10(10.0 ** (-0.2 * lbs) + 10.0 ** (-0.2 * lbam))  # eq. (63)
-    lloc = -_inv_cum_norm(pl / 100.0) * sigma_l if zone[n - 1] != 1 else 0.0  # eq. (64)-(67)
+    lloc = -_inv_cum_norm(pl / 100.0) * sigma_l if not rx_at_sea else 0.0  # eq. (64)-(67)
     return max(lb0p, lbc + lloc)  # eq. (69)
 
 
@@ -582,10 +615,11 @@ def _sample(grid: np.ndarray, x: float, y: float, x0: float, y0: float, res_x: f
     return grid[row, col]
 
 
-# not cached: a cached parallel caller that misses its cache while its cached callees hit (a dask worker starting
-# while another process writes the cache) fails to save with "no compiled object yet"; compiling it costs ~5 s
-# per process, the P.1812 callees stay cached
-@njit(parallel=True)
+# cached (compiling it costs ~5 s per process): a cached caller that misses its cache while its cached callees hit
+# (a process starting while another writes the cache) compiles and registers itself, then fails to save with
+# "no compiled object yet"; :func:`_run_pairs` runs the registered kernel then. ``_bilinear`` and ``_sample`` are
+# inlined (numba IR), so an edit of ``_terrain_kernel.py`` alone needs p1812.py touched to refresh this cache.
+@njit(parallel=True, cache=True)
 def _pairs_kernel(
     dem: np.ndarray,
     dem_t: np.ndarray,
@@ -639,10 +673,11 @@ def _pairs_kernel(
             continue
         g[0] = h[0]
         g[ns - 1] = h[ns - 1]
-        zone = np.full(ns, 4, dtype=np.int64)
-        out[i] = _lb_db(
-            f_ghz[i], p, d, h, g, zone, heights[i, 0], heights[i, 1], pol, phi_deg[i], dn, n0, 500.0, 500.0, 50.0, 0.0
-        )
+        # all inland (zone 4): the longest land and inland sections are the whole path, none of it over sea (§3.7)
+        out[i] = _lb_zoned(
+            f_ghz[i], p, d, h, g, heights[i, 0], heights[i, 1], pol, phi_deg[i], dn, n0, 500.0, 500.0, 50.0, 0.0,
+            d[ns - 1] - d[0], d[ns - 1] - d[0], 0.0, False,
+        )  # fmt: skip
     return out, complete
 
 
@@ -696,7 +731,7 @@ def pair_loss_db(
     else:
         grid, grid_t, use = np.asarray(clutter_grid[0], dtype=np.float32), clutter_grid[1], 1.0
     params = np.array([step_m, p_pct, dn, n0, clutter_height_m, float(pol), use])
-    return _pairs_kernel(
+    return _run_pairs(
         np.ascontiguousarray(dem, dtype=np.float32),
         np.asarray(dem_transform, dtype=float),
         np.ascontiguousarray(grid),
@@ -707,3 +742,15 @@ def pair_loss_db(
         np.ascontiguousarray(phi_deg, dtype=float),
         params,
     )
+
+
+def _run_pairs(*args: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_pairs_kernel` on ``args``; when numba compiled it but could not save it to its cache ("no compiled
+    object yet": see the note above the kernel), the compiled kernel is registered: run it without the cache."""
+    try:
+        return _pairs_kernel(*args)  # type: ignore[no-any-return]
+    except RuntimeError as exc:
+        if "no compiled object yet" not in str(exc):
+            raise
+        logger.debug("P.1812 pair kernel compiled but not cached (%s)", exc)
+        return _pairs_kernel(*args)  # type: ignore[no-any-return]
