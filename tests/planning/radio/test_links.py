@@ -8,7 +8,8 @@ import pandas as pd
 import shapely
 
 from gis.settings import RadioSettings
-from planning.radio.links import radio_links
+from gis.synthetic import synthesize
+from planning.radio.links import candidate_links, radio_links
 from tests.conftest import CRS_M
 
 
@@ -109,9 +110,6 @@ def test_least_loss_screen_keeps_every_link_that_closes() -> None:
     """The screen drops only pairs that fail even at the least loss P.1812 allows (its free-space term); over a
     synthetic region's terrain (P.1812 and free space), with some demands already served by a strong site, the
     screened and unscreened links are the same, and the screen did drop pairs."""
-    from gis.synthetic import synthesize
-    from planning.radio.links import candidate_links
-
     r = synthesize(villages=40, seed=2)
     v = r.villages.iloc[:30]
     demands = gpd.GeoDataFrame(
@@ -141,5 +139,6 @@ def test_least_loss_screen_keeps_every_link_that_closes() -> None:
         assert sorted(zip(*a, strict=True)) == sorted(zip(*b, strict=True))
         screened = candidate_links(demands, cands, existing, radio=radio, dem=r.dem)
         full = candidate_links(demands, cands, existing, radio=radio, dem=r.dem, screen=False)
-        assert screened is not None and full is not None
+        assert screened is not None
+        assert full is not None
         assert len(screened.villages.d) + len(screened.schools.d) < len(full.villages.d) + len(full.schools.d)
