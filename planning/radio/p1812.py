@@ -111,6 +111,35 @@ def _beta0(phi_deg: float, dtm_km: float, dlm_km: float) -> float:
 
 
 @njit(cache=True)
+def _steepest(d: np.ndarray, h: np.ndarray, hs: float, ae: float, from_rx: bool) -> tuple[float, int]:
+    """Largest elevation angle (mrad) of the profile's inner points seen from the transmitter (eq. 77; the first
+    point of that angle) or from the receiver (``from_rx``, eq. 82a; the last such point), and that point.
+
+    The angle is ``1000 atan(x)``: ``x`` is scanned first and ``atan`` taken only of the points whose ``x`` lies
+    within 1e-9 (1 + x^2) of the largest (every point that could round to the same angle), which gives the angle
+    and point of an ``atan`` at every point."""
+    n = d.shape[0]
+    dtot = d[n - 1]
+    xmax = -1e300
+    for k in range(1, n - 1):
+        dk = dtot - d[k] if from_rx else d[k]
+        xmax = max(xmax, (h[k] - hs) / (1000.0 * dk) - dk / (2.0 * ae))
+    near = xmax - 1e-9 * (1.0 + xmax * xmax)
+    best = -1e300
+    at = 1
+    for k in range(1, n - 1):
+        dk = dtot - d[k] if from_rx else d[k]
+        x = (h[k] - hs) / (1000.0 * dk) - dk / (2.0 * ae)
+        if x < near:
+            continue
+        th = 1000.0 * math.atan(x)
+        if th > best or (from_rx and th >= best):
+            best = th
+            at = k
+    return best, at
+
+
+@njit(cache=True)
 def _horizons(
     d: np.ndarray, h: np.ndarray, hts: float, hrs: float, ae: float, f: float
 ) -> tuple[float, float, float, float, int, int]:
@@ -121,24 +150,11 @@ def _horizons(
     largest diffraction parameter nu (eq. 81, 83a)."""
     n = d.shape[0]
     dtot = d[n - 1]
-    theta_max = -1e300
-    lt = 1
-    for k in range(1, n - 1):
-        th = 1000.0 * math.atan((h[k] - hts) / (1000.0 * d[k]) - d[k] / (2.0 * ae))  # eq. (77)
-        if th > theta_max:
-            theta_max = th
-            lt = k
+    theta_max, lt = _steepest(d, h, hts, ae, False)  # eq. (77)
     theta_td = 1000.0 * math.atan((hrs - hts) / (1000.0 * dtot) - dtot / (2.0 * ae))  # eq. (78)
     theta_rd = 1000.0 * math.atan((hts - hrs) / (1000.0 * dtot) - dtot / (2.0 * ae))
     if theta_max > theta_td:  # trans-horizon
-        theta_r = -1e300
-        lr = 1
-        for k in range(1, n - 1):
-            dr = dtot - d[k]
-            th = 1000.0 * math.atan((h[k] - hrs) / (1000.0 * dr) - dr / (2.0 * ae))  # eq. (82a)
-            if th >= theta_r:
-                theta_r = th
-                lr = k
+        theta_r, lr = _steepest(d, h, hrs, ae, True)  # eq. (82a)
         return theta_max, theta_r, d[lt], dtot - d[lr], lt, lr  # eq. (80), (83)
     lam = 0.2998 / f
     numax = -1e300
