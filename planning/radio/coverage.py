@@ -372,11 +372,29 @@ def max_range_m(
     h = st.height_m + (0.0 if height_bonus_m is None else height_bonus_m)
     keys = np.round(np.column_stack([st.band_mhz, np.clip(h, 1.0, 300.0), allow]), 1)
     uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-    reach = _last_within(
-        dists, uniq, lambda d, b, hb: _flat_bound_db(model, d, b, hb, rx_height_m, environment=environment, p1812=p1812)
-    )
-    per_key = np.where(reach >= 0, dists[np.maximum(reach, 0)], 0.0)
+    prm = p1812 or P1812Params()
+    setting = (model, environment, float(rx_height_m), prm.p_pct, prm.dn, prm.n0, prm.clutter_height_m)
+    memo = _RANGE_MEMO.setdefault((*setting, float(budget.max_range_m)), {})
+    rows = [tuple(u) for u in uniq.tolist()]
+    todo = [k for k, row in enumerate(rows) if row not in memo]
+    if todo:
+        reach = _last_within(
+            dists,
+            uniq[todo],
+            lambda d, b, hb: _flat_bound_db(model, d, b, hb, rx_height_m, environment=environment, p1812=prm),
+        )
+        if len(memo) > 200_000:
+            memo.clear()
+        found = np.where(reach >= 0, dists[np.maximum(reach, 0)], 0.0).tolist()
+        memo.update(zip([rows[k] for k in todo], found, strict=True))
+    per_key = np.array([memo[row] for row in rows], dtype=float)
     return per_key[inv.ravel()] if len(st.x) else np.empty(0)
+
+
+#: Ranges already found in this process (:func:`max_range_m`), by the setting (model, environment, receive height,
+#: P.1812's p, dN, N0, clutter height, longest range) and then by (band, site height, allowed loss): each county's
+#: call sees the sites near it again. Exact: the range depends on nothing else.
+_RANGE_MEMO: dict[tuple[object, ...], dict[tuple[float, ...], float]] = {}
 
 
 def _last_within(
