@@ -764,9 +764,9 @@ def _run_pairs(*args: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_pairs_kernel` on ``args``; when numba compiled it but could not save it to its cache ("no compiled
     object yet": see the note above the kernel), the compiled kernel is registered: run it without the cache."""
     try:
-        return _pairs_kernel(*args)  # type: ignore[no-any-return]
+        return _pairs_kernel(*args)
     except RuntimeError as exc:
         if "no compiled object yet" not in str(exc):
             raise
         logger.debug("P.1812 pair kernel compiled but not cached (%s)", exc)
-        return _pairs_kernel(*args)  # type: ignore[no-any-return]
+        return _pairs_kernel(*args)
