@@ -67,13 +67,14 @@ from planning.radio import (
     Endpoints,
     Terrain,
     backhaul_hubs,
+    candidate_links,
     canopy_grid,
     operator_rule,
     plan_backhaul,
     plan_backhaul_empty,
-    radio_links,
     relay_points,
     same_ran,
+    served_pairs,
 )
 
 logger = logging.getLogger(__name__)
@@ -709,7 +710,9 @@ def _radio_pairs(
     connect = existing.copy()
     if "demand_mbps" in connect:
         connect["demand_mbps"] = np.where(is_school, 0.0, connect["demand_mbps"].to_numpy(dtype=float))
-    d, c = radio_links(units, cs, connect, radio=radio, dem=dem, school_outlet_mbps=MIN_CONNECTION_MBPS)
+    # the terrain profiles once: both school rate targets read the same links
+    links = candidate_links(units, cs, existing, radio=radio, dem=dem)
+    d, c = served_pairs(links, connect, radio=radio, school_outlet_mbps=MIN_CONNECTION_MBPS)
     rows = []
     for u, k in zip(d.tolist(), c.tolist(), strict=True):
         if is_school[u]:
@@ -724,7 +727,7 @@ def _radio_pairs(
         "teaching_points": is_school & (units["kind"] == "teaching_point").to_numpy(),
     }[targets.fwa_outlet]
     if fwa.any():
-        d, c = radio_links(units, cs, existing, radio=radio, dem=dem, school_outlet_mbps=targets.school_outlet_mbps)
+        d, c = served_pairs(links, existing, radio=radio, school_outlet_mbps=targets.school_outlet_mbps)
         rows += [(u, k, "outlet") for u, k in zip(d.tolist(), c.tolist(), strict=True) if is_school[u] and fwa[u]]
     return pd.DataFrame(rows, columns=["unit", "cand", "need"])
 

@@ -22,7 +22,7 @@ from planning.radio.calibration import (
     calibrate,
 )
 from planning.radio.coverage import TECHS, sectorised
-from planning.radio.links import radio_links
+from planning.radio.links import candidate_links, radio_links, served_pairs
 from planning.radio.operators import operator_rule, same_ran
 from planning.radio.raster import coverage_raster, write_raster
 from planning.radio.stage import coverage_stage, points_coverage, terrain_kernels_cold
@@ -38,6 +38,7 @@ __all__ = [
     "Terrain",
     "backhaul_hubs",
     "calibrate",
+    "candidate_links",
     "canopy_grid",
     "coverage_raster",
     "coverage_stage",
@@ -49,6 +50,7 @@ __all__ = [
     "relay_points",
     "same_ran",
     "sectorised",
+    "served_pairs",
     "terrain_kernels_cold",
     "write_raster",
 ]

@@ -34,6 +34,7 @@ is :mod:`planning.radio.raster`, the drive-test calibration :mod:`planning.radio
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -369,33 +370,77 @@ def max_range_m(
     floor = threshold - budget.interference_margin_db
     allow = st.eirp_dbm - 10 * np.log10(st.subcarriers) + rx_gain_dbi - floor
     h = st.height_m + (0.0 if height_bonus_m is None else height_bonus_m)
-    out = np.empty(len(st.x))
     keys = np.round(np.column_stack([st.band_mhz, np.clip(h, 1.0, 300.0), allow]), 1)
     uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-    for k, (band, hb, al) in enumerate(uniq):
-        loss = _flat_bound_db(model, dists, band, hb, rx_height_m, environment=environment, p1812=p1812)
-        ok = np.flatnonzero(loss <= al)
-        out[inv.ravel() == k] = dists[ok[-1]] if len(ok) else 0.0
-    return out
+    prm = p1812 or P1812Params()
+    setting = (model, environment, float(rx_height_m), prm.p_pct, prm.dn, prm.n0, prm.clutter_height_m)
+    memo = _RANGE_MEMO.setdefault((*setting, float(budget.max_range_m)), {})
+    rows = [tuple(u) for u in uniq.tolist()]
+    todo = [k for k, row in enumerate(rows) if row not in memo]
+    if todo:
+        reach = _last_within(
+            dists,
+            uniq[todo],
+            lambda d, b, hb: _flat_bound_db(model, d, b, hb, rx_height_m, environment=environment, p1812=prm),
+        )
+        if len(memo) > 200_000:
+            memo.clear()
+        found = np.where(reach >= 0, dists[np.maximum(reach, 0)], 0.0).tolist()
+        memo.update(zip([rows[k] for k in todo], found, strict=True))
+    per_key = np.array([memo[row] for row in rows], dtype=float)
+    return per_key[inv.ravel()] if len(st.x) else np.empty(0)
+
+
+#: Ranges already found in this process (:func:`max_range_m`), by the setting (model, environment, receive height,
+#: P.1812's p, dN, N0, clutter height, longest range) and then by (band, site height, allowed loss): each county's
+#: call sees the sites near it again. Exact: the range depends on nothing else.
+_RANGE_MEMO: dict[tuple[object, ...], dict[tuple[float, ...], float]] = {}
+
+
+def _last_within(
+    dists: np.ndarray,
+    keys: np.ndarray,
+    loss_of: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Per key (band MHz, site height m, allowed loss dB), the last index ``i`` of ``dists`` whose loss
+    ``loss_of(dists, band, height)`` is at most the allowed loss (-1: none): the distances are scanned from the far
+    end in growing chunks, all keys at once, and a key stops at its first chunk with such a distance (the same index
+    as a scan of all distances; the loss need not grow with distance)."""
+    n = len(keys)
+    found = np.full(n, -1, dtype=np.int64)
+    active = np.arange(n)
+    hi, chunk = len(dists), 8
+    while len(active) and hi > 0:
+        lo = max(hi - chunk, 0)
+        m = hi - lo
+        kk = np.repeat(active, m)
+        ii = np.tile(np.arange(lo, hi), len(active))
+        loss = loss_of(dists[ii], keys[kk, 0], keys[kk, 1]).reshape(len(active), m)
+        ok = loss <= keys[active, 2][:, None]
+        has = ok.any(axis=1)
+        found[active[has]] = hi - 1 - np.argmax(ok[has, ::-1], axis=1)
+        active = active[~has]
+        hi, chunk = lo, chunk * 2
+    return found
 
 
 def _flat_bound_db(
     model: Model,
     dists: np.ndarray,
-    band_mhz: float,
-    tx_height_m: float,
+    band_mhz: np.ndarray,
+    tx_height_m: np.ndarray,
     rx_height_m: float,
     *,
     environment: Environment,
     p1812: P1812Params | None,
 ) -> np.ndarray:
-    """Least loss (dB) a pair at ``dists`` can have on open ground: the model's flat-earth loss (free space for ITM,
-    which never beats it by much), and for every model but free space the lesser of that and P.1812 on a smooth
-    Earth (any model may hand a pair outside its range to P.1812)."""
+    """Least loss (dB) pairs at ``dists`` (each with its band and site height) can have on open ground: the model's
+    flat-earth loss (free space for ITM, which never beats it by much), and for every model but free space the
+    lesser of that and P.1812 on a smooth Earth (any model may hand a pair outside its range to P.1812)."""
     n = len(dists)
-    f, ht, hr = np.full(n, band_mhz), np.full(n, tx_height_m), np.full(n, rx_height_m)
+    f, ht, hr = np.asarray(band_mhz, dtype=float), np.asarray(tx_height_m, dtype=float), np.full(n, rx_height_m)
     fs = base_loss_db("free_space", dists, f, ht, hr)
-    if model == "free_space":
+    if model == "free_space" or not n:
         return fs
     base = fs if model in ("itm", "p1812") else base_loss_db(model, dists, f, ht, hr, los=True, environment=environment)
     ends = np.column_stack([np.zeros(n), np.zeros(n), dists, np.zeros(n)])

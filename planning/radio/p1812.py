@@ -24,12 +24,15 @@ materialising the profiles. Tested against WP 3M's validation profiles (tests/re
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
 from numba import njit, prange
 
 from planning.radio._terrain_kernel import _bilinear  # the DEM sampler the terrain kernels use
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["DN_DEFAULT", "N0_DEFAULT", "basic_transmission_loss", "pair_loss_db", "path_centre"]
 
@@ -108,6 +111,35 @@ def _beta0(phi_deg: float, dtm_km: float, dlm_km: float) -> float:
 
 
 @njit(cache=True)
+def _steepest(d: np.ndarray, h: np.ndarray, hs: float, ae: float, from_rx: bool) -> tuple[float, int]:
+    """Largest elevation angle (mrad) of the profile's inner points seen from the transmitter (eq. 77; the first
+    point of that angle) or from the receiver (``from_rx``, eq. 82a; the last such point), and that point.
+
+    The angle is ``1000 atan(x)``: ``x`` is scanned first and ``atan`` taken only of the points whose ``x`` lies
+    within 1e-9 (1 + x^2) of the largest (every point that could round to the same angle), which gives the angle
+    and point of an ``atan`` at every point."""
+    n = d.shape[0]
+    dtot = d[n - 1]
+    xmax = -1e300
+    for k in range(1, n - 1):
+        dk = dtot - d[k] if from_rx else d[k]
+        xmax = max(xmax, (h[k] - hs) / (1000.0 * dk) - dk / (2.0 * ae))
+    near = xmax - 1e-9 * (1.0 + xmax * xmax)
+    best = -1e300
+    at = 1
+    for k in range(1, n - 1):
+        dk = dtot - d[k] if from_rx else d[k]
+        x = (h[k] - hs) / (1000.0 * dk) - dk / (2.0 * ae)
+        if x < near:
+            continue
+        th = 1000.0 * math.atan(x)
+        if th > best or (from_rx and th >= best):
+            best = th
+            at = k
+    return best, at
+
+
+@njit(cache=True)
 def _horizons(
     d: np.ndarray, h: np.ndarray, hts: float, hrs: float, ae: float, f: float
 ) -> tuple[float, float, float, float, int, int]:
@@ -118,24 +150,11 @@ def _horizons(
     largest diffraction parameter nu (eq. 81, 83a)."""
     n = d.shape[0]
     dtot = d[n - 1]
-    theta_max = -1e300
-    lt = 1
-    for k in range(1, n - 1):
-        th = 1000.0 * math.atan((h[k] - hts) / (1000.0 * d[k]) - d[k] / (2.0 * ae))  # eq. (77)
-        if th > theta_max:
-            theta_max = th
-            lt = k
+    theta_max, lt = _steepest(d, h, hts, ae, False)  # eq. (77)
     theta_td = 1000.0 * math.atan((hrs - hts) / (1000.0 * dtot) - dtot / (2.0 * ae))  # eq. (78)
     theta_rd = 1000.0 * math.atan((hts - hrs) / (1000.0 * dtot) - dtot / (2.0 * ae))
     if theta_max > theta_td:  # trans-horizon
-        theta_r = -1e300
-        lr = 1
-        for k in range(1, n - 1):
-            dr = dtot - d[k]
-            th = 1000.0 * math.atan((h[k] - hrs) / (1000.0 * dr) - dr / (2.0 * ae))  # eq. (82a)
-            if th >= theta_r:
-                theta_r = th
-                lr = k
+        theta_r, lr = _steepest(d, h, hrs, ae, True)  # eq. (82a)
         return theta_max, theta_r, d[lt], dtot - d[lr], lt, lr  # eq. (80), (83)
     lam = 0.2998 / f
     numax = -1e300
@@ -412,9 +431,39 @@ def _lb_db(
     sigma_l: float,
 ) -> float:
     """Basic transmission loss (dB) of one profile; ``g`` = terrain + representative clutter (terminals bare)."""
+    dtm, dlm, omega = _zone_lengths(d, zone)
+    n = d.shape[0]
+    return _lb_zoned(
+        f, p, d, h, g, htg, hrg, pol, phi_path, dn, n0, dct, dcr, pl, sigma_l, dtm, dlm, omega, zone[n - 1] == 1
+    )
+
+
+@njit(cache=True)
+def _lb_zoned(
+    f: float,
+    p: float,
+    d: np.ndarray,
+    h: np.ndarray,
+    g: np.ndarray,
+    htg: float,
+    hrg: float,
+    pol: int,
+    phi_path: float,
+    dn: float,
+    n0: float,
+    dct: float,
+    dcr: float,
+    pl: float,
+    sigma_l: float,
+    dtm: float,
+    dlm: float,
+    omega: float,
+    rx_at_sea: bool,
+) -> float:
+    """:func:`_lb_db` given the path's zone lengths (``dtm``, ``dlm`` km, sea fraction ``omega``, §3.7) and whether
+    the receiver stands at sea."""
     n = d.shape[0]
     dtot = d[n - 1] - d[0]
-    dtm, dlm, omega = _zone_lengths(d, zone)
     b0 = _beta0(phi_path, dtm, dlm)
     ae = _RE_KM * 157.0 / (157.0 - dn)  # eq. (6), (7a)
     ab = _RE_KM * 3.0  # eq. (7b)
@@ -446,7 +495,7 @@ def _lb_db(
     lbam = lbda + (lminb0p - lbda) * fj  # eq. (62)
     lbs = _troposcatter(dtot, theta, f, p, n0)
     lbc = -5.0 * math.log10(10.0 ** (-0.2 * lbs) + 10.0 ** (-0.2 * lbam))  # eq. (63)
-    lloc = -_inv_cum_norm(pl / 100.0) * sigma_l if zone[n - 1] != 1 else 0.0  # eq. (64)-(67)
+    lloc = -_inv_cum_norm(pl / 100.0) * sigma_l if not rx_at_sea else 0.0  # eq. (64)-(67)
     return max(lb0p, lbc + lloc)  # eq. (69)
 
 
@@ -582,10 +631,11 @@ def _sample(grid: np.ndarray, x: float, y: float, x0: float, y0: float, res_x: f
     return grid[row, col]
 
 
-# not cached: a cached parallel caller that misses its cache while its cached callees hit (a dask worker starting
-# while another process writes the cache) fails to save with "no compiled object yet"; compiling it costs ~5 s
-# per process, the P.1812 callees stay cached
-@njit(parallel=True)
+# cached (compiling it costs ~5 s per process): a cached caller that misses its cache while its cached callees hit
+# (a process starting while another writes the cache) compiles and registers itself, then fails to save with
+# "no compiled object yet"; :func:`_run_pairs` runs the registered kernel then. ``_bilinear`` and ``_sample`` are
+# inlined (numba IR), so an edit of ``_terrain_kernel.py`` alone needs p1812.py touched to refresh this cache.
+@njit(parallel=True, cache=True)
 def _pairs_kernel(
     dem: np.ndarray,
     dem_t: np.ndarray,
@@ -639,10 +689,11 @@ def _pairs_kernel(
             continue
         g[0] = h[0]
         g[ns - 1] = h[ns - 1]
-        zone = np.full(ns, 4, dtype=np.int64)
-        out[i] = _lb_db(
-            f_ghz[i], p, d, h, g, zone, heights[i, 0], heights[i, 1], pol, phi_deg[i], dn, n0, 500.0, 500.0, 50.0, 0.0
-        )
+        # all inland (zone 4): the longest land and inland sections are the whole path, none of it over sea (§3.7)
+        out[i] = _lb_zoned(
+            f_ghz[i], p, d, h, g, heights[i, 0], heights[i, 1], pol, phi_deg[i], dn, n0, 500.0, 500.0, 50.0, 0.0,
+            d[ns - 1] - d[0], d[ns - 1] - d[0], 0.0, False,
+        )  # fmt: skip
     return out, complete
 
 
@@ -696,7 +747,7 @@ def pair_loss_db(
     else:
         grid, grid_t, use = np.asarray(clutter_grid[0], dtype=np.float32), clutter_grid[1], 1.0
     params = np.array([step_m, p_pct, dn, n0, clutter_height_m, float(pol), use])
-    return _pairs_kernel(
+    return _run_pairs(
         np.ascontiguousarray(dem, dtype=np.float32),
         np.asarray(dem_transform, dtype=float),
         np.ascontiguousarray(grid),
@@ -707,3 +758,15 @@ def pair_loss_db(
         np.ascontiguousarray(phi_deg, dtype=float),
         params,
     )
+
+
+def _run_pairs(*args: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_pairs_kernel` on ``args``; when numba compiled it but could not save it to its cache ("no compiled
+    object yet": see the note above the kernel), the compiled kernel is registered: run it without the cache."""
+    try:
+        return _pairs_kernel(*args)
+    except RuntimeError as exc:
+        if "no compiled object yet" not in str(exc):
+            raise
+        logger.debug("P.1812 pair kernel compiled but not cached (%s)", exc)
+        return _pairs_kernel(*args)

@@ -33,7 +33,8 @@ from planning.radio.capacity import busy_hour
 from planning.radio.clutter import PointClutter, point_clutter, read_clutter, sample_classes
 from planning.radio.coverage import Receiver, coverage, market_shares, site_ranges_m, site_table
 from planning.radio.linkbudget import LinkBudget
-from planning.radio.p1812 import _lb_db as p1812_loss_kernel  # its cache tells whether a run compiles P.1812
+from planning.radio.p1812 import _lb_db as p1812_loss_kernel  # with the pair kernel's, whether P.1812 compiles
+from planning.radio.p1812 import _pairs_kernel as p1812_pair_kernel
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +79,9 @@ def reference_ground(inputs: Inputs) -> dict[str, float | None]:
 
 def terrain_kernels_cold(model: Model = "p1812") -> bool | None:
     """Whether the terrain kernels of ``model`` will be compiled by numba on their first call (their cache is
-    empty): P.1812's loss chain for ``"p1812"``, the terrain kernel for the others; None when that cannot be told."""
-    return numba_cache_cold(p1812_loss_kernel if model == "p1812" else pair_terrain)
+    empty): P.1812's loss chain and pair kernel for ``"p1812"``, the terrain kernel for the others; None when
+    that cannot be told."""
+    return numba_cache_cold(*((p1812_loss_kernel, p1812_pair_kernel) if model == "p1812" else (pair_terrain,)))
 
 
 def layer_clutter(radio: RadioSettings, points: gpd.GeoDataFrame) -> PointClutter | None:

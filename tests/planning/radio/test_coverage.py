@@ -15,11 +15,14 @@ from affine import Affine
 from gis.settings import RadioSettings
 from gis.synthetic import synthesize
 from gis.terrain import dem_from_array, profiles
+from planning.radio import p1812
 from planning.radio.coverage import (
     antenna_gain_db,
     coverage,
+    max_range_m,
     pair_loss_db,
     sectorised,
+    site_table,
     throughput_mbps,
 )
 from planning.radio.linkbudget import LinkBudget, capped_sinr_db, location_probability, o2i_loss_db, shadow_margin_db
@@ -395,3 +398,39 @@ def test_uplink_fails_by_body_loss_where_the_downlink_closes():
     assert bare.loc[lost, "5g_covered"].all()
     # and the uplink is what limits there (its margin below the downlink's)
     assert (hand.loc[lost, "5g_ul_margin_db"] < hand.loc[lost, "5g_rsrp_dbm"] + 105.0).all()
+
+
+def test_max_range_is_the_last_distance_whose_flat_bound_fits_the_budget():
+    """max_range_m scans its 400 distances from the far end in chunks; the answer is the full scan's: the last of
+    the distances where P.1812 on a smooth Earth (the site raised by its height bonus) is within the link budget
+    down to the interference floor, whatever the band, height and EIRP."""
+    xy = [(X0 + 1000.0 * k, Y0) for k in range(6)]
+    sites = sites_frame(
+        xy,
+        tech=("4g", "4g", "5g", "5g", "4g", "5g"),
+        band=(900.0, 1800.0, 3500.0, 700.0, 2100.0, 2600.0),
+        height=(20.0, 35.0, 30.0, 45.0, 25.0, 40.0),
+    )
+    radio = replace(RadioSettings(), model="p1812")
+    budget = LinkBudget()
+    bonus = np.array([0.0, 150.0, 40.0, 0.0, 600.0, 10.0])
+    st = site_table(sites, radio)
+    got = max_range_m(
+        st, radio, model="p1812", environment="rural", rx_height_m=1.5, rx_gain_dbi=0.0, budget=budget,
+        height_bonus_m=bonus,
+    )  # fmt: skip
+    dists = np.geomspace(50.0, budget.max_range_m, 400)
+    floor = np.where(st.tech == "4g", radio.lte_rsrp_threshold_dbm, radio.nr_rsrp_threshold_dbm) - 10.0
+    allow = np.round(st.eirp_dbm - 10 * np.log10(st.subcarriers) - floor, 1)
+    n = len(dists)
+    for k in range(len(xy)):
+        hb = round(float(np.clip(st.height_m[k] + bonus[k], 1.0, 300.0)), 1)
+        loss, _ = p1812.pair_loss_db(
+            np.zeros((1, 1), np.float32), (-1.0, 1.0, 2.0 + dists.max(), -2.0),
+            np.column_stack([np.zeros(n), np.zeros(n), dists, np.zeros(n)]), np.column_stack([np.full(n, hb),
+            np.full(n, 1.5)]), np.full(n, round(float(st.band_mhz[k]), 1) / 1000.0), np.full(n, 45.0), step_m=250.0,
+        )  # fmt: skip
+        ok = np.flatnonzero(loss <= allow[k])
+        assert got[k] == (dists[ok[-1]] if len(ok) else 0.0)
+    assert len(set(got.tolist())) > 3
+    assert got.min() > 1000.0

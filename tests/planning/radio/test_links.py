@@ -8,7 +8,8 @@ import pandas as pd
 import shapely
 
 from gis.settings import RadioSettings
-from planning.radio.links import radio_links
+from gis.synthetic import synthesize
+from planning.radio.links import candidate_links, radio_links
 from tests.conftest import CRS_M
 
 
@@ -103,3 +104,41 @@ def test_school_link_needs_its_uplink_demand_too() -> None:
 
     assert links(4.0) == {0, 1}
     assert links(40.0) == {0}  # more than 100 RB x 180 kHz x 2 bit/s/Hz = 36 Mbps
+
+
+def test_least_loss_screen_keeps_every_link_that_closes() -> None:
+    """The screen drops only pairs that fail even at the least loss P.1812 allows (its free-space term); over a
+    synthetic region's terrain (P.1812 and free space), with some demands already served by a strong site, the
+    screened and unscreened links are the same, and the screen did drop pairs."""
+    r = synthesize(villages=40, seed=2)
+    v = r.villages.iloc[:30]
+    demands = gpd.GeoDataFrame(
+        {"layer": ["villages"] * 24 + ["schools"] * 6}, geometry=v.geometry.to_numpy(), crs=r.villages.crs
+    )
+    s = r.sites.iloc[:12]
+    cands = gpd.GeoDataFrame(
+        {
+            "candidate_id": [f"N{k}" for k in range(len(s))],
+            "tech": ["4g", "5g"] * (len(s) // 2),
+            "band_mhz": [1800.0, 3500.0] * (len(s) // 2),
+            "height_m": 35.0,
+        },
+        geometry=s.geometry.to_numpy(),
+        crs=r.sites.crs,
+    )
+    rng = np.random.default_rng(0)
+    strong = np.where(rng.random(30) < 0.5, rng.uniform(-95.0, -70.0, 30), np.nan)
+    existing = pd.DataFrame(
+        {"4g_rsrp_dbm": strong, "5g_rsrp_dbm": strong - 5.0, "demand_mbps": rng.uniform(1.0, 40.0, 30)}
+    )
+    for model in ("p1812", "free_space"):
+        radio = RadioSettings(model=model)
+        a = radio_links(demands, cands, existing, radio=radio, dem=r.dem, school_outlet_mbps=10.0)
+        b = radio_links(demands, cands, existing, radio=radio, dem=r.dem, school_outlet_mbps=10.0, screen=False)
+        assert len(a[0]) > 0
+        assert sorted(zip(*a, strict=True)) == sorted(zip(*b, strict=True))
+        screened = candidate_links(demands, cands, existing, radio=radio, dem=r.dem)
+        full = candidate_links(demands, cands, existing, radio=radio, dem=r.dem, screen=False)
+        assert screened is not None
+        assert full is not None
+        assert len(screened.villages.d) + len(screened.schools.d) < len(full.villages.d) + len(full.schools.d)
