@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Literal, NotRequired, TypedDict
@@ -48,7 +49,7 @@ from planning.plan.heuristics import (
     round_budget_lp,
     round_lp,
 )
-from planning.plan.highs import build_model, read_result, solve_milp, solve_root_lp
+from planning.plan.highs import RootLp, build_model, read_result, solve_milp, solve_root_lp
 from planning.plan.needs import Needs
 
 logger = logging.getLogger(__name__)
@@ -178,10 +179,9 @@ def _cover_search(
     until the MILP has proven its answer optimal. Returns (chosen candidates, bound, status, method): the cheapest
     answer found, the best bound (LP or MILP), ``optimal`` when the gap is within ``mip_rel_gap``.
     """
-    n_c = a.shape[1]
     t0 = time.perf_counter()
     total = deadline - t0
-    best, meth, bound = start, "greedy", np.nan
+    best, meth = start, "greedy"
     options: _ModelOptions = {"budget": None, "needs": needs, "set_cover": set_cover, "mip_rel_gap": mip_rel_gap}
     progress: dict[str, float] = {}
     known = {"cost": float(cost[start].sum()), "lp": np.nan}
@@ -215,22 +215,10 @@ def _cover_search(
         def solved() -> bool:
             return proven() or (full.done() and full.result()[2] == "optimal")
 
-        h = build_model(a, cost, weight, must, time_limit_s=max(1.0, total / 3), relax=True, **options)
-        h.run()
-        x_root, lp_bound, lp_st = read_result(h, n_c, budget=None, relax=True)
-        centre_weight = None
-        if x_root is not None and not solved():
-            if lp_st == "optimal":
-                bound = known["lp"] = lp_bound
-            # the search frees first around picks the root LP did not want
-            centre_weight = 1.05 - np.clip(x_root, 0.0, 1.0)
-            xs = lp_dive(h, n_c, deadline=t0 + total / 3)
-            r_sel = round_lp(a, cost, weight, must, xs, needs=needs, deadline=t0 + total / 2, good_enough=proven)
-            logger.info("LP bound %.1f, LP dive rounded to %.1f", lp_bound, cost[r_sel].sum())
-            if cost[r_sel].sum() < cost[best].sum():
-                best, meth = r_sel, "lp-dive"
-                known["cost"] = float(cost[best].sum())
-        del h
+        best, meth, centre_weight = _lp_phase(
+            a, cost, weight, must, options, known, (best, meth), t0=t0, total=total, solved=solved, proven=proven
+        )
+        bound = known["lp"]
         if not solved() and deadline - time.perf_counter() > 3.0:
             l_sel = neighbourhood_search(
                 a,
@@ -271,6 +259,81 @@ def _cover_search(
     gap = (total_cost - bound) / total_cost if total_cost > 0 and not np.isnan(bound) else 0.0
     status: Status = "optimal" if not np.isnan(bound) and gap <= mip_rel_gap * 1.0001 else "feasible"
     return best, bound, status, meth
+
+
+def _lp_phase(
+    a: sparse.csr_matrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    must: np.ndarray,
+    options: _ModelOptions,
+    known: dict[str, float],
+    current: tuple[np.ndarray, str],
+    *,
+    t0: float,
+    total: float,
+    solved: Callable[[], bool],
+    proven: Callable[[float], bool],
+) -> tuple[np.ndarray, str, np.ndarray | None]:
+    """The main thread's LP work of :func:`_cover_search`: the LP relaxation (its bound in ``known["lp"]``), the
+    sub-MIP of its fractional candidates, then (unless proven by then) a dive rounded and improved. Returns the
+    best choice, its method and the neighbourhood search's centre weights (None without an LP answer); keeps
+    ``known["cost"]`` the best cost."""
+    best, meth = current
+    n_c = a.shape[1]
+    h = build_model(a, cost, weight, must, time_limit_s=max(1.0, total / 3), relax=True, **options)
+    h.run()
+    x_root, lp_bound, lp_st = read_result(h, n_c, budget=None, relax=True)
+    if x_root is None:
+        return best, meth, None
+    if lp_st == "optimal":
+        known["lp"] = lp_bound
+    f_sel = _fractional_sub_mip(a, cost, weight, must, x_root, options, deadline=t0 + total / 4)
+    if f_sel is not None and cost[f_sel].sum() < cost[best].sum():
+        best, meth = f_sel, "lp-sub-mip"
+        known["cost"] = float(cost[best].sum())
+    if not solved():
+        xs = lp_dive(h, n_c, deadline=t0 + total / 3)
+        r_sel = round_lp(a, cost, weight, must, xs, needs=options["needs"], deadline=t0 + total / 2, good_enough=proven)
+        logger.info("LP bound %.1f, LP dive rounded to %.1f", lp_bound, cost[r_sel].sum())
+        if cost[r_sel].sum() < cost[best].sum():
+            best, meth = r_sel, "lp-dive"
+            known["cost"] = float(cost[best].sum())
+    # the search frees first around picks the root LP did not want
+    return best, meth, 1.05 - np.clip(x_root, 0.0, 1.0)
+
+
+def _fractional_sub_mip(
+    a: sparse.csr_matrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    must: np.ndarray,
+    x_root: np.ndarray,
+    options: _ModelOptions,
+    *,
+    deadline: float,
+) -> np.ndarray | None:
+    """A cover from the sub-MIP of the candidates the root LP leaves fractional, the others fixed at their LP
+    values (every fractional one at 1 is a cover: it is feasible); any answer of it is one of the whole model.
+    None when it finds none in time."""
+    frac = (x_root > 1e-6) & (x_root < 1 - 1e-6)
+    if not frac.any() or deadline - time.perf_counter() < 0.5:
+        return None
+    one = x_root >= 1 - 1e-6
+    extra = 0 if options["set_cover"] else a.shape[0]
+    lower = np.r_[one.astype(float), np.zeros(extra)]
+    upper = np.r_[(one | frac).astype(float), np.ones(extra)]
+    sel, _, _ = solve_milp(
+        a,
+        cost,
+        weight,
+        must,
+        time_limit_s=max(0.5, deadline - time.perf_counter()),
+        bounds=(lower, upper),
+        **{**options, "mip_rel_gap": options["mip_rel_gap"] / 2},
+    )
+    logger.info("root LP: %d fractional candidates, their sub-MIP: %s", int(frac.sum()), sel is not None)
+    return sel
 
 
 def solve_cover(
@@ -566,11 +629,19 @@ def _budget_search(
         return best_sel, bound, "infeasible", "milp"
     lp_bound = -lp.value if lp.optimal else np.nan
     if lp.optimal:
-        r_sel = round_budget_lp(red, rc, w, lp.x[: red.shape[1]], budget=budget)
-        if _fits(red, rc, m, floors, r_sel, budget=budget) and (
-            status == "infeasible" or _covered_weight(red, w, r_sel) > _covered_weight(red, w, best_sel) + 1e-9
-        ):
-            best_sel, status, meth = r_sel, "feasible", "lp-round"
+        best_sel, status, meth = _lp_incumbent(
+            red,
+            rc,
+            w,
+            m,
+            floors,
+            lp,
+            (best_sel, status, meth),
+            budget=budget,
+            proven_at=(1 - mip_rel_gap) * lp_bound,
+            deadline=t0 + 0.5 * time_limit_s,
+            mip_rel_gap=mip_rel_gap / 2,
+        )
     incumbent = _covered_weight(red, w, best_sel) if status != "infeasible" else np.nan
     note["bound"] = "lp" if lp.optimal else ""
     if lp.optimal and status != "infeasible" and lp_bound - incumbent <= mip_rel_gap * lp_bound:
@@ -611,6 +682,59 @@ def _budget_search(
     if strict:
         logger.warning("HiGHS found no solution in %.0f s; the best heuristic solution is returned", time_limit_s)
     return best_sel, (mb if not np.isnan(mb) else bound), status, meth
+
+
+def _lp_incumbent(
+    red: sparse.csr_matrix,
+    rc: np.ndarray,
+    w: np.ndarray,
+    m: np.ndarray,
+    floors: Needs | None,
+    lp: RootLp,
+    current: tuple[np.ndarray, Status, str],
+    *,
+    budget: float,
+    proven_at: float,
+    deadline: float,
+    mip_rel_gap: float,
+) -> tuple[np.ndarray, Status, str]:
+    """The best of ``current`` (choice, status, method), the root LP rounded (:func:`round_budget_lp`) and, unless
+    that is proven already (serves ``proven_at``), the sub-MIP of the candidates the root LP leaves fractional
+    (the others fixed at their LP values; a budgeted cover's LP is nearly integral, so it is small): any answer
+    of it is an answer of the whole model."""
+    best_sel, status, meth = current
+    n_c = red.shape[1]
+    best_w = _covered_weight(red, w, best_sel) if status != "infeasible" else -np.inf
+    x = lp.x[:n_c]
+    r_sel = round_budget_lp(red, rc, w, x, budget=budget)
+    r_w = _covered_weight(red, w, r_sel)
+    if r_w > best_w + 1e-9 and _fits(red, rc, m, floors, r_sel, budget=budget):
+        best_sel, status, meth, best_w = r_sel, "feasible", "lp-round", r_w
+    frac = (x > 1e-6) & (x < 1 - 1e-6)
+    if best_w >= proven_at or not frac.any() or deadline - time.perf_counter() < 0.5:
+        return best_sel, status, meth
+    one = x >= 1 - 1e-6
+    lower = np.r_[one.astype(float), np.zeros(red.shape[0])]
+    upper = np.r_[(one | frac).astype(float), np.ones(red.shape[0])]
+    sel, _, st = solve_milp(
+        red,
+        rc,
+        w,
+        m,
+        budget=budget,
+        needs=floors,
+        set_cover=False,
+        time_limit_s=max(0.5, deadline - time.perf_counter()),
+        mip_rel_gap=mip_rel_gap,
+        bounds=(lower, upper),
+    )
+    if sel is not None and st in ("optimal", "feasible"):
+        sel = fill(red, rc, w, sel, budget=budget)
+        s_w = _covered_weight(red, w, sel)
+        if s_w > best_w + 1e-9 and _fits(red, rc, m, floors, sel, budget=budget):
+            best_sel, status, meth = sel, "feasible", "lp-sub-mip"
+    logger.info("root LP: %d fractional candidates; incumbent %s", int(frac.sum()), meth)
+    return best_sel, status, meth
 
 
 def _fits(

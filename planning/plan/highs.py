@@ -251,13 +251,15 @@ def read_result(h: Any, n_c: int, *, budget: float | None, relax: bool) -> tuple
 class RootLp:
     """The LP relaxation of a model of :func:`build_model`, solved: the column values and reduced costs of every
     column (candidates first), its objective in HiGHS's sense (minimised: the negated weight in budget mode) and
-    whether it was solved to optimality (only then are ``value`` and ``dual`` a proof)."""
+    whether it was solved to optimality (only then are ``value`` and ``dual`` a proof); ``h`` the solved model (for
+    a dive from it)."""
 
     x: np.ndarray
     dual: np.ndarray
     value: float
     optimal: bool
     infeasible: bool
+    h: Any
 
 
 def solve_root_lp(
@@ -294,4 +296,5 @@ def solve_root_lp(
         value=float(h.getInfo().objective_function_value),
         optimal=bool(optimal),
         infeasible=status == highspy.HighsModelStatus.kInfeasible,
+        h=h,
     )
