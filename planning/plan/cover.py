@@ -330,7 +330,10 @@ def _fractional_sub_mip(
         must,
         time_limit_s=max(0.5, deadline - time.perf_counter()),
         bounds=(lower, upper),
-        **{**options, "mip_rel_gap": options["mip_rel_gap"] / 2},
+        budget=None,
+        needs=options["needs"],
+        set_cover=options["set_cover"],
+        mip_rel_gap=options["mip_rel_gap"] / 2,
     )
     logger.info("root LP: %d fractional candidates, their sub-MIP: %s", int(frac.sum()), sel is not None)
     return sel
