@@ -219,9 +219,9 @@ def main() -> None:
                 _bench_mode(args, mode, inst, Path(tmp))
 
 
-def _proven_s(r: dict, key: str, limit: float) -> str:
-    """Seconds to the proven gap, or "> limit" where the run did not prove it."""
-    return f"{r[key]:.1f}" if r["status"] == "optimal" else f"> {max(r[key], limit):.0f}"
+def _proven_s(r: dict, key: str) -> str:
+    """Seconds to the proven gap, or "> the seconds it ran" where the run did not prove it."""
+    return f"{r[key]:.1f}" if r["status"] == "optimal" else f"> {r[key]:.1f}"
 
 
 def _bench_mode(args: argparse.Namespace, mode: str, inst: int, tmp: Path) -> None:
@@ -261,14 +261,13 @@ def _bench_mode(args: argparse.Namespace, mode: str, inst: int, tmp: Path) -> No
         for r in got["coverplan"]:
             ratios = []
             for key in ("seconds", "cpu_seconds"):
-                plain = p[key] if p["status"] == "optimal" else max(p[key], args.time_limit)
+                # a plain run stopped by the limit proves nothing yet: what it ran is a lower bound on its time
                 sign = "" if p["status"] == "optimal" else ">"
-                ratios.append(f"{sign}{plain / max(r[key], 1e-9):.1f}x" if r["status"] == "optimal" else "-")
+                ratios.append(f"{sign}{p[key] / max(r[key], 1e-9):.1f}x" if r["status"] == "optimal" else "-")
             print(
-                f"|  |  | plain / coverplan to proven 0.1 %: wall {_proven_s(p, 'seconds', args.time_limit)} / "
-                f"{_proven_s(r, 'seconds', args.time_limit)} s = {ratios[0]}, CPU "
-                f"{_proven_s(p, 'cpu_seconds', args.time_limit)} / {_proven_s(r, 'cpu_seconds', args.time_limit)} s "
-                f"= {ratios[1]} | | | | | | | | | |",
+                f"|  |  | plain / coverplan to proven 0.1 %: wall {_proven_s(p, 'seconds')} / "
+                f"{_proven_s(r, 'seconds')} s = {ratios[0]}, CPU {_proven_s(p, 'cpu_seconds')} / "
+                f"{_proven_s(r, 'cpu_seconds')} s = {ratios[1]} | | | | | | | | | |",
                 flush=True,
             )
 
