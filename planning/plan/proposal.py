@@ -435,15 +435,15 @@ def solve_rounds(
     plan of the best round (its result, prices in CNY and routes) and every round's figures.
 
     ``previous``: the plan of the same candidates at a smaller budget (a cost curve's previous point): the first
-    round starts from its prices (its trench shares) and its choice, and it is kept where no round serves the
-    classes better in order (it is within this budget at its true cost), so a larger budget never serves less of
-    a higher class (the round table says so: ``kept_previous``). ``route_plans``: trench plans by the sorted labels
-    they connect, shared between calls (a plan for the same points is the same plan).
+    round starts from its choice (where that fits the budget at the first round's prices), and it is kept where
+    no round serves the classes better in order (it is within this budget at its true cost), so a larger budget
+    never serves less of a higher class (the round table says so: ``kept_previous``). ``route_plans``: trench
+    plans by the sorted labels they connect, shared between calls (a plan for the same points is the same plan).
     """
     cands = cset.candidates
     base = cands["cost_cny"].to_numpy(dtype=float)
     nested = previous is not None and goal.is_budget and len(previous.prices_cny) == len(base)
-    prices = previous.prices_cny.copy() if nested and previous is not None else base.copy()
+    prices = base.copy()  # not the previous plan's trench shares: at them a changed choice can cost more than priced
     is_fib = (cands["kind"] == "fibre").to_numpy()
     # one trench plan: fibre extensions and the fibre backhaul of sites (their trench part re-priced together)
     label = trench_labels(cands, None if net is None else net.point_node.index)
