@@ -30,22 +30,26 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
 from scipy import sparse
 
 from planning.plan.heuristics import (
+    fill,
     greedy_cover,
     lagrangian_cover_bound,
     lp_dive,
     neighbourhood_search,
     reduce_cover,
+    reduced_cost_fixing,
+    round_budget_lp,
     round_lp,
 )
-from planning.plan.highs import build_model, read_result, solve_milp
+from planning.plan.highs import RootLp, build_model, read_result, solve_milp, solve_root_lp
 from planning.plan.needs import Needs
 
 logger = logging.getLogger(__name__)
@@ -62,7 +66,7 @@ __all__ = [
 Status = Literal["optimal", "feasible", "infeasible"]
 Method = Literal["auto", "milp", "greedy"]
 #: One priority class of :func:`solve_priorities` (``CoverResult.stages``): its index, the weight it covers, its
-#: bound, gap and status, and its seconds (absent from the stages of a national merge).
+#: bound, gap, status and where the bound came from, and its seconds (absent from the stages of a national merge).
 CoverStage = TypedDict(
     "CoverStage",
     {
@@ -71,6 +75,7 @@ CoverStage = TypedDict(
         "bound": float,
         "gap": float,
         "status": Status,
+        "bound_source": NotRequired[str],
         "seconds": NotRequired[float],
     },
 )
@@ -114,6 +119,10 @@ class CoverResult:
         Sizes before and after each reduction.
     stages : list of dict
         :func:`solve_priorities` only: per priority class, the weight it covers, its bound, gap and status.
+    bound_source : str
+        Where ``bound`` was proven: ``milp`` (HiGHS's branch and bound), ``lp`` (the LP relaxation),
+        ``lagrangian`` (subgradient, set cover), ``trivial`` (everything coverable, or 0), ``exact`` (nothing left
+        to decide after the reductions); :func:`solve_priorities`: each stage's, joined by ``+``.
     """
 
     selected: np.ndarray
@@ -127,6 +136,7 @@ class CoverResult:
     seconds: float
     reductions: dict[str, int] = field(default_factory=dict)
     stages: list[CoverStage] = field(default_factory=list)
+    bound_source: str = ""
 
 
 def _check(coverage: sparse.spmatrix, cost: np.ndarray, weight: np.ndarray) -> sparse.csr_matrix:
@@ -159,6 +169,7 @@ def _cover_search(
     deadline: float,
     mip_rel_gap: float,
     seed: int = 0,
+    note: dict[str, str] | None = None,
 ) -> tuple[np.ndarray, float, Status, str]:
     """A (partial) cover on the reduced model, using two threads until ``deadline``.
 
@@ -168,16 +179,25 @@ def _cover_search(
     until the MILP has proven its answer optimal. Returns (chosen candidates, bound, status, method): the cheapest
     answer found, the best bound (LP or MILP), ``optimal`` when the gap is within ``mip_rel_gap``.
     """
-    n_c = a.shape[1]
     t0 = time.perf_counter()
     total = deadline - t0
-    best, meth, bound = start, "greedy", np.nan
+    best, meth = start, "greedy"
     options: _ModelOptions = {"budget": None, "needs": needs, "set_cover": set_cover, "mip_rel_gap": mip_rel_gap}
     progress: dict[str, float] = {}
+    known = {"cost": float(cost[start].sum()), "lp": np.nan}
+
+    def proven(c: float | None = None) -> bool:
+        """The answer of cost ``c`` (default: the best so far) is within ``mip_rel_gap`` of a proven bound (the
+        root LP's or the background MILP's so far): the search can stop, whoever found it."""
+        c = known["cost"] if c is None else c
+        b = max(known["lp"] if not np.isnan(known["lp"]) else -np.inf, progress.get("bound", -np.inf))
+        return bool(np.isfinite(b) and c - b <= mip_rel_gap * c + 1e-9)
+
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp")
     try:
-        # the MILP stops at its first check after the deadline (a round of root cuts can take seconds); an
-        # answer not back by then is not waited for: its last bound is used and the thread ends on its own
+        # the MILP stops at its first check after the deadline (a round of root cuts can take seconds) or once
+        # the best answer so far is proven by any bound; an answer not back by then is not waited for: its last
+        # bound is used and the thread ends on its own
         full = pool.submit(
             solve_milp,
             a,
@@ -188,27 +208,17 @@ def _cover_search(
             start=start,
             deadline=deadline - 1.0,
             progress=progress,
+            stop=proven,
             **options,
         )
 
         def solved() -> bool:
-            return full.done() and full.result()[2] == "optimal"
+            return proven() or (full.done() and full.result()[2] == "optimal")
 
-        h = build_model(a, cost, weight, must, time_limit_s=max(1.0, total / 3), relax=True, **options)
-        h.run()
-        x_root, lp_bound, lp_st = read_result(h, n_c, budget=None, relax=True)
-        centre_weight = None
-        if x_root is not None and not solved():
-            if lp_st == "optimal":
-                bound = lp_bound
-            # the search frees first around picks the root LP did not want
-            centre_weight = 1.05 - np.clip(x_root, 0.0, 1.0)
-            xs = lp_dive(h, n_c, deadline=t0 + total / 3)
-            r_sel = round_lp(a, cost, weight, must, xs, needs=needs, deadline=t0 + total / 2)
-            logger.info("LP bound %.1f, LP dive rounded to %.1f", lp_bound, cost[r_sel].sum())
-            if cost[r_sel].sum() < cost[best].sum():
-                best, meth = r_sel, "lp-dive"
-        del h
+        best, meth, centre_weight = _lp_phase(
+            a, cost, weight, must, options, known, (best, meth), t0=t0, total=total, solved=solved, proven=proven
+        )
+        bound = known["lp"]
         if not solved() and deadline - time.perf_counter() > 3.0:
             l_sel = neighbourhood_search(
                 a,
@@ -222,26 +232,111 @@ def _cover_search(
                 stop=solved,
                 centre_weight=centre_weight,
                 seed=seed,
+                good_enough=proven,
             )
             if cost[l_sel].sum() < cost[best].sum() - 1e-9:
                 best, meth = l_sel, meth + "+lns"
+                known["cost"] = float(cost[best].sum())
+        wait = max(0.0, deadline - time.perf_counter()) if not proven() else 0.5
         try:
-            sel, mb, st = full.result(timeout=max(0.0, deadline - time.perf_counter()))
+            sel, mb, st = full.result(timeout=wait)
         except TimeoutError:
             sel, mb, st = None, progress.get("bound", np.nan), "running"
-            logger.info("full MILP still in a round of cuts at the deadline: its last bound %.1f is used", mb)
+            logger.info("full MILP not back (deadline or answer proven): its last bound %.1f is used", mb)
     finally:
         pool.shutdown(wait=False)
     if st == "infeasible":
         return best, np.nan, "infeasible", "milp"
     if sel is not None and cost[sel].sum() <= cost[best].sum() + 1e-9:
         best, meth = sel, "milp"
-    if not np.isnan(mb):
-        bound = mb if np.isnan(bound) else max(bound, mb)
+    if note is not None:
+        note["bound"] = "lp" if not np.isnan(bound) else ""
+    if not np.isnan(mb) and (np.isnan(bound) or mb > bound):
+        bound = mb
+        if note is not None:
+            note["bound"] = "milp"
     total_cost = float(cost[best].sum())
     gap = (total_cost - bound) / total_cost if total_cost > 0 and not np.isnan(bound) else 0.0
     status: Status = "optimal" if not np.isnan(bound) and gap <= mip_rel_gap * 1.0001 else "feasible"
     return best, bound, status, meth
+
+
+def _lp_phase(
+    a: sparse.csr_matrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    must: np.ndarray,
+    options: _ModelOptions,
+    known: dict[str, float],
+    current: tuple[np.ndarray, str],
+    *,
+    t0: float,
+    total: float,
+    solved: Callable[[], bool],
+    proven: Callable[[float], bool],
+) -> tuple[np.ndarray, str, np.ndarray | None]:
+    """The main thread's LP work of :func:`_cover_search`: the LP relaxation (its bound in ``known["lp"]``), the
+    sub-MIP of its fractional candidates, then (unless proven by then) a dive rounded and improved. Returns the
+    best choice, its method and the neighbourhood search's centre weights (None without an LP answer); keeps
+    ``known["cost"]`` the best cost."""
+    best, meth = current
+    n_c = a.shape[1]
+    h = build_model(a, cost, weight, must, time_limit_s=max(1.0, total / 3), relax=True, **options)
+    h.run()
+    x_root, lp_bound, lp_st = read_result(h, n_c, budget=None, relax=True)
+    if x_root is None:
+        return best, meth, None
+    if lp_st == "optimal":
+        known["lp"] = lp_bound
+    f_sel = _fractional_sub_mip(a, cost, weight, must, x_root, options, deadline=t0 + total / 4)
+    if f_sel is not None and cost[f_sel].sum() < cost[best].sum():
+        best, meth = f_sel, "lp-sub-mip"
+        known["cost"] = float(cost[best].sum())
+    if not solved():
+        xs = lp_dive(h, n_c, deadline=t0 + total / 3)
+        r_sel = round_lp(a, cost, weight, must, xs, needs=options["needs"], deadline=t0 + total / 2, good_enough=proven)
+        logger.info("LP bound %.1f, LP dive rounded to %.1f", lp_bound, cost[r_sel].sum())
+        if cost[r_sel].sum() < cost[best].sum():
+            best, meth = r_sel, "lp-dive"
+            known["cost"] = float(cost[best].sum())
+    # the search frees first around picks the root LP did not want
+    return best, meth, 1.05 - np.clip(x_root, 0.0, 1.0)
+
+
+def _fractional_sub_mip(
+    a: sparse.csr_matrix,
+    cost: np.ndarray,
+    weight: np.ndarray,
+    must: np.ndarray,
+    x_root: np.ndarray,
+    options: _ModelOptions,
+    *,
+    deadline: float,
+) -> np.ndarray | None:
+    """A cover from the sub-MIP of the candidates the root LP leaves fractional, the others fixed at their LP
+    values (every fractional one at 1 is a cover: it is feasible); any answer of it is one of the whole model.
+    None when it finds none in time."""
+    frac = (x_root > 1e-6) & (x_root < 1 - 1e-6)
+    if not frac.any() or deadline - time.perf_counter() < 0.5:
+        return None
+    one = x_root >= 1 - 1e-6
+    extra = 0 if options["set_cover"] else a.shape[0]
+    lower = np.r_[one.astype(float), np.zeros(extra)]
+    upper = np.r_[(one | frac).astype(float), np.ones(extra)]
+    sel, _, _ = solve_milp(
+        a,
+        cost,
+        weight,
+        must,
+        time_limit_s=max(0.5, deadline - time.perf_counter()),
+        bounds=(lower, upper),
+        budget=None,
+        needs=options["needs"],
+        set_cover=options["set_cover"],
+        mip_rel_gap=options["mip_rel_gap"] / 2,
+    )
+    logger.info("root LP: %d fractional candidates, their sub-MIP: %s", int(frac.sum()), sel is not None)
+    return sel
 
 
 def solve_cover(
@@ -319,6 +414,7 @@ def solve_cover(
         m = np.ones(red.shape[0], dtype=bool)
         red_needs = None
     g_sel, best_sel, bound, status, meth = _greedy_start(red, rc, w, m, budget=budget, needs=red_needs)
+    note = {"bound": "exact" if status == "optimal" else ""}
     if budget is not None and start is not None:
         g_sel, best_sel, status = _better_start(
             red, rc, w, red_needs, cols, start, g_sel, best_sel, status, budget=budget
@@ -338,11 +434,13 @@ def solve_cover(
             mip_rel_gap=mip_rel_gap,
             strict=method == "milp",
             seed=seed,
+            note=note,
         )
-    bound = _fallback_bound(red, rc, w, best_sel, bound, status, set_cover=set_cover, budget=budget)
-    return _result(
+    bound = _fallback_bound(red, rc, w, best_sel, bound, status, set_cover=set_cover, budget=budget, note=note)
+    res = _result(
         a, cost, weight, cols[best_sel], bound, status, meth, budget=budget, mip_rel_gap=mip_rel_gap, t0=t0, stats=stats
     )
+    return replace(res, bound_source=note["bound"])
 
 
 def _search(
@@ -360,6 +458,7 @@ def _search(
     mip_rel_gap: float,
     strict: bool,
     seed: int,
+    note: dict[str, str],
 ) -> tuple[np.ndarray, float, Status, str]:
     """The exact search on the reduced model: :func:`_cover_search` for a cover, :func:`_budget_search` with a
     budget (``needs`` its floors)."""
@@ -375,6 +474,7 @@ def _search(
             deadline=deadline,
             mip_rel_gap=mip_rel_gap,
             seed=seed,
+            note=note,
         )
     sel, bound, status, meth = _budget_search(
         red,
@@ -388,32 +488,9 @@ def _search(
         time_limit_s=max(1.0, deadline - time.perf_counter()),
         mip_rel_gap=mip_rel_gap,
         strict=strict,
+        note=note,
     )
-    return fill_budget(red, rc, w, sel, budget=budget), bound, status, meth
-
-
-def fill_budget(
-    a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, sel: np.ndarray, *, budget: float
-) -> np.ndarray:
-    """``sel`` with candidates added while the budget allows, each time the one that adds the most uncovered weight
-    per CNY (a free one first). Adding only covers more, so floors stay met. A safety net: HiGHS has returned a
-    start it had improved in its presolved space without the improvement (the 9 x 5 case of test_goals)."""
-    chosen = np.zeros(a.shape[1], dtype=bool)
-    chosen[np.asarray(sel, dtype=np.int64)] = True
-    csc = a.tocsc()
-    covered = np.asarray(a[:, np.flatnonzero(chosen)].sum(axis=1)).ravel() > 0
-    left = budget - float(cost[chosen].sum())
-    while True:
-        gain = np.asarray(csc.T @ np.where(covered, 0.0, weight)).ravel()
-        ok = ~chosen & (cost <= left + 1e-9) & (gain > 0)
-        if not ok.any():
-            break
-        ratio = np.where(ok, gain / np.maximum(cost, 1e-12), -np.inf)
-        j = int(np.argmax(ratio))
-        chosen[j] = True
-        left -= float(cost[j])
-        covered[csc.indices[csc.indptr[j] : csc.indptr[j + 1]]] = True
-    return np.flatnonzero(chosen)
+    return fill(red, rc, w, sel, budget=budget), bound, status, meth
 
 
 def _needs(
@@ -542,10 +619,46 @@ def _budget_search(
     time_limit_s: float,
     mip_rel_gap: float,
     strict: bool,
+    note: dict[str, str],
 ) -> tuple[np.ndarray, float, Status, str]:
-    """HiGHS on the budgeted model (with ``floors``) from the incumbent (when there is one); the better of the
-    two."""
+    """The budgeted model (with ``floors``): its LP relaxation (a bound, and an incumbent rounded from it), then,
+    unless the incumbent is already proven within ``mip_rel_gap`` by the LP bound, HiGHS from the incumbent with
+    the columns fixed that the root LP's reduced costs rule out (:func:`reduced_cost_fixing`). Returns the best
+    answer and the best proven bound (the LP's or the MILP's, the smaller)."""
+    t0 = time.perf_counter()
     best_sel, bound, status, meth = current
+    lp = solve_root_lp(red, rc, w, m, budget=budget, needs=floors, set_cover=False, time_limit_s=time_limit_s)
+    if lp.infeasible:
+        return best_sel, bound, "infeasible", "milp"
+    lp_bound = -lp.value if lp.optimal else np.nan
+    if lp.optimal:
+        best_sel, status, meth = _lp_incumbent(
+            red,
+            rc,
+            w,
+            m,
+            floors,
+            lp,
+            (best_sel, status, meth),
+            budget=budget,
+            proven_at=(1 - mip_rel_gap) * lp_bound,
+            deadline=t0 + 0.5 * time_limit_s,
+            mip_rel_gap=mip_rel_gap / 2,
+        )
+    incumbent = _covered_weight(red, w, best_sel) if status != "infeasible" else np.nan
+    note["bound"] = "lp" if lp.optimal else ""
+    if lp.optimal and status != "infeasible" and lp_bound - incumbent <= mip_rel_gap * lp_bound:
+        return best_sel, lp_bound, "optimal", meth
+    bounds = None
+    if lp.optimal and status != "infeasible":
+        bounds = reduced_cost_fixing(lp.x, lp.dual, lp.value, -incumbent)
+        logger.info(
+            "reduced-cost fixing: %d of %d candidates fixed (LP bound %.1f, incumbent %.1f)",
+            int(((bounds[0] == bounds[1])[: red.shape[1]]).sum()),
+            red.shape[1],
+            lp_bound,
+            incumbent,
+        )
     sel, mb, st = solve_milp(
         red,
         rc,
@@ -554,19 +667,85 @@ def _budget_search(
         budget=budget,
         needs=floors,
         set_cover=False,
-        time_limit_s=time_limit_s,
+        time_limit_s=max(1.0, time_limit_s - (time.perf_counter() - t0)),
         mip_rel_gap=mip_rel_gap,
         start=None if status == "infeasible" else best_sel,
+        bounds=bounds,
     )
-    if st == "infeasible":
-        return best_sel, bound, "infeasible", "milp"
+    if st == "infeasible":  # with fixings it cannot be (the incumbent keeps them): kept as an unproven answer
+        return (best_sel, bound, "infeasible", "milp") if bounds is None else (best_sel, lp_bound, "feasible", meth)
+    if np.isfinite(mb) and (np.isnan(lp_bound) or mb < lp_bound):
+        note["bound"] = "milp"
+    else:
+        mb = lp_bound
     if sel is not None:
-        if _covered_weight(red, w, sel) >= _covered_weight(red, w, g_sel) - 1e-9 or status == "infeasible":
+        if status == "infeasible" or _covered_weight(red, w, sel) >= incumbent - 1e-9:
             best_sel, meth = sel, "milp"
-        return best_sel, mb, ("optimal" if st == "optimal" else "feasible"), meth  # a solution: optimal or feasible
+        return best_sel, mb, ("optimal" if st == "optimal" else "feasible"), meth
     if strict:
-        logger.warning("HiGHS found no solution in %.0f s; the greedy solution is returned", time_limit_s)
-    return best_sel, bound, status, meth
+        logger.warning("HiGHS found no solution in %.0f s; the best heuristic solution is returned", time_limit_s)
+    return best_sel, (mb if not np.isnan(mb) else bound), status, meth
+
+
+def _lp_incumbent(
+    red: sparse.csr_matrix,
+    rc: np.ndarray,
+    w: np.ndarray,
+    m: np.ndarray,
+    floors: Needs | None,
+    lp: RootLp,
+    current: tuple[np.ndarray, Status, str],
+    *,
+    budget: float,
+    proven_at: float,
+    deadline: float,
+    mip_rel_gap: float,
+) -> tuple[np.ndarray, Status, str]:
+    """The best of ``current`` (choice, status, method), the root LP rounded (:func:`round_budget_lp`) and, unless
+    that is proven already (serves ``proven_at``), the sub-MIP of the candidates the root LP leaves fractional
+    (the others fixed at their LP values; a budgeted cover's LP is nearly integral, so it is small): any answer
+    of it is an answer of the whole model."""
+    best_sel, status, meth = current
+    n_c = red.shape[1]
+    best_w = _covered_weight(red, w, best_sel) if status != "infeasible" else -np.inf
+    x = lp.x[:n_c]
+    r_sel = round_budget_lp(red, rc, w, x, budget=budget)
+    r_w = _covered_weight(red, w, r_sel)
+    if r_w > best_w + 1e-9 and _fits(red, rc, m, floors, r_sel, budget=budget):
+        best_sel, status, meth, best_w = r_sel, "feasible", "lp-round", r_w
+    frac = (x > 1e-6) & (x < 1 - 1e-6)
+    if best_w >= proven_at or not frac.any() or deadline - time.perf_counter() < 0.5:
+        return best_sel, status, meth
+    one = x >= 1 - 1e-6
+    lower = np.r_[one.astype(float), np.zeros(red.shape[0])]
+    upper = np.r_[(one | frac).astype(float), np.ones(red.shape[0])]
+    sel, _, st = solve_milp(
+        red,
+        rc,
+        w,
+        m,
+        budget=budget,
+        needs=floors,
+        set_cover=False,
+        time_limit_s=max(0.5, deadline - time.perf_counter()),
+        mip_rel_gap=mip_rel_gap,
+        bounds=(lower, upper),
+    )
+    if sel is not None and st in ("optimal", "feasible"):
+        sel = fill(red, rc, w, sel, budget=budget)
+        s_w = _covered_weight(red, w, sel)
+        if s_w > best_w + 1e-9 and _fits(red, rc, m, floors, sel, budget=budget):
+            best_sel, status, meth = sel, "feasible", "lp-sub-mip"
+    logger.info("root LP: %d fractional candidates; incumbent %s", int(frac.sum()), meth)
+    return best_sel, status, meth
+
+
+def _fits(
+    red: sparse.csr_matrix, rc: np.ndarray, m: np.ndarray, floors: Needs | None, sel: np.ndarray, *, budget: float
+) -> bool:
+    """``sel`` is within the budget, covers every must-cover demand and meets the floors."""
+    covered = np.asarray(red[:, sel].sum(axis=1)).ravel() > 0 if len(sel) else np.zeros(red.shape[0], bool)
+    return bool(rc[sel].sum() <= budget + 1e-6 and covered[m].all() and (floors is None or floors.met(covered)))
 
 
 def _fallback_bound(
@@ -579,16 +758,22 @@ def _fallback_bound(
     *,
     set_cover: bool,
     budget: float | None,
+    note: dict[str, str],
 ) -> float:
-    """The proven bound, with the Lagrangian bound (set cover) or a trivial one where HiGHS proved none."""
+    """The proven bound, with the Lagrangian bound (set cover) or a trivial one where HiGHS proved none
+    (``note["bound"]`` names where it came from)."""
     if not np.isnan(bound) and status == "optimal":
         return bound
     if set_cover and red.shape[0]:
         lag = lagrangian_cover_bound(red, rc, float(rc[best_sel].sum()))
-        return lag if np.isnan(bound) else max(bound, lag)
-    if budget is not None and np.isnan(bound):
-        return float(w.sum())  # trivial upper bound: everything coverable
-    return 0.0 if np.isnan(bound) else bound
+        if np.isnan(bound) or lag > bound:
+            note["bound"] = "lagrangian"
+            return lag
+        return bound
+    if np.isnan(bound):
+        note["bound"] = "trivial"
+        return float(w.sum()) if budget is not None else 0.0  # everything coverable / nothing to pay
+    return bound
 
 
 def _result(
@@ -656,20 +841,25 @@ def solve_priorities(
     time_limit_s: float = 60.0,
     mip_rel_gap: float = 1e-3,
     seed: int = 0,
+    start: np.ndarray | None = None,
 ) -> CoverResult:
     """Budgeted covering with priority classes served in order (lexicographic).
 
     Stage k maximises the weight of class k (column k of ``class_weights``) within ``budget`` while keeping what
-    every earlier class achieved (a floor row each), started from the previous stage's choice; the last stage's
-    choice is the answer, so the budget is spent whenever spending it serves more of any class. Classes without
-    weight are skipped; the time limit is shared among the others. Never infeasible: choosing nothing is within
-    any budget >= 0.
+    every earlier class achieved (a floor row each), started from the better for class k of the previous stage's
+    choice and ``start`` (when ``start`` is within the budget and meets the floors: a cost curve's previous,
+    smaller budget); the last stage's choice is the answer, so the budget is spent whenever spending it serves more
+    of any class. Classes without weight are skipped; the time limit is shared among the others (a stage proven
+    early leaves its time to the next). Never infeasible: choosing nothing is within any budget >= 0.
 
     Returns
     -------
     CoverResult
-        Of the last stage; ``covered_weight`` sums every class; ``status`` is optimal when every stage is, ``gap``
-        the largest stage gap; ``stages`` holds each class's covered weight, bound, gap and status.
+        Of the last stage; ``covered_weight`` sums every class; ``status`` is optimal when every stage is proven
+        within ``mip_rel_gap``; ``bound`` and ``gap`` are the whole problem's: the bound is the sum of the stages'
+        bounds (stage k's bound on class k, given what the plan serves of the classes before it), the gap the
+        total weight served against it; ``bound_source`` names each stage's source (``+``-joined); ``stages``
+        holds each class's covered weight, bound, gap, status and bound source.
     """
     t0 = time.perf_counter()
     weights = np.asarray(class_weights, dtype=float)
@@ -680,18 +870,22 @@ def solve_priorities(
     floors_m: list[np.ndarray] = []
     floors_n: list[float] = []
     stages: list[CoverStage] = []
-    res, start = None, None
+    res, prev = None, None
+    a = sparse.csr_matrix(coverage, dtype=bool)
+    outside = None if start is None else np.asarray(start, dtype=np.int64)
+    if outside is not None and float(np.asarray(cost, dtype=float)[outside].sum()) > budget + 1e-6:
+        outside = None
     for n, k in enumerate(active):
         t_stage = time.perf_counter()
         left = time_limit_s - (t_stage - t0)
         floors = (sparse.csr_matrix(np.column_stack(floors_m)), np.array(floors_n)) if floors_m else None
         res = solve_cover(
-            coverage,
+            a,
             cost,
             weights[:, k],
             budget=budget,
             floors=floors,
-            start=start,
+            start=_stage_start(a, weights, k, floors_m, floors_n, prev, outside),
             time_limit_s=max(1.0, left / (len(active) - n)),
             mip_rel_gap=mip_rel_gap,
             seed=seed,
@@ -704,26 +898,59 @@ def solve_priorities(
                 "bound": res.bound,
                 "gap": res.gap,
                 "status": res.status,
+                "bound_source": res.bound_source,
                 "seconds": time.perf_counter() - t_stage,
             }
         )
         floors_m.append(weights[:, k])
         floors_n.append(achieved * (1 - 1e-9))
-        start = res.selected
+        prev = res.selected
     if res is None:  # nothing has weight
         res = solve_cover(coverage, cost, np.zeros(coverage.shape[0]), budget=budget, time_limit_s=1.0)
+    return _lexicographic(res, weights, stages, t0=t0)
+
+
+def _stage_start(
+    a: sparse.csr_matrix,
+    weights: np.ndarray,
+    k: int,
+    floors_m: list[np.ndarray],
+    floors_n: list[float],
+    prev: np.ndarray | None,
+    outside: np.ndarray | None,
+) -> np.ndarray | None:
+    """The start of stage ``k``: the previous stage's choice or ``outside`` (a known choice within the budget),
+    whichever serves more of class ``k``; ``outside`` only where it keeps every earlier class's floor."""
+    if outside is None:
+        return prev
+    covered = np.asarray(a[:, outside].sum(axis=1)).ravel() > 0 if len(outside) else np.zeros(a.shape[0], bool)
+    if any(float(m[covered].sum()) < need for m, need in zip(floors_m, floors_n, strict=True)):
+        return prev
+    if prev is None:
+        return outside
+    prev_cov = np.asarray(a[:, prev].sum(axis=1)).ravel() > 0 if len(prev) else np.zeros(a.shape[0], bool)
+    return outside if float(weights[covered, k].sum()) > float(weights[prev_cov, k].sum()) else prev
+
+
+def _lexicographic(res: CoverResult, weights: np.ndarray, stages: list[CoverStage], *, t0: float) -> CoverResult:
+    """The last stage's result as the whole lexicographic problem's: total weight, the sum of the stage bounds and
+    the gap against it, optimal when every stage is."""
     covered = res.covered
+    total = float(weights.sum(axis=1)[covered].sum())
     status: Status = "optimal" if all(st["status"] == "optimal" for st in stages) else "feasible"
+    bound = float(sum(max(float(st["bound"]), float(st["covered_weight"])) for st in stages)) if stages else total
+    gap = max(0.0, (bound - total) / bound) if bound > 0 else 0.0
     return CoverResult(
         selected=res.selected,
         covered=covered,
         cost=res.cost,
-        covered_weight=float(weights.sum(axis=1)[covered].sum()),
-        bound=res.bound,
-        gap=max((float(st["gap"]) for st in stages), default=0.0),
+        covered_weight=total,
+        bound=bound,
+        gap=gap,
         status=status,
-        method="+".join(dict.fromkeys(str(r) for r in [res.method])),
+        method=res.method,
         seconds=time.perf_counter() - t0,
         reductions=res.reductions,
         stages=stages,
+        bound_source="+".join(str(st.get("bound_source", "")) for st in stages),
     )

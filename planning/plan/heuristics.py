@@ -313,12 +313,14 @@ def round_lp(
     *,
     needs: Needs | None,
     deadline: float = math.inf,
+    good_enough: Callable[[float], bool] | None = None,
 ) -> np.ndarray:
     """Cover solution from an LP optimum: take candidates by decreasing x*, complete greedily, then improve.
 
     Improvement: drop the dearest redundant picks; then for each pick (dearest first) try removing it and
     repairing by greedy value per cost, keeping the change when the total cost falls; this pass stops at
-    ``deadline`` (``time.perf_counter()``), as it is quadratic in the number of picks.
+    ``deadline`` (``time.perf_counter()``), as it is quadratic in the number of picks, or once
+    ``good_enough(cost)`` says the cost is proven close enough to the optimum.
     """
     needs = needs if needs is not None else Needs.none(a.shape[0])
     p = _Cover(a.tocsc(), cost, weight, must, needs)
@@ -343,10 +345,17 @@ def round_lp(
         chosen[extra] = True
         cnt = p.count(chosen)
     p.prune(chosen, cnt)
-    return np.flatnonzero(_drop_and_repair(p, chosen, cnt, deadline=deadline))
+    return np.flatnonzero(_drop_and_repair(p, chosen, cnt, deadline=deadline, good_enough=good_enough))
 
 
-def _drop_and_repair(p: _Cover, chosen: np.ndarray, cnt: np.ndarray, *, deadline: float) -> np.ndarray:
+def _drop_and_repair(
+    p: _Cover,
+    chosen: np.ndarray,
+    cnt: np.ndarray,
+    *,
+    deadline: float,
+    good_enough: Callable[[float], bool] | None = None,
+) -> np.ndarray:
     """For each pick, dearest first: remove it, repair greedily by cost-effectiveness (the removed one banned),
     prune, and keep the change when the cost falls; until ``deadline``."""
     big = p.needs.member.sum() + 1.0
@@ -354,6 +363,9 @@ def _drop_and_repair(p: _Cover, chosen: np.ndarray, cnt: np.ndarray, *, deadline
     for j in np.flatnonzero(chosen)[np.argsort(-p.cost[chosen], kind="stable")]:
         if time.perf_counter() > deadline:
             logger.info("LP rounding: improvement pass stopped at its deadline")
+            break
+        if good_enough is not None and good_enough(best_cost):
+            logger.info("LP rounding: improvement pass stopped, its answer proven within the gap")
             break
         if not chosen[j]:
             continue
@@ -421,6 +433,7 @@ def neighbourhood_search(
     stop: Callable[[], bool] | None = None,
     centre_weight: np.ndarray | None = None,
     balls: int = 3,
+    good_enough: Callable[[float], bool] | None = None,
 ) -> np.ndarray:
     """Large-neighbourhood search on a (partial) cover until ``deadline`` (``time.perf_counter()``).
 
@@ -431,7 +444,8 @@ def neighbourhood_search(
     weight a partial cover may leave from one area to another (one ball must keep its own area's coverage;
     one ball against three: bench/RESULTS.md, "Design choices measured"). Centres are drawn among the chosen
     candidates not tried since their neighbourhood last changed, in proportion to ``centre_weight`` (uniformly
-    without it). Stops early when ``stop()`` turns true. Returns the chosen candidates (never dearer than ``sel``).
+    without it). Stops early when ``stop()`` turns true or ``good_enough(cost)`` holds for the current cost.
+    Returns the chosen candidates (never dearer than ``sel``).
     """
     csc = a.tocsc()
     n_c = a.shape[1]
@@ -441,6 +455,8 @@ def neighbourhood_search(
     tried = np.zeros(n_c, dtype=bool)
     steps = improved = 0
     while time.perf_counter() < deadline - 1.0 and best.any() and not (stop is not None and stop()):
+        if good_enough is not None and good_enough(float(cost[best].sum())):
+            break
         steps += 1
         free = np.zeros(n_c, dtype=bool)
         centres = np.flatnonzero(best & ~tried)
@@ -524,3 +540,67 @@ def lagrangian_cover_bound(a: sparse.csr_matrix, cost: np.ndarray, upper: float,
         u = np.maximum(0.0, u + step * (upper - val) / norm * sub)
         step *= 0.98
     return best
+
+
+def reduced_cost_fixing(
+    x: np.ndarray, dual: np.ndarray, lp_value: float, incumbent: float, *, tol: float = 1e-7
+) -> tuple[np.ndarray, np.ndarray]:
+    """Column bounds that no solution better than the incumbent violates (reduced-cost fixing from the root LP).
+
+    In a minimisation with an optimal LP relaxation of value ``lp_value`` (reduced costs ``dual``, values ``x``),
+    moving a column of bounds [0, 1] off the bound it sits at raises any solution's objective by at least its
+    reduced cost: a column at 0 with reduced cost d > 0 in a solution costs at least ``lp_value + d``, a column at 1
+    with d < 0 left at 0 at least ``lp_value - d``. Where that exceeds ``incumbent`` (the objective of a known
+    feasible solution), every solution at least as good as it keeps the column at its bound: the column is fixed
+    there. The optimum is unchanged (it is the incumbent or keeps every fixing) and a bound proven on the fixed
+    model is one on the whole model (its optimum is at least as good as the incumbent, which keeps the fixings).
+    ``tol``: a margin relative to max(1, |lp_value|) for the LP's tolerances.
+
+    Returns (lower, upper) per column: 0/1, tightened where fixed.
+    """
+    margin = tol * max(1.0, abs(lp_value)) + 1e-9
+    at_zero = (x <= 1e-9) & (dual > 0) & (lp_value + dual > incumbent + margin)
+    at_one = (x >= 1 - 1e-9) & (dual < 0) & (lp_value - dual > incumbent + margin)
+    lower = np.where(at_one, 1.0, 0.0)
+    upper = np.where(at_zero, 0.0, 1.0)
+    return lower, upper
+
+
+def round_budget_lp(
+    a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, xs: np.ndarray, *, budget: float
+) -> np.ndarray:
+    """A budgeted cover from LP values: candidates by decreasing x* (then weight served per CNY) while they fit the
+    budget, then filled greedily (:func:`fill`). May miss must-cover demands or floors: the caller checks."""
+    csc = a.tocsc()
+    gain = np.asarray(csc.T @ weight).ravel() / np.maximum(cost, 1e-12)
+    order = np.lexsort((-gain, -np.round(xs, 6)))
+    chosen = np.zeros(a.shape[1], dtype=bool)
+    left = budget
+    for j in order:
+        if xs[j] <= 1e-6:
+            break
+        if cost[j] <= left + 1e-9:
+            chosen[j] = True
+            left -= float(cost[j])
+    return fill(a, cost, weight, np.flatnonzero(chosen), budget=budget)
+
+
+def fill(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, sel: np.ndarray, *, budget: float) -> np.ndarray:
+    """``sel`` with candidates added while the budget allows, each time the one that adds the most uncovered weight
+    per CNY (a free one first). Adding only covers more, so floors stay met."""
+    chosen = np.zeros(a.shape[1], dtype=bool)
+    chosen[np.asarray(sel, dtype=np.int64)] = True
+    csc = a.tocsc()
+    covered = np.asarray(csc @ chosen.astype(np.float64)).ravel() > 0
+    left = budget - float(cost[chosen].sum())
+    while True:
+        gain = np.asarray(csc.T @ np.where(covered, 0.0, weight)).ravel()
+        ok = ~chosen & (cost <= left + 1e-9) & (gain > 0)
+        if not ok.any():
+            break
+        ratio = np.where(ok, gain / np.maximum(cost, 1e-12), -np.inf)
+        j = int(np.argmax(ratio))
+        chosen[j] = True
+        left -= float(cost[j])
+        covered[csc.indices[csc.indptr[j] : csc.indptr[j + 1]]] = True
+    return np.flatnonzero(chosen)

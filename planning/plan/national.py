@@ -102,6 +102,7 @@ def merge_plans(plans: list[ProvincePlan], *, index: pd.Index, budget: float | N
         seconds=float(sum(p.result.seconds for p in plans)),
         reductions={"provinces": len(plans)},
         stages=_merged_stages(plans),
+        bound_source="+".join(sorted({p.result.bound_source for p in plans} - {""})),
     )
     prices = np.concatenate([p.prices_cny for p in plans])
     routes = [r.assign(province=p.province) for p in plans if (r := p.routes) is not None and len(r)]

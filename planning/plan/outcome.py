@@ -391,6 +391,7 @@ def totals_of(
         "status": res.status,
         "method": res.method,
         "gap": round(res.gap, 5),
+        "bound_source": res.bound_source,
         "cost_cny": round(float(chosen["cost_cny"].sum())),
         **{k: round(float(chosen[k].sum())) for k in MONEY_TOTALS if k in chosen},
         "interventions": {str(k): int(n) for k, n in chosen["kind"].value_counts().sort_index().items()},
@@ -417,6 +418,7 @@ def totals_of(
                 "covered_weight": round(float(s["covered_weight"]), 3),
                 "gap": round(float(s["gap"]), 5),
                 "status": s["status"],
+                "bound_source": s.get("bound_source", ""),
             }
             for s in res.stages
         ]

@@ -414,14 +414,26 @@ def province_plan(
 
 
 def _solve(
-    cset: CandidateSet, prices: np.ndarray, goal: Goal, *, objective: np.ndarray, time_limit_s: float
+    cset: CandidateSet,
+    prices: np.ndarray,
+    goal: Goal,
+    *,
+    objective: np.ndarray,
+    time_limit_s: float,
+    start: np.ndarray | None = None,
 ) -> CoverResult:
-    """One optimiser run at these prices (capex, CNY): the priorities within the budget (a capex budget), or the
-    plan meeting the count rows at the least ``objective`` (per candidate: lifecycle cost, capex or central subsidy
-    at these prices; none: nothing to do)."""
+    """One optimiser run at these prices (capex, CNY): the priorities within the budget (a capex budget; from
+    ``start`` where it fits, see :func:`planning.plan.cover.solve_priorities`), or the plan meeting the count rows
+    at the least ``objective`` (per candidate: lifecycle cost, capex or central subsidy at these prices; none:
+    nothing to do)."""
     if goal.budget_cny is not None:  # goal.is_budget
         return solve_priorities(
-            cset.coverage, prices, class_weights(cset.demands), budget=float(goal.budget_cny), time_limit_s=time_limit_s
+            cset.coverage,
+            prices,
+            class_weights(cset.demands),
+            budget=float(goal.budget_cny),
+            time_limit_s=time_limit_s,
+            start=start,
         )
     weight = cset.demands["weight"].to_numpy(dtype=float)
     if goal.member is None or not goal.member.shape[1]:
@@ -463,12 +475,22 @@ def solve_rounds(
     goal: Goal,
     time_limit_s: float,
     province: str = REGION,
+    previous: ProvincePlan | None = None,
+    route_plans: dict[tuple[str, ...], Any] | None = None,
 ) -> ProvincePlan:
     """The optimiser with fibre re-pricing rounds (module docstring) on ``province``'s candidates ``cset``: the
-    plan of the best round (its result, prices in CNY and routes) and every round's figures."""
+    plan of the best round (its result, prices in CNY and routes) and every round's figures.
+
+    ``previous``: the plan of the same candidates at a smaller budget (a cost curve's previous point): the first
+    round starts from its choice (where that fits the budget at the first round's prices), and it is kept where
+    no round serves the classes better in order (it is within this budget at its true cost), so a larger budget
+    never serves less of a higher class (the round table says so: ``kept_previous``). ``route_plans``: trench
+    plans by the sorted labels they connect, shared between calls (a plan for the same points is the same plan).
+    """
     cands = cset.candidates
     base = cands["cost_cny"].to_numpy(dtype=float)
-    prices = base.copy()
+    nested = previous is not None and goal.is_budget and len(previous.prices_cny) == len(base)
+    prices = base.copy()  # not the previous plan's trench shares: at them a changed choice can cost more than priced
     is_fib = (cands["kind"] == "fibre").to_numpy()
     # one trench plan: fibre extensions and the fibre backhaul of sites (their trench part re-priced together)
     label = trench_labels(cands, None if net is None else net.point_node.index)
@@ -478,6 +500,7 @@ def solve_rounds(
     rounds: list[dict[str, Any]] = []
     seen: set[tuple[int, ...]] = set()
     n_rounds = max(1, int(project.optimise.fibre_rounds))
+    plans = route_plans if route_plans is not None else {}
     for k in range(n_rounds):
         res = _solve(
             cset,
@@ -485,6 +508,7 @@ def solve_rounds(
             goal,
             objective=_objective(project, cset, prices),
             time_limit_s=time_limit_s / (1 if k == 0 else 2),
+            start=previous.result.selected if nested and previous is not None and k == 0 else None,
         )
         sel = res.selected
         fib_sel = sel[is_fib[sel]]
@@ -492,7 +516,10 @@ def solve_rounds(
         plan, routes, alloc = None, None, pd.Series(dtype=float)
         true_fibre = float(trench[t_sel].sum())
         if net is not None and len(t_sel):
-            plan = plan_routes(net, label[t_sel].tolist(), time_limit_s=project.optimise.time_limit_s)
+            key = tuple(sorted(label[t_sel].tolist()))
+            if key not in plans:
+                plans[key] = plan_routes(net, list(key), time_limit_s=project.optimise.time_limit_s)
+            plan = plans[key]
             true_fibre, alloc, routes = plan.total_cost_cny, plan.allocated_cost_cny(), plan.routes
         true_cost = float((base[sel] - trench[sel]).sum()) + true_fibre
         ok = goal.budget_cny is None or true_cost <= float(goal.budget_cny) + 1e-6
@@ -520,10 +547,10 @@ def solve_rounds(
             priced[t_sel] = base[t_sel] - trench[t_sel] + alloc.reindex(label[t_sel]).to_numpy()
         true_objective = float(_objective(project, cset, priced)[sel].sum())
         rounds[-1]["true_objective_cny"] = true_objective
-        key = _rank(goal, res, true_cost, true_objective)
+        key_r = _rank(goal, res, true_cost, true_objective)
         log_progress(logger, "optimiser rounds", k + 1, n_rounds)
-        if ok and (best is None or key > best[0]):
-            best = (key, res, priced.copy(), routes)  # priced changes below (the next round's marginal prices)
+        if ok and (best is None or key_r > best[0]):
+            best = (key_r, res, priced.copy(), routes)  # priced changes below (the next round's marginal prices)
         sig = tuple(sel.tolist())
         if sig in seen or net is None or not has_trench.any():
             break
@@ -533,10 +560,31 @@ def solve_rounds(
             marginal = extension_cost_from(net, plan.tree_nodes, label[rest].tolist()).to_numpy()
             priced[rest] = base[rest] - trench[rest] + np.minimum(trench[rest], marginal)
         prices = priced
+    if nested and previous is not None:
+        best = _keep_previous(goal, best, previous, rounds)
     if best is None:  # no round within the budget at its true cost: keep the last (reported as over budget)
         best = (None, res, prices, routes)
     _, res, p, routes = best
     return ProvincePlan(province=province, candidates=cset, result=res, prices_cny=p, routes=routes, rounds=rounds)
+
+
+def _keep_previous(
+    goal: Goal, best: tuple | None, previous: ProvincePlan, rounds: list[dict[str, Any]]
+) -> tuple | None:
+    """``best`` (rank, result, prices, routes), or the plan of the previous, smaller budget where that is within
+    this budget at its true cost and ranks higher (serves a higher class more, or the same for less): the rounds
+    at this budget found no plan as good, so the larger budget keeps it (``kept_previous`` in the last round)."""
+    prev_res = previous.result
+    prev_cost = float(previous.prices_cny[prev_res.selected].sum())
+    if goal.budget_cny is None or prev_cost > float(goal.budget_cny) + 1e-6 or not prev_res.stages:
+        return best
+    prev_key = _rank(goal, prev_res, prev_cost, prev_cost)
+    if best is not None and not prev_key > best[0]:
+        return best
+    logger.info("cost curve: the previous budget's plan serves the classes better; kept at %.0f CNY", prev_cost)
+    if rounds:
+        rounds[-1]["kept_previous"] = True
+    return (prev_key, prev_res, previous.prices_cny.copy(), previous.routes)
 
 
 def assemble(
@@ -663,6 +711,26 @@ def budget_run(
     (split as :func:`propose` splits it), its own fibre re-pricing rounds on its network (``fibre``: the fibre
     stage output the proposal was made with). Returns the (merged) candidate set and result, the KPI table after
     it and its true cost (CNY)."""
+    cset, res, after, cost, _ = _budget_runs(
+        project, gaps, proposal, budget_cny, fibre=fibre, time_limit_s=time_limit_s
+    )
+    return cset, res, after, cost
+
+
+def _budget_runs(
+    project: Project,
+    gaps: GapsResult,
+    proposal: Proposal,
+    budget_cny: float,
+    *,
+    fibre: FibreResult | None,
+    time_limit_s: float | None = None,
+    previous: list[ProvincePlan] | None = None,
+    cache: dict[tuple[str, str], Any] | None = None,
+) -> tuple[CandidateSet, CoverResult, pd.DataFrame, float, list[ProvincePlan]]:
+    """:func:`budget_run`, also returning each province's plan; ``previous``: the provinces' plans at a smaller
+    budget (nested, :func:`solve_rounds`); ``cache``: the networks with the site points joined and the trench
+    plans, kept between the calls of one cost curve."""
     plans = proposal.plans
     if not plans:
         msg = "the proposal carries no province plans to re-run (made by `propose`?)"
@@ -673,11 +741,24 @@ def budget_run(
     else:
         w = pd.Series({p.province: float(p.candidates.demands["weight"].sum()) for p in plans})
         budgets = split_budget(budget_cny, w)
+    cache = cache if cache is not None else {}
     runs = []
-    for p in plans:
+    for i, p in enumerate(plans):
         goal = Goal(budget_cny=float(budgets[p.province]))
-        net = _with_site_points(_network_of(fibre, p.province), p.candidates.candidates)
-        runs.append(solve_rounds(p.candidates, net, project, goal=goal, time_limit_s=limit, province=p.province))
+        if ("net", p.province) not in cache:
+            cache[("net", p.province)] = _with_site_points(_network_of(fibre, p.province), p.candidates.candidates)
+        runs.append(
+            solve_rounds(
+                p.candidates,
+                cache[("net", p.province)],
+                project,
+                goal=goal,
+                time_limit_s=limit,
+                province=p.province,
+                previous=previous[i] if previous is not None else None,
+                route_plans=cache.setdefault(("routes", p.province), {}),
+            )
+        )
     if len(runs) == 1:
         run = runs[0]
     else:
@@ -687,7 +768,7 @@ def budget_run(
     after = kpis_after(
         project.targets, gaps, cset.demands, np.asarray(res.covered, dtype=bool), by_fibre=_by_fibre(cset, res)
     )
-    return cset, res, after, float(prices[res.selected].sum())
+    return cset, res, after, float(prices[res.selected].sum()), runs
 
 
 def _with_site_points(net: RoadNetwork | None, cands: pd.DataFrame) -> RoadNetwork | None:
@@ -717,8 +798,14 @@ def cost_curve(
     budgets_cny: np.ndarray | None = None,
     points: int = 6,
 ) -> pd.DataFrame:
-    """What each budget buys: the proposal's model re-run in budget mode at several budgets
+    """What each budget buys: the proposal's model re-run in budget mode at several budgets, nested
     (:func:`budget_run`: each point is a real budget run, fibre re-pricing included).
+
+    The budgets are run from the smallest up, each started from the previous point's plan (its choice and its
+    fibre prices, :func:`solve_rounds`), which it keeps where its own rounds find nothing that serves the priority
+    classes better in order: a larger budget never serves fewer of a higher class (tested). The networks and the
+    trench plans are built once and shared by the points. The smallest point is exactly :func:`budget_run` at its
+    budget.
 
     Parameters
     ----------
@@ -744,10 +831,16 @@ def cost_curve(
     total = float(proposal.totals["cost_cny"])
     if budgets_cny is None:
         budgets_cny = total * np.arange(1, points + 1) / points if total > 0 else np.array([])
-    limit = max(5.0, project.optimise.time_limit_s / max(len(budgets_cny), 1))
-    rows = []
-    for i, b in enumerate(np.asarray(budgets_cny, dtype=float)):
-        cset, res, after, cost = budget_run(project, gaps, proposal, float(b), fibre=fibre, time_limit_s=limit)
+    budgets = np.asarray(budgets_cny, dtype=float)
+    limit = max(5.0, project.optimise.time_limit_s / max(len(budgets), 1))
+    rows: dict[int, dict[str, Any]] = {}
+    previous: list[ProvincePlan] | None = None
+    cache: dict[tuple[str, str], Any] = {}
+    for n, i in enumerate(np.argsort(budgets, kind="stable")):  # smallest first: each point nests the previous
+        b = float(budgets[i])
+        cset, res, after, cost, previous = _budget_runs(
+            project, gaps, proposal, b, fibre=fibre, time_limit_s=limit, previous=previous, cache=cache
+        )
         weights = class_weights(cset.demands)
         served = np.asarray(res.covered, dtype=bool)
         total_w = weights.sum(axis=0)
@@ -755,15 +848,13 @@ def cost_curve(
             f"{c}_share": float(weights[served, k].sum() / total_w[k]) if total_w[k] > 0 else float("nan")
             for k, c in enumerate(CLASS_NAMES)
         }
-        rows.append(
-            {
-                "budget_cny": float(b),
-                "cost_cny": cost,
-                **shares,
-                **region_shares(after),
-                "gap": res.gap,
-                "status": res.status,
-            }
-        )
-        log_progress(logger, "cost curve budgets", i + 1, len(budgets_cny))
-    return pd.DataFrame(rows)
+        rows[int(i)] = {
+            "budget_cny": b,
+            "cost_cny": cost,
+            **shares,
+            **region_shares(after),
+            "gap": res.gap,
+            "status": res.status,
+        }
+        log_progress(logger, "cost curve budgets", n + 1, len(budgets))
+    return pd.DataFrame([rows[i] for i in range(len(budgets))])

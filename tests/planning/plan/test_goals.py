@@ -190,3 +190,46 @@ def test_target_goal_one_row_per_short_county_and_kpi() -> None:
     assert [list(np.flatnonzero(m[:, g])) for g in range(m.shape[1])] == [[0], [1], [3], [4], [6], [6]]
     assert list(goal.need) == [1, 1, 1, 1, 1, 1]
     assert not goal.is_budget
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 100_000), st.integers(4, 10), st.integers(3, 8))
+def test_a_budget_series_never_serves_less_of_a_higher_class(seed: int, n_d: int, n_c: int) -> None:
+    # a cost curve's budgets run from the smallest up, each from the previous choice: the classes' served weights
+    # never fall in lexicographic order, the top class never falls, and each point is the lexicographic optimum
+    rng = np.random.default_rng(seed)
+    a = rng.random((n_d, n_c)) < 0.4
+    cost = rng.integers(1, 10, n_c).astype(float)
+    cls = rng.integers(0, 3, n_d)
+    w = np.zeros((n_d, 3))
+    w[np.arange(n_d), cls] = rng.integers(1, 6, n_d)
+    keys, prev = [], None
+    for budget in np.linspace(0.0, float(cost.sum()), 6):
+        res = solve_priorities(sparse.csr_matrix(a), cost, w, budget=float(budget), time_limit_s=10, start=prev)
+        key = tuple(round(float(w[res.covered, k].sum()), 9) for k in range(3))
+        assert key == _brute_lexicographic(a, cost, w, float(budget))
+        keys.append(key)
+        prev = res.selected
+    assert keys == sorted(keys)
+    assert all(k1[0] <= k2[0] for k1, k2 in itertools.pairwise(keys))
+
+
+def test_the_priorities_gap_is_the_whole_problems_with_each_stages_bound_and_source() -> None:
+    rng = np.random.default_rng(3)
+    n_d, n_c = 60, 25
+    a = sparse.csr_matrix(rng.random((n_d, n_c)) < 0.1)
+    cost = rng.integers(1, 10, n_c).astype(float)
+    w = np.zeros((n_d, 3))
+    w[np.arange(n_d), rng.integers(0, 3, n_d)] = rng.integers(1, 6, n_d)
+    res = solve_priorities(a, cost, w, budget=30.0, time_limit_s=10)
+    assert len(res.stages) == 3
+    # the whole problem's bound: the stages' bounds summed; its gap: all classes served against it
+    assert res.bound == pytest.approx(sum(max(s["bound"], s["covered_weight"]) for s in res.stages))
+    assert res.covered_weight == pytest.approx(sum(s["covered_weight"] for s in res.stages))
+    assert res.gap == pytest.approx(max(0.0, (res.bound - res.covered_weight) / res.bound))
+    for s in res.stages:
+        assert s["status"] == "optimal"
+        assert s["gap"] <= 1e-3
+        assert s["bound_source"] in {"milp", "lp", "exact"}
+    assert res.status == "optimal"
+    assert res.bound_source == "+".join(s["bound_source"] for s in res.stages)

@@ -6,10 +6,12 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import sparse
 
-from planning.plan.heuristics import greedy_cover, lp_dive, neighbourhood_search, round_lp
-from planning.plan.highs import build_model, read_result
+from planning.plan.heuristics import greedy_cover, lp_dive, neighbourhood_search, reduced_cost_fixing, round_lp
+from planning.plan.highs import build_model, read_result, solve_root_lp
 from planning.plan.needs import Needs
 from tests.reference.orlib import ORLIB, orlib_optima, read_orlib_scp
 
@@ -118,3 +120,36 @@ def test_lp_dive_fixes_towards_a_cover_no_cheaper_than_the_lp(share: float) -> N
     assert cost[sel].sum() >= lp_bound - 1e-6
     if set_cover:
         assert cost[sel].sum() >= orlib_optima()["scpa1"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 100_000), st.integers(2, 9), st.integers(2, 7), st.booleans())
+def test_reduced_cost_fixing_keeps_every_solution_at_least_as_good_as_the_incumbent(
+    seed: int, n_d: int, n_c: int, with_floor: bool
+) -> None:
+    # brute force over every choice: a solution that serves at least the incumbent's weight within the budget (and
+    # the floor) keeps every column the root LP's reduced costs fixed, so the fixed model keeps the optimum
+    rng = np.random.default_rng(seed)
+    a = sparse.csr_matrix(rng.random((n_d, n_c)) < 0.4)
+    cost = rng.integers(1, 10, n_c).astype(float)
+    w = rng.integers(1, 9, n_d).astype(float)
+    budget = float(rng.integers(1, int(cost.sum()) + 1))
+    must = np.zeros(n_d, dtype=bool)
+    floor = Needs.groups(sparse.csr_matrix(rng.integers(0, 2, (n_d, 1)).astype(float)), np.array([1.0]))
+    needs = floor if with_floor else None
+    lp = solve_root_lp(a, cost, w, must, budget=budget, needs=needs, set_cover=False, time_limit_s=10)
+    if not lp.optimal:
+        return
+    dense = a.toarray()
+    values = []
+    for mask in range(2**n_c):
+        x = np.array([(mask >> j) & 1 for j in range(n_c)], dtype=float)
+        cov = (dense @ x) > 0
+        if cost @ x <= budget + 1e-9 and (needs is None or needs.met(cov)):
+            values.append((float(w[cov].sum()), np.r_[x, cov.astype(float)]))
+    for inc in sorted({v for v, _ in values}):  # every feasible choice's weight as the incumbent's
+        lower, upper = reduced_cost_fixing(lp.x, lp.dual, lp.value, -inc)
+        for v, cols in values:
+            if v >= inc - 1e-9:
+                assert (cols >= lower - 1e-9).all()
+                assert (cols <= upper + 1e-9).all()

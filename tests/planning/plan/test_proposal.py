@@ -158,3 +158,17 @@ def test_the_goal_is_asked_by_name(kwargs, expected):
 def test_a_goal_that_is_not_one_is_refused(kwargs):
     with pytest.raises(ValueError, match="expected"):
         asked_budget(load_project(DEMO / "project.toml"), **kwargs)
+
+
+def test_cost_curve_never_serves_less_of_a_higher_class_as_the_budget_grows(demo) -> None:
+    # the budgets are given out of order: the curve runs them from the smallest up (nested) and answers in order
+    project, r = demo
+    budgets = np.array([1.2e6, 0.3e6, 2.4e6, 0.6e6])
+    curve = cost_curve(project, r.gaps, r.proposal, fibre=r.fibre, budgets_cny=budgets)
+    assert curve["budget_cny"].tolist() == budgets.tolist()
+    assert (curve["cost_cny"] <= curve["budget_cny"] + 1e-6).all()
+    up = curve.sort_values("budget_cny")
+    cols = ["unconnected_schools_share", "poor_villages_share", "rest_share"]
+    keys = [tuple(round(float(v), 9) for v in row) for row in up[cols].fillna(0.0).to_numpy()]
+    assert keys == sorted(keys)
+    assert np.all(np.diff(up["unconnected_schools_share"].fillna(0.0)) >= -1e-12)
