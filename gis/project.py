@@ -46,8 +46,8 @@ from gis.schema import SCHEMAS, operator_code
 from gis.settings import (
     BUILDERS,
     KPI_TARGET_SETTING,
-    ApplicationSettings,
     REGIONS,
+    ApplicationSettings,
     BandEquipment,
     Citation,
     CostSettings,
