@@ -186,9 +186,7 @@ def _cover_search(
     progress: dict[str, float] = {}
     known = {"cost": float(cost[start].sum()), "lp": np.nan}
 
-    def proven(c: float | None = None) -> bool:
-        """The answer of cost ``c`` (default: the best so far) is within ``mip_rel_gap`` of a proven bound (the
-        root LP's or the background MILP's so far): the search can stop, whoever found it."""
+    def proven(c: float | None = None) -> bool:  # cost c (default the best) within the gap of any bound so far
         c = known["cost"] if c is None else c
         b = max(known["lp"] if not np.isnan(known["lp"]) else -np.inf, progress.get("bound", -np.inf))
         return bool(np.isfinite(b) and c - b <= mip_rel_gap * c + 1e-9)
@@ -437,10 +435,8 @@ def solve_cover(
             note=note,
         )
     bound = _fallback_bound(red, rc, w, best_sel, bound, status, set_cover=set_cover, budget=budget, note=note)
-    res = _result(
-        a, cost, weight, cols[best_sel], bound, status, meth, budget=budget, mip_rel_gap=mip_rel_gap, t0=t0, stats=stats
-    )
-    return replace(res, bound_source=note["bound"])
+    res = _result(a, cost, weight, cols[best_sel], bound, status, meth, budget=budget, mip_rel_gap=mip_rel_gap, t0=t0)
+    return replace(res, bound_source=note["bound"], reductions=stats)
 
 
 def _search(
@@ -788,7 +784,7 @@ def _result(
     budget: float | None,
     mip_rel_gap: float,
     t0: float,
-    stats: dict[str, int],
+    stats: dict[str, int] | None = None,
 ) -> CoverResult:
     """The :class:`CoverResult` of the chosen candidates (original indices), with the gap against ``bound``."""
     selected = np.sort(chosen)
@@ -813,7 +809,7 @@ def _result(
         status=status,
         method=meth,
         seconds=time.perf_counter() - t0,
-        reductions=stats,
+        reductions=stats or {},
     )
     logger.info(
         "solve_cover: %s by %s, cost %.0f, covered weight %.1f, gap %.4f, %.2f s (%s)",

@@ -440,12 +440,10 @@ def neighbourhood_search(
     Each step frees ``size`` candidates in ``balls`` neighbourhoods, each grown from a chosen candidate through
     the demands they share (breadth first), keeps the rest of the solution fixed, and re-solves the freed part
     exactly with HiGHS (the demands the fixed part does not cover; what each need still lacks), started from the
-    current choice; a cheaper answer replaces it. Several separate balls let one step move the uncovered
-    weight a partial cover may leave from one area to another (one ball must keep its own area's coverage;
-    one ball against three: bench/RESULTS.md, "Design choices measured"). Centres are drawn among the chosen
-    candidates not tried since their neighbourhood last changed, in proportion to ``centre_weight`` (uniformly
-    without it). Stops early when ``stop()`` turns true or ``good_enough(cost)`` holds for the current cost.
-    Returns the chosen candidates (never dearer than ``sel``).
+    current choice; a cheaper answer replaces it. Several balls let one step move uncovered weight between areas
+    (bench/RESULTS.md, "Design choices measured"). Centres are drawn among the chosen candidates not tried since
+    their neighbourhood last changed, in proportion to ``centre_weight`` (uniformly without it). Stops when
+    ``stop()`` or ``good_enough(cost)`` holds. Returns the choice (never dearer than ``sel``).
     """
     csc = a.tocsc()
     n_c = a.shape[1]
