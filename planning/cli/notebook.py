@@ -43,7 +43,7 @@ def _read(path: Path) -> Any:
     return nb
 
 
-def _execute(nb: Any, path: Path, *, timeout_s: int, files: Path) -> None:
+def _execute(nb: Any, path: Path, *, timeout_s: int, files: Path, kept: bool) -> None:
     """Run every code cell of ``nb`` in a fresh kernel in ``path``'s folder; a failing cell refuses (exit 2)."""
     from jupyter_client.kernelspec import NoSuchKernel  # noqa: PLC0415
     from nbclient import NotebookClient  # noqa: PLC0415
@@ -53,7 +53,7 @@ def _execute(nb: Any, path: Path, *, timeout_s: int, files: Path) -> None:
     config = Config()
     config.KernelManager.transport = "ipc"  # a socket file in the run's folder, not an open TCP port
     config.KernelManager.ip = str(files.parent / "kernel")
-    env = {**os.environ, "COVERPLAN_NOTEBOOK_OUT": str(files)}
+    env = {**os.environ, "COVERPLAN_NOTEBOOK_OUT": str(files), "COVERPLAN_NOTEBOOK_FILES_KEPT": "1" if kept else "0"}
     client = NotebookClient(
         nb,
         timeout=timeout_s,
@@ -127,7 +127,7 @@ def export(notebook: Path, out: Path, overwrite: bool, files_dir: Path | None, t
     files = work / (keep.name if keep else "notebook_files")
     files.mkdir()
     try:
-        _execute(nb, notebook, timeout_s=timeout_s, files=files)
+        _execute(nb, notebook, timeout_s=timeout_s, files=files, kept=keep is not None)
         page = notebook_page(nb)
         if keep is not None:
             os.rename(files, keep)

@@ -32,7 +32,8 @@ GOOD = (
     "pathlib.Path(os.environ['COVERPLAN_NOTEBOOK_OUT'], 'report.txt').write_text('r')\n"
     "display(HTML(table_html(pd.DataFrame({'county': ['<i>临江</i>'], 'n': [3]}), table_id='t', language='zh')))\n"
     "display(HTML('<script>alert(1)</script>'))\n"
-    "print('written_to', pathlib.Path(os.environ['COVERPLAN_NOTEBOOK_OUT']).name)"
+    "print('written_to', pathlib.Path(os.environ['COVERPLAN_NOTEBOOK_OUT']).name,"
+    " 'kept', os.environ['COVERPLAN_NOTEBOOK_FILES_KEPT'])"
 )
 
 
@@ -49,7 +50,7 @@ def test_export_writes_the_page_without_code_and_files_only_where_asked(tmp_path
     assert "<script>" not in page  # HTML not made by coverplan shows as its text
     assert "table_html(" not in page
     assert "import pandas" not in page
-    assert "<pre>written_to files\n</pre>" in page
+    assert "<pre>written_to files kept 1\n</pre>" in page  # the notebook is told its files are kept
     assert (tmp_path / "files" / "report.txt").read_text() == "r"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.html", "app.ipynb", "files"]
     # again without --overwrite: refused; with it: replaced, and without --files nothing else is kept
@@ -58,6 +59,7 @@ def test_export_writes_the_page_without_code_and_files_only_where_asked(tmp_path
     assert "pass --overwrite" in res.output
     res = invoke("notebook", "export", nb, "--out", out, "--overwrite")
     assert res.exit_code == 0, res.output
+    assert "kept 0\n</pre>" in out.read_text(encoding="utf-8")  # ... and here that they are not
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.html", "app.ipynb", "files"]
 
 
