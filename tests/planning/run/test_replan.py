@@ -11,14 +11,26 @@ import json
 import shutil
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
+import pytest
+import shapely
 from click.testing import CliRunner
 
 from gis.project import load_project
 from planning.cli import cli
 from planning.cli.run import run
 from planning.run import run_pipeline
-from planning.status import apply_updates, read_ledger, read_updates
+from planning.status import (
+    LedgerError,
+    apply_updates,
+    budget_left,
+    commitments,
+    create_ledger,
+    read_ledger,
+    read_updates,
+    unspent_by_year,
+)
 from planning.status.ledger_replan import COMMITTED
 
 REPORT_DATE = "2026/6/1"  # Chinese Excel's date, after the demo run's plan (2026-01-01)
@@ -110,3 +122,50 @@ def test_replan_alone_frees_everything() -> None:
     assert run.make_context("run", ["p.toml", "--out", "o", "--replan"]).params["replan"] == "all"
     assert run.make_context("run", ["p.toml", "--replan", "planned"]).params["replan"] == "planned"
     assert run.make_context("run", ["p.toml"]).params["replan"] is None
+
+
+def _committed_ledger(path: Path) -> Path:
+    """A ledger of two villages planned (2 M CNY in 2027) and one under construction (1.5 M CNY in 2028)."""
+    rows = gpd.GeoDataFrame(
+        {
+            "id": ["villages:V1", "villages:V2", "villages:V3"],
+            "layer": ["villages"] * 3,
+            "name": ["甲村", "乙村", "丙村"],
+            "county": ["临江市"] * 3,
+            "kind": ["poor_village"] * 3,
+            "lacks": ["broadband"] * 3,
+            "access": ["none"] * 3,
+            "remedy": ["fibre", "fibre", "new_site"],
+            "remedy_id": ["FX-1", "FX-2", "NS-3"],
+            "remedy_cost_cny": [1_000_000.0, 1_000_000.0, 1_500_000.0],
+            "batch": [1.0, 1.0, 2.0],
+            "year": [2027.0, 2027.0, 2028.0],
+            "status": ["planned", "planned", "under_construction"],
+        },
+        geometry=shapely.points([0.0, 10.0, 20.0], [0.0, 0.0, 0.0]),
+        crs=3857,
+    )
+    return create_ledger(rows, path, date=dt.date(2026, 1, 10))
+
+
+@pytest.mark.parametrize(("budget", "refused"), [(3_500_000, True), (2_000_000, True), (3_600_000, False)])
+def test_a_budget_the_commitments_take_whole_is_refused_before_the_work(
+    tiny_project: Path, budget: int, refused: bool
+) -> None:
+    ledger = _committed_ledger(tiny_project.parent / "ledger.gpkg")
+    text = tiny_project.read_text(encoding="utf-8")
+    tiny_project.write_text(text + f'\n[optimise]\nbudget_cny = {budget}\n\n[ledger]\npath = "ledger.gpkg"\n', "utf-8")
+    project = load_project(tiny_project)
+    if not refused:  # 100 000 CNY left for new work: the budget check passes (the run itself is tested on the demo)
+        assert budget_left(budget, sum(unspent_by_year(commitments(read_ledger(ledger))).values())) == 100_000
+        return
+    out = tiny_project.parent / "out"
+    res = CliRunner().invoke(cli, ["run", str(tiny_project), "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "3,500,000 CNY" in res.output
+    assert "nothing is left for a new plan" in res.output
+    assert not out.exists()  # refused before the work
+    with pytest.raises(LedgerError, match="nothing is left"):
+        run_pipeline(project, out)
+    # --replan planned frees the 2 M planned: 1.5 M under construction stays held
+    assert unspent_by_year(commitments(read_ledger(ledger), replan="planned")) == {2028: 1_500_000.0}
