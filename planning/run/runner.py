@@ -369,7 +369,6 @@ def _run(
         committed = _write_plan_diff(before, kept, out, replan=replan, prop=prop)
         if committed is not None:
             committed.update(led.summary())
-        if committed is not None:
             run.wrote("plan_diff.csv")
     with run.stage("report", "report"):
         tables = report_tables(

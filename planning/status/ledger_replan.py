@@ -154,7 +154,8 @@ def unspent_by_year(kept: pd.DataFrame) -> dict[int, float]:
     money = pd.to_numeric(rows["remedy_cost_cny"], errors="coerce").fillna(0.0).astype(float)
     year = pd.to_numeric(rows["year"], errors="coerce").fillna(0).astype(int)
     by_year = money.groupby(year.to_numpy()).sum()
-    return {int(y): round(float(v), 2) for y, v in by_year.items() if v > 0}
+    pairs = zip(by_year.index.to_numpy(), by_year.to_numpy(), strict=True)
+    return {int(y): round(float(v), 2) for y, v in pairs if v > 0}
 
 
 def budget_left(budget_cny: float, unspent_cny: float, *, ledger: str = "the ledger") -> float:

@@ -103,6 +103,20 @@ def test_a_rerun_keeps_the_committed_rows_and_writes_the_plan_diff(demo_run, dem
         float(before.at[ids["excluded"], "remedy_cost_cny"]), 2
     )
     assert result.summary["commitments"] == summary
+    # the money still to be paid (planned, under construction) is held first in its years: each year's new work
+    # fits what the yearly budget leaves (1.5 M CNY a year in the demo), one dearer item alone excepted
+    unpaid = committed[committed["status"].isin(["planned", "under_construction"])]
+    assert summary["unspent_cny"] == round(float(unpaid["remedy_cost_cny"].sum()), 2)
+    assert summary["unspent_cny"] < summary["committed_cny"]  # the completed fibre line is paid
+    by_year = unpaid.groupby(unpaid["year"].astype(int))["remedy_cost_cny"].sum()
+    assert summary["unspent_by_year_cny"] == {str(y): round(float(v), 2) for y, v in by_year.items()}
+    batches = pd.read_csv(out / "batches.csv")
+    years = batches[batches["batch"] > 0]
+    held = years["year"].astype(int).map(by_year).fillna(0.0)
+    assert years["committed_cny"].to_numpy() == pytest.approx(held.to_numpy())
+    fits = years["cost_cny"] + years["committed_cny"] <= 1_500_000 + 1e-6
+    assert (fits | (years["over_budget"] & (years["interventions"] == 1) & (years["committed_cny"] == 0))).all()
+    assert "budget_asked_cny" not in summary  # target mode: no total budget to share
     # the KPIs before are the real ones (the reports touched no school), not those with the commitments built
     first = json.loads((run1 / "summary.json").read_text(encoding="utf-8"))["proposal"]
     again = result.summary["proposal"]
