@@ -181,7 +181,7 @@ def budget_left(budget_cny: float, unspent_cny: float, *, ledger: str = "the led
     logger.info(
         "budget %.0f CNY less %.0f CNY still committed: %.0f CNY for the new plan", budget_cny, unspent_cny, left
     )
-    return left
+    return round(left, 2)
 
 
 def served_needs(plan_detail: str, lacks: str) -> str:

@@ -58,15 +58,22 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_a_rerun_keeps_the_committed_rows_and_writes_the_plan_diff(demo_run, demo_copy: Path, tmp_path: Path) -> None:
-    _, run1 = demo_run
+def _reported_ledger(run1: Path, demo_copy: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """The demo's first plan as the demo copy's ledger, with the four field reports applied."""
     ledger = demo_copy.parent / "ledger.gpkg"
     shutil.copy(run1 / "ledger.gpkg", ledger)
     reports, ids = _reports(read_ledger(ledger))
     reports.to_csv(tmp_path / "reports.csv", index=False)
     apply_updates(ledger, read_updates(tmp_path / "reports.csv"), today=dt.date(2026, 6, 2))
+    text = demo_copy.read_text(encoding="utf-8") + '\n[ledger]\npath = "ledger.gpkg"\n'
+    demo_copy.write_text(text, "utf-8")
+    return ledger, ids
+
+
+def test_a_rerun_keeps_the_committed_rows_and_writes_the_plan_diff(demo_run, demo_copy: Path, tmp_path: Path) -> None:
+    _, run1 = demo_run
+    ledger, ids = _reported_ledger(run1, demo_copy, tmp_path)
     before = read_ledger(ledger).set_index("id")
-    demo_copy.write_text(demo_copy.read_text(encoding="utf-8") + '\n[ledger]\npath = "ledger.gpkg"\n', "utf-8")
     sha = _sha(ledger)
 
     out = tmp_path / "run2"
@@ -110,12 +117,6 @@ def test_a_rerun_keeps_the_committed_rows_and_writes_the_plan_diff(demo_run, dem
     assert summary["unspent_cny"] < summary["committed_cny"]  # the completed fibre line is paid
     by_year = unpaid.groupby(unpaid["year"].astype(int))["remedy_cost_cny"].sum()
     assert summary["unspent_by_year_cny"] == {str(y): round(float(v), 2) for y, v in by_year.items()}
-    batches = pd.read_csv(out / "batches.csv")
-    years = batches[batches["batch"] > 0]
-    held = years["year"].astype(int).map(by_year).fillna(0.0)
-    assert years["committed_cny"].to_numpy() == pytest.approx(held.to_numpy())
-    fits = years["cost_cny"] + years["committed_cny"] <= 1_500_000 + 1e-6
-    assert (fits | (years["over_budget"] & (years["interventions"] == 1) & (years["committed_cny"] == 0))).all()
     assert "budget_asked_cny" not in summary  # target mode: no total budget to share
     # the KPIs before are the real ones (the reports touched no school), not those with the commitments built
     first = json.loads((run1 / "summary.json").read_text(encoding="utf-8"))["proposal"]
@@ -183,3 +184,36 @@ def test_a_budget_the_commitments_take_whole_is_refused_before_the_work(
         run_pipeline(project, out)
     # --replan planned frees the 2 M planned: 1.5 M under construction stays held
     assert unspent_by_year(commitments(read_ledger(ledger), replan="planned")) == {2028: 1_500_000.0}
+
+
+def test_a_budget_rerun_spends_on_new_work_only_what_the_commitments_leave(
+    demo_run, demo_copy: Path, tmp_path: Path
+) -> None:
+    _, run1 = demo_run
+    text = demo_copy.read_text(encoding="utf-8")
+    demo_copy.write_text(text.replace("[optimise]\n", "[optimise]\nbudget_cny = 8000000\n", 1), "utf-8")
+    ledger, _ = _reported_ledger(run1, demo_copy, tmp_path)
+    before = read_ledger(ledger)
+    unpaid = before[before["status"].isin(["planned", "under_construction"])]
+    held = unpaid.groupby(unpaid["year"].astype(int))["remedy_cost_cny"].sum()
+
+    out = tmp_path / "run2"
+    result = run_pipeline(load_project(demo_copy), out, offline=True, ledger_date=dt.date(2026, 7, 1))
+
+    c, prop = result.summary["commitments"], result.summary["proposal"]
+    assert c["budget_asked_cny"] == 8_000_000
+    assert c["unspent_cny"] == pytest.approx(float(unpaid["remedy_cost_cny"].sum()), abs=0.01)
+    left = 8_000_000 - c["unspent_cny"]
+    assert prop["budget_cny"] == pytest.approx(left, abs=0.01)
+    assert c["budget_new_plan_cny"] == pytest.approx(left, abs=0.01)
+    assert 0 < prop["cost_cny"] <= left + 1
+    # each year's new work within what the yearly budget (1.5 M CNY) leaves after that year's commitments; a year
+    # the commitments fill (or overrun) gets nothing new
+    years = pd.read_csv(out / "batches.csv").query("batch > 0")
+    assert years["committed_cny"].to_numpy() == pytest.approx(years["year"].astype(int).map(held).fillna(0.0))
+    busy = years["interventions"] > 0
+    total = years["cost_cny"] + years["committed_cny"]
+    assert (total[busy] <= 1_500_000 + 1e-6).all()
+    assert (years.loc[~busy, "cost_cny"] == 0).all()
+    assert (years["over_budget"] == (total > 1_500_000 + 1e-6)).all()
+    assert busy.iloc[0]  # the first year's commitments leave room: new work starts there
