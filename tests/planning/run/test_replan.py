@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from gis.project import load_project
 from planning.cli import cli
-from planning.cli.run import run
+from planning.cli.run import commitments_line, run
 from planning.run import run_pipeline
 from planning.status import (
     LedgerError,
@@ -217,3 +217,11 @@ def test_a_budget_rerun_spends_on_new_work_only_what_the_commitments_leave(
     assert (years.loc[~busy, "cost_cny"] == 0).all()
     assert (years["over_budget"] == (total > 1_500_000 + 1e-6)).all()
     assert busy.iloc[0]  # the first year's commitments leave room: new work starts there
+
+
+def test_the_terminal_line_names_the_money_held_and_the_budget_left() -> None:
+    c = {"rows": 59, "unspent_cny": 6913416.97, "budget_asked_cny": 8e6, "budget_new_plan_cny": 1086583.03}
+    line = commitments_line(c)
+    assert "59 row(s), 6,913,417 CNY still to be paid" in line
+    assert "budget 8,000,000 CNY, 1,086,583 CNY of it for the new plan" in line
+    assert "for the new plan" not in commitments_line({"rows": 2, "unspent_cny": 0.0})  # target mode
