@@ -48,6 +48,17 @@ def proposal_line(t: dict) -> str:
     return line
 
 
+def commitments_line(c: dict) -> str:
+    """The ledger's commitments for the terminal: rows kept, money still to be paid, the budget left for new work."""
+    line = (
+        f"commitments kept from the ledger: {c['rows']} row(s), {c['unspent_cny']:,.0f} CNY still to be paid "
+        "(planned, under construction), held first in their years' budgets"
+    )
+    if "budget_asked_cny" in c:
+        line += f"; budget {c['budget_asked_cny']:,.0f} CNY, {c['budget_new_plan_cny']:,.0f} CNY of it for the new plan"
+    return line + " (plan_diff.csv)"
+
+
 @click.command()
 @project_arg
 def validate(project_file: Path) -> None:
@@ -98,6 +109,9 @@ def _run(
     t = result.summary.get("proposal")
     if t:
         click.echo(proposal_line(t))
+    c = result.summary.get("commitments")
+    if c:
+        click.echo(commitments_line(c))
     for name in ("map.html", "report.html"):
         if (out / name).exists():
             click.echo(f"open {name[:-5]}: {(out / name).resolve().as_uri()}")

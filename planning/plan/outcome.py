@@ -10,6 +10,7 @@ gives 5G (a 5G site does not give 4G), ``connection`` connects a school and ``ou
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,12 +161,32 @@ def segment_matrix(cset: CandidateSet, routes: gpd.GeoDataFrame | None) -> spars
     return sparse.csr_matrix((np.ones(len(r), dtype=bool), (r, c)), shape=(len(routes), n_c))
 
 
+def committed_per_batch(by_year: Mapping[int, float], *, first_year: int) -> np.ndarray:
+    """What commitments spend per batch (CNY, batch 1 = ``first_year`` first), from their spend by calendar year
+    (:func:`planning.status.ledger_replan.unspent_by_year`): a year before ``first_year`` (late work) or 0 (no
+    year known) counts in batch 1."""
+    if not by_year:
+        return np.zeros(0)
+    last = max(int(y) for y in by_year)
+    out = np.zeros(max(last - first_year + 1, 1))
+    for year, cny in by_year.items():
+        out[max(int(year) - first_year, 0)] += float(cny)
+    return out
+
+
 def phase_plan(
-    cset: CandidateSet, res: CoverResult, prices: np.ndarray, routes: gpd.GeoDataFrame | None, *, yearly_budget: float
+    cset: CandidateSet,
+    res: CoverResult,
+    prices: np.ndarray,
+    routes: gpd.GeoDataFrame | None,
+    *,
+    yearly_budget: float,
+    committed: np.ndarray | None = None,
 ) -> Phase | None:
     """The yearly batches of the chosen candidates (:func:`planning.plan.phasing.phase`): fibre extensions at
     the true spend of their segments, fibre-backhauled sites at their equipment plus theirs, priority classes
-    first (None when nothing is chosen)."""
+    first, each year within what its budget leaves after the ``committed`` spend (CNY per batch,
+    :func:`committed_per_batch`) (None when nothing is chosen)."""
     if not len(res.selected):
         return None
     seg = segment_matrix(cset, routes)
@@ -185,6 +206,7 @@ def phase_plan(
         priority_class=d["priority_class"].to_numpy(),
         segments=seg,
         segment_cost=routes["cost_cny"].to_numpy(dtype=float) if routes is not None and seg.shape[0] else None,
+        committed=committed,
     )
 
 
@@ -273,7 +295,9 @@ def batch_table(
     trench segments first built in it); ``cumulative_cost_cny``; ``allocated_cost_cny`` (the interventions' prices:
     fibre at its share of trenches it may share with later batches); who pays the year's spend (``central_cny``
     at the batch's rate, ``local_cny``, ``operator_cny``); ``opex_cny_per_year`` (the running cost of everything
-    built by then); ``over_budget``; ``interventions``; every KPI's region share after it."""
+    built by then); ``over_budget``; ``interventions``; every KPI's region share after it. With commitments kept
+    from the ledger (``ph.committed_cost``): ``committed_cny``, what they spend in the batch's year besides
+    ``cost_cny``."""
     rows = []
     n_batches = len(ph.batch_cost) if ph is not None else 0
     by_fibre = (dem["by_kind"] == "fibre").to_numpy()
@@ -302,6 +326,8 @@ def batch_table(
                 **region_shares(t),
             }
         )
+        if ph is not None and ph.committed_cost is not None:
+            rows[-1]["committed_cny"] = float(ph.committed_cost[b - 1]) if b else None
     return pd.DataFrame(rows)
 
 

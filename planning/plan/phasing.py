@@ -15,6 +15,10 @@ budget, re-evaluated after every pick (serving a demand or building a segment ch
 cost); what does not fit waits for the next year. An intervention that costs more than a whole year gets a year
 of its own (``over_budget``).
 
+Commitments (``committed``: what work already planned or under construction spends in each year, from the ledger,
+:mod:`planning.status.ledger_replan`) are placed first: a year holds the new interventions only within what its
+budget leaves after them, and an intervention dearer than a whole year waits for a year with nothing committed.
+
 Geometry-free: sparse matrices and arrays.
 """
 
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
@@ -43,7 +47,8 @@ class Phase:
     covered_weight_after : ndarray
         Weight served once each batch is built (cumulative).
     over_budget : ndarray of bool
-        Per batch: one intervention alone dearer than a year's budget.
+        Per batch: it spends (with its commitments) more than a year's budget: one intervention alone dearer than a
+        year's budget, or the commitments alone.
     segment_batch : ndarray of int
         Per trench segment: the batch that builds it (0: no chosen extension needs it).
     """
@@ -53,6 +58,8 @@ class Phase:
     covered_weight_after: np.ndarray
     over_budget: np.ndarray
     segment_batch: np.ndarray
+    committed_cost: np.ndarray | None = None
+    """Per batch: what the commitments spend in it (CNY, not in ``batch_cost``); None without commitments."""
 
 
 @dataclass
@@ -106,6 +113,7 @@ def phase(
     priority_class: np.ndarray | None = None,
     segments: sparse.spmatrix | None = None,
     segment_cost: np.ndarray | None = None,
+    committed: np.ndarray | None = None,
 ) -> Phase:
     """Split ``selected`` candidates into yearly batches under ``yearly_budget`` (module docstring).
 
@@ -128,6 +136,9 @@ def phase(
         The trench segments each candidate needs (its path from existing fibre); default none.
     segment_cost : ndarray (n_segment,), optional
         Cost of each segment (CNY).
+    committed : ndarray, optional
+        What commitments already spend in each year (CNY, batch 1 first; later years nothing): a year's new
+        interventions get only what its budget leaves after them.
     """
     if yearly_budget <= 0:
         msg = f"`yearly_budget` = {yearly_budget}; expected > 0"
@@ -154,10 +165,20 @@ def phase(
         covered=np.zeros(n_d, dtype=bool),
         built=np.zeros(seg.shape[0], dtype=bool),
     )
-    return _years(st, len(sel), weight, yearly_budget)
+    held = np.zeros(0) if committed is None else np.asarray(committed, dtype=float)
+    if not np.isfinite(held).all() or (held < 0).any():
+        msg = f"`committed` = {held.tolist()}; expected finite amounts >= 0 (CNY per year)"
+        raise ValueError(msg)
+    ph = _years(st, len(sel), weight, yearly_budget, held)
+    if committed is None:
+        return ph
+    per_batch = np.zeros(len(ph.batch_cost))
+    n_held = min(len(held), len(per_batch))
+    per_batch[:n_held] = held[:n_held]
+    return replace(ph, committed_cost=per_batch)
 
 
-def _years(st: _State, n: int, weight: np.ndarray, yearly_budget: float) -> Phase:
+def _years(st: _State, n: int, weight: np.ndarray, yearly_budget: float, held: np.ndarray) -> Phase:
     """The year-by-year packing of :func:`phase`: a heap of keys, re-evaluated for the candidates that share a
     demand or a segment with each one built (only theirs change)."""
     by_row = st.a.tocsr()  # demand -> chosen candidates serving it
@@ -172,7 +193,8 @@ def _years(st: _State, n: int, weight: np.ndarray, yearly_budget: float) -> Phas
     year = 0
     while left.any():
         year += 1
-        spent, waiting, placed = 0.0, [], 0
+        before = float(held[year - 1]) if year <= len(held) else 0.0  # the commitments' spend this year
+        spent, waiting, placed = before, [], int(before > 0)
         while heap:
             entry = heapq.heappop(heap)
             k, ver = entry[2], entry[3]
@@ -199,7 +221,7 @@ def _years(st: _State, n: int, weight: np.ndarray, yearly_budget: float) -> Phas
                 break
         for entry in waiting:
             heapq.heappush(heap, entry)
-        costs.append(spent)
+        costs.append(spent - before)
         after.append(float(weight[st.covered].sum()))
         over.append(spent > yearly_budget + 1e-6)
     return Phase(

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -66,6 +67,7 @@ from planning.plan.outcome import (
     Proposal,
     batch_table,
     chosen_table,
+    committed_per_batch,
     demands_served,
     first_year_of,
     kpis_after,
@@ -98,6 +100,7 @@ def propose(
     goal: Literal["targets"] | None = None,
     budget_cny: float | None = None,
     map_jobs: MapJobs = in_turn,
+    committed_by_year: Mapping[int, float] | None = None,
 ) -> Proposal:
     """Choose and phase the interventions that close the gaps: every KPI target in every county at the least cost,
     or the programme's priorities within a budget (:mod:`planning.plan.goals`).
@@ -122,6 +125,11 @@ def propose(
         weight. With neither ``goal`` nor ``budget_cny`` the project's ``[optimise]`` decides.
     map_jobs : MapJobs
         Runs the provinces' jobs (:func:`planning.jobs.in_turn` by default).
+    committed_by_year : mapping of int to float, optional
+        What the ledger's commitments still spend per calendar year (CNY,
+        :func:`planning.status.ledger_replan.unspent_by_year`): each year's batch gets only what its yearly budget
+        leaves after them (:func:`planning.plan.outcome.committed_per_batch`). ``budget_cny`` is then the budget of
+        the new plan alone (:func:`planning.status.ledger_replan.budget_left`).
     """
     budget = asked_budget(project, goal=goal, budget_cny=budget_cny)
     demands = _demands(project, inputs, gaps)
@@ -144,7 +152,15 @@ def propose(
             map_jobs=map_jobs,
         )
         prop = _national(
-            project, inputs, gaps, demands, province, plans, budgets, budget=budget if use_budget else None
+            project,
+            inputs,
+            gaps,
+            demands,
+            province,
+            plans,
+            budgets,
+            budget=budget if use_budget else None,
+            committed_by_year=committed_by_year,
         )
         return with_operators(project, prop, inputs)
     name = names[0] if names else REGION
@@ -161,7 +177,8 @@ def propose(
         goal=plan_goal,
         province=name,
     )
-    return with_operators(project, assemble(project, gaps, plan, goal=plan_goal, plans=(plan,)), inputs)
+    prop = assemble(project, gaps, plan, goal=plan_goal, plans=(plan,), committed_by_year=committed_by_year)
+    return with_operators(project, prop, inputs)
 
 
 def with_operators(project: Project, prop: Proposal, inputs: Inputs) -> Proposal:
@@ -326,11 +343,12 @@ def _national(
     budgets: pd.Series | None,
     *,
     budget: float | None,
+    committed_by_year: Mapping[int, float] | None = None,
 ) -> Proposal:
     """The provinces' plans merged into the national proposal, with its summary table."""
     nation = merge_plans(plans, index=demands.index, budget=budget)
     goal = Goal(budget_cny=float(budget)) if budget is not None else target_goal(demands, gaps.targets)
-    prop = assemble(project, gaps, nation, goal=goal, plans=tuple(plans))
+    prop = assemble(project, gaps, nation, goal=goal, plans=tuple(plans), committed_by_year=committed_by_year)
     inter = prop.interventions
     cands = nation.candidates.candidates
     by_id = pd.Series(cands["province"].to_numpy(), index=cands["candidate_id"].to_numpy())
@@ -588,15 +606,23 @@ def _keep_previous(
 
 
 def assemble(
-    project: Project, gaps: GapsResult, plan: ProvincePlan, *, goal: Goal, plans: tuple[ProvincePlan, ...] = ()
+    project: Project,
+    gaps: GapsResult,
+    plan: ProvincePlan,
+    *,
+    goal: Goal,
+    plans: tuple[ProvincePlan, ...] = (),
+    committed_by_year: Mapping[int, float] | None = None,
 ) -> Proposal:
     """The :class:`~planning.plan.outcome.Proposal` of a chosen plan (a province's, or the provinces' merged by
     :func:`planning.plan.national.merge_plans`) for ``goal``; ``plans``: the provinces' own plans, kept for
-    :func:`cost_curve` (:mod:`planning.plan.outcome`)."""
+    :func:`cost_curve` (:mod:`planning.plan.outcome`); ``committed_by_year``: the ledger's commitments' spend per
+    year, held first in each year's budget (see :func:`propose`)."""
     cset, res, prices, routes, rounds = plan.candidates, plan.result, plan.prices_cny, plan.routes, plan.rounds
     opt = project.optimise
     first_year = first_year_of(opt.first_year)
-    ph = phase_plan(cset, res, prices, routes, yearly_budget=opt.yearly_budget_cny)
+    held = None if committed_by_year is None else committed_per_batch(committed_by_year, first_year=first_year)
+    ph = phase_plan(cset, res, prices, routes, yearly_budget=opt.yearly_budget_cny, committed=held)
     chosen = chosen_table(cset, res, prices, ph, first_year=first_year, costs=project.costs, funding=project.funding)
     chosen = programme_funding(chosen, project.programme, local_share=project.funding.local_share)
     dem = demands_served(cset.demands, chosen, cset.coverage.tocsr())

@@ -411,6 +411,7 @@ COLUMNS: dict[str, ColumnMeta] = {
     "extent_km": _c("范围（公里）", "Extent (km)", "km"),
     "counties": _c("区县", "Counties"),
     "allocated_cost_cny": _c("分摊投资（元）", "Allocated cost (CNY)", "cny"),
+    "committed_cny": _c("台账已承诺投资（元）", "Committed in the ledger (CNY)", "cny"),
     "over_budget": _c("超出年度预算", "Over the yearly budget", "flag"),
     "unconnected_schools_share": _c("未联网学校解决率", "Unconnected schools served", "share"),
     "village_names": _c("行政村名单", "Villages"),

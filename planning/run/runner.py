@@ -69,6 +69,7 @@ from planning.run.summary import (
 from planning.status import (
     GapsResult,
     Replan,
+    budget_left,
     commitments,
     copy_ledger,
     create_ledger,
@@ -79,6 +80,8 @@ from planning.status import (
     read_ledger,
     record_plan,
     shares_before,
+    shown_url,
+    unspent_by_year,
     with_commitments,
 )
 
@@ -170,7 +173,10 @@ def run_pipeline(
     planned, under construction or completed stay as the ledger holds them (remedy, money, batch, year), the
     optimiser plans only what they do not close, and ``plan_diff.csv`` lists per row what was kept, added,
     dropped, moved or replaced (with its reason and money); ``replan="planned"`` re-decides the planned rows too,
-    ``replan="all"`` everything.
+    ``replan="all"`` everything. The money the kept planned and under construction rows still spend is held first:
+    a budget (``budget_cny`` or ``[optimise] budget_cny``: what may be spent from this run on) less that money is
+    the new plan's (:func:`planning.status.budget_left`, a :class:`planning.status.LedgerError` before the work
+    when nothing is left), and each year's batch gets what the yearly budget leaves after that year's commitments.
 
     The run is written into a temporary folder beside ``out_dir`` and renamed into place only when every stage
     has finished (:func:`gis.outdir.staged_output`): an error or Ctrl-C leaves ``out_dir`` as it was.
@@ -187,7 +193,8 @@ def run_pipeline(
     gis.outdir.OutputBusyError
         Another coverplan process is writing ``out_dir``.
     """
-    asked_budget(project, goal=goal, budget_cny=budget_cny)  # a goal that cannot be: refused before the work
+    budget = asked_budget(project, goal=goal, budget_cny=budget_cny)  # a goal that cannot be: refused before the work
+    ledger = _commitments(project, replan=replan, budget_cny=budget)  # commitments above the budget: refused too
     out = Path(out_dir)
     protected = input_paths(project)
     check_output_dir(out, overwrite=overwrite, protected=protected)  # fail before the work, not after it
@@ -204,13 +211,52 @@ def run_pipeline(
             progress=progress,
             ledger_date=ledger_date,
             goal=goal,
-            budget_cny=budget_cny,
+            budget_cny=budget_cny if ledger.budget_cny is None else ledger.budget_cny,
             offline=offline,
             replan=replan,
+            ledger=ledger,
         )
     final = Path(os.path.abspath(out))
     result.files = [final / f.relative_to(tmp) for f in result.files]
     return result
+
+
+@dataclass(frozen=True)
+class _Ledger:
+    """The project's ledger as the run read it (None: no ledger), the commitments it keeps, what they still spend
+    per year (CNY) and the new plan's budget (CNY; None: as asked, no budget or nothing held)."""
+
+    before: pd.DataFrame | None = None
+    kept: pd.DataFrame | None = None
+    unspent_by_year: dict[int, float] = field(default_factory=dict)
+    asked_cny: float | None = None
+    budget_cny: float | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The summary's money of the commitments: still to spend (total, per year), the budget asked and left."""
+        out: dict[str, Any] = {
+            "unspent_cny": round(sum(self.unspent_by_year.values()), 2),
+            "unspent_by_year_cny": {str(y or "unknown"): v for y, v in self.unspent_by_year.items()},
+        }
+        if self.asked_cny is not None:
+            out["budget_asked_cny"] = self.asked_cny
+            out["budget_new_plan_cny"] = round(self.budget_cny if self.budget_cny is not None else self.asked_cny, 2)
+        return out
+
+
+def _commitments(project: Project, *, replan: Replan, budget_cny: float | None) -> _Ledger:
+    """The project's ledger, its commitments (:func:`planning.status.commitments`) and the budget they leave for
+    new work (:func:`planning.status.budget_left`, raising before the work when they take it all)."""
+    if project.ledger is None:
+        return _Ledger()
+    before = read_ledger(project.ledger)
+    kept = commitments(before, replan=replan)
+    by_year = unspent_by_year(kept)
+    left = None
+    if budget_cny is not None and by_year:
+        where = shown_url(project.ledger) if isinstance(project.ledger, str) else str(project.ledger)
+        left = budget_left(budget_cny, sum(by_year.values()), ledger=where)
+    return _Ledger(before=before, kept=kept, unspent_by_year=by_year, asked_cny=budget_cny, budget_cny=left)
 
 
 @contextlib.contextmanager
@@ -262,9 +308,12 @@ def _run(
     map_jobs: MapJobs,
     stage_warnings: list[str],
     replan: Replan = "none",
+    ledger: _Ledger | None = None,
 ) -> RunResult:
     """The stages of :func:`run_pipeline` (``map_jobs``: runs the jobs of every stage that splits its work;
-    ``stage_warnings``: what the stages have logged as warnings, filled while they run)."""
+    ``stage_warnings``: what the stages have logged as warnings, filled while they run; ``ledger``: the project's
+    ledger and its commitments, ``budget_cny`` already the new plan's)."""
+    led = ledger if ledger is not None else _commitments(project, replan=replan, budget_cny=None)
     run = _Run(out=out, progress=progress, map_jobs=map_jobs)
     with run.stage("inputs", "inputs"):
         inputs = load_inputs(project, progress=(lambda name: progress(f"inputs: {name}")) if progress else None)
@@ -294,8 +343,9 @@ def _run(
         write_csv(gaps.targets, out / "county_targets.csv")
         write_csv(gaps.verification, out / "verification.csv")
         run.wrote("gaps.gpkg", "county_targets.csv", "verification.csv")
-        before, kept, plan_gaps = _planning_gaps(
-            project, inputs, gaps, measured=measured, cov=cov, fib=fib, replan=replan, map_jobs=run.map_jobs
+        before, kept = led.before, led.kept
+        plan_gaps = _planning_gaps(
+            project, inputs, gaps, measured=measured, cov=cov, fib=fib, kept=kept, map_jobs=run.map_jobs
         )
     with run.stage("optimise", "optimise"):
         prop = propose(
@@ -307,6 +357,7 @@ def _run(
             goal=goal,
             budget_cny=budget_cny,
             map_jobs=run.map_jobs,
+            committed_by_year=led.unspent_by_year or None,
         )
         if plan_gaps is not gaps:  # planned with the commitments delivered: the KPIs before are the real ones
             prop.totals.update(shares_before(gaps.targets))
@@ -317,6 +368,7 @@ def _run(
         run.wrote("ledger.gpkg", "ledger_changes.csv")
         committed = _write_plan_diff(before, kept, out, replan=replan, prop=prop)
         if committed is not None:
+            committed.update(led.summary())
             run.wrote("plan_diff.csv")
     with run.stage("report", "report"):
         tables = report_tables(
@@ -353,20 +405,15 @@ def _planning_gaps(
     measured: pd.DataFrame | None,
     cov: gpd.GeoDataFrame,
     fib: FibreResult | None,
-    replan: Replan,
+    kept: pd.DataFrame | None,
     map_jobs: MapJobs,
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None, GapsResult]:
-    """The project's ledger as the run read it, the commitments it keeps (:mod:`planning.status.ledger_replan`;
-    None without a ledger) and the gaps the optimiser closes: ``gaps`` less what the commitments close."""
-    if project.ledger is None:
-        return None, None, gaps
-    before = read_ledger(project.ledger)
-    kept = commitments(before, replan=replan)
-    if not len(kept):
-        return before, kept, gaps
+) -> GapsResult:
+    """The gaps the optimiser closes: ``gaps`` less what the commitments ``kept`` close
+    (:mod:`planning.status.ledger_replan`; None without a ledger)."""
+    if kept is None or not len(kept):
+        return gaps
     plan_measured = with_commitments(measured, kept, outlet_mbps=project.targets.school_outlet_mbps)
-    plan_gaps = gaps_stage(project, inputs, coverage=cov, fibre=fib, measured=plan_measured, map_jobs=map_jobs)
-    return before, kept, plan_gaps
+    return gaps_stage(project, inputs, coverage=cov, fibre=fib, measured=plan_measured, map_jobs=map_jobs)
 
 
 def _write_plan_diff(

@@ -23,11 +23,14 @@ from planning.status.ledger_base import STATUSES, status_name
 from planning.status.ledger_pg import import_ledger, is_ledger_url, migrate, shown_url
 from planning.status.ledger_replan import (
     COMMITTED,
+    UNSPENT,
     Replan,
+    budget_left,
     commitments,
     diff_totals,
     plan_diff,
     shares_before,
+    unspent_by_year,
     with_commitments,
 )
 from planning.status.ledger_updates import apply_updates, read_updates
@@ -41,10 +44,12 @@ __all__ = [
     "KPI_NEED",
     "LEDGER_COLUMNS",
     "STATUSES",
+    "UNSPENT",
     "GapsResult",
     "LedgerError",
     "Replan",
     "apply_updates",
+    "budget_left",
     "commitments",
     "copy_ledger",
     "create_ledger",
@@ -73,5 +78,6 @@ __all__ = [
     "shown_url",
     "state_at",
     "status_name",
+    "unspent_by_year",
     "with_commitments",
 ]

@@ -10,6 +10,10 @@ A run with a ledger (:func:`planning.run.run_pipeline`) keeps the ledger's **com
 * :func:`with_commitments`: the ledger's evidence for the optimiser, with every commitment counted as delivering
   the needs its plan serves (``plan_detail``; all it lacked when the plan says nothing), so the optimiser's
   demands are only what no commitment closes; the KPIs before the plan are still counted from the real evidence;
+* :func:`unspent_by_year` and :func:`budget_left`: what the commitments still spend (the planned and under
+  construction rows' cost shares, per year; completed rows are paid) and the budget that leaves for the new plan:
+  a run in budget mode spends on new work only the budget less that money, and each year's batch only what the
+  yearly budget leaves after the commitments of that year (:func:`planning.plan.phasing.phase`);
 * :func:`plan_diff`: the ledger before the run against the ledger the run wrote, per row: ``kept``, ``added``,
   ``dropped``, ``moved`` (another batch), ``replaced`` (another remedy) or ``done`` (accepted), each with its
   reason and the money (cost share, CNY) before and after; :func:`diff_totals` sums it.
@@ -28,14 +32,27 @@ import pandas as pd
 
 from gis.admin import REGION
 from planning.status.kpi import KPIS
-from planning.status.ledger_base import EXCLUDED, STATUS_ALIASES
+from planning.status.ledger_base import EXCLUDED, STATUS_ALIASES, LedgerError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["COMMITTED", "Replan", "commitments", "diff_totals", "plan_diff", "shares_before", "with_commitments"]
+__all__ = [
+    "COMMITTED",
+    "UNSPENT",
+    "Replan",
+    "budget_left",
+    "commitments",
+    "diff_totals",
+    "plan_diff",
+    "shares_before",
+    "unspent_by_year",
+    "with_commitments",
+]
 
 #: Statuses that commit money: the plan was adopted (纳入规划), building began (在建) or ended (竣工).
 COMMITTED: tuple[str, ...] = ("planned", "under_construction", "completed")
+#: Commitments whose money is still to be spent: planned (规划) and under construction (在建); completed (竣工) is paid.
+UNSPENT: tuple[str, ...] = ("planned", "under_construction")
 #: What a run may re-decide: nothing committed (``none``, the default), the ``planned`` rows too, or ``all``.
 Replan = Literal["none", "planned", "all"]
 _KEPT_BY = {"none": COMMITTED, "planned": ("under_construction", "completed"), "all": ()}
@@ -116,6 +133,55 @@ def commitments(table: pd.DataFrame, *, replan: Replan = "none") -> pd.DataFrame
     )
     logger.info("ledger commitments kept: %d row(s), %.0f CNY", len(out), out["remedy_cost_cny"].sum())
     return out
+
+
+def unspent_by_year(kept: pd.DataFrame) -> dict[int, float]:
+    """What the commitments still spend (CNY) per calendar year: the cost shares (``remedy_cost_cny``) of the
+    planned and under construction rows (:data:`UNSPENT`) in their ``year``; 0 for rows with no year (entered by
+    hand: counted in the new plan's first year, as late work is). Completed rows are paid and count nowhere.
+
+    Parameters
+    ----------
+    kept : DataFrame
+        The commitments (:func:`commitments`).
+
+    Returns
+    -------
+    dict of int to float
+        Year (0: unknown) -> CNY, years ascending; only years with money.
+    """
+    rows = kept[kept["status"].isin(UNSPENT).to_numpy()]
+    money = pd.to_numeric(rows["remedy_cost_cny"], errors="coerce").fillna(0.0).astype(float)
+    year = pd.to_numeric(rows["year"], errors="coerce").fillna(0).astype(int)
+    by_year = money.groupby(year.to_numpy()).sum()
+    pairs = zip(by_year.index.to_numpy(), by_year.to_numpy(), strict=True)
+    return {int(y): round(float(v), 2) for y, v in pairs if v > 0}
+
+
+def budget_left(budget_cny: float, unspent_cny: float, *, ledger: str = "the ledger") -> float:
+    """The budget (CNY) a run in budget mode has for new work: ``budget_cny`` (the money available from this run
+    on, ``[optimise] budget_cny`` or ``--budget-cny``) less ``unspent_cny``, what the commitments still spend
+    (:func:`unspent_by_year`; what completed rows cost was spent before and is not in the budget).
+
+    Raises
+    ------
+    LedgerError
+        The commitments take the whole budget or more: a new plan would get nothing (a budget of 0 plans nothing;
+        raise the budget, or re-decide the commitments with ``--replan``).
+    """
+    left = float(budget_cny) - float(unspent_cny)
+    if left <= 0.005:
+        msg = (
+            f"{ledger}: the commitments still to be paid (planned and under construction rows' remedy_cost_cny) "
+            f"come to {unspent_cny:,.0f} CNY, the budget ([optimise] budget_cny or --budget-cny) is "
+            f"{budget_cny:,.0f} CNY: nothing is left for a new plan; expected a budget above the commitments, or "
+            "`coverplan run --replan planned` (or `--replan`) to re-decide them"
+        )
+        raise LedgerError(msg)
+    logger.info(
+        "budget %.0f CNY less %.0f CNY still committed: %.0f CNY for the new plan", budget_cny, unspent_cny, left
+    )
+    return round(left, 2)
 
 
 def served_needs(plan_detail: str, lacks: str) -> str:

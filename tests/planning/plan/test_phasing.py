@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
+from planning.plan.outcome import committed_per_batch
 from planning.plan.phasing import phase
 
 
@@ -92,3 +93,57 @@ def test_random_plans_hold_the_budget_and_build_segments_first(seed: int, n: int
         else:
             assert ph.segment_batch[s] == 0
     assert ph.batch_cost.sum() == pytest.approx(own.sum() + seg_cost[needed].sum())
+
+
+def test_commitments_take_their_years_first() -> None:
+    # four independent 4-CNY items, 10 CNY a year; the ledger's commitments spend 8, then 10, then nothing
+    a = sparse.csr_matrix(np.eye(4, dtype=bool))
+    cost = np.full(4, 4.0)
+    weight = np.array([4.0, 3.0, 2.0, 1.0])
+    free = phase(a, cost, weight, np.arange(4), yearly_budget=10.0)
+    assert free.batch.tolist() == [1, 1, 2, 2]
+    assert free.committed_cost is None
+    ph = phase(a, cost, weight, np.arange(4), yearly_budget=10.0, committed=np.array([8.0, 10.0]))
+    # year 1 leaves 2 CNY, year 2 nothing: the new items land in years 3 and 4, two a year
+    assert ph.batch.tolist() == [3, 3, 4, 4]
+    assert ph.batch_cost.tolist() == [0.0, 0.0, 8.0, 8.0]  # the new plan's spend only
+    assert ph.committed_cost is not None
+    assert ph.committed_cost.tolist() == [8.0, 10.0, 0.0, 0.0]
+    assert not ph.over_budget.any()
+    assert ph.covered_weight_after.tolist() == [0.0, 0.0, 7.0, 10.0]
+
+
+def test_a_year_holds_new_items_within_what_its_commitments_leave() -> None:
+    a = sparse.csr_matrix(np.eye(3, dtype=bool))
+    ph = phase(
+        a, np.full(3, 4.0), np.array([3.0, 2.0, 1.0]), np.arange(3), yearly_budget=10.0, committed=np.array([6.0])
+    )
+    assert ph.batch.tolist() == [1, 2, 2]  # 6 + 4 = 10 fits year 1; the other two wait
+    assert (ph.batch_cost + ph.committed_cost).tolist() == [10.0, 8.0]
+
+
+def test_an_item_dearer_than_a_year_waits_for_a_year_with_nothing_committed() -> None:
+    a = sparse.csr_matrix(np.eye(2, dtype=bool))
+    ph = phase(
+        a, np.array([15.0, 2.0]), np.array([5.0, 1.0]), np.arange(2), yearly_budget=10.0, committed=np.array([3.0])
+    )
+    assert ph.batch.tolist() == [2, 1]
+    assert ph.over_budget.tolist() == [False, True]
+
+
+def test_commitments_alone_over_a_year_are_flagged_and_refused_when_not_money() -> None:
+    a = sparse.csr_matrix(np.eye(1, dtype=bool))
+    ph = phase(a, np.array([2.0]), np.array([1.0]), np.arange(1), yearly_budget=10.0, committed=np.array([12.0]))
+    assert ph.batch.tolist() == [2]
+    assert ph.over_budget.tolist() == [True, False]
+    for bad in ([-1.0], [np.nan]):
+        with pytest.raises(ValueError, match="committed"):
+            phase(a, np.array([2.0]), np.array([1.0]), np.arange(1), yearly_budget=10.0, committed=np.array(bad))
+
+
+def test_commitments_by_year_become_batches_from_the_first_year() -> None:
+    # late work (2025) and rows with no year (0) spend in batch 1; 2028 is batch 2, 2030 batch 4
+    held = committed_per_batch({0: 5.0, 2025: 1.0, 2027: 2.0, 2028: 4.0, 2030: 3.0}, first_year=2027)
+    assert held.tolist() == [8.0, 4.0, 0.0, 3.0]
+    assert committed_per_batch({}, first_year=2027).tolist() == []
+    assert committed_per_batch({2024: 7.0}, first_year=2027).tolist() == [7.0]

@@ -6,7 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planning.status.ledger_replan import commitments, diff_totals, plan_diff, served_needs, with_commitments
+from planning.status import LedgerError
+from planning.status.ledger_replan import (
+    budget_left,
+    commitments,
+    diff_totals,
+    plan_diff,
+    served_needs,
+    unspent_by_year,
+    with_commitments,
+)
 
 
 def table(**cols: list) -> pd.DataFrame:
@@ -119,3 +128,28 @@ def test_plan_diff_keeps_commitments_and_marks_accepted_rows_done() -> None:
     assert d.at["villages:V1", "reason"].startswith("committed (planned)")
     assert d.at["villages:V3", "change"] == "done"
     assert "schools:S2" not in d.index  # in no plan, before or after
+
+
+@pytest.mark.parametrize(
+    ("replan", "by_year"),
+    [
+        ("none", {2027: 351000.0, 2028: 30000.0}),  # V3 is completed: paid, not held
+        ("planned", {2027: 350000.0}),  # only V2, under construction
+        ("all", {}),
+    ],
+)
+def test_unspent_by_year_holds_planned_and_under_construction_rows(replan: str, by_year: dict) -> None:
+    assert unspent_by_year(commitments(table(), replan=replan)) == by_year  # type: ignore[arg-type]
+
+
+def test_a_commitment_with_no_year_is_held_as_year_0() -> None:
+    t = table(year=[np.nan, 2027.0, 2028.0, 2028.0, np.nan])
+    assert unspent_by_year(commitments(t)) == {0: 1000.0, 2027: 350000.0, 2028: 30000.0}
+
+
+def test_budget_left_is_the_budget_less_what_commitments_still_spend() -> None:
+    assert budget_left(400000.0, 381000.0) == pytest.approx(19000.0)
+    with pytest.raises(LedgerError, match=r"381,000 CNY.*381,000 CNY.*--replan"):
+        budget_left(381000.0, 381000.0, ledger="ledger.gpkg")
+    with pytest.raises(LedgerError, match=r"ledger\.gpkg: the commitments"):
+        budget_left(100000.0, 381000.0, ledger="ledger.gpkg")
