@@ -330,14 +330,28 @@ def application_table(project: Project, gaps: GapsResult, proposal: Proposal, *,
     u_area = served["unit"].map(area_of)
     rows = []
     areas = sorted(set(i_area.dropna()) | set(u_area.dropna()))
+    # the rows of each area, grouped once (a mask per area made this quadratic in the number of townships)
+    i_at, u_at = _area_positions(i_area), _area_positions(u_area)
+    s_at = _area_positions(s_area) if s_area is not None else {}
     for area in [*areas, *([REGION] if by == "county" else [])]:
-        pick = lambda col, a=area: np.ones(len(col), bool) if a == REGION else (col == a).to_numpy()  # noqa: E731
-        km = float(routes.loc[pick(s_area), "length_m"].sum()) / 1000.0 if s_area is not None else 0.0
+
+        def pick(col: pd.Series, at: dict[Any, np.ndarray], a: str = area) -> np.ndarray:
+            return np.arange(len(col)) if a == REGION else at.get(a, np.zeros(0, dtype=np.int64))
+
+        km = float(routes["length_m"].iloc[pick(s_area, s_at)].sum()) / 1000.0 if s_area is not None else 0.0
         head = (
             {"county": area} if by == "county" else dict(zip(("county", "township"), area.split("\x1f"), strict=True))
         )
-        rows.append({**head, **_area_row(project, names, inter[pick(i_area)], served[pick(u_area)], km)})
+        rows.append(
+            {**head, **_area_row(project, names, inter.iloc[pick(i_area, i_at)], served.iloc[pick(u_area, u_at)], km)}
+        )
     return pd.DataFrame(rows)
+
+
+def _area_positions(area: pd.Series) -> dict[Any, np.ndarray]:
+    """Positions (in order) of the rows of each area value of ``area`` (rows without an area in none)."""
+    values = area.to_numpy()
+    return {k: np.asarray(v, dtype=np.int64) for k, v in pd.Series(values).groupby(values, sort=False).indices.items()}
 
 
 def tasks_table(project: Project, gaps: GapsResult, proposal: Proposal) -> pd.DataFrame:

@@ -105,6 +105,31 @@ def test_tables_add_up(report):
     assert region["poor_broadband_after"] >= region["poor_broadband_before"]
 
 
+def test_each_townships_row_holds_exactly_its_own_interventions_and_units(report):
+    """The townships add up to their county's row, column by column, and each intervention and served unit is
+    counted in the township of the first village or school it serves (counted by hand from the proposal)."""
+    result, out, _ = report
+    prop = result.proposal
+    app = pd.read_csv(out / "report_application.csv")
+    towns = pd.read_csv(out / "report_townships.csv", dtype={"township": str})
+    counts = [c for c in towns.columns if c.endswith("_count")] + ["villages", "schools", "fibre_extensions"]
+    money = ["capex_cny", "central_cny", "local_cny", "operator_cny", "opex_cny_per_year"]
+    for county, part in towns.groupby("county"):
+        row = app[app["county"] == county].iloc[0]
+        for col in counts:
+            assert int(part[col].sum()) == int(row[col]), col
+        for col in money:
+            assert float(part[col].sum()) == pytest.approx(float(row[col]), rel=1e-9, abs=1e-6), col
+    code = result.gaps.villages.set_index("village_id")["admin_code"].astype(str).str[:9]
+    first = prop.interventions["serves"].astype(str).str.split(";").str[0]
+    vill = first.str.startswith("villages:")
+    town_of = first[vill].str.split(":", n=1).str[1].map(code)
+    per_town = prop.interventions.loc[vill.to_numpy()].groupby(town_of.to_numpy())["capex_cny"].sum()
+    got = towns.set_index("township")["capex_cny"]
+    for town, capex in per_town.items():  # schools sit in their nearest village's township: at least these
+        assert got[town] >= capex - 1e-6
+
+
 def test_cost_curve_points_are_budget_runs_within_their_budget(report):
     _, out, _ = report
     curve = pd.read_csv(out / "report_cost_curve.csv")
