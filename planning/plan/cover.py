@@ -193,11 +193,8 @@ def _cover_search(
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp")
     try:
-        # the MILP stops at its first check after the deadline (a round of root cuts can take seconds); it is not
-        # stopped when another source's answer is proven first: its answer wins ties, so the plan does not depend
-        # on which thread finishes first (stopping it let an LP-dive plan of the same cost, 39 fibre extensions
-        # instead of 54, replace the demo's now and then); an answer not back by the deadline is not waited for:
-        # its last bound is used and the thread ends on its own
+        # the MILP runs to its answer or its first check after the deadline, never stopped by another source's
+        # proof: its answer wins ties, so the plan does not depend on thread timing (docs/optimiser.md)
         full = pool.submit(
             solve_milp,
             a,
