@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -43,6 +43,9 @@ from gis.terrain import MAX_CELL_M
 from gis.writers import write_csv
 from planning.cli.common import about, fail
 from planning.cli.options import buffer_m_opt, finite, out_file_opt, overwrite_opt, project_opt, villages_file_opt
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 #: Largest ``--resolution-m`` of an imported DEM (m).
 MAX_RESOLUTION_M = 10_000.0
@@ -82,6 +85,19 @@ def _prepare(
     check_output_file(out, reads=read_paths, overwrite=overwrite, others=others)
     _reading(f"{project_file}: admin layer")
     return project, load_region(project)
+
+
+def _villages_of(project: Project, project_file: Path, villages_file: Path | None) -> gpd.GeoDataFrame:
+    """The villages an import joins to: ``--villages`` if given, else the project's layer (exit 2 without one or
+    on a layer error)."""
+    source = LayerSource(path=villages_file.resolve()) if villages_file else project.layers.get("villages")
+    if source is None:
+        fail(f"{project_file}: [layers] has no `villages` and no --villages was given; expected a villages layer")
+    _reading(str(source.path))
+    villages, problems = load_layer(source, "villages", coordinates=project.coordinates)
+    if any(p.severity == "error" for p in problems):
+        raise LayerError(problems)
+    return villages
 
 
 def _done(name: str, report: ImportReport, out: Path) -> None:
@@ -308,13 +324,8 @@ def population(
         writes=("villages",),
         reads=("admin",) if villages_file else ("admin", "villages"),
     )
-    source = LayerSource(path=villages_file.resolve()) if villages_file else project.layers.get("villages")
-    if source is None:
-        fail(f"{project_file}: [layers] has no `villages` and no --villages was given; expected a villages layer")
+    villages = _villages_of(project, project_file, villages_file)
     _reading(str(raster))
-    villages, problems = load_layer(source, "villages", coordinates=project.coordinates)
-    if any(p.severity == "error" for p in problems):
-        raise LayerError(problems)
     people, transform, crs = read_population(raster, region)
     frame, report = population_per_village(
         villages, people, transform, crs, region, only_missing=only_missing, source=str(raster)
@@ -375,13 +386,7 @@ def register(
     )
     table = out.with_name(f"{out.stem}_register.csv")
     check_output_file(table, reads=[*sources, project.path], overwrite=overwrite, what="the outcome table")
-    source = LayerSource(path=villages_file.resolve()) if villages_file else project.layers.get("villages")
-    if source is None:
-        fail(f"{project_file}: [layers] has no `villages` and no --villages was given; expected a villages layer")
-    _reading(str(source.path))
-    villages, problems = load_layer(source, "villages", coordinates=project.coordinates)
-    if any(p.severity == "error" for p in problems):
-        raise LayerError(problems)
+    villages = _villages_of(project, project_file, villages_file)
     _reading(str(register_file))
     joined = join_register(villages, read_register(register_file, sheet=sheet), file=str(register_file), columns=keys)
     write_gpkg_atomic({"villages": joined.villages.to_crs(region.crs)}, out)
