@@ -15,18 +15,8 @@ def run_measured(args: list[str]) -> tuple[float, float]:
 
     Each command runs in its own ``python -c`` wrapper so that ru_maxrss is that command's alone.
     """
-    wrapper = (
-        "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)"
-    )
-    t0 = time.perf_counter()
-    res = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - t0
-    if res.returncode != 0:
-        msg = f"{' '.join(args)} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}"
-        raise RuntimeError(msg)
-    peak_kib = int(res.stderr.strip().splitlines()[-1])
-    return seconds, peak_kib / 1024.0
+    seconds, peak_mib, _ = run_measured_cpu(args)
+    return seconds, peak_mib
 
 
 def run_measured_cpu(args: list[str]) -> tuple[float, float, float]:
