@@ -201,21 +201,39 @@ def read_xlsx_text(path: str | Path, *, layer: str, sheet: str | None = None) ->
     file = str(path)
     check_xlsx(path, layer=layer)
     name = _pick_sheet(path, layer=layer, sheet=sheet)
-    rows = _sheet_rows(path, name, data_only=True, layer=layer)
-    formulas = _unsaved_formulas(path, name, rows, layer=layer)
-    if formulas:
-        cells = ", ".join(formulas[:20]) + (f" and {len(formulas) - 20} more" if len(formulas) > 20 else "")
-        msg = (
-            f"sheet {name!r} has formulas without a saved value ({cells}); formulas are not evaluated: expected "
-            "values (open and save the file in Excel or WPS, or paste the cells as values)"
-        )
-        raise LayerError([Problem(layer, msg, file=file)])
+    rows = _saved_values(path, name, layer=layer)
     rows = [r for r in rows if any(v is not None and str(v).strip() for v in r)]
     if not rows:
         raise LayerError([Problem(layer, f"sheet {name!r} is empty; expected a heading row and data rows", file=file)])
     frame = _frame_of(rows, file=file, layer=layer, sheet=name)
     logger.info("%s: read sheet %r of the workbook, %d rows", path.name, name, len(frame))
     return frame
+
+
+def xlsx_sheet_values(path: str | Path, sheet: str, *, layer: str) -> list[tuple]:
+    """The cell values of one sheet's rows as the workbook saved them, after :func:`check_xlsx`.
+
+    Formulas are never evaluated: a formula cell gives the value saved with it, and a formula without a saved
+    value (a workbook written by a script, never opened in Excel or WPS) is refused, each cell named, instead of
+    being read as empty. ``layer`` names the file's role in the errors (LayerError).
+    """
+    path = Path(path)
+    check_xlsx(path, layer=layer)
+    return _saved_values(path, sheet, layer=layer)
+
+
+def _saved_values(path: Path, sheet: str, *, layer: str) -> list[tuple]:
+    """The sheet's rows (saved values); LayerError naming the cells that hold a formula without a saved value."""
+    rows = _sheet_rows(path, sheet, data_only=True, layer=layer)
+    formulas = _unsaved_formulas(path, sheet, rows, layer=layer)
+    if formulas:
+        cells = ", ".join(formulas[:20]) + (f" and {len(formulas) - 20} more" if len(formulas) > 20 else "")
+        msg = (
+            f"sheet {sheet!r} has formulas without a saved value ({cells}); formulas are not evaluated: expected "
+            "values (open and save the file in Excel or WPS, or paste the cells as values)"
+        )
+        raise LayerError([Problem(layer, msg, file=str(path))])
+    return rows
 
 
 def _xlsx_problem(path: Path, layer: str, message: str) -> LayerError:

@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 
 from gis.errors import Problem
+from gis.readers import check_xlsx, xlsx_sheet_values
 from gis.settings import MAX_CNY
 from gis.writers import write_xlsx
 from planning.status import ledger_pg
@@ -127,6 +128,7 @@ def _read_sheets(path: Path) -> tuple[list[tuple[object, ...]], str]:
     if not openpyxl.DEFUSEDXML:  # openpyxl parses through defusedxml when it is installed
         msg = "reading an XLSX ledger needs defusedxml installed (safe XML parsing); expected `pip install defusedxml`"
         raise LedgerError(msg)
+    check_xlsx(path, layer=SHEET)  # size, zip and DTD checks before openpyxl parses it
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a damaged or non-XLSX file: zip, XML and openpyxl errors alike
@@ -136,7 +138,8 @@ def _read_sheets(path: Path) -> tuple[list[tuple[object, ...]], str]:
         if SHEET not in wb.sheetnames:
             msg = f"`{path}` has no sheet `{SHEET}` (sheets {wb.sheetnames}); expected the 台账 as `{SHEET}`"
             raise LedgerError(msg)
-        rows = list(wb[SHEET].iter_rows(values_only=True))
+        # saved values; a formula without one is refused (never read as an empty cell)
+        rows = xlsx_sheet_values(path, SHEET, layer=SHEET)
         crs = ""
         if ABOUT_SHEET in wb.sheetnames:
             for key, value, *_ in (r for r in wb[ABOUT_SHEET].iter_rows(values_only=True) if len(r) >= 2):

@@ -137,6 +137,19 @@ def test_a_bad_import_names_every_cell_and_writes_nothing(ledger: Path, tmp_path
     assert any("appears twice" in p.message for p in err.value.problems)
 
 
+def test_a_formula_without_a_saved_value_is_refused_not_read_as_empty(ledger: Path, tmp_path: Path) -> None:
+    """A script-written formula (no saved value) in a name cell: refused naming the cell, the ledger not made;
+    read with data_only it would have been an empty name."""
+    book = export_xlsx(ledger, tmp_path / "台账.xlsx")
+    bad = _edited(book, tmp_path, {(2, "名称"): '=HYPERLINK("http://x", "{{x}}</script>")'})
+    target = tmp_path / "new.gpkg"
+    res = CliRunner().invoke(cli, ["ledger", "import", str(bad), str(target)])
+    assert res.exit_code == 2, res.output
+    assert "formulas without a saved value (C2)" in res.output
+    assert str(bad) in res.output
+    assert not target.exists()
+
+
 def test_the_cli_exports_and_imports_and_exits_2_on_a_bad_file(ledger: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     book = tmp_path / "out.xlsx"
