@@ -229,9 +229,13 @@ LABELS: dict[str, tuple[str, str]] = {
         "and its cost is shared among the points it serves.",
     ),
     "note_curve": (
-        "投资-覆盖曲线的每一点都是一次完整的预算模式求解（含光缆共享管道重新定价），与以该预算单独运行的结果相同。",
-        "Each point of the cost curve is a full budget-mode run (fibre trenches re-priced as in the plan): the "
-        "same answer as a run with that budget.",
+        "投资-覆盖曲线的每一点都是一次完整的预算模式求解（含光缆共享管道重新定价），按优先级（未联网学校、贫困村、其余需求）"
+        "依次求最优，并由较小预算的方案起算：预算增加时，较高优先级的解决数不会减少；最低一级（其余需求）及其中的指标"
+        "（如学校出口带宽达标率）可能因资金让位于较高优先级而下降。",
+        "Each point of the cost curve is a full budget-mode run (fibre trenches re-priced as in the plan), solved "
+        "class by class in priority order (unconnected schools, poor villages, the rest) and started from the "
+        "smaller budget's plan: more budget never serves fewer needs of a higher class; the lowest class (the rest) "
+        "and the KPIs within it (e.g. the schools' outlet share) can fall where money moves to a higher class.",
     ),
     "note_gap": ("求解状态：{status}，最优性差距 {gap}。", "Solver status: {status}, optimality gap {gap}."),
     "tiles_failed": (
