@@ -21,6 +21,11 @@ Each case runs in its own child process (peak memory is its own):
 * ``lifecycle``: the ``counties`` rows with each candidate at a lifecycle cost instead of its capex (capex x
   1.2-1.8 for renewals and maintenance, plus 0-150,000 CNY of discounted fees and leases, seeded): the cost
   vector of ``[economics] objective = "lifecycle"``;
+* ``rules``: what the programme's rule packs make target mode solve: per county every school, every registered
+  poor village not excluded (slack only by exclusion: 1 % of the villages excluded with a reason) and 98 % of the
+  villages (192 rows), at the least central subsidy (the pack's formula: 30 % of capex + 6 years of opex of an item
+  serving a village, 0.001 x capex for a school-only one; ``[economics] objective = "subsidy"``). Deadline years
+  do not enter the cover (:func:`planning.plan.phasing.phase` orders the chosen plan by them);
 * ``priorities``: coverplan's budget mode (150 million CNY): schools first, then poor villages, then the rest,
   lexicographic (:func:`planning.plan.cover.solve_priorities`, three stages sharing the time limit);
 
@@ -68,20 +73,38 @@ def instance(n_d: int, n_c: int, seed: int = 0):
     return a, cost, weight
 
 
-def county_rows(a, seed: int = 0):
-    """(kind per demand: 0 school, 1 poor village, 2 other; member matrix; need) of the ``counties`` mode."""
+def _counties(n_d: int, seed: int):
+    """(kind per demand: 0 school, 1 poor village, 2 other; county per demand: 8 x 8 grid of 37.5 km squares)."""
     import numpy as np
-    from scipy import sparse
 
     rng = np.random.default_rng(seed + 1)
-    n_d = a.shape[0]
     kind = rng.choice(3, n_d, p=[0.1, 0.2, 0.7])
     # the demands' locations are not kept by instance(): counties from a second draw of the same clusters
     rng0 = np.random.default_rng(seed)
     centers = rng0.uniform(0, 300_000, (400, 2))
     d = centers[rng0.integers(0, 400, n_d)] + rng0.normal(0, 6000, (n_d, 2))
     cell = np.clip((d // 37_500).astype(int), 0, 7)
-    county = cell[:, 0] * 8 + cell[:, 1]
+    return kind, cell[:, 0] * 8 + cell[:, 1]
+
+
+def _member(n_d: int, cols: list, need: list):
+    """(member matrix demand x row, need per row) of ``cols`` (demand indices per row)."""
+    import numpy as np
+    from scipy import sparse
+
+    idx = np.concatenate(cols)
+    member = sparse.csc_matrix(
+        (np.ones(len(idx)), idx, np.cumsum([0, *map(len, cols)])), shape=(n_d, len(cols))
+    ).tocsr()
+    return member, np.array(need)
+
+
+def county_rows(a, seed: int = 0):
+    """(kind per demand: 0 school, 1 poor village, 2 other; member matrix; need) of the ``counties`` mode."""
+    import numpy as np
+
+    n_d = a.shape[0]
+    kind, county = _counties(n_d, seed)
     cols, need = [], []
     for c in range(64):
         for k in (0, 1):
@@ -89,11 +112,36 @@ def county_rows(a, seed: int = 0):
             if len(rows):
                 cols.append(rows)
                 need.append(float(np.ceil(0.98 * len(rows) - 1e-9)))
-    idx = np.concatenate(cols)
-    member = sparse.csc_matrix(
-        (np.ones(len(idx)), idx, np.cumsum([0, *map(len, cols)])), shape=(n_d, len(cols))
-    ).tocsr()
-    return kind, member, np.array(need)
+    return (kind, *_member(n_d, cols, need))
+
+
+def rule_rows(a, cost, seed: int = 0):
+    """The ``rules`` mode: (member matrix, need, objective per candidate). Per county three rows as the programme's
+    rule packs state them: every school (jilin-2019-schools, tp-2020: 100 %), every registered poor village
+    (poverty-2018: 100 %) and 98 % of all villages (usf-2018-pilot's 4G share); slack only by exclusion (1 % of the
+    villages excluded with a reason, out of the 100 % rows); the objective the pack's central subsidy (30 % of
+    capex + 6 years of opex for an item serving a village, 0.001 x capex for a school-only item)."""
+    import numpy as np
+
+    n_d = a.shape[0]
+    kind, county = _counties(n_d, seed)
+    excluded = (np.random.default_rng(seed + 2).random(n_d) < 0.01) & (kind > 0)
+    cols, need = [], []
+    for c in range(64):
+        here = county == c
+        for rows, share in (
+            (np.flatnonzero(here & (kind == 0)), 1.0),
+            (np.flatnonzero(here & (kind == 1) & ~excluded), 1.0),
+            (np.flatnonzero(here & (kind > 0)), 0.98),
+        ):
+            if len(rows):
+                cols.append(rows)
+                need.append(float(np.ceil(share * len(rows) - 1e-9)))
+    member, need_arr = _member(n_d, cols, need)
+    opex = np.random.default_rng(seed + 3).uniform(10_000.0, 40_000.0, a.shape[1])
+    serves_village = np.asarray(a[kind > 0].sum(axis=0)).ravel() > 0
+    objective = np.where(serves_village, 0.3 * (cost + 6 * opex), 0.001 * cost)
+    return member, need_arr, objective
 
 
 def child(method: str, mode: str, n_d: int, n_c: int, limit: float, report: str, seed: int, inst: int) -> None:
@@ -110,11 +158,14 @@ def child(method: str, mode: str, n_d: int, n_c: int, limit: float, report: str,
     budget = 150e6 if mode in ("budget", "priorities") else None
     share = 0.98 if mode == "target" else None
     groups = None
+    coverable = np.diff(a.indptr) > 0
     if mode in ("counties", "lifecycle", "priorities"):
         kind, member, need = county_rows(a, inst)
-        coverable = np.diff(a.indptr) > 0
         need = np.minimum(need, np.asarray(member.T @ coverable.astype(float)).ravel())
         groups = (member, need) if mode in ("counties", "lifecycle") else None
+    if mode == "rules":
+        member, need, cost = rule_rows(a, cost, inst)
+        groups = (member, np.minimum(need, np.asarray(member.T @ coverable.astype(float)).ravel()))
     t0, c0 = time.perf_counter(), time.process_time()
     if method == "coverplan":
         if mode == "priorities":
@@ -150,7 +201,6 @@ def child(method: str, mode: str, n_d: int, n_c: int, limit: float, report: str,
             out["rows_met"] = int((member.T @ res.covered.astype(float) >= groups[1] - 1e-9).sum())
             out["rows"] = len(groups[1])
     else:
-        coverable = np.diff(a.indptr) > 0
         needs = None
         if share is not None:
             needs = Needs.share(weight, share * float(weight[coverable].sum()))
@@ -191,7 +241,13 @@ def main() -> None:
     ap.add_argument("--demands", type=int, default=40_000)
     ap.add_argument("--candidates", type=int, default=6_000)
     ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--modes", nargs="+", default=["budget", "target", "counties", "lifecycle", "priorities"])
+    ap.add_argument("--modes", nargs="+", default=["budget", "target", "counties", "lifecycle", "rules", "priorities"])
+    ap.add_argument(
+        "--plain-time-limit",
+        type=float,
+        default=None,
+        help="plain HiGHS's time limit (default --time-limit): longer, to time its proof",
+    )
     ap.add_argument(
         "--seeds",
         type=int,
@@ -232,12 +288,13 @@ def _bench_mode(args: argparse.Namespace, mode: str, inst: int, tmp: Path) -> No
     for method, seed in runs:
         rep = tmp / f"{mode}-{method}-{seed}-{inst}.json"
         cmd = [sys.executable, __file__, "--child", method, mode, str(args.demands), str(args.candidates)]
-        _, peak = run_measured([*cmd, str(args.time_limit), str(rep), str(seed), str(inst)])
+        limit = args.plain_time_limit if method == "plain_milp" and args.plain_time_limit else args.time_limit
+        _, peak = run_measured([*cmd, str(limit), str(rep), str(seed), str(inst)])
         r = json.loads(rep.read_text())
         got.setdefault(method, []).append(r)
         name = f"{method} (seed {seed})" if method == "coverplan" and mode == "target" else method
         # the bound: on cost (M CNY) for a target, on covered weight for a budget
-        cover = mode in ("target", "counties", "lifecycle")
+        cover = mode in ("target", "counties", "lifecycle", "rules")
         bound = f"{r['bound'] / 1e6:.1f}" if cover else f"{r['bound']:.0f}"
         print(
             f"| {mode} | {inst} | {name} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | {r['status']} | "

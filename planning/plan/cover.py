@@ -185,16 +185,18 @@ def _cover_search(
     options: _ModelOptions = {"budget": None, "needs": needs, "set_cover": set_cover, "mip_rel_gap": mip_rel_gap}
     progress: dict[str, float] = {}
     known = {"cost": float(cost[start].sum()), "lp": np.nan}
+    box = _Incumbent(start, known["cost"], cost)
 
     def proven(c: float | None = None) -> bool:  # cost c (default the best) within the gap of any bound so far
-        c = known["cost"] if c is None else c
+        c = min(known["cost"], box.cost) if c is None else c
         b = max(known["lp"] if not np.isnan(known["lp"]) else -np.inf, progress.get("bound", -np.inf))
         return bool(np.isfinite(b) and c - b <= mip_rel_gap * c + 1e-9)
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp")
     try:
         # the MILP runs to its answer or its first check after the deadline, never stopped by another source's
-        # proof: its answer wins ties, so the plan does not depend on thread timing (docs/optimiser.md)
+        # proof: its answer wins ties, so the plan does not depend on thread timing (docs/optimiser.md); the
+        # main thread's better choices are handed to it as they come (its pruning works from them)
         full = pool.submit(
             solve_milp,
             a,
@@ -205,6 +207,8 @@ def _cover_search(
             start=start,
             deadline=deadline - 1.0,
             progress=progress,
+            incumbent=box.take,
+            ipm_root=True,
             **options,
         )
 
@@ -212,7 +216,18 @@ def _cover_search(
             return proven() or (full.done() and full.result()[2] == "optimal")
 
         best, meth, centre_weight = _lp_phase(
-            a, cost, weight, must, options, known, (best, meth), t0=t0, total=total, solved=solved, proven=proven
+            a,
+            cost,
+            weight,
+            must,
+            options,
+            known,
+            (best, meth),
+            t0=t0,
+            total=total,
+            solved=solved,
+            proven=proven,
+            offer=box.offer,
         )
         bound = known["lp"]
         if not solved() and deadline - time.perf_counter() > 3.0:
@@ -229,6 +244,7 @@ def _cover_search(
                 centre_weight=centre_weight,
                 seed=seed,
                 good_enough=proven,
+                on_improve=box.offer,
             )
             if cost[l_sel].sum() < cost[best].sum() - 1e-9:
                 best, meth = l_sel, meth + "+lns"
@@ -257,6 +273,26 @@ def _cover_search(
     return best, bound, status, meth
 
 
+class _Incumbent:
+    """The best choice the main thread of :func:`_cover_search` has found so far, for the MILP running beside it:
+    :meth:`take` gives it once per improvement (HiGHS asks at its own points, from its thread)."""
+
+    def __init__(self, sel: np.ndarray, cost_of: float, cost: np.ndarray) -> None:
+        self._unit = cost
+        self.sel, self.cost, self._handed = sel, cost_of, cost_of  # the start is HiGHS's own
+
+    def offer(self, sel: np.ndarray) -> None:
+        c = float(self._unit[sel].sum())
+        if c < self.cost - 1e-9:
+            self.sel, self.cost = sel, c
+
+    def take(self) -> np.ndarray | None:
+        if self.cost >= self._handed - 1e-9:
+            return None
+        self._handed = self.cost
+        return self.sel
+
+
 def _lp_phase(
     a: sparse.csr_matrix,
     cost: np.ndarray,
@@ -270,11 +306,12 @@ def _lp_phase(
     total: float,
     solved: Callable[[], bool],
     proven: Callable[[float], bool],
+    offer: Callable[[np.ndarray], None],
 ) -> tuple[np.ndarray, str, np.ndarray | None]:
     """The main thread's LP work of :func:`_cover_search`: the LP relaxation (its bound in ``known["lp"]``), the
     sub-MIP of its fractional candidates, then (unless proven by then) a dive rounded and improved. Returns the
     best choice, its method and the neighbourhood search's centre weights (None without an LP answer); keeps
-    ``known["cost"]`` the best cost."""
+    ``known["cost"]`` the best cost and ``offer``s each better choice (to the MILP running beside it)."""
     best, meth = current
     n_c = a.shape[1]
     h = build_model(a, cost, weight, must, time_limit_s=max(1.0, total / 3), relax=True, **options)
@@ -288,6 +325,7 @@ def _lp_phase(
     if f_sel is not None and cost[f_sel].sum() < cost[best].sum():
         best, meth = f_sel, "lp-sub-mip"
         known["cost"] = float(cost[best].sum())
+        offer(best)
     if not solved():
         xs = lp_dive(h, n_c, deadline=t0 + total / 3)
         r_sel = round_lp(a, cost, weight, must, xs, needs=options["needs"], deadline=t0 + total / 2, good_enough=proven)
@@ -295,6 +333,7 @@ def _lp_phase(
         if cost[r_sel].sum() < cost[best].sum():
             best, meth = r_sel, "lp-dive"
             known["cost"] = float(cost[best].sum())
+            offer(best)
     # the search frees first around picks the root LP did not want
     return best, meth, 1.05 - np.clip(x_root, 0.0, 1.0)
 
@@ -665,6 +704,7 @@ def _budget_search(
         mip_rel_gap=mip_rel_gap,
         start=None if status == "infeasible" else best_sel,
         bounds=bounds,
+        ipm_root=True,
     )
     if st == "infeasible":  # with fixings it cannot be (the incumbent keeps them): kept as an unproven answer
         return (best_sel, bound, "infeasible", "milp") if bounds is None else (best_sel, lp_bound, "feasible", meth)

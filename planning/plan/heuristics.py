@@ -434,6 +434,7 @@ def neighbourhood_search(
     centre_weight: np.ndarray | None = None,
     balls: int = 3,
     good_enough: Callable[[float], bool] | None = None,
+    on_improve: Callable[[np.ndarray], None] | None = None,
 ) -> np.ndarray:
     """Large-neighbourhood search on a (partial) cover until ``deadline`` (``time.perf_counter()``).
 
@@ -443,7 +444,8 @@ def neighbourhood_search(
     current choice; a cheaper answer replaces it. Several balls let one step move uncovered weight between areas
     (bench/RESULTS.md, "Design choices measured"). Centres are drawn among the chosen candidates not tried since
     their neighbourhood last changed, in proportion to ``centre_weight`` (uniformly without it). Stops when
-    ``stop()`` or ``good_enough(cost)`` holds. Returns the choice (never dearer than ``sel``).
+    ``stop()`` or ``good_enough(cost)`` holds; ``on_improve(choice)`` is told each cheaper choice as it is found.
+    Returns the choice (never dearer than ``sel``).
     """
     csc = a.tocsc()
     n_c = a.shape[1]
@@ -508,6 +510,8 @@ def neighbourhood_search(
             best[fc[got]] = True
             tried[fc] = False
             improved += 1
+            if on_improve is not None:
+                on_improve(np.flatnonzero(best))
     logger.info(
         "LNS: %d steps, %d improvements, cost %.1f -> %.1f",
         steps,

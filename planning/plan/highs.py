@@ -64,6 +64,7 @@ def build_model(
     relax: bool = False,
     y_binary: bool = True,
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    ipm_root: bool = False,
 ) -> Any:
     """A ``highspy.Highs`` holding the model (candidates are its first columns), not yet run.
 
@@ -72,7 +73,9 @@ def build_model(
     stage's floors) and, with ``budget``, sum c x <= budget and the objective max sum w y (else min cost).
     ``y_binary``: the demand columns binary (else continuous; see the comment below). ``bounds``: (lower,
     upper) of every column of the model (candidates, then demands unless set cover), tightened from the defaults
-    (reduced-cost fixing, :func:`planning.plan.heuristics.reduced_cost_fixing`).
+    (reduced-cost fixing, :func:`planning.plan.heuristics.reduced_cost_fixing`). ``ipm_root``: a MIP solves the LPs it
+    has no basis for (the root, after each restart) by interior point (HiGHS's ``mip_lp_solver``; node LPs stay
+    dual simplex from their parent's basis): on the whole model, not on the search's small sub-MIPs.
     """
     quiet_banner()
     n_d, n_c = a.shape
@@ -118,6 +121,11 @@ def build_model(
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
     )
+    if ipm_root and not relax:
+        # the root LP of the priorities' last stage (two floor rows, 40k bench): 4.5 s by interior point against
+        # 16.6 s by dual simplex, and the stage proven within 0.1 % in 34 s against 1.31 % at 44 s
+        # (bench/RESULTS.md, "Design choices measured")
+        h.setOptionValue("mip_lp_solver", "ipm")
     if start is not None:
         x0 = np.zeros(n_c)
         x0[start] = 1.0
@@ -183,6 +191,8 @@ def solve_milp(
     y_binary: bool = True,
     stop: Callable[[], bool] | None = None,
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    incumbent: Callable[[], np.ndarray | None] | None = None,
+    ipm_root: bool = False,
 ) -> tuple[np.ndarray | None, float, str]:
     """HiGHS (highspy) on the reduced model, started from ``start`` (chosen candidates) when given.
 
@@ -192,7 +202,12 @@ def solve_milp(
     interrupted at its first check after it (HiGHS checks its own time limit only between rounds of cuts at
     the root, which can overrun it by seconds on a large model); at each check ``progress["bound"]`` gets the
     bound proven so far (for a caller that cannot wait for the next check). ``stop``: interrupt at the first
-    check where it returns True (the caller has proven its own answer). ``bounds``: see :func:`build_model`.
+    check where it returns True (the caller has proven its own answer). ``bounds``, ``ipm_root``: see
+    :func:`build_model`.
+    ``incumbent``: a MIP asks it for a choice (candidate indices) found meanwhile by the caller, at HiGHS's points for
+    a user's solution (after its set-up, during the root node's cut rounds, before each dive); a choice it returns
+    (None: nothing new) is handed to HiGHS, which keeps it when it is feasible and better than its own: its pruning
+    and reduced-cost fixing then work from it.
     """
     h = build_model(
         a,
@@ -208,6 +223,7 @@ def solve_milp(
         relax=relax,
         y_binary=y_binary,
         bounds=bounds,
+        ipm_root=ipm_root,
     )
     if deadline is not None or stop is not None:
         limit = math.inf if deadline is None else deadline
@@ -219,8 +235,32 @@ def solve_milp(
                 event.interrupt()
 
         h.cbMipInterrupt += interrupt
+    if incumbent is not None and not relax:
+        h.cbMipUserSolution += _user_solution(a, incumbent, set_cover=set_cover)
     h.run()
     return read_result(h, a.shape[1], budget=None if set_cover else budget, relax=relax)
+
+
+def _user_solution(
+    a: sparse.csr_matrix, incumbent: Callable[[], np.ndarray | None], *, set_cover: bool
+) -> Callable[[Any], None]:
+    """The callback of :func:`solve_milp` that hands ``incumbent``'s new choices to HiGHS as whole columns
+    (candidates, then demands: covered or not)."""
+
+    def hand(event: Any) -> None:
+        sel = incumbent()
+        if sel is None:
+            return
+        x = np.zeros(a.shape[1])
+        x[np.asarray(sel, dtype=np.int64)] = 1.0
+        if not set_cover:
+            x = np.r_[x, (a @ x > 0.5).astype(float)]
+        event.data_in.setSolution(x)
+        logger.info(
+            "a choice of %d candidates handed to HiGHS (its bound then %.1f)", len(sel), event.data_out.mip_dual_bound
+        )
+
+    return hand
 
 
 def read_result(h: Any, n_c: int, *, budget: float | None, relax: bool) -> tuple[np.ndarray | None, float, str]:
