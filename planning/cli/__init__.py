@@ -198,7 +198,14 @@ class _Commands(click.Group):
 
             report_error(exc, current_about(ctx))
             ctx.exit(EXIT_BAD_INPUT)
-        except (KeyboardInterrupt, SystemError) as exc:
+        except BrokenPipeError:
+            _quiet_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except BaseException as exc:
+            # Ctrl-C or SIGTERM, also when it surfaces as another error: numba's SystemError, or an error that a
+            # clean-up raised while handling it (a library's close failing half-way)
             interrupt = _interrupt_of(exc)
             if interrupt is None:
                 raise
@@ -207,9 +214,6 @@ class _Commands(click.Group):
                 ctx.exit(EXIT_TERMINATED)
             click.echo("coverplan: interrupted; nothing written", err=True)
             ctx.exit(EXIT_INTERRUPTED)
-        except BrokenPipeError:
-            _quiet_stdout()
-            ctx.exit(EXIT_BROKEN_PIPE)
 
 
 def _version() -> str:

@@ -208,7 +208,6 @@ def _cover_search(
             deadline=deadline - 1.0,
             progress=progress,
             incumbent=box.take,
-            ipm_root=True,
             **options,
         )
 
@@ -257,6 +256,22 @@ def _cover_search(
             logger.info("full MILP not back by the deadline: its last bound %.1f is used", mb)
     finally:
         pool.shutdown(wait=False)
+    return _cover_answer(cost, (best, meth, bound), (sel, mb, st), mip_rel_gap=mip_rel_gap, note=note)
+
+
+def _cover_answer(
+    cost: np.ndarray,
+    found: tuple[np.ndarray, str, float],
+    milp: tuple[np.ndarray | None, float, str],
+    *,
+    mip_rel_gap: float,
+    note: dict[str, str] | None,
+) -> tuple[np.ndarray, float, Status, str]:
+    """:func:`_cover_search`'s answer from the main thread's (choice, method, LP bound) and the MILP's (choice or
+    None, bound, status): the MILP's choice where it is no dearer, the better bound (``note["bound"]`` its source),
+    optimal within ``mip_rel_gap``."""
+    best, meth, bound = found
+    sel, mb, st = milp
     if st == "infeasible":
         return best, np.nan, "infeasible", "milp"
     if sel is not None and cost[sel].sum() <= cost[best].sum() + 1e-9:

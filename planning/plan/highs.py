@@ -75,7 +75,7 @@ def build_model(
     upper) of every column of the model (candidates, then demands unless set cover), tightened from the defaults
     (reduced-cost fixing, :func:`planning.plan.heuristics.reduced_cost_fixing`). ``ipm_root``: a MIP solves the LPs it
     has no basis for (the root, after each restart) by interior point (HiGHS's ``mip_lp_solver``; node LPs stay
-    dual simplex from their parent's basis): on the whole model, not on the search's small sub-MIPs.
+    dual simplex from their parent's basis): budget mode's whole model (docs/optimiser.md: where it helps, where not).
     """
     quiet_banner()
     n_d, n_c = a.shape

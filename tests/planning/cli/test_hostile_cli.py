@@ -409,6 +409,43 @@ def test_a_signal_mid_run_exits_with_one_line_and_leaves_nothing(tiny_project: P
     assert hashes(tiny_project.parent) == before
 
 
+FAILING_CLEANUP_RUN = """
+import sys, time
+import planning.run.runner as runner
+def slow(*args, **kwargs):
+    try:
+        print("READY", file=sys.stderr, flush=True)
+        time.sleep(120)
+    except KeyboardInterrupt:
+        raise OSError("a clean-up failed while Ctrl-C was handled")
+runner.load_inputs = slow
+from planning.cli import main
+sys.argv = ["coverplan", "-q", "run", sys.argv[1], "--out", sys.argv[2]]
+main()
+"""
+
+
+def test_ctrl_c_whose_clean_up_fails_still_exits_130_with_one_line(tiny_project: Path, tmp_path: Path):
+    # an error raised while Ctrl-C is handled (a library's close failing half-way) is still the interrupt: exit
+    # 130 and one line, not a traceback and exit 1
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", FAILING_CLEANUP_RUN, str(tiny_project), str(out)],
+        env=ENV,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stderr is not None
+    assert proc.stderr.readline().strip() == "READY"
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130
+    assert rest.strip() == "coverplan: interrupted; nothing written"
+    assert not out.exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["validate", "{p}"], ["ledger", "--help"]])
 def test_a_closed_output_pipe_exits_quietly(tiny_project: Path, args: list[str]):
     proc = subprocess.Popen(
