@@ -173,6 +173,13 @@ def _highs(
     return h
 
 
+#: A MILP takes choices from :func:`solve_milp`'s ``incumbent`` only after this many seconds of its own: a model
+#: HiGHS proves sooner (the demo's, the tests') gets the same answer in every run, as without a handoff (a choice
+#: handed at a moment that depends on the other thread could win a tie); the 40k bench's first handoff comes at
+#: ~34 s, after the main thread's sub-MIP.
+HANDOFF_AFTER_S = 5.0
+
+
 def solve_milp(
     a: sparse.csr_matrix,
     cost: np.ndarray,
@@ -193,6 +200,7 @@ def solve_milp(
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
     incumbent: Callable[[], np.ndarray | None] | None = None,
     ipm_root: bool = False,
+    handoff_after_s: float = HANDOFF_AFTER_S,
 ) -> tuple[np.ndarray | None, float, str]:
     """HiGHS (highspy) on the reduced model, started from ``start`` (chosen candidates) when given.
 
@@ -207,7 +215,8 @@ def solve_milp(
     ``incumbent``: a MIP asks it for a choice (candidate indices) found meanwhile by the caller, at HiGHS's points for
     a user's solution (after its set-up, during the root node's cut rounds, before each dive); a choice it returns
     (None: nothing new) is handed to HiGHS, which keeps it when it is feasible and better than its own: its pruning
-    and reduced-cost fixing then work from it.
+    and reduced-cost fixing then work from it; only after ``handoff_after_s`` seconds of the MIP's own
+    (:data:`HANDOFF_AFTER_S`).
     """
     h = build_model(
         a,
@@ -236,18 +245,22 @@ def solve_milp(
 
         h.cbMipInterrupt += interrupt
     if incumbent is not None and not relax:
-        h.cbMipUserSolution += _user_solution(a, incumbent, set_cover=set_cover)
+        h.cbMipUserSolution += _user_solution(a, incumbent, set_cover=set_cover, after_s=handoff_after_s)
     h.run()
     return read_result(h, a.shape[1], budget=None if set_cover else budget, relax=relax)
 
 
 def _user_solution(
-    a: sparse.csr_matrix, incumbent: Callable[[], np.ndarray | None], *, set_cover: bool
+    a: sparse.csr_matrix, incumbent: Callable[[], np.ndarray | None], *, set_cover: bool, after_s: float
 ) -> Callable[[Any], None]:
     """The callback of :func:`solve_milp` that hands ``incumbent``'s new choices to HiGHS as whole columns
-    (candidates, then demands: covered or not)."""
+    (candidates, then demands: covered or not), from ``after_s`` seconds on."""
+
+    started = time.perf_counter()
 
     def hand(event: Any) -> None:
+        if time.perf_counter() - started < after_s:
+            return
         sel = incumbent()
         if sel is None:
             return

@@ -384,14 +384,33 @@ main()
 """
 
 
+# the same run, but a clean-up fails while the interrupt is handled (a library's close failing half-way): the
+# error it raises is still the interrupt (without that: a traceback and exit 1)
+FAILING_CLEANUP_RUN = SLOW_RUN.replace(
+    """def slow(*args, **kwargs):
+    print("READY", file=sys.stderr, flush=True)
+    time.sleep(120)""",
+    """def slow(*args, **kwargs):
+    try:
+        print("READY", file=sys.stderr, flush=True)
+        time.sleep(120)
+    except KeyboardInterrupt:
+        raise OSError("a clean-up failed while the interrupt was handled")""",
+)
+
+
+@pytest.mark.parametrize("script", [SLOW_RUN, FAILING_CLEANUP_RUN], ids=["run", "failing-clean-up"])
 @pytest.mark.parametrize(
     ("sig", "code", "line"), [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGINT, 130, "interrupted")]
 )
-def test_a_signal_mid_run_exits_with_one_line_and_leaves_nothing(tiny_project: Path, tmp_path: Path, sig, code, line):
+def test_a_signal_mid_run_exits_with_one_line_and_leaves_nothing(
+    tiny_project: Path, tmp_path: Path, sig, code, line, script
+):
+    assert "raise OSError" in FAILING_CLEANUP_RUN
     out = tmp_path / "out"
     before = hashes(tiny_project.parent)
     proc = subprocess.Popen(
-        [sys.executable, "-c", SLOW_RUN, str(tiny_project), str(out)],
+        [sys.executable, "-c", script, str(tiny_project), str(out)],
         env=ENV,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
@@ -407,43 +426,6 @@ def test_a_signal_mid_run_exits_with_one_line_and_leaves_nothing(tiny_project: P
     assert not out.exists()
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")]  # no temporary folder, no lock
     assert hashes(tiny_project.parent) == before
-
-
-FAILING_CLEANUP_RUN = """
-import sys, time
-import planning.run.runner as runner
-def slow(*args, **kwargs):
-    try:
-        print("READY", file=sys.stderr, flush=True)
-        time.sleep(120)
-    except KeyboardInterrupt:
-        raise OSError("a clean-up failed while Ctrl-C was handled")
-runner.load_inputs = slow
-from planning.cli import main
-sys.argv = ["coverplan", "-q", "run", sys.argv[1], "--out", sys.argv[2]]
-main()
-"""
-
-
-def test_ctrl_c_whose_clean_up_fails_still_exits_130_with_one_line(tiny_project: Path, tmp_path: Path):
-    # an error raised while Ctrl-C is handled (a library's close failing half-way) is still the interrupt: exit
-    # 130 and one line, not a traceback and exit 1
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", FAILING_CLEANUP_RUN, str(tiny_project), str(out)],
-        env=ENV,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stderr is not None
-    assert proc.stderr.readline().strip() == "READY"
-    proc.send_signal(signal.SIGINT)
-    rest = proc.stderr.read()
-    assert proc.wait(timeout=60) == 130
-    assert rest.strip() == "coverplan: interrupted; nothing written"
-    assert not out.exists()
-    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
 
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["validate", "{p}"], ["ledger", "--help"]])

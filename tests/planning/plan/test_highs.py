@@ -49,6 +49,12 @@ def _partial_cover_instance() -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray
     return a, rng.uniform(1.0, 3.0, 80), weight, Needs.share(weight, 0.95 * float(weight[coverable].sum()))
 
 
+def _milp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, needs: Needs, **options):
+    """:func:`solve_milp` on a partial cover (no must-cover demand), to a proven optimum unless ``options`` say."""
+    kw = {"time_limit_s": 60.0, "mip_rel_gap": 0.0, "budget": None, "needs": needs, "set_cover": False, **options}
+    return solve_milp(a, cost, weight, np.zeros(a.shape[0], dtype=bool), **kw)
+
+
 def test_a_choice_handed_to_a_running_milp_is_kept() -> None:
     # the cover search hands its better choices to the MILP running beside it; interrupted right after the
     # handoff, HiGHS returns a choice at least as cheap (without the handoff it has only its own first guesses:
@@ -63,41 +69,32 @@ def test_a_choice_handed_to_a_running_milp_is_kept() -> None:
         handed.append(good)
         return good
 
-    sel, bound, _ = solve_milp(
-        a,
-        cost,
-        weight,
-        np.zeros(a.shape[0], dtype=bool),
-        budget=None,
-        needs=needs,
-        set_cover=False,
-        time_limit_s=30.0,
-        mip_rel_gap=0.0,
-        incumbent=incumbent,
-        stop=lambda: bool(handed),
-    )
+    sel, bound, _ = _milp(a, cost, weight, needs, incumbent=incumbent, stop=lambda: bool(handed), handoff_after_s=0.0)
     assert handed
     assert sel is not None
     assert float(cost[sel].sum()) <= float(cost[good].sum()) + 1e-9
     assert bound <= float(cost[good].sum()) + 1e-6
 
 
+def test_a_milp_proven_before_the_handoff_delay_takes_no_choice() -> None:
+    # a model HiGHS proves within HANDOFF_AFTER_S (the demo's, the tests') is solved as without a handoff: its
+    # answer cannot depend on when the other thread found a choice
+    a, cost, weight, needs = _partial_cover_instance()
+    asked: list[int] = []
+    sel, _, status = _milp(a, cost, weight, needs, incumbent=lambda: asked.append(1))
+    assert status == "optimal"
+    assert not asked
+    plain, _, _ = _milp(a, cost, weight, needs)
+    assert sel is not None
+    assert plain is not None
+    assert sel.tolist() == plain.tolist()
+
+
 def test_the_interior_point_root_gives_the_same_optimum() -> None:
     a, cost, weight, needs = _partial_cover_instance()
     got = []
     for ipm in (False, True):
-        sel, bound, status = solve_milp(
-            a,
-            cost,
-            weight,
-            np.zeros(a.shape[0], dtype=bool),
-            budget=None,
-            needs=needs,
-            set_cover=False,
-            time_limit_s=60.0,
-            mip_rel_gap=0.0,
-            ipm_root=ipm,
-        )
+        sel, bound, status = _milp(a, cost, weight, needs, ipm_root=ipm)
         assert status == "optimal"
         assert sel is not None
         got.append(float(cost[sel].sum()))
