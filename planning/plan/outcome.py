@@ -360,25 +360,30 @@ def ledger_plan(dem: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
     if not len(served):
         return pd.DataFrame(columns=cols, index=pd.Index([], name="id"))
     info = chosen.set_index("candidate_id")
-    per_unit = info["n_served"].clip(lower=1)
+    # plain dicts, not .loc per unit (1,796 units of a 10,000-village plan took 10.9 s through pandas indexing);
+    # the same sums in the same order (numpy's, as a Series sum gives them)
+    per_unit = info["n_served"].clip(lower=1).to_dict()
+    kind = info["kind"].astype(str).to_dict()
+    money = {k: info[f"{k}_cny"].to_dict() for k in ("cost", "central", "local", "operator") if f"{k}_cny" in info}
+    batch, year = info["batch"].to_dict(), info["year"].to_dict()
+
+    def share(k: str, ids: list[str]) -> float:
+        return float(np.array([money[k][i] / per_unit[i] for i in ids], dtype=float).sum()) if k in money else 0.0
+
     rows = {}
     for unit, part in served.groupby("unit", sort=True):
-        ids = list(dict.fromkeys(part["by"]))
-        pays = {
-            k: float((info.loc[ids, f"{k}_cny"] / per_unit.loc[ids]).sum()) if f"{k}_cny" in info else 0.0
-            for k in ("central", "local", "operator")
-        }
+        by, needs = part["by"].tolist(), part["need"].tolist()
+        ids = list(dict.fromkeys(by))
+        pays = {k: share(k, ids) for k in ("central", "local", "operator")}
         rows[unit] = {
-            "remedy": ";".join(info.loc[ids, "kind"].astype(str)),
+            "remedy": ";".join(kind[i] for i in ids),
             "remedy_id": ";".join(ids),
-            "remedy_cost_cny": round(float((info.loc[ids, "cost_cny"] / per_unit.loc[ids]).sum()), 2),
-            "batch": int(info.loc[ids, "batch"].max()),
-            "year": int(info.loc[ids, "year"].max()),
+            "remedy_cost_cny": round(share("cost", ids), 2),
+            "batch": int(max(batch[i] for i in ids)),
+            "year": int(max(year[i] for i in ids)),
             "funding": "; ".join(f"{k} {v:,.0f}" for k, v in pays.items()),
-            "plan_detail": "; ".join(
-                f"{r.need}: {int(info.at[r.by, 'year'])} ({info.at[r.by, 'kind']} {r.by})" for r in part.itertuples()
-            ),
-            "serves": ";".join(part["need"]),
+            "plan_detail": "; ".join(f"{n}: {int(year[b])} ({kind[b]} {b})" for n, b in zip(needs, by, strict=True)),
+            "serves": ";".join(needs),
         }
     out = pd.DataFrame.from_dict(rows, orient="index")[cols]
     out.index.name = "id"
