@@ -194,9 +194,8 @@ def _cover_search(
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp")
     try:
-        # the MILP runs to its answer or its first check after the deadline, never stopped by another source's
-        # proof: its answer wins ties, so the plan does not depend on thread timing (docs/optimiser.md); the
-        # main thread's better choices are handed to it as they come (its pruning works from them)
+        # the MILP runs to its answer or the deadline, never stopped by another's proof: its answer wins ties, the
+        # plan does not hang on thread timing; it gets the main thread's better choices (docs/optimiser.md)
         full = pool.submit(
             solve_milp,
             a,
@@ -208,6 +207,7 @@ def _cover_search(
             deadline=deadline - 1.0,
             progress=progress,
             incumbent=box.take,
+            ipm_root=needs is not None and needs.n_groups == 1,  # a share row, not count rows: measured
             **options,
         )
 
