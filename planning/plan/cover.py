@@ -20,7 +20,8 @@ threads (:func:`_cover_search`; HiGHS releases the GIL): the full MILP runs in t
 (:func:`lp_dive`: fix the largest fractional values to 1, re-solve warm), rounds and improves the result
 (:func:`round_lp`), and spends the rest on a large-neighbourhood search (:func:`neighbourhood_search`: ~500
 candidates freed around a chosen one, first where the root LP disagrees with the choice, the rest fixed, the
-freed part re-solved by HiGHS from the current choice). The search stops when the MILP proves optimality; the
+freed part re-solved by HiGHS from the current choice); each better answer is handed to the running MILP
+(HiGHS's user-solution callback), which prunes from it. The search stops when the MILP proves optimality; the
 bound is the best of the LP and the MILP's. The pieces are in :mod:`planning.plan.heuristics` and
 :mod:`planning.plan.highs`; :func:`planning.plan.phasing.phase` splits a chosen plan into yearly batches.
 """

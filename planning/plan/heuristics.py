@@ -458,25 +458,12 @@ def neighbourhood_search(
         if good_enough is not None and good_enough(float(cost[best].sum())):
             break
         steps += 1
-        free = np.zeros(n_c, dtype=bool)
         centres = np.flatnonzero(best & ~tried)
         if not len(centres):  # every chosen one tried since its neighbourhood last changed: start over
             tried[:] = False
             centres = np.flatnonzero(best)
         p = None if centre_weight is None else centre_weight[centres] / centre_weight[centres].sum()
-        for b in range(balls):
-            frontier = np.array([rng.choice(centres, p=p)])
-            tried[frontier] = True
-            free[frontier] = True
-            cap = size * (b + 1) // balls
-            while free.sum() < cap and len(frontier):
-                rows = np.unique(np.concatenate([csc.indices[csc.indptr[j] : csc.indptr[j + 1]] for j in frontier]))
-                nb = np.unique(a[rows].indices)
-                nb = nb[~free[nb]]
-                if len(nb) > cap - free.sum():
-                    nb = rng.choice(nb, cap - int(free.sum()), replace=False)
-                free[nb] = True
-                frontier = nb
+        free = _balls(a, csc, centres, p, tried, rng, size=size, balls=balls)
         fixed = best & ~free
         cnt = csc @ fixed.astype(np.float64)
         fc = np.flatnonzero(free)
@@ -520,6 +507,37 @@ def neighbourhood_search(
         float(cost[best].sum()),
     )
     return np.flatnonzero(best)
+
+
+def _balls(
+    a: sparse.csr_matrix,
+    csc: sparse.csc_matrix,
+    centres: np.ndarray,
+    p: np.ndarray | None,
+    tried: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    size: int,
+    balls: int,
+) -> np.ndarray:
+    """The candidates :func:`neighbourhood_search` frees in one step: ``balls`` neighbourhoods of ``size`` in all,
+    each grown breadth first through shared demands from a centre drawn among ``centres`` (probabilities ``p``;
+    marked in ``tried``)."""
+    free = np.zeros(a.shape[1], dtype=bool)
+    for b in range(balls):
+        frontier = np.array([rng.choice(centres, p=p)])
+        tried[frontier] = True
+        free[frontier] = True
+        cap = size * (b + 1) // balls
+        while free.sum() < cap and len(frontier):
+            rows = np.unique(np.concatenate([csc.indices[csc.indptr[j] : csc.indptr[j + 1]] for j in frontier]))
+            nb = np.unique(a[rows].indices)
+            nb = nb[~free[nb]]
+            if len(nb) > cap - free.sum():
+                nb = rng.choice(nb, cap - int(free.sum()), replace=False)
+            free[nb] = True
+            frontier = nb
+    return free
 
 
 def lagrangian_cover_bound(a: sparse.csr_matrix, cost: np.ndarray, upper: float, *, iters: int = 300) -> float:
