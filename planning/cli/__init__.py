@@ -33,6 +33,8 @@ from types import FrameType
 
 import click
 
+logger = logging.getLogger(__name__)
+
 #: Command name -> (module, attribute, short help shown by ``coverplan --help``): the module is imported only when the
 #: command runs or shows its own help.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -108,12 +110,15 @@ def _interrupt_of(exc: BaseException) -> KeyboardInterrupt | None:
     """The KeyboardInterrupt (or :class:`Terminated`) that ``exc`` is or was raised while handling, or None (numba's
     compiled functions turn one into ``SystemError: CPUDispatcher(...) returned a result with an exception set``)."""
     seen: set[int] = set()
-    e: BaseException | None = exc
-    while e is not None and id(e) not in seen:
+    todo: list[BaseException] = [exc]
+    while todo:  # both links: `raise X from Y` while handling an interrupt keeps it in X's context
+        e = todo.pop()
+        if id(e) in seen:
+            continue
         if isinstance(e, KeyboardInterrupt):
             return e
         seen.add(id(e))
-        e = e.__cause__ or e.__context__
+        todo += [x for x in (e.__context__, e.__cause__) if x is not None]
     return None
 
 
@@ -209,11 +214,14 @@ class _Commands(click.Group):
             interrupt = _interrupt_of(exc)
             if interrupt is None:
                 raise
-            if isinstance(interrupt, Terminated):
-                click.echo("coverplan: terminated (SIGTERM); nothing written", err=True)
-                ctx.exit(EXIT_TERMINATED)
-            click.echo("coverplan: interrupted; nothing written", err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+            what = "terminated (SIGTERM)" if isinstance(interrupt, Terminated) else "interrupted"
+            if exc is interrupt or isinstance(exc, SystemError):
+                click.echo(f"coverplan: {what}; nothing written", err=True)
+            else:  # a clean-up failed: what it was cleaning may be left; say what failed
+                logger.debug("the clean-up after the interrupt failed", exc_info=exc)
+                failed = f"{type(exc).__name__}: {exc}"
+                click.echo(f"coverplan: {what}; a clean-up failed while stopping ({failed})", err=True)
+            ctx.exit(EXIT_TERMINATED if isinstance(interrupt, Terminated) else EXIT_INTERRUPTED)
 
 
 def _version() -> str:

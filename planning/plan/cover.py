@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -194,9 +195,10 @@ def _cover_search(
         return bool(np.isfinite(b) and c - b <= mip_rel_gap * c + 1e-9)
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp")
+    abandon = threading.Event()  # set when this thread leaves by an error or Ctrl-C: the MILP stops at its next check
     try:
-        # the MILP runs to its answer or the deadline, never stopped by another's proof: its answer wins ties, the
-        # plan does not hang on thread timing; it gets the main thread's better choices (docs/optimiser.md)
+        # the MILP runs to its answer or the deadline, never stopped by another's proof: its answer wins ties (the
+        # plan is the same in every run when it proves it before the handoff delay); it gets our better choices
         full = pool.submit(
             solve_milp,
             a,
@@ -207,6 +209,7 @@ def _cover_search(
             start=start,
             deadline=deadline - 1.0,
             progress=progress,
+            stop=abandon.is_set,
             incumbent=box.take,
             ipm_root=needs is not None and needs.n_groups == 1,  # a share row, not count rows: measured
             **options,
@@ -215,19 +218,9 @@ def _cover_search(
         def solved() -> bool:
             return proven() or (full.done() and full.result()[2] == "optimal")
 
+        hooks = (solved, proven, box.offer)
         best, meth, centre_weight = _lp_phase(
-            a,
-            cost,
-            weight,
-            must,
-            options,
-            known,
-            (best, meth),
-            t0=t0,
-            total=total,
-            solved=solved,
-            proven=proven,
-            offer=box.offer,
+            a, cost, weight, must, options, known, (best, meth), span=(t0, total), hooks=hooks
         )
         bound = known["lp"]
         if not solved() and deadline - time.perf_counter() > 3.0:
@@ -255,6 +248,9 @@ def _cover_search(
         except TimeoutError:
             sel, mb, st = None, progress.get("bound", np.nan), "running"
             logger.info("full MILP not back by the deadline: its last bound %.1f is used", mb)
+    except BaseException:
+        abandon.set()  # else the process's exit would wait for the MILP until the deadline
+        raise
     finally:
         pool.shutdown(wait=False)
     return _cover_answer(cost, (best, meth, bound), (sel, mb, st), mip_rel_gap=mip_rel_gap, note=note)
@@ -318,16 +314,16 @@ def _lp_phase(
     known: dict[str, float],
     current: tuple[np.ndarray, str],
     *,
-    t0: float,
-    total: float,
-    solved: Callable[[], bool],
-    proven: Callable[[float], bool],
-    offer: Callable[[np.ndarray], None],
+    span: tuple[float, float],
+    hooks: tuple[Callable[[], bool], Callable[[float], bool], Callable[[np.ndarray], None]],
 ) -> tuple[np.ndarray, str, np.ndarray | None]:
-    """The main thread's LP work of :func:`_cover_search`: the LP relaxation (its bound in ``known["lp"]``), the
-    sub-MIP of its fractional candidates, then (unless proven by then) a dive rounded and improved. Returns the
-    best choice, its method and the neighbourhood search's centre weights (None without an LP answer); keeps
-    ``known["cost"]`` the best cost and ``offer``s each better choice (to the MILP running beside it)."""
+    """The main thread's LP work of :func:`_cover_search` within ``span`` (start, seconds): the LP relaxation (its
+    bound in ``known["lp"]``), the sub-MIP of its fractional candidates, then (unless ``solved()``) a dive rounded and
+    improved (stopping when ``proven(cost)``). Returns the best choice, its method and the neighbourhood search's
+    centre weights (None without an LP answer); keeps ``known["cost"]`` the best cost and ``offer``s each better
+    choice (to the MILP running beside it). ``hooks``: (solved, proven, offer)."""
+    t0, total = span
+    solved, proven, offer = hooks
     best, meth = current
     n_c = a.shape[1]
     h = build_model(a, cost, weight, must, time_limit_s=max(1.0, total / 3), relax=True, **options)

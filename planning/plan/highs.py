@@ -75,7 +75,8 @@ def build_model(
     upper) of every column of the model (candidates, then demands unless set cover), tightened from the defaults
     (reduced-cost fixing, :func:`planning.plan.heuristics.reduced_cost_fixing`). ``ipm_root``: a MIP solves the LPs it
     has no basis for (the root, after each restart) by interior point (HiGHS's ``mip_lp_solver``; node LPs stay
-    dual simplex from their parent's basis): budget mode's whole model (docs/optimiser.md: where it helps, where not).
+    dual simplex from their parent's basis): budget mode's whole model and the cover search's background MILP with
+    one requirement row (docs/optimiser.md: where it helps, where not).
     """
     quiet_banner()
     n_d, n_c = a.shape
@@ -121,11 +122,10 @@ def build_model(
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
     )
-    if ipm_root and not relax:
-        # the root LP of the priorities' last stage (two floor rows, 40k bench): 4.5 s by interior point against
-        # 16.6 s by dual simplex, and the stage proven within 0.1 % in 34 s against 1.31 % at 44 s
-        # (bench/RESULTS.md, "Design choices measured")
-        h.setOptionValue("mip_lp_solver", "ipm")
+    # the root LP of the priorities' last stage (two floor rows, 40k bench): 4.5 s by interior point against 16.6 s
+    # by dual simplex, and the stage proven within 0.1 % in 34 s against 1.31 % at 44 s (bench/RESULTS.md)
+    if ipm_root and not relax and h.setOptionValue("mip_lp_solver", "ipm") != highspy.HighsStatus.kOk:
+        logger.warning("HiGHS refused `mip_lp_solver` = ipm: its root LP stays dual simplex")
     if start is not None:
         x0 = np.zeros(n_c)
         x0[start] = 1.0
@@ -173,10 +173,10 @@ def _highs(
     return h
 
 
-#: A MILP takes choices from :func:`solve_milp`'s ``incumbent`` only after this many seconds of its own: a model
-#: HiGHS proves sooner (the demo's, the tests') gets the same answer in every run, as without a handoff (a choice
-#: handed at a moment that depends on the other thread could win a tie); the 40k bench's first handoff comes at
-#: ~34 s, after the main thread's sub-MIP.
+#: A MILP takes choices from :func:`solve_milp`'s ``incumbent`` only after this many CPU seconds of its own thread
+#: (not wall seconds: a busy machine does not bring the handoff forward): a model HiGHS proves sooner (the demo's,
+#: the tests') gets the same answer in every run, as without a handoff (a choice handed at a moment that depends on
+#: the other thread could win a tie); the 40k bench's first handoff comes at ~34 s, after the main thread's sub-MIP.
 HANDOFF_AFTER_S = 5.0
 
 
@@ -215,7 +215,7 @@ def solve_milp(
     ``incumbent``: a MIP asks it for a choice (candidate indices) found meanwhile by the caller, at HiGHS's points for
     a user's solution (after its set-up, during the root node's cut rounds, before each dive); a choice it returns
     (None: nothing new) is handed to HiGHS, which keeps it when it is feasible and better than its own: its pruning
-    and reduced-cost fixing then work from it; only after ``handoff_after_s`` seconds of the MIP's own
+    and reduced-cost fixing then work from it; only after ``handoff_after_s`` CPU seconds of the MIP's own
     (:data:`HANDOFF_AFTER_S`).
     """
     h = build_model(
@@ -256,22 +256,27 @@ def _user_solution(
     """The callback of :func:`solve_milp` that hands ``incumbent``'s new choices to HiGHS as whole columns
     (candidates, then demands: covered or not), from ``after_s`` seconds on."""
 
-    started = time.perf_counter()
+    started = time.thread_time()  # made in the MILP's own thread, where HiGHS (one thread) runs and calls back
 
     def hand(event: Any) -> None:
-        if time.perf_counter() - started < after_s:
+        if time.thread_time() - started < after_s:
             return
-        sel = incumbent()
-        if sel is None:
+        # an exception here would not reach the caller: HiGHS would end the run with an error and no answer
+        try:
+            sel = incumbent()
+            if sel is None:
+                return
+            x = np.zeros(a.shape[1])
+            x[np.asarray(sel, dtype=np.int64)] = 1.0
+            if not set_cover:
+                x = np.r_[x, (a @ x > 0.5).astype(float)]
+            if event.data_in.setSolution(x) != highspy.HighsStatus.kOk:
+                logger.warning("HiGHS refused a choice of %d candidates handed to it", len(sel))
+                return
+        except Exception:
+            logger.exception("a choice could not be handed to HiGHS; it goes on without it")
             return
-        x = np.zeros(a.shape[1])
-        x[np.asarray(sel, dtype=np.int64)] = 1.0
-        if not set_cover:
-            x = np.r_[x, (a @ x > 0.5).astype(float)]
-        event.data_in.setSolution(x)
-        logger.info(
-            "a choice of %d candidates handed to HiGHS (its bound then %.1f)", len(sel), event.data_out.mip_dual_bound
-        )
+        logger.info("a choice of %d candidates handed to HiGHS (bound %.1f)", len(sel), event.data_out.mip_dual_bound)
 
     return hand
 

@@ -422,7 +422,13 @@ def test_a_signal_mid_run_exits_with_one_line_and_leaves_nothing(
     proc.send_signal(sig)
     rest = proc.stderr.read()
     assert proc.wait(timeout=60) == code
-    assert rest.strip() == f"coverplan: {line}; nothing written"
+    if script is SLOW_RUN:
+        assert rest.strip() == f"coverplan: {line}; nothing written"
+    else:  # the failure is named, and "nothing written" is not promised
+        assert rest.strip() == (
+            f"coverplan: {line}; a clean-up failed while stopping (OSError: a clean-up failed while the interrupt "
+            "was handled)"
+        )
     assert not out.exists()
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")]  # no temporary folder, no lock
     assert hashes(tiny_project.parent) == before

@@ -11,7 +11,7 @@ import pytest
 from scipy import sparse
 
 from planning.plan.cover import solve_cover
-from planning.plan.highs import solve_milp
+from planning.plan.highs import build_model, solve_milp
 from planning.plan.needs import Needs
 from tests.conftest import ROOT
 from tests.reference.orlib import ORLIB
@@ -40,13 +40,13 @@ def test_highs_banner_does_not_reach_stdout() -> None:
     assert out.stdout == "partial optimal\nscp41 429.0\n"
 
 
-def _partial_cover_instance() -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray, Needs]:
+def _partial_cover_instance(n_d: int = 400, n_c: int = 80) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray, Needs]:
     """A random partial cover: 95 % of the coverable weight."""
     rng = np.random.default_rng(7)
-    a = sparse.csr_matrix(sparse.random(400, 80, density=0.05, random_state=8) > 0)
-    weight = rng.uniform(0.5, 2.0, 400)
+    a = sparse.csr_matrix(sparse.random(n_d, n_c, density=0.05, random_state=8) > 0)
+    weight = rng.uniform(0.5, 2.0, n_d)
     coverable = np.diff(a.indptr) > 0
-    return a, rng.uniform(1.0, 3.0, 80), weight, Needs.share(weight, 0.95 * float(weight[coverable].sum()))
+    return a, rng.uniform(1.0, 3.0, n_c), weight, Needs.share(weight, 0.95 * float(weight[coverable].sum()))
 
 
 def _milp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, needs: Needs, **options):
@@ -79,7 +79,7 @@ def test_a_choice_handed_to_a_running_milp_is_kept() -> None:
 def test_a_milp_proven_before_the_handoff_delay_takes_no_choice() -> None:
     # a model HiGHS proves within HANDOFF_AFTER_S (the demo's, the tests') is solved as without a handoff: its
     # answer cannot depend on when the other thread found a choice
-    a, cost, weight, needs = _partial_cover_instance()
+    a, cost, weight, needs = _partial_cover_instance(150, 30)  # proven in 0.01 s; asked 3 times with no delay
     asked: list[int] = []
     sel, _, status = _milp(a, cost, weight, needs, incumbent=lambda: asked.append(1))
     assert status == "optimal"
@@ -92,6 +92,19 @@ def test_a_milp_proven_before_the_handoff_delay_takes_no_choice() -> None:
 
 def test_the_interior_point_root_gives_the_same_optimum() -> None:
     a, cost, weight, needs = _partial_cover_instance()
+    h = build_model(
+        a,
+        cost,
+        weight,
+        np.zeros(a.shape[0], dtype=bool),
+        budget=None,
+        needs=needs,
+        set_cover=False,
+        time_limit_s=1.0,
+        mip_rel_gap=0.0,
+        ipm_root=True,
+    )
+    assert h.getOptionValue("mip_lp_solver")[1] == "ipm"  # HiGHS took it (a refused option is only a status)
     got = []
     for ipm in (False, True):
         sel, bound, status = _milp(a, cost, weight, needs, ipm_root=ipm)
