@@ -333,7 +333,9 @@ def _lp_phase(
         return best, meth, None
     if lp_st == "optimal":
         known["lp"] = lp_bound
-    f_sel = _fractional_sub_mip(a, cost, weight, must, x_root, options, deadline=t0 + total / 4)
+    f_sel = _fractional_sub_mip(
+        a, cost, weight, must, x_root, options, deadline=t0 + total / 4, mip_rel_gap=options["mip_rel_gap"] / 2
+    )
     if f_sel is not None and cost[f_sel].sum() < cost[best].sum():
         best, meth = f_sel, "lp-sub-mip"
         known["cost"] = float(cost[best].sum())
@@ -359,10 +361,12 @@ def _fractional_sub_mip(
     options: _ModelOptions,
     *,
     deadline: float,
+    mip_rel_gap: float,
 ) -> np.ndarray | None:
-    """A cover from the sub-MIP of the candidates the root LP leaves fractional, the others fixed at their LP
-    values (every fractional one at 1 is a cover: it is feasible); any answer of it is one of the whole model.
-    None when it finds none in time."""
+    """An answer from the sub-MIP of the candidates the root LP (candidate values ``x_root``) leaves fractional, the
+    others fixed at their LP values, of the model ``options`` describe (a cover: every fractional one at 1 is
+    feasible; a budget: the LP is nearly integral, so the sub-MIP is small); any answer of it is one of the whole
+    model. None when there is nothing fractional or it finds none in time."""
     frac = (x_root > 1e-6) & (x_root < 1 - 1e-6)
     if not frac.any() or deadline - time.perf_counter() < 0.5:
         return None
@@ -377,10 +381,10 @@ def _fractional_sub_mip(
         must,
         time_limit_s=max(0.5, deadline - time.perf_counter()),
         bounds=(lower, upper),
-        budget=None,
+        budget=options["budget"],
         needs=options["needs"],
         set_cover=options["set_cover"],
-        mip_rel_gap=options["mip_rel_gap"] / 2,
+        mip_rel_gap=mip_rel_gap,
     )
     logger.info("root LP: %d fractional candidates, their sub-MIP: %s", int(frac.sum()), sel is not None)
     return sel
@@ -759,30 +763,16 @@ def _lp_incumbent(
     r_w = _covered_weight(red, w, r_sel)
     if r_w > best_w + 1e-9 and _fits(red, rc, m, floors, r_sel, budget=budget):
         best_sel, status, meth, best_w = r_sel, "feasible", "lp-round", r_w
-    frac = (x > 1e-6) & (x < 1 - 1e-6)
-    if best_w >= proven_at or not frac.any() or deadline - time.perf_counter() < 0.5:
+    if best_w >= proven_at:
         return best_sel, status, meth
-    one = x >= 1 - 1e-6
-    lower = np.r_[one.astype(float), np.zeros(red.shape[0])]
-    upper = np.r_[(one | frac).astype(float), np.ones(red.shape[0])]
-    sel, _, st = solve_milp(
-        red,
-        rc,
-        w,
-        m,
-        budget=budget,
-        needs=floors,
-        set_cover=False,
-        time_limit_s=max(0.5, deadline - time.perf_counter()),
-        mip_rel_gap=mip_rel_gap,
-        bounds=(lower, upper),
-    )
-    if sel is not None and st in ("optimal", "feasible"):
+    options: _ModelOptions = {"budget": budget, "needs": floors, "set_cover": False, "mip_rel_gap": mip_rel_gap}
+    sel = _fractional_sub_mip(red, rc, w, m, x, options, deadline=deadline, mip_rel_gap=mip_rel_gap)
+    if sel is not None:
         sel = fill(red, rc, w, sel, budget=budget)
         s_w = _covered_weight(red, w, sel)
         if s_w > best_w + 1e-9 and _fits(red, rc, m, floors, sel, budget=budget):
             best_sel, status, meth = sel, "feasible", "lp-sub-mip"
-    logger.info("root LP: %d fractional candidates; incumbent %s", int(frac.sum()), meth)
+    logger.info("root LP incumbent: %s", meth)
     return best_sel, status, meth
 
 
