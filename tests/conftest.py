@@ -18,6 +18,27 @@ from gis.terrain import dem_from_array, write_dem
 from planning.run.runner import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Chromium and its driver (Debian packages chromium, chromium-driver; .ci/run installs them), or None
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def headless_chromium(*switches: str, log_requests: bool = False):
+    """A headless Chromium driven by chromedriver, with ``switches`` after the common ones (a window size, network
+    settings); ``log_requests``: keep the performance and browser logs (every request the page makes). The
+    caller quits it."""
+    from selenium import webdriver  # noqa: PLC0415 - only the browser tests need selenium
+    from selenium.webdriver.chrome.service import Service  # noqa: PLC0415
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", *switches):
+        opts.add_argument(arg)
+    if log_requests:
+        opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+
 DEMO = ROOT / "planning" / "demo"
 CRS_M = "EPSG:32652"  # UTM 52N, where the demo county lies
 X0, Y0 = 300_000.0, 4_630_000.0  # upper-left corner of the tiny DEM

@@ -9,7 +9,6 @@ import html
 import json
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -17,12 +16,10 @@ import nbformat
 import pandas as pd
 import pytest
 from nbclient import NotebookClient
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
 from planning.present import notebook_page
-from tests.conftest import DEMO, ROOT
+from tests.conftest import CHROMEDRIVER, CHROMIUM, DEMO, ROOT, headless_chromium
 from tests.html_tables import HtmlTables
 
 NOTEBOOK = ROOT / "notebooks" / "pilot_proposal.ipynb"
@@ -189,10 +186,6 @@ def test_the_map_is_embedded_in_the_notebook(executed):
     assert "cdn." not in page.lower()
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-
 @pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER), reason="Chromium and chromedriver are absent (Debian chromium, chromium-driver)"
 )
@@ -202,11 +195,7 @@ def test_the_embedded_map_shows_in_chromium(executed, tmp_path: Path):
     nb, *_ = executed
     page = tmp_path / "notebook_map.html"
     page.write_text(f"<!DOCTYPE html><html><body>{_embedded_map(nb)}</body></html>", encoding="utf-8")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1366,768"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver = headless_chromium("--window-size=1366,768")
     try:
         driver.get(page.as_uri())
         script = (
@@ -242,11 +231,7 @@ def test_the_exported_application_has_no_code_and_shows_in_chromium(executed, tm
         pytest.skip("Chromium and chromedriver are absent (Debian chromium, chromium-driver)")
     page = tmp_path / "application.html"
     page.write_text(text, encoding="utf-8")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1366,900"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver = headless_chromium("--window-size=1366,900")
     try:
         driver.get(page.as_uri())
         script = (

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import html
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from planning.present.notebook import map_iframe, md_text, nothing_to_plan_text, table_html
-from tests.conftest import ROOT
+from tests.conftest import CHROMEDRIVER, CHROMIUM, ROOT, headless_chromium
 
 #: Payloads as a county, operator or village name might carry them (each sets window.__xss if it runs).
 PAYLOADS = (
@@ -90,9 +87,6 @@ def test_the_notebook_puts_data_into_markdown_only_through_md_text() -> None:
 
 # ---------------------------------------------------------------- the exported page in headless Chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
 
 def exported_page(names: tuple[str, ...]) -> str:
     """What a notebook export holds for these names: the overview Markdown (as the notebook builds it), a table and
@@ -119,11 +113,7 @@ def exported_page(names: tuple[str, ...]) -> str:
 def test_exported_notebook_page_is_inert_in_chromium(tmp_path: Path) -> None:
     page = tmp_path / "proposal.html"
     page.write_text(exported_page(PAYLOADS), encoding="utf-8")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver = headless_chromium("--no-first-run")
     try:
         driver.get(page.as_uri())
         ran = driver.execute_script(
@@ -171,11 +161,7 @@ def test_coverplans_own_export_of_a_hostile_notebook_is_inert_in_chromium(tmp_pa
     ]
     page = tmp_path / "application.html"
     page.write_text(notebook_page(nb), encoding="utf-8")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver = headless_chromium("--no-first-run")
     try:
         driver.get(page.as_uri())
         ran = driver.execute_script(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import socket
 from pathlib import Path
 from urllib.parse import urlparse
@@ -19,7 +18,6 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 from affine import Affine
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -27,11 +25,9 @@ from planning.plan.hops import backhaul_layer
 from planning.present.labels import label, verify_text
 from planning.present.map_raster import Raster
 from planning.present.maps import build_map, save_map
-from tests.conftest import ROOT
+from tests.conftest import CHROMEDRIVER, CHROMIUM, ROOT, headless_chromium
 from tests.planning.present.test_maps import CRS, EVIL, EVIL_IMG, X0, Y0, small_run, with_evidence
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER),
@@ -45,13 +41,7 @@ SHOTS = ROOT / "outputs" / "screenshots"
 
 def _chromium(*extra: str):
     """A headless Chromium (``extra``: its network settings) that logs every request the page makes."""
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
+    return headless_chromium(
         "--disable-quic",
         "--no-first-run",
         "--disable-background-networking",
@@ -59,10 +49,8 @@ def _chromium(*extra: str):
         "--disable-sync",
         "--window-size=1400,1000",
         *extra,
-    ):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+        log_requests=True,
+    )
 
 
 @pytest.fixture(scope="module")
