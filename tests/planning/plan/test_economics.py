@@ -151,17 +151,7 @@ def test_intervention_costs_lease_against_new_site_flips_with_the_horizon() -> N
     # a new site on the operator's own tower (350k + 50k power line, of which 150k radios renewed every 8 years)
     # on fibre backhaul already there, against the same radios on China Tower's tower (200k of equipment, 30k
     # lease less 30 %); both draw 1.2 kW at 0.65 CNY/kWh and pay 3 % of their capex a year in maintenance
-    cands = pd.DataFrame(
-        {
-            "kind": ["new_site", "share"],
-            "tech": ["4g", "4g"],
-            "source": ["", ""],
-            "equipment_cny": [400_000.0, 200_000.0],
-            "backhaul": ["existing", "existing"],
-            "backhaul_cny": [0.0, 0.0],
-            "cost_cny": [400_000.0, 200_000.0],
-        }
-    )
+    cands = _site_and_share()
     costs = CostSettings(tower_owner="operator")
     power = 1.2 * 8760 * 0.65
     short = EconomicsSettings(horizon_years=10)

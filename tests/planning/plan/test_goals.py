@@ -57,13 +57,29 @@ def test_a_need_beyond_the_coverable_members_is_capped_not_infeasible() -> None:
     assert res.status == "optimal"
 
 
+def _priority_instance(seed: int, n_d: int, n_c: int) -> tuple[np.random.Generator, np.ndarray, np.ndarray, np.ndarray]:
+    """(the generator, to draw more; coverage; cost; class weights: each demand in one of 3 classes) at random."""
+    rng = np.random.default_rng(seed)
+    a = rng.random((n_d, n_c)) < 0.4
+    cost = rng.integers(1, 10, n_c).astype(float)
+    cls = rng.integers(0, 3, n_d)
+    w = np.zeros((n_d, 3))
+    w[np.arange(n_d), cls] = rng.integers(1, 6, n_d)
+    return rng, a, cost, w
+
+
+def _served(w: np.ndarray, covered: np.ndarray) -> tuple[float, ...]:
+    """The weight served of each class, rounded: the lexicographic key."""
+    return tuple(round(float(w[covered, k].sum()), 9) for k in range(w.shape[1]))
+
+
 def _brute_lexicographic(a: np.ndarray, cost: np.ndarray, w: np.ndarray, budget: float) -> tuple[float, ...]:
     best: tuple[float, ...] | None = None
     for sel in _subsets(a.shape[1]):
         if cost[list(sel)].sum() > budget + 1e-9:
             continue
         cov = a[:, list(sel)].any(axis=1) if sel else np.zeros(a.shape[0], bool)
-        key = tuple(round(float(w[cov, k].sum()), 9) for k in range(w.shape[1]))
+        key = _served(w, cov)
         best = key if best is None or key > best else best
     return best
 
@@ -73,16 +89,11 @@ def _brute_lexicographic(a: np.ndarray, cost: np.ndarray, w: np.ndarray, budget:
 @example(seed=1870, n_d=9, n_c=5)  # HiGHS returned its start without the candidate its presolved answer had added
 @example(seed=7094, n_d=3, n_c=2)  # nothing coverable: every stage is trivially optimal
 def test_priorities_are_served_class_by_class(seed: int, n_d: int, n_c: int) -> None:
-    rng = np.random.default_rng(seed)
-    a = rng.random((n_d, n_c)) < 0.4
-    cost = rng.integers(1, 10, n_c).astype(float)
-    cls = rng.integers(0, 3, n_d)
-    w = np.zeros((n_d, 3))
-    w[np.arange(n_d), cls] = rng.integers(1, 6, n_d)
+    rng, a, cost, w = _priority_instance(seed, n_d, n_c)
     budget = float(rng.integers(0, int(cost.sum()) + 1))
     res = solve_priorities(sparse.csr_matrix(a), cost, w, budget=budget, time_limit_s=10)
     assert res.cost <= budget + 1e-9
-    got = tuple(round(float(w[res.covered, k].sum()), 9) for k in range(3))
+    got = _served(w, res.covered)
     assert got == _brute_lexicographic(a, cost, w, budget)
     assert res.status == "optimal"
 
@@ -197,16 +208,11 @@ def test_target_goal_one_row_per_short_county_and_kpi() -> None:
 def test_a_budget_series_never_serves_less_of_a_higher_class(seed: int, n_d: int, n_c: int) -> None:
     # a cost curve's budgets run from the smallest up, each from the previous choice: the classes' served weights
     # never fall in lexicographic order, the top class never falls, and each point is the lexicographic optimum
-    rng = np.random.default_rng(seed)
-    a = rng.random((n_d, n_c)) < 0.4
-    cost = rng.integers(1, 10, n_c).astype(float)
-    cls = rng.integers(0, 3, n_d)
-    w = np.zeros((n_d, 3))
-    w[np.arange(n_d), cls] = rng.integers(1, 6, n_d)
+    _, a, cost, w = _priority_instance(seed, n_d, n_c)
     keys, prev = [], None
     for budget in np.linspace(0.0, float(cost.sum()), 6):
         res = solve_priorities(sparse.csr_matrix(a), cost, w, budget=float(budget), time_limit_s=10, start=prev)
-        key = tuple(round(float(w[res.covered, k].sum()), 9) for k in range(3))
+        key = _served(w, res.covered)
         assert key == _brute_lexicographic(a, cost, w, float(budget))
         keys.append(key)
         prev = res.selected
