@@ -371,8 +371,12 @@ def test_version_is_the_package_version():
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
+# the child starts with Ctrl-C's default action, as a terminal starts a command: a test run started as a background
+# job (`make test &`) passes SIGINT on ignored, Python then raises no KeyboardInterrupt, and the run slept on and
+# failed with exit 1 (the SIGINT flake of 2026-12-06, reproduced that way)
 SLOW_RUN = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import planning.run.runner as runner
 def slow(*args, **kwargs):
     print("READY", file=sys.stderr, flush=True)
