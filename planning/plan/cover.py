@@ -51,7 +51,7 @@ from planning.plan.heuristics import (
     round_budget_lp,
     round_lp,
 )
-from planning.plan.highs import RootLp, build_model, read_result, solve_milp, solve_root_lp
+from planning.plan.highs import RootLp, build_model, read_result, run_highs, solve_milp, solve_root_lp
 from planning.plan.needs import Needs
 
 logger = logging.getLogger(__name__)
@@ -212,6 +212,7 @@ def _cover_search(
             stop=abandon.is_set,
             incumbent=box.take,
             ipm_root=needs is not None and needs.n_groups == 1,  # a share row, not count rows: measured
+            root_sub_mips=False,  # the main thread finds the answers; HiGHS's RINS/RENS delayed its bound
             **options,
         )
 
@@ -327,7 +328,7 @@ def _lp_phase(
     best, meth = current
     n_c = a.shape[1]
     h = build_model(a, cost, weight, must, time_limit_s=max(1.0, total / 3), relax=True, **options)
-    h.run()
+    run_highs(h)
     x_root, lp_bound, lp_st = read_result(h, n_c, budget=None, relax=True)
     if x_root is None:
         return best, meth, None
@@ -721,6 +722,7 @@ def _budget_search(
         start=None if status == "infeasible" else best_sel,
         bounds=bounds,
         ipm_root=True,
+        parallel_search=True,  # nothing else runs meanwhile: HiGHS's tree search gets the second thread
     )
     if st == "infeasible":  # with fixings it cannot be (the incumbent keeps them): kept as an unproven answer
         return (best_sel, bound, "infeasible", "milp") if bounds is None else (best_sel, lp_bound, "feasible", meth)

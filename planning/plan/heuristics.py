@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 from scipy import sparse
 
-from planning.plan.highs import solve_milp
+from planning.plan.highs import run_highs, solve_milp
 from planning.plan.needs import EPS, Needs
 
 logger = logging.getLogger(__name__)
@@ -407,7 +407,7 @@ def lp_dive(h: Any, n_c: int, *, deadline: float, share: float = 0.2, stop_at: i
         pick = frac[np.argsort(-x[frac], kind="stable")[: max(1, int(len(frac) * share))]]
         h.changeColsBounds(len(pick), pick.astype(np.int32), np.ones(len(pick)), np.ones(len(pick)))
         h.setOptionValue("time_limit", max(0.1, deadline - time.perf_counter()))
-        h.run()
+        run_highs(h)
         if h.getInfo().primal_solution_status != 2:  # cannot happen for a cover (fixing to 1 keeps it feasible)
             break
         x = np.asarray(h.getSolution().col_value)[:n_c]

@@ -29,6 +29,13 @@ logger = logging.getLogger(__name__)
 
 _BANNER_LOCK = threading.Lock()
 
+#: Threads of HiGHS's scheduler in every model of coverplan. HiGHS keeps one scheduler per process and refuses a run
+#: whose ``threads`` differs from the one it started with, so every model sets the same number; a MILP that runs alone
+#: searches with this many workers (:func:`build_model`'s ``parallel_search``), the others with one. A fixed number, not
+#: the machine's cores: HiGHS's parallel search is deterministic for a given number of workers, so a project gives the
+#: same plan on a laptop and on a server (checked: three runs, the same choice).
+HIGHS_THREADS = 2
+
 
 @functools.cache
 def quiet_banner() -> None:
@@ -65,6 +72,8 @@ def build_model(
     y_binary: bool = True,
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
     ipm_root: bool = False,
+    parallel_search: bool = False,
+    root_sub_mips: bool = True,
 ) -> Any:
     """A ``highspy.Highs`` holding the model (candidates are its first columns), not yet run.
 
@@ -76,7 +85,10 @@ def build_model(
     (reduced-cost fixing, :func:`planning.plan.heuristics.reduced_cost_fixing`). ``ipm_root``: a MIP solves the LPs it
     has no basis for (the root, after each restart) by interior point (HiGHS's ``mip_lp_solver``; node LPs stay
     dual simplex from their parent's basis): budget mode's whole model and the cover search's background MILP with
-    one requirement row (docs/optimiser.md: where it helps, where not).
+    one requirement row (docs/optimiser.md: where it helps, where not). ``parallel_search``: HiGHS's parallel tree
+    search with :data:`HIGHS_THREADS` workers (else one worker): for a MILP that runs alone (budget mode's), not
+    beside the cover search's other thread. ``root_sub_mips``: HiGHS's RINS and RENS sub-MIPs (off for the cover
+    search's background MILP, whose answers come from the main thread).
     """
     quiet_banner()
     n_d, n_c = a.shape
@@ -126,6 +138,15 @@ def build_model(
     # by dual simplex, and the stage proven within 0.1 % in 34 s against 1.31 % at 44 s (bench/RESULTS.md)
     if ipm_root and not relax and h.setOptionValue("mip_lp_solver", "ipm") != highspy.HighsStatus.kOk:
         logger.warning("HiGHS refused `mip_lp_solver` = ipm: its root LP stays dual simplex")
+    if parallel_search and not relax:
+        # priorities, 40k bench, 60 s: the whole problem proven within 0.08 % in 48 s with two workers against
+        # 0.69 % at 60 s with one; plain HiGHS's serve-98 % model was not faster with two (bench/RESULTS.md)
+        _set(h, "parallel", "choose")
+    if not root_sub_mips:
+        # serve 98 %, 40k instance 0: HiGHS's root RINS ran 65 s (59.5 -> 124.9 s) while the main thread handed it
+        # choices as good; without RINS and RENS proven in 122.8 s against 156.0 s (bench/RESULTS.md)
+        _set(h, "mip_heuristic_run_rins", False)
+        _set(h, "mip_heuristic_run_rens", False)
     if start is not None:
         x0 = np.zeros(n_c)
         x0[start] = 1.0
@@ -168,9 +189,52 @@ def _highs(
     h.setOptionValue("output_flag", bool(int(os.environ.get("COVERPLAN_HIGHS_LOG", "0"))))
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-    h.setOptionValue("threads", 1)
+    _set(h, "threads", HIGHS_THREADS)
+    _set(h, "parallel", "off")  # one MIP worker, serial simplex; build_model's parallel_search turns it on
     h.passModel(lp)
     return h
+
+
+def run_highs(h: Any) -> None:
+    """Run ``h``; an error status is not read as "no solution" but handled or raised.
+
+    * A solve error (HiGHS 1.16's presolve reduced a small budget model to empty and postsolved a choice breaking a
+      row, "untransformed violations": ``data/reference/highs/presolve_solve_error.mps``): solved again without
+      presolve, which solves it.
+    * A refused run (nothing solved), when this process's HiGHS scheduler was started with another number of
+      threads (a caller used highspy before coverplan): run on that scheduler's threads, with one warning (the
+      search, and so a tie's answer, may differ from a fresh process's).
+
+    Raises RuntimeError when the second run fails too (a bug: exit 1).
+    """
+    if h.run() != highspy.HighsStatus.kError:
+        return
+    if h.getModelStatus() == highspy.HighsModelStatus.kSolveError:
+        _set(h, "presolve", "off")
+        logger.info("HiGHS's presolve failed on a model (solve error); solving it again without presolve")
+    else:
+        _set(h, "threads", 0)
+        _warn_foreign_scheduler()
+    if h.run() == highspy.HighsStatus.kError:
+        msg = f"HiGHS could not solve a model coverplan built (status {h.getModelStatus()}): a bug"
+        raise RuntimeError(msg)
+
+
+@functools.cache
+def _warn_foreign_scheduler() -> None:
+    """Warn once per process (every run after the first would say it again)."""
+    logger.warning(
+        "HiGHS's scheduler in this process was started with another number of threads than coverplan's %d (highspy "
+        "used before coverplan?): coverplan's models run on it; a tie may be decided otherwise than in a fresh process",
+        HIGHS_THREADS,
+    )
+
+
+def _set(h: Any, name: str, value: object) -> None:
+    """Set a HiGHS option; a refusal (an older or newer HiGHS without it) is a bug to see, not to pass silently."""
+    if h.setOptionValue(name, value) != highspy.HighsStatus.kOk:
+        msg = f"HiGHS refused option `{name}` = {value!r} (highspy {getattr(highspy, '__version__', '?')})"
+        raise RuntimeError(msg)
 
 
 #: A MILP takes choices from :func:`solve_milp`'s ``incumbent`` only after this many CPU seconds of its own thread
@@ -200,6 +264,8 @@ def solve_milp(
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
     incumbent: Callable[[], np.ndarray | None] | None = None,
     ipm_root: bool = False,
+    parallel_search: bool = False,
+    root_sub_mips: bool = True,
     handoff_after_s: float = HANDOFF_AFTER_S,
 ) -> tuple[np.ndarray | None, float, str]:
     """HiGHS (highspy) on the reduced model, started from ``start`` (chosen candidates) when given.
@@ -210,8 +276,8 @@ def solve_milp(
     interrupted at its first check after it (HiGHS checks its own time limit only between rounds of cuts at
     the root, which can overrun it by seconds on a large model); at each check ``progress["bound"]`` gets the
     bound proven so far (for a caller that cannot wait for the next check). ``stop``: interrupt at the first
-    check where it returns True (the caller has proven its own answer). ``bounds``, ``ipm_root``: see
-    :func:`build_model`.
+    check where it returns True (the caller has proven its own answer). ``bounds``, ``ipm_root``,
+    ``parallel_search``, ``root_sub_mips``: see :func:`build_model`.
     ``incumbent``: a MIP asks it for a choice (candidate indices) found meanwhile by the caller, at HiGHS's points for
     a user's solution (after its set-up, during the root node's cut rounds, before each dive); a choice it returns
     (None: nothing new) is handed to HiGHS, which keeps it when it is feasible and better than its own: its pruning
@@ -233,6 +299,8 @@ def solve_milp(
         y_binary=y_binary,
         bounds=bounds,
         ipm_root=ipm_root,
+        parallel_search=parallel_search,
+        root_sub_mips=root_sub_mips,
     )
     if deadline is not None or stop is not None:
         limit = math.inf if deadline is None else deadline
@@ -246,7 +314,7 @@ def solve_milp(
         h.cbMipInterrupt += interrupt
     if incumbent is not None and not relax:
         h.cbMipUserSolution += _user_solution(a, incumbent, set_cover=set_cover, after_s=handoff_after_s)
-    h.run()
+    run_highs(h)
     return read_result(h, a.shape[1], budget=None if set_cover else budget, relax=relax)
 
 
@@ -348,7 +416,7 @@ def solve_root_lp(
     # the 40k bench's budget LP, 5.0 s against 23.9 s with the priorities' two floor rows (bench/RESULTS.md)
     h.setOptionValue("solver", "ipm")
     h.setOptionValue("run_crossover", "on")
-    h.run()
+    run_highs(h)
     status = h.getModelStatus()
     sol = h.getSolution()
     optimal = status == highspy.HighsModelStatus.kOptimal and h.getInfo().dual_solution_status == 2

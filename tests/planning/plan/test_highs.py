@@ -6,12 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import highspy
 import numpy as np
 import pytest
 from scipy import sparse
 
 from planning.plan.cover import solve_cover
-from planning.plan.highs import build_model, solve_milp
+from planning.plan.highs import HIGHS_THREADS, build_model, run_highs, solve_milp
 from planning.plan.needs import Needs
 from tests.conftest import ROOT
 from tests.reference.orlib import ORLIB
@@ -113,3 +114,112 @@ def test_the_interior_point_root_gives_the_same_optimum() -> None:
         got.append(float(cost[sel].sum()))
         assert bound == pytest.approx(got[-1], rel=1e-6)
     assert got[0] == pytest.approx(got[1], rel=1e-9)
+
+
+def _model_options(**flags: bool) -> dict[str, object]:
+    """The thread and heuristic options :func:`build_model` gives a MILP with ``flags``."""
+    a, cost, weight, needs = _partial_cover_instance(150, 30)
+    h = build_model(
+        a,
+        cost,
+        weight,
+        np.zeros(a.shape[0], dtype=bool),
+        budget=None,
+        needs=needs,
+        set_cover=False,
+        time_limit_s=1.0,
+        mip_rel_gap=0.0,
+        **flags,
+    )
+    names = ("threads", "parallel", "mip_heuristic_run_rins", "mip_heuristic_run_rens")
+    return {n: h.getOptionValue(n)[1] for n in names}
+
+
+def test_every_model_has_the_same_threads_and_parallel_search_only_when_asked() -> None:
+    # HiGHS refuses a run whose `threads` differs from its scheduler's: every model sets HIGHS_THREADS; one
+    # worker unless the MILP runs alone (budget mode), RINS/RENS off only for the cover search's background MILP
+    assert _model_options() == {
+        "threads": HIGHS_THREADS,
+        "parallel": "off",
+        "mip_heuristic_run_rins": True,
+        "mip_heuristic_run_rens": True,
+    }
+    assert _model_options(parallel_search=True, root_sub_mips=False) == {
+        "threads": HIGHS_THREADS,
+        "parallel": "choose",
+        "mip_heuristic_run_rins": False,
+        "mip_heuristic_run_rens": False,
+    }
+
+
+def _budget_instance() -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray, float]:
+    """A budgeted max-cover that HiGHS proves only after branching (45 nodes, 1.2 s with two workers)."""
+    rng = np.random.default_rng(9)
+    a = sparse.csr_matrix(sparse.random(200, 50, density=0.06, random_state=10) > 0)
+    cost = rng.uniform(1.0, 3.0, 50)
+    return a, cost, rng.lognormal(0.0, 0.6, 200), 0.3 * float(cost.sum())
+
+
+def test_the_parallel_search_gives_the_same_choice_in_every_run_and_the_optimum() -> None:
+    # budget mode's MILP searches with two workers: HiGHS's parallel search is deterministic for a fixed number of
+    # workers (a plan must not change from run to run), and proves the same optimum as one worker
+    a, cost, weight, budget = _budget_instance()
+    must = np.zeros(a.shape[0], dtype=bool)
+    kw = {"budget": budget, "needs": None, "set_cover": False, "time_limit_s": 60.0, "mip_rel_gap": 0.0}
+    runs = [solve_milp(a, cost, weight, must, parallel_search=True, **kw) for _ in range(3)]
+    assert all(st == "optimal" for _, _, st in runs)
+    assert runs[1][0].tolist() == runs[0][0].tolist() == runs[2][0].tolist()
+    one, one_bound, one_st = solve_milp(a, cost, weight, must, **kw)
+    assert one_st == "optimal"
+
+    def served(sel: np.ndarray) -> float:
+        return float(weight[np.asarray(a[:, sel].sum(axis=1)).ravel() > 0].sum())
+
+    assert served(runs[0][0]) == pytest.approx(served(one), rel=1e-9)
+    assert runs[0][1] == pytest.approx(one_bound, rel=1e-6)
+    assert float(cost[runs[0][0]].sum()) <= budget + 1e-9
+
+
+def test_a_scheduler_started_by_another_caller_is_used_with_a_warning() -> None:
+    # a notebook that ran highspy with one thread before coverplan: HiGHS would refuse coverplan's two-thread runs
+    # (an error status, nothing solved: read as "no solution" before); they run on the caller's scheduler instead
+    code = (
+        "import logging, highspy, numpy as np\n"
+        "logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(message)s')\n"
+        "h = highspy.Highs(); h.setOptionValue('output_flag', False); h.setOptionValue('threads', 1)\n"
+        "h.addVar(0.0, 1.0); h.run()\n"
+        "from planning.plan.cover import solve_cover\nfrom tests.reference.orlib import read_orlib_scp\n"
+        f"a, c = read_orlib_scp({str(ORLIB / 'scp41.txt')!r})\n"
+        "for _ in range(2):\n"
+        "    r = solve_cover(a, c, np.ones(a.shape[0]), min_share=1.0)\n"
+        "    print(r.status, r.cost)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    # (stdout starts with the caller's HiGHS banner: its own first Highs)
+    assert out.stdout.splitlines()[-2:] == ["optimal 429.0", "optimal 429.0"]  # scp41's published optimum, both runs
+    assert out.stderr.count("started with another number of threads") == 1
+
+
+def test_a_model_on_which_highs_presolve_fails_is_solved_without_it() -> None:
+    # HiGHS 1.16.0's presolve reduces this budget model to empty and postsolves a choice that breaks a row (solve
+    # error); run_highs solves it again without presolve. Before, the error status was read as HiGHS's last
+    # solution; a refused run would have been read as "no solution"
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    assert (
+        h.readModel(str(ROOT / "data" / "reference" / "highs" / "presolve_solve_error.mps")) == highspy.HighsStatus.kOk
+    )
+    h.setOptionValue("threads", HIGHS_THREADS)
+    run_highs(h)
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    assert h.getInfo().objective_function_value == pytest.approx(-12.243, abs=5e-4)  # the optimum without presolve
+    x = np.asarray(h.getSolution().col_value)
+    lp = h.getLp()
+    ax = (
+        sparse.csc_matrix(
+            (lp.a_matrix_.value_, lp.a_matrix_.index_, lp.a_matrix_.start_), shape=(lp.num_row_, lp.num_col_)
+        )
+        @ x
+    )
+    assert np.all(ax <= np.asarray(lp.row_upper_) + 1e-6)  # the choice keeps every row (the presolved one broke one)
+    assert np.all(ax >= np.asarray(lp.row_lower_) - 1e-6)
