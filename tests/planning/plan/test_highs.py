@@ -50,6 +50,14 @@ def _partial_cover_instance(n_d: int = 400, n_c: int = 80) -> tuple[sparse.csr_m
     return a, rng.uniform(1.0, 3.0, n_c), weight, Needs.share(weight, 0.95 * float(weight[coverable].sum()))
 
 
+def _partial_cover_model(n_d: int, n_c: int, **flags: bool):
+    """:func:`build_model` of :func:`_partial_cover_instance` (not run), with ``flags``."""
+    a, cost, weight, needs = _partial_cover_instance(n_d, n_c)
+    must = np.zeros(a.shape[0], dtype=bool)
+    kw = {"budget": None, "needs": needs, "set_cover": False, "time_limit_s": 1.0, "mip_rel_gap": 0.0}
+    return build_model(a, cost, weight, must, **kw, **flags)
+
+
 def _milp(a: sparse.csr_matrix, cost: np.ndarray, weight: np.ndarray, needs: Needs, **options):
     """:func:`solve_milp` on a partial cover (no must-cover demand), to a proven optimum unless ``options`` say."""
     kw = {"time_limit_s": 60.0, "mip_rel_gap": 0.0, "budget": None, "needs": needs, "set_cover": False, **options}
@@ -93,18 +101,7 @@ def test_a_milp_proven_before_the_handoff_delay_takes_no_choice() -> None:
 
 def test_the_interior_point_root_gives_the_same_optimum() -> None:
     a, cost, weight, needs = _partial_cover_instance()
-    h = build_model(
-        a,
-        cost,
-        weight,
-        np.zeros(a.shape[0], dtype=bool),
-        budget=None,
-        needs=needs,
-        set_cover=False,
-        time_limit_s=1.0,
-        mip_rel_gap=0.0,
-        ipm_root=True,
-    )
+    h = _partial_cover_model(400, 80, ipm_root=True)
     assert h.getOptionValue("mip_lp_solver")[1] == "ipm"  # HiGHS took it (a refused option is only a status)
     got = []
     for ipm in (False, True):
@@ -118,19 +115,7 @@ def test_the_interior_point_root_gives_the_same_optimum() -> None:
 
 def _model_options(**flags: bool) -> dict[str, object]:
     """The thread and heuristic options :func:`build_model` gives a MILP with ``flags``."""
-    a, cost, weight, needs = _partial_cover_instance(150, 30)
-    h = build_model(
-        a,
-        cost,
-        weight,
-        np.zeros(a.shape[0], dtype=bool),
-        budget=None,
-        needs=needs,
-        set_cover=False,
-        time_limit_s=1.0,
-        mip_rel_gap=0.0,
-        **flags,
-    )
+    h = _partial_cover_model(150, 30, **flags)
     names = ("threads", "parallel", "mip_heuristic_run_rins", "mip_heuristic_run_rens")
     return {n: h.getOptionValue(n)[1] for n in names}
 
