@@ -722,7 +722,7 @@ def _budget_search(
         start=None if status == "infeasible" else best_sel,
         bounds=bounds,
         ipm_root=True,
-        parallel_search=True,  # nothing else runs meanwhile: HiGHS's tree search gets the second thread
+        parallel_search=True,  # nothing else of ours runs meanwhile: HiGHS's tree search gets the second thread
     )
     if st == "infeasible":  # with fixings it cannot be (the incumbent keeps them): kept as an unproven answer
         return (best_sel, bound, "infeasible", "milp") if bounds is None else (best_sel, lp_bound, "feasible", meth)

@@ -29,12 +29,22 @@ logger = logging.getLogger(__name__)
 
 _BANNER_LOCK = threading.Lock()
 
-#: Threads of HiGHS's scheduler in every model of coverplan. HiGHS keeps one scheduler per process and refuses a run
-#: whose ``threads`` differs from the one it started with, so every model sets the same number; a MILP that runs alone
-#: searches with this many workers (:func:`build_model`'s ``parallel_search``), the others with one. A fixed number, not
-#: the machine's cores: HiGHS's parallel search is deterministic for a given number of workers, so a project gives the
-#: same plan on a laptop and on a server (checked: three runs, the same choice).
+#: Threads of HiGHS's scheduler in every model of coverplan. HiGHS 1.16 keeps one scheduler per calling thread and
+#: refuses a run whose ``threads`` differs from the one that thread's scheduler started with, so every model sets the
+#: same number; a MILP that runs alone searches with this many workers (:func:`build_model`'s ``parallel_search``),
+#: the others with one. A fixed number, not the machine's cores: HiGHS's parallel search is deterministic for a given
+#: number of workers (tested: the same choice and node count in two runs of a model full of ties), so a plan does not
+#: depend on how many cores the machine has.
 HIGHS_THREADS = 2
+
+
+def _scheduler_reset_in_child() -> None:
+    """After ``fork``: the child has none of the parent's HiGHS worker threads, and its first HiGHS run would wait
+    for them for ever (a process pool started with ``fork`` after coverplan ran); it starts with no scheduler."""
+    highspy.Highs.resetGlobalScheduler(True)
+
+
+os.register_at_fork(after_in_child=_scheduler_reset_in_child)
 
 
 @functools.cache
@@ -134,19 +144,8 @@ def build_model(
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
     )
-    # the root LP of the priorities' last stage (two floor rows, 40k bench): 4.5 s by interior point against 16.6 s
-    # by dual simplex, and the stage proven within 0.1 % in 34 s against 1.31 % at 44 s (bench/RESULTS.md)
-    if ipm_root and not relax and h.setOptionValue("mip_lp_solver", "ipm") != highspy.HighsStatus.kOk:
-        logger.warning("HiGHS refused `mip_lp_solver` = ipm: its root LP stays dual simplex")
-    if parallel_search and not relax:
-        # priorities, 40k bench, 60 s: the whole problem proven within 0.08 % in 48 s with two workers against
-        # 0.69 % at 60 s with one; plain HiGHS's serve-98 % model was not faster with two (bench/RESULTS.md)
-        _set(h, "parallel", "choose")
-    if not root_sub_mips:
-        # serve 98 %, 40k instance 0: HiGHS's root RINS ran 65 s (59.5 -> 124.9 s) while the main thread handed it
-        # choices as good; without RINS and RENS proven in 122.8 s against 156.0 s (bench/RESULTS.md)
-        _set(h, "mip_heuristic_run_rins", False)
-        _set(h, "mip_heuristic_run_rens", False)
+    if not relax:
+        _search_options(h, ipm_root=ipm_root, parallel_search=parallel_search, root_sub_mips=root_sub_mips)
     if start is not None:
         x0 = np.zeros(n_c)
         x0[start] = 1.0
@@ -156,6 +155,24 @@ def build_model(
         sol.col_value = list(x0)
         h.setSolution(sol)
     return h
+
+
+def _search_options(h: Any, *, ipm_root: bool, parallel_search: bool, root_sub_mips: bool) -> None:
+    """The MIP search options of :func:`build_model` (see there), set on ``h``."""
+    # the root LP of the priorities' last stage (two floor rows, 40k bench): 4.5 s by interior point against 16.6 s
+    # by dual simplex, and the stage proven within 0.1 % in 34 s against 1.31 % at 44 s (bench/RESULTS.md)
+    if ipm_root and h.setOptionValue("mip_lp_solver", "ipm") != highspy.HighsStatus.kOk:
+        logger.warning("HiGHS refused `mip_lp_solver` = ipm: its root LP stays dual simplex")
+    if parallel_search:
+        # priorities, 40k bench, 60 s: the whole problem proven within 0.08 % in 45-46 s with two workers (two runs)
+        # against 0.33-0.69 % at 60 s with one; plain HiGHS's serve-98 % model was not faster with two
+        # (bench/RESULTS.md). "choose" gives HIGHS_THREADS workers in HiGHS 1.16 (tested: its log says so)
+        _set(h, "parallel", "choose")
+    if not root_sub_mips:
+        # serve 98 %, 40k instance 0: HiGHS's root RINS ran 65 s (59.5 -> 124.9 s) while the main thread handed it
+        # choices as good; without RINS and RENS proven in 122.8 s against 156.0 s (bench/RESULTS.md)
+        _set(h, "mip_heuristic_run_rins", False)
+        _set(h, "mip_heuristic_run_rens", False)
 
 
 def _highs(
@@ -170,7 +187,8 @@ def _highs(
     time_limit_s: float,
     mip_rel_gap: float,
 ) -> Any:
-    """A ``highspy.Highs`` with the model passed (``integer`` None: the LP relaxation), one thread, quiet."""
+    """A ``highspy.Highs`` with the model passed (``integer`` None: the LP relaxation), :data:`HIGHS_THREADS`
+    threads and one MIP worker, quiet."""
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = mat.shape[1], mat.shape[0]
@@ -196,36 +214,42 @@ def _highs(
 
 
 def run_highs(h: Any) -> None:
-    """Run ``h``; an error status is not read as "no solution" but handled or raised.
+    """Run ``h``; an error status is not taken for an answer.
 
-    * A solve error (HiGHS 1.16's presolve reduced a small budget model to empty and postsolved a choice breaking a
-      row, "untransformed violations": ``data/reference/highs/presolve_solve_error.mps``): solved again without
-      presolve, which solves it.
-    * A refused run (nothing solved), when this process's HiGHS scheduler was started with another number of
-      threads (a caller used highspy before coverplan): run on that scheduler's threads, with one warning (the
-      search, and so a tie's answer, may differ from a fresh process's).
-
-    Raises RuntimeError when the second run fails too (a bug: exit 1).
+    * A solve error with presolve on (HiGHS 1.16.0's presolve reduced a small budget model to empty and postsolved
+      a choice breaking a row, "untransformed violations": ``data/reference/highs/presolve_solve_error.mps``):
+      solved again without presolve, from the best choice HiGHS had, for the time left.
+    * A refused run (nothing solved: status not set), when this thread's HiGHS scheduler was started with another
+      number of threads (a caller used highspy in this thread before coverplan): run on that scheduler's threads,
+      with one warning (the search, and so a tie's answer, may differ from a fresh thread's).
+    * Any other error, or an error again: logged as an error; the caller reads what HiGHS has (not optimal: a
+      choice HiGHS holds as feasible, else none) and falls back as for a time limit.
     """
     if h.run() != highspy.HighsStatus.kError:
         return
-    if h.getModelStatus() == highspy.HighsModelStatus.kSolveError:
-        _set(h, "presolve", "off")
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kSolveError and h.getOptionValue("presolve")[1] != "off":
         logger.info("HiGHS's presolve failed on a model (solve error); solving it again without presolve")
-    else:
+        _set(h, "presolve", "off")
+        _set(h, "time_limit", max(1.0, float(h.getOptionValue("time_limit")[1]) - h.getRunTime()))
+        if h.getInfo().primal_solution_status == 2:  # a choice HiGHS holds as feasible: the new run's start
+            h.setSolution(h.getSolution())
+    elif status == highspy.HighsModelStatus.kNotset:
         _set(h, "threads", 0)
         _warn_foreign_scheduler()
+    else:
+        logger.error("HiGHS stopped with an error (status %s); its best choice, if any, is used unproven", status)
+        return
     if h.run() == highspy.HighsStatus.kError:
-        msg = f"HiGHS could not solve a model coverplan built (status {h.getModelStatus()}): a bug"
-        raise RuntimeError(msg)
+        logger.error("HiGHS stopped with an error again (status %s)", h.getModelStatus())
 
 
 @functools.cache
 def _warn_foreign_scheduler() -> None:
     """Warn once per process (every run after the first would say it again)."""
     logger.warning(
-        "HiGHS's scheduler in this process was started with another number of threads than coverplan's %d (highspy "
-        "used before coverplan?): coverplan's models run on it; a tie may be decided otherwise than in a fresh process",
+        "HiGHS's scheduler in this thread was started with another number of threads than coverplan's %d (highspy "
+        "used before coverplan?): coverplan's models run on it; a tie may be decided otherwise than in a fresh thread",
         HIGHS_THREADS,
     )
 
@@ -306,15 +330,24 @@ def solve_milp(
         limit = math.inf if deadline is None else deadline
 
         def interrupt(event: Any) -> None:
-            if progress is not None and np.isfinite(event.data_out.mip_dual_bound):
-                progress["bound"] = float(event.data_out.mip_dual_bound)
-            if time.perf_counter() > limit or (stop is not None and stop()):
+            # an exception here (Ctrl-C arrives in this callback when HiGHS runs in the main thread) would be
+            # swallowed by HiGHS as a solve error: HiGHS is stopped and the exception raised after its run
+            try:
+                if progress is not None and np.isfinite(event.data_out.mip_dual_bound):
+                    progress["bound"] = float(event.data_out.mip_dual_bound)
+                if time.perf_counter() > limit or (stop is not None and stop()):
+                    event.interrupt()
+            except BaseException as exc:
+                raised.append(exc)
                 event.interrupt()
 
         h.cbMipInterrupt += interrupt
     if incumbent is not None and not relax:
         h.cbMipUserSolution += _user_solution(a, incumbent, set_cover=set_cover, after_s=handoff_after_s)
+    raised: list[BaseException] = []
     run_highs(h)
+    if raised:
+        raise raised[0]
     return read_result(h, a.shape[1], budget=None if set_cover else budget, relax=relax)
 
 
@@ -324,7 +357,7 @@ def _user_solution(
     """The callback of :func:`solve_milp` that hands ``incumbent``'s new choices to HiGHS as whole columns
     (candidates, then demands: covered or not), from ``after_s`` seconds on."""
 
-    started = time.thread_time()  # made in the MILP's own thread, where HiGHS (one thread) runs and calls back
+    started = time.thread_time()  # made in the MILP's own thread, where HiGHS runs and calls back (one worker or two)
 
     def hand(event: Any) -> None:
         if time.thread_time() - started < after_s:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import highspy
 import numpy as np
@@ -137,32 +138,76 @@ def test_every_model_has_the_same_threads_and_parallel_search_only_when_asked() 
     }
 
 
-def _budget_instance() -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray, float]:
-    """A budgeted max-cover that HiGHS proves only after branching (45 nodes, 1.2 s with two workers)."""
-    rng = np.random.default_rng(9)
-    a = sparse.csr_matrix(sparse.random(200, 50, density=0.06, random_state=10) > 0)
-    cost = rng.uniform(1.0, 3.0, 50)
-    return a, cost, rng.lognormal(0.0, 0.6, 200), 0.3 * float(cost.sum())
+def _tied_budget_model(log: Path) -> object:
+    """A budgeted max-cover with unit costs and weights (many choices serve the optimum's 169), which HiGHS proves
+    after 366 nodes with two workers, its log written to ``log``."""
+    a = sparse.csr_matrix(sparse.random(350, 70, density=0.04, random_state=5) > 0)
+    h = build_model(
+        a,
+        np.ones(70),
+        np.ones(350),
+        np.zeros(350, dtype=bool),
+        budget=11.0,
+        needs=None,
+        set_cover=False,
+        time_limit_s=60.0,
+        mip_rel_gap=0.0,
+        parallel_search=True,
+    )
+    h.setOptionValue("output_flag", True)
+    h.setOptionValue("log_to_console", False)
+    h.setOptionValue("log_file", str(log))
+    return h
 
 
-def test_the_parallel_search_gives_the_same_choice_in_every_run_and_the_optimum() -> None:
-    # budget mode's MILP searches with two workers: HiGHS's parallel search is deterministic for a fixed number of
-    # workers (a plan must not change from run to run), and proves the same optimum as one worker
-    a, cost, weight, budget = _budget_instance()
-    must = np.zeros(a.shape[0], dtype=bool)
-    kw = {"budget": budget, "needs": None, "set_cover": False, "time_limit_s": 60.0, "mip_rel_gap": 0.0}
-    runs = [solve_milp(a, cost, weight, must, parallel_search=True, **kw) for _ in range(3)]
-    assert all(st == "optimal" for _, _, st in runs)
-    assert runs[1][0].tolist() == runs[0][0].tolist() == runs[2][0].tolist()
-    one, one_bound, one_st = solve_milp(a, cost, weight, must, **kw)
-    assert one_st == "optimal"
+def test_the_parallel_search_gives_the_same_choice_in_every_run(tmp_path: Path) -> None:
+    # budget mode's MILP searches with two workers; a plan must not change from run to run: HiGHS's parallel search
+    # is deterministic for a fixed number of workers (the same choice and node count), on a model full of ties
+    got = []
+    for run in range(2):
+        h = _tied_budget_model(tmp_path / f"highs{run}.log")
+        run_highs(h)
+        assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        assert h.getInfo().objective_function_value == pytest.approx(-169.0)
+        x = np.asarray(h.getSolution().col_value)[:70] > 0.5
+        got.append((np.flatnonzero(x).tolist(), h.getInfo().mip_node_count))
+        assert int(x.sum()) <= 11
+        assert f"using up to {HIGHS_THREADS} workers" in (tmp_path / f"highs{run}.log").read_text()
+    assert got[0] == got[1]
+    assert got[0][1] > 1  # it branched: the workers had a tree to share
 
-    def served(sel: np.ndarray) -> float:
-        return float(weight[np.asarray(a[:, sel].sum(axis=1)).ravel() > 0].sum())
 
-    assert served(runs[0][0]) == pytest.approx(served(one), rel=1e-9)
-    assert runs[0][1] == pytest.approx(one_bound, rel=1e-6)
-    assert float(cost[runs[0][0]].sum()) <= budget + 1e-9
+def test_an_exception_in_a_callback_reaches_the_caller() -> None:
+    # HiGHS swallows an exception raised in its callback as a solve error; Ctrl-C arrives there when HiGHS runs in
+    # the main thread: it must stop the run and reach the caller, not be solved around
+    a, cost, weight, needs = _partial_cover_instance()
+
+    def stop() -> bool:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _milp(a, cost, weight, needs, stop=stop)
+
+
+def test_a_child_forked_after_highs_ran_can_run_highs() -> None:
+    # a process pool started with fork after coverplan ran a two-thread model: the child's first HiGHS run waited
+    # for the parent's worker threads for ever (checked: it hung without the reset at fork)
+    code = (
+        "import multiprocessing as mp, numpy as np\nfrom scipy import sparse\n"
+        "from planning.plan.highs import solve_milp\n"
+        "a = sparse.csr_matrix(sparse.random(200, 50, density=0.06, random_state=10) > 0)\n"
+        "cost = np.random.default_rng(9).uniform(1.0, 3.0, 50)\n"
+        "def solve():\n"
+        "    kw = dict(budget=0.3 * cost.sum(), needs=None, set_cover=False, time_limit_s=30, mip_rel_gap=0.0)\n"
+        "    return solve_milp(a, cost, np.ones(200), np.zeros(200, bool), parallel_search=True, **kw)[2]\n"
+        "print('parent', solve(), flush=True)\n"
+        "with mp.get_context('fork').Pool(1) as p:\n"
+        "    print('child', p.apply_async(solve).get(timeout=60), flush=True)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert out.stdout.splitlines()[-2:] == ["parent optimal", "child optimal"], out.stderr[-2000:]
 
 
 def test_a_scheduler_started_by_another_caller_is_used_with_a_warning() -> None:
@@ -196,6 +241,8 @@ def test_a_model_on_which_highs_presolve_fails_is_solved_without_it() -> None:
     )
     h.setOptionValue("threads", HIGHS_THREADS)
     run_highs(h)
+    # solved by the retry (a HiGHS that no longer fails here would leave presolve on: then this fixture is obsolete)
+    assert h.getOptionValue("presolve")[1] == "off"
     assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     assert h.getInfo().objective_function_value == pytest.approx(-12.243, abs=5e-4)  # the optimum without presolve
     x = np.asarray(h.getSolution().col_value)
