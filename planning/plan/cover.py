@@ -334,9 +334,8 @@ def _lp_phase(
         return best, meth, None
     if lp_st == "optimal":
         known["lp"] = lp_bound
-    f_sel = _fractional_sub_mip(
-        a, cost, weight, must, x_root, options, deadline=t0 + total / 4, mip_rel_gap=options["mip_rel_gap"] / 2
-    )
+    half: _ModelOptions = {**options, "mip_rel_gap": options["mip_rel_gap"] / 2}
+    f_sel = _fractional_sub_mip(a, cost, weight, must, x_root, half, deadline=t0 + total / 4)
     if f_sel is not None and cost[f_sel].sum() < cost[best].sum():
         best, meth = f_sel, "lp-sub-mip"
         known["cost"] = float(cost[best].sum())
@@ -362,12 +361,11 @@ def _fractional_sub_mip(
     options: _ModelOptions,
     *,
     deadline: float,
-    mip_rel_gap: float,
 ) -> np.ndarray | None:
     """An answer from the sub-MIP of the candidates the root LP (candidate values ``x_root``) leaves fractional, the
-    others fixed at their LP values, of the model ``options`` describe (a cover: every fractional one at 1 is
-    feasible; a budget: the LP is nearly integral, so the sub-MIP is small); any answer of it is one of the whole
-    model. None when there is nothing fractional or it finds none in time."""
+    others fixed at their LP values, of the model ``options`` describe, to its ``mip_rel_gap`` (a cover: every
+    fractional one at 1 is feasible; a budget: the LP is nearly integral, so the sub-MIP is small); any answer of it
+    is one of the whole model. None when there is nothing fractional or it finds none in time."""
     frac = (x_root > 1e-6) & (x_root < 1 - 1e-6)
     if not frac.any() or deadline - time.perf_counter() < 0.5:
         return None
@@ -385,7 +383,7 @@ def _fractional_sub_mip(
         budget=options["budget"],
         needs=options["needs"],
         set_cover=options["set_cover"],
-        mip_rel_gap=mip_rel_gap,
+        mip_rel_gap=options["mip_rel_gap"],
     )
     logger.info("root LP: %d fractional candidates, their sub-MIP: %s", int(frac.sum()), sel is not None)
     return sel
@@ -768,7 +766,7 @@ def _lp_incumbent(
     if best_w >= proven_at:
         return best_sel, status, meth
     options: _ModelOptions = {"budget": budget, "needs": floors, "set_cover": False, "mip_rel_gap": mip_rel_gap}
-    sel = _fractional_sub_mip(red, rc, w, m, x, options, deadline=deadline, mip_rel_gap=mip_rel_gap)
+    sel = _fractional_sub_mip(red, rc, w, m, x, options, deadline=deadline)
     if sel is not None:
         sel = fill(red, rc, w, sel, budget=budget)
         s_w = _covered_weight(red, w, sel)

@@ -326,6 +326,7 @@ def solve_milp(
         parallel_search=parallel_search,
         root_sub_mips=root_sub_mips,
     )
+    raised: list[BaseException] = []  # what the interrupt callback caught, raised after the run
     if deadline is not None or stop is not None:
         limit = math.inf if deadline is None else deadline
 
@@ -344,7 +345,6 @@ def solve_milp(
         h.cbMipInterrupt += interrupt
     if incumbent is not None and not relax:
         h.cbMipUserSolution += _user_solution(a, incumbent, set_cover=set_cover, after_s=handoff_after_s)
-    raised: list[BaseException] = []
     run_highs(h)
     if raised:
         raise raised[0]
