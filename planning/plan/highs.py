@@ -214,22 +214,26 @@ def _highs(
 
 
 def run_highs(h: Any) -> None:
-    """Run ``h``; an error status is not taken for an answer.
+    """Run ``h``; an error status, or an answer whose objective is not its choice's, is not taken for an answer.
 
-    * A solve error with presolve on (HiGHS 1.16.0's presolve reduced a small budget model to empty and postsolved
-      a choice breaking a row, "untransformed violations": ``data/reference/highs/presolve_solve_error.mps``):
-      solved again without presolve, from the best choice HiGHS had, for the time left.
+    * A solve error, or an objective that is not the one of the choice HiGHS returns, with presolve on: solved
+      again without presolve, from the best choice HiGHS had, for the time left. Both seen with HiGHS 1.16.0 on
+      small models of coverplan's (``data/reference/highs/``): presolve reduced a budget model to empty and
+      postsolved a choice breaking a row ("untransformed violations"); started from a choice of cost 5, a partial
+      cover came back "optimal" with that choice and an objective and bound of 3 (the optimum is 5).
     * A refused run (nothing solved: status not set), when this thread's HiGHS scheduler was started with another
       number of threads (a caller used highspy in this thread before coverplan): run on that scheduler's threads,
       with one warning (the search, and so a tie's answer, may differ from a fresh thread's).
-    * Any other error, or an error again: logged as an error; the caller reads what HiGHS has (not optimal: a
-      choice HiGHS holds as feasible, else none) and falls back as for a time limit.
+    * Any other error, or a failure again: logged as an error; the caller reads what HiGHS has (after an error not
+      optimal: a choice HiGHS holds as feasible, else none) and falls back as for a time limit.
     """
-    if h.run() != highspy.HighsStatus.kError:
+    if h.run() != highspy.HighsStatus.kError and _objective_holds(h):
         return
     status = h.getModelStatus()
-    if status == highspy.HighsModelStatus.kSolveError and h.getOptionValue("presolve")[1] != "off":
-        logger.info("HiGHS's presolve failed on a model (solve error); solving it again without presolve")
+    if status in (highspy.HighsModelStatus.kSolveError, highspy.HighsModelStatus.kOptimal) and (
+        h.getOptionValue("presolve")[1] != "off"
+    ):
+        logger.info("HiGHS's presolve failed on a model (%s); solving it again without presolve", status)
         _set(h, "presolve", "off")
         _set(h, "time_limit", max(1.0, float(h.getOptionValue("time_limit")[1]) - h.getRunTime()))
         if h.getInfo().primal_solution_status == 2:  # a choice HiGHS holds as feasible: the new run's start
@@ -240,8 +244,18 @@ def run_highs(h: Any) -> None:
     else:
         logger.error("HiGHS stopped with an error (status %s); its best choice, if any, is used unproven", status)
         return
-    if h.run() == highspy.HighsStatus.kError:
-        logger.error("HiGHS stopped with an error again (status %s)", h.getModelStatus())
+    if h.run() == highspy.HighsStatus.kError or not _objective_holds(h):
+        logger.error("HiGHS failed again (status %s)", h.getModelStatus())
+
+
+def _objective_holds(h: Any) -> bool:
+    """Whether the objective HiGHS reports is the one of the choice it returns (True when it returns none)."""
+    if h.getInfo().primal_solution_status != 2:
+        return True
+    lp = h.getLp()
+    value = float(np.dot(lp.col_cost_, h.getSolution().col_value)) + float(lp.offset_)
+    reported = float(h.getInfo().objective_function_value)
+    return abs(value - reported) <= 1e-6 * max(1.0, abs(value))
 
 
 @functools.cache

@@ -255,3 +255,25 @@ def test_a_model_on_which_highs_presolve_fails_is_solved_without_it() -> None:
     )
     assert np.all(ax <= np.asarray(lp.row_upper_) + 1e-6)  # the choice keeps every row (the presolved one broke one)
     assert np.all(ax >= np.asarray(lp.row_lower_) - 1e-6)
+
+
+def test_an_objective_that_is_not_the_choices_is_solved_again_without_presolve() -> None:
+    # HiGHS 1.16.0, started from a feasible choice of cost 5, returned that choice as "optimal" with an objective
+    # and bound of 3 (the optimum is 5: enumeration in test_cover's tiny instance seed 7548); run_highs sees the
+    # objective is not the choice's and solves again without presolve
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    assert (
+        h.readModel(str(ROOT / "data" / "reference" / "highs" / "start_wrong_objective.mps")) == highspy.HighsStatus.kOk
+    )
+    h.setOptionValue("threads", HIGHS_THREADS)
+    start = highspy.HighsSolution()
+    start.col_value = [0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0]  # candidates 1, 3, 4; demands 0, 2, 3 served
+    h.setSolution(start)
+    run_highs(h)
+    assert h.getOptionValue("presolve")[1] == "off"  # the retry ran (a HiGHS without the fault leaves it on)
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    x = np.asarray(h.getSolution().col_value)
+    assert float(np.dot([5, 2, 4, 2, 1], x[:5])) == pytest.approx(5.0)
+    assert h.getInfo().objective_function_value == pytest.approx(5.0)
+    assert h.getInfo().mip_dual_bound == pytest.approx(5.0)
