@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import highspy
 import numpy as np
@@ -36,6 +36,10 @@ _BANNER_LOCK = threading.Lock()
 #: number of workers (tested: the same choice and node count in two runs of a model full of ties), so a plan does not
 #: depend on how many cores the machine has.
 HIGHS_THREADS = 2
+
+
+SubMips = Literal["all", "reduced-cost", "none"]
+"""Which of HiGHS's sub-MIP heuristics a MILP runs (:func:`build_model`'s ``root_sub_mips``)."""
 
 
 def _scheduler_reset_in_child() -> None:
@@ -83,7 +87,7 @@ def build_model(
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
     ipm_root: bool = False,
     parallel_search: bool = False,
-    root_sub_mips: bool = True,
+    root_sub_mips: SubMips = "all",
 ) -> Any:
     """A ``highspy.Highs`` holding the model (candidates are its first columns), not yet run.
 
@@ -97,8 +101,10 @@ def build_model(
     dual simplex from their parent's basis): budget mode's whole model and the cover search's background MILP with
     one requirement row (docs/optimiser.md: where it helps, where not). ``parallel_search``: HiGHS's parallel tree
     search with :data:`HIGHS_THREADS` workers (else one worker): for a MILP that runs alone (budget mode's), not
-    beside the cover search's other thread. ``root_sub_mips``: HiGHS's RINS and RENS sub-MIPs (off for the cover
-    search's background MILP, whose answers come from the main thread).
+    beside the cover search's other thread. ``root_sub_mips``: which of HiGHS's sub-MIP heuristics run: ``all``
+    (RINS, RENS, the root reduced-cost one), ``reduced-cost`` (that one only) or ``none``; the cover search's
+    background MILP, whose answers come from the main thread, runs none with one share row and the reduced-cost one
+    with count rows (docs/optimiser.md).
     """
     quiet_banner()
     n_d, n_c = a.shape
@@ -157,7 +163,7 @@ def build_model(
     return h
 
 
-def _search_options(h: Any, *, ipm_root: bool, parallel_search: bool, root_sub_mips: bool) -> None:
+def _search_options(h: Any, *, ipm_root: bool, parallel_search: bool, root_sub_mips: SubMips) -> None:
     """The MIP search options of :func:`build_model` (see there), set on ``h``."""
     # the root LP of the priorities' last stage (two floor rows, 40k bench): 4.5 s by interior point against 16.6 s
     # by dual simplex, and the stage proven within 0.1 % in 34 s against 1.31 % at 44 s (bench/RESULTS.md)
@@ -168,11 +174,16 @@ def _search_options(h: Any, *, ipm_root: bool, parallel_search: bool, root_sub_m
         # against 0.33-0.69 % at 60 s with one; plain HiGHS's serve-98 % model was not faster with two
         # (bench/RESULTS.md). "choose" gives HIGHS_THREADS workers in HiGHS 1.16 (tested: its log says so)
         _set(h, "parallel", "choose")
-    if not root_sub_mips:
+    if root_sub_mips != "all":
         # serve 98 %, 40k instance 0: HiGHS's root RINS ran 65 s (59.5 -> 124.9 s) while the main thread handed it
         # choices as good; without RINS and RENS proven in 122.8 s against 156.0 s (bench/RESULTS.md)
         _set(h, "mip_heuristic_run_rins", False)
         _set(h, "mip_heuristic_run_rens", False)
+    if root_sub_mips == "none":
+        # then HiGHS's root reduced-cost heuristic: sub-MIPs nested ten deep, 42-50 s of a 140-153 s run after
+        # the two root cut loops (HiGHS's profile); without it proven in 83-93 s. With count rows it found the
+        # better choice at 60 s instead (rules, instance 0: 0.63 % against 0.73 %; bench/RESULTS.md)
+        _set(h, "mip_heuristic_run_root_reduced_cost", False)
 
 
 def _highs(
@@ -303,7 +314,7 @@ def solve_milp(
     incumbent: Callable[[], np.ndarray | None] | None = None,
     ipm_root: bool = False,
     parallel_search: bool = False,
-    root_sub_mips: bool = True,
+    root_sub_mips: SubMips = "all",
     handoff_after_s: float = HANDOFF_AFTER_S,
 ) -> tuple[np.ndarray | None, float, str]:
     """HiGHS (highspy) on the reduced model, started from ``start`` (chosen candidates) when given.

@@ -51,7 +51,7 @@ def _partial_cover_instance(n_d: int = 400, n_c: int = 80) -> tuple[sparse.csr_m
     return a, rng.uniform(1.0, 3.0, n_c), weight, Needs.share(weight, 0.95 * float(weight[coverable].sum()))
 
 
-def _partial_cover_model(n_d: int, n_c: int, **flags: bool):
+def _partial_cover_model(n_d: int, n_c: int, **flags: object):
     """:func:`build_model` of :func:`_partial_cover_instance` (not run), with ``flags``."""
     a, cost, weight, needs = _partial_cover_instance(n_d, n_c)
     must = np.zeros(a.shape[0], dtype=bool)
@@ -114,27 +114,43 @@ def test_the_interior_point_root_gives_the_same_optimum() -> None:
     assert got[0] == pytest.approx(got[1], rel=1e-9)
 
 
-def _model_options(**flags: bool) -> dict[str, object]:
+def _model_options(**flags: object) -> dict[str, object]:
     """The thread and heuristic options :func:`build_model` gives a MILP with ``flags``."""
     h = _partial_cover_model(150, 30, **flags)
-    names = ("threads", "parallel", "mip_heuristic_run_rins", "mip_heuristic_run_rens")
+    names = (
+        "threads",
+        "parallel",
+        "mip_heuristic_run_rins",
+        "mip_heuristic_run_rens",
+        "mip_heuristic_run_root_reduced_cost",
+    )
     return {n: h.getOptionValue(n)[1] for n in names}
 
 
 def test_every_model_has_the_same_threads_and_parallel_search_only_when_asked() -> None:
     # HiGHS refuses a run whose `threads` differs from its scheduler's: every model sets HIGHS_THREADS; one
-    # worker unless the MILP runs alone (budget mode), RINS/RENS off only for the cover search's background MILP
+    # worker unless the MILP runs alone (budget mode); the sub-MIP heuristics as asked (the cover search's
+    # background MILP: none with a share row, only the root reduced-cost one with count rows)
+    threads = {"threads": HIGHS_THREADS}
+    every = {"mip_heuristic_run_rins": True, "mip_heuristic_run_rens": True}
     assert _model_options() == {
-        "threads": HIGHS_THREADS,
+        **threads,
         "parallel": "off",
-        "mip_heuristic_run_rins": True,
-        "mip_heuristic_run_rens": True,
+        **every,
+        "mip_heuristic_run_root_reduced_cost": True,
     }
-    assert _model_options(parallel_search=True, root_sub_mips=False) == {
-        "threads": HIGHS_THREADS,
+    no_rins = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
+    assert _model_options(parallel_search=True, root_sub_mips="none") == {
+        **threads,
         "parallel": "choose",
-        "mip_heuristic_run_rins": False,
-        "mip_heuristic_run_rens": False,
+        **no_rins,
+        "mip_heuristic_run_root_reduced_cost": False,
+    }
+    assert _model_options(root_sub_mips="reduced-cost") == {
+        **threads,
+        "parallel": "off",
+        **no_rins,
+        "mip_heuristic_run_root_reduced_cost": True,
     }
 
 
