@@ -194,6 +194,7 @@ def _cover_search(
         b = max(known["lp"] if not np.isnan(known["lp"]) else -np.inf, progress.get("bound", -np.inf))
         return bool(np.isfinite(b) and c - b <= mip_rel_gap * c + 1e-9)
 
+    share_row = needs is not None and needs.n_groups == 1  # one share row (not count rows): the MILP's settings
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp")
     abandon = threading.Event()  # set when this thread leaves by an error or Ctrl-C: the MILP stops at its next check
     try:
@@ -211,10 +212,10 @@ def _cover_search(
             progress=progress,
             stop=abandon.is_set,
             incumbent=box.take,
-            ipm_root=needs is not None and needs.n_groups == 1,  # a share row, not count rows: measured
+            ipm_root=share_row,  # a share row, not count rows: measured
             # the main thread finds the answers; HiGHS's sub-MIP heuristics delayed its bound (with count rows its
             # reduced-cost one found better answers at 60 s): measured
-            root_sub_mips="none" if needs is not None and needs.n_groups == 1 else "reduced-cost",
+            root_sub_mips="none" if share_row else "reduced-cost",
             **options,
         )
 

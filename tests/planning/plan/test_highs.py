@@ -246,16 +246,20 @@ def test_a_scheduler_started_by_another_caller_is_used_with_a_warning() -> None:
     assert out.stderr.count("started with another number of threads") == 1
 
 
+def _reference_model(name: str) -> object:
+    """A quiet ``highspy.Highs`` with HiGHS's model ``data/reference/highs/<name>`` read, on coverplan's threads."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    assert h.readModel(str(ROOT / "data" / "reference" / "highs" / name)) == highspy.HighsStatus.kOk
+    h.setOptionValue("threads", HIGHS_THREADS)
+    return h
+
+
 def test_a_model_on_which_highs_presolve_fails_is_solved_without_it() -> None:
     # HiGHS 1.16.0's presolve reduces this budget model to empty and postsolves a choice that breaks a row (solve
     # error); run_highs solves it again without presolve. Before, the error status was read as HiGHS's last
     # solution; a refused run would have been read as "no solution"
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    assert (
-        h.readModel(str(ROOT / "data" / "reference" / "highs" / "presolve_solve_error.mps")) == highspy.HighsStatus.kOk
-    )
-    h.setOptionValue("threads", HIGHS_THREADS)
+    h = _reference_model("presolve_solve_error.mps")
     run_highs(h)
     # solved by the retry (a HiGHS that no longer fails here would leave presolve on: then this fixture is obsolete)
     assert h.getOptionValue("presolve")[1] == "off"
@@ -277,12 +281,7 @@ def test_an_objective_that_is_not_the_choices_is_solved_again_without_presolve()
     # HiGHS 1.16.0, started from a feasible choice of cost 5, returned that choice as "optimal" with an objective
     # and bound of 3 (the optimum is 5: enumeration in test_cover's tiny instance seed 7548); run_highs sees the
     # objective is not the choice's and solves again without presolve
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    assert (
-        h.readModel(str(ROOT / "data" / "reference" / "highs" / "start_wrong_objective.mps")) == highspy.HighsStatus.kOk
-    )
-    h.setOptionValue("threads", HIGHS_THREADS)
+    h = _reference_model("start_wrong_objective.mps")
     start = highspy.HighsSolution()
     start.col_value = [0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0]  # candidates 1, 3, 4; demands 0, 2, 3 served
     h.setSolution(start)
