@@ -195,6 +195,7 @@ def _cover_search(
         return bool(np.isfinite(b) and c - b <= mip_rel_gap * c + 1e-9)
 
     share_row = needs is not None and needs.n_groups == 1  # one share row (not count rows): the MILP's settings
+    count_rows = needs is not None and needs.n_groups > 1
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp")
     abandon = threading.Event()  # set when this thread leaves by an error or Ctrl-C: the MILP stops at its next check
     try:
@@ -216,6 +217,7 @@ def _cover_search(
             # the main thread finds the answers; HiGHS's sub-MIP heuristics delayed its bound (with count rows its
             # reduced-cost one found better answers at 60 s): measured
             root_sub_mips="none" if share_row else "reduced-cost",
+            pseudocost_branching=count_rows,  # their node LPs are too long for strong branching: measured
             **options,
         )
 
@@ -461,7 +463,9 @@ def solve_cover(
     coverable = np.diff(a.indptr) > 0
     set_cover = min_share is not None and (min_share >= 1.0 or float(weight[coverable].sum()) == 0.0)
     needs = _needs(a, weight, coverable, min_share=min_share, groups=groups, floors=floors)
-    red, w, m, cols, stats, red_needs = reduce_cover(a, cost, weight, must, set_cover=set_cover, needs=needs)
+    red, w, m, cols, stats, red_needs = reduce_cover(
+        a, cost, weight, must, set_cover=set_cover, needs=needs, needed_only=budget is None
+    )
     rc = cost[cols]
     if set_cover:
         m = np.ones(red.shape[0], dtype=bool)
@@ -490,8 +494,31 @@ def solve_cover(
             note=note,
         )
     bound = _fallback_bound(red, rc, w, best_sel, bound, status, set_cover=set_cover, budget=budget, note=note)
-    res = _result(a, cost, weight, cols[best_sel], bound, status, meth, budget=budget, mip_rel_gap=mip_rel_gap, t0=t0)
+    chosen = cols[best_sel] if budget is not None else _with_free(a, cost, cols[best_sel])
+    res = _result(a, cost, weight, chosen, bound, status, meth, budget=budget, mip_rel_gap=mip_rel_gap, t0=t0)
     return replace(res, bound_source=note["bound"], reductions=stats)
+
+
+def _with_free(a: sparse.csr_matrix, cost: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """``chosen`` (original candidate indices) and every candidate of cost 0 that serves a demand it leaves out: a
+    least-cost cover is indifferent to them (the reductions set aside the demands no row counts, and with them such
+    candidates); taken, they serve more at the same cost. The ones serving most of what is left first."""
+    free = np.flatnonzero(cost <= 0)
+    if not len(free):
+        return chosen
+    csc = a.tocsc()
+    covered = np.asarray(csc[:, chosen].sum(axis=1)).ravel() > 0 if len(chosen) else np.zeros(a.shape[0], bool)
+    taken = list(chosen)
+    free = free[~np.isin(free, chosen)]
+    while len(free):
+        new = np.asarray(csc[:, free].T @ (~covered).astype(np.float64)).ravel()
+        k = int(np.argmax(new))
+        if new[k] <= 0:
+            break
+        taken.append(int(free[k]))
+        covered[csc.indices[csc.indptr[free[k]] : csc.indptr[free[k] + 1]]] = True
+        free = np.delete(free, k)
+    return np.asarray(sorted(taken), dtype=np.int64)
 
 
 def _search(

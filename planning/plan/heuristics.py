@@ -34,18 +34,26 @@ def reduce_cover(
     *,
     set_cover: bool,
     needs: Needs | None = None,
+    needed_only: bool = False,
 ) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray, np.ndarray, dict[str, int], Needs | None]:
     """Merge identical demands, drop dominated candidates (and implied must-cover rows in set cover).
 
     Returns the reduced matrix, weights and must flags per reduced demand, the kept candidate indices, the sizes
     before and after each step, and ``needs`` on the reduced demands (merged rows' members add up). Demands no
-    candidate covers are set aside: they cannot add to a need.
+    candidate covers are set aside: they cannot add to a need. ``needed_only`` (a least-cost cover with ``needs``,
+    not a set cover): demands that no row of ``needs`` counts and no must flag marks are set aside too (they
+    change neither the cost nor a row), before dominance, so a candidate is judged by what it serves of the demands
+    that count.
     """
     n_d, n_c = a.shape
     stats = {"demands": n_d, "candidates": n_c}
     coverable = np.diff(a.indptr) > 0
     rows = np.flatnonzero(coverable)
     stats["coverable_demands"] = len(rows)
+    if needed_only and needs is not None and not set_cover:
+        counted = np.asarray((needs.member > 0).sum(axis=1)).ravel() > 0
+        rows = rows[counted[rows] | must[rows]]
+        stats["demands_that_count"] = len(rows)
     cols = _undominated(a, cost, rows)
     stats["candidates_after_dominance"] = len(cols)
     sub = a[rows][:, cols].tocsr()

@@ -88,6 +88,7 @@ def build_model(
     ipm_root: bool = False,
     parallel_search: bool = False,
     root_sub_mips: SubMips = "all",
+    pseudocost_branching: bool = False,
 ) -> Any:
     """A ``highspy.Highs`` holding the model (candidates are its first columns), not yet run.
 
@@ -104,7 +105,9 @@ def build_model(
     beside the cover search's other thread. ``root_sub_mips``: which of HiGHS's sub-MIP heuristics run: ``all``
     (RINS, RENS, the root reduced-cost one), ``reduced-cost`` (that one only) or ``none``; the cover search's
     background MILP, whose answers come from the main thread, runs none with one share row and the reduced-cost one
-    with count rows (docs/optimiser.md).
+    with count rows (docs/optimiser.md). ``pseudocost_branching``: branch by pseudocosts from the first node, without
+    strong branching to make them reliable first (HiGHS's ``mip_pscost_minreliable`` 0): the cover search's
+    background MILP with count rows, whose node LPs are too long for it (docs/optimiser.md).
     """
     quiet_banner()
     n_d, n_c = a.shape
@@ -152,6 +155,11 @@ def build_model(
     )
     if not relax:
         _search_options(h, ipm_root=ipm_root, parallel_search=parallel_search, root_sub_mips=root_sub_mips)
+        if pseudocost_branching:
+            # counties, 40k instance 2: two nodes in the 42 s after the root, 20k of the 34k LP iterations strong
+            # branching; from pseudocosts 234 nodes. At 60 s counties 0.48 / 0.35 / 0.70 % (instances 0-2) against
+            # 0.52 / 0.41 / 0.71 %, rules 0.61 / 0.44 / 0.67 % against 0.65 / 0.47 / 0.75 % (bench/RESULTS.md)
+            _set(h, "mip_pscost_minreliable", 0)
     if start is not None:
         x0 = np.zeros(n_c)
         x0[start] = 1.0
@@ -315,6 +323,7 @@ def solve_milp(
     ipm_root: bool = False,
     parallel_search: bool = False,
     root_sub_mips: SubMips = "all",
+    pseudocost_branching: bool = False,
     handoff_after_s: float = HANDOFF_AFTER_S,
 ) -> tuple[np.ndarray | None, float, str]:
     """HiGHS (highspy) on the reduced model, started from ``start`` (chosen candidates) when given.
@@ -326,7 +335,7 @@ def solve_milp(
     the root, which can overrun it by seconds on a large model); at each check ``progress["bound"]`` gets the
     bound proven so far (for a caller that cannot wait for the next check). ``stop``: interrupt at the first
     check where it returns True (the caller has proven its own answer). ``bounds``, ``ipm_root``,
-    ``parallel_search``, ``root_sub_mips``: see :func:`build_model`.
+    ``parallel_search``, ``root_sub_mips``, ``pseudocost_branching``: see :func:`build_model`.
     ``incumbent``: a MIP asks it for a choice (candidate indices) found meanwhile by the caller, at HiGHS's points for
     a user's solution (after its set-up, during the root node's cut rounds, before each dive); a choice it returns
     (None: nothing new) is handed to HiGHS, which keeps it when it is feasible and better than its own: its pruning
@@ -350,6 +359,7 @@ def solve_milp(
         ipm_root=ipm_root,
         parallel_search=parallel_search,
         root_sub_mips=root_sub_mips,
+        pseudocost_branching=pseudocost_branching,
     )
     raised: list[BaseException] = []  # what the interrupt callback caught, raised after the run
     if deadline is not None or stop is not None:

@@ -161,6 +161,36 @@ def test_reductions_merge_and_dominate() -> None:
     assert res.cost == 5.0
 
 
+def test_a_least_cost_cover_sets_aside_the_demands_no_row_counts() -> None:
+    # demands 0 and 1 count (one group, both needed), demand 2 counts nowhere: candidate 1 serves 0, 1 and 2 for 6,
+    # candidate 0 serves 0 and 1 for 5: judged on what counts, candidate 1 is dominated
+    a = sparse.csr_matrix(np.array([[1, 1], [1, 1], [0, 1]], dtype=bool))
+    cost, w = np.array([5.0, 6.0]), np.ones(3)
+    groups = (sparse.csr_matrix(np.array([[1.0], [1.0], [0.0]])), np.array([2.0]))
+    res = solve_cover(a, cost, w, groups=groups)
+    assert res.reductions["coverable_demands"] == 3
+    assert res.reductions["demands_that_count"] == 2
+    assert res.reductions["candidates_after_dominance"] == 1
+    assert list(res.selected) == [0]
+    assert list(res.covered) == [True, True, False]  # reported on every demand
+    # a must-cover demand counts whatever the rows say: candidate 1 is then the only answer
+    must = solve_cover(a, cost, w, groups=groups, must_cover=np.array([False, False, True]))
+    assert must.reductions["demands_that_count"] == 3
+    assert list(must.selected) == [1]
+    # a candidate of cost 0 serving the demand that counts nowhere (a fibre drop on a trench already paid for) is
+    # set aside with it, then taken: the same cost, one more demand served
+    a3 = sparse.csr_matrix(np.array([[1, 1, 0], [1, 1, 0], [0, 1, 1]], dtype=bool))
+    free = solve_cover(a3, np.array([5.0, 6.0, 0.0]), w, groups=groups)
+    assert free.reductions["candidates_after_dominance"] == 1
+    assert list(free.selected) == [0, 2]
+    assert free.cost == 5.0
+    assert free.covered.all()
+    # budget mode maximises the weight of every demand: nothing set aside, candidate 1 serves more
+    budget = solve_cover(a, cost, w, budget=6.0)
+    assert "demands_that_count" not in budget.reductions
+    assert list(budget.selected) == [1]
+
+
 def test_bad_arguments() -> None:
     a = sparse.csr_matrix(np.array([[1, 0], [0, 0]], dtype=bool))
     with pytest.raises(ValueError, match="exactly one"):

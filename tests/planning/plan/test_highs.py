@@ -123,6 +123,7 @@ def _model_options(**flags: object) -> dict[str, object]:
         "mip_heuristic_run_rins",
         "mip_heuristic_run_rens",
         "mip_heuristic_run_root_reduced_cost",
+        "mip_pscost_minreliable",
     )
     return {n: h.getOptionValue(n)[1] for n in names}
 
@@ -131,6 +132,7 @@ def test_every_model_has_the_same_threads_and_parallel_search_only_when_asked() 
     # HiGHS refuses a run whose `threads` differs from its scheduler's: every model sets HIGHS_THREADS; one
     # worker unless the MILP runs alone (budget mode); the sub-MIP heuristics as asked (the cover search's
     # background MILP: none with a share row, only the root reduced-cost one with count rows)
+    # (HiGHS's default: strong branching until a pseudocost has 8 observations; none with pseudocost_branching)
     threads = {"threads": HIGHS_THREADS}
     every = {"mip_heuristic_run_rins": True, "mip_heuristic_run_rens": True}
     assert _model_options() == {
@@ -138,6 +140,7 @@ def test_every_model_has_the_same_threads_and_parallel_search_only_when_asked() 
         "parallel": "off",
         **every,
         "mip_heuristic_run_root_reduced_cost": True,
+        "mip_pscost_minreliable": 8,
     }
     no_rins = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
     assert _model_options(parallel_search=True, root_sub_mips="none") == {
@@ -145,12 +148,14 @@ def test_every_model_has_the_same_threads_and_parallel_search_only_when_asked() 
         "parallel": "choose",
         **no_rins,
         "mip_heuristic_run_root_reduced_cost": False,
+        "mip_pscost_minreliable": 8,
     }
-    assert _model_options(root_sub_mips="reduced-cost") == {
+    assert _model_options(root_sub_mips="reduced-cost", pseudocost_branching=True) == {
         **threads,
         "parallel": "off",
         **no_rins,
         "mip_heuristic_run_root_reduced_cost": True,
+        "mip_pscost_minreliable": 0,
     }
 
 
