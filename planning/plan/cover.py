@@ -195,7 +195,6 @@ def _cover_search(
         return bool(np.isfinite(b) and c - b <= mip_rel_gap * c + 1e-9)
 
     share_row = needs is not None and needs.n_groups == 1  # one share row (not count rows): the MILP's settings
-    count_rows = needs is not None and needs.n_groups > 1
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-milp")
     abandon = threading.Event()  # set when this thread leaves by an error or Ctrl-C: the MILP stops at its next check
     try:
@@ -217,7 +216,7 @@ def _cover_search(
             # the main thread finds the answers; HiGHS's sub-MIP heuristics delayed its bound (with count rows its
             # reduced-cost one found better answers at 60 s): measured
             root_sub_mips="none" if share_row else "reduced-cost",
-            pseudocost_branching=count_rows,  # their node LPs are too long for strong branching: measured
+            pseudocost_branching=not share_row and needs is not None,  # count rows: node LPs too long to strong-branch
             **options,
         )
 
@@ -456,8 +455,7 @@ def solve_cover(
     """
     t0 = time.perf_counter()
     _check_goal(budget, min_share, groups)
-    cost = np.asarray(cost, dtype=float)
-    weight = np.asarray(weight, dtype=float)
+    cost, weight = np.asarray(cost, dtype=float), np.asarray(weight, dtype=float)
     a = _check(coverage, cost, weight)
     must = _must_mask(a, must_cover)
     coverable = np.diff(a.indptr) > 0
@@ -467,9 +465,7 @@ def solve_cover(
         a, cost, weight, must, set_cover=set_cover, needs=needs, needed_only=budget is None
     )
     rc = cost[cols]
-    if set_cover:
-        m = np.ones(red.shape[0], dtype=bool)
-        red_needs = None
+    m, red_needs = (np.ones(red.shape[0], dtype=bool), None) if set_cover else (m, red_needs)  # every row a must
     g_sel, best_sel, bound, status, meth = _greedy_start(red, rc, w, m, budget=budget, needs=red_needs)
     note = {"bound": "exact" if status == "optimal" else ""}
     if budget is not None and start is not None:
