@@ -496,24 +496,23 @@ def solve_cover(
 
 
 def _with_free(a: sparse.csr_matrix, cost: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """``chosen`` (original candidate indices) and every candidate of cost 0 that serves a demand it leaves out: a
+    """``chosen`` (original candidate indices) and every candidate of cost 0 that serves a demand they leave out: a
     least-cost cover is indifferent to them (the reductions set aside the demands no row counts, and with them such
-    candidates); taken, they serve more at the same cost. The ones serving most of what is left first."""
+    candidates); taken, they serve more at the same cost. In order of what each serves of the demands left out
+    (then index), each taken when it still serves one of them."""
     free = np.flatnonzero(cost <= 0)
+    free = free[~np.isin(free, chosen)]
     if not len(free):
         return chosen
     csc = a.tocsc()
     covered = np.asarray(csc[:, chosen].sum(axis=1)).ravel() > 0 if len(chosen) else np.zeros(a.shape[0], bool)
+    gain = np.asarray(csc[:, free].T @ (~covered).astype(np.float64)).ravel()
     taken = list(chosen)
-    free = free[~np.isin(free, chosen)]
-    while len(free):
-        new = np.asarray(csc[:, free].T @ (~covered).astype(np.float64)).ravel()
-        k = int(np.argmax(new))
-        if new[k] <= 0:
-            break
-        taken.append(int(free[k]))
-        covered[csc.indices[csc.indptr[free[k]] : csc.indptr[free[k] + 1]]] = True
-        free = np.delete(free, k)
+    for j in free[np.lexsort((free, -gain))]:
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        if not covered[rows].all():
+            taken.append(int(j))
+            covered[rows] = True
     return np.asarray(sorted(taken), dtype=np.int64)
 
 
