@@ -8,9 +8,12 @@ weight per demand, and either
   (partial set cover; 1.0 is set cover),
 
 with ``must_cover`` demands (schools) always covered. Exact through HiGHS (highspy) after reductions: demands
-no candidate covers are set aside, demands with identical candidate sets are merged (their weights add up),
-candidates whose demand set is inside a no-dearer candidate's are dropped, and in set cover a must-cover demand
-whose candidate set contains another must-cover demand's is implied and dropped. A greedy solution
+no candidate covers are set aside, and so, in a least-cost cover with rows (not a set cover, not budget mode), are
+the demands no row counts and no must flag marks; candidates whose demand set (of the demands kept) is inside a
+no-dearer candidate's are dropped (of two with the same set and cost, the one serving more of all the weight
+stays), demands with identical candidate sets are merged (their weights add up), and in set cover a must-cover
+demand whose candidate set contains another must-cover demand's is implied and dropped. A least-cost answer then
+takes the cost-0 candidates that serve what it leaves out (:func:`_with_free`). A greedy solution
 (cost-effectiveness order, redundant picks removed) comes first; it is the answer when HiGHS cannot help, with
 a Lagrangian bound (subgradient) for set cover, and the gap against the best proven bound is always reported.
 
@@ -99,7 +102,8 @@ class CoverResult:
     Attributes
     ----------
     selected : ndarray of int
-        Chosen candidate indices (sorted).
+        Chosen candidate indices (sorted); a least-cost answer includes the cost-0 candidates that serve demands
+        the others leave out.
     covered : ndarray of bool
         Per demand: covered by a chosen candidate.
     cost : float
@@ -496,10 +500,10 @@ def solve_cover(
 
 
 def _with_free(a: sparse.csr_matrix, cost: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """``chosen`` (original candidate indices) and every candidate of cost 0 that serves a demand they leave out: a
+    """``chosen`` (original candidate indices) and the candidates of cost 0 that serve demands they leave out: a
     least-cost cover is indifferent to them (the reductions set aside the demands no row counts, and with them such
     candidates); taken, they serve more at the same cost. In order of what each serves of the demands left out
-    (then index), each taken when it still serves one of them."""
+    (then index), each taken unless those taken before it already serve all it serves."""
     free = np.flatnonzero(cost <= 0)
     free = free[~np.isin(free, chosen)]
     if not len(free):

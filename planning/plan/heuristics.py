@@ -51,10 +51,11 @@ def reduce_cover(
     rows = np.flatnonzero(coverable)
     stats["coverable_demands"] = len(rows)
     if needed_only and needs is not None and not set_cover:
-        counted = np.asarray((needs.member > 0).sum(axis=1)).ravel() > 0
+        counted = np.asarray((needs.member[:, needs.need > 0] > 0).sum(axis=1)).ravel() > 0
         rows = rows[counted[rows] | must[rows]]
         stats["demands_that_count"] = len(rows)
-    cols = _undominated(a, cost, rows)
+    served = np.asarray(a[np.flatnonzero(coverable)].T @ weight[coverable]).ravel()  # of every coverable demand
+    cols = _undominated(a, cost, rows, served=served)
     stats["candidates_after_dominance"] = len(cols)
     sub = a[rows][:, cols].tocsr()
     sub.sort_indices()
@@ -87,17 +88,19 @@ def reduce_cover(
     return red.tocsr(), w[keep_row], m[keep_row], cols, stats, red_needs
 
 
-def _undominated(a: sparse.csr_matrix, cost: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Candidates kept: N(j) inside N(k) with cost_k <= cost_j drops j (equal sets and costs: the lower index
-    stays); candidates covering nothing drop."""
+def _undominated(a: sparse.csr_matrix, cost: np.ndarray, rows: np.ndarray, *, served: np.ndarray) -> np.ndarray:
+    """Candidates kept: N(j) inside N(k) (on ``rows``) with cost_k <= cost_j drops j; equal sets and costs: the one
+    with more ``served`` (weight of every coverable demand) stays, then the lower index; candidates covering
+    nothing drop."""
     cols = np.arange(a.shape[1])
     for _ in range(2):
         sub = a[rows][:, cols].tocsc().astype(np.float64)
         size = np.diff(sub.indptr)
         overlap = (sub.T @ sub).tocoo()
         j, k, ov = overlap.row, overlap.col, overlap.data
-        c = cost[cols]
-        dom = (j != k) & (ov == size[j]) & ((c[k] < c[j]) | ((c[k] == c[j]) & ((size[k] > size[j]) | (k < j))))
+        c, sv = cost[cols], served[cols]
+        tie = (sv[k] > sv[j]) | ((sv[k] == sv[j]) & (k < j))  # equal sets and costs: who stays
+        dom = (j != k) & (ov == size[j]) & ((c[k] < c[j]) | ((c[k] == c[j]) & ((size[k] > size[j]) | tie)))
         drop = np.zeros(len(cols), dtype=bool)
         drop[np.unique(j[dom])] = True
         drop |= size == 0

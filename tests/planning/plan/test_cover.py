@@ -185,6 +185,21 @@ def test_a_least_cost_cover_sets_aside_the_demands_no_row_counts() -> None:
     assert list(free.selected) == [0, 2]
     assert free.cost == 5.0
     assert free.covered.all()
+    # two candidates serving the same counted demand at the same cost: the one serving more of all the weight stays
+    tie = solve_cover(
+        sparse.csr_matrix(np.array([[1, 1], [0, 1]], dtype=bool)),
+        np.array([1.0, 1.0]),
+        np.array([1.0, 5.0]),
+        groups=(sparse.csr_matrix(np.array([[1.0], [0.0]])), np.array([1.0])),
+    )
+    assert list(tie.selected) == [1]
+    assert tie.covered_weight == 6.0
+    # a demand counted only by a row that needs nothing is set aside too
+    zero = solve_cover(
+        a, cost, w, groups=(sparse.csr_matrix(np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]])), [1.0, 0.0])
+    )
+    assert zero.reductions["demands_that_count"] == 1
+    assert list(zero.selected) == [0]
     # budget mode maximises the weight of every demand: nothing set aside, candidate 1 serves more
     budget = solve_cover(a, cost, w, budget=6.0)
     assert "demands_that_count" not in budget.reductions
