@@ -509,7 +509,7 @@ def _with_free(a: sparse.csr_matrix, cost: np.ndarray, chosen: np.ndarray) -> np
     if not len(free):
         return chosen
     csc = a.tocsc()
-    covered = np.asarray(csc[:, chosen].sum(axis=1)).ravel() > 0 if len(chosen) else np.zeros(a.shape[0], bool)
+    covered = _served_by(a, chosen)
     gain = np.asarray(csc[:, free].T @ (~covered).astype(np.float64)).ravel()
     taken = list(chosen)
     for j in free[np.lexsort((free, -gain))]:
@@ -613,7 +613,7 @@ def _better_start(
         return g_sel, best_sel, status
     pos = {c: k for k, c in enumerate(cols.tolist())}
     s_sel = np.array(sorted({pos[c] for c in np.asarray(start).tolist() if c in pos}), dtype=np.int64)
-    covered = np.asarray(red[:, s_sel].sum(axis=1)).ravel() > 0 if len(s_sel) else np.zeros(red.shape[0], bool)
+    covered = _served_by(red, s_sel)
     fits = rc[s_sel].sum() <= budget + 1e-6 and (needs is None or needs.met(covered))
     if fits and (status == "infeasible" or _covered_weight(red, w, s_sel) >= _covered_weight(red, w, g_sel)):
         return s_sel, s_sel, "feasible"
@@ -638,7 +638,7 @@ def _greedy_start(
     bound = np.nan
     status: Status = "feasible"
     if budget is not None:
-        covered = np.asarray(red[:, g_sel].sum(axis=1)).ravel() > 0 if len(g_sel) else np.zeros(red.shape[0], bool)
+        covered = _served_by(red, g_sel)
         if rc[g_sel].sum() > budget + 1e-6 or not covered[m].all() or (needs is not None and not needs.met(covered)):
             status = "infeasible"  # not an incumbent: over the budget, a must-cover demand left out, a floor missed
     trivial = red.shape[0] == 0 or red.shape[1] == 0
@@ -809,7 +809,7 @@ def _fits(
     red: sparse.csr_matrix, rc: np.ndarray, m: np.ndarray, floors: Needs | None, sel: np.ndarray, *, budget: float
 ) -> bool:
     """``sel`` is within the budget, covers every must-cover demand and meets the floors."""
-    covered = np.asarray(red[:, sel].sum(axis=1)).ravel() > 0 if len(sel) else np.zeros(red.shape[0], bool)
+    covered = _served_by(red, sel)
     return bool(rc[sel].sum() <= budget + 1e-6 and covered[m].all() and (floors is None or floors.met(covered)))
 
 
@@ -857,7 +857,7 @@ def _result(
 ) -> CoverResult:
     """The :class:`CoverResult` of the chosen candidates (original indices), with the gap against ``bound``."""
     selected = np.sort(chosen)
-    covered = np.asarray(a[:, selected].sum(axis=1)).ravel() > 0
+    covered = _served_by(a, selected)
     total_cost = float(cost[selected].sum())
     cw = float(weight[covered].sum())
     if budget is not None:
@@ -894,7 +894,12 @@ def _result(
 
 
 def _covered_weight(a: sparse.csr_matrix, w: np.ndarray, sel: np.ndarray) -> float:
-    return float(w[np.asarray(a[:, sel].sum(axis=1)).ravel() > 0].sum())
+    return float(w[_served_by(a, sel)].sum())
+
+
+def _served_by(a: sparse.csr_matrix, sel: np.ndarray) -> np.ndarray:
+    """Per demand (row of ``a``): whether a candidate of ``sel`` (column indices) serves it."""
+    return np.asarray(a[:, sel].sum(axis=1)).ravel() > 0 if len(sel) else np.zeros(a.shape[0], dtype=bool)
 
 
 def solve_priorities(
@@ -988,12 +993,12 @@ def _stage_start(
     whichever serves more of class ``k``; ``outside`` only where it keeps every earlier class's floor."""
     if outside is None:
         return prev
-    covered = np.asarray(a[:, outside].sum(axis=1)).ravel() > 0 if len(outside) else np.zeros(a.shape[0], bool)
+    covered = _served_by(a, outside)
     if any(float(m[covered].sum()) < need for m, need in zip(floors_m, floors_n, strict=True)):
         return prev
     if prev is None:
         return outside
-    prev_cov = np.asarray(a[:, prev].sum(axis=1)).ravel() > 0 if len(prev) else np.zeros(a.shape[0], bool)
+    prev_cov = _served_by(a, prev)
     return outside if float(weights[covered, k].sum()) > float(weights[prev_cov, k].sum()) else prev
 
 

@@ -54,7 +54,7 @@ def reduce_cover(
         counted = np.asarray((needs.member[:, needs.need > 0] > 0).sum(axis=1)).ravel() > 0
         rows = rows[counted[rows] | must[rows]]
         stats["demands_that_count"] = len(rows)
-    served = np.asarray(a[np.flatnonzero(coverable)].T @ weight[coverable]).ravel()  # of every coverable demand
+    served = np.asarray(a.T @ weight).ravel()  # the weight each serves of every (coverable) demand
     cols = _undominated(a, cost, rows, served=served)
     stats["candidates_after_dominance"] = len(cols)
     sub = a[rows][:, cols].tocsr()

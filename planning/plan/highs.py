@@ -154,12 +154,13 @@ def build_model(
         mip_rel_gap=mip_rel_gap,
     )
     if not relax:
-        _search_options(h, ipm_root=ipm_root, parallel_search=parallel_search, root_sub_mips=root_sub_mips)
-        if pseudocost_branching:
-            # counties, 40k instance 2: two nodes in the 42 s after the root, 20k of the 34k LP iterations strong
-            # branching; from pseudocosts 234 nodes. At 60 s counties 0.48 / 0.35 / 0.70 % (instances 0-2) against
-            # 0.52 / 0.41 / 0.71 %, rules 0.61 / 0.44 / 0.67 % against 0.65 / 0.47 / 0.75 % (bench/RESULTS.md)
-            _set(h, "mip_pscost_minreliable", 0)
+        _search_options(
+            h,
+            ipm_root=ipm_root,
+            parallel_search=parallel_search,
+            root_sub_mips=root_sub_mips,
+            pseudocost_branching=pseudocost_branching,
+        )
     if start is not None:
         x0 = np.zeros(n_c)
         x0[start] = 1.0
@@ -171,7 +172,9 @@ def build_model(
     return h
 
 
-def _search_options(h: Any, *, ipm_root: bool, parallel_search: bool, root_sub_mips: SubMips) -> None:
+def _search_options(
+    h: Any, *, ipm_root: bool, parallel_search: bool, root_sub_mips: SubMips, pseudocost_branching: bool
+) -> None:
     """The MIP search options of :func:`build_model` (see there), set on ``h``."""
     # the root LP of the priorities' last stage (two floor rows, 40k bench): 4.5 s by interior point against 16.6 s
     # by dual simplex, and the stage proven within 0.1 % in 34 s against 1.31 % at 44 s (bench/RESULTS.md)
@@ -192,6 +195,11 @@ def _search_options(h: Any, *, ipm_root: bool, parallel_search: bool, root_sub_m
         # the two root cut loops (HiGHS's profile); without it proven in 83-93 s. With count rows it found the
         # better choice at 60 s instead (rules, instance 0: 0.63 % against 0.73 %; bench/RESULTS.md)
         _set(h, "mip_heuristic_run_root_reduced_cost", False)
+    if pseudocost_branching:
+        # counties, 40k instance 2: two nodes in the 42 s after the root, 20k of the 34k LP iterations strong
+        # branching; from pseudocosts 234 nodes. At 60 s counties 0.48 / 0.35 / 0.70 % (instances 0-2) against
+        # 0.52 / 0.41 / 0.71 %, rules 0.61 / 0.44 / 0.67 % against 0.65 / 0.47 / 0.75 % (bench/RESULTS.md)
+        _set(h, "mip_pscost_minreliable", 0)
 
 
 def _highs(
