@@ -7,6 +7,9 @@ vectors at every zoom; each becomes an RGBA array and its WGS84 bounds for a Lea
 
 from __future__ import annotations
 
+import base64
+import struct
+import zlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,7 +20,7 @@ from rasterio.warp import Resampling, reproject, transform_bounds
 
 from planning.present.labels import RSRP_CLASSES
 
-__all__ = ["Raster", "hillshade", "hillshade_rgba", "rsrp_rgba", "to_web_mercator"]
+__all__ = ["Raster", "hillshade", "hillshade_rgba", "png_data_url", "rsrp_rgba", "to_web_mercator"]
 
 
 @dataclass(frozen=True)
@@ -58,10 +61,11 @@ def hillshade(
     z = np.asarray(height_m, dtype=float)
     dz_row, dz_col = np.gradient(z, cell_y_m, cell_x_m)
     dzdx, dzdy = dz_col, -dz_row  # east and north slopes (rows grow southwards)
-    slope = np.arctan(np.hypot(dzdx, dzdy))
-    aspect = np.arctan2(-dzdx, -dzdy)  # direction the surface faces, clockwise from north
     alt, az = np.radians(altitude_deg), np.radians(azimuth_deg)
-    shade = np.sin(alt) * np.cos(slope) + np.cos(alt) * np.sin(slope) * np.cos(az - aspect)
+    # the formula above without its angles: with the gradient g = |(dzdx, dzdy)|, cos(slope) = 1 / sqrt(1 + g^2),
+    # sin(slope) = g / sqrt(1 + g^2) and, the surface facing -(dzdx, dzdy) / g, g cos(az - aspect) =
+    # -(dzdx sin(az) + dzdy cos(az)); the same values, ten times faster on a large DEM (no trigonometry per cell)
+    shade = (np.sin(alt) - np.cos(alt) * (dzdx * np.sin(az) + dzdy * np.cos(az))) / np.sqrt(1.0 + dzdx**2 + dzdy**2)
     return np.clip(shade, 0.0, 1.0)
 
 
@@ -125,6 +129,34 @@ def hillshade_rgba(dem: Raster, *, max_px: int = 1600) -> tuple[np.ndarray, list
     grey = np.where(ok, 60 + 195 * np.nan_to_num(s), 0).astype(np.uint8)
     rgba = np.dstack([grey, grey, grey, np.where(ok, 255, 0).astype(np.uint8)])
     return rgba, bounds
+
+
+def png_data_url(rgba: np.ndarray, *, level: int = 6) -> str:
+    """An RGBA image (rows, cols, 4; uint8; row 0 at the top) as a ``data:image/png;base64`` URL.
+
+    The same PNG as branca's ``write_png`` (8-bit RGBA, no filter), deflated at zlib ``level`` instead of its 9:
+    the 10,000-village bench's hillshade (1,600 x 1,596) takes 0.35 s instead of 2.0 s, 4 % larger
+    (bench/RESULTS.md).
+    """
+    img = np.ascontiguousarray(rgba, dtype=np.uint8)
+    if img.ndim != 3 or img.shape[2] != 4:
+        msg = f"`rgba` has shape {img.shape}; expected (rows, cols, 4)"
+        raise ValueError(msg)
+    height, width = img.shape[:2]
+    raw = np.concatenate([np.zeros((height, 1), dtype=np.uint8), img.reshape(height, width * 4)], axis=1)
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack("!I", len(data)) + tag + data + struct.pack("!I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    png = b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", struct.pack("!2I5B", width, height, 8, 6, 0, 0, 0)),
+            chunk(b"IDAT", zlib.compress(raw.tobytes(), level)),
+            chunk(b"IEND", b""),
+        ]
+    )
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def rsrp_rgba(band: Raster, *, threshold_dbm: float, max_px: int = 1600) -> tuple[np.ndarray, list[list[float]]]:

@@ -60,7 +60,7 @@ from planning.present.labels import (
     label,
     point_names,
 )
-from planning.present.map_raster import Raster, hillshade_rgba, rsrp_rgba
+from planning.present.map_raster import Raster, hillshade_rgba, png_data_url, rsrp_rgba
 from planning.present.popups import (
     VERIFY_MARKER,
     coded,
@@ -563,7 +563,7 @@ def _backgrounds(ctx: _MapContext, dem: Raster | None, *, offline: bool, basemap
         if ctx.gcj02:
             b = _shift_bounds(b)
         local = folium.raster_layers.ImageOverlay(
-            rgba,
+            png_data_url(rgba),
             bounds=b,
             name=label("hillshade", ctx.lang),
             overlay=False,
@@ -589,7 +589,7 @@ def _coverage_overlays(ctx: _MapContext, coverage: Raster, thresholds_dbm: tuple
         if ctx.gcj02:
             bb = _shift_bounds(bb)
         folium.raster_layers.ImageOverlay(
-            rgba, bounds=bb, name=label(key, ctx.lang), overlay=True, show=(b == 0), z_index=2
+            png_data_url(rgba), bounds=bb, name=label(key, ctx.lang), overlay=True, show=(b == 0), z_index=2
         ).add_to(ctx.m)
 
 

@@ -216,23 +216,36 @@ def _one_per_tower(xy: np.ndarray, height_m: np.ndarray) -> np.ndarray:
 
 def _block_maxima(dem: Dem, bounds: tuple[float, float, float, float], spacing_m: float) -> np.ndarray:
     """The highest DEM cell (its centre) of every ``spacing_m`` square, squares aligned on the CRS origin, among
-    the cells whose centre lies inside ``bounds``."""
+    the cells whose centre lies inside ``bounds``; ties to the west-most, then the south-most; (n, 2) x, y (m)
+    ordered by square (west to east, then south to north within a column of squares).
+
+    A square's cells are a block of whole rows and columns of the grid, so the maxima are two ``reduceat``
+    passes and only the cells at their square's maximum are sorted (the 10,000-village bench's 3,581 x 3,581
+    DEM: 0.2 s, where sorting every cell took 3.6 s; bench/RESULTS.md)."""
     t = dem.transform
     rows, cols = dem.shape
     minx, miny, maxx, maxy = bounds
     c0, c1 = max(int((minx - t.c) / t.a), 0), min(int(np.ceil((maxx - t.c) / t.a)), cols)
     r0, r1 = max(int((maxy - t.f) / t.e), 0), min(int(np.ceil((miny - t.f) / t.e)), rows)
-    if c1 <= c0 or r1 <= r0:
+    cx = t.c + (np.arange(c0, max(c1, c0)) + 0.5) * t.a
+    cy = t.f + (np.arange(r0, max(r1, r0)) + 0.5) * t.e
+    cin = np.flatnonzero((cx >= minx) & (cx <= maxx))  # centres run one way: a contiguous range
+    rin = np.flatnonzero((cy >= miny) & (cy <= maxy))
+    if not len(cin) or not len(rin):
         return np.zeros((0, 2))
-    cx = t.c + (np.arange(c0, c1) + 0.5) * t.a
-    cy = t.f + (np.arange(r0, r1) + 0.5) * t.e
-    gx, gy = np.meshgrid(cx, cy)
-    z = dem.height_m[r0:r1, c0:c1].astype(float).ravel()
-    gx, gy = gx.ravel(), gy.ravel()
-    ok = np.isfinite(z) & (gx >= minx) & (gx <= maxx) & (gy >= miny) & (gy <= maxy)
-    gx, gy, z = gx[ok], gy[ok], z[ok]
-    key = np.floor(gx / spacing_m) * 1e7 + np.floor(gy / spacing_m)
-    order = np.lexsort((gy, gx, -z, key))  # per square: highest, then west-most, south-most
+    cx, cy = cx[cin[0] : cin[-1] + 1], cy[rin[0] : rin[-1] + 1]
+    z = dem.height_m[r0 + rin[0] : r0 + rin[-1] + 1, c0 + cin[0] : c0 + cin[-1] + 1].astype(float)
+    z[~np.isfinite(z)] = -np.inf
+    kx, ky = np.floor(cx / spacing_m), np.floor(cy / spacing_m)
+    col_start = np.flatnonzero(np.r_[True, np.diff(kx) != 0])
+    row_start = np.flatnonzero(np.r_[True, np.diff(ky) != 0])
+    top = np.maximum.reduceat(np.maximum.reduceat(z, col_start, axis=1), row_start, axis=0)
+    col_block = np.repeat(np.arange(len(col_start)), np.diff(np.r_[col_start, len(cx)]))
+    row_block = np.repeat(np.arange(len(row_start)), np.diff(np.r_[row_start, len(cy)]))
+    r, c = np.nonzero((z == top[row_block][:, col_block]) & np.isfinite(z))
+    gx, gy = cx[c], cy[r]
+    key = kx[c] * 1e7 + ky[r]
+    order = np.lexsort((gy, gx, key))  # per square (all at its maximum): west-most, then south-most
     first = order[np.r_[True, np.diff(key[order]) != 0]] if len(order) else order
     return np.column_stack([gx[first], gy[first]])
 

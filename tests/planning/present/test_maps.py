@@ -3,8 +3,11 @@ GCJ-02 shift."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
+import zlib
 
 import geopandas as gpd
 import numpy as np
@@ -12,12 +15,14 @@ import pandas as pd
 import pytest
 import shapely
 from affine import Affine
+from branca.utilities import write_png
+from matplotlib.image import imread
 
 from gis.crs import wgs84_to_gcj02
 from gis.errors import LayerError
 from gis.settings import TargetSettings
 from planning.present.labels import verify_text
-from planning.present.map_raster import Raster, hillshade, to_web_mercator
+from planning.present.map_raster import Raster, hillshade, png_data_url, to_web_mercator
 from planning.present.maps import build_map, json_for_script
 from planning.present.popups import features, outlet_class
 from planning.status.evidence import school_status, village_status
@@ -153,6 +158,48 @@ def test_hillshade_flat_and_sloped_by_hand():
     assert np.allclose(dark, 0.0)
     with pytest.raises(ValueError, match="cell_x_m"):
         hillshade(z, cell_x_m=0, cell_y_m=30)
+
+
+def test_hillshade_equals_the_formula_with_its_angles():
+    """On a rough surface (with a nodata hole) the hillshade equals its docstring's formula written with the
+    slope and aspect angles: sin(alt) cos(slope) + cos(alt) sin(slope) cos(az - aspect), clipped at 0."""
+    rng = np.random.default_rng(3)
+    z = np.cumsum(np.cumsum(rng.normal(0, 8, (40, 50)), axis=0), axis=1)
+    z[10:13, 20:24] = np.nan
+    got = hillshade(z, cell_x_m=30, cell_y_m=20, azimuth_deg=300.0, altitude_deg=35.0)
+    dz_row, dz_col = np.gradient(z, 20, 30)
+    dzdx, dzdy = dz_col, -dz_row
+    slope = np.arctan(np.hypot(dzdx, dzdy))
+    aspect = np.arctan2(-dzdx, -dzdy)
+    alt, az = np.radians(35.0), np.radians(300.0)
+    ref = np.clip(np.sin(alt) * np.cos(slope) + np.cos(alt) * np.sin(slope) * np.cos(az - aspect), 0.0, 1.0)
+    assert np.array_equal(np.isnan(got), np.isnan(ref))
+    assert np.isnan(got).sum() > 12
+    ok = ~np.isnan(ref)
+    assert np.abs(got[ok] - ref[ok]).max() < 1e-12
+    assert (ref[ok] == 0).any()  # both shadow and sunlit slopes were compared
+    assert (ref[ok] > 0.9).any()
+
+
+def test_png_data_url_decodes_to_the_image():
+    """The map's overlays are PNGs written by png_data_url: a PNG decoder (matplotlib's, through Pillow) reads
+    back every pixel, transparency included, and the chunks are branca's (same header, same pixel stream)."""
+    rng = np.random.default_rng(5)
+    img = rng.integers(0, 256, (31, 47, 4), dtype=np.uint8)
+    img[:5, :, 3] = 0
+    url = png_data_url(img)
+    assert url.startswith("data:image/png;base64,")
+    png = base64.b64decode(url.split(",", 1)[1])
+    back = imread(io.BytesIO(png), format="png")
+    assert np.array_equal(np.round(back * 255).astype(np.uint8), img)
+    theirs = write_png(img)
+    # IHDR (8 + 4 + 4 + 13 + 4 bytes) identical; the IDAT's pixel streams identical
+    assert png[:33] == theirs[:33]
+    ours_idat = zlib.decompress(png[41 : 41 + int.from_bytes(png[33:37], "big")])
+    their_idat = zlib.decompress(theirs[41 : 41 + int.from_bytes(theirs[33:37], "big")])
+    assert ours_idat == their_idat
+    with pytest.raises(ValueError, match="rgba"):
+        png_data_url(img[:, :, :3])
 
 
 def test_web_mercator_bounds_hold_the_raster_corners():

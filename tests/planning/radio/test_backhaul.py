@@ -106,6 +106,36 @@ def test_a_canopy_blocks_a_hop_clear_over_bare_earth():
     assert not np.isfinite(wooded.loc[0, "cost_cny"])
 
 
+def test_relay_points_are_each_squares_highest_cell_ties_west_then_south():
+    """Relay masts: per 300 m square (aligned on the CRS origin, not on the DEM) the highest cell whose centre
+    lies inside the bounds, nodata skipped, ties to the west-most, then the south-most cell; ordered by square.
+    Held against a loop over every cell on a DEM of heights 0-2 (ties everywhere) offset from the squares."""
+    rng = np.random.default_rng(7)
+    z = rng.integers(0, 3, (23, 29)).astype(np.float32)
+    z[rng.random(z.shape) < 0.15] = np.nan
+    z[:4, :4] = np.nan  # a whole square without data: no relay there
+    x0, y0 = 300_050.0, 4_650_020.0
+    dem = dem_from_array(z, Affine(100.0, 0, x0, 0, -100.0, y0), CRS)
+    bounds = (x0 + 420.0, y0 - 2150.0, x0 + 2700.0, y0 - 130.0)
+    radio = replace(RadioSettings(), backhaul=replace(BH, relays_on_towers=False, relay_spacing_m=300.0))
+    got = relay_points(_sites(), dem, bounds=bounds, radio=radio, costs=CostSettings())
+    best: dict[tuple[int, int], tuple[float, float, float]] = {}
+    for r in range(z.shape[0]):
+        for c in range(z.shape[1]):
+            x, y = x0 + (c + 0.5) * 100.0, y0 - (r + 0.5) * 100.0
+            inside = bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3]
+            if not inside or np.isnan(z[r, c]):
+                continue
+            key = (math.floor(x / 300.0), math.floor(y / 300.0))
+            if key not in best or (-z[r, c], x, y) < (-best[key][0], best[key][1], best[key][2]):
+                best[key] = (float(z[r, c]), x, y)
+    expected = [best[k][1:] for k in sorted(best)]
+    assert len(expected) > 40
+    assert list(zip(got.x.tolist(), got.y.tolist(), strict=True)) == expected
+    assert got.ids.tolist() == [f"R{round(x):d}_{round(y):d}" for x, y in expected]
+    assert got.new_mast.all()
+
+
 def _ridge_dem() -> object:
     """40 x 30 km at 100 m, ground 200 m, a 400 m high ridge (600 m) at x = 20 km."""
     h = np.full((300, 400), 200.0, np.float32)
