@@ -200,6 +200,12 @@ def test_png_data_url_decodes_to_the_image():
     assert ours_idat == their_idat
     with pytest.raises(ValueError, match="rgba"):
         png_data_url(img[:, :, :3])
+    with pytest.raises(ValueError, match="uint8"):  # not cast (branca would rescale floats by their maximum)
+        png_data_url(img / 255.0)
+    # a view that is not contiguous (flipped, strided) is written as its pixels
+    flipped = img[::-1, ::2]
+    back2 = imread(io.BytesIO(base64.b64decode(png_data_url(flipped).split(",", 1)[1])), format="png")
+    assert np.array_equal(np.round(back2 * 255).astype(np.uint8), flipped)
 
 
 def test_web_mercator_bounds_hold_the_raster_corners():
